@@ -1,0 +1,36 @@
+# The README's commands. Each target creates .venv and installs what it needs on a fresh clone.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed-stamp
+DEMO   ?= demo-output
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Error: $(PYTHON) not found — install Python 3.11 or run make PYTHON=python3"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	@mkdir -p $(DEMO)
+	$(BIN)/ktlo analyze . --db $(DEMO)/ktlo.duckdb
+	$(BIN)/ktlo analyze . --db $(DEMO)/ktlo.duckdb --json > $(DEMO)/analysis.json
+	@echo "JSON written to $(DEMO)/analysis.json"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/classify.py
+	$(BIN)/python bench/git_ingest.py $(or $(REPO),.)
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache

@@ -1,0 +1,3 @@
+"""ktlo: make keep-the-lights-on work visible, measured and manageable."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,180 @@
+"""Structural signals: facts about a work item that decide its kind without reading prose.
+
+Each function returns a (subcategory, Reason) pair when its signal is present, else None.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+
+from ktlo.classify.lexicon import BOTS, CONVENTIONAL_SCOPES, CONVENTIONAL_TYPES, GITMOJI, LABELS
+from ktlo.records import Reason
+
+Signal = tuple[str, Reason]
+
+_SECURITY_ID = re.compile(r"\b(CVE-\d{4}-\d{4,}|GHSA(?:-[0-9a-z]{4}){3})\b", re.IGNORECASE)
+_REVERT = re.compile(r"^(?:revert(?:s|ed)?\b|this reverts commit\b)", re.IGNORECASE)
+_CONVENTIONAL = re.compile(r"^(?P<type>[a-zA-Z]+)(?:\((?P<scope>[^)]{0,40})\))?(?P<bang>!)?:\s*")
+_BOT_NAME = re.compile(r"\[bot\]|(?:^|[-_. ])bot(?:$|[-_. @])", re.IGNORECASE)
+
+_LOCKFILES = frozenset(
+    """package-lock.json npm-shrinkwrap.json yarn.lock pnpm-lock.yaml poetry.lock pipfile.lock
+    pipfile uv.lock pdm.lock cargo.lock go.sum go.mod gemfile.lock composer.lock mix.lock
+    packages.lock.json gradle.lockfile pubspec.lock podfile.lock package.resolved flake.lock
+    requirements.txt constraints.txt renovate.json .nvmrc .node-version .python-version
+    .ruby-version .tool-versions dependabot.yml""".split()
+)
+_CI_FILES = frozenset(
+    """.gitlab-ci.yml .travis.yml jenkinsfile azure-pipelines.yml bitbucket-pipelines.yml
+    .drone.yml appveyor.yml cloudbuild.yaml cloudbuild.yml .cirrus.yml codecov.yml""".split()
+)
+_CI_DIRS = (".github/workflows/", ".circleci/", ".buildkite/", ".github/actions/", ".gitlab/ci/")
+_DOC_SUFFIXES = frozenset(".md .rst .adoc .asciidoc .txt .rdoc .textile".split())
+_DOC_NAMES = frozenset("license licence copying authors contributors notice changelog changes news".split())
+
+
+def label_signal(labels: Iterable[str], issue_type: str) -> Signal | None:
+    """A label or issue type that names a kind of work (`bug`, `type: security`, `kind/feature`)."""
+    found: list[tuple[int, str, Reason]] = []
+    candidates = [("issue_type", issue_type)] if issue_type else []
+    candidates += [("label", label) for label in labels]
+    for signal, raw in candidates:
+        sub = LABELS.get(normalise_label(raw))
+        if sub:
+            found.append((_LABEL_PRIORITY.index(sub), sub, Reason(signal, f'"{raw}" → {sub}')))
+    if not found:
+        return None
+    _, sub, reason = min(found, key=lambda f: f[0])
+    return sub, reason
+
+
+# When an item carries several kind labels, the most specific and urgent one wins.
+_LABEL_PRIORITY = (
+    "security", "incident", "bug", "performance", "reliability", "dependency",
+    "tech_debt", "maintenance", "project", "feature",
+)  # fmt: skip
+
+
+def normalise_label(label: str) -> str:
+    text = label.strip().lower()
+    text = re.sub(r"^(?:type|kind|t|k|category|area|issue[ -]?type)\s*[:/]\s*", "", text)
+    text = re.sub(r"^[^\w]+|[^\w]+$", "", text)
+    return re.sub(r"[\s_\-]+", " ", text)
+
+
+def bot_signal(author: str, title: str) -> Signal | None:
+    """Dependency and housekeeping bots (dependabot, renovate, pre-commit-ci, ...)."""
+    lowered = author.lower()
+    for bot, sub in BOTS.items():
+        if bot in lowered:
+            if sub == "dependency" and _SECURITY_ID.search(title):
+                sub = "security"
+            return sub, Reason("bot_author", f"{author} is a {sub} bot")
+    return None
+
+
+def is_bot(author_name: str, author_email: str = "") -> bool:
+    """A known automation account, or one whose name says it is a bot."""
+    who = f"{author_name} {author_email}".lower()
+    return any(bot in who for bot in BOTS) or bool(_BOT_NAME.search(author_name))
+
+
+def revert_signal(title: str, body: str) -> Signal | None:
+    if _REVERT.search(title) or "This reverts commit" in body:
+        return "incident", Reason("revert", "reverts an earlier change")
+    return None
+
+
+def security_id_signal(text: str) -> Signal | None:
+    match = _SECURITY_ID.search(text)
+    if match:
+        return "security", Reason("security_advisory", f"mentions {match[1].upper()}")
+    return None
+
+
+def files_signal(files: Iterable[str]) -> Signal | None:
+    """Changes confined to lockfiles, CI configuration or documentation."""
+    paths = [f for f in files if f]
+    if not paths:
+        return None
+    if all(_is_lockfile(p) for p in paths):
+        return "dependency", Reason("files", "only dependency manifests and lockfiles changed")
+    if all(_is_ci(p) for p in paths):
+        return "maintenance", Reason("files", "only CI configuration changed")
+    if all(_is_doc(p) for p in paths):
+        return "maintenance", Reason("files", "only documentation changed")
+    return None
+
+
+def only_tests(files: Iterable[str]) -> bool:
+    paths = [f for f in files if f]
+    return bool(paths) and all(_is_test(p) for p in paths)
+
+
+def conventional_signal(subject: str) -> tuple[Signal, str] | None:
+    """`type(scope)!: rest` with a known type; returns the signal and the rest of the subject."""
+    match = _CONVENTIONAL.match(subject)
+    if not match:
+        return None
+    kind = match["type"].lower()
+    sub = CONVENTIONAL_TYPES.get(kind)
+    if not sub:
+        return None
+    scope = (match["scope"] or "").strip().lower()
+    scoped = CONVENTIONAL_SCOPES.get(scope)
+    prefix = match[0].strip()
+    if scoped and (sub != "feature" or scoped == "security"):
+        return (scoped, Reason("conventional_commit", f'"{prefix}" → {scoped}')), subject[match.end() :]
+    return (sub, Reason("conventional_commit", f'"{prefix}" → {sub}')), subject[match.end() :]
+
+
+def gitmoji_signal(subject: str) -> tuple[Signal, str] | None:
+    """A gitmoji (emoji or `:code:`) opening the subject."""
+    stripped = subject.lstrip()
+    match = re.match(r"(:[a-z0-9_+-]+:|[^\w\s\"'\[(#@`<]{1,3})\s*", stripped)
+    if not match:
+        return None
+    token = match[1].replace("\ufe0f", "")
+    sub = GITMOJI.get(token) or GITMOJI.get(match[1])
+    if not sub:
+        return None
+    return (sub, Reason("gitmoji", f"{match[1]} → {sub}")), stripped[match.end() :]
+
+
+def _name(path: str) -> str:
+    return PurePosixPath(path).name.lower()
+
+
+def _is_lockfile(path: str) -> bool:
+    name = _name(path)
+    return name in _LOCKFILES or bool(re.fullmatch(r"requirements[\w.-]*\.(?:txt|in)", name))
+
+
+def _is_ci(path: str) -> bool:
+    lowered = path.lower()
+    return _name(path) in _CI_FILES or lowered.startswith(_CI_DIRS)
+
+
+def _is_doc(path: str) -> bool:
+    lowered = path.lower()
+    name = _name(path)
+    if _is_lockfile(path):
+        return False
+    stem = name.split(".", 1)[0]
+    return (
+        lowered.startswith(("docs/", "doc/", "documentation/"))
+        or PurePosixPath(name).suffix in _DOC_SUFFIXES
+        or stem in _DOC_NAMES
+    )
+
+
+def _is_test(path: str) -> bool:
+    lowered = "/" + path.lower()
+    name = _name(path)
+    return (
+        any(part in lowered for part in ("/test/", "/tests/", "/__tests__/", "/spec/", "/testdata/"))
+        or name.startswith("test_")
+        or bool(re.search(r"(?:_test|_spec|\.test|\.spec|tests?)\.\w+$", name))
+    )

@@ -1,0 +1,267 @@
+"""Read a git repository's history through one streaming `git log` process.
+
+One subprocess for the whole history (never one per commit): git computes the
+per-file diffs, and Python parses its NUL-separated output while git keeps going.
+Commits come oldest first in topological order, so every prefix of the stream is
+closed under ancestry: a store holding a prefix can resume with `--not <tips>`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ktlo.errors import RepositoryError
+from ktlo.records import Commit, FileChange
+
+RECORD_START = b"\x1e"
+# sha, parents, author name/email/date, committer name/email/date, raw message.
+# %aN/%aE apply .mailmap, so one person's many spellings collapse as git knows them.
+LOG_FORMAT = "%x1e%H%x00%P%x00%aN%x00%aE%x00%aI%x00%cN%x00%cE%x00%cI%x00%B%x00"
+HEADER_FIELDS = 9
+CHUNK = 1 << 20
+
+GIT_ENV = {
+    "LC_ALL": "C",
+    "GIT_PAGER": "cat",
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_OPTIONAL_LOCKS": "0",
+}
+GIT_CONFIG = (
+    "-c", "core.quotepath=off",
+    "-c", "i18n.logOutputEncoding=UTF-8",
+    "-c", "log.showSignature=false",
+    "-c", "log.showRoot=true",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Repository:
+    """A local git repository ktlo can read."""
+
+    path: Path
+    repo_id: str  # normalised origin URL, or local:<absolute path>
+    name: str
+    remote_url: str | None
+    is_bare: bool
+    shallow_boundary: frozenset[str]
+    head: str | None  # None for an empty repository
+
+    @property
+    def is_shallow(self) -> bool:
+        return bool(self.shallow_boundary)
+
+
+def open_repository(path: Path | str) -> Repository:
+    """Inspect `path`; raise RepositoryError with a fix if it is not a readable repository."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise RepositoryError(f"{path} does not exist", "check the path to the repository")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise RepositoryError(f"{path} is not readable", "check its permissions")
+    if not path.is_dir():
+        raise RepositoryError(f"{path} is not a directory", "point ktlo at a repository folder")
+    top = _git(path, "rev-parse", "--is-bare-repository", "--absolute-git-dir", check=False)
+    if top.returncode != 0:
+        raise RepositoryError(f"{path} is not a git repository", _git_fix(top.stderr))
+    is_bare_text, git_dir = top.stdout.decode().split("\n")[:2]
+    is_bare = is_bare_text == "true"
+    root = Path(git_dir) if is_bare else _work_tree_root(path)
+    remote = _git(path, "config", "--get", "remote.origin.url", check=False).stdout.decode().strip()
+    head = _git(path, "rev-parse", "--verify", "-q", "HEAD^{commit}", check=False)
+    return Repository(
+        path=root,
+        repo_id=normalise_remote(remote) if remote else f"local:{root.resolve()}",
+        name=_repo_name(remote, root),
+        remote_url=remote or None,
+        is_bare=is_bare,
+        shallow_boundary=_shallow_boundary(Path(git_dir)),
+        head=head.stdout.decode().strip() or None if head.returncode == 0 else None,
+    )
+
+
+def read_commits(repo: Repository, exclude: Iterable[str] = ()) -> Iterator[Commit]:
+    """Stream the commits reachable from HEAD and not from `exclude`, parents before children."""
+    if repo.head is None:
+        return
+    exclude = [sha for sha in exclude if sha]
+    known = _existing_commits(repo.path, exclude)
+    cmd = [
+        "git", *GIT_CONFIG, "-C", str(repo.path), "log", "--stdin", "--topo-order", "--reverse",
+        "-z", "--numstat", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
+        f"--format={LOG_FORMAT}",
+    ]  # fmt: skip
+    revs = "".join([f"{repo.head}\n", *(f"^{sha}\n" for sha in known)])
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **GIT_ENV},
+    )
+    assert proc.stdin and proc.stdout and proc.stderr
+    try:
+        proc.stdin.write(revs.encode())
+        proc.stdin.close()
+        yield from _parse_stream(iter(lambda: proc.stdout.read(CHUNK), b""))  # type: ignore[union-attr]
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()
+        stderr = proc.stderr.read().decode(errors="replace")
+        proc.stderr.close()
+        returncode = proc.wait()
+    if returncode != 0:
+        raise RepositoryError(f"git could not read the history of {repo.path}", _git_fix(stderr))
+
+
+def _parse_stream(chunks: Iterable[bytes]) -> Iterator[Commit]:
+    """Split git's output into one record per commit and parse each."""
+    pending = b""
+    for chunk in chunks:
+        pending += chunk
+        # A record starts with \x1e right after the NUL that closed the previous one.
+        cut = pending.rfind(b"\x00" + RECORD_START)
+        if cut < 0:
+            continue
+        complete, pending = pending[: cut + 1], pending[cut + 1 :]
+        yield from _parse_records(complete)
+    if pending.strip():
+        yield from _parse_records(pending)
+
+
+def _parse_records(blob: bytes) -> Iterator[Commit]:
+    for record in blob.split(b"\x00" + RECORD_START):
+        record = record.lstrip(RECORD_START)
+        if record:
+            yield parse_record(record)
+
+
+def parse_record(record: bytes) -> Commit:
+    """Parse one commit as formatted by LOG_FORMAT with `-z --numstat`."""
+    fields = record.split(b"\x00")
+    sha, parents, an, ae, ad, cn, ce, cd, message = (decode(f) for f in fields[:HEADER_FIELDS])
+    return Commit(
+        sha=sha,
+        parents=tuple(parents.split()),
+        author_name=an,
+        author_email=ae,
+        authored_at=datetime.fromisoformat(ad),
+        committer_name=cn,
+        committer_email=ce,
+        committed_at=datetime.fromisoformat(cd),
+        message=message.strip(),
+        files=tuple(_parse_numstat(fields[HEADER_FIELDS:])),
+    )
+
+
+def _parse_numstat(tokens: list[bytes]) -> Iterator[FileChange]:
+    """`added\\tdeleted\\tpath` entries; a rename has an empty path then old and new names."""
+    entries = iter(tokens)
+    for token in entries:
+        token = token.lstrip(b"\n")
+        if not token:
+            continue
+        added, deleted, path = token.split(b"\t", 2)
+        old_path = None
+        if not path:
+            old_path, path = decode(next(entries, b"")), next(entries, b"")
+        binary = added == b"-"
+        yield FileChange(
+            path=decode(path),
+            added=None if binary else int(added),
+            deleted=None if binary else int(deleted),
+            old_path=old_path,
+        )
+
+
+def decode(raw: bytes) -> str:
+    """Text from git: UTF-8 when it is, else Latin-1 (the usual legacy encoding), never an error."""
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def utc_naive(moment: datetime) -> datetime:
+    """The instant in UTC without tzinfo, as the store keeps timestamps."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def utc_offset_minutes(moment: datetime) -> int:
+    offset = moment.utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0
+
+
+_REMOTE = re.compile(r"^(?:[a-z+]+://)?(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?[:/](?P<path>.+?)/?$")
+
+
+def normalise_remote(url: str) -> str:
+    """`git@github.com:acme/shop.git` and `https://github.com/acme/shop` -> `github.com/acme/shop`."""
+    url = url.strip()
+    match = _REMOTE.match(url)
+    if not match or url.startswith(("/", ".", "file:")):
+        return f"local:{url.removeprefix('file://')}"
+    return f"{match['host'].lower()}/{match['path'].removesuffix('.git')}"
+
+
+def _repo_name(remote: str, root: Path) -> str:
+    if remote:
+        return normalise_remote(remote).rstrip("/").rsplit("/", 1)[-1]
+    name = root.resolve().name
+    return name.removesuffix(".git") or name
+
+
+def _work_tree_root(path: Path) -> Path:
+    out = _git(path, "rev-parse", "--show-toplevel", check=False)
+    return Path(out.stdout.decode().strip()) if out.returncode == 0 else path.resolve()
+
+
+def _shallow_boundary(git_dir: Path) -> frozenset[str]:
+    shallow = git_dir / "shallow"
+    if not shallow.exists():
+        return frozenset()
+    return frozenset(line.strip() for line in shallow.read_text().splitlines() if line.strip())
+
+
+def _existing_commits(path: Path, shas: list[str]) -> list[str]:
+    """Keep the shas that still name commits here (history may have been rewritten)."""
+    if not shas:
+        return []
+    out = _git(path, "cat-file", "--batch-check", input="\n".join(shas) + "\n", check=False)
+    answers = (line.split() for line in out.stdout.decode().splitlines())
+    return [parts[0] for parts in answers if len(parts) > 1 and parts[1] == "commit"]
+
+
+def _git(
+    path: Path, *args: str, check: bool = True, input: str | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    try:
+        result = subprocess.run(
+            ["git", *GIT_CONFIG, "-C", str(path), *args],
+            capture_output=True,
+            input=input.encode() if input is not None else None,
+            env={**os.environ, **GIT_ENV},
+        )
+    except FileNotFoundError as exc:
+        raise RepositoryError("git is not installed", "install git 2.30 or newer") from exc
+    if check and result.returncode != 0:
+        raise RepositoryError(f"git failed in {path}", _git_fix(result.stderr.decode()))
+    return result
+
+
+def _git_fix(stderr: str | bytes) -> str:
+    """Turn git's last complaint into advice."""
+    text = stderr.decode(errors="replace") if isinstance(stderr, bytes) else stderr
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    said = lines[-1] if lines else "git gave no reason"
+    if "dubious ownership" in text:
+        return f"git refuses to read it ({said}); run the `git config --global --add safe.directory` command git suggests"
+    if "not a git repository" in text:
+        return "point ktlo at a clone (the folder that holds .git) or a bare repository"
+    return f"git said: {said}; run `git fsck` in the repository to find damaged objects"
