@@ -59,6 +59,7 @@ class WorkText:
     labels: tuple[str, ...] = ()
     author: str = ""
     issue_type: str = ""
+    kind: str = ""  # commit, pull_request or issue; "" reads as a commit
 
 
 @dataclass(frozen=True, slots=True)

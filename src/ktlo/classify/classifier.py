@@ -28,15 +28,19 @@ CLASSIFIER_VERSION = "builtin-1"
 TYPE_BONUS = 2.5
 # A feature commit becomes a project only on strong project vocabulary.
 PROJECT_OVER_FEATURE = 4.0
-MIN_TEXT_SCORE = 1.0
+MIN_TEXT_SCORE = 1.5
 
 _MERGE_PR = re.compile(r"^Merge (?:pull request|PR) #\d+ from (\S+)", re.IGNORECASE)
-_MERGE_OTHER = re.compile(r"^Merge (?:branch|remote-tracking branch|tag|commit|changes)\b", re.IGNORECASE)
+_MERGE_OTHER = re.compile(
+    r"^Merge (?:branch|remote-tracking branch|tag|commit|changes)\b", re.IGNORECASE
+)
 _TICKET_PREFIX = re.compile(r"^\s*(?:\[[^\]]{1,40}\]\s*|[A-Z][A-Z0-9]{1,9}-\d+\s*[:\-–]?\s*)+")
 _DRAFT_PREFIX = re.compile(r"^\s*(?:draft|wip|\[wip\]|\[draft\])\s*:?\s*", re.IGNORECASE)
 _RESOLVE_QUOTED = re.compile(r'^Resolve "(.+)"$', re.IGNORECASE)
 _AREA_PREFIX = re.compile(r"^[\w./+-]{1,30}(?:\([^)]{0,30}\))?:\s+")
-_TRAILER = re.compile(r"^[A-Za-z][\w-]*(?:-by|-to)?:\s.*$|^\(cherry picked from .*\)$", re.MULTILINE)
+_TRAILER = re.compile(
+    r"^[A-Za-z][\w-]*(?:-by|-to)?:\s.*$|^\(cherry picked from .*\)$", re.MULTILINE
+)
 _PR_SUFFIX = re.compile(r"\s*\((?:#|!)\d+\)\s*$")
 _BRACKET_TAGS = re.compile(r"\[([^\]]{1,40})\]")
 
@@ -45,7 +49,9 @@ def classify(item: WorkText) -> Verdict:
     """Classify one work item."""
     title, body, merge_reason = _unwrap_merge(item.title.strip(), item.body or "")
     if merge_reason is None and _MERGE_OTHER.match(title):
-        return Verdict(OTHER, None, 0.9, (Reason("merge", "a merge commit carries no work itself"),))
+        return Verdict(
+            OTHER, None, 0.9, (Reason("merge", "a merge commit carries no work itself"),)
+        )
     tags = tuple(_BRACKET_TAGS.findall(title))
     decided = _structural(item, title, body, tags)
     if decided:
@@ -55,8 +61,11 @@ def classify(item: WorkText) -> Verdict:
     convention = signals.conventional_signal(subject) or signals.gitmoji_signal(subject)
     if convention:
         (sub, reason), subject = convention
-    subject = _AREA_PREFIX.sub("", subject, count=1) if not convention else subject
-    scores = score(subject, body)
+    # "area: message" subjects name a subsystem; the verb that follows tells the kind
+    lead = subject if convention else _AREA_PREFIX.sub("", subject, count=1)
+    scores = score(subject, body, lead=lead)
+    if convention and reason.signal in ("conventional_type", "gitmoji"):
+        return _verdict(sub, 0.9, [reason, *_merge(merge_reason)])
     if convention:
         return _refine_convention(sub, reason, scores, merge_reason)
     return _from_text(scores, item, subject, merge_reason)
@@ -117,7 +126,9 @@ def _fallback(subject: str, item: WorkText) -> Verdict:
     if len(words) < 2:
         return Verdict(OTHER, None, 0.2, (Reason("no_signal", "too little text to decide"),))
     if words[0] in COMMON_VERBS or words[0].endswith("ed"):
-        reason = Reason("no_signal", f'opens with the verb "{words[0]}" and names no new capability')
+        reason = Reason(
+            "no_signal", f'opens with the verb "{words[0]}" and names no new capability'
+        )
         return _verdict("maintenance", 0.3, [reason])
     return _verdict("feature", 0.3, [Reason("no_signal", "names a thing, not a change to one")])
 
@@ -127,7 +138,9 @@ _WORDS = re.compile(r"[a-z][a-z'-]*")
 
 def _top_evidence(scores: TextScores, sub: str, most: int = 3) -> list[Reason]:
     phrases = sorted((e for e in scores.evidence if e[1] == sub), key=lambda e: -e[2])[:most]
-    return [Reason("keyword", f'"{phrase}" → {sub} (+{weight:.1f})') for phrase, _, weight in phrases]
+    return [
+        Reason("keyword", f'"{phrase}" → {sub} (+{weight:.1f})') for phrase, _, weight in phrases
+    ]
 
 
 def _verdict(sub: str, confidence: float, reasons: list[Reason]) -> Verdict:
@@ -147,7 +160,11 @@ def _unwrap_merge(title: str, body: str) -> tuple[str, str, Reason | None]:
     branch = match[1].split("/", 1)[-1].replace("-", " ").replace("_", " ")
     inner_title = lines[0].strip() or branch
     inner_body = lines[1] if len(lines) > 1 else ""
-    return inner_title, inner_body, Reason("merge", "read the pull request title from the merge commit")
+    return (
+        inner_title,
+        inner_body,
+        Reason("merge", "read the pull request title from the merge commit"),
+    )
 
 
 def _clean_subject(title: str) -> str:

@@ -9,7 +9,14 @@ import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
-from ktlo.classify.lexicon import BOTS, CONVENTIONAL_SCOPES, CONVENTIONAL_TYPES, GITMOJI, LABELS
+from ktlo.classify.lexicon import (
+    BOTS,
+    CONVENTIONAL_SCOPES,
+    CONVENTIONAL_TYPES,
+    DECISIVE_TYPES,
+    GITMOJI,
+    LABELS,
+)
 from ktlo.records import Reason
 
 Signal = tuple[str, Reason]
@@ -32,7 +39,9 @@ _CI_FILES = frozenset(
 )
 _CI_DIRS = (".github/workflows/", ".circleci/", ".buildkite/", ".github/actions/", ".gitlab/ci/")
 _DOC_SUFFIXES = frozenset(".md .rst .adoc .asciidoc .txt .rdoc .textile".split())
-_DOC_NAMES = frozenset("license licence copying authors contributors notice changelog changes news".split())
+_DOC_NAMES = frozenset(
+    "license licence copying authors contributors notice changelog changes news".split()
+)
 
 
 def label_signal(labels: Iterable[str], issue_type: str) -> Signal | None:
@@ -114,7 +123,11 @@ def only_tests(files: Iterable[str]) -> bool:
 
 
 def conventional_signal(subject: str) -> tuple[Signal, str] | None:
-    """`type(scope)!: rest` with a known type; returns the signal and the rest of the subject."""
+    """`type(scope)!: rest` with a known type; returns the signal and the rest of the subject.
+
+    The reason's signal is `conventional_type` when the type settles the kind on its own
+    (docs, ci, test, ...), `conventional_commit` when the text may still refine it.
+    """
     match = _CONVENTIONAL.match(subject)
     if not match:
         return None
@@ -125,9 +138,11 @@ def conventional_signal(subject: str) -> tuple[Signal, str] | None:
     scope = (match["scope"] or "").strip().lower()
     scoped = CONVENTIONAL_SCOPES.get(scope)
     prefix = match[0].strip()
+    decisive = kind in DECISIVE_TYPES
     if scoped and (sub != "feature" or scoped == "security"):
-        return (scoped, Reason("conventional_commit", f'"{prefix}" → {scoped}')), subject[match.end() :]
-    return (sub, Reason("conventional_commit", f'"{prefix}" → {sub}')), subject[match.end() :]
+        sub, decisive = scoped, True
+    signal = "conventional_type" if decisive else "conventional_commit"
+    return (sub, Reason(signal, f'"{prefix}" → {sub}')), subject[match.end() :]
 
 
 def gitmoji_signal(subject: str) -> tuple[Signal, str] | None:
@@ -174,7 +189,9 @@ def _is_test(path: str) -> bool:
     lowered = "/" + path.lower()
     name = _name(path)
     return (
-        any(part in lowered for part in ("/test/", "/tests/", "/__tests__/", "/spec/", "/testdata/"))
+        any(
+            part in lowered for part in ("/test/", "/tests/", "/__tests__/", "/spec/", "/testdata/")
+        )
         or name.startswith("test_")
         or bool(re.search(r"(?:_test|_spec|\.test|\.spec|tests?)\.\w+$", name))
     )

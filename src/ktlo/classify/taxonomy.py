@@ -20,9 +20,9 @@ NEW_WORK_SUBCATEGORIES = ("feature", "project")
 SUBCATEGORIES = KTLO_SUBCATEGORIES + NEW_WORK_SUBCATEGORIES
 INVESTMENTS = (KTLO, NEW_WORK, OTHER)
 
-INVESTMENT_OF = {sub: KTLO for sub in KTLO_SUBCATEGORIES} | {
-    sub: NEW_WORK for sub in NEW_WORK_SUBCATEGORIES
-}
+INVESTMENT_OF = dict.fromkeys(KTLO_SUBCATEGORIES, KTLO) | dict.fromkeys(
+    NEW_WORK_SUBCATEGORIES, NEW_WORK
+)
 
 
 def investment_of(subcategory: str | None) -> str:

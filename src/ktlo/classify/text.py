@@ -18,6 +18,13 @@ BODY_CAP = 2.0  # the body supports a verdict; it should not outvote the subject
 
 # Whole phrases that overrule what their first word would say on its own.
 PHRASES_OVERRULING_VERBS: dict[str, list[tuple[str, float]]] = {
+    "reliability": [
+        (
+            r"(?:fix|fixes|fixed|fixing|deflake|de-flake|stabili[sz]e)(?: (?:a|an|the|some))? "
+            r"(?:flaky|flakey|intermittent|timing[- ]dependent|racy|brittle) (?:\w+ )?tests?",
+            6.0,
+        ),
+    ],
     "maintenance": [
         (
             r"(?:fix|fixes|fixed|fixing|correct|corrected|update|updated|updates|improve|improved|"
@@ -26,13 +33,6 @@ PHRASES_OVERRULING_VERBS: dict[str, list[tuple[str, float]]] = {
             r"docstrings?|lint(?:ing| errors| warnings)?|links?|comments?|spelling|grammar|wording|"
             r"tests?|test cases?|unit tests?|ci|build|formatting|readme|examples?|changelog|"
             r"translations?|release notes|badges?|copyright|licen[sc]e|warnings?|compiler warnings?)",
-            6.0,
-        ),
-    ],
-    "reliability": [
-        (
-            r"(?:fix|fixes|fixed|fixing|deflake|de-flake|stabili[sz]e)(?: (?:a|an|the|some))? "
-            r"(?:flaky|flakey|intermittent|timing[- ]dependent|racy|brittle) (?:\w+ )?tests?",
             6.0,
         ),
     ],
@@ -61,100 +61,129 @@ class TextScores:
         return ranked[0][0], ranked[0][1], ranked[1][1] if len(ranked) > 1 else 0.0
 
 
-def _compile() -> dict[str, re.Pattern[str]]:
-    """One alternation per possible first character, longest phrases first.
+def _compile() -> tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]]]:
+    """Alternations keyed by the two characters a phrase can open with.
 
     Matching is tried only at word starts, and only with the phrases that can begin
-    with the character found there: a few dozen regex attempts per text instead of
-    hundreds per character.
+    with the two characters found there: a handful of regex attempts per text
+    instead of hundreds per character. Phrases whose opening cannot be bounded to
+    two characters go into a per-first-character fallback that is always tried too.
     """
-    entries = [(p, s, w) for s, items in PHRASES_OVERRULING_VERBS.items() for p, w in items]
-    entries += [(p, s, w) for s, items in PHRASES.items() for p, w in items]
+    entries = [(p, s, w) for s, items in PHRASES.items() for p, w in items]
     entries.sort(key=lambda e: -len(e[0]))
-    buckets: dict[str, list[int]] = {}
+    overruling = [(p, s, w) for s, items in PHRASES_OVERRULING_VERBS.items() for p, w in items]
+    entries = overruling + entries  # tried first, in the order declared
+    by_two: dict[str, list[int]] = {}
+    by_one: dict[str, list[int]] = {}
     for index, (pattern, _, _) in enumerate(entries):
-        for char in _first_chars(pattern) or _ANY_START:
-            buckets.setdefault(char, []).append(index)
+        heads = _heads(pattern)
+        if heads is None:
+            heads = set(_ANY_START)
+        for head in heads:
+            (by_two if len(head) == 2 else by_one).setdefault(head, []).append(index)
+    for key in list(by_two):  # a two-character bucket must also hold the shorter openings
+        by_two[key] = sorted(set(by_two[key]) | set(by_one.get(key[0], [])))
     _META.extend((sub, weight) for _, sub, weight in entries)
+    return _alternations(entries, by_two), _alternations(entries, by_one)
+
+
+def _alternations(
+    entries: list[tuple[str, str, float]], buckets: dict[str, list[int]]
+) -> dict[str, re.Pattern[str]]:
     return {
-        char: re.compile(
+        key: re.compile(
             "|".join(f"(?P<g{i}>{entries[i][0]})" for i in indexes) + r"(?:(?<=\s)|(?![\w]))"
         )
-        for char, indexes in buckets.items()
+        for key, indexes in buckets.items()
     }
 
 
 _ANY_START = "abcdefghijklmnopqrstuvwxyz0123456789"
 _META: list[tuple[str, float]] = []
+_MAX_EXPANSION = 64  # an opening with more alternatives than this is not worth indexing
 
 
-def _first_chars(pattern: str) -> set[str] | None:
-    """The characters a match of `pattern` can start with, or None when that is not bounded."""
+def _heads(pattern: str) -> set[str] | None:
+    """The one- or two-character openings of `pattern`'s matches, or None when unbounded."""
     try:
-        parsed = re._parser.parse(pattern)  # type: ignore[attr-defined]
-    except Exception:  # a private module: any surprise means "try this phrase everywhere"
+        parsed = list(re._parser.parse(pattern))  # type: ignore[attr-defined]
+        heads = _expand(parsed, 2, 0)
+    except (re.error, RecursionError, AttributeError, _Unbounded):
         return None
-    chars, nullable = _first_of_sequence(list(parsed))
-    return None if chars is None or nullable else chars
+    if "" in heads or len(heads) > _MAX_EXPANSION:
+        return None
+    return heads
 
 
-def _first_of_sequence(items: list[tuple[Any, Any]]) -> tuple[set[str] | None, bool]:
-    found: set[str] = set()
-    for op, arg in items:
-        chars, nullable = _first_of_item(str(op), arg)
-        if chars is None:
-            return None, False
-        found |= chars
-        if not nullable:
-            return found, False
-    return found, True
+class _Unbounded(Exception):
+    pass
 
 
-def _first_of_item(op: str, arg: Any) -> tuple[set[str] | None, bool]:
-    if op == "LITERAL":
-        return {chr(arg)}, False
-    if op == "IN":
-        chars: set[str] = set()
-        for inner_op, inner_arg in arg:
-            if str(inner_op) == "LITERAL":
-                chars.add(chr(inner_arg))
-            elif str(inner_op) == "RANGE":
-                chars |= {chr(c) for c in range(inner_arg[0], inner_arg[1] + 1)}
-            else:
-                return None, False
-        return chars, False
-    if op == "SUBPATTERN":
-        return _first_of_sequence(list(arg[-1]))
-    if op == "BRANCH":
-        union: set[str] = set()
-        any_nullable = False
-        for branch in arg[1]:
-            chars_b, nullable_b = _first_of_sequence(list(branch))
-            if chars_b is None:
-                return None, False
-            union |= chars_b
-            any_nullable = any_nullable or nullable_b
-        return union, any_nullable
-    if op in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-        chars_r, nullable_r = _first_of_sequence(list(arg[2]))
-        return chars_r, nullable_r or arg[0] == 0
-    if op in ("AT", "ASSERT", "ASSERT_NOT"):
-        return set(), True
-    return None, False
+def _expand(items: list[tuple[Any, Any]], k: int, depth: int) -> set[str]:
+    """Strings of up to k characters that a match of `items` can open with."""
+    if k == 0 or not items:
+        return {""}
+    if depth > 12:
+        raise _Unbounded
+    (op, arg), rest = items[0], items[1:]
+    name = str(op)
+    if name == "LITERAL":
+        return {chr(arg) + tail for tail in _expand(rest, k - 1, depth + 1)}
+    if name == "IN":
+        chars = _charset(arg)
+        tails = _expand(rest, k - 1, depth + 1)
+        return {c + t for c in chars for t in tails}
+    if name == "SUBPATTERN":
+        return _expand(list(arg[-1]) + rest, k, depth + 1)
+    if name == "BRANCH":
+        return set().union(*(_expand(list(b) + rest, k, depth + 1) for b in arg[1]))
+    if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+        low, high, body = arg
+        once = list(body) if high == 1 else list(body) + [(op, (max(0, low - 1), high - 1, body))]
+        heads = _expand(once + rest, k, depth + 1)
+        return heads | _expand(rest, k, depth + 1) if low == 0 else heads
+    if name in ("AT", "ASSERT", "ASSERT_NOT"):
+        return _expand(rest, k, depth + 1)
+    raise _Unbounded
 
 
-_BUCKETS = _compile()
+def _charset(arg: list[tuple[Any, Any]]) -> set[str]:
+    chars: set[str] = set()
+    for op, value in arg:
+        if str(op) == "LITERAL":
+            chars.add(chr(value))
+        elif str(op) == "RANGE":
+            chars |= {chr(c) for c in range(value[0], value[1] + 1)}
+        else:
+            raise _Unbounded
+    return chars
+
+
+_BY_TWO, _BY_ONE = _compile()
 _WORD = re.compile(r"\w+")
 _FIRST_WORD = re.compile(r"[a-z][a-z'-]*")
+# A subject that names a documentation or configuration file is about that file.
+_DOC_OR_CONFIG_FILE = re.compile(
+    r"[\w/.-]+\.(?:md|rst|txt|adoc|html|po|pot|ya?ml|json|toml|ini|cfg|conf)\b", re.IGNORECASE
+)
 MAX_SCANNED = 1000  # characters of a body worth reading
 
 
-def score(subject: str, body: str = "") -> TextScores:
-    """Score a subject line (full weight) and a body (damped and capped) for every subcategory."""
+def score(subject: str, body: str = "", lead: str | None = None) -> TextScores:
+    """Score a subject line (full weight) and a body (damped and capped) for every subcategory.
+
+    `lead` is the part of the subject whose first word is its verb (the subject
+    without an "area:" prefix); by default the subject itself.
+    """
     result = TextScores()
+    lead = subject if lead is None else lead
     first_phrase_at = _score_into(result, subject, 1.0)
-    word = _FIRST_WORD.match(subject.lower())
-    if word and first_phrase_at != 0:
+    named_file = _DOC_OR_CONFIG_FILE.search(subject)
+    if named_file:
+        result.add("maintenance", named_file[0], 2.5)
+    word = _FIRST_WORD.match(lead.lower())
+    lead_at = len(subject) - len(lead)
+    if word and first_phrase_at != lead_at:
         verb = LEADING_VERBS.get(word[0])
         if verb:
             result.add(verb[0], f"{word[0]}…", verb[1])
@@ -176,7 +205,7 @@ def _score_into(result: TextScores, text: str, weight: float) -> int | None:
         start = word.start()
         if start < resume:
             continue
-        bucket = _BUCKETS.get(text[start])
+        bucket = _BY_TWO.get(text[start : start + 2]) or _BY_ONE.get(text[start])
         match = bucket.match(text, start) if bucket else None
         if match is None or match.lastgroup is None:
             continue

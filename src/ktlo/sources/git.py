@@ -8,13 +8,17 @@ closed under ancestry: a store holding a prefix can resume with `--not <tips>`.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import re
 import subprocess
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 from ktlo.errors import RepositoryError
 from ktlo.records import Commit, FileChange
@@ -25,6 +29,7 @@ RECORD_START = b"\x1e"
 LOG_FORMAT = "%x1e%H%x00%P%x00%aN%x00%aE%x00%aI%x00%cN%x00%cE%x00%cI%x00%B%x00"
 HEADER_FIELDS = 9
 CHUNK = 1 << 20
+READ_AHEAD_CHUNKS = 64  # at most 64 MiB of git output waits for the parser
 
 GIT_ENV = {
     "LC_ALL": "C",
@@ -105,19 +110,37 @@ def read_commits(repo: Repository, exclude: Iterable[str] = ()) -> Iterator[Comm
         env={**os.environ, **GIT_ENV},
     )
     assert proc.stdin and proc.stdout and proc.stderr
+    proc.stdin.write(revs.encode())
+    proc.stdin.close()
+    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
+    reader = threading.Thread(target=_drain, args=(proc.stdout, chunks), daemon=True)
+    reader.start()
     try:
-        proc.stdin.write(revs.encode())
-        proc.stdin.close()
-        yield from _parse_stream(iter(lambda: proc.stdout.read(CHUNK), b""))  # type: ignore[union-attr]
+        yield from _parse_stream(iter(chunks.get, None))
     finally:
-        proc.stdout.close()
         if proc.poll() is None:
             proc.kill()
+        while reader.is_alive():  # unblock a reader waiting for room, then let it finish
+            with contextlib.suppress(queue.Empty):
+                chunks.get_nowait()
+            reader.join(0.01)
+        proc.stdout.close()
         stderr = proc.stderr.read().decode(errors="replace")
         proc.stderr.close()
         returncode = proc.wait()
     if returncode != 0:
         raise RepositoryError(f"git could not read the history of {repo.path}", _git_fix(stderr))
+
+
+def _drain(stream: IO[bytes], chunks: queue.Queue[bytes | None]) -> None:
+    """Read git's output as fast as git writes it, so git never waits on our parsing."""
+    try:
+        for chunk in iter(lambda: stream.read(CHUNK), b""):
+            chunks.put(chunk)
+    except (OSError, ValueError):  # the stream was closed under us: the consumer stopped
+        pass
+    finally:
+        chunks.put(None)
 
 
 def _parse_stream(chunks: Iterable[bytes]) -> Iterator[Commit]:
@@ -265,3 +288,17 @@ def _git_fix(stderr: str | bytes) -> str:
     if "not a git repository" in text:
         return "point ktlo at a clone (the folder that holds .git) or a bare repository"
     return f"git said: {said}; run `git fsck` in the repository to find damaged objects"
+
+
+def count_commits(repo: Repository, exclude: Iterable[str] = ()) -> int:
+    """How many commits `read_commits` would yield (cheap: no diffs)."""
+    if repo.head is None:
+        return 0
+    known = _existing_commits(repo.path, [sha for sha in exclude if sha])
+    revs = "".join([f"{repo.head}\n", *(f"^{sha}\n" for sha in known)])
+    out = _git(repo.path, "rev-list", "--count", "--stdin", input=revs, check=False)
+    if out.returncode != 0:
+        raise RepositoryError(
+            f"git could not count the history of {repo.path}", _git_fix(out.stderr)
+        )
+    return int(out.stdout.decode().strip() or 0)

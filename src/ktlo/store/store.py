@@ -117,7 +117,9 @@ class Store:
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def schema_version(self) -> int:
-        row = self.con.execute("SELECT value FROM ktlo_meta WHERE key = 'schema_version'").fetchone()
+        row = self.con.execute(
+            "SELECT value FROM ktlo_meta WHERE key = 'schema_version'"
+        ).fetchone()
         return int(row[0]) if row else 0
 
     def _migrate(self, read_only: bool) -> None:
@@ -146,7 +148,8 @@ class Store:
                 for statement in statements:
                     self.con.execute(statement)
             self.con.execute(
-                "INSERT OR REPLACE INTO ktlo_meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+                "INSERT OR REPLACE INTO ktlo_meta VALUES ('schema_version', ?)",
+                [str(SCHEMA_VERSION)],
             )
 
 

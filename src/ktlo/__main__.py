@@ -1,0 +1,5 @@
+"""`python -m ktlo` runs the CLI."""
+
+from ktlo.cli import main
+
+main()

@@ -1,0 +1,332 @@
+"""`ktlo analyze`: KTLO share, subcategories, trend, budget, hotspots and people — all SQL.
+
+Until effort (person-days) is modelled, shares are computed two ways, by commit count
+and by changed lines (added + deleted). Merge commits and shallow-clone boundary
+commits are excluded: their changes are counted on the commits they bring in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from ktlo.classify.taxonomy import KTLO_SUBCATEGORIES, NEW_WORK_SUBCATEGORIES
+from ktlo.errors import ConfigError
+from ktlo.store import Store
+
+PERIODS = ("week", "month", "quarter")
+JSON_SCHEMA = "ktlo.analyze/v1"
+TREND_WINDOW = {"week": 4, "month": 3, "quarter": 1}
+TREND_FLAT_POINTS = 0.02  # a change of less than 2 points of share reads as flat
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """The KTLO share a team aims to stay within."""
+
+    low: float = 0.20
+    high: float = 0.40
+
+    def status(self, share: float | None) -> str:
+        if share is None:
+            return "unknown"
+        if share < self.low:
+            return "under"
+        return "over" if share > self.high else "inside"
+
+
+@dataclass(frozen=True, slots=True)
+class AnalyzeOptions:
+    repo_id: str
+    since: date | None = None
+    until: date | None = None
+    period: str = "month"
+    budget: Budget = field(default_factory=Budget)
+    top: int = 10
+
+
+def analyze(store: Store, options: AnalyzeOptions) -> dict[str, Any]:
+    """The whole `ktlo analyze` document (see docs/analyze-json.md)."""
+    if options.period not in PERIODS:
+        raise ConfigError(f"unknown period {options.period!r}", f"use one of {', '.join(PERIODS)}")
+    _create_scope(store, options)
+    totals = _totals(store)
+    periods = _periods(store, options.period)
+    trend = _trend(periods, options.period)
+    recent = trend["recent_share_commits"]
+    return {
+        "schema": JSON_SCHEMA,
+        "repository": _repository(store, options.repo_id),
+        "since": _iso(options.since),
+        "until": _iso(options.until),
+        "period": options.period,
+        "basis": "commits_and_lines",
+        "totals": totals,
+        "shares": _shares(store, totals),
+        "subcategories": _subcategories(store, totals),
+        "periods": periods,
+        "trend": trend,
+        "budget": {
+            "low": options.budget.low,
+            "high": options.budget.high,
+            "window_periods": trend["window_periods"],
+            "share": recent,
+            "status": options.budget.status(recent),
+        },
+        "hotspots": {
+            "directories": _hotspots(store, "directory", options.top),
+            "files": _hotspots(store, "file", options.top),
+        },
+        "people": _people(store, options.top),
+        "bots": _bots(store),
+        "other": _other(store),
+    }
+
+
+def _create_scope(store: Store, options: AnalyzeOptions) -> None:
+    """A temporary view of the commits in scope, each with its verdict and size."""
+    dates = "".join(
+        f" AND c.authored_at {op} DATE {_literal(day.isoformat())}"
+        for op, day in ((">=", options.since), ("<", options.until))
+        if day
+    )
+    repo = _literal(options.repo_id)
+    store.con.execute(
+        "CREATE OR REPLACE TEMP VIEW scope_merges AS SELECT c.item_id FROM commits c "
+        f"WHERE c.repo_id = {repo} AND c.is_merge{dates}"
+    )
+    store.con.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW scope AS
+        SELECT c.item_id, c.sha, c.authored_at, w.title, w.author_name, w.author_email, w.is_bot,
+               v.investment, v.subcategory, v.confidence, v.reasons,
+               c.lines_added + c.lines_deleted AS lines
+        FROM commits c
+        JOIN work_items w USING (item_id)
+        JOIN verdicts v USING (item_id)
+        WHERE c.repo_id = {repo} AND NOT c.is_merge AND NOT c.is_boundary{dates}
+        """
+    )
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _totals(store: Store) -> dict[str, Any]:
+    row = store.query(
+        """
+        SELECT count(*) AS commits, coalesce(sum(lines), 0) AS lines,
+               min(authored_at) AS first_commit_at, max(authored_at) AS last_commit_at,
+               count(DISTINCT author_name) FILTER (WHERE NOT is_bot) AS authors
+        FROM scope
+        """
+    )[0]
+    row["merges_excluded"] = store.query("SELECT count(*) AS n FROM scope_merges")[0]["n"]
+    row["first_commit_at"] = _iso(row["first_commit_at"])
+    row["last_commit_at"] = _iso(row["last_commit_at"])
+    return row
+
+
+def _shares(store: Store, totals: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    rows = store.query(
+        "SELECT investment, count(*) AS commits, coalesce(sum(lines), 0) AS lines "
+        "FROM scope GROUP BY investment"
+    )
+    by = {r["investment"]: r for r in rows}
+    return {
+        basis: {
+            inv: _ratio(by.get(inv, {}).get(basis, 0), totals[basis])
+            for inv in ("ktlo", "new_work", "other")
+        }
+        for basis in ("commits", "lines")
+    }
+
+
+def _subcategories(store: Store, totals: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = store.query(
+        "SELECT investment, subcategory, count(*) AS commits, coalesce(sum(lines), 0) AS lines "
+        "FROM scope WHERE subcategory IS NOT NULL GROUP BY ALL"
+    )
+    found = {r["subcategory"]: r for r in rows}
+    result = []
+    for sub in (*KTLO_SUBCATEGORIES, *NEW_WORK_SUBCATEGORIES):
+        row = found.get(sub, {"commits": 0, "lines": 0})
+        result.append(
+            {
+                "investment": "ktlo" if sub in KTLO_SUBCATEGORIES else "new_work",
+                "subcategory": sub,
+                "commits": row["commits"],
+                "commit_share": _ratio(row["commits"], totals["commits"]),
+                "lines": row["lines"],
+                "line_share": _ratio(row["lines"], totals["lines"]),
+            }
+        )
+    return result
+
+
+def _periods(store: Store, period: str) -> list[dict[str, Any]]:
+    rows = store.query(
+        f"""
+        SELECT date_trunc('{period}', authored_at)::DATE AS start,
+               count(*) AS commits,
+               count(*) FILTER (WHERE investment = 'ktlo') AS ktlo_commits,
+               count(*) FILTER (WHERE investment = 'new_work') AS new_work_commits,
+               count(*) FILTER (WHERE investment = 'other') AS other_commits,
+               coalesce(sum(lines), 0) AS lines,
+               coalesce(sum(lines) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_lines
+        FROM scope GROUP BY start ORDER BY start
+        """
+    )
+    subs = store.query(
+        f"""
+        SELECT date_trunc('{period}', authored_at)::DATE AS start, subcategory, count(*) AS n
+        FROM scope WHERE subcategory IS NOT NULL GROUP BY ALL
+        """
+    )
+    by_start: dict[date, dict[str, int]] = {}
+    for s in subs:
+        by_start.setdefault(s["start"], {})[s["subcategory"]] = s["n"]
+    for row in rows:
+        start = row.pop("start")
+        row["period"] = period_label(start, period)
+        row["start"] = start.isoformat()
+        row["ktlo_share_commits"] = _ratio(row["ktlo_commits"], row["commits"])
+        row["ktlo_share_lines"] = _ratio(row["ktlo_lines"], row["lines"])
+        row["by_subcategory"] = dict(sorted(by_start.get(start, {}).items(), key=lambda kv: -kv[1]))
+    return rows
+
+
+def _trend(periods: list[dict[str, Any]], period: str) -> dict[str, Any]:
+    """Share over the last `window` periods against the `window` before them."""
+    window = TREND_WINDOW[period]
+    recent, previous = periods[-window:], periods[-2 * window : -window]
+    recent_share = _pooled_share(recent)
+    previous_share = _pooled_share(previous)
+    direction = "unknown"
+    if recent_share is not None and previous_share is not None:
+        delta = recent_share - previous_share
+        direction = "flat" if abs(delta) < TREND_FLAT_POINTS else ("up" if delta > 0 else "down")
+    return {
+        "window_periods": window,
+        "recent_share_commits": recent_share,
+        "previous_share_commits": previous_share,
+        "direction": direction,
+        "series": [p["ktlo_share_commits"] for p in periods],
+    }
+
+
+def _pooled_share(periods: list[dict[str, Any]]) -> float | None:
+    return _ratio(sum(p["ktlo_commits"] for p in periods), sum(p["commits"] for p in periods))
+
+
+def _hotspots(store: Store, level: str, top: int) -> list[dict[str, Any]]:
+    """Where KTLO change concentrates: KTLO lines and commits per directory or file."""
+    place = "coalesce(nullif(parse_dirpath(f.path), ''), '.')" if level == "directory" else "f.path"
+    rows = store.query(
+        f"""
+        WITH touched AS (  -- one row per place and commit
+            SELECT {place} AS place, s.item_id, any_value(s.investment) AS investment,
+                   any_value(s.subcategory) AS subcategory,
+                   sum(coalesce(f.added, 0) + coalesce(f.deleted, 0)) AS lines
+            FROM scope s JOIN commit_files f USING (item_id)
+            GROUP BY place, s.item_id
+        ),
+        ktlo_total AS (SELECT sum(lines) AS lines FROM touched WHERE investment = 'ktlo')
+        SELECT place,
+               count(*) FILTER (WHERE investment = 'ktlo') AS ktlo_commits,
+               count(*) AS commits,
+               coalesce(sum(lines) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_lines,
+               coalesce(sum(lines) FILTER (WHERE investment = 'ktlo'), 0)
+                   / nullif(any_value((SELECT lines FROM ktlo_total)), 0) AS share_of_ktlo_lines,
+               histogram(subcategory) FILTER (WHERE investment = 'ktlo') AS by_subcategory
+        FROM touched GROUP BY place
+        HAVING count(*) FILTER (WHERE investment = 'ktlo') > 0
+        ORDER BY ktlo_commits DESC, ktlo_lines DESC, place LIMIT {int(top)}
+        """
+    )
+    for row in rows:
+        row[level] = row.pop("place")
+        row["ktlo_ratio"] = _ratio(row["ktlo_commits"], row["commits"])
+        row["share_of_ktlo_lines"] = _round(row["share_of_ktlo_lines"])
+        row["by_subcategory"] = dict(
+            sorted((row["by_subcategory"] or {}).items(), key=lambda kv: -kv[1])
+        )
+    return rows
+
+
+def _people(store: Store, top: int) -> list[dict[str, Any]]:
+    rows = store.query(
+        f"""
+        SELECT author_name AS person,
+               count(*) FILTER (WHERE investment = 'ktlo') AS ktlo_commits,
+               count(*) AS commits,
+               histogram(subcategory) FILTER (WHERE investment = 'ktlo') AS by_subcategory
+        FROM scope WHERE NOT is_bot GROUP BY author_name
+        HAVING count(*) FILTER (WHERE investment = 'ktlo') > 0
+        ORDER BY ktlo_commits DESC, person LIMIT {int(top)}
+        """
+    )
+    all_ktlo = store.query(
+        "SELECT count(*) AS n FROM scope WHERE investment = 'ktlo' AND NOT is_bot"
+    )[0]["n"]
+    for row in rows:
+        row["share_of_ktlo"] = _ratio(row["ktlo_commits"], all_ktlo)
+        row["ktlo_ratio"] = _ratio(row["ktlo_commits"], row["commits"])
+        row["by_subcategory"] = dict(
+            sorted((row["by_subcategory"] or {}).items(), key=lambda kv: -kv[1])
+        )
+    return rows
+
+
+def _bots(store: Store) -> list[dict[str, Any]]:
+    return store.query(
+        """
+        SELECT author_name AS bot, count(*) AS commits, histogram(subcategory) AS by_subcategory
+        FROM scope WHERE is_bot GROUP BY author_name ORDER BY commits DESC, bot
+        """
+    )
+
+
+def _other(store: Store) -> dict[str, Any]:
+    rows = store.query(
+        """
+        SELECT reasons[1] AS reason, count(*) AS commits, any_value(title) AS example
+        FROM scope WHERE investment = 'other' GROUP BY reason ORDER BY commits DESC
+        """
+    )
+    return {"commits": sum(r["commits"] for r in rows), "reasons": rows}
+
+
+def _repository(store: Store, repo_id: str) -> dict[str, Any]:
+    rows = store.query(
+        "SELECT repo_id, name, path, remote_url, is_bare, is_shallow FROM repositories "
+        "WHERE repo_id = ?",
+        [repo_id],
+    )
+    return rows[0] if rows else {"repo_id": repo_id}
+
+
+def period_label(start: date, period: str) -> str:
+    """`2026-01` for a month, `2026-W03` for an ISO week, `2026-Q1` for a quarter."""
+    if period == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return f"{start.year}-{start.month:02d}"
+
+
+def _ratio(part: float | int | None, whole: float | int | None) -> float | None:
+    if not whole:
+        return None
+    return round((part or 0) / whole, 4)
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _iso(value: date | datetime | None) -> str | None:
+    return value.isoformat() if value else None

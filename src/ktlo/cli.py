@@ -1,0 +1,296 @@
+"""The `ktlo` command: a thin layer that parses options, calls the library and renders."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from ktlo import __version__
+from ktlo.analysis import PERIODS, AnalyzeOptions, Budget, analyze
+from ktlo.classify import classify
+from ktlo.classify.evaluate import evaluate, read_labeled_csv
+from ktlo.errors import ConfigError, InputError, KtloError
+from ktlo.explain import explain_commit
+from ktlo.ingest import ingest_repository, pending_commits
+from ktlo.records import Verdict, WorkText
+from ktlo.report.terminal import render_analysis, render_evaluation, render_explanation
+from ktlo.sources import git
+from ktlo.store import Store, default_store_path
+
+stderr = Console(stderr=True)
+
+
+class KtloGroup(click.Group):
+    """Turns ktlo's own errors into one line on stderr; a traceback only with --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KtloError as exc:
+            if ctx.params.get("debug"):
+                raise
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            stderr.print(
+                "Interrupted — everything stored so far is kept; run the same command again to resume."
+            )
+            ctx.exit(130)
+
+
+class RelativeOrIsoDate(click.ParamType[date]):
+    """`2026-01-31`, or a span back from today: `90d`, `12w`, `6m`, `2y`."""
+
+    name = "DATE"
+    _SPAN = re.compile(r"^(\d+)([dwmy])$")
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        span = self._SPAN.match(text)
+        if span:
+            days = int(span[1]) * {"d": 1, "w": 7, "m": 30, "y": 365}[span[2]]
+            return date.today() - timedelta(days=days)
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{text!r} is not a date: use YYYY-MM-DD or a span such as 90d, 12w, 6m, 1y")
+
+
+class BudgetBand(click.ParamType[Budget]):
+    """`20-40` (percent) -> Budget(0.2, 0.4)."""
+
+    name = "LOW-HIGH"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Budget:
+        if isinstance(value, Budget):
+            return value
+        match = re.fullmatch(r"\s*(\d{1,3})\s*-\s*(\d{1,3})\s*%?\s*", str(value))
+        if not match or not int(match[1]) <= int(match[2]) <= 100:
+            self.fail(f"{value!r} is not a band: use LOW-HIGH in percent, e.g. 20-40")
+        return Budget(int(match[1]) / 100, int(match[2]) / 100)
+
+
+def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="KTLO_DB",
+        help="The store file (default: a per-repository store in ~/.cache/ktlo). Env: KTLO_DB.",
+    )(func)
+
+
+@click.group(cls=KtloGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ktlo")
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+def main(debug: bool) -> None:
+    """Make keep-the-lights-on work visible: how much of the work is KTLO, of which kind, where."""
+
+
+@main.command(name="analyze")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option(
+    "--since", type=RelativeOrIsoDate(), help="First day to include (YYYY-MM-DD or 90d, 6m, 1y)."
+)
+@click.option("--until", type=RelativeOrIsoDate(), help="Day after the last to include.")
+@click.option(
+    "--period",
+    type=click.Choice(PERIODS),
+    default="month",
+    show_default=True,
+    help="Bucket size for shares and trend.",
+)
+@click.option(
+    "--budget",
+    type=BudgetBand(),
+    default="20-40",
+    show_default=True,
+    help="KTLO budget band in percent.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(1, 100),
+    default=10,
+    show_default=True,
+    help="Rows of hotspots and people.",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document (see docs/analyze-json.md)."
+)
+@db_option
+def analyze_command(
+    path: Path, since: date | None, until: date | None, period: str, budget: Budget,
+    top: int, as_json: bool, db: Path | None,
+) -> None:  # fmt: skip
+    """Read a git repository's history and show its KTLO share, kinds, trend and hotspots.
+
+    Example: ktlo analyze ~/src/shop --since 1y --period quarter
+    """
+    repo = git.open_repository(path)
+    with Store.open(db or default_store_path(repo.path)) as store:
+        _ingest_with_progress(store, repo)
+        doc = analyze(store, AnalyzeOptions(repo.repo_id, since, until, period, budget, top))
+    if as_json:
+        _print_json(doc)
+    else:
+        render_analysis(doc, Console())
+
+
+@main.command(name="classify")
+@click.argument("text", required=False)
+@click.option(
+    "--jsonl",
+    "jsonl",
+    type=click.File("r", encoding="utf-8"),
+    help="Read JSON lines (`-` for stdin).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict of TEXT as JSON.")
+@click.option("--file", "files", multiple=True, help="A path the change touched (repeatable).")
+@click.option("--label", "labels", multiple=True, help="A label the item carries (repeatable).")
+def classify_command(
+    text: str | None,
+    jsonl: TextIO | None,
+    as_json: bool,
+    files: tuple[str, ...],
+    labels: tuple[str, ...],
+) -> None:
+    """Classify one TEXT, or a stream of JSON lines, and say why.
+
+    Example: ktlo classify "fix(api): handle empty cart"
+
+    With --jsonl, each input line is {"id", "title", "body", "files", "labels"} (only
+    title required) and each output line is {"id", "investment", "subcategory",
+    "confidence", "reasons"}, in input order.
+    """
+    if jsonl is not None:
+        _classify_stream(jsonl, sys.stdout)
+        return
+    if not text:
+        raise ConfigError(
+            "nothing to classify", 'give a TEXT, e.g. ktlo classify "fix crash", or --jsonl -'
+        )
+    title, _, body = text.partition("\n")
+    verdict = classify(WorkText(title=title, body=body, files=files, labels=labels))
+    if as_json:
+        _print_json(verdict_json(None, verdict))
+    else:
+        render_explanation({"title": title, **verdict_json(None, verdict)}, Console())
+
+
+@main.command(name="eval")
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
+@click.option(
+    "--mistakes", type=click.IntRange(0), default=0, help="List this many misclassified rows."
+)
+def eval_command(csv_file: Path, as_json: bool, mistakes: int) -> None:
+    """Measure the classifier on a labeled CSV (columns text, label, optional id).
+
+    Example: ktlo eval eval/ktlo-eval.csv --mistakes 20
+    """
+    report = evaluate(read_labeled_csv(csv_file))
+    if as_json:
+        _print_json(report)
+    else:
+        render_evaluation(report, Console(), mistakes)
+
+
+@main.command(name="explain")
+@click.argument("ref")
+@click.option(
+    "--repo",
+    "repo_path",
+    type=click.Path(path_type=Path),
+    default=".",
+    help="The repository (for its default store).",
+)
+@db_option
+def explain_command(ref: str, repo_path: Path, db: Path | None) -> None:
+    """Show a stored commit's verdict with every reason (REF: a sha or its prefix).
+
+    Example: ktlo explain 3f2a9c1 --repo ~/src/shop
+    """
+    path = db or default_store_path(git.open_repository(repo_path).path)
+    with Store.open(path, read_only=True) as store:
+        render_explanation(explain_commit(store, ref), Console())
+
+
+def verdict_json(item_id: Any, verdict: Verdict) -> dict[str, Any]:
+    return {
+        "id": item_id,
+        "investment": verdict.investment,
+        "subcategory": verdict.subcategory,
+        "confidence": verdict.confidence,
+        "reasons": [str(r) for r in verdict.reasons],
+    }
+
+
+def _classify_stream(lines: TextIO, out: TextIO) -> None:
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        item = _parse_jsonl_item(line, number)
+        verdict = classify(
+            WorkText(
+                title=item["title"],
+                body=item.get("body") or "",
+                files=tuple(item.get("files") or ()),
+                labels=tuple(item.get("labels") or ()),
+                author=item.get("author") or "",
+                issue_type=item.get("issue_type") or "",
+            )
+        )
+        out.write(dumps(verdict_json(item.get("id"), verdict)) + "\n")
+
+
+def _parse_jsonl_item(line: str, number: int) -> dict[str, Any]:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"input line {number} is not JSON ({exc.msg})", "send one JSON object per line"
+        ) from exc
+    if not isinstance(item, dict) or not isinstance(item.get("title"), str):
+        raise InputError(
+            f'input line {number} has no "title" string',
+            'each line needs at least {"title": "..."}',
+        )
+    return item
+
+
+@contextmanager
+def _progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
+    if not stderr.is_terminal or total < 500:
+        yield lambda n: None
+        return
+    columns = (
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=stderr, transient=False) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _ingest_with_progress(store: Store, repo: git.Repository) -> None:
+    with _progress("Reading history", pending_commits(store, repo)) as advance:
+        ingest_repository(store, repo, progress=advance)
+
+
+def _print_json(doc: Any) -> None:
+    click.echo(json.dumps(doc, indent=2, ensure_ascii=False, default=str))

@@ -1,0 +1,204 @@
+"""Load a git repository's history into the store, classified, in crash-safe batches.
+
+Each batch of commits is written with its verdicts and the sync cursor in one
+transaction. The cursor is the set of tips of everything stored so far; since git
+streams parents before children, that set always describes exactly what is stored,
+and the next run asks git only for what is not reachable from it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ktlo.classify import CLASSIFIER_VERSION, classify
+from ktlo.classify.signals import is_bot
+from ktlo.links import extract_refs
+from ktlo.records import Commit, Verdict, WorkText
+from ktlo.sources import git
+from ktlo.store import Store
+
+SOURCE = "git"
+BATCH_SIZE = 2000
+
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What one ingest run did."""
+
+    repo: git.Repository
+    new_commits: int
+    total_commits: int
+
+
+def commit_item_id(repo_id: str, sha: str) -> str:
+    """The store key of a commit: stable across runs and machines for the same remote."""
+    return f"git:commit:{repo_id}:{sha}"
+
+
+def pending_commits(store: Store, repo: git.Repository) -> int:
+    """How many commits the next ingest will read (for a progress bar's total)."""
+    if repo.head is None:
+        return 0
+    tips = _stored_tips(store, repo.repo_id)
+    return git.count_commits(repo, tips)
+
+
+def ingest_repository(
+    store: Store,
+    repo: git.Repository,
+    progress: ProgressCallback | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> IngestResult:
+    """Read the commits not yet stored, classify them and store them batch by batch."""
+    store.upsert(
+        "repositories",
+        ["repo_id", "name", "path", "remote_url", "is_bare", "is_shallow"],
+        [(repo.repo_id, repo.name, str(repo.path), repo.remote_url, repo.is_bare, repo.is_shallow)],
+    )
+    tips = set(_stored_tips(store, repo.repo_id))
+    batch: list[Commit] = []
+    new = 0
+    for commit in git.read_commits(repo, exclude=sorted(tips)):
+        batch.append(commit)
+        tips.difference_update(commit.parents)
+        tips.add(commit.sha)
+        if len(batch) >= batch_size:
+            new += _write_batch(store, repo, batch, tips, progress)
+            batch = []
+    new += _write_batch(store, repo, batch, tips, progress)
+    store.con.execute(
+        "UPDATE repositories SET ingested_at = ? WHERE repo_id = ?", [_utcnow(), repo.repo_id]
+    )
+    total = store.con.execute(
+        "SELECT count(*) FROM commits WHERE repo_id = ?", [repo.repo_id]
+    ).fetchone()
+    return IngestResult(repo, new, int(total[0]) if total else 0)
+
+
+def commit_text(commit: Commit) -> WorkText:
+    """What the classifier reads of a commit."""
+    return WorkText(
+        title=commit.title,
+        body=commit.body,
+        files=tuple(f.path for f in commit.files),
+        author=f"{commit.author_name} {commit.author_email}",
+    )
+
+
+def _stored_tips(store: Store, repo_id: str) -> list[str]:
+    cursor = store.get_cursor(SOURCE, repo_id)
+    return list(cursor["tips"]) if cursor else []
+
+
+def _write_batch(
+    store: Store,
+    repo: git.Repository,
+    commits: Sequence[Commit],
+    tips: Iterable[str],
+    progress: ProgressCallback | None,
+) -> int:
+    if not commits:
+        return 0
+    verdicts = [classify(commit_text(c)) for c in commits]
+    with store.transaction():
+        save_commits(store, repo, commits, verdicts)
+        store.set_cursor(SOURCE, repo.repo_id, {"tips": sorted(tips)})
+    if progress:
+        progress(len(commits))
+    return len(commits)
+
+
+def save_commits(
+    store: Store, repo: git.Repository, commits: Sequence[Commit], verdicts: Sequence[Verdict]
+) -> None:
+    """Upsert commits, their files and their verdicts (call inside a transaction)."""
+    ids = [commit_item_id(repo.repo_id, c.sha) for c in commits]
+    store.upsert(
+        "work_items",
+        WORK_ITEM_COLUMNS,
+        [_work_item_row(repo, i, c) for i, c in zip(ids, commits, strict=True)],
+    )
+    store.upsert(
+        "commits",
+        COMMIT_COLUMNS,
+        [_commit_row(repo, i, c) for i, c in zip(ids, commits, strict=True)],
+    )
+    store.upsert(
+        "commit_files",
+        ["item_id", "path", "old_path", "added", "deleted", "is_binary"],
+        [
+            (item_id, f.path, f.old_path, f.added, f.deleted, f.binary)
+            for item_id, c in zip(ids, commits, strict=True)
+            if not c.is_merge
+            for f in c.files
+        ],
+    )
+    save_verdicts(store, ids, verdicts)
+
+
+def save_verdicts(store: Store, item_ids: Sequence[str], verdicts: Sequence[Verdict]) -> None:
+    """Upsert verdicts with their reasons (call inside a transaction)."""
+    now = _utcnow()
+    store.upsert(
+        "verdicts",
+        [
+            "item_id",
+            "investment",
+            "subcategory",
+            "confidence",
+            "reasons",
+            "classifier",
+            "classified_at",
+        ],
+        [
+            (
+                item_id,
+                v.investment,
+                v.subcategory,
+                v.confidence,
+                [str(r) for r in v.reasons],
+                CLASSIFIER_VERSION,
+                now,
+            )
+            for item_id, v in zip(item_ids, verdicts, strict=True)
+        ],  # fmt: skip
+    )
+
+
+WORK_ITEM_COLUMNS = [
+    "item_id", "source", "kind", "repo_id", "external_id", "title", "body", "author_name",
+    "author_email", "is_bot", "created_at", "labels", "issue_type", "refs",
+]  # fmt: skip
+COMMIT_COLUMNS = [
+    "item_id", "repo_id", "sha", "parents", "authored_at", "author_utc_offset_minutes",
+    "committer_name", "committer_email", "committed_at", "is_merge", "is_boundary",
+    "files_changed", "lines_added", "lines_deleted",
+]  # fmt: skip
+
+
+def _work_item_row(repo: git.Repository, item_id: str, c: Commit) -> tuple[object, ...]:
+    return (
+        item_id, SOURCE, "commit", repo.repo_id, c.sha, c.title, c.body, c.author_name,
+        c.author_email, is_bot(c.author_name, c.author_email), git.utc_naive(c.authored_at),
+        [], None, extract_refs(c.message),
+    )  # fmt: skip
+
+
+def _commit_row(repo: git.Repository, item_id: str, c: Commit) -> tuple[object, ...]:
+    counted = not c.is_merge
+    return (
+        item_id, repo.repo_id, c.sha, list(c.parents), git.utc_naive(c.authored_at),
+        git.utc_offset_minutes(c.authored_at), c.committer_name, c.committer_email,
+        git.utc_naive(c.committed_at), c.is_merge, c.sha in repo.shallow_boundary,
+        len(c.files) if counted else 0,
+        sum(f.added or 0 for f in c.files) if counted else 0,
+        sum(f.deleted or 0 for f in c.files) if counted else 0,
+    )  # fmt: skip
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)

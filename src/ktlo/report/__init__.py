@@ -1,0 +1,1 @@
+"""Views of the store's numbers: terminal tables (and, later, HTML and the dashboard)."""

@@ -1,0 +1,91 @@
+"""`analyze` numbers on a hand-checked history: shares, periods, trend, budget, hotspots, people."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from ktlo.analysis import AnalyzeOptions, Budget, analyze, period_label
+from ktlo.errors import ConfigError
+from ktlo.ingest import ingest_repository
+from ktlo.sources.git import open_repository
+from ktlo.store import Store
+from tests.conftest import GitRepo
+
+# The shop fixture, classified (merge excluded):
+#   2026-01  feat (new_work/feature, 3 lines), fix (ktlo/bug, 2 lines)
+#   2026-02  rename (tech_debt, 0), logo (feature, binary), café fix (bug, 1), dependabot (dependency, 1)
+#   2026-03  export (feature, 2), docs (maintenance, 1), revert (incident, 1)
+
+
+@pytest.fixture
+def doc(shop: GitRepo, store: Store) -> dict[str, object]:
+    repo = open_repository(shop.path)
+    ingest_repository(store, repo)
+    return analyze(store, AnalyzeOptions(repo.repo_id))
+
+
+def test_totals_exclude_merges(doc: dict) -> None:  # type: ignore[type-arg]
+    assert doc["totals"]["commits"] == 9
+    assert doc["totals"]["merges_excluded"] == 1
+    assert doc["totals"]["authors"] == 3  # the bot is not a person
+
+
+def test_shares_by_commits_and_lines(doc: dict) -> None:  # type: ignore[type-arg]
+    assert doc["shares"]["commits"] == {
+        "ktlo": round(6 / 9, 4),
+        "new_work": round(3 / 9, 4),
+        "other": 0.0,
+    }
+    assert doc["totals"]["lines"] == 11
+    assert doc["shares"]["lines"]["ktlo"] == round(6 / 11, 4)
+
+
+def test_subcategories(doc: dict) -> None:  # type: ignore[type-arg]
+    counts = {s["subcategory"]: s["commits"] for s in doc["subcategories"]}
+    assert counts == {
+        "incident": 1, "bug": 2, "security": 0, "dependency": 1, "performance": 0,
+        "reliability": 0, "maintenance": 1, "tech_debt": 1, "feature": 3, "project": 0,
+    }  # fmt: skip
+
+
+def test_periods_and_trend(doc: dict) -> None:  # type: ignore[type-arg]
+    periods = [(p["period"], p["commits"], p["ktlo_commits"]) for p in doc["periods"]]
+    assert periods == [("2026-01", 2, 1), ("2026-02", 4, 3), ("2026-03", 3, 2)]
+    assert doc["trend"]["recent_share_commits"] == round(6 / 9, 4)
+    assert doc["trend"]["direction"] == "unknown"  # fewer than two windows of history
+
+
+def test_budget_status(doc: dict) -> None:  # type: ignore[type-arg]
+    assert doc["budget"]["status"] == "over"
+    assert Budget(0.2, 0.4).status(0.1) == "under"
+    assert Budget(0.2, 0.4).status(0.3) == "inside"
+
+
+def test_hotspots_and_people(doc: dict) -> None:  # type: ignore[type-arg]
+    top = doc["hotspots"]["directories"][0]
+    assert (top["directory"], top["ktlo_commits"]) == ("src", 3)  # fix, rename, café fix
+    people = {p["person"]: p["ktlo_commits"] for p in doc["people"]}
+    assert people == {"Bob Chen": 2, "Alice Martin": 2, "Carol Diaz": 1}
+    assert doc["bots"][0]["bot"] == "dependabot[bot]"
+
+
+def test_since_until_and_quarters(shop: GitRepo, store: Store) -> None:
+    repo = open_repository(shop.path)
+    ingest_repository(store, repo)
+    feb = analyze(store, AnalyzeOptions(repo.repo_id, date(2026, 2, 1), date(2026, 3, 1)))
+    assert feb["totals"]["commits"] == 4
+    quarters = analyze(store, AnalyzeOptions(repo.repo_id, period="quarter"))
+    assert [p["period"] for p in quarters["periods"]] == ["2026-Q1"]
+
+
+def test_unknown_period(store: Store) -> None:
+    with pytest.raises(ConfigError, match="unknown period"):
+        analyze(store, AnalyzeOptions("x", period="fortnight"))
+
+
+def test_period_labels() -> None:
+    assert period_label(date(2026, 1, 5), "week") == "2026-W02"
+    assert period_label(date(2026, 4, 1), "quarter") == "2026-Q2"
+    assert period_label(date(2026, 11, 1), "month") == "2026-11"
