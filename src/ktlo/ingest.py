@@ -115,36 +115,31 @@ def _write_batch(
 def save_commits(
     store: Store, repo: git.Repository, commits: Sequence[Commit], verdicts: Sequence[Verdict]
 ) -> None:
-    """Upsert commits, their files and their verdicts (call inside a transaction)."""
+    """Store commits, their files and their verdicts, replacing any earlier copy (in a transaction)."""
     ids = [commit_item_id(repo.repo_id, c.sha) for c in commits]
-    store.upsert(
-        "work_items",
-        WORK_ITEM_COLUMNS,
-        [_work_item_row(repo, i, c) for i, c in zip(ids, commits, strict=True)],
+    pairs = list(zip(ids, commits, strict=True))
+    work_items = [_work_item_row(repo, i, c) for i, c in pairs]
+    store.replace("work_items", "item_id", ids, WORK_ITEM_COLUMNS, work_items)
+    store.replace(
+        "commits", "item_id", ids, COMMIT_COLUMNS, [_commit_row(repo, i, c) for i, c in pairs]
     )
-    store.upsert(
-        "commits",
-        COMMIT_COLUMNS,
-        [_commit_row(repo, i, c) for i, c in zip(ids, commits, strict=True)],
-    )
-    store.upsert(
-        "commit_files",
-        ["item_id", "path", "old_path", "added", "deleted", "is_binary"],
-        [
-            (item_id, f.path, f.old_path, f.added, f.deleted, f.binary)
-            for item_id, c in zip(ids, commits, strict=True)
-            if not c.is_merge
-            for f in c.files
-        ],
-    )
+    files = [
+        (item_id, f.path, f.old_path, f.added, f.deleted, f.binary)
+        for item_id, c in pairs
+        if not c.is_merge
+        for f in c.files
+    ]
+    store.replace("commit_files", "item_id", ids, FILE_COLUMNS, files)
     save_verdicts(store, ids, verdicts)
 
 
 def save_verdicts(store: Store, item_ids: Sequence[str], verdicts: Sequence[Verdict]) -> None:
     """Upsert verdicts with their reasons (call inside a transaction)."""
     now = _utcnow()
-    store.upsert(
+    store.replace(
         "verdicts",
+        "item_id",
+        item_ids,
         [
             "item_id",
             "investment",
@@ -169,6 +164,7 @@ def save_verdicts(store: Store, item_ids: Sequence[str], verdicts: Sequence[Verd
     )
 
 
+FILE_COLUMNS = ["item_id", "path", "old_path", "added", "deleted", "is_binary"]
 WORK_ITEM_COLUMNS = [
     "item_id", "source", "kind", "repo_id", "external_id", "title", "body", "author_name",
     "author_email", "is_bot", "created_at", "labels", "issue_type", "refs",

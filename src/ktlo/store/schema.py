@@ -1,6 +1,11 @@
 """The store's schema, as an ordered list of migrations.
 
-Migration N brings a store from schema version N-1 to N. A store is stamped with
+Migration N brings a store from schema version N-1 to N.
+
+The large tables (work items, commits, their files, verdicts) declare their key in a
+comment but carry no PRIMARY KEY constraint: DuckDB keeps such indexes in memory, so
+they would make the writer's memory grow with history. `Store.replace` keeps the keys
+unique instead (delete the batch's keys, insert the batch, in one transaction). A store is stamped with
 the version it reached; a store stamped with a version newer than the last one
 here was written by a newer ktlo and is refused rather than misread.
 """
@@ -23,7 +28,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         """
         CREATE TABLE work_items (
-            item_id      VARCHAR PRIMARY KEY,  -- e.g. git:commit:<repo_id>:<sha>
+            item_id      VARCHAR NOT NULL,     -- key; e.g. git:commit:<repo_id>:<sha>
             source       VARCHAR NOT NULL,     -- git, github, jira, ...
             kind         VARCHAR NOT NULL,     -- commit, pull_request, issue
             repo_id      VARCHAR,
@@ -41,7 +46,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         """
         CREATE TABLE commits (
-            item_id          VARCHAR PRIMARY KEY,
+            item_id          VARCHAR NOT NULL,    -- key
             repo_id          VARCHAR NOT NULL,
             sha              VARCHAR NOT NULL,
             parents          VARCHAR[] NOT NULL,
@@ -57,21 +62,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             lines_deleted    INTEGER NOT NULL
         )
         """,
-        "CREATE INDEX commits_repo ON commits (repo_id)",
         """
         CREATE TABLE commit_files (
-            item_id   VARCHAR NOT NULL,
+            item_id   VARCHAR NOT NULL,  -- key, with path
             path      VARCHAR NOT NULL,
             old_path  VARCHAR,
             added     INTEGER,   -- NULL for binary files
             deleted   INTEGER,
-            is_binary BOOLEAN NOT NULL,
-            PRIMARY KEY (item_id, path)
+            is_binary BOOLEAN NOT NULL
         )
         """,
         """
         CREATE TABLE verdicts (
-            item_id       VARCHAR PRIMARY KEY,
+            item_id       VARCHAR NOT NULL,   -- key
             investment    VARCHAR NOT NULL,
             subcategory   VARCHAR,
             confidence    DOUBLE NOT NULL,

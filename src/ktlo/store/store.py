@@ -51,6 +51,7 @@ class Store:
             raise StoreError(f"cannot open the store {path}: {exc}", _OPEN_FIX) from exc
         store = cls(con, path, lock)
         try:
+            store._limit_memory()
             store._migrate(read_only)
         except BaseException:
             store.close()
@@ -88,12 +89,33 @@ class Store:
         The rows travel as one list per column and are unnested in SQL: DuckDB's
         executemany is row-at-a-time and about 200x slower.
         """
-        if not rows:
-            return
+        if rows:
+            self._insert(f"INSERT OR REPLACE INTO {table}", columns, rows)
+
+    def _insert(self, verb: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
         by_column = [list(values) for values in zip(*rows, strict=True)]
         params = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))
-        sql = f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) SELECT {params}"
-        self.con.execute(sql, by_column)
+        self.con.execute(f"{verb} ({', '.join(columns)}) SELECT {params}", by_column)
+
+    def replace(
+        self,
+        table: str,
+        key: str,
+        keys: Sequence[Any],
+        columns: Sequence[str],
+        rows: Sequence[Row],
+    ) -> None:
+        """Make `rows` the only rows of `table` whose `key` is in `keys` (call inside a transaction).
+
+        The idempotent upsert of tables without a PRIMARY KEY: a re-run of the same batch
+        leaves exactly one copy of each row.
+        """
+        if keys:
+            self.con.execute(
+                f"DELETE FROM {table} WHERE {key} IN (SELECT unnest($1))", [list(keys)]
+            )
+        if rows:
+            self._insert(f"INSERT INTO {table}", columns, rows)
 
     def get_cursor(self, source: str, scope: str) -> Any:
         """The sync cursor a source last wrote for `scope`, or None."""
@@ -121,6 +143,17 @@ class Store:
             "SELECT value FROM ktlo_meta WHERE key = 'schema_version'"
         ).fetchone()
         return int(row[0]) if row else 0
+
+    def _limit_memory(self) -> None:
+        """Cap DuckDB's buffer pool so the writer's memory stays flat however long the history."""
+        limit = os.environ.get("KTLO_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+        try:
+            self.con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"KTLO_MEMORY_LIMIT={limit!r} is not a memory size",
+                "use a size such as 512MB or 2GB",
+            ) from exc
 
     def _migrate(self, read_only: bool) -> None:
         if not read_only:
@@ -153,6 +186,7 @@ class Store:
             )
 
 
+DEFAULT_MEMORY_LIMIT = "1GB"
 _OPEN_FIX = "check the path and its permissions, or pass another --db"
 
 
