@@ -164,3 +164,15 @@ def _keys_are_snake_case(value: object) -> bool:
     if isinstance(value, list):
         return all(_keys_are_snake_case(v) for v in value)
     return True
+
+
+def test_ctrl_c_says_what_is_kept(shop: GitRepo, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ktlo.cli
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ktlo.cli, "ingest_repository", interrupted)
+    code, _, err = run("analyze", str(shop.path), "--db", str(tmp_path / "s.duckdb"))
+    assert code == 130
+    assert "Interrupted" in err and "run the same command again to resume" in err

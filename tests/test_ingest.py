@@ -99,3 +99,34 @@ def _snapshot(store: Store) -> list[tuple[object, ...]]:
     ).fetchall()
     files = store.con.execute("SELECT * FROM commit_files ORDER BY item_id, path").fetchall()
     return rows + files
+
+
+@pytest.mark.slow
+def test_killed_analyze_resumes_to_the_same_store(tmp_path: Path) -> None:
+    """`kill -9` in the middle of a first run, then a re-run: same store as one clean run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.synthetic import build_repo
+
+    repo_path = build_repo(tmp_path / "big", 6000)
+    repo = open_repository(repo_path)
+    with Store.open(tmp_path / "clean.duckdb") as clean:
+        ingest_repository(clean, repo)
+        expected = _snapshot(clean)
+
+    db = tmp_path / "killed.duckdb"
+    cmd = [sys.executable, "-m", "ktlo", "analyze", str(repo_path), "--db", str(db), "--json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with Store.open(db) as killed:
+        stored_before = killed.query("SELECT count(*) AS n FROM commits")[0]["n"]
+        assert stored_before < 6000, "the run finished before it was killed; give it more commits"
+        assert stored_before % 2000 == 0  # whole batches only
+        ingest_repository(killed, repo)
+        assert _snapshot(killed) == expected

@@ -104,7 +104,7 @@ def _create_scope(store: Store, options: AnalyzeOptions) -> None:
                c.lines_added + c.lines_deleted AS lines
         FROM commits c
         JOIN work_items w USING (item_id)
-        JOIN verdicts v USING (item_id)
+        JOIN effective_verdicts v USING (item_id)
         WHERE c.repo_id = {repo} AND NOT c.is_merge AND NOT c.is_boundary{dates}
         """
     )

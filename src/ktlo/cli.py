@@ -41,8 +41,9 @@ class KtloGroup(click.Group):
                 raise
             raise click.ClickException(str(exc)) from None
         except KeyboardInterrupt:
-            stderr.print(
-                "Interrupted — everything stored so far is kept; run the same command again to resume."
+            click.echo(
+                "Interrupted — everything stored so far is kept; run the same command again to resume.",
+                err=True,
             )
             ctx.exit(130)
 

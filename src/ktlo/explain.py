@@ -17,7 +17,7 @@ def explain_commit(store: Store, ref: str) -> dict[str, Any]:
         """
         SELECT c.sha, w.item_id AS id, w.title, w.author_name, c.authored_at, v.investment,
                v.subcategory, v.confidence, v.reasons, v.classifier, w.refs
-        FROM commits c JOIN work_items w USING (item_id) JOIN verdicts v USING (item_id)
+        FROM commits c JOIN work_items w USING (item_id) JOIN effective_verdicts v USING (item_id)
         WHERE c.sha LIKE ? ORDER BY c.authored_at DESC LIMIT 2
         """,
         [ref + "%"],

@@ -125,12 +125,29 @@ def _fallback(subject: str, item: WorkText) -> Verdict:
     words = _WORDS.findall(subject.lower())
     if len(words) < 2:
         return Verdict(OTHER, None, 0.2, (Reason("no_signal", "too little text to decide"),))
-    if words[0] in COMMON_VERBS or words[0].endswith("ed"):
-        reason = Reason(
-            "no_signal", f'opens with the verb "{words[0]}" and names no new capability'
-        )
-        return _verdict("maintenance", 0.3, [reason])
-    return _verdict("feature", 0.3, [Reason("no_signal", "names a thing, not a change to one")])
+    if _names_a_capability(subject, words, item.kind):
+        return _verdict("feature", 0.3, [Reason("no_signal", "names a capability, not a change")])
+    reason = Reason("no_signal", "no vocabulary of new capability; most such changes are upkeep")
+    return _verdict("maintenance", 0.25, [reason])
+
+
+def _names_a_capability(subject: str, words: list[str], kind: str) -> bool:
+    """A title that is a noun phrase ("Tags on bookmarks") names a thing to have.
+
+    Commits rarely read so: an unexplained commit is mostly upkeep ("help text",
+    "every day"), so for commits it takes a capitalised phrase of three or more
+    words with no verb at all.
+    """
+    if words[0] in COMMON_VERBS or words[0].endswith("ed") or _FINITE.intersection(words):
+        return False
+    return kind == "issue" or (subject[:1].isupper() and len(words) >= 3)
+
+
+# Words that make a title a sentence about the code rather than the name of a capability.
+_FINITE = frozenset(
+    "is are was were be been has have had should must can cannot will would does do did "
+    "now not no don't doesn't".split()
+)
 
 
 _WORDS = re.compile(r"[a-z][a-z'-]*")

@@ -491,7 +491,7 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
         (r"as an? [\w ]{1,30}, ?i (?:want|need|would|can)", 5.0),
         (r"user stor(?:y|ies)", 3.0),
         (r"enabl(?:e|es|ed|ing) (?:\w+ )?(?:users?|customers?|to)", 2.5),
-        (r"new", 2.0),
+        (r"new", 1.0),
         (r"introduc(?:e|es|ed|ing)", 2.5),
         (r"implement(?:s|ed|ing|ation)?", 2.5),
         (r"initial (?:support|implementation|version|commit)", 3.5),

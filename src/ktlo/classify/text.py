@@ -177,13 +177,16 @@ def score(subject: str, body: str = "", lead: str | None = None) -> TextScores:
     """
     result = TextScores()
     lead = subject if lead is None else lead
-    first_phrase_at = _score_into(result, subject, 1.0)
+    first_phrase = _score_into(result, subject, 1.0)
     named_file = _DOC_OR_CONFIG_FILE.search(subject)
     if named_file:
         result.add("maintenance", named_file[0], 2.5)
     word = _FIRST_WORD.match(lead.lower())
     lead_at = len(subject) - len(lead)
-    if word and first_phrase_at != lead_at:
+    # the verb counts unless a longer phrase opening with it already spoke ("fix typo")
+    if word and not (
+        first_phrase and first_phrase[0] == lead_at and first_phrase[1] > lead_at + word.end()
+    ):
         verb = LEADING_VERBS.get(word[0])
         if verb:
             result.add(verb[0], f"{word[0]}…", verb[1])
@@ -196,10 +199,10 @@ def score(subject: str, body: str = "", lead: str | None = None) -> TextScores:
     return result
 
 
-def _score_into(result: TextScores, text: str, weight: float) -> int | None:
-    """Add every phrase found in `text`; return where the first one starts."""
+def _score_into(result: TextScores, text: str, weight: float) -> tuple[int, int] | None:
+    """Add every phrase found in `text`; return where the first one starts and ends."""
     text = text[:MAX_SCANNED].lower()
-    first: int | None = None
+    first: tuple[int, int] | None = None
     resume = 0
     for word in _WORD.finditer(text):
         start = word.start()
@@ -211,7 +214,7 @@ def _score_into(result: TextScores, text: str, weight: float) -> int | None:
             continue
         sub, base = _META[int(match.lastgroup[1:])]
         if first is None:
-            first = match.start()
+            first = match.span()
         result.add(sub, match[0], base * weight)
         resume = match.end()
     return first

@@ -95,4 +95,178 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
 )
 
+MIGRATIONS += (
+    # 2: work from trackers and operations: issue/PR fields, activity, links, state history,
+    #    incidents and their timelines, alerts, deployments, builds (CI runs), sprints.
+    (
+        "ALTER TABLE work_items ADD COLUMN updated_at TIMESTAMP",
+        "ALTER TABLE work_items ADD COLUMN closed_at TIMESTAMP",
+        "ALTER TABLE work_items ADD COLUMN merged_at TIMESTAMP",
+        "ALTER TABLE work_items ADD COLUMN state VARCHAR",  # open, closed, merged, done ...
+        "ALTER TABLE work_items ADD COLUMN url VARCHAR",
+        "ALTER TABLE work_items ADD COLUMN project VARCHAR",  # Jira project, Linear team, owner/repo
+        "ALTER TABLE work_items ADD COLUMN parent_key VARCHAR",  # epic or parent issue key
+        "ALTER TABLE work_items ADD COLUMN components VARCHAR[]",
+        "ALTER TABLE work_items ADD COLUMN standard_type VARCHAR",  # requirement, bug, incident, task
+        "ALTER TABLE work_items ADD COLUMN estimate DOUBLE",  # story points / estimate
+        "ALTER TABLE work_items ADD COLUMN sprint VARCHAR",
+        "ALTER TABLE work_items ADD COLUMN branch VARCHAR",  # a pull request's head branch
+        "ALTER TABLE work_items ADD COLUMN assignees VARCHAR[]",
+        "ALTER TABLE work_items ADD COLUMN raw VARCHAR",  # the source's own JSON
+        """
+        CREATE TABLE activities (           -- who did what to which item, when (drives effort)
+            item_id  VARCHAR NOT NULL,
+            person   VARCHAR NOT NULL,      -- login, name or email as the source gives it
+            kind     VARCHAR NOT NULL,      -- authored, committed, opened, reviewed, commented, closed, ...
+            occurred_at TIMESTAMP NOT NULL,
+            source   VARCHAR NOT NULL,
+            detail   VARCHAR
+        )
+        """,
+        """
+        CREATE TABLE links (                -- a reference from one item to another
+            from_id  VARCHAR NOT NULL,
+            to_ref   VARCHAR NOT NULL,      -- as written: PROJ-12, #45, owner/repo#45, a sha
+            kind     VARCHAR NOT NULL       -- fixes, mentions, contains (PR -> commit), parent
+        )
+        """,
+        """
+        CREATE TABLE state_changes (
+            item_id    VARCHAR NOT NULL,
+            occurred_at TIMESTAMP NOT NULL,
+            field      VARCHAR NOT NULL,    -- status, assignee, sprint, ...
+            from_value VARCHAR,
+            to_value   VARCHAR,
+            changed_by VARCHAR
+        )
+        """,
+        """
+        CREATE TABLE incidents (
+            incident_id     VARCHAR NOT NULL,   -- key: <source>:incident:<id>
+            source          VARCHAR NOT NULL,
+            external_id     VARCHAR NOT NULL,
+            title           VARCHAR NOT NULL,
+            service         VARCHAR,
+            teams           VARCHAR[],
+            severity        VARCHAR,            -- sev1, high, P1 ... as the source says
+            urgency         VARCHAR,
+            priority        VARCHAR,
+            status          VARCHAR,
+            created_at      TIMESTAMP NOT NULL,
+            acknowledged_at TIMESTAMP,
+            resolved_at     TIMESTAMP,
+            url             VARCHAR,
+            raw             VARCHAR
+        )
+        """,
+        """
+        CREATE TABLE incident_events (
+            incident_id VARCHAR NOT NULL,
+            occurred_at TIMESTAMP NOT NULL,
+            kind        VARCHAR NOT NULL,       -- triggered, acknowledged, escalated, resolved, note, assigned
+            person      VARCHAR,
+            detail      VARCHAR
+        )
+        """,
+        """
+        CREATE TABLE alerts (
+            alert_id        VARCHAR NOT NULL,   -- key: <source>:alert:<id>
+            source          VARCHAR NOT NULL,
+            external_id     VARCHAR NOT NULL,
+            incident_id     VARCHAR,
+            service         VARCHAR,
+            title           VARCHAR NOT NULL,
+            severity        VARCHAR,
+            created_at      TIMESTAMP NOT NULL,
+            acknowledged_at TIMESTAMP,
+            closed_at       TIMESTAMP,
+            count           INTEGER,
+            tags            VARCHAR[],
+            responders      VARCHAR[],
+            raw             VARCHAR
+        )
+        """,
+        """
+        CREATE TABLE deployments (
+            deployment_id VARCHAR NOT NULL,     -- key: <source>:deployment:<id>
+            source        VARCHAR NOT NULL,
+            external_id   VARCHAR NOT NULL,
+            repo_id       VARCHAR,
+            service       VARCHAR,
+            environment   VARCHAR,
+            sha           VARCHAR,
+            ref           VARCHAR,
+            status        VARCHAR,              -- success, failure, rolled_back, in_progress ...
+            created_at    TIMESTAMP NOT NULL,
+            finished_at   TIMESTAMP,
+            url           VARCHAR,
+            raw           VARCHAR
+        )
+        """,
+        """
+        CREATE TABLE builds (
+            build_id    VARCHAR NOT NULL,       -- key: <source>:build:<id>[:<attempt>]
+            source      VARCHAR NOT NULL,
+            external_id VARCHAR NOT NULL,
+            repo_id     VARCHAR,
+            workflow    VARCHAR,
+            job         VARCHAR,
+            sha         VARCHAR,
+            branch      VARCHAR,
+            event       VARCHAR,
+            status      VARCHAR,
+            conclusion  VARCHAR,                -- success, failure, cancelled, skipped ...
+            attempt     INTEGER,
+            queued_at   TIMESTAMP,
+            started_at  TIMESTAMP,
+            finished_at TIMESTAMP,
+            url         VARCHAR,
+            raw         VARCHAR
+        )
+        """,
+        """
+        CREATE TABLE sprints (
+            sprint_id  VARCHAR NOT NULL,        -- key: <source>:sprint:<id>
+            source     VARCHAR NOT NULL,
+            name       VARCHAR NOT NULL,
+            team       VARCHAR,
+            state      VARCHAR,
+            starts_at  TIMESTAMP,
+            ends_at    TIMESTAMP,
+            raw        VARCHAR
+        )
+        """,
+    ),
+)
+
+MIGRATIONS += (
+    # 3: people's corrections, which outlive every re-sync and re-classification, and the
+    #    verdict everything reads: an override where there is one, else the stored verdict.
+    (
+        """
+        CREATE TABLE overrides (
+            item_id     VARCHAR PRIMARY KEY,
+            investment  VARCHAR NOT NULL,
+            subcategory VARCHAR,
+            note        VARCHAR,
+            created_by  VARCHAR,
+            created_at  TIMESTAMP NOT NULL
+        )
+        """,
+        """
+        CREATE VIEW effective_verdicts AS
+        SELECT v.item_id,
+               coalesce(o.investment, v.investment) AS investment,
+               CASE WHEN o.item_id IS NULL THEN v.subcategory ELSE o.subcategory END AS subcategory,
+               CASE WHEN o.item_id IS NULL THEN v.confidence ELSE 1.0 END AS confidence,
+               CASE WHEN o.item_id IS NULL THEN v.reasons
+                    ELSE ['override: ' || coalesce(o.note, 'set by ' || coalesce(o.created_by, 'a person'))]
+               END AS reasons,
+               o.item_id IS NOT NULL AS overridden,
+               v.classifier
+        FROM verdicts v LEFT JOIN overrides o USING (item_id)
+        """,
+    ),
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

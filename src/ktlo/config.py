@@ -1,0 +1,241 @@
+"""`ktlo.toml`: teams, people and their aliases, bots, categories, rules, sources.
+
+Loaded once, validated whole before anything runs: an unknown field, a wrong type, an
+invalid regex, a member of two teams without shares, overlapping time off. Each error
+names the file, the line and the field. See docs/configuration.md, field by field.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ktlo.errors import ConfigError
+
+CONFIG_NAME = "ktlo.toml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class BudgetBand(_Strict):
+    """The KTLO share a team aims for, in percent of its effort."""
+
+    low: float = Field(20.0, ge=0, le=100)
+    high: float = Field(40.0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BudgetBand:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) is above high ({self.high})")
+        return self
+
+
+class TimeOff(_Strict):
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeOff:
+        if self.start > self.end:
+            raise ValueError(f"starts ({self.start}) after it ends ({self.end})")
+        return self
+
+
+class Person(_Strict):
+    """One person, known by many names across sources."""
+
+    name: str | None = None
+    aliases: list[str] = []
+    capacity: float = Field(1.0, gt=0, le=1.5)
+    teams: dict[str, float] = {}  # team name -> share of this person's time
+    time_off: list[TimeOff] = []
+
+    @field_validator("time_off")
+    @classmethod
+    def _no_overlap(cls, periods: list[TimeOff]) -> list[TimeOff]:
+        ordered = sorted(periods, key=lambda p: p.start)
+        for before, after in zip(ordered, ordered[1:], strict=False):
+            if after.start <= before.end:
+                raise ValueError(
+                    f"time off {before.start}…{before.end} overlaps {after.start}…{after.end}"
+                )
+        return periods
+
+    @field_validator("teams")
+    @classmethod
+    def _shares(cls, teams: dict[str, float]) -> dict[str, float]:
+        if teams and abs(sum(teams.values()) - 1.0) > 0.001:
+            raise ValueError(f"team shares add up to {sum(teams.values()):g}, not 1")
+        return teams
+
+
+class Team(_Strict):
+    name: str
+    members: list[str] = []
+    repositories: list[str] = []
+    paths: list[str] = []
+    services: list[str] = []
+    budget: BudgetBand = BudgetBand()
+    cost_per_fte_month: float | None = Field(None, ge=0)
+
+
+class RuleMatch(_Strict):
+    """Conditions of a rule; all given ones must hold."""
+
+    source: str | None = None
+    repository: str | None = None
+    path: str | None = None  # glob over files touched
+    label: str | None = None
+    issue_type: str | None = None
+    project: str | None = None
+    epic: str | None = None  # epic or parent key
+    component: str | None = None
+    title: str | None = None  # regular expression, case-insensitive
+    author: str | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _regex(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+        return pattern
+
+    @model_validator(mode="after")
+    def _something(self) -> RuleMatch:
+        if not any(v is not None for v in self.model_dump().values()):
+            raise ValueError("a rule must match on at least one field")
+        return self
+
+
+class Rule(_Strict):
+    match: RuleMatch
+    assign: str = Field(alias="as")  # "ktlo/security", "new_work/feature" or a custom category
+    note: str | None = None
+
+
+class CustomCategory(_Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    investment: str = Field(pattern=r"^(ktlo|new_work)$")
+
+
+class Categories(_Strict):
+    rename: dict[str, str] = {}
+    add: list[CustomCategory] = []
+
+
+class EffortSettings(_Strict):
+    """How activity becomes person-days (docs/effort.md)."""
+
+    active_days: int = Field(14, ge=1, le=365)
+    weights: dict[str, float] = {}
+
+
+class Config(_Strict):
+    """The whole ktlo.toml. Every field has a default, so an empty file is valid."""
+
+    teams: list[Team] = []
+    people: dict[str, Person] = {}
+    bots: list[str] = []
+    time_off_csv: Path | None = None
+    categories: Categories = Categories()
+    rules: list[Rule] = []
+    effort: EffortSettings = EffortSettings()
+    sources: dict[str, dict[str, Any]] = {}
+    path: Path | None = Field(None, exclude=True)
+
+    @model_validator(mode="after")
+    def _membership(self) -> Config:
+        teams_of: dict[str, list[str]] = {}
+        for team in self.teams:
+            for member in team.members:
+                teams_of.setdefault(member, []).append(team.name)
+        for member, teams in teams_of.items():
+            person = self.people.get(member)
+            if len(teams) > 1 and not (person and person.teams):
+                raise ValueError(
+                    f"{member} is a member of {' and '.join(teams)} without shares: "
+                    f"set people.{member}.teams = {{ {', '.join(f'{t} = 0.5' for t in teams[:2])} }}"
+                )
+        return self
+
+
+def find_config(explicit: Path | None) -> Path | None:
+    """The config to load: the one given, else ./ktlo.toml if it exists."""
+    if explicit is not None:
+        if not explicit.exists():
+            raise ConfigError(f"no config file at {explicit}", "check the --config path")
+        return explicit
+    default = Path.cwd() / CONFIG_NAME
+    return default if default.exists() else None
+
+
+def load_config(path: Path | None) -> Config:
+    """Parse and validate a config file; None gives the defaults."""
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}", "check the file") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}", "fix the syntax at that line"
+        ) from exc
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise _config_error(path, text, exc) from None
+    return config.model_copy(update={"path": path})
+
+
+def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:
+    first = exc.errors()[0]
+    loc = tuple(first["loc"])
+    field = ".".join(str(part) for part in loc if part != "__root__") or "(top level)"
+    message = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        message = "unknown field"
+    line = locate(text, loc)
+    where = f"{path} line {line}" if line else str(path)
+    return ConfigError(f"{where}, {field}: {message}", "see docs/configuration.md for the fields")
+
+
+def locate(text: str, loc: tuple[Any, ...]) -> int | None:
+    """The line of the deepest key of `loc` found in the TOML text (1-based), or None."""
+    lines: dict[tuple[Any, ...], int] = {}
+    table: tuple[Any, ...] = ()
+    counts: dict[tuple[Any, ...], int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        header = re.fullmatch(r"\[\[\s*([^\]]+?)\s*\]\]", line) or re.fullmatch(
+            r"\[\s*([^\]]+?)\s*\]", line
+        )
+        if header:
+            name = tuple(part.strip().strip('"') for part in header[1].split("."))
+            if line.startswith("[["):
+                counts[name] = counts.get(name, -1) + 1
+                table = (*name, counts[name])
+            else:
+                table = name
+            lines.setdefault(table, number)
+            continue
+        key = re.match(r"([A-Za-z0-9_\-\".]+)\s*=", line)
+        if key:
+            path = (*table, *(part.strip('"') for part in key[1].split(".")))
+            lines.setdefault(path, number)
+    for depth in range(len(loc), 0, -1):
+        if loc[:depth] in lines:
+            return lines[loc[:depth]]
+    return None
