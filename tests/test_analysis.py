@@ -42,6 +42,19 @@ def test_shares_by_commits_and_lines(doc: dict) -> None:  # type: ignore[type-ar
     assert doc["shares"]["lines"]["ktlo"] == round(6 / 11, 4)
 
 
+def test_effort_is_the_basis(doc: dict) -> None:  # type: ignore[type-arg]
+    # person-days: Alice 3 days, Bob 3, Carol 2 (the bot none); KTLO: Alice 2, Bob 2, Carol 1
+    assert doc["basis"] == "effort"
+    assert doc["totals"]["person_days"] == 8.0
+    assert doc["shares"]["effort"]["ktlo"] == 0.625
+    assert doc["budget"]["share"] == 0.625
+    assert [(p["person"], p["ktlo_person_days"]) for p in doc["people"]] == [
+        ("Alice Martin", 2.0),
+        ("Bob Chen", 2.0),
+        ("Carol Diaz", 1.0),
+    ]
+
+
 def test_subcategories(doc: dict) -> None:  # type: ignore[type-arg]
     counts = {s["subcategory"]: s["commits"] for s in doc["subcategories"]}
     assert counts == {
@@ -54,6 +67,7 @@ def test_periods_and_trend(doc: dict) -> None:  # type: ignore[type-arg]
     periods = [(p["period"], p["commits"], p["ktlo_commits"]) for p in doc["periods"]]
     assert periods == [("2026-01", 2, 1), ("2026-02", 4, 3), ("2026-03", 3, 2)]
     assert doc["trend"]["recent_share_commits"] == round(6 / 9, 4)
+    assert doc["trend"]["recent_share"] == 0.625
     assert doc["trend"]["direction"] == "unknown"  # fewer than two windows of history
 
 

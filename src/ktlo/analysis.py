@@ -1,7 +1,7 @@
 """`ktlo analyze`: KTLO share, subcategories, trend, budget, hotspots and people — all SQL.
 
-Until effort (person-days) is modelled, shares are computed two ways, by commit count
-and by changed lines (added + deleted). Merge commits and shallow-clone boundary
+Shares are of effort (person-days, docs/effort.md), with the share of commits and of
+changed lines (added + deleted) beside them. Merge commits and shallow-clone boundary
 commits are excluded: their changes are counted on the commits they bring in.
 """
 
@@ -12,6 +12,8 @@ from datetime import date, datetime
 from typing import Any
 
 from ktlo.classify.taxonomy import KTLO_SUBCATEGORIES, NEW_WORK_SUBCATEGORIES
+from ktlo.config import Config
+from ktlo.effort import compute_effort
 from ktlo.errors import ConfigError
 from ktlo.store import Store
 
@@ -46,22 +48,27 @@ class AnalyzeOptions:
     top: int = 10
 
 
-def analyze(store: Store, options: AnalyzeOptions) -> dict[str, Any]:
+def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None) -> dict[str, Any]:
     """The whole `ktlo analyze` document (see docs/analyze-json.md)."""
     if options.period not in PERIODS:
         raise ConfigError(f"unknown period {options.period!r}", f"use one of {', '.join(PERIODS)}")
     _create_scope(store, options)
+    compute_effort(store, config or Config(), options.since, options.until)
+    store.con.execute(
+        "CREATE OR REPLACE TEMP VIEW scope_effort AS "
+        "SELECT s.*, e.person, e.day, e.person_days FROM effort e JOIN scope s USING (item_id)"
+    )
     totals = _totals(store)
     periods = _periods(store, options.period)
     trend = _trend(periods, options.period)
-    recent = trend["recent_share_commits"]
+    recent = trend["recent_share"]
     return {
         "schema": JSON_SCHEMA,
         "repository": _repository(store, options.repo_id),
         "since": _iso(options.since),
         "until": _iso(options.until),
         "period": options.period,
-        "basis": "commits_and_lines",
+        "basis": "effort",
         "totals": totals,
         "shares": _shares(store, totals),
         "subcategories": _subcategories(store, totals),
@@ -123,6 +130,9 @@ def _totals(store: Store) -> dict[str, Any]:
         FROM scope
         """
     )[0]
+    row["person_days"] = round(
+        store.query("SELECT coalesce(sum(person_days), 0) AS d FROM scope_effort")[0]["d"], 2
+    )
     row["merges_excluded"] = store.query("SELECT count(*) AS n FROM scope_merges")[0]["n"]
     row["first_commit_at"] = _iso(row["first_commit_at"])
     row["last_commit_at"] = _iso(row["last_commit_at"])
@@ -134,13 +144,18 @@ def _shares(store: Store, totals: dict[str, Any]) -> dict[str, dict[str, float |
         "SELECT investment, count(*) AS commits, coalesce(sum(lines), 0) AS lines "
         "FROM scope GROUP BY investment"
     )
+    days = store.query(
+        "SELECT investment, sum(person_days) AS person_days FROM scope_effort GROUP BY investment"
+    )
     by = {r["investment"]: r for r in rows}
+    for r in days:
+        by.setdefault(r["investment"], {})["person_days"] = r["person_days"]
     return {
-        basis: {
+        name: {
             inv: _ratio(by.get(inv, {}).get(basis, 0), totals[basis])
             for inv in ("ktlo", "new_work", "other")
         }
-        for basis in ("commits", "lines")
+        for name, basis in (("effort", "person_days"), ("commits", "commits"), ("lines", "lines"))
     }
 
 
@@ -148,6 +163,11 @@ def _subcategories(store: Store, totals: dict[str, Any]) -> list[dict[str, Any]]
     rows = store.query(
         "SELECT investment, subcategory, count(*) AS commits, coalesce(sum(lines), 0) AS lines "
         "FROM scope WHERE subcategory IS NOT NULL GROUP BY ALL"
+    )
+    days = dict(
+        store.con.execute(
+            "SELECT subcategory, sum(person_days) FROM scope_effort WHERE subcategory IS NOT NULL GROUP BY 1"
+        ).fetchall()
     )
     found = {r["subcategory"]: r for r in rows}
     result = []
@@ -157,6 +177,8 @@ def _subcategories(store: Store, totals: dict[str, Any]) -> list[dict[str, Any]]
             {
                 "investment": "ktlo" if sub in KTLO_SUBCATEGORIES else "new_work",
                 "subcategory": sub,
+                "person_days": round(days.get(sub, 0.0), 2),
+                "effort_share": _ratio(days.get(sub, 0.0), totals["person_days"]),
                 "commits": row["commits"],
                 "commit_share": _ratio(row["commits"], totals["commits"]),
                 "lines": row["lines"],
@@ -185,13 +207,27 @@ def _periods(store: Store, period: str) -> list[dict[str, Any]]:
         FROM scope WHERE subcategory IS NOT NULL GROUP BY ALL
         """
     )
+    effort = {
+        r["start"]: r
+        for r in store.query(
+            f"""
+            SELECT date_trunc('{period}', day)::DATE AS start, sum(person_days) AS person_days,
+                   coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_person_days
+            FROM scope_effort GROUP BY start
+            """
+        )
+    }
     by_start: dict[date, dict[str, int]] = {}
     for s in subs:
         by_start.setdefault(s["start"], {})[s["subcategory"]] = s["n"]
     for row in rows:
         start = row.pop("start")
+        days = effort.get(start, {"person_days": 0.0, "ktlo_person_days": 0.0})
         row["period"] = period_label(start, period)
         row["start"] = start.isoformat()
+        row["person_days"] = round(days["person_days"], 2)
+        row["ktlo_person_days"] = round(days["ktlo_person_days"], 2)
+        row["ktlo_share"] = _ratio(days["ktlo_person_days"], days["person_days"])
         row["ktlo_share_commits"] = _ratio(row["ktlo_commits"], row["commits"])
         row["ktlo_share_lines"] = _ratio(row["ktlo_lines"], row["lines"])
         row["by_subcategory"] = dict(sorted(by_start.get(start, {}).items(), key=lambda kv: -kv[1]))
@@ -199,26 +235,30 @@ def _periods(store: Store, period: str) -> list[dict[str, Any]]:
 
 
 def _trend(periods: list[dict[str, Any]], period: str) -> dict[str, Any]:
-    """Share over the last `window` periods against the `window` before them."""
+    """KTLO share of effort over the last `window` periods against the `window` before them."""
     window = TREND_WINDOW[period]
     recent, previous = periods[-window:], periods[-2 * window : -window]
     recent_share = _pooled_share(recent)
     previous_share = _pooled_share(previous)
+    by_commits = _pooled_share(recent, "ktlo_commits", "commits")
     direction = "unknown"
     if recent_share is not None and previous_share is not None:
         delta = recent_share - previous_share
         direction = "flat" if abs(delta) < TREND_FLAT_POINTS else ("up" if delta > 0 else "down")
     return {
         "window_periods": window,
-        "recent_share_commits": recent_share,
-        "previous_share_commits": previous_share,
+        "recent_share": recent_share,
+        "previous_share": previous_share,
+        "recent_share_commits": by_commits,
         "direction": direction,
-        "series": [p["ktlo_share_commits"] for p in periods],
+        "series": [p["ktlo_share"] for p in periods],
     }
 
 
-def _pooled_share(periods: list[dict[str, Any]]) -> float | None:
-    return _ratio(sum(p["ktlo_commits"] for p in periods), sum(p["commits"] for p in periods))
+def _pooled_share(
+    periods: list[dict[str, Any]], part: str = "ktlo_person_days", whole: str = "person_days"
+) -> float | None:
+    return _ratio(sum(p[part] for p in periods), sum(p[whole] for p in periods))
 
 
 def _hotspots(store: Store, level: str, top: int) -> list[dict[str, Any]]:
@@ -257,25 +297,34 @@ def _hotspots(store: Store, level: str, top: int) -> list[dict[str, Any]]:
 
 
 def _people(store: Store, top: int) -> list[dict[str, Any]]:
+    """Who carries the KTLO: KTLO person-days per person (names merged, bots excluded)."""
     rows = store.query(
         f"""
-        SELECT author_name AS person,
-               count(*) FILTER (WHERE investment = 'ktlo') AS ktlo_commits,
-               count(*) AS commits,
-               histogram(subcategory) FILTER (WHERE investment = 'ktlo') AS by_subcategory
-        FROM scope WHERE NOT is_bot GROUP BY author_name
-        HAVING count(*) FILTER (WHERE investment = 'ktlo') > 0
-        ORDER BY ktlo_commits DESC, person LIMIT {int(top)}
+        SELECT person,
+               round(sum(person_days) FILTER (WHERE investment = 'ktlo'), 2) AS ktlo_person_days,
+               round(sum(person_days), 2) AS person_days,
+               count(DISTINCT item_id) FILTER (WHERE investment = 'ktlo') AS ktlo_commits,
+               count(DISTINCT item_id) AS commits
+        FROM scope_effort GROUP BY person
+        HAVING sum(person_days) FILTER (WHERE investment = 'ktlo') > 0
+        ORDER BY ktlo_person_days DESC, person LIMIT {int(top)}
         """
     )
     all_ktlo = store.query(
-        "SELECT count(*) AS n FROM scope WHERE investment = 'ktlo' AND NOT is_bot"
-    )[0]["n"]
+        "SELECT sum(person_days) AS d FROM scope_effort WHERE investment = 'ktlo'"
+    )[0]["d"]
+    kinds = store.query(
+        "SELECT person, subcategory, count(DISTINCT item_id) AS n FROM scope_effort "
+        "WHERE investment = 'ktlo' GROUP BY ALL"
+    )
+    by_person: dict[str, dict[str, int]] = {}
+    for k in kinds:
+        by_person.setdefault(k["person"], {})[k["subcategory"]] = k["n"]
     for row in rows:
-        row["share_of_ktlo"] = _ratio(row["ktlo_commits"], all_ktlo)
-        row["ktlo_ratio"] = _ratio(row["ktlo_commits"], row["commits"])
+        row["share_of_ktlo"] = _ratio(row["ktlo_person_days"], all_ktlo)
+        row["ktlo_ratio"] = _ratio(row["ktlo_person_days"], row["person_days"])
         row["by_subcategory"] = dict(
-            sorted((row["by_subcategory"] or {}).items(), key=lambda kv: -kv[1])
+            sorted(by_person.get(row["person"], {}).items(), key=lambda kv: -kv[1])
         )
     return rows
 

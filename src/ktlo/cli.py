@@ -16,15 +16,27 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ktlo import __version__
+from ktlo.allocation import GROUPINGS, AllocationOptions, allocation, allocation_rows, budget_report
 from ktlo.analysis import PERIODS, AnalyzeOptions, Budget, analyze
 from ktlo.classify import classify
 from ktlo.classify.evaluate import evaluate, read_labeled_csv
+from ktlo.config import find_config, load_config
 from ktlo.errors import ConfigError, InputError, KtloError
 from ktlo.explain import explain_commit
 from ktlo.ingest import ingest_repository, pending_commits
+from ktlo.overrides import list_overrides, remove_override, set_override
+from ktlo.reclassify import reclassify
 from ktlo.records import Verdict, WorkText
-from ktlo.report.terminal import render_analysis, render_evaluation, render_explanation
+from ktlo.report.terminal import (
+    render_allocation,
+    render_analysis,
+    render_budget,
+    render_evaluation,
+    render_explanation,
+    render_overrides,
+)
 from ktlo.sources import git
+from ktlo.starter import starter_config
 from ktlo.store import Store, default_store_path
 
 stderr = Console(stderr=True)
@@ -93,6 +105,21 @@ def db_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="KTLO_CONFIG",
+        help="The ktlo.toml to use (default: ./ktlo.toml when present). Env: KTLO_CONFIG.",
+    )(func)
+
+
+def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--csv", "as_csv", is_flag=True, help="Print rows as CSV.")(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")(func)
+
+
 @click.group(cls=KtloGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ktlo")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
@@ -130,23 +157,29 @@ def main(debug: bool) -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON document (see docs/analyze-json.md)."
 )
+@config_option
 @db_option
 def analyze_command(
     path: Path, since: date | None, until: date | None, period: str, budget: Budget,
-    top: int, as_json: bool, db: Path | None,
+    top: int, as_json: bool, config_path: Path | None, db: Path | None,
 ) -> None:  # fmt: skip
     """Read a git repository's history and show its KTLO share, kinds, trend and hotspots.
 
     Example: ktlo analyze ~/src/shop --since 1y --period quarter
     """
+    config = load_config(find_config(config_path))
     repo = git.open_repository(path)
     with Store.open(db or default_store_path(repo.path)) as store:
         _ingest_with_progress(store, repo)
-        doc = analyze(store, AnalyzeOptions(repo.repo_id, since, until, period, budget, top))
+        if config.rules:
+            reclassify(store, config)
+        doc = analyze(
+            store, AnalyzeOptions(repo.repo_id, since, until, period, budget, top), config
+        )
     if as_json:
         _print_json(doc)
     else:
-        render_analysis(doc, Console())
+        render_analysis(doc, _out())
 
 
 @main.command(name="classify")
@@ -187,7 +220,7 @@ def classify_command(
     if as_json:
         _print_json(verdict_json(None, verdict))
     else:
-        render_explanation({"title": title, **verdict_json(None, verdict)}, Console())
+        render_explanation({"title": title, **verdict_json(None, verdict)}, _out())
 
 
 @main.command(name="eval")
@@ -205,7 +238,7 @@ def eval_command(csv_file: Path, as_json: bool, mistakes: int) -> None:
     if as_json:
         _print_json(report)
     else:
-        render_evaluation(report, Console(), mistakes)
+        render_evaluation(report, _out(), mistakes)
 
 
 @main.command(name="explain")
@@ -225,7 +258,196 @@ def explain_command(ref: str, repo_path: Path, db: Path | None) -> None:
     """
     path = db or default_store_path(git.open_repository(repo_path).path)
     with Store.open(path, read_only=True) as store:
-        render_explanation(explain_commit(store, ref), Console())
+        render_explanation(explain_commit(store, ref), _out())
+
+
+@main.command(name="allocation")
+@click.option("--team", help="Only this team (a name from ktlo.toml).")
+@click.option(
+    "--period", type=click.Choice(PERIODS), default="month", show_default=True, help="Bucket size."
+)
+@click.option(
+    "--by",
+    type=click.Choice(GROUPINGS),
+    default="investment",
+    show_default=True,
+    help="Group effort by.",
+)
+@click.option(
+    "--since", type=RelativeOrIsoDate(), help="First day to include (YYYY-MM-DD or 90d, 6m, 1y)."
+)
+@click.option("--until", type=RelativeOrIsoDate(), help="Day after the last to include.")
+@output_options
+@config_option
+@db_option
+def allocation_command(
+    team: str | None, period: str, by: str, since: date | None, until: date | None,
+    as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None,
+) -> None:  # fmt: skip
+    """Person-days and FTE per investment, kind, team, repository or person, with the KTLO budget.
+
+    Example: ktlo allocation --team payments --period quarter --by subcategory
+    """
+    config = load_config(find_config(config_path))
+    with Store.open(_org_store(db), read_only=True) as store:
+        doc = allocation(store, config, AllocationOptions(team, period, by, since, until))
+    if as_json:
+        _print_json(doc)
+    elif as_csv:
+        _print_csv(allocation_rows(doc))
+    else:
+        render_allocation(doc, _out())
+
+
+@main.command(name="budget")
+@click.option(
+    "--period", type=click.Choice(PERIODS), default="month", show_default=True, help="Bucket size."
+)
+@output_options
+@config_option
+@db_option
+def budget_command(
+    period: str, as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None
+) -> None:
+    """Each team's KTLO share against its band: last full period, the quarter, drift and drivers.
+
+    Example: ktlo budget --period month
+    """
+    config = load_config(find_config(config_path))
+    with Store.open(_org_store(db), read_only=True) as store:
+        doc = budget_report(store, config, period)
+    if as_json:
+        _print_json(doc)
+    elif as_csv:
+        _print_csv(doc["teams"], drop=("drivers",))
+    else:
+        render_budget(doc, _out())
+
+
+@main.command(name="override")
+@click.argument("item_id", required=False)
+@click.option(
+    "--as", "label", metavar="INVESTMENT/SUBCATEGORY", help="The correct kind, e.g. ktlo/security."
+)
+@click.option("--note", help="Why (shown as the verdict's reason).")
+@click.option("--list", "list_them", is_flag=True, help="List every override.")
+@click.option("--remove", is_flag=True, help="Remove the override of ITEM_ID.")
+@output_options
+@db_option
+def override_command(
+    item_id: str | None, label: str | None, note: str | None, list_them: bool, remove: bool,
+    as_json: bool, as_csv: bool, db: Path | None,
+) -> None:  # fmt: skip
+    """Correct a verdict; the correction survives re-syncs and re-classification.
+
+    Example: ktlo override git:commit:github.com/acme/shop:3f2a9c1e --as ktlo/security --note "CVE fix"
+    """
+    path = _org_store(db)
+    if list_them:
+        with Store.open(path, read_only=True) as store:
+            rows = list_overrides(store)
+        if as_json:
+            _print_json(rows)
+        elif as_csv:
+            _print_csv(rows)
+        else:
+            render_overrides(rows, _out())
+        return
+    if not item_id:
+        raise ConfigError("which item?", "give an ITEM_ID (see `ktlo explain`), or --list")
+    with Store.open(path) as store:
+        if remove:
+            remove_override(store, item_id)
+            click.echo(f"removed the override of {item_id}")
+            return
+        if not label:
+            raise ConfigError("no --as given", "say what it is, e.g. --as ktlo/security")
+        investment, subcategory = set_override(
+            store, item_id, label, note, load_config(find_config(None))
+        )
+    click.echo(f"{item_id} is now {investment}{'/' + subcategory if subcategory else ''}")
+
+
+@main.command(name="reclassify")
+@config_option
+@db_option
+def reclassify_command(config_path: Path | None, db: Path | None) -> None:
+    """Re-apply rules, inheritance and the classifier to everything stored (fetches nothing).
+
+    Example: ktlo reclassify --config ktlo.toml
+    """
+    config = load_config(find_config(config_path))
+    with Store.open(_org_store(db)) as store:
+        summary = reclassify(store, config)
+    click.echo(
+        f"reclassified {summary.items:,} items: {summary.changed:,} changed, "
+        f"{summary.by_rule:,} by a rule, {summary.inherited:,} inherited; "
+        f"{summary.overridden:,} overrides kept"
+    )
+
+
+@main.command(name="init")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("ktlo.toml"),
+    show_default=True,
+    help="Where to write.",
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@db_option
+def init_command(output: Path, force: bool, db: Path | None) -> None:
+    """Write a commented starter ktlo.toml from what the store already knows.
+
+    Example: ktlo init --db ktlo.duckdb
+    """
+    if output.exists() and not force:
+        raise ConfigError(
+            f"{output} already exists", "pass --force to overwrite it, or --output another path"
+        )
+    path = _org_store(db)
+    if path.exists():
+        with Store.open(path, read_only=True) as store:
+            text = starter_config(store)
+    else:
+        text = starter_config(None)
+    output.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {output}; edit the teams and people, then run `ktlo reclassify`")
+
+
+def _org_store(db: Path | None) -> Path:
+    """--db, else ./ktlo.duckdb, else the cache store `ktlo analyze .` made for this repository."""
+    if db is not None:
+        return db
+    local = Path("ktlo.duckdb")
+    if local.exists():
+        return local
+    try:
+        cached = default_store_path(git.open_repository(Path.cwd()).path)
+    except KtloError:
+        return local
+    return cached if cached.exists() else local
+
+
+def _print_csv(rows: list[dict[str, Any]], drop: tuple[str, ...] = ()) -> None:
+    import csv
+
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c not in drop]
+    writer = csv.DictWriter(
+        sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n"
+    )
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in row.items()}
+        )
+
+
+def _out() -> Console:
+    """stdout for tables: the terminal's width, or 120 columns when piped to a file."""
+    return Console() if sys.stdout.isatty() else Console(width=120)
 
 
 def verdict_json(item_id: Any, verdict: Verdict) -> dict[str, Any]:
@@ -295,3 +517,49 @@ def _ingest_with_progress(store: Store, repo: git.Repository) -> None:
 
 def _print_json(doc: Any) -> None:
     click.echo(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
+
+
+@main.command(name="sync")
+@click.argument("names", metavar="[SOURCE]...", nargs=-1)
+@config_option
+@click.option(
+    "--from-file",
+    "from_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Load a saved API answer or export instead of the network (no token needed).",
+)
+@click.option(
+    "--source",
+    "source_name",
+    help="The source --from-file belongs to: a name from ktlo.toml, or a type (github, files).",
+)
+@db_option
+def sync_command(
+    names: tuple[str, ...],
+    config_path: Path | None,
+    from_file: Path | None,
+    source_name: str | None,
+    db: Path | None,
+) -> None:
+    """Bring in work from trackers, CI and incident tools, incrementally (docs/sources.md).
+
+    Example: ktlo sync github --db team.duckdb
+
+    Syncs the SOURCEs named (default: every [sources.NAME] in ktlo.toml) into the store
+    (default: ./ktlo.duckdb). Tokens come from the environment variables ktlo.toml names.
+    A killed sync loses nothing stored; run it again to resume. With --from-file FILE
+    --source NAME, a saved answer (e.g. `gh api --paginate ...`) or an export is loaded.
+    """
+    from ktlo.report.sync import SyncProgress, render_sync_summary
+    from ktlo.sync import plan_sync, sync_sources
+
+    config = load_config(find_config(config_path))
+    sources = plan_sync(config, names, from_file=from_file, source_name=source_name)
+    with Store.open(db or Path("ktlo.duckdb")) as store, SyncProgress(stderr) as progress:
+        results = sync_sources(store, sources, progress.reporter, from_file)
+    render_sync_summary(results, _out())
+    for result in results:
+        if result.error is not None:
+            click.echo(f"Error: {result.error}", err=True)
+    if any(result.errors for result in results):
+        raise SystemExit(1)

@@ -155,16 +155,22 @@ class Config(_Strict):
 
     @model_validator(mode="after")
     def _membership(self) -> Config:
+        person_of = {
+            alias.lower(): person_id
+            for person_id, person in self.people.items()
+            for alias in (person_id, person.name or person_id, *person.aliases)
+        }
         teams_of: dict[str, list[str]] = {}
         for team in self.teams:
             for member in team.members:
-                teams_of.setdefault(member, []).append(team.name)
+                teams_of.setdefault(person_of.get(member.lower(), member), []).append(team.name)
         for member, teams in teams_of.items():
             person = self.people.get(member)
             if len(teams) > 1 and not (person and person.teams):
+                shares = ", ".join(f"{t} = {1 / len(teams):.2g}" for t in teams)
                 raise ValueError(
                     f"{member} is a member of {' and '.join(teams)} without shares: "
-                    f"set people.{member}.teams = {{ {', '.join(f'{t} = 0.5' for t in teams[:2])} }}"
+                    f"set people.{member}.teams = {{ {shares} }}"
                 )
         return self
 
@@ -239,3 +245,69 @@ def locate(text: str, loc: tuple[Any, ...]) -> int | None:
         if loc[:depth] in lines:
             return lines[loc[:depth]]
     return None
+
+
+def load_time_off(config: Config) -> list[tuple[str, date, date]]:
+    """Every time-off period, from the config's people and its `time_off_csv` (person,start,end)."""
+    periods = [
+        (person_id, off.start, off.end)
+        for person_id, person in config.people.items()
+        for off in person.time_off
+    ]
+    if config.time_off_csv is None:
+        return periods
+    path = config.time_off_csv
+    if not path.is_absolute() and config.path is not None:
+        path = config.path.parent / path
+    periods += _read_time_off_csv(path)
+    _check_overlaps(periods, path)
+    return periods
+
+
+def _read_time_off_csv(path: Path) -> list[tuple[str, date, date]]:
+    import csv
+
+    try:
+        handle = path.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the time-off file {path}: {exc.strerror}", "check time_off_csv"
+        ) from exc
+    rows = []
+    with handle:
+        reader = csv.DictReader(handle)
+        if not {"person", "start", "end"} <= set(reader.fieldnames or []):
+            raise ConfigError(
+                f"{path} line 1: the columns must be person,start,end", "fix the header row"
+            )
+        for row in reader:
+            try:
+                start, end = (
+                    date.fromisoformat(row["start"].strip()),
+                    date.fromisoformat(row["end"].strip()),
+                )
+            except (ValueError, AttributeError):
+                raise ConfigError(
+                    f"{path} line {reader.line_num}: bad date {row.get('start')!r} or {row.get('end')!r}",
+                    "write dates as YYYY-MM-DD",
+                ) from None
+            if start > end:
+                raise ConfigError(
+                    f"{path} line {reader.line_num}: starts after it ends", "swap start and end"
+                )
+            rows.append((row["person"].strip(), start, end))
+    return rows
+
+
+def _check_overlaps(periods: list[tuple[str, date, date]], path: Path) -> None:
+    by_person: dict[str, list[tuple[date, date]]] = {}
+    for person, start, end in periods:
+        by_person.setdefault(person.lower(), []).append((start, end))
+    for person, spans in by_person.items():
+        spans.sort()
+        for (s1, e1), (s2, e2) in zip(spans, spans[1:], strict=False):
+            if s2 <= e1:
+                raise ConfigError(
+                    f"time off of {person} overlaps: {s1}…{e1} and {s2}…{e2} (config and {path})",
+                    "merge or remove one of the periods",
+                )

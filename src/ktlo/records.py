@@ -85,3 +85,184 @@ class Verdict:
     @property
     def label(self) -> str:
         return f"{self.investment}/{self.subcategory}" if self.subcategory else self.investment
+
+
+# Records from trackers, CI and operations tools. Timestamps are timezone-aware (UTC when the
+# source says so); `raw` is the source's own JSON for the record, kept verbatim for later use.
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """Someone did something to a work item at a moment (drives effort)."""
+
+    person: str  # login, name or email as the source gives it
+    kind: str  # opened, committed, reviewed, commented, closed, merged, ...
+    occurred_at: datetime
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A reference from a work item to another item or commit, as written."""
+
+    to_ref: str  # PROJ-12, #45, owner/repo#45, a commit sha
+    kind: str  # fixes, mentions, contains (pull request -> commit), parent
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """One field of a work item changed value."""
+
+    occurred_at: datetime
+    field: str  # status, label, assignee, milestone, title, sprint, ...
+    from_value: str | None
+    to_value: str | None
+    changed_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItem:
+    """An issue, pull request or ticket from a tracker, with its activity and history.
+
+    The nested activities, links and state changes belong to this item: storing the item
+    replaces all of them, so a record always carries its complete history.
+    """
+
+    key: str  # the store key: <source>:<kind>:<scope>:<id>
+    source: str  # github, jira, ... (the tool, not the config name)
+    kind: str  # issue, pull_request, task, ...
+    external_id: str  # the source's own id (number, key)
+    title: str
+    body: str = ""
+    repo_id: str | None = None  # host/owner/name, as git sources normalise it
+    project: str | None = None
+    author: str | None = None
+    author_email: str | None = None
+    is_bot: bool = False
+    state: str | None = None  # open, closed, merged, done, ...
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    closed_at: datetime | None = None
+    merged_at: datetime | None = None
+    labels: tuple[str, ...] = ()
+    issue_type: str | None = None  # as the source names it
+    standard_type: str | None = None  # requirement, bug, incident, task
+    assignees: tuple[str, ...] = ()
+    components: tuple[str, ...] = ()
+    parent_key: str | None = None
+    estimate: float | None = None
+    sprint: str | None = None
+    branch: str | None = None  # a pull request's head branch
+    url: str | None = None
+    activities: tuple[Activity, ...] = ()
+    links: tuple[Link, ...] = ()
+    state_changes: tuple[StateChange, ...] = ()
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentEvent:
+    """One step of an incident's timeline."""
+
+    occurred_at: datetime
+    kind: str  # triggered, acknowledged, escalated, resolved, note, assigned
+    person: str | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """An incident from an incident tool, with its timeline (replaced with it)."""
+
+    key: str  # <source>:incident:<id>
+    source: str
+    external_id: str
+    title: str
+    created_at: datetime
+    service: str | None = None
+    teams: tuple[str, ...] = ()
+    severity: str | None = None
+    urgency: str | None = None
+    priority: str | None = None
+    status: str | None = None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    url: str | None = None
+    events: tuple[IncidentEvent, ...] = ()
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An alert from a monitoring or paging tool."""
+
+    key: str  # <source>:alert:<id>
+    source: str
+    external_id: str
+    title: str
+    created_at: datetime
+    incident_key: str | None = None
+    service: str | None = None
+    severity: str | None = None
+    acknowledged_at: datetime | None = None
+    closed_at: datetime | None = None
+    count: int | None = None
+    tags: tuple[str, ...] = ()
+    responders: tuple[str, ...] = ()
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """A deployment (or release) of a service or repository to an environment."""
+
+    key: str  # <source>:deployment:<id>
+    source: str
+    external_id: str
+    created_at: datetime
+    repo_id: str | None = None
+    service: str | None = None
+    environment: str | None = None
+    sha: str | None = None
+    ref: str | None = None
+    status: str | None = None  # success, failure, in_progress, ...
+    finished_at: datetime | None = None
+    url: str | None = None
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """A CI run or one of its jobs."""
+
+    key: str  # <source>:build:<id>[:<attempt>]
+    source: str
+    external_id: str
+    repo_id: str | None = None
+    workflow: str | None = None
+    job: str | None = None  # None for the run as a whole
+    sha: str | None = None
+    branch: str | None = None
+    event: str | None = None
+    status: str | None = None
+    conclusion: str | None = None
+    attempt: int | None = None
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    url: str | None = None
+    raw: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Sprint:
+    """A sprint or iteration of a team."""
+
+    key: str  # <source>:sprint:<id>
+    source: str
+    name: str
+    team: str | None = None
+    state: str | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    raw: str = ""

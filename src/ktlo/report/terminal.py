@@ -39,55 +39,50 @@ def _name(doc: dict[str, Any]) -> str:
 
 
 def _headline(doc: dict[str, Any]) -> Group:
-    totals, budget, trend = doc["totals"], doc["budget"], doc["trend"]
+    totals, budget, trend, shares = doc["totals"], doc["budget"], doc["trend"], doc["shares"]
     span = f"{(totals['first_commit_at'] or '')[:10]} … {(totals['last_commit_at'] or '')[:10]}"
     title = Text.assemble(
         (_name(doc), "bold"),
-        f" — {span}, by {doc['period']}; {totals['commits']:,} commits by "
-        f"{totals['authors']:,} people ({totals['merges_excluded']:,} merges not counted twice)",
+        f" — {span}, by {doc['period']}; {totals['commits']:,} commits by {totals['authors']:,} people, "
+        f"{totals['person_days']:,.0f} person-days ({totals['merges_excluded']:,} merges not counted twice)",
     )
-    share = budget["share"]
     status = budget["status"]
     line = Text.assemble(
-        "KTLO share  ",
-        (f"last {budget['window_periods']} {doc['period']}(s) {_pct(share)}", "bold"),
-        f"  {ARROW[trend['direction']]} from {_pct(trend['previous_share_commits'])}   ",
+        "KTLO share of effort  ",
+        (f"last {budget['window_periods']} {doc['period']}(s) {_pct(budget['share'])}", "bold"),
+        f"  {ARROW[trend['direction']]} from {_pct(trend['previous_share'])}   ",
         f"budget {_pct(budget['low'])}–{_pct(budget['high'])}: ",
         (status.upper(), STATUS_STYLE[status]),
-        f"   all time {_pct(doc['shares']['commits']['ktlo'])} of commits, "
-        f"{_pct(doc['shares']['lines']['ktlo'])} of changed lines",
+        f"\nall time: {_pct(shares['effort']['ktlo'])} of effort, {_pct(shares['commits']['ktlo'])} of commits, "
+        f"{_pct(shares['lines']['ktlo'])} of changed lines",
     )
     return Group(Text(""), title, Text(""), line)
 
 
 def _share_table(doc: dict[str, Any]) -> Table:
     table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
-    for column, justify in (
-        ("", "left"),
-        ("commits", "right"),
-        ("", "left"),
-        ("lines", "right"),
-        ("", "left"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for column, justify in (("", "left"), ("effort", "right"), ("", "left"), ("commits", "right"),
+                            ("lines", "right"), ("", "left")):  # fmt: skip
+        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     for sub in doc["subcategories"]:
         if sub["investment"] == "ktlo":
             table.add_row(
-                f"  {sub['subcategory']}", _pct(sub["commit_share"]), _bar(sub["commit_share"]),
-                _pct(sub["line_share"]), _notes(doc, sub["subcategory"]),
+                f"  {sub['subcategory']}", _pct(sub["effort_share"]), _bar(sub["effort_share"]),
+                _pct(sub["commit_share"]), _pct(sub["line_share"]), _notes(doc, sub["subcategory"]),
             )  # fmt: skip
     new = [s for s in doc["subcategories"] if s["investment"] == "new_work"]
     shares = doc["shares"]
     table.add_row(
-        "new work", _pct(shares["commits"]["new_work"]), _bar(shares["commits"]["new_work"]),
-        _pct(shares["lines"]["new_work"]),
-        ", ".join(f"{s['subcategory']} {_pct(s['commit_share'])}" for s in new),
+        "new work", _pct(shares["effort"]["new_work"]), _bar(shares["effort"]["new_work"]),
+        _pct(shares["commits"]["new_work"]), _pct(shares["lines"]["new_work"]),
+        ", ".join(f"{s['subcategory']} {_pct(s['effort_share'])}" for s in new),
     )  # fmt: skip
     other = doc["other"]
     top_reason = other["reasons"][0]["reason"] if other["reasons"] else ""
     table.add_row(
-        "other", _pct(shares["commits"]["other"]), _bar(shares["commits"]["other"]),
-        _pct(shares["lines"]["other"]), f"{other['commits']:,} commits; most: {top_reason}" if other["commits"] else "",
+        "other", _pct(shares["effort"]["other"]), _bar(shares["effort"]["other"]),
+        _pct(shares["commits"]["other"]), _pct(shares["lines"]["other"]),
+        f"{other['commits']:,} commits; most: {top_reason}" if other["commits"] else "",
     )  # fmt: skip
     return table
 
@@ -107,16 +102,17 @@ def _period_table(doc: dict[str, Any]) -> Table:
         title=f"\nKTLO share by {doc['period']}", title_justify="left", box=None, header_style="dim"
     )
     table.add_column(doc["period"])
-    table.add_column("commits", justify="right")
+    table.add_column("person-days", justify="right")
     table.add_column("KTLO", justify="right")
-    table.add_column("by lines", justify="right")
-    table.add_column("", justify="left")
-    table.add_column("top KTLO kinds")
+    table.add_column("", justify="left", no_wrap=True)
+    table.add_column("commits", justify="right")
+    table.add_column("by commits", justify="right")
+    table.add_column("top KTLO kinds", no_wrap=True, overflow="ellipsis")
     for p in periods:
         kinds = [k for k in p["by_subcategory"] if k not in ("feature", "project")][:3]
         table.add_row(
-            p["period"], f"{p['commits']:,}", _pct(p["ktlo_share_commits"]),
-            _pct(p["ktlo_share_lines"]), _bar(p["ktlo_share_commits"], 16), ", ".join(kinds),
+            p["period"], f"{p['person_days']:,.1f}", _pct(p["ktlo_share"]), _bar(p["ktlo_share"], 16),
+            f"{p['commits']:,}", _pct(p["ktlo_share_commits"]), ", ".join(kinds),
         )  # fmt: skip
     table.caption = f"trend {_spark(doc['trend']['series'][-36:])}"
     table.caption_justify = "left"
@@ -132,7 +128,7 @@ def _hotspot_table(doc: dict[str, Any]) -> Table:
     table.add_column("KTLO commits", justify="right")
     table.add_column("of KTLO lines", justify="right")
     table.add_column("KTLO ratio", justify="right")
-    table.add_column("kinds")
+    table.add_column("kinds", no_wrap=True, overflow="ellipsis")
     for h in doc["hotspots"]["directories"]:
         kinds = ", ".join(f"{k} {v}" for k, v in list(h["by_subcategory"].items())[:3])
         table.add_row(
@@ -212,3 +208,102 @@ def render_evaluation(report: dict[str, Any], console: Console, mistakes: int = 
     console.print(matrix)
     for m in report["mistakes"][:mistakes]:
         console.print(f"  {m['id']}: {m['label']} → {m['predicted']}: {m['text'][:100]!r}")
+
+
+def render_allocation(doc: dict[str, Any], console: Console) -> None:
+    """Person-days and FTE per group and period, with the KTLO share against the band."""
+    totals, budget = doc["totals"], doc["budget"]
+    if not totals["person_days"]:
+        console.print("No effort in range: sync or analyze some work first.")
+        return
+    scope = f"team {doc['team']}" if doc["team"] else "all teams"
+    console.print(
+        Text.assemble(
+            (f"Allocation — {scope}", "bold"),
+            f", {totals['first_day']} … {totals['last_day']}: {totals['person_days']:,.1f} person-days "
+            f"({totals['fte']} FTE) by {totals['people']} people on {totals['items']:,} items",
+        )
+    )
+    status = budget["status"]
+    console.print(
+        Text.assemble(
+            "KTLO share ",
+            (_pct(totals["ktlo_share"]), "bold"),
+            " overall; last period ",
+            (_pct(budget["share"]), "bold"),
+            f" {ARROW[doc['trend']['direction']]}  ",
+            f"band {_pct(budget['low'])}–{_pct(budget['high'])}: ",
+            (status.upper(), STATUS_STYLE[status]),
+        )  # fmt: skip
+    )
+    table = Table(box=None, header_style="dim", title=f"\nby {doc['by']}", title_justify="left")
+    for column, justify in (
+        ("", "left"),
+        ("person-days", "right"),
+        ("share", "right"),
+        ("", "left"),
+        ("items", "right"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for group in doc["groups"]:
+        table.add_row(str(group["key"]), f"{group['person_days']:,.1f}", _pct(group["share"]),
+                      _bar(group["share"], 16), f"{group['items']:,}")  # fmt: skip
+    console.print(table)
+    periods = Table(
+        box=None, header_style="dim", title=f"\nby {doc['period']}", title_justify="left"
+    )
+    for column in ("", "person-days", "FTE", "KTLO", "status"):
+        periods.add_column(column, justify="left" if not column else "right")
+    for p in doc["periods"][-12:]:
+        periods.add_row(p["period"], f"{p['person_days']:,.1f}", f"{p['fte']:.2f}", _pct(p["ktlo_share"]),
+                        Text(p["status"], style=STATUS_STYLE[p["status"]]))  # fmt: skip
+    console.print(periods)
+    if doc["cost"]:
+        console.print(f"\nKTLO cost: {doc['cost']['ktlo_cost']:,.0f} ({doc['cost']['basis']})")
+    console.print(
+        Text(
+            "\nCounts of items are beside the effort, never instead of it: see docs/effort.md.",
+            style="dim",
+        )
+    )
+
+
+def render_budget(doc: dict[str, Any], console: Console) -> None:
+    """One line per team: last full period, quarter, drift, and what drives the KTLO."""
+    table = Table(
+        box=None,
+        header_style="dim",
+        title=f"KTLO budget as of {doc['as_of']}",
+        title_justify="left",
+    )
+    for column in ("team", "band", "last period", "", "quarter", "", "drift", "driven by"):
+        table.add_column(column)
+    for t in doc["teams"]:
+        drivers = ", ".join(
+            f"{k['subcategory']} {k['person_days']:g}d" for k in t["drivers"]["subcategories"]
+        )
+        places = ", ".join(h["directory"] for h in t["drivers"]["hotspots"][:2])
+        table.add_row(
+            t["team"], f"{_pct(t['low'])}–{_pct(t['high'])}",
+            f"{t['last_period'] or '–'} {_pct(t['last_period_share'])}",
+            Text(t["last_period_status"], style=STATUS_STYLE[t["last_period_status"]]),
+            _pct(t["quarter_share"]), Text(t["quarter_status"], style=STATUS_STYLE[t["quarter_status"]]),
+            Text("rising" if t["drifting"] else "", style="bold red"),
+            drivers + (f"; in {places}" if places else ""),
+        )  # fmt: skip
+    console.print(table)
+
+
+def render_overrides(rows: list[dict[str, Any]], console: Console) -> None:
+    if not rows:
+        console.print("No overrides yet: `ktlo override ITEM_ID --as ktlo/<kind>` records one.")
+        return
+    table = Table(box=None, header_style="dim")
+    for column in ("item", "title", "is", "was", "note", "by"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            r["item_id"], (r["title"] or "")[:50], f"{r['investment']}/{r['subcategory'] or ''}",
+            f"{r['classifier_investment']}/{r['classifier_subcategory'] or ''}", r["note"] or "", r["created_by"] or "",
+        )  # fmt: skip
+    console.print(table)

@@ -1,4 +1,44 @@
 """Sources of work: each module turns one tool's data into ktlo's records.
 
-- `git`: local git repositories, read through one streaming `git log`.
+- `git`: local git repositories, read through one streaming `git log` (`ktlo analyze`).
+- `github`: issues, pull requests, Actions runs, deployments and releases (`ktlo sync`).
+- `files`: CSV and JSON exports of tools without a connector (`ktlo sync`).
+
+Sync sources implement `base.Source` on the shared HTTP layer in `http`. A new one is a
+module here plus one line in `SOURCE_TYPES`; modules are imported only when used, so
+commands that do not sync never pay for them.
 """
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ktlo.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ktlo.sources.base import Source, SourceContext
+
+SOURCE_TYPES: dict[str, str] = {
+    "github": "ktlo.sources.github:GitHubSource",
+    "files": "ktlo.sources.files:FileSource",
+    # Next: "gitlab", "jira", "linear", "pagerduty", "opsgenie" -> "ktlo.sources.<module>:<Class>"
+}
+
+
+def source_class(type_name: str) -> type[Source]:
+    """The Source subclass registered for a type name."""
+    target = SOURCE_TYPES.get(type_name)
+    if target is None:
+        known = ", ".join(sorted(SOURCE_TYPES))
+        raise ConfigError(f"unknown source type {type_name!r}", f"use one of: {known}")
+    module, _, name = target.partition(":")
+    cls: type[Source] = getattr(importlib.import_module(module), name)
+    return cls
+
+
+def make_source(ctx: SourceContext, options: Mapping[str, Any]) -> Source:
+    """Build the source named `ctx.name` from its options (its `type` defaults to its name)."""
+    type_name = str(options.get("type") or ctx.name)
+    return source_class(type_name)(ctx, options)

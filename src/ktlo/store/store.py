@@ -92,6 +92,11 @@ class Store:
         if rows:
             self._insert(f"INSERT OR REPLACE INTO {table}", columns, rows)
 
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
+        """Append rows (tables without a key, temporary tables)."""
+        if rows:
+            self._insert(f"INSERT INTO {table}", columns, rows)
+
     def _insert(self, verb: str, columns: Sequence[str], rows: Sequence[Row]) -> None:
         by_column = [list(values) for values in zip(*rows, strict=True)]
         params = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))

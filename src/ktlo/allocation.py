@@ -1,0 +1,429 @@
+"""`ktlo allocation` and `ktlo budget`: person-days per investment, team and period, in SQL.
+
+Effort (src/ktlo/effort.py) gives person-days per person, day and item. Here it is
+split across teams (a member of two teams by their configured shares; someone in no
+team goes to the team owning the item's repository or paths, else "(no team)"),
+joined with each item's verdict, and summed per period and group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from ktlo.analysis import PERIODS, Budget, period_label
+from ktlo.config import Config
+from ktlo.effort import WORKDAYS_PER_WEEK, compute_effort
+from ktlo.errors import ConfigError
+from ktlo.store import Store
+
+GROUPINGS = ("investment", "subcategory", "team", "repo", "person")
+NO_TEAM = "(no team)"
+WORKDAYS_PER_MONTH = 21.7  # 5 × 52.14 / 12: converts person-days to FTE-months for cost
+JSON_SCHEMA = "ktlo.allocation/v1"
+DRIFT_POINTS = 0.05  # a share rising this much across the last periods is drifting
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationOptions:
+    team: str | None = None
+    period: str = "month"
+    by: str = "investment"
+    since: date | None = None
+    until: date | None = None
+
+
+def build_allocation(store: Store, config: Config, since: date | None, until: date | None) -> None:
+    """The temporary table `alloc(person, day, item_id, team, person_days, investment, ...)`."""
+    compute_effort(store, config, since, until)
+    _load_teams(store, config)
+    store.con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE alloc AS
+        WITH teamless AS (  -- items touched by someone in no team
+            SELECT DISTINCT e.item_id FROM effort e ANTI JOIN team_member m ON m.person = e.person
+        ),
+        owner AS (  -- the team owning such an item's repository, or most of its files
+            SELECT o.item_id, arg_max(o.team, o.weight) AS team
+            FROM (
+                SELECT w.item_id, t.team, 1000 AS weight
+                FROM teamless JOIN work_items w USING (item_id) JOIN team_repo t
+                  ON w.repo_id = t.repo OR w.repo_id LIKE '%/' || t.repo OR w.project = t.repo
+                UNION ALL
+                SELECT f.item_id, t.team, count(*) AS weight
+                FROM teamless JOIN commit_files f USING (item_id)
+                JOIN team_path t ON starts_with(f.path, t.prefix)
+                GROUP BY ALL
+            ) o
+            GROUP BY o.item_id
+        )
+        SELECT e.person, e.day, e.item_id,
+               coalesce(m.team, owner.team, '{NO_TEAM}') AS team,
+               e.person_days * coalesce(m.share, 1.0) AS person_days,
+               v.investment, v.subcategory, e.repo_id, e.kind
+        FROM effort e
+        JOIN effective_verdicts v USING (item_id)
+        LEFT JOIN team_member m ON m.person = e.person
+        LEFT JOIN owner USING (item_id)
+        """
+    )
+
+
+def allocation(store: Store, config: Config, options: AllocationOptions) -> dict[str, Any]:
+    """The `ktlo allocation` document (docs/allocation-json.md)."""
+    _check(config, options)
+    build_allocation(store, config, options.since, options.until)
+    where = "WHERE team = ?" if options.team else ""
+    params = [options.team] if options.team else []
+    key = {"repo": "repo_id"}.get(options.by, options.by)
+    budget = _band(config, options.team)
+    periods = _periods(store, options.period, key, where, params, budget)
+    totals = _totals(store, where, params)
+    groups = _groups(store, key, where, params, totals["person_days"])
+    if options.by == "subcategory":
+        _rename(config, groups, *(p["groups"] for p in periods))
+    recent = periods[-1]["ktlo_share"] if periods else None
+    return {
+        "schema": JSON_SCHEMA,
+        "team": options.team,
+        "period": options.period,
+        "by": options.by,
+        "since": options.since.isoformat() if options.since else None,
+        "until": options.until.isoformat() if options.until else None,
+        "totals": totals,
+        "groups": groups,
+        "periods": periods,
+        "trend": _trend(periods),
+        "budget": {
+            "low": budget.low,
+            "high": budget.high,
+            "share": recent,
+            "status": budget.status(recent),
+        },
+        "cost": _cost(store, config, where, params),
+    }
+
+
+def _rename(config: Config, *group_lists: list[dict[str, Any]]) -> None:
+    """Show built-in subcategories under the names `[categories] rename` gives them."""
+    names = config.categories.rename
+    for groups in group_lists:
+        for group in groups:
+            group["key"] = names.get(group["key"], group["key"])
+
+
+def _check(config: Config, options: AllocationOptions) -> None:
+    if options.period not in PERIODS:
+        raise ConfigError(f"unknown period {options.period!r}", f"use one of {', '.join(PERIODS)}")
+    if options.by not in GROUPINGS:
+        raise ConfigError(f"cannot group by {options.by!r}", f"use one of {', '.join(GROUPINGS)}")
+    if (
+        options.team
+        and options.team != NO_TEAM
+        and options.team not in {t.name for t in config.teams}
+    ):
+        known = ", ".join(t.name for t in config.teams) or "none configured"
+        raise ConfigError(f"unknown team {options.team!r}", f"teams in ktlo.toml: {known}")
+
+
+def _band(config: Config, team: str | None) -> Budget:
+    for t in config.teams:
+        if t.name == team:
+            return Budget(t.budget.low / 100, t.budget.high / 100)
+    return Budget()
+
+
+def _totals(store: Store, where: str, params: list[Any]) -> dict[str, Any]:
+    row = store.query(
+        f"""
+        SELECT coalesce(sum(person_days), 0) AS person_days,
+               coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_person_days,
+               count(DISTINCT person) AS people, min(day) AS first_day, max(day) AS last_day
+        FROM alloc {where}
+        """,
+        params,
+    )[0]
+    items = store.query(
+        f"""
+        WITH items AS (SELECT DISTINCT item_id FROM alloc {where})
+        SELECT (SELECT count(*) FROM items) AS items,
+               (SELECT coalesce(sum(lines_added + lines_deleted), 0) FROM commits SEMI JOIN items USING (item_id))
+                   AS lines
+        """,
+        params,
+    )[0]
+    days = _workdays(row["first_day"], row["last_day"])
+    return {
+        "person_days": round(row["person_days"], 2),
+        "ktlo_person_days": round(row["ktlo_person_days"], 2),
+        "ktlo_share": _ratio(row["ktlo_person_days"], row["person_days"]),
+        "fte": round(row["person_days"] / days, 2) if days else None,
+        "items": items["items"],
+        "lines": items["lines"],
+        "people": row["people"],
+        "first_day": row["first_day"].isoformat() if row["first_day"] else None,
+        "last_day": row["last_day"].isoformat() if row["last_day"] else None,
+    }
+
+
+def _groups(
+    store: Store, key: str, where: str, params: list[Any], total: float
+) -> list[dict[str, Any]]:
+    rows = store.query(
+        f"""
+        SELECT {key} AS key,
+               {"any_value(investment)" if key == "subcategory" else "NULL"} AS investment,
+               sum(person_days) AS person_days,
+               sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days,
+               count(DISTINCT item_id) AS items
+        FROM alloc {where} GROUP BY {key} ORDER BY person_days DESC, key
+        """,
+        params,
+    )
+    for row in rows:
+        row["key"] = row["key"] if row["key"] is not None else "other"
+        row["share"] = _ratio(row["person_days"], total)
+        row["ktlo_share"] = _ratio(row["ktlo_person_days"] or 0, row["person_days"])
+        row["person_days"] = round(row["person_days"], 2)
+        row["ktlo_person_days"] = round(row["ktlo_person_days"] or 0, 2)
+        if row["investment"] is None:
+            row.pop("investment")
+    return rows
+
+
+def _periods(
+    store: Store, period: str, key: str, where: str, params: list[Any], budget: Budget
+) -> list[dict[str, Any]]:
+    rows = store.query(
+        f"""
+        SELECT date_trunc('{period}', day)::DATE AS start, {key} AS key,
+               sum(person_days) AS person_days, count(DISTINCT item_id) AS items,
+               sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days
+        FROM alloc {where} GROUP BY ALL ORDER BY start, person_days DESC
+        """,
+        params,
+    )
+    periods: dict[date, dict[str, Any]] = {}
+    for row in rows:
+        entry = periods.setdefault(
+            row["start"], {"groups": [], "person_days": 0.0, "ktlo_person_days": 0.0}
+        )
+        entry["person_days"] += row["person_days"]
+        entry["ktlo_person_days"] += row["ktlo_person_days"] or 0.0
+        entry["groups"].append(
+            {"key": row["key"] if row["key"] is not None else "other",
+             "person_days": round(row["person_days"], 2), "items": row["items"]}
+        )  # fmt: skip
+    result = []
+    for start, entry in periods.items():
+        workdays = _period_workdays(start, period)
+        share = _ratio(entry["ktlo_person_days"], entry["person_days"])
+        for group in entry["groups"]:
+            group["share"] = _ratio(group["person_days"], entry["person_days"])
+            group["fte"] = round(group["person_days"] / workdays, 2)
+        result.append(
+            {
+                "period": period_label(start, period),
+                "start": start.isoformat(),
+                "workdays": workdays,
+                "person_days": round(entry["person_days"], 2),
+                "fte": round(entry["person_days"] / workdays, 2),
+                "ktlo_person_days": round(entry["ktlo_person_days"], 2),
+                "ktlo_share": share,
+                "status": budget.status(share),
+                "groups": entry["groups"],
+            }
+        )
+    return result
+
+
+def _trend(periods: list[dict[str, Any]]) -> dict[str, Any]:
+    shares = [p["ktlo_share"] for p in periods if p["ktlo_share"] is not None]
+    direction = "unknown"
+    if len(shares) >= 2:
+        delta = shares[-1] - shares[-2]
+        direction = "flat" if abs(delta) < 0.02 else ("up" if delta > 0 else "down")
+    return {"direction": direction, "series": [p["ktlo_share"] for p in periods]}
+
+
+def _cost(store: Store, config: Config, where: str, params: list[Any]) -> dict[str, Any] | None:
+    costs = {t.name: t.cost_per_fte_month for t in config.teams if t.cost_per_fte_month}
+    if not costs:
+        return None
+    rows = store.query(
+        f"SELECT team, sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_days, "
+        f"sum(person_days) AS days FROM alloc {where} GROUP BY team",
+        params,
+    )
+    per_team = {
+        r["team"]: round((r["ktlo_days"] or 0) / WORKDAYS_PER_MONTH * costs[r["team"]], 2)
+        for r in rows
+        if r["team"] in costs
+    }
+    return {"ktlo_cost": round(sum(per_team.values()), 2), "by_team": per_team,
+            "basis": f"KTLO person-days / {WORKDAYS_PER_MONTH} × cost_per_fte_month"}  # fmt: skip
+
+
+def _load_teams(store: Store, config: Config) -> None:
+    person_of = dict(store.con.execute("SELECT alias, person FROM identity").fetchall())
+    members: dict[str, dict[str, float]] = {}
+    for team in config.teams:
+        for member in team.members:
+            person = person_of.get(member.lower(), member)
+            members.setdefault(person, {})[team.name] = 1.0
+    for person_id, person in config.people.items():
+        if person.teams:
+            members[person_id] = dict(person.teams)
+    for table, columns in (("team_member", "person VARCHAR, team VARCHAR, share DOUBLE"),
+                           ("team_repo", "team VARCHAR, repo VARCHAR"),
+                           ("team_path", "team VARCHAR, prefix VARCHAR")):  # fmt: skip
+        store.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({columns})")
+    store.insert(
+        "team_member",
+        ["person", "team", "share"],
+        [
+            (p, t, share / sum(teams.values()))
+            for p, teams in members.items()
+            for t, share in teams.items()
+        ],
+    )
+    store.insert(
+        "team_repo", ["team", "repo"], [(t.name, r) for t in config.teams for r in t.repositories]
+    )
+    store.insert(
+        "team_path", ["team", "prefix"], [(t.name, p) for t in config.teams for p in t.paths]
+    )
+
+
+def _workdays(first: date | None, last: date | None) -> int:
+    if first is None or last is None:
+        return 0
+    days = (last - first).days + 1
+    full_weeks, rest = divmod(days, 7)
+    extra = sum(1 for i in range(rest) if (first.weekday() + i) % 7 < WORKDAYS_PER_WEEK)
+    return full_weeks * WORKDAYS_PER_WEEK + extra
+
+
+def _period_workdays(start: date, period: str) -> int:
+    if period == "week":
+        return WORKDAYS_PER_WEEK
+    months = 3 if period == "quarter" else 1
+    year, month = divmod(start.month - 1 + months, 12)
+    end = date(start.year + year, month + 1, 1)
+    return _workdays(start, date.fromordinal(end.toordinal() - 1))
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def allocation_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The allocation as flat rows (one per period and group), for CSV."""
+    return [
+        {
+            "period": p["period"],
+            "start": p["start"],
+            doc["by"]: g["key"],
+            "person_days": g["person_days"],
+            "fte": g["fte"],
+            "share": g["share"],
+            "items": g["items"],
+            "period_ktlo_share": p["ktlo_share"],
+            "period_status": p["status"],
+        }  # fmt: skip
+        for p in doc["periods"]
+        for g in p["groups"]
+    ]
+
+
+def budget_report(store: Store, config: Config, period: str = "month") -> dict[str, Any]:
+    """Per team: the last full period and the last quarter against the band, drift, drivers."""
+    if period not in PERIODS:
+        raise ConfigError(f"unknown period {period!r}", f"use one of {', '.join(PERIODS)}")
+    build_allocation(store, config, None, None)
+    teams = [t.name for t in config.teams] or [
+        r[0] for r in store.con.execute("SELECT DISTINCT team FROM alloc ORDER BY 1").fetchall()
+    ]
+    last_day = store.con.execute("SELECT max(day) FROM alloc").fetchone()
+    today = last_day[0] if last_day and last_day[0] else date.today()
+    return {
+        "schema": "ktlo.budget/v1",
+        "period": period,
+        "as_of": today.isoformat(),
+        "teams": [_team_budget(store, config, team, period, today) for team in teams],
+    }
+
+
+def _team_budget(
+    store: Store, config: Config, team: str, period: str, today: date
+) -> dict[str, Any]:
+    band = _band(config, team)
+    shares = store.query(
+        f"""
+        SELECT date_trunc('{period}', day)::DATE AS start,
+               sum(person_days) FILTER (WHERE investment = 'ktlo') / sum(person_days) AS share
+        FROM alloc WHERE team = ? GROUP BY start ORDER BY start
+        """,
+        [team],
+    )
+    current = date_trunc(today, period)
+    full = [s for s in shares if s["start"] < current]  # the running period is not yet full
+    last = full[-1] if full else None
+    quarter = store.query(
+        "SELECT sum(person_days) FILTER (WHERE investment = 'ktlo') / sum(person_days) AS share "
+        "FROM alloc WHERE team = ? AND day > ?::DATE - INTERVAL 91 DAY",
+        [team, today],
+    )[0]["share"]
+    recent = [s["share"] for s in full[-3:] if s["share"] is not None]
+    drifting = (
+        len(recent) == 3
+        and recent[0] < recent[1] < recent[2]
+        and recent[2] - recent[0] >= DRIFT_POINTS
+    )
+    last_share = round(last["share"], 4) if last and last["share"] is not None else None
+    return {
+        "team": team,
+        "low": band.low,
+        "high": band.high,
+        "last_period": period_label(last["start"], period) if last else None,
+        "last_period_share": last_share,
+        "last_period_status": band.status(last_share),
+        "quarter_share": round(quarter, 4) if quarter is not None else None,
+        "quarter_status": band.status(quarter),
+        "drifting": drifting,
+        "recent_shares": [round(s, 4) for s in recent],
+        "drivers": _drivers(store, team),
+    }
+
+
+def _drivers(store: Store, team: str) -> dict[str, Any]:
+    kinds = store.query(
+        """
+        SELECT subcategory, round(sum(person_days), 2) AS person_days FROM alloc
+        WHERE team = ? AND investment = 'ktlo' AND day > (SELECT max(day) FROM alloc) - INTERVAL 91 DAY
+        GROUP BY subcategory ORDER BY person_days DESC LIMIT 3
+        """,
+        [team],
+    )
+    hotspots = store.query(
+        """
+        SELECT coalesce(nullif(parse_dirpath(f.path), ''), '.') AS directory,
+               round(sum(a.person_days / n.files), 2) AS person_days
+        FROM alloc a
+        JOIN commit_files f USING (item_id)
+        JOIN (SELECT item_id, count(*) AS files FROM commit_files GROUP BY item_id) n USING (item_id)
+        WHERE a.team = ? AND a.investment = 'ktlo' AND a.day > (SELECT max(day) FROM alloc) - INTERVAL 91 DAY
+        GROUP BY directory ORDER BY person_days DESC LIMIT 3
+        """,
+        [team],
+    )
+    return {"subcategories": kinds, "hotspots": hotspots}
+
+
+def date_trunc(day: date, period: str) -> date:
+    if period == "week":
+        return date.fromordinal(day.toordinal() - day.weekday())
+    if period == "quarter":
+        return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    return date(day.year, day.month, 1)

@@ -1,0 +1,75 @@
+"""People's corrections of verdicts, kept in their own table so nothing recomputed erases them."""
+
+from __future__ import annotations
+
+import getpass
+from datetime import UTC, datetime
+from typing import Any
+
+from ktlo.classify.rules import parse_category
+from ktlo.config import Config
+from ktlo.errors import InputError
+from ktlo.store import Store
+
+
+def set_override(
+    store: Store, item_id: str, label: str, note: str | None, config: Config
+) -> tuple[str, str | None]:
+    """Record that `item_id` is `label` (e.g. ktlo/security)."""
+    custom = {c.name: c.investment for c in config.categories.add}
+    investment, subcategory = parse_category(label, custom)
+    found = store.con.execute(
+        "SELECT count(*) FROM work_items WHERE item_id = ?", [item_id]
+    ).fetchone()
+    if not found or not found[0]:
+        raise InputError(
+            f"no stored item {item_id!r}", "copy the id from `ktlo explain` or `ktlo review`"
+        )
+    with store.transaction():
+        store.upsert(
+            "overrides",
+            ["item_id", "investment", "subcategory", "note", "created_by", "created_at"],
+            [
+                (
+                    item_id,
+                    investment,
+                    subcategory,
+                    note,
+                    _who(),
+                    datetime.now(UTC).replace(tzinfo=None),
+                )
+            ],
+        )
+    return investment, subcategory
+
+
+def remove_override(store: Store, item_id: str) -> None:
+    gone = store.con.execute(
+        "DELETE FROM overrides WHERE item_id = ? RETURNING item_id", [item_id]
+    ).fetchall()
+    if not gone:
+        raise InputError(f"{item_id!r} has no override", "see `ktlo override --list`")
+
+
+def list_overrides(store: Store) -> list[dict[str, Any]]:
+    rows = store.query(
+        """
+        SELECT o.item_id, w.title, o.investment, o.subcategory, o.note, o.created_by,
+               o.created_at, v.investment AS classifier_investment,
+               v.subcategory AS classifier_subcategory
+        FROM overrides o
+        LEFT JOIN work_items w USING (item_id)
+        LEFT JOIN verdicts v USING (item_id)
+        ORDER BY o.created_at
+        """
+    )
+    for row in rows:
+        row["created_at"] = row["created_at"].isoformat()
+    return rows
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

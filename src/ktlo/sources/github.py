@@ -1,0 +1,443 @@
+"""GitHub (github.com and Enterprise Server): issues, pull requests, Actions, deployments, releases.
+
+Incremental and exact under concurrent edits: lists are read newest-updated first, so an
+item edited while we page can only move to a page already read (it is caught by the next
+run, whose window starts at the newest `updated_at` this run saw); the window's cursor is
+written only once the whole window is stored. A run killed half-way re-reads the window,
+and items stored unchanged (their raw JSON equal) cost no further requests.
+
+    issues         /repos/{o}/{r}/issues?state=all&sort=updated&direction=desc&since=…
+                   + /issues/{n}/timeline (state, labels, assignees, comments)
+    pull requests  /repos/{o}/{r}/pulls?state=all&sort=updated&direction=desc (no `since`:
+                   paging stops at the window) + /pulls/{n}/commits, /reviews, /comments
+    actions        /repos/{o}/{r}/actions/runs + /actions/runs/{id}/jobs?filter=all
+    deployments    /repos/{o}/{r}/deployments + /deployments/{id}/statuses
+    releases       /repos/{o}/{r}/releases
+
+Runs and deployments keep a window that starts at the oldest one still unfinished, so
+their later status is picked up.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from ktlo.errors import ConfigError, FatalSourceError, InputError
+from ktlo.records import Build, Deployment, WorkItem
+from ktlo.sources import github_records as gh
+from ktlo.sources.base import (
+    Batch,
+    Known,
+    Reporter,
+    Source,
+    SourceOptions,
+    canonical_json,
+    iso,
+    parse_time,
+)
+from ktlo.sources.http import ApiClient, Credentials, HttpStats, Page
+from ktlo.sources.jsonfile import read_values
+
+Section = Literal["issues", "pull_requests", "actions", "deployments", "releases"]
+SECTIONS: tuple[Section, ...] = ("issues", "pull_requests", "actions", "deployments", "releases")
+NEED = (
+    "the repo scope (classic token), or read access to Issues, Pull requests, Actions, "
+    "Deployments and Contents (fine-grained token)"
+)
+API_VERSION = "2022-11-28"
+FILE_BATCH = 500
+STUCK_AFTER = timedelta(
+    days=3
+)  # a run or deployment unfinished for longer stops holding the window
+
+
+class GitHubOptions(SourceOptions):
+    """[sources.github] in ktlo.toml; see docs/sources.md."""
+
+    repos: list[Annotated[str, Field(pattern=r"^[\w.-]+/[\w.-]+$")]] = []
+    base_url: str = Field("https://api.github.com", pattern=r"^https?://")
+    token_env: str = Field("GITHUB_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    include: list[Section] = list(SECTIONS)
+    since: date | None = None  # how far back the first sync reaches (default: everything)
+    timeline: bool = True  # one request per changed issue for its history
+    pull_request_details: bool = True  # three requests per changed pull request
+    per_page: int = Field(100, ge=1, le=100)
+    concurrency: int = Field(4, ge=1, le=16)
+    types: dict[str, Literal["requirement", "bug", "incident", "task"]] = {}
+
+
+@dataclass(frozen=True)
+class _Repo:
+    full_name: str  # owner/name
+    repo_id: str  # host/owner/name
+
+    def scope(self, section: str) -> str:
+        return f"{self.repo_id}:{section}"
+
+
+class GitHubSource(Source):
+    """Issues, pull requests, Actions runs, deployments and releases of some repositories."""
+
+    kind = "github"
+    Options = GitHubOptions
+    options: GitHubOptions
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stats = HttpStats()
+
+    def fetch(self, known: Known, reporter: Reporter) -> Iterator[Batch]:
+        if not self.options.repos:
+            raise ConfigError(
+                f"{self.name}: no repositories to sync",
+                f'set repos = ["owner/name"] under [sources.{self.name}] in ktlo.toml',
+            )
+        env = self.options.token_env
+        credentials = Credentials.bearer(env, self.token(env, NEED))
+        with ApiClient(
+            self.name,
+            self.options.base_url,
+            credentials,
+            transport=self.ctx.transport,
+            sleep=self.ctx.sleep,
+            on_wait=reporter.waiting,
+            headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION},
+            need=NEED,
+            concurrency=self.options.concurrency,
+        ) as api:
+            self.stats = api.stats
+            host = gh.web_host(self.options.base_url)
+            for full_name in self.options.repos:
+                repo = _Repo(full_name, gh.repo_id_of(host, full_name))
+                run = _Run(self, api, known, repo)
+                for section in self.options.include:
+                    yield from getattr(run, section)()
+
+    def load_file(self, path: Path, known: Known) -> Iterator[Batch]:
+        """A saved answer of any of the list endpoints above (e.g. `gh api --paginate`)."""
+        records = [self._from_saved(path, line, value) for line, value in read_values(path)]
+        flat = [record for group in records for record in group]
+        for start in range(0, len(flat), FILE_BATCH):
+            chunk = flat[start : start + FILE_BATCH]
+            yield Batch(
+                scope=f"file:{path.name}",
+                work_items=tuple(r for r in chunk if isinstance(r, WorkItem)),
+                deployments=tuple(r for r in chunk if isinstance(r, Deployment)),
+                builds=tuple(r for r in chunk if isinstance(r, Build)),
+            )
+
+    def _from_saved(self, path: Path, line: int, value: Any) -> list[WorkItem | Deployment | Build]:
+        if isinstance(value, dict) and isinstance(value.get("workflow_runs"), list):
+            return [b for run in value["workflow_runs"] for b in self._saved(path, line, run)]
+        if isinstance(value, dict) and isinstance(value.get("jobs"), list):
+            return [b for job in value["jobs"] for b in self._saved(path, line, job)]
+        return self._saved(path, line, value)
+
+    def _saved(self, path: Path, line: int, record: Any) -> list[WorkItem | Deployment | Build]:
+        shape = _shape(record)
+        if shape is None:
+            raise InputError(
+                f"{path} line {line}: not an issue, pull request, run, job, deployment or release",
+                _SAVED_FIX,
+            )
+        repo_id = gh.repo_id_from_urls(record) or self._only_repo(path, line)
+        types = self.options.types
+        try:
+            if shape == "run":
+                return list(gh.run_builds(repo_id, record))
+            if shape == "job":
+                return [gh.job_build(repo_id, record)]
+            if shape == "release":
+                return [gh.release_record(repo_id, record)]
+            if shape == "deployment":
+                return [gh.deployment_record(repo_id, record)]
+            if shape == "pull":
+                return [gh.pull_item(repo_id, record, types=types)]
+            if shape == "issue_pull":
+                merged = record["pull_request"].get("merged_at")
+                return [gh.pull_item(repo_id, {**record, "merged_at": merged}, types=types)]
+            return [gh.issue_item(repo_id, record, types=types)]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(
+                f"{path} line {line}: a GitHub record without a usable {exc}", _SAVED_FIX
+            ) from None
+
+    def _only_repo(self, path: Path, line: int) -> str:
+        if len(self.options.repos) == 1:
+            return gh.repo_id_of(gh.web_host(self.options.base_url), self.options.repos[0])
+        raise InputError(
+            f"{path} line {line}: cannot tell which repository this record belongs to",
+            f"save the API's answer whole (with its url fields), or set one repo under [sources.{self.name}]",
+        )
+
+
+_SAVED_FIX = "save the answer of a GitHub list endpoint as it came, e.g. gh api --paginate repos/OWNER/REPO/issues?state=all"
+
+
+class _Run:
+    """One repository's sync: one generator per section, each yielding page batches."""
+
+    def __init__(self, source: GitHubSource, api: ApiClient, known: Known, repo: _Repo) -> None:
+        self.source = source
+        self.options = source.options
+        self.api = api
+        self.known = known
+        self.repo = repo
+        self.path = f"repos/{repo.full_name}"
+        self._requests = 0
+
+    # -- issues and pull requests: a window of updated_at --------------------------------------
+
+    def issues(self) -> Iterator[Batch]:
+        scope = self.repo.scope("issues")
+        since = self._since(scope)
+        params: dict[str, Any] = {"state": "all", "sort": "updated", "direction": "desc"}
+        params["per_page"] = self.options.per_page
+        if since is not None:
+            params["since"] = iso(since)
+        newest = since
+        for page in self._pages(f"{self.path}/issues", params):
+            issues = [i for i in page.items if "pull_request" not in i]
+            newest = _latest(newest, [i.get("updated_at") for i in page.items])
+            changed, unchanged = self._changed(
+                "work_items", issues, lambda i: gh.issue_key(self.repo.repo_id, i["number"])
+            )
+            timelines = (
+                self._details(changed, self._timeline)
+                if self.options.timeline
+                else [None] * len(changed)
+            )
+            with self._parsing():
+                items = tuple(
+                    gh.issue_item(self.repo.repo_id, i, t, self.options.types)
+                    for i, t in zip(changed, timelines, strict=True)
+                )
+            yield self._batch(scope, work_items=items, unchanged=unchanged)
+        yield from self._close_window(scope, newest, since)
+
+    def pull_requests(self) -> Iterator[Batch]:
+        scope = self.repo.scope("pull_requests")
+        since = self._since(scope)
+        params = {
+            "state": "all",
+            "sort": "updated",
+            "direction": "desc",
+            "per_page": self.options.per_page,
+        }
+        newest = since
+        for page in self._pages(f"{self.path}/pulls", params):
+            pulls = [p for p in page.items if since is None or _time(p, "updated_at") >= since]
+            newest = _latest(newest, [p.get("updated_at") for p in pulls])
+            changed, unchanged = self._changed(
+                "work_items", pulls, lambda p: gh.pull_key(self.repo.repo_id, p["number"])
+            )
+            details = (
+                self._details(changed, self._pull_details)
+                if self.options.pull_request_details
+                else [((), (), ())] * len(changed)
+            )
+            with self._parsing():
+                items = tuple(
+                    gh.pull_item(self.repo.repo_id, p, c, r, m, types=self.options.types)
+                    for p, (c, r, m) in zip(changed, details, strict=True)
+                )
+            yield self._batch(scope, work_items=items, unchanged=unchanged)
+            if len(pulls) < len(page.items):
+                break  # the rest is older than the window
+        yield from self._close_window(scope, newest, since)
+
+    def _timeline(self, issue: dict[str, Any]) -> list[Any]:
+        return self._all(f"{self.path}/issues/{issue['number']}/timeline")
+
+    def _pull_details(self, pull: dict[str, Any]) -> tuple[list[Any], list[Any], list[Any]]:
+        base = f"{self.path}/pulls/{pull['number']}"
+        return (
+            self._all(f"{base}/commits"),
+            self._all(f"{base}/reviews"),
+            self._all(f"{base}/comments"),
+        )
+
+    # -- runs, deployments, releases: a window of created_at -------------------------------------
+
+    def actions(self) -> Iterator[Batch]:
+        scope = self.repo.scope("actions")
+        since = self._since(scope)
+        newest: datetime | None = None
+        unfinished: list[datetime] = []
+        for page in self._pages(
+            f"{self.path}/actions/runs", {"per_page": self.options.per_page}, "workflow_runs"
+        ):
+            runs = [r for r in page.items if since is None or _time(r, "created_at") >= since]
+            newest = _latest(newest, [r.get("created_at") for r in runs])
+            unfinished += [_time(r, "created_at") for r in runs if r.get("status") != "completed"]
+            changed, unchanged = self._changed(
+                "builds",
+                runs,
+                lambda r: f"github:build:{self.repo.repo_id}:{r['id']}:{r.get('run_attempt') or 1}",
+            )
+            jobs = self._details(changed, self._jobs)
+            with self._parsing():
+                builds = tuple(
+                    b
+                    for run, js in zip(changed, jobs, strict=True)
+                    for b in gh.run_builds(self.repo.repo_id, run, js)
+                )
+            yield self._batch(scope, builds=builds, unchanged=unchanged)
+            if len(runs) < len(page.items):
+                break
+        yield from self._close_window(scope, _window_start(newest, unfinished), since)
+
+    def _jobs(self, run: dict[str, Any]) -> list[Any]:
+        return self._all(f"{self.path}/actions/runs/{run['id']}/jobs", {"filter": "all"}, "jobs")
+
+    def deployments(self) -> Iterator[Batch]:
+        scope = self.repo.scope("deployments")
+        since = self._since(scope)
+        newest: datetime | None = None
+        unfinished: list[datetime] = []
+        for page in self._pages(f"{self.path}/deployments", {"per_page": self.options.per_page}):
+            found = [d for d in page.items if since is None or _time(d, "created_at") >= since]
+            statuses = self._details(
+                found, lambda d: self._all(f"{self.path}/deployments/{d['id']}/statuses")
+            )
+            with self._parsing():
+                records = tuple(
+                    gh.deployment_record(self.repo.repo_id, d, s)
+                    for d, s in zip(found, statuses, strict=True)
+                )
+            newest = _latest(newest, [d.get("created_at") for d in found])
+            unfinished += [r.created_at for r in records if r.finished_at is None]
+            yield self._batch(scope, deployments=records)
+            if len(found) < len(page.items):
+                break
+        yield from self._close_window(scope, _window_start(newest, unfinished), since)
+
+    def releases(self) -> Iterator[Batch]:
+        scope = self.repo.scope("releases")
+        since = self._since(scope)
+        newest: datetime | None = None
+        for page in self._pages(f"{self.path}/releases", {"per_page": self.options.per_page}):
+            found = [r for r in page.items if since is None or _time(r, "created_at") >= since]
+            newest = _latest(newest, [r.get("created_at") for r in found])
+            with self._parsing():
+                records = tuple(gh.release_record(self.repo.repo_id, r) for r in found)
+            yield self._batch(scope, deployments=records)
+            if len(found) < len(page.items):
+                break
+        yield from self._close_window(scope, newest, since)
+
+    # -- shared --------------------------------------------------------------------------------
+
+    def _since(self, scope: str) -> datetime | None:
+        cursor = self.known.cursor(scope)
+        if cursor and cursor.get("since"):
+            return parse_time(cursor["since"])
+        first = self.options.since
+        return parse_time(first.isoformat()) if first else None
+
+    def _close_window(
+        self, scope: str, start: datetime | None, since: datetime | None
+    ) -> Iterator[Batch]:
+        """The window is stored whole: the next run starts where this one's newest item is."""
+        if start is not None and start != since:
+            yield Batch(scope, {"since": iso(start)})
+
+    def _pages(
+        self, path: str, params: dict[str, Any], items_key: str | None = None
+    ) -> Iterator[Page]:
+        self._requests = self.api.stats.requests
+        for page in self.api.pages_by_link(path, params, items_key=items_key):
+            if any(not isinstance(item, dict) for item in page.items):
+                raise FatalSourceError(
+                    f"{self.source.name}: {path} answered with something other than objects",
+                    "check base_url in ktlo.toml",
+                )
+            yield page
+
+    def _batch(self, scope: str, **records: Any) -> Batch:
+        pages = self.api.stats.requests - self._requests
+        self._requests = self.api.stats.requests
+        return Batch(scope, None, pages=pages, **records)
+
+    def _all(
+        self, path: str, params: dict[str, Any] | None = None, items_key: str | None = None
+    ) -> list[Any]:
+        query = {"per_page": 100, **(params or {})}
+        return [
+            item
+            for page in self.api.pages_by_link(path, query, items_key=items_key)
+            for item in page.items
+        ]
+
+    def _details(
+        self, records: Sequence[dict[str, Any]], fetch: Callable[[dict[str, Any]], Any]
+    ) -> list[Any]:
+        return self.api.map(fetch, records)
+
+    def _changed(
+        self, table: str, records: list[dict[str, Any]], key: Callable[[dict[str, Any]], str]
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The records whose stored raw JSON differs (or that are not stored), and how many are the same."""
+        stored = self.known.raw(table, [key(r) for r in records])
+        with self._parsing():
+            changed = [r for r in records if stored.get(key(r)) != canonical_json(r)]
+        return changed, len(records) - len(changed)
+
+    @contextmanager
+    def _parsing(self) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.api.stats.add(parse_seconds=time.perf_counter() - started)
+
+
+def _shape(record: Any) -> str | None:
+    """Which list endpoint a saved record came from, by the fields GitHub documents for it."""
+    if not isinstance(record, dict):
+        return None
+    if "workflow_id" in record and "run_attempt" in record:
+        return "run"
+    if "run_id" in record and "steps" in record:
+        return "job"
+    if "tag_name" in record:
+        return "release"
+    if "environment" in record and "task" in record:
+        return "deployment"
+    if "head" in record and "base" in record:
+        return "pull"
+    if isinstance(record.get("pull_request"), dict):
+        return "issue_pull"
+    if "number" in record and "title" in record:
+        return "issue"
+    return None
+
+
+def _time(record: dict[str, Any], name: str) -> datetime:
+    moment = parse_time(record.get(name))
+    if moment is None:
+        raise FatalSourceError(f"github: a record without {name}", "check base_url in ktlo.toml")
+    return moment
+
+
+def _window_start(newest: datetime | None, unfinished: list[datetime]) -> datetime | None:
+    """Where the next run's window starts: the oldest unfinished record, unless stuck for days."""
+    if newest is None:
+        return None
+    recent = [moment for moment in unfinished if newest - moment <= STUCK_AFTER]
+    return min(recent, default=newest)
+
+
+def _latest(current: datetime | None, values: Sequence[Any]) -> datetime | None:
+    moments = [m for v in values if (m := parse_time(v)) is not None]
+    if current is not None:
+        moments.append(current)
+    return max(moments, default=None)

@@ -1,0 +1,378 @@
+"""GitHub's JSON (as its REST API documents it) turned into ktlo records. No network here.
+
+Keys: `github:issue:<repo_id>:<number>`, `github:pull_request:<repo_id>:<number>`,
+`github:build:<repo_id>:<run_id>:<attempt>` (a workflow run), `github:build:<repo_id>:job:<id>`,
+`github:deployment:<repo_id>:<id>`, `github:release:<repo_id>:<id>`, where `repo_id` is
+`host/owner/name` as the git source writes it (`github.com/acme/shop`), so GitHub records
+and commits of the same repository meet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from ktlo.classify.signals import is_bot
+from ktlo.links import extract_refs
+from ktlo.records import Activity, Build, Deployment, Link, StateChange, WorkItem
+from ktlo.sources.base import canonical_json, parse_time
+from ktlo.sources.standard_types import standard_type
+
+SOURCE = "github"
+Json = Mapping[str, Any]
+
+_CLOSING = re.compile(
+    r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+((?:[\w.-]+/[\w.-]+)?#[1-9]\d*|[A-Z][A-Z0-9]{1,9}-[1-9]\d*)\b",
+    re.IGNORECASE,
+)
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_FINISHED_DEPLOYMENT = frozenset({"success", "failure", "error"})
+_URL_REPO = re.compile(
+    r"^https?://(?P<host>[^/]+)/(?:api/v3/)?(?:repos/)?(?P<owner>[^/]+)/(?P<name>[^/]+)/"
+)
+
+
+def web_host(base_url: str) -> str:
+    """github.com for the public API; the server's host for GitHub Enterprise."""
+    host = re.sub(r"^https?://", "", base_url).split("/", 1)[0].lower()
+    return "github.com" if host == "api.github.com" else host
+
+
+def repo_id_of(host: str, full_name: str) -> str:
+    return f"{host}/{full_name}"
+
+
+def repo_id_from_urls(record: Json) -> str | None:
+    """The repository of a record saved without context, from its html_url or url."""
+    for name in ("html_url", "repository_url", "url"):
+        match = _URL_REPO.match(str(record.get(name) or "") + "/")
+        if match:
+            host = web_host(f"https://{match['host']}")
+            return repo_id_of(host, f"{match['owner']}/{match['name']}")
+    return None
+
+
+def issue_key(repo_id: str, number: int | str) -> str:
+    return f"{SOURCE}:issue:{repo_id}:{number}"
+
+
+def pull_key(repo_id: str, number: int | str) -> str:
+    return f"{SOURCE}:pull_request:{repo_id}:{number}"
+
+
+def issue_item(
+    repo_id: str,
+    issue: Json,
+    timeline: Iterable[Json] | None = None,
+    types: Mapping[str, str] | None = None,
+) -> WorkItem:
+    """An issue, its history from its timeline (or from its own dates when there is none)."""
+    labels = _labels(issue)
+    kind = issue.get("type")
+    issue_type = (
+        kind.get("name") if isinstance(kind, dict) else kind if isinstance(kind, str) else None
+    )
+    author = _login(issue.get("user"))
+    created = _time(issue.get("created_at"))
+    closed = parse_time(issue.get("closed_at"))
+    events = list(timeline) if timeline is not None else None
+    activities = [Activity(author, "opened", created)] if author else []
+    changes = [StateChange(created, "status", None, "open", author or None)]
+    links = _body_links(issue)
+    if events is None:
+        if closed is not None:
+            changes.append(StateChange(closed, "status", "open", "closed", None))
+    else:
+        _from_timeline(events, activities, changes, links)
+    return WorkItem(
+        key=issue_key(repo_id, issue["number"]),
+        source=SOURCE,
+        kind="issue",
+        external_id=str(issue["number"]),
+        title=str(issue.get("title") or ""),
+        body=str(issue.get("body") or ""),
+        repo_id=repo_id,
+        project=repo_id.split("/", 1)[1],
+        author=author or None,
+        is_bot=_is_bot(issue.get("user")),
+        state=issue.get("state"),
+        created_at=created,
+        updated_at=parse_time(issue.get("updated_at")),
+        closed_at=closed,
+        labels=labels,
+        issue_type=issue_type,
+        standard_type=standard_type(issue_type, labels, types),
+        assignees=_assignees(issue),
+        url=issue.get("html_url"),
+        activities=tuple(activities),
+        links=tuple(links),
+        state_changes=tuple(sorted(changes, key=lambda c: c.occurred_at)),
+        raw=canonical_json(issue),
+    )
+
+
+def pull_item(
+    repo_id: str,
+    pull: Json,
+    commits: Iterable[Json] = (),
+    reviews: Iterable[Json] = (),
+    comments: Iterable[Json] = (),
+    types: Mapping[str, str] | None = None,
+) -> WorkItem:
+    """A pull request with its commits (as `contains` links), reviews and review comments."""
+    labels = _labels(pull)
+    author = _login(pull.get("user"))
+    created = _time(pull.get("created_at"))
+    merged = parse_time(pull.get("merged_at"))
+    closed = parse_time(pull.get("closed_at"))
+    activities = [Activity(author, "opened", created)] if author else []
+    changes = [StateChange(created, "status", None, "open", author or None)]
+    if merged is not None:
+        changes.append(StateChange(merged, "status", "open", "merged", None))
+    elif closed is not None:
+        changes.append(StateChange(closed, "status", "open", "closed", None))
+    links = _body_links(pull)
+    for commit in commits:
+        sha = str(commit["sha"])
+        links.append(Link(sha, "contains"))
+        who = _login(commit.get("author")) or (commit.get("commit", {}).get("author") or {}).get(
+            "name"
+        )
+        when = parse_time((commit.get("commit", {}).get("author") or {}).get("date"))
+        if who and when:
+            activities.append(Activity(who, "committed", when, sha))
+    if merged is not None and pull.get("merge_commit_sha"):
+        links.append(Link(str(pull["merge_commit_sha"]), "merged_as"))
+    for review in reviews:
+        who, when = _login(review.get("user")), parse_time(review.get("submitted_at"))
+        if who and when:
+            state = str(review.get("state") or "").lower() or None
+            activities.append(Activity(who, "reviewed", when, state))
+            changes.append(StateChange(when, "review", None, state, who))
+    for comment in comments:
+        who, when = _login(comment.get("user")), parse_time(comment.get("created_at"))
+        if who and when:
+            activities.append(Activity(who, "commented", when, comment.get("path")))
+    state = "merged" if merged is not None else pull.get("state")
+    return WorkItem(
+        key=pull_key(repo_id, pull["number"]),
+        source=SOURCE,
+        kind="pull_request",
+        external_id=str(pull["number"]),
+        title=str(pull.get("title") or ""),
+        body=str(pull.get("body") or ""),
+        repo_id=repo_id,
+        project=repo_id.split("/", 1)[1],
+        author=author or None,
+        is_bot=_is_bot(pull.get("user")),
+        state=state,
+        created_at=created,
+        updated_at=parse_time(pull.get("updated_at")),
+        closed_at=closed,
+        merged_at=merged,
+        labels=labels,
+        standard_type=standard_type(None, labels, types, default=None),
+        assignees=_assignees(pull),
+        branch=(pull.get("head") or {}).get("ref"),
+        url=pull.get("html_url"),
+        activities=tuple(activities),
+        links=tuple(links),
+        state_changes=tuple(sorted(changes, key=lambda c: c.occurred_at)),
+        raw=canonical_json(pull),
+    )
+
+
+def run_builds(repo_id: str, run: Json, jobs: Iterable[Json] = ()) -> list[Build]:
+    """A workflow run (its latest attempt) and its jobs, of every attempt."""
+    completed = run.get("status") == "completed"
+    builds = [
+        Build(
+            key=f"{SOURCE}:build:{repo_id}:{run['id']}:{run.get('run_attempt') or 1}",
+            source=SOURCE,
+            external_id=str(run["id"]),
+            repo_id=repo_id,
+            workflow=run.get("name"),
+            sha=run.get("head_sha"),
+            branch=run.get("head_branch"),
+            event=run.get("event"),
+            status=run.get("status"),
+            conclusion=run.get("conclusion"),
+            attempt=run.get("run_attempt"),
+            queued_at=parse_time(run.get("created_at")),
+            started_at=parse_time(run.get("run_started_at")),
+            finished_at=parse_time(run.get("updated_at")) if completed else None,
+            url=run.get("html_url"),
+            raw=canonical_json(run),
+        )
+    ]
+    builds += [job_build(repo_id, job, run) for job in jobs]
+    return builds
+
+
+def job_build(repo_id: str, job: Json, run: Json | None = None) -> Build:
+    """One job of a workflow run, of any attempt."""
+    run = run or {}
+    return Build(
+        key=f"{SOURCE}:build:{repo_id}:job:{job['id']}",
+        source=SOURCE,
+        external_id=str(job["id"]),
+        repo_id=repo_id,
+        workflow=job.get("workflow_name") or run.get("name"),
+        job=job.get("name"),
+        sha=job.get("head_sha"),
+        branch=job.get("head_branch"),
+        event=run.get("event"),
+        status=job.get("status"),
+        conclusion=job.get("conclusion"),
+        attempt=job.get("run_attempt"),
+        queued_at=parse_time(job.get("created_at")),
+        started_at=parse_time(job.get("started_at")),
+        finished_at=parse_time(job.get("completed_at")),
+        url=job.get("html_url"),
+        raw=canonical_json(job),
+    )
+
+
+def deployment_record(repo_id: str, deployment: Json, statuses: Iterable[Json] = ()) -> Deployment:
+    """A deployment; its status is the latest status that is not `inactive` (superseded)."""
+    ordered = sorted(statuses, key=lambda s: (str(s.get("created_at")), int(s.get("id") or 0)))
+    meaningful = [s for s in ordered if s.get("state") != "inactive"]
+    latest = meaningful[-1] if meaningful else None
+    finished = next((s for s in meaningful if s.get("state") in _FINISHED_DEPLOYMENT), None)
+    return Deployment(
+        key=f"{SOURCE}:deployment:{repo_id}:{deployment['id']}",
+        source=SOURCE,
+        external_id=str(deployment["id"]),
+        created_at=_time(deployment.get("created_at")),
+        repo_id=repo_id,
+        service=repo_id.rsplit("/", 1)[-1],
+        environment=deployment.get("environment"),
+        sha=deployment.get("sha"),
+        ref=deployment.get("ref"),
+        status=latest.get("state") if latest else "pending",
+        finished_at=parse_time(finished.get("created_at")) if finished else None,
+        url=(latest or {}).get("log_url") or (latest or {}).get("target_url") or None,
+        raw=canonical_json(deployment),
+    )
+
+
+def release_record(repo_id: str, release: Json) -> Deployment:
+    """A release, stored as a deployment to the `release` (or `prerelease`) environment."""
+    published = parse_time(release.get("published_at"))
+    target = str(release.get("target_commitish") or "")
+    return Deployment(
+        key=f"{SOURCE}:release:{repo_id}:{release['id']}",
+        source=SOURCE,
+        external_id=str(release["id"]),
+        created_at=published or _time(release.get("created_at")),
+        repo_id=repo_id,
+        service=repo_id.rsplit("/", 1)[-1],
+        environment="prerelease" if release.get("prerelease") else "release",
+        sha=target if _SHA.match(target) else None,
+        ref=release.get("tag_name"),
+        status="draft" if release.get("draft") else "success",
+        finished_at=published,
+        url=release.get("html_url"),
+        raw=canonical_json(release),
+    )
+
+
+# -- timeline ----------------------------------------------------------------------------------
+
+
+def _from_timeline(
+    events: list[Json], activities: list[Activity], changes: list[StateChange], links: list[Link]
+) -> None:
+    """Issue timeline events -> activities and state changes (and links to closing commits)."""
+    for event in events:
+        kind = event.get("event")
+        actor = _login(event.get("actor")) or _login(event.get("user"))
+        when = parse_time(event.get("created_at") or event.get("submitted_at"))
+        if when is None:
+            continue
+        if kind == "commented" and actor:
+            activities.append(Activity(actor, "commented", when))
+        elif kind in ("closed", "reopened"):
+            before, after = ("open", "closed") if kind == "closed" else ("closed", "open")
+            changes.append(StateChange(when, "status", before, after, actor or None))
+            if actor:
+                activities.append(Activity(actor, kind, when, event.get("state_reason")))
+            if kind == "closed" and event.get("commit_id"):
+                links.append(Link(str(event["commit_id"]), "closed_by"))
+        elif kind in _FIELD_EVENTS:
+            field, adds, value = _FIELD_EVENTS[kind]
+            name = value(event)
+            changes.append(
+                StateChange(
+                    when, field, None if adds else name, name if adds else None, actor or None
+                )
+            )
+        elif kind == "renamed":
+            rename = event.get("rename") or {}
+            changes.append(
+                StateChange(when, "title", rename.get("from"), rename.get("to"), actor or None)
+            )
+
+
+def _label_name(event: Json) -> str | None:
+    return (event.get("label") or {}).get("name")
+
+
+def _assignee_name(event: Json) -> str | None:
+    return _login(event.get("assignee")) or None
+
+
+def _milestone_name(event: Json) -> str | None:
+    return (event.get("milestone") or {}).get("title")
+
+
+_FIELD_EVENTS = {
+    "labeled": ("label", True, _label_name),
+    "unlabeled": ("label", False, _label_name),
+    "assigned": ("assignee", True, _assignee_name),
+    "unassigned": ("assignee", False, _assignee_name),
+    "milestoned": ("milestone", True, _milestone_name),
+    "demilestoned": ("milestone", False, _milestone_name),
+}
+
+
+# -- small helpers -----------------------------------------------------------------------------
+
+
+def _login(user: Any) -> str:
+    return str(user.get("login") or "") if isinstance(user, dict) else ""
+
+
+def _is_bot(user: Any) -> bool:
+    if not isinstance(user, dict):
+        return False
+    return user.get("type") == "Bot" or is_bot(str(user.get("login") or ""))
+
+
+def _labels(record: Json) -> tuple[str, ...]:
+    names = (
+        label.get("name") if isinstance(label, dict) else label
+        for label in record.get("labels") or ()
+    )
+    return tuple(str(name) for name in names if name)
+
+
+def _assignees(record: Json) -> tuple[str, ...]:
+    people = record.get("assignees") or ([record["assignee"]] if record.get("assignee") else [])
+    return tuple(login for person in people if (login := _login(person)))
+
+
+def _body_links(record: Json) -> list[Link]:
+    """References in the title and body: `fixes` after a closing keyword, else `mentions`."""
+    title, body = str(record.get("title") or ""), str(record.get("body") or "")
+    fixes = {match[1] for match in _CLOSING.finditer(body)}
+    return [Link(ref, "fixes" if ref in fixes else "mentions") for ref in extract_refs(title, body)]
+
+
+def _time(value: Any) -> datetime:
+    moment = parse_time(value)
+    if moment is None:
+        raise ValueError("a GitHub record without its created_at")
+    return moment

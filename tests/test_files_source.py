@@ -1,0 +1,157 @@
+"""CSV and JSON imports (docs/import.md): every record kind, malformed rows, all-or-nothing."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ktlo.sources import make_source
+from ktlo.sources.base import NullReporter, SourceContext
+from ktlo.store import Store
+from ktlo.sync import SourceResult, sync_source
+
+FILES = Path(__file__).parent / "fixtures" / "files"
+
+
+def load(store: Store, path: Path, name: str = "tracker", **options: Any) -> SourceResult:
+    source = make_source(SourceContext(name, {}), {"type": "files", **options})
+    return sync_source(store, source, NullReporter(), path)
+
+
+def rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
+    return store.con.execute(sql).fetchall()
+
+
+def test_work_items_from_csv(store: Store) -> None:
+    result = load(store, FILES / "work_items.csv")
+    assert (result.new, result.errors) == (3, 0)
+    assert rows(store, "SELECT item_id, source, kind, state, author_name, assignees, labels, issue_type, standard_type, parent_key, estimate, sprint, created_at FROM work_items ORDER BY external_id") == [
+        ("tracker:issue:OPS-101", "tracker", "issue", "done", "ana", ["raj", "lee"], ["incident", "payments"], "Incident", "incident", None, 3.0, "Sprint 14", datetime(2026, 1, 5, 8, 0)),
+        ("tracker:task:OPS-102", "tracker", "task", "in progress", "raj", ["raj"], ["maintenance"], "Task", "task", "OPS-100", 5.0, "Sprint 14", datetime(2026, 1, 6, 8, 0)),
+        ("tracker:story:OPS-103", "tracker", "story", "todo", "lee", [], [], "Story", "requirement", None, 8.0, None, datetime(2026, 1, 7, 0, 0)),
+    ]  # fmt: skip
+    assert rows(store, "SELECT body FROM work_items WHERE external_id = 'OPS-101'") == [
+        ("Pager went off at 08:00.\nRolled back at 08:40.",)
+    ]
+    assert rows(
+        store,
+        "SELECT investment, subcategory FROM verdicts WHERE item_id = 'tracker:issue:OPS-101'",
+    ) == [("ktlo", "incident")]
+
+
+def test_incidents_with_timelines_from_json(store: Store) -> None:
+    assert load(store, FILES / "incidents.json", "pagerduty-export").new == 2
+    assert rows(store, "SELECT incident_id, title, service, teams, severity, status, created_at, acknowledged_at, resolved_at FROM incidents ORDER BY incident_id") == [
+        ("pagerduty-export:incident:INC-7", "Checkout down — 日本 region", "checkout", ["payments", "sre"], "sev1", "resolved", datetime(2026, 1, 5, 8, 0), datetime(2026, 1, 5, 8, 4), datetime(2026, 1, 5, 8, 55)),
+        ("pagerduty-export:incident:INC-8", "Slow search", None, [], "sev3", None, datetime(2026, 1, 9, 12, 0), None, None),
+    ]  # fmt: skip
+    assert rows(
+        store, "SELECT occurred_at, kind, person, detail FROM incident_events ORDER BY occurred_at"
+    ) == [
+        (datetime(2026, 1, 5, 8, 0), "triggered", None, None),
+        (datetime(2026, 1, 5, 8, 4), "acknowledged", "ana", None),
+        (datetime(2026, 1, 5, 8, 55), "resolved", "ana", "rolled back"),
+    ]
+    raw = rows(store, "SELECT raw FROM incidents WHERE external_id = 'INC-7'")[0][0]
+    assert '"commander":"ana"' in raw  # columns ktlo does not know are kept in raw
+
+
+def test_alerts_from_json_lines(store: Store) -> None:
+    assert load(store, FILES / "alerts.jsonl", "opsgenie-export").new == 2
+    assert rows(store, "SELECT alert_id, incident_id, count, tags, responders, closed_at FROM alerts ORDER BY alert_id") == [
+        ("opsgenie-export:alert:a-1", "opsgenie-export:incident:INC-7", 3, ["latency", "checkout"], ["payments"], None),
+        ("opsgenie-export:alert:a-2", None, None, ["disk", "db"], [], datetime(2026, 1, 6, 3, 30)),
+    ]  # fmt: skip
+
+
+def test_deployments_and_builds(store: Store) -> None:
+    assert load(store, FILES / "deployments.csv", "argo").new == 2
+    assert load(store, FILES / "builds.json", "jenkins").new == 2
+    assert rows(store, "SELECT deployment_id, repo_id, environment, status, finished_at FROM deployments ORDER BY 1") == [
+        ("argo:deployment:d-1", "github.com/acme/shop", "production", "rolled_back", datetime(2026, 1, 5, 8, 40)),
+        ("argo:deployment:d-2", "github.com/acme/shop", "staging", "in_progress", None),
+    ]  # fmt: skip
+    assert rows(store, "SELECT build_id, workflow, job, conclusion, attempt, started_at FROM builds ORDER BY 1") == [
+        ("jenkins:build:b-100", "pipeline", "test", "failure", 1, datetime(2026, 1, 5, 8, 1)),
+        ("jenkins:build:b-101", "pipeline", None, "success", 2, datetime(2026, 1, 5, 9, 1)),
+    ]  # fmt: skip
+
+
+def test_loading_again_counts_unchanged_and_updated(store: Store, tmp_path: Path) -> None:
+    copy = tmp_path / "work_items.csv"
+    shutil.copy(FILES / "work_items.csv", copy)
+    load(store, copy)
+    again = load(store, copy)
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 3)
+    copy.write_text(copy.read_text().replace("Upgrade Postgres to 16", "Upgrade Postgres to 17"))
+    changed = load(store, copy)
+    assert (changed.new, changed.updated, changed.unchanged) == (0, 1, 2)
+    assert rows(store, "SELECT count(*) FROM work_items") == [(3,)]
+
+
+BAD = [
+    ("work_items.csv", "id,title,created_at\n1,ok,2026-01-01\n2,bad,yesterday\n", "line 3: created_at 'yesterday' is not a date-time"),
+    ("work_items.csv", "id,title\n1,ok\n,no id\n", "line 3: id is missing"),
+    ("work_items.csv", 'id,title,body\n1,ok,"multi\nline"\n2,x,y,extra\n', "line 4: more values than columns"),
+    ("work_items.csv", "id,title,estimate\n1,ok,three\n", "line 2: estimate 'three' is not a number"),
+    ("work_items.csv", "id,title,standard_type\n1,ok,epic\n", "line 2: standard_type 'epic' is not one of requirement, bug, incident, task"),
+    ("incidents.json", '[\n {"id": "1", "title": "t", "created_at": "2026-01-01T00:00:00Z"},\n {"id": "2", "title": "t"}\n]', "line 3: created_at is missing"),
+    ("incidents.json", '[\n {"id": "1", "title": "t", "created_at": "2026-01-01T00:00:00Z",\n  "events": [{"kind": "x"}]}\n]', "line 2: events [{'kind': 'x'}] has an event without 'occurred_at'"),
+    ("alerts.jsonl", '{"id": "a", "title": "t", "created_at": "2026-01-01T00:00:00Z"}\n{"id": "b", "title": }\n', "line 2: not valid JSON"),
+    ("alerts.jsonl", '{"id": "a", "title": "t", "created_at": "2026-01-01T00:00:00Z", "count": "many"}\n', "line 1: count 'many' is not a whole number"),
+    ("builds.json", '[1, 2]', "line 1: expected an object, found int"),
+    ("builds.json", '[{"id": "b", "title": {"nested": 1}, "workflow": ["x"]}]', "line 1: workflow ['x'] is not text"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "content", "message"), BAD)
+def test_malformed_rows_name_file_and_line_and_nothing_is_written(
+    store: Store, tmp_path: Path, name: str, content: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    result = load(store, path)
+    assert result.errors == 1
+    assert str(result.error).startswith(f"{path} {message}"), str(result.error)
+    for table in ("work_items", "incidents", "alerts", "builds", "sync_state"):
+        assert rows(store, f"SELECT count(*) FROM {table}") == [(0,)]
+
+
+def test_configured_files_are_all_checked_before_any_is_stored_and_skipped_when_unchanged(
+    store: Store, tmp_path: Path
+) -> None:
+    (tmp_path / "exports").mkdir()
+    good = tmp_path / "exports" / "incidents.json"
+    shutil.copy(FILES / "incidents.json", good)
+    bad = tmp_path / "exports" / "alerts.csv"
+    bad.write_text("id,title,created_at\na,t,never\n")
+    config = tmp_path / "ktlo.toml"
+    config.write_text("")
+    options = {"type": "files", "paths": ["exports/incidents.json", "exports/alerts.csv"]}
+    source = make_source(SourceContext("ops", {}, config_path=config), options)
+    result = sync_source(store, source, NullReporter())
+    assert "alerts.csv line 2: created_at 'never'" in str(result.error)
+    assert rows(store, "SELECT count(*) FROM incidents") == [(0,)]
+
+    bad.write_text("id,title,created_at\na,t,2026-01-01T00:00:00Z\n")
+    first = sync_source(store, source, NullReporter())
+    assert (first.new, first.errors) == (3, 0)
+    second = sync_source(store, source, NullReporter())
+    assert (second.new, second.updated, second.unchanged, second.pages) == (0, 0, 3, 0)
+
+
+def test_the_record_kind_comes_from_the_option_or_the_file_name(
+    store: Store, tmp_path: Path
+) -> None:
+    export = tmp_path / "export-2026.csv"
+    shutil.copy(FILES / "deployments.csv", export)
+    result = load(store, export)
+    assert str(result.error).startswith("cannot tell what export-2026.csv holds")
+    assert load(store, export, records="deployments").new == 2
+    odd = tmp_path / "incidents.xml"
+    odd.write_text("<x/>")
+    assert str(load(store, odd).error).startswith(f"{odd} is neither CSV nor JSON")
