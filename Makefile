@@ -31,6 +31,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/classify.py
 	$(BIN)/python bench/git_ingest.py $(or $(REPO),.)
+	$(BIN)/python bench/sync.py
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache

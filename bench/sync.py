@@ -82,7 +82,10 @@ class Data:
                 "type": None, "reactions": {"total_count": 0, "+1": 0, "-1": 0},
             }  # fmt: skip
             if number > issues:
-                doc["pull_request"] = {"url": f"{API}/repos/{REPO}/pulls/{number}", "merged_at": None}
+                doc["pull_request"] = {
+                    "url": f"{API}/repos/{REPO}/pulls/{number}",
+                    "merged_at": None,
+                }
                 self.pulls[number] = self._pull(doc, number)
             self.issues[number] = doc
         self.touched = 0
@@ -92,7 +95,11 @@ class Data:
     def _pull(issue: dict[str, Any], number: int) -> dict[str, Any]:
         sha = f"{number:040x}"
         merged = issue["closed_at"] if number % 2 else None
-        pull = {k: v for k, v in issue.items() if k not in ("pull_request", "reactions", "type", "state_reason")}
+        pull = {
+            k: v
+            for k, v in issue.items()
+            if k not in ("pull_request", "reactions", "type", "state_reason")
+        }
         return {**pull, "id": 20_000_000 + number, "merged_at": merged, "merge_commit_sha": sha if merged else None,
                 "html_url": f"https://github.com/{REPO}/pull/{number}", "draft": False,
                 "head": {"ref": f"topic/{number}", "sha": sha, "label": f"acme:topic/{number}"},
@@ -100,7 +107,9 @@ class Data:
 
     def _index(self) -> None:
         def order(items: dict[int, dict[str, Any]]) -> tuple[list[bytes], list[str]]:
-            ranked = sorted(items.values(), key=lambda d: (d["updated_at"], d["number"]), reverse=True)
+            ranked = sorted(
+                items.values(), key=lambda d: (d["updated_at"], d["number"]), reverse=True
+            )
             return [json.dumps(d).encode() for d in ranked], [d["updated_at"] for d in ranked]
 
         self.issue_pages, self.issue_times = order(self.issues)
@@ -113,7 +122,9 @@ class Data:
         self.touched += 1
         for i, number in enumerate(numbers):
             stamp = _stamp(10_000_000 + self.touched * 10_000 + i)
-            self.issues[number].update(title=self.issues[number]["title"] + " (edited)", updated_at=stamp)
+            self.issues[number].update(
+                title=self.issues[number]["title"] + " (edited)", updated_at=stamp
+            )
             if number in self.pulls:
                 self.pulls[number].update(title=self.issues[number]["title"], updated_at=stamp)
         self._index()
@@ -126,7 +137,9 @@ class Data:
         if path == "issues":
             ranked = self.issue_pages
             if "since" in query:  # newest first: keep those updated at or after `since`
-                ranked = ranked[: len(ranked) - bisect.bisect_left(self.issue_times[::-1], query["since"])]
+                ranked = ranked[
+                    : len(ranked) - bisect.bisect_left(self.issue_times[::-1], query["since"])
+                ]
             return self._page(parts.path, query, ranked)
         if path == "pulls":
             return self._page(parts.path, query, self.pull_pages)
@@ -140,15 +153,47 @@ class Data:
             ]  # fmt: skip
             return json.dumps(events).encode(), None
         if path.endswith("/commits"):
-            commit = {"name": "Dev", "email": "dev@example.com", "date": self.issues[number]["created_at"]}
-            return json.dumps([{"sha": f"{number:040x}", "author": who, "commit": {"author": commit, "message": "work"}}]).encode(), None
+            commit = {
+                "name": "Dev",
+                "email": "dev@example.com",
+                "date": self.issues[number]["created_at"],
+            }
+            return json.dumps(
+                [
+                    {
+                        "sha": f"{number:040x}",
+                        "author": who,
+                        "commit": {"author": commit, "message": "work"},
+                    }
+                ]
+            ).encode(), None
         if path.endswith("/reviews"):
-            return json.dumps([{"id": number, "user": _user(number + 3), "state": "APPROVED", "submitted_at": self.issues[number]["updated_at"]}]).encode(), None
+            return json.dumps(
+                [
+                    {
+                        "id": number,
+                        "user": _user(number + 3),
+                        "state": "APPROVED",
+                        "submitted_at": self.issues[number]["updated_at"],
+                    }
+                ]
+            ).encode(), None
         if path.endswith("/comments"):
-            return json.dumps([{"id": number, "user": _user(number + 3), "path": "src/app.py", "created_at": self.issues[number]["updated_at"]}]).encode(), None
+            return json.dumps(
+                [
+                    {
+                        "id": number,
+                        "user": _user(number + 3),
+                        "path": "src/app.py",
+                        "created_at": self.issues[number]["updated_at"],
+                    }
+                ]
+            ).encode(), None
         return b'{"message": "Not Found"}', None
 
-    def _page(self, path: str, query: dict[str, str], ranked: list[bytes]) -> tuple[bytes, str | None]:
+    def _page(
+        self, path: str, query: dict[str, str], ranked: list[bytes]
+    ) -> tuple[bytes, str | None]:
         per_page, page = int(query.get("per_page", 30)), int(query.get("page", 1))
         chunk = ranked[(page - 1) * per_page : page * per_page]
         link = None
@@ -201,7 +246,12 @@ def run_sync(db: Path, base: str, concurrency: int) -> Any:
     from ktlo.sync import sync_source
 
     ctx = SourceContext("github", {"GITHUB_TOKEN": "bench-token"})
-    options = {"repos": [REPO], "base_url": base, "include": ["issues", "pull_requests"], "concurrency": concurrency}
+    options = {
+        "repos": [REPO],
+        "base_url": base,
+        "include": ["issues", "pull_requests"],
+        "concurrency": concurrency,
+    }
     with Store.open(db) as store:
         result = sync_source(store, make_source(ctx, options), NullReporter())
     if result.error:
@@ -222,7 +272,9 @@ def report(label: str, result: Any) -> None:
         f"({t.classify / t.total:4.0%})  fetch {t.fetch - t.lookup:5.1f} s ({(t.fetch - t.lookup) / t.total:4.0%})"
         f"  other {other:4.1f} s"
     )
-    print(f"    summed over request threads: HTTP {t.http:5.1f} s, parsing (JSON + records) {t.parse:5.1f} s")
+    print(
+        f"    summed over request threads: HTTP {t.http:5.1f} s, parsing (JSON + records) {t.parse:5.1f} s"
+    )
 
 
 def main() -> None:
@@ -234,7 +286,9 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
     ports: Any = multiprocessing.get_context("spawn").Queue()
-    server = multiprocessing.get_context("spawn").Process(target=serve, args=(ports, args.issues, args.pulls), daemon=True)
+    server = multiprocessing.get_context("spawn").Process(
+        target=serve, args=(ports, args.issues, args.pulls), daemon=True
+    )
     server.start()
     base = f"http://127.0.0.1:{ports.get(timeout=120)}"
     print(f"serving {args.issues:,} issues and {args.pulls:,} pull requests at {base}, 100 per page; "

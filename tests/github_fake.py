@@ -71,7 +71,7 @@ class FakeGitHub:
 
     def handle(self, request: httpx2.Request) -> httpx2.Response:
         """An httpx2.MockTransport handler."""
-        query = {k: v for k, v in request.url.params.multi_items()}
+        query = dict(request.url.params.multi_items())
         answer = self.answer(request.url.path, query, dict(request.headers))
         if isinstance(answer, BaseException):
             raise answer

@@ -74,6 +74,13 @@ def allocation(store: Store, config: Config, options: AllocationOptions) -> dict
     """The `ktlo allocation` document (docs/allocation-json.md)."""
     _check(config, options)
     build_allocation(store, config, options.since, options.until)
+    return allocation_from_alloc(store, config, options)
+
+
+def allocation_from_alloc(
+    store: Store, config: Config, options: AllocationOptions
+) -> dict[str, Any]:
+    """`allocation` over an `alloc` table or view already built (the dashboard filters it)."""
     where = "WHERE team = ?" if options.team else ""
     params = [options.team] if options.team else []
     key = {"repo": "repo_id"}.get(options.by, options.by)
@@ -342,6 +349,11 @@ def budget_report(store: Store, config: Config, period: str = "month") -> dict[s
     if period not in PERIODS:
         raise ConfigError(f"unknown period {period!r}", f"use one of {', '.join(PERIODS)}")
     build_allocation(store, config, None, None)
+    return budget_from_alloc(store, config, period)
+
+
+def budget_from_alloc(store: Store, config: Config, period: str) -> dict[str, Any]:
+    """`budget_report` over an `alloc` table or view already built (the dashboard filters it)."""
     teams = [t.name for t in config.teams] or [
         r[0] for r in store.con.execute("SELECT DISTINCT team FROM alloc ORDER BY 1").fetchall()
     ]

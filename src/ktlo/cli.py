@@ -33,7 +33,9 @@ from ktlo.report.terminal import (
     render_budget,
     render_evaluation,
     render_explanation,
+    render_forecast,
     render_overrides,
+    render_rotation,
 )
 from ktlo.sources import git
 from ktlo.starter import starter_config
@@ -415,6 +417,116 @@ def init_command(output: Path, force: bool, db: Path | None) -> None:
     click.echo(f"wrote {output}; edit the teams and people, then run `ktlo reclassify`")
 
 
+@main.command(name="forecast")
+@click.option("--team", help="Only this team (a name from ktlo.toml).")
+@click.option(
+    "--horizon", type=click.IntRange(1, 4), default=2, show_default=True, help="Quarters ahead."
+)
+@click.option(
+    "--period",
+    type=click.Choice(["month", "quarter"]),
+    default="month",
+    show_default=True,
+    help="Bucket size.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@config_option
+@db_option
+def forecast_command(
+    team: str | None,
+    horizon: int,
+    period: str,
+    as_json: bool,
+    config_path: Path | None,
+    db: Path | None,
+) -> None:
+    """The KTLO share expected ahead, with an 80% band, and the person-days it leaves for new work.
+
+    Example: ktlo forecast --team payments --horizon 2
+    """
+    from ktlo.planning.outlook import outlook
+
+    config = load_config(find_config(config_path))
+    with Store.open(_org_store(db), read_only=True) as store:
+        doc = outlook(store, config, team, horizon, period)
+    if as_json:
+        _print_json(doc)
+    else:
+        render_forecast(doc, _out())
+
+
+@main.group(name="rotation")
+def rotation_group() -> None:
+    """Plan a fair KTLO / on-call rotation, and review past shifts.
+
+    Example: ktlo rotation plan --team payments --start 2026-12-07 --periods 8 --secondary
+    """
+
+
+@rotation_group.command(name="plan")
+@click.option("--team", required=True, help="The team (a name from ktlo.toml).")
+@click.option(
+    "--start", type=RelativeOrIsoDate(), required=True, help="First day of the first period."
+)
+@click.option(
+    "--periods", type=click.IntRange(1, 520), default=8, show_default=True, help="How many periods."
+)
+@click.option(
+    "--length",
+    type=click.Choice(["day", "week", "sprint"]),
+    default="week",
+    show_default=True,
+    help="Period length (sprint: the team's sprint_days).",
+)
+@click.option("--secondary", is_flag=True, help="Also assign a secondary for each period.")
+@click.option(
+    "--ics",
+    "ics_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write an iCalendar file.",
+)
+@click.option(
+    "--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path), help="Write a CSV file."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@config_option
+@db_option
+def rotation_plan_command(
+    team: str, start: date, periods: int, length: str, secondary: bool, ics_file: Path | None,
+    csv_file: Path | None, as_json: bool, config_path: Path | None, db: Path | None,
+) -> None:  # fmt: skip
+    """Assign each period a primary (and a secondary), fairly, around time off and time zones.
+
+    Example: ktlo rotation plan --team payments --start 2026-12-07 --periods 8 --ics oncall.ics
+    """
+    from ktlo.planning.rotation import plan_rotation, to_ics, to_rows
+    from ktlo.planning.team import find_team, team_members
+
+    config = load_config(find_config(config_path))
+    chosen = find_team(config, team)
+    store_path = _org_store(db)
+    if store_path.exists():
+        with Store.open(store_path, read_only=True) as store:
+            members = team_members(config, chosen, store, start)
+    else:
+        members = team_members(config, chosen, None, start)
+    plan = plan_rotation(team, members, start, periods, length, chosen.sprint_days, secondary)
+    rows = to_rows(plan)
+    if ics_file:
+        ics_file.write_bytes(to_ics(plan))
+    if csv_file:
+        with csv_file.open("w", newline="", encoding="utf-8") as handle:
+            _write_csv(rows, handle)
+    if as_json:
+        _print_json({"team": team, "length": plan.length, "period_days": plan.period_days,
+                     "regions": plan.regions, "shifts": rows, "load": plan.load,
+                     "shifts_by_person": plan.shifts_by_person, "warnings": plan.warnings})  # fmt: skip
+    else:
+        render_rotation(plan, rows, _out())
+    for warning in plan.warnings:
+        click.echo(f"Note: {warning}", err=True)
+
+
 def _org_store(db: Path | None) -> Path:
     """--db, else ./ktlo.duckdb, else the cache store `ktlo analyze .` made for this repository."""
     if db is not None:
@@ -430,14 +542,16 @@ def _org_store(db: Path | None) -> Path:
 
 
 def _print_csv(rows: list[dict[str, Any]], drop: tuple[str, ...] = ()) -> None:
+    _write_csv(rows, sys.stdout, drop)
+
+
+def _write_csv(rows: list[dict[str, Any]], out: TextIO, drop: tuple[str, ...] = ()) -> None:
     import csv
 
     if not rows:
         return
     columns = [c for c in rows[0] if c not in drop]
-    writer = csv.DictWriter(
-        sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n"
-    )
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for row in rows:
         writer.writerow(

@@ -56,6 +56,21 @@ class Person(_Strict):
     capacity: float = Field(1.0, gt=0, le=1.5)
     teams: dict[str, float] = {}  # team name -> share of this person's time
     time_off: list[TimeOff] = []
+    timezone: str | None = None  # IANA name, e.g. "Europe/Lisbon": for follow-the-sun rotations
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str | None) -> str | None:
+        if zone is not None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown time zone {zone!r} (use an IANA name such as Europe/Lisbon)"
+                ) from None
+        return zone
 
     @field_validator("time_off")
     @classmethod
@@ -84,6 +99,7 @@ class Team(_Strict):
     services: list[str] = []
     budget: BudgetBand = BudgetBand()
     cost_per_fte_month: float | None = Field(None, ge=0)
+    sprint_days: int = Field(14, ge=1, le=56)  # a sprint's length, for rotations by sprint
 
 
 class RuleMatch(_Strict):

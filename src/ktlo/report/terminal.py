@@ -307,3 +307,74 @@ def render_overrides(rows: list[dict[str, Any]], console: Console) -> None:
             f"{r['classifier_investment']}/{r['classifier_subcategory'] or ''}", r["note"] or "", r["created_by"] or "",
         )  # fmt: skip
     console.print(table)
+
+
+def render_rotation(plan: Any, rows: list[dict[str, Any]], console: Console) -> None:
+    """The rotation as a table, then each person's number of shifts and resulting load."""
+    table = Table(
+        box=None,
+        header_style="dim",
+        title=f"KTLO rotation — {plan.team}, by {plan.length}",
+        title_justify="left",
+    )
+    columns = [
+        "period",
+        "from",
+        "to",
+        *(["region", "hours (UTC)"] if len(plan.regions) > 1 else []),
+        "primary",
+        "secondary",
+    ]
+    for column in columns:
+        table.add_column(column)
+    for r in rows:
+        region = [r["region"], r["hours_utc"] or ""] if len(plan.regions) > 1 else []
+        table.add_row(
+            str(r["period"]),
+            r["start"],
+            r["end"],
+            *region,
+            r["primary"] or "UNCOVERED",
+            r["secondary"] or "",
+        )
+    console.print(table)
+    fairness = ", ".join(
+        f"{p} {n} shift(s), load {plan.load[p]:g}" for p, n in sorted(plan.shifts_by_person.items())
+    )
+    console.print(Text(f"\n{fairness}", style="dim"))
+
+
+def render_forecast(doc: dict[str, Any], console: Console) -> None:
+    """Recent history, then each forecast period with its band and the room left for new work."""
+    who = f"team {doc['team']}" if doc["team"] else "all teams"
+    table = Table(
+        box=None,
+        header_style="dim",
+        title=f"KTLO share forecast — {who}, by {doc['period']}",
+        title_justify="left",
+    )
+    for column in ("", "period", "KTLO share", "80% band", "", "new-work person-days"):
+        table.add_column(
+            column, justify="right" if "share" in column or "days" in column else "left"
+        )
+    for h in doc["history"][-6:]:
+        table.add_row("history", h["start"][:7], _pct(h["share"]), "", _bar(h["share"], 16), "")
+    for f in doc["forecast"]:
+        room = (
+            ""
+            if f["new_work_person_days"] is None
+            else f"{f['new_work_person_days']:,.1f} of {f['capacity_person_days']:,.1f}"
+        )
+        table.add_row(Text("forecast", style="bold"), f["start"][:7], _pct(f["share"]),
+                      f"{_pct(f['low'])}–{_pct(f['high'])}", _bar(f["share"], 16), room)  # fmt: skip
+    console.print(table)
+    bt = doc["backtest"]
+    errors = ", ".join(
+        f"{h} ahead {_pct(m)} (naive {_pct(bt['naive_mae_by_horizon'][h])})"
+        for h, m in bt["mae_by_horizon"].items() if m is not None
+    )  # fmt: skip
+    console.print(
+        Text(
+            f"\nBack-test over {bt['origins']} origins, mean absolute error: {errors}", style="dim"
+        )
+    )

@@ -154,11 +154,22 @@ class ApiClient:
         self._pause_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._backoff = tenacity.wait_random_exponential(multiplier=0.5, max=30)
+        # One Retrying for every request: tenacity keeps each call's state per thread.
+        self._retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=self._wait_for,
+            retry=tenacity.retry_if_exception_type(_Retryable),
+            sleep=sleep,
+            before_sleep=self._report_retry,
+            reraise=True,
+        )
         self._owns_client = client is None
         self._client = client or httpx2.Client(
             transport=transport, timeout=timeout, follow_redirects=False
         )
         self._headers = {"Accept": "application/json", "User-Agent": "ktlo", **(headers or {})}
+        self._auth_headers = {**self._headers, **(credentials.headers() if credentials else {})}
+        self._base = str(self.base_url)
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -340,17 +351,10 @@ class ApiClient:
         body: Any = None,
         need: str | None,
     ) -> httpx2.Response:
-        retrying = tenacity.Retrying(
-            stop=tenacity.stop_after_attempt(self._attempts),
-            wait=self._wait_for,
-            retry=tenacity.retry_if_exception_type(_Retryable),
-            sleep=self._sleep,
-            before_sleep=self._report_retry,
-            reraise=True,
-        )
-        url = self.base_url.join(path)
+        # One parse instead of URL.join's two: this runs for every request.
+        url = httpx2.URL(path if "://" in path else self._base + path.lstrip("/"))
         try:
-            return retrying(self._attempt, method, url, params, body, need)
+            return self._retrying(self._attempt, method, url, params, body, need)
         except _Retryable as exc:
             raise self._gave_up(exc) from exc
 
@@ -392,9 +396,8 @@ class ApiClient:
         started = time.perf_counter()
         try:
             for _ in range(MAX_REDIRECTS + 1):
-                headers = dict(self._headers)
-                if self.credentials is not None and url.host == self.base_url.host:
-                    headers.update(self.credentials.headers())
+                same_host = url.host == self.base_url.host
+                headers = self._auth_headers if same_host else self._headers
                 request = self._client.build_request(
                     method, url, params=params, json=body, headers=headers
                 )

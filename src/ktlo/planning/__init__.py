@@ -1,0 +1,1 @@
+"""Steering: the KTLO-mode recommendation, forecasts, sprint budgets and rotations."""

@@ -1,0 +1,61 @@
+"""A configured team's members as planning sees them: time zone, time off, recent KTLO load."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from ktlo.config import Config, Team, load_time_off
+from ktlo.errors import ConfigError
+from ktlo.planning.rotation import Member
+from ktlo.store import Store
+
+LOAD_WINDOW_DAYS = 90
+
+
+def find_team(config: Config, name: str) -> Team:
+    for team in config.teams:
+        if team.name == name:
+            return team
+    known = ", ".join(t.name for t in config.teams) or "none: add [[teams]] to ktlo.toml"
+    raise ConfigError(f"unknown team {name!r}", f"teams in ktlo.toml: {known}")
+
+
+def team_members(config: Config, team: Team, store: Store | None, as_of: date) -> list[Member]:
+    """Members with their time off and their KTLO person-days over the 90 days before `as_of`."""
+    if not team.members:
+        raise ConfigError(
+            f"team {team.name!r} has no members", "list them in ktlo.toml under members"
+        )
+    person_of = {
+        alias.lower(): person_id
+        for person_id, person in config.people.items()
+        for alias in (person_id, person.name or person_id, *person.aliases)
+    }
+    time_off: dict[str, list[tuple[date, date]]] = {}
+    for who, start, end in load_time_off(config):
+        time_off.setdefault(person_of.get(who.lower(), who), []).append((start, end))
+    loads = _recent_ktlo(store, config, as_of) if store is not None else {}
+    members = []
+    for member in team.members:
+        person_id = person_of.get(member.lower(), member)
+        person = config.people.get(person_id)
+        members.append(
+            Member(
+                person=person_id,
+                name=(person.name if person and person.name else person_id),
+                timezone=person.timezone if person else None,
+                time_off=tuple(sorted(time_off.get(person_id, []))),
+                past_load=round(loads.get(person_id, 0.0), 2),
+            )
+        )
+    return members
+
+
+def _recent_ktlo(store: Store, config: Config, as_of: date) -> dict[str, float]:
+    from ktlo.allocation import build_allocation
+
+    build_allocation(store, config, as_of - timedelta(days=LOAD_WINDOW_DAYS), as_of)
+    rows = store.con.execute(
+        "SELECT person, sum(person_days) FROM alloc WHERE investment = 'ktlo' GROUP BY person"
+    ).fetchall()
+    return {str(person): float(days) for person, days in rows}

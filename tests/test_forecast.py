@@ -1,0 +1,99 @@
+"""Forecasts: a known trend and season are recovered, back-tests score them, capacity is right."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ktlo.cli import main
+from ktlo.planning.forecast import backtest, fit, forecast_series
+from ktlo.store import Store
+from tests.work import add_commit
+
+MONTHS = [date(2024 + (m // 12), m % 12 + 1, 1) for m in range(30)]
+
+
+def test_a_linear_trend_is_recovered_exactly() -> None:
+    shares = [0.20 + 0.01 * t for t in range(12)]
+    model = fit(shares, [d.month for d in MONTHS[:12]], 12)
+    assert (round(model.intercept, 6), round(model.slope, 6), round(model.sigma, 9)) == (
+        0.2,
+        0.01,
+        0.0,
+    )
+    ahead = forecast_series(MONTHS[:12], shares, "month", 3)
+    assert [a["share"] for a in ahead] == [0.32, 0.33, 0.34]
+    assert [a["start"] for a in ahead] == ["2025-01-01", "2025-02-01", "2025-03-01"]
+    assert all(a["low"] == a["share"] == a["high"] for a in ahead)
+
+
+def test_seasonality_is_used_with_two_full_years() -> None:
+    # flat 30% with a December spike of +10 points
+    shares = [0.30 + (0.10 if d.month == 12 else 0.0) for d in MONTHS[:24]]
+    ahead = forecast_series(MONTHS[:24], shares, "month", 12)
+    december = next(a for a in ahead if a["start"].endswith("-12-01"))
+    june = next(a for a in ahead if a["start"].endswith("-06-01"))
+    assert december["share"] == pytest.approx(0.40, abs=0.005)
+    assert june["share"] == pytest.approx(0.30, abs=0.005)
+
+
+def test_the_band_widens_with_noise_and_horizon() -> None:
+    shares = [0.3 + 0.05 * math.sin(t * 1.7) for t in range(18)]
+    ahead = forecast_series(MONTHS[:18], shares, "month", 6)
+    widths = [a["high"] - a["low"] for a in ahead]
+    assert widths[0] > 0 and widths == sorted(widths)
+
+
+def test_backtest_beats_naive_on_a_trend() -> None:
+    shares = [0.15 + 0.02 * t for t in range(16)]
+    result = backtest(MONTHS[:16], shares, "month")
+    assert result["origins"] == 12
+    assert result["mae_by_horizon"][1] == 0.0
+    assert result["naive_mae_by_horizon"][3] == pytest.approx(0.06)
+
+
+def test_forecast_command_with_capacity(store: Store, tmp_path: Path) -> None:
+    # Ana: KTLO on 1 of 4 working days in Jan, 2 of 4 in Feb, 3 of 4 in Mar, 4 of 4 in Apr 2026
+    for month in range(1, 5):
+        for day in range(4):
+            kind = ("ktlo", "bug") if day < month else ("new_work", "feature")
+            add_commit(
+                store, f"c{month}{day}", "Ana Lima", f"2026-0{month}-0{day + 5}T10:00:00", kind
+            )
+    db = str(store.path)
+    store.close()
+    config = tmp_path / "ktlo.toml"
+    config.write_text(
+        '[[teams]]\nname = "payments"\nmembers = ["ana"]\n[people.ana]\nname = "Ana Lima"\ncapacity = 0.5\n'
+    )
+    result = CliRunner().invoke(
+        main,
+        [
+            "forecast",
+            "--team",
+            "payments",
+            "--horizon",
+            "1",
+            "--json",
+            "--db",
+            db,
+            "--config",
+            str(config),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert [h["share"] for h in doc["history"]] == [0.25, 0.5, 0.75, 1.0]
+    may = doc["forecast"][0]
+    assert (may["start"], may["share"]) == ("2026-05-01", 1.0)  # the trend runs to 125%, clipped
+    assert may["capacity_person_days"] == 10.5  # 21 working days in May 2026 × 0.5
+    assert may["new_work_person_days"] == 0.0
+    short = CliRunner().invoke(
+        main, ["forecast", "--period", "quarter", "--db", db, "--config", str(config)]
+    )
+    assert short.exit_code == 1 and "a forecast needs 4" in short.output
