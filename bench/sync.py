@@ -262,14 +262,15 @@ def run_sync(db: Path, base: str, concurrency: int) -> Any:
 def report(label: str, result: Any) -> None:
     t = result.timings
     items = result.new + result.updated + result.unchanged
-    other = t.total - t.fetch - t.store - t.classify
+    fetch = t.fetch - t.lookup  # the source's store lookups are counted under store
+    other = t.total - fetch - t.store - t.classify
     print(
         f"{label}: {t.total:6.1f} s  {items:,} items ({result.new:,} new, {result.updated:,} updated, "
         f"{result.unchanged:,} unchanged), {result.pages:,} requests, {items / t.total:,.0f} items/s"
     )
     print(
         f"    wall clock: store {t.store:5.1f} s ({t.store / t.total:4.0%})  classify {t.classify:5.1f} s "
-        f"({t.classify / t.total:4.0%})  fetch {t.fetch - t.lookup:5.1f} s ({(t.fetch - t.lookup) / t.total:4.0%})"
+        f"({t.classify / t.total:4.0%})  fetch {fetch:5.1f} s ({fetch / t.total:4.0%})"
         f"  other {other:4.1f} s"
     )
     print(

@@ -160,7 +160,7 @@ def _totals(store: Store, where: str, params: list[Any]) -> dict[str, Any]:
         """,
         params,
     )[0]
-    days = _workdays(row["first_day"], row["last_day"])
+    days = workdays(row["first_day"], row["last_day"])
     return {
         "person_days": round(row["person_days"], 2),
         "ktlo_person_days": round(row["ktlo_person_days"], 2),
@@ -224,18 +224,18 @@ def _periods(
         )  # fmt: skip
     result = []
     for start, entry in periods.items():
-        workdays = _period_workdays(start, period)
+        days_in_period = period_workdays(start, period)
         share = _ratio(entry["ktlo_person_days"], entry["person_days"])
         for group in entry["groups"]:
             group["share"] = _ratio(group["person_days"], entry["person_days"])
-            group["fte"] = round(group["person_days"] / workdays, 2)
+            group["fte"] = round(group["person_days"] / days_in_period, 2)
         result.append(
             {
                 "period": period_label(start, period),
                 "start": start.isoformat(),
-                "workdays": workdays,
+                "workdays": days_in_period,
                 "person_days": round(entry["person_days"], 2),
-                "fte": round(entry["person_days"] / workdays, 2),
+                "fte": round(entry["person_days"] / days_in_period, 2),
                 "ktlo_person_days": round(entry["ktlo_person_days"], 2),
                 "ktlo_share": share,
                 "status": budget.status(share),
@@ -303,7 +303,8 @@ def _load_teams(store: Store, config: Config) -> None:
     )
 
 
-def _workdays(first: date | None, last: date | None) -> int:
+def workdays(first: date | None, last: date | None) -> int:
+    """Working days (Mon–Fri) from `first` to `last`, both included."""
     if first is None or last is None:
         return 0
     days = (last - first).days + 1
@@ -312,13 +313,14 @@ def _workdays(first: date | None, last: date | None) -> int:
     return full_weeks * WORKDAYS_PER_WEEK + extra
 
 
-def _period_workdays(start: date, period: str) -> int:
+def period_workdays(start: date, period: str) -> int:
+    """Working days (Mon–Fri) in the week, month or quarter starting on `start`."""
     if period == "week":
         return WORKDAYS_PER_WEEK
     months = 3 if period == "quarter" else 1
     year, month = divmod(start.month - 1 + months, 12)
     end = date(start.year + year, month + 1, 1)
-    return _workdays(start, date.fromordinal(end.toordinal() - 1))
+    return workdays(start, date.fromordinal(end.toordinal() - 1))
 
 
 def _ratio(part: float, whole: float) -> float | None:

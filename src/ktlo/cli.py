@@ -24,6 +24,8 @@ from ktlo.config import find_config, load_config
 from ktlo.errors import ConfigError, InputError, KtloError
 from ktlo.explain import explain_commit
 from ktlo.ingest import ingest_repository, pending_commits
+from ktlo.learning import describe as describe_learning
+from ktlo.learning import learn_after_sync
 from ktlo.overrides import list_overrides, remove_override, set_override
 from ktlo.reclassify import reclassify
 from ktlo.records import Verdict, WorkText
@@ -36,6 +38,8 @@ from ktlo.report.terminal import (
     render_forecast,
     render_overrides,
     render_rotation,
+    render_rotation_review,
+    render_sprints,
 )
 from ktlo.sources import git
 from ktlo.starter import starter_config
@@ -386,6 +390,79 @@ def reclassify_command(config_path: Path | None, db: Path | None) -> None:
         f"{summary.by_rule:,} by a rule, {summary.inherited:,} inherited; "
         f"{summary.overridden:,} overrides kept"
     )
+    if summary.learning is not None:
+        click.echo(describe_learning(summary.learning))
+
+
+@main.command(name="review")
+@click.argument("item_id", required=False)
+@click.option(
+    "--limit", type=click.IntRange(1), default=20, show_default=True, help="Items to show."
+)
+@click.option("--confirm", is_flag=True, help="Confirm ITEM_ID's verdict as it stands.")
+@click.option("--as", "label", metavar="INVESTMENT/SUBCATEGORY", help="Correct ITEM_ID to this.")
+@click.option("--ask", is_flag=True, help="Ask for an answer to each item (default in a terminal).")
+@output_options
+@config_option
+@db_option
+def review_command(
+    item_id: str | None, limit: int, confirm: bool, label: str | None, ask: bool,
+    as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None,
+) -> None:  # fmt: skip
+    """The least certain verdicts and those whose signals disagree, most effort first.
+
+    Example: ktlo review --limit 10
+
+    In a terminal (or with --ask), each item waits for an answer: Enter confirms the
+    verdict, a kind corrects it (bug, ktlo/security, new_work/project), s skips, q quits.
+    `ktlo review ITEM_ID --confirm` or `--as KIND` answers one item. Answers are stored as
+    overrides: they survive re-syncs and teach the learned model at its next fit.
+    """
+    from ktlo.report.review import render_review, verdict_label
+    from ktlo.review_queue import answer, review_queue
+
+    config = load_config(find_config(config_path))
+    with Store.open(_org_store(db)) as store:
+        if item_id:
+            if not confirm and not label:
+                raise ConfigError("no answer given", "add --confirm, or --as KIND to correct it")
+            investment, sub = answer(store, item_id, config, None if confirm else label)
+            click.echo(f"{item_id} is now {investment}{'/' + sub if sub else ''}")
+            return
+        rows = review_queue(store, config, limit)
+        if as_json:
+            _print_json(rows)
+        elif as_csv:
+            _print_csv(rows)
+        else:
+            render_review(rows, _out())
+            if ask or sys.stdin.isatty():
+                _ask_each(rows, lambda i, kind: answer(store, i, config, kind), verdict_label)
+
+
+def _ask_each(
+    rows: list[dict[str, Any]],
+    record: Callable[[str, str | None], tuple[str, str | None]],
+    label_of: Callable[[dict[str, Any]], str],
+) -> None:
+    """Prompt for each queued item: Enter confirms, a kind corrects, s skips, q quits."""
+    for number, row in enumerate(rows, start=1):
+        while True:
+            reply = click.prompt(
+                f"{number}. {row['title'][:70]} [{label_of(row)}] Enter=confirm, KIND=correct, s=skip, q=quit",
+                default="", show_default=False,
+            ).strip()  # fmt: skip
+            if reply.lower() in ("q", "s"):
+                break
+            try:
+                investment, sub = record(row["item_id"], reply or None)
+            except KtloError as exc:
+                click.echo(f"  {exc}", err=True)
+                continue
+            click.echo(f"  → {investment}{'/' + sub if sub else ''}")
+            break
+        if reply.lower() == "q":
+            return
 
 
 @main.command(name="init")
@@ -453,6 +530,31 @@ def forecast_command(
         _print_json(doc)
     else:
         render_forecast(doc, _out())
+
+
+@main.command(name="sprints")
+@click.option("--team", help="Only this team's sprints or cycles.")
+@output_options
+@config_option
+@db_option
+def sprints_command(
+    team: str | None, as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None
+) -> None:
+    """Planned against actual KTLO share per sprint (Jira) or cycle (Linear), and unplanned work.
+
+    Example: ktlo sprints --team payments
+    """
+    from ktlo.planning.sprints import sprint_report
+
+    config = load_config(find_config(config_path))
+    with Store.open(_org_store(db), read_only=True) as store:
+        doc = sprint_report(store, config, team)
+    if as_json:
+        _print_json(doc)
+    elif as_csv:
+        _print_csv(doc["sprints"])
+    else:
+        render_sprints(doc, _out())
 
 
 @main.group(name="rotation")
@@ -525,6 +627,47 @@ def rotation_plan_command(
         render_rotation(plan, rows, _out())
     for warning in plan.warnings:
         click.echo(f"Note: {warning}", err=True)
+
+
+@rotation_group.command(name="review")
+@click.option("--team", required=True, help="The team (a name from ktlo.toml).")
+@click.option(
+    "--since",
+    type=RelativeOrIsoDate(),
+    default="90d",
+    show_default=True,
+    help="First day to review.",
+)
+@click.option(
+    "--schedule",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Who was on call: the CSV `rotation plan --csv` wrote (default: inferred from acknowledgements).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@config_option
+@db_option
+def rotation_review_command(
+    team: str,
+    since: date,
+    schedule: Path | None,
+    as_json: bool,
+    config_path: Path | None,
+    db: Path | None,
+) -> None:
+    """The load of each past shift, fairness across people, follow-ups, and which model works.
+
+    Example: ktlo rotation review --team payments --since 6m
+    """
+    from ktlo.planning.review import rotation_review
+    from ktlo.planning.team import find_team
+
+    config = load_config(find_config(config_path))
+    with Store.open(_org_store(db), read_only=True) as store:
+        doc = rotation_review(store, config, find_team(config, team), since, schedule)
+    if as_json:
+        _print_json(doc)
+    else:
+        render_rotation_review(doc, _out())
 
 
 def _org_store(db: Path | None) -> Path:
@@ -671,7 +814,10 @@ def sync_command(
     sources = plan_sync(config, names, from_file=from_file, source_name=source_name)
     with Store.open(db or Path("ktlo.duckdb")) as store, SyncProgress(stderr) as progress:
         results = sync_sources(store, sources, progress.reporter, from_file)
+        learning = learn_after_sync(store)
     render_sync_summary(results, _out())
+    if learning is not None:
+        click.echo(describe_learning(learning), err=True)
     for result in results:
         if result.error is not None:
             click.echo(f"Error: {result.error}", err=True)

@@ -156,6 +156,99 @@ class EffortSettings(_Strict):
     weights: dict[str, float] = {}
 
 
+def _regex_or_none(pattern: str | None) -> str | None:
+    if pattern is not None:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+    return pattern
+
+
+FAILURE_SOURCES = ("incidents", "rollbacks", "reverts", "hotfixes", "failed")
+
+
+class OnCallHours(_Strict):
+    """Working hours of the on-call rota; a page outside them is an after-hours page."""
+
+    hours: str = Field("09:00-18:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-4]):[0-5]\d$")
+    days: list[str] = ["mon", "tue", "wed", "thu", "fri"]
+    time_zone: str = "UTC"
+
+    @field_validator("days")
+    @classmethod
+    def _weekdays(cls, days: list[str]) -> list[str]:
+        known = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+        wrong = [d for d in days if d not in known]
+        if wrong:
+            raise ValueError(f"unknown day {wrong[0]!r}: use {', '.join(known)}")
+        return days
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, zone: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r} (use an IANA name)") from None
+        return zone
+
+
+class RepositoryDeployments(_Strict):
+    """Where a repository's deployments come from (docs/metrics.md, Deployments)."""
+
+    deployments: str = Field("auto", pattern=r"^(auto|records|ci|pull_requests)$")
+    branch: str | None = None  # the production branch, when deployments = "pull_requests"
+
+
+class HealthSettings(_Strict):
+    """`[health]`: how `ktlo health` finds deployments, failures, noise and downtime."""
+
+    definition: str = Field(
+        "ktlo", pattern=r"^(ktlo|devlake-2023|devlake-2021|fourkeys|middleware)$"
+    )
+    environment: str = "(?i)prod"  # production, in a deployment's environment or a CI run's name
+    deploy_workflow: str = "(?i)(deploy|push-image)"  # CI runs (workflow or job) that deploy
+    main_branch: str = "^(main|master)$"
+    repositories: dict[str, RepositoryDeployments] = {}
+    incident_window_hours: float = Field(24.0, gt=0, le=720)
+    failure_sources: list[str] = ["incidents", "rollbacks", "reverts", "hotfixes"]
+    revert_pattern: str = r"(?i)^revert\b"
+    hotfix_pattern: str = r"(?i)\bhot-?fix"
+    repeat_window_days: int = Field(30, ge=1, le=365)
+    repeat_similarity: float = Field(0.6, gt=0, le=1)
+    downtime_severity: str | None = None  # incidents that count as downtime; None: all
+    noise_minutes: int = Field(10, ge=1, le=1440)
+    production_bug: str = r"(?i)\b(prod|production|customer|escaped|live)\b"
+    on_call: OnCallHours = OnCallHours()
+
+    _patterns = field_validator(
+        "environment", "deploy_workflow", "main_branch", "revert_pattern", "hotfix_pattern",
+        "downtime_severity", "production_bug",
+    )(_regex_or_none)  # fmt: skip
+
+    @field_validator("failure_sources")
+    @classmethod
+    def _sources(cls, sources: list[str]) -> list[str]:
+        wrong = [s for s in sources if s not in FAILURE_SOURCES]
+        if wrong:
+            raise ValueError(
+                f"unknown failure source {wrong[0]!r}: use {', '.join(FAILURE_SOURCES)}"
+            )
+        return sources
+
+
+class ServiceSettings(_Strict):
+    """`[services.<name>]`: a service's repositories, its SLO and what its downtime costs."""
+
+    repositories: list[str] = []
+    slo: float | None = Field(None, gt=0, lt=100)  # availability target in percent, e.g. 99.9
+    slo_window_days: int = Field(30, ge=1, le=366)
+    cost_per_minute: float | None = Field(None, ge=0)
+
+
 class Config(_Strict):
     """The whole ktlo.toml. Every field has a default, so an empty file is valid."""
 
@@ -167,6 +260,8 @@ class Config(_Strict):
     rules: list[Rule] = []
     effort: EffortSettings = EffortSettings()
     sources: dict[str, dict[str, Any]] = {}
+    health: HealthSettings = HealthSettings()
+    services: dict[str, ServiceSettings] = {}
     path: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")

@@ -3,6 +3,7 @@
     KtloError                  base: `what went wrong — how to fix it`
     ├── ConfigError            bad command-line value or configuration
     ├── InputError             a file the user gave us is malformed (CSV, JSON lines)
+    │   └── NotFoundError      a name asked for (team, repository, item) is not known
     ├── SourceError            a source could not be read
     │   ├── RepositoryError    not a git repository, unreadable, corrupted objects
     │   ├── TransientSourceError   worth retrying: timeout, rate limit, 5xx
@@ -33,6 +34,10 @@ class ConfigError(KtloError):
 
 class InputError(KtloError):
     """A file given by the user is malformed."""
+
+
+class NotFoundError(InputError):
+    """A team, repository, service or item asked for is not in the store or the config."""
 
 
 class SourceError(KtloError):

@@ -133,8 +133,13 @@ def save_commits(
     save_verdicts(store, ids, verdicts)
 
 
-def save_verdicts(store: Store, item_ids: Sequence[str], verdicts: Sequence[Verdict]) -> None:
-    """Upsert verdicts with their reasons (call inside a transaction)."""
+def save_verdicts(
+    store: Store,
+    item_ids: Sequence[str],
+    verdicts: Sequence[Verdict],
+    classifier: str = CLASSIFIER_VERSION,
+) -> None:
+    """Upsert verdicts with their reasons and which classifier decided them (in a transaction)."""
     now = _utcnow()
     store.replace(
         "verdicts",
@@ -156,7 +161,7 @@ def save_verdicts(store: Store, item_ids: Sequence[str], verdicts: Sequence[Verd
                 v.subcategory,
                 v.confidence,
                 [str(r) for r in v.reasons],
-                CLASSIFIER_VERSION,
+                classifier,
                 now,
             )
             for item_id, v in zip(item_ids, verdicts, strict=True)

@@ -3,7 +3,9 @@
 Order for each item: a config rule (first match) → the built-in classifier. Then
 inheritance: an item whose own verdict is weak takes the verdict of the issue it is
 linked to (`fixes PROJ-12`, `#45`, a pull request's link), or of its parent (an issue's
-epic). Overrides are never touched: the `effective_verdicts` view lays them on top.
+epic). Then learning (ktlo.learning): a text model fitted to the items those strong
+signals and the overrides label decides the items that only had weak signals. Overrides
+are never touched: the `effective_verdicts` view lays them on top.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ktlo.classify import classify
 from ktlo.classify.rules import CompiledRule, RuleSubject, compile_rules, first_match
 from ktlo.config import Config
 from ktlo.ingest import save_verdicts
+from ktlo.learning import LearningSummary, learn
 from ktlo.records import Verdict, WorkText
 from ktlo.store import Store
 
@@ -32,6 +35,7 @@ class ReclassifySummary:
     by_rule: int
     inherited: int
     overridden: int
+    learning: LearningSummary | None = None
 
 
 def reclassify(store: Store, config: Config) -> ReclassifySummary:
@@ -54,6 +58,7 @@ def reclassify(store: Store, config: Config) -> ReclassifySummary:
             save_verdicts(store, ids, verdicts)
         items += len(ids)
     inherited = inherit(store)
+    learning = learn(store)
     after = dict(
         store.con.execute(
             "SELECT item_id, investment || '/' || coalesce(subcategory, '') FROM verdicts"
@@ -66,6 +71,7 @@ def reclassify(store: Store, config: Config) -> ReclassifySummary:
         by_rule=by_rule,
         inherited=inherited,
         overridden=int(overridden[0]) if overridden else 0,
+        learning=learning,
     )
 
 

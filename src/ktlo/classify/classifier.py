@@ -71,6 +71,22 @@ def classify(item: WorkText) -> Verdict:
     return _from_text(scores, item, subject, merge_reason)
 
 
+def classify_text(item: WorkText) -> Verdict:
+    """What the words alone say: labels, authors, files and a conventional prefix set aside.
+
+    The learned model reads this as one of its features; for an item whose verdict came
+    from a structural signal it is what the text would have decided without that signal.
+    """
+    title, body, _ = _unwrap_merge(item.title.strip(), item.body or "")
+    subject, body = _clean_subject(title), _clean_body(body)
+    convention = signals.conventional_signal(subject) or signals.gitmoji_signal(subject)
+    if convention:
+        subject = convention[1]
+    lead = subject if convention else _AREA_PREFIX.sub("", subject, count=1)
+    text_only = WorkText(title=subject, kind=item.kind)
+    return _from_text(score(subject, body, lead=lead), text_only, subject, None)
+
+
 def classify_many(items: Iterable[WorkText]) -> Iterator[Verdict]:
     """Classify items in order."""
     for item in items:

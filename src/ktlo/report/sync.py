@@ -70,11 +70,11 @@ class _TaskReporter:
 
 
 def render_sync_summary(results: Sequence[SourceResult], console: Console) -> None:
-    """One row per source: new, updated, unchanged, errors, requests and time."""
+    """One row per source: new, updated, unchanged, errors, pages (requests) and time."""
     table = Table(title="ktlo sync", title_justify="left", show_edge=False)
     table.add_column("source")
     table.add_column("type")
-    for name in ("new", "updated", "unchanged", "errors", "requests"):
+    for name in ("new", "updated", "unchanged", "errors", "pages"):
         table.add_column(name, justify="right")
     table.add_column("time", justify="right")
     for r in results:

@@ -378,3 +378,65 @@ def render_forecast(doc: dict[str, Any], console: Console) -> None:
             f"\nBack-test over {bt['origins']} origins, mean absolute error: {errors}", style="dim"
         )
     )
+
+
+def render_sprints(doc: dict[str, Any], console: Console) -> None:
+    if not doc["sprints"]:
+        console.print("No sprints or cycles stored yet: sync Jira or Linear first (`ktlo sync`).")
+        return
+    table = Table(
+        box=None,
+        header_style="dim",
+        title="KTLO per sprint: planned vs actual",
+        title_justify="left",
+    )
+    for column in (
+        "sprint",
+        "dates",
+        "planned KTLO",
+        "actual KTLO",
+        "unplanned items (KTLO)",
+        "done",
+    ):
+        table.add_column(column)
+    for s in doc["sprints"]:
+        table.add_row(
+            s["sprint"], f"{(s['starts_at'] or '')[:10]} … {(s['ends_at'] or '')[:10]}",
+            f"{_pct(s['planned_ktlo_share'])} ({s['planned_basis']})", f"{_pct(s['actual_ktlo_share'])}",
+            f"{s['unplanned_items']} ({s['unplanned_ktlo_items']})", str(s["done_items"]),
+        )  # fmt: skip
+    console.print(table)
+
+
+def render_rotation_review(doc: dict[str, Any], console: Console) -> None:
+    table = Table(
+        box=None,
+        header_style="dim",
+        title=f"On-call shifts — {doc['team']} since {doc['since']} (on call from {doc['on_call_from']})",
+        title_justify="left",
+    )
+    for column in (
+        "week",
+        "person",
+        "pages",
+        "after hours",
+        "incident hours",
+        "KTLO person-days",
+        "load",
+    ):
+        table.add_column(column, justify="left" if column in ("week", "person") else "right")
+    for s in doc["shifts"]:
+        table.add_row(s["week"], s["person"], str(s["pages"]), str(s["after_hours_pages"]),
+                      f"{s['incident_hours']:g}", f"{s['ktlo_person_days']:g}", f"{s['load']:g}")  # fmt: skip
+    console.print(table)
+    over = [p["person"] for p in doc["people"] if p["overloaded"]]
+    console.print(
+        f"\nFairness (Gini of load): {doc['gini']:.2f}"
+        + (f"; overloaded: {', '.join(over)}" if over else "")
+    )
+    f = doc["follow_ups"]
+    console.print(
+        f"Follow-ups: {f['done']} of {f['follow_ups']} done, for {f['with_follow_ups']} of {f['incidents']} incidents"
+    )
+    for metric, result in doc["models"]["metrics"].items():
+        console.print(f"{metric.replace('_', ' ')}: {result['verdict']}")

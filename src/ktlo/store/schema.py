@@ -269,4 +269,22 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    # 4: the text model fitted to this store's own labeled items (ktlo.learning), kept so a
+    #    sync can apply it to new items without refitting; the last few fits are kept.
+    (
+        """
+        CREATE TABLE learned_models (
+            model_id     INTEGER PRIMARY KEY,
+            fitted_at    TIMESTAMP NOT NULL,
+            items        INTEGER NOT NULL,     -- labeled items it was fitted on
+            per_class    VARCHAR NOT NULL,     -- JSON {subcategory: items}
+            excluded     VARCHAR NOT NULL,     -- JSON {subcategory: items}: too few, left to the built-in
+            cv_macro_f1  DOUBLE,               -- cross-validated macro-F1 over its classes
+            model        BLOB NOT NULL         -- zlib-compressed JSON of feature counts
+        )
+        """,
+    ),
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,207 @@
+"""Deployments, wherever they are recorded, and the changes each one shipped.
+
+Three sources, chosen per repository (`[health.repositories."owner/repo"] deployments`):
+
+    records        the deployments table (GitHub deployments and releases, imports)
+    ci             CI runs whose workflow or job matches `deploy_workflow`
+    pull_requests  pull requests merged to the production branch (`branch`, else `main_branch`)
+    auto           records when the repository has any, else CI runs (the default)
+
+A deployment is a production deployment when its environment (for a CI run: its workflow or
+job name) matches `environment`. Statuses fall into success, rolled_back, failed and other.
+
+Tables created (temporary, scoped):
+
+    h_deploys   every deployment attempt in scope
+    h_prod      production deployments that reached production (success or rolled_back)
+    h_changes   merged pull requests, and commits that belong to none, in scope
+    h_shipped   each change with the first production deployment of its repository at or
+                after it landed (an ASOF join), and its lead time from its first commit
+"""
+
+from __future__ import annotations
+
+from ktlo.metrics.common import Context, in_scope, literal
+
+SUCCESS = (
+    "success",
+    "succeeded",
+    "successful",
+    "completed",
+    "complete",
+    "done",
+    "deployed",
+    "active",
+)
+ROLLED_BACK = ("rolled_back", "rolledback", "rollback", "rolled back", "reverted")
+FAILED = ("failure", "failed", "error", "errored", "timed_out", "startup_failure")
+REBASE_SECONDS = 60  # a commit landing this close to a merge of its repository came with it
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join(literal(v) for v in values) + ")"
+
+
+STATUS_SQL = f"""CASE WHEN s IN {_in(SUCCESS)} THEN 'success'
+    WHEN s IN {_in(ROLLED_BACK)} THEN 'rolled_back'
+    WHEN s IN {_in(FAILED)} THEN 'failed' ELSE 'other' END"""
+
+
+def build_deployments(ctx: Context) -> None:
+    """Create h_deploys and h_prod."""
+    s = ctx.settings
+    env, deploy = literal(s.environment), literal(s.deploy_workflow)
+    until = literal(ctx.until.isoformat())
+    ctx.run(
+        f"""
+        CREATE OR REPLACE TEMP TABLE h_deploys AS
+        WITH service_repo AS (  -- a service configured with exactly one repository
+            SELECT mapped_service, any_value(repo_id) AS repo_id FROM h_repos
+            WHERE mapped_service IS NOT NULL GROUP BY 1 HAVING count(*) = 1
+        ),
+        recorded AS (SELECT DISTINCT repo_id FROM deployments WHERE repo_id IS NOT NULL),
+        records AS (
+            SELECT d.deployment_id AS deploy_id, d.external_id, 'record' AS origin,
+                   coalesce(d.repo_id, sr.repo_id) AS repo_id,
+                   coalesce(r.mapped_service, lower(nullif(d.service, '')), r.service) AS service,
+                   d.environment, d.sha, d.ref, lower(d.status) AS s,
+                   coalesce(d.finished_at, d.created_at) AS deployed_at,
+                   regexp_matches(coalesce(d.environment, ''), {env}) AS production
+            FROM deployments d
+            LEFT JOIN h_repos r ON r.repo_id = d.repo_id
+            LEFT JOIN service_repo sr ON d.repo_id IS NULL AND sr.mapped_service = lower(d.service)
+            WHERE coalesce(r.mode, 'auto') IN ('auto', 'records')
+        ),
+        ci_builds AS (
+            SELECT b.*, r.service,
+                   regexp_matches(coalesce(b.workflow, ''), {deploy}) AS workflow_deploys
+            FROM builds b JOIN h_repos r USING (repo_id)
+            WHERE (r.mode = 'ci' OR (r.mode = 'auto' AND b.repo_id NOT IN (SELECT repo_id FROM recorded)))
+        ),
+        ci_runs AS (
+            SELECT build_id AS deploy_id, external_id, 'ci' AS origin, repo_id, service,
+                   workflow AS environment, sha, branch AS ref, lower(conclusion) AS s,
+                   coalesce(finished_at, started_at, queued_at) AS deployed_at,
+                   regexp_matches(coalesce(workflow, ''), {env}) AS production
+            FROM ci_builds WHERE job IS NULL AND workflow_deploys
+        ),
+        ci_jobs AS (  -- deploy jobs of a workflow that is not itself named as one: one per run attempt
+            SELECT 'ci-jobs:' || repo_id || ':' || coalesce(workflow, '') || ':' || coalesce(sha, '')
+                       || ':' || coalesce(attempt, 1) AS deploy_id,
+                   any_value(external_id) AS external_id, 'ci' AS origin, repo_id, any_value(service) AS service,
+                   string_agg(DISTINCT job, ', ') AS environment, sha, any_value(branch) AS ref,
+                   CASE WHEN bool_and(lower(conclusion) IN {_in(SUCCESS)}) THEN 'success'
+                        WHEN bool_or(lower(conclusion) IN {_in(FAILED)}) THEN 'failure'
+                        ELSE 'other' END AS s,
+                   max(coalesce(finished_at, started_at, queued_at)) AS deployed_at,
+                   bool_or(regexp_matches(workflow || ' ' || job, {env})) AS production
+            FROM ci_builds
+            WHERE job IS NOT NULL AND NOT workflow_deploys AND regexp_matches(job, {deploy})
+            GROUP BY repo_id, workflow, sha, attempt
+        ),
+        merged AS (
+            SELECT w.item_id, w.external_id, w.repo_id, w.merged_at, r.service, r.branch,
+                   CASE WHEN w.raw LIKE '{{%' THEN json_extract_string(w.raw, '$.base.ref') END AS base
+            FROM work_items w JOIN h_repos r USING (repo_id)
+            WHERE w.kind = 'pull_request' AND w.merged_at IS NOT NULL AND r.mode = 'pull_requests'
+        ),
+        pulls AS (
+            SELECT m.item_id AS deploy_id, m.external_id, 'pull_request' AS origin, m.repo_id, m.service,
+                   'production' AS environment, l.sha, m.base AS ref, 'success' AS s,
+                   m.merged_at AS deployed_at, TRUE AS production
+            FROM merged m
+            LEFT JOIN (SELECT from_id, any_value(to_ref) AS sha FROM links WHERE kind = 'merged_as'
+                       GROUP BY from_id) l ON l.from_id = m.item_id
+            WHERE m.base IS NULL OR m.base = m.branch
+               OR (m.branch IS NULL AND regexp_matches(m.base, {literal(s.main_branch)}))
+        )
+        SELECT deploy_id, external_id, origin, repo_id, service, environment, sha, ref,
+               {STATUS_SQL} AS status, deployed_at, production
+        FROM (SELECT * FROM records UNION ALL BY NAME SELECT * FROM ci_runs
+              UNION ALL BY NAME SELECT * FROM ci_jobs UNION ALL BY NAME SELECT * FROM pulls)
+        WHERE deployed_at < TIMESTAMP {until} AND {in_scope(ctx, "service", "repo_id")}
+        """
+    )
+    ctx.run(
+        "CREATE OR REPLACE TEMP TABLE h_prod AS SELECT * FROM h_deploys "
+        "WHERE production AND status IN ('success', 'rolled_back') ORDER BY deployed_at"
+    )
+
+
+def build_changes(ctx: Context) -> None:
+    """Create h_changes: merged pull requests, and commits that belong to none.
+
+    A commit belongs to a pull request when the pull request lists it (`contains`), was
+    merged as it (`merged_as`), when its title names the pull request (`Title (#12)`, as a
+    squash merge writes it), or when it landed within a minute of a merge of its
+    repository (a rebase merge re-commits the branch at merge time).
+    """
+    until = literal(ctx.until.isoformat())
+    scope = f"({in_scope(ctx, repo='repo_id')} OR repo_id IN (SELECT repo_id FROM h_deploys))"
+    ctx.run(
+        f"""
+        CREATE OR REPLACE TEMP TABLE h_changes AS
+        WITH pulls AS (
+            SELECT item_id AS change_id, 'pull_request' AS kind, repo_id, external_id AS number,
+                   title, body, labels, author_name AS author, created_at AS opened_at,
+                   merged_at AS landed_at
+            FROM work_items
+            WHERE kind = 'pull_request' AND merged_at IS NOT NULL
+              AND merged_at < TIMESTAMP {until} AND {scope}
+        ),
+        pull_commits AS (
+            SELECT l.from_id AS change_id, l.to_ref AS sha, l.kind
+            FROM links l SEMI JOIN pulls p ON p.change_id = l.from_id
+            WHERE l.kind IN ('contains', 'merged_as')
+        ),
+        first_commit AS (
+            SELECT change_id, min(at) AS at FROM (
+                SELECT a.item_id AS change_id, a.occurred_at AS at
+                FROM activities a SEMI JOIN pulls p ON p.change_id = a.item_id
+                WHERE a.kind = 'committed'
+                UNION ALL
+                SELECT pc.change_id, c.authored_at FROM pull_commits pc JOIN commits c USING (sha)
+                WHERE pc.kind = 'contains')
+            GROUP BY change_id
+        ),
+        commit_items AS (
+            SELECT c.item_id AS change_id, 'commit' AS kind, c.repo_id, c.sha AS number, w.title,
+                   w.body, w.labels, w.author_name AS author, c.authored_at AS opened_at,
+                   c.committed_at AS landed_at, w.refs
+            FROM commits c JOIN work_items w USING (item_id)
+            WHERE NOT c.is_merge AND NOT c.is_boundary AND c.committed_at < TIMESTAMP {until}
+              AND {scope.replace("repo_id", "c.repo_id")}
+              AND c.sha NOT IN (SELECT sha FROM pull_commits)
+        ),
+        squashed AS (  -- Title (#12): the squash commit of pull request 12
+            SELECT DISTINCT ci.change_id
+            FROM (SELECT change_id, repo_id, unnest(refs) AS ref FROM commit_items) ci
+            JOIN pulls p ON p.repo_id = ci.repo_id AND ci.ref = '#' || p.number
+        ),
+        rebased AS (
+            SELECT ci.change_id
+            FROM commit_items ci ASOF JOIN pulls p
+              ON ci.repo_id = p.repo_id AND ci.landed_at + INTERVAL {REBASE_SECONDS} SECOND >= p.landed_at
+            WHERE p.landed_at >= ci.landed_at - INTERVAL {REBASE_SECONDS} SECOND
+        )
+        SELECT p.*, least(coalesce(f.at, p.opened_at), p.opened_at) AS first_commit_at
+        FROM pulls p LEFT JOIN first_commit f USING (change_id)
+        UNION ALL BY NAME
+        SELECT * EXCLUDE (refs), opened_at AS first_commit_at FROM commit_items
+        WHERE change_id NOT IN (SELECT change_id FROM squashed)
+          AND change_id NOT IN (SELECT change_id FROM rebased)
+        """
+    )
+    ctx.run(
+        """
+        CREATE OR REPLACE TEMP TABLE h_shipped AS
+        WITH first_deploy AS (SELECT repo_id, min(deployed_at) AS first_at FROM h_prod GROUP BY repo_id)
+        SELECT c.change_id, c.kind, c.repo_id, c.number, c.first_commit_at, c.landed_at,
+               d.deploy_id, d.service, d.deployed_at,
+               epoch(d.deployed_at - c.first_commit_at) / 3600.0 AS lead_hours,
+               c.landed_at < f.first_at AS baseline
+        FROM h_changes c
+        ASOF JOIN h_prod d ON c.repo_id = d.repo_id AND c.landed_at <= d.deployed_at
+        JOIN first_deploy f ON f.repo_id = c.repo_id
+        """
+    )

@@ -1,0 +1,197 @@
+"""Which production deployments failed, and why: incidents, rollbacks, reverts, hotfixes.
+
+An incident is linked to a deployment, in this order:
+
+1. by explicit reference in its title or description: `deployment: <id>` (the deployment's
+   id or key), or `root cause: <sha>` (7 to 40 hex digits): the first production deployment
+   of that sha, else the first one of its repository after that commit landed;
+2. else by service and time: the last production deployment of the incident's own service
+   within `incident_window_hours` (default 24) before the incident was created.
+
+Never to "the latest deployment of anything": an incident with no service and no reference
+stays unlinked, and is counted as such.
+
+Tables created (temporary): h_incidents (scoped incidents with their references),
+h_incident_links (incident, deployment, how) and h_failures (deployment, source, ref,
+detail, recovered_at), one row per reason a deployment failed.
+"""
+
+from __future__ import annotations
+
+from ktlo.metrics.common import Context, in_scope, literal
+
+ROOT_CAUSE = r"(?i)root[ _-]?cause:?\s*([0-9a-f]{7,40})"
+DEPLOYMENT_REF = r"(?i)\bdeploy(?:ment)?(?:[ _-]?id)?\s*[:#]\s*([A-Za-z0-9][A-Za-z0-9_.:/-]*)"
+REVERTED_PULL = r"(?i)reverts?\s+(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)?#(\d+)"
+REVERTED_COMMIT = r"(?i)this reverts commit ([0-9a-f]{7,40})"
+FINGERPRINT_KEYS = ("$.fingerprint", "$.incident_key", "$.dedup_key", "$.alias")
+
+
+def build_incidents(ctx: Context) -> None:
+    """Create h_incidents: the incidents in scope, with references and fingerprints."""
+    text = "i.title || ' ' || coalesce(i.raw, '')"
+    fingerprint = ", ".join(f"json_extract_string(i.raw, '{k}')" for k in FINGERPRINT_KEYS)
+    team = ""
+    if ctx.options.team:
+        team = f" OR list_contains(i.teams, {literal(ctx.options.team)})"
+    ctx.run(
+        f"""
+        CREATE OR REPLACE TEMP TABLE h_incidents AS
+        WITH acks AS (
+            SELECT incident_id, min(occurred_at) AS at FROM incident_events
+            WHERE kind = 'acknowledged' GROUP BY incident_id
+        )
+        SELECT i.incident_id, i.external_id, i.source, i.title, lower(nullif(i.service, '')) AS service,
+               lower(coalesce(nullif(i.severity, ''), 'unknown')) AS severity, i.teams,
+               i.created_at, coalesce(i.acknowledged_at, a.at) AS acknowledged_at, i.resolved_at,
+               lower(regexp_extract({text}, {literal(ROOT_CAUSE)}, 1)) AS root_cause,
+               regexp_extract({text}, {literal(DEPLOYMENT_REF)}, 1) AS deployment_ref,
+               CASE WHEN i.raw LIKE '{{%' THEN coalesce({fingerprint}) END AS fingerprint
+        FROM incidents i LEFT JOIN acks a USING (incident_id)
+        WHERE i.created_at < TIMESTAMP {literal(ctx.until.isoformat())}
+          AND ({in_scope(ctx, "lower(i.service)")}{team})
+        """
+    )
+
+
+def link_incidents(ctx: Context) -> None:
+    """Create h_incident_links(incident_id, deploy_id, how), ktlo's linking rules."""
+    hours = ctx.settings.incident_window_hours
+    minutes = round(hours * 60)
+    ctx.run(
+        f"""
+        CREATE OR REPLACE TEMP TABLE h_incident_links AS
+        WITH by_id AS (
+            SELECT i.incident_id, min(d.deploy_id) AS deploy_id,
+                   'deployment ' || i.deployment_ref || ' named in the incident' AS how, 0 AS rank
+            FROM h_incidents i JOIN h_deploys d
+              ON i.deployment_ref <> '' AND i.deployment_ref IN (d.external_id, d.deploy_id)
+            GROUP BY ALL
+        ),
+        by_sha AS (
+            SELECT i.incident_id, arg_min(d.deploy_id, d.deployed_at) AS deploy_id,
+                   'root cause ' || i.root_cause || ' deployed' AS how, 1 AS rank
+            FROM h_incidents i JOIN h_prod d
+              ON i.root_cause <> '' AND starts_with(lower(d.sha), i.root_cause)
+            GROUP BY ALL
+        ),
+        cause_commit AS (
+            SELECT i.incident_id, i.root_cause, c.repo_id, min(c.committed_at) AS landed
+            FROM h_incidents i JOIN commits c ON i.root_cause <> '' AND starts_with(c.sha, i.root_cause)
+            GROUP BY ALL
+        ),
+        by_commit AS (
+            SELECT c.incident_id, d.deploy_id,
+                   'root cause ' || c.root_cause || ' shipped in the next production deployment' AS how,
+                   2 AS rank
+            FROM cause_commit c ASOF JOIN h_prod d ON c.repo_id = d.repo_id AND c.landed <= d.deployed_at
+        ),
+        explicit AS (
+            SELECT * FROM (SELECT * FROM by_id UNION ALL SELECT * FROM by_sha UNION ALL SELECT * FROM by_commit)
+            QUALIFY row_number() OVER (PARTITION BY incident_id ORDER BY rank) = 1
+        ),
+        by_service AS (
+            SELECT i.incident_id, d.deploy_id,
+                   'last production deployment of ' || i.service || ' within {hours:g} h' AS how, 3 AS rank
+            FROM (SELECT * FROM h_incidents ANTI JOIN explicit USING (incident_id)) i
+            ASOF JOIN h_prod d ON d.service = i.service AND i.created_at >= d.deployed_at
+            WHERE d.deployed_at >= i.created_at - INTERVAL {minutes} MINUTE
+        )
+        SELECT incident_id, deploy_id, how FROM explicit
+        UNION ALL SELECT incident_id, deploy_id, how FROM by_service
+        """
+    )
+
+
+def build_failures(ctx: Context) -> None:
+    """Create h_failures from the failure sources `[health] failure_sources` enables."""
+    sources = set(ctx.settings.failure_sources)
+    parts = []
+    if "incidents" in sources:
+        parts.append(
+            "SELECT l.deploy_id, 'incident' AS source, i.external_id AS ref, "
+            "'incident ' || i.external_id || ': ' || l.how AS detail, i.resolved_at AS recovered_at "
+            "FROM h_incident_links l JOIN h_incidents i USING (incident_id)"
+        )
+    if "rollbacks" in sources:
+        parts.append(_next_success("rolled_back", "rollback", "rolled back"))
+    if "failed" in sources:
+        parts.append(_next_success("failed", "failed", "deployment failed"))
+    if "reverts" in sources:
+        parts.append(_reverts(ctx))
+    if "hotfixes" in sources:
+        parts.append(_hotfixes(ctx))
+    body = " UNION ALL ".join(parts) or (
+        "SELECT NULL::VARCHAR AS deploy_id, NULL::VARCHAR AS source, NULL::VARCHAR AS ref, "
+        "NULL::VARCHAR AS detail, NULL::TIMESTAMP AS recovered_at WHERE FALSE"
+    )
+    ctx.run(f"CREATE OR REPLACE TEMP TABLE h_failures AS {body}")
+
+
+def _next_success(status: str, source: str, detail: str) -> str:
+    """Deployments of a status, recovered by the next successful deployment of their service."""
+    return f"""
+        SELECT d.deploy_id, '{source}' AS source, d.external_id AS ref, '{detail}' AS detail,
+               n.deployed_at AS recovered_at
+        FROM (SELECT * FROM h_deploys WHERE production AND status = '{status}') d
+        ASOF LEFT JOIN (SELECT service, deployed_at FROM h_prod WHERE status = 'success') n
+          ON n.service = d.service AND n.deployed_at > d.deployed_at
+    """
+
+
+def _reverts(ctx: Context) -> str:
+    """A revert fails the deployment that shipped what it reverts; its own shipping recovers.
+
+    When the reverted change cannot be found, the last production deployment of the
+    repository before the revert landed is taken; a revert of a change that never reached
+    production is no production failure.
+    """
+    pattern = literal(ctx.settings.revert_pattern)
+    return f"""
+        SELECT * FROM (
+        WITH reverts AS (
+            SELECT c.change_id, c.kind, c.number, c.repo_id, c.landed_at,
+                   regexp_extract(c.title || ' ' || coalesce(c.body, ''), {literal(REVERTED_PULL)}, 1) AS pull_ref,
+                   lower(regexp_extract(coalesce(c.body, ''), {literal(REVERTED_COMMIT)}, 1)) AS sha_ref
+            FROM h_changes c WHERE regexp_matches(c.title, {pattern})
+        ),
+        targets AS (
+            SELECT r.change_id, t.change_id AS target_id FROM reverts r JOIN h_changes t
+              ON t.repo_id = r.repo_id AND t.change_id <> r.change_id
+             AND ((r.pull_ref <> '' AND t.kind = 'pull_request' AND t.number = r.pull_ref)
+               OR (r.sha_ref <> '' AND t.kind = 'commit' AND starts_with(t.number, r.sha_ref)))
+            UNION
+            SELECT r.change_id, l.from_id FROM reverts r JOIN links l
+              ON r.sha_ref <> '' AND l.kind IN ('contains', 'merged_as') AND starts_with(l.to_ref, r.sha_ref)
+            WHERE l.from_id IN (SELECT change_id FROM h_changes)
+        ),
+        found AS (
+            SELECT t.change_id, s.deploy_id FROM targets t JOIN h_shipped s ON s.change_id = t.target_id
+            JOIN reverts r ON r.change_id = t.change_id WHERE s.deployed_at <= r.landed_at
+        ),
+        guessed AS (
+            SELECT r.change_id, d.deploy_id
+            FROM (SELECT * FROM reverts WHERE change_id NOT IN (SELECT change_id FROM targets)) r
+            ASOF JOIN h_prod d ON d.repo_id = r.repo_id AND r.landed_at >= d.deployed_at
+        )
+        SELECT f.deploy_id, 'revert' AS source, r.number AS ref,
+               'reverted by ' || CASE WHEN r.kind = 'pull_request' THEN '#' ELSE '' END || r.number AS detail,
+               s.deployed_at AS recovered_at
+        FROM (SELECT * FROM found UNION ALL SELECT * FROM guessed) f
+        JOIN reverts r USING (change_id) LEFT JOIN h_shipped s USING (change_id))
+    """
+
+
+def _hotfixes(ctx: Context) -> str:
+    """A hotfix fails the last production deployment of its repository before it was opened."""
+    pattern = literal(ctx.settings.hotfix_pattern)
+    return f"""
+        SELECT d.deploy_id, 'hotfix' AS source, h.number AS ref,
+               'hotfix ' || CASE WHEN h.kind = 'pull_request' THEN '#' ELSE '' END || h.number AS detail,
+               s.deployed_at AS recovered_at
+        FROM (SELECT * FROM h_changes
+              WHERE regexp_matches(title, {pattern})
+                 OR len(list_filter(labels, x -> regexp_matches(x, {pattern}))) > 0) h
+        ASOF JOIN h_prod d ON d.repo_id = h.repo_id AND h.opened_at >= d.deployed_at
+        LEFT JOIN h_shipped s ON s.change_id = h.change_id
+    """

@@ -1,0 +1,300 @@
+"""`ktlo rotation review`: what past on-call shifts cost each person, and whether it was fair.
+
+Shifts are ISO weeks. Who was on call a week is read from a schedule (the CSV that
+`ktlo rotation plan --csv` writes) when given, else inferred: the team member who
+acknowledged most of that week's pages. Per shift:
+
+- pages: the team's alerts and incidents created that week (with a schedule, all of them
+  go to the on-call person; else each to the person who acknowledged it)
+- after-hours pages: those created outside 09:00–18:00 on a weekday, in the person's
+  time zone (UTC when none is configured)
+- incident hours: for incidents the person took part in, created to resolved
+- KTLO person-days: the person's KTLO effort that week (docs/effort.md)
+
+load = pages + after-hours pages (counted twice in all) + incident hours / 4. Fairness is
+the Gini coefficient of load across members (0 = equal, 1 = one person carries all);
+someone is overloaded above 1.5 × the mean load. Follow-ups: KTLO work items opened within
+14 days after an incident was resolved that name it (its id) or read as a postmortem
+follow-up, and how many of them are closed.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from statistics import fmean, median
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ktlo.config import Config, Team
+from ktlo.effort import compute_effort
+from ktlo.store import Store
+
+WORK_START, WORK_END = 9, 18
+FOLLOW_UP_DAYS = 14
+OVERLOAD = 1.5
+DEDICATED = 0.6  # one person acknowledging this share of a week's pages: a rotation week
+PERMUTATIONS = 2000
+_FOLLOW_UP = re.compile(r"post-?mortem|follow-?up|action item|rca\b|root cause", re.IGNORECASE)
+
+
+def rotation_review(
+    store: Store, config: Config, team: Team, since: date, schedule: Path | None = None
+) -> dict[str, Any]:
+    """The review document for `team` since `since`."""
+    members = _members(config, team)
+    pages = _pages(store, team, since, members)
+    on_call = _read_schedule(schedule) if schedule else _infer_on_call(pages)
+    compute_effort(store, config, since, None)
+    ktlo_days = _ktlo_days(store, members)
+    zones = {pid: person.timezone for pid, person in config.people.items() if person.timezone}
+    shifts = _shifts(pages, on_call, zones, ktlo_days, bool(schedule))
+    loads = dict.fromkeys(set(members.values()), 0.0)
+    for s in shifts:
+        loads[s["person"]] = loads.get(s["person"], 0.0) + s["load"]
+    mean_load = fmean(loads.values()) if loads else 0.0
+    return {
+        "schema": "ktlo.rotation_review/v1",
+        "team": team.name,
+        "since": since.isoformat(),
+        "on_call_from": "schedule" if schedule else "acknowledgements",
+        "shifts": shifts,
+        "people": [
+            {
+                "person": p,
+                "load": round(v, 2),
+                "overloaded": bool(mean_load) and v > OVERLOAD * mean_load,
+            }
+            for p, v in sorted(loads.items(), key=lambda kv: -kv[1])
+        ],
+        "gini": round(gini(list(loads.values())), 3),
+        "follow_ups": _follow_ups(store, team, since),
+        "models": compare_models(pages),
+    }
+
+
+def gini(values: Sequence[float]) -> float:
+    """0 when everyone carries the same load, towards 1 when one person carries it all."""
+    if not values or not sum(values):
+        return 0.0
+    ordered = sorted(values)
+    n = len(ordered)
+    return sum((2 * (i + 1) - n - 1) * v for i, v in enumerate(ordered)) / (n * sum(ordered))
+
+
+def _members(config: Config, team: Team) -> dict[str, str]:
+    """alias (lower case) -> person id, for the team's members."""
+    out: dict[str, str] = {}
+    for member in team.members:
+        person = config.people.get(member)
+        for alias in (
+            member,
+            *(person.aliases if person else []),
+            *([person.name] if person and person.name else []),
+        ):
+            out[alias.lower()] = member
+    return out
+
+
+def _pages(store: Store, team: Team, since: date, members: dict[str, str]) -> list[dict[str, Any]]:
+    """The team's alerts and incidents since `since`, each with who acknowledged it."""
+    services = [s.lower() for s in team.services]
+    rows = store.query(
+        """
+        SELECT 'incident' AS kind, i.incident_id AS id, i.created_at, i.resolved_at,
+               (SELECT e.person FROM incident_events e WHERE e.incident_id = i.incident_id
+                  AND e.kind = 'acknowledged' ORDER BY e.occurred_at LIMIT 1) AS acknowledged_by,
+               (SELECT list(DISTINCT e.person) FROM incident_events e
+                  WHERE e.incident_id = i.incident_id AND e.person IS NOT NULL) AS responders
+        FROM incidents i
+        WHERE i.created_at >= ? AND (lower(i.service) IN (SELECT unnest(?::VARCHAR[]))
+                                     OR list_contains(i.teams, ?))
+        UNION ALL
+        SELECT 'alert', a.alert_id, a.created_at, a.closed_at, a.responders[1], a.responders
+        FROM alerts a
+        WHERE a.created_at >= ? AND a.incident_id IS NULL AND lower(a.service) IN (SELECT unnest(?::VARCHAR[]))
+        """,
+        [since, services, team.name, since, services],
+    )
+    for row in rows:
+        who = (row["acknowledged_by"] or "").lower()
+        row["person"] = members.get(who)
+        row["participants"] = sorted(
+            {members[r.lower()] for r in row["responders"] or [] if r and r.lower() in members}
+        )
+        row["week"] = (
+            row["created_at"].date() - timedelta(days=row["created_at"].weekday())
+        ).isoformat()
+    return rows
+
+
+def _infer_on_call(pages: list[dict[str, Any]]) -> dict[str, str]:
+    counts: dict[str, dict[str, int]] = {}
+    for page in pages:
+        if page["person"]:
+            week = counts.setdefault(page["week"], {})
+            week[page["person"]] = week.get(page["person"], 0) + 1
+    return {week: max(people, key=lambda p: (people[p], p)) for week, people in counts.items()}
+
+
+def _read_schedule(path: Path) -> dict[str, str]:
+    import csv
+
+    weeks: dict[str, str] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            day, end = date.fromisoformat(row["start"]), date.fromisoformat(row["end"])
+            while day <= end:
+                weeks.setdefault((day - timedelta(days=day.weekday())).isoformat(), row["primary"])
+                day += timedelta(days=7)
+    return weeks
+
+
+def _ktlo_days(store: Store, members: dict[str, str]) -> dict[tuple[str, str], float]:
+    rows = store.con.execute(
+        """
+        SELECT e.person, CAST(date_trunc('week', e.day) AS DATE), sum(e.person_days)
+        FROM effort e JOIN effective_verdicts v USING (item_id)
+        WHERE v.investment = 'ktlo' GROUP BY ALL
+        """
+    ).fetchall()
+    return {(members.get(str(p).lower(), str(p)), w.isoformat()): float(d) for p, w, d in rows}
+
+
+def _shifts(
+    pages: list[dict[str, Any]], on_call: dict[str, str], zones: dict[str, str],
+    ktlo_days: dict[tuple[str, str], float], scheduled: bool,
+) -> list[dict[str, Any]]:  # fmt: skip
+    shifts = []
+    for week, person in sorted(on_call.items()):
+        mine = [p for p in pages if p["week"] == week and (scheduled or p["person"] == person)]
+        after = sum(1 for p in mine if _after_hours(p["created_at"], zones.get(person)))
+        hours = sum(
+            (p["resolved_at"] - p["created_at"]).total_seconds() / 3600
+            for p in mine if p["kind"] == "incident" and p["resolved_at"]
+        )  # fmt: skip
+        load = len(mine) + after + hours / 4
+        shifts.append({
+            "week": week, "person": person, "pages": len(mine), "after_hours_pages": after,
+            "incident_hours": round(hours, 1), "ktlo_person_days": round(ktlo_days.get((person, week), 0.0), 2),
+            "load": round(load, 2),
+        })  # fmt: skip
+    return shifts
+
+
+def _after_hours(moment: datetime, zone: str | None) -> bool:
+    local = moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(zone or "UTC"))
+    return local.weekday() >= 5 or not WORK_START <= local.hour < WORK_END
+
+
+def _follow_ups(store: Store, team: Team, since: date) -> dict[str, Any]:
+    services = [s.lower() for s in team.services]
+    incidents = store.query(
+        "SELECT incident_id, external_id, title, resolved_at FROM incidents WHERE resolved_at IS NOT NULL "
+        "AND created_at >= ? AND (lower(service) IN (SELECT unnest(?::VARCHAR[])) OR list_contains(teams, ?))",
+        [since, services, team.name],
+    )
+    items = store.query(
+        "SELECT w.item_id, w.title, w.body, w.created_at, w.state, w.closed_at, w.refs "
+        "FROM work_items w JOIN effective_verdicts v USING (item_id) "
+        "WHERE v.investment = 'ktlo' AND w.kind <> 'commit' AND w.created_at >= ?",
+        [since],
+    )
+    result = []
+    for incident in incidents:
+        window_end = incident["resolved_at"] + timedelta(days=FOLLOW_UP_DAYS)
+        found = [
+            i for i in items
+            if i["created_at"] and incident["resolved_at"] <= i["created_at"] <= window_end
+            and (incident["external_id"] in (i["refs"] or []) or incident["external_id"] in f"{i['title']} {i['body']}"
+                 or _FOLLOW_UP.search(i["title"] or ""))
+        ]  # fmt: skip
+        done = sum(
+            1
+            for i in found
+            if i["closed_at"] or (i["state"] or "").lower() in {"closed", "done", "resolved"}
+        )
+        result.append(
+            {
+                "incident": incident["external_id"],
+                "title": incident["title"],
+                "follow_ups": len(found),
+                "done": done,
+            }
+        )
+    with_follow_ups = [r for r in result if r["follow_ups"]]
+    total = sum(r["follow_ups"] for r in result)
+    return {
+        "incidents": len(result),
+        "with_follow_ups": len(with_follow_ups),
+        "follow_ups": total,
+        "done": sum(r["done"] for r in result),
+        "done_share": round(sum(r["done"] for r in result) / total, 4) if total else None,
+        "by_incident": result,
+    }
+
+
+def compare_models(pages: list[dict[str, Any]]) -> dict[str, Any]:
+    """Weeks one person handled (rotation) against weeks many did (shared), on what the data has.
+
+    For each week: MTTR (median hours to resolve its incidents) and interruptions (how many
+    distinct people took part in its incidents). The difference of the two groups' means is
+    tested by permutation (2,000 shuffles, fixed seed); a difference is called supported only
+    with at least 4 weeks in each group and p < 0.05.
+    """
+    weeks: dict[str, list[dict[str, Any]]] = {}
+    for page in pages:
+        weeks.setdefault(page["week"], []).append(page)
+    rotation: list[dict[str, Any]] = []
+    shared: list[dict[str, Any]] = []
+    for week_pages in weeks.values():
+        acks = [p["person"] for p in week_pages if p["person"]]
+        if not acks:
+            continue
+        top = max(acks.count(p) for p in set(acks))
+        incidents = [p for p in week_pages if p["kind"] == "incident" and p["resolved_at"]]
+        mttr = (
+            median([(p["resolved_at"] - p["created_at"]).total_seconds() / 3600 for p in incidents])
+            if incidents
+            else None
+        )
+        interrupted = len({person for p in week_pages for person in p["participants"]})
+        (rotation if top / len(acks) >= DEDICATED else shared).append(
+            {"mttr_hours": mttr, "people_interrupted": interrupted}
+        )
+    return {
+        "rotation_weeks": len(rotation),
+        "shared_weeks": len(shared),
+        "metrics": {
+            metric: _compare(
+                [w[metric] for w in rotation if w[metric] is not None],
+                [w[metric] for w in shared if w[metric] is not None],
+            )
+            for metric in ("mttr_hours", "people_interrupted")
+        },  # fmt: skip
+    }
+
+
+def _compare(a: list[float], b: list[float]) -> dict[str, Any]:
+    if len(a) < 4 or len(b) < 4:
+        return {"rotation": _mean(a), "shared": _mean(b), "p_value": None,
+                "verdict": f"not enough weeks to tell ({len(a)} with a rotation, {len(b)} shared; 4 of each needed)"}  # fmt: skip
+    observed = fmean(a) - fmean(b)
+    pooled, rng, extreme = a + b, random.Random(7), 0
+    for _ in range(PERMUTATIONS):
+        rng.shuffle(pooled)
+        if abs(fmean(pooled[: len(a)]) - fmean(pooled[len(a) :])) >= abs(observed) - 1e-12:
+            extreme += 1
+    p = (extreme + 1) / (PERMUTATIONS + 1)
+    if p < 0.05:
+        verdict = f"the data supports a difference: {'lower' if observed < 0 else 'higher'} with a rotation (p = {p:.3f})"
+    else:
+        verdict = f"no clear difference (p = {p:.2f}); the data does not support either model over the other"
+    return {"rotation": _mean(a), "shared": _mean(b), "p_value": round(p, 4), "verdict": verdict}
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(fmean(values), 2) if values else None

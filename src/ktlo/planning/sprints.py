@@ -1,0 +1,119 @@
+"""`ktlo sprints`: planned against actual KTLO share per sprint or cycle, and unplanned work.
+
+An item is **planned** for a sprint when it was in the sprint when the sprint started: its
+sprint was set before the start (from the item's `sprint` history in `state_changes`), or
+it carries the sprint and was created before the start with no later change into it. An
+item that entered the sprint after the start is **unplanned** (added mid-sprint).
+
+- planned KTLO share: KTLO among planned items, by estimate (story points) when every
+  planned item has one, else by count
+- actual KTLO share: KTLO person-days / person-days of the sprint's items during the sprint
+  (docs/effort.md); by count of the sprint's done items when there is no activity
+- unplanned: items added mid-sprint, how many of them are KTLO
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ktlo.config import Config
+from ktlo.effort import compute_effort
+from ktlo.store import Store
+
+
+def sprint_report(store: Store, config: Config, team: str | None = None) -> dict[str, Any]:
+    """One row per sprint, oldest first, with the trend of the planned and actual shares."""
+    compute_effort(store, config)
+    where = "WHERE s.team = ?" if team else ""
+    rows = store.query(
+        f"""
+        WITH members AS (
+            SELECT s.sprint_id, s.name, s.team, s.starts_at, s.ends_at, w.item_id, w.estimate,
+                   w.state, w.closed_at, v.investment,
+                   coalesce(
+                       (SELECT min(c.occurred_at) FROM state_changes c
+                        WHERE c.item_id = w.item_id AND c.field = 'sprint'
+                          AND (c.to_value = s.sprint_id OR c.to_value = s.name)),
+                       w.created_at
+                   ) AS entered_at
+            FROM sprints s
+            JOIN work_items w ON w.sprint = s.sprint_id OR w.sprint = s.name
+            JOIN effective_verdicts v ON v.item_id = w.item_id
+            {where}
+        ),
+        flagged AS (SELECT *, entered_at > starts_at AS unplanned FROM members)
+        SELECT sprint_id, any_value(name) AS name, any_value(team) AS team,
+               any_value(starts_at) AS starts_at, any_value(ends_at) AS ends_at,
+               count(*) FILTER (WHERE NOT unplanned) AS planned_items,
+               count(*) FILTER (WHERE NOT unplanned AND investment = 'ktlo') AS planned_ktlo_items,
+               bool_and(estimate IS NOT NULL) FILTER (WHERE NOT unplanned) AS all_estimated,
+               sum(estimate) FILTER (WHERE NOT unplanned) AS planned_points,
+               sum(estimate) FILTER (WHERE NOT unplanned AND investment = 'ktlo') AS planned_ktlo_points,
+               count(*) FILTER (WHERE unplanned) AS unplanned_items,
+               count(*) FILTER (WHERE unplanned AND investment = 'ktlo') AS unplanned_ktlo_items,
+               count(*) FILTER (WHERE closed_at BETWEEN starts_at AND ends_at) AS done_items,
+               count(*) FILTER (WHERE closed_at BETWEEN starts_at AND ends_at AND investment = 'ktlo')
+                   AS done_ktlo_items,
+               list(item_id) AS items
+        FROM flagged GROUP BY sprint_id ORDER BY starts_at, sprint_id
+        """,
+        [team] if team else [],
+    )
+    effort = {
+        r["sprint_id"]: r
+        for r in store.query(
+            """
+            SELECT s.sprint_id, sum(e.person_days) AS person_days,
+                   sum(e.person_days) FILTER (WHERE v.investment = 'ktlo') AS ktlo_person_days
+            FROM sprints s
+            JOIN work_items w ON w.sprint = s.sprint_id OR w.sprint = s.name
+            JOIN effort e ON e.item_id = w.item_id
+                AND e.day BETWEEN CAST(s.starts_at AS DATE) AND CAST(s.ends_at AS DATE)
+            JOIN effective_verdicts v ON v.item_id = w.item_id
+            GROUP BY s.sprint_id
+            """
+        )
+    }
+    sprints = [_sprint_row(r, effort.get(r["sprint_id"])) for r in rows]
+    return {
+        "schema": "ktlo.sprints/v1",
+        "team": team,
+        "sprints": sprints,
+        "trend": {
+            "planned": [s["planned_ktlo_share"] for s in sprints],
+            "actual": [s["actual_ktlo_share"] for s in sprints],
+            "unplanned_items": [s["unplanned_items"] for s in sprints],
+        },
+    }
+
+
+def _sprint_row(row: dict[str, Any], effort: dict[str, Any] | None) -> dict[str, Any]:
+    by_points = bool(row["all_estimated"]) and (row["planned_points"] or 0) > 0
+    planned = (
+        _ratio(row["planned_ktlo_points"] or 0, row["planned_points"])
+        if by_points
+        else _ratio(row["planned_ktlo_items"], row["planned_items"])
+    )
+    if effort and effort["person_days"]:
+        actual, basis = _ratio(effort["ktlo_person_days"] or 0, effort["person_days"]), "effort"
+    else:
+        actual, basis = _ratio(row["done_ktlo_items"], row["done_items"]), "done_items"
+    return {
+        "sprint": row["name"],
+        "sprint_id": row["sprint_id"],
+        "team": row["team"],
+        "starts_at": row["starts_at"].isoformat() if row["starts_at"] else None,
+        "ends_at": row["ends_at"].isoformat() if row["ends_at"] else None,
+        "planned_items": row["planned_items"],
+        "planned_basis": "points" if by_points else "items",
+        "planned_ktlo_share": planned,
+        "actual_ktlo_share": actual,
+        "actual_basis": basis,
+        "unplanned_items": row["unplanned_items"],
+        "unplanned_ktlo_items": row["unplanned_ktlo_items"],
+        "done_items": row["done_items"],
+    }
+
+
+def _ratio(part: float, whole: float | None) -> float | None:
+    return round(part / whole, 4) if whole else None

@@ -1,0 +1,89 @@
+"""The report document (`ktlo.report/v1`): what the HTML report, the dashboard and
+`ktlo report --json/--csv` all show, computed once from the store.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ktlo.config import Config
+from ktlo.report import ops, sections
+from ktlo.report.model import (
+    ReportFilters,
+    apply_filters,
+    prepare,
+    repositories,
+    services,
+    team_names,
+)
+from ktlo.store import Store
+
+JSON_SCHEMA = "ktlo.report/v1"
+
+
+def build_report(store: Store, config: Config, filters: ReportFilters) -> dict[str, Any]:
+    """Compute the whole report from the store (builds `alloc_all` first)."""
+    prepare(store, config)
+    return report_document(store, config, filters)
+
+
+def report_document(store: Store, config: Config, filters: ReportFilters) -> dict[str, Any]:
+    """The report over an already prepared store (see ktlo.report.model)."""
+    apply_filters(store, config, filters)
+    all_teams = team_names(store, config)
+    teams = [filters.team] if filters.team else all_teams
+    balances = sections.balances(store, config, teams, filters.period, not filters.team)
+    as_of = store.con.execute("SELECT max(day) FROM alloc").fetchone()
+    return {
+        "schema": JSON_SCHEMA,
+        "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        "as_of": as_of[0].isoformat() if as_of and as_of[0] else None,
+        "filters": filters.as_json(),
+        "choices": {
+            "teams": all_teams,
+            "repositories": repositories(store),
+            "services": services(store, config),
+        },
+        "organisation": balances.get(None),
+        "balance": [balances[team] for team in teams],
+        "teams": sections.team_cards(store, config, balances, teams, filters.period),
+        "hotspots": sections.hotspots(store, filters.team),
+        "people": sections.people(store, filters.team),
+        "synced": ops.synced_counts(store),
+    }
+
+
+def report_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every number of the report as tidy rows: section, team, period, key, metric, value."""
+    rows: list[dict[str, Any]] = []
+
+    def add(section: str, team: Any, period: Any, key: Any, metric: str, value: Any) -> None:
+        rows.append(
+            {"section": section, "team": team, "period": period, "key": key,
+             "metric": metric, "value": value}
+        )  # fmt: skip
+
+    for bal in ([doc["organisation"]] if doc["organisation"] else []) + doc["balance"]:
+        team = bal["team"] or "(organisation)"
+        for p in bal["periods"]:
+            add("balance", team, p["period"], None, "person_days", p["person_days"])
+            add("balance", team, p["period"], None, "ktlo_share", p["ktlo_share"])
+            for key, days in p["by_subcategory"].items():
+                add("balance", team, p["period"], key, "person_days", days)
+    for card in doc["teams"]:
+        for metric in ("person_days", "ktlo_share", "fte", "last_period_share",
+                       "last_period_status", "quarter_share", "quarter_status", "drifting",
+                       "trend", "ktlo_cost"):  # fmt: skip
+            add("teams", card["team"], card["last_period"] if "last" in metric else None, None,
+                metric, card[metric])  # fmt: skip
+    for spot in doc["hotspots"]:
+        key = f"{spot['repo_id']}:{spot['directory']}"
+        for metric in ("ktlo_person_days", "share_of_ktlo", "ktlo_ratio"):
+            add("hotspots", doc["filters"]["team"], None, key, metric, spot[metric])
+    for person in doc["people"]:
+        for metric in ("ktlo_person_days", "share_of_ktlo", "ktlo_ratio"):
+            add("people", doc["filters"]["team"], None, person["name"], metric, person[metric])
+    for panel, count in doc["synced"].items():
+        add("synced", None, None, panel, "records", count)
+    return rows

@@ -1,0 +1,168 @@
+"""The reports' base table and their filters.
+
+    alloc_all   effort per person, day, item and team with the item's verdict, built once
+                from the whole history (ktlo.allocation.build_allocation)
+    report_people, report_item_dirs
+                people's display names; each commit's directories with the part of
+                its files in each (a commit's effort is split over its files)
+    alloc       a temporary view of alloc_all restricted to the filters' days, repository
+                and service; every section (and ktlo.allocation's `*_from_alloc`) reads it
+
+The dashboard builds `alloc_all` once per snapshot of the store and keeps it as a real
+table, so each request only creates its own filtered view. Date filters select days of
+effort computed over the whole history (an item carried across `since` keeps the days
+after it), which is why the report's totals for a range can differ slightly from
+`ktlo allocation --since`, which computes effort from the range's activity alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from ktlo.allocation import NO_TEAM, build_allocation
+from ktlo.analysis import PERIODS
+from ktlo.config import Config
+from ktlo.errors import ConfigError, NotFoundError
+from ktlo.store import Store
+
+BASE_TABLE = "alloc_all"
+PEOPLE_TABLE = "report_people"  # person id -> display name
+DIRS_TABLE = "report_item_dirs"  # item -> directory and the part of its files there
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFilters:
+    """What a report or a dashboard page is restricted to; None means everything."""
+
+    team: str | None = None
+    period: str = "month"
+    since: date | None = None
+    until: date | None = None
+    repo: str | None = None
+    service: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(self).items()}
+
+    def query(self, **changes: Any) -> dict[str, str]:
+        """The URL query string parameters for these filters (with `changes` applied)."""
+        values = {**self.as_json(), **changes}
+        return {
+            k: str(v)
+            for k, v in values.items()
+            if v is not None and v != "" and (k, v) != ("period", "month")
+        }
+
+
+def prepare(store: Store, config: Config, *, persist: bool = False) -> None:
+    """Build `alloc_all` from the whole history: a temp table, or a real one with `persist`."""
+    build_allocation(store, config, None, None)
+    kind = "TABLE" if persist else "TEMP TABLE"
+    store.con.execute(f"CREATE OR REPLACE {kind} {BASE_TABLE} AS SELECT * FROM temp.alloc")
+    store.con.execute("DROP TABLE temp.alloc")
+    store.con.execute(
+        f"CREATE OR REPLACE {kind} {PEOPLE_TABLE} AS SELECT person, name FROM temp.person_info"
+    )
+    store.con.execute(
+        f"""
+        CREATE OR REPLACE {kind} {DIRS_TABLE} AS
+        WITH n AS (SELECT item_id, count(*) AS files FROM commit_files GROUP BY item_id)
+        SELECT f.item_id, coalesce(nullif(parse_dirpath(f.path), ''), '.') AS directory,
+               count(*) / any_value(n.files) AS part
+        FROM commit_files f JOIN n USING (item_id) GROUP BY ALL
+        """
+    )
+
+
+def apply_filters(store: Store, config: Config, filters: ReportFilters) -> None:
+    """Check the filters against what is known, then create the temp view `alloc`.
+
+    A view cannot take parameters, so values are written as SQL literals (quoted, never
+    spliced in as text).
+    """
+    check_filters(store, config, filters)
+    conditions = ["true"]
+    if filters.since:
+        conditions.append(f"day >= DATE '{filters.since.isoformat()}'")
+    if filters.until:
+        conditions.append(f"day < DATE '{filters.until.isoformat()}'")
+    if filters.repo:
+        conditions.append(f"repo_id = {_quote(filters.repo)}")
+    if filters.service:
+        repos, teams = service_scope(store, config, filters.service)
+        column, values = ("repo_id", repos) if repos else ("team", teams)
+        conditions.append(f"{column} IN ({', '.join(map(_quote, values)) or 'NULL'})")
+    store.con.execute(
+        f"CREATE OR REPLACE TEMP VIEW alloc AS SELECT * FROM {BASE_TABLE} "
+        f"WHERE {' AND '.join(conditions)}"
+    )
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def check_filters(store: Store, config: Config, filters: ReportFilters) -> None:
+    """Unknown names become NotFoundError (a 404 on the dashboard), bad values ConfigError."""
+    if filters.period not in PERIODS:
+        raise ConfigError(f"unknown period {filters.period!r}", f"use one of {', '.join(PERIODS)}")
+    if filters.since and filters.until and filters.since >= filters.until:
+        raise ConfigError(
+            f"since ({filters.since}) is not before until ({filters.until})", "swap or widen them"
+        )
+    if filters.team is not None and filters.team not in team_names(store, config):
+        known = ", ".join(team_names(store, config)) or "none"
+        raise NotFoundError(f"unknown team {filters.team!r}", f"known teams: {known}")
+    if filters.repo is not None and filters.repo not in repositories(store):
+        raise NotFoundError(
+            f"unknown repository {filters.repo!r}", "pick one from the repository filter"
+        )
+    if filters.service is not None and filters.service not in services(store, config):
+        raise NotFoundError(
+            f"unknown service {filters.service!r}", "pick one from the service filter"
+        )
+
+
+def team_names(store: Store, config: Config) -> list[str]:
+    """The configured teams, then `(no team)` when some effort belongs to none."""
+    names = [t.name for t in config.teams]
+    row = store.con.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {BASE_TABLE} WHERE team = ? LIMIT 1)", [NO_TEAM]
+    ).fetchone()
+    if (row and row[0]) or not names:
+        names.append(NO_TEAM)
+    return names
+
+
+def repositories(store: Store) -> list[str]:
+    rows = store.con.execute(
+        f"SELECT DISTINCT repo_id FROM {BASE_TABLE} WHERE repo_id IS NOT NULL ORDER BY 1"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def services(store: Store, config: Config) -> list[str]:
+    """Services named by deployments, incidents, alerts or a team's `services`."""
+    rows = store.con.execute(
+        """
+        SELECT service FROM deployments UNION SELECT service FROM incidents
+        UNION SELECT service FROM alerts
+        """
+    ).fetchall()
+    named = {r[0] for r in rows if r[0]} | {s for t in config.teams for s in t.services}
+    return sorted(named)
+
+
+def service_scope(store: Store, config: Config, service: str) -> tuple[list[str], list[str]]:
+    """The repositories deploying `service`; failing those, the teams that own it."""
+    repos = [
+        r[0]
+        for r in store.con.execute(
+            "SELECT DISTINCT repo_id FROM deployments WHERE service = ? AND repo_id IS NOT NULL",
+            [service],
+        ).fetchall()
+    ]
+    teams = [t.name for t in config.teams if service in t.services]
+    return repos, teams

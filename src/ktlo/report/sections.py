@@ -1,0 +1,312 @@
+"""The investment sections of the report, all SQL over the filtered `alloc` view.
+
+    balance    per team (and for the organisation) and period: person-days per
+               subcategory (stacked), the KTLO share, its budget band and status
+    teams      per team, a card: budget status of the last full period and the quarter,
+               trend, drift, drivers, FTE, KTLO cost
+    hotspots   where KTLO effort went: directories (a commit's effort split over its files)
+    people     who carries the KTLO: KTLO person-days per person
+
+The figures are those of `ktlo allocation --by subcategory` and `ktlo budget`
+(docs/allocation.md), computed for every team in one pass per figure instead of one
+query per team, which keeps a report over a million items to a few seconds.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ktlo.allocation import DRIFT_POINTS, WORKDAYS_PER_MONTH, date_trunc, period_workdays, workdays
+from ktlo.analysis import Budget, period_label
+from ktlo.classify.taxonomy import KTLO_SUBCATEGORIES, NEW_WORK_SUBCATEGORIES
+from ktlo.config import Config
+from ktlo.store import Store
+
+ORG = None  # the key of the organisation's balance
+QUARTER_DAYS = 91
+TREND_FLAT = 0.02
+
+
+def band(config: Config, team: str | None) -> Budget:
+    for t in config.teams:
+        if t.name == team:
+            return Budget(t.budget.low / 100, t.budget.high / 100)
+    return Budget()
+
+
+def balances(
+    store: Store, config: Config, teams: list[str], period: str, with_org: bool
+) -> dict[str | None, dict[str, Any]]:
+    """Each team's (and with `with_org` the organisation's) effort per period and kind."""
+    rows = store.query(
+        f"""
+        SELECT CASE WHEN grouping(team) = 1 THEN NULL ELSE team END AS team,
+               date_trunc('{period}', day)::DATE AS start, subcategory, investment,
+               sum(person_days) AS person_days
+        FROM alloc GROUP BY GROUPING SETS ((team, start, subcategory, investment),
+                                           (start, subcategory, investment))
+        ORDER BY start
+        """
+    )
+    totals = _totals(store)
+    rename = config.categories.rename
+    result: dict[str | None, dict[str, Any]] = {}
+    wanted: list[str | None] = [*([ORG] if with_org else []), *teams]
+    for team in wanted:
+        mine = [r for r in rows if r["team"] == team]
+        result[team] = _balance(config, team, period, mine, totals.get(team), rename)
+    return result
+
+
+def _balance(
+    config: Config, team: str | None, period: str, rows: list[dict[str, Any]],
+    totals: dict[str, Any] | None, rename: dict[str, str],
+) -> dict[str, Any]:  # fmt: skip
+    budget = band(config, team)
+    periods: dict[date, dict[str, Any]] = {}
+    kinds: dict[str, str] = {}
+    for row in rows:
+        key = rename.get(row["subcategory"], row["subcategory"]) if row["subcategory"] else "other"
+        kinds[key] = row["investment"] if row["subcategory"] else "other"
+        entry = periods.setdefault(row["start"], {"person_days": 0.0, "ktlo": 0.0, "by": {}})
+        entry["person_days"] += row["person_days"]
+        entry["ktlo"] += row["person_days"] if row["investment"] == "ktlo" else 0.0
+        entry["by"][key] = entry["by"].get(key, 0.0) + row["person_days"]
+    series = []
+    for start, entry in periods.items():
+        share = _ratio(entry["ktlo"], entry["person_days"])
+        series.append(
+            {
+                "period": period_label(start, period),
+                "start": start.isoformat(),
+                "person_days": round(entry["person_days"], 2),
+                "fte": round(entry["person_days"] / period_workdays(start, period), 2),
+                "ktlo_person_days": round(entry["ktlo"], 2),
+                "ktlo_share": share,
+                "status": budget.status(share),
+                "by_subcategory": {k: round(v, 2) for k, v in entry["by"].items()},
+            }
+        )
+    shares = [p["ktlo_share"] for p in series if p["ktlo_share"] is not None]
+    direction = "unknown"
+    if len(shares) >= 2:
+        delta = shares[-1] - shares[-2]
+        direction = "flat" if abs(delta) < TREND_FLAT else ("up" if delta > 0 else "down")
+    return {
+        "team": team,
+        "period": period,
+        "low": budget.low,
+        "high": budget.high,
+        "subcategories": _stack_order(config, kinds),
+        "periods": series,
+        "totals": totals or _totals_of(None),
+        "trend": {"direction": direction, "series": [p["ktlo_share"] for p in series]},
+    }
+
+
+def _totals(store: Store) -> dict[str | None, dict[str, Any]]:
+    """Per team and for the organisation: person-days, KTLO person-days, people, first and last day."""
+    rows = store.query(
+        """
+        SELECT team, person, sum(person_days) AS person_days,
+               coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_person_days,
+               min(day) AS first_day, max(day) AS last_day
+        FROM alloc GROUP BY team, person
+        """
+    )
+    grouped: dict[str | None, dict[str, Any]] = {}
+    for row in rows:
+        for key in (row["team"], ORG):
+            into = grouped.setdefault(key, {"person_days": 0.0, "ktlo_person_days": 0.0,
+                                            "people": set(), "first_day": None, "last_day": None})  # fmt: skip
+            into["person_days"] += row["person_days"]
+            into["ktlo_person_days"] += row["ktlo_person_days"]
+            into["people"].add(row["person"])
+            into["first_day"] = min(filter(None, (into["first_day"], row["first_day"])))
+            into["last_day"] = max(filter(None, (into["last_day"], row["last_day"])))
+    for into in grouped.values():
+        into["people"] = len(into["people"])
+    return {key: _totals_of(into) for key, into in grouped.items()}
+
+
+def _totals_of(row: dict[str, Any] | None) -> dict[str, Any]:
+    if row is None:
+        row = {"person_days": 0.0, "ktlo_person_days": 0.0, "people": 0,
+               "first_day": None, "last_day": None}  # fmt: skip
+    days = workdays(row["first_day"], row["last_day"])
+    return {
+        "person_days": round(row["person_days"], 2),
+        "ktlo_person_days": round(row["ktlo_person_days"], 2),
+        "ktlo_share": _ratio(row["ktlo_person_days"], row["person_days"]),
+        "fte": round(row["person_days"] / days, 2) if days else None,
+        "people": row["people"],
+        "first_day": row["first_day"].isoformat() if row["first_day"] else None,
+        "last_day": row["last_day"].isoformat() if row["last_day"] else None,
+    }
+
+
+def _stack_order(config: Config, kinds: dict[str, str]) -> list[dict[str, str]]:
+    """KTLO kinds at the bottom (so the top of their stack is the KTLO share), then new work."""
+    rename = config.categories.rename
+    builtin = [rename.get(s, s) for s in (*KTLO_SUBCATEGORIES, *NEW_WORK_SUBCATEGORIES)]
+    rank = {"ktlo": 0, "new_work": 1}
+    ordered = sorted(
+        kinds,
+        key=lambda k: (
+            rank.get(kinds[k], 2),
+            builtin.index(k) if k in builtin else len(builtin),
+            k,
+        ),
+    )
+    return [{"key": k, "investment": kinds[k]} for k in ordered]
+
+
+def team_cards(
+    store: Store, config: Config, balances: dict[str | None, dict[str, Any]], teams: list[str],
+    period: str,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Per team: `ktlo budget`'s figures (last full period, quarter, drift, drivers) and cost."""
+    last = store.con.execute("SELECT max(day) FROM alloc").fetchone()
+    today: date = last[0] if last and last[0] else date.today()
+    quarter = dict(
+        store.con.execute(
+            f"""
+            SELECT team, sum(person_days) FILTER (WHERE investment = 'ktlo') / sum(person_days)
+            FROM alloc WHERE day > ?::DATE - INTERVAL {QUARTER_DAYS} DAY GROUP BY team
+            """,
+            [today],
+        ).fetchall()
+    )
+    drivers = _drivers(store, today)
+    costs = {t.name: t.cost_per_fte_month for t in config.teams if t.cost_per_fte_month}
+    cards = []
+    for team in teams:
+        found = balances[team]
+        budget = band(config, team)
+        current = date_trunc(today, period)
+        full = [p for p in found["periods"] if date.fromisoformat(p["start"]) < current]
+        recent = [p["ktlo_share"] for p in full[-3:] if p["ktlo_share"] is not None]
+        last_share = full[-1]["ktlo_share"] if full else None
+        q_share = quarter.get(team)
+        ktlo_days = found["totals"]["ktlo_person_days"]
+        cards.append(
+            {
+                "team": team,
+                "low": budget.low,
+                "high": budget.high,
+                **{k: found["totals"][k] for k in ("person_days", "ktlo_person_days", "ktlo_share", "fte", "people")},
+                "last_period": full[-1]["period"] if full else None,
+                "last_period_share": last_share,
+                "last_period_status": budget.status(last_share),
+                "quarter_share": round(q_share, 4) if q_share is not None else None,
+                "quarter_status": budget.status(q_share),
+                "drifting": len(recent) == 3 and recent[0] < recent[1] < recent[2]
+                and recent[2] - recent[0] >= DRIFT_POINTS,
+                "recent_shares": recent,
+                "trend": found["trend"]["direction"],
+                "series": found["trend"]["series"],
+                "drivers": drivers.get(team, {"subcategories": [], "hotspots": []}),
+                "ktlo_cost": round(ktlo_days / WORKDAYS_PER_MONTH * costs[team], 2)
+                if team in costs else None,
+            }
+        )  # fmt: skip
+    return cards
+
+
+def _drivers(store: Store, today: date) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Per team, the top three KTLO kinds and directories of the last 91 days."""
+    window = (
+        f"investment = 'ktlo' AND day > DATE '{today.isoformat()}' - INTERVAL {QUARTER_DAYS} DAY"
+    )
+    kinds = store.query(
+        f"""
+        SELECT team, subcategory, round(sum(person_days), 2) AS person_days FROM alloc
+        WHERE {window} GROUP BY team, subcategory
+        QUALIFY row_number() OVER (PARTITION BY team ORDER BY sum(person_days) DESC, subcategory) <= 3
+        ORDER BY team, person_days DESC
+        """
+    )
+    places = store.query(
+        f"""
+        SELECT a.team, d.directory, round(sum(a.person_days * d.part), 2) AS person_days
+        FROM alloc a JOIN report_item_dirs d USING (item_id)
+        WHERE {window} GROUP BY a.team, d.directory
+        QUALIFY row_number() OVER (PARTITION BY a.team ORDER BY sum(a.person_days * d.part) DESC, d.directory) <= 3
+        ORDER BY a.team, person_days DESC
+        """
+    )
+    result: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for row in kinds:
+        team = row.pop("team")
+        result.setdefault(team, {"subcategories": [], "hotspots": []})["subcategories"].append(row)
+    for row in places:
+        team = row.pop("team")
+        result.setdefault(team, {"subcategories": [], "hotspots": []})["hotspots"].append(row)
+    return result
+
+
+def hotspots(store: Store, team: str | None, top: int = 10) -> list[dict[str, Any]]:
+    """Directories with the most KTLO person-days (a commit's effort split over its files)."""
+    where, params = ("WHERE a.team = ?", [team]) if team else ("", [])
+    rows = store.query(
+        f"""
+        SELECT a.repo_id, d.directory, a.subcategory, a.investment,
+               sum(a.person_days * d.part) AS person_days
+        FROM alloc a JOIN report_item_dirs d USING (item_id) {where} GROUP BY ALL
+        """,
+        params,
+    )
+    places: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        place = places.setdefault(
+            (row["repo_id"], row["directory"]), {"person_days": 0.0, "kinds": {}}
+        )
+        place["person_days"] += row["person_days"]
+        if row["investment"] == "ktlo":
+            kinds = place["kinds"]
+            kinds[row["subcategory"]] = kinds.get(row["subcategory"], 0.0) + row["person_days"]
+    all_ktlo = sum(sum(p["kinds"].values()) for p in places.values())
+    ranked = sorted(
+        ((sum(p["kinds"].values()), key, p) for key, p in places.items() if p["kinds"]),
+        key=lambda t: (-t[0], str(t[1][0]), t[1][1]),
+    )
+    return [
+        {
+            "repo_id": repo,
+            "directory": directory,
+            "ktlo_person_days": round(ktlo, 2),
+            "share_of_ktlo": _ratio(ktlo, all_ktlo),
+            "ktlo_ratio": _ratio(ktlo, place["person_days"]),
+            "kinds": [k for k, _ in sorted(place["kinds"].items(), key=lambda kv: -kv[1])][:3],
+        }
+        for ktlo, (repo, directory), place in ranked[:top]
+    ]
+
+
+def people(store: Store, team: str | None, top: int = 10) -> list[dict[str, Any]]:
+    """Who carries the KTLO: KTLO person-days per person, with their share of all of it."""
+    where, params = ("WHERE team = ?", [team]) if team else ("", [])
+    return store.query(
+        f"""
+        WITH per AS (
+            SELECT person,
+                   coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_person_days,
+                   sum(person_days) AS person_days
+            FROM alloc {where} GROUP BY person
+        )
+        SELECT person, coalesce(n.name, person) AS name,
+               round(ktlo_person_days, 2) AS ktlo_person_days,
+               round(person_days, 2) AS person_days,
+               round(ktlo_person_days / nullif(sum(ktlo_person_days) OVER (), 0), 4) AS share_of_ktlo,
+               round(ktlo_person_days / nullif(person_days, 0), 4) AS ktlo_ratio
+        FROM per LEFT JOIN report_people n USING (person) WHERE ktlo_person_days > 0
+        QUALIFY row_number() OVER (ORDER BY ktlo_person_days DESC, person) <= {int(top)}
+        ORDER BY ktlo_person_days DESC, person
+        """,
+        params,
+    )
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None

@@ -1,0 +1,134 @@
+"""The review queue: the verdicts most worth a person's look, and their answers.
+
+An item is in the queue when nobody has answered for it yet (no override) and either
+    uncertain   its verdict's confidence is below UNCERTAIN (a weak phrase, no signal,
+                or a learned verdict the model was unsure of), or
+    disagreeing two strong signals name different investments: its own type or label
+                against the issue or epic it links to (a `feat:` commit that fixes a
+                bug report), or its conventional type against its own label.
+The queue is ordered by effort (person-days, docs/effort.md) so the answers that move
+the numbers most come first, then by confidence. An answer, a confirmation or a
+correction, is stored as an override: it outlives re-syncs and re-classification, and
+the next fit of the learned model (ktlo.learning) takes it as a labeled item.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ktlo.classify import signals
+from ktlo.classify.taxonomy import investment_of
+from ktlo.config import Config
+from ktlo.effort import compute_effort
+from ktlo.overrides import set_override
+from ktlo.store import Store
+
+UNCERTAIN = 0.5
+CANDIDATES = 5000  # the least certain items considered before ranking by effort
+
+
+def review_queue(store: Store, config: Config, limit: int = 20) -> list[dict[str, Any]]:
+    """The items to review, most effort first, as plain rows (for the CLI and the dashboard)."""
+    effort = _effort_by_item(store, config)
+    rows = store.query(
+        f"""
+        WITH linked AS (  -- the strongest verdict among the issues and epics an item names
+            SELECT r.child, p.external_id, v.investment, v.subcategory,
+                   row_number() OVER (PARTITION BY r.child ORDER BY v.confidence DESC, p.item_id) AS pick
+            FROM (
+                SELECT item_id AS child, unnest(refs) AS ref, repo_id FROM work_items
+                UNION ALL SELECT from_id, to_ref, NULL FROM links
+                UNION ALL SELECT item_id, parent_key, NULL FROM work_items WHERE parent_key IS NOT NULL
+            ) r
+            JOIN work_items p
+              ON p.kind IN ('issue', 'epic')
+             AND (p.external_id = r.ref
+                  OR (r.ref LIKE '#%' AND p.external_id = substr(r.ref, 2) AND p.repo_id = r.repo_id))
+            JOIN verdicts v ON v.item_id = p.item_id
+            WHERE v.confidence >= 0.85 AND v.investment <> 'other' AND p.item_id <> r.child
+        )
+        SELECT w.item_id, w.kind, w.title, w.labels, v.investment, v.subcategory, v.confidence,
+               v.reasons, v.classifier, l.external_id AS linked_id,
+               l.investment AS linked_investment, l.subcategory AS linked_subcategory
+        FROM work_items w
+        JOIN verdicts v USING (item_id)
+        LEFT JOIN linked l ON l.child = w.item_id AND l.pick = 1
+        ANTI JOIN overrides o USING (item_id)
+        WHERE v.confidence < {UNCERTAIN}
+           OR (l.investment IS NOT NULL AND l.investment <> v.investment AND v.confidence >= 0.85)
+           OR (len(w.labels) > 0 AND v.confidence >= 0.85)
+        ORDER BY v.confidence, w.item_id
+        LIMIT {CANDIDATES}
+        """
+    )
+    queue = []
+    for row in rows:
+        why = _why(row)
+        if why is None:
+            continue
+        queue.append(
+            {
+                "item_id": row["item_id"],
+                "kind": row["kind"],
+                "title": row["title"],
+                "investment": row["investment"],
+                "subcategory": row["subcategory"],
+                "confidence": row["confidence"],
+                "why": why,
+                "effort_days": round(effort.get(row["item_id"], 0.0), 2),
+                "reasons": list(row["reasons"]),
+                "classifier": row["classifier"],
+            }
+        )
+    queue.sort(key=lambda r: (-r["effort_days"], r["confidence"], r["item_id"]))
+    return queue[:limit]
+
+
+def answer(
+    store: Store, item_id: str, config: Config, label: str | None = None
+) -> tuple[str, str | None]:
+    """Confirm an item's verdict (`label` None) or correct it to `label`; stored as an override."""
+    current = store.con.execute(
+        "SELECT investment, subcategory FROM effective_verdicts WHERE item_id = ?", [item_id]
+    ).fetchone()
+    if label is None and current is not None:
+        label = f"{current[0]}/{current[1]}" if current[1] else current[0]
+        note = "review: confirmed"
+    else:
+        was = f"{current[0]}/{current[1] or ''}".rstrip("/") if current else "unclassified"
+        note = f"review: corrected from {was}"
+    return set_override(store, item_id, label or "", note, config)
+
+
+def _why(row: dict[str, Any]) -> str | None:
+    """Why an item is worth reviewing, or None when it is not."""
+    linked = row["linked_investment"]
+    if row["confidence"] >= 0.85 and linked and linked != row["investment"]:
+        own = row["reasons"][0] if row["reasons"] else row["investment"]
+        return (
+            f"signals disagree: {own} but it links to {row['linked_id']} "
+            f"({linked}/{row['linked_subcategory'] or ''})"
+        ).rstrip("/")
+    if row["confidence"] >= 0.85:
+        return _own_conflict(row)
+    return f"uncertain ({row['confidence']:.2f})"
+
+
+def _own_conflict(row: dict[str, Any]) -> str | None:
+    """A conventional type and a label of the same item that name different investments."""
+    labeled = signals.label_signal(row["labels"] or (), "")
+    typed = signals.conventional_signal(row["title"])
+    if not labeled or not typed:
+        return None
+    (label_kind, label_reason), ((type_kind, type_reason), _) = labeled, typed
+    if investment_of(label_kind) == investment_of(type_kind):
+        return None
+    return f"signals disagree: {type_reason.detail} but {label_reason.detail}"
+
+
+def _effort_by_item(store: Store, config: Config) -> dict[str, float]:
+    compute_effort(store, config)
+    rows = store.con.execute(
+        "SELECT item_id, sum(person_days) FROM effort GROUP BY item_id"
+    ).fetchall()
+    return {item_id: float(days or 0.0) for item_id, days in rows}
