@@ -15,10 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	@mkdir -p $(DEMO)
-	$(BIN)/ktlo analyze . --db $(DEMO)/ktlo.duckdb
-	$(BIN)/ktlo analyze . --db $(DEMO)/ktlo.duckdb --json > $(DEMO)/analysis.json
-	@echo "JSON written to $(DEMO)/analysis.json"
+	$(BIN)/ktlo demo --out $(DEMO)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -222,7 +222,7 @@ def test_the_token_never_reaches_the_store_logs_or_output(
 @pytest.mark.slow
 def test_killed_sync_resumes_to_the_same_store(httpserver: HTTPServer, tmp_path: Path) -> None:
     """`kill -9` a real `python -m ktlo sync` half-way, run it again: the store of one clean run."""
-    fake = with_many_issues(FakeGitHub(), 2500)
+    fake = with_many_issues(FakeGitHub(), 4000)
     base = serve(httpserver, fake)
     config = write_config(tmp_path, base, per_page="100", timeline="false")
     reached, release = threading.Event(), threading.Event()
@@ -230,7 +230,7 @@ def test_killed_sync_resumes_to_the_same_store(httpserver: HTTPServer, tmp_path:
     def block(path: str, seen: list[int] = [0]) -> None:  # noqa: B006
         if path.endswith("/issues"):
             seen[0] += 1
-            if seen[0] == 20:  # page 20 of 26: some batches stored, some not
+            if seen[0] == 30:  # page 30 of 41: one batch of 2,000 stored, the next pending
                 reached.set()
                 release.wait(10)
 
@@ -253,7 +253,7 @@ def test_killed_sync_resumes_to_the_same_store(httpserver: HTTPServer, tmp_path:
         )
     subprocess.run(cmd, env=env, check=True, capture_output=True)
 
-    clean_fake = with_many_issues(FakeGitHub(base), 2500)
+    clean_fake = with_many_issues(FakeGitHub(base), 4000)
     with Store.open(tmp_path / "clean.duckdb") as clean:
         ctx = SourceContext(
             "github", {"GITHUB_TOKEN": TOKEN}, httpx2.MockTransport(clean_fake.handle)

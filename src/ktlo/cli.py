@@ -33,6 +33,7 @@ from ktlo.report.terminal import (
     render_allocation,
     render_analysis,
     render_budget,
+    render_demo_footer,
     render_evaluation,
     render_explanation,
     render_forecast,
@@ -555,6 +556,38 @@ def sprints_command(
         _print_csv(doc["sprints"])
     else:
         render_sprints(doc, _out())
+
+
+@main.command(name="demo")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("demo-output"),
+    show_default=True,
+    help="Where to write the organisation, its store and its report.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=7,
+    show_default=True,
+    help="The same seed makes the same organisation.",
+)
+def demo_command(out: Path, seed: int) -> None:
+    """Generate a realistic organisation (4 teams, 40 people, 12 months), ingest it and report on it.
+
+    Example: ktlo demo --out demo-output
+    """
+    from ktlo.allocation import budget_report
+    from ktlo.demo import run_demo
+
+    result = run_demo(
+        out, seed, step=lambda message: click.echo(f"· {message}", err=True), checkout=Path.cwd()
+    )
+    config = load_config(result.config)
+    with Store.open(result.store, read_only=True) as store:
+        render_budget(budget_report(store, config, "month"), _out())
+    render_demo_footer(result, _out())
 
 
 @main.group(name="rotation")

@@ -22,7 +22,7 @@ from ktlo.sources import SOURCE_TYPES, make_source
 from ktlo.sources.base import Batch, Reporter, Source, SourceContext
 from ktlo.store import Store
 
-BATCH_RECORDS = 5000  # consecutive batches of a scope are written together up to this size
+BATCH_RECORDS = 2000  # consecutive batches of a scope are written together up to this size
 
 
 @dataclass

@@ -14,7 +14,9 @@ Tables created (temporary, scoped):
 
     h_deploys   every deployment attempt in scope
     h_prod      production deployments that reached production (success or rolled_back)
-    h_changes   merged pull requests, and commits that belong to none, in scope
+    h_changes   merged pull requests, and commits that belong to none, in scope; commit_at
+                is a pull request's first commit (NULL when none is known), first_commit_at
+                the same but never after the pull request was opened
     h_shipped   each change with the first production deployment of its repository at or
                 after it landed (an ASOF join), and its lead time from its first commit
 """
@@ -155,8 +157,8 @@ def build_changes(ctx: Context) -> None:
             WHERE l.kind IN ('contains', 'merged_as')
         ),
         first_commit AS (
-            SELECT change_id, min(at) AS at FROM (
-                SELECT a.item_id AS change_id, a.occurred_at AS at
+            SELECT change_id, min(ts) AS ts FROM (
+                SELECT a.item_id AS change_id, a.occurred_at AS ts
                 FROM activities a SEMI JOIN pulls p ON p.change_id = a.item_id
                 WHERE a.kind = 'committed'
                 UNION ALL
@@ -184,10 +186,10 @@ def build_changes(ctx: Context) -> None:
               ON ci.repo_id = p.repo_id AND ci.landed_at + INTERVAL {REBASE_SECONDS} SECOND >= p.landed_at
             WHERE p.landed_at >= ci.landed_at - INTERVAL {REBASE_SECONDS} SECOND
         )
-        SELECT p.*, least(coalesce(f.at, p.opened_at), p.opened_at) AS first_commit_at
+        SELECT p.*, f.ts AS commit_at, least(coalesce(f.ts, p.opened_at), p.opened_at) AS first_commit_at
         FROM pulls p LEFT JOIN first_commit f USING (change_id)
         UNION ALL BY NAME
-        SELECT * EXCLUDE (refs), opened_at AS first_commit_at FROM commit_items
+        SELECT * EXCLUDE (refs), opened_at AS commit_at, opened_at AS first_commit_at FROM commit_items
         WHERE change_id NOT IN (SELECT change_id FROM squashed)
           AND change_id NOT IN (SELECT change_id FROM rebased)
         """

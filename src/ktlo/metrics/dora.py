@@ -6,8 +6,9 @@
                            its repository at or after it landed (median, p90)
     change failure rate    failed deployments / deployments, each deployment counted once
                            however many incidents, rollbacks or reverts name it
-    recovery time          a failed deployment -> its last failure recovered (incident
-                           resolved, next deployment after a rollback, the revert shipped)
+    recovery time          a failed deployment -> its incidents resolved, or (without an
+                           incident) the first remedy shipped: the next deployment after a
+                           rollback, the revert, the hotfix
 
 Thresholds are those of the DORA 2023 report. Every figure is computed per window and per
 group (the whole scope, each service, each team) from the tables of `deployments` and
@@ -28,6 +29,16 @@ THRESHOLDS = {
     "change_failure_rate": "elite: <= 5%; high: <= 10%; medium: <= 15%; low: more",
     "recovery_time": "elite: < 1 hour; high: < 1 day; medium: < 1 week; low: longer (median)",
 }
+
+
+# When a failed deployment recovered: with incidents, when the last of them was resolved (the
+# service was restored; none unresolved); otherwise at the first remedy that shipped (the
+# deployment after a rollback, the revert, the hotfix).
+RECOVERED_AT = """CASE WHEN bool_or(f.source = 'incident') THEN
+        CASE WHEN count(f.recovered_at) FILTER (WHERE f.source = 'incident')
+                  = count(*) FILTER (WHERE f.source = 'incident')
+             THEN max(f.recovered_at) FILTER (WHERE f.source = 'incident') END
+    ELSE min(f.recovered_at) END"""
 
 
 def frequency_bucket(week_days: float | None, month_days: float | None) -> str | None:
@@ -80,7 +91,11 @@ def create_groups(ctx: Context) -> None:
           OR (t.kind = 'repo' AND (d.repo_id = t.value OR ends_with(d.repo_id, '/' || t.value)))
         """
     )
-    counted = "('success', 'rolled_back', 'failed')" if "failed" in ctx.settings.failure_sources else "('success', 'rolled_back')"
+    counted = (
+        "('success', 'rolled_back', 'failed')"
+        if "failed" in ctx.settings.failure_sources
+        else "('success', 'rolled_back')"
+    )
     ctx.run(
         f"CREATE OR REPLACE TEMP TABLE h_counted AS SELECT * FROM h_deploys "
         f"WHERE production AND status IN {counted}"
@@ -95,7 +110,9 @@ def _groups(key: str | None) -> str:
     return "SELECT deploy_id, 'all' AS grp FROM h_deploys"
 
 
-def dora_rows(ctx: Context, key: str | None, current_only: bool) -> dict[tuple[int, str], dict[str, Any]]:
+def dora_rows(
+    ctx: Context, key: str | None, current_only: bool
+) -> dict[tuple[int, str], dict[str, Any]]:
     """Every DORA figure per (window, group), as one dict per pair."""
     windows = "WHERE idx = 0" if current_only else ""
     found: dict[tuple[int, str], dict[str, Any]] = {}
@@ -167,8 +184,7 @@ def _recovery_sql(ctx: Context, groups: str, windows: str) -> str:
     return f"""
         WITH g AS ({groups}), w AS (SELECT * FROM h_windows {windows}),
         per_deploy AS (
-            SELECT d.deploy_id, d.deployed_at,
-                   CASE WHEN count(f.recovered_at) = count(*) THEN max(f.recovered_at) END AS recovered_at
+            SELECT d.deploy_id, d.deployed_at, {RECOVERED_AT} AS recovered_at
             FROM h_counted d JOIN h_failures f USING (deploy_id) GROUP BY ALL
         ),
         hours AS (
@@ -213,31 +229,54 @@ def dora_figures(ctx: Context, series: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "definition": "ktlo",
         "deployment_frequency": figure(
-            [_per_week(s) for s in series], "deployments per week", "up",
+            [_per_week(s) for s in series],
+            "deployments per week",
+            "up",
             bucket=frequency_bucket(now.get("week_days"), now.get("month_days")),
-            deployments=now.get("deployments", 0), deployment_days=now.get("deployment_days", 0),
+            deployments=now.get("deployments", 0),
+            deployment_days=now.get("deployment_days", 0),
             median_deployment_days_per_week=rounded(now.get("week_days")),
             median_deployment_days_per_month=rounded(now.get("month_days")),
         ),
         "lead_time": figure(
-            _value(series, "lead_median"), "hours", "down",
-            bucket=lead_time_bucket(now.get("lead_median")), p90=rounded(now.get("lead_p90")),
-            changes=now.get("changes", 0), excluded_negative=now.get("negative", 0),
+            _value(series, "lead_median"),
+            "hours",
+            "down",
+            bucket=lead_time_bucket(now.get("lead_median")),
+            p90=rounded(now.get("lead_p90")),
+            changes=now.get("changes", 0),
+            excluded_negative=now.get("negative", 0),
             excluded_first_deployment=now.get("baseline", 0),
             **({"mean": rounded(now.get("lead_mean"))} if ctx.options.mean else {}),
         ),
         "change_failure_rate": figure(
-            [_cfr(s) for s in series], "ratio", "down", digits=4,
-            bucket=failure_rate_bucket(_cfr(now)), failed_deployments=now.get("failed", 0),
+            [_cfr(s) for s in series],
+            "ratio",
+            "down",
+            digits=4,
+            bucket=failure_rate_bucket(_cfr(now)),
+            failed_deployments=now.get("failed", 0),
             deployments=now.get("counted", 0),
-            by_source={k.removeprefix("by_"): now.get(k, 0) for k in
-                       ("by_incident", "by_rollback", "by_revert", "by_hotfix", "by_failed_deployment")},
+            by_source={
+                k.removeprefix("by_"): now.get(k, 0)
+                for k in (
+                    "by_incident",
+                    "by_rollback",
+                    "by_revert",
+                    "by_hotfix",
+                    "by_failed_deployment",
+                )
+            },
         ),  # fmt: skip
         "recovery_time": figure(
-            _value(series, "recovery_median"), "hours", "down",
+            _value(series, "recovery_median"),
+            "hours",
+            "down",
             name="failed deployment recovery time",
-            bucket=recovery_bucket(now.get("recovery_median")), p90=rounded(now.get("recovery_p90")),
-            recovered=now.get("recovered", 0), unrecovered=now.get("unrecovered", 0),
+            bucket=recovery_bucket(now.get("recovery_median")),
+            p90=rounded(now.get("recovery_p90")),
+            recovered=now.get("recovered", 0),
+            unrecovered=now.get("unrecovered", 0),
             **({"mean": rounded(now.get("recovery_mean"))} if ctx.options.mean else {}),
         ),
     }
@@ -283,12 +322,15 @@ def failure_list(ctx: Context, limit: int = 20) -> list[dict[str, Any]]:
     """The failed deployments of the current window, each with why it counts as failed."""
     w = ctx.current
     return [
-        {**r, "deployed_at": r["deployed_at"].isoformat(),
-         "recovered_at": r["recovered_at"].isoformat() if r["recovered_at"] else None}  # fmt: skip
+        {
+            **r,
+            "deployed_at": r["deployed_at"].isoformat(),
+            "recovered_at": r["recovered_at"].isoformat() if r["recovered_at"] else None,
+        }  # fmt: skip
         for r in ctx.rows(
             f"""
             SELECT d.deploy_id, d.service, d.deployed_at, list(f.detail ORDER BY f.source, f.ref) AS reasons,
-                   CASE WHEN count(f.recovered_at) = count(*) THEN max(f.recovered_at) END AS recovered_at
+                   {RECOVERED_AT} AS recovered_at
             FROM h_counted d JOIN h_failures f USING (deploy_id)
             WHERE d.deployed_at >= TIMESTAMP {literal(w.start.isoformat())}
               AND d.deployed_at < TIMESTAMP {literal(w.end.isoformat())}
@@ -296,4 +338,3 @@ def failure_list(ctx: Context, limit: int = 20) -> list[dict[str, Any]]:
             """
         )
     ]
-

@@ -38,12 +38,12 @@ def build_incidents(ctx: Context) -> None:
         f"""
         CREATE OR REPLACE TEMP TABLE h_incidents AS
         WITH acks AS (
-            SELECT incident_id, min(occurred_at) AS at FROM incident_events
+            SELECT incident_id, min(occurred_at) AS ts FROM incident_events
             WHERE kind = 'acknowledged' GROUP BY incident_id
         )
         SELECT i.incident_id, i.external_id, i.source, i.title, lower(nullif(i.service, '')) AS service,
                lower(coalesce(nullif(i.severity, ''), 'unknown')) AS severity, i.teams,
-               i.created_at, coalesce(i.acknowledged_at, a.at) AS acknowledged_at, i.resolved_at,
+               i.created_at, coalesce(i.acknowledged_at, a.ts) AS acknowledged_at, i.resolved_at,
                lower(regexp_extract({text}, {literal(ROOT_CAUSE)}, 1)) AS root_cause,
                regexp_extract({text}, {literal(DEPLOYMENT_REF)}, 1) AS deployment_ref,
                CASE WHEN i.raw LIKE '{{%' THEN coalesce({fingerprint}) END AS fingerprint
@@ -191,7 +191,7 @@ def _hotfixes(ctx: Context) -> str:
                s.deployed_at AS recovered_at
         FROM (SELECT * FROM h_changes
               WHERE regexp_matches(title, {pattern})
-                 OR len(list_filter(labels, x -> regexp_matches(x, {pattern}))) > 0) h
+                 OR len(list_filter(labels, lambda x: regexp_matches(x, {pattern}))) > 0) h
         ASOF JOIN h_prod d ON d.repo_id = h.repo_id AND h.opened_at >= d.deployed_at
         LEFT JOIN h_shipped s ON s.change_id = h.change_id
     """

@@ -35,10 +35,12 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
     teams = [filters.team] if filters.team else all_teams
     balances = sections.balances(store, config, teams, filters.period, not filters.team)
     as_of = store.con.execute("SELECT max(day) FROM alloc").fetchone()
+    as_of_day = as_of[0].isoformat() if as_of and as_of[0] else None
+    counts = ops.synced_counts(store)
     return {
         "schema": JSON_SCHEMA,
         "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
-        "as_of": as_of[0].isoformat() if as_of and as_of[0] else None,
+        "as_of": as_of_day,
         "filters": filters.as_json(),
         "choices": {
             "teams": all_teams,
@@ -50,7 +52,9 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         "teams": sections.team_cards(store, config, balances, teams, filters.period),
         "hotspots": sections.hotspots(store, filters.team),
         "people": sections.people(store, filters.team),
-        "synced": ops.synced_counts(store),
+        "synced": counts,
+        "health": ops.health_section(store, config, filters, counts),
+        "rotation": ops.rotation_section(store, config, filters, as_of_day, counts),
     }
 
 

@@ -60,8 +60,12 @@ def prepare(store: Store, config: Config, *, persist: bool = False) -> None:
     """Build `alloc_all` from the whole history: a temp table, or a real one with `persist`."""
     build_allocation(store, config, None, None)
     kind = "TABLE" if persist else "TEMP TABLE"
-    store.con.execute(f"CREATE OR REPLACE {kind} {BASE_TABLE} AS SELECT * FROM temp.alloc")
-    store.con.execute("DROP TABLE temp.alloc")
+    store.con.execute(f"DROP TABLE IF EXISTS temp.{BASE_TABLE}")
+    if persist:
+        store.con.execute(f"CREATE OR REPLACE TABLE {BASE_TABLE} AS SELECT * FROM temp.alloc")
+        store.con.execute("DROP TABLE temp.alloc")
+    else:
+        store.con.execute(f"ALTER TABLE temp.alloc RENAME TO {BASE_TABLE}")
     store.con.execute(
         f"CREATE OR REPLACE {kind} {PEOPLE_TABLE} AS SELECT person, name FROM temp.person_info"
     )

@@ -440,3 +440,25 @@ def render_rotation_review(doc: dict[str, Any], console: Console) -> None:
     )
     for metric, result in doc["models"]["metrics"].items():
         console.print(f"{metric.replace('_', ' ')}: {result['verdict']}")
+
+
+def render_demo_footer(result: Any, console: Console) -> None:
+    """Where everything the demo wrote is, and how to look further."""
+    console.print(
+        f"\n{result.commits:,} commits in 7 repositories, plus tracker, incident, alert, deploy and CI exports."
+    )
+    console.print(f"Store:  {result.store}\nConfig: {result.config}")
+    if result.report:
+        console.print(f"Report: {result.report}  (open it in a browser; it works offline)")
+    if result.checkout and result.checkout["totals"]["commits"]:
+        doc = result.checkout
+        console.print(
+            f"This checkout ({doc['repository'].get('name')}): {doc['totals']['commits']:,} commits, "
+            f"KTLO share of effort {_pct(doc['shares']['effort']['ktlo'])}."
+        )
+    console.print(
+        Text(
+            f"\nNext: ktlo allocation --db {result.store} --config {result.config} --team payments --by subcategory",
+            style="dim",
+        )
+    )

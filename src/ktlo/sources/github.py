@@ -43,8 +43,9 @@ from ktlo.sources.base import (
     iso,
     parse_time,
 )
-from ktlo.sources.http import ApiClient, Credentials, HttpStats, Page
+from ktlo.sources.http import ApiClient, Credentials, HttpStats
 from ktlo.sources.jsonfile import read_values
+from ktlo.sources.pagination import Page
 
 Section = Literal["issues", "pull_requests", "actions", "deployments", "releases"]
 SECTIONS: tuple[Section, ...] = ("issues", "pull_requests", "actions", "deployments", "releases")

@@ -10,7 +10,8 @@
   source, the environment variable that holds the token and, when the server says so,
   the scope or permission that is missing. The token itself is never part of a message,
   a repr or a log line, and it is only sent to the host of `base_url`.
-- Pagination in each vendor style: `Link` headers, cursors, offsets, GraphQL relay cursors.
+- Pagination in each vendor style (`pagination.py`): `Link` headers, cursors, offsets, GraphQL
+  relay cursors.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -31,6 +31,15 @@ import httpx2
 import tenacity
 
 from ktlo.errors import FatalSourceError, TransientSourceError
+from ktlo.sources.http_responses import (
+    BASE_URL_FIX,
+    client_error,
+    is_rate_limited,
+    remaining,
+    reset_at,
+    retry_after,
+)
+from ktlo.sources.pagination import Paginated
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -76,15 +85,6 @@ class Credentials:
         return {self.header: self.template.format(token=self.token)}
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of a paginated answer: its items, the whole decoded body, its number."""
-
-    items: list[Any]
-    body: Any
-    number: int
-
-
 @dataclass
 class HttpStats:
     """Where a client's time went (summed over threads) and how often it retried or waited."""
@@ -114,7 +114,7 @@ class _Retryable(Exception):
         self.resets = resets
 
 
-class ApiClient:
+class ApiClient(Paginated):
     """An HTTP client for one source: JSON over HTTPS, retried, rate-limited, paginated.
 
     Pass `client` (an `httpx2.Client`) or `transport` (e.g. `httpx2.MockTransport`) to
@@ -215,131 +215,6 @@ class ApiClient:
         """POST a JSON body and decode the JSON answer."""
         return self._decode(self._send("POST", path, body=body, need=need))
 
-    # -- pagination -----------------------------------------------------------------------
-
-    def pages_by_link(
-        self,
-        path: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        items_key: str | None = None,
-        need: str | None = None,
-    ) -> Iterator[Page]:
-        """Follow `Link: <...>; rel="next"` headers (GitHub, GitLab, Opsgenie's paging.next)."""
-        url: str | None = path
-        query = params
-        number = 1
-        while url is not None:
-            response = self.get(url, query, need=need)
-            body = self._decode(response)
-            yield Page(_items(body, items_key, self.source), body, number)
-            url = response.links.get("next", {}).get("url")
-            query = None  # the next link carries its own query
-            number += 1
-
-    def pages_by_cursor(
-        self,
-        path: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        items_key: str,
-        next_cursor: Callable[[Any], str | None],
-        cursor_param: str = "cursor",
-        need: str | None = None,
-    ) -> Iterator[Page]:
-        """Pass the cursor each body names to the next request (Jira's nextPageToken, PagerDuty v3)."""
-        query = dict(params or {})
-        number = 1
-        while True:
-            body = self.get_json(path, query, need=need)
-            yield Page(_items(body, items_key, self.source), body, number)
-            cursor = next_cursor(body)
-            if not cursor:
-                return
-            query[cursor_param] = cursor
-            number += 1
-
-    def pages_by_offset(
-        self,
-        path: str,
-        params: Mapping[str, Any] | None = None,
-        *,
-        items_key: str,
-        limit: int = 100,
-        offset_param: str = "offset",
-        limit_param: str = "limit",
-        has_more: Callable[[Any], bool] | None = None,
-        need: str | None = None,
-    ) -> Iterator[Page]:
-        """Ask for `limit` items at growing offsets until a short page, or `has_more` says no."""
-        offset = 0
-        number = 1
-        while True:
-            query = {**(params or {}), offset_param: offset, limit_param: limit}
-            body = self.get_json(path, query, need=need)
-            items = _items(body, items_key, self.source)
-            yield Page(items, body, number)
-            more = has_more(body) if has_more else len(items) >= limit
-            if not more or not items:
-                return
-            offset += len(items)
-            number += 1
-
-    def graphql(
-        self,
-        query: str,
-        variables: Mapping[str, Any] | None = None,
-        *,
-        path: str = "graphql",
-        need: str | None = None,
-    ) -> Any:
-        """Run a GraphQL query and return its `data`; errors in the answer are raised as ours."""
-        body = self.post_json(path, {"query": query, "variables": dict(variables or {})}, need=need)
-        errors = body.get("errors") if isinstance(body, dict) else None
-        if errors:
-            first = errors[0] if isinstance(errors[0], dict) else {}
-            message = self._redact(str(first.get("message", "unknown error")))[:300]
-            raise FatalSourceError(
-                f"{self.source}: the GraphQL API answered: {message}",
-                self._fix_for(need, "check the query's fields and the token's scopes"),
-            )
-        if not isinstance(body, dict) or not isinstance(body.get("data"), dict):
-            raise FatalSourceError(f"{self.source}: a GraphQL answer without data", _BASE_URL_FIX)
-        return body["data"]
-
-    def pages_by_relay(
-        self,
-        query: str,
-        variables: Mapping[str, Any] | None = None,
-        *,
-        connection: Sequence[str],
-        path: str = "graphql",
-        need: str | None = None,
-    ) -> Iterator[Page]:
-        """Follow a relay connection (`pageInfo { hasNextPage endCursor }`) through `$after`.
-
-        `connection` is the path of field names from `data` to the connection, e.g.
-        `("repository", "issues")`; its `nodes` (or `edges[].node`) are the page's items.
-        """
-        values = dict(variables or {})
-        number = 1
-        while True:
-            data = self.graphql(query, values, path=path, need=need)
-            conn: Any = data
-            for name in connection:
-                conn = conn.get(name) if isinstance(conn, dict) else None
-            if not isinstance(conn, dict):
-                return
-            nodes = conn.get("nodes")
-            if nodes is None:
-                nodes = [edge.get("node") for edge in conn.get("edges") or []]
-            yield Page(list(nodes), data, number)
-            info = conn.get("pageInfo") or {}
-            if not info.get("hasNextPage") or not info.get("endCursor"):
-                return
-            values["after"] = info["endCursor"]
-            number += 1
-
     # -- one request, retried ---------------------------------------------------------------
 
     def _send(
@@ -373,7 +248,7 @@ class ApiClient:
             raise _Retryable(f"timed out talking to {url.host}") from exc
         except (httpx2.UnsupportedProtocol, httpx2.InvalidURL) as exc:
             raise FatalSourceError(
-                f"{self.source}: {url} is not an http(s) URL", _BASE_URL_FIX
+                f"{self.source}: {url} is not an http(s) URL", BASE_URL_FIX
             ) from exc
         except httpx2.TransportError as exc:
             raise _Retryable(f"cannot reach {url.host} ({type(exc).__name__})") from exc
@@ -381,11 +256,11 @@ class ApiClient:
         status = response.status_code
         if status < 300:
             return response
-        if status == 429 or (status == 403 and self._rate_limited(response)):
+        if status == 429 or (status == 403 and is_rate_limited(response)):
             raise self._rate_limit(response)
         if status >= 500:
             raise _Retryable(
-                f"server error {status} from {url.host}", _retry_after(response, self._clock())
+                f"server error {status} from {url.host}", retry_after(response, self._clock())
             )
         raise self._client_error(response, need)
 
@@ -409,7 +284,7 @@ class ApiClient:
                 if response.status_code == 303:
                     method, body = "GET", None
             raise FatalSourceError(
-                f"{self.source}: too many redirects from {url.host}", _BASE_URL_FIX
+                f"{self.source}: too many redirects from {url.host}", BASE_URL_FIX
             )
         finally:
             self.stats.add(requests=1, http_seconds=time.perf_counter() - started)
@@ -424,26 +299,19 @@ class ApiClient:
             raise FatalSourceError(
                 f"{self.source}: {response.request.url.copy_with(query=None)} answered with a body "
                 f"that is not JSON ({response.headers.get('content-type', 'no content type')})",
-                _BASE_URL_FIX,
+                BASE_URL_FIX,
             ) from exc
         finally:
             self.stats.add(parse_seconds=time.perf_counter() - started)
 
     # -- rate limits and waits ---------------------------------------------------------------
 
-    def _rate_limited(self, response: httpx2.Response) -> bool:
-        """A 403 that is a rate limit (primary or secondary), not a missing permission."""
-        if _remaining(response) == 0 or "retry-after" in response.headers:
-            return True
-        # GitHub documents the secondary limit's 403 only by its error message.
-        return "rate limit" in _message(response).lower()
-
     def _rate_limit(self, response: httpx2.Response) -> _Retryable:
         now = self._clock()
-        wait = _retry_after(response, now)
+        wait = retry_after(response, now)
         resets = None
-        if wait is None and _remaining(response) == 0:
-            reset = _reset_at(response)
+        if wait is None and remaining(response) == 0:
+            reset = reset_at(response)
             if reset is not None:
                 wait = max(reset - now, 0.0) + 1.0
                 resets = datetime.fromtimestamp(reset, UTC)
@@ -462,8 +330,8 @@ class ApiClient:
 
     def _note_rate_limit(self, response: httpx2.Response) -> None:
         """After a success that used the last request of the window, pause until it resets."""
-        if response.status_code < 300 and _remaining(response) == 0:
-            reset = _reset_at(response)
+        if response.status_code < 300 and remaining(response) == 0:
+            reset = reset_at(response)
             if reset is not None:
                 with self._pause_lock:
                     self._paused_until = max(self._paused_until, reset + 1.0)
@@ -507,41 +375,7 @@ class ApiClient:
         )
 
     def _client_error(self, response: httpx2.Response, need: str | None) -> FatalSourceError:
-        status = response.status_code
-        where = response.request.url.copy_with(query=None)
-        env = self._env_var()
-        if status == 401:
-            return FatalSourceError(
-                f"{self.source}: the token in ${env} was rejected (401 Unauthorized)",
-                f"set {env} to a valid, unexpired token{self._with_need(need, ' with {}')}",
-            )
-        if status == 403:
-            missing = _missing_scopes(response)
-            lacks = f" lacks {missing}" if missing else " is not allowed to read it"
-            return FatalSourceError(
-                f"{self.source}: 403 Forbidden for {where}: the token in ${env}{lacks}",
-                self._fix_for(need, f"give the token in {env} read access to it"),
-            )
-        if status == 404:
-            return FatalSourceError(
-                f"{self.source}: {where} was not found (404)",
-                "check the name in ktlo.toml; a private one is also not found when the token "
-                f"in {env} cannot see it{self._with_need(need, ' (it needs {})')}",
-            )
-        message = self._redact(_message(response))[:200]
-        detail = f": {message}" if message else ""
-        return FatalSourceError(
-            f"{self.source}: HTTP {status} for {where}{detail}",
-            "check the source's options in ktlo.toml",
-        )
-
-    def _fix_for(self, need: str | None, default: str) -> str:
-        need = need or self.need
-        return f"{self.source} needs {need}" if need else default
-
-    def _with_need(self, need: str | None, template: str) -> str:
-        need = need or self.need
-        return template.format(need) if need else ""
+        return client_error(response, self.source, self._env_var(), need or self.need, self._redact)
 
     def _env_var(self) -> str:
         return self.credentials.env_var if self.credentials else "(no token)"
@@ -550,81 +384,3 @@ class ApiClient:
         if self.credentials and self.credentials.token:
             text = text.replace(self.credentials.token, "***")
         return text
-
-
-_BASE_URL_FIX = "check base_url in ktlo.toml (for GitHub Enterprise: https://HOST/api/v3)"
-
-
-def _items(body: Any, key: str | None, source: str) -> list[Any]:
-    items = body.get(key) if key is not None and isinstance(body, dict) else body
-    if items is None:
-        return []
-    if not isinstance(items, list):
-        raise FatalSourceError(
-            f"{source}: expected a list{f' under {key!r}' if key else ''} in the answer",
-            _BASE_URL_FIX,
-        )
-    return items
-
-
-def _message(response: httpx2.Response) -> str:
-    try:
-        body = json.loads(response.content)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return ""
-    message = body.get("message") if isinstance(body, dict) else None
-    return str(message) if message else ""
-
-
-def _header_number(response: httpx2.Response, *names: str) -> float | None:
-    for name in names:
-        value = response.headers.get(name)
-        if value is not None:
-            try:
-                return float(value)
-            except ValueError:
-                return None
-    return None
-
-
-def _remaining(response: httpx2.Response) -> float | None:
-    return _header_number(response, "x-ratelimit-remaining", "ratelimit-remaining")
-
-
-def _reset_at(response: httpx2.Response) -> float | None:
-    """The rate-limit reset as epoch seconds (GitHub and GitLab send epoch seconds)."""
-    return _header_number(response, "x-ratelimit-reset", "ratelimit-reset")
-
-
-def _retry_after(response: httpx2.Response, now: float) -> float | None:
-    """`Retry-After` in seconds: a number of seconds or an HTTP date."""
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - now, 0.0)
-
-
-def _missing_scopes(response: httpx2.Response) -> str | None:
-    """What GitHub says the token lacks: OAuth scopes, or fine-grained permissions."""
-    accepted = _header_list(response, "x-accepted-oauth-scopes")
-    granted = set(_header_list(response, "x-oauth-scopes"))
-    missing = [scope for scope in accepted if scope not in granted]
-    if missing:
-        return f"the scope {' or '.join(missing)}"
-    permissions = response.headers.get("x-accepted-github-permissions")
-    if permissions:
-        return f"the permission {permissions.replace(';', ' and ')}"
-    return None
-
-
-def _header_list(response: httpx2.Response, name: str) -> list[str]:
-    value = response.headers.get(name, "")
-    return [part.strip() for part in value.split(",") if part.strip()]

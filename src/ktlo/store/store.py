@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -44,7 +45,7 @@ class Store:
             raise StoreError(f"no store at {path}", "run `ktlo analyze` or `ktlo sync` first")
         lock = None if read_only else _acquire_writer_lock(path)
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = _connect(path, read_only)
         except duckdb.Error as exc:
             if lock:
                 lock.close()
@@ -193,6 +194,45 @@ class Store:
 
 DEFAULT_MEMORY_LIMIT = "1GB"
 _OPEN_FIX = "check the path and its permissions, or pass another --db"
+
+
+def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """Connect, waiting while another process holds DuckDB's file lock for a moment.
+
+    DuckDB lets one process write or many read, never both. Readers such as the dashboard
+    hold the file only for a fraction of a second at a time (it reads a private copy), so
+    a writer that finds the file locked waits up to KTLO_LOCK_WAIT seconds (default 10)
+    before giving up, and so does a reader that finds a writer.
+    """
+    deadline = time.monotonic() + float(os.environ.get("KTLO_LOCK_WAIT", LOCK_WAIT_SECONDS))
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException:
+            if time.monotonic() >= deadline or not _locked_by_another_process(path):
+                raise
+            time.sleep(0.05)
+
+
+LOCK_WAIT_SECONDS = 10.0
+
+
+def _locked_by_another_process(path: Path) -> bool:
+    """Whether another process holds a lock on the file (read from /proc/locks on Linux).
+
+    Where that cannot be read, assume it does: the wait is bounded anyway.
+    """
+    try:
+        st = path.stat()
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return True
+    inode = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    for line in table.splitlines():
+        fields = line.split()
+        if "->" not in fields and len(fields) > 5 and fields[5] == inode:
+            return fields[4] != str(os.getpid())
+    return False
 
 
 def _utcnow() -> datetime:

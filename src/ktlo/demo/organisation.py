@@ -1,0 +1,131 @@
+"""Who works where in the demo organisation, and the story its data tells.
+
+Four teams, forty people, twelve months ending on 20 November 2026:
+
+- payments (conventional commits) drifts above its KTLO band after an incident storm on
+  payments-api in June–August and a wave of dependency upgrades, and is recommended KTLO
+  mode; payments-api has repeat incidents (the payment provider's timeouts);
+- search (ticket-prefixed commits) keeps shipping features while its bug backlog grows
+  and its builds get flaky;
+- platform (free-form commits) carries steady operational work and follows the sun
+  across Lisbon and New York;
+- mobile (gitmoji) is a healthy feature team.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+END = date(2026, 11, 20)
+START = END - timedelta(days=364)
+MONTHS = 12
+ORG = "github.com/acme-demo"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPerson:
+    key: str
+    name: str
+    timezone: str
+
+    @property
+    def email(self) -> str:
+        return f"{self.key}@acme.example"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTeam:
+    name: str
+    style: str  # conventional, ticket, free, gitmoji
+    ticket: str  # the tracker's project key
+    repos: tuple[str, ...]
+    services: tuple[str, ...]
+    components: tuple[str, ...]
+    people: tuple[DemoPerson, ...]
+    ktlo_share: tuple[float, ...]  # the KTLO share of commits, month by month
+    budget: tuple[int, int] = (20, 40)
+
+
+def _people(names: str, zone: str, second_zone: str | None = None) -> tuple[DemoPerson, ...]:
+    people = []
+    for i, full in enumerate(names.split(",")):
+        full = full.strip()
+        key = full.split()[0].lower()
+        people.append(DemoPerson(key, full, second_zone if second_zone and i % 2 else zone))
+    return tuple(people)
+
+
+TEAMS = (
+    DemoTeam(
+        "payments",
+        "conventional",
+        "PAY",
+        ("payments-api", "checkout-web"),
+        ("payments-api", "checkout"),
+        ("checkout", "refunds", "ledger", "invoices", "payment-adapter", "webhooks"),
+        _people(
+            "Ana Lima, Raj Patel, Lee Wong, Mia Rossi, Tom Berg, Ivy Chen, Omar Haddad, "
+            "Sara Kim, Leo Marin, Nina Park",
+            "Europe/Lisbon",
+        ),
+        (0.28, 0.27, 0.30, 0.29, 0.31, 0.33, 0.52, 0.63, 0.66, 0.58, 0.55, 0.57),
+    ),
+    DemoTeam(
+        "search",
+        "ticket",
+        "SRCH",
+        ("search-service", "indexer"),
+        ("search-api", "indexer"),
+        ("ranking", "query-parser", "indexer", "autocomplete", "facets", "synonyms"),
+        _people(
+            "Eva Novak, Ben Adams, Zoe Clark, Max Weber, Ada Costa, Jan Kowal, Kim Soto, "
+            "Luis Vega, Noor Aziz, Ole Hansen",
+            "Europe/Berlin",
+        ),
+        (0.20, 0.19, 0.21, 0.20, 0.22, 0.21, 0.23, 0.22, 0.24, 0.23, 0.25, 0.26),
+    ),
+    DemoTeam(
+        "platform",
+        "free",
+        "PLAT",
+        ("infra", "ci-tools"),
+        ("kubernetes", "ci"),
+        ("terraform", "kubernetes", "ci runners", "dns", "backups", "monitoring"),
+        _people(
+            "Sam Reid, Joe Baker, Amy Ford, Ian Moss, Liv Dunn, Ray Cole, Tia Hart, "
+            "Dan Shaw, Kai Lund, Pia Holm",
+            "Europe/Lisbon",
+            "America/New_York",
+        ),
+        (0.42, 0.44, 0.41, 0.43, 0.45, 0.42, 0.46, 0.44, 0.43, 0.42, 0.44, 0.43),
+        budget=(35, 65),  # an operations team: most of its work keeps the lights on by design
+    ),
+    DemoTeam(
+        "mobile",
+        "gitmoji",
+        "MOB",
+        ("mobile-app",),
+        ("mobile-api",),
+        ("onboarding", "feed", "profile", "notifications", "offline sync", "settings"),
+        _people(
+            "Uma Rao, Vic Lam, Wes Hill, Xia Liu, Yan Ito, Zed Oak, Abe Fox, Bea Kerr, "
+            "Cy Nash, Di Wolfe",
+            "Europe/London",
+        ),
+        (0.27, 0.26, 0.28, 0.25, 0.27, 0.29, 0.26, 0.28, 0.27, 0.26, 0.28, 0.27),
+    ),
+)
+
+# Within KTLO, how a normal month splits, and how payments' incident storm (late May-August) does.
+KTLO_MIX = {"bug": 32, "maintenance": 20, "tech_debt": 14, "dependency": 10, "reliability": 10,
+            "performance": 6, "security": 4, "incident": 4}  # fmt: skip
+STORM_MIX = {"incident": 24, "dependency": 26, "bug": 22, "reliability": 12, "maintenance": 6,
+             "tech_debt": 4, "security": 4, "performance": 2}  # fmt: skip
+STORM_MONTHS = (6, 7, 8)  # month indexes from START: 22 May - 20 August 2026
+NEW_MIX = {"feature": 88, "project": 12}
+
+
+def month_of(day: date) -> int:
+    """0 for the first month of the demo year, 11 for the last."""
+    return min(MONTHS - 1, (day - START).days * MONTHS // 365)

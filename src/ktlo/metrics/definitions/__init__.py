@@ -1,0 +1,37 @@
+"""The DORA metrics under other projects' definitions, offered by name (`--definition`).
+
+    ktlo          ktlo's own (ktlo.metrics.dora; docs/metrics.md)
+    devlake-2023  Apache DevLake's DORA dashboard, DORA 2023 report benchmarks
+    devlake-2021  the same dashboard with its DORA 2021 report benchmarks
+    fourkeys      dora-team/fourkeys: queries/*.sql and METRICS.md, dashboard buckets
+    middleware    middlewarehq/middleware: analytics services and web thresholds
+
+Each reproduces its project's published formula and thresholds over ktlo's stored tables;
+what ktlo had to map (their tables onto ours) is said in each module and in docs/metrics.md.
+Where a peer shows a number for "no data" (fourkeys' IFNULL(..., 0), middleware's 0%),
+ktlo shows no value and no bucket instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ktlo.metrics.common import Context
+from ktlo.metrics.definitions import devlake, fourkeys, middleware
+from ktlo.metrics.dora import ktlo_dora
+
+DEFINITIONS = ("ktlo", "devlake-2023", "devlake-2021", "fourkeys", "middleware")
+
+_COMPUTE: dict[str, Callable[[Context], dict[str, Any]]] = {
+    "ktlo": ktlo_dora,
+    "devlake-2023": lambda ctx: devlake.dora(ctx, "2023"),
+    "devlake-2021": lambda ctx: devlake.dora(ctx, "2021"),
+    "fourkeys": fourkeys.dora,
+    "middleware": middleware.dora,
+}
+
+
+def dora_section(ctx: Context, name: str) -> dict[str, Any]:
+    """The DORA section of the health document under the definition `name`."""
+    return _COMPUTE[name](ctx)

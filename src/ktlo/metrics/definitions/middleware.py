@@ -1,0 +1,184 @@
+"""middlewarehq/middleware (backend analytics services, web-server thresholds).
+
+Their formulas, over ktlo's tables (middleware's team is the report's scope, its interval
+the window; workflow or pull-request deployments are ktlo's per-repository sources):
+
+    frequency        successful deployments; daily = total // days, weekly = total // weeks
+                     (Monday to Sunday, the window's weeks), monthly = total // months, the
+                     weekly and monthly raised to at least daily x 7 and daily x 30; shown per
+                     day when daily >= 1 (elite), else per week when weekly >= 1 (high), else
+                     per month: 1 medium, more high, none low
+    lead time        the mean over pull requests merged in the window of first commit -> open
+                     (0 when negative) + open -> first review + first review -> first approval
+                     + first approval -> merge + merge -> deployment (0 for pull-request
+                     deployments); a missing part counts 0; pull requests of repositories
+                     deployed by workflows count only once deployed
+    change failure   deployments (any status) of the window in time order; each owns the
+                     incidents created from it until the next deployment of the team, whatever
+                     the service; failed = owns one; rate = failed / deployments
+    recovery         mean of resolved - created over incidents resolved in the window
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from ktlo.metrics.common import Context, Window, figure, per_window
+from ktlo.metrics.definitions.devlake import with_buckets
+
+DAY, WEEK, MONTH = 86400, 604800, 2629746  # date-fns secondsInDay / Week / Month
+
+
+def _calendar(w: Window) -> tuple[int, int, int]:
+    """Days, Monday-to-Sunday weeks and calendar months the window touches."""
+    last = w.end - timedelta(microseconds=1)
+    days = (w.end - w.start).days
+    monday = w.start.date() - timedelta(days=w.start.weekday())
+    sunday = last.date() + timedelta(days=6 - last.weekday())
+    months = (last.year - w.start.year) * 12 + last.month - w.start.month + 1
+    return days, ((sunday - monday).days + 1) // 7, months
+
+
+def _frequency(ctx: Context) -> list[dict[str, Any]]:
+    counts = per_window(ctx.rows(
+        """
+        SELECT w.idx, count(*) AS n FROM h_prod d
+        JOIN h_windows w ON d.deployed_at >= w.w_start AND d.deployed_at < w.w_end
+        WHERE d.status = 'success' GROUP BY w.idx
+        """
+    ), ctx, "n", 0)  # fmt: skip
+    result = []
+    for total, window in zip(counts, ctx.windows, strict=True):
+        days, weeks, months = _calendar(window)
+        daily = total // days
+        weekly = max(total // weeks, daily * 7)
+        monthly = max(total // months, daily * 30)
+        result.append({"deployments": total, "daily": daily, "weekly": weekly, "monthly": monthly})
+    return result
+
+
+def _frequency_badge(row: dict[str, Any]) -> tuple[str, str, str]:
+    if row["daily"] >= 1:
+        return "elite", "day", f"{row['daily']} per day"
+    if row["weekly"] >= 1:
+        return "high", "week", f"{row['weekly']} per week"
+    bucket = "medium" if row["monthly"] == 1 else "high" if row["monthly"] > 1 else "low"
+    return bucket, "month", f"{row['monthly']} per month"
+
+
+def _lead_time(ctx: Context) -> list[dict[str, Any]]:
+    return ctx.rows(
+        """
+        WITH prs AS (SELECT c.*, r.mode FROM h_changes c JOIN h_repos r USING (repo_id) WHERE c.kind = 'pull_request'),
+        deployed AS (
+            SELECT p.change_id, d.deployed_at FROM prs p
+            ASOF JOIN (SELECT * FROM h_prod WHERE status = 'success') d
+              ON p.repo_id = d.repo_id AND p.landed_at <= d.deployed_at
+        ),
+        reviews AS (
+            SELECT item_id, min(occurred_at) AS first_review,
+                   min(occurred_at) FILTER (WHERE lower(to_value) = 'approved') AS first_approval,
+                   arg_min(lower(to_value), occurred_at) AS first_state
+            FROM state_changes WHERE field = 'review' AND item_id IN (SELECT change_id FROM prs) GROUP BY item_id
+        ),
+        parts AS (
+            SELECT p.landed_at,
+                   greatest(coalesce(epoch(p.opened_at - p.commit_at), 0), 0) AS first_commit_to_open,
+                   coalesce(epoch(r.first_review - p.opened_at), 0) AS first_response,
+                   CASE WHEN r.first_approval IS NULL OR r.first_state = 'approved' THEN 0
+                        ELSE epoch(r.first_approval - r.first_review) END AS rework,
+                   CASE WHEN r.first_approval IS NULL OR p.landed_at < r.first_approval THEN 0
+                        ELSE epoch(p.landed_at - r.first_approval) END AS merge_time,
+                   CASE WHEN p.mode = 'pull_requests' THEN 0
+                        ELSE trunc(epoch(d.deployed_at - p.landed_at)) END AS merge_to_deploy,
+                   p.mode = 'pull_requests' OR d.deployed_at IS NOT NULL AS counted
+            FROM prs p LEFT JOIN reviews r ON r.item_id = p.change_id LEFT JOIN deployed d USING (change_id)
+        )
+        SELECT w.idx, count(*) AS pull_requests,
+               avg(first_commit_to_open + first_response + rework + merge_time + merge_to_deploy) AS seconds,
+               avg(merge_to_deploy) AS merge_to_deploy
+        FROM parts JOIN h_windows w ON parts.landed_at >= w.w_start AND parts.landed_at < w.w_end
+        WHERE counted GROUP BY w.idx
+        """
+    )
+
+
+def _failure_rate(ctx: Context) -> list[dict[str, Any]]:
+    return ctx.rows(
+        """
+        WITH deps AS (
+            SELECT w.idx, d.deploy_id, d.deployed_at FROM h_deploys d
+            JOIN h_windows w ON d.deployed_at >= w.w_start AND d.deployed_at < w.w_end WHERE d.production
+        ),
+        inc AS (
+            SELECT w.idx, i.created_at FROM h_incidents i
+            JOIN h_windows w ON i.created_at >= w.w_start AND i.created_at < w.w_end
+        ),
+        owned AS (SELECT DISTINCT d.deploy_id FROM inc i ASOF JOIN deps d ON i.idx = d.idx AND i.created_at >= d.deployed_at)
+        SELECT idx, count(*) AS deployments, count(*) FILTER (WHERE deploy_id IN (SELECT deploy_id FROM owned)) AS failed
+        FROM deps GROUP BY idx
+        """
+    )
+
+
+def _recovery(ctx: Context) -> list[dict[str, Any]]:
+    return ctx.rows(
+        """
+        SELECT w.idx, avg(epoch(resolved_at - created_at)) AS seconds, count(*) AS incidents
+        FROM h_incidents i JOIN h_windows w ON i.resolved_at >= w.w_start AND i.resolved_at < w.w_end
+        GROUP BY w.idx
+        """
+    )
+
+
+def _seconds_bucket(seconds: float | None, limits: tuple[float, float, float], elite_inclusive: bool) -> str | None:
+    if seconds is None:
+        return None
+    if seconds < limits[0] or (elite_inclusive and seconds == limits[0]):
+        return "elite"
+    return "high" if seconds < limits[1] else "medium" if seconds < limits[2] else "low"
+
+
+def _cfr_bucket(rate: float | None) -> str | None:
+    if rate is None:
+        return None
+    percent = round(rate * 100, 2)
+    return "elite" if percent <= 5 else "high" if percent <= 10 else "medium" if percent <= 15 else "low"
+
+
+def dora(ctx: Context) -> dict[str, Any]:
+    """middleware's four figures and its web thresholds."""
+    freq = _frequency(ctx)
+    lead = _lead_time(ctx)
+    cfr = {r["idx"]: r for r in _failure_rate(ctx)}
+    rec = _recovery(ctx)
+    rates = [round(cfr[k]["failed"] / cfr[k]["deployments"], 4) if k in cfr else None
+             for k in range(len(ctx.windows))]  # fmt: skip
+    lead_s, rec_s = per_window(lead, ctx, "seconds"), per_window(rec, ctx, "seconds")
+    bucket, duration, label = _frequency_badge(freq[0])
+    lead_bucket = _seconds_bucket(lead_s[0], (DAY, WEEK, MONTH), elite_inclusive=True)
+    rec_bucket = _seconds_bucket(rec_s[0], (3600, DAY, WEEK), elite_inclusive=False)
+    doc = {
+        "definition": "middleware",
+        "deployment_frequency": figure([f["weekly"] for f in freq], "deployments per week (integer average)",
+                                       "up", deployments=freq[0]["deployments"], per_day=freq[0]["daily"],
+                                       per_month=freq[0]["monthly"], duration=duration),
+        "lead_time": figure([_hours(s) for s in lead_s], "hours", "down", name="mean lead time",
+                            pull_requests=next((r["pull_requests"] for r in lead if r["idx"] == 0), 0)),
+        "change_failure_rate": figure(rates, "ratio", "down", digits=4,
+                                      deployments=cfr.get(0, {}).get("deployments", 0),
+                                      failed_deployments=cfr.get(0, {}).get("failed", 0)),
+        "recovery_time": figure([_hours(s) for s in rec_s], "hours", "down", name="mean time to recovery",
+                                incidents=next((r["incidents"] for r in rec if r["idx"] == 0), 0)),
+    }  # fmt: skip
+    return with_buckets(doc, {
+        "deployment_frequency": (bucket, label),
+        "lead_time": (lead_bucket, lead_bucket or "N/A"),
+        "change_failure_rate": (_cfr_bucket(rates[0]), _cfr_bucket(rates[0]) or "N/A"),
+        "recovery_time": (rec_bucket, rec_bucket or "N/A"),
+    })  # fmt: skip
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 3600

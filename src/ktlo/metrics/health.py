@@ -1,0 +1,66 @@
+"""`ktlo health`: one scorecard of DORA, incidents, bugs, builds, alerts and SLOs.
+
+The document (`ktlo.health/v1`, docs/metrics.md) holds, for the scope and the chosen
+period, every figure of every section beside its previous value, trend and series, and its
+bucket (DORA) or target (SLOs). Every figure is SQL over the stored tables.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ktlo.config import Config
+from ktlo.errors import ConfigError
+from ktlo.metrics.alerts import alerts, build_alerts
+from ktlo.metrics.bugs import bugs, build_bugs
+from ktlo.metrics.builds import build_builds, builds
+from ktlo.metrics.common import Context, HealthOptions, make_context
+from ktlo.metrics.definitions import DEFINITIONS, dora_section
+from ktlo.metrics.deployments import build_changes, build_deployments
+from ktlo.metrics.dora import create_groups
+from ktlo.metrics.failures import build_failures, build_incidents, link_incidents
+from ktlo.metrics.incidents import build_downtime, incidents
+from ktlo.metrics.slo import slos
+from ktlo.store import Store
+
+JSON_SCHEMA = "ktlo.health/v1"
+
+
+def health(store: Store, config: Config, options: HealthOptions) -> dict[str, Any]:
+    """The whole `ktlo health` document."""
+    definition = options.definition or config.health.definition
+    if definition not in DEFINITIONS:
+        raise ConfigError(f"unknown definition {definition!r}", f"use one of {', '.join(DEFINITIONS)}")
+    ctx = make_context(store, config, options)
+    prepare(ctx)
+    return {
+        "schema": JSON_SCHEMA,
+        "scope": {"team": options.team, "service": options.service,
+                  "services": list(ctx.services), "repositories": list(ctx.repositories)},
+        "definition": definition,
+        "period": options.period,
+        "window": ctx.current.as_json(),
+        "previous_window": ctx.windows[1].as_json(),
+        "windows": [w.as_json() for w in reversed(ctx.windows)],
+        "statistics": ["median", "p90", *(["mean"] if options.mean else [])],
+        "dora": dora_section(ctx, definition),
+        "incidents": incidents(ctx),
+        "bugs": bugs(ctx),
+        "builds": builds(ctx),
+        "alerts": alerts(ctx),
+        "slos": slos(ctx),
+    }  # fmt: skip
+
+
+def prepare(ctx: Context) -> None:
+    """Create the scoped tables every section reads, in dependency order."""
+    build_deployments(ctx)
+    build_changes(ctx)
+    build_incidents(ctx)
+    link_incidents(ctx)
+    build_failures(ctx)
+    create_groups(ctx)
+    build_downtime(ctx)
+    build_bugs(ctx)
+    build_builds(ctx)
+    build_alerts(ctx)

@@ -1,0 +1,129 @@
+/* Draws ktlo's charts from the JSON specs in the page (see ktlo/report/charts.py).
+   Labels are escaped here because Plotly reads a few HTML tags in its text. */
+(function () {
+  "use strict";
+
+  function esc(text) {
+    return String(text == null ? "" : text)
+      .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  function pct(value) {
+    return value == null ? "—" : (value * 100).toFixed(0) + "%";
+  }
+
+  var CONFIG = { displayModeBar: false, responsive: true, displaylogo: false };
+  var FONT = { family: "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif", size: 12, color: "#1d2430" };
+
+  function band(spec) {
+    return {
+      type: "rect", xref: "paper", x0: 0, x1: 1, yref: "y", y0: spec.band[0], y1: spec.band[1],
+      fillcolor: "rgba(26, 127, 55, 0.13)", line: { width: 1, color: "rgba(26, 127, 55, 0.6)", dash: "dot" },
+      layer: "above"
+    };
+  }
+
+  function stack(spec) {
+    var x = spec.x.map(esc);
+    var traces = spec.series.map(function (s) {
+      return {
+        type: "bar", name: esc(s.name), x: x, y: s.y, customdata: s.days,
+        marker: { color: s.colour, line: { width: 0 } },
+        hovertemplate: "%{x} · " + esc(s.name) + ": %{y:.0%} (%{customdata:,.1f} person-days)<extra></extra>"
+      };
+    });
+    traces.push({
+      type: "scatter", mode: "lines+markers", name: "KTLO share", x: x, y: spec.share,
+      line: { color: "#000", width: 2 }, marker: { size: 5 },
+      hovertemplate: "%{x} · KTLO share %{y:.0%}<extra></extra>"
+    });
+    var layout = {
+      barmode: "stack", bargap: 0.15, height: 340, margin: { l: 48, r: 10, t: 10, b: 40 },
+      yaxis: { tickformat: ".0%", range: [0, 1], fixedrange: true },
+      xaxis: { type: "category", fixedrange: true, automargin: true },
+      legend: { orientation: "h", y: -0.18, font: { size: 11 } },
+      shapes: [band(spec)], font: FONT, paper_bgcolor: "#fff", plot_bgcolor: "#fff"
+    };
+    return { traces: traces, layout: layout, urls: spec.series.map(function (s) { return s.urls; }) };
+  }
+
+  function spark(spec) {
+    var traces = [{
+      type: "scatter", mode: "lines", x: spec.x.map(esc), y: spec.y,
+      line: { color: "#1d2430", width: 2 }, hovertemplate: "%{x}: %{y:.0%}<extra></extra>"
+    }];
+    var layout = {
+      height: 70, margin: { l: 0, r: 0, t: 4, b: 4 }, showlegend: false,
+      xaxis: { visible: false, type: "category", fixedrange: true },
+      yaxis: { visible: false, range: [0, 1], fixedrange: true },
+      shapes: [band(spec)], paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)"
+    };
+    return { traces: traces, layout: layout, urls: [spec.urls] };
+  }
+
+  function bars(spec) {
+    var labels = spec.labels.map(esc).reverse();
+    var traces = [{
+      type: "bar", orientation: "h", y: labels, x: spec.values.slice().reverse(),
+      marker: { color: spec.colour || "#d6604d" },
+      hovertemplate: "%{y}: %{x:,.1f}<extra></extra>"
+    }];
+    var layout = {
+      height: Math.max(160, 28 * labels.length + 40), margin: { l: 10, r: 10, t: 10, b: 30 },
+      yaxis: { automargin: true, type: "category", fixedrange: true },
+      xaxis: { fixedrange: true, title: { text: esc(spec.axis || "person-days") } },
+      font: FONT, paper_bgcolor: "#fff", plot_bgcolor: "#fff", showlegend: false
+    };
+    return { traces: traces, layout: layout, urls: [(spec.urls || []).slice().reverse()] };
+  }
+
+  function line(spec) {
+    var traces = spec.series.map(function (s) {
+      return {
+        type: "scatter", mode: "lines+markers", name: esc(s.name), x: spec.x.map(esc), y: s.y,
+        yaxis: s.axis === 2 ? "y2" : "y", line: { width: 2, color: s.colour },
+        hovertemplate: "%{x} · " + esc(s.name) + ": %{y:,.2f}<extra></extra>"
+      };
+    });
+    var layout = {
+      height: 280, margin: { l: 48, r: 48, t: 10, b: 40 }, font: FONT,
+      xaxis: { type: "category", fixedrange: true, automargin: true },
+      yaxis: { title: { text: esc(spec.left || "") }, fixedrange: true, rangemode: "tozero" },
+      yaxis2: { title: { text: esc(spec.right || "") }, overlaying: "y", side: "right", fixedrange: true, rangemode: "tozero" },
+      legend: { orientation: "h", y: -0.2 }, paper_bgcolor: "#fff", plot_bgcolor: "#fff"
+    };
+    return { traces: traces, layout: layout, urls: [] };
+  }
+
+  var KINDS = { stack: stack, spark: spark, bars: bars, line: line };
+
+  function draw(root) {
+    if (typeof Plotly === "undefined") { return; }
+    var plots = (root || document).querySelectorAll("[data-chart]");
+    Array.prototype.forEach.call(plots, function (el) {
+      if (el.getAttribute("data-drawn")) { return; }
+      var source = document.getElementById("spec-" + el.getAttribute("data-chart"));
+      if (!source) { return; }
+      var spec = JSON.parse(source.textContent);
+      var chart = KINDS[spec.kind](spec);
+      var options = spec.kind === "spark" ? Object.assign({}, CONFIG, { staticPlot: true }) : CONFIG;
+      Plotly.newPlot(el, chart.traces, chart.layout, options).then(function () {
+        el.setAttribute("data-drawn", "true");
+        el.on("plotly_click", function (event) {
+          var point = event.points && event.points[0];
+          var urls = point && chart.urls[point.curveNumber];
+          var url = urls && urls[point.pointIndex];
+          if (url) { window.location.assign(url); }
+        });
+      });
+    });
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) { draw(event.detail.elt); });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () { draw(document); });
+  } else {
+    draw(document);
+  }
+  window.ktloCharts = { draw: draw, pct: pct };
+})();

@@ -1,0 +1,396 @@
+"""GitLab (gitlab.com and self-managed): issues, merge requests, pipelines, deployments.
+
+Every list is read newest-updated first from where the previous run stopped
+(`updated_after`), so an item edited while we page can only move to a page already read;
+it is caught by the next run, whose window starts at the newest `updated_at` this run saw.
+The window's cursor is written only once the whole window is stored, and items stored
+unchanged (their raw JSON equal) cost no further requests.
+
+    issues          /projects/:id/issues?order_by=updated_at&sort=desc&updated_after=…
+                    + /issues/:iid/notes, /issues/:iid/resource_state_events
+    merge requests  /projects/:id/merge_requests?state=all&order_by=updated_at&sort=desc&…
+                    + /merge_requests/:iid/notes, /approvals, /commits
+    pipelines       /projects/:id/pipelines?order_by=updated_at&sort=desc&updated_after=…
+                    + /pipelines/:id/jobs?include_retried=true
+    deployments     /projects/:id/deployments?order_by=updated_at&sort=desc&updated_after=…
+                    + /projects/:id/environments (their tiers)
+
+Pages are followed through the `Link` header GitLab sends (offset or keyset pagination
+alike), or through `X-Next-Page` when a proxy dropped the `Link` header.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from pydantic import Field
+
+from ktlo.errors import ConfigError, FatalSourceError, InputError
+from ktlo.records import Build, Deployment, WorkItem
+from ktlo.sources import gitlab_records as gl
+from ktlo.sources.base import (
+    Batch,
+    Known,
+    Reporter,
+    Source,
+    SourceOptions,
+    canonical_json,
+    iso,
+    parse_time,
+)
+from ktlo.sources.http import ApiClient, Credentials, HttpStats
+from ktlo.sources.jsonfile import read_values
+from ktlo.sources.pagination import Page
+
+Section = Literal["issues", "merge_requests", "pipelines", "deployments"]
+SECTIONS: tuple[Section, ...] = ("issues", "merge_requests", "pipelines", "deployments")
+NEED = "the read_api scope (a personal, group or project access token)"
+FILE_BATCH = 500
+Json = dict[str, Any]
+
+
+class GitLabOptions(SourceOptions):
+    """[sources.gitlab] in ktlo.toml; see docs/sources.md."""
+
+    projects: list[Annotated[str, Field(pattern=r"^[\w.-]+(?:/[\w.-]+)+$")]] = []
+    base_url: str = Field("https://gitlab.com", pattern=r"^https?://[^/]+")
+    token_env: str = Field("GITLAB_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    auth: Literal["private-token", "bearer"] = "private-token"
+    include: list[Section] = list(SECTIONS)
+    since: date | None = None  # how far back the first sync reaches (default: everything)
+    details: bool = True  # notes, state events, approvals, commits, jobs of changed records
+    pagination: Literal["offset", "keyset"] = "offset"  # issues: keyset needs GitLab 18.3+
+    environment: Literal["tier", "name"] = "tier"  # what a deployment's environment is
+    per_page: int = Field(100, ge=1, le=100)
+    concurrency: int = Field(4, ge=1, le=16)
+    types: dict[str, Literal["requirement", "bug", "incident", "task"]] = {}
+
+
+@dataclass(frozen=True)
+class _Project:
+    path: str  # group/project
+    repo_id: str  # host/group/project
+
+    def scope(self, section: str) -> str:
+        return f"{self.repo_id}:{section}"
+
+
+class GitLabSource(Source):
+    """Issues, merge requests, pipelines and deployments of some GitLab projects."""
+
+    kind = "gitlab"
+    Options = GitLabOptions
+    options: GitLabOptions
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stats = HttpStats()
+
+    def fetch(self, known: Known, reporter: Reporter) -> Iterator[Batch]:
+        if not self.options.projects:
+            raise ConfigError(
+                f"{self.name}: no projects to sync",
+                f'set projects = ["group/project"] under [sources.{self.name}] in ktlo.toml',
+            )
+        env = self.options.token_env
+        token = self.token(env, NEED)
+        credentials = (
+            Credentials.bearer(env, token)
+            if self.options.auth == "bearer"
+            else Credentials.in_header(env, token, "PRIVATE-TOKEN")
+        )
+        root = gl.web_root(self.options.base_url)
+        with ApiClient(
+            self.name,
+            f"{root}/api/v4",
+            credentials,
+            transport=self.ctx.transport,
+            sleep=self.ctx.sleep,
+            on_wait=reporter.waiting,
+            need=NEED,
+            concurrency=self.options.concurrency,
+        ) as api:
+            self.stats = api.stats
+            for path in self.options.projects:
+                run = _Run(self, api, known, _Project(path, gl.repo_id_of(root, path)))
+                for section in self.options.include:
+                    yield from getattr(run, section)()
+
+    def load_file(self, path: Path, known: Known) -> Iterator[Batch]:
+        """A saved answer of any of the list endpoints above (e.g. `glab api --paginate`)."""
+        flat = [r for line, value in read_values(path) for r in self._saved(path, line, value)]
+        for start in range(0, len(flat), FILE_BATCH):
+            chunk = flat[start : start + FILE_BATCH]
+            yield Batch(
+                scope=f"file:{path.name}",
+                work_items=tuple(r for r in chunk if isinstance(r, WorkItem)),
+                deployments=tuple(r for r in chunk if isinstance(r, Deployment)),
+                builds=tuple(r for r in chunk if isinstance(r, Build)),
+            )
+
+    def _saved(self, path: Path, line: int, record: Any) -> list[WorkItem | Deployment | Build]:
+        shape = _shape(record)
+        if shape is None:
+            raise InputError(
+                f"{path} line {line}: not a GitLab issue, merge request, pipeline, job or deployment",
+                _SAVED_FIX,
+            )
+        repo_id = gl.repo_id_from_url(record) or self._only_project(path, line)
+        types = self.options.types
+        try:
+            if shape == "deployment":
+                return [gl.deployment_record(repo_id, record)]
+            if shape == "job":
+                return [gl.job_build(repo_id, record)]
+            if shape == "pipeline":
+                return list(gl.pipeline_builds(repo_id, record))
+            if shape == "merge_request":
+                return [gl.merge_request_item(repo_id, record, types=types)]
+            return [gl.issue_item(repo_id, record, types=types)]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(
+                f"{path} line {line}: a GitLab record without a usable {exc}", _SAVED_FIX
+            ) from None
+
+    def _only_project(self, path: Path, line: int) -> str:
+        if len(self.options.projects) == 1:
+            root = gl.web_root(self.options.base_url)
+            return gl.repo_id_of(root, self.options.projects[0])
+        raise InputError(
+            f"{path} line {line}: cannot tell which project this record belongs to",
+            f"save the API's answer whole (with its web_url), or set one project under [sources.{self.name}]",
+        )
+
+
+_SAVED_FIX = (
+    "save the answer of a GitLab list endpoint as it came, "
+    "e.g. glab api --paginate 'projects/GROUP%2FPROJECT/issues'"
+)
+
+
+class _Run:
+    """One project's sync: one generator per section, each yielding page batches."""
+
+    def __init__(self, source: GitLabSource, api: ApiClient, known: Known, project: _Project):
+        self.source = source
+        self.options = source.options
+        self.api = api
+        self.known = known
+        self.project = project
+        self.path = f"projects/{quote(project.path, safe='')}"
+        self._requests = 0
+        self._environments: dict[int, Json] | None = None
+
+    # -- sections ------------------------------------------------------------------------------
+
+    def issues(self) -> Iterator[Batch]:
+        extra = {"pagination": "keyset"} if self.options.pagination == "keyset" else {}
+        yield from self._window(
+            "issues",
+            extra,
+            "work_items",
+            lambda i: gl.issue_key(self.project.repo_id, i["iid"]),
+            self._issue_records,
+        )
+
+    def merge_requests(self) -> Iterator[Batch]:
+        yield from self._window(
+            "merge_requests",
+            {"state": "all"},
+            "work_items",
+            lambda m: gl.merge_request_key(self.project.repo_id, m["iid"]),
+            self._merge_request_records,
+        )
+
+    def pipelines(self) -> Iterator[Batch]:
+        yield from self._window(
+            "pipelines",
+            {},
+            "builds",
+            lambda p: f"gitlab:build:{self.project.repo_id}:{p['id']}",
+            self._pipeline_records,
+        )
+
+    def deployments(self) -> Iterator[Batch]:
+        yield from self._window(
+            "deployments",
+            {},
+            "deployments",
+            lambda d: f"gitlab:deployment:{self.project.repo_id}:{d['id']}",
+            self._deployment_records,
+        )
+
+    # -- records of changed items, with their details --------------------------------------------
+
+    def _issue_records(self, issues: list[Json]) -> dict[str, tuple[Any, ...]]:
+        repo_id, types = self.project.repo_id, self.options.types
+        if not self.options.details:
+            return {"work_items": tuple(gl.issue_item(repo_id, i, types=types) for i in issues)}
+
+        def details(issue: Json) -> tuple[list[Any], list[Any]]:
+            base = f"{self.path}/issues/{issue['iid']}"
+            return self._all(f"{base}/notes", _NOTES), self._all(f"{base}/resource_state_events")
+
+        found = self.api.map(details, issues)
+        with self._parsing():
+            items = tuple(
+                gl.issue_item(repo_id, i, notes, events, types)
+                for i, (notes, events) in zip(issues, found, strict=True)
+            )
+        return {"work_items": items}
+
+    def _merge_request_records(self, mrs: list[Json]) -> dict[str, tuple[Any, ...]]:
+        repo_id, types = self.project.repo_id, self.options.types
+        if not self.options.details:
+            return {"work_items": tuple(gl.merge_request_item(repo_id, m, types=types) for m in mrs)}
+
+        def details(mr: Json) -> tuple[list[Any], Any, list[Any]]:
+            base = f"{self.path}/merge_requests/{mr['iid']}"
+            approvals = self.api.get_json(f"{base}/approvals")
+            return self._all(f"{base}/notes", _NOTES), approvals, self._all(f"{base}/commits")
+
+        found = self.api.map(details, mrs)
+        with self._parsing():
+            items = tuple(
+                gl.merge_request_item(repo_id, m, notes, approvals, commits, types)
+                for m, (notes, approvals, commits) in zip(mrs, found, strict=True)
+            )
+        return {"work_items": items}
+
+    def _pipeline_records(self, pipelines: list[Json]) -> dict[str, tuple[Any, ...]]:
+        def jobs(pipeline: Json) -> list[Any]:
+            if not self.options.details:
+                return []
+            path = f"{self.path}/pipelines/{pipeline['id']}/jobs"
+            return self._all(path, {"include_retried": "true"})
+
+        found = self.api.map(jobs, pipelines)
+        with self._parsing():
+            builds = tuple(
+                b
+                for p, js in zip(pipelines, found, strict=True)
+                for b in gl.pipeline_builds(self.project.repo_id, p, js)
+            )
+        return {"builds": builds}
+
+    def _deployment_records(self, deployments: list[Json]) -> dict[str, tuple[Any, ...]]:
+        environments = self._tiers() if deployments and self.options.environment == "tier" else None
+        with self._parsing():
+            records = tuple(
+                gl.deployment_record(self.project.repo_id, d, environments) for d in deployments
+            )
+        return {"deployments": records}
+
+    def _tiers(self) -> dict[int, Json]:
+        """The project's environments by id, read once per sync (their tier and URL)."""
+        if self._environments is None:
+            found = self._all(f"{self.path}/environments")
+            self._environments = {int(e["id"]): e for e in found if isinstance(e, dict)}
+        return self._environments
+
+    # -- the window ------------------------------------------------------------------------------
+
+    def _window(
+        self,
+        section: str,
+        extra: dict[str, Any],
+        table: str,
+        key: Callable[[Json], str],
+        records: Callable[[list[Json]], dict[str, tuple[Any, ...]]],
+    ) -> Iterator[Batch]:
+        """Read `section` newest-updated first from the cursor, then move the cursor."""
+        scope = self.project.scope(section)
+        since = self._since(scope)
+        params: dict[str, Any] = {
+            **extra,
+            "order_by": "updated_at",
+            "sort": "desc",
+            "per_page": self.options.per_page,
+        }
+        if since is not None:
+            params["updated_after"] = iso(since)
+        newest = since
+        for page in self._pages(f"{self.path}/{section}", params):
+            newest = _latest(newest, [r.get("updated_at") for r in page.items])
+            changed, unchanged = self._changed(table, page.items, key)
+            yield self._batch(scope, unchanged=unchanged, **records(changed))
+        if newest is not None and newest != since:
+            yield Batch(scope, {"since": iso(newest)})
+
+    def _since(self, scope: str) -> datetime | None:
+        cursor = self.known.cursor(scope)
+        if cursor and cursor.get("since"):
+            return parse_time(cursor["since"])
+        first = self.options.since
+        return parse_time(first.isoformat()) if first else None
+
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[Page]:
+        self._requests = self.api.stats.requests
+        for page in self.api.pages_by_link(path, params, next_page_header="x-next-page"):
+            if any(not isinstance(item, dict) for item in page.items):
+                raise FatalSourceError(
+                    f"{self.source.name}: {path} answered with something other than objects",
+                    "check base_url in ktlo.toml (the GitLab root, e.g. https://gitlab.example.com)",
+                )
+            yield page
+
+    def _batch(self, scope: str, **records: Any) -> Batch:
+        pages = self.api.stats.requests - self._requests
+        self._requests = self.api.stats.requests
+        return Batch(scope, None, pages=pages, **records)
+
+    def _all(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
+        query = {"per_page": 100, **(params or {})}
+        pages = self.api.pages_by_link(path, query, next_page_header="x-next-page")
+        return [item for page in pages for item in page.items]
+
+    def _changed(
+        self, table: str, records: list[Json], key: Callable[[Json], str]
+    ) -> tuple[list[Json], int]:
+        """The records whose stored raw JSON differs (or that are not stored), and how many are the same."""
+        stored = self.known.raw(table, [key(r) for r in records])
+        with self._parsing():
+            changed = [r for r in records if stored.get(key(r)) != canonical_json(r)]
+        return changed, len(records) - len(changed)
+
+    @contextmanager
+    def _parsing(self) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.api.stats.add(parse_seconds=time.perf_counter() - started)
+
+
+_NOTES = {"sort": "asc", "order_by": "created_at"}
+
+
+def _shape(record: Any) -> str | None:
+    """Which list endpoint a saved record came from, by the fields GitLab documents for it."""
+    if not isinstance(record, dict):
+        return None
+    if "deployable" in record and "environment" in record:
+        return "deployment"
+    if "stage" in record and "pipeline" in record:
+        return "job"
+    if "source_branch" in record and "target_branch" in record:
+        return "merge_request"
+    if "iid" in record and "sha" in record and "status" in record:
+        return "pipeline"
+    if "iid" in record and "title" in record:
+        return "issue"
+    return None
+
+
+def _latest(current: datetime | None, values: Sequence[Any]) -> datetime | None:
+    moments = [m for v in values if (m := parse_time(v)) is not None]
+    if current is not None:
+        moments.append(current)
+    return max(moments, default=None)

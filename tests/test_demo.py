@@ -1,0 +1,69 @@
+"""The demo organisation: deterministic, fast enough, and its story visible in the numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ktlo.allocation import AllocationOptions, allocation, budget_report
+from ktlo.config import load_config
+from ktlo.demo import run_demo
+from ktlo.store import Store
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    run_demo(out, seed=7)
+    return out
+
+
+@pytest.mark.slow
+def test_the_story_shows(demo: Path) -> None:
+    config = load_config(demo / "ktlo.toml")
+    with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
+        budget = {t["team"]: t for t in budget_report(store, config)["teams"]}
+        assert budget["payments"]["last_period_status"] == "over"
+        assert budget["mobile"]["last_period_status"] == "inside"
+        payments = allocation(store, config, AllocationOptions(team="payments"))
+        shares = {p["period"]: p["ktlo_share"] for p in payments["periods"]}
+        before = [shares[m] for m in ("2025-12", "2026-01", "2026-02", "2026-03", "2026-04")]
+        storm = [shares[m] for m in ("2026-06", "2026-07", "2026-08")]
+        assert max(before) < 0.4 < min(storm)
+        open_bugs = store.query(
+            "SELECT project, count(*) FILTER (WHERE closed_at IS NULL) AS open FROM work_items "
+            "WHERE issue_type = 'Bug' GROUP BY project ORDER BY open DESC"
+        )
+        assert open_bugs[0]["project"] == "SRCH"
+        repeats = store.query(
+            "SELECT count(*) AS n FROM incidents WHERE title LIKE 'Payment provider timeouts%'"
+        )[0]["n"]
+        assert repeats >= 15
+
+
+def test_the_same_seed_gives_the_same_organisation(demo: Path, tmp_path: Path) -> None:
+    """Same repositories (to the commit) and same exports (to the byte) for the same seed."""
+    import random
+    import subprocess
+
+    from ktlo.demo.exports import write_exports
+    from ktlo.demo.history import commits_for, write_repositories
+    from ktlo.demo.organisation import TEAMS
+
+    commits = [
+        c for i, team in enumerate(TEAMS) for c in commits_for(team, random.Random(7 * 1000 + i))
+    ]
+    repos = write_repositories(tmp_path / "repos", commits)
+    write_exports(tmp_path / "exports", random.Random(7))
+
+    def head(path: Path) -> str:
+        return subprocess.run(
+            ["git", "-C", str(path), "rev-parse", "HEAD"], capture_output=True, text=True
+        ).stdout
+
+    assert {name: head(path) for name, path in repos.items()} == {
+        name: head(demo / "repos" / name) for name in repos
+    }
+    for export in (demo / "exports").iterdir():
+        assert (tmp_path / "exports" / export.name).read_bytes() == export.read_bytes()
