@@ -90,18 +90,33 @@ def open_repository(path: Path | str) -> Repository:
     )
 
 
-def read_commits(repo: Repository, exclude: Iterable[str] = ()) -> Iterator[Commit]:
-    """Stream the commits reachable from HEAD and not from `exclude`, parents before children."""
-    if repo.head is None:
+def read_commits(
+    repo: Repository,
+    exclude: Iterable[str] = (),
+    *,
+    head: str | None = None,
+    skip: int = 0,
+    limit: int | None = None,
+) -> Iterator[Commit]:
+    """Stream the commits reachable from HEAD (or `head`) and not from `exclude`, parents first.
+
+    `skip` and `limit` select a slice of that stream counted from its newest end (git's
+    `--skip` and `--max-count` apply before `--reverse`): with the same `head` and
+    `exclude`, disjoint slices split one history across processes.
+    """
+    head = head or repo.head
+    if head is None:
         return
     exclude = [sha for sha in exclude if sha]
-    known = _existing_commits(repo.path, exclude)
+    known = existing_commits(repo.path, exclude)
+    window = [f"--skip={skip}"] if skip else []
+    window += [f"--max-count={limit}"] if limit is not None else []
     cmd = [
         "git", *GIT_CONFIG, "-C", str(repo.path), "log", "--stdin", "--topo-order", "--reverse",
-        "-z", "--numstat", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
+        *window, "-z", "--numstat", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
         f"--format={LOG_FORMAT}",
     ]  # fmt: skip
-    revs = "".join([f"{repo.head}\n", *(f"^{sha}\n" for sha in known)])
+    revs = "".join([f"{head}\n", *(f"^{sha}\n" for sha in known)])
     proc = subprocess.Popen(
         cmd,
         stdin=subprocess.PIPE,
@@ -252,7 +267,7 @@ def _shallow_boundary(git_dir: Path) -> frozenset[str]:
     return frozenset(line.strip() for line in shallow.read_text().splitlines() if line.strip())
 
 
-def _existing_commits(path: Path, shas: list[str]) -> list[str]:
+def existing_commits(path: Path, shas: list[str]) -> list[str]:
     """Keep the shas that still name commits here (history may have been rewritten)."""
     if not shas:
         return []
@@ -294,7 +309,7 @@ def count_commits(repo: Repository, exclude: Iterable[str] = ()) -> int:
     """How many commits `read_commits` would yield (cheap: no diffs)."""
     if repo.head is None:
         return 0
-    known = _existing_commits(repo.path, [sha for sha in exclude if sha])
+    known = existing_commits(repo.path, [sha for sha in exclude if sha])
     revs = "".join([f"{repo.head}\n", *(f"^{sha}\n" for sha in known)])
     out = _git(repo.path, "rev-list", "--count", "--stdin", input=revs, check=False)
     if out.returncode != 0:

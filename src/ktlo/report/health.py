@@ -1,0 +1,137 @@
+"""Render the `ktlo health` document: one scorecard table, and the same as flat rows for CSV."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+BUCKET_STYLE = {"elite": "bold magenta", "high": "bold green", "medium": "bold yellow", "low": "bold red"}
+ARROW = {"up": "▲", "down": "▼", "flat": "▶", "unknown": " "}
+
+# (section, key, label) of every figure on the scorecard, in order
+FIGURES = (
+    ("dora", "deployment_frequency", "deployment frequency"),
+    ("dora", "lead_time", "lead time for changes"),
+    ("dora", "change_failure_rate", "change failure rate"),
+    ("dora", "recovery_time", "recovery time"),
+    ("incidents", "count", "incidents"),
+    ("incidents", "mtta", "time to acknowledge (median)"),
+    ("incidents", "mttr", "time to resolve (median)"),
+    ("incidents", "downtime", "downtime"),
+    ("incidents", "person_hours", "person-hours in incidents"),
+    ("incidents", "repeats", "repeat incidents"),
+    ("bugs", "opened", "bugs opened"),
+    ("bugs", "closed", "bugs closed"),
+    ("bugs", "resolution_rate", "resolution rate"),
+    ("bugs", "time_to_resolve", "time to resolve (median)"),
+    ("bugs", "open_backlog", "open backlog"),
+    ("bugs", "found_in_production", "found in production"),
+    ("builds", "duration", "build duration (median)"),
+    ("builds", "failure_rate", "build failure rate"),
+    ("builds", "flaky_rate", "flaky rate"),
+    ("builds", "queue_time", "queue time (median)"),
+    ("builds", "red_main", "red main branch"),
+    ("alerts", "count", "alerts"),
+    ("alerts", "per_incident", "alerts per incident"),
+    ("alerts", "noise_ratio", "noise ratio"),
+    ("alerts", "after_hours_pages", "after-hours pages"),
+)
+
+
+def health_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every figure as one flat row (section, metric, value, previous, trend, bucket or target)."""
+    rows = []
+    for section, key, label in FIGURES:
+        fig = doc[section][key]
+        rows.append({
+            "section": section, "metric": key, "label": fig.get("name") or label,
+            "value": fig["value"], "unit": fig["unit"], "previous": fig["previous"],
+            "trend": fig["trend"], "improving": fig["improving"],
+            "bucket": fig.get("bucket"), "target": None, "p90": fig.get("p90"),
+        })  # fmt: skip
+    for slo in doc["slos"]:
+        rows.append({
+            "section": "slos", "metric": slo["service"], "label": f"availability of {slo['service']}",
+            "value": slo["availability"], "unit": "percent", "previous": slo["previous_availability"],
+            "trend": slo["trend"], "improving": slo["improving"], "bucket": slo["status"],
+            "target": slo["target"], "p90": None,
+        })  # fmt: skip
+    return rows
+
+
+def render_health(doc: dict[str, Any], console: Console) -> None:
+    """Print the scorecard: one line per figure, grouped by section, then SLOs and failures."""
+    scope = doc["scope"]["team"] or doc["scope"]["service"] or "whole organisation"
+    window, before = doc["window"], doc["previous_window"]
+    console.print(Text.assemble(
+        ("\nktlo health", "bold"), f" — {scope}; {window['start']} … {window['end']} (a {doc['period']}), ",
+        f"against {before['start']} … {before['end']}; DORA by the {doc['definition']} definition",
+    ))  # fmt: skip
+    table = Table(box=None, header_style="dim", pad_edge=False)
+    for column, justify in (("", "left"), ("now", "right"), ("before", "right"), ("", "left"),
+                            ("bucket / target", "left")):  # fmt: skip
+        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    section = None
+    for row in health_rows(doc):
+        if row["section"] != section:
+            section = row["section"]
+            table.add_row(Text(_TITLES[section], style="bold"), "", "", "", "")
+        table.add_row(
+            f"  {row['label']}", _value(row["value"], row["unit"]), _value(row["previous"], row["unit"]),
+            _arrow(row), _judgement(row),
+        )  # fmt: skip
+    console.print(table)
+    failures = doc["dora"].get("failures") or []
+    if failures:
+        console.print(Text("\nFailed deployments this window", style="bold"))
+        for f in failures[:10]:
+            console.print(f"  {f['deployed_at'][:16]}  {f['service']}: {'; '.join(f['reasons'])}")
+    console.print(Text("\n`--json` for every figure with its series, breakdowns and definitions "
+                       "(docs/metrics.md).", style="dim"))  # fmt: skip
+
+
+_TITLES = {"dora": "DORA", "incidents": "Incidents", "bugs": "Bugs", "builds": "Builds",
+           "alerts": "Alerts", "slos": "SLOs"}  # fmt: skip
+
+
+def _arrow(row: dict[str, Any]) -> Text:
+    style = {True: "green", False: "red"}.get(row["improving"], "dim")
+    return Text(ARROW[row["trend"]], style=style)
+
+
+def _judgement(row: dict[str, Any]) -> Text:
+    if row["target"] is not None:
+        met = row["bucket"] == "met"
+        return Text(f"{row['target']:g}% {row['bucket']}", style="bold green" if met else "bold red")
+    if row["bucket"]:
+        return Text(row["bucket"], style=BUCKET_STYLE.get(row["bucket"], ""))
+    return Text("")
+
+
+def _value(value: Any, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit in ("ratio", "share of bugs opened", "closed per opened"):
+        return f"{value:.0%}" if value >= 0.1 or value == 0 else f"{value:.1%}"
+    if unit == "percent":
+        return f"{value:.3f}%"
+    if unit in ("hours", "minutes", "days"):
+        return _duration(value * {"hours": 60.0, "minutes": 1.0, "days": 1440.0}[unit])
+    if isinstance(value, float):
+        return f"{value:,.1f}{_suffix(unit)}"
+    return f"{value:,}{_suffix(unit)}"
+
+
+def _suffix(unit: str) -> str:
+    return {"deployments per week": "/wk", "person-hours": " h"}.get(unit, "")
+
+
+def _duration(minutes: float) -> str:
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} d"

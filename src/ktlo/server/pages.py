@@ -1,0 +1,139 @@
+"""What each dashboard page shows, as a JSON-able document; the HTML is rendered from it.
+
+Every page's document is computed once per snapshot of the store and kept (see
+Snapshot.cached): the data only changes when a sync or an override changes the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from ktlo.config import Config
+from ktlo.errors import ConfigError
+from ktlo.report.document import report_document
+from ktlo.report.items import Selection, item_detail, work_items
+from ktlo.report.model import ReportFilters, apply_filters, repositories, services, team_names
+from ktlo.server.snapshot import Snapshot
+
+
+def parse_date(name: str, text: str | None) -> date | None:
+    """A YYYY-MM-DD query parameter, or a clear 400."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(
+            f"{name}={text!r} is not a date", f"write {name} as YYYY-MM-DD, e.g. {name}=2026-03-01"
+        ) from None
+
+
+def parse_filters(
+    team: str | None, period: str | None, since: str | None, until: str | None,
+    repo: str | None, service: str | None,
+) -> ReportFilters:  # fmt: skip
+    """Query parameters -> filters; empty values (a form's "all") mean no filter."""
+    return ReportFilters(
+        team=team or None,
+        period=period or "month",
+        since=parse_date("since", since),
+        until=parse_date("until", until),
+        repo=repo or None,
+        service=service or None,
+    )
+
+
+def overview(snap: Snapshot, config: Config, filters: ReportFilters) -> dict[str, Any]:
+    """The organisation's (or, with a team filter, one team's) report document."""
+
+    def compute() -> dict[str, Any]:
+        with snap.reader() as store:
+            return report_document(store, config, filters)
+
+    doc: dict[str, Any] = snap.cached(("overview", filters), compute)
+    return doc
+
+
+def items(
+    snap: Snapshot, config: Config, filters: ReportFilters, selection: Selection
+) -> dict[str, Any]:
+    """The work items behind a share: filtered effort, most person-days first."""
+
+    def compute() -> dict[str, Any]:
+        with snap.reader() as store:
+            apply_filters(store, config, filters)
+            found = work_items(store, config, filters.team, selection)
+            choices = {
+                "teams": team_names(store, config),
+                "repositories": repositories(store),
+                "services": services(store, config),
+            }
+        return {
+            "schema": "ktlo.items/v1",
+            "filters": filters.as_json(),
+            "selection": selection.as_json(),
+            "choices": choices,
+            **found,
+        }
+
+    doc: dict[str, Any] = snap.cached(("items", filters, selection), compute)
+    return doc
+
+
+def item(snap: Snapshot, config: Config, item_id: str) -> dict[str, Any]:
+    """One work item with its verdict, reasons and effort."""
+
+    def compute() -> dict[str, Any]:
+        with snap.reader() as store:
+            return {"schema": "ktlo.item/v1", **item_detail(store, config, item_id)}
+
+    doc: dict[str, Any] = snap.cached(("item", item_id), compute)
+    return doc
+
+
+@dataclass(frozen=True)
+class Links:
+    """URLs of the dashboard, keeping the current filters when moving between pages."""
+
+    filters: ReportFilters
+    here: str = "/"
+    json: str = "/index.json"
+    override: str | None = None
+    previous: str | None = None
+    next: str | None = None
+    home: str = "/"
+    all_items: str = "/items"
+
+    def team(self, name: str) -> str:
+        return _with_query(team_path(name), self.filters.query(team=None))
+
+    def items(self, **selection: Any) -> str:
+        params = self.filters.query(**{k: v for k, v in selection.items() if k in FILTER_KEYS})
+        params |= {k: str(v) for k, v in selection.items() if k not in FILTER_KEYS and v}
+        return _with_query("/items", params)
+
+    def item(self, item_id: str) -> str:
+        return item_path(item_id)
+
+
+FILTER_KEYS = ("team", "period", "since", "until", "repo", "service")
+
+
+def team_path(name: str, suffix: str = "") -> str:
+    return f"/teams/{quote(name, safe='')}{suffix}"
+
+
+def item_path(item_id: str, suffix: str = "") -> str:
+    return f"/items/{quote(item_id, safe=':/@')}{suffix}"
+
+
+def _with_query(path: str, params: dict[str, str]) -> str:
+    return f"{path}?{urlencode(params)}" if params else path
+
+
+def with_query(path: str, params: dict[str, str]) -> str:
+    """`path?a=b` from the non-empty params (public twin of the helper above)."""
+    return _with_query(path, {k: v for k, v in params.items() if v})
