@@ -1,6 +1,6 @@
 """Time `ktlo sync` of GitHub issues and pull requests from a local server.
 
-    python bench/sync.py [--issues 50000] [--pulls 20000] [--concurrency 4]
+    python bench/sync.py [--issues 50000] [--pulls 20000] [--concurrency 4] [--no-details]
 
 A separate process serves GitHub-shaped JSON on 127.0.0.1 (HTTP/1.1 keep-alive, 100 per
 page, Link headers, `since`, sorting; the issues list holds the pull requests too, as
@@ -239,7 +239,7 @@ def serve(port_queue: Any, issues: int, pulls: int) -> None:
 # -- the bench (this process) -------------------------------------------------------------------
 
 
-def run_sync(db: Path, base: str, concurrency: int) -> Any:
+def run_sync(db: Path, base: str, concurrency: int, details: bool = True) -> Any:
     from ktlo.sources import make_source
     from ktlo.sources.base import NullReporter, SourceContext
     from ktlo.store import Store
@@ -251,6 +251,8 @@ def run_sync(db: Path, base: str, concurrency: int) -> Any:
         "base_url": base,
         "include": ["issues", "pull_requests"],
         "concurrency": concurrency,
+        "timeline": details,
+        "pull_request_details": details,
     }
     with Store.open(db) as store:
         result = sync_source(store, make_source(ctx, options), NullReporter())
@@ -283,6 +285,12 @@ def main() -> None:
     parser.add_argument("--issues", type=int, default=50_000)
     parser.add_argument("--pulls", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument(
+        "--no-details",
+        dest="details",
+        action="store_false",
+        help="lists only: no timelines, commits, reviews or review comments",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
@@ -293,14 +301,14 @@ def main() -> None:
     server.start()
     base = f"http://127.0.0.1:{ports.get(timeout=120)}"
     print(f"serving {args.issues:,} issues and {args.pulls:,} pull requests at {base}, 100 per page; "
-          f"{os.cpu_count()} CPUs, concurrency {args.concurrency}")  # fmt: skip
+          f"{os.cpu_count()} CPUs, concurrency {args.concurrency}, details {args.details}")  # fmt: skip
     try:
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "bench.duckdb"
-            full = run_sync(db, base, args.concurrency)
+            full = run_sync(db, base, args.concurrency, args.details)
             report("full sync       ", full)
             touched = urllib.request.urlopen(f"{base}/_bench/touch").read().decode()  # noqa: S310
-            incremental = run_sync(db, base, args.concurrency)
+            incremental = run_sync(db, base, args.concurrency, args.details)
             report(f"incremental ({touched} changed)", incremental)
             share = incremental.timings.total / full.timings.total
             store_share = full.timings.store / full.timings.total

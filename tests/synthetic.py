@@ -38,3 +38,36 @@ def build_repo(path: Path, commits: int, files_per_commit: int = 3) -> Path:
         ["git", "-C", str(path), "fast-import", "--quiet"], input=b"".join(stream), check=True
     )
     return path
+
+
+def build_branchy_repo(path: Path) -> Path:
+    """Seven commits: a branch merged with --no-ff, a rename, a binary file, a Latin-1 message."""
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+
+    def commit(ref: str, mark: int, message: bytes, changes: bytes, extra: bytes = b"") -> bytes:
+        who = f"Ana <ana@example.com> {1_700_000_000 + mark * 86400} +0100".encode()
+        head = b"commit %s\nmark :%d\nauthor %s\ncommitter %s\n" % (ref.encode(), mark, who, who)
+        return head + b"data %d\n%s\n" % (len(message), message) + extra + changes
+
+    def put(name: str, content: bytes) -> bytes:
+        return b"M 644 inline %s\ndata %d\n%s\n" % (name.encode(), len(content), content)
+
+    stream = [
+        commit("refs/heads/main", 1, b"feat: add checkout", put("src/a.py", b"x = 1\n")),
+        commit("refs/heads/main", 2, b"fix: empty cart", put("src/a.py", b"x = 2\ny = 3\n")),
+        commit(
+            "refs/heads/topic", 3, b"Add CSV export", put("src/export.py", b"e\n"), b"from :2\n"
+        ),
+        commit("refs/heads/main", 4, b"refactor: move a", b"R src/a.py src/b.py\n", b"from :2\n"),
+        commit(
+            "refs/heads/main", 5, b"feat: logo", put("assets/logo.png", b"\x89PNG\r\n\x1a\n\x00")
+        ),
+        commit("refs/heads/main", 6, b"Merge branch 'topic'", b"", b"from :5\nmerge :3\n"),
+        commit("refs/heads/main", 7, "Fix café menu".encode("latin-1"), put("src/m.py", b"m\n")),
+    ]
+    subprocess.run(
+        ["git", "-C", str(path), "fast-import", "--quiet"], input=b"".join(stream), check=True
+    )
+    subprocess.run(["git", "-C", str(path), "checkout", "-q", "main"], check=True)
+    return path

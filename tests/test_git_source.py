@@ -131,3 +131,13 @@ def test_corrupted_object_is_reported(shop: GitRepo) -> None:
 )
 def test_normalise_remote(url: str, expected: str) -> None:
     assert normalise_remote(url) == expected
+
+
+def test_unreadable_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root reads everything, so the permission check is exercised through os.access."""
+    import os
+
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode: False if str(path) == str(tmp_path) else real(path, mode))
+    with pytest.raises(RepositoryError, match="is not readable"):
+        open_repository(tmp_path)

@@ -297,6 +297,24 @@ def test_404_and_403_stop_the_source(store: Store) -> None:
     assert "lacks the permission actions=read" in str(result.error)
 
 
+def test_what_was_fetched_before_an_error_is_kept_without_moving_the_cursor(store: Store) -> None:
+    fake = FakeGitHub()
+    fake.fail(
+        "/repos/acme/shop/issues/4/timeline", error(403, "Must have admin rights to Repository.")
+    )
+    result = sync(store, fake, include=["issues"])
+    assert "403 Forbidden for https://api.github.com/repos/acme/shop/issues/4/timeline" in str(
+        result.error
+    )
+    assert rows(store, "SELECT external_id FROM work_items ORDER BY external_id") == [
+        ("1",),
+        ("2",),
+        ("3",),
+    ]
+    assert rows(store, "SELECT count(*) FROM sync_state") == [(0,)]
+    assert (sync(store, FakeGitHub(), include=["issues"]).new, result.new) == (1, 3)
+
+
 def test_a_malformed_page_stops_the_source_and_keeps_earlier_cursors(store: Store) -> None:
     fake = FakeGitHub()
     fake.fail(

@@ -40,12 +40,20 @@ class Budget:
 
 @dataclass(frozen=True, slots=True)
 class AnalyzeOptions:
-    repo_id: str
+    """What to analyze: one repository (`repo_id`), several (`repositories`), or, with
+    neither, every repository in the store."""
+
+    repo_id: str | None = None
     since: date | None = None
     until: date | None = None
     period: str = "month"
     budget: Budget = field(default_factory=Budget)
     top: int = 10
+    repositories: tuple[str, ...] = ()
+
+    @property
+    def repo_ids(self) -> tuple[str, ...]:
+        return (self.repo_id,) if self.repo_id else self.repositories
 
 
 def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None) -> dict[str, Any]:
@@ -58,13 +66,15 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
         "CREATE OR REPLACE TEMP VIEW scope_effort AS "
         "SELECT s.*, e.person, e.day, e.person_days FROM effort e JOIN scope s USING (item_id)"
     )
+    ids = options.repo_ids
     totals = _totals(store)
     periods = _periods(store, options.period)
     trend = _trend(periods, options.period)
     recent = trend["recent_share"]
     return {
         "schema": JSON_SCHEMA,
-        "repository": _repository(store, options.repo_id),
+        "repository": _repository(store, ids[0]) if len(ids) == 1 else None,
+        "repositories": _per_repository(store),
         "since": _iso(options.since),
         "until": _iso(options.until),
         "period": options.period,
@@ -98,21 +108,26 @@ def _create_scope(store: Store, options: AnalyzeOptions) -> None:
         for op, day in ((">=", options.since), ("<", options.until))
         if day
     )
-    repo = _literal(options.repo_id)
+    store.con.execute("CREATE OR REPLACE TEMP TABLE scope_repos (repo_id VARCHAR)")
+    if options.repo_ids:
+        store.insert("scope_repos", ["repo_id"], [(r,) for r in dict.fromkeys(options.repo_ids)])
+    else:
+        store.con.execute("INSERT INTO scope_repos SELECT repo_id FROM repositories")
+    in_scope = "c.repo_id IN (SELECT repo_id FROM scope_repos)"
     store.con.execute(
         "CREATE OR REPLACE TEMP VIEW scope_merges AS SELECT c.item_id FROM commits c "
-        f"WHERE c.repo_id = {repo} AND c.is_merge{dates}"
+        f"WHERE {in_scope} AND c.is_merge{dates}"
     )
     store.con.execute(
         f"""
         CREATE OR REPLACE TEMP VIEW scope AS
-        SELECT c.item_id, c.sha, c.authored_at, w.title, w.author_name, w.author_email, w.is_bot,
-               v.investment, v.subcategory, v.confidence, v.reasons,
+        SELECT c.item_id, c.repo_id, c.sha, c.authored_at, w.title, w.author_name,
+               w.author_email, w.is_bot, v.investment, v.subcategory, v.confidence, v.reasons,
                c.lines_added + c.lines_deleted AS lines
         FROM commits c
         JOIN work_items w USING (item_id)
         JOIN effective_verdicts v USING (item_id)
-        WHERE c.repo_id = {repo} AND NOT c.is_merge AND NOT c.is_boundary{dates}
+        WHERE {in_scope} AND NOT c.is_merge AND NOT c.is_boundary{dates}
         """
     )
 
@@ -346,6 +361,41 @@ def _other(store: Store) -> dict[str, Any]:
         """
     )
     return {"commits": sum(r["commits"] for r in rows), "reasons": rows}
+
+
+def _per_repository(store: Store) -> list[dict[str, Any]]:
+    """Each repository in scope: its commits, effort and KTLO share, most effort first."""
+    rows = store.query(
+        """
+        WITH c AS (
+            SELECT repo_id, count(*) AS commits, coalesce(sum(lines), 0) AS lines,
+                   count(*) FILTER (WHERE investment = 'ktlo') AS ktlo_commits,
+                   max(authored_at) AS last_commit_at
+            FROM scope GROUP BY repo_id
+        ),
+        e AS (
+            SELECT repo_id, sum(person_days) AS person_days,
+                   coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_days
+            FROM scope_effort GROUP BY repo_id
+        )
+        SELECT s.repo_id, r.name, r.path, coalesce(c.commits, 0) AS commits,
+               coalesce(c.lines, 0) AS lines, coalesce(c.ktlo_commits, 0) AS ktlo_commits,
+               coalesce(e.person_days, 0) AS person_days,
+               coalesce(e.ktlo_days, 0) AS ktlo_person_days, c.last_commit_at
+        FROM (SELECT DISTINCT repo_id FROM scope_repos) s
+        LEFT JOIN repositories r USING (repo_id)
+        LEFT JOIN c USING (repo_id)
+        LEFT JOIN e USING (repo_id)
+        ORDER BY person_days DESC, commits DESC, s.repo_id
+        """
+    )
+    for row in rows:
+        row["person_days"] = round(row["person_days"], 2)
+        row["ktlo_person_days"] = round(row["ktlo_person_days"], 2)
+        row["ktlo_share"] = _ratio(row["ktlo_person_days"], row["person_days"])
+        row["ktlo_share_commits"] = _ratio(row.pop("ktlo_commits"), row["commits"])
+        row["last_commit_at"] = _iso(row["last_commit_at"])
+    return rows
 
 
 def _repository(store: Store, repo_id: str) -> dict[str, Any]:

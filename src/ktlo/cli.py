@@ -5,25 +5,22 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ktlo import __version__
 from ktlo.allocation import GROUPINGS, AllocationOptions, allocation, allocation_rows, budget_report
 from ktlo.analysis import PERIODS, AnalyzeOptions, Budget, analyze
 from ktlo.classify import classify
-from ktlo.classify.evaluate import evaluate, read_labeled_csv
-from ktlo.config import find_config, load_config
+from ktlo.classify.evaluate import evaluate, read_labeled
+from ktlo.config import Config, find_config, load_config
 from ktlo.errors import ConfigError, InputError, KtloError
 from ktlo.explain import explain_commit
-from ktlo.ingest import ingest_repository, pending_commits
 from ktlo.learning import describe as describe_learning
 from ktlo.learning import learn_after_sync
 from ktlo.metrics.definitions import DEFINITIONS
@@ -43,6 +40,9 @@ from ktlo.report.terminal import (
     render_rotation_review,
     render_sprints,
 )
+from ktlo.scale import Engine, RunSummary, ingest_many
+from ktlo.scale.discover import repository_targets
+from ktlo.scale.runner import run_json
 from ktlo.sources import git
 from ktlo.starter import starter_config
 from ktlo.store import Store, default_store_path
@@ -135,8 +135,27 @@ def main(debug: bool) -> None:
     """Make keep-the-lights-on work visible: how much of the work is KTLO, of which kind, where."""
 
 
+def scale_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--jobs and --executor: where repositories are mined (docs/scaling.md)."""
+    func = click.option(
+        "--executor",
+        envvar="KTLO_EXECUTOR",
+        help="local (default), or dask://HOST:PORT to mine on a Dask cluster. Env: KTLO_EXECUTOR.",
+    )(func)
+    return click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(1),
+        help="Local processes mining at once (default: [git] jobs in ktlo.toml, else the cores).",
+    )(func)
+
+
 @main.command(name="analyze")
-@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.argument("paths", metavar="[PATH]...", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--recursive", "-r", is_flag=True, help="Each PATH is a folder: mine every repository under it."
+)
+@scale_options
 @click.option(
     "--since", type=RelativeOrIsoDate(), help="First day to include (YYYY-MM-DD or 90d, 6m, 1y)."
 )
@@ -168,26 +187,40 @@ def main(debug: bool) -> None:
 @config_option
 @db_option
 def analyze_command(
-    path: Path, since: date | None, until: date | None, period: str, budget: Budget,
+    paths: tuple[Path, ...], recursive: bool, jobs: int | None, executor: str | None,
+    since: date | None, until: date | None, period: str, budget: Budget,
     top: int, as_json: bool, config_path: Path | None, db: Path | None,
 ) -> None:  # fmt: skip
-    """Read a git repository's history and show its KTLO share, kinds, trend and hotspots.
+    """Read git repositories' history and show the KTLO share, kinds, trend and hotspots.
 
     Example: ktlo analyze ~/src/shop --since 1y --period quarter
+
+    Several PATHs (or --recursive over folders of clones, or [git] repositories in
+    ktlo.toml) are mined in parallel, --jobs local processes or on a Dask cluster with
+    --executor dask://HOST:PORT, and reported together with a table per repository
+    (store: ./ktlo.duckdb unless --db). Exit status 1 if any repository failed.
     """
+    from ktlo.report.scale import render_repositories
+
     config = load_config(find_config(config_path))
-    repo = git.open_repository(path)
-    with Store.open(db or default_store_path(repo.path)) as store:
-        _ingest_with_progress(store, repo)
+    repos, single = repository_targets(
+        paths, config.git.paths(_config_dir(config)), recursive, config.git.recursive
+    )
+    engine = Engine.parse(executor or config.git.executor, jobs or config.git.jobs)
+    default = default_store_path(git.open_repository(repos[0]).path) if single else None
+    with Store.open(db or default or Path("ktlo.duckdb")) as store:
+        run = _mine(store, repos, engine, quiet=single)
         if config.rules:
             reclassify(store, config)
-        doc = analyze(
-            store, AnalyzeOptions(repo.repo_id, since, until, period, budget, top), config
-        )
-    if as_json:
-        _print_json(doc)
-    else:
+        options = AnalyzeOptions(None, since, until, period, budget, top, run.repo_ids)
+        doc = analyze(store, options, config) if run.repo_ids else None
+    if doc is not None and as_json:
+        _print_json({**doc, "ingest": run_json(run)})
+    elif doc is not None:
         render_analysis(doc, _out())
+        render_repositories(doc, _out(), top)
+    if run.failures:
+        raise SystemExit(1)
 
 
 @main.command(name="classify")
@@ -232,17 +265,22 @@ def classify_command(
 
 
 @main.command(name="eval")
-@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument(
+    "csv_file", metavar="FILE.csv|FILE.jsonl", type=click.Path(dir_okay=False, path_type=Path)
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 @click.option(
     "--mistakes", type=click.IntRange(0), default=0, help="List this many misclassified rows."
 )
 def eval_command(csv_file: Path, as_json: bool, mistakes: int) -> None:
-    """Measure the classifier on a labeled CSV (columns text, label, optional id).
+    """Measure the classifier on a labeled CSV (text, label, optional id and kind) or JSON lines.
 
     Example: ktlo eval eval/ktlo-eval.csv --mistakes 20
+
+    JSON lines carry what else the classifier reads: {"title", "label", "body", "files",
+    "labels", "author", "kind", "id"} (title and label required).
     """
-    report = evaluate(read_labeled_csv(csv_file))
+    report = evaluate(read_labeled(csv_file))
     if as_json:
         _print_json(report)
     else:
@@ -332,9 +370,95 @@ def budget_command(
         render_budget(doc, _out())
 
 
+@main.command(name="report")
+@click.option(
+    "--html",
+    "html_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write one self-contained HTML file (works offline, prints).",
+)
+@click.option("--team", help="Only this team (a name from ktlo.toml).")
+@click.option(
+    "--period", type=click.Choice(PERIODS), default="month", show_default=True, help="Bucket size."
+)
+@click.option(
+    "--since", type=RelativeOrIsoDate(), help="First day to include (YYYY-MM-DD or 90d, 6m, 1y)."
+)
+@click.option("--until", type=RelativeOrIsoDate(), help="Day after the last to include.")
+@click.option("--repo", help="Only this repository (its id, e.g. github.com/acme/shop).")
+@click.option("--service", help="Only this service (the repositories that deploy it).")
+@output_options
+@config_option
+@db_option
+def report_command(
+    html_file: Path | None, team: str | None, period: str, since: date | None, until: date | None,
+    repo: str | None, service: str | None, as_json: bool, as_csv: bool, config_path: Path | None,
+    db: Path | None,
+) -> None:  # fmt: skip
+    """Balance, budgets, health, hotspots and rotation in one report: HTML, JSON, CSV or a summary.
+
+    Example: ktlo report --html ktlo-report.html --since 1y
+    """
+    from ktlo.report.document import build_report, report_rows
+    from ktlo.report.html import render_report
+    from ktlo.report.model import ReportFilters
+    from ktlo.report.summary import render_summary
+
+    config = load_config(find_config(config_path))
+    filters = ReportFilters(team, period, since, until, repo, service)
+    with Store.open(_org_store(db), read_only=True) as store:
+        doc = build_report(store, config, filters)
+    if html_file:
+        html_file.write_text(render_report(doc), encoding="utf-8")
+        click.echo(f"wrote {html_file} ({html_file.stat().st_size / 1e6:.1f} MB)", err=True)
+    if as_json:
+        _print_json(doc)
+    elif as_csv:
+        _print_csv(report_rows(doc))
+    elif not html_file:
+        render_summary(doc, _out())
+
+
+@main.command(name="serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; any but loopback needs --token.",
+)
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8765, show_default=True, help="Port."
+)
+@click.option(
+    "--token",
+    envvar="KTLO_TOKEN",
+    help="Require it on every request (Authorization: Bearer, or ?token= once). Env: KTLO_TOKEN.",
+)
+@config_option
+@db_option
+def serve_command(
+    host: str, port: int, token: str | None, config_path: Path | None, db: Path | None
+) -> None:
+    """A local dashboard over the store: the report's views, filters, drill-down, corrections.
+
+    Example: ktlo serve --db team.duckdb --port 8765
+
+    Every page has a JSON twin (/teams/payments and /teams/payments.json), the API is at
+    /openapi.json and Prometheus metrics at /metrics. `ktlo sync` may run meanwhile.
+    """
+    from ktlo.server import serve
+
+    config = load_config(find_config(config_path))
+    store = _org_store(db)
+    click.echo(f"ktlo dashboard: http://{host}:{port}/ (Ctrl-C stops it)", err=True)
+    serve(store, config, host, port, token)
+
+
 @main.command(name="health")
 @click.option("--team", help="Only this team's services and repositories (a name from ktlo.toml).")
-@click.option("--service", help="Only this service (and the repositories [services.NAME] gives it).")
+@click.option(
+    "--service", help="Only this service (and the repositories [services.NAME] gives it)."
+)
 @click.option(
     "--period", type=click.Choice(PERIODS), default="month", show_default=True,
     help="Window size: every figure is for the last one, beside the one before.",
@@ -343,7 +467,11 @@ def budget_command(
     "--definition", type=click.Choice(DEFINITIONS), default=None,
     help="DORA formulas and thresholds (default: [health] definition, else ktlo; docs/metrics.md).",
 )  # fmt: skip
-@click.option("--until", type=RelativeOrIsoDate(), help="Day after the window (default: after the newest record).")
+@click.option(
+    "--until",
+    type=RelativeOrIsoDate(),
+    help="Day after the window (default: after the newest record).",
+)
 @click.option("--mean", is_flag=True, help="Show means beside medians and p90s.")
 @output_options
 @config_option
@@ -429,8 +557,8 @@ def reclassify_command(config_path: Path | None, db: Path | None) -> None:
         summary = reclassify(store, config)
     click.echo(
         f"reclassified {summary.items:,} items: {summary.changed:,} changed, "
-        f"{summary.by_rule:,} by a rule, {summary.inherited:,} inherited; "
-        f"{summary.overridden:,} overrides kept"
+        f"{summary.by_rule:,} by a rule, {summary.inherited:,} inherited, "
+        f"{summary.projects_by_scope:,} projects by scope; {summary.overridden:,} overrides kept"
     )
     if summary.learning is not None:
         click.echo(describe_learning(summary.learning))
@@ -825,25 +953,21 @@ def _parse_jsonl_item(line: str, number: int) -> dict[str, Any]:
     return item
 
 
-@contextmanager
-def _progress(description: str, total: int) -> Iterator[Callable[[int], None]]:
-    if not stderr.is_terminal or total < 500:
-        yield lambda n: None
-        return
-    columns = (
-        TextColumn("{task.description:<16}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=stderr, transient=False) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda n: bar.advance(task, n)
+def _mine(store: Store, repos: list[Path], engine: Engine, quiet: bool = False) -> RunSummary:
+    """Mine `repos` with progress bars; say how it went on stderr (a lone repository: only failures)."""
+    from ktlo.report.scale import ScaleProgress, describe_run, failure_lines
+
+    with ScaleProgress(stderr) as progress:
+        run = ingest_many(store, repos, engine, progress)
+    if not quiet:
+        click.echo(describe_run(run), err=True)
+    for line in failure_lines(run):
+        click.echo(line, err=True)
+    return run
 
 
-def _ingest_with_progress(store: Store, repo: git.Repository) -> None:
-    with _progress("Reading history", pending_commits(store, repo)) as advance:
-        ingest_repository(store, repo, progress=advance)
+def _config_dir(config: Config) -> Path | None:
+    return config.path.parent if config.path else None
 
 
 def _print_json(doc: Any) -> None:
@@ -864,12 +988,15 @@ def _print_json(doc: Any) -> None:
     "source_name",
     help="The source --from-file belongs to: a name from ktlo.toml, or a type (github, files).",
 )
+@scale_options
 @db_option
 def sync_command(
     names: tuple[str, ...],
     config_path: Path | None,
     from_file: Path | None,
     source_name: str | None,
+    jobs: int | None,
+    executor: str | None,
     db: Path | None,
 ) -> None:
     """Bring in work from trackers, CI and incident tools, incrementally (docs/sources.md).
@@ -880,20 +1007,50 @@ def sync_command(
     (default: ./ktlo.duckdb). Tokens come from the environment variables ktlo.toml names.
     A killed sync loses nothing stored; run it again to resume. With --from-file FILE
     --source NAME, a saved answer (e.g. `gh api --paginate ...`) or an export is loaded.
+    The source `git` is the [git] repositories of ktlo.toml, mined in parallel (--jobs,
+    --executor; docs/scaling.md); it is part of the default.
     """
     from ktlo.report.sync import SyncProgress, render_sync_summary
     from ktlo.sync import plan_sync, sync_sources
 
     config = load_config(find_config(config_path))
-    sources = plan_sync(config, names, from_file=from_file, source_name=source_name)
-    with Store.open(db or Path("ktlo.duckdb")) as store, SyncProgress(stderr) as progress:
-        results = sync_sources(store, sources, progress.reporter, from_file)
+    repos, names = _git_in_sync(config, names, from_file)
+    engine = Engine.parse(executor or config.git.executor, jobs or config.git.jobs)
+    sources = (
+        plan_sync(config, names, from_file=from_file, source_name=source_name)
+        if names or from_file or not repos
+        else []
+    )
+    with Store.open(db or Path("ktlo.duckdb")) as store:
+        run = _mine(store, repos, engine) if repos else None
+        with SyncProgress(stderr) as progress:
+            results = sync_sources(store, sources, progress.reporter, from_file)
         learning = learn_after_sync(store)
-    render_sync_summary(results, _out())
+    if results:
+        render_sync_summary(results, _out())
     if learning is not None:
         click.echo(describe_learning(learning), err=True)
     for result in results:
         if result.error is not None:
             click.echo(f"Error: {result.error}", err=True)
-    if any(result.errors for result in results):
+    if any(result.errors for result in results) or (run and run.failures):
         raise SystemExit(1)
+
+
+def _git_in_sync(
+    config: Config, names: tuple[str, ...], from_file: Path | None
+) -> tuple[list[Path], tuple[str, ...]]:
+    """The git repositories a sync mines (the source `git`), and the other sources named."""
+    wanted = from_file is None and (not names or "git" in names)
+    if "git" in names and not config.git.repositories:
+        raise ConfigError(
+            "no git repositories to sync", 'list them under [git] repositories = ["~/src/*"]'
+        )
+    others = tuple(n for n in names if n != "git")
+    if not wanted or not config.git.repositories:
+        return [], others
+    configured = config.git.paths(_config_dir(config))
+    repos, _ = repository_targets([], configured, False, config.git.recursive)
+    if not names and config.sources:  # the default: git and every configured source
+        others = tuple(config.sources)
+    return repos, others

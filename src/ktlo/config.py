@@ -249,6 +249,28 @@ class ServiceSettings(_Strict):
     cost_per_minute: float | None = Field(None, ge=0)
 
 
+class GitSettings(_Strict):
+    """`[git]`: the repositories `ktlo analyze` and `ktlo sync` mine, and where (docs/scaling.md)."""
+
+    repositories: list[str] = []  # paths (~ and globs allowed), relative to ktlo.toml
+    recursive: bool = False  # each path is a folder to search for repositories
+    jobs: int | None = Field(None, ge=1, le=4096)  # local processes (default: the cores)
+    executor: str = Field("local", pattern=r"^(local|dask://[^/\s]+:\d+/?)$")
+
+    def paths(self, base: Path | None) -> list[Path]:
+        """The configured repositories as paths, globs expanded, in the order given."""
+        import glob
+
+        found: list[Path] = []
+        for entry in self.repositories:
+            pattern = Path(entry).expanduser()
+            if not pattern.is_absolute() and base is not None:
+                pattern = base / pattern
+            matches = sorted(glob.glob(str(pattern))) if glob.has_magic(str(pattern)) else []
+            found += [Path(m) for m in matches] or [pattern]
+        return found
+
+
 class Config(_Strict):
     """The whole ktlo.toml. Every field has a default, so an empty file is valid."""
 
@@ -262,6 +284,7 @@ class Config(_Strict):
     sources: dict[str, dict[str, Any]] = {}
     health: HealthSettings = HealthSettings()
     services: dict[str, ServiceSettings] = {}
+    git: GitSettings = GitSettings()
     path: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")

@@ -117,20 +117,31 @@ def save_commits(
 ) -> None:
     """Store commits, their files and their verdicts, replacing any earlier copy (in a transaction)."""
     ids = [commit_item_id(repo.repo_id, c.sha) for c in commits]
+    for table, columns, rows in commit_tables(repo, commits, verdicts):
+        store.replace(table, "item_id", ids, columns, rows)
+
+
+TableRows = tuple[str, list[str], list[tuple[object, ...]]]
+
+
+def commit_tables(
+    repo: git.Repository, commits: Sequence[Commit], verdicts: Sequence[Verdict]
+) -> list[TableRows]:
+    """The rows commits and their verdicts add to each table, keyed by item_id (no store)."""
+    ids = [commit_item_id(repo.repo_id, c.sha) for c in commits]
     pairs = list(zip(ids, commits, strict=True))
-    work_items = [_work_item_row(repo, i, c) for i, c in pairs]
-    store.replace("work_items", "item_id", ids, WORK_ITEM_COLUMNS, work_items)
-    store.replace(
-        "commits", "item_id", ids, COMMIT_COLUMNS, [_commit_row(repo, i, c) for i, c in pairs]
-    )
-    files = [
+    files: list[tuple[object, ...]] = [
         (item_id, f.path, f.old_path, f.added, f.deleted, f.binary)
         for item_id, c in pairs
         if not c.is_merge
         for f in c.files
     ]
-    store.replace("commit_files", "item_id", ids, FILE_COLUMNS, files)
-    save_verdicts(store, ids, verdicts)
+    return [
+        ("work_items", WORK_ITEM_COLUMNS, [_work_item_row(repo, i, c) for i, c in pairs]),
+        ("commits", COMMIT_COLUMNS, [_commit_row(repo, i, c) for i, c in pairs]),
+        ("commit_files", FILE_COLUMNS, files),
+        ("verdicts", VERDICT_COLUMNS, verdict_rows(ids, verdicts)),
+    ]
 
 
 def save_verdicts(
@@ -140,35 +151,30 @@ def save_verdicts(
     classifier: str = CLASSIFIER_VERSION,
 ) -> None:
     """Upsert verdicts with their reasons and which classifier decided them (in a transaction)."""
-    now = _utcnow()
     store.replace(
         "verdicts",
         "item_id",
         item_ids,
-        [
-            "item_id",
-            "investment",
-            "subcategory",
-            "confidence",
-            "reasons",
-            "classifier",
-            "classified_at",
-        ],
-        [
-            (
-                item_id,
-                v.investment,
-                v.subcategory,
-                v.confidence,
-                [str(r) for r in v.reasons],
-                classifier,
-                now,
-            )
-            for item_id, v in zip(item_ids, verdicts, strict=True)
-        ],  # fmt: skip
+        VERDICT_COLUMNS,
+        verdict_rows(item_ids, verdicts, classifier),
     )
 
 
+def verdict_rows(
+    item_ids: Sequence[str], verdicts: Sequence[Verdict], classifier: str = CLASSIFIER_VERSION
+) -> list[tuple[object, ...]]:
+    """Rows of the verdicts table, in VERDICT_COLUMNS order."""
+    now = _utcnow()
+    return [
+        (item_id, v.investment, v.subcategory, v.confidence, [str(r) for r in v.reasons],
+         classifier, now)
+        for item_id, v in zip(item_ids, verdicts, strict=True)
+    ]  # fmt: skip
+
+
+VERDICT_COLUMNS = [
+    "item_id", "investment", "subcategory", "confidence", "reasons", "classifier", "classified_at",
+]  # fmt: skip
 FILE_COLUMNS = ["item_id", "path", "old_path", "added", "deleted", "is_binary"]
 WORK_ITEM_COLUMNS = [
     "item_id", "source", "kind", "repo_id", "external_id", "title", "body", "author_name",

@@ -36,6 +36,8 @@ STRONG_SIGNALS = frozenset(
 )
 MIN_ITEMS = 50  # fewer labeled items than this: no model, the built-in decides everything
 MIN_PER_CLASS = 10  # a class with fewer examples is left to the built-in
+# A built-in verdict of a kind the organisation never labels stands when at least this sure.
+CLEAR_PHRASE = 0.6
 RETRAIN_AFTER = 100  # labeled items a sync must bring, beyond the last fit's, to refit
 MAX_TRAINING = 50_000
 KEEP_MODELS = 3
@@ -81,7 +83,7 @@ def learn(store: Store) -> LearningSummary:
     model = fit(train_x, train_y)
     model.cv_macro_f1 = cross_validate(train_x, train_y)
     model_id = save_model(store, model, excluded)
-    decided = apply_model(store, model, model_id)
+    decided = apply_model(store, model, model_id, frozenset(excluded))
     return LearningSummary(
         True, len(examples), per_class, excluded, model.cv_macro_f1, decided, model_id
     )
@@ -93,10 +95,10 @@ def learn_after_sync(store: Store) -> LearningSummary | None:
     latest = load_model(store)
     if latest is None:
         return learn(store) if labeled >= MIN_ITEMS else None
-    model_id, model = latest
+    model_id, model, excluded = latest
     if labeled - model.items >= RETRAIN_AFTER:
         return learn(store)
-    decided = apply_model(store, model, model_id, only_builtin=True)
+    decided = apply_model(store, model, model_id, excluded, only_builtin=True)
     return LearningSummary(
         False, labeled, _per_class(model), {}, model.cv_macro_f1, decided, model_id,
         note="the stored model was applied to new items",
@@ -122,22 +124,30 @@ def save_model(store: Store, model: TextModel, excluded: dict[str, int]) -> int:
     return model_id
 
 
-def load_model(store: Store) -> tuple[int, TextModel] | None:
-    """The latest stored model and its id, if any."""
+def load_model(store: Store) -> tuple[int, TextModel, frozenset[str]] | None:
+    """The latest stored model, its id and the kinds it left to the built-in, if any."""
     row = store.con.execute(
-        "SELECT model_id, model FROM learned_models ORDER BY model_id DESC LIMIT 1"
+        "SELECT model_id, model, excluded FROM learned_models ORDER BY model_id DESC LIMIT 1"
     ).fetchone()
-    return (int(row[0]), TextModel.from_bytes(bytes(row[1]))) if row else None
+    if row is None:
+        return None
+    return int(row[0]), TextModel.from_bytes(bytes(row[1])), frozenset(json.loads(row[2]))
 
 
-def apply_model(store: Store, model: TextModel, model_id: int, only_builtin: bool = False) -> int:
+def apply_model(
+    store: Store,
+    model: TextModel,
+    model_id: int,
+    excluded: frozenset[str] = frozenset(),
+    only_builtin: bool = False,
+) -> int:
     """Let the model decide the weak items (only those the built-in decided, if `only_builtin`)."""
     version = f"learned-{model_id}"
     decided = 0
     for batch in _items(store, strong=False, only_builtin=only_builtin):
         ids, verdicts = [], []
         for row in batch:
-            verdict = decide(model, _example(row), _work_text(row), version)
+            verdict = decide(model, _example(row), _work_text(row), version, excluded)
             if verdict is not None:
                 ids.append(row["item_id"])
                 verdicts.append(verdict)
@@ -148,14 +158,24 @@ def apply_model(store: Store, model: TextModel, model_id: int, only_builtin: boo
     return decided
 
 
-def decide(model: TextModel, example: Example, item: WorkText, version: str) -> Verdict | None:
+def decide(
+    model: TextModel,
+    example: Example,
+    item: WorkText,
+    version: str,
+    excluded: frozenset[str] = frozenset(),
+) -> Verdict | None:
     """The model's verdict for a weak item, or None where the built-in's should stand.
 
-    The built-in stands for `other` (merges, empty subjects) and for a kind the model has
-    too few examples of.
+    The built-in stands for `other` (merges, empty subjects), for a kind the organisation
+    labels too rarely to learn (`excluded`), and for a kind it never labels when a clear
+    phrase says so ("fix the XSS in search" is security though no item was labeled so).
     """
     builtin = classify(item)
-    if builtin.subcategory is None or builtin.subcategory not in model.classes:
+    sub = builtin.subcategory
+    if sub is None or sub in excluded:
+        return None
+    if sub not in model.classes and builtin.confidence >= CLEAR_PHRASE:
         return None
     prediction = model.predict(example)
     confidence = round(min(0.8, 0.3 + 0.5 * prediction.probability), 2)

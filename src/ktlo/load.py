@@ -124,6 +124,15 @@ class StoreView:
         value = self._store.get_cursor(self._source, scope)
         return value if isinstance(value, dict) else None
 
+    def has_any(self, table: str, key_prefix: str) -> bool:
+        started = time.perf_counter()
+        key = KEYS[table]
+        row = self._store.con.execute(
+            f"SELECT 1 FROM {table} WHERE starts_with({key}, $1) LIMIT 1", [key_prefix]
+        ).fetchone()
+        self._timings.store += time.perf_counter() - started
+        return row is not None
+
     def raw(self, table: str, keys: Sequence[str]) -> dict[str, str]:
         started = time.perf_counter()
         present = stored_keys(self._store, table, keys)
@@ -233,11 +242,15 @@ def _save_incident_events(store: Store, incidents: Sequence[Incident], keys: Seq
 def _work_item_row(i: WorkItem) -> tuple[Any, ...]:
     return (
         i.key, i.source, i.kind, i.repo_id, i.external_id, i.title, i.body, i.author,
-        i.author_email, i.is_bot, _utc(i.created_at), list(i.labels), i.issue_type,
-        extract_refs(i.title, i.body), _utc(i.updated_at), _utc(i.closed_at), _utc(i.merged_at),
-        i.state, i.url, i.project, i.parent_key, list(i.components), i.standard_type, i.estimate,
-        i.sprint, i.branch, list(i.assignees), i.raw,
+        i.author_email, i.is_bot, _utc(i.created_at), list(i.labels), i.issue_type, _refs(i),
+        _utc(i.updated_at), _utc(i.closed_at), _utc(i.merged_at), i.state, i.url, i.project,
+        i.parent_key, list(i.components), i.standard_type, i.estimate, i.sprint, i.branch,
+        list(i.assignees), i.raw,
     )  # fmt: skip
+
+
+def _refs(item: WorkItem) -> list[str]:
+    return list(item.refs) if item.refs is not None else extract_refs(item.title, item.body)
 
 
 def _incident_row(i: Incident) -> tuple[Any, ...]:

@@ -4,7 +4,8 @@ Order for each item: a config rule (first match) → the built-in classifier. Th
 inheritance: an item whose own verdict is weak takes the verdict of the issue it is
 linked to (`fixes PROJ-12`, `#45`, a pull request's link), or of its parent (an issue's
 epic). Then learning (ktlo.learning): a text model fitted to the items those strong
-signals and the overrides label decides the items that only had weak signals. Overrides
+signals and the overrides label decides the items that only had weak signals. Last,
+scope (ktlo.scope): new work that spans many weeks and people is a project. Overrides
 are never touched: the `effective_verdicts` view lays them on top.
 """
 
@@ -20,6 +21,7 @@ from ktlo.config import Config
 from ktlo.ingest import save_verdicts
 from ktlo.learning import LearningSummary, learn
 from ktlo.records import Verdict, WorkText
+from ktlo.scope import promote_projects
 from ktlo.store import Store
 
 BATCH = 5000
@@ -36,6 +38,7 @@ class ReclassifySummary:
     inherited: int
     overridden: int
     learning: LearningSummary | None = None
+    projects_by_scope: int = 0
 
 
 def reclassify(store: Store, config: Config) -> ReclassifySummary:
@@ -59,6 +62,7 @@ def reclassify(store: Store, config: Config) -> ReclassifySummary:
         items += len(ids)
     inherited = inherit(store)
     learning = learn(store)
+    projects = promote_projects(store)
     after = dict(
         store.con.execute(
             "SELECT item_id, investment || '/' || coalesce(subcategory, '') FROM verdicts"
@@ -72,6 +76,7 @@ def reclassify(store: Store, config: Config) -> ReclassifySummary:
         inherited=inherited,
         overridden=int(overridden[0]) if overridden else 0,
         learning=learning,
+        projects_by_scope=projects,
     )
 
 

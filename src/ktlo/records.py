@@ -154,6 +154,7 @@ class WorkItem:
     sprint: str | None = None
     branch: str | None = None  # a pull request's head branch
     url: str | None = None
+    refs: tuple[str, ...] | None = None  # keys and #numbers mentioned; None: found when stored
     activities: tuple[Activity, ...] = ()
     links: tuple[Link, ...] = ()
     state_changes: tuple[StateChange, ...] = ()

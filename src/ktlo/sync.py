@@ -153,16 +153,25 @@ def _timed(batches: Iterable[Batch], result: SourceResult, reporter: Reporter) -
 
 
 def _coalesce(batches: Iterable[Batch], limit: int) -> Iterator[Batch]:
-    """Join consecutive batches of one scope into transactions of about `limit` records."""
+    """Join consecutive batches of one scope into transactions of about `limit` records.
+
+    When the source fails, what it fetched before is still stored (without a cursor, which
+    is always safe) before the error goes on.
+    """
     pending: Batch | None = None
-    for batch in batches:
-        if pending is not None and (pending.scope != batch.scope or pending.records >= limit):
+    try:
+        for batch in batches:
+            if pending is not None and (pending.scope != batch.scope or pending.records >= limit):
+                yield pending
+                pending = None
+            pending = batch if pending is None else _join(pending, batch)
+            if pending.cursor is not None:
+                yield pending  # a cursor is worth storing as soon as it is known
+                pending = None
+    except KtloError:
+        if pending is not None:
             yield pending
-            pending = None
-        pending = batch if pending is None else _join(pending, batch)
-        if pending.cursor is not None:
-            yield pending  # a cursor is worth storing as soon as it is known
-            pending = None
+        raise
     if pending is not None:
         yield pending
 

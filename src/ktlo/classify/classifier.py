@@ -210,4 +210,18 @@ def _clean_subject(title: str) -> str:
 
 
 def _clean_body(body: str) -> str:
-    return _TRAILER.sub("", body).strip()
+    """The author's own words: trailers, pull-request templates, checklists, code and quotes removed."""
+    body = _TRAILER.sub("", body)
+    if "<!--" in body or "```" in body or "[ ]" in body or "[x]" in body or "**" in body:
+        body = _BOILERPLATE.sub(" ", body)
+    return body.strip()
+
+
+# Text a template or a tool wrote, not the author: the checklist ("- [ ] Tests updated")
+# and headings ("**What this PR does / why we need it**:") of pull-request templates,
+# HTML comments, fenced code and quoted replies. Left in, they vote for `maintenance`.
+_BOILERPLATE = re.compile(
+    r"<!--.*?-->|```.*?(?:```|$)|^\s*[-*] \[[ xX]\].*$|^\s*>.*$"
+    r"|^\s*(?:\*\*[^*\n]{1,80}\*\*:?|#{1,6} [^\n]{0,80})\s*$",
+    re.DOTALL | re.MULTILINE,
+)

@@ -1,6 +1,8 @@
-"""`ktlo eval`: measure the classifier against a labeled CSV sample a user brings.
+"""`ktlo eval`: measure the classifier against a labeled sample a user brings.
 
-Labels may be investments (`ktlo`, `new_work`, `other`) or subcategories (`bug`,
+A CSV has the columns text and label (optionally id, and kind: commit, pull_request or
+issue); a JSON-lines file has one object per line with title, label and optionally id,
+body, files, labels, author and kind, so the files a commit touched count too. Labels may be investments (`ktlo`, `new_work`, `other`) or subcategories (`bug`,
 `feature`, ...); Levin & Yehudai's maintenance classes are understood too
 (`corrective` → ktlo/bug, `perfective` → ktlo, `adaptive` → new_work).
 """
@@ -8,6 +10,7 @@ Labels may be investments (`ktlo`, `new_work`, `other`) or subcategories (`bug`,
 from __future__ import annotations
 
 import csv
+import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,6 +36,44 @@ class LabeledItem:
     item_id: str
     text: str
     label: str  # normalised: an investment or a subcategory
+    work: WorkText | None = None  # what the classifier reads, when richer than `text`
+
+
+def read_labeled(path: Path) -> list[LabeledItem]:
+    """Read a labeled sample: JSON lines (`.jsonl`) or CSV (anything else)."""
+    return read_labeled_jsonl(path) if path.suffix.lower() == ".jsonl" else read_labeled_csv(path)
+
+
+def read_labeled_jsonl(path: Path) -> list[LabeledItem]:
+    """Read {"title", "label", "body"?, "files"?, "labels"?, "author"?, "kind"?, "id"?} lines."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}", "check the path") from exc
+    items = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"{path} line {number}: not JSON ({exc.msg})", "one object per line"
+            ) from exc
+        if not isinstance(row, dict) or not isinstance(row.get("title"), str):
+            raise InputError(f'{path} line {number}: no "title" string', 'give each line a "title"')
+        work = WorkText(
+            title=row["title"], body=row.get("body") or "", files=tuple(row.get("files") or ()),
+            labels=tuple(row.get("labels") or ()), author=row.get("author") or "",
+            kind=row.get("kind") or "",
+        )  # fmt: skip
+        text = f"{work.title}\n{work.body}".strip()
+        raw = {"text": text, "label": str(row.get("label") or ""), "id": str(row.get("id") or "")}
+        base = _labeled(path, number, {k: v or None for k, v in raw.items()})
+        items.append(LabeledItem(base.item_id, base.text, base.label, work))
+    if not items:
+        raise InputError(f"{path} has no labeled rows", 'add lines of {"title": ..., "label": ...}')
+    return items
 
 
 def read_labeled_csv(path: Path) -> list[LabeledItem]:
@@ -71,7 +112,14 @@ def _labeled(path: Path, line: int, row: dict[str, str | None]) -> LabeledItem:
     if label is None:
         known = ", ".join((*INVESTMENTS, *SUBCATEGORIES))
         raise InputError(f"{path} line {line}: unknown label {raw!r}", f"use one of {known}")
-    return LabeledItem(row.get("id") or f"line-{line}", text, label)
+    kind = (row.get("kind") or "").strip()
+    work = WorkText(*_split(text), kind=kind) if kind else None
+    return LabeledItem(row.get("id") or f"line-{line}", text, label, work)
+
+
+def _split(text: str) -> tuple[str, str]:
+    title, _, body = text.strip().partition("\n")
+    return title, body
 
 
 def normalise_label(raw: str) -> str | None:
@@ -85,7 +133,7 @@ def normalise_label(raw: str) -> str | None:
 
 def evaluate(items: Sequence[LabeledItem]) -> dict[str, Any]:
     """Accuracy, macro-F1, per-class precision/recall and the confusion matrix."""
-    predicted = [_predict(item.text) for item in items]
+    predicted = [_predict(item) for item in items]
     by_subcategory = all(item.label in SUBCATEGORIES or item.label == OTHER for item in items)
     level = "subcategory" if by_subcategory else "investment"
     truth = [i.label if by_subcategory else _investment(i.label) for i in items]
@@ -107,9 +155,8 @@ def evaluate(items: Sequence[LabeledItem]) -> dict[str, Any]:
     return report
 
 
-def _predict(text: str) -> tuple[str, str | None]:
-    title, _, body = text.strip().partition("\n")
-    verdict = classify(WorkText(title=title, body=body))
+def _predict(item: LabeledItem) -> tuple[str, str | None]:
+    verdict = classify(item.work or WorkText(*_split(item.text)))
     return verdict.investment, verdict.subcategory
 
 

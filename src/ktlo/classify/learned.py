@@ -57,6 +57,7 @@ class Example:
     text: WorkText
     builtin: str | None = None  # subcategory the phrase model read, if any
     branch: str = ""
+    strength: float = 1.0  # how sure the phrase model was (its confidence, 0..1)
 
 
 def features(example: Example) -> dict[str, float]:
@@ -88,7 +89,7 @@ def features(example: Example) -> dict[str, float]:
     for label in item.labels:
         found["l:" + label.strip().lower()] = 1.0
     if example.builtin:
-        found["k:" + example.builtin] = KNOWN_WEIGHT
+        found["k:" + example.builtin] = KNOWN_WEIGHT * example.strength
     return found
 
 

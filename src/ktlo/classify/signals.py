@@ -24,6 +24,7 @@ Signal = tuple[str, Reason]
 _SECURITY_ID = re.compile(r"\b(CVE-\d{4}-\d{4,}|GHSA(?:-[0-9a-z]{4}){3})\b", re.IGNORECASE)
 _REVERT = re.compile(r"^(?:revert(?:s|ed)?\b|this reverts commit\b)", re.IGNORECASE)
 _CONVENTIONAL = re.compile(r"^(?P<type>[a-zA-Z]+)(?:\((?P<scope>[^)]{0,40})\))?(?P<bang>!)?:\s*")
+_GITMOJI = re.compile(r"(:[a-z0-9_+-]+:|[^\w\s\"'\[(#@`<]{1,3})\s*")
 _BOT_NAME = re.compile(r"\[bot\]|(?:^|[-_. ])bot(?:$|[-_. @])", re.IGNORECASE)
 
 _LOCKFILES = frozenset(
@@ -46,6 +47,8 @@ _DOC_NAMES = frozenset(
 
 def label_signal(labels: Iterable[str], issue_type: str) -> Signal | None:
     """A label or issue type that names a kind of work (`bug`, `type: security`, `kind/feature`)."""
+    if not issue_type and not labels:
+        return None
     found: list[tuple[int, str, Reason]] = []
     candidates = [("issue_type", issue_type)] if issue_type else []
     candidates += [("label", label) for label in labels]
@@ -75,6 +78,8 @@ def normalise_label(label: str) -> str:
 
 def bot_signal(author: str, title: str) -> Signal | None:
     """Dependency and housekeeping bots (dependabot, renovate, pre-commit-ci, ...)."""
+    if not author:
+        return None
     lowered = author.lower()
     for bot, sub in BOTS.items():
         if bot in lowered:
@@ -114,6 +119,10 @@ def files_signal(files: Iterable[str]) -> Signal | None:
         return "maintenance", Reason("files", "only CI configuration changed")
     if all(_is_doc(p) for p in paths):
         return "maintenance", Reason("files", "only documentation changed")
+    if all(_is_doc(p) or _is_ci(p) or _is_test(p) for p in paths) and not all(
+        _is_test(p) for p in paths
+    ):
+        return "maintenance", Reason("files", "only tests, documentation and CI changed")
     return None
 
 
@@ -148,7 +157,7 @@ def conventional_signal(subject: str) -> tuple[Signal, str] | None:
 def gitmoji_signal(subject: str) -> tuple[Signal, str] | None:
     """A gitmoji (emoji or `:code:`) opening the subject."""
     stripped = subject.lstrip()
-    match = re.match(r"(:[a-z0-9_+-]+:|[^\w\s\"'\[(#@`<]{1,3})\s*", stripped)
+    match = _GITMOJI.match(stripped)
     if not match:
         return None
     token = match[1].replace("\ufe0f", "")

@@ -31,7 +31,7 @@ PHRASES_OVERRULING_VERBS: dict[str, list[tuple[str, float]]] = {
             r"clarify|clarified|tweak|add|adds|added|adding)(?: (?:a|an|the|some|more|missing|broken|"
             r"outdated|several|minor|small|new|all|lots of|more))?(?: \w+)?(?: \w+)? (?:typos?|docs?|documentation|"
             r"docstrings?|lint(?:ing| errors| warnings)?|links?|comments?|spelling|grammar|wording|"
-            r"tests?|test cases?|unit tests?|ci|build|formatting|readme|examples?|changelog|"
+            r"tests?|test cases?|unit tests?|ci|build|formatting|readme|examples?|changelog|clarifications?|explanations?|notes?|redirects?|"
             r"translations?|release notes|badges?|copyright|licen[sc]e|warnings?|compiler warnings?)",
             6.0,
         ),
@@ -52,13 +52,16 @@ class TextScores:
 
     def best(self, among: tuple[str, ...] | None = None) -> tuple[str | None, float, float]:
         """The best subcategory (optionally among some), its score and the runner-up's."""
-        ranked = sorted(
-            ((s, v) for s, v in self.scores.items() if among is None or s in among),
-            key=lambda sv: -sv[1],
-        )
-        if not ranked:
-            return None, 0.0, 0.0
-        return ranked[0][0], ranked[0][1], ranked[1][1] if len(ranked) > 1 else 0.0
+        best: str | None = None
+        top = second = 0.0
+        for sub, value in self.scores.items():  # one pass: this runs for every item
+            if among is not None and sub not in among:
+                continue
+            if best is None or value > top:
+                best, top, second = sub, value, (top if best is not None else 0.0)
+            elif value > second:
+                second = value
+        return best, top, second
 
 
 def _compile() -> tuple[dict[str, re.Pattern[str]], dict[str, re.Pattern[str]]]:
@@ -92,7 +95,9 @@ def _alternations(
 ) -> dict[str, re.Pattern[str]]:
     return {
         key: re.compile(
-            "|".join(f"(?P<g{i}>{entries[i][0]})" for i in indexes) + r"(?:(?<=\s)|(?![\w]))"
+            "(?:"
+            + "|".join(f"(?P<g{i}>{entries[i][0]})" for i in indexes)
+            + r")(?:(?<=\s)|(?![\w]))"
         )
         for key, indexes in buckets.items()
     }

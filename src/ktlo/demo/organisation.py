@@ -69,7 +69,7 @@ TEAMS = (
             "Sara Kim, Leo Marin, Nina Park",
             "Europe/Lisbon",
         ),
-        (0.28, 0.27, 0.30, 0.29, 0.31, 0.33, 0.52, 0.63, 0.66, 0.58, 0.55, 0.57),
+        (0.28, 0.27, 0.30, 0.29, 0.31, 0.30, 0.32, 0.31, 0.50, 0.61, 0.66, 0.64),
     ),
     DemoTeam(
         "search",
@@ -117,12 +117,12 @@ TEAMS = (
     ),
 )
 
-# Within KTLO, how a normal month splits, and how payments' incident storm (late May-August) does.
+# Within KTLO, how a normal month splits, and how payments' incident storm (from late July) does.
 KTLO_MIX = {"bug": 32, "maintenance": 20, "tech_debt": 14, "dependency": 10, "reliability": 10,
             "performance": 6, "security": 4, "incident": 4}  # fmt: skip
 STORM_MIX = {"incident": 24, "dependency": 26, "bug": 22, "reliability": 12, "maintenance": 6,
              "tech_debt": 4, "security": 4, "performance": 2}  # fmt: skip
-STORM_MONTHS = (6, 7, 8)  # month indexes from START: 22 May - 20 August 2026
+STORM_MONTHS = (8, 9, 10, 11)  # month indexes from START: 21 July - 20 November 2026
 NEW_MIX = {"feature": 88, "project": 12}
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ktlo.metrics.common import Context, figure, in_scope, literal, per_window, ratio
+from ktlo.metrics.common import Context, figure, in_scope, literal, per_window, ratio, window_of
 
 DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 TOP = 10
@@ -26,8 +26,7 @@ def build_alerts(ctx: Context) -> None:
     s = ctx.settings
     on_call = s.on_call
     start, end = (_minutes(t) for t in on_call.hours.split("-"))
-    local = f"timezone({literal(on_call.time_zone)}, a.created_at AT TIME ZONE 'UTC')"
-    minute = f"(hour({local}) * 60 + minute({local}))"
+    minute = "(hour(local_at) * 60 + minute(local_at))"
     inside = (
         f"{minute} >= {start} AND {minute} < {end}"
         if start <= end
@@ -37,16 +36,18 @@ def build_alerts(ctx: Context) -> None:
     ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_alerts AS
-        SELECT a.alert_id, a.source, lower(nullif(a.service, '')) AS service, a.title, a.created_at,
-               a.incident_id, coalesce(a.responders, []) AS responders,
-               a.incident_id IS NULL AND a.acknowledged_at IS NULL AND a.closed_at IS NOT NULL
-                   AND a.closed_at <= a.created_at + INTERVAL {int(s.noise_minutes)} MINUTE AS noisy,
-               NOT (isodow({local}) IN ({days}) AND {inside}) AS after_hours
-        FROM alerts a
-        WHERE a.created_at < TIMESTAMP {literal(ctx.until.isoformat())}
-          AND a.created_at >= TIMESTAMP {literal(ctx.windows[-1].start.isoformat())}
-          AND ({in_scope(ctx, "lower(a.service)")}
-               OR a.incident_id IN (SELECT incident_id FROM h_incidents))
+        SELECT * EXCLUDE (local_at), NOT (isodow(local_at) IN ({days}) AND {inside}) AS after_hours
+        FROM (
+            SELECT a.alert_id, a.source, lower(nullif(a.service, '')) AS service, a.title, a.created_at,
+                   a.incident_id, coalesce(a.responders, []) AS responders,
+                   a.incident_id IS NULL AND a.acknowledged_at IS NULL AND a.closed_at IS NOT NULL
+                       AND a.closed_at <= a.created_at + INTERVAL {int(s.noise_minutes)} MINUTE AS noisy,
+                   timezone({literal(on_call.time_zone)}, a.created_at AT TIME ZONE 'UTC') AS local_at
+            FROM alerts a
+            WHERE a.created_at < TIMESTAMP {literal(ctx.until.isoformat())}
+              AND a.created_at >= TIMESTAMP {literal(ctx.windows[-1].start.isoformat())}
+              AND ({in_scope(ctx, "lower(a.service)")}
+                   OR a.incident_id IN (SELECT incident_id FROM h_incidents)))
         """
     )
 
@@ -59,13 +60,13 @@ def _minutes(clock: str) -> int:
 def alerts(ctx: Context) -> dict[str, Any]:
     """The alerts section of the health document."""
     rows = ctx.rows(
-        """
-        SELECT w.idx, count(*) AS alerts, count(*) FILTER (WHERE noisy) AS noisy,
+        f"""
+        SELECT idx, count(*) AS alerts, count(*) FILTER (WHERE noisy) AS noisy,
                count(*) FILTER (WHERE incident_id IS NOT NULL) AS with_incident,
                count(DISTINCT incident_id) AS incidents,
                count(*) FILTER (WHERE after_hours AND len(responders) > 0) AS after_hours_pages
-        FROM h_alerts a JOIN h_windows w ON a.created_at >= w.w_start AND a.created_at < w.w_end
-        GROUP BY w.idx
+        FROM (SELECT *, {window_of(ctx, "created_at")} AS idx FROM h_alerts)
+        WHERE idx IS NOT NULL GROUP BY idx
         """
     )
     by_idx = {r["idx"]: r for r in rows}

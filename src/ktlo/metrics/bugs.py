@@ -31,10 +31,10 @@ def build_bugs(ctx: Context) -> None:
     pattern = literal(ctx.settings.production_bug)
     scope = in_scope(ctx, repo="repo_id")
     if ctx.scoped:
-        names = "(SELECT service FROM h_scope_service)"
+        names = "[" + ", ".join(literal(s) for s in ctx.services) + "]::VARCHAR[]"
         scope = (
             f"({scope} OR list_has_any(list_transform(coalesce(components, []), lambda c: lower(c)),"
-            f" {names}) OR lower(project) IN {names})"
+            f" {names}) OR list_contains({names}, lower(project)))"
         )
     ctx.run(
         f"""

@@ -26,6 +26,7 @@ from ktlo.metrics.common import (
     ratio,
     rounded,
     stats_sql,
+    window_of,
 )
 from ktlo.metrics.deployments import FAILED, SUCCESS, _in
 
@@ -34,7 +35,7 @@ TOP_WORKFLOWS = 20
 
 
 def build_builds(ctx: Context) -> None:
-    """`h_builds`: the builds in scope and range, with passed / failed flags."""
+    """`h_builds`: the builds in scope and range, with passed, failed and on-main flags."""
     oldest = ctx.windows[-1].start.isoformat()
     ctx.run(
         f"""
@@ -48,7 +49,8 @@ def build_builds(ctx: Context) -> None:
         with_runs AS (SELECT DISTINCT repo_id, workflow FROM scoped WHERE job IS NULL)
         SELECT repo_id, coalesce(workflow, '(none)') AS workflow, job, sha, branch, attempt,
                queued_at, started_at, finished_at, coalesce(started_at, queued_at) AS ts,
-               lower(conclusion) IN {_in(FAILED)} AS failed, lower(conclusion) IN {_in(SUCCESS)} AS passed
+               lower(conclusion) IN {_in(FAILED)} AS failed, lower(conclusion) IN {_in(SUCCESS)} AS passed,
+               regexp_matches(coalesce(branch, ''), {literal(ctx.settings.main_branch)}) AS on_main
         FROM scoped s
         WHERE job IS NULL OR NOT EXISTS (
             SELECT 1 FROM with_runs r WHERE r.repo_id IS NOT DISTINCT FROM s.repo_id
@@ -62,29 +64,32 @@ def builds(ctx: Context) -> dict[str, Any]:
     mean = ctx.options.mean
     rows = ctx.rows(
         f"""
-        SELECT w.idx, count(*) FILTER (WHERE passed OR failed) AS completed,
+        SELECT idx, count(*) FILTER (WHERE passed OR failed) AS completed,
                count(*) FILTER (WHERE failed) AS failed,
                {stats_sql("epoch(finished_at - started_at) / 60", mean, "dur_", "passed OR failed")},
                {stats_sql("epoch(started_at - queued_at) / 60", mean, "queue_")}
-        FROM h_builds b JOIN h_windows w ON b.ts >= w.w_start AND b.ts < w.w_end
-        GROUP BY w.idx
+        FROM (SELECT *, {window_of(ctx, "ts")} AS idx FROM h_builds) w
+        WHERE idx IS NOT NULL GROUP BY idx
         """
     )
     flaky = ctx.rows(
-        """
+        f"""
         WITH commits AS (
             SELECT repo_id, workflow, sha, min(ts) AS first_ts,
                    min(ts) FILTER (WHERE failed) < max(ts) FILTER (WHERE passed) AS flaky
             FROM h_builds WHERE sha IS NOT NULL GROUP BY ALL
         )
-        SELECT w.idx, count(*) AS commits, count(*) FILTER (WHERE flaky) AS flaky
-        FROM commits c JOIN h_windows w ON c.first_ts >= w.w_start AND c.first_ts < w.w_end
-        GROUP BY w.idx
+        SELECT idx, count(*) AS commits, count(*) FILTER (WHERE flaky) AS flaky
+        FROM (SELECT *, {window_of(ctx, "first_ts")} AS idx FROM commits)
+        WHERE idx IS NOT NULL GROUP BY idx
         """
     )
     now = next((r for r in rows if r["idx"] == 0), {})
     now_flaky = next((r for r in flaky if r["idx"] == 0), {})
-    extra = lambda p: {"mean": rounded(now.get(f"{p}mean"))} if mean else {}  # noqa: E731
+
+    def extra(prefix: str) -> dict[str, Any]:
+        return {"mean": rounded(now.get(f"{prefix}mean"))} if mean else {}
+
     return {
         "duration": figure(per_window(rows, ctx, "dur_median"), "minutes", "down",
                            p90=rounded(now.get("dur_p90")), **extra("dur_")),
@@ -141,7 +146,7 @@ def _red_main(ctx: Context) -> dict[str, Any]:
         WITH main AS (
             SELECT repo_id, workflow, coalesce(finished_at, ts) AS t, failed
             FROM h_builds
-            WHERE (passed OR failed) AND regexp_matches(coalesce(branch, ''), {literal(ctx.settings.main_branch)})
+            WHERE (passed OR failed) AND on_main
         ),
         marked AS (SELECT *, lag(failed) OVER (PARTITION BY repo_id, workflow ORDER BY t) AS was_red FROM main),
         starts AS (SELECT repo_id, workflow, t AS red_from FROM marked WHERE failed AND NOT coalesce(was_red, FALSE)),
@@ -154,11 +159,15 @@ def _red_main(ctx: Context) -> dict[str, Any]:
             SELECT w.idx, sp.repo_id, greatest(sp.red_from, w.w_start) AS f, least(sp.red_to, w.w_end) AS t
             FROM spells sp JOIN h_windows w ON sp.red_from < w.w_end AND sp.red_to > w.w_start
         ),
+        pushes AS (
+            SELECT k.repo_id, k.committed_at, coalesce(wi.author_email, wi.author_name) AS person
+            FROM commits k JOIN work_items wi USING (item_id)
+            WHERE k.repo_id IN (SELECT repo_id FROM clipped)
+        ),
         people AS (
-            SELECT c.idx, c.f, c.t, c.repo_id, count(DISTINCT coalesce(wi.author_email, wi.author_name)) AS n
+            SELECT c.idx, c.f, c.t, c.repo_id, count(DISTINCT p.person) AS n
             FROM clipped c
-            LEFT JOIN commits k ON k.repo_id = c.repo_id AND k.committed_at >= c.f AND k.committed_at < c.t
-            LEFT JOIN work_items wi ON wi.item_id = k.item_id
+            LEFT JOIN pushes p ON p.repo_id = c.repo_id AND p.committed_at >= c.f AND p.committed_at < c.t
             GROUP BY ALL
         )
         SELECT idx, count(*) AS spells, sum(epoch(t - f)) / 3600.0 AS red_hours,

@@ -183,7 +183,7 @@ def _create_scope(ctx: Context) -> None:
     ctx.run("CREATE OR REPLACE TEMP TABLE h_scope_service (service VARCHAR)")
     ctx.store.insert("h_scope_service", ["service"], [(s,) for s in ctx.services])
     ctx.run("CREATE OR REPLACE TEMP TABLE h_config_repo (key VARCHAR, kind VARCHAR, value VARCHAR)")
-    rows = [(r, "scope", None) for r in ctx.repositories]
+    rows: list[tuple[str, str, str | None]] = [(r, "scope", None) for r in ctx.repositories]
     rows += [
         (r, "service", name.lower())
         for name, s in ctx.config.services.items()
@@ -229,6 +229,20 @@ def in_scope(ctx: Context, service: str | None = None, repo: str | None = None) 
     if repo:
         parts.append(f"{repo} IN (SELECT repo_id FROM h_repos WHERE in_scope)")
     return "(" + " OR ".join(parts or ["FALSE"]) + ")"
+
+
+def window_of(ctx: Context, column: str) -> str:
+    """A SQL expression: the index of the window `column` falls in (NULL outside them all).
+
+    Windows are contiguous, so a CASE over their starts; cheaper than a range join.
+    """
+    whens = " ".join(
+        f"WHEN {column} >= TIMESTAMP {literal(w.start.isoformat())} THEN {k}"
+        for k, w in enumerate(ctx.windows)
+    )
+    return (
+        f"CASE WHEN {column} < TIMESTAMP {literal(ctx.until.isoformat())} THEN CASE {whens} END END"
+    )
 
 
 def literal(text: str) -> str:

@@ -17,8 +17,11 @@ Tables created (temporary, scoped):
     h_changes   merged pull requests, and commits that belong to none, in scope; commit_at
                 is a pull request's first commit (NULL when none is known), first_commit_at
                 the same but never after the pull request was opened
-    h_shipped   each change with the first production deployment of its repository at or
-                after it landed (an ASOF join), and its lead time from its first commit
+    h_recent_changes  the changes that can have shipped in the report's windows: those that
+                landed after the last production deployment of their repository before the
+                oldest window (every earlier change shipped before the windows)
+    h_shipped   each such change with the first production deployment of its repository at
+                or after it landed (an ASOF join), and its lead time from its first commit
 """
 
 from __future__ import annotations
@@ -55,13 +58,23 @@ def build_deployments(ctx: Context) -> None:
     env, deploy = literal(s.environment), literal(s.deploy_workflow)
     until = literal(ctx.until.isoformat())
     ctx.run(
+        """
+        CREATE OR REPLACE TEMP TABLE h_ci_repos AS
+        SELECT repo_id, service FROM h_repos
+        WHERE mode = 'ci' OR (mode = 'auto' AND repo_id NOT IN
+                              (SELECT DISTINCT repo_id FROM deployments WHERE repo_id IS NOT NULL))
+        """
+    )
+    # read the million CI runs only when some repository takes its deployments from them
+    ci = ctx.rows("SELECT count(*) AS n FROM h_ci_repos")[0]["n"] > 0
+    pulls = any(r.deployments == "pull_requests" for r in s.repositories.values())
+    ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_deploys AS
         WITH service_repo AS (  -- a service configured with exactly one repository
             SELECT mapped_service, any_value(repo_id) AS repo_id FROM h_repos
             WHERE mapped_service IS NOT NULL GROUP BY 1 HAVING count(*) = 1
         ),
-        recorded AS (SELECT DISTINCT repo_id FROM deployments WHERE repo_id IS NOT NULL),
         records AS (
             SELECT d.deployment_id AS deploy_id, d.external_id, 'record' AS origin,
                    coalesce(d.repo_id, sr.repo_id) AS repo_id,
@@ -77,8 +90,7 @@ def build_deployments(ctx: Context) -> None:
         ci_builds AS (
             SELECT b.*, r.service,
                    regexp_matches(coalesce(b.workflow, ''), {deploy}) AS workflow_deploys
-            FROM builds b JOIN h_repos r USING (repo_id)
-            WHERE (r.mode = 'ci' OR (r.mode = 'auto' AND b.repo_id NOT IN (SELECT repo_id FROM recorded)))
+            FROM builds b JOIN h_ci_repos r USING (repo_id) WHERE {"TRUE" if ci else "FALSE"}
         ),
         ci_runs AS (
             SELECT build_id AS deploy_id, external_id, 'ci' AS origin, repo_id, service,
@@ -105,7 +117,8 @@ def build_deployments(ctx: Context) -> None:
             SELECT w.item_id, w.external_id, w.repo_id, w.merged_at, r.service, r.branch,
                    CASE WHEN w.raw LIKE '{{%' THEN json_extract_string(w.raw, '$.base.ref') END AS base
             FROM work_items w JOIN h_repos r USING (repo_id)
-            WHERE w.kind = 'pull_request' AND w.merged_at IS NOT NULL AND r.mode = 'pull_requests'
+            WHERE {"TRUE" if pulls else "FALSE"} AND w.kind = 'pull_request' AND w.merged_at IS NOT NULL
+              AND r.mode = 'pull_requests'
         ),
         pulls AS (
             SELECT m.item_id AS deploy_id, m.external_id, 'pull_request' AS origin, m.repo_id, m.service,
@@ -126,7 +139,7 @@ def build_deployments(ctx: Context) -> None:
     )
     ctx.run(
         "CREATE OR REPLACE TEMP TABLE h_prod AS SELECT * FROM h_deploys "
-        "WHERE production AND status IN ('success', 'rolled_back') ORDER BY deployed_at"
+        "WHERE production AND status IN ('success', 'rolled_back')"
     )
 
 
@@ -194,6 +207,18 @@ def build_changes(ctx: Context) -> None:
           AND change_id NOT IN (SELECT change_id FROM rebased)
         """
     )
+    oldest = literal(ctx.windows[-1].start.isoformat())
+    ctx.run(
+        f"""
+        CREATE OR REPLACE TEMP TABLE h_recent_changes AS
+        WITH cutoff AS (
+            SELECT repo_id, max(deployed_at) AS at FROM h_prod
+            WHERE deployed_at <= TIMESTAMP {oldest} GROUP BY repo_id
+        )
+        SELECT c.* FROM h_changes c LEFT JOIN cutoff USING (repo_id)
+        WHERE cutoff.at IS NULL OR c.landed_at > cutoff.at
+        """
+    )
     ctx.run(
         """
         CREATE OR REPLACE TEMP TABLE h_shipped AS
@@ -202,7 +227,7 @@ def build_changes(ctx: Context) -> None:
                d.deploy_id, d.service, d.deployed_at,
                epoch(d.deployed_at - c.first_commit_at) / 3600.0 AS lead_hours,
                c.landed_at < f.first_at AS baseline
-        FROM h_changes c
+        FROM h_recent_changes c
         ASOF JOIN h_prod d ON c.repo_id = d.repo_id AND c.landed_at <= d.deployed_at
         JOIN first_deploy f ON f.repo_id = c.repo_id
         """

@@ -58,6 +58,7 @@ def link_incidents(ctx: Context) -> None:
     """Create h_incident_links(incident_id, deploy_id, how), ktlo's linking rules."""
     hours = ctx.settings.incident_window_hours
     minutes = round(hours * 60)
+    oldest = literal(ctx.windows[-1].start.isoformat())
     ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_incident_links AS
@@ -90,11 +91,13 @@ def link_incidents(ctx: Context) -> None:
             SELECT * FROM (SELECT * FROM by_id UNION ALL SELECT * FROM by_sha UNION ALL SELECT * FROM by_commit)
             QUALIFY row_number() OVER (PARTITION BY incident_id ORDER BY rank) = 1
         ),
-        by_service AS (
+        by_service AS (  -- incidents before the oldest window can only fail deployments before it
             SELECT i.incident_id, d.deploy_id,
                    'last production deployment of ' || i.service || ' within {hours:g} h' AS how, 3 AS rank
-            FROM (SELECT * FROM h_incidents ANTI JOIN explicit USING (incident_id)) i
-            ASOF JOIN h_prod d ON d.service = i.service AND i.created_at >= d.deployed_at
+            FROM (SELECT * FROM h_incidents ANTI JOIN explicit USING (incident_id)
+                  WHERE created_at >= TIMESTAMP {oldest}) i
+            ASOF JOIN (SELECT * FROM h_prod WHERE deployed_at >= TIMESTAMP {oldest} - INTERVAL {minutes} MINUTE) d
+              ON d.service = i.service AND i.created_at >= d.deployed_at
             WHERE d.deployed_at >= i.created_at - INTERVAL {minutes} MINUTE
         )
         SELECT incident_id, deploy_id, how FROM explicit
@@ -114,9 +117,9 @@ def build_failures(ctx: Context) -> None:
             "FROM h_incident_links l JOIN h_incidents i USING (incident_id)"
         )
     if "rollbacks" in sources:
-        parts.append(_next_success("rolled_back", "rollback", "rolled back"))
+        parts.append(_next_success(ctx, "rolled_back", "rollback", "rolled back"))
     if "failed" in sources:
-        parts.append(_next_success("failed", "failed", "deployment failed"))
+        parts.append(_next_success(ctx, "failed", "failed", "deployment failed"))
     if "reverts" in sources:
         parts.append(_reverts(ctx))
     if "hotfixes" in sources:
@@ -128,15 +131,23 @@ def build_failures(ctx: Context) -> None:
     ctx.run(f"CREATE OR REPLACE TEMP TABLE h_failures AS {body}")
 
 
-def _next_success(status: str, source: str, detail: str) -> str:
+def _next_success(ctx: Context, status: str, source: str, detail: str) -> str:
     """Deployments of a status, recovered by the next successful deployment of their service."""
+    oldest = literal(ctx.windows[-1].start.isoformat())
     return f"""
         SELECT d.deploy_id, '{source}' AS source, d.external_id AS ref, '{detail}' AS detail,
                n.deployed_at AS recovered_at
-        FROM (SELECT * FROM h_deploys WHERE production AND status = '{status}') d
-        ASOF LEFT JOIN (SELECT service, deployed_at FROM h_prod WHERE status = 'success') n
+        FROM (SELECT * FROM h_deploys WHERE production AND status = '{status}'
+              AND deployed_at >= TIMESTAMP {oldest}) d
+        ASOF LEFT JOIN (SELECT service, deployed_at FROM h_prod
+                        WHERE status = 'success' AND deployed_at >= TIMESTAMP {oldest}) n
           ON n.service = d.service AND n.deployed_at > d.deployed_at
     """
+
+
+def _recent_prod(ctx: Context) -> str:
+    """Production deployments of the report's windows: the only ones a failure can matter for."""
+    return f"SELECT * FROM h_prod WHERE deployed_at >= TIMESTAMP {literal(ctx.windows[-1].start.isoformat())}"
 
 
 def _reverts(ctx: Context) -> str:
@@ -144,35 +155,40 @@ def _reverts(ctx: Context) -> str:
 
     When the reverted change cannot be found, the last production deployment of the
     repository before the revert landed is taken; a revert of a change that never reached
-    production is no production failure.
+    production is no production failure. Only reverts that can name a deployment of the
+    report's windows are read (h_recent_changes).
     """
     pattern = literal(ctx.settings.revert_pattern)
+    recent = _recent_prod(ctx)
     return f"""
         SELECT * FROM (
         WITH reverts AS (
             SELECT c.change_id, c.kind, c.number, c.repo_id, c.landed_at,
                    regexp_extract(c.title || ' ' || coalesce(c.body, ''), {literal(REVERTED_PULL)}, 1) AS pull_ref,
                    lower(regexp_extract(coalesce(c.body, ''), {literal(REVERTED_COMMIT)}, 1)) AS sha_ref
-            FROM h_changes c WHERE regexp_matches(c.title, {pattern})
+            FROM h_recent_changes c WHERE regexp_matches(c.title, {pattern})
         ),
         targets AS (
-            SELECT r.change_id, t.change_id AS target_id FROM reverts r JOIN h_changes t
-              ON t.repo_id = r.repo_id AND t.change_id <> r.change_id
-             AND ((r.pull_ref <> '' AND t.kind = 'pull_request' AND t.number = r.pull_ref)
-               OR (r.sha_ref <> '' AND t.kind = 'commit' AND starts_with(t.number, r.sha_ref)))
+            SELECT r.change_id, r.landed_at, t.change_id AS target_id FROM reverts r JOIN h_changes t
+              ON t.repo_id = r.repo_id AND t.number = r.pull_ref AND t.kind = 'pull_request'
             UNION
-            SELECT r.change_id, l.from_id FROM reverts r JOIN links l
-              ON r.sha_ref <> '' AND l.kind IN ('contains', 'merged_as') AND starts_with(l.to_ref, r.sha_ref)
+            SELECT r.change_id, r.landed_at, t.change_id AS target_id
+            FROM (SELECT * FROM reverts WHERE sha_ref <> '') r JOIN h_changes t
+              ON t.repo_id = r.repo_id AND t.kind = 'commit' AND starts_with(t.number, r.sha_ref)
+            UNION
+            SELECT r.change_id, r.landed_at, l.from_id
+            FROM (SELECT * FROM reverts WHERE sha_ref <> '') r JOIN links l
+              ON l.kind IN ('contains', 'merged_as') AND starts_with(l.to_ref, r.sha_ref)
             WHERE l.from_id IN (SELECT change_id FROM h_changes)
         ),
         found AS (
             SELECT t.change_id, s.deploy_id FROM targets t JOIN h_shipped s ON s.change_id = t.target_id
-            JOIN reverts r ON r.change_id = t.change_id WHERE s.deployed_at <= r.landed_at
+            WHERE s.deployed_at <= t.landed_at
         ),
         guessed AS (
             SELECT r.change_id, d.deploy_id
             FROM (SELECT * FROM reverts WHERE change_id NOT IN (SELECT change_id FROM targets)) r
-            ASOF JOIN h_prod d ON d.repo_id = r.repo_id AND r.landed_at >= d.deployed_at
+            ASOF JOIN ({recent}) d ON d.repo_id = r.repo_id AND r.landed_at >= d.deployed_at
         )
         SELECT f.deploy_id, 'revert' AS source, r.number AS ref,
                'reverted by ' || CASE WHEN r.kind = 'pull_request' THEN '#' ELSE '' END || r.number AS detail,
@@ -185,13 +201,14 @@ def _reverts(ctx: Context) -> str:
 def _hotfixes(ctx: Context) -> str:
     """A hotfix fails the last production deployment of its repository before it was opened."""
     pattern = literal(ctx.settings.hotfix_pattern)
+    recent = _recent_prod(ctx)
     return f"""
         SELECT d.deploy_id, 'hotfix' AS source, h.number AS ref,
                'hotfix ' || CASE WHEN h.kind = 'pull_request' THEN '#' ELSE '' END || h.number AS detail,
                s.deployed_at AS recovered_at
-        FROM (SELECT * FROM h_changes
+        FROM (SELECT * FROM h_recent_changes
               WHERE regexp_matches(title, {pattern})
                  OR len(list_filter(labels, lambda x: regexp_matches(x, {pattern}))) > 0) h
-        ASOF JOIN h_prod d ON d.repo_id = h.repo_id AND h.opened_at >= d.deployed_at
+        ASOF JOIN ({recent}) d ON d.repo_id = h.repo_id AND h.opened_at >= d.deployed_at
         LEFT JOIN h_shipped s ON s.change_id = h.change_id
     """

@@ -30,7 +30,9 @@ def health(store: Store, config: Config, options: HealthOptions) -> dict[str, An
     """The whole `ktlo health` document."""
     definition = options.definition or config.health.definition
     if definition not in DEFINITIONS:
-        raise ConfigError(f"unknown definition {definition!r}", f"use one of {', '.join(DEFINITIONS)}")
+        raise ConfigError(
+            f"unknown definition {definition!r}", f"use one of {', '.join(DEFINITIONS)}"
+        )
     ctx = make_context(store, config, options)
     prepare(ctx)
     return {

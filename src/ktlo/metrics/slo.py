@@ -18,20 +18,44 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from ktlo.metrics.common import Context, literal, trend
+from ktlo.metrics.common import Context, trend
 
 
 def slos(ctx: Context) -> list[dict[str, Any]]:
     """One entry per service with an SLO (in scope), worst burn rate first."""
+    targets = {
+        name: service for name, service in ctx.config.services.items()
+        if service.slo is not None and (not ctx.scoped or name.lower() in ctx.services)
+    }  # fmt: skip
+    if not targets:
+        return []
+    spans = [(name.lower(), k, ctx.until - (k + 1) * timedelta(days=s.slo_window_days),
+              ctx.until - k * timedelta(days=s.slo_window_days))
+             for name, s in targets.items() for k in (0, 1)]  # fmt: skip
+    ctx.run(
+        "CREATE OR REPLACE TEMP TABLE h_slo_span (service VARCHAR, k INTEGER, s TIMESTAMP, e TIMESTAMP)"
+    )
+    ctx.store.insert("h_slo_span", ["service", "k", "s", "e"], spans)
+    minutes = {
+        (r["service"], r["k"]): float(r["minutes"]) for r in ctx.rows(
+            """
+            SELECT p.service, p.k,
+                   coalesce(sum(epoch(least(d.down_to, p.e) - greatest(d.down_from, p.s))), 0) / 60.0 AS minutes
+            FROM h_slo_span p LEFT JOIN h_downtime d
+              ON d.service = p.service AND d.down_from < p.e AND d.down_to > p.s
+            GROUP BY ALL
+            """
+        )
+    }  # fmt: skip
     result = []
-    for name, service in ctx.config.services.items():
-        if service.slo is None:
-            continue
-        if ctx.scoped and name.lower() not in ctx.services:
-            continue
+    for name, service in targets.items():
         span = timedelta(days=service.slo_window_days)
-        now = _slo(ctx, name, service.slo, service.cost_per_minute, ctx.until - span, span)
-        before = _slo(ctx, name, service.slo, service.cost_per_minute, ctx.until - 2 * span, span)
+        now = _slo(
+            name, service.slo or 0, service.cost_per_minute, minutes[(name.lower(), 0)], span
+        )
+        before = _slo(
+            name, service.slo or 0, service.cost_per_minute, minutes[(name.lower(), 1)], span
+        )
         now["window_days"] = service.slo_window_days
         now["previous_availability"] = before["availability"]
         # availability moves by hundredths of a percent: its trend is that of downtime, reversed
@@ -43,21 +67,9 @@ def slos(ctx: Context) -> list[dict[str, Any]]:
 
 
 def _slo(
-    ctx: Context, name: str, target: float, cost: float | None, start: Any, span: timedelta
+    name: str, target: float, cost: float | None, downtime: float, span: timedelta
 ) -> dict[str, Any]:
-    end = start + span
-    row = ctx.rows(
-        f"""
-        SELECT coalesce(sum(epoch(least(down_to, TIMESTAMP {literal(end.isoformat())})
-                                  - greatest(down_from, TIMESTAMP {literal(start.isoformat())}))), 0) / 60.0 AS minutes
-        FROM h_downtime
-        WHERE service = ? AND down_from < TIMESTAMP {literal(end.isoformat())}
-          AND down_to > TIMESTAMP {literal(start.isoformat())}
-        """,
-        [name.lower()],
-    )[0]
     total = span.total_seconds() / 60
-    downtime = float(row["minutes"])
     budget = (1 - target / 100) * total
     availability = 1 - downtime / total
     return {

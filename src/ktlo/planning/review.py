@@ -42,13 +42,19 @@ _FOLLOW_UP = re.compile(r"post-?mortem|follow-?up|action item|rca\b|root cause",
 
 
 def rotation_review(
-    store: Store, config: Config, team: Team, since: date, schedule: Path | None = None
-) -> dict[str, Any]:
-    """The review document for `team` since `since`."""
+    store: Store, config: Config, team: Team, since: date, schedule: Path | None = None,
+    *, effort_computed: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    """The review document for `team` since `since`.
+
+    `effort_computed`: the caller already ran `compute_effort(store, config, since, None)`
+    on this connection (the report reviews every team over the same span).
+    """
     members = _members(config, team)
     pages = _pages(store, team, since, members)
     on_call = _read_schedule(schedule) if schedule else _infer_on_call(pages)
-    compute_effort(store, config, since, None)
+    if not effort_computed:
+        compute_effort(store, config, since, None)
     ktlo_days = _ktlo_days(store, members)
     zones = {pid: person.timezone for pid, person in config.people.items() if person.timezone}
     shifts = _shifts(pages, on_call, zones, ktlo_days, bool(schedule))

@@ -59,7 +59,51 @@ def chart_specs(doc: dict[str, Any], links: Links) -> dict[str, dict[str, Any]]:
                 for p in doc["people"]
             ],
         )
+    card = (doc.get("health") or {}).get("scorecard")
+    if card:
+        specs.update(health_specs(card))
     return specs
+
+
+def health_specs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The trend lines of the health panels, one point per window (oldest first)."""
+    x = [w["start"] for w in card["windows"]]
+    incidents, bugs = card["incidents"], card["bugs"]
+    return {
+        "incidents-trend": {
+            "kind": "line",
+            "title": "Incidents and time to restore per window",
+            "x": x,
+            "left": "incidents",
+            "right": "minutes",
+            "series": [
+                {"name": "incidents", "y": incidents["count"]["series"], "colour": "#b2182b"},
+                {
+                    "name": "MTTR (median minutes)",
+                    "y": incidents["mttr"]["series"],
+                    "axis": 2,
+                    "colour": "#2166ac",
+                },
+            ],
+        },  # fmt: skip
+        "bugs-trend": {
+            "kind": "line",
+            "title": "Bugs opened, closed and open per window",
+            "x": x,
+            "left": "bugs per window",
+            "right": "open bugs",
+            "series": [
+                {"name": "opened", "y": bugs["opened"]["series"], "colour": "#d6604d"},
+                {"name": "closed", "y": bugs["closed"]["series"], "colour": "#1a7f37"},
+                {
+                    "name": "open backlog",
+                    "y": bugs["open_backlog"]["series"],
+                    "axis": 2,
+                    "colour": "#5b6575",
+                },
+            ],
+        },  # fmt: skip
+    }
 
 
 def chart_id(kind: str, team: str | None) -> str:

@@ -34,7 +34,7 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
     all_teams = team_names(store, config)
     teams = [filters.team] if filters.team else all_teams
     balances = sections.balances(store, config, teams, filters.period, not filters.team)
-    as_of = store.con.execute("SELECT max(day) FROM alloc").fetchone()
+    as_of = store.con.execute("SELECT max(day) FROM report_alloc").fetchone()
     as_of_day = as_of[0].isoformat() if as_of and as_of[0] else None
     counts = ops.synced_counts(store)
     return {
@@ -52,6 +52,7 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         "teams": sections.team_cards(store, config, balances, teams, filters.period),
         "hotspots": sections.hotspots(store, filters.team),
         "people": sections.people(store, filters.team),
+        "largest": sections.largest_items(store, filters.team),
         "synced": counts,
         "health": ops.health_section(store, config, filters, counts),
         "rotation": ops.rotation_section(store, config, filters, as_of_day, counts),
@@ -90,4 +91,31 @@ def report_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             add("people", doc["filters"]["team"], None, person["name"], metric, person[metric])
     for panel, count in doc["synced"].items():
         add("synced", None, None, panel, "records", count)
+    _health_rows(doc, add)
+    for review in doc["rotation"]["teams"]:
+        for person in review["people"]:
+            add(
+                "rotation",
+                review["team"],
+                review["since"],
+                person["person"],
+                "load",
+                person["load"],
+            )
     return rows
+
+
+def _health_rows(doc: dict[str, Any], add: Any) -> None:
+    card = doc["health"]["scorecard"]
+    if not card:
+        return
+    scope, window = doc["filters"]["team"], card["window"]["start"]
+    for section in ("dora", "incidents", "bugs", "builds", "alerts"):
+        for name, figure in card[section].items():
+            if isinstance(figure, dict) and "value" in figure:
+                add("health", scope, window, f"{section}.{name}", "value", figure["value"])
+                if figure.get("bucket"):
+                    add("health", scope, window, f"{section}.{name}", "bucket", figure["bucket"])
+    for slo in card["slos"]:
+        for metric in ("availability", "budget_remaining", "burn_rate", "downtime_minutes"):
+            add("health", scope, window, f"slo.{slo['service']}", metric, slo[metric])

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-BUCKET_STYLE = {"elite": "bold magenta", "high": "bold green", "medium": "bold yellow", "low": "bold red"}
+BUCKET_STYLE = {
+    "elite": "bold magenta",
+    "high": "bold green",
+    "medium": "bold yellow",
+    "low": "bold red",
+}
 ARROW = {"up": "▲", "down": "▼", "flat": "▶", "unknown": " "}
 
 # (section, key, label) of every figure on the scorecard, in order
@@ -65,10 +71,9 @@ def health_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
 def render_health(doc: dict[str, Any], console: Console) -> None:
     """Print the scorecard: one line per figure, grouped by section, then SLOs and failures."""
     scope = doc["scope"]["team"] or doc["scope"]["service"] or "whole organisation"
-    window, before = doc["window"], doc["previous_window"]
     console.print(Text.assemble(
-        ("\nktlo health", "bold"), f" — {scope}; {window['start']} … {window['end']} (a {doc['period']}), ",
-        f"against {before['start']} … {before['end']}; DORA by the {doc['definition']} definition",
+        ("\nktlo health", "bold"), f" — {scope}; {_span(doc['window'])} (a {doc['period']}), ",
+        f"against {_span(doc['previous_window'])}; DORA by the {doc['definition']} definition",
     ))  # fmt: skip
     table = Table(box=None, header_style="dim", pad_edge=False)
     for column, justify in (("", "left"), ("now", "right"), ("before", "right"), ("", "left"),
@@ -93,6 +98,12 @@ def render_health(doc: dict[str, Any], console: Console) -> None:
                        "(docs/metrics.md).", style="dim"))  # fmt: skip
 
 
+def _span(window: dict[str, str]) -> str:
+    """`2026-03-01 … 2026-03-31`: the window's first and last day (its end is exclusive)."""
+    last = date.fromisoformat(window["end"]) - timedelta(days=1)
+    return f"{window['start']} … {last.isoformat()}"
+
+
 _TITLES = {"dora": "DORA", "incidents": "Incidents", "bugs": "Bugs", "builds": "Builds",
            "alerts": "Alerts", "slos": "SLOs"}  # fmt: skip
 
@@ -105,7 +116,9 @@ def _arrow(row: dict[str, Any]) -> Text:
 def _judgement(row: dict[str, Any]) -> Text:
     if row["target"] is not None:
         met = row["bucket"] == "met"
-        return Text(f"{row['target']:g}% {row['bucket']}", style="bold green" if met else "bold red")
+        return Text(
+            f"{row['target']:g}% {row['bucket']}", style="bold green" if met else "bold red"
+        )
     if row["bucket"]:
         return Text(row["bucket"], style=BUCKET_STYLE.get(row["bucket"], ""))
     return Text("")

@@ -32,7 +32,7 @@ class Selection:
 def work_items(
     store: Store, config: Config, team: str | None, selection: Selection
 ) -> dict[str, Any]:
-    """The items with effort in the filtered `alloc` view that match, most effort first."""
+    """The items with effort in the filtered `report_alloc` view that match, most effort first."""
     if selection.investment is not None and selection.investment not in INVESTMENTS:
         raise ConfigError(
             f"unknown investment {selection.investment!r}", f"use one of {', '.join(INVESTMENTS)}"
@@ -41,7 +41,7 @@ def work_items(
     totals = store.query(
         f"""
         SELECT count(DISTINCT item_id) AS items, coalesce(round(sum(person_days), 2), 0) AS person_days
-        FROM alloc a WHERE {where}
+        FROM report_alloc a WHERE {where}
         """,
         params,
     )[0]
@@ -50,7 +50,7 @@ def work_items(
         WITH chosen AS (
             SELECT item_id, sum(person_days) AS person_days, count(DISTINCT person) AS people,
                    min(day) AS first_day, max(day) AS last_day
-            FROM alloc a WHERE {where} GROUP BY item_id
+            FROM report_alloc a WHERE {where} GROUP BY item_id
             ORDER BY person_days DESC, item_id LIMIT ? OFFSET ?
         )
         SELECT c.item_id, w.title, w.kind, w.source, w.repo_id, w.url, w.author_name,
@@ -90,9 +90,7 @@ def _where(config: Config, team: str | None, selection: Selection) -> tuple[str,
         conditions.append("a.person = ?")
         params.append(selection.person)
     if selection.directory:
-        conditions.append(
-            f"a.item_id IN (SELECT item_id FROM {DIRS_TABLE} WHERE directory = ?)"
-        )
+        conditions.append(f"a.item_id IN (SELECT item_id FROM {DIRS_TABLE} WHERE directory = ?)")
         params.append(selection.directory)
     return " AND ".join(conditions), params
 
@@ -133,7 +131,10 @@ def item_detail(store: Store, config: Config, item_id: str) -> dict[str, Any]:
         [item_id],
     )
     for row in item["effort"]:
-        row["first_day"], row["last_day"] = row["first_day"].isoformat(), row["last_day"].isoformat()
+        row["first_day"], row["last_day"] = (
+            row["first_day"].isoformat(),
+            row["last_day"].isoformat(),
+        )
     item["files"] = store.query(
         "SELECT path, added, deleted FROM commit_files WHERE item_id = ? ORDER BY path LIMIT 100",
         [item_id],

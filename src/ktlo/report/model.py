@@ -1,12 +1,12 @@
 """The reports' base table and their filters.
 
-    alloc_all   effort per person, day, item and team with the item's verdict, built once
-                from the whole history (ktlo.allocation.build_allocation)
-    report_people, report_item_dirs
-                people's display names; each commit's directories with the part of
-                its files in each (a commit's effort is split over its files)
-    alloc       a temporary view of alloc_all restricted to the filters' days, repository
-                and service; every section (and ktlo.allocation's `*_from_alloc`) reads it
+    alloc_all         effort per person, day, item and team with the item's verdict,
+                      built once from the whole history (ktlo.allocation.build_allocation)
+    report_people     people's display names
+    report_item_dirs  each commit's directories, with the part of its files in each (a
+                      commit's effort is split over its files)
+    report_alloc      a temporary view of alloc_all restricted to the filters' days,
+                      repository and service; every section reads it
 
 The dashboard builds `alloc_all` once per snapshot of the store and keeps it as a real
 table, so each request only creates its own filtered view. Date filters select days of
@@ -81,7 +81,7 @@ def prepare(store: Store, config: Config, *, persist: bool = False) -> None:
 
 
 def apply_filters(store: Store, config: Config, filters: ReportFilters) -> None:
-    """Check the filters against what is known, then create the temp view `alloc`.
+    """Check the filters against what is known, then create the temp view `report_alloc`.
 
     A view cannot take parameters, so values are written as SQL literals (quoted, never
     spliced in as text).
@@ -99,7 +99,7 @@ def apply_filters(store: Store, config: Config, filters: ReportFilters) -> None:
         column, values = ("repo_id", repos) if repos else ("team", teams)
         conditions.append(f"{column} IN ({', '.join(map(_quote, values)) or 'NULL'})")
     store.con.execute(
-        f"CREATE OR REPLACE TEMP VIEW alloc AS SELECT * FROM {BASE_TABLE} "
+        f"CREATE OR REPLACE TEMP VIEW report_alloc AS SELECT * FROM {BASE_TABLE} "
         f"WHERE {' AND '.join(conditions)}"
     )
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from ktlo.allocation import NO_TEAM
 from ktlo.config import Config
+from ktlo.effort import compute_effort
+from ktlo.metrics.common import HealthOptions
+from ktlo.metrics.health import health
 from ktlo.planning.review import rotation_review
 from ktlo.report.model import ReportFilters
 from ktlo.store import Store
@@ -61,9 +65,10 @@ def rotation_section(
         }
     end = date.fromisoformat(as_of) if as_of else date.today()
     since = filters.since or end - timedelta(days=ROTATION_DAYS)
+    compute_effort(store, config, since, None)  # once for every team's review
     reviews = []
     for team in teams:
-        review = rotation_review(store, config, team, since)
+        review = rotation_review(store, config, team, since, effort_computed=True)
         reviews.append(
             {
                 "team": team.name,
@@ -82,18 +87,66 @@ HEALTH_PANELS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("dora", "DORA: delivery and stability", ("deployments",)),
     ("incidents", "Incidents and time to restore", ("incidents",)),
     ("repeats", "Repeat incidents", ("incidents",)),
+    ("slos", "SLOs and error budget", ("incidents",)),
     ("bugs", "Bug backlog", ("bugs",)),
     ("builds", "Build health", ("builds",)),
     ("alerts", "Alert noise", ("alerts",)),
 )
+DORA_FIGURES = ("deployment_frequency", "lead_time", "change_failure_rate", "recovery_time")
 
 
 def health_section(
     store: Store, config: Config, filters: ReportFilters, counts: dict[str, int]
 ) -> dict[str, Any]:
-    """The health panels: each either says its data was never synced or carries its figures."""
+    """`ktlo health`'s scorecard for the filters, laid out as panels; a panel whose records
+    were never synced says so instead."""
     panels = [
-        {"key": key, "title": title, "missing": missing(counts, *needs), "data": None}
+        {"key": key, "title": title, "missing": missing(counts, *needs)}
         for key, title, needs in HEALTH_PANELS
     ]
-    return {"panels": panels}
+    if all(p["missing"] for p in panels):
+        return {"scorecard": None, "panels": panels, "metrics": []}
+    options = HealthOptions(
+        team=filters.team if filters.team != NO_TEAM else None,
+        service=filters.service,
+        period=filters.period,
+        until=filters.until,
+    )
+    card = health(store, config, options)
+    for panel in panels:
+        if panel["key"] == "slos" and not panel["missing"] and not card["slos"]:
+            panel["missing"] = "no SLOs configured — set `slo` under [services.NAME] in ktlo.toml"
+    return {"scorecard": card, "panels": panels, "metrics": _metrics(card, filters)}
+
+
+def _metrics(card: dict[str, Any], filters: ReportFilters) -> list[dict[str, Any]]:
+    """DORA values and error budgets as Prometheus gauge families (see ktlo.server.metrics)."""
+    scope = filters.team or filters.service or "organisation"
+    dora = card["dora"]
+    families = []
+    for name in DORA_FIGURES:
+        figure = dora.get(name) or {}
+        if figure.get("value") is not None:
+            families.append(
+                {
+                    "name": f"ktlo_dora_{name}",
+                    "help": f"DORA {name.replace('_', ' ')} ({figure.get('unit')}), "
+                    f"last {card['period']}, definition {card['definition']}.",
+                    "labels": ["scope"],
+                    "samples": [{"labels": [scope], "value": float(figure["value"])}],
+                }
+            )
+    budgets = [
+        {"labels": [slo["service"]], "value": float(slo["budget_remaining"])}
+        for slo in card["slos"]
+    ]
+    if budgets:
+        families.append(
+            {
+                "name": "ktlo_error_budget_remaining",
+                "help": "Fraction of the SLO's error budget left over its window (negative: spent).",
+                "labels": ["service"],
+                "samples": budgets,
+            }
+        )
+    return families

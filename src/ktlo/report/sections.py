@@ -1,4 +1,4 @@
-"""The investment sections of the report, all SQL over the filtered `alloc` view.
+"""The investment sections of the report, all SQL over the filtered `report_alloc` view.
 
     balance    per team (and for the organisation) and period: person-days per
                subcategory (stacked), the KTLO share, its budget band and status
@@ -44,7 +44,7 @@ def balances(
         SELECT CASE WHEN grouping(team) = 1 THEN NULL ELSE team END AS team,
                date_trunc('{period}', day)::DATE AS start, subcategory, investment,
                sum(person_days) AS person_days
-        FROM alloc GROUP BY GROUPING SETS ((team, start, subcategory, investment),
+        FROM report_alloc GROUP BY GROUPING SETS ((team, start, subcategory, investment),
                                            (start, subcategory, investment))
         ORDER BY start
         """
@@ -112,7 +112,7 @@ def _totals(store: Store) -> dict[str | None, dict[str, Any]]:
         SELECT team, person, sum(person_days) AS person_days,
                coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_person_days,
                min(day) AS first_day, max(day) AS last_day
-        FROM alloc GROUP BY team, person
+        FROM report_alloc GROUP BY team, person
         """
     )
     grouped: dict[str | None, dict[str, Any]] = {}
@@ -167,13 +167,13 @@ def team_cards(
     period: str,
 ) -> list[dict[str, Any]]:  # fmt: skip
     """Per team: `ktlo budget`'s figures (last full period, quarter, drift, drivers) and cost."""
-    last = store.con.execute("SELECT max(day) FROM alloc").fetchone()
+    last = store.con.execute("SELECT max(day) FROM report_alloc").fetchone()
     today: date = last[0] if last and last[0] else date.today()
     quarter = dict(
         store.con.execute(
             f"""
             SELECT team, sum(person_days) FILTER (WHERE investment = 'ktlo') / sum(person_days)
-            FROM alloc WHERE day > ?::DATE - INTERVAL {QUARTER_DAYS} DAY GROUP BY team
+            FROM report_alloc WHERE day > ?::DATE - INTERVAL {QUARTER_DAYS} DAY GROUP BY team
             """,
             [today],
         ).fetchall()
@@ -204,7 +204,7 @@ def team_cards(
                 "drifting": len(recent) == 3 and recent[0] < recent[1] < recent[2]
                 and recent[2] - recent[0] >= DRIFT_POINTS,
                 "recent_shares": recent,
-                "trend": found["trend"]["direction"],
+                "trend": _direction(recent),
                 "series": found["trend"]["series"],
                 "drivers": drivers.get(team, {"subcategories": [], "hotspots": []}),
                 "ktlo_cost": round(ktlo_days / WORKDAYS_PER_MONTH * costs[team], 2)
@@ -214,6 +214,14 @@ def team_cards(
     return cards
 
 
+def _direction(shares: list[float]) -> str:
+    """The last full period against the one before: up, down, flat (within 2 points)."""
+    if len(shares) < 2:
+        return "unknown"
+    delta = shares[-1] - shares[-2]
+    return "flat" if abs(delta) < TREND_FLAT else ("up" if delta > 0 else "down")
+
+
 def _drivers(store: Store, today: date) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Per team, the top three KTLO kinds and directories of the last 91 days."""
     window = (
@@ -221,7 +229,7 @@ def _drivers(store: Store, today: date) -> dict[str, dict[str, list[dict[str, An
     )
     kinds = store.query(
         f"""
-        SELECT team, subcategory, round(sum(person_days), 2) AS person_days FROM alloc
+        SELECT team, subcategory, round(sum(person_days), 2) AS person_days FROM report_alloc
         WHERE {window} GROUP BY team, subcategory
         QUALIFY row_number() OVER (PARTITION BY team ORDER BY sum(person_days) DESC, subcategory) <= 3
         ORDER BY team, person_days DESC
@@ -230,7 +238,7 @@ def _drivers(store: Store, today: date) -> dict[str, dict[str, list[dict[str, An
     places = store.query(
         f"""
         SELECT a.team, d.directory, round(sum(a.person_days * d.part), 2) AS person_days
-        FROM alloc a JOIN report_item_dirs d USING (item_id)
+        FROM report_alloc a JOIN report_item_dirs d USING (item_id)
         WHERE {window} GROUP BY a.team, d.directory
         QUALIFY row_number() OVER (PARTITION BY a.team ORDER BY sum(a.person_days * d.part) DESC, d.directory) <= 3
         ORDER BY a.team, person_days DESC
@@ -253,7 +261,7 @@ def hotspots(store: Store, team: str | None, top: int = 10) -> list[dict[str, An
         f"""
         SELECT a.repo_id, d.directory, a.subcategory, a.investment,
                sum(a.person_days * d.part) AS person_days
-        FROM alloc a JOIN report_item_dirs d USING (item_id) {where} GROUP BY ALL
+        FROM report_alloc a JOIN report_item_dirs d USING (item_id) {where} GROUP BY ALL
         """,
         params,
     )
@@ -293,7 +301,7 @@ def people(store: Store, team: str | None, top: int = 10) -> list[dict[str, Any]
             SELECT person,
                    coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_person_days,
                    sum(person_days) AS person_days
-            FROM alloc {where} GROUP BY person
+            FROM report_alloc {where} GROUP BY person
         )
         SELECT person, coalesce(n.name, person) AS name,
                round(ktlo_person_days, 2) AS ktlo_person_days,
@@ -305,6 +313,26 @@ def people(store: Store, team: str | None, top: int = 10) -> list[dict[str, Any]
         ORDER BY ktlo_person_days DESC, person
         """,
         params,
+    )
+
+
+def largest_items(store: Store, team: str | None, top: int = 10) -> list[dict[str, Any]]:
+    """The KTLO items with the most effort in the last 91 days, with their verdict reasons."""
+    where = "AND team = ?" if team else ""
+    return store.query(
+        f"""
+        WITH recent AS (
+            SELECT item_id, sum(person_days) AS person_days FROM report_alloc
+            WHERE investment = 'ktlo' {where}
+              AND day > (SELECT max(day) FROM report_alloc) - INTERVAL {QUARTER_DAYS} DAY
+            GROUP BY item_id ORDER BY person_days DESC, item_id LIMIT {int(top)}
+        )
+        SELECT r.item_id, w.title, w.kind, w.repo_id, round(r.person_days, 2) AS person_days,
+               v.subcategory, v.reasons, v.overridden
+        FROM recent r JOIN work_items w USING (item_id) JOIN effective_verdicts v USING (item_id)
+        ORDER BY r.person_days DESC, r.item_id
+        """,
+        [team] if team else [],
     )
 
 

@@ -35,6 +35,8 @@ def render_analysis(doc: dict[str, Any], console: Console) -> None:
 
 
 def _name(doc: dict[str, Any]) -> str:
+    if doc["repository"] is None:  # several repositories
+        return f"{len(doc['repositories']):,} repositories"
     return str(doc["repository"].get("name") or doc["repository"]["repo_id"])
 
 

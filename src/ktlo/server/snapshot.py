@@ -48,6 +48,7 @@ class Snapshot:
         self.retired = False
         self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._computing: dict[Any, threading.Lock] = {}
 
     @contextmanager
     def reader(self) -> Iterator[Store]:
@@ -59,16 +60,25 @@ class Snapshot:
             cursor.close()
 
     def cached(self, key: Any, compute: Callable[[], Any]) -> Any:
-        """The answer for `key`, computed once per snapshot (and after each override)."""
+        """The answer for `key`, computed once per snapshot (and after each override).
+
+        Requests for a key being computed wait for that computation instead of repeating it.
+        """
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        value = compute()
-        with self._cache_lock:
-            self._cache[key] = value
-            while len(self._cache) > CACHE_ENTRIES:
-                self._cache.popitem(last=False)
+            busy = self._computing.setdefault(key, threading.Lock())
+        with busy:
+            with self._cache_lock:
+                if key in self._cache:
+                    return self._cache[key]
+            value = compute()
+            with self._cache_lock:
+                self._cache[key] = value
+                self._computing.pop(key, None)
+                while len(self._cache) > CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
         return value
 
     def forget(self) -> None:
@@ -110,10 +120,14 @@ class Snapshots:
         self._watcher = threading.Thread(target=self._watch, name="ktlo-snapshots", daemon=True)
         self._watcher.start()
 
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
     def stop(self) -> None:
         self._stop.set()
         if self._watcher:
-            self._watcher.join(timeout=10)
+            self._watcher.join()
         with self._lock:
             if self._current:
                 self._retire(self._current)
@@ -121,6 +135,8 @@ class Snapshots:
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def _watch(self) -> None:
+        if self._on_refresh and self._current:
+            self._on_refresh(self._current)  # the first snapshot's pages, ahead of visitors
         while not self._stop.wait(self.check_every):
             try:
                 if self.refresh() and self._on_refresh and self._current:

@@ -2,6 +2,11 @@
 
 - `git`: local git repositories, read through one streaming `git log` (`ktlo analyze`).
 - `github`: issues, pull requests, Actions runs, deployments and releases (`ktlo sync`).
+- `gitlab`: issues, merge requests, pipelines and their jobs, deployments (`ktlo sync`).
+- `jira`: the issues of a JQL query, with changelog, comments and sprints (`ktlo sync`).
+- `linear`: issues with their history, comments and cycles, and the cycles (`ktlo sync`).
+- `pagerduty`: incidents with their log entries and alerts (`ktlo sync`).
+- `opsgenie`: alerts, and incidents with their timelines (`ktlo sync`).
 - `files`: CSV and JSON exports of tools without a connector (`ktlo sync`).
 
 Sync sources implement `base.Source` on the shared HTTP layer in `http`. A new one is a
@@ -23,7 +28,11 @@ if TYPE_CHECKING:
 SOURCE_TYPES: dict[str, str] = {
     "github": "ktlo.sources.github:GitHubSource",
     "files": "ktlo.sources.files:FileSource",
-    # Next: "gitlab", "jira", "linear", "pagerduty", "opsgenie" -> "ktlo.sources.<module>:<Class>"
+    "gitlab": "ktlo.sources.gitlab:GitLabSource",
+    "jira": "ktlo.sources.jira:JiraSource",
+    "linear": "ktlo.sources.linear:LinearSource",
+    "pagerduty": "ktlo.sources.pagerduty:PagerDutySource",
+    "opsgenie": "ktlo.sources.opsgenie:OpsgenieSource",
 }
 
 

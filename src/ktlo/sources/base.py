@@ -14,7 +14,8 @@ Each `Batch` names a `scope` (e.g. `github.com/acme/shop:issues`) and may carry 
 scope's new cursor: the loader writes the batch's records and the cursor in one
 transaction, so a cursor never claims more than the store holds. A source decides what
 its cursor means and reads it back with `known.cursor(scope)`; `known.raw(table, keys)`
-tells it which records are stored unchanged, so it can skip fetching their details.
+tells it which records are stored unchanged, so it can skip fetching their details, and
+`known.has_any(table, prefix)` whether there can be any (not in a scope's first sync).
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ class Known(Protocol):
     def raw(self, table: str, keys: Sequence[str]) -> dict[str, str]:
         """The stored `raw` JSON of those keys of `table` that are stored."""
 
+    def has_any(self, table: str, key_prefix: str) -> bool:
+        """Whether `table` holds any key starting with `key_prefix` (a scope seen before)."""
+
 
 class Reporter(Protocol):
     """Where a source's progress goes (a progress bar, or nowhere)."""
@@ -98,6 +102,7 @@ class SourceContext:
     transport: httpx2.BaseTransport | None = None  # tests: httpx2.MockTransport
     sleep: Callable[[float], None] = time.sleep
     config_path: Path | None = None
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # tests: a fixed time
 
 
 class SourceOptions(BaseModel):

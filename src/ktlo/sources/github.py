@@ -64,6 +64,8 @@ class GitHubOptions(SourceOptions):
     """[sources.github] in ktlo.toml; see docs/sources.md."""
 
     repos: list[Annotated[str, Field(pattern=r"^[\w.-]+/[\w.-]+$")]] = []
+    orgs: list[Annotated[str, Field(pattern=r"^[\w.-]+$")]] = []  # and every repository of these
+    archived: bool = False  # include the organisations' archived repositories
     base_url: str = Field("https://api.github.com", pattern=r"^https?://")
     token_env: str = Field("GITHUB_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     include: list[Section] = list(SECTIONS)
@@ -96,10 +98,10 @@ class GitHubSource(Source):
         self.stats = HttpStats()
 
     def fetch(self, known: Known, reporter: Reporter) -> Iterator[Batch]:
-        if not self.options.repos:
+        if not self.options.repos and not self.options.orgs:
             raise ConfigError(
                 f"{self.name}: no repositories to sync",
-                f'set repos = ["owner/name"] under [sources.{self.name}] in ktlo.toml',
+                f'set repos = ["owner/name"] or orgs = ["owner"] under [sources.{self.name}] in ktlo.toml',
             )
         env = self.options.token_env
         credentials = Credentials.bearer(env, self.token(env, NEED))
@@ -116,11 +118,25 @@ class GitHubSource(Source):
         ) as api:
             self.stats = api.stats
             host = gh.web_host(self.options.base_url)
-            for full_name in self.options.repos:
+            for full_name in dict.fromkeys([*self.options.repos, *self._org_repos(api)]):
                 repo = _Repo(full_name, gh.repo_id_of(host, full_name))
                 run = _Run(self, api, known, repo)
                 for section in self.options.include:
                     yield from getattr(run, section)()
+
+    def _org_repos(self, api: ApiClient) -> list[str]:
+        """Every repository of `orgs` (`/orgs/{org}/repos`), archived ones only if asked."""
+        names: list[str] = []
+        for org in self.options.orgs:
+            params = {"type": "all", "sort": "full_name", "per_page": self.options.per_page}
+            for page in api.pages_by_link(f"orgs/{org}/repos", params):
+                names += [
+                    str(r["full_name"])
+                    for r in page.items
+                    if isinstance(r, dict) and r.get("full_name")
+                    if self.options.archived or not r.get("archived")
+                ]
+        return names
 
     def load_file(self, path: Path, known: Known) -> Iterator[Batch]:
         """A saved answer of any of the list endpoints above (e.g. `gh api --paginate`)."""
@@ -194,6 +210,7 @@ class _Run:
         self.repo = repo
         self.path = f"repos/{repo.full_name}"
         self._requests = 0
+        self._seen: dict[str, bool] = {}  # key prefix -> the store held such keys when we began
 
     # -- issues and pull requests: a window of updated_at --------------------------------------
 
@@ -209,7 +226,10 @@ class _Run:
             issues = [i for i in page.items if "pull_request" not in i]
             newest = _latest(newest, [i.get("updated_at") for i in page.items])
             changed, unchanged = self._changed(
-                "work_items", issues, lambda i: gh.issue_key(self.repo.repo_id, i["number"])
+                "work_items",
+                issues,
+                lambda i: gh.issue_key(self.repo.repo_id, i["number"]),
+                gh.issue_key(self.repo.repo_id, ""),
             )
             timelines = (
                 self._details(changed, self._timeline)
@@ -238,7 +258,10 @@ class _Run:
             pulls = [p for p in page.items if since is None or _time(p, "updated_at") >= since]
             newest = _latest(newest, [p.get("updated_at") for p in pulls])
             changed, unchanged = self._changed(
-                "work_items", pulls, lambda p: gh.pull_key(self.repo.repo_id, p["number"])
+                "work_items",
+                pulls,
+                lambda p: gh.pull_key(self.repo.repo_id, p["number"]),
+                gh.pull_key(self.repo.repo_id, ""),
             )
             details = (
                 self._details(changed, self._pull_details)
@@ -282,7 +305,8 @@ class _Run:
             changed, unchanged = self._changed(
                 "builds",
                 runs,
-                lambda r: f"github:build:{self.repo.repo_id}:{r['id']}:{r.get('run_attempt') or 1}",
+                lambda r: gh.run_key(self.repo.repo_id, r),
+                gh.build_prefix(self.repo.repo_id),
             )
             jobs = self._details(changed, self._jobs)
             with self._parsing():
@@ -384,9 +408,23 @@ class _Run:
         return self.api.map(fetch, records)
 
     def _changed(
-        self, table: str, records: list[dict[str, Any]], key: Callable[[dict[str, Any]], str]
+        self,
+        table: str,
+        records: list[dict[str, Any]],
+        key: Callable[[dict[str, Any]], str],
+        prefix: str,
     ) -> tuple[list[dict[str, Any]], int]:
-        """The records whose stored raw JSON differs (or that are not stored), and how many are the same."""
+        """The records whose stored raw JSON differs (or that are not stored), and how many are the same.
+
+        `prefix` starts every key of the section: if the store held none when the run began,
+        this is the scope's first sync and there is nothing to compare with.
+        """
+        if not records:
+            return [], 0
+        if prefix not in self._seen:
+            self._seen[prefix] = self.known.has_any(table, prefix)
+        if not self._seen[prefix]:  # a first sync of this scope: nothing can be unchanged
+            return records, 0
         stored = self.known.raw(table, [key(r) for r in records])
         with self._parsing():
             changed = [r for r in records if stored.get(key(r)) != canonical_json(r)]

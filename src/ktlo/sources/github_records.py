@@ -62,6 +62,14 @@ def pull_key(repo_id: str, number: int | str) -> str:
     return f"{SOURCE}:pull_request:{repo_id}:{number}"
 
 
+def build_prefix(repo_id: str) -> str:
+    return f"{SOURCE}:build:{repo_id}:"
+
+
+def run_key(repo_id: str, run: Json) -> str:
+    return f"{build_prefix(repo_id)}{run['id']}:{run.get('run_attempt') or 1}"
+
+
 def issue_item(
     repo_id: str,
     issue: Json,
@@ -106,6 +114,7 @@ def issue_item(
         standard_type=standard_type(issue_type, labels, types),
         assignees=_assignees(issue),
         url=issue.get("html_url"),
+        refs=_refs(links),
         activities=tuple(activities),
         links=tuple(links),
         state_changes=tuple(sorted(changes, key=lambda c: c.occurred_at)),
@@ -177,6 +186,7 @@ def pull_item(
         assignees=_assignees(pull),
         branch=(pull.get("head") or {}).get("ref"),
         url=pull.get("html_url"),
+        refs=_refs(links),
         activities=tuple(activities),
         links=tuple(links),
         state_changes=tuple(sorted(changes, key=lambda c: c.occurred_at)),
@@ -189,7 +199,7 @@ def run_builds(repo_id: str, run: Json, jobs: Iterable[Json] = ()) -> list[Build
     completed = run.get("status") == "completed"
     builds = [
         Build(
-            key=f"{SOURCE}:build:{repo_id}:{run['id']}:{run.get('run_attempt') or 1}",
+            key=run_key(repo_id, run),
             source=SOURCE,
             external_id=str(run["id"]),
             repo_id=repo_id,
@@ -215,7 +225,7 @@ def job_build(repo_id: str, job: Json, run: Json | None = None) -> Build:
     """One job of a workflow run, of any attempt."""
     run = run or {}
     return Build(
-        key=f"{SOURCE}:build:{repo_id}:job:{job['id']}",
+        key=f"{build_prefix(repo_id)}job:{job['id']}",
         source=SOURCE,
         external_id=str(job["id"]),
         repo_id=repo_id,
@@ -369,6 +379,11 @@ def _body_links(record: Json) -> list[Link]:
     title, body = str(record.get("title") or ""), str(record.get("body") or "")
     fixes = {match[1] for match in _CLOSING.finditer(body)}
     return [Link(ref, "fixes" if ref in fixes else "mentions") for ref in extract_refs(title, body)]
+
+
+def _refs(links: list[Link]) -> tuple[str, ...]:
+    """The references written in the text (the links `_body_links` found), for `work_items.refs`."""
+    return tuple(link.to_ref for link in links if link.kind in ("fixes", "mentions"))
 
 
 def _time(value: Any) -> datetime:

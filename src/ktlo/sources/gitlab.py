@@ -60,6 +60,10 @@ class GitLabOptions(SourceOptions):
     """[sources.gitlab] in ktlo.toml; see docs/sources.md."""
 
     projects: list[Annotated[str, Field(pattern=r"^[\w.-]+(?:/[\w.-]+)+$")]] = []
+    groups: list[
+        Annotated[str, Field(pattern=r"^[\w.-]+(?:/[\w.-]+)*$")]
+    ] = []  # and their projects
+    archived: bool = False  # include the groups' archived projects
     base_url: str = Field("https://gitlab.com", pattern=r"^https?://[^/]+")
     token_env: str = Field("GITLAB_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     auth: Literal["private-token", "bearer"] = "private-token"
@@ -94,10 +98,10 @@ class GitLabSource(Source):
         self.stats = HttpStats()
 
     def fetch(self, known: Known, reporter: Reporter) -> Iterator[Batch]:
-        if not self.options.projects:
+        if not self.options.projects and not self.options.groups:
             raise ConfigError(
                 f"{self.name}: no projects to sync",
-                f'set projects = ["group/project"] under [sources.{self.name}] in ktlo.toml',
+                f'set projects = ["group/project"] or groups = ["group"] under [sources.{self.name}] in ktlo.toml',
             )
         env = self.options.token_env
         token = self.token(env, NEED)
@@ -118,10 +122,27 @@ class GitLabSource(Source):
             concurrency=self.options.concurrency,
         ) as api:
             self.stats = api.stats
-            for path in self.options.projects:
+            for path in dict.fromkeys([*self.options.projects, *self._group_projects(api)]):
                 run = _Run(self, api, known, _Project(path, gl.repo_id_of(root, path)))
                 for section in self.options.include:
                     yield from getattr(run, section)()
+
+    def _group_projects(self, api: ApiClient) -> list[str]:
+        """Every project of `groups` and their subgroups, archived ones only if asked."""
+        names: list[str] = []
+        for group in self.options.groups:
+            params: dict[str, Any] = {"include_subgroups": "true", "order_by": "path",
+                                      "per_page": self.options.per_page}  # fmt: skip
+            if not self.options.archived:
+                params["archived"] = "false"
+            path = f"groups/{quote(group, safe='')}/projects"
+            for page in api.pages_by_link(path, params, next_page_header="X-Next-Page"):
+                names += [
+                    str(p["path_with_namespace"])
+                    for p in page.items
+                    if isinstance(p, dict) and p.get("path_with_namespace")
+                ]
+        return names
 
     def load_file(self, path: Path, known: Known) -> Iterator[Batch]:
         """A saved answer of any of the list endpoints above (e.g. `glab api --paginate`)."""
@@ -178,7 +199,9 @@ _SAVED_FIX = (
 class _Run:
     """One project's sync: one generator per section, each yielding page batches."""
 
-    def __init__(self, source: GitLabSource, api: ApiClient, known: Known, project: _Project):
+    def __init__(
+        self, source: GitLabSource, api: ApiClient, known: Known, project: _Project
+    ) -> None:
         self.source = source
         self.options = source.options
         self.api = api
@@ -214,7 +237,7 @@ class _Run:
             "pipelines",
             {},
             "builds",
-            lambda p: f"gitlab:build:{self.project.repo_id}:{p['id']}",
+            lambda p: gl.pipeline_key(self.project.repo_id, p["id"]),
             self._pipeline_records,
         )
 
@@ -223,7 +246,7 @@ class _Run:
             "deployments",
             {},
             "deployments",
-            lambda d: f"gitlab:deployment:{self.project.repo_id}:{d['id']}",
+            lambda d: gl.deployment_key(self.project.repo_id, d["id"]),
             self._deployment_records,
         )
 
@@ -232,7 +255,8 @@ class _Run:
     def _issue_records(self, issues: list[Json]) -> dict[str, tuple[Any, ...]]:
         repo_id, types = self.project.repo_id, self.options.types
         if not self.options.details:
-            return {"work_items": tuple(gl.issue_item(repo_id, i, types=types) for i in issues)}
+            with self._parsing():
+                return {"work_items": tuple(gl.issue_item(repo_id, i, types=types) for i in issues)}
 
         def details(issue: Json) -> tuple[list[Any], list[Any]]:
             base = f"{self.path}/issues/{issue['iid']}"
@@ -249,7 +273,9 @@ class _Run:
     def _merge_request_records(self, mrs: list[Json]) -> dict[str, tuple[Any, ...]]:
         repo_id, types = self.project.repo_id, self.options.types
         if not self.options.details:
-            return {"work_items": tuple(gl.merge_request_item(repo_id, m, types=types) for m in mrs)}
+            with self._parsing():
+                made = tuple(gl.merge_request_item(repo_id, m, types=types) for m in mrs)
+            return {"work_items": made}
 
         def details(mr: Json) -> tuple[list[Any], Any, list[Any]]:
             base = f"{self.path}/merge_requests/{mr['iid']}"

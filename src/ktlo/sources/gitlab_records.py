@@ -65,6 +65,14 @@ def merge_request_key(repo_id: str, iid: int | str) -> str:
     return f"{SOURCE}:merge_request:{repo_id}:{iid}"
 
 
+def pipeline_key(repo_id: str, pipeline_id: int | str) -> str:
+    return f"{SOURCE}:build:{repo_id}:{pipeline_id}"
+
+
+def deployment_key(repo_id: str, deployment_id: int | str) -> str:
+    return f"{SOURCE}:deployment:{repo_id}:{deployment_id}"
+
+
 def issue_item(
     repo_id: str,
     issue: Json,
@@ -198,7 +206,7 @@ def pipeline_builds(repo_id: str, pipeline: Json, jobs: Iterable[Json] = ()) -> 
     ends = [t for j in jobs if (t := parse_time(j.get("finished_at"))) is not None]
     workflow = pipeline.get("name") or "pipeline"
     build = Build(
-        key=f"{SOURCE}:build:{repo_id}:{pipeline['id']}",
+        key=pipeline_key(repo_id, pipeline["id"]),
         source=SOURCE,
         external_id=str(pipeline["id"]),
         repo_id=repo_id,
@@ -277,7 +285,7 @@ def deployment_record(
     status = deployment.get("status")
     finished = status in FINISHED
     return Deployment(
-        key=f"{SOURCE}:deployment:{repo_id}:{deployment['id']}",
+        key=deployment_key(repo_id, deployment["id"]),
         source=SOURCE,
         external_id=str(deployment["id"]),
         created_at=_time(deployment.get("created_at")),

@@ -67,8 +67,11 @@ def message(response: httpx2.Response) -> str:
         return ""
     text = body.get("message") if isinstance(body, dict) else None
     if not text and isinstance(body, dict):
-        jira = body.get("errorMessages")
-        text = " ".join(map(str, jira)) if isinstance(jira, list) else body.get("error")
+        jira, error = body.get("errorMessages"), body.get("error")
+        if isinstance(jira, list):
+            text = " ".join(map(str, jira))
+        elif isinstance(error, str):
+            text = error
     return str(text) if text else ""
 
 

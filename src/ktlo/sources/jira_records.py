@@ -109,7 +109,10 @@ def issue_records(
     labels = tuple(str(label) for label in fields.get("labels") or () if label)
     reporter = fields.get("reporter") or fields.get("creator")
     project = (fields.get("project") or {}).get("key")
-    sprints = [_sprint(site, s, team or project) for s in parse_sprints(fields.get(ids.sprint))]
+    sprints = [
+        _sprint(site, s, team or project)
+        for s in parse_sprints(fields.get(ids.sprint) if ids.sprint else None)
+    ]
     current = next((s for s in sprints if s.state == "active"), sprints[-1] if sprints else None)
     activities, changes = _history(site, history, fields, ids, created)
     activities += [
@@ -209,15 +212,15 @@ def _field(item: Json, ids: FieldIds) -> str | None:
     return _CHANGED.get(field_id.lower()) or _CHANGED.get(name)
 
 
-def _sprint_changes(
-    site: str, item: Json, when: datetime, who: str | None
-) -> list[StateChange]:
+def _sprint_changes(site: str, item: Json, when: datetime, who: str | None) -> list[StateChange]:
     """`from: "37"`, `to: "37, 38"`: joined sprint 38 (from 37); ids that vanish were left."""
     before = [s.strip() for s in str(item.get("from") or "").split(",") if s.strip()]
     after = [s.strip() for s in str(item.get("to") or "").split(",") if s.strip()]
     last = sprint_key(site, before[-1]) if before else None
     found = [
-        StateChange(when, "sprint", last, sprint_key(site, s), who) for s in after if s not in before
+        StateChange(when, "sprint", last, sprint_key(site, s), who)
+        for s in after
+        if s not in before
     ]
     if not found:
         found = [
@@ -301,7 +304,7 @@ def _adf(node: Any) -> str:
     if kind in ("inlineCard", "blockCard"):
         return str(attrs.get("url") or "")
     inner = _adf(node.get("content") or [])
-    return f"{inner}\n" if kind in _BLOCKS else inner
+    return inner.rstrip("\n") + "\n" if kind in _BLOCKS else inner
 
 
 # -- small helpers -----------------------------------------------------------------------------

@@ -9,18 +9,16 @@ Incremental like every ktlo source: a scope's window starts at the newest `updat
 previous run stored and its cursor is written only once the whole window is stored, so a run
 killed half-way reads the window again; issues whose JSON is stored unchanged cost nothing more.
 
-Linear answers most errors as GraphQL errors with HTTP 400; `_GraphQLStatus` gives them the
-HTTP status they mean (RATELIMITED -> 429 with the wait, authentication -> 401, forbidden ->
-403), so the shared HTTP layer retries, waits and words them like any other source's.
+The queries, and the hook that gives Linear's HTTP-400 GraphQL errors the status they mean,
+are in `linear_api`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import httpx2
 from pydantic import Field
@@ -35,81 +33,14 @@ from ktlo.sources.base import (
     Source,
     SourceOptions,
     canonical_json,
-    iso,
     parse_time,
 )
-from ktlo.sources.http import ApiClient, Credentials, HttpStats
+from ktlo.sources.http import DEFAULT_TIMEOUT, ApiClient, Credentials, HttpStats
 from ktlo.sources.jsonfile import read_values
+from ktlo.sources.linear_api import CYCLES_QUERY, ISSUES_QUERY, graphql_status, nested_query
 
 NEED = "a Linear API key (Settings → Security & access) or an OAuth token with the read scope"
 FILE_BATCH = 500
-NESTED = 10  # nodes of each nested connection (labels, history, comments) asked with the issue
-
-_USER = "id name displayName email"
-_ISSUE_FIELDS = f"""
-      id identifier number title description priority priorityLabel estimate url branchName
-      createdAt updatedAt startedAt completedAt canceledAt archivedAt
-      state {{ id name type }}
-      team {{ id key name }}
-      project {{ id name }}
-      cycle {{ id number name startsAt endsAt }}
-      parent {{ id identifier }}
-      assignee {{ {_USER} }}
-      creator {{ {_USER} }}
-      labels(first: {NESTED}) {{ nodes {{ id name }} pageInfo {{ hasNextPage endCursor }} }}
-      history(first: {NESTED}) {{ nodes {{ HISTORY }} pageInfo {{ hasNextPage endCursor }} }}
-      comments(first: {NESTED}) {{ nodes {{ COMMENT }} pageInfo {{ hasNextPage endCursor }} }}
-"""
-_HISTORY_FIELDS = f"""
-      id createdAt
-      actor {{ {_USER} }}
-      fromState {{ id name type }} toState {{ id name type }}
-      fromAssignee {{ {_USER} }} toAssignee {{ {_USER} }}
-      fromCycle {{ id number name }} toCycle {{ id number name }}
-      fromParent {{ id identifier }} toParent {{ id identifier }}
-      fromProject {{ id name }} toProject {{ id name }}
-      fromEstimate toEstimate fromPriority toPriority fromTitle toTitle
-      addedLabels {{ id name }} removedLabels {{ id name }}
-"""
-_COMMENT_FIELDS = f"id createdAt user {{ {_USER} }}"
-_NESTED_FIELDS = {"history": _HISTORY_FIELDS, "comments": _COMMENT_FIELDS, "labels": "id name"}
-
-ISSUES_QUERY = f"""
-query Issues($first: Int!, $after: String, $filter: IssueFilter) {{
-  issues(first: $first, after: $after, filter: $filter, orderBy: updatedAt, includeArchived: true) {{
-    nodes {{ {_ISSUE_FIELDS.replace("HISTORY", _HISTORY_FIELDS).replace("COMMENT", _COMMENT_FIELDS)} }}
-    pageInfo {{ hasNextPage endCursor }}
-  }}
-}}
-"""
-CYCLES_QUERY = """
-query Cycles($first: Int!, $after: String, $filter: CycleFilter) {
-  cycles(first: $first, after: $after, filter: $filter, orderBy: updatedAt, includeArchived: true) {
-    nodes {
-      id number name startsAt endsAt completedAt createdAt updatedAt archivedAt
-      isActive isFuture isPast
-      team { id key name }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}
-"""
-
-
-def nested_query(connection: str) -> str:
-    """The rest of one issue's connection, after the page that came with the issue."""
-    return f"""
-query IssueConnection($id: String!, $first: Int!, $after: String) {{
-  issue(id: $id) {{
-    {connection}(first: $first, after: $after) {{
-      nodes {{ {_NESTED_FIELDS[connection]} }}
-      pageInfo {{ hasNextPage endCursor }}
-    }}
-  }}
-}}
-"""
-
-
 Section = Literal["issues", "cycles"]
 
 
@@ -119,7 +50,7 @@ class LinearOptions(SourceOptions):
     token_env: str = Field("LINEAR_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     auth: Literal["api_key", "oauth"] = "api_key"  # oauth: the token is sent as `Bearer …`
     base_url: str = Field("https://api.linear.app", pattern=r"^https?://")
-    teams: list[str] = Field([], description="team keys, e.g. ENG; default: every team")
+    teams: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]+$")]] = []  # keys; default: every team
     include: list[Section] = ["issues", "cycles"]
     since: date | None = None  # how far back the first sync reaches (default: everything)
     page_size: int = Field(20, ge=1, le=50)  # issues per request; Linear caps a query's complexity
@@ -142,19 +73,28 @@ class LinearSource(Source):
         token = self.token(env, NEED)
         template = "Bearer {token}" if self.options.auth == "oauth" else "{token}"
         credentials = Credentials.in_header(env, token, "Authorization", template)
-        inner = self.ctx.transport or httpx2.HTTPTransport()
-        with ApiClient(
-            self.name,
-            self.options.base_url,
-            credentials,
-            transport=_GraphQLStatus(inner),
-            sleep=self.ctx.sleep,
-            on_wait=reporter.waiting,
-            need=NEED,
-            concurrency=1,
-        ) as api:
+        client = httpx2.Client(
+            transport=self.ctx.transport,
+            timeout=DEFAULT_TIMEOUT,
+            follow_redirects=False,
+            event_hooks={"response": [graphql_status]},
+        )
+        with (
+            client,
+            ApiClient(
+                self.name,
+                self.options.base_url,
+                credentials,
+                client=client,
+                sleep=self.ctx.sleep,
+                on_wait=reporter.waiting,
+                need=NEED,
+                concurrency=1,
+            ) as api,
+        ):
             self.stats = api.stats
-            for team in self.options.teams or [None]:
+            teams: list[str | None] = [*self.options.teams] or [None]
+            for team in teams:
                 run = _Run(self, api, known, team)
                 for section in self.options.include:
                     yield from getattr(run, section)()
@@ -206,7 +146,9 @@ def _saved_nodes(value: Any) -> list[Any]:
 class _Run:
     """One team's (or every team's) sync: one generator per section, each yielding page batches."""
 
-    def __init__(self, source: LinearSource, api: ApiClient, known: Known, team: str | None) -> None:
+    def __init__(
+        self, source: LinearSource, api: ApiClient, known: Known, team: str | None
+    ) -> None:
         self.source = source
         self.options = source.options
         self.api = api
@@ -280,7 +222,7 @@ class _Run:
         self._requests = self.api.stats.requests
         conditions: dict[str, Any] = {}
         if since is not None:
-            conditions["updatedAt"] = {"gte": iso(since)}
+            conditions["updatedAt"] = {"gte": _iso_ms(since)}
         if self.team:
             conditions["team"] = {"key": {"eq": self.team}}
         variables = {"first": self.options.page_size, "filter": conditions or None}
@@ -322,75 +264,3 @@ def _iso_ms(moment: datetime) -> str:
     """Linear's own timestamp form, to the millisecond: `2026-01-05T10:00:00.123Z`."""
     text = moment.isoformat(timespec="milliseconds")
     return text.replace("+00:00", "Z")
-
-
-class _GraphQLStatus(httpx2.BaseTransport):
-    """Give Linear's HTTP-400 GraphQL errors the HTTP status they mean, for the shared layer."""
-
-    def __init__(self, inner: httpx2.BaseTransport) -> None:
-        self.inner = inner
-
-    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
-        response = self.inner.handle_request(request)
-        if response.status_code != 400:
-            return response
-        response.read()
-        status = _meant_status(response.content)
-        if status is None:
-            return response
-        headers = dict(response.headers)
-        if status == 429 and "retry-after" not in {k.lower() for k in headers}:
-            wait = _reset_wait(response)
-            if wait is not None:
-                headers["Retry-After"] = f"{wait:.0f}"
-        return httpx2.Response(
-            status, headers=headers, content=response.content, request=response.request
-        )
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-_CODES = {"RATELIMITED": 429, "AUTHENTICATION_ERROR": 401, "FORBIDDEN": 403}
-_TYPES = {"ratelimited": 429, "authentication error": 401, "forbidden": 403}
-
-
-def _meant_status(content: bytes) -> int | None:
-    """The HTTP status the first GraphQL error's `extensions` (code or type) stand for."""
-    try:
-        body = json.loads(content)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    errors = body.get("errors") if isinstance(body, dict) else None
-    first = errors[0] if isinstance(errors, list) and errors else None
-    extensions = first.get("extensions") if isinstance(first, dict) else None
-    if not isinstance(extensions, dict):
-        return None
-    code = _CODES.get(str(extensions.get("code") or "").upper())
-    return code or _TYPES.get(str(extensions.get("type") or "").lower())
-
-
-def _reset_wait(response: httpx2.Response) -> float | None:
-    """Seconds until Linear's request or complexity budget resets (its reset headers are epoch ms)."""
-    resets = []
-    for name in ("x-ratelimit-requests-reset", "x-ratelimit-complexity-reset"):
-        try:
-            resets.append(float(response.headers[name]) / 1000.0)
-        except (KeyError, ValueError):
-            continue
-    if not resets:
-        return None
-    date_header = response.headers.get("date")
-    now = _http_date(date_header) if date_header else None
-    if now is None:
-        return None
-    return max(max(resets) - now, 0.0) + 1.0
-
-
-def _http_date(value: str) -> float | None:
-    from email.utils import parsedate_to_datetime
-
-    try:
-        return parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError):
-        return None

@@ -55,7 +55,9 @@ def issue_item(
     than the first page; by default the nodes inside `issue` are used. `raw` is the issue as
     the list answered it (the store compares it to skip unchanged issues).
     """
-    names = tuple(str(n["name"]) for n in (labels if labels is not None else _nodes(issue, "labels")))
+    names = tuple(
+        str(n["name"]) for n in (labels if labels is not None else _nodes(issue, "labels"))
+    )
     events = sorted(
         history if history is not None else _nodes(issue, "history"),
         key=lambda h: str(h.get("createdAt")),
@@ -146,7 +148,10 @@ def _state_changes(
             continue
         actor = _name(event.get("actor")) or None
         if event.get("fromState") or event.get("toState"):
-            before, after = _value(event.get("fromState"), "name"), _value(event.get("toState"), "name")
+            before, after = (
+                _value(event.get("fromState"), "name"),
+                _value(event.get("toState"), "name"),
+            )
             changes.append(StateChange(when, "status", before, after, actor))
         if event.get("fromCycle") or event.get("toCycle"):
             before, after = _cycle_value(event.get("fromCycle")), _cycle_value(event.get("toCycle"))

@@ -103,6 +103,21 @@ class Store:
         params = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))
         self.con.execute(f"{verb} ({', '.join(columns)}) SELECT {params}", by_column)
 
+    def insert_columns(self, table: str, columns: Sequence[str], data: Any) -> None:
+        """Append a batch given column-wise: a pyarrow Table (read in place), or one list per column."""
+        names = ", ".join(columns)
+        if hasattr(data, "column_names"):  # a pyarrow Table: DuckDB scans it without conversion
+            if not data.num_rows:
+                return
+            self.con.register("_ktlo_batch", data)
+            try:
+                self.con.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _ktlo_batch")
+            finally:
+                self.con.unregister("_ktlo_batch")
+        elif data and len(data[0]):
+            params = ", ".join(f"unnest(${i + 1})" for i in range(len(columns)))
+            self.con.execute(f"INSERT INTO {table} ({names}) SELECT {params}", list(data))
+
     def replace(
         self,
         table: str,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ktlo.metrics.common import Context, figure, per_window, ratio, rounded
+from ktlo.metrics.common import Context, figure, literal, per_window, ratio, rounded
 
 LABELS = {
     "2023": {
@@ -140,7 +140,7 @@ def _lead_time(ctx: Context) -> list[dict[str, Any]]:
         WITH deps AS (SELECT * FROM h_prod WHERE status = 'success'),
         first_deploy AS (SELECT repo_id, min(deployed_at) AS first_at FROM deps GROUP BY repo_id),
         shipped AS (
-            SELECT p.*, d.deployed_at FROM (SELECT * FROM h_changes WHERE kind = 'pull_request') p
+            SELECT p.*, d.deployed_at FROM (SELECT * FROM h_recent_changes WHERE kind = 'pull_request') p
             ASOF JOIN deps d ON p.repo_id = d.repo_id AND p.landed_at <= d.deployed_at
             JOIN first_deploy f ON f.repo_id = p.repo_id
             WHERE d.deployed_at > f.first_at
@@ -157,13 +157,17 @@ def _lead_time(ctx: Context) -> list[dict[str, Any]]:
 
 
 def _create_links(ctx: Context) -> None:
-    """DevLake's ConnectIncidentToDeployment: the latest successful deployment before the incident."""
+    """DevLake's ConnectIncidentToDeployment: the latest successful deployment before the incident.
+
+    Incidents before the oldest window can only name deployments before it: they are not read.
+    """
+    oldest = literal(ctx.windows[-1].start.isoformat())
     ctx.run(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE h_devlake_links AS
         SELECT i.incident_id, i.created_at, i.resolved_at, d.deploy_id, d.deployed_at
-        FROM h_incidents i ASOF JOIN (SELECT * FROM h_prod WHERE status = 'success') d
-          ON i.created_at > d.deployed_at
+        FROM (SELECT * FROM h_incidents WHERE created_at >= TIMESTAMP {oldest}) i
+        ASOF JOIN (SELECT * FROM h_prod WHERE status = 'success') d ON i.created_at > d.deployed_at
         """
     )
 
@@ -213,13 +217,12 @@ def dora(ctx: Context, report: str) -> dict[str, Any]:
         "change_failure_rate": _at_most(rates[0], CFR_LIMITS[report]),
         "recovery_time": _below(_by_idx(ctx, rec)[0].get("minutes"), RECOVERY_LIMITS),
     }
-    doc = {
+    doc: dict[str, Any] = {
         "definition": f"devlake-{report}",
         "deployment_frequency": figure(
             [freq.get(k, {}).get("week_days") for k in range(len(ctx.windows))],
             "median deployment days per week", "up",
             median_deployment_days_per_month=now_freq.get("month_days"),
-            **({"median_deployment_days_per_six_months": now_freq.get("six_month_days")} if report == "2021" else {}),
         ),
         "lead_time": figure([_hours(m) for m in per_window(lead, ctx, "minutes")], "hours", "down",
                             name="median pull request cycle time", pull_requests=now_lead.get("pull_requests", 0)),
@@ -231,6 +234,10 @@ def dora(ctx: Context, report: str) -> dict[str, Any]:
             name="failed deployment recovery time" if report == "2023" else "time to restore service",
             incidents=_by_idx(ctx, rec)[0].get("incidents", 0)),
     }  # fmt: skip
+    if report == "2021":
+        doc["deployment_frequency"]["median_deployment_days_per_six_months"] = now_freq.get(
+            "six_month_days"
+        )
     return with_buckets(doc, {k: (b, labels[k][b] if b else "N/A") for k, b in buckets.items()})
 
 

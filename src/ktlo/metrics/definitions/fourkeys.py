@@ -173,7 +173,7 @@ def dora(ctx: Context) -> dict[str, Any]:
     lead_hours = [None if m is None else m / 60 for m in per_window(lead, ctx, "minutes")]
     restore_hours = per_window(restore, ctx, "hours")
     now_lead = next((r for r in lead if r["idx"] == 0), {})
-    doc = {
+    doc: dict[str, Any] = {
         "definition": "fourkeys",
         "deployment_frequency": figure(
             [freq.get(k, {}).get("days_per_week") for k in range(len(ctx.windows))],

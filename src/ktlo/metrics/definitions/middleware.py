@@ -70,7 +70,7 @@ def _frequency_badge(row: dict[str, Any]) -> tuple[str, str, str]:
 def _lead_time(ctx: Context) -> list[dict[str, Any]]:
     return ctx.rows(
         """
-        WITH prs AS (SELECT c.*, r.mode FROM h_changes c JOIN h_repos r USING (repo_id) WHERE c.kind = 'pull_request'),
+        WITH prs AS (SELECT c.*, r.mode FROM h_recent_changes c JOIN h_repos r USING (repo_id) WHERE c.kind = 'pull_request'),
         deployed AS (
             SELECT p.change_id, d.deployed_at FROM prs p
             ASOF JOIN (SELECT * FROM h_prod WHERE status = 'success') d
@@ -132,7 +132,9 @@ def _recovery(ctx: Context) -> list[dict[str, Any]]:
     )
 
 
-def _seconds_bucket(seconds: float | None, limits: tuple[float, float, float], elite_inclusive: bool) -> str | None:
+def _seconds_bucket(
+    seconds: float | None, limits: tuple[float, float, float], elite_inclusive: bool
+) -> str | None:
     if seconds is None:
         return None
     if seconds < limits[0] or (elite_inclusive and seconds == limits[0]):
@@ -144,7 +146,15 @@ def _cfr_bucket(rate: float | None) -> str | None:
     if rate is None:
         return None
     percent = round(rate * 100, 2)
-    return "elite" if percent <= 5 else "high" if percent <= 10 else "medium" if percent <= 15 else "low"
+    return (
+        "elite"
+        if percent <= 5
+        else "high"
+        if percent <= 10
+        else "medium"
+        if percent <= 15
+        else "low"
+    )
 
 
 def dora(ctx: Context) -> dict[str, Any]:
@@ -159,7 +169,7 @@ def dora(ctx: Context) -> dict[str, Any]:
     bucket, duration, label = _frequency_badge(freq[0])
     lead_bucket = _seconds_bucket(lead_s[0], (DAY, WEEK, MONTH), elite_inclusive=True)
     rec_bucket = _seconds_bucket(rec_s[0], (3600, DAY, WEEK), elite_inclusive=False)
-    doc = {
+    doc: dict[str, Any] = {
         "definition": "middleware",
         "deployment_frequency": figure([f["weekly"] for f in freq], "deployments per week (integer average)",
                                        "up", deployments=freq[0]["deployments"], per_day=freq[0]["daily"],

@@ -1,0 +1,50 @@
+"""`ktlo report` in a terminal: the team cards and where to look next."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+STATUS_STYLE = {
+    "over": "bold red",
+    "under": "bold yellow",
+    "inside": "bold green",
+    "unknown": "dim",
+}
+ARROW = {"up": "▲", "down": "▼", "flat": "▶", "unknown": " "}
+
+
+def render_summary(doc: dict[str, Any], console: Console) -> None:
+    """One line per team, the top hotspots, and what the operational panels hold."""
+    table = Table(title=f"KTLO by team — effort up to {doc['as_of'] or '—'}", title_justify="left")
+    for column in ("team", "band", "last period", "last 91 days", "trend", "FTE", "driven by"):
+        table.add_column(column, justify="left" if column in ("team", "driven by") else "right")
+    for card in doc["teams"]:
+        status = card["last_period_status"]
+        drivers = ", ".join(d["subcategory"] for d in card["drivers"]["subcategories"])
+        table.add_row(
+            escape(card["team"]),
+            f"{_pct(card['low'])}–{_pct(card['high'])}",
+            f"{card['last_period'] or '—'} [{STATUS_STYLE[status]}]{_pct(card['last_period_share'])}[/]",
+            f"[{STATUS_STYLE[card['quarter_status']]}]{_pct(card['quarter_share'])}[/]",
+            ARROW[card["trend"]] + (" drifting" if card["drifting"] else ""),
+            "—" if card["fte"] is None else f"{card['fte']:.1f}",
+            escape(drivers) or "—",
+        )
+    console.print(table)
+    if doc["hotspots"]:
+        spots = ", ".join(
+            f"{h['directory']} ({h['ktlo_person_days']:g} d)" for h in doc["hotspots"][:5]
+        )
+        console.print(f"KTLO hotspots: {escape(spots)}")
+    absent = [p["missing"] for p in doc["health"]["panels"] if p["missing"]]
+    if absent:
+        console.print("[dim]" + escape("; ".join(sorted(set(absent)))) + "[/]")
+    console.print("[dim]The whole report: ktlo report --html report.html, or ktlo serve.[/]")
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"

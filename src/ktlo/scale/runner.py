@@ -1,0 +1,374 @@
+"""Many repositories at once: workers mine, this process alone writes the store.
+
+    ingest_many(store, paths, engine, progress) -> RunSummary
+
+1. Each repository's HEAD is read from its files and compared with the stored tips:
+   an unchanged repository costs a few file reads and no task (a re-run over thousands
+   of repositories takes seconds).
+2. The others become tasks (`ktlo.scale.mining.mine`) on the engine's executor, at most
+   `pool.slots` in flight, so the writer's memory does not grow with their number.
+3. Results are loaded as they complete, each chunk with the repository's new cursor in one
+   transaction, a repository's chunks in order (a later one waits for its predecessor).
+   A run stopped at any moment resumes where its cursors say; a result is loaded at most
+   once, since a re-run of loaded work finds its tips already moved.
+
+A task whose local worker process died is run again (up to MAX_ATTEMPTS); Dask re-runs a
+dead worker's tasks itself. A repository that fails is reported with its path and reason,
+and the others finish.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from ktlo.errors import KtloError
+from ktlo.ingest import SOURCE
+from ktlo.scale.discover import read_head
+from ktlo.scale.executors import Engine, Pool
+from ktlo.scale.mining import MinedChunk, MineTask, Plan, mine, plan_history
+from ktlo.sources import git
+from ktlo.store import Store
+
+MAX_ATTEMPTS = 3
+MineFunction = Callable[[MineTask], MinedChunk]
+
+
+@dataclass(frozen=True, slots=True)
+class RepoOutcome:
+    """What became of one repository: `updated`, `unchanged`, `skipped` or `failed`."""
+
+    path: str
+    status: str
+    repo_id: str | None = None
+    name: str | None = None
+    new_commits: int = 0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """One run over many repositories."""
+
+    outcomes: tuple[RepoOutcome, ...]
+    seconds: float
+    engine: str
+    workers: int
+    load_seconds: float = 0.0  # the writer's time in transactions
+
+    @property
+    def failures(self) -> list[RepoOutcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def new_commits(self) -> int:
+        return sum(o.new_commits for o in self.outcomes)
+
+    @property
+    def repo_ids(self) -> tuple[str, ...]:
+        ids = (o.repo_id for o in self.outcomes if o.repo_id and o.status != "skipped")
+        return tuple(dict.fromkeys(ids))
+
+    def count(self, status: str) -> int:
+        return sum(o.status == status for o in self.outcomes)
+
+
+class RunProgress(Protocol):
+    """Where a run reports progress (a progress bar, or nowhere)."""
+
+    def start(self, repositories: int) -> None: ...
+
+    def planned(self, commits: int) -> None: ...
+
+    def loaded(self, commits: int) -> None: ...
+
+    def finished(self, outcome: RepoOutcome) -> None: ...
+
+
+class NoProgress:
+    def start(self, repositories: int) -> None:
+        return None
+
+    def planned(self, commits: int) -> None:
+        return None
+
+    def loaded(self, commits: int) -> None:
+        return None
+
+    def finished(self, outcome: RepoOutcome) -> None:
+        return None
+
+
+def ingest_many(
+    store: Store,
+    paths: Sequence[Path],
+    engine: Engine,
+    progress: RunProgress | None = None,
+    *,
+    mine_fn: MineFunction = mine,
+    chunk: int | None = None,
+) -> RunSummary:
+    """Mine `paths` on `engine` and load each result, classified, with its cursor.
+
+    `mine_fn` replaces the worker's function (tests); `chunk` fixes the commits per chunk.
+    """
+    started = time.perf_counter()
+    run = _Run(store, progress or NoProgress(), mine_fn, chunk)
+    run.progress.start(len(paths))
+    todo = iter(paths)
+    if len(paths) == 1:  # plan here: a small history then needs no pool at all
+        todo = iter(())
+        if run.preplan(Path(paths[0]), 2 * engine.jobs) <= 1:
+            engine = Engine(jobs=1)
+    with engine.open() as pool:
+        run.pool = pool
+        while run.fill(todo) or run.inflight:
+            run.collect()
+    seconds = time.perf_counter() - started
+    return RunSummary(
+        tuple(run.outcomes), seconds, engine.describe(), pool.workers, run.load_seconds
+    )
+
+
+@dataclass
+class _Repo:
+    """A repository being mined: its plan, its cursor so far, the chunks waiting their turn."""
+
+    path: str
+    repo: git.Repository | None = None
+    plan: Plan | None = None
+    tips: set[str] = field(default_factory=set)
+    next_index: int = 0
+    waiting: dict[int, MinedChunk] = field(default_factory=dict)
+    new: int = 0
+    done: bool = False
+
+
+class _Stored:
+    """What the store knows of git repositories: path -> (repo_id, name), repo_id -> tips."""
+
+    def __init__(self, store: Store) -> None:
+        rows = store.con.execute("SELECT path, repo_id, name FROM repositories").fetchall()
+        self.by_path = {path: (repo_id, name) for path, repo_id, name in rows}
+        cursors = store.con.execute(
+            "SELECT scope, cursor FROM sync_state WHERE source = ?", [SOURCE]
+        ).fetchall()
+        self.tips = {scope: tuple(json.loads(c).get("tips", ())) for scope, c in cursors}
+
+
+class _Run:
+    def __init__(
+        self, store: Store, progress: RunProgress, mine_fn: MineFunction, chunk: int | None
+    ) -> None:
+        self.store = store
+        self.chunk = chunk
+        self.progress = progress
+        self.mine_fn = mine_fn
+        self.stored = _Stored(store)
+        self.pool: Pool
+        self.repos: dict[str, _Repo] = {}
+        self.claimed: dict[str, str] = {}  # repo_id -> the path mining it in this run
+        self.ready: deque[MineTask] = deque()  # chunks of started repositories go first
+        self.inflight: dict[Future[MinedChunk], MineTask] = {}
+        self.outcomes: list[RepoOutcome] = []
+        self.load_seconds = 0.0
+
+    # -- dispatch ------------------------------------------------------------------------------
+
+    def preplan(self, path: Path, split: int) -> int:
+        """Open and plan one repository here (its errors are raised); the number of chunks."""
+        repo = git.open_repository(path)
+        tips = self.stored.tips.get(repo.repo_id, ())
+        plan = plan_history(repo, tips, split, self.chunk)
+        state = self.repos[str(path)] = _Repo(str(path), repo, plan, set(tips))
+        self.claimed[repo.repo_id] = state.path
+        self.progress.planned(plan.pending)
+        self.ready.extend(
+            MineTask(state.path, repo=repo, plan=plan, index=i) for i in range(max(plan.chunks, 1))
+        )
+        return plan.chunks
+
+    def fill(self, todo: Iterable[Path]) -> bool:
+        """Submit tasks until the pool has its fill; False when there is nothing left to submit."""
+        todo = iter(todo)
+        while len(self.inflight) < self.pool.slots:
+            task = self._next_task(todo)
+            if task is None:
+                return False
+            self.inflight[self.pool.submit(self.mine_fn, task)] = task
+        return True
+
+    def _next_task(self, todo: Iterable[Path]) -> MineTask | None:
+        while self.ready:
+            task = self.ready.popleft()
+            if not self.repos[task.path].done:
+                return task
+        for path in todo:
+            key = str(path)
+            if key in self.repos:
+                continue
+            self.repos[key] = _Repo(key)
+            stored = self.stored.by_path.get(str(Path(path).resolve()))
+            tips = self.stored.tips.get(stored[0], ()) if stored else ()
+            if stored and _head_in(path, tips):
+                self._finish(self.repos[key], RepoOutcome(key, "unchanged", *stored))
+                continue
+            repo_id = stored[0] if stored else None
+            return MineTask(key, tips, repo_id, 2 * self.pool.workers, self.chunk)
+        return None
+
+    # -- results -------------------------------------------------------------------------------
+
+    def collect(self) -> None:
+        """Wait for at least one result and load whatever can be loaded."""
+        done, _ = wait(self.inflight, return_when=FIRST_COMPLETED)
+        broken = False
+        for future in done:
+            task = self.inflight.pop(future)
+            try:
+                chunk = future.result()
+            except BrokenExecutor:
+                broken = True
+                self._retry(task)
+            except Exception as exc:
+                self._fail(task.path, _reason(exc))
+            else:
+                self._accept(task, chunk)
+        if broken:  # every task on the dead executor failed with it: keep results, re-run the rest
+            self.pool.restart()
+            for future, task in list(self.inflight.items()):
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    self._accept(task, future.result())
+                else:
+                    self._retry(task)
+            self.inflight.clear()
+
+    def _retry(self, task: MineTask) -> None:
+        if task.attempt >= MAX_ATTEMPTS:
+            self._fail(task.path, f"its worker process died {task.attempt} times (out of memory?)")
+        else:
+            self.ready.appendleft(replace(task, attempt=task.attempt + 1))
+
+    def _accept(self, task: MineTask, chunk: MinedChunk) -> None:
+        state = self.repos[task.path]
+        if state.done or chunk.index < state.next_index or chunk.index in state.waiting:
+            return  # its repository failed meanwhile, or this chunk is already in hand
+        if state.plan is None and not self._claim(state, task, chunk):
+            return
+        state.waiting[chunk.index] = chunk
+        while state.next_index in state.waiting:
+            self._load(state, state.waiting.pop(state.next_index))
+            state.next_index += 1
+        assert state.plan is not None and state.repo is not None
+        if state.next_index >= max(state.plan.chunks, 1):
+            self._finish_loaded(state)
+
+    def _claim(self, state: _Repo, task: MineTask, chunk: MinedChunk) -> bool:
+        """Adopt a repository's plan from its first chunk, unless mined with the wrong tips."""
+        repo_id = chunk.repo.repo_id
+        other = self.claimed.get(repo_id)
+        if other is not None and other != state.path:
+            outcome = RepoOutcome(state.path, "skipped", repo_id, chunk.repo.name)
+            self._finish(state, replace(outcome, error=f"the same repository as {other}"))
+            return False
+        tips = self.stored.tips.get(repo_id, ())
+        if task.repo_id != repo_id and set(tips) != set(task.known_tips):
+            # the store knows this repository under another path: mine again from its tips
+            self.ready.appendleft(MineTask(state.path, tips, repo_id, task.split, task.chunk))
+            return False
+        self.claimed[repo_id] = state.path
+        state.repo, state.plan, state.tips = chunk.repo, chunk.plan, set(tips)
+        self.progress.planned(chunk.plan.pending)
+        self.ready.extend(
+            MineTask(state.path, repo=chunk.repo, plan=chunk.plan, index=i)
+            for i in range(1, chunk.plan.chunks)
+        )
+        return True
+
+    def _load(self, state: _Repo, chunk: MinedChunk) -> None:
+        """One chunk, its repository row and the new cursor, in one transaction."""
+        repo, plan = chunk.repo, chunk.plan
+        tips = (state.tips - set(chunk.parents)) | set(chunk.heads)
+        started = time.perf_counter()
+        with self.store.transaction():
+            if chunk.index == 0:
+                self.store.upsert("repositories", REPOSITORY_COLUMNS, [_repository_row(repo)])
+            if chunk.tables and not plan.fresh:  # history was rewritten: some may be stored
+                ids = chunk.tables[0].column("item_id")
+                for batch in chunk.tables:
+                    self.store.replace(batch.table, "item_id", ids, batch.columns, [])
+            for batch in chunk.tables:
+                self.store.insert_columns(batch.table, batch.columns, batch.data)
+            if chunk.commits:
+                self.store.set_cursor(SOURCE, repo.repo_id, {"tips": sorted(tips)})
+        self.load_seconds += time.perf_counter() - started
+        state.tips = tips
+        state.new += chunk.commits
+        self.progress.loaded(chunk.commits)
+
+    def _finish_loaded(self, state: _Repo) -> None:
+        assert state.repo is not None
+        self.store.con.execute(
+            "UPDATE repositories SET ingested_at = ? WHERE repo_id = ?",
+            [datetime.now(UTC).replace(tzinfo=None), state.repo.repo_id],
+        )
+        status = "updated" if state.new else "unchanged"
+        repo = state.repo
+        self._finish(state, RepoOutcome(state.path, status, repo.repo_id, repo.name, state.new))
+
+    def _fail(self, path: str, reason: str) -> None:
+        state = self.repos[path]
+        if not state.done:
+            repo_id, name = (state.repo.repo_id, state.repo.name) if state.repo else (None, None)
+            self._finish(state, RepoOutcome(path, "failed", repo_id, name, state.new, reason))
+
+    def _finish(self, state: _Repo, outcome: RepoOutcome) -> None:
+        state.done = True  # and keep nothing else: the writer's memory stays flat
+        state.waiting, state.tips, state.repo, state.plan = {}, set(), None, None
+        self.outcomes.append(outcome)
+        self.progress.finished(outcome)
+
+
+REPOSITORY_COLUMNS = ["repo_id", "name", "path", "remote_url", "is_bare", "is_shallow"]
+
+
+def _repository_row(repo: git.Repository) -> tuple[object, ...]:
+    return (repo.repo_id, repo.name, str(repo.path), repo.remote_url, repo.is_bare, repo.is_shallow)
+
+
+def _head_in(path: Path, tips: Sequence[str]) -> bool:
+    """HEAD is a stored tip: nothing new (read from files; False when unsure)."""
+    head = read_head(Path(path)) if tips else None
+    return head is not None and head in tips
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, KtloError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run_json(summary: RunSummary) -> dict[str, object]:
+    """The `ingest` part of `ktlo analyze --json` (docs/analyze-json.md)."""
+    return {
+        "repositories": len(summary.outcomes),
+        "updated": summary.count("updated"),
+        "unchanged": summary.count("unchanged"),
+        "skipped": [
+            {"path": o.path, "reason": o.error} for o in summary.outcomes if o.status == "skipped"
+        ],
+        "failed": [
+            {"path": o.path, "reason": o.error} for o in summary.outcomes if o.status == "failed"
+        ],
+        "new_commits": summary.new_commits,
+        "seconds": round(summary.seconds, 3),
+        "load_seconds": round(summary.load_seconds, 3),
+        "engine": summary.engine,
+    }

@@ -1,0 +1,38 @@
+"""`ktlo serve`: a local dashboard over the store (see app.py)."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from ktlo.config import Config
+from ktlo.errors import ConfigError
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(store: Path, config: Config, host: str, port: int, token: str | None) -> None:
+    """Run the dashboard until interrupted; another address than loopback needs a token."""
+    import uvicorn
+
+    from ktlo.server.app import ServerSettings, create_app
+
+    loopback = is_loopback(host)
+    if not loopback and not token:
+        raise ConfigError(
+            f"binding to {host} would show the store to the network without a token",
+            "pass --token (or set KTLO_TOKEN), or keep --host 127.0.0.1",
+        )
+    app = create_app(ServerSettings(store=store, config=config, token=token, loopback=loopback))
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

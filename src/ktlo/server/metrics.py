@@ -1,0 +1,96 @@
+"""`/metrics`: the dashboard's figures in Prometheus' text format.
+
+ktlo_ktlo_share{team}                         KTLO share of effort, last full period
+ktlo_subcategory_share{team,investment,subcategory}
+                                              each kind's share of the team's effort,
+                                              last full period
+ktlo_budget_low{team}, ktlo_budget_high{team} the team's band (fractions)
+ktlo_budget_over{team}                        1 when the last full period is over the band
+ktlo_person_days{team}                        effort in the whole range
+ktlo_dora_*{...}                              DORA values, when deployments are synced
+ktlo_error_budget_remaining{service,slo}      fraction of the error budget left
+ktlo_snapshot_age_seconds                     how old the dashboard's copy of the store is
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from ktlo.server.snapshot import Snapshot
+
+
+class ReportCollector(Collector):
+    """Gauges read off one report document."""
+
+    def __init__(self, doc: dict[str, Any], snap: Snapshot) -> None:
+        self.doc = doc
+        self.snap = snap
+
+    def collect(self) -> Iterator[Metric]:
+        yield from _shares(self.doc)
+        yield from _health(self.doc)
+        age = GaugeMetricFamily(
+            "ktlo_snapshot_age_seconds", "Seconds since the dashboard copied the store."
+        )
+        age.add_metric([], (datetime.now(UTC) - self.snap.taken_at).total_seconds())
+        yield age
+
+
+def _shares(doc: dict[str, Any]) -> Iterator[Metric]:
+    share = GaugeMetricFamily(
+        "ktlo_ktlo_share", "KTLO share of effort in the last full period.", labels=["team"]
+    )
+    kinds = GaugeMetricFamily(
+        "ktlo_subcategory_share",
+        "Share of the team's effort in the last full period, per kind of work.",
+        labels=["team", "investment", "subcategory"],
+    )
+    low = GaugeMetricFamily("ktlo_budget_low", "Low end of the team's KTLO band.", labels=["team"])
+    high = GaugeMetricFamily(
+        "ktlo_budget_high", "High end of the team's KTLO band.", labels=["team"]
+    )
+    over = GaugeMetricFamily(
+        "ktlo_budget_over", "1 when the last full period is over the team's band.", labels=["team"]
+    )
+    days = GaugeMetricFamily("ktlo_person_days", "Effort in person-days.", labels=["team"])
+    balances = {b["team"]: b for b in doc["balance"]}
+    for card in doc["teams"]:
+        team = card["team"]
+        if card["last_period_share"] is not None:
+            share.add_metric([team], card["last_period_share"])
+        low.add_metric([team], card["low"])
+        high.add_metric([team], card["high"])
+        over.add_metric([team], 1.0 if card["last_period_status"] == "over" else 0.0)
+        days.add_metric([team], card["person_days"])
+        period = next(
+            (p for p in balances[team]["periods"] if p["period"] == card["last_period"]), None
+        )
+        if period and period["person_days"]:
+            investment = {k["key"]: k["investment"] for k in balances[team]["subcategories"]}
+            for key, value in period["by_subcategory"].items():
+                kinds.add_metric(
+                    [team, investment.get(key, "other"), key],
+                    round(value / period["person_days"], 4),
+                )
+    yield from (share, kinds, low, high, over, days)
+
+
+def _health(doc: dict[str, Any]) -> Iterator[Metric]:
+    for family in doc["health"].get("metrics", []):
+        gauge = GaugeMetricFamily(family["name"], family["help"], labels=family["labels"])
+        for sample in family["samples"]:
+            gauge.add_metric(sample["labels"], sample["value"])
+        yield gauge
+
+
+def metrics_text(doc: dict[str, Any], snap: Snapshot) -> tuple[bytes, str]:
+    """The Prometheus exposition of `doc`, and its content type."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ReportCollector(doc, snap))
+    return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,87 @@
+"""What every fake vendor API in these tests shares: a request log and scripted failures.
+
+A subclass answers `route(method, path, query, body)`; `fail(path, answer, ...)` queues answers
+(a `(status, headers, body)` tuple or an exception to raise) that the next requests to `path`
+get before the real one. Serve it through `httpx2.MockTransport(fake.handle)`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import defaultdict, deque
+from typing import Any, Self
+
+import httpx2
+
+Answer = tuple[int, dict[str, str], Any] | BaseException
+JSON = {"Content-Type": "application/json; charset=utf-8"}
+
+
+class FakeApi:
+    """Records requests, checks the auth header, replays queued failures, then routes."""
+
+    def __init__(self, header: str, expected: str) -> None:
+        self.auth_header = header.lower()
+        self.expected = expected
+        self.requests: list[str] = []  # "METHOD path?query" of every request, in order
+        self.bodies: list[Any] = []  # the decoded JSON body of every request (None without one)
+        self.headers_seen: list[dict[str, str]] = []
+        self._failures: dict[str, deque[Answer]] = defaultdict(deque)
+
+    def fail(self, path: str, *answers: Answer) -> None:
+        """The next requests to `path` (no query) get these answers, in order."""
+        self._failures[path].extend(answers)
+
+    def copy(self) -> Self:
+        return copy.deepcopy(self)
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        """An httpx2.MockTransport handler."""
+        query = [(k, v) for k, v in request.url.params.multi_items()]
+        body = json.loads(request.content) if request.content else None
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        path = request.url.path
+        self.requests.append(
+            f"{request.method} {path}" + (f"?{request.url.query.decode()}" if query else "")
+        )
+        self.bodies.append(body)
+        self.headers_seen.append(headers)
+        if self._failures.get(path):
+            answer: Answer = self._failures[path].popleft()
+        elif headers.get(self.auth_header) != self.expected:
+            answer = self.unauthorized()
+        else:
+            answer = self.route(request.method, path, query, body)
+        if isinstance(answer, BaseException):
+            raise answer
+        status, extra, payload = answer
+        content = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        return httpx2.Response(status, headers=extra, content=content, request=request)
+
+    def werkzeug_handler(self, request: Any) -> Any:
+        """A pytest-httpserver handler: the same answers from a real server on 127.0.0.1."""
+        from werkzeug import Response
+
+        forwarded = httpx2.Request(
+            request.method, request.url, headers=dict(request.headers), content=request.get_data()
+        )
+        try:
+            answer = self.handle(forwarded)
+        except httpx2.TransportError:
+            return Response(b"", status=502)
+        return Response(answer.content, status=answer.status_code, headers=dict(answer.headers))
+
+    def unauthorized(self) -> Answer:
+        raise NotImplementedError
+
+    def route(self, method: str, path: str, query: list[tuple[str, str]], body: Any) -> Answer:
+        raise NotImplementedError
+
+
+def params(query: list[tuple[str, str]]) -> dict[str, list[str]]:
+    """Query parameters by name, every value kept (`statuses[]` may repeat)."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for key, value in query:
+        found[key].append(value)
+    return found

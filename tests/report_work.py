@@ -1,0 +1,111 @@
+"""A small organisation written straight into a store, for the report and the dashboard.
+
+Two teams over three months (January to March 2026), one commit a working day each:
+
+    payments  ana (bug fixes in src/payments/, features in src/checkout/)
+              raj (features in src/checkout/, one dependency bump a week)
+    search    lee (reliability in search/index/, features in search/ui/)
+
+The exact person-days are checked in tests/test_report.py against `ktlo allocation`.
+One of Ana's commits (2026-01-07, a bug fix) has a hostile title: markup, quotes and
+10,000 characters.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from ktlo.config import Config, load_config
+from ktlo.ingest import COMMIT_COLUMNS, WORK_ITEM_COLUMNS
+from ktlo.store import Store
+
+CONFIG = """
+[[teams]]
+name = "payments"
+members = ["ana", "raj"]
+budget = { low = 20, high = 40 }
+cost_per_fte_month = 21700
+services = ["checkout"]
+
+[[teams]]
+name = "search"
+members = ["lee"]
+budget = { low = 10, high = 30 }
+
+[people.ana]
+name = "Ana Lima"
+aliases = ["ana@acme.com"]
+[people.raj]
+name = "Raj Patel"
+aliases = ["raj@acme.com"]
+[people.lee]
+name = "Lee Wong"
+aliases = ["lee@acme.com"]
+"""
+
+HOSTILE_ID = "ana-hostile"  # sorts first among equal efforts
+HOSTILE = "<script>alert('x')</script> \"quoted\" & <b>bold</b> " + "A" * 10_000
+SHOP = "github.com/acme/shop"
+SEARCH = "github.com/acme/search"
+
+
+def write_config(folder: Path) -> Config:
+    path = folder / "ktlo.toml"
+    path.write_text(CONFIG)
+    return load_config(path)
+
+
+def build_org(store: Store) -> None:
+    """Commits from 2026-01-05 to 2026-03-27 (Mon–Fri), with their files and verdicts."""
+    rows: list[tuple[str, str, datetime, tuple[str, str | None], str, str, str | None]] = []
+    day = date(2026, 1, 5)
+    n = 0
+    while day < date(2026, 3, 28):
+        if day.weekday() < 5:
+            at = datetime(day.year, day.month, day.day, 10)
+            n += 1
+            if n == 3:  # 2026-01-07: a bug fix whose title is hostile
+                rows.append((HOSTILE_ID, "Ana Lima", at, ("ktlo", "bug"), SHOP,
+                             "src/payments/adapter.py", HOSTILE))  # fmt: skip
+            else:
+                ana_bug = day.month >= 2 or day.day % 2 == 0  # more KTLO from February
+                rows.append((f"ana{n}", "Ana Lima", at,
+                             ("ktlo", "bug") if ana_bug else ("new_work", "feature"), SHOP,
+                             "src/payments/adapter.py" if ana_bug else "src/checkout/cart.py", None))  # fmt: skip
+            raj = ("ktlo", "dependency") if day.weekday() == 0 else ("new_work", "feature")
+            rows.append((f"raj{n}", "Raj Patel", at, raj, SHOP,
+                         "package-lock.json" if raj[0] == "ktlo" else "src/checkout/pay.py", None))  # fmt: skip
+            lee = ("ktlo", "reliability") if day.weekday() in (1, 3) else ("new_work", "feature")
+            rows.append((f"lee{n}", "Lee Wong", at, lee, SEARCH,
+                         "search/index/shard.py" if lee[0] == "ktlo" else "search/ui/box.ts", None))  # fmt: skip
+        day += timedelta(days=1)
+    write_commits(store, rows)
+
+
+def write_commits(
+    store: Store,
+    rows: list[tuple[str, str, datetime, tuple[str, str | None], str, str, str | None]],
+) -> None:
+    """(item id, author, when, verdict, repository, path, title) -> one batch per table."""
+    email = {name: f"{name.split()[0].lower()}@acme.com" for _, name, *_ in rows}
+    with store.transaction():
+        store.insert("work_items", WORK_ITEM_COLUMNS, [
+            (i, "git", "commit", repo, i, title or f"{verdict[1]} work {i}", "", who, email[who],
+             False, at, [], None, [])
+            for i, who, at, verdict, repo, _, title in rows
+        ])  # fmt: skip
+        store.insert("commits", COMMIT_COLUMNS, [
+            (i, repo, i, [], at, 0, who, email[who], at, False, False, 1, 6, 0)
+            for i, who, at, _, repo, _, _ in rows
+        ])  # fmt: skip
+        store.insert("commit_files", ["item_id", "path", "old_path", "added", "deleted", "is_binary"],
+                     [(i, path, None, 5, 1, False) for i, _, _, _, _, path, _ in rows])  # fmt: skip
+        store.insert("verdicts", VERDICT_COLUMNS, [
+            (i, verdict[0], verdict[1], 0.9, ["test"], "test", datetime(2026, 1, 1))
+            for i, _, _, verdict, *_ in rows
+        ])  # fmt: skip
+
+
+VERDICT_COLUMNS = ["item_id", "investment", "subcategory", "confidence", "reasons", "classifier",
+                   "classified_at"]  # fmt: skip

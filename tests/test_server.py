@@ -1,0 +1,203 @@
+"""The dashboard through its HTTP interface (in process), over the small organisation."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from ktlo.allocation import AllocationOptions, allocation
+from ktlo.config import Config
+from ktlo.server import is_loopback
+from ktlo.server.app import ServerSettings, create_app
+from ktlo.store import Store
+from tests.report_work import HOSTILE_ID, build_org, write_config
+
+LOCAL = "http://127.0.0.1:8765"
+
+
+@pytest.fixture
+def org(tmp_path: Path) -> tuple[Path, Config]:
+    config = write_config(tmp_path)
+    with Store.open(tmp_path / "ktlo.duckdb") as store:
+        build_org(store)
+    return tmp_path / "ktlo.duckdb", config
+
+
+@pytest.fixture
+def client(org: tuple[Path, Config]) -> Iterator[TestClient]:
+    app = create_app(ServerSettings(org[0], org[1], check_every=0.1))
+    with TestClient(app, base_url=LOCAL) as test_client:
+        yield test_client
+
+
+def test_every_page_has_a_json_twin_with_the_same_numbers(client: TestClient) -> None:
+    home = client.get("/")
+    assert home.status_code == 200 and home.headers["content-type"].startswith("text/html")
+    doc = client.get("/index.json").json()
+    assert doc["schema"] == "ktlo.report/v1"
+    assert f"{doc['organisation']['totals']['person_days']:,.1f} person-days" in home.text
+    team = client.get("/teams/payments.json").json()
+    assert [c["team"] for c in team["teams"]] == ["payments"]
+    page = client.get("/teams/payments")
+    assert page.status_code == 200 and "payments" in page.text
+    assert '<a href="/teams/payments.json"' in page.text
+    items = client.get("/items.json", params={"team": "payments", "subcategory": "bug"}).json()
+    assert items["totals"] == {"items": 51, "person_days": 51.0}
+    one = client.get(f"/items/{HOSTILE_ID}.json").json()
+    assert (one["label"], one["reasons"]) == ("ktlo/bug", ["test"])
+
+
+def test_filters_change_the_numbers(client: TestClient) -> None:
+    whole = client.get("/index.json").json()["organisation"]["totals"]["person_days"]
+    since = client.get("/index.json", params={"since": "2026-02-01"}).json()
+    assert (whole, since["organisation"]["totals"]["person_days"]) == (180.0, 120.0)
+    repo = client.get("/index.json", params={"repo": "github.com/acme/search"}).json()
+    assert repo["organisation"]["totals"]["person_days"] == 60.0
+    form = client.get("/", params={"team": "", "since": "2026-02-01", "repo": ""})
+    assert form.status_code == 200 and "120.0 person-days" in form.text
+
+
+def test_drill_down_lists_the_items_behind_a_share(client: TestClient) -> None:
+    page = client.get("/teams/payments").text
+    link = "/items?team=payments&amp;since=2026-02-01&amp;until=2026-03-01&amp;subcategory=bug"
+    assert f'<a href="{link}">20.0</a>' in page  # Ana's bug days in February
+    items = client.get(link.replace("&amp;", "&"))
+    assert items.status_code == 200
+    assert '<span id="items-total">20</span> items' in items.text
+    data = client.get(link.replace("&amp;", "&").replace("/items?", "/items.json?")).json()
+    assert {(i["investment"], i["subcategory"]) for i in data["items"]} == {("ktlo", "bug")}
+    assert all(i["first_day"].startswith("2026-02") for i in data["items"])
+
+
+def test_unknown_names_and_bad_dates_get_a_clear_4xx(client: TestClient) -> None:
+    html = client.get("/teams/nope")
+    assert html.status_code == 404 and "unknown team &#39;nope&#39;" in html.text
+    assert client.get("/teams/nope.json").json() == {
+        "error": {"status": 404, "title": "Not found", "message": "unknown team 'nope'",
+                  "fix": "known teams: payments, search"}
+    }  # fmt: skip
+    bad = client.get("/index.json", params={"since": "2026-13-01"})
+    assert bad.status_code == 400
+    assert bad.json()["error"]["message"] == "since='2026-13-01' is not a date"
+    assert client.get("/", params={"until": "soon"}).status_code == 400
+    assert client.get("/items/nothing-here").status_code == 404
+    assert client.get("/items.json", params={"investment": "fun"}).status_code == 400
+    assert client.get("/no/such/page.json").json()["error"]["status"] == 404
+
+
+def test_source_text_is_escaped_in_every_page(client: TestClient) -> None:
+    for url in (f"/items/{HOSTILE_ID}", "/items?team=payments&subcategory=bug", "/"):
+        text = client.get(url).text
+        assert "<script>alert(" not in text, url
+        assert "&lt;script&gt;alert(" in text, url
+    assert "A" * 10_000 in client.get(f"/items/{HOSTILE_ID}").text
+
+
+def test_an_override_made_in_the_page_shows_up_in_ktlo_allocation(
+    client: TestClient, org: tuple[Path, Config]
+) -> None:
+    before = client.get("/items/raj2.json").json()
+    assert before["label"] == "new_work/feature"
+    answer = client.post(
+        "/items/raj2/override", data={"label": "ktlo/security", "note": "a CVE fix"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert (answer.status_code, answer.headers["location"]) == (303, "/items/raj2")
+    after = client.get("/items/raj2.json").json()
+    assert (after["label"], after["reasons"]) == ("ktlo/security", ["override: a CVE fix"])
+    team = client.get("/teams/payments.json").json()
+    assert team["balance"][0]["periods"][0]["by_subcategory"]["security"] == 1.0
+    with Store.open(org[0], read_only=True) as store:
+        doc = allocation(store, org[1], AllocationOptions(team="payments", by="subcategory"))
+    assert {g["key"]: g["person_days"] for g in doc["groups"]}["security"] == 1.0
+    wrong = client.post("/items/raj2/override", data={"label": "ktlo/nonsense"})
+    assert wrong.status_code == 400 and "unknown category" in wrong.text
+
+
+def test_metrics_in_prometheus_text(client: TestClient) -> None:
+    answer = client.get("/metrics")
+    assert answer.status_code == 200
+    families = {f.name: f for f in text_string_to_metric_families(answer.text)}
+    share = {s.labels["team"]: s.value for s in families["ktlo_ktlo_share"].samples}
+    assert share == {"payments": 0.6, "search": 0.4}
+    kinds = {
+        (s.labels["team"], s.labels["subcategory"]): s.value
+        for s in families["ktlo_subcategory_share"].samples
+    }
+    assert kinds[("payments", "bug")] == 0.5
+    assert "ktlo_budget_over" in families
+
+
+def test_openapi_describes_the_pages_and_the_api_only(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    paths = set(spec["paths"])
+    assert {"/", "/index.json", "/teams/{name}", "/teams/{name}.json", "/items", "/items.json",
+            "/items/{item_id}.json", "/items/{item_id}/override", "/metrics"} <= paths  # fmt: skip
+    assert client.get("/docs").status_code == 404  # it would load scripts from a CDN
+
+
+def test_a_token_guards_every_path_alike(org: tuple[Path, Config]) -> None:
+    app = create_app(ServerSettings(org[0], org[1], token="s3cret", loopback=False))
+    with TestClient(app, base_url="http://10.0.0.5:8765") as client:
+        for path in ("/", "/teams/payments.json", "/teams/nope.json", "/nothing", "/metrics"):
+            for headers in ({}, {"Authorization": "Bearer wrong"}):
+                answer = client.get(path, headers=headers)
+                assert answer.status_code == 401, path
+                assert "nope" not in answer.text and "payments" not in answer.text
+        ok = client.get("/teams/payments.json", headers={"Authorization": "Bearer s3cret"})
+        assert ok.status_code == 200
+        first = client.get("/?token=s3cret", follow_redirects=False)
+        assert first.status_code == 303 and first.headers["location"] == "/"
+        assert client.get("/").status_code == 200  # the cookie carries it now
+
+
+def test_loopback_checks_host_and_origin(client: TestClient) -> None:
+    assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
+    posted = client.post(
+        "/items/raj2/override", data={"label": "ktlo/bug"},
+        headers={"Origin": "http://evil.example"},
+    )  # fmt: skip
+    assert posted.status_code == 403
+    assert client.get("/items/raj2.json").json()["label"] == "new_work/feature"
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and not is_loopback("0.0.0.0")
+
+
+def test_serving_and_syncing_do_not_block_each_other(
+    client: TestClient, org: tuple[Path, Config], tmp_path: Path
+) -> None:
+    """A writer in another process holds the store; the dashboard answers from its copy,
+    says so, and catches up when the writer is done. The writer never fails either."""
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLD_AND_WRITE, str(org[0])], stdout=subprocess.PIPE, text=True
+    ) as writer:
+        assert writer.stdout is not None and writer.stdout.readline().strip() == "holding"
+        deadline = time.monotonic() + 10
+        while "being written" not in (page := client.get("/")).text:
+            assert page.status_code == 200 and time.monotonic() < deadline, "no notice shown"
+            time.sleep(0.1)
+        assert client.get("/index.json").status_code == 200
+        assert writer.wait(timeout=30) == 0
+    while client.get("/items/lee2.json").json()["label"] != "ktlo/incident":
+        assert time.monotonic() < deadline + 20, "the dashboard did not catch up"
+        time.sleep(0.1)
+    assert "being written" not in client.get("/").text
+
+
+HOLD_AND_WRITE = """
+import sys, time
+from ktlo.config import Config
+from ktlo.overrides import set_override
+from ktlo.store import Store
+with Store.open(sys.argv[1]) as store:
+    set_override(store, "lee2", "ktlo/incident", "from a sync", Config())
+    store.con.execute("CHECKPOINT")
+    print("holding", flush=True)
+    time.sleep(2)
+"""
