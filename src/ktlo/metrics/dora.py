@@ -78,27 +78,27 @@ def _below(value: float | None, limits: tuple[float, float, float]) -> str | Non
 
 
 def create_groups(ctx: Context) -> None:
-    """`h_deploy_team(deploy_id, team)`: the teams whose services or repositories a deployment is of."""
+    """`h_deploy_team(deploy_id, team)` (the teams whose services or repositories a deployment
+    is of) and `h_counted` (the deployments a failure rate counts), from the oldest window on."""
     rows = [(t.name, "service", s.lower()) for t in ctx.config.teams for s in t.services]
     rows += [(t.name, "repo", r) for t in ctx.config.teams for r in t.repositories]
     ctx.run("CREATE OR REPLACE TEMP TABLE h_team_key (team VARCHAR, kind VARCHAR, value VARCHAR)")
     ctx.store.insert("h_team_key", ["team", "kind", "value"], rows)
+    oldest = f"TIMESTAMP {literal(ctx.windows[-1].start.isoformat())}"
     ctx.run(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE h_deploy_team AS
-        SELECT DISTINCT d.deploy_id, t.team FROM h_deploys d JOIN h_team_key t
+        SELECT DISTINCT d.deploy_id, t.team
+        FROM (SELECT * FROM h_deploys WHERE deployed_at >= {oldest}) d JOIN h_team_key t
           ON (t.kind = 'service' AND d.service = t.value)
           OR (t.kind = 'repo' AND (d.repo_id = t.value OR ends_with(d.repo_id, '/' || t.value)))
         """
     )
-    counted = (
-        "('success', 'rolled_back', 'failed')"
-        if "failed" in ctx.settings.failure_sources
-        else "('success', 'rolled_back')"
-    )
+    failed = ("failed",) if "failed" in ctx.settings.failure_sources else ()
+    statuses = ", ".join(literal(s) for s in ("success", "rolled_back", *failed))
     ctx.run(
-        f"CREATE OR REPLACE TEMP TABLE h_counted AS SELECT * FROM h_deploys "
-        f"WHERE production AND status IN {counted}"
+        "CREATE OR REPLACE TEMP TABLE h_counted AS SELECT * FROM h_deploys "
+        f"WHERE production AND status IN ({statuses}) AND deployed_at >= {oldest}"
     )
 
 
