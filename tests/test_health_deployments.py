@@ -11,6 +11,7 @@ from ktlo.config import Config
 from ktlo.errors import ConfigError
 from ktlo.metrics.common import HealthOptions, make_context, make_windows, shift
 from ktlo.metrics.deployments import build_deployments
+from ktlo.metrics.health import health
 from ktlo.store import Store
 from tests.health_work import build, deployment, pull
 
@@ -156,3 +157,11 @@ def test_health_settings_are_validated() -> None:
         Config.model_validate({"health": {"on_call": {"time_zone": "Mars/Olympus"}}})
     with pytest.raises(ValueError):
         Config.model_validate({"services": {"shop": {"slo": 100}}})
+
+
+def test_an_empty_store_has_no_data_rather_than_zeros(store: Store) -> None:
+    doc = health(store, Config(), HealthOptions(until=date(2026, 4, 1), definition="middleware"))
+    frequency = doc["dora"]["deployment_frequency"]
+    assert (frequency["value"], frequency["bucket"], frequency["label"]) == (None, None, "N/A")
+    assert doc["dora"]["change_failure_rate"]["value"] is None  # middleware itself would show 0%
+    assert (doc["incidents"]["count"]["value"], doc["slos"]) == (0, [])

@@ -245,6 +245,11 @@ def window_of(ctx: Context, column: str) -> str:
     )
 
 
+def has_deployments(ctx: Context) -> bool:
+    """Whether the scope has any deployment at all: without one, frequency is "no data", not 0."""
+    return bool(ctx.rows("SELECT count(*) AS n FROM h_deploys")[0]["n"])
+
+
 def literal(text: str) -> str:
     """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ktlo.metrics.common import Context, figure, literal, ratio, rounded, stats_sql
+from ktlo.metrics.common import Context, figure, has_deployments, literal, ratio, rounded, stats_sql
 
 BUCKET_ORDER = ("elite", "high", "medium", "low")
 THRESHOLDS = {
@@ -202,6 +202,8 @@ def ktlo_dora(ctx: Context) -> dict[str, Any]:
     """The DORA section of the health document under ktlo's own definition."""
     rows = dora_rows(ctx, None, current_only=False)
     series = [rows.get((k, "all"), {}) for k in range(len(ctx.windows))]
+    if not has_deployments(ctx):
+        series = [{k: v for k, v in s.items() if k not in ("days", "week_days")} for s in series]
     doc = dora_figures(ctx, series)
     doc["incident_links"] = _incident_links(ctx)
     doc["failures"] = failure_list(ctx)

@@ -22,7 +22,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ktlo.metrics.common import Context, figure, literal, per_window, ratio, rounded
+from ktlo.metrics.common import (
+    Context,
+    figure,
+    has_deployments,
+    literal,
+    per_window,
+    ratio,
+    rounded,
+)
 
 LABELS = {
     "2023": {
@@ -205,7 +213,7 @@ def dora(ctx: Context, report: str) -> dict[str, Any]:
     """DevLake's four DORA figures with its `report` ("2023" or "2021") benchmarks."""
     _create_links(ctx)
     labels = LABELS[report]
-    freq = {r["idx"]: r for r in _frequency(ctx)}
+    freq = {r["idx"]: r for r in _frequency(ctx)} if has_deployments(ctx) else {}
     lead, cfr, rec = _lead_time(ctx), _failure_rate(ctx), _recovery(ctx, report)
     incidents = ctx.rows("SELECT count(*) AS n FROM h_incidents")[0]["n"]
     rates = [ratio(r.get("failed"), r.get("deployments")) if incidents else None

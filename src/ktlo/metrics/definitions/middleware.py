@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from ktlo.metrics.common import Context, Window, figure, per_window
+from ktlo.metrics.common import Context, Window, figure, has_deployments, per_window
 from ktlo.metrics.definitions.devlake import with_buckets
 
 DAY, WEEK, MONTH = 86400, 604800, 2629746  # date-fns secondsInDay / Week / Month
@@ -58,7 +58,7 @@ def _frequency(ctx: Context) -> list[dict[str, Any]]:
     return result
 
 
-def _frequency_badge(row: dict[str, Any]) -> tuple[str, str, str]:
+def _frequency_badge(row: dict[str, Any]) -> tuple[str | None, str | None, str]:
     if row["daily"] >= 1:
         return "elite", "day", f"{row['daily']} per day"
     if row["weekly"] >= 1:
@@ -166,12 +166,14 @@ def dora(ctx: Context) -> dict[str, Any]:
     rates = [round(cfr[k]["failed"] / cfr[k]["deployments"], 4) if k in cfr else None
              for k in range(len(ctx.windows))]  # fmt: skip
     lead_s, rec_s = per_window(lead, ctx, "seconds"), per_window(rec, ctx, "seconds")
-    bucket, duration, label = _frequency_badge(freq[0])
+    known = has_deployments(ctx)
+    bucket, duration, label = _frequency_badge(freq[0]) if known else (None, None, "N/A")
     lead_bucket = _seconds_bucket(lead_s[0], (DAY, WEEK, MONTH), elite_inclusive=True)
     rec_bucket = _seconds_bucket(rec_s[0], (3600, DAY, WEEK), elite_inclusive=False)
     doc: dict[str, Any] = {
         "definition": "middleware",
-        "deployment_frequency": figure([f["weekly"] for f in freq], "deployments per week (integer average)",
+        "deployment_frequency": figure([f["weekly"] if known else None for f in freq],
+                                       "deployments per week (integer average)",
                                        "up", deployments=freq[0]["deployments"], per_day=freq[0]["daily"],
                                        per_month=freq[0]["monthly"], duration=duration),
         "lead_time": figure([_hours(s) for s in lead_s], "hours", "down", name="mean lead time",
