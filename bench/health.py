@@ -64,7 +64,7 @@ def build_store(path: Path, builds: int, deployments: int, incidents: int, alert
                             status, conclusion, attempt, queued_at, started_at, finished_at)
         SELECT 'bench:build:' || i, 'bench', i::VARCHAR, {repo},
                ['CI', 'Lint', 'e2e', 'Deploy production'][1 + ((i // {SERVICES}) % 4)::BIGINT],
-               NULL, 'c' || (i // 8), CASE WHEN hash(i) % 2 = 0 THEN 'main' ELSE 'feature-' || (i % 97) END,
+               NULL, 'c' || (i // 320), CASE WHEN hash(i) % 2 = 0 THEN 'main' ELSE 'feature-' || (i % 97) END,
                'push', 'completed',
                CASE WHEN hash(i * 7) % 100 < 12 THEN 'failure' WHEN hash(i * 7) % 100 < 15 THEN 'cancelled'
                     ELSE 'success' END,
@@ -138,7 +138,7 @@ def build_store(path: Path, builds: int, deployments: int, incidents: int, alert
                                 labels, refs, closed_at, state, standard_type)
         SELECT 'github:issue:' || {repo} || ':' || i, 'github', 'issue', {repo}, i::VARCHAR,
                'bug ' || i, '', false, {_at("i", 20000)}, CASE WHEN i % 4 = 0 THEN ['production'] ELSE [] END,
-               [], CASE WHEN i % 5 <> 0 THEN {_at("i", 20000)} + to_seconds(hash(i) % 2000000) END,
+               [], CASE WHEN i % 5 <> 0 THEN least({_at("i", 20000)} + to_seconds(hash(i) % 2000000), {START} + INTERVAL {DAYS} DAY) END,
                'open', 'bug'
         FROM range(20000) t(i)
         """

@@ -41,13 +41,15 @@ sys.exit(code)
 """
 
 
-def analyze(repos: Path, db: Path, *extra: str) -> dict[str, float]:
+def analyze(
+    repos: Path | list[Path], db: Path, *extra: str, env: dict[str, str] | None = None
+) -> dict[str, float]:
     """One `ktlo analyze` run: ingest seconds, wall seconds, new commits, the writer's peak RSS."""
+    paths = [str(p) for p in repos] if isinstance(repos, list) else [str(repos), "--recursive"]
     started = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "-c", PEAK_RSS, "analyze", str(repos), "--recursive", "--db", str(db),
-         "--json", *extra],
-        check=True, capture_output=True, text=True,
+        [sys.executable, "-c", PEAK_RSS, "analyze", *paths, "--db", str(db), "--json", *extra],
+        check=True, capture_output=True, text=True, env={**os.environ, **(env or {})},
     )  # fmt: skip
     wall = time.perf_counter() - started
     ingest = json.loads(out.stdout)["ingest"]
@@ -59,9 +61,15 @@ def analyze(repos: Path, db: Path, *extra: str) -> dict[str, float]:
     }
 
 
-def generate(root: Path, repos: int, commits: int) -> None:
+def generate(root: Path, repos: int, commits: int, distinct: int) -> None:
+    """`distinct` histories from `git fast-import`; the rest are clones of them (hard links),
+    each without a remote, so that every one is a repository of its own (`local:<path>`)."""
+    sources = [build_repo(root / "sources" / f"s{i}", commits) for i in range(min(distinct, repos))]
     for i in range(repos):
-        build_repo(root / f"repo{i:04d}", commits)
+        target = root / "repos" / f"repo{i:04d}.git"
+        source = sources[i % len(sources)]
+        subprocess.run(["git", "clone", "-q", "--bare", str(source), str(target)], check=True)
+        subprocess.run(["git", "--git-dir", str(target), "remote", "remove", "origin"], check=True)
 
 
 def main() -> None:
@@ -72,12 +80,16 @@ def main() -> None:
     parser.add_argument("--commits", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--distinct", type=int, default=10, help="histories generated; the rest are clones"
+    )
     parser.add_argument("--no-dask", action="store_true")
+    parser.add_argument("--memory", action="store_true", help="writer memory: N/4 vs N repos")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         started = time.perf_counter()
-        generate(work / "repos", args.repos, args.commits)
+        generate(work, args.repos, args.commits, args.distinct)
         generated = time.perf_counter() - started
         modes: dict[str, list[str]] = {
             "one process": ["--jobs", "1"],
@@ -109,6 +121,7 @@ def main() -> None:
                     reruns[mode].append(analyze(work / "repos", db, *extra))
                     for leftover in (db, Path(f"{db}.wal")):
                         leftover.unlink(missing_ok=True)
+            memory = writer_memory(work, args.repos, args.workers) if args.memory else {}
         finally:
             if cluster is not None:
                 cluster.close()
@@ -141,7 +154,21 @@ def main() -> None:
             for mode, rs in runs.items()
         },
     }
+    if memory:
+        result["writer_peak_rss_mib_by_repositories"] = memory
     print(json.dumps(result, indent=2))
+
+
+def writer_memory(work: Path, repos: int, workers: int) -> dict[int, int]:
+    """The writer's peak RSS (MiB) over a quarter of the repositories and over all of them,
+    DuckDB capped at 64MB so that its cache cannot hide growth (`--jobs workers`)."""
+    every = sorted((work / "repos").iterdir())
+    peaks = {}
+    for count in (max(1, repos // 4), repos):
+        db = work / f"memory-{count}.duckdb"
+        run = analyze(every[:count], db, "--jobs", str(workers), env={"KTLO_MEMORY_LIMIT": "64MB"})
+        peaks[count] = int(run["writer_peak_rss_mib"])
+    return peaks
 
 
 if __name__ == "__main__":

@@ -28,7 +28,10 @@ def test_the_story_shows(demo: Path) -> None:
         assert budget["mobile"]["last_period_status"] == "inside"
         payments = allocation(store, config, AllocationOptions(team="payments"))
         shares = {p["period"]: p["ktlo_share"] for p in payments["periods"]}
-        before = [shares[m] for m in ("2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06")]
+        before = [
+            shares[m]
+            for m in ("2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06")
+        ]
         storm = [shares[m] for m in ("2026-08", "2026-09", "2026-10")]
         assert max(before) < 0.4 < min(storm)
         open_bugs = store.query(
@@ -67,3 +70,19 @@ def test_the_same_seed_gives_the_same_organisation(demo: Path, tmp_path: Path) -
     }
     for export in (demo / "exports").iterdir():
         assert (tmp_path / "exports" / export.name).read_bytes() == export.read_bytes()
+
+
+@pytest.mark.slow
+def test_ktlo_mode_is_recommended_for_the_team_in_trouble(demo: Path) -> None:
+    from ktlo.planning.ktlo_mode import ktlo_mode
+
+    config = load_config(demo / "ktlo.toml")
+    with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
+        teams = {t["team"]: t for t in ktlo_mode(store, config)["teams"]}
+    payments = teams["payments"]
+    assert payments["state"] in ("enter", "stay")
+    assert "enter" in [h["state"] for h in payments["history"]]
+    assert payments["focus"]["repeat_incident_groups"] and payments["focus"]["top_ktlo_kinds"]
+    top = {r["signal"] for r in payments["reasons"][:4]}
+    assert {"ktlo_share_over_band", "repeat_incidents"} <= top
+    assert teams["mobile"]["state"] == "normal" and teams["mobile"]["focus"] is None

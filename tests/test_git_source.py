@@ -138,6 +138,8 @@ def test_unreadable_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     import os
 
     real = os.access
-    monkeypatch.setattr(os, "access", lambda path, mode: False if str(path) == str(tmp_path) else real(path, mode))
+    monkeypatch.setattr(
+        os, "access", lambda path, mode: False if str(path) == str(tmp_path) else real(path, mode)
+    )
     with pytest.raises(RepositoryError, match="is not readable"):
         open_repository(tmp_path)

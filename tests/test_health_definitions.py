@@ -189,3 +189,18 @@ def test_definition_from_config(tmp_path: Path) -> None:
         write_scenario(store)
         doc = health(store, config, HealthOptions(until=date(2026, 4, 1)))
     assert (doc["definition"], doc["dora"]["definition"]) == ("fourkeys", "fourkeys")
+
+
+def test_devlake_frequency_is_na_for_a_sparse_quarter(store: Store) -> None:
+    """Deployments on two days of February only, a quarter to April: DevLake's median month
+    has none, and its "is collected" check reads the six-month medians, of which a window
+    under seven months has one row and so no upper median: N/A rather than low."""
+    deployment(store, "D1", "2026-02-10 10:00", "shop")
+    deployment(store, "D2", "2026-02-11 10:00", "shop")
+    ctx = make_context(store, Config(), HealthOptions(period="quarter", until=date(2026, 4, 1)))
+    prepare(ctx)
+    for name in ("devlake-2023", "devlake-2021"):
+        frequency = dora_section(ctx, name)["deployment_frequency"]
+        assert (frequency["value"], frequency["median_deployment_days_per_month"]) == (0, 0)
+        assert (frequency["bucket"], frequency["label"]) == (None, "N/A")
+    assert dora_section(ctx, "ktlo")["deployment_frequency"]["bucket"] == "low"

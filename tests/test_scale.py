@@ -374,3 +374,21 @@ def test_workers_exit_when_the_writer_is_killed(tmp_path: Path) -> None:
     assert len(workers) >= 3
     gone, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive
+
+
+def test_progress_shows_repositories_and_commits_with_time_left(
+    repos: list[Path], store: Store
+) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from ktlo.report.scale import ScaleProgress
+
+    out = StringIO()
+    with ScaleProgress(Console(file=out, force_terminal=True, width=100)) as progress:
+        ingest_many(store, repos, Engine(jobs=1), progress)
+    text = out.getvalue()
+    assert "Repositories" in text and "4/4" in text
+    assert "Commits" in text and "79/79" in text
+    assert "left" in text

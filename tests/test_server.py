@@ -14,7 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ktlo.allocation import AllocationOptions, allocation
 from ktlo.config import Config
-from ktlo.server import is_loopback
+from ktlo.errors import ConfigError
+from ktlo.server import is_loopback, serve
 from ktlo.server.app import ServerSettings, create_app
 from ktlo.store import Store
 from tests.report_work import HOSTILE_ID, build_org, write_config
@@ -156,6 +157,11 @@ def test_a_token_guards_every_path_alike(org: tuple[Path, Config]) -> None:
         first = client.get("/?token=s3cret", follow_redirects=False)
         assert first.status_code == 303 and first.headers["location"] == "/"
         assert client.get("/").status_code == 200  # the cookie carries it now
+
+
+def test_another_address_needs_a_token(org: tuple[Path, Config]) -> None:
+    with pytest.raises(ConfigError, match="without a token"):
+        serve(org[0], org[1], "0.0.0.0", 8765, None)
 
 
 def test_loopback_checks_host_and_origin(client: TestClient) -> None:

@@ -32,6 +32,7 @@ from ktlo.report.terminal import (
     render_analysis,
     render_budget,
     render_demo_footer,
+    render_mode,
     render_evaluation,
     render_explanation,
     render_forecast,
@@ -448,10 +449,11 @@ def serve_command(
     """
     from ktlo.server import serve
 
+    def announce(url: str) -> None:
+        click.echo(f"ktlo dashboard: {url} (Ctrl-C stops it)", err=True)
+
     config = load_config(find_config(config_path))
-    store = _org_store(db)
-    click.echo(f"ktlo dashboard: http://{host}:{port}/ (Ctrl-C stops it)", err=True)
-    serve(store, config, host, port, token)
+    serve(_org_store(db), config, host, port, token, announce)
 
 
 @main.command(name="health")
@@ -757,6 +759,45 @@ def demo_command(out: Path, seed: int) -> None:
     with Store.open(result.store, read_only=True) as store:
         render_budget(budget_report(store, config, "month"), _out())
     render_demo_footer(result, _out())
+
+
+@main.command(name="mode")
+@click.option("--team", help="Only this team (a name from ktlo.toml).")
+@click.option(
+    "--period",
+    type=click.Choice(["week", "month"]),
+    default="month",
+    show_default=True,
+    help="Window size.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One object per team: team, state, risk, reasons, history, focus.",
+)
+@config_option
+@db_option
+def mode_command(
+    team: str | None, period: str, as_json: bool, config_path: Path | None, db: Path | None
+) -> None:
+    """Should a team enter KTLO mode (reliability first)? enter, stay, exit or normal, with the reasons.
+
+    Example: ktlo mode --team payments
+    """
+    from ktlo.planning.ktlo_mode import ktlo_mode
+
+    config = load_config(find_config(config_path))
+    if team:
+        from ktlo.planning.team import find_team
+
+        find_team(config, team)
+    with Store.open(_org_store(db), read_only=True) as store:
+        doc = ktlo_mode(store, config, team, period)
+    if as_json:
+        _print_json(doc)
+    else:
+        render_mode(doc, _out())
 
 
 @main.group(name="rotation")

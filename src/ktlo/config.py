@@ -271,6 +271,31 @@ class GitSettings(_Strict):
         return found
 
 
+class KtloModeSettings(_Strict):
+    """`[ktlo_mode]`: when a team should make reliability its focus (docs/ktlo-mode.md)."""
+
+    enter: float = Field(0.5, gt=0, le=1)
+    exit: float = Field(0.3, ge=0, lt=1)
+    min_periods: int = Field(2, ge=1, le=24)
+    weights: dict[str, float] = {}
+    thresholds: dict[str, float] = {}
+    ceilings: dict[str, float] = {}
+
+    @model_validator(mode="after")
+    def _check(self) -> KtloModeSettings:
+        from ktlo.planning.mode import DEFAULT_RULES
+
+        if self.exit >= self.enter:
+            raise ValueError(
+                f"exit ({self.exit}) must be below enter ({self.enter}), or the answer would flap"
+            )
+        for table in (self.weights, self.thresholds, self.ceilings):
+            unknown = [k for k in table if k not in DEFAULT_RULES]
+            if unknown:
+                raise ValueError(f"unknown signal {unknown[0]!r}: use {', '.join(DEFAULT_RULES)}")
+        return self
+
+
 class Config(_Strict):
     """The whole ktlo.toml. Every field has a default, so an empty file is valid."""
 
@@ -281,6 +306,7 @@ class Config(_Strict):
     categories: Categories = Categories()
     rules: list[Rule] = []
     effort: EffortSettings = EffortSettings()
+    ktlo_mode: KtloModeSettings = KtloModeSettings()
     sources: dict[str, dict[str, Any]] = {}
     health: HealthSettings = HealthSettings()
     services: dict[str, ServiceSettings] = {}

@@ -279,6 +279,7 @@ def per_window(
 
 
 def rounded(value: Any, digits: int = 2) -> Any:
+    """A float rounded to `digits`; anything else as it is."""
     return round(value, digits) if isinstance(value, float) else value
 
 
@@ -305,6 +306,7 @@ def figure(
 
 
 def trend(value: float | None, previous: float | None) -> str:
+    """up, down, flat (within 5%) or unknown."""
     if value is None or previous is None:
         return "unknown"
     if value == previous or abs(value - previous) <= FLAT * max(abs(previous), 1e-9):
@@ -313,6 +315,7 @@ def trend(value: float | None, previous: float | None) -> str:
 
 
 def ratio(part: float | None, whole: float | None, digits: int = 4) -> float | None:
+    """part / whole, rounded; None when there is no whole."""
     if not whole:
         return None
     return round((part or 0) / whole, digits)

@@ -54,9 +54,6 @@ STATUS_SQL = f"""CASE WHEN s IN {_in(SUCCESS)} THEN 'success'
 
 def build_deployments(ctx: Context) -> None:
     """Create h_deploys and h_prod."""
-    s = ctx.settings
-    env, deploy = literal(s.environment), literal(s.deploy_workflow)
-    until = literal(ctx.until.isoformat())
     ctx.run(
         """
         CREATE OR REPLACE TEMP TABLE h_ci_repos AS
@@ -67,11 +64,29 @@ def build_deployments(ctx: Context) -> None:
     )
     # read the million CI runs only when some repository takes its deployments from them
     ci = ctx.rows("SELECT count(*) AS n FROM h_ci_repos")[0]["n"] > 0
-    pulls = any(r.deployments == "pull_requests" for r in s.repositories.values())
+    pulls = any(r.deployments == "pull_requests" for r in ctx.settings.repositories.values())
     ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_deploys AS
-        WITH service_repo AS (  -- a service configured with exactly one repository
+        WITH {_records_sql(ctx)}, {_ci_sql(ctx, ci)}, {_pulls_sql(ctx, pulls)}
+        SELECT deploy_id, external_id, origin, repo_id, service, environment, sha, ref,
+               {STATUS_SQL} AS status, deployed_at, production
+        FROM (SELECT * FROM records UNION ALL BY NAME SELECT * FROM ci_runs
+              UNION ALL BY NAME SELECT * FROM ci_jobs UNION ALL BY NAME SELECT * FROM pulls)
+        WHERE deployed_at < TIMESTAMP {literal(ctx.until.isoformat())}
+          AND {in_scope(ctx, "service", "repo_id")}
+        """
+    )
+    ctx.run(
+        "CREATE OR REPLACE TEMP TABLE h_prod AS SELECT * FROM h_deploys "
+        "WHERE production AND status IN ('success', 'rolled_back')"
+    )
+
+
+def _records_sql(ctx: Context) -> str:
+    """The `records` CTE: rows of the deployments table, with their service and repository."""
+    return f"""
+        service_repo AS (  -- a service configured with exactly one repository
             SELECT mapped_service, any_value(repo_id) AS repo_id FROM h_repos
             WHERE mapped_service IS NOT NULL GROUP BY 1 HAVING count(*) = 1
         ),
@@ -81,16 +96,22 @@ def build_deployments(ctx: Context) -> None:
                    coalesce(r.mapped_service, lower(nullif(d.service, '')), r.service) AS service,
                    d.environment, d.sha, d.ref, lower(d.status) AS s,
                    coalesce(d.finished_at, d.created_at) AS deployed_at,
-                   regexp_matches(coalesce(d.environment, ''), {env}) AS production
+                   regexp_matches(coalesce(d.environment, ''), {literal(ctx.settings.environment)}) AS production
             FROM deployments d
             LEFT JOIN h_repos r ON r.repo_id = d.repo_id
             LEFT JOIN service_repo sr ON d.repo_id IS NULL AND sr.mapped_service = lower(d.service)
             WHERE coalesce(r.mode, 'auto') IN ('auto', 'records')
-        ),
+        )"""
+
+
+def _ci_sql(ctx: Context, enabled: bool) -> str:
+    """The `ci_runs` and `ci_jobs` CTEs: deploy runs, and deploy jobs taken per run attempt."""
+    env, deploy = literal(ctx.settings.environment), literal(ctx.settings.deploy_workflow)
+    return f"""
         ci_builds AS (
             SELECT b.*, r.service,
                    regexp_matches(coalesce(b.workflow, ''), {deploy}) AS workflow_deploys
-            FROM builds b JOIN h_ci_repos r USING (repo_id) WHERE {"TRUE" if ci else "FALSE"}
+            FROM builds b JOIN h_ci_repos r USING (repo_id) WHERE {"TRUE" if enabled else "FALSE"}
         ),
         ci_runs AS (
             SELECT build_id AS deploy_id, external_id, 'ci' AS origin, repo_id, service,
@@ -99,11 +120,12 @@ def build_deployments(ctx: Context) -> None:
                    regexp_matches(coalesce(workflow, ''), {env}) AS production
             FROM ci_builds WHERE job IS NULL AND workflow_deploys
         ),
-        ci_jobs AS (  -- deploy jobs of a workflow that is not itself named as one: one per run attempt
+        ci_jobs AS (  -- deploy jobs of a workflow that is not itself named as one
             SELECT 'ci-jobs:' || repo_id || ':' || coalesce(workflow, '') || ':' || coalesce(sha, '')
                        || ':' || coalesce(attempt, 1) AS deploy_id,
-                   any_value(external_id) AS external_id, 'ci' AS origin, repo_id, any_value(service) AS service,
-                   string_agg(DISTINCT job, ', ') AS environment, sha, any_value(branch) AS ref,
+                   any_value(external_id) AS external_id, 'ci' AS origin, repo_id,
+                   any_value(service) AS service, string_agg(DISTINCT job, ', ') AS environment,
+                   sha, any_value(branch) AS ref,
                    CASE WHEN bool_and(lower(conclusion) IN {_in(SUCCESS)}) THEN 'success'
                         WHEN bool_or(lower(conclusion) IN {_in(FAILED)}) THEN 'failure'
                         ELSE 'other' END AS s,
@@ -112,50 +134,48 @@ def build_deployments(ctx: Context) -> None:
             FROM ci_builds
             WHERE job IS NOT NULL AND NOT workflow_deploys AND regexp_matches(job, {deploy})
             GROUP BY repo_id, workflow, sha, attempt
-        ),
+        )"""
+
+
+def _pulls_sql(ctx: Context, enabled: bool) -> str:
+    """The `pulls` CTE: pull requests merged to their repository's production branch."""
+    return f"""
         merged AS (
             SELECT w.item_id, w.external_id, w.repo_id, w.merged_at, r.service, r.branch,
                    CASE WHEN w.raw LIKE '{{%' THEN json_extract_string(w.raw, '$.base.ref') END AS base
             FROM work_items w JOIN h_repos r USING (repo_id)
-            WHERE {"TRUE" if pulls else "FALSE"} AND w.kind = 'pull_request' AND w.merged_at IS NOT NULL
-              AND r.mode = 'pull_requests'
+            WHERE {"TRUE" if enabled else "FALSE"} AND w.kind = 'pull_request'
+              AND w.merged_at IS NOT NULL AND r.mode = 'pull_requests'
         ),
         pulls AS (
-            SELECT m.item_id AS deploy_id, m.external_id, 'pull_request' AS origin, m.repo_id, m.service,
-                   'production' AS environment, l.sha, m.base AS ref, 'success' AS s,
+            SELECT m.item_id AS deploy_id, m.external_id, 'pull_request' AS origin, m.repo_id,
+                   m.service, 'production' AS environment, l.sha, m.base AS ref, 'success' AS s,
                    m.merged_at AS deployed_at, TRUE AS production
             FROM merged m
             LEFT JOIN (SELECT from_id, any_value(to_ref) AS sha FROM links WHERE kind = 'merged_as'
                        GROUP BY from_id) l ON l.from_id = m.item_id
             WHERE m.base IS NULL OR m.base = m.branch
-               OR (m.branch IS NULL AND regexp_matches(m.base, {literal(s.main_branch)}))
-        )
-        SELECT deploy_id, external_id, origin, repo_id, service, environment, sha, ref,
-               {STATUS_SQL} AS status, deployed_at, production
-        FROM (SELECT * FROM records UNION ALL BY NAME SELECT * FROM ci_runs
-              UNION ALL BY NAME SELECT * FROM ci_jobs UNION ALL BY NAME SELECT * FROM pulls)
-        WHERE deployed_at < TIMESTAMP {until} AND {in_scope(ctx, "service", "repo_id")}
-        """
-    )
-    ctx.run(
-        "CREATE OR REPLACE TEMP TABLE h_prod AS SELECT * FROM h_deploys "
-        "WHERE production AND status IN ('success', 'rolled_back')"
-    )
+               OR (m.branch IS NULL AND regexp_matches(m.base, {literal(ctx.settings.main_branch)}))
+        )"""
 
 
 def build_changes(ctx: Context) -> None:
-    """Create h_changes: merged pull requests, and commits that belong to none.
+    """Create h_changes (merged pull requests, and commits that belong to none), then
+    h_recent_changes and h_shipped.
 
     A commit belongs to a pull request when the pull request lists it (`contains`), was
     merged as it (`merged_as`), when its title names the pull request (`Title (#12)`, as a
     squash merge writes it), or when it landed within a minute of a merge of its
     repository (a rebase merge re-commits the branch at merge time).
     """
+    ctx.run(f"CREATE OR REPLACE TEMP TABLE h_changes AS {_changes_sql(ctx)}")
+    _ship(ctx)
+
+
+def _changes_sql(ctx: Context) -> str:
     until = literal(ctx.until.isoformat())
     scope = f"({in_scope(ctx, repo='repo_id')} OR repo_id IN (SELECT repo_id FROM h_deploys))"
-    ctx.run(
-        f"""
-        CREATE OR REPLACE TEMP TABLE h_changes AS
+    return f"""
         WITH pulls AS (
             SELECT item_id AS change_id, 'pull_request' AS kind, repo_id, external_id AS number,
                    title, body, labels, author_name AS author, created_at AS opened_at,
@@ -206,17 +226,20 @@ def build_changes(ctx: Context) -> None:
         WHERE change_id NOT IN (SELECT change_id FROM squashed)
           AND change_id NOT IN (SELECT change_id FROM rebased)
         """
-    )
+
+
+def _ship(ctx: Context) -> None:
+    """h_recent_changes and h_shipped (see the module's docstring)."""
     oldest = literal(ctx.windows[-1].start.isoformat())
     ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_recent_changes AS
         WITH cutoff AS (
-            SELECT repo_id, max(deployed_at) AS at FROM h_prod
+            SELECT repo_id, max(deployed_at) AS cut_at FROM h_prod
             WHERE deployed_at <= TIMESTAMP {oldest} GROUP BY repo_id
         )
         SELECT c.* FROM h_changes c LEFT JOIN cutoff USING (repo_id)
-        WHERE cutoff.at IS NULL OR c.landed_at > cutoff.at
+        WHERE cutoff.cut_at IS NULL OR c.landed_at > cutoff.cut_at
         """
     )
     ctx.run(

@@ -42,6 +42,7 @@ RECOVERED_AT = """CASE WHEN bool_or(f.source = 'incident') THEN
 
 
 def frequency_bucket(week_days: float | None, month_days: float | None) -> str | None:
+    """The DORA 2023 bucket of a frequency, from median deployment days per week and month."""
     if week_days is None:
         return None
     if week_days >= 5:
@@ -52,10 +53,12 @@ def frequency_bucket(week_days: float | None, month_days: float | None) -> str |
 
 
 def lead_time_bucket(hours: float | None) -> str | None:
+    """The DORA 2023 bucket of a median lead time in hours."""
     return _below(hours, (24, 24 * 7, 24 * 30))
 
 
 def failure_rate_bucket(rate: float | None) -> str | None:
+    """The DORA 2023 bucket of a change failure rate."""
     if rate is None:
         return None
     for limit, name in zip((0.05, 0.10, 0.15), BUCKET_ORDER, strict=False):
@@ -65,6 +68,7 @@ def failure_rate_bucket(rate: float | None) -> str | None:
 
 
 def recovery_bucket(hours: float | None) -> str | None:
+    """The DORA 2023 bucket of a median recovery time in hours."""
     return _below(hours, (1, 24, 24 * 7))
 
 

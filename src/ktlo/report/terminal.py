@@ -464,3 +464,51 @@ def render_demo_footer(result: Any, console: Console) -> None:
             style="dim",
         )
     )
+
+
+MODE_STYLE = {"enter": "bold red", "stay": "bold yellow", "exit": "bold green", "normal": "green"}
+
+
+def render_mode(doc: dict[str, Any], console: Console) -> None:
+    """Each team's answer, its risk and the signals that make it, and where to focus."""
+    for team in doc["teams"]:
+        risk = "–" if team["risk"] is None else f"{team['risk']:.2f}"
+        console.print(Text.assemble(
+            (team["team"], "bold"), "  ", (team["state"].upper(), MODE_STYLE[team["state"]]),
+            f"  risk {risk} (enter at {doc['enter']:g}, exit below {doc['exit']:g})",
+            "   history: " + " ".join(h["state"][0].upper() for h in team["history"]),
+        ))  # fmt: skip
+        for r in team["reasons"]:
+            if r["value"] is None:
+                continue
+            share = (
+                "" if not r["share_of_risk"] else f"  {r['share_of_risk'] * 100:.0f}% of the risk"
+            )
+            console.print(
+                f"    {r['signal']:<22} {r['value']:>8g}  threshold {r['threshold']:g}{share}",
+                style="dim" if not share else None,
+            )
+        missing = [r["signal"] for r in team["reasons"] if r["value"] is None]
+        if missing:
+            console.print(f"    no data for: {', '.join(missing)}", style="dim")
+        if team["focus"]:
+            f = team["focus"]
+            console.print("    Focus:")
+            for g in f["repeat_incident_groups"][:3]:
+                members = g.get("incidents", [])
+                example = members[0]["title"] if members else ""
+                console.print(
+                    f"      repeat incidents on {g.get('service')}: {len(members)} alike, e.g. {example!r}"
+                )
+            if f["hotspots"]:
+                console.print("      hotspots: " + ", ".join(h["directory"] for h in f["hotspots"]))
+            for a in f["noisiest_alerts"][:3]:
+                console.print(
+                    f"      noisy alert: {a.get('title')} ({a.get('alerts', a.get('count', '?'))} alerts)"
+                )
+            if f["top_ktlo_kinds"]:
+                console.print(
+                    "      top KTLO kinds: "
+                    + ", ".join(k["subcategory"] for k in f["top_ktlo_kinds"])
+                )
+        console.print("")

@@ -93,6 +93,8 @@ class RunProgress(Protocol):
 
 
 class NoProgress:
+    """Progress that goes nowhere."""
+
     def start(self, repositories: int) -> None:
         return None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from pathlib import Path
 
 from ktlo.config import Config
@@ -22,7 +23,10 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(store: Path, config: Config, host: str, port: int, token: str | None) -> None:
+def serve(
+    store: Path, config: Config, host: str, port: int, token: str | None,
+    announce: Callable[[str], None] = print,
+) -> None:  # fmt: skip
     """Run the dashboard until interrupted; another address than loopback needs a token."""
     import uvicorn
 
@@ -35,4 +39,5 @@ def serve(store: Path, config: Config, host: str, port: int, token: str | None) 
             "pass --token (or set KTLO_TOKEN), or keep --host 127.0.0.1",
         )
     app = create_app(ServerSettings(store=store, config=config, token=token, loopback=loopback))
+    announce(f"http://{host}:{port}/")
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

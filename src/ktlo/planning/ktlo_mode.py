@@ -1,0 +1,160 @@
+"""`ktlo mode`: the KTLO-mode answer per team, from its effort and its operational health.
+
+The signals of docs/ktlo-mode.md are read per health window (the last six periods) from
+`ktlo health` (incidents, MTTR, repeats, change failure rate, SLOs, bugs, builds, alerts)
+and from the team's effort (KTLO share against its band), scored by `planning.mode`, and
+run through the hysteresis oldest first so the current answer knows where it came from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ktlo.allocation import budget_report, build_allocation
+from ktlo.config import Config
+from ktlo.metrics.common import HealthOptions
+from ktlo.metrics.health import health
+from ktlo.planning.mode import Assessment, ModeSettings, SignalRule, assess, decide
+from ktlo.store import Store
+
+JSON_SCHEMA = "ktlo.mode/v1"
+
+
+def settings_from(config: Config) -> ModeSettings:
+    """Defaults, with the thresholds, ceilings and weights `[ktlo_mode]` overrides."""
+    from ktlo.planning.mode import DEFAULT_RULES
+
+    cfg = config.ktlo_mode
+    rules = {}
+    for name, rule in DEFAULT_RULES.items():
+        rules[name] = SignalRule(
+            cfg.weights.get(name, rule.weight), cfg.thresholds.get(name, rule.threshold),
+            cfg.ceilings.get(name, rule.ceiling), rule.meaning,
+        )  # fmt: skip
+    return ModeSettings(cfg.enter, cfg.exit, cfg.min_periods, rules)
+
+
+def ktlo_mode(
+    store: Store, config: Config, team: str | None = None, period: str = "month"
+) -> dict[str, Any]:
+    """One entry per team (or the one asked for): state, risk, reasons, history, focus."""
+    settings = settings_from(config)
+    names = [team] if team else [t.name for t in config.teams]
+    drivers = {t["team"]: t for t in budget_report(store, config, period)["teams"]} if names else {}
+    teams = [_team(store, config, name, period, settings, drivers.get(name, {})) for name in names]
+    return {"schema": JSON_SCHEMA, "enter": settings.enter, "exit": settings.exit,
+            "min_periods": settings.min_periods, "teams": teams}  # fmt: skip
+
+
+def _team(
+    store: Store,
+    config: Config,
+    team: str,
+    period: str,
+    settings: ModeSettings,
+    budget: dict[str, Any],
+) -> dict[str, Any]:
+    doc = health(store, config, HealthOptions(team=team, period=period))
+    windows = doc["windows"]  # oldest first
+    shares = _ktlo_shares(store, config, team, windows)
+    high = next((t.budget.high / 100 for t in config.teams if t.name == team), 0.40)
+    assessments = [assess(_values(doc, shares, high, k), settings) for k in range(len(windows))]
+    answers = decide([a.risk for a in assessments], settings)
+    now = assessments[-1]
+    state = answers[-1]
+    return {
+        "team": team,
+        "state": state,
+        "risk": now.risk,
+        "reasons": _reasons(now),
+        "history": [
+            {"start": w["start"], "end": w["end"], "risk": a.risk, "state": s}
+            for w, a, s in zip(windows, assessments, answers, strict=True)
+        ],  # fmt: skip
+        "focus": _focus(doc, budget) if state in ("enter", "stay") else None,
+    }
+
+
+def _ktlo_shares(
+    store: Store, config: Config, team: str, windows: list[dict[str, Any]]
+) -> list[float | None]:
+    first = datetime.fromisoformat(windows[0]["start"]).date()
+    last = datetime.fromisoformat(windows[-1]["end"]).date()
+    build_allocation(store, config, first, last)
+    shares = []
+    for window in windows:
+        row = store.con.execute(
+            "SELECT sum(person_days) FILTER (WHERE investment = 'ktlo') / sum(person_days) FROM alloc "
+            "WHERE team = ? AND day >= ?::DATE AND day < ?::DATE",
+            [team, window["start"][:10], window["end"][:10]],
+        ).fetchone()
+        shares.append(float(row[0]) if row and row[0] is not None else None)
+    return shares
+
+
+def _values(
+    doc: dict[str, Any], shares: list[float | None], high: float, k: int
+) -> dict[str, float | None]:
+    def series(*path: str) -> list[Any]:
+        node: Any = doc
+        for key in path:
+            node = node.get(key, {}) if isinstance(node, dict) else {}
+        return list(node.get("series", [])) if isinstance(node, dict) else []
+
+    def at(values: list[Any], i: int) -> float | None:
+        return float(values[i]) if 0 <= i < len(values) and values[i] is not None else None
+
+    def rise(values: list[Any]) -> float | None:
+        now, before = at(values, k), at(values, k - 1)
+        if now is None or before is None:
+            return None
+        return (now - before) / max(before, 1.0)
+
+    share, previous = at(shares, k), at(shares, k - 1)
+    burned = None
+    if k == len(shares) - 1 and doc.get("slos"):
+        burned = max(float(s["burn_rate"]) for s in doc["slos"])
+    return {
+        "ktlo_share_over_band": share - high if share is not None else None,
+        "ktlo_share_rising": share - previous
+        if share is not None and previous is not None
+        else None,
+        "incident_rate_rising": rise(series("incidents", "count")),
+        "mttr_rising": rise(series("incidents", "mttr")),
+        "repeat_incidents": at(series("incidents", "repeats"), k),
+        "change_failure_rate": at(series("dora", "change_failure_rate"), k),
+        "error_budget_burned": burned,
+        "bug_backlog_growth": rise(series("bugs", "open_backlog")),
+        "flaky_build_rate": at(series("builds", "flaky_rate"), k),
+        "alert_noise": at(series("alerts", "noise_ratio"), k),
+    }
+
+
+def _reasons(assessment: Assessment) -> list[dict[str, Any]]:
+    ordered = sorted(assessment.signals, key=lambda s: -(s.share_of_risk or 0.0))
+    return [
+        {
+            "signal": s.signal,
+            "value": s.value,
+            "threshold": s.threshold,
+            "ceiling": s.ceiling,
+            "weight": s.weight,
+            "severity": s.severity,
+            "share_of_risk": s.share_of_risk,
+            "meaning": s.meaning,
+        }  # fmt: skip
+        for s in ordered
+    ]
+
+
+def _focus(doc: dict[str, Any], budget: dict[str, Any]) -> dict[str, Any]:
+    """Where to look first: repeat incidents, KTLO hotspots, the noisiest alerts, the top KTLO kinds."""
+    repeats = doc.get("incidents", {}).get("repeats", {}).get("groups", [])
+    drivers = budget.get("drivers", {})
+    return {
+        "repeat_incident_groups": repeats[:5],
+        "hotspots": drivers.get("hotspots", []),
+        "noisiest_alerts": doc.get("alerts", {}).get("noisiest", [])[:5],
+        "top_ktlo_kinds": drivers.get("subcategories", []),
+    }
