@@ -52,9 +52,13 @@ def analyze(
         check=True, capture_output=True, text=True, env={**os.environ, **(env or {})},
     )  # fmt: skip
     wall = time.perf_counter() - started
-    ingest = json.loads(out.stdout)["ingest"]
+    try:
+        ingest = json.loads(out.stdout)["ingest"]
+    except json.JSONDecodeError:
+        sys.exit(f"not one JSON document: {out.stdout[:300]!r} (stderr: {out.stderr[-500:]!r})")
     return {
         "ingest_seconds": ingest["seconds"],
+        "load_seconds": ingest["load_seconds"],
         "wall_seconds": wall,
         "new_commits": ingest["new_commits"],
         "writer_peak_rss_mib": int(out.stderr.strip().splitlines()[-1]) // 1024,
@@ -103,7 +107,7 @@ def main() -> None:
             started = time.perf_counter()
             cluster = LocalCluster(
                 n_workers=args.workers, threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address=None,
+                host="127.0.0.1", dashboard_address="127.0.0.1:0",
             )  # fmt: skip
             cluster_start = time.perf_counter() - started
             address = cluster.scheduler_address.removeprefix("tcp://")
@@ -142,6 +146,7 @@ def main() -> None:
                 ),
                 "commits_per_second": round(total / seconds),
                 "speed_up": round(base / seconds, 2),
+                "writer_load_seconds": round(statistics.median(r["load_seconds"] for r in rs), 2),
                 "wall_seconds": round(statistics.median(r["wall_seconds"] for r in rs), 2),
                 "writer_peak_rss_mib": max(r["writer_peak_rss_mib"] for r in rs),
                 "rerun_unchanged_ingest_seconds": round(

@@ -11,8 +11,7 @@ MTTA 5, 20, 10, 5 min: median 7.5, p90 17. MTTR 60, 90, 30, 60, 30: median 60, p
 Downtime: checkout 10:00-12:00 (merged) + 30 = 150, payments 60 + 30 = 90: 240 minutes,
 costing 150 x 10 (only checkout has a cost). Person-hours: I1 ana 55 + carl 40 min, I3 bob
 20, and one person for I2 (70), I4 (60), I5 (25): 270 min = 4.5 h. Repeats: I3 repeats I1
-(4 of 6 words of three letters or more), I5 repeats I4 (same fingerprint); I1 and I4 share a fingerprint but not a
-service.
+(4 of its 6 words of three letters or more), I5 repeats I4 (same fingerprint).
 
 Bugs: B1 03-01..03-03 (label production), B2 03-05..03-15, B3 03-10 open, B4 02-01..03-04,
 B5 01-15 open ("Crash in prod checkout"). Opened 3 (1 in production), closed 3 (2, 10, 31

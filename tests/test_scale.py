@@ -258,7 +258,11 @@ def dask_address() -> Iterator[str]:
     from distributed import LocalCluster
 
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
     ) as cluster:
         yield "dask://" + cluster.scheduler_address.removeprefix("tcp://")
 
@@ -392,3 +396,12 @@ def test_progress_shows_repositories_and_commits_with_time_left(
     assert "Repositories" in text and "4/4" in text
     assert "Commits" in text and "79/79" in text
     assert "left" in text
+
+
+def test_an_unknown_executor_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["analyze", str(tmp_path), "--executor", "spark://x:7077", "--db", str(tmp_path / "d")],
+    )
+    assert result.exit_code == 1
+    assert "unknown executor 'spark://x:7077'" in result.stderr

@@ -32,10 +32,10 @@ from ktlo.report.terminal import (
     render_analysis,
     render_budget,
     render_demo_footer,
-    render_mode,
     render_evaluation,
     render_explanation,
     render_forecast,
+    render_mode,
     render_overrides,
     render_rotation,
     render_rotation_review,
@@ -756,8 +756,13 @@ def demo_command(out: Path, seed: int) -> None:
         out, seed, step=lambda message: click.echo(f"· {message}", err=True), checkout=Path.cwd()
     )
     config = load_config(result.config)
+    from ktlo.planning.ktlo_mode import ktlo_mode
+
     with Store.open(result.store, read_only=True) as store:
         render_budget(budget_report(store, config, "month"), _out())
+        modes = ktlo_mode(store, config)
+    for team in modes["teams"]:
+        click.echo(f"KTLO mode for {team['team']}: {team['state']} (risk {team['risk']:.2f})")
     render_demo_footer(result, _out())
 
 

@@ -55,6 +55,7 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         "largest": sections.largest_items(store, filters.team),
         "synced": counts,
         "health": ops.health_section(store, config, filters, counts),
+        "ktlo_mode": ops.mode_section(store, config, filters),
         "rotation": ops.rotation_section(store, config, filters, as_of_day, counts),
     }
 
@@ -92,6 +93,8 @@ def report_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     for panel, count in doc["synced"].items():
         add("synced", None, None, panel, "records", count)
     _health_rows(doc, add)
+    for mode in doc["ktlo_mode"]["teams"]:
+        add("ktlo_mode", mode["team"], None, mode["state"], "risk", mode["risk"])
     for review in doc["rotation"]["teams"]:
         for person in review["people"]:
             add(

@@ -99,6 +99,14 @@ def write_html_report(
     return doc
 
 
+def write_report(
+    store_path: Path, config: Config, target: Path, filters: ReportFilters | None = None
+) -> dict[str, Any]:
+    """Open the store at `store_path` (read-only) and write its HTML report to `target`."""
+    with Store.open(store_path, read_only=True) as store:
+        return write_html_report(store, config, target, filters)
+
+
 def _title(doc: dict[str, Any]) -> str:
     team = doc["filters"]["team"]
     return f"KTLO report — {team}" if team else "KTLO report"

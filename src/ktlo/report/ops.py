@@ -14,6 +14,7 @@ from ktlo.config import Config
 from ktlo.effort import compute_effort
 from ktlo.metrics.common import HealthOptions
 from ktlo.metrics.health import health
+from ktlo.planning.ktlo_mode import ktlo_mode
 from ktlo.planning.review import rotation_review
 from ktlo.report.model import ReportFilters
 from ktlo.store import Store
@@ -150,3 +151,15 @@ def _metrics(card: dict[str, Any], filters: ReportFilters) -> list[dict[str, Any
             }
         )
     return families
+
+
+def mode_section(store: Store, config: Config, filters: ReportFilters) -> dict[str, Any]:
+    """`ktlo mode` for the teams shown: state, risk, the reasons behind it, its history."""
+    if not config.teams:
+        return {"missing": "no teams in ktlo.toml — KTLO mode is decided per team", "teams": []}
+    if filters.team is not None and filters.team not in {t.name for t in config.teams}:
+        return {"missing": f"{filters.team} is not a configured team", "teams": []}
+    period = "week" if filters.period == "week" else "month"
+    doc = ktlo_mode(store, config, filters.team, period)
+    return {"missing": None, "period": period, "enter": doc["enter"], "exit": doc["exit"],
+            "teams": doc["teams"]}  # fmt: skip

@@ -64,9 +64,11 @@ class Engine:
 
     @property
     def is_dask(self) -> bool:
+        """Runs on a Dask cluster."""
         return self.executor != LOCAL
 
     def describe(self) -> str:
+        """For people: `this process`, `4 local processes` or the Dask address."""
         if self.is_dask:
             return self.executor
         return "this process" if self.jobs == 1 else f"{self.jobs} local processes"
@@ -98,9 +100,11 @@ class Pool:
 
     @property
     def slots(self) -> int:
+        """How many tasks to keep in flight."""
         return self.workers * IN_FLIGHT_PER_WORKER
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        """Executor.submit, starting the executor (or connecting to Dask) on first use."""
         if self._executor is None:  # started on first use: an all-unchanged run starts nothing
             self._executor, self.workers = self._make()
         return self._executor.submit(fn, *args, **kwargs)
@@ -119,6 +123,7 @@ class Pool:
         self._close()
 
     def on_close(self, close: Callable[[], None]) -> None:
+        """Also call `close` when the pool closes (a Dask client's disconnect)."""
         self._close = close
 
 

@@ -88,6 +88,7 @@ class TableBatch:
     rows: int
 
     def column(self, name: str) -> list[Any]:
+        """One column's values as a list."""
         if hasattr(self.data, "column_names"):
             values: list[Any] = self.data.column(name).to_pylist()
             return values

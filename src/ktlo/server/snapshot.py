@@ -49,6 +49,7 @@ class Snapshot:
         self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._computing: dict[Any, threading.Lock] = {}
+        self._generation = 0
 
     @contextmanager
     def reader(self) -> Iterator[Store]:
@@ -63,8 +64,10 @@ class Snapshot:
         """The answer for `key`, computed once per snapshot (and after each override).
 
         Requests for a key being computed wait for that computation instead of repeating it.
+        An answer begun before `forget` is kept under the old generation, never served.
         """
         with self._cache_lock:
+            key = (self._generation, key)
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
@@ -82,7 +85,9 @@ class Snapshot:
         return value
 
     def forget(self) -> None:
+        """Drop every answer (the copy was just changed by an override)."""
         with self._cache_lock:
+            self._generation += 1
             self._cache.clear()
 
     def close(self) -> None:
@@ -167,6 +172,8 @@ class Snapshots:
         if self._current is not None and stamp == self._current.stamp:
             self.busy_since = None
             return True
+        # Held until the new copy is in place, so that an override waits for it and is
+        # applied to the copy that will be read (requests only take `_lock`, briefly).
         with self._io:
             try:
                 copy = self._copy()
@@ -174,15 +181,15 @@ class Snapshots:
                 self.busy_since = self.busy_since or datetime.now(UTC)
                 return False
             stamp = _stamp(self.source)
-        store = Store.open(copy)
-        prepare(store, self.config, persist=True)
-        with self._lock:
-            self._version += 1
-            snap = Snapshot(store, stamp, self._version)
-            old, self._current = self._current, snap
-            self.busy_since = None
-            if old:
-                self._retire(old)
+            store = Store.open(copy)
+            prepare(store, self.config, persist=True)
+            with self._lock:
+                self._version += 1
+                snap = Snapshot(store, stamp, self._version)
+                old, self._current = self._current, snap
+                self.busy_since = None
+                if old:
+                    self._retire(old)
         return True
 
     def _copy(self) -> Path:
@@ -210,14 +217,13 @@ class Snapshots:
         with self._io:
             with Store.open(self.source) as store:
                 investment, subcategory = set_override(store, item_id, label, note, self.config)
-        with self.current() as snap:
-            with snap.reader() as copy:
+            with self.current() as snap, snap.reader() as copy:
                 set_override(copy, item_id, label, note, self.config)
                 copy.con.execute(
                     f"UPDATE {BASE_TABLE} SET investment = ?, subcategory = ? WHERE item_id = ?",
                     [investment, subcategory, item_id],
                 )
-            snap.forget()
+                snap.forget()
         return investment, subcategory
 
 
