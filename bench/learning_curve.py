@@ -34,7 +34,7 @@ from ktlo.classify.signals import conventional_signal
 from ktlo.classify.taxonomy import OTHER, investment_of
 from ktlo.config import Config
 from ktlo.ingest import WORK_ITEM_COLUMNS
-from ktlo.learning import STRONG_SIGNALS, decide, example_of, load_model
+from ktlo.learning import STRONG_SIGNALS, decide, load_model
 from ktlo.reclassify import reclassify
 from ktlo.records import WorkText
 from ktlo.store import Store
@@ -108,7 +108,8 @@ def _decide_alone(item: WorkText, latest: tuple[int, object, frozenset[str]] | N
     if latest is None or verdict.reasons[0].signal in STRONG_SIGNALS:
         return verdict.subcategory
     model_id, model, excluded = latest
-    learned = decide(model, example_of(item), item, f"learned-{model_id}", excluded)  # type: ignore[arg-type]
+    builtin = (verdict.subcategory, verdict.confidence)
+    learned = decide(model, item, builtin, f"learned-{model_id}", excluded)  # type: ignore[arg-type]
     return (learned or verdict).subcategory
 
 

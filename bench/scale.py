@@ -164,15 +164,32 @@ def main() -> None:
     print(json.dumps(result, indent=2))
 
 
+INGEST_PEAK_RSS = """
+import resource, sys
+from pathlib import Path
+from ktlo.scale import Engine, ingest_many
+from ktlo.store import Store
+paths = [Path(p) for p in sys.argv[3:]]
+with Store.open(Path(sys.argv[1])) as store:
+    run = ingest_many(store, paths, Engine(jobs=int(sys.argv[2])))
+assert not run.failures, run.failures
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
 def writer_memory(work: Path, repos: int, workers: int) -> dict[int, int]:
-    """The writer's peak RSS (MiB) over a quarter of the repositories and over all of them,
-    DuckDB capped at 64MB so that its cache cannot hide growth (`--jobs workers`)."""
-    every = sorted((work / "repos").iterdir())
+    """The writer's peak RSS (MiB) ingesting a quarter of the repositories and all of them
+    (`--jobs workers`, no analysis), DuckDB capped at 64MB so its cache cannot hide growth."""
+    every = sorted(str(p) for p in (work / "repos").iterdir())
     peaks = {}
     for count in (max(1, repos // 4), repos):
         db = work / f"memory-{count}.duckdb"
-        run = analyze(every[:count], db, "--jobs", str(workers), env={"KTLO_MEMORY_LIMIT": "64MB"})
-        peaks[count] = int(run["writer_peak_rss_mib"])
+        out = subprocess.run(
+            [sys.executable, "-c", INGEST_PEAK_RSS, str(db), str(workers), *every[:count]],
+            check=True, capture_output=True, text=True,
+            env={**os.environ, "KTLO_MEMORY_LIMIT": "64MB"},
+        )  # fmt: skip
+        peaks[count] = int(out.stdout.strip().splitlines()[-1]) // 1024
     return peaks
 
 

@@ -1,11 +1,12 @@
 """Latency of `ktlo serve` and time and size of `ktlo report --html` over 1,000,000 work items.
 
-    python bench/serve.py [--items 1000000] [--requests 2000] [--keep DIR]
+    python bench/serve.py [--items 1000000] [--requests 2000] [--operations] [--keep DIR]
 
 The store is the one bench/allocation.py generates (commits by 200 people in 50
-repositories over two years, 10 teams) plus the operational records of bench/health.py
-at a tenth of its default volume (deployments, CI runs, incidents, alerts and bugs of 40
-services with SLOs). `ktlo serve` runs in its own process on 127.0.0.1; one client
+repositories over two years, 10 teams); with --operations, also the operational records of
+bench/health.py at a tenth of its default volume (deployments, CI runs, incidents, alerts
+and bugs of 40 services with SLOs), so that the health, KTLO-mode and rotation panels have
+data to compute. `ktlo serve` runs in its own process on 127.0.0.1; one client
 (httpx2, one keep-alive connection) sends `--requests` requests in turn over the main
 pages and their JSON twins: the organisation, each team, the KTLO items of each team,
 one item, and /metrics. Each page is first asked once, and that first answer is reported
@@ -122,6 +123,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--operations", action="store_true", help="Add operational records.")
     parser.add_argument("--keep", type=Path, help="Build the store in DIR and keep it.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,7 +133,8 @@ def main() -> None:
         started = time.perf_counter()
         if not db.exists():
             effort_bench.build_store(db, args.items, args.people)
-            health_bench.build_store(db, 100_000, 10_000, 5_000, 50_000)
+            if args.operations:
+                health_bench.build_store(db, 100_000, 10_000, 5_000, 50_000)
         built = time.perf_counter() - started
         write_config(config, args.people)
         report = folder / "report.html"
@@ -148,7 +151,7 @@ def main() -> None:
             server.terminate()
             server.wait()
     print(json.dumps({
-        "items": args.items, "store_built_seconds": round(built, 1),
+        "items": args.items, "operations": args.operations, "store_built_seconds": round(built, 1),
         "report_html_seconds": round(report_seconds, 2), "report_html_mb": round(report_mb, 2),
         "serve_ready_seconds": round(ready, 1), **latency,
         "targets": {"p95_ms": 200, "report_seconds": 10, "report_mb": 5},

@@ -6,10 +6,12 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ktlo.cli import main
 from ktlo.config import Config
+from ktlo.errors import InputError
 from ktlo.review_queue import answer, review_queue
 from ktlo.store import Store
 from tests.work import add_commit, add_item
@@ -96,3 +98,8 @@ def test_review_command_lists_asks_and_answers(tmp_path: Path) -> None:
     assert missing.exit_code == 1 and "no answer given" in missing.output
     done = runner.invoke(main, ["review", "--db", str(db)])
     assert "Nothing to review" in done.output
+
+
+def test_answering_an_unknown_item_says_where_ids_come_from(store: Store) -> None:
+    with pytest.raises(InputError, match="no stored verdict for 'nope'"):
+        answer(store, "nope", Config())

@@ -58,11 +58,6 @@ class LearningSummary:
     note: str = ""  # why no model was fitted
 
 
-def is_strong(reasons: list[str] | tuple[str, ...]) -> bool:
-    """Whether a stored verdict (its reasons as strings) came from a strong signal."""
-    return bool(reasons) and reasons[0].split(":", 1)[0] in STRONG_SIGNALS
-
-
 def learn(store: Store) -> LearningSummary:
     """Fit the model to the store's labeled items, store it, and let it decide the weak items."""
     examples, labels = _training_set(store)
@@ -147,7 +142,13 @@ def apply_model(
     for batch in _items(store, strong=False, only_builtin=only_builtin):
         ids, verdicts = [], []
         for row in batch:
-            verdict = decide(model, _example(row), _work_text(row), version, excluded)
+            builtin = (row["subcategory"], row["confidence"])
+            if row["classifier"].startswith("learned-"):  # an earlier fit decided it
+                again = classify(_work_text(row))
+                builtin = (again.subcategory, again.confidence)
+            verdict = decide(
+                model, _work_text(row), builtin, version, excluded, row["branch"] or ""
+            )
             if verdict is not None:
                 ids.append(row["item_id"])
                 verdicts.append(verdict)
@@ -160,24 +161,25 @@ def apply_model(
 
 def decide(
     model: TextModel,
-    example: Example,
     item: WorkText,
+    builtin: tuple[str | None, float],
     version: str,
     excluded: frozenset[str] = frozenset(),
+    branch: str = "",
 ) -> Verdict | None:
     """The model's verdict for a weak item, or None where the built-in's should stand.
 
-    The built-in stands for `other` (merges, empty subjects), for a kind the organisation
-    labels too rarely to learn (`excluded`), and for a kind it never labels when a clear
-    phrase says so ("fix the XSS in search" is security though no item was labeled so).
+    `builtin` is the built-in verdict's subcategory and confidence. It stands for `other`
+    (merges, empty subjects), for a kind the organisation labels too rarely to learn
+    (`excluded`), and for a kind it never labels when a clear phrase says so ("fix the XSS
+    in search" is security though no item was labeled so).
     """
-    builtin = classify(item)
-    sub = builtin.subcategory
+    sub, sure = builtin
     if sub is None or sub in excluded:
         return None
-    if sub not in model.classes and builtin.confidence >= CLEAR_PHRASE:
+    if sub not in model.classes and sure >= CLEAR_PHRASE:
         return None
-    prediction = model.predict(example)
+    prediction = model.predict(example_of(item, branch))
     confidence = round(min(0.8, 0.3 + 0.5 * prediction.probability), 2)
     f1 = f", cross-validated macro-F1 {model.cv_macro_f1:.2f}" if model.cv_macro_f1 else ""
     reasons = [
@@ -240,7 +242,8 @@ def _items(
         SELECT w.item_id, w.kind, w.title, w.body, w.labels, w.issue_type, w.branch,
                concat_ws(' ', w.author_name, w.author_email) AS author,
                (SELECT list(f.path) FROM commit_files f WHERE f.item_id = w.item_id) AS files,
-               v.subcategory, o.item_id IS NOT NULL AS overridden, o.subcategory AS o_subcategory
+               v.subcategory, v.confidence, v.classifier, o.item_id IS NOT NULL AS overridden,
+               o.subcategory AS o_subcategory
         FROM work_items w JOIN verdicts v USING (item_id) LEFT JOIN overrides o USING (item_id)
         WHERE {where}
         ORDER BY w.item_id

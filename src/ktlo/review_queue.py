@@ -20,6 +20,7 @@ from ktlo.classify import signals
 from ktlo.classify.taxonomy import investment_of
 from ktlo.config import Config
 from ktlo.effort import compute_effort
+from ktlo.errors import InputError
 from ktlo.overrides import set_override
 from ktlo.store import Store
 
@@ -30,37 +31,7 @@ CANDIDATES = 5000  # the least certain items considered before ranking by effort
 def review_queue(store: Store, config: Config, limit: int = 20) -> list[dict[str, Any]]:
     """The items to review, most effort first, as plain rows (for the CLI and the dashboard)."""
     effort = _effort_by_item(store, config)
-    rows = store.query(
-        f"""
-        WITH linked AS (  -- the strongest verdict among the issues and epics an item names
-            SELECT r.child, p.external_id, v.investment, v.subcategory,
-                   row_number() OVER (PARTITION BY r.child ORDER BY v.confidence DESC, p.item_id) AS pick
-            FROM (
-                SELECT item_id AS child, unnest(refs) AS ref, repo_id FROM work_items
-                UNION ALL SELECT from_id, to_ref, NULL FROM links
-                UNION ALL SELECT item_id, parent_key, NULL FROM work_items WHERE parent_key IS NOT NULL
-            ) r
-            JOIN work_items p
-              ON p.kind IN ('issue', 'epic')
-             AND (p.external_id = r.ref
-                  OR (r.ref LIKE '#%' AND p.external_id = substr(r.ref, 2) AND p.repo_id = r.repo_id))
-            JOIN verdicts v ON v.item_id = p.item_id
-            WHERE v.confidence >= 0.85 AND v.investment <> 'other' AND p.item_id <> r.child
-        )
-        SELECT w.item_id, w.kind, w.title, w.labels, v.investment, v.subcategory, v.confidence,
-               v.reasons, v.classifier, l.external_id AS linked_id,
-               l.investment AS linked_investment, l.subcategory AS linked_subcategory
-        FROM work_items w
-        JOIN verdicts v USING (item_id)
-        LEFT JOIN linked l ON l.child = w.item_id AND l.pick = 1
-        ANTI JOIN overrides o USING (item_id)
-        WHERE v.confidence < {UNCERTAIN}
-           OR (l.investment IS NOT NULL AND l.investment <> v.investment AND v.confidence >= 0.85)
-           OR (len(w.labels) > 0 AND v.confidence >= 0.85)
-        ORDER BY v.confidence, w.item_id
-        LIMIT {CANDIDATES}
-        """
-    )
+    rows = store.query(_QUEUE_SQL)
     queue = []
     for row in rows:
         why = _why(row)
@@ -91,13 +62,43 @@ def answer(
     current = store.con.execute(
         "SELECT investment, subcategory FROM effective_verdicts WHERE item_id = ?", [item_id]
     ).fetchone()
-    if label is None and current is not None:
-        label = f"{current[0]}/{current[1]}" if current[1] else current[0]
-        note = "review: confirmed"
-    else:
-        was = f"{current[0]}/{current[1] or ''}".rstrip("/") if current else "unclassified"
-        note = f"review: corrected from {was}"
-    return set_override(store, item_id, label or "", note, config)
+    if current is None:
+        raise InputError(f"no stored verdict for {item_id!r}", "copy an id from `ktlo review`")
+    was = f"{current[0]}/{current[1]}" if current[1] else current[0]
+    if label is None:
+        return set_override(store, item_id, was, "review: confirmed", config)
+    return set_override(store, item_id, label, f"review: corrected from {was}", config)
+
+
+_QUEUE_SQL = f"""
+    WITH linked AS (  -- the strongest verdict among the issues and epics an item names
+        SELECT r.child, p.external_id, v.investment, v.subcategory,
+               row_number() OVER (PARTITION BY r.child ORDER BY v.confidence DESC, p.item_id) AS pick
+        FROM (
+            SELECT item_id AS child, unnest(refs) AS ref, repo_id FROM work_items
+            UNION ALL SELECT from_id, to_ref, NULL FROM links
+            UNION ALL SELECT item_id, parent_key, NULL FROM work_items WHERE parent_key IS NOT NULL
+        ) r
+        JOIN work_items p
+          ON p.kind IN ('issue', 'epic')
+         AND (p.external_id = r.ref
+              OR (r.ref LIKE '#%' AND p.external_id = substr(r.ref, 2) AND p.repo_id = r.repo_id))
+        JOIN verdicts v ON v.item_id = p.item_id
+        WHERE v.confidence >= 0.85 AND v.investment <> 'other' AND p.item_id <> r.child
+    )
+    SELECT w.item_id, w.kind, w.title, w.labels, v.investment, v.subcategory, v.confidence,
+           v.reasons, v.classifier, l.external_id AS linked_id,
+           l.investment AS linked_investment, l.subcategory AS linked_subcategory
+    FROM work_items w
+    JOIN verdicts v USING (item_id)
+    LEFT JOIN linked l ON l.child = w.item_id AND l.pick = 1
+    ANTI JOIN overrides o USING (item_id)
+    WHERE v.confidence < {UNCERTAIN}
+       OR (l.investment IS NOT NULL AND l.investment <> v.investment AND v.confidence >= 0.85)
+       OR (len(w.labels) > 0 AND v.confidence >= 0.85)
+    ORDER BY v.confidence, w.item_id
+    LIMIT {CANDIDATES}
+"""
 
 
 def _why(row: dict[str, Any]) -> str | None:

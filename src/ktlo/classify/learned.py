@@ -116,6 +116,7 @@ class TextModel:
     _log_prior: list[float] = field(default_factory=list, repr=False)
     _log_unseen: list[float] = field(default_factory=list, repr=False)
     _weights: dict[str, list[float]] = field(default_factory=dict, repr=False)
+    _means: dict[str, float] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         totals = [0.0] * len(self.classes)
@@ -129,6 +130,7 @@ class TextModel:
             name: [math.log(c + ALPHA) - d for c, d in zip(counts, denominators, strict=True)]
             for name, counts in self.feature_counts.items()
         }
+        self._means = {name: sum(row) / len(row) for name, row in self._weights.items()}
         flattened = [n**PRIOR_POWER for n in self.class_counts]
         norm = math.log(sum(flattened))
         self._log_prior = [math.log(f) - norm for f in flattened]
@@ -164,7 +166,7 @@ class TextModel:
             row = self._weights.get(name)
             if row is None or name.startswith("k:"):
                 continue
-            lift = weight * (row[top] - sum(row) / len(row))
+            lift = weight * (row[top] - self._means[name])
             word = _readable(name)
             if lift > 0.5 and lift > weighed.get(word, 0.0):
                 weighed[word] = lift

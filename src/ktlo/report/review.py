@@ -25,4 +25,5 @@ def render_review(rows: list[dict[str, Any]], console: Console) -> None:
 
 
 def verdict_label(row: dict[str, Any]) -> str:
+    """`ktlo/bug`, or the investment alone when there is no subcategory."""
     return f"{row['investment']}/{row['subcategory']}" if row["subcategory"] else row["investment"]

@@ -52,6 +52,7 @@ class Store:
             raise StoreError(f"cannot open the store {path}: {exc}", _OPEN_FIX) from exc
         store = cls(con, path, lock)
         try:
+            con.execute("SET enable_progress_bar = false")  # DuckDB's bar would go to stdout
             store._limit_memory()
             store._migrate(read_only)
         except BaseException:
