@@ -221,3 +221,27 @@ def test_slo(doc: dict[str, Any]) -> None:
         "burn_rate": 3.47, "downtime_cost": 1500.0, "window_days": 30,
         "previous_availability": 99.8611, "trend": "down", "improving": False,
     }  # fmt: skip
+
+
+def test_a_service_without_downtime_in_the_window_is_fully_available(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Regression: DuckDB's least/greatest skip NULLs, so an unmatched window once counted as all downtime."""
+    from datetime import datetime
+
+    from ktlo.config import load_config
+    from ktlo.metrics.common import HealthOptions
+    from ktlo.metrics.health import health
+    from ktlo.store import Store
+
+    config_file = tmp_path / "ktlo.toml"
+    config_file.write_text("[services.ci]\nslo = 99.0\n[services.api]\nslo = 99.0\n")
+    with Store.open(tmp_path / "s.duckdb") as store:
+        store.insert(
+            "incidents", ["incident_id", "source", "external_id", "title", "service", "created_at", "resolved_at"],
+            [("x:incident:1", "x", "1", "api down", "api", datetime(2026, 3, 10, 10), datetime(2026, 3, 10, 11))],
+        )  # fmt: skip
+        doc = health(
+            store, load_config(config_file), HealthOptions(until=datetime(2026, 3, 20).date())
+        )
+    slos = {s["service"]: s for s in doc["slos"]}
+    assert slos["ci"]["availability"] == 100.0 and slos["ci"]["downtime_minutes"] == 0.0
+    assert slos["api"]["downtime_minutes"] == 60.0

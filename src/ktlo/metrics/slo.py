@@ -40,7 +40,9 @@ def slos(ctx: Context) -> list[dict[str, Any]]:
         (r["service"], r["k"]): float(r["minutes"]) for r in ctx.rows(
             """
             SELECT p.service, p.k,
-                   coalesce(sum(epoch(least(d.down_to, p.e) - greatest(d.down_from, p.s))), 0) / 60.0 AS minutes
+                   -- least/greatest skip NULLs in DuckDB: a window with no downtime must add nothing
+                   coalesce(sum(epoch(least(d.down_to, p.e) - greatest(d.down_from, p.s)))
+                            FILTER (WHERE d.service IS NOT NULL), 0) / 60.0 AS minutes
             FROM h_slo_span p LEFT JOIN h_downtime d
               ON d.service = p.service AND d.down_from < p.e AND d.down_to > p.s
             GROUP BY ALL
