@@ -19,8 +19,10 @@ from ktlo.errors import ConfigError, NotFoundError
 from ktlo.report.document import build_report, report_rows
 from ktlo.report.html import render_report
 from ktlo.report.model import ReportFilters
+from ktlo.report.rows import forecast_rows
 from ktlo.store import Store
 from tests import health_work
+from tests.conftest import GitRepo
 from tests.report_work import HOSTILE_ID, SEARCH, build_org, write_config
 
 
@@ -213,3 +215,38 @@ def test_hostile_text_in_the_terminal_summary_is_not_markup(tmp_path: Path) -> N
     )
     assert result.exit_code == 0, result.output
     assert "[bold]search" in result.output
+
+
+def test_csv_of_analyze_and_mode_has_the_numbers_of_their_json(
+    org: tuple[Path, Config], tmp_path: Path, shop: GitRepo
+) -> None:
+    runner = CliRunner()
+    repo = str(shop.path)
+    db = str(tmp_path / "shop.duckdb")
+    doc = json.loads(runner.invoke(main, ["analyze", repo, "--db", db, "--json"]).output)
+    rows = list(
+        csv.DictReader(
+            io.StringIO(runner.invoke(main, ["analyze", repo, "--db", db, "--csv"]).output)
+        )
+    )
+    assert [(r["period"], int(r["commits"])) for r in rows] == [
+        (p["period"], p["commits"]) for p in doc["periods"]
+    ]
+    base = ["mode", "--db", str(org[0]), "--config", str(tmp_path / "ktlo.toml")]
+    mode = json.loads(runner.invoke(main, [*base, "--json"]).output)
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(main, [*base, "--csv"]).output)))
+    expected = [(t["team"], h["start"], h["state"]) for t in mode["teams"] for h in t["history"]]
+    assert [(r["team"], r["start"], r["state"]) for r in rows] == expected
+
+
+def test_forecast_rows_keep_history_and_band() -> None:
+    doc = {
+        "history": [{"start": "2026-01-01", "share": 0.3, "person_days": 20.0}],
+        "forecast": [{"start": "2026-02-01", "share": 0.32, "low": 0.25, "high": 0.39,
+                      "capacity_person_days": 40.0, "new_work_person_days": 27.2}],
+    }  # fmt: skip
+    rows = forecast_rows(doc)
+    assert [(r["kind"], r["share"], r["low"]) for r in rows] == [
+        ("history", 0.3, None), ("forecast", 0.32, 0.25)
+    ]  # fmt: skip
+    assert rows[1]["new_work_person_days"] == 27.2

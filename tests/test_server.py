@@ -18,6 +18,7 @@ from ktlo.errors import ConfigError
 from ktlo.server import is_loopback, serve
 from ktlo.server.app import ServerSettings, create_app
 from ktlo.store import Store
+from tests import health_work
 from tests.report_work import HOSTILE_ID, build_org, write_config
 
 LOCAL = "http://127.0.0.1:8765"
@@ -207,3 +208,17 @@ with Store.open(sys.argv[1]) as store:
     print("holding", flush=True)
     time.sleep(2)
 """
+
+
+def test_metrics_carry_dora_values_once_deployments_are_synced(org: tuple[Path, Config]) -> None:
+    with Store.open(org[0]) as store:
+        for day in range(2, 28):
+            health_work.deployment(store, f"d{day}", f"2026-03-{day:02d} 10:00")
+    app = create_app(ServerSettings(org[0], org[1]))
+    with TestClient(app, base_url=LOCAL) as client:
+        families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
+        page = client.get("/").text
+    frequency = families["ktlo_dora_deployment_frequency"].samples[0]
+    assert frequency.labels == {"scope": "organisation"} and frequency.value > 0
+    assert "Deployment frequency" in page
+    assert "no incidents synced yet — run `ktlo sync`" in page

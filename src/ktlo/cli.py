@@ -185,12 +185,13 @@ def scale_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print one JSON document (see docs/analyze-json.md)."
 )
+@click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per period.")
 @config_option
 @db_option
 def analyze_command(
     paths: tuple[Path, ...], recursive: bool, jobs: int | None, executor: str | None,
     since: date | None, until: date | None, period: str, budget: Budget,
-    top: int, as_json: bool, config_path: Path | None, db: Path | None,
+    top: int, as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None,
 ) -> None:  # fmt: skip
     """Read git repositories' history and show the KTLO share, kinds, trend and hotspots.
 
@@ -217,6 +218,10 @@ def analyze_command(
         doc = analyze(store, options, config) if run.repo_ids else None
     if doc is not None and as_json:
         _print_json({**doc, "ingest": run_json(run)})
+    elif doc is not None and as_csv:
+        from ktlo.report.rows import analysis_rows
+
+        _print_csv(analysis_rows(doc))
     elif doc is not None:
         render_analysis(doc, _out())
         render_repositories(doc, _out(), top)
@@ -679,6 +684,7 @@ def init_command(output: Path, force: bool, db: Path | None) -> None:
     help="Bucket size.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the history and forecast as CSV rows.")
 @config_option
 @db_option
 def forecast_command(
@@ -686,6 +692,7 @@ def forecast_command(
     horizon: int,
     period: str,
     as_json: bool,
+    as_csv: bool,
     config_path: Path | None,
     db: Path | None,
 ) -> None:
@@ -700,6 +707,10 @@ def forecast_command(
         doc = outlook(store, config, team, horizon, period)
     if as_json:
         _print_json(doc)
+    elif as_csv:
+        from ktlo.report.rows import forecast_rows
+
+        _print_csv(forecast_rows(doc))
     else:
         render_forecast(doc, _out())
 
@@ -781,11 +792,13 @@ def demo_command(out: Path, seed: int) -> None:
     is_flag=True,
     help="One object per team: team, state, risk, reasons, history, focus.",
 )
+@click.option("--csv", "as_csv", is_flag=True, help="One CSV row per team and window.")
 @config_option
 @db_option
 def mode_command(
-    team: str | None, period: str, as_json: bool, config_path: Path | None, db: Path | None
-) -> None:
+    team: str | None, period: str, as_json: bool, as_csv: bool, config_path: Path | None,
+    db: Path | None,
+) -> None:  # fmt: skip
     """Should a team enter KTLO mode (reliability first)? enter, stay, exit or normal, with the reasons.
 
     Example: ktlo mode --team payments
@@ -801,6 +814,10 @@ def mode_command(
         doc = ktlo_mode(store, config, team, period)
     if as_json:
         _print_json(doc)
+    elif as_csv:
+        from ktlo.report.rows import mode_rows
+
+        _print_csv(mode_rows(doc))
     else:
         render_mode(doc, _out())
 
@@ -892,6 +909,7 @@ def rotation_plan_command(
     help="Who was on call: the CSV `rotation plan --csv` wrote (default: inferred from acknowledgements).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per shift.")
 @config_option
 @db_option
 def rotation_review_command(
@@ -899,6 +917,7 @@ def rotation_review_command(
     since: date,
     schedule: Path | None,
     as_json: bool,
+    as_csv: bool,
     config_path: Path | None,
     db: Path | None,
 ) -> None:
@@ -914,6 +933,10 @@ def rotation_review_command(
         doc = rotation_review(store, config, find_team(config, team), since, schedule)
     if as_json:
         _print_json(doc)
+    elif as_csv:
+        from ktlo.report.rows import rotation_review_rows
+
+        _print_csv(rotation_review_rows(doc))
     else:
         render_rotation_review(doc, _out())
 

@@ -8,10 +8,9 @@ run through the hysteresis oldest first so the current answer knows where it cam
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from ktlo.allocation import budget_report, build_allocation
+from ktlo.allocation import budget_report
 from ktlo.config import Config
 from ktlo.metrics.common import HealthOptions
 from ktlo.metrics.health import health
@@ -41,6 +40,7 @@ def ktlo_mode(
     """One entry per team (or the one asked for): state, risk, reasons, history, focus."""
     settings = settings_from(config)
     names = [team] if team else [t.name for t in config.teams]
+    # one allocation (effort over every day) serves the budget drivers and every team's windows
     drivers = {t["team"]: t for t in budget_report(store, config, period)["teams"]} if names else {}
     teams = [_team(store, config, name, period, settings, drivers.get(name, {})) for name in names]
     return {"schema": JSON_SCHEMA, "enter": settings.enter, "exit": settings.exit,
@@ -57,7 +57,7 @@ def _team(
 ) -> dict[str, Any]:
     doc = health(store, config, HealthOptions(team=team, period=period))
     windows = doc["windows"]  # oldest first
-    shares = _ktlo_shares(store, config, team, windows)
+    shares = _ktlo_shares(store, team, windows)
     high = next((t.budget.high / 100 for t in config.teams if t.name == team), 0.40)
     assessments = [assess(_values(doc, shares, high, k), settings) for k in range(len(windows))]
     answers = decide([a.risk for a in assessments], settings)
@@ -76,12 +76,8 @@ def _team(
     }
 
 
-def _ktlo_shares(
-    store: Store, config: Config, team: str, windows: list[dict[str, Any]]
-) -> list[float | None]:
-    first = datetime.fromisoformat(windows[0]["start"]).date()
-    last = datetime.fromisoformat(windows[-1]["end"]).date()
-    build_allocation(store, config, first, last)
+def _ktlo_shares(store: Store, team: str, windows: list[dict[str, Any]]) -> list[float | None]:
+    """The team's KTLO share of effort per window, from the `alloc` table budget_report built."""
     shares = []
     for window in windows:
         row = store.con.execute(

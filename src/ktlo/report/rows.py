@@ -1,0 +1,46 @@
+"""`--csv` for the report commands whose documents are nested: the same numbers as their
+`--json`, as flat rows (one per period, window or shift)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def analysis_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """`ktlo analyze`: one row per period (docs/analyze-json.md, `periods`)."""
+    keys = ("period", "start", "person_days", "ktlo_person_days", "ktlo_share", "commits",
+            "ktlo_commits", "new_work_commits", "other_commits", "lines", "ktlo_lines",
+            "ktlo_share_commits", "ktlo_share_lines")  # fmt: skip
+    return [{k: p.get(k) for k in keys} for p in doc["periods"]]
+
+
+def forecast_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """`ktlo forecast`: the history, then the forecast with its band and capacity."""
+    rows = [
+        {"kind": "history", "start": h["start"], "share": h["share"], "low": None, "high": None,
+         "person_days": h["person_days"], "capacity_person_days": None, "new_work_person_days": None}
+        for h in doc["history"]
+    ]  # fmt: skip
+    rows += [
+        {"kind": "forecast", "start": f["start"], "share": f["share"], "low": f["low"],
+         "high": f["high"], "person_days": None,
+         "capacity_person_days": f.get("capacity_person_days"),
+         "new_work_person_days": f.get("new_work_person_days")}
+        for f in doc["forecast"]
+    ]  # fmt: skip
+    return rows
+
+
+def mode_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """`ktlo mode`: one row per team and window (the last one is the current answer)."""
+    return [
+        {"team": t["team"], "start": h["start"], "end": h["end"], "risk": h["risk"],
+         "state": h["state"], "current": i == len(t["history"]) - 1}
+        for t in doc["teams"]
+        for i, h in enumerate(t["history"])
+    ]  # fmt: skip
+
+
+def rotation_review_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """`ktlo rotation review`: one row per shift."""
+    return [{"team": doc["team"], **shift} for shift in doc["shifts"]]
