@@ -79,6 +79,17 @@ def test_parallel_ingest_stores_what_the_serial_ingest_stores(
     assert snapshot(store) == expected
 
 
+def test_without_pyarrow_workers_ship_column_lists(
+    repos: list[Path],
+    expected: list[tuple[object, ...]],
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("KTLO_WIRE", "lists")  # as if pyarrow were not installed
+    ingest_many(store, repos, Engine(jobs=1), chunk=5)
+    assert snapshot(store) == expected
+
+
 def test_unchanged_repositories_are_not_dispatched(repos: list[Path], store: Store) -> None:
     ingest_many(store, repos, Engine(jobs=2))
     again = ingest_many(store, repos, Engine(jobs=2), mine_fn=never_called)
@@ -127,7 +138,7 @@ def test_an_interrupted_run_resumes_to_the_same_store(
 ) -> None:
     path = tmp_path / "interrupted.duckdb"
     with Store.open(path) as store, pytest.raises(Stop):
-        ingest_many(store, repos, Engine(jobs=2), StopAfterLoads(3), chunk=5)
+        ingest_many(store, repos, Engine(jobs=2), StopAfterLoads(3), chunk=5, group_commits=1)
     with Store.open(path) as store:
         assert 0 < store.con.execute("SELECT count(*) FROM commits").fetchone()[0] < 79
         ingest_many(store, repos, Engine(jobs=2), chunk=5)

@@ -158,3 +158,19 @@ def _batch(
     if arrow is not None:
         data = arrow.table(dict(zip(columns, data, strict=True)))
     return TableBatch(table, tuple(columns), data, len(rows))
+
+
+def concat(batches: list[TableBatch]) -> TableBatch:
+    """One batch holding the rows of several batches of the same table."""
+    first = batches[0]
+    if len(batches) == 1:
+        return first
+    rows = sum(b.rows for b in batches)
+    if all(hasattr(b.data, "column_names") for b in batches):
+        arrow = importlib.import_module("pyarrow")  # the batches are Arrow: it is installed
+        tables = [b.data for b in batches]
+        return TableBatch(
+            first.table, first.columns, arrow.concat_tables(tables, promote_options="default"), rows
+        )
+    data = [[v for b in batches for v in b.column(name)] for name in first.columns]
+    return TableBatch(first.table, first.columns, data, rows)

@@ -25,7 +25,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -33,6 +32,7 @@ from ktlo.errors import KtloError
 from ktlo.ingest import SOURCE
 from ktlo.scale.discover import read_head
 from ktlo.scale.executors import Engine, Pool
+from ktlo.scale.loader import GROUP_COMMITS, GROUP_SECONDS, Loader, Staged
 from ktlo.scale.mining import MinedChunk, MineTask, Plan, mine, plan_history
 from ktlo.sources import git
 from ktlo.store import Store
@@ -116,13 +116,16 @@ def ingest_many(
     *,
     mine_fn: MineFunction = mine,
     chunk: int | None = None,
+    group_commits: int = GROUP_COMMITS,
 ) -> RunSummary:
     """Mine `paths` on `engine` and load each result, classified, with its cursor.
 
-    `mine_fn` replaces the worker's function (tests); `chunk` fixes the commits per chunk.
+    `mine_fn` replaces the worker's function (tests); `chunk` fixes the commits per chunk;
+    `group_commits` is how many commits a transaction gathers (ktlo.scale.loader).
     """
     started = time.perf_counter()
     run = _Run(store, progress or NoProgress(), mine_fn, chunk)
+    run.loader.group_commits = group_commits
     run.progress.start(len(paths))
     todo = iter(paths)
     if len(paths) == 1:  # plan here: a small history then needs no pool at all
@@ -133,9 +136,10 @@ def ingest_many(
         run.pool = pool
         while run.fill(todo) or run.inflight:
             run.collect()
+        run.flush()
     seconds = time.perf_counter() - started
     return RunSummary(
-        tuple(run.outcomes), seconds, engine.describe(), pool.workers, run.load_seconds
+        tuple(run.outcomes), seconds, engine.describe(), pool.workers, run.loader.seconds
     )
 
 
@@ -180,7 +184,7 @@ class _Run:
         self.ready: deque[MineTask] = deque()  # chunks of started repositories go first
         self.inflight: dict[Future[MinedChunk], MineTask] = {}
         self.outcomes: list[RepoOutcome] = []
-        self.load_seconds = 0.0
+        self.loader = Loader(store)
 
     # -- dispatch ------------------------------------------------------------------------------
 
@@ -229,8 +233,9 @@ class _Run:
     # -- results -------------------------------------------------------------------------------
 
     def collect(self) -> None:
-        """Wait for at least one result and load whatever can be loaded."""
-        done, _ = wait(self.inflight, return_when=FIRST_COMPLETED)
+        """Wait for a result (or for staged chunks to be due) and load whatever can be loaded."""
+        timeout = max(0.0, GROUP_SECONDS - self.loader.age()) if self.loader.staged else None
+        done, _ = wait(self.inflight, timeout, return_when=FIRST_COMPLETED)
         broken = False
         for future in done:
             task = self.inflight.pop(future)
@@ -251,6 +256,20 @@ class _Run:
                 else:
                     self._retry(task)
             self.inflight.clear()
+        if self.loader.due() or not self.inflight:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the staged chunks; report them, and finish the repositories they complete."""
+        for staged in self.loader.flush():
+            self.progress.loaded(staged.chunk.commits)
+            state = self.repos[staged.path]
+            if staged.last and not state.done:
+                repo = staged.chunk.repo
+                status = "updated" if state.new else "unchanged"
+                self._finish(
+                    state, RepoOutcome(state.path, status, repo.repo_id, repo.name, state.new)
+                )
 
     def _retry(self, task: MineTask) -> None:
         if task.attempt >= MAX_ATTEMPTS:
@@ -265,12 +284,14 @@ class _Run:
         if state.plan is None and not self._claim(state, task, chunk):
             return
         state.waiting[chunk.index] = chunk
-        while state.next_index in state.waiting:
-            self._load(state, state.waiting.pop(state.next_index))
+        assert state.plan is not None
+        while state.next_index in state.waiting:  # in order: every prefix closed under ancestry
+            ready = state.waiting.pop(state.next_index)
+            state.tips = (state.tips - set(ready.parents)) | set(ready.heads)
+            state.new += ready.commits
             state.next_index += 1
-        assert state.plan is not None and state.repo is not None
-        if state.next_index >= max(state.plan.chunks, 1):
-            self._finish_loaded(state)
+            last = state.next_index >= max(state.plan.chunks, 1)
+            self.loader.stage(Staged(state.path, ready, frozenset(state.tips), last))
 
     def _claim(self, state: _Repo, task: MineTask, chunk: MinedChunk) -> bool:
         """Adopt a repository's plan from its first chunk, unless mined with the wrong tips."""
@@ -294,37 +315,6 @@ class _Run:
         )
         return True
 
-    def _load(self, state: _Repo, chunk: MinedChunk) -> None:
-        """One chunk, its repository row and the new cursor, in one transaction."""
-        repo, plan = chunk.repo, chunk.plan
-        tips = (state.tips - set(chunk.parents)) | set(chunk.heads)
-        started = time.perf_counter()
-        with self.store.transaction():
-            if chunk.index == 0:
-                self.store.upsert("repositories", REPOSITORY_COLUMNS, [_repository_row(repo)])
-            if chunk.tables and not plan.fresh:  # history was rewritten: some may be stored
-                ids = chunk.tables[0].column("item_id")
-                for batch in chunk.tables:
-                    self.store.replace(batch.table, "item_id", ids, batch.columns, [])
-            for batch in chunk.tables:
-                self.store.insert_columns(batch.table, batch.columns, batch.data)
-            if chunk.commits:
-                self.store.set_cursor(SOURCE, repo.repo_id, {"tips": sorted(tips)})
-        self.load_seconds += time.perf_counter() - started
-        state.tips = tips
-        state.new += chunk.commits
-        self.progress.loaded(chunk.commits)
-
-    def _finish_loaded(self, state: _Repo) -> None:
-        assert state.repo is not None
-        self.store.con.execute(
-            "UPDATE repositories SET ingested_at = ? WHERE repo_id = ?",
-            [datetime.now(UTC).replace(tzinfo=None), state.repo.repo_id],
-        )
-        status = "updated" if state.new else "unchanged"
-        repo = state.repo
-        self._finish(state, RepoOutcome(state.path, status, repo.repo_id, repo.name, state.new))
-
     def _fail(self, path: str, reason: str) -> None:
         state = self.repos[path]
         if not state.done:
@@ -336,13 +326,6 @@ class _Run:
         state.waiting, state.tips, state.repo, state.plan = {}, set(), None, None
         self.outcomes.append(outcome)
         self.progress.finished(outcome)
-
-
-REPOSITORY_COLUMNS = ["repo_id", "name", "path", "remote_url", "is_bare", "is_shallow"]
-
-
-def _repository_row(repo: git.Repository) -> tuple[object, ...]:
-    return (repo.repo_id, repo.name, str(repo.path), repo.remote_url, repo.is_bare, repo.is_shallow)
 
 
 def _head_in(path: Path, tips: Sequence[str]) -> bool:

@@ -154,6 +154,12 @@ class Store:
             [(source, scope, json.dumps(cursor), _utcnow())],
         )
 
+    def set_cursors(self, source: str, cursors: dict[str, Any]) -> None:
+        """Record several scopes' cursors at once (inside the transaction of their data)."""
+        now = _utcnow()
+        rows = [(source, scope, json.dumps(cursor), now) for scope, cursor in cursors.items()]
+        self.upsert("sync_state", ["source", "scope", "cursor", "updated_at"], rows)
+
     def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         """Run a query and return its rows as dicts keyed by column name."""
         cur = self.con.execute(sql, params or [])
