@@ -256,7 +256,7 @@ class _Run:
                 else:
                     self._retry(task)
             self.inflight.clear()
-        if self.loader.due() or not self.inflight:
+        if self.loader.due():
             self.flush()
 
     def flush(self) -> None:
