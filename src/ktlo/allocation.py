@@ -361,11 +361,15 @@ def budget_from_alloc(store: Store, config: Config, period: str) -> dict[str, An
     ]
     last_day = store.con.execute("SELECT max(day) FROM alloc").fetchone()
     today = last_day[0] if last_day and last_day[0] else date.today()
+    driving = drivers(store, teams)
     return {
         "schema": "ktlo.budget/v1",
         "period": period,
         "as_of": today.isoformat(),
-        "teams": [_team_budget(store, config, team, period, today) for team in teams],
+        "teams": [
+            {**_team_budget(store, config, team, period, today), "drivers": driving[team]}
+            for team in teams
+        ],
     }
 
 
@@ -407,32 +411,48 @@ def _team_budget(
         "quarter_status": band.status(quarter),
         "drifting": drifting,
         "recent_shares": [round(s, 4) for s in recent],
-        "drivers": _drivers(store, team),
     }
 
 
-def _drivers(store: Store, team: str) -> dict[str, Any]:
+def drivers(store: Store, teams: list[str], table: str = "alloc") -> dict[str, dict[str, Any]]:
+    """Per team: its top three KTLO subcategories and directories over the last 91 days of
+    `table` (an allocation table: `alloc`, or the report's `alloc_all`), in one pass."""
+    if not teams:
+        return {}
+    recent = f"""
+        SELECT * FROM {table}
+        WHERE team IN (SELECT unnest(?::VARCHAR[])) AND investment = 'ktlo'
+          AND day > (SELECT max(day) FROM {table}) - INTERVAL 91 DAY"""
     kinds = store.query(
-        """
-        SELECT subcategory, round(sum(person_days), 2) AS person_days FROM alloc
-        WHERE team = ? AND investment = 'ktlo' AND day > (SELECT max(day) FROM alloc) - INTERVAL 91 DAY
-        GROUP BY subcategory ORDER BY person_days DESC LIMIT 3
+        f"""
+        SELECT team, subcategory, round(sum(person_days), 2) AS person_days FROM ({recent})
+        GROUP BY team, subcategory
+        QUALIFY row_number() OVER (PARTITION BY team ORDER BY sum(person_days) DESC, subcategory) <= 3
+        ORDER BY team, person_days DESC, subcategory
         """,
-        [team],
+        [teams],
     )
     hotspots = store.query(
-        """
-        SELECT coalesce(nullif(parse_dirpath(f.path), ''), '.') AS directory,
+        f"""
+        WITH a AS ({recent}),
+        n AS (SELECT item_id, count(*) AS files FROM commit_files SEMI JOIN a USING (item_id)
+              GROUP BY item_id)
+        SELECT a.team, coalesce(nullif(parse_dirpath(f.path), ''), '.') AS directory,
                round(sum(a.person_days / n.files), 2) AS person_days
-        FROM alloc a
-        JOIN commit_files f USING (item_id)
-        JOIN (SELECT item_id, count(*) AS files FROM commit_files GROUP BY item_id) n USING (item_id)
-        WHERE a.team = ? AND a.investment = 'ktlo' AND a.day > (SELECT max(day) FROM alloc) - INTERVAL 91 DAY
-        GROUP BY directory ORDER BY person_days DESC LIMIT 3
+        FROM a JOIN commit_files f USING (item_id) JOIN n USING (item_id)
+        GROUP BY a.team, directory
+        QUALIFY row_number() OVER (PARTITION BY a.team ORDER BY sum(a.person_days / n.files) DESC,
+                                   directory) <= 3
+        ORDER BY a.team, person_days DESC, directory
         """,
-        [team],
+        [teams],
     )
-    return {"subcategories": kinds, "hotspots": hotspots}
+    found: dict[str, dict[str, Any]] = {t: {"subcategories": [], "hotspots": []} for t in teams}
+    for row in kinds:
+        found[row.pop("team")]["subcategories"].append(row)
+    for row in hotspots:
+        found[row.pop("team")]["hotspots"].append(row)
+    return found
 
 
 def date_trunc(day: date, period: str) -> date:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -50,6 +50,18 @@ class Window:
         return {"start": self.start.date().isoformat(), "end": self.end.date().isoformat()}
 
 
+@dataclass(slots=True)
+class Reuse:
+    """Tables that do not depend on the scope, built once and shared by several health
+    documents over the same store and connection (KTLO mode asks one per team).
+
+    Each shared table is built by the first document that needs it and recorded here with
+    the `until` it was built for; a fresh Reuse (the default) builds everything anew.
+    """
+
+    built: set[str] = field(default_factory=set)
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything a metric needs: the store, the settings and the resolved scope."""
@@ -61,6 +73,15 @@ class Context:
     scoped: bool  # False: the whole organisation
     services: tuple[str, ...]  # lower-case service names in scope (empty when not scoped)
     repositories: tuple[str, ...]  # repositories named in the scope's configuration
+    reuse: Reuse = field(default_factory=Reuse)
+
+    def build_once(self, name: str, sql: str) -> None:
+        """Create the unscoped temporary table `name` from `sql` unless this Reuse already
+        built it for the same `until`."""
+        key = f"{name}@{self.until.isoformat()}"
+        if key not in self.reuse.built:
+            self.run(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+            self.reuse.built = {k for k in self.reuse.built if not k.startswith(f"{name}@")} | {key}
 
     @property
     def settings(self) -> HealthSettings:
@@ -117,7 +138,9 @@ def default_until(store: Store) -> date:
     return (newest.date() if newest else date.today()) + timedelta(days=1)
 
 
-def make_context(store: Store, config: Config, options: HealthOptions) -> Context:
+def make_context(
+    store: Store, config: Config, options: HealthOptions, reuse: Reuse | None = None
+) -> Context:
     """Check the options, resolve the scope and create the tables every metric joins."""
     if options.period not in PERIODS:
         raise ConfigError(f"unknown period {options.period!r}", f"use one of {', '.join(PERIODS)}")
@@ -126,6 +149,7 @@ def make_context(store: Store, config: Config, options: HealthOptions) -> Contex
     ctx = Context(
         store, config, options, make_windows(until, options.period),
         scoped=bool(options.team or options.service), services=services, repositories=repos,
+        reuse=reuse or Reuse(),
     )  # fmt: skip
     check_patterns(store, config.health)
     _create_windows(ctx)

@@ -167,14 +167,20 @@ def build_changes(ctx: Context) -> None:
     merged as it (`merged_as`), when its title names the pull request (`Title (#12)`, as a
     squash merge writes it), or when it landed within a minute of a merge of its
     repository (a rebase merge re-commits the branch at merge time).
+
+    Every join is within one repository, so the changes of the whole organisation are
+    built once (`h_all_changes`, shared through `ctx.reuse`) and each scope takes its
+    repositories from them. Commits of a repository with no deployment, CI run or merged
+    pull request at all cannot ship and are left out.
     """
-    ctx.run(f"CREATE OR REPLACE TEMP TABLE h_changes AS {_changes_sql(ctx)}")
+    ctx.build_once("h_all_changes", _all_changes_sql(ctx))
+    scope = f"({in_scope(ctx, repo='repo_id')} OR repo_id IN (SELECT repo_id FROM h_deploys))"
+    ctx.run(f"CREATE OR REPLACE TEMP TABLE h_changes AS SELECT * FROM h_all_changes WHERE {scope}")
     _ship(ctx)
 
 
-def _changes_sql(ctx: Context) -> str:
+def _all_changes_sql(ctx: Context) -> str:
     until = literal(ctx.until.isoformat())
-    scope = f"({in_scope(ctx, repo='repo_id')} OR repo_id IN (SELECT repo_id FROM h_deploys))"
     return f"""
         WITH pulls AS (
             SELECT item_id AS change_id, 'pull_request' AS kind, repo_id, external_id AS number,
@@ -182,12 +188,16 @@ def _changes_sql(ctx: Context) -> str:
                    merged_at AS landed_at
             FROM work_items
             WHERE kind = 'pull_request' AND merged_at IS NOT NULL
-              AND merged_at < TIMESTAMP {until} AND {scope}
+              AND merged_at < TIMESTAMP {until}
         ),
         pull_commits AS (
-            SELECT l.from_id AS change_id, l.to_ref AS sha, l.kind
-            FROM links l SEMI JOIN pulls p ON p.change_id = l.from_id
+            SELECT l.from_id AS change_id, p.repo_id, l.to_ref AS sha, l.kind
+            FROM links l JOIN pulls p ON p.change_id = l.from_id
             WHERE l.kind IN ('contains', 'merged_as')
+        ),
+        deployable AS (  -- only a repository with deployments, CI runs or merges can ship
+            SELECT repo_id FROM deployments UNION SELECT repo_id FROM builds
+            UNION SELECT repo_id FROM pulls
         ),
         first_commit AS (
             SELECT change_id, min(ts) AS ts FROM (
@@ -205,8 +215,9 @@ def _changes_sql(ctx: Context) -> str:
                    c.committed_at AS landed_at, w.refs
             FROM commits c JOIN work_items w USING (item_id)
             WHERE NOT c.is_merge AND NOT c.is_boundary AND c.committed_at < TIMESTAMP {until}
-              AND {scope.replace("repo_id", "c.repo_id")}
-              AND c.sha NOT IN (SELECT sha FROM pull_commits)
+              AND c.repo_id IN (SELECT repo_id FROM deployable)
+              AND NOT EXISTS (SELECT 1 FROM pull_commits pc
+                              WHERE pc.repo_id = c.repo_id AND pc.sha = c.sha)
         ),
         squashed AS (  -- Title (#12): the squash commit of pull request 12
             SELECT DISTINCT ci.change_id

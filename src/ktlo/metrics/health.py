@@ -14,7 +14,7 @@ from ktlo.errors import ConfigError
 from ktlo.metrics.alerts import alerts, build_alerts
 from ktlo.metrics.bugs import bugs, build_bugs
 from ktlo.metrics.builds import build_builds, builds
-from ktlo.metrics.common import Context, HealthOptions, make_context
+from ktlo.metrics.common import Context, HealthOptions, Reuse, make_context
 from ktlo.metrics.definitions import DEFINITIONS, dora_section
 from ktlo.metrics.deployments import build_changes, build_deployments
 from ktlo.metrics.dora import create_groups
@@ -26,14 +26,17 @@ from ktlo.store import Store
 JSON_SCHEMA = "ktlo.health/v1"
 
 
-def health(store: Store, config: Config, options: HealthOptions) -> dict[str, Any]:
-    """The whole `ktlo health` document."""
+def health(
+    store: Store, config: Config, options: HealthOptions, reuse: Reuse | None = None
+) -> dict[str, Any]:
+    """The whole `ktlo health` document. Several documents over the same store (one per
+    team) share the tables that do not depend on the scope through one `reuse`."""
     definition = options.definition or config.health.definition
     if definition not in DEFINITIONS:
         raise ConfigError(
             f"unknown definition {definition!r}", f"use one of {', '.join(DEFINITIONS)}"
         )
-    ctx = make_context(store, config, options)
+    ctx = make_context(store, config, options, reuse)
     prepare(ctx)
     return {
         "schema": JSON_SCHEMA,

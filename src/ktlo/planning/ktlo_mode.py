@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from ktlo.allocation import budget_report
+from ktlo.allocation import build_allocation, drivers
+from ktlo.analysis import PERIODS
 from ktlo.config import Config
-from ktlo.metrics.common import HealthOptions
+from ktlo.errors import ConfigError
+from ktlo.metrics.common import HealthOptions, Reuse
 from ktlo.metrics.health import health
 from ktlo.planning.mode import Assessment, ModeSettings, SignalRule, assess, decide
 from ktlo.store import Store
@@ -35,14 +37,34 @@ def settings_from(config: Config) -> ModeSettings:
 
 
 def ktlo_mode(
-    store: Store, config: Config, team: str | None = None, period: str = "month"
+    store: Store,
+    config: Config,
+    team: str | None = None,
+    period: str = "month",
+    *,
+    alloc: str | None = None,
+    reuse: Reuse | None = None,
 ) -> dict[str, Any]:
-    """One entry per team (or the one asked for): state, risk, reasons, history, focus."""
+    """One entry per team (or the one asked for): state, risk, reasons, history, focus.
+
+    `alloc` names an allocation table over the whole history the caller already built (the
+    report's `alloc_all`); without it, one is built. `reuse` shares the health tables that
+    do not depend on the team with the caller's other health documents.
+    """
+    if period not in PERIODS:
+        raise ConfigError(f"unknown period {period!r}", f"use one of {', '.join(PERIODS)}")
     settings = settings_from(config)
     names = [team] if team else [t.name for t in config.teams]
-    # one allocation (effort over every day) serves the budget drivers and every team's windows
-    drivers = {t["team"]: t for t in budget_report(store, config, period)["teams"]} if names else {}
-    teams = [_team(store, config, name, period, settings, drivers.get(name, {})) for name in names]
+    if alloc is None and names:
+        build_allocation(store, config, None, None)  # effort over every day, once for all teams
+    table = alloc or "alloc"
+    reuse = reuse or Reuse()
+    teams = [_team(store, config, name, period, settings, table, reuse) for name in names]
+    in_mode = [t["team"] for t in teams if t["focus"] is not None]
+    driving = drivers(store, in_mode, table)  # only a team in KTLO mode needs where to look
+    for entry in teams:
+        if entry["focus"] is not None:
+            entry["focus"] = _focus(entry.pop("focus"), driving[entry["team"]])
     return {"schema": JSON_SCHEMA, "enter": settings.enter, "exit": settings.exit,
             "min_periods": settings.min_periods, "teams": teams}  # fmt: skip
 
@@ -53,11 +75,12 @@ def _team(
     team: str,
     period: str,
     settings: ModeSettings,
-    budget: dict[str, Any],
+    alloc: str,
+    reuse: Reuse,
 ) -> dict[str, Any]:
-    doc = health(store, config, HealthOptions(team=team, period=period))
+    doc = health(store, config, HealthOptions(team=team, period=period), reuse)
     windows = doc["windows"]  # oldest first
-    shares = _ktlo_shares(store, team, windows)
+    shares = _ktlo_shares(store, alloc, team, windows)
     high = next((t.budget.high / 100 for t in config.teams if t.name == team), 0.40)
     assessments = [assess(_values(doc, shares, high, k), settings) for k in range(len(windows))]
     answers = decide([a.risk for a in assessments], settings)
@@ -72,21 +95,30 @@ def _team(
             {"start": w["start"], "end": w["end"], "risk": a.risk, "state": s}
             for w, a, s in zip(windows, assessments, answers, strict=True)
         ],  # fmt: skip
-        "focus": _focus(doc, budget) if state in ("enter", "stay") else None,
+        "focus": doc if state in ("enter", "stay") else None,  # _focus() once drivers are known
     }
 
 
-def _ktlo_shares(store: Store, team: str, windows: list[dict[str, Any]]) -> list[float | None]:
-    """The team's KTLO share of effort per window, from the `alloc` table budget_report built."""
-    shares = []
-    for window in windows:
-        row = store.con.execute(
-            "SELECT sum(person_days) FILTER (WHERE investment = 'ktlo') / sum(person_days) FROM alloc "
-            "WHERE team = ? AND day >= ?::DATE AND day < ?::DATE",
-            [team, window["start"][:10], window["end"][:10]],
-        ).fetchone()
-        shares.append(float(row[0]) if row and row[0] is not None else None)
-    return shares
+def _ktlo_shares(
+    store: Store, alloc: str, team: str, windows: list[dict[str, Any]]
+) -> list[float | None]:
+    """The team's KTLO share of effort per window, from the allocation table `alloc`."""
+    starts = " ".join(
+        f"WHEN day >= DATE '{w['start'][:10]}' THEN {k}"
+        for k, w in reversed(list(enumerate(windows)))
+    )
+    first, end = windows[0]["start"][:10], windows[-1]["end"][:10]
+    rows = store.con.execute(
+        f"""
+        SELECT CASE {starts} END AS k,
+               sum(person_days) FILTER (WHERE investment = 'ktlo') / sum(person_days) AS share
+        FROM {alloc} WHERE team = ? AND day >= DATE '{first}' AND day < DATE '{end}'
+        GROUP BY k
+        """,
+        [team],
+    ).fetchall()
+    found = {int(k): float(share) for k, share in rows if share is not None}
+    return [found.get(k) for k in range(len(windows))]
 
 
 def _values(
@@ -144,13 +176,12 @@ def _reasons(assessment: Assessment) -> list[dict[str, Any]]:
     ]
 
 
-def _focus(doc: dict[str, Any], budget: dict[str, Any]) -> dict[str, Any]:
+def _focus(doc: dict[str, Any], driving: dict[str, Any]) -> dict[str, Any]:
     """Where to look first: repeat incidents, KTLO hotspots, the noisiest alerts, the top KTLO kinds."""
     repeats = doc.get("incidents", {}).get("repeats", {}).get("groups", [])
-    drivers = budget.get("drivers", {})
     return {
         "repeat_incident_groups": repeats[:5],
-        "hotspots": drivers.get("hotspots", []),
+        "hotspots": driving.get("hotspots", []),
         "noisiest_alerts": doc.get("alerts", {}).get("noisiest", [])[:5],
-        "top_ktlo_kinds": drivers.get("subcategories", []),
+        "top_ktlo_kinds": driving.get("subcategories", []),
     }

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ktlo.config import Config
+from ktlo.metrics.common import Reuse
 from ktlo.report import ops, sections
 from ktlo.report.model import (
     ReportFilters,
@@ -37,6 +38,7 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
     as_of = store.con.execute("SELECT max(day) FROM report_alloc").fetchone()
     as_of_day = as_of[0].isoformat() if as_of and as_of[0] else None
     counts = ops.synced_counts(store)
+    reuse = Reuse()  # the health tables every scope shares, built once for the whole report
     return {
         "schema": JSON_SCHEMA,
         "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
@@ -54,8 +56,8 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         "people": sections.people(store, filters.team),
         "largest": sections.largest_items(store, filters.team),
         "synced": counts,
-        "health": ops.health_section(store, config, filters, counts),
-        "ktlo_mode": ops.mode_section(store, config, filters),
+        "health": ops.health_section(store, config, filters, counts, reuse),
+        "ktlo_mode": ops.mode_section(store, config, filters, reuse),
         "rotation": ops.rotation_section(store, config, filters, as_of_day, counts),
     }
 

@@ -12,11 +12,11 @@ from typing import Any
 from ktlo.allocation import NO_TEAM
 from ktlo.config import Config
 from ktlo.effort import compute_effort
-from ktlo.metrics.common import HealthOptions
+from ktlo.metrics.common import HealthOptions, Reuse
 from ktlo.metrics.health import health
 from ktlo.planning.ktlo_mode import ktlo_mode
 from ktlo.planning.review import rotation_review
-from ktlo.report.model import ReportFilters
+from ktlo.report.model import BASE_TABLE, ReportFilters
 from ktlo.store import Store
 
 ROTATION_DAYS = 91  # the rotation review covers the quarter up to the newest effort
@@ -97,7 +97,11 @@ DORA_FIGURES = ("deployment_frequency", "lead_time", "change_failure_rate", "rec
 
 
 def health_section(
-    store: Store, config: Config, filters: ReportFilters, counts: dict[str, int]
+    store: Store,
+    config: Config,
+    filters: ReportFilters,
+    counts: dict[str, int],
+    reuse: Reuse | None = None,
 ) -> dict[str, Any]:
     """`ktlo health`'s scorecard for the filters, laid out as panels; a panel whose records
     were never synced says so instead."""
@@ -113,7 +117,7 @@ def health_section(
         period=filters.period,
         until=filters.until,
     )
-    card = health(store, config, options)
+    card = health(store, config, options, reuse)
     for panel in panels:
         if panel["key"] == "slos" and not panel["missing"] and not card["slos"]:
             panel["missing"] = "no SLOs configured — set `slo` under [services.NAME] in ktlo.toml"
@@ -153,13 +157,16 @@ def _metrics(card: dict[str, Any], filters: ReportFilters) -> list[dict[str, Any
     return families
 
 
-def mode_section(store: Store, config: Config, filters: ReportFilters) -> dict[str, Any]:
-    """`ktlo mode` for the teams shown: state, risk, the reasons behind it, its history."""
+def mode_section(
+    store: Store, config: Config, filters: ReportFilters, reuse: Reuse | None = None
+) -> dict[str, Any]:
+    """`ktlo mode` for the teams shown: state, risk, the reasons behind it, its history.
+    It reads the report's effort over the whole history (`alloc_all`)."""
     if not config.teams:
         return {"missing": "no teams in ktlo.toml — KTLO mode is decided per team", "teams": []}
     if filters.team is not None and filters.team not in {t.name for t in config.teams}:
         return {"missing": f"{filters.team} is not a configured team", "teams": []}
     period = "week" if filters.period == "week" else "month"
-    doc = ktlo_mode(store, config, filters.team, period)
+    doc = ktlo_mode(store, config, filters.team, period, alloc=BASE_TABLE, reuse=reuse)
     return {"missing": None, "period": period, "enter": doc["enter"], "exit": doc["exit"],
             "teams": doc["teams"]}  # fmt: skip
