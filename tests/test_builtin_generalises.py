@@ -140,3 +140,14 @@ def test_format_the_noun_is_not_formatting() -> None:
     # "format" the verb is upkeep (`format code with black`); the noun is an output format
     assert label("Parquet output format for the exporter") == "new_work/feature"
     assert label("format the code with black") == "ktlo/maintenance"
+
+
+@pytest.mark.parametrize("title", ["Video player", "Calendar events", "Keyboard shortcuts"])
+def test_a_capitalised_noun_phrase_names_a_capability(title: str) -> None:
+    assert label(title) == "new_work/feature"
+    assert label(title, kind="issue") == "new_work/feature"
+
+
+def test_an_unexplained_lowercase_commit_stays_upkeep() -> None:
+    assert label("help text") == "ktlo/maintenance"
+    assert label("Help text is cut off") != "new_work/feature"  # a sentence, not a name

@@ -151,12 +151,12 @@ def _names_a_capability(subject: str, words: list[str], kind: str) -> bool:
     """A title that is a noun phrase ("Tags on bookmarks") names a thing to have.
 
     Commits rarely read so: an unexplained commit is mostly upkeep ("help text",
-    "every day"), so for commits it takes a capitalised phrase of three or more
-    words with no verb at all.
+    "every day"), so for commits and pull requests it takes a capitalised phrase
+    ("Email digests") with no verb at all.
     """
     if words[0] in COMMON_VERBS or words[0].endswith("ed") or _FINITE.intersection(words):
         return False
-    return kind == "issue" or (subject[:1].isupper() and len(words) >= 3)
+    return kind == "issue" or subject[:1].isupper()
 
 
 # Words that make a title a sentence about the code rather than the name of a capability.
