@@ -87,7 +87,14 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
         # a symptom reported about a subject: "upload fails", "layout breaks", "date is off by one"
         (r"fail(?:s|ed|ing)", 1.5),
         (r"unable to|impossible to|no way to", 2.0),
-        (r"breaks|broke|aborted|aborts|errors? out|blows up", 2.0),
+        (r"breaks|broke|aborted|aborts|errors? out|blows up|break (?:on|when|after|if|with|in) ", 2.0),
+        # something removed by mistake, put back: a regression fix
+        (r"(?:add|adds|added|adding|put|puts|bring|brings|brought) (?:[\w`'\".-]+ ){1,4}back", 3.0),
+        (
+            r"(?:confusing|misleading|ambiguous|unclear|cryptic|unhelpful|wrong) (?:error |warning |log )?(?:messages?|output)"
+            r"|error messages? (?:is|are) (?:confusing|misleading|unclear|wrong|ambiguous)",
+            3.0,
+        ),
         (r"(?:is|are) off(?! by default)|off by (?:\d+|an hour|a day)", 2.5),
         (r"make sure|ensure(?:s)? (?:that )?", 1.0),
         (r"warnings?", 0.5),
@@ -389,7 +396,7 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
         ),
         (r"(?:re)?format(?:ted|ting)|reformat|format (?:the )?(?:code|files?|sources?|with)", 2.0),
         (r"tests?", 1.5),
-        (r"unit tests?|integration tests?|e2e tests?|test cases?|test suite", 2.5),
+        (r"unit ?tests?|integration tests?|e2e tests?|test cases?|test suite", 2.5),
         (r"add(?:ed|s)? (?:more |missing |a |an |unit |integration )?tests?", 3.5),
         (r"(?:test )?coverage", 2.5),
         (r"release notes", 3.5),

@@ -53,7 +53,7 @@ PHRASES_OVERRULING_VERBS: dict[str, list[tuple[str, float]]] = {
             r"clarify|clarified|tweak|add|adds|added|adding)(?: (?:a|an|the|some|more|missing|broken|"
             r"outdated|several|minor|small|new|all|lots of|more))?(?: \w+)?(?: \w+)? (?:typos?|docs?|documentation|"
             r"docstrings?|lint(?:ing| errors| warnings)?|links?|comments?|spelling|grammar|wording|"
-            r"tests?|test cases?|unit tests?|ci|build|formatting|readme|examples?|changelog|clarifications?|explanations?|notes?|redirects?|"
+            r"tests?|test cases?|unit ?tests?|ci|build|formatting|readme|examples?|changelog|clarifications?|explanations?|notes?|redirects?|"
             r"translations?|release notes|badges?|copyright|licen[sc]e|warnings?|compiler warnings?)",
             6.0,
         ),
