@@ -145,7 +145,7 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
             r"(?:is|are|was|were) (?:not|never) (?:shown|displayed|saved|updated|sent|applied|called|set|cleared)",
             2.5,
         ),
-        (r"(?:doesn'?t|don'?t|didn'?t|can'?t|cannot|won'?t|isn'?t|aren'?t)", 1.0),
+        (r"(?:doesn'?t|don'?t|didn'?t|can'?t|cannot|won'?t|isn'?t|aren'?t)", 2.0),
         (r"(?:fixes|closes|resolves|fixed) #\d+", 2.0),
         (r"overflow(?:s|ed)?", 1.5),
         (r"double[- ](?:counting|charge|charged|submit|render)", 2.5),
