@@ -696,7 +696,9 @@ COMMON_VERBS = frozenset(
     hide protect guard deny permit grant revoke fetch pull push copy paste simplify
     upgrade downgrade pin unpin drop replace move rename delete remove cleanup tidy split join
     handle update updates updated change changes changed modify modified edit edited improve
-    improves improved adjust adjusted make makes made opt prefer avoid fall""".split()
+    improves improved adjust adjusted make makes made opt prefer avoid fall propagate bind
+    follow factor render expand preserve respect honor honour retain defer delay reorder emit
+    select invoke only always never properly correctly stop don't do""".split()
 )
 
 # Conventional-commit type -> subcategory. A type that names a KTLO kind decides the
