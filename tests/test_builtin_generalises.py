@@ -151,3 +151,11 @@ def test_a_capitalised_noun_phrase_names_a_capability(title: str) -> None:
 def test_an_unexplained_lowercase_commit_stays_upkeep() -> None:
     assert label("help text") == "ktlo/maintenance"
     assert label("Help text is cut off") != "new_work/feature"  # a sentence, not a name
+
+
+def test_a_change_confined_to_build_configuration_votes_for_upkeep() -> None:
+    title = "Add zstd compression to the Windows installer"
+    assert label(title, files=("src/app.c", "configure.ac")) == "new_work/feature"
+    assert label(title, files=("configure.ac", "m4/zstd.m4", "Makefile.am")) == "ktlo/maintenance"
+    # a vote, not a verdict: a clear bug stays a bug
+    assert label("Fix crash when CC is unset", files=("Makefile",)) == "ktlo/bug"

@@ -87,7 +87,10 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
         # a symptom reported about a subject: "upload fails", "layout breaks", "date is off by one"
         (r"fail(?:s|ed|ing)", 1.5),
         (r"unable to|impossible to|no way to", 2.0),
-        (r"breaks|broke|aborted|aborts|errors? out|blows up|break (?:on|when|after|if|with|in) ", 2.0),
+        (
+            r"breaks|broke|aborted|aborts|errors? out|blows up|break (?:on|when|after|if|with|in) ",
+            2.0,
+        ),
         # something removed by mistake, put back: a regression fix
         (r"(?:add|adds|added|adding|put|puts|bring|brings|brought) (?:[\w`'\".-]+ ){1,4}back", 3.0),
         (
