@@ -159,3 +159,8 @@ def test_a_change_confined_to_build_configuration_votes_for_upkeep() -> None:
     assert label(title, files=("configure.ac", "m4/zstd.m4", "Makefile.am")) == "ktlo/maintenance"
     # a vote, not a verdict: a clear bug stays a bug
     assert label("Fix crash when CC is unset", files=("Makefile",)) == "ktlo/bug"
+
+
+@pytest.mark.parametrize("title", ["dark theme support", "editor: multi-cursor support."])
+def test_a_title_ending_in_support_names_a_capability(title: str) -> None:
+    assert label(title) == "new_work/feature"

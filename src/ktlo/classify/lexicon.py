@@ -510,6 +510,8 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
             3.0,
         ),
         (r"support(?:s|ed|ing)? (?:for )?", 1.5),
+        # "Windows support", "Dark theme support": a capability named at the end of a title
+        (r"support(?=[.!?]?$)", 2.0),
         (r"allow(?:s|ed|ing)? (?:\w+ )?(?:users?|customers?|admins?|to|the)", 3.0),
         (r"as an? [\w ]{1,30}, ?i (?:want|need|would|can)", 5.0),
         (r"user stor(?:y|ies)", 3.0),
