@@ -86,3 +86,81 @@ def test_eval_reads_json_lines_with_files_and_kind(tmp_path: Path) -> None:
         "id,text,label,kind\n2,Tags on bookmarks,feature,issue\n", encoding="utf-8"
     )
     assert evaluate(read_labeled(csv_sample))["mistakes"] == []
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Storefront returns 502 Bad Gateway after deploy",
+        "Bad gateway on the admin console",
+        "503 Service Unavailable from the billing API",
+        "The status website is down",
+        "API went down during the nightly import",
+    ],
+)
+def test_gateway_errors_and_sites_down_are_incidents(title: str) -> None:
+    # "gateway" alone reads as a project (an API gateway); an error code names an outage
+    assert label(title) == "ktlo/incident"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Avatar upload fails for PNG files",
+        "Sidebar layout breaks on narrow screens",
+        "Invoice export aborted halfway",
+        "Shipping date is off by 1 in the order summary",
+        "Unable to save a draft with an empty subject",
+    ],
+)
+def test_reported_symptoms_are_bugs(title: str) -> None:
+    # no "fix" anywhere: the subject is a symptom, not a capability
+    assert label(title) == "ktlo/bug"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Add support for Python 3.13",
+        "Initial support for Node 22",
+        "Declare support for Django 5.1",
+        "Go 1.23 support",
+    ],
+)
+def test_supporting_a_runtime_version_is_a_dependency(title: str) -> None:
+    assert label(title) == "ktlo/dependency"
+
+
+def test_support_for_a_capability_stays_a_feature() -> None:
+    assert label("Add support for webhooks in the notifier") == "new_work/feature"
+    assert label("Ability for admins to pin a comment") == "new_work/feature"
+
+
+def test_format_the_noun_is_not_formatting() -> None:
+    # "format" the verb is upkeep (`format code with black`); the noun is an output format
+    assert label("Parquet output format for the exporter") == "new_work/feature"
+    assert label("format the code with black") == "ktlo/maintenance"
+
+
+@pytest.mark.parametrize("title", ["Video player", "Calendar events", "Keyboard shortcuts"])
+def test_a_capitalised_noun_phrase_names_a_capability(title: str) -> None:
+    assert label(title) == "new_work/feature"
+    assert label(title, kind="issue") == "new_work/feature"
+
+
+def test_an_unexplained_lowercase_commit_stays_upkeep() -> None:
+    assert label("help text") == "ktlo/maintenance"
+    assert label("Help text is cut off") != "new_work/feature"  # a sentence, not a name
+
+
+def test_a_change_confined_to_build_configuration_votes_for_upkeep() -> None:
+    title = "Add zstd compression to the Windows installer"
+    assert label(title, files=("src/app.c", "configure.ac")) == "new_work/feature"
+    assert label(title, files=("configure.ac", "m4/zstd.m4", "Makefile.am")) == "ktlo/maintenance"
+    # a vote, not a verdict: a clear bug stays a bug
+    assert label("Fix crash when CC is unset", files=("Makefile",)) == "ktlo/bug"
+
+
+@pytest.mark.parametrize("title", ["dark theme support", "editor: multi-cursor support."])
+def test_a_title_ending_in_support_names_a_capability(title: str) -> None:
+    assert label(title) == "new_work/feature"

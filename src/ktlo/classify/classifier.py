@@ -29,6 +29,8 @@ TYPE_BONUS = 2.5
 # A feature commit becomes a project only on strong project vocabulary.
 PROJECT_OVER_FEATURE = 4.0
 MIN_TEXT_SCORE = 1.5
+# What a change confined to build configuration adds to maintenance (a vote, not a verdict).
+BUILD_FILES_VOTE = 2.5
 
 _MERGE_PR = re.compile(r"^Merge (?:pull request|PR) #\d+ from (\S+)", re.IGNORECASE)
 _MERGE_OTHER = re.compile(
@@ -64,6 +66,8 @@ def classify(item: WorkText) -> Verdict:
     # "area: message" subjects name a subsystem; the verb that follows tells the kind
     lead = subject if convention else _AREA_PREFIX.sub("", subject, count=1)
     scores = score(subject, body, lead=lead)
+    if signals.only_build_files(item.files):
+        scores.add("maintenance", "files: only build configuration", BUILD_FILES_VOTE)
     if convention and reason.signal in ("conventional_type", "gitmoji"):
         return _verdict(sub, 0.9, [reason, *_merge(merge_reason)])
     if convention:
@@ -151,12 +155,12 @@ def _names_a_capability(subject: str, words: list[str], kind: str) -> bool:
     """A title that is a noun phrase ("Tags on bookmarks") names a thing to have.
 
     Commits rarely read so: an unexplained commit is mostly upkeep ("help text",
-    "every day"), so for commits it takes a capitalised phrase of three or more
-    words with no verb at all.
+    "every day"), so for commits and pull requests it takes a capitalised phrase
+    ("Email digests") with no verb at all.
     """
     if words[0] in COMMON_VERBS or words[0].endswith("ed") or _FINITE.intersection(words):
         return False
-    return kind == "issue" or (subject[:1].isupper() and len(words) >= 3)
+    return kind == "issue" or subject[:1].isupper()
 
 
 # Words that make a title a sentence about the code rather than the name of a capability.

@@ -19,6 +19,10 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
         (r"sev ?[0-3]", 3.5),
         (r"(?:prod|production) (?:issue|fire|incident|down|outage|hotfix)", 3.5),
         (r"(?:prod|production|site|service) is down", 4.0),
+        (
+            r"(?:site|website|server|service|app|api|production|prod|cluster|dashboard|portal)s?(?: (?:is|are|was|went|goes))? down",
+            4.0,
+        ),
         (r"emergency", 2.5),
         (r"mitigat(?:e|es|ed|ing|ion)", 2.0),
         (r"root[- ]cause", 2.0),
@@ -80,6 +84,21 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
         (r"(?:fix(?:es|ed)?|closes|resolves)(?::)? (?:https?://\S+/issues/\d+|#\d+|gh-\d+)", 3.0),
         (r"(?:to work|works? again|work(?:s|ing)? (?:correctly|properly|as expected))", 3.0),
         (r"failures?", 1.5),
+        # a symptom reported about a subject: "upload fails", "layout breaks", "date is off by one"
+        (r"fail(?:s|ed|ing)", 1.5),
+        (r"unable to|impossible to|no way to", 2.0),
+        (
+            r"breaks|broke|aborted|aborts|errors? out|blows up|break (?:on|when|after|if|with|in) ",
+            2.0,
+        ),
+        # something removed by mistake, put back: a regression fix
+        (r"(?:add|adds|added|adding|put|puts|bring|brings|brought) (?:[\w`'\".-]+ ){1,4}back", 3.0),
+        (
+            r"(?:confusing|misleading|ambiguous|unclear|cryptic|unhelpful|wrong) (?:error |warning |log )?(?:messages?|output)"
+            r"|error messages? (?:is|are) (?:confusing|misleading|unclear|wrong|ambiguous)",
+            3.0,
+        ),
+        (r"(?:is|are) off(?! by default)|off by (?:\d+|an hour|a day)", 2.5),
         (r"make sure|ensure(?:s)? (?:that )?", 1.0),
         (r"warnings?", 0.5),
         (r"bug ?fix(?:es|ed)?", 3.5),
@@ -129,7 +148,7 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
             r"(?:is|are|was|were) (?:not|never) (?:shown|displayed|saved|updated|sent|applied|called|set|cleared)",
             2.5,
         ),
-        (r"(?:doesn'?t|don'?t|didn'?t|can'?t|cannot|won'?t|isn'?t|aren'?t)", 1.0),
+        (r"(?:doesn'?t|don'?t|didn'?t|can'?t|cannot|won'?t|isn'?t|aren'?t)", 2.0),
         (r"(?:fixes|closes|resolves|fixed) #\d+", 2.0),
         (r"overflow(?:s|ed)?", 1.5),
         (r"double[- ](?:counting|charge|charged|submit|render)", 2.5),
@@ -277,7 +296,7 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
         (r"n\+1", 4.0),
         (r"add(?:ed)? (?:an? |missing )?(?:db |database )?index(?:es)?", 3.0),
         (r"bottlenecks?", 3.0),
-        (r"profil(?:e|ed|ing)", 1.5),
+        (r"profil(?:ed|ing|er)|profile (?:the|cpu|memory|heap)", 1.5),
         (r"benchmarks?", 1.5),
         (r"lazy[- ]?load(?:ing|ed)?", 2.0),
         (r"quadratic|o\(n\^?2\)|o\(n log n\)", 3.5),
@@ -378,9 +397,9 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
             r"lint(?:er|ers|ing|s)?|eslint|flake8|ruff|pylint|rubocop|clippy|prettier|black|isort|gofmt|pre-commit",
             2.5,
         ),
-        (r"(?:re)?format(?:ted|ting)?", 2.0),
+        (r"(?:re)?format(?:ted|ting)|reformat|format (?:the )?(?:code|files?|sources?|with)", 2.0),
         (r"tests?", 1.5),
-        (r"unit tests?|integration tests?|e2e tests?|test cases?|test suite", 2.5),
+        (r"unit ?tests?|integration tests?|e2e tests?|test cases?|test suite", 2.5),
         (r"add(?:ed|s)? (?:more |missing |a |an |unit |integration )?tests?", 3.5),
         (r"(?:test )?coverage", 2.5),
         (r"release notes", 3.5),
@@ -491,6 +510,8 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
             3.0,
         ),
         (r"support(?:s|ed|ing)? (?:for )?", 1.5),
+        # "Windows support", "Dark theme support": a capability named at the end of a title
+        (r"support(?=[.!?]?$)", 2.0),
         (r"allow(?:s|ed|ing)? (?:\w+ )?(?:users?|customers?|admins?|to|the)", 3.0),
         (r"as an? [\w ]{1,30}, ?i (?:want|need|would|can)", 5.0),
         (r"user stor(?:y|ies)", 3.0),
@@ -541,7 +562,7 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
         (r"in-?app", 1.5),
         (r"i want to", 3.0),
         (r"would like to", 2.5),
-        (r"ability to", 3.0),
+        (r"ability (?:to|for)", 3.0),
         (r"request(?:ed)? feature|feature request", 3.5),
         (r"(?:display|show)(?:s|ed|ing)? (?:the |a |an )", 1.5),
     ],
@@ -662,6 +683,7 @@ LEADING_VERBS: dict[str, tuple[str, float]] = {
     **dict.fromkeys("revert reverts reverted rollback hotfix".split(), ("incident", 2.0)),
     **dict.fromkeys("migrate migrates rewrite redesign overhaul revamp".split(), ("project", 1.0)),
     **dict.fromkeys("monitor retry harden".split(), ("reliability", 1.0)),
+    "alert": ("reliability", 1.5),
 }
 
 # Verbs that open an imperative subject. A subject that opens with one and has no
@@ -679,7 +701,9 @@ COMMON_VERBS = frozenset(
     hide protect guard deny permit grant revoke fetch pull push copy paste simplify
     upgrade downgrade pin unpin drop replace move rename delete remove cleanup tidy split join
     handle update updates updated change changes changed modify modified edit edited improve
-    improves improved adjust adjusted make makes made opt prefer avoid fall""".split()
+    improves improved adjust adjusted make makes made opt prefer avoid fall propagate bind
+    follow factor render expand preserve respect honor honour retain defer delay reorder emit
+    select invoke only always never properly correctly stop don't do""".split()
 )
 
 # Conventional-commit type -> subcategory. A type that names a KTLO kind decides the

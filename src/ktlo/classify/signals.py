@@ -131,6 +131,23 @@ def only_tests(files: Iterable[str]) -> bool:
     return bool(paths) and all(_is_test(p) for p in paths)
 
 
+def only_build_files(files: Iterable[str]) -> bool:
+    """Every path is build or tool configuration (Makefiles, autoconf, CMake, editor settings)."""
+    paths = [f for f in files if f]
+    return bool(paths) and all(_BUILD_FILE.search(p.lower()) for p in paths)
+
+
+# Build-system and tool configuration: a change confined to these is upkeep of the
+# build far more often than a capability (though "add a --with-zstd option" can be one,
+# so this is a vote for maintenance, not a verdict).
+_BUILD_FILE = re.compile(
+    r"(?:^|/)(?:makefile(?:\.[\w.]+)?|[\w.-]+\.(?:mk|am|m4|cmake|bzl)|configure\.(?:ac|in)"
+    r"|cmakelists\.txt|meson\.build|meson_options\.txt|build\.bazel|workspace|setup\.cfg|tox\.ini"
+    r"|\.editorconfig|\.gitignore|\.gitattributes|\.dir-locals\.el|\.clang-format|\.clang-tidy"
+    r"|\.pre-commit-config\.yaml|\.dockerignore|\.mailmap)$"
+)
+
+
 def conventional_signal(subject: str) -> tuple[Signal, str] | None:
     """`type(scope)!: rest` with a known type; returns the signal and the rest of the subject.
 

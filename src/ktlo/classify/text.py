@@ -16,8 +16,30 @@ from ktlo.classify.lexicon import LEADING_VERBS, PHRASES
 BODY_WEIGHT = 0.35
 BODY_CAP = 2.0  # the body supports a verdict; it should not outvote the subject alone
 
-# Whole phrases that overrule what their first word would say on its own.
+# Whole phrases that overrule what their first word, or a shorter phrase, would say
+# on their own; tried before all others, in the order declared.
 PHRASES_OVERRULING_VERBS: dict[str, list[tuple[str, float]]] = {
+    # a gateway error is an outage report, not a gateway project
+    "incident": [
+        (r"(?:50[234] )?(?:bad gateway|service unavailable|gateway time-?out)(?: 50[234])?", 4.5),
+    ],
+    # supporting a new version of a runtime is keeping up with it, not a new capability
+    "dependency": [
+        (
+            r"(?:(?:add|adds|added|adding|declare|declares|initial|experimental|official) )?"
+            r"(?:(?:initial|experimental|official|full) )?support (?:for )?"
+            r"(?:python|py|node(?:\.?js)?|ruby|php|java|jdk|go|golang|rust|perl|\.net|dotnet|"
+            r"django|rails|postgres(?:ql)?|mysql|ubuntu|debian|alpine|kubernetes|k8s|"
+            r"react|angular|vue|electron|typescript|gcc|clang|llvm|xcode|ios|android) "
+            r"v?\d+(?:\.\d+)*",
+            6.0,
+        ),
+        (
+            r"(?:python|py|node(?:\.?js)?|ruby|php|java|jdk|go|golang|rust|django|rails|"
+            r"postgres(?:ql)?|kubernetes|k8s|typescript) v?\d+(?:\.\d+)*(?: and v?\d+(?:\.\d+)*)? support",
+            5.0,
+        ),
+    ],
     "reliability": [
         (
             r"(?:fix|fixes|fixed|fixing|deflake|de-flake|stabili[sz]e)(?: (?:a|an|the|some))? "
@@ -31,7 +53,7 @@ PHRASES_OVERRULING_VERBS: dict[str, list[tuple[str, float]]] = {
             r"clarify|clarified|tweak|add|adds|added|adding)(?: (?:a|an|the|some|more|missing|broken|"
             r"outdated|several|minor|small|new|all|lots of|more))?(?: \w+)?(?: \w+)? (?:typos?|docs?|documentation|"
             r"docstrings?|lint(?:ing| errors| warnings)?|links?|comments?|spelling|grammar|wording|"
-            r"tests?|test cases?|unit tests?|ci|build|formatting|readme|examples?|changelog|clarifications?|explanations?|notes?|redirects?|"
+            r"tests?|test cases?|unit ?tests?|ci|build|formatting|readme|examples?|changelog|clarifications?|explanations?|notes?|redirects?|"
             r"translations?|release notes|badges?|copyright|licen[sc]e|warnings?|compiler warnings?)",
             6.0,
         ),
