@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from ktlo.config import Config, Team, load_time_off
@@ -20,8 +21,15 @@ def find_team(config: Config, name: str) -> Team:
     raise ConfigError(f"unknown team {name!r}", f"teams in ktlo.toml: {known}")
 
 
-def team_members(config: Config, team: Team, store: Store | None, as_of: date) -> list[Member]:
-    """Members with their time off and their KTLO person-days over the 90 days before `as_of`."""
+def team_members(
+    config: Config,
+    team: Team,
+    store: Store | None,
+    as_of: date,
+    loads: Mapping[str, float] | None = None,
+) -> list[Member]:
+    """Members with their time off and their KTLO person-days over the 90 days before `as_of`
+    (`loads`, per person id, when the caller has them already; else computed from `store`)."""
     if not team.members:
         raise ConfigError(
             f"team {team.name!r} has no members", "list them in ktlo.toml under members"
@@ -34,7 +42,8 @@ def team_members(config: Config, team: Team, store: Store | None, as_of: date) -
     time_off: dict[str, list[tuple[date, date]]] = {}
     for who, start, end in load_time_off(config):
         time_off.setdefault(person_of.get(who.lower(), who), []).append((start, end))
-    loads = _recent_ktlo(store, config, as_of) if store is not None else {}
+    if loads is None:
+        loads = _recent_ktlo(store, config, as_of) if store is not None else {}
     members = []
     for member in team.members:
         person_id = person_of.get(member.lower(), member)
