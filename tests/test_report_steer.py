@@ -162,6 +162,24 @@ def test_the_rotation_calendar_is_ktlo_rotation_plan(
     )
 
 
+def test_members_listed_by_email_carry_their_recent_load(tmp_path: Path) -> None:
+    """No [people] entries: the calendar (and `ktlo rotation plan`) find the members' effort."""
+    text = '[[teams]]\nname = "payments"\nmembers = ["ana@acme.com", "Raj Patel"]\n'
+    config = make_org(tmp_path, text)
+    plan = report((tmp_path / "ktlo.duckdb", config))["rotation_plan"]["teams"][0]
+    answer = CliRunner().invoke(main, [
+        "rotation", "plan", "--team", "payments", "--start", "2026-03-30", "--secondary",
+        "--json", "--db", str(tmp_path / "ktlo.duckdb"), "--config", str(tmp_path / "ktlo.toml"),
+    ])  # fmt: skip
+    assert answer.exit_code == 0, answer.output
+    assert plan["shifts"] == json.loads(answer.stdout)["shifts"]
+    assert plan["names"] == {"Ana Lima": "Ana Lima", "Raj Patel": "Raj Patel"}
+    # KTLO person-days from 2025-12-30 to 2026-03-29 (Ana: 2 December days, 11 in January,
+    # 20 in February and in March; Raj: 12 Mondays), then eight weeks of shifts: Raj, with
+    # less KTLO behind him, is primary (7 days each), Ana secondary (half of 7)
+    assert plan["load"] == {"Ana Lima": 53.0 + 8 * 3.5, "Raj Patel": 12.0 + 8 * 7}
+
+
 def test_the_calendar_starts_the_monday_after_the_newest_effort() -> None:
     assert plan_start("2026-03-27") == date(2026, 3, 30)  # a Friday
     assert plan_start("2026-03-29") == date(2026, 3, 30)  # a Sunday

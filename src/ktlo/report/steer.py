@@ -6,7 +6,8 @@
                     the person-days it leaves for new work when the team's members are known
     rotation_plan   per team with members: `ktlo rotation plan --secondary` for the eight
                     weeks starting the Monday after the newest day of effort (`as_of`), the
-                    members' recent KTLO load taken from the report's effort table
+                    members' recent KTLO load taken from the report's effort table, and
+                    members listed by a name or email resolved through its identities
 
 Neither recomputes effort: the forecast reads the balance (one more grouped query only for a
 weekly report, whose forecast is still by month), the rotation one grouped query over
@@ -23,7 +24,7 @@ from ktlo.config import Config
 from ktlo.planning.outlook import outlook_from_history, too_short
 from ktlo.planning.rotation import plan_rotation, to_rows
 from ktlo.planning.team import LOAD_WINDOW_DAYS, team_members
-from ktlo.report.model import BASE_TABLE, ReportFilters
+from ktlo.report.model import BASE_TABLE, IDENTITY_TABLE, ReportFilters
 from ktlo.store import Store
 
 HORIZON_QUARTERS = 1  # the forecast looks one quarter ahead, as `ktlo forecast --horizon 1`
@@ -134,9 +135,10 @@ def rotation_plan_section(
                 "start": None, "weeks": PLAN_WEEKS, "teams": []}  # fmt: skip
     start = plan_start(as_of)
     loads = recent_ktlo(store, start)
+    aliases = dict(store.con.execute(f"SELECT alias, person FROM {IDENTITY_TABLE}").fetchall())
     plans = []
     for team in teams:
-        members = team_members(config, team, None, start, loads)
+        members = team_members(config, team, None, start, loads, aliases)
         plan = plan_rotation(team.name, members, start, PLAN_WEEKS, "week", secondary=True)
         plans.append(
             {
