@@ -44,6 +44,7 @@ name = "Lee Wong"
 aliases = ["lee@acme.com"]
 """
 
+LONG_FROM = date(2025, 9, 1)  # `build_org(store, LONG_FROM)`: seven months, enough to forecast
 HOSTILE_ID = "ana-hostile"  # sorts first among equal efforts
 HOSTILE = "<script>alert('x')</script> \"quoted\" & <b>bold</b> " + "A" * 10_000
 SHOP = "github.com/acme/shop"
@@ -56,10 +57,14 @@ def write_config(folder: Path) -> Config:
     return load_config(path)
 
 
-def build_org(store: Store) -> None:
-    """Commits from 2026-01-05 to 2026-03-27 (Mon–Fri), with their files and verdicts."""
+def build_org(store: Store, first: date = date(2026, 1, 5)) -> None:
+    """Commits from `first` (a Monday) to 2026-03-27 (Mon–Fri), with their files and verdicts.
+
+    With an earlier `first` (the forecast needs four months), Ana fixes bugs every day
+    before 2026.
+    """
     rows: list[tuple[str, str, datetime, tuple[str, str | None], str, str, str | None]] = []
-    day = date(2026, 1, 5)
+    day = first
     n = 0
     while day < date(2026, 3, 28):
         if day.weekday() < 5:

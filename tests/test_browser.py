@@ -15,7 +15,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from ktlo.store import Store
 from tests.browser import Watch, chromium, serve, wait_for_charts
-from tests.report_work import HOSTILE, HOSTILE_ID, build_org, write_config
+from tests.report_work import CONFIG, HOSTILE, HOSTILE_ID, LONG_FROM, build_org, write_config
 
 pytestmark = pytest.mark.browser
 
@@ -35,6 +35,21 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     db = folder / "ktlo.duckdb"
     with Store.open(db) as store:
         build_org(store)
+    with serve(db, folder / "ktlo.toml") as base:
+        yield Site(base, db, folder / "ktlo.toml", folder)
+
+
+RAJ = "Raj <script>alert('raj')</script> Patel"  # a display name from ktlo.toml
+
+
+@pytest.fixture(scope="module")
+def long_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """Seven months (enough to forecast), and a display name with markup in it."""
+    folder = tmp_path_factory.mktemp("long")
+    (folder / "ktlo.toml").write_text(CONFIG.replace('name = "Raj Patel"', f'name = "{RAJ}"'))
+    db = folder / "ktlo.duckdb"
+    with Store.open(db) as store:
+        build_org(store, LONG_FROM)
     with serve(db, folder / "ktlo.toml") as base:
         yield Site(base, db, folder / "ktlo.toml", folder)
 
@@ -67,6 +82,10 @@ def test_pages_load_and_draw_their_charts(site: Site, page: Page) -> None:
     assert box is not None and box["height"] > 5
     assert page.locator("#fig-balance-org .shapelayer path").count() >= 1  # the budget band
     assert page.locator("#fig-hotspots .barlayer .point path").count() == 3
+    assert (
+        page.locator("#forecast .empty").all_inner_texts()
+        == ["3 months of history; a forecast needs 4 — sync or analyze more history"] * 3
+    )  # the organisation and both teams: no forecast drawn from three points
     for url in ("/teams/payments", "/items?team=payments&subcategory=bug", f"/items/{HOSTILE_ID}"):
         page.goto(site.base + url)
         wait_for_charts(page)
@@ -151,3 +170,73 @@ def test_the_report_opened_from_disk(site: Site, page: Page, tmp_path: Path) -> 
     assert page.locator("#fig-balance-org .barlayer .point path").count() == 12
     assert HOSTILE[:60] in page.locator("#largest").inner_text()
     assert len(page.pdf(format="A4")) > 20_000  # it prints
+
+
+def assert_forecast_drawn(page: Page, figure: str) -> None:
+    """Seven months as a solid line, the next three dashed from where it ends, the 80% band
+    shaded around them, and the budget band."""
+    band, history, ahead = (
+        page.locator(f"#{figure} .scatterlayer .trace").nth(i) for i in range(3)
+    )
+    fill = band.locator("path.js-fill").bounding_box()
+    assert fill is not None and fill["height"] > 5 and fill["width"] > 50
+    assert history.locator(".points path").count() == 7
+    assert ahead.locator(".points path").count() == 4  # from the last month known
+    assert history.locator("path.js-line").evaluate("e => e.style.strokeDasharray") == ""
+    assert ahead.locator("path.js-line").evaluate("e => e.style.strokeDasharray") != ""
+    solid, dashed = (
+        history.locator("path.js-line").bounding_box(),
+        ahead.locator("path.js-line").bounding_box(),
+    )
+    assert solid is not None and dashed is not None
+    # the dashed line goes on from the end of the solid one (the boxes include the strokes)
+    assert abs(solid["x"] + solid["width"] - dashed["x"]) < 6
+    assert abs(fill["x"] - dashed["x"]) < 6 and abs(fill["width"] - dashed["width"]) < 6
+    assert page.locator(f"#{figure} .shapelayer path").count() >= 1  # the budget band
+    assert page.locator(f"#{figure} table tbody tr").count() == 10
+
+
+def assert_calendar_shows_people(page: Page) -> None:
+    calendar = page.locator("#plan-rotation-payments table.calendar tbody tr")
+    assert calendar.count() == 8
+    first = calendar.first.locator("td").all_inner_texts()
+    assert first == [RAJ, "Ana Lima"]  # the markup in the name is text, not a script
+    assert (
+        "too small to avoid back-to-back shifts"
+        in page.locator("#plan-rotation-payments").inner_text()
+    )
+
+
+def test_the_forecast_and_the_rotation_calendar_in_the_dashboard(
+    long_site: Site, page: Page
+) -> None:
+    page.goto(long_site.base + "/")
+    assert wait_for_charts(page) == 10  # and 3 forecasts: the organisation and both teams
+    assert_forecast_drawn(page, "fig-forecast-org")
+    assert_forecast_drawn(page, "fig-forecast-payments")
+    assert_calendar_shows_people(page)
+    assert page.locator("#plan-rotation-search td.who").all_inner_texts()[::2] == ["Lee Wong"] * 8
+    page.goto(long_site.base + "/teams/payments")
+    wait_for_charts(page)
+    assert_forecast_drawn(page, "fig-forecast-payments")
+    assert page.locator("#fig-forecast-org").count() == 0
+    caption = page.locator("#fig-forecast-payments figcaption").inner_text()
+    assert "of 130.0 person-days left for new work" in caption
+    assert_calendar_shows_people(page)
+    assert page.locator("#plan-rotation-search").count() == 0
+
+
+def test_the_forecast_and_the_rotation_calendar_in_the_report_from_disk(
+    long_site: Site, page: Page, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.html"
+    subprocess.run(
+        [sys.executable, "-m", "ktlo", "report", "--db", str(long_site.db), "--config",
+         str(long_site.config), "--html", str(report)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    page.goto(report.as_uri())
+    assert wait_for_charts(page) == 10
+    for figure in ("fig-forecast-org", "fig-forecast-payments", "fig-forecast-search"):
+        assert_forecast_drawn(page, figure)
+    assert_calendar_shows_people(page)

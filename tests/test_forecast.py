@@ -11,7 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from ktlo.cli import main
+from ktlo.config import load_config
 from ktlo.planning.forecast import backtest, fit, forecast_series
+from ktlo.planning.outlook import outlook_from_history
 from ktlo.store import Store
 from tests.work import add_commit
 
@@ -97,3 +99,14 @@ def test_forecast_command_with_capacity(store: Store, tmp_path: Path) -> None:
         main, ["forecast", "--period", "quarter", "--db", db, "--config", str(config)]
     )
     assert short.exit_code == 1 and "a forecast needs 4" in short.output
+
+
+def test_capacity_is_unknown_without_members_and_for_no_team(tmp_path: Path) -> None:
+    (tmp_path / "ktlo.toml").write_text('[[teams]]\nname = "payments"\nrepositories = ["shop"]\n')
+    config = load_config(tmp_path / "ktlo.toml")
+    history = [{"start": d.isoformat(), "share": 0.3, "person_days": 20.0} for d in MONTHS[:6]]
+    for team in ("payments", "(no team)", None):
+        ahead = outlook_from_history(config, team, history, 1, "month")["forecast"]
+        assert [(f["capacity_person_days"], f["new_work_person_days"]) for f in ahead] == [
+            (None, None)
+        ] * 3

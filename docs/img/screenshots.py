@@ -53,6 +53,14 @@ def main() -> None:
             page.goto(base + "/#health")
             wait_for_charts(page)
             page.locator("#health").screenshot(path=str(OUT / "health.png"))
+            page.goto(base + "/teams/payments")
+            wait_for_charts(page)
+            top = page.locator("#forecast").bounding_box()
+            end = page.locator("#rotation").bounding_box()
+            if top and end:  # the forecast and, below it, the rotation calendar beside its load
+                clip = {"x": top["x"], "y": top["y"], "width": top["width"],
+                        "height": end["y"] + end["height"] - top["y"]}  # fmt: skip
+                page.screenshot(path=str(OUT / "planning.png"), full_page=True, clip=clip)
     print("wrote", ", ".join(sorted(p.name for p in OUT.glob("*.png"))))
 
 

@@ -9,8 +9,9 @@ from ktlo.allocation import AllocationOptions, allocation
 from ktlo.config import Config, load_time_off
 from ktlo.errors import InputError
 from ktlo.planning.forecast import MIN_HISTORY, backtest, forecast_series, period_end
-from ktlo.planning.team import find_team
 from ktlo.store import Store
+
+JSON_SCHEMA = "ktlo.forecast/v1"
 
 
 def outlook(
@@ -18,29 +19,52 @@ def outlook(
 ) -> dict[str, Any]:
     """History, forecast with its band, new-work capacity per future period, back-test errors."""
     doc = allocation(store, config, AllocationOptions(team=team, period=period))
-    history = [p for p in doc["periods"] if p["ktlo_share"] is not None]
-    if len(history) < MIN_HISTORY:
-        raise InputError(
-            f"{len(history)} {period}(s) of history{' for ' + team if team else ''}; a forecast needs {MIN_HISTORY}",
-            "sync or analyze more history, or use --period month",
-        )
+    history = [
+        {"start": p["start"], "share": p["ktlo_share"], "person_days": p["person_days"]}
+        for p in doc["periods"]
+        if p["ktlo_share"] is not None
+    ]
+    short = too_short(history, period, team)
+    if short:
+        raise InputError(short, "sync or analyze more history, or use --period month")
+    return outlook_from_history(config, team, history, horizon_quarters, period)
+
+
+def too_short(history: list[dict[str, Any]], period: str, team: str | None) -> str | None:
+    """Why `history` is too short to forecast from, or None when it is long enough."""
+    if len(history) >= MIN_HISTORY:
+        return None
+    have = f"{len(history)} {period}{'' if len(history) == 1 else 's'} of history"
+    return f"{have}{' for ' + team if team else ''}; a forecast needs {MIN_HISTORY}"
+
+
+def outlook_from_history(
+    config: Config,
+    team: str | None,
+    history: list[dict[str, Any]],
+    horizon_quarters: int,
+    period: str,
+) -> dict[str, Any]:
+    """`outlook` over a history the caller already has: `start`, `share`, `person_days` per
+    period, oldest first, at least MIN_HISTORY of them (the report takes it from its balance)."""
     starts = [date.fromisoformat(p["start"]) for p in history]
-    shares = [p["ktlo_share"] for p in history]
+    shares = [p["share"] for p in history]
     steps = horizon_quarters * (3 if period == "month" else 1)
     ahead = forecast_series(starts, shares, period, steps)
+    off = _time_off(config) if _members(config, team) else {}
     for row in ahead:
         start = date.fromisoformat(row["start"])
-        capacity = _capacity(config, team, start, period_end(start, period))
+        capacity = _capacity(config, team, start, period_end(start, period), off)
         row["capacity_person_days"] = capacity
         row["new_work_person_days"] = (
             round(capacity * (1 - row["share"]), 1) if capacity is not None else None
         )
     return {
-        "schema": "ktlo.forecast/v1",
+        "schema": JSON_SCHEMA,
         "team": team,
         "period": period,
         "history": [
-            {"start": p["start"], "share": p["ktlo_share"], "person_days": p["person_days"]}
+            {"start": p["start"], "share": p["share"], "person_days": p["person_days"]}
             for p in history
         ],
         "forecast": ahead,
@@ -49,11 +73,11 @@ def outlook(
     }
 
 
-def _capacity(config: Config, team: str | None, first: date, last: date) -> float | None:
-    """Working days × capacity × team share, less time off, over the team's configured members."""
-    if team is None:
-        return None
-    chosen = find_team(config, team)
+def _members(config: Config, team: str | None) -> list[str]:
+    return next((t.members for t in config.teams if t.name == team), []) if team else []
+
+
+def _time_off(config: Config) -> dict[str, set[date]]:
     off: dict[str, set[date]] = {}
     for who, start, end in load_time_off(config):
         days = off.setdefault(who.lower(), set())
@@ -61,11 +85,22 @@ def _capacity(config: Config, team: str | None, first: date, last: date) -> floa
         while day <= end:
             days.add(day)
             day += timedelta(days=1)
+    return off
+
+
+def _capacity(
+    config: Config, team: str | None, first: date, last: date, off: dict[str, set[date]]
+) -> float | None:
+    """Working days × capacity × team share, less time off, over the team's configured members;
+    None for the organisation, `(no team)` and a team without members (capacity unknown)."""
+    members = _members(config, team)
+    if not members:
+        return None
     total = 0.0
-    for member in chosen.members:
+    for member in members:
         person = config.people.get(member)
         capacity = person.capacity if person else 1.0
-        share = person.teams.get(team, 1.0) if person and person.teams else 1.0
+        share = person.teams.get(team, 1.0) if person and person.teams and team else 1.0
         away = off.get(member.lower(), set())
         day, working = first, 0
         while day <= last:

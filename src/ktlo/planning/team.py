@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from ktlo.config import Config, Team, load_time_off
@@ -20,21 +21,40 @@ def find_team(config: Config, name: str) -> Team:
     raise ConfigError(f"unknown team {name!r}", f"teams in ktlo.toml: {known}")
 
 
-def team_members(config: Config, team: Team, store: Store | None, as_of: date) -> list[Member]:
-    """Members with their time off and their KTLO person-days over the 90 days before `as_of`."""
+def team_members(
+    config: Config,
+    team: Team,
+    store: Store | None,
+    as_of: date,
+    loads: Mapping[str, float] | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> list[Member]:
+    """Members with their time off and their KTLO person-days over the 90 days before `as_of`.
+
+    `loads` (per person id) and `aliases` (lower-case name or email -> person id, the store's
+    identities) when the caller has them already; else both come from `store`. A member
+    listed by a name or email seen in the store, with no [people] entry, is thereby the same
+    person as in the effort tables.
+    """
     if not team.members:
         raise ConfigError(
             f"team {team.name!r} has no members", "list them in ktlo.toml under members"
         )
+    if loads is None:
+        loads = _recent_ktlo(store, config, as_of) if store is not None else {}
+        if store is not None and aliases is None:
+            aliases = _identities(store)  # resolved by _recent_ktlo's allocation
     person_of = {
-        alias.lower(): person_id
-        for person_id, person in config.people.items()
-        for alias in (person_id, person.name or person_id, *person.aliases)
+        **(aliases or {}),
+        **{
+            alias.lower(): person_id
+            for person_id, person in config.people.items()
+            for alias in (person_id, person.name or person_id, *person.aliases)
+        },
     }
     time_off: dict[str, list[tuple[date, date]]] = {}
     for who, start, end in load_time_off(config):
         time_off.setdefault(person_of.get(who.lower(), who), []).append((start, end))
-    loads = _recent_ktlo(store, config, as_of) if store is not None else {}
     members = []
     for member in team.members:
         person_id = person_of.get(member.lower(), member)
@@ -49,6 +69,13 @@ def team_members(config: Config, team: Team, store: Store | None, as_of: date) -
             )
         )
     return members
+
+
+def _identities(store: Store) -> dict[str, str]:
+    return {
+        str(a): str(p)
+        for a, p in store.con.execute("SELECT alias, person FROM identity").fetchall()
+    }
 
 
 def _recent_ktlo(store: Store, config: Config, as_of: date) -> dict[str, float]:

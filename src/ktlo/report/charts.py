@@ -59,6 +59,9 @@ def chart_specs(doc: dict[str, Any], links: Links) -> dict[str, dict[str, Any]]:
                 for p in doc["people"]
             ],
         )
+    for outlook in (doc.get("forecast") or {}).get("teams", []):
+        if not outlook["missing"]:
+            specs[chart_id("forecast", outlook["team"])] = forecast_spec(outlook)
     card = (doc.get("health") or {}).get("scorecard")
     if card:
         specs.update(health_specs(card))
@@ -163,6 +166,24 @@ def trend_spec(
             else None
             for p in periods
         ],
+    }
+
+
+def forecast_spec(outlook: dict[str, Any]) -> dict[str, Any]:
+    """The KTLO share so far (a line), the periods ahead (dashed, from the last known point)
+    with their 80% band, and the team's budget band."""
+    past, ahead = outlook["history"], outlook["forecast"]
+    last = past[-1]
+    return {
+        "kind": "forecast",
+        "title": f"KTLO share forecast — {outlook['team'] or 'organisation'}",
+        "x": [p["period"] for p in past],
+        "y": [p["share"] for p in past],
+        "x_ahead": [last["period"], *(f["period"] for f in ahead)],
+        "y_ahead": [last["share"], *(f["share"] for f in ahead)],
+        "low": [last["share"], *(f["low"] for f in ahead)],
+        "high": [last["share"], *(f["high"] for f in ahead)],
+        "band": [outlook["low"], outlook["high"]],
     }
 
 

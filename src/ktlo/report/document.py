@@ -9,7 +9,7 @@ from typing import Any
 
 from ktlo.config import Config
 from ktlo.metrics.common import Reuse
-from ktlo.report import ops, sections
+from ktlo.report import ops, sections, steer
 from ktlo.report.model import (
     ReportFilters,
     apply_filters,
@@ -59,6 +59,8 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         "health": ops.health_section(store, config, filters, counts, reuse),
         "ktlo_mode": ops.mode_section(store, config, filters, reuse),
         "rotation": ops.rotation_section(store, config, filters, as_of_day, counts),
+        "forecast": steer.forecast_section(store, config, filters, balances),
+        "rotation_plan": steer.rotation_plan_section(store, config, filters, as_of_day),
     }
 
 
@@ -107,7 +109,34 @@ def report_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
                 "load",
                 person["load"],
             )
+    _steer_rows(doc, add)
     return rows
+
+
+FORECAST_FIGURES = (("share", "ktlo_share"), ("low", "low"), ("high", "high"),
+                    ("capacity_person_days", "capacity_person_days"),
+                    ("new_work_person_days", "new_work_person_days"))  # fmt: skip
+
+
+def _steer_rows(doc: dict[str, Any], add: Any) -> None:
+    """The forecast (history, then the periods ahead) and the planned rotation's shifts."""
+    for outlook in doc["forecast"]["teams"]:
+        team = outlook["team"] or "(organisation)"
+        for past in outlook["history"]:
+            add("forecast", team, past["period"], "history", "ktlo_share", past["share"])
+        for ahead in outlook["forecast"]:
+            for field, metric in FORECAST_FIGURES:
+                if ahead[field] is not None:
+                    add("forecast", team, ahead["period"], "forecast", metric, ahead[field])
+    for plan in doc["rotation_plan"]["teams"]:
+        for shift in plan["shifts"]:
+            where = "" if shift["region"] == "all" else f" {shift['region']}"
+            if shift["primary"] is None:  # nobody available: the week is uncovered
+                add("rotation_plan", plan["team"], shift["start"], None, "primary" + where, 0)
+            for role in ("primary", "secondary"):
+                if shift[role] is not None:
+                    add("rotation_plan", plan["team"], shift["start"], shift[role], role + where,
+                        plan["period_days"])  # fmt: skip
 
 
 def _health_rows(doc: dict[str, Any], add: Any) -> None:

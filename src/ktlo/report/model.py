@@ -3,6 +3,7 @@
     alloc_all         effort per person, day, item and team with the item's verdict,
                       built once from the whole history (ktlo.allocation.build_allocation)
     report_people     people's display names
+    report_identity   each name and email seen (lower case) -> the person it belongs to
     report_item_dirs  each commit's directories, with the part of its files in each (a
                       commit's effort is split over its files)
     report_alloc      a temporary view of alloc_all restricted to the filters' days,
@@ -29,6 +30,7 @@ from ktlo.store import Store
 
 BASE_TABLE = "alloc_all"
 PEOPLE_TABLE = "report_people"  # person id -> display name
+IDENTITY_TABLE = "report_identity"  # alias -> person id
 DIRS_TABLE = "report_item_dirs"  # item -> directory and the part of its files there
 
 
@@ -68,6 +70,9 @@ def prepare(store: Store, config: Config, *, persist: bool = False) -> None:
         store.con.execute(f"ALTER TABLE temp.alloc RENAME TO {BASE_TABLE}")
     store.con.execute(
         f"CREATE OR REPLACE {kind} {PEOPLE_TABLE} AS SELECT person, name FROM temp.person_info"
+    )
+    store.con.execute(
+        f"CREATE OR REPLACE {kind} {IDENTITY_TABLE} AS SELECT alias, person FROM temp.identity"
     )
     store.con.execute(
         f"""

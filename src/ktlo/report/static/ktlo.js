@@ -95,7 +95,40 @@
     return { traces: traces, layout: layout, urls: [] };
   }
 
-  var KINDS = { stack: stack, spark: spark, bars: bars, line: line };
+  /* The share so far, the forecast dashed from the last known point inside its shaded 80%
+     band (drawn as one closed polygon: high edge forward, low edge back), the budget band. */
+  function forecast(spec) {
+    var x = spec.x.map(esc), ahead = spec.x_ahead.map(esc);
+    var traces = [
+      {
+        type: "scatter", mode: "lines", name: "80% band", x: ahead.concat(ahead.slice().reverse()),
+        y: spec.high.concat(spec.low.slice().reverse()), fill: "toself",
+        fillcolor: "rgba(33, 102, 172, 0.18)", line: { width: 0 }, hoverinfo: "skip"
+      },
+      {
+        type: "scatter", mode: "lines+markers", name: "KTLO share", x: x, y: spec.y,
+        line: { color: "#1d2430", width: 2 }, marker: { size: 5 },
+        hovertemplate: "%{x} · KTLO share %{y:.0%}<extra></extra>"
+      },
+      {
+        type: "scatter", mode: "lines+markers", name: "forecast", x: ahead, y: spec.y_ahead,
+        customdata: spec.low.map(function (low, i) { return [low, spec.high[i]]; }),
+        line: { color: "#2166ac", width: 2, dash: "dash" }, marker: { size: 5 },
+        hovertemplate: "%{x} · forecast %{y:.0%} (80%: %{customdata[0]:.0%}–%{customdata[1]:.0%})<extra></extra>"
+      }
+    ];
+    var layout = {
+      height: 300, margin: { l: 48, r: 10, t: 10, b: 40 }, font: FONT,
+      yaxis: { tickformat: ".0%", range: [0, 1], fixedrange: true },
+      xaxis: { type: "category", categoryorder: "array", categoryarray: x.concat(ahead.slice(1)),
+               fixedrange: true, automargin: true },
+      legend: { orientation: "h", y: -0.18, font: { size: 11 } },
+      shapes: [band(spec)], paper_bgcolor: "#fff", plot_bgcolor: "#fff"
+    };
+    return { traces: traces, layout: layout, urls: [] };
+  }
+
+  var KINDS = { stack: stack, spark: spark, bars: bars, line: line, forecast: forecast };
 
   function draw(root) {
     if (typeof Plotly === "undefined") { return; }

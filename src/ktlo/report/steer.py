@@ -1,0 +1,185 @@
+"""The steering sections: the KTLO-share forecast and the upcoming rotation.
+
+    forecast        per team (and the organisation without a team filter): `ktlo forecast`
+                    over the history the report's balance already holds (by month, or by
+                    quarter when the report is), the next quarter with its 80% band, and
+                    the person-days it leaves for new work when the team's members are known
+    rotation_plan   per team with members: `ktlo rotation plan --secondary` for the eight
+                    weeks starting the Monday after the newest day of effort (`as_of`), the
+                    members' recent KTLO load taken from the report's effort table, and
+                    members listed by a name or email resolved through its identities
+
+Neither recomputes effort: the forecast reads the balance (one more grouped query only for a
+weekly report, whose forecast is still by month), the rotation one grouped query over
+`alloc_all` for every team's load.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from ktlo.analysis import period_label
+from ktlo.config import Config
+from ktlo.planning.outlook import outlook_from_history, too_short
+from ktlo.planning.rotation import plan_rotation, to_rows
+from ktlo.planning.team import LOAD_WINDOW_DAYS, team_members
+from ktlo.report.model import BASE_TABLE, IDENTITY_TABLE, ReportFilters
+from ktlo.store import Store
+
+HORIZON_QUARTERS = 1  # the forecast looks one quarter ahead, as `ktlo forecast --horizon 1`
+PLAN_WEEKS = 8  # the rotation calendar shows the next eight weekly shifts
+MORE_HISTORY = "sync or analyze more history"
+
+
+def forecast_section(
+    store: Store,
+    config: Config,
+    filters: ReportFilters,
+    balances: dict[str | None, dict[str, Any]],
+) -> dict[str, Any]:
+    """Per balance shown (the organisation first): history, forecast, band, room for new work."""
+    period = "quarter" if filters.period == "quarter" else "month"
+    histories = (
+        {key: _history(bal["periods"]) for key, bal in balances.items()}
+        if filters.period == period
+        else _monthly(store, list(balances))
+    )
+    return {
+        "period": period,
+        "horizon_quarters": HORIZON_QUARTERS,
+        "band": "80%",
+        "teams": [
+            _forecast(config, key, bal, histories.get(key, []), period)
+            for key, bal in balances.items()
+        ],
+    }
+
+
+def _history(periods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"start": p["start"], "share": p["ktlo_share"], "person_days": p["person_days"]}
+        for p in periods
+        if p["ktlo_share"] is not None
+    ]
+
+
+def _monthly(store: Store, keys: list[str | None]) -> dict[str | None, list[dict[str, Any]]]:
+    """The KTLO share per month of each team and of the organisation (a weekly report's
+    balance cannot feed a monthly forecast)."""
+    rows = store.query(
+        """
+        SELECT CASE WHEN grouping(team) = 1 THEN NULL ELSE team END AS team,
+               date_trunc('month', day)::DATE AS start, sum(person_days) AS person_days,
+               coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo
+        FROM report_alloc GROUP BY GROUPING SETS ((team, start), (start)) ORDER BY start
+        """
+    )
+    result: dict[str | None, list[dict[str, Any]]] = {key: [] for key in keys}
+    for row in rows:
+        if row["team"] in result and row["person_days"]:
+            result[row["team"]].append(
+                {"start": row["start"].isoformat(),
+                 "share": round(row["ktlo"] / row["person_days"], 4),
+                 "person_days": round(row["person_days"], 2)}
+            )  # fmt: skip
+    return result
+
+
+def _forecast(
+    config: Config, team: str | None, bal: dict[str, Any], history: list[dict[str, Any]],
+    period: str,
+) -> dict[str, Any]:  # fmt: skip
+    base = {"team": team, "low": bal["low"], "high": bal["high"]}
+    short = too_short(history, period, None)
+    if short:
+        return {**base, "missing": f"{short} — {MORE_HISTORY}", "history": _labelled(history, period),
+                "forecast": [], "backtest": None, "capacity_person_days": None,
+                "new_work_person_days": None}  # fmt: skip
+    doc = outlook_from_history(config, team, history, HORIZON_QUARTERS, period)
+    ahead = _labelled(doc["forecast"], period)
+    known = all(f["capacity_person_days"] is not None for f in ahead)
+    return {
+        **base,
+        "missing": None,
+        "history": _labelled(doc["history"], period),
+        "forecast": ahead,
+        "backtest": doc["backtest"],
+        "capacity_person_days": _total(ahead, "capacity_person_days") if known else None,
+        "new_work_person_days": _total(ahead, "new_work_person_days") if known else None,
+    }
+
+
+def _labelled(rows: list[dict[str, Any]], period: str) -> list[dict[str, Any]]:
+    """Each row with the label of its period (`2026-03`, `2026-Q1`) before its other fields."""
+    return [{"period": period_label(date.fromisoformat(r["start"]), period), **r} for r in rows]
+
+
+def _total(rows: list[dict[str, Any]], key: str) -> float:
+    return round(sum(float(r[key]) for r in rows), 1)
+
+
+def plan_start(as_of: str | None) -> date:
+    """The Monday after the newest day of effort (after today when the store has none)."""
+    day = date.fromisoformat(as_of) if as_of else date.today()
+    return day + timedelta(days=7 - day.weekday())
+
+
+def rotation_plan_section(
+    store: Store, config: Config, filters: ReportFilters, as_of: str | None
+) -> dict[str, Any]:
+    """Per team with members: the next PLAN_WEEKS weekly shifts, primary and secondary."""
+    teams = [t for t in config.teams if t.members and filters.team in (None, t.name)]
+    if not teams:
+        return {"missing": "no team with members in ktlo.toml — list them under [[teams]]",
+                "start": None, "weeks": PLAN_WEEKS, "teams": []}  # fmt: skip
+    start = plan_start(as_of)
+    loads = recent_ktlo(store, start)
+    aliases = dict(store.con.execute(f"SELECT alias, person FROM {IDENTITY_TABLE}").fetchall())
+    plans = []
+    for team in teams:
+        members = team_members(config, team, None, start, loads, aliases)
+        plan = plan_rotation(team.name, members, start, PLAN_WEEKS, "week", secondary=True)
+        plans.append(
+            {
+                "team": team.name,
+                "length": plan.length,
+                "period_days": plan.period_days,
+                "regions": plan.regions,
+                "names": {m.person: m.name for m in members},
+                "shifts": to_rows(plan),
+                "load": plan.load,
+                "shifts_by_person": plan.shifts_by_person,
+                "warnings": plan.warnings,
+                "notes": notes(plan.warnings),
+            }
+        )
+    return {"missing": None, "start": start.isoformat(), "weeks": PLAN_WEEKS, "teams": plans}
+
+
+def recent_ktlo(store: Store, start: date) -> dict[str, float]:
+    """KTLO person-days per person over the LOAD_WINDOW_DAYS before `start`, from the report's
+    effort table (what `ktlo rotation plan` computes afresh for the same window)."""
+    rows = store.con.execute(
+        f"""
+        SELECT person, sum(person_days) FROM {BASE_TABLE}
+        WHERE investment = 'ktlo' AND day >= ?::DATE - INTERVAL {LOAD_WINDOW_DAYS} DAY
+          AND day < ?::DATE
+        GROUP BY person
+        """,
+        [start, start],
+    ).fetchall()
+    return {str(person): float(days) for person, days in rows}
+
+
+def notes(warnings: list[str]) -> list[dict[str, Any]]:
+    """The plan's warnings without their period labels, each once, with how often it came up.
+
+    Each warning reads `<period or region>: <what>`; a two-person team with a secondary
+    gets the same "too small to avoid back-to-back shifts" for nearly every week.
+    """
+    counted: dict[str, int] = {}
+    for warning in warnings:
+        text = warning.split(": ", 1)[-1]
+        counted[text] = counted.get(text, 0) + 1
+    return [{"text": text, "periods": count} for text, count in counted.items()]
