@@ -273,3 +273,17 @@ def test_the_dashboard_pages_and_their_json_twins_carry_both(
     assert 'id="fig-forecast-search"' in page and 'id="fig-forecast-org"' not in page
     assert page.count('<td class="who">Lee Wong</td>') == 8
     assert '<h3 id="h-plan-rotation-search"><a href="/teams/search">search</a>' in page
+
+
+def test_the_on_call_load_names_people_as_the_calendar_does(long_org: tuple[Path, Config]) -> None:
+    doc = report(long_org)
+    doc["rotation"] = {"missing": None, "teams": [{
+        "team": "payments", "since": "2026-01-01", "gini": 0.2, "shifts": 4,
+        "on_call_from": "acknowledgements",
+        "people": [{"person": "raj", "load": 6.5, "overloaded": True}],
+    }]}  # fmt: skip
+    html = render_report(doc)
+    panel = html[html.index('class="panel rotation-load"') :]
+    panel = panel[: panel.index("</article>")]
+    assert re.search(r'<th scope="row">Raj Patel</th>', panel)
+    assert '<th scope="row">raj</th>' not in panel
