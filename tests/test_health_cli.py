@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from ktlo.choices import DEFINITIONS
 from ktlo.cli import main
-from ktlo.metrics.definitions import DEFINITIONS
 from ktlo.store import Store
 from tests import test_health_dora
 

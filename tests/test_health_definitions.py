@@ -47,9 +47,10 @@ from typing import Any
 
 import pytest
 
+from ktlo.choices import DEFINITIONS
 from ktlo.config import Config
 from ktlo.metrics.common import HealthOptions, make_context
-from ktlo.metrics.definitions import DEFINITIONS, dora_section
+from ktlo.metrics.definitions import dora_section
 from ktlo.metrics.health import health, prepare
 from ktlo.store import Store
 from tests.health_work import commit, deployment, incident, pull, review

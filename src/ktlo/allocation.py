@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from ktlo.analysis import PERIODS, Budget, period_label
+from ktlo.analysis import Budget, period_label
+from ktlo.choices import GROUPINGS, PERIODS
 from ktlo.config import Config
 from ktlo.effort import WORKDAYS_PER_WEEK, compute_effort
 from ktlo.errors import ConfigError
 from ktlo.store import Store
 
-GROUPINGS = ("investment", "subcategory", "team", "repo", "person")
 NO_TEAM = "(no team)"
 WORKDAYS_PER_MONTH = 21.7  # 5 × 52.14 / 12: converts person-days to FTE-months for cost
 JSON_SCHEMA = "ktlo.allocation/v1"

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from ktlo.choices import PERIODS
 from ktlo.classify.taxonomy import KTLO_SUBCATEGORIES, NEW_WORK_SUBCATEGORIES
 from ktlo.config import Config
 from ktlo.effort import compute_effort
 from ktlo.errors import ConfigError
 from ktlo.store import Store
 
-PERIODS = ("week", "month", "quarter")
 JSON_SCHEMA = "ktlo.analyze/v1"
 TREND_WINDOW = {"week": 4, "month": 3, "quarter": 1}
 TREND_FLAT_POINTS = 0.02  # a change of less than 2 points of share reads as flat

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ktlo.choices import DEFINITIONS
 from ktlo.config import Config
 from ktlo.errors import ConfigError
 from ktlo.metrics.alerts import alerts, build_alerts
 from ktlo.metrics.bugs import bugs, build_bugs
 from ktlo.metrics.builds import build_builds, builds
 from ktlo.metrics.common import Context, HealthOptions, Reuse, make_context
-from ktlo.metrics.definitions import DEFINITIONS, dora_section
+from ktlo.metrics.definitions import dora_section
 from ktlo.metrics.deployments import build_changes, build_deployments
 from ktlo.metrics.dora import create_groups
 from ktlo.metrics.failures import build_failures, build_incidents, link_incidents

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ktlo.allocation import build_allocation, drivers
-from ktlo.analysis import PERIODS
+from ktlo.choices import PERIODS
 from ktlo.config import Config
 from ktlo.errors import ConfigError
 from ktlo.metrics.common import HealthOptions, Reuse

@@ -23,7 +23,7 @@ from datetime import date
 from typing import Any
 
 from ktlo.allocation import NO_TEAM, build_allocation
-from ktlo.analysis import PERIODS
+from ktlo.choices import PERIODS
 from ktlo.config import Config
 from ktlo.errors import ConfigError, NotFoundError
 from ktlo.store import Store

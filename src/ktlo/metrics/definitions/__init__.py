@@ -9,7 +9,7 @@
 Each reproduces its project's published formula and thresholds over ktlo's stored tables;
 what ktlo had to map (their tables onto ours) is said in each module and in docs/metrics.md.
 Where a peer shows a number for "no data" (fourkeys' IFNULL(..., 0), middleware's 0%),
-ktlo shows no value and no bucket instead.
+ktlo shows no value and no bucket instead. The names are `ktlo.choices.DEFINITIONS`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from typing import Any
 from ktlo.metrics.common import Context
 from ktlo.metrics.definitions import devlake, fourkeys, middleware
 from ktlo.metrics.dora import ktlo_dora
-
-DEFINITIONS = ("ktlo", "devlake-2023", "devlake-2021", "fourkeys", "middleware")
 
 _COMPUTE: dict[str, Callable[[Context], dict[str, Any]]] = {
     "ktlo": ktlo_dora,

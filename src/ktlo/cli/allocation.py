@@ -1,0 +1,87 @@
+"""`ktlo allocation` and `ktlo budget`: where the effort went, and each team against its band."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from ktlo.choices import GROUPINGS, PERIODS
+from ktlo.cli.inputs import open_store, org_store, read_config
+from ktlo.cli.options import (
+    ORG_STORE,
+    config_option,
+    db_option,
+    output_options,
+    since_until_options,
+)
+from ktlo.cli.output import console, print_csv, print_json
+
+
+@click.command(name="allocation")
+@click.option("--team", help="Only this team (a name from ktlo.toml).")
+@click.option(
+    "--period", type=click.Choice(PERIODS), default="month", show_default=True, help="Bucket size."
+)
+@click.option(
+    "--by",
+    type=click.Choice(GROUPINGS),
+    default="investment",
+    show_default=True,
+    help="Group effort by.",
+)
+@since_until_options
+@output_options
+@config_option
+@db_option(ORG_STORE)
+def allocation_command(
+    team: str | None, period: str, by: str, since: date | None, until: date | None,
+    as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None,
+) -> None:  # fmt: skip
+    """Person-days and FTE per investment, kind, team, repository or person, with the KTLO budget.
+
+    Example: ktlo allocation --team payments --period quarter --by subcategory
+    """
+    from ktlo.allocation import AllocationOptions, allocation, allocation_rows
+
+    config = read_config(config_path)
+    with open_store(org_store(db), read_only=True) as store:
+        doc = allocation(store, config, AllocationOptions(team, period, by, since, until))
+    if as_json:
+        print_json(doc)
+    elif as_csv:
+        print_csv(allocation_rows(doc))
+    else:
+        from ktlo.report.terminal import render_allocation
+
+        render_allocation(doc, console())
+
+
+@click.command(name="budget")
+@click.option(
+    "--period", type=click.Choice(PERIODS), default="month", show_default=True, help="Bucket size."
+)
+@output_options
+@config_option
+@db_option(ORG_STORE)
+def budget_command(
+    period: str, as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None
+) -> None:
+    """Each team's KTLO share against its band: last full period, the quarter, drift and drivers.
+
+    Example: ktlo budget --period month
+    """
+    from ktlo.allocation import budget_report
+
+    config = read_config(config_path)
+    with open_store(org_store(db), read_only=True) as store:
+        doc = budget_report(store, config, period)
+    if as_json:
+        print_json(doc)
+    elif as_csv:
+        print_csv(doc["teams"], drop=("drivers",))
+    else:
+        from ktlo.report.terminal import render_budget
+
+        render_budget(doc, console())

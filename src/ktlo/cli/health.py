@@ -1,0 +1,65 @@
+"""`ktlo health`: the operational scorecard."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from ktlo.choices import DEFINITIONS, PERIODS
+from ktlo.cli.inputs import open_store, org_store, read_config
+from ktlo.cli.options import (
+    ORG_STORE,
+    RelativeOrIsoDate,
+    config_option,
+    db_option,
+    output_options,
+)
+from ktlo.cli.output import console, print_csv, print_json
+
+
+@click.command(name="health")
+@click.option("--team", help="Only this team's services and repositories (a name from ktlo.toml).")
+@click.option(
+    "--service", help="Only this service (and the repositories [services.NAME] gives it)."
+)
+@click.option(
+    "--period", type=click.Choice(PERIODS), default="month", show_default=True,
+    help="Window size: every figure is for the last one, beside the one before.",
+)  # fmt: skip
+@click.option(
+    "--definition", type=click.Choice(DEFINITIONS), default=None,
+    help="DORA formulas and thresholds (default: [health] definition, else ktlo; docs/metrics.md).",
+)  # fmt: skip
+@click.option(
+    "--until",
+    type=RelativeOrIsoDate(),
+    help="Day after the window (default: after the newest record).",
+)
+@click.option("--mean", is_flag=True, help="Show means beside medians and p90s.")
+@output_options
+@config_option
+@db_option(ORG_STORE)
+def health_command(
+    team: str | None, service: str | None, period: str, definition: str | None, until: date | None,
+    mean: bool, as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None,
+) -> None:  # fmt: skip
+    """One scorecard: DORA, incidents, bugs, builds, alerts and SLOs, each with trend and bucket.
+
+    Example: ktlo health --team payments --period quarter --definition devlake-2023
+    """
+    from ktlo.metrics.common import HealthOptions
+    from ktlo.metrics.health import health
+    from ktlo.report.health import health_rows, render_health
+
+    config = read_config(config_path)
+    options = HealthOptions(team, service, period, definition, until, mean)
+    with open_store(org_store(db), read_only=True) as store:
+        doc = health(store, config, options)
+    if as_json:
+        print_json(doc)
+    elif as_csv:
+        print_csv(health_rows(doc))
+    else:
+        render_health(doc, console())

@@ -1,0 +1,28 @@
+"""Mining git repositories with progress bars, for `ktlo analyze` and `ktlo sync`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ktlo.cli.output import err_console
+
+if TYPE_CHECKING:
+    from ktlo.scale import Engine, RunSummary
+    from ktlo.store import Store
+
+
+def mine(store: Store, repos: list[Path], engine: Engine, quiet: bool = False) -> RunSummary:
+    """Mine `repos` with progress bars; say how it went on stderr (a lone repository: only failures)."""
+    from ktlo.report.scale import ScaleProgress, describe_run, failure_lines
+    from ktlo.scale import ingest_many
+
+    with ScaleProgress(err_console()) as progress:
+        run = ingest_many(store, repos, engine, progress)
+    if not quiet:
+        click.echo(describe_run(run), err=True)
+    for line in failure_lines(run):
+        click.echo(line, err=True)
+    return run

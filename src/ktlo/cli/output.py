@@ -1,0 +1,49 @@
+"""What a command writes: one JSON document or CSV rows to stdout, tables to the terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+def console() -> Console:
+    """stdout for tables: the terminal's width, or 120 columns when piped to a file."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=120)
+
+
+def err_console() -> Console:
+    """stderr, for progress bars."""
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def print_json(doc: Any) -> None:
+    click.echo(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
+
+
+def print_csv(rows: list[dict[str, Any]], drop: tuple[str, ...] = ()) -> None:
+    write_csv(rows, sys.stdout, drop)
+
+
+def write_csv(rows: list[dict[str, Any]], out: TextIO, drop: tuple[str, ...] = ()) -> None:
+    """One row per dict, columns of the first row but `drop`; lists and dicts as JSON."""
+    import csv
+
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c not in drop]
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {k: json.dumps(v) if isinstance(v, list | dict) else v for k, v in row.items()}
+        )

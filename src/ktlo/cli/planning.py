@@ -1,0 +1,131 @@
+"""Steering a team: `ktlo mode` (KTLO mode or not), `ktlo forecast` and `ktlo sprints`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ktlo.cli.inputs import open_store, org_store, read_config
+from ktlo.cli.options import ORG_STORE, config_option, db_option, output_options
+from ktlo.cli.output import console, print_csv, print_json
+
+
+@click.command(name="mode")
+@click.option("--team", help="Only this team (a name from ktlo.toml).")
+@click.option(
+    "--period",
+    type=click.Choice(["week", "month"]),
+    default="month",
+    show_default=True,
+    help="Window size.",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One object per team: team, state, risk, reasons, history, focus.",
+)
+@click.option("--csv", "as_csv", is_flag=True, help="One CSV row per team and window.")
+@config_option
+@db_option(ORG_STORE)
+def mode_command(
+    team: str | None, period: str, as_json: bool, as_csv: bool, config_path: Path | None,
+    db: Path | None,
+) -> None:  # fmt: skip
+    """Should a team enter KTLO mode (reliability first)? enter, stay, exit or normal, with the reasons.
+
+    Example: ktlo mode --team payments
+    """
+    from ktlo.planning.ktlo_mode import ktlo_mode
+
+    config = read_config(config_path)
+    if team:
+        from ktlo.planning.team import find_team
+
+        find_team(config, team)
+    with open_store(org_store(db), read_only=True) as store:
+        doc = ktlo_mode(store, config, team, period)
+    if as_json:
+        print_json(doc)
+    elif as_csv:
+        from ktlo.report.rows import mode_rows
+
+        print_csv(mode_rows(doc))
+    else:
+        from ktlo.report.terminal import render_mode
+
+        render_mode(doc, console())
+
+
+@click.command(name="forecast")
+@click.option("--team", help="Only this team (a name from ktlo.toml).")
+@click.option(
+    "--horizon", type=click.IntRange(1, 4), default=2, show_default=True, help="Quarters ahead."
+)
+@click.option(
+    "--period",
+    type=click.Choice(["month", "quarter"]),
+    default="month",
+    show_default=True,
+    help="Bucket size.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the history and forecast as CSV rows.")
+@config_option
+@db_option(ORG_STORE)
+def forecast_command(
+    team: str | None,
+    horizon: int,
+    period: str,
+    as_json: bool,
+    as_csv: bool,
+    config_path: Path | None,
+    db: Path | None,
+) -> None:
+    """The KTLO share expected ahead, with an 80% band, and the person-days it leaves for new work.
+
+    Example: ktlo forecast --team payments --horizon 2
+    """
+    from ktlo.planning.outlook import outlook
+
+    config = read_config(config_path)
+    with open_store(org_store(db), read_only=True) as store:
+        doc = outlook(store, config, team, horizon, period)
+    if as_json:
+        print_json(doc)
+    elif as_csv:
+        from ktlo.report.rows import forecast_rows
+
+        print_csv(forecast_rows(doc))
+    else:
+        from ktlo.report.terminal import render_forecast
+
+        render_forecast(doc, console())
+
+
+@click.command(name="sprints")
+@click.option("--team", help="Only this team's sprints or cycles.")
+@output_options
+@config_option
+@db_option(ORG_STORE)
+def sprints_command(
+    team: str | None, as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None
+) -> None:
+    """Planned against actual KTLO share per sprint (Jira) or cycle (Linear), and unplanned work.
+
+    Example: ktlo sprints --team payments
+    """
+    from ktlo.planning.sprints import sprint_report
+
+    config = read_config(config_path)
+    with open_store(org_store(db), read_only=True) as store:
+        doc = sprint_report(store, config, team)
+    if as_json:
+        print_json(doc)
+    elif as_csv:
+        print_csv(doc["sprints"])
+    else:
+        from ktlo.report.terminal import render_sprints
+
+        render_sprints(doc, console())

@@ -1,0 +1,103 @@
+"""`ktlo sync`: bring in work from trackers, CI, incident tools and git, incrementally."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ktlo.cli.inputs import config_dir, open_store, read_config
+from ktlo.cli.mining import mine
+from ktlo.cli.options import SYNC_STORE, config_option, db_option, scale_options
+from ktlo.cli.output import console, err_console
+from ktlo.errors import ConfigError
+
+if TYPE_CHECKING:
+    from ktlo.config import Config
+
+
+@click.command(name="sync")
+@click.argument("names", metavar="[SOURCE]...", nargs=-1)
+@config_option
+@click.option(
+    "--from-file",
+    "from_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Load a saved API answer or export instead of the network (no token needed).",
+)
+@click.option(
+    "--source",
+    "source_name",
+    help="The source --from-file belongs to: a name from ktlo.toml, or a type (github, files).",
+)
+@scale_options
+@db_option(SYNC_STORE)
+def sync_command(
+    names: tuple[str, ...],
+    config_path: Path | None,
+    from_file: Path | None,
+    source_name: str | None,
+    jobs: int | None,
+    executor: str | None,
+    db: Path | None,
+) -> None:
+    """Bring in work from trackers, CI and incident tools, incrementally (docs/sources.md).
+
+    Example: ktlo sync github --db team.duckdb
+
+    Syncs the SOURCEs named (default: every [sources.NAME] in ktlo.toml) into the store
+    (default: ./ktlo.duckdb). Tokens come from the environment variables ktlo.toml names.
+    A killed sync loses nothing stored; run it again to resume. With --from-file FILE
+    --source NAME, a saved answer (e.g. `gh api --paginate ...`) or an export is loaded.
+    The source `git` is the [git] repositories of ktlo.toml, mined in parallel (--jobs,
+    --executor; docs/scaling.md); it is part of the default.
+    """
+    from ktlo.learning import describe, learn_after_sync
+    from ktlo.report.sync import SyncProgress, render_sync_summary
+    from ktlo.scale import Engine
+    from ktlo.sync import plan_sync, sync_sources
+
+    config = read_config(config_path)
+    repos, names = _git_in_sync(config, names, from_file)
+    engine = Engine.parse(executor or config.git.executor, jobs or config.git.jobs)
+    sources = (
+        plan_sync(config, names, from_file=from_file, source_name=source_name)
+        if names or from_file or not repos
+        else []
+    )
+    with open_store(db or Path("ktlo.duckdb")) as store:
+        run = mine(store, repos, engine) if repos else None
+        with SyncProgress(err_console()) as progress:
+            results = sync_sources(store, sources, progress.reporter, from_file)
+        learning = learn_after_sync(store)
+    if results:
+        render_sync_summary(results, console())
+    if learning is not None:
+        click.echo(describe(learning), err=True)
+    for result in results:
+        if result.error is not None:
+            click.echo(f"Error: {result.error}", err=True)
+    if any(result.errors for result in results) or (run and run.failures):
+        raise SystemExit(1)
+
+
+def _git_in_sync(
+    config: Config, names: tuple[str, ...], from_file: Path | None
+) -> tuple[list[Path], tuple[str, ...]]:
+    """The git repositories a sync mines (the source `git`), and the other sources named."""
+    wanted = from_file is None and (not names or "git" in names)
+    if "git" in names and not config.git.repositories:
+        raise ConfigError(
+            "no git repositories to sync", 'list them under [git] repositories = ["~/src/*"]'
+        )
+    others = tuple(n for n in names if n != "git")
+    if not wanted or not config.git.repositories:
+        return [], others
+    from ktlo.scale.discover import repository_targets
+
+    configured = config.git.paths(config_dir(config))
+    repos, _ = repository_targets([], configured, False, config.git.recursive)
+    if not names and config.sources:  # the default: git and every configured source
+        others = tuple(config.sources)
+    return repos, others

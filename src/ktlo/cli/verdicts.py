@@ -1,0 +1,180 @@
+"""Stored verdicts: explain one, review the doubtful, override, and reclassify everything."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ktlo.cli.inputs import open_store, org_store, read_config
+from ktlo.cli.options import EXPLAIN_STORE, ORG_STORE, config_option, db_option, output_options
+from ktlo.cli.output import console, print_csv, print_json
+from ktlo.errors import ConfigError, KtloError
+
+
+@click.command(name="explain")
+@click.argument("ref")
+@click.option(
+    "--repo",
+    "repo_path",
+    type=click.Path(path_type=Path),
+    default=".",
+    help="The repository (for its default store).",
+)
+@db_option(EXPLAIN_STORE)
+def explain_command(ref: str, repo_path: Path, db: Path | None) -> None:
+    """Show a stored commit's verdict with every reason (REF: a sha or its prefix).
+
+    Example: ktlo explain 3f2a9c1 --repo ~/src/shop
+    """
+    from ktlo.explain import explain_commit
+    from ktlo.report.terminal import render_explanation
+    from ktlo.sources import git
+    from ktlo.store import default_store_path
+
+    path = db or default_store_path(git.open_repository(repo_path).path)
+    with open_store(path, read_only=True) as store:
+        render_explanation(explain_commit(store, ref), console())
+
+
+@click.command(name="override")
+@click.argument("item_id", required=False)
+@click.option(
+    "--as", "label", metavar="INVESTMENT/SUBCATEGORY", help="The correct kind, e.g. ktlo/security."
+)
+@click.option("--note", help="Why (shown as the verdict's reason).")
+@click.option("--list", "list_them", is_flag=True, help="List every override.")
+@click.option("--remove", is_flag=True, help="Remove the override of ITEM_ID.")
+@output_options
+@db_option(ORG_STORE)
+def override_command(
+    item_id: str | None, label: str | None, note: str | None, list_them: bool, remove: bool,
+    as_json: bool, as_csv: bool, db: Path | None,
+) -> None:  # fmt: skip
+    """Correct a verdict; the correction survives re-syncs and re-classification.
+
+    Example: ktlo override git:commit:github.com/acme/shop:3f2a9c1e --as ktlo/security --note "CVE fix"
+    """
+    from ktlo.overrides import list_overrides, remove_override, set_override
+
+    path = org_store(db)
+    if list_them:
+        with open_store(path, read_only=True) as store:
+            rows = list_overrides(store)
+        if as_json:
+            print_json(rows)
+        elif as_csv:
+            print_csv(rows)
+        else:
+            from ktlo.report.terminal import render_overrides
+
+            render_overrides(rows, console())
+        return
+    if not item_id:
+        raise ConfigError("which item?", "give an ITEM_ID (see `ktlo explain`), or --list")
+    with open_store(path) as store:
+        if remove:
+            remove_override(store, item_id)
+            click.echo(f"removed the override of {item_id}")
+            return
+        if not label:
+            raise ConfigError("no --as given", "say what it is, e.g. --as ktlo/security")
+        investment, subcategory = set_override(store, item_id, label, note, read_config(None))
+    click.echo(f"{item_id} is now {investment}{'/' + subcategory if subcategory else ''}")
+
+
+@click.command(name="reclassify")
+@config_option
+@db_option(ORG_STORE)
+def reclassify_command(config_path: Path | None, db: Path | None) -> None:
+    """Re-apply rules, inheritance and the classifier to everything stored (fetches nothing).
+
+    Example: ktlo reclassify --config ktlo.toml
+    """
+    from ktlo.learning import describe
+    from ktlo.reclassify import reclassify
+
+    config = read_config(config_path)
+    with open_store(org_store(db)) as store:
+        summary = reclassify(store, config)
+    click.echo(
+        f"reclassified {summary.items:,} items: {summary.changed:,} changed, "
+        f"{summary.by_rule:,} by a rule, {summary.inherited:,} inherited, "
+        f"{summary.projects_by_scope:,} projects by scope; {summary.overridden:,} overrides kept"
+    )
+    if summary.learning is not None:
+        click.echo(describe(summary.learning))
+
+
+@click.command(name="review")
+@click.argument("item_id", required=False)
+@click.option(
+    "--limit", type=click.IntRange(1), default=20, show_default=True, help="Items to show."
+)
+@click.option("--confirm", is_flag=True, help="Confirm ITEM_ID's verdict as it stands.")
+@click.option("--as", "label", metavar="INVESTMENT/SUBCATEGORY", help="Correct ITEM_ID to this.")
+@click.option("--ask", is_flag=True, help="Ask for an answer to each item (default in a terminal).")
+@output_options
+@config_option
+@db_option(ORG_STORE)
+def review_command(
+    item_id: str | None, limit: int, confirm: bool, label: str | None, ask: bool,
+    as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None,
+) -> None:  # fmt: skip
+    """The least certain verdicts and those whose signals disagree, most effort first.
+
+    Example: ktlo review --limit 10
+
+    In a terminal (or with --ask), each item waits for an answer: Enter confirms the
+    verdict, a kind corrects it (bug, ktlo/security, new_work/project), s skips, q quits.
+    `ktlo review ITEM_ID --confirm` or `--as KIND` answers one item. Answers are stored as
+    overrides: they survive re-syncs and teach the learned model at its next fit.
+    """
+    from ktlo.report.review import render_review, verdict_label
+    from ktlo.review_queue import answer, review_queue
+
+    config = read_config(config_path)
+    with open_store(org_store(db)) as store:
+        if item_id:
+            if not confirm and not label:
+                raise ConfigError("no answer given", "add --confirm, or --as KIND to correct it")
+            investment, sub = answer(store, item_id, config, None if confirm else label)
+            click.echo(f"{item_id} is now {investment}{'/' + sub if sub else ''}")
+            return
+        rows = review_queue(store, config, limit)
+        if as_json:
+            print_json(rows)
+        elif as_csv:
+            print_csv(rows)
+        else:
+            render_review(rows, console())
+            if ask or sys.stdin.isatty():
+                _ask_each(rows, lambda i, kind: answer(store, i, config, kind), verdict_label)
+
+
+def _ask_each(
+    rows: list[dict[str, Any]],
+    record: Callable[[str, str | None], tuple[str, str | None]],
+    label_of: Callable[[dict[str, Any]], str],
+) -> None:
+    """Prompt for each queued item: Enter confirms, a kind corrects, s skips, q quits."""
+    for number, row in enumerate(rows, start=1):
+        while True:
+            reply = click.prompt(
+                f"{number}. {row['title'][:70]} [{label_of(row)}] Enter=confirm, KIND=correct, s=skip, q=quit",
+                default="", show_default=False,
+            ).strip()  # fmt: skip
+            if reply.lower() in ("q", "s"):
+                break
+            try:
+                investment, sub = record(row["item_id"], reply or None)
+            except KtloError as exc:
+                click.echo(f"  {exc}", err=True)
+                continue
+            click.echo(f"  → {investment}{'/' + sub if sub else ''}")
+            break
+        if reply.lower() == "q":
+            return

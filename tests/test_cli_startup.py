@@ -1,0 +1,107 @@
+"""Start-up stays fast: `ktlo --help` and a command's help load no heavy library.
+
+Each case runs `python -X importtime -m ktlo ...` in a fresh process, as a user would, and
+reads the modules it imported from the import-time report on stderr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+import ktlo.cli
+from ktlo.cli import COMMANDS, main
+
+HEAVY = {
+    "duckdb", "pydantic", "fastapi", "uvicorn", "httpx2", "jinja2", "dask", "pyarrow",
+    "prometheus_client", "numpy", "sklearn", "ktlo.store", "ktlo.config", "ktlo.sources",
+}  # fmt: skip
+
+
+def imported(*args: str) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    """The modules `ktlo ARGS` imports (and how it ended)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "ktlo", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    return modules, done
+
+
+def heavy_in(modules: set[str]) -> set[str]:
+    return {m for m in modules if m in HEAVY or m.split(".")[0] in HEAVY}
+
+
+def test_help_lists_every_command_without_loading_the_library() -> None:
+    modules, done = imported("--help")
+    assert done.returncode == 0
+    assert heavy_in(modules) == set()
+    assert "rich" not in modules
+    for name in COMMANDS:
+        assert f"  {name} " in done.stdout
+
+
+@pytest.mark.parametrize("name", ["allocation", "analyze", "health", "report", "serve", "sync"])
+def test_a_commands_help_loads_only_its_module(name: str) -> None:
+    modules, done = imported(name, "--help")
+    assert done.returncode == 0 and "Example: ktlo" in done.stdout
+    assert heavy_in(modules) == set()
+    own = COMMANDS[name].partition(":")[0]
+    others = {path.partition(":")[0] for path in COMMANDS.values()} - {own}
+    assert own in modules and not modules & others
+
+
+def test_classify_needs_no_store() -> None:
+    modules, done = imported("classify", "bump lodash to 4.17.21")
+    assert done.returncode == 0 and "dependency" in done.stdout
+    assert "duckdb" not in modules and "fastapi" not in modules
+
+
+def test_a_mistyped_command_loads_no_command() -> None:
+    modules, done = imported("allocaton")
+    assert done.returncode == 2 and "Did you mean 'allocation'?" in done.stderr
+    assert not {m for m in modules if m.startswith("ktlo.cli.")}
+
+
+def reachable(command: click.Command) -> list[click.Command]:
+    """The command and, for a group, every command under it."""
+    if not isinstance(command, click.Group):
+        return [command]
+    return [command, *(c for sub in command.commands.values() for c in reachable(sub))]
+
+
+def test_every_command_in_the_package_is_registered() -> None:
+    registered = {id(c) for name in COMMANDS for c in reachable(main.commands[name])}
+    for info in pkgutil.iter_modules(ktlo.cli.__path__, "ktlo.cli."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if isinstance(value, click.Command) and value.callback.__module__ == info.name:
+                assert id(value) in registered, f"{info.name}: {value.name} is not in COMMANDS"
+    assert all(main.commands[name].name == name for name in COMMANDS)
+
+
+@pytest.mark.parametrize(
+    ("command", "default"),
+    [
+        (["analyze"], "one repository's own store in ~/.cache/ktlo; ./ktlo.duckdb for several"),
+        (["explain"], "the ~/.cache/ktlo store `ktlo analyze` made for --repo"),
+        (["sync"], "(default: ./ktlo.duckdb)"),
+        (["allocation"], "(default: ./ktlo.duckdb, else the ~/.cache/ktlo store"),
+        (["rotation", "plan"], "(default: ./ktlo.duckdb, else the ~/.cache/ktlo store"),
+    ],
+)
+def test_db_help_states_the_commands_own_default(command: list[str], default: str) -> None:
+    result = CliRunner().invoke(main, [*command, "--help"], terminal_width=1000)
+    assert default in result.output
