@@ -7,7 +7,7 @@ years, 10 teams with their members), with bench/serve.py's services; `--keep DIR
 it once in DIR and reuses it. Each part is what `ktlo.report.document.report_document`
 calls, in its order, on one read-only connection; the best of `--rounds` rounds is
 reported per part (the first round also builds `alloc_all`). `--skip-mode` leaves out the
-KTLO-mode panel, by far the slowest part today.
+KTLO-mode panel, the slowest part.
 """
 
 from __future__ import annotations
