@@ -164,3 +164,15 @@ def test_a_change_confined_to_build_configuration_votes_for_upkeep() -> None:
 @pytest.mark.parametrize("title", ["dark theme support", "editor: multi-cursor support."])
 def test_a_title_ending_in_support_names_a_capability(title: str) -> None:
     assert label(title) == "new_work/feature"
+
+
+@pytest.mark.parametrize("title", ["Some changes", "Config tweaks", "Misc fixes on login"])
+def test_a_noun_phrase_that_does_not_say_what_changed_is_upkeep_not_a_capability(
+    title: str,
+) -> None:
+    assert label(title) == "ktlo/maintenance"
+
+
+@pytest.mark.parametrize("title", ["Bulk edit for product prices", "Live updates", "Video player"])
+def test_a_noun_phrase_naming_a_thing_to_have_stays_a_capability(title: str) -> None:
+    assert label(title) == "new_work/feature"

@@ -160,7 +160,29 @@ def _names_a_capability(subject: str, words: list[str], kind: str) -> bool:
     """
     if words[0] in COMMON_VERBS or words[0].endswith("ed") or _FINITE.intersection(words):
         return False
+    if _head(words) in _VAGUE_HEADS:  # "Some changes", "Config tweaks": what changed is not said
+        return False
     return kind == "issue" or subject[:1].isupper()
+
+
+def _head(words: list[str]) -> str:
+    """The head noun of a noun phrase: its last word before a preposition or a clause
+    ("screen" in "conflict resolution screen for offline edits")."""
+    for k, word in enumerate(words[1:], start=1):
+        if word in _PHRASE_BREAKS:
+            return words[k - 1]
+    return words[-1]
+
+
+_PHRASE_BREAKS = frozenset(
+    "for on in of with to that which when where from by at after before via without".split()
+)
+# Head nouns that say something changed without naming what: never a capability
+# ("updates" and "edit" are left out: "Live updates" and "Bulk edit" are capabilities).
+_VAGUE_HEADS = frozenset(
+    "change changes tweak tweaks stuff things misc wip cleanup adjustments improvements "
+    "modifications bits progress fixes".split()
+)
 
 
 # Words that make a title a sentence about the code rather than the name of a capability.
