@@ -10,10 +10,14 @@ item that entered the sprint after the start is **unplanned** (added mid-sprint)
 - actual KTLO share: KTLO person-days / person-days of the sprint's items during the sprint
   (docs/effort.md); by count of the sprint's done items when there is no activity
 - unplanned: items added mid-sprint, how many of them are KTLO
+
+The report reads the same figures from its own effort table (`alloc_all`, the same
+person-days split across teams) instead of computing effort again; `effort=` names it.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from ktlo.config import Config
@@ -21,13 +25,25 @@ from ktlo.effort import compute_effort
 from ktlo.store import Store
 
 
-def sprint_report(store: Store, config: Config, team: str | None = None) -> dict[str, Any]:
-    """One row per sprint, oldest first, with the trend of the planned and actual shares."""
-    compute_effort(store, config)
-    where = "WHERE s.team = ?" if team else ""
+def sprint_report(
+    store: Store, config: Config, team: str | None = None, *, effort: str | None = None,
+    since: date | None = None, until: date | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """One row per sprint, oldest first, with the trend of the planned and actual shares.
+
+    `effort` names a table with `item_id`, `day` and `person_days` over the whole history
+    that the caller already built (the report's `alloc_all`); without it, effort is
+    computed. `since` and `until` keep the sprints that overlap [since, until): those that
+    start before `until` and end on or after `since` (with either, a sprint without dates
+    is left out).
+    """
+    if effort is None:
+        compute_effort(store, config)
+    where, params = _chosen(team, since, until)
     rows = store.query(
         f"""
-        WITH members AS (
+        WITH chosen AS (SELECT * FROM sprints s {where}),
+        members AS (
             SELECT s.sprint_id, s.name, s.team, s.starts_at, s.ends_at, w.item_id, w.estimate,
                    w.state, w.closed_at, v.investment,
                    coalesce(
@@ -36,10 +52,9 @@ def sprint_report(store: Store, config: Config, team: str | None = None) -> dict
                           AND (c.to_value = s.sprint_id OR c.to_value = s.name)),
                        w.created_at
                    ) AS entered_at
-            FROM sprints s
+            FROM chosen s
             JOIN work_items w ON w.sprint = s.sprint_id OR w.sprint = s.name
             JOIN effective_verdicts v ON v.item_id = w.item_id
-            {where}
         ),
         flagged AS (SELECT *, entered_at > starts_at AS unplanned FROM members)
         SELECT sprint_id, any_value(name) AS name, any_value(team) AS team,
@@ -57,24 +72,26 @@ def sprint_report(store: Store, config: Config, team: str | None = None) -> dict
                list(item_id) AS items
         FROM flagged GROUP BY sprint_id ORDER BY starts_at, sprint_id
         """,
-        [team] if team else [],
+        params,
     )
-    effort = {
+    spent = {
         r["sprint_id"]: r
         for r in store.query(
-            """
+            f"""
             SELECT s.sprint_id, sum(e.person_days) AS person_days,
                    sum(e.person_days) FILTER (WHERE v.investment = 'ktlo') AS ktlo_person_days
             FROM sprints s
             JOIN work_items w ON w.sprint = s.sprint_id OR w.sprint = s.name
-            JOIN effort e ON e.item_id = w.item_id
+            JOIN {effort or "effort"} e ON e.item_id = w.item_id
                 AND e.day BETWEEN CAST(s.starts_at AS DATE) AND CAST(s.ends_at AS DATE)
             JOIN effective_verdicts v ON v.item_id = w.item_id
+            {where}
             GROUP BY s.sprint_id
-            """
+            """,
+            params,
         )
     }
-    sprints = [_sprint_row(r, effort.get(r["sprint_id"])) for r in rows]
+    sprints = [_sprint_row(r, spent.get(r["sprint_id"])) for r in rows]
     return {
         "schema": "ktlo.sprints/v1",
         "team": team,
@@ -85,6 +102,22 @@ def sprint_report(store: Store, config: Config, team: str | None = None) -> dict
             "unplanned_items": [s["unplanned_items"] for s in sprints],
         },
     }
+
+
+def _chosen(team: str | None, since: date | None, until: date | None) -> tuple[str, list[Any]]:
+    """The WHERE clause (over `sprints s`) and its parameters for a team and a date range."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    if team:
+        conditions.append("s.team = ?")
+        params.append(team)
+    if until:
+        conditions.append("CAST(s.starts_at AS DATE) < ?")
+        params.append(until)
+    if since:
+        conditions.append("CAST(coalesce(s.ends_at, s.starts_at) AS DATE) >= ?")
+        params.append(since)
+    return ("WHERE " + " AND ".join(conditions) if conditions else ""), params
 
 
 def _sprint_row(row: dict[str, Any], effort: dict[str, Any] | None) -> dict[str, Any]:
