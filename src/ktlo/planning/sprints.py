@@ -40,21 +40,29 @@ def sprint_report(
     if effort is None:
         compute_effort(store, config)
     where, params = _chosen(team, since, until)
+    # an item names its sprint by id or by name: both become keys, so that the joins below
+    # are equi-joins (an OR in the join condition compares every sprint with every item)
+    chosen = f"""
+        WITH chosen AS (SELECT * FROM sprints s {where}),
+        keys AS (SELECT sprint_id, sprint_id AS key FROM chosen
+                 UNION SELECT sprint_id, name FROM chosen)"""
     rows = store.query(
         f"""
-        WITH chosen AS (SELECT * FROM sprints s {where}),
+        {chosen},
+        entered AS (  -- when each item first entered each sprint, from its sprint history
+            SELECT c.item_id, k.sprint_id, min(c.occurred_at) AS entered_at
+            FROM state_changes c JOIN keys k ON k.key = c.to_value
+            WHERE c.field = 'sprint' GROUP BY ALL
+        ),
         members AS (
             SELECT s.sprint_id, s.name, s.team, s.starts_at, s.ends_at, w.item_id, w.estimate,
                    w.state, w.closed_at, v.investment,
-                   coalesce(
-                       (SELECT min(c.occurred_at) FROM state_changes c
-                        WHERE c.item_id = w.item_id AND c.field = 'sprint'
-                          AND (c.to_value = s.sprint_id OR c.to_value = s.name)),
-                       w.created_at
-                   ) AS entered_at
+                   coalesce(e.entered_at, w.created_at) AS entered_at
             FROM chosen s
-            JOIN work_items w ON w.sprint = s.sprint_id OR w.sprint = s.name
+            JOIN keys k ON k.sprint_id = s.sprint_id
+            JOIN work_items w ON w.sprint = k.key
             JOIN effective_verdicts v ON v.item_id = w.item_id
+            LEFT JOIN entered e ON e.item_id = w.item_id AND e.sprint_id = s.sprint_id
         ),
         flagged AS (SELECT *, entered_at > starts_at AS unplanned FROM members)
         SELECT sprint_id, any_value(name) AS name, any_value(team) AS team,
@@ -68,8 +76,7 @@ def sprint_report(
                count(*) FILTER (WHERE unplanned AND investment = 'ktlo') AS unplanned_ktlo_items,
                count(*) FILTER (WHERE closed_at BETWEEN starts_at AND ends_at) AS done_items,
                count(*) FILTER (WHERE closed_at BETWEEN starts_at AND ends_at AND investment = 'ktlo')
-                   AS done_ktlo_items,
-               list(item_id) AS items
+                   AS done_ktlo_items
         FROM flagged GROUP BY sprint_id ORDER BY starts_at, sprint_id
         """,
         params,
@@ -78,14 +85,15 @@ def sprint_report(
         r["sprint_id"]: r
         for r in store.query(
             f"""
+            {chosen}
             SELECT s.sprint_id, sum(e.person_days) AS person_days,
                    sum(e.person_days) FILTER (WHERE v.investment = 'ktlo') AS ktlo_person_days
-            FROM sprints s
-            JOIN work_items w ON w.sprint = s.sprint_id OR w.sprint = s.name
+            FROM chosen s
+            JOIN keys k ON k.sprint_id = s.sprint_id
+            JOIN work_items w ON w.sprint = k.key
             JOIN {effort or "effort"} e ON e.item_id = w.item_id
                 AND e.day BETWEEN CAST(s.starts_at AS DATE) AND CAST(s.ends_at AS DATE)
             JOIN effective_verdicts v ON v.item_id = w.item_id
-            {where}
             GROUP BY s.sprint_id
             """,
             params,
