@@ -26,6 +26,7 @@ from ktlo.report.model import ReportFilters
 from ktlo.server.app import ServerSettings, create_app
 from ktlo.store import Store
 from tests.report_work import CONFIG, HOSTILE_SPRINT, LONG_FROM, add_sprints, build_org
+from tests.work import add_commit
 
 # Raj works for both teams, 30% of his time for payments: the report's effort table
 # splits his person-days in three, `ktlo sprints` does not, and their figures must agree.
@@ -182,6 +183,17 @@ def test_sprint_and_team_names_are_escaped(tmp_path: Path) -> None:
     assert HOSTILE_SPRINT in next(d["x"] for d in drawn if d.get("kind") == "sprints")
     unknown = next(t for t in doc["sprints"]["teams"] if t["team"] == "<script>t()</script>")
     assert (unknown["low"], unknown["high"]) == (0.2, 0.4)  # not configured: the default band
+
+
+def test_sprints_of_no_team_show_under_no_team(org: tuple[Path, Config]) -> None:
+    with Store.open(org[0]) as store:
+        store.con.execute("UPDATE sprints SET team = NULL WHERE team = 'search'")
+        add_commit(store, "zed1", "Zed Unknown", "2026-03-02T10:00:00")  # effort of no team
+    teams = report(org)["sprints"]["teams"]
+    assert [(t["team"], len(t["sprints"])) for t in teams] == [("payments", 6), ("(no team)", 3)]
+    assert [s["team"] for s in teams[1]["sprints"]] == [None] * 3  # as `ktlo sprints` has them
+    alone = report(org, team="(no team)")["sprints"]["teams"]
+    assert [(t["team"], t["sprints"]) for t in alone] == [("(no team)", teams[1]["sprints"])]
 
 
 def test_json_and_csv_carry_the_sprints(org: tuple[Path, Config]) -> None:

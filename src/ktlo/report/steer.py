@@ -129,32 +129,42 @@ def _total(rows: list[dict[str, Any]], key: str) -> float:
 
 def sprints_section(store: Store, config: Config, filters: ReportFilters) -> dict[str, Any]:
     """Per team with sprints or cycles in the filters' dates (configured teams first): its
-    sprints as `ktlo sprints` gives them, oldest first, and its budget band."""
+    sprints as `ktlo sprints` gives them, oldest first, and its budget band. Sprints of no
+    team are shown under `(no team)`, and the `(no team)` filter picks them."""
     row = store.con.execute("SELECT count(*) FROM sprints").fetchone()
     if not row or not row[0]:
         return {"missing": NO_SPRINTS, "teams": []}
+    team = None if filters.team == NO_TEAM else filters.team
     doc = sprint_report(
-        store, config, filters.team, effort=BASE_TABLE, since=filters.since, until=filters.until
+        store, config, team, effort=BASE_TABLE, since=filters.since, until=filters.until
     )
-    if not doc["sprints"]:
-        return {"missing": _no_sprints_here(filters), "teams": []}
     by_team: dict[str, list[dict[str, Any]]] = {}
     for sprint in doc["sprints"]:
         by_team.setdefault(sprint["team"] or NO_TEAM, []).append(sprint)
+    if filters.team == NO_TEAM:
+        by_team = {NO_TEAM: by_team[NO_TEAM]} if NO_TEAM in by_team else {}
+    if not by_team:
+        return {"missing": _no_sprints_here(filters), "teams": []}
     configured = [t.name for t in config.teams]
     order = sorted(
         by_team, key=lambda t: (configured.index(t) if t in configured else len(configured), t)
     )
-    teams = []
-    for team in order:
-        sprints, budget = by_team[team], band(config, team)
-        teams.append(
-            {"team": team, "low": budget.low, "high": budget.high, "sprints": sprints,
-             "trend": {"planned": [s["planned_ktlo_share"] for s in sprints],
-                       "actual": [s["actual_ktlo_share"] for s in sprints],
-                       "unplanned_items": [s["unplanned_items"] for s in sprints]}}
-        )  # fmt: skip
-    return {"missing": None, "teams": teams}
+    return {"missing": None, "teams": [_sprint_team(config, t, by_team[t]) for t in order]}
+
+
+def _sprint_team(config: Config, team: str, sprints: list[dict[str, Any]]) -> dict[str, Any]:
+    budget = band(config, team)
+    return {
+        "team": team,
+        "low": budget.low,
+        "high": budget.high,
+        "sprints": sprints,
+        "trend": {
+            "planned": [s["planned_ktlo_share"] for s in sprints],
+            "actual": [s["actual_ktlo_share"] for s in sprints],
+            "unplanned_items": [s["unplanned_items"] for s in sprints],
+        },
+    }
 
 
 def _no_sprints_here(filters: ReportFilters) -> str:
