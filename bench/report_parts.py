@@ -1,13 +1,17 @@
 """Where `ktlo report`'s time goes: each section of the report document, timed in process.
 
     python bench/report_parts.py [--items 1000000] [--keep DIR] [--skip-mode] [--rounds 3]
+                                 [--operations]
 
 The store is bench/allocation.py's (commits by 200 people in 50 repositories over two
-years, 10 teams with their members), with bench/serve.py's services; `--keep DIR` builds
-it once in DIR and reuses it. Each part is what `ktlo.report.document.report_document`
+years, 10 teams with their members), with bench/serve.py's services and sprints (520
+two-week sprints, a quarter of the commits in one); with `--operations`, also
+bench/serve.py's operational records, so that the health and on-call panels have data;
+`--keep DIR` builds it once in DIR and reuses it. Each part is what `ktlo.report.document.report_document`
 calls, in its order, on one read-only connection; the best of `--rounds` rounds is
 reported per part (the first round also builds `alloc_all`). `--skip-mode` leaves out the
-KTLO-mode panel, the slowest part.
+KTLO-mode panel, the slowest part. `ktlo sprints` (effort computed afresh, as the command
+does) is timed beside the report's sprints section, which reads `alloc_all`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import allocation as effort_bench  # noqa: E402  (bench/allocation.py: the work 
 import serve as serve_bench  # noqa: E402  (bench/serve.py: teams with services)
 
 from ktlo.config import load_config  # noqa: E402
+from ktlo.planning.sprints import sprint_report  # noqa: E402
 from ktlo.report import ops, sections, steer  # noqa: E402
 from ktlo.report.document import report_document  # noqa: E402
 from ktlo.report.html import render_report  # noqa: E402
@@ -60,6 +65,10 @@ def parts(store: Store, config: Any, skip_mode: bool) -> dict[str, float]:
     as_of = row[0].isoformat() if row and row[0] else None
     timed("rotation load", lambda: ops.rotation_section(store, config, filters, as_of, counts))
     forecast = timed("forecast", lambda: steer.forecast_section(store, config, filters, balances))
+    sprints = timed("sprints", lambda: steer.sprints_section(store, config, filters))
+    alone = timed("sprints, effort afresh (ktlo sprints)", lambda: sprint_report(store, config))
+    shown = [s for team in sprints["teams"] for s in team["sprints"]]
+    assert sorted(shown, key=lambda s: (s["starts_at"], s["sprint_id"])) == alone["sprints"]
     plan = timed(
         "rotation calendar", lambda: steer.rotation_plan_section(store, config, filters, as_of)
     )
@@ -70,6 +79,7 @@ def parts(store: Store, config: Any, skip_mode: bool) -> dict[str, float]:
     )
     assert all(not t["missing"] for t in forecast["teams"]), "every team has history"
     assert plan["teams"], "every team has members"
+    assert len(shown) == 520, "every team has its sprints"
     return times
 
 
@@ -82,6 +92,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="Build the store in DIR and keep it.")
     parser.add_argument("--skip-mode", action="store_true", help="Leave out KTLO mode.")
+    parser.add_argument("--operations", action="store_true", help="Add operational records.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.keep or Path(tmp)
@@ -89,6 +100,9 @@ def main() -> None:
         db, config_path = folder / "org.duckdb", folder / "ktlo.toml"
         if not db.exists():
             effort_bench.build_store(db, args.items, args.people)
+            if args.operations:
+                serve_bench.health_bench.build_store(db, 100_000, 10_000, 5_000, 50_000)
+        serve_bench.add_sprints(db, args.people)
         serve_bench.write_config(config_path, args.people)
         config = load_config(config_path)
         best: dict[str, float] = {}
@@ -103,7 +117,8 @@ def main() -> None:
             render_report(report_document(store, config, ReportFilters()))
             whole = time.perf_counter() - started
     print(json.dumps({
-        "items": args.items, "rounds": args.rounds, "alloc_all_seconds": round(built, 2),
+        "items": args.items, "operations": args.operations, "rounds": args.rounds,
+        "alloc_all_seconds": round(built, 2),
         "parts_seconds": {k: round(v, 3) for k, v in best.items()},
         "report_document_and_html_seconds": round(whole, 2),
     }, indent=2))  # fmt: skip

@@ -3,7 +3,8 @@
     python bench/serve.py [--items 1000000] [--requests 2000] [--operations] [--keep DIR]
 
 The store is the one bench/allocation.py generates (commits by 200 people in 50
-repositories over two years, 10 teams); with --operations, also the operational records of
+repositories over two years, 10 teams), with each team's two-week sprints (a quarter of the
+commits in one, half of those planned; see `add_sprints`); with --operations, also the operational records of
 bench/health.py at a tenth of its default volume (deployments, CI runs, incidents, alerts
 and bugs of 40 services with SLOs), so that the health, KTLO-mode and rotation panels have
 data to compute. `ktlo serve` runs in its own process on 127.0.0.1; one client
@@ -27,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
 import httpx2 as httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -50,6 +52,51 @@ def write_config(path: Path, people: int) -> None:
         for s in range(health_bench.SERVICES)
     ]
     path.write_text(text + "\n" + "\n".join(services))
+
+
+SPRINT_DAYS = 14
+
+
+def add_sprints(path: Path, people: int) -> None:
+    """Two-week sprints of every team over bench/allocation.py's two years (52 each), a
+    quarter of the commits in their author's team's sprint of the day, and half of those in
+    it three days before it started (planned; the others were added mid-sprint). Once."""
+    con = duckdb.connect(str(path))
+    try:
+        row = con.execute("SELECT count(*) FROM sprints").fetchone()
+        if row and row[0]:
+            return
+        start = "TIMESTAMP '2024-11-01'"
+        con.execute(
+            f"""
+            INSERT INTO sprints (sprint_id, source, name, team, state, starts_at, ends_at)
+            SELECT 'jira:sprint:team' || t || ':' || n, 'jira', 'Sprint ' || (n + 1), 'team' || t,
+                   'closed', {start} + INTERVAL (n * {SPRINT_DAYS}) DAY,
+                   {start} + INTERVAL (n * {SPRINT_DAYS} + {SPRINT_DAYS - 1}) DAY
+            FROM range({TEAMS}) a(t), range(730 // {SPRINT_DAYS}) b(n)
+            """
+        )
+        number = "CAST(split_part(item_id, ':', 4) AS BIGINT)"
+        con.execute(
+            f"""
+            UPDATE work_items SET sprint = 'jira:sprint:team' || ({number} % {people} % {TEAMS})
+                   || ':' || (date_diff('day', {start}, created_at) // {SPRINT_DAYS})
+            WHERE {number} // {people} % 4 = 0
+              AND date_diff('day', {start}, created_at) >= 0
+              AND date_diff('day', {start}, created_at) < 730 // {SPRINT_DAYS} * {SPRINT_DAYS}
+            """
+        )
+        con.execute(
+            f"""
+            INSERT INTO state_changes (item_id, occurred_at, field, from_value, to_value, changed_by)
+            SELECT w.item_id, s.starts_at - INTERVAL 3 DAY, 'sprint', NULL, s.sprint_id, 'bench'
+            FROM work_items w JOIN sprints s ON s.sprint_id = w.sprint
+            WHERE CAST(split_part(w.item_id, ':', 4) AS BIGINT) // {people} % 8 = 0
+            """
+        )
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
 
 
 def urls(item: str) -> list[str]:
@@ -135,6 +182,7 @@ def main() -> None:
             effort_bench.build_store(db, args.items, args.people)
             if args.operations:
                 health_bench.build_store(db, 100_000, 10_000, 5_000, 50_000)
+        add_sprints(db, args.people)
         built = time.perf_counter() - started
         write_config(config, args.people)
         report = folder / "report.html"

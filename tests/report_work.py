@@ -114,3 +114,69 @@ def write_commits(
 
 VERDICT_COLUMNS = ["item_id", "investment", "subcategory", "confidence", "reasons", "classifier",
                    "classified_at"]  # fmt: skip
+
+
+HOSTILE_SPRINT = "PAY <script>alert('s')</script> Sprint 3"
+
+
+def add_sprints(store: Store, hostile: bool = False) -> None:
+    """Sprints of payments (Jira, two weeks, from 2026-01-05) and cycles of search (Linear,
+    four weeks), over the commits of build_org: each team's commits in a sprint's dates
+    belong to it. Raj's and Lee's entered their sprint three days before it started
+    (planned), except Lee's Thursday commits; Ana's have no sprint history and were made
+    after the start (added mid-sprint). With `hostile`, the third sprint's name is markup."""
+    sprints = []
+    for n in range(6):
+        start = datetime(2026, 1, 5) + timedelta(days=14 * n)
+        name = HOSTILE_SPRINT if hostile and n == 2 else f"PAY Sprint {n + 1}"
+        sprints.append((f"jira:sprint:{n + 1}", "jira", name, "payments", "closed", start,
+                        start + timedelta(days=11, hours=18)))  # fmt: skip
+    for n in range(3):
+        start = datetime(2026, 1, 5) + timedelta(days=28 * n)
+        sprints.append((f"linear:cycle:{n + 1}", "linear", f"Cycle {n + 1}", "search", "completed",
+                        start, start + timedelta(days=25, hours=18)))  # fmt: skip
+    with store.transaction():
+        store.insert("sprints", ["sprint_id", "source", "name", "team", "state", "starts_at",
+                                 "ends_at"], sprints)  # fmt: skip
+        store.con.execute(
+            """
+            UPDATE work_items w SET sprint = s.sprint_id FROM sprints s
+            WHERE w.created_at BETWEEN s.starts_at AND s.ends_at
+              AND s.team = CASE WHEN w.repo_id = ? THEN 'search' ELSE 'payments' END
+            """,
+            [SEARCH],
+        )
+        store.con.execute(
+            """
+            INSERT INTO state_changes (item_id, occurred_at, field, from_value, to_value, changed_by)
+            SELECT w.item_id, s.starts_at - INTERVAL 3 DAY, 'sprint', NULL, s.sprint_id, 'raj'
+            FROM work_items w JOIN sprints s ON s.sprint_id = w.sprint
+            WHERE w.author_name = 'Raj Patel'
+               OR (w.author_name = 'Lee Wong' AND dayofweek(w.created_at) <> 4)
+            """
+        )
+
+
+def add_pages(store: Store) -> None:
+    """Incidents of payments' service over the quarter before 2026-03-27: five weeks in
+    which Ana took every page (three incidents of an hour), then five in which Ana and Raj
+    shared them (four incidents of five hours, both taking part in each)."""
+    incidents, events = [], []
+    for week in range(10):
+        monday = datetime(2026, 1, 5) + timedelta(days=7 * week)
+        rotation = week < 5
+        for n in range(3 if rotation else 4):
+            key = f"P{week}-{n}"
+            created = monday + timedelta(days=n, hours=10)
+            resolved = created + timedelta(hours=1 if rotation else 5)
+            incidents.append((f"pd:incident:{key}", "pagerduty", key, f"Checkout errors {key}",
+                              "checkout", [], created, resolved))  # fmt: skip
+            first = "ana@acme.com" if rotation or n % 2 == 0 else "raj@acme.com"
+            events.append((f"pd:incident:{key}", created, "acknowledged", first))
+            if not rotation:
+                other = "raj@acme.com" if first == "ana@acme.com" else "ana@acme.com"
+                events.append((f"pd:incident:{key}", created, "annotated", other))
+    with store.transaction():
+        store.insert("incidents", ["incident_id", "source", "external_id", "title", "service",
+                                   "teams", "created_at", "resolved_at"], incidents)  # fmt: skip
+        store.insert("incident_events", ["incident_id", "occurred_at", "kind", "person"], events)

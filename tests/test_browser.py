@@ -15,7 +15,16 @@ from playwright.sync_api import BrowserContext, Page
 
 from ktlo.store import Store
 from tests.browser import Watch, chromium, serve, wait_for_charts
-from tests.report_work import CONFIG, HOSTILE, HOSTILE_ID, LONG_FROM, build_org, write_config
+from tests.report_work import (
+    CONFIG,
+    HOSTILE,
+    HOSTILE_ID,
+    HOSTILE_SPRINT,
+    LONG_FROM,
+    add_sprints,
+    build_org,
+    write_config,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -44,12 +53,14 @@ RAJ = "Raj <script>alert('raj')</script> Patel"  # a display name from ktlo.toml
 
 @pytest.fixture(scope="module")
 def long_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """Seven months (enough to forecast), and a display name with markup in it."""
+    """Seven months (enough to forecast), sprints and cycles, and a display name and a sprint
+    name with markup in them."""
     folder = tmp_path_factory.mktemp("long")
     (folder / "ktlo.toml").write_text(CONFIG.replace('name = "Raj Patel"', f'name = "{RAJ}"'))
     db = folder / "ktlo.duckdb"
     with Store.open(db) as store:
         build_org(store, LONG_FROM)
+        add_sprints(store, hostile=True)
     with serve(db, folder / "ktlo.toml") as base:
         yield Site(base, db, folder / "ktlo.toml", folder)
 
@@ -207,17 +218,46 @@ def assert_calendar_shows_people(page: Page) -> None:
     )
 
 
+def assert_sprints_drawn(page: Page, figure: str, sprints: int) -> None:
+    """The planned and the actual share, one marker per sprint, the budget band, and the
+    items added mid-sprint below them (all of them, and the KTLO ones over them)."""
+    planned, actual = (page.locator(f"#{figure} .scatterlayer .trace").nth(i) for i in range(2))
+    for line in (planned, actual):
+        assert line.locator(".points path").count() == sprints
+        box = line.locator("path.js-line").bounding_box()
+        assert box is not None and box["width"] > 100
+    assert planned.locator("path.js-line").evaluate("e => e.style.strokeDasharray") != ""
+    assert actual.locator("path.js-line").evaluate("e => e.style.strokeDasharray") == ""
+    added, ktlo = (page.locator(f"#{figure} .barlayer .trace").nth(i) for i in range(2))
+    assert added.locator(".point path").count() == sprints
+    assert 0 < ktlo.locator(".point path").count() <= sprints
+    assert page.locator(f"#{figure} .shapelayer path").count() >= 1  # the budget band
+    assert page.locator(f"#{figure} table tbody tr").count() == sprints
+
+
+def assert_sprint_names_are_text(page: Page) -> None:
+    rows = page.locator("#fig-sprints-payments table tbody th").all_inner_texts()
+    assert rows[2] == f"{HOSTILE_SPRINT}\n2026-02-02 – 2026-02-13"
+    ticks = page.locator("#fig-sprints-payments .xtick text").all_text_contents()
+    assert HOSTILE_SPRINT in ticks
+
+
 def test_the_forecast_and_the_rotation_calendar_in_the_dashboard(
     long_site: Site, page: Page
 ) -> None:
     page.goto(long_site.base + "/")
-    assert wait_for_charts(page) == 10  # and 3 forecasts: the organisation and both teams
+    assert wait_for_charts(page) == 12  # and 3 forecasts, and the sprints of both teams
     assert_forecast_drawn(page, "fig-forecast-org")
     assert_forecast_drawn(page, "fig-forecast-payments")
     assert_calendar_shows_people(page)
     assert page.locator("#plan-rotation-search td.who").all_inner_texts()[::2] == ["Lee Wong"] * 8
+    assert_sprints_drawn(page, "fig-sprints-payments", 6)
+    assert_sprints_drawn(page, "fig-sprints-search", 3)
+    assert_sprint_names_are_text(page)
     page.goto(long_site.base + "/teams/payments")
     wait_for_charts(page)
+    assert_sprints_drawn(page, "fig-sprints-payments", 6)
+    assert page.locator("#fig-sprints-search").count() == 0
     assert_forecast_drawn(page, "fig-forecast-payments")
     assert page.locator("#fig-forecast-org").count() == 0
     caption = page.locator("#fig-forecast-payments figcaption").inner_text()
@@ -236,7 +276,10 @@ def test_the_forecast_and_the_rotation_calendar_in_the_report_from_disk(
         check=True, capture_output=True,
     )  # fmt: skip
     page.goto(report.as_uri())
-    assert wait_for_charts(page) == 10
+    assert wait_for_charts(page) == 12
     for figure in ("fig-forecast-org", "fig-forecast-payments", "fig-forecast-search"):
         assert_forecast_drawn(page, figure)
     assert_calendar_shows_people(page)
+    assert_sprints_drawn(page, "fig-sprints-payments", 6)
+    assert_sprints_drawn(page, "fig-sprints-search", 3)
+    assert_sprint_names_are_text(page)

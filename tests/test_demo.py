@@ -9,6 +9,7 @@ import pytest
 from ktlo.allocation import AllocationOptions, allocation, budget_report
 from ktlo.config import load_config
 from ktlo.demo import run_demo
+from ktlo.planning.sprints import sprint_report
 from ktlo.store import Store
 
 
@@ -86,3 +87,21 @@ def test_ktlo_mode_is_recommended_for_the_team_in_trouble(demo: Path) -> None:
     top = {r["signal"] for r in payments["reasons"][:4]}
     assert {"ktlo_share_over_band", "repeat_incidents"} <= top
     assert teams["mobile"]["state"] == "normal" and teams["mobile"]["focus"] is None
+
+
+@pytest.mark.slow
+def test_the_report_shows_every_teams_sprints(demo: Path) -> None:
+    """The exports hold each team's two-week sprints; payments' storm shows as bugs added
+    mid-sprint."""
+    html = (demo / "ktlo-report.html").read_text(encoding="utf-8")
+    for team in ("payments", "search", "platform", "mobile"):
+        assert f'id="fig-sprints-{team}"' in html
+    assert "no sprints or cycles" not in html
+    config = load_config(demo / "ktlo.toml")
+    with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
+        payments = sprint_report(store, config, "payments")["sprints"]
+    assert [s["sprint"] for s in payments[:2]] == ["PAY Sprint 1", "PAY Sprint 2"]
+    assert len(payments) == 27  # 26 sprints in the year, and the one planned next
+    assert all(s["planned_basis"] == "points" for s in payments[1:])
+    added = [s["unplanned_items"] for s in payments]
+    assert sum(added[-9:-1]) > 2 * sum(added[1:9])  # the storm's last eight sprints

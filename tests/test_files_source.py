@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from ktlo.config import Config
+from ktlo.planning.sprints import sprint_report
 from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
@@ -155,3 +157,19 @@ def test_the_record_kind_comes_from_the_option_or_the_file_name(
     odd = tmp_path / "incidents.xml"
     odd.write_text("<x/>")
     assert str(load(store, odd).error).startswith(f"{odd} is neither CSV nor JSON")
+
+
+def test_sprints_from_csv_meet_the_items_that_name_them(store: Store) -> None:
+    assert load(store, FILES / "work_items.csv").new == 3
+    result = load(store, FILES / "sprints.csv")
+    assert (result.new, result.errors) == (2, 0)
+    assert rows(store, "SELECT sprint_id, source, name, team, state, starts_at, ends_at FROM sprints ORDER BY sprint_id") == [
+        ("tracker:sprint:31", "tracker", "PAY Sprint 14", "payments", "closed", datetime(2026, 1, 5), datetime(2026, 1, 16, 18)),
+        ("tracker:sprint:32", "tracker", "PAY Sprint 15", "payments", "active", datetime(2026, 1, 19), datetime(2026, 1, 30, 18)),
+    ]  # fmt: skip
+    assert '"goal":"Ship refunds"' in rows(store, "SELECT raw FROM sprints LIMIT 1")[0][0]
+    sprints = sprint_report(store, Config())["sprints"]  # the items name it `Sprint 14`: no match
+    assert sprints == []
+    store.con.execute("UPDATE work_items SET sprint = 'PAY Sprint 14' WHERE sprint = 'Sprint 14'")
+    (sprint,) = sprint_report(store, Config())["sprints"]
+    assert (sprint["sprint"], sprint["unplanned_items"]) == ("PAY Sprint 14", 2)

@@ -281,6 +281,7 @@ def test_the_on_call_load_names_people_as_the_calendar_does(long_org: tuple[Path
         "team": "payments", "since": "2026-01-01", "gini": 0.2, "shifts": 4,
         "on_call_from": "acknowledgements",
         "people": [{"person": "raj", "load": 6.5, "overloaded": True}],
+        "models": {"rotation_weeks": 0, "shared_weeks": 0, "metrics": {}},
     }]}  # fmt: skip
     html = render_report(doc)
     panel = html[html.index('class="panel rotation-load"') :]

@@ -36,3 +36,38 @@ def test_planned_actual_and_unplanned(store: Store) -> None:
     assert sprint["planned_ktlo_share"] == 0.375  # 3 of 8 points
     assert sprint["actual_ktlo_share"] == 0.5  # 2 of 4 person-days
     assert (sprint["unplanned_items"], sprint["unplanned_ktlo_items"]) == (1, 1)
+
+
+def test_items_and_their_history_may_name_the_sprint_by_name(store: Store) -> None:
+    """Exports name a sprint (`PAY Sprint 4`) where Jira's history names it by key."""
+    store.insert(
+        "sprints", ["sprint_id", "source", "name", "team", "state", "starts_at", "ends_at"],
+        [("jira:sprint:4", "jira", "PAY Sprint 4", "payments", "closed", datetime(2026, 3, 2), datetime(2026, 3, 13)),
+         ("jira:sprint:5", "jira", "PAY Sprint 5", "payments", "active", datetime(2026, 3, 16), datetime(2026, 3, 27))],
+    )  # fmt: skip
+    for item, verdict, sprint in (
+        ("a", ("ktlo", "bug"), "PAY Sprint 4"),
+        ("b", ("new_work", "feature"), "jira:sprint:4"),
+        ("c", ("ktlo", "bug"), "PAY Sprint 5"),
+    ):
+        add_item(store, item, "issue", verdict)
+        store.con.execute("UPDATE work_items SET sprint = ?, created_at = ? WHERE item_id = ?",
+                          [sprint, datetime(2026, 3, 5), item])  # fmt: skip
+    # `a` and `c` went into their sprints before they started (by name, then by key)
+    store.insert(
+        "state_changes", ["item_id", "occurred_at", "field", "from_value", "to_value", "changed_by"],
+        [("a", datetime(2026, 2, 27), "sprint", None, "PAY Sprint 4", "ana"),
+         ("c", datetime(2026, 3, 20), "sprint", None, "PAY Sprint 4", "ana"),
+         ("c", datetime(2026, 3, 13), "sprint", "jira:sprint:4", "jira:sprint:5", "ana")],
+    )  # fmt: skip
+    four, five = sprint_report(store, Config())["sprints"]
+    assert (four["planned_items"], four["unplanned_items"], four["planned_ktlo_share"]) == (
+        1,
+        1,
+        1.0,
+    )
+    assert (five["sprint"], five["planned_items"], five["unplanned_items"]) == (
+        "PAY Sprint 5",
+        1,
+        0,
+    )

@@ -28,12 +28,14 @@ def write_exports(root: Path, rng: random.Random) -> dict[str, Path]:
         builds += _builds(team, rng)
     files = {
         "work_items": root / "work_items.csv",
+        "sprints": root / "sprints.csv",
         "incidents": root / "incidents.json",
         "alerts": root / "alerts.jsonl",
         "deployments": root / "deployments.csv",
         "builds": root / "builds.jsonl",
     }
     _csv(files["work_items"], items)
+    _csv(files["sprints"], [s for team in TEAMS for s in _sprints(team, items)])
     files["incidents"].write_text(json.dumps(incidents, indent=1))
     files["alerts"].write_text("\n".join(json.dumps(a) for a in alerts) + "\n")
     _csv(files["deployments"], deployments)
@@ -56,6 +58,32 @@ def _iso(moment: datetime) -> str:
 
 def _sprint(team: DemoTeam, day: date) -> str:
     return f"{team.ticket} Sprint {(day - START).days // SPRINT_DAYS + 1}"
+
+
+def _planned_sprint(team: DemoTeam, kind: str, number: int, created: date, month: int) -> str:
+    """Stories and tasks are planned into the next sprint; a bug is added to the running one
+    (every other bug, and all of payments' bugs in its storm), else planned like the rest."""
+    urgent = kind == "bug" and (
+        number % 2 == 0 or (team.name == "payments" and month in STORM_MONTHS)
+    )
+    return _sprint(team, created if urgent else created + timedelta(days=SPRINT_DAYS))
+
+
+def _sprints(team: DemoTeam, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The team's two-week sprints, from the first to the last one its items name."""
+    named = {i["sprint"] for i in items if i["sprint"].startswith(f"{team.ticket} Sprint ")}
+    last = max(int(name.rsplit(" ", 1)[1]) for name in named)
+    rows = []
+    for n in range(1, last + 1):
+        first = START + timedelta(days=(n - 1) * SPRINT_DAYS)
+        end = first + timedelta(days=SPRINT_DAYS - 1)
+        state = "closed" if end < END else ("active" if first <= END else "future")
+        rows.append({
+            "id": f"{team.ticket}-S{n}", "name": f"{team.ticket} Sprint {n}", "team": team.name,
+            "state": state, "starts_at": f"{first.isoformat()}T00:00:00Z",
+            "ends_at": f"{end.isoformat()}T23:59:59Z",
+        })  # fmt: skip
+    return rows
 
 
 def _work_items(team: DemoTeam, rng: random.Random) -> list[dict[str, Any]]:
@@ -92,7 +120,7 @@ def _work_items(team: DemoTeam, rng: random.Random) -> list[dict[str, Any]]:
                     "state": "done" if closed else "open", "author": person.name, "author_email": person.email,
                     "assignees": [rng.choice(team.people).name], "labels": [team.name] + (["bug"] if kind == "bug" else []),
                     "issue_type": {"bug": "Bug", "feature": "Story", "task": "Task"}[kind],
-                    "project": team.ticket, "estimate": rng.choice((1, 2, 3, 5, 8)), "sprint": _sprint(team, created.date()),
+                    "project": team.ticket, "estimate": rng.choice((1, 2, 3, 5, 8)), "sprint": _planned_sprint(team, kind, number, created.date(), month),
                     "repo": f"{ORG}/{team.repos[0]}", "created_at": _iso(created), "closed_at": _iso(closed) if closed else "",
                 })  # fmt: skip
     epic = {"payments": "Migrate payouts to the new ledger", "search": "Semantic search beta",

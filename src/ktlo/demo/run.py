@@ -65,7 +65,7 @@ def run_demo(
         c for i, team in enumerate(TEAMS) for c in commits_for(team, random.Random(seed * 1000 + i))
     ]
     repos = write_repositories(out / "repos", commits)
-    say("Writing tracker, incident, alert, deploy and CI exports")
+    say("Writing tracker (issues and sprints), incident, alert, deploy and CI exports")
     write_exports(out / "exports", random.Random(seed))
     config_path = out / "ktlo.toml"
     config_path.write_text(demo_config(), encoding="utf-8")
@@ -153,6 +153,7 @@ def demo_config() -> str:
     sources = []
     for name, kind, tool, path in (
         ("tracker", "work_items", "jira", "exports/work_items.csv"),
+        ("sprints", "sprints", "jira", "exports/sprints.csv"),
         ("incidents", "incidents", "pagerduty", "exports/incidents.json"),
         ("alerts", "alerts", "opsgenie", "exports/alerts.jsonl"),
         ("deployments", "deployments", "deployer", "exports/deployments.csv"),

@@ -10,10 +10,14 @@ item that entered the sprint after the start is **unplanned** (added mid-sprint)
 - actual KTLO share: KTLO person-days / person-days of the sprint's items during the sprint
   (docs/effort.md); by count of the sprint's done items when there is no activity
 - unplanned: items added mid-sprint, how many of them are KTLO
+
+The report reads the same figures from its own effort table (`alloc_all`, the same
+person-days split across teams) instead of computing effort again; `effort=` names it.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from ktlo.config import Config
@@ -21,25 +25,44 @@ from ktlo.effort import compute_effort
 from ktlo.store import Store
 
 
-def sprint_report(store: Store, config: Config, team: str | None = None) -> dict[str, Any]:
-    """One row per sprint, oldest first, with the trend of the planned and actual shares."""
-    compute_effort(store, config)
-    where = "WHERE s.team = ?" if team else ""
+def sprint_report(
+    store: Store, config: Config, team: str | None = None, *, effort: str | None = None,
+    since: date | None = None, until: date | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """One row per sprint, oldest first, with the trend of the planned and actual shares.
+
+    `effort` names a table with `item_id`, `day` and `person_days` over the whole history
+    that the caller already built (the report's `alloc_all`); without it, effort is
+    computed. `since` and `until` keep the sprints that overlap [since, until): those that
+    start before `until` and end on or after `since` (with either, a sprint without dates
+    is left out).
+    """
+    if effort is None:
+        compute_effort(store, config)
+    where, params = _chosen(team, since, until)
+    # an item names its sprint by id or by name: both become keys, so that the joins below
+    # are equi-joins (an OR in the join condition compares every sprint with every item)
+    chosen = f"""
+        WITH chosen AS (SELECT * FROM sprints s {where}),
+        keys AS (SELECT sprint_id, sprint_id AS key FROM chosen
+                 UNION SELECT sprint_id, name FROM chosen)"""
     rows = store.query(
         f"""
-        WITH members AS (
+        {chosen},
+        entered AS (  -- when each item first entered each sprint, from its sprint history
+            SELECT c.item_id, k.sprint_id, min(c.occurred_at) AS entered_at
+            FROM state_changes c JOIN keys k ON k.key = c.to_value
+            WHERE c.field = 'sprint' GROUP BY ALL
+        ),
+        members AS (
             SELECT s.sprint_id, s.name, s.team, s.starts_at, s.ends_at, w.item_id, w.estimate,
                    w.state, w.closed_at, v.investment,
-                   coalesce(
-                       (SELECT min(c.occurred_at) FROM state_changes c
-                        WHERE c.item_id = w.item_id AND c.field = 'sprint'
-                          AND (c.to_value = s.sprint_id OR c.to_value = s.name)),
-                       w.created_at
-                   ) AS entered_at
-            FROM sprints s
-            JOIN work_items w ON w.sprint = s.sprint_id OR w.sprint = s.name
+                   coalesce(e.entered_at, w.created_at) AS entered_at
+            FROM chosen s
+            JOIN keys k ON k.sprint_id = s.sprint_id
+            JOIN work_items w ON w.sprint = k.key
             JOIN effective_verdicts v ON v.item_id = w.item_id
-            {where}
+            LEFT JOIN entered e ON e.item_id = w.item_id AND e.sprint_id = s.sprint_id
         ),
         flagged AS (SELECT *, entered_at > starts_at AS unplanned FROM members)
         SELECT sprint_id, any_value(name) AS name, any_value(team) AS team,
@@ -53,28 +76,30 @@ def sprint_report(store: Store, config: Config, team: str | None = None) -> dict
                count(*) FILTER (WHERE unplanned AND investment = 'ktlo') AS unplanned_ktlo_items,
                count(*) FILTER (WHERE closed_at BETWEEN starts_at AND ends_at) AS done_items,
                count(*) FILTER (WHERE closed_at BETWEEN starts_at AND ends_at AND investment = 'ktlo')
-                   AS done_ktlo_items,
-               list(item_id) AS items
+                   AS done_ktlo_items
         FROM flagged GROUP BY sprint_id ORDER BY starts_at, sprint_id
         """,
-        [team] if team else [],
+        params,
     )
-    effort = {
+    spent = {
         r["sprint_id"]: r
         for r in store.query(
-            """
+            f"""
+            {chosen}
             SELECT s.sprint_id, sum(e.person_days) AS person_days,
                    sum(e.person_days) FILTER (WHERE v.investment = 'ktlo') AS ktlo_person_days
-            FROM sprints s
-            JOIN work_items w ON w.sprint = s.sprint_id OR w.sprint = s.name
-            JOIN effort e ON e.item_id = w.item_id
+            FROM chosen s
+            JOIN keys k ON k.sprint_id = s.sprint_id
+            JOIN work_items w ON w.sprint = k.key
+            JOIN {effort or "effort"} e ON e.item_id = w.item_id
                 AND e.day BETWEEN CAST(s.starts_at AS DATE) AND CAST(s.ends_at AS DATE)
             JOIN effective_verdicts v ON v.item_id = w.item_id
             GROUP BY s.sprint_id
-            """
+            """,
+            params,
         )
     }
-    sprints = [_sprint_row(r, effort.get(r["sprint_id"])) for r in rows]
+    sprints = [_sprint_row(r, spent.get(r["sprint_id"])) for r in rows]
     return {
         "schema": "ktlo.sprints/v1",
         "team": team,
@@ -85,6 +110,22 @@ def sprint_report(store: Store, config: Config, team: str | None = None) -> dict
             "unplanned_items": [s["unplanned_items"] for s in sprints],
         },
     }
+
+
+def _chosen(team: str | None, since: date | None, until: date | None) -> tuple[str, list[Any]]:
+    """The WHERE clause (over `sprints s`) and its parameters for a team and a date range."""
+    conditions: list[str] = []
+    params: list[Any] = []
+    if team:
+        conditions.append("s.team = ?")
+        params.append(team)
+    if until:
+        conditions.append("CAST(s.starts_at AS DATE) < ?")
+        params.append(until)
+    if since:
+        conditions.append("CAST(coalesce(s.ends_at, s.starts_at) AS DATE) >= ?")
+        params.append(since)
+    return ("WHERE " + " AND ".join(conditions) if conditions else ""), params
 
 
 def _sprint_row(row: dict[str, Any], effort: dict[str, Any] | None) -> dict[str, Any]:

@@ -62,6 +62,8 @@ def chart_specs(doc: dict[str, Any], links: Links) -> dict[str, dict[str, Any]]:
     for outlook in (doc.get("forecast") or {}).get("teams", []):
         if not outlook["missing"]:
             specs[chart_id("forecast", outlook["team"])] = forecast_spec(outlook)
+    for team in (doc.get("sprints") or {}).get("teams", []):
+        specs[chart_id("sprints", team["team"])] = sprints_spec(team)
     card = (doc.get("health") or {}).get("scorecard")
     if card:
         specs.update(health_specs(card))
@@ -184,6 +186,26 @@ def forecast_spec(outlook: dict[str, Any]) -> dict[str, Any]:
         "low": [last["share"], *(f["low"] for f in ahead)],
         "high": [last["share"], *(f["high"] for f in ahead)],
         "band": [outlook["low"], outlook["high"]],
+    }
+
+
+def sprints_spec(team: dict[str, Any]) -> dict[str, Any]:
+    """Planned and actual KTLO share per sprint (oldest first) over the team's budget band,
+    and below them the items added mid-sprint, with how many of those were KTLO."""
+    sprints = team["sprints"]
+    names = [s["sprint"] for s in sprints]
+    return {
+        "kind": "sprints",
+        "title": f"Planned and actual KTLO share per sprint — {team['team']}",
+        "x": [
+            name if names.count(name) == 1 else f"{name} ({(s['starts_at'] or '')[:10]})"
+            for name, s in zip(names, sprints, strict=True)
+        ],
+        "planned": [s["planned_ktlo_share"] for s in sprints],
+        "actual": [s["actual_ktlo_share"] for s in sprints],
+        "unplanned": [s["unplanned_items"] for s in sprints],
+        "unplanned_ktlo": [s["unplanned_ktlo_items"] for s in sprints],
+        "band": [team["low"], team["high"]],
     }
 
 

@@ -60,6 +60,7 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         "ktlo_mode": ops.mode_section(store, config, filters, reuse),
         "rotation": ops.rotation_section(store, config, filters, as_of_day, counts),
         "forecast": steer.forecast_section(store, config, filters, balances),
+        "sprints": steer.sprints_section(store, config, filters),
         "rotation_plan": steer.rotation_plan_section(store, config, filters, as_of_day),
     }
 
@@ -109,6 +110,7 @@ def report_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
                 "load",
                 person["load"],
             )
+        _model_rows(review, add)
     _steer_rows(doc, add)
     return rows
 
@@ -118,8 +120,29 @@ FORECAST_FIGURES = (("share", "ktlo_share"), ("low", "low"), ("high", "high"),
                     ("new_work_person_days", "new_work_person_days"))  # fmt: skip
 
 
+SPRINT_FIGURES = ("planned_items", "planned_basis", "planned_ktlo_share", "actual_ktlo_share",
+                  "actual_basis", "unplanned_items", "unplanned_ktlo_items", "done_items")  # fmt: skip
+MODEL_FIGURES = ("rotation", "shared", "p_value", "verdict")
+
+
+def _model_rows(review: dict[str, Any], add: Any) -> None:
+    """Which model works: the weeks of each kind, then per figure both means, p and verdict."""
+    models, team, since = review["models"], review["team"], review["since"]
+    for weeks in ("rotation_weeks", "shared_weeks"):
+        add("rotation_model", team, since, None, weeks, models[weeks])
+    for name, result in models["metrics"].items():
+        for metric in MODEL_FIGURES:
+            add("rotation_model", team, since, name, metric, result[metric])
+
+
 def _steer_rows(doc: dict[str, Any], add: Any) -> None:
-    """The forecast (history, then the periods ahead) and the planned rotation's shifts."""
+    """The forecast (history, then the periods ahead), the sprints (one row per figure of
+    each sprint, `period` its first day) and the planned rotation's shifts."""
+    for team in doc["sprints"]["teams"]:
+        for sprint in team["sprints"]:
+            start = sprint["starts_at"][:10] if sprint["starts_at"] else None
+            for metric in SPRINT_FIGURES:
+                add("sprints", team["team"], start, sprint["sprint"], metric, sprint[metric])
     for outlook in doc["forecast"]["teams"]:
         team = outlook["team"] or "(organisation)"
         for past in outlook["history"]:

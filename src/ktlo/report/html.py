@@ -45,7 +45,12 @@ def environment() -> jinja2.Environment:
     env.filters["pct"] = pct
     env.filters["num"] = num
     env.globals.update(
-        STATUS_TEXT=STATUS_TEXT, ARROW=ARROW, zip=zip, chart_id=chart_id, period_span=period_span
+        STATUS_TEXT=STATUS_TEXT,
+        ARROW=ARROW,
+        MODEL_FIGURES=MODEL_FIGURES,
+        zip=zip,
+        chart_id=chart_id,
+        period_span=period_span,
     )
     return env
 
@@ -117,6 +122,10 @@ STATUS_TEXT = {
     "under": "under budget",
     "inside": "within budget",
     "unknown": "no data",
+}
+MODEL_FIGURES = {  # the figures `ktlo rotation review` compares between the two models
+    "mttr_hours": "MTTR (median hours to resolve its incidents)",
+    "people_interrupted": "People interrupted (taking part in its incidents)",
 }
 ARROW = {"up": "▲", "down": "▼", "flat": "▶", "unknown": "·"}
 

@@ -54,7 +54,8 @@ def missing(counts: dict[str, int], *needs: str) -> str | None:
 def rotation_section(
     store: Store, config: Config, filters: ReportFilters, as_of: str | None, counts: dict[str, int]
 ) -> dict[str, Any]:
-    """Per team with members: on-call load per person over the last quarter, and fairness."""
+    """Per team with members: on-call load per person over the last quarter, fairness, and
+    which model (a rotation or shared weeks) the data supports, as `ktlo rotation review`."""
     absent = missing(counts, "alerts", "incidents")
     if absent:
         return {"missing": absent, "teams": []}
@@ -78,6 +79,7 @@ def rotation_section(
                 "gini": review["gini"],
                 "shifts": len(review["shifts"]),
                 "on_call_from": review["on_call_from"],
+                "models": review["models"],
             }
         )
     return {"missing": None, "teams": reviews}

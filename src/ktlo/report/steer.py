@@ -4,13 +4,17 @@
                     over the history the report's balance already holds (by month, or by
                     quarter when the report is), the next quarter with its 80% band, and
                     the person-days it leaves for new work when the team's members are known
+    sprints         per team with sprints or cycles overlapping the filters' dates: `ktlo
+                    sprints --team T` (planned against actual KTLO share, work added
+                    mid-sprint), with the team's budget band
     rotation_plan   per team with members: `ktlo rotation plan --secondary` for the eight
                     weeks starting the Monday after the newest day of effort (`as_of`), the
                     members' recent KTLO load taken from the report's effort table, and
                     members listed by a name or email resolved through its identities
 
-Neither recomputes effort: the forecast reads the balance (one more grouped query only for a
-weekly report, whose forecast is still by month), the rotation one grouped query over
+None recomputes effort: the forecast reads the balance (one more grouped query only for a
+weekly report, whose forecast is still by month), the sprints read `alloc_all` where `ktlo
+sprints` computes effort afresh (the same person-days), the rotation one grouped query over
 `alloc_all` for every team's load.
 """
 
@@ -19,17 +23,21 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from ktlo.allocation import NO_TEAM
 from ktlo.analysis import period_label
 from ktlo.config import Config
 from ktlo.planning.outlook import outlook_from_history, too_short
 from ktlo.planning.rotation import plan_rotation, to_rows
+from ktlo.planning.sprints import sprint_report
 from ktlo.planning.team import LOAD_WINDOW_DAYS, team_members
 from ktlo.report.model import BASE_TABLE, IDENTITY_TABLE, ReportFilters
+from ktlo.report.sections import band
 from ktlo.store import Store
 
 HORIZON_QUARTERS = 1  # the forecast looks one quarter ahead, as `ktlo forecast --horizon 1`
 PLAN_WEEKS = 8  # the rotation calendar shows the next eight weekly shifts
 MORE_HISTORY = "sync or analyze more history"
+NO_SPRINTS = "no sprints or cycles synced yet — sync Jira or Linear"
 
 
 def forecast_section(
@@ -117,6 +125,57 @@ def _labelled(rows: list[dict[str, Any]], period: str) -> list[dict[str, Any]]:
 
 def _total(rows: list[dict[str, Any]], key: str) -> float:
     return round(sum(float(r[key]) for r in rows), 1)
+
+
+def sprints_section(store: Store, config: Config, filters: ReportFilters) -> dict[str, Any]:
+    """Per team with sprints or cycles in the filters' dates (configured teams first): its
+    sprints as `ktlo sprints` gives them, oldest first, and its budget band. Sprints of no
+    team are shown under `(no team)`, and the `(no team)` filter picks them."""
+    row = store.con.execute("SELECT count(*) FROM sprints").fetchone()
+    if not row or not row[0]:
+        return {"missing": NO_SPRINTS, "teams": []}
+    team = None if filters.team == NO_TEAM else filters.team
+    doc = sprint_report(
+        store, config, team, effort=BASE_TABLE, since=filters.since, until=filters.until
+    )
+    by_team: dict[str, list[dict[str, Any]]] = {}
+    for sprint in doc["sprints"]:
+        by_team.setdefault(sprint["team"] or NO_TEAM, []).append(sprint)
+    if filters.team == NO_TEAM:
+        by_team = {NO_TEAM: by_team[NO_TEAM]} if NO_TEAM in by_team else {}
+    if not by_team:
+        return {"missing": _no_sprints_here(filters), "teams": []}
+    configured = [t.name for t in config.teams]
+    order = sorted(
+        by_team, key=lambda t: (configured.index(t) if t in configured else len(configured), t)
+    )
+    return {"missing": None, "teams": [_sprint_team(config, t, by_team[t]) for t in order]}
+
+
+def _sprint_team(config: Config, team: str, sprints: list[dict[str, Any]]) -> dict[str, Any]:
+    budget = band(config, team)
+    return {
+        "team": team,
+        "low": budget.low,
+        "high": budget.high,
+        "sprints": sprints,
+        "trend": {
+            "planned": [s["planned_ktlo_share"] for s in sprints],
+            "actual": [s["actual_ktlo_share"] for s in sprints],
+            "unplanned_items": [s["unplanned_items"] for s in sprints],
+        },
+    }
+
+
+def _no_sprints_here(filters: ReportFilters) -> str:
+    """The empty state when sprints were synced but none is of this team in these dates."""
+    dates = "".join(
+        f" {word} {day.isoformat()}"
+        for word, day in (("from", filters.since), ("until", filters.until))
+        if day
+    )
+    team = f" of {filters.team}" if filters.team else ""
+    return f"no sprints or cycles{team}{dates} — `ktlo sprints` lists the teams they belong to"
 
 
 def plan_start(as_of: str | None) -> date:

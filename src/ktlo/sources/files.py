@@ -1,4 +1,4 @@
-"""CSV and JSON imports of work items, incidents, alerts, deployments and builds.
+"""CSV and JSON imports of work items, incidents, alerts, deployments, builds and sprints.
 
 For tools without a connector: export, then `ktlo sync` (configured paths) or
 `ktlo sync --from-file FILE --source NAME`. The formats are documented field by field in
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ktlo.errors import InputError
-from ktlo.records import Alert, Build, Deployment, Incident, IncidentEvent, WorkItem
+from ktlo.records import Alert, Build, Deployment, Incident, IncidentEvent, Sprint, WorkItem
 from ktlo.sources.base import (
     Batch,
     Known,
@@ -32,12 +32,15 @@ from ktlo.sources.base import (
 from ktlo.sources.jsonfile import read_values
 from ktlo.sources.standard_types import STANDARD_TYPES, standard_type
 
-RecordKind = Literal["work_items", "incidents", "alerts", "deployments", "builds"]
-KINDS: tuple[RecordKind, ...] = ("work_items", "incidents", "alerts", "deployments", "builds")
+RecordKind = Literal["work_items", "incidents", "alerts", "deployments", "builds", "sprints"]
+KINDS: tuple[RecordKind, ...] = (
+    "work_items", "incidents", "alerts", "deployments", "builds", "sprints",
+)  # fmt: skip
 _NAME_PREFIXES: dict[str, RecordKind] = {
     "work_items": "work_items", "work-items": "work_items", "workitems": "work_items",
     "issues": "work_items", "tickets": "work_items", "incidents": "incidents",
-    "alerts": "alerts", "deployments": "deployments", "builds": "builds",
+    "alerts": "alerts", "deployments": "deployments", "builds": "builds", "sprints": "sprints",
+    "cycles": "sprints",
 }  # fmt: skip
 
 
@@ -273,6 +276,10 @@ FIELDS: dict[RecordKind, dict[str, _Field]] = {
         "status": _T, "conclusion": _T, "attempt": _Field(_int), "queued_at": _Field(_time),
         "started_at": _Field(_time), "finished_at": _Field(_time), "url": _T,
     },
+    "sprints": {
+        "id": _R, "name": _R, "team": _T, "state": _T, "starts_at": _Field(_time),
+        "ends_at": _Field(_time),
+    },
 }  # fmt: skip
 
 
@@ -332,10 +339,18 @@ def _build(source: FileSource, tool: str, v: Mapping[str, Any]) -> Build:
     )  # fmt: skip
 
 
+def _sprint(source: FileSource, tool: str, v: Mapping[str, Any]) -> Sprint:
+    return Sprint(
+        key=f"{tool}:sprint:{v['id']}", source=tool, name=v["name"], team=v["team"],
+        state=v["state"], starts_at=v["starts_at"], ends_at=v["ends_at"], raw=v["_raw"],
+    )  # fmt: skip
+
+
 _BUILDERS: dict[RecordKind, Callable[[FileSource, str, Mapping[str, Any]], Any]] = {
     "work_items": _work_item,
     "incidents": _incident,
     "alerts": _alert,
     "deployments": _deployment,
     "builds": _build,
+    "sprints": _sprint,
 }

@@ -128,7 +128,42 @@
     return { traces: traces, layout: layout, urls: [] };
   }
 
-  var KINDS = { stack: stack, spark: spark, bars: bars, line: line, forecast: forecast };
+  /* Two panels over the same sprints: above, the planned and the actual KTLO share over the
+     budget band; below, the items added mid-sprint with the KTLO ones drawn over them. */
+  function sprints(spec) {
+    var x = spec.x.map(esc);
+    function share(name, y, colour, dash) {
+      return {
+        type: "scatter", mode: "lines+markers", name: name, x: x, y: y,
+        line: { color: colour, width: 2, dash: dash }, marker: { size: 6 },
+        hovertemplate: "%{x} · " + name + " %{y:.0%}<extra></extra>"
+      };
+    }
+    function added(name, y, colour) {
+      return {
+        type: "bar", name: name, x: x, y: y, yaxis: "y2", marker: { color: colour, line: { width: 0 } },
+        hovertemplate: "%{x} · " + name + ": %{y}<extra></extra>"
+      };
+    }
+    var traces = [
+      share("planned KTLO share", spec.planned, "#2166ac", "dash"),
+      share("actual KTLO share", spec.actual, "#1d2430", "solid"),
+      added("added mid-sprint", spec.unplanned, "#bababa"),
+      added("of them KTLO", spec.unplanned_ktlo, "#d6604d")
+    ];
+    var layout = {
+      height: 380, margin: { l: 48, r: 10, t: 30, b: 40 }, font: FONT, barmode: "overlay",
+      yaxis: { tickformat: ".0%", range: [0, 1], domain: [0.4, 1], fixedrange: true },
+      yaxis2: { domain: [0, 0.28], anchor: "x", rangemode: "tozero", fixedrange: true,
+                title: { text: "added", font: { size: 11 } } },
+      xaxis: { type: "category", anchor: "y2", fixedrange: true, automargin: true },
+      legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 11 } },
+      shapes: [band(spec)], paper_bgcolor: "#fff", plot_bgcolor: "#fff"
+    };
+    return { traces: traces, layout: layout, urls: [] };
+  }
+
+  var KINDS = { stack: stack, spark: spark, bars: bars, line: line, forecast: forecast, sprints: sprints };
 
   function draw(root) {
     if (typeof Plotly === "undefined") { return; }
