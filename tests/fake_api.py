@@ -7,7 +7,8 @@ first (a test can crash the sync there). Serve a fake through `httpx2.MockTransp
 or from a real server on 127.0.0.1 with `fake.werkzeug_handler` (pytest-httpserver).
 
 `FakeRest` is the base of the REST fakes whose routes read the query as a dict and whose log
-reads `path?query` (GitHub, GitLab, Jira); `snapshot` is every row a sync wrote.
+reads `path?query` (GitHub, GitLab, Jira); `snapshot` is every row a sync wrote, and
+`fixture_reader` reads a fake's recorded answers.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import copy
 import json
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlencode
 
@@ -107,6 +109,15 @@ class FakeRest(FakeApi):
         raise NotImplementedError
 
 
+def fixture_reader(folder: Path) -> Callable[[str], Any]:
+    """`fixture(name)`: the JSON in `folder`/name (a fake's recorded answers)."""
+
+    def fixture(name: str) -> Any:
+        return json.loads((folder / name).read_text(encoding="utf-8"))
+
+    return fixture
+
+
 def params(query: list[tuple[str, str]]) -> dict[str, list[str]]:
     """Query parameters by name, every value kept (`statuses[]` may repeat)."""
     found: dict[str, list[str]] = defaultdict(list)
@@ -115,8 +126,16 @@ def params(query: list[tuple[str, str]]) -> dict[str, list[str]]:
     return found
 
 
-def snapshot(store: Any, tables: Mapping[str, str]) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of `tables` (name: columns) a sync wrote, sorted (wall-clock columns left out)."""
+TABLES = {
+    "work_items": "*", "activities": "*", "links": "*", "state_changes": "*", "sprints": "*",
+    "builds": "*", "deployments": "*", "incidents": "*", "incident_events": "*", "alerts": "*",
+    "verdicts": "item_id, investment, subcategory, confidence, reasons, classifier",
+    "sync_state": "source, scope, cursor",
+}  # fmt: skip
+
+
+def snapshot(store: Any, tables: Mapping[str, str] = TABLES) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row a sync wrote, sorted; wall-clock columns (classified_at, updated_at) left out."""
     return {
         table: sorted(store.con.execute(f"SELECT {columns} FROM {table}").fetchall(), key=repr)
         for table, columns in tables.items()

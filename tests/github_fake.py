@@ -6,22 +6,19 @@ like GitHub, checks the token, and can be told to fail (`tests.fake_api`).
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from tests import fake_api
-from tests.fake_api import Answer, FakeRest
+from tests.fake_api import Answer, FakeRest, fixture_reader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "github"
 REPO = "acme/shop"
 TOKEN = "ghp_TestTokenThatMustNeverLeak0123456789"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = fixture_reader(FIXTURES)
 
 
 class FakeGitHub(FakeRest):
@@ -153,26 +150,6 @@ def error(status: int, message: str, **headers: str) -> Answer:
             "status": str(status),
         },
     )
-
-
-SNAPSHOT = {
-    "work_items": "*",
-    "activities": "*",
-    "links": "*",
-    "state_changes": "*",
-    "builds": "*",
-    "deployments": "*",
-    "incidents": "*",
-    "incident_events": "*",
-    "alerts": "*",
-    "verdicts": "item_id, investment, subcategory, confidence, reasons, classifier",
-    "sync_state": "source, scope, cursor",
-}
-
-
-def snapshot(store: Any) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row a sync writes, sorted; wall-clock columns (classified_at, updated_at) left out."""
-    return fake_api.snapshot(store, SNAPSHOT)
 
 
 def with_many_issues(fake: FakeGitHub, count: int) -> FakeGitHub:

@@ -17,16 +17,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from tests import fake_api
-from tests.fake_api import Answer, FakeRest
+from tests.fake_api import Answer, FakeRest, fixture_reader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gitlab"
 PROJECT = "acme/shop"
 TOKEN = "glpat-TestTokenThatMustNeverLeak01"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = fixture_reader(FIXTURES)
 
 
 class FakeGitLab(FakeRest):
@@ -163,20 +161,3 @@ def error(status: int, message: str, **headers: str) -> Answer:
     """A GitLab error answer: `{"message": "404 Project Not Found"}`."""
     extra = {k.replace("_", "-"): v for k, v in headers.items()}
     return status, _headers() | extra, {"message": message}
-
-
-SNAPSHOT = {
-    "work_items": "*",
-    "activities": "*",
-    "links": "*",
-    "state_changes": "*",
-    "builds": "*",
-    "deployments": "*",
-    "verdicts": "item_id, investment, subcategory, confidence, reasons, classifier",
-    "sync_state": "source, scope, cursor",
-}
-
-
-def snapshot(store: Any) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row a sync writes, sorted; wall-clock columns left out."""
-    return fake_api.snapshot(store, SNAPSHOT)

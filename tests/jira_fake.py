@@ -13,15 +13,13 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
 import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tests import fake_api
-from tests.fake_api import Answer, FakeRest
+from tests.fake_api import Answer, FakeRest, fixture_reader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "jira"
 EMAIL = "ktlo@acme.com"
@@ -31,8 +29,7 @@ CLOUD = "https://acme.atlassian.net"
 DATA_CENTER = "https://jira.example.com/jira"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = fixture_reader(FIXTURES)
 
 
 class FakeJira(FakeRest):
@@ -157,19 +154,3 @@ def error(status: int, message: str, **headers: str) -> Answer:
     """A Jira error answer: `{"errorMessages": [...], "errors": {}}`."""
     extra = {k.replace("_", "-"): v for k, v in headers.items()}
     return status, _headers() | extra, {"errorMessages": [message], "errors": {}}
-
-
-SNAPSHOT = {
-    "work_items": "*",
-    "activities": "*",
-    "links": "*",
-    "state_changes": "*",
-    "sprints": "*",
-    "verdicts": "item_id, investment, subcategory, confidence, reasons, classifier",
-    "sync_state": "source, scope, cursor",
-}
-
-
-def snapshot(store: Any) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row a sync writes, sorted; wall-clock columns left out."""
-    return fake_api.snapshot(store, SNAPSHOT)

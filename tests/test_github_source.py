@@ -15,7 +15,8 @@ from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
-from tests.github_fake import FIXTURES, TOKEN, FakeGitHub, error, snapshot
+from tests.fake_api import snapshot
+from tests.github_fake import FIXTURES, TOKEN, FakeGitHub, error
 
 SHOP = "github.com/acme/shop"
 

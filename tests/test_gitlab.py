@@ -19,7 +19,8 @@ from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
-from tests.gitlab_fake import FIXTURES, TOKEN, FakeGitLab, error, snapshot
+from tests.fake_api import snapshot
+from tests.gitlab_fake import FIXTURES, TOKEN, FakeGitLab, error
 
 SHOP = "gitlab.com/acme/shop"
 ISSUES = "/api/v4/projects/acme/shop/issues"

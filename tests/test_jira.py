@@ -19,6 +19,7 @@ from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
+from tests.fake_api import snapshot
 from tests.jira_fake import (
     CLOUD,
     DATA_CENTER,
@@ -28,7 +29,6 @@ from tests.jira_fake import (
     TOKEN,
     FakeJira,
     error,
-    snapshot,
 )
 
 SITE = "acme.atlassian.net"

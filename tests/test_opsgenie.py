@@ -17,8 +17,7 @@ from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
-from tests.fake_api import JSON
-from tests.github_fake import snapshot
+from tests.fake_api import JSON, snapshot
 from tests.opsgenie_fake import API_KEY, FIXTURES, FakeOpsgenie, error, fixture
 
 A = "70413a06-38d6-4c85-92b8-5ebc900d420"  # + 1 … 5
