@@ -1,40 +1,31 @@
 """A small GitHub REST API over the fixtures in tests/fixtures/github/, as GitHub documents it.
 
 It sorts, filters (`since`, `state`) and paginates (`per_page`, `page`, `Link` headers)
-like GitHub, checks the token, and can be told to fail: `fake.fail(path, response, ...)`
-queues answers (or exceptions) that the next requests to `path` get before the real one.
-Serve it through `httpx2.MockTransport(fake.handle)`, or from a real server with
-`fake.werkzeug_handler` (pytest-httpserver).
+like GitHub, checks the token, and can be told to fail (`tests.fake_api`).
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import re
-from collections import defaultdict, deque
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx2
+from tests.fake_api import Answer, FakeRest, fixture_reader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "github"
 REPO = "acme/shop"
 TOKEN = "ghp_TestTokenThatMustNeverLeak0123456789"
 
-Answer = tuple[int, dict[str, str], Any] | BaseException
+
+fixture = fixture_reader(FIXTURES)
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-class FakeGitHub:
+class FakeGitHub(FakeRest):
     """GitHub's REST API for one repository, in memory."""
 
     def __init__(self, base: str = "https://api.github.com", token: str = TOKEN) -> None:
+        super().__init__("Authorization", f"Bearer {token}")
         self.base = base.rstrip("/")
         self.token = token
         self.issues: list[dict[str, Any]] = fixture("issues.json")
@@ -52,65 +43,12 @@ class FakeGitHub:
             d["id"]: fixture(f"deployment-{d['id']}-statuses.json") for d in self.deployments
         }
         self.releases: list[dict[str, Any]] = fixture("releases.json")
-        self.requests: list[str] = []  # "path?query" of every request, in order
-        self.headers_seen: list[dict[str, str]] = []
         self.extra_headers: dict[str, str] = {}
-        self._failures: dict[str, deque[Answer]] = defaultdict(deque)
-        self.on_request: Callable[[str], None] | None = None
 
-    # -- scripting ----------------------------------------------------------------------------
+    def unauthorized(self) -> Answer:
+        return error(401, "Bad credentials")
 
-    def fail(self, path: str, *answers: Answer) -> None:
-        """The next requests to `path` (no query) get these answers, in order."""
-        self._failures[path].extend(answers)
-
-    def copy(self) -> FakeGitHub:
-        return copy.deepcopy(self)
-
-    # -- serving ------------------------------------------------------------------------------
-
-    def handle(self, request: httpx2.Request) -> httpx2.Response:
-        """An httpx2.MockTransport handler."""
-        query = dict(request.url.params.multi_items())
-        answer = self.answer(request.url.path, query, dict(request.headers))
-        if isinstance(answer, BaseException):
-            raise answer
-        status, headers, body = answer
-        content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return httpx2.Response(status, headers=headers, content=content, request=request)
-
-    def werkzeug_handler(self, request: Any) -> Any:
-        """A pytest-httpserver handler (a werkzeug Request in, a werkzeug Response out)."""
-        from werkzeug import Response
-
-        answer = self.answer(request.path, dict(request.args), dict(request.headers))
-        if isinstance(answer, BaseException):
-            return Response(b"", status=500)
-        status, headers, body = answer
-        content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return Response(content, status=status, headers=headers)
-
-    def answer(self, path: str, query: dict[str, str], headers: dict[str, str]) -> Answer:
-        self.requests.append(f"{path}?{urlencode(query)}" if query else path)
-        self.headers_seen.append({k.lower(): v for k, v in headers.items()})
-        if self.on_request is not None:
-            self.on_request(path)
-        if self._failures.get(path):
-            return self._failures[path].popleft()
-        auth = {k.lower(): v for k, v in headers.items()}.get("authorization")
-        if auth != f"Bearer {self.token}":
-            return (
-                401,
-                _json_headers(),
-                {
-                    "message": "Bad credentials",
-                    "documentation_url": "https://docs.github.com/rest",
-                    "status": "401",
-                },
-            )
-        return self._route(path, query)
-
-    def _route(self, path: str, query: dict[str, str]) -> Answer:
+    def get(self, path: str, query: dict[str, str]) -> Answer:
         path = path.removeprefix("/api/v3")  # GitHub Enterprise Server
         prefix = f"/repos/{REPO}/"
         if not path.startswith(prefix):
@@ -198,15 +136,7 @@ def _json_headers() -> dict[str, str]:
 
 
 def _not_found() -> Answer:
-    return (
-        404,
-        _json_headers(),
-        {
-            "message": "Not Found",
-            "documentation_url": "https://docs.github.com/rest",
-            "status": "404",
-        },
-    )
+    return error(404, "Not Found")
 
 
 def error(status: int, message: str, **headers: str) -> Answer:
@@ -220,29 +150,6 @@ def error(status: int, message: str, **headers: str) -> Answer:
             "status": str(status),
         },
     )
-
-
-SNAPSHOT = {
-    "work_items": "*",
-    "activities": "*",
-    "links": "*",
-    "state_changes": "*",
-    "builds": "*",
-    "deployments": "*",
-    "incidents": "*",
-    "incident_events": "*",
-    "alerts": "*",
-    "verdicts": "item_id, investment, subcategory, confidence, reasons, classifier",
-    "sync_state": "source, scope, cursor",
-}
-
-
-def snapshot(store: Any) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row a sync writes, sorted; wall-clock columns (classified_at, updated_at) left out."""
-    return {
-        table: sorted(store.con.execute(f"SELECT {columns} FROM {table}").fetchall(), key=repr)
-        for table, columns in SNAPSHOT.items()
-    }
 
 
 def with_many_issues(fake: FakeGitHub, count: int) -> FakeGitHub:

@@ -3,39 +3,35 @@
 It filters (`updated_after`, `state`), sorts (`order_by`, `sort`) and paginates like GitLab:
 offset pages (`page`, `per_page`) with `Link`, `X-Next-Page`, `X-Page`, `X-Total` ... headers,
 or keyset pages (`pagination=keyset`, an opaque `cursor` in the `Link` header only). It
-checks the token (`PRIVATE-TOKEN` or `Authorization: Bearer`) and can be told to fail:
-`fake.fail(path, answer, ...)` queues answers (or exceptions) that the next requests to `path`
-get before the real one. `links = False` drops the `Link` header, as some proxies do.
+checks the token (`PRIVATE-TOKEN` or `Authorization: Bearer`) and can be told to fail
+(`tests.fake_api`; paths decoded). `links = False` drops the `Link` header, as some proxies do.
 """
 
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import re
-from collections import defaultdict, deque
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import httpx2
+from tests.fake_api import Answer, FakeRest, fixture_reader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "gitlab"
 PROJECT = "acme/shop"
 TOKEN = "glpat-TestTokenThatMustNeverLeak01"
 
-Answer = tuple[int, dict[str, str], Any] | BaseException
+
+fixture = fixture_reader(FIXTURES)
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-class FakeGitLab:
+class FakeGitLab(FakeRest):
     """GitLab's REST API for one project, in memory."""
 
     def __init__(self, base: str = "https://gitlab.com", token: str = TOKEN) -> None:
+        super().__init__("PRIVATE-TOKEN", token)
         self.base = base.rstrip("/")
         self.token = token
         self.issues: list[dict[str, Any]] = fixture("issues.json")
@@ -49,54 +45,15 @@ class FakeGitLab:
             if not path.name.startswith(("issues", "merge_requests", "pipelines"))
         }
         self.links = True
-        self.requests: list[str] = []  # "path?query" of every request (path decoded), in order
-        self.headers_seen: list[dict[str, str]] = []
-        self._failures: dict[str, deque[Answer]] = defaultdict(deque)
 
-    def fail(self, path: str, *answers: Answer) -> None:
-        """The next requests to `path` (decoded, without query) get these answers, in order."""
-        self._failures[path].extend(answers)
+    def authorized(self, headers: Mapping[str, str]) -> bool:
+        bearer = headers.get("authorization") == f"Bearer {self.expected}"
+        return super().authorized(headers) or bearer
 
-    def copy(self) -> FakeGitLab:
-        return copy.deepcopy(self)
+    def unauthorized(self) -> Answer:
+        return error(401, "401 Unauthorized")
 
-    # -- serving ------------------------------------------------------------------------------
-
-    def handle(self, request: httpx2.Request) -> httpx2.Response:
-        """An httpx2.MockTransport handler."""
-        query = dict(request.url.params.multi_items())
-        answer = self.answer(request.url.path, query, dict(request.headers))
-        if isinstance(answer, BaseException):
-            raise answer
-        status, headers, body = answer
-        content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return httpx2.Response(status, headers=headers, content=content, request=request)
-
-    def werkzeug_handler(self, request: Any) -> Any:
-        """A pytest-httpserver handler (a werkzeug Request in, a werkzeug Response out)."""
-        from werkzeug import Response
-
-        answer = self.answer(request.path, dict(request.args), dict(request.headers))
-        if isinstance(answer, BaseException):
-            return Response(b"", status=500)
-        status, headers, body = answer
-        content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return Response(content, status=status, headers=headers)
-
-    def answer(self, path: str, query: dict[str, str], headers: dict[str, str]) -> Answer:
-        self.requests.append(f"{path}?{urlencode(query)}" if query else path)
-        seen = {k.lower(): v for k, v in headers.items()}
-        self.headers_seen.append(seen)
-        if self._failures.get(path):
-            return self._failures[path].popleft()
-        if (
-            seen.get("private-token") != self.token
-            and seen.get("authorization") != f"Bearer {self.token}"
-        ):
-            return error(401, "401 Unauthorized")
-        return self._route(path, query)
-
-    def _route(self, path: str, query: dict[str, str]) -> Answer:
+    def get(self, path: str, query: dict[str, str]) -> Answer:
         prefix = f"/api/v4/projects/{PROJECT}/"
         if not path.startswith(prefix):
             return error(404, "404 Project Not Found")
@@ -204,23 +161,3 @@ def error(status: int, message: str, **headers: str) -> Answer:
     """A GitLab error answer: `{"message": "404 Project Not Found"}`."""
     extra = {k.replace("_", "-"): v for k, v in headers.items()}
     return status, _headers() | extra, {"message": message}
-
-
-SNAPSHOT = {
-    "work_items": "*",
-    "activities": "*",
-    "links": "*",
-    "state_changes": "*",
-    "builds": "*",
-    "deployments": "*",
-    "verdicts": "item_id, investment, subcategory, confidence, reasons, classifier",
-    "sync_state": "source, scope, cursor",
-}
-
-
-def snapshot(store: Any) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row a sync writes, sorted; wall-clock columns left out."""
-    return {
-        table: sorted(store.con.execute(f"SELECT {columns} FROM {table}").fetchall(), key=repr)
-        for table, columns in SNAPSHOT.items()
-    }

@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
 import re
-from collections import defaultdict, deque
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import httpx2
+from tests.fake_api import Answer, FakeRest, fixture_reader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "jira"
 EMAIL = "ktlo@acme.com"
@@ -31,17 +28,16 @@ PAT = "NjM4MzQ5TestPersonalAccessTokenNeverLeak"
 CLOUD = "https://acme.atlassian.net"
 DATA_CENTER = "https://jira.example.com/jira"
 
-Answer = tuple[int, dict[str, str], Any] | BaseException
+
+fixture = fixture_reader(FIXTURES)
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
-
-
-class FakeJira:
+class FakeJira(FakeRest):
     """Jira's REST API for one project, in memory."""
 
     def __init__(self, cloud: bool = True) -> None:
+        basic = base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
+        super().__init__("Authorization", f"Basic {basic}" if cloud else f"Bearer {PAT}")
         self.cloud = cloud
         prefix = "cloud" if cloud else "dc"
         self.base = CLOUD if cloud else DATA_CENTER
@@ -56,55 +52,19 @@ class FakeJira:
             if cloud
             else {}
         )
-        self.requests: list[str] = []
         self.jql: list[str] = []
-        self.headers_seen: list[dict[str, str]] = []
-        self._failures: dict[str, deque[Answer]] = defaultdict(deque)
-
-    def fail(self, path: str, *answers: Answer) -> None:
-        """The next requests to `path` (no query) get these answers, in order."""
-        self._failures[path].extend(answers)
-
-    def copy(self) -> FakeJira:
-        return copy.deepcopy(self)
 
     def issue(self, key: str) -> dict[str, Any]:
         return next(i for i in self.issues if i["key"] == key)
 
     # -- serving ------------------------------------------------------------------------------
 
-    def handle(self, request: httpx2.Request) -> httpx2.Response:
-        """An httpx2.MockTransport handler."""
-        answer = self.answer(
-            request.url.path, dict(request.url.params.multi_items()), dict(request.headers)
+    def unauthorized(self) -> Answer:
+        return error(
+            401, "You are not authenticated. Authentication required to perform this operation."
         )
-        if isinstance(answer, BaseException):
-            raise answer
-        status, headers, body = answer
-        content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return httpx2.Response(status, headers=headers, content=content, request=request)
 
-    def werkzeug_handler(self, request: Any) -> Any:
-        """A pytest-httpserver handler."""
-        from werkzeug import Response
-
-        answer = self.answer(request.path, dict(request.args), dict(request.headers))
-        if isinstance(answer, BaseException):
-            return Response(b"", status=500)
-        status, headers, body = answer
-        content = body if isinstance(body, bytes) else json.dumps(body).encode()
-        return Response(content, status=status, headers=headers)
-
-    def answer(self, path: str, query: dict[str, str], headers: dict[str, str]) -> Answer:
-        self.requests.append(f"{path}?{urlencode(query)}" if query else path)
-        seen = {k.lower(): v for k, v in headers.items()}
-        self.headers_seen.append(seen)
-        if self._failures.get(path):
-            return self._failures[path].popleft()
-        if seen.get("authorization") != self._expected_auth():
-            return error(
-                401, "You are not authenticated. Authentication required to perform this operation."
-            )
+    def get(self, path: str, query: dict[str, str]) -> Answer:
         if path == "/rest/api/3/search" or path == "/rest/api/2/search" and self.cloud:
             return error(
                 410,
@@ -120,11 +80,6 @@ class FakeJira:
         if path in self.parts:
             return 200, _headers(), self.parts[path]
         return error(404, "Issue does not exist or you do not have permission to see it.")
-
-    def _expected_auth(self) -> str:
-        if self.cloud:
-            return "Basic " + base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
-        return f"Bearer {PAT}"
 
     # -- search -------------------------------------------------------------------------------
 
@@ -199,22 +154,3 @@ def error(status: int, message: str, **headers: str) -> Answer:
     """A Jira error answer: `{"errorMessages": [...], "errors": {}}`."""
     extra = {k.replace("_", "-"): v for k, v in headers.items()}
     return status, _headers() | extra, {"errorMessages": [message], "errors": {}}
-
-
-SNAPSHOT = {
-    "work_items": "*",
-    "activities": "*",
-    "links": "*",
-    "state_changes": "*",
-    "sprints": "*",
-    "verdicts": "item_id, investment, subcategory, confidence, reasons, classifier",
-    "sync_state": "source, scope, cursor",
-}
-
-
-def snapshot(store: Any) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row a sync writes, sorted; wall-clock columns left out."""
-    return {
-        table: sorted(store.con.execute(f"SELECT {columns} FROM {table}").fetchall(), key=repr)
-        for table, columns in SNAPSHOT.items()
-    }

@@ -8,21 +8,19 @@ as the fixtures hold them; the rest of ENG-103's history comes from its own fixt
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict, deque
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.fake_api import JSON, Answer, FakeApi
+from tests.fake_api import JSON, Answer, FakeApi, fixture_reader
 
 FIXTURES = Path(__file__).parent / "fixtures" / "linear"
 API_KEY = "lin_api_TestKeyThatMustNeverLeak0123456789abcdef"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = fixture_reader(FIXTURES)
 
 
 class FakeLinear(FakeApi):

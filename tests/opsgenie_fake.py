@@ -8,20 +8,18 @@ answer; an incident's timeline pages with `offset` and `data.nextOffset`. The ke
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.fake_api import JSON, Answer, FakeApi, params
+from tests.fake_api import JSON, Answer, FakeApi, fixture_reader, params
 
 FIXTURES = Path(__file__).parent / "fixtures" / "opsgenie"
 API_KEY = "eb243592-faa2-4ba2-a551-1afdf565c889-must-never-leak"
 REQUEST_ID = "9ae63dd7-ed00-4c81-86f0-c4ffd33142c9"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = fixture_reader(FIXTURES)
 
 
 class FakeOpsgenie(FakeApi):

@@ -7,19 +7,17 @@ and `statuses[]`, sorts by `sort_by` and pages with `offset`/`limit`/`more`; an 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tests.fake_api import JSON, Answer, FakeApi, params
+from tests.fake_api import JSON, Answer, FakeApi, fixture_reader, params
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pagerduty"
 TOKEN = "u+PdTestTokenThatMustNeverLeak01"
 
 
-def fixture(name: str) -> Any:
-    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
+fixture = fixture_reader(FIXTURES)
 
 
 class FakePagerDuty(FakeApi):

@@ -15,7 +15,8 @@ from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
-from tests.github_fake import FIXTURES, TOKEN, FakeGitHub, error, snapshot
+from tests.fake_api import snapshot
+from tests.github_fake import FIXTURES, TOKEN, FakeGitHub, error
 
 SHOP = "github.com/acme/shop"
 
@@ -266,17 +267,6 @@ def test_retries_inside_pagination_lose_nothing(store: Store) -> None:
         assert snapshot(store) == snapshot(clean)
 
 
-def test_401_stops_the_source_with_one_clear_line(store: Store) -> None:
-    result = sync(store, FakeGitHub(token="another-token"))
-    assert result.errors == 1
-    assert str(result.error) == (
-        "github: the token in $GITHUB_TOKEN was rejected (401 Unauthorized) — set GITHUB_TOKEN to a valid, "
-        "unexpired token with the repo scope (classic token), or read access to Issues, Pull requests, "
-        "Actions, Deployments and Contents (fine-grained token)"
-    )
-    assert rows(store, "SELECT count(*) FROM work_items") == [(0,)]
-
-
 def test_404_and_403_stop_the_source(store: Store) -> None:
     fake = FakeGitHub()
     fake.fail("/repos/acme/shop/issues", error(404, "Not Found"))
@@ -323,13 +313,6 @@ def test_a_malformed_page_stops_the_source_and_keeps_earlier_cursors(store: Stor
     result = sync(store, fake)
     assert "answered with a body that is not JSON" in str(result.error)
     assert rows(store, "SELECT scope FROM sync_state") == [("github.com/acme/shop:issues",)]
-
-
-def test_a_missing_token_is_named_and_nothing_is_requested(store: Store) -> None:
-    fake = FakeGitHub()
-    result = sync(store, fake, env={})
-    assert str(result.error).startswith("github: the environment variable GITHUB_TOKEN is not set")
-    assert fake.requests == []
 
 
 def test_github_enterprise_base_url(store: Store) -> None:

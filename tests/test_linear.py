@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import re
 from datetime import datetime
 from pathlib import Path
@@ -22,8 +21,7 @@ from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.sources.linear_api import CYCLES_QUERY, ISSUES_QUERY, nested_query
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
-from tests.fake_api import JSON
-from tests.github_fake import snapshot
+from tests.fake_api import JSON, snapshot
 from tests.linear_fake import API_KEY, FIXTURES, FakeLinear, fixture, graphql_error
 
 ENG_101 = "linear:issue:3f2a1b0c-9d8e-4f7a-b6c5-000000000101"
@@ -51,10 +49,6 @@ def sync(
 
 def rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
     return store.con.execute(sql).fetchall()
-
-
-def everything(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-    return {**snapshot(store), "sprints": rows(store, "SELECT * FROM sprints ORDER BY sprint_id")}
 
 
 def test_first_sync_stores_issues_and_cycles(store: Store) -> None:
@@ -214,10 +208,6 @@ def test_teams_keep_a_window_each(store: Store) -> None:
     ("answer", "expected"),
     [
         (
-            (401, JSON, {"errors": [{"message": "Authentication required"}]}),
-            "linear: the token in $LINEAR_API_KEY was rejected (401 Unauthorized) — set LINEAR_API_KEY to a valid, unexpired token with a Linear API key",
-        ),
-        (
             graphql_error(
                 400, "AUTHENTICATION_ERROR", "authentication error", "Authentication required"
             ),
@@ -268,7 +258,7 @@ def test_rate_limits_server_errors_and_timeouts_are_retried(store: Store, tmp_pa
     assert sleeps[:2] == [7.0, 31.0] and len(sleeps) == 4
     with Store.open(tmp_path / "clean.duckdb") as clean:
         sync(clean, FakeLinear())
-        assert everything(store) == everything(clean)
+        assert snapshot(store) == snapshot(clean)
 
 
 def test_retries_give_up_after_six_attempts(store: Store) -> None:
@@ -300,29 +290,6 @@ def test_an_empty_workspace_syncs_to_nothing(store: Store) -> None:
     result = sync(store, fake)
     assert (result.new, result.errors, result.pages) == (0, 0, 2)
     assert rows(store, "SELECT count(*) FROM sync_state") == [(0,)]
-
-
-def test_a_missing_key_is_named_and_nothing_is_requested(store: Store) -> None:
-    fake = FakeLinear()
-    result = sync(store, fake, env={})
-    assert str(result.error).startswith(
-        "linear: the environment variable LINEAR_API_KEY is not set"
-    )
-    assert fake.requests == []
-
-
-def test_the_key_never_reaches_errors_logs_or_the_store(
-    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    fake = FakeLinear()
-    fake.fail("/graphql", (200, JSON, {"errors": [{"message": f"bad key {API_KEY}"}]}))
-    result = sync(store, fake)
-    assert "***" in str(result.error) and API_KEY not in str(result.error)
-    assert API_KEY not in caplog.text
-    for path in tmp_path.rglob("*"):
-        if path.is_file():
-            assert API_KEY.encode() not in path.read_bytes(), path
 
 
 def test_options_are_validated_with_file_and_line(tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ from ktlo.sources import make_source
 from ktlo.sources.base import Batch, NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import sync_source
-from tests.github_fake import TOKEN, FakeGitHub, snapshot, with_many_issues
+from tests.fake_api import snapshot
+from tests.github_fake import TOKEN, FakeGitHub, with_many_issues
 
 OPTIONS = {"repos": ["acme/shop"], "per_page": 2}
 

@@ -9,8 +9,8 @@
 - `opsgenie`: alerts, and incidents with their timelines (`ktlo sync`).
 - `files`: CSV and JSON exports of tools without a connector (`ktlo sync`).
 
-Sync sources implement `base.Source` on the shared HTTP layer in `http`. A new one is a
-module here plus one line in `SOURCE_TYPES`; modules are imported only when used, so
+Sync sources implement `base.Source`; API connectors do it through `api_source.ApiSource`
+on the shared HTTP layer in `http`. A new one is a module here plus one line in `SOURCE_TYPES`; modules are imported only when used, so
 commands that do not sync never pay for them.
 """
 

@@ -16,6 +16,9 @@ transaction, so a cursor never claims more than the store holds. A source decide
 its cursor means and reads it back with `known.cursor(scope)`; `known.raw(table, keys)`
 tells it which records are stored unchanged, so it can skip fetching their details, and
 `known.has_any(table, prefix)` whether there can be any (not in a scope's first sync).
+
+API connectors build on `api_source.ApiSource`; `file_batches` turns what `load_file`
+read into batches.
 """
 
 from __future__ import annotations
@@ -23,11 +26,11 @@ from __future__ import annotations
 import json
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import httpx2
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -184,3 +187,36 @@ def parse_time(value: Any) -> datetime | None:
 def iso(moment: datetime) -> str:
     """A datetime as GitHub-style UTC ISO 8601: `2026-01-05T10:00:00Z`."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_ms(moment: datetime) -> str:
+    """A UTC datetime to the millisecond, as Linear and Opsgenie write them: `…T10:00:00.123Z`."""
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def latest(current: datetime | None, values: Iterable[Any]) -> datetime | None:
+    """The newest of `current` and the timestamps among `values` (empty ones ignored)."""
+    moments = [m for v in values if (m := parse_time(v)) is not None]
+    if current is not None:
+        moments.append(current)
+    return max(moments, default=None)
+
+
+FILE_BATCH = 500  # records per batch when loading a saved answer
+Record = WorkItem | Incident | Alert | Deployment | Build | Sprint
+R = TypeVar("R", WorkItem, Incident, Alert, Deployment, Build, Sprint)
+
+
+def file_batches(path: Path, records: Sequence[Record], size: int = FILE_BATCH) -> Iterator[Batch]:
+    """The records read from a saved answer at `path`, `size` at a time, sorted into their tables."""
+    for start in range(0, len(records), size):
+        chunk = records[start : start + size]
+
+        def of(kind: type[R], chunk: Sequence[Record] = chunk) -> tuple[R, ...]:
+            return tuple(r for r in chunk if isinstance(r, kind))
+
+        yield Batch(
+            scope=f"file:{path.name}",
+            work_items=of(WorkItem), incidents=of(Incident), alerts=of(Alert),
+            deployments=of(Deployment), builds=of(Build), sprints=of(Sprint),
+        )  # fmt: skip

@@ -20,9 +20,7 @@ their later status is picked up.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -33,17 +31,9 @@ from pydantic import Field
 from ktlo.errors import ConfigError, FatalSourceError, InputError
 from ktlo.records import Build, Deployment, WorkItem
 from ktlo.sources import github_records as gh
-from ktlo.sources.base import (
-    Batch,
-    Known,
-    Reporter,
-    Source,
-    SourceOptions,
-    canonical_json,
-    iso,
-    parse_time,
-)
-from ktlo.sources.http import ApiClient, Credentials, HttpStats
+from ktlo.sources.api_source import ApiSource, Connection, ScopeRun, window_start
+from ktlo.sources.base import Batch, Known, SourceOptions, file_batches, iso, latest, parse_time
+from ktlo.sources.http import ApiClient, Credentials
 from ktlo.sources.jsonfile import read_values
 from ktlo.sources.pagination import Page
 
@@ -54,7 +44,6 @@ NEED = (
     "Deployments and Contents (fine-grained token)"
 )
 API_VERSION = "2022-11-28"
-FILE_BATCH = 500
 STUCK_AFTER = timedelta(
     days=3
 )  # a run or deployment unfinished for longer stops holding the window
@@ -86,43 +75,33 @@ class _Repo:
         return f"{self.repo_id}:{section}"
 
 
-class GitHubSource(Source):
+class GitHubSource(ApiSource):
     """Issues, pull requests, Actions runs, deployments and releases of some repositories."""
 
     kind = "github"
     Options = GitHubOptions
     options: GitHubOptions
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.stats = HttpStats()
-
-    def fetch(self, known: Known, reporter: Reporter) -> Iterator[Batch]:
+    def connection(self) -> Connection:
         if not self.options.repos and not self.options.orgs:
             raise ConfigError(
                 f"{self.name}: no repositories to sync",
                 f'set repos = ["owner/name"] or orgs = ["owner"] under [sources.{self.name}] in ktlo.toml',
             )
         env = self.options.token_env
-        credentials = Credentials.bearer(env, self.token(env, NEED))
-        with ApiClient(
-            self.name,
+        return Connection(
             self.options.base_url,
-            credentials,
-            transport=self.ctx.transport,
-            sleep=self.ctx.sleep,
-            on_wait=reporter.waiting,
+            Credentials.bearer(env, self.token(env, NEED)),
+            NEED,
             headers={"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION},
-            need=NEED,
             concurrency=self.options.concurrency,
-        ) as api:
-            self.stats = api.stats
-            host = gh.web_host(self.options.base_url)
-            for full_name in dict.fromkeys([*self.options.repos, *self._org_repos(api)]):
-                repo = _Repo(full_name, gh.repo_id_of(host, full_name))
-                run = _Run(self, api, known, repo)
-                for section in self.options.include:
-                    yield from getattr(run, section)()
+        )
+
+    def sync(self, api: ApiClient, known: Known) -> Iterator[Batch]:
+        host = gh.web_host(self.options.base_url)
+        for full_name in dict.fromkeys([*self.options.repos, *self._org_repos(api)]):
+            repo = _Repo(full_name, gh.repo_id_of(host, full_name))
+            yield from _Run(self, api, known, repo).sections(self.options.include)
 
     def _org_repos(self, api: ApiClient) -> list[str]:
         """Every repository of `orgs` (`/orgs/{org}/repos`), archived ones only if asked."""
@@ -141,15 +120,7 @@ class GitHubSource(Source):
     def load_file(self, path: Path, known: Known) -> Iterator[Batch]:
         """A saved answer of any of the list endpoints above (e.g. `gh api --paginate`)."""
         records = [self._from_saved(path, line, value) for line, value in read_values(path)]
-        flat = [record for group in records for record in group]
-        for start in range(0, len(flat), FILE_BATCH):
-            chunk = flat[start : start + FILE_BATCH]
-            yield Batch(
-                scope=f"file:{path.name}",
-                work_items=tuple(r for r in chunk if isinstance(r, WorkItem)),
-                deployments=tuple(r for r in chunk if isinstance(r, Deployment)),
-                builds=tuple(r for r in chunk if isinstance(r, Build)),
-            )
+        yield from file_batches(path, [record for group in records for record in group])
 
     def _from_saved(self, path: Path, line: int, value: Any) -> list[WorkItem | Deployment | Build]:
         if isinstance(value, dict) and isinstance(value.get("workflow_runs"), list):
@@ -199,24 +170,20 @@ class GitHubSource(Source):
 _SAVED_FIX = "save the answer of a GitHub list endpoint as it came, e.g. gh api --paginate repos/OWNER/REPO/issues?state=all"
 
 
-class _Run:
+class _Run(ScopeRun[GitHubSource]):
     """One repository's sync: one generator per section, each yielding page batches."""
 
     def __init__(self, source: GitHubSource, api: ApiClient, known: Known, repo: _Repo) -> None:
-        self.source = source
+        super().__init__(source, api, known)
         self.options = source.options
-        self.api = api
-        self.known = known
         self.repo = repo
         self.path = f"repos/{repo.full_name}"
-        self._requests = 0
-        self._seen: dict[str, bool] = {}  # key prefix -> the store held such keys when we began
 
     # -- issues and pull requests: a window of updated_at --------------------------------------
 
     def issues(self) -> Iterator[Batch]:
         scope = self.repo.scope("issues")
-        since = self._since(scope)
+        since = self.since(scope, self.options.since)
         params: dict[str, Any] = {"state": "all", "sort": "updated", "direction": "desc"}
         params["per_page"] = self.options.per_page
         if since is not None:
@@ -224,8 +191,8 @@ class _Run:
         newest = since
         for page in self._pages(f"{self.path}/issues", params):
             issues = [i for i in page.items if "pull_request" not in i]
-            newest = _latest(newest, [i.get("updated_at") for i in page.items])
-            changed, unchanged = self._changed(
+            newest = latest(newest, [i.get("updated_at") for i in page.items])
+            changed, unchanged = self.changed(
                 "work_items",
                 issues,
                 lambda i: gh.issue_key(self.repo.repo_id, i["number"]),
@@ -236,17 +203,17 @@ class _Run:
                 if self.options.timeline
                 else [None] * len(changed)
             )
-            with self._parsing():
+            with self.parsing():
                 items = tuple(
                     gh.issue_item(self.repo.repo_id, i, t, self.options.types)
                     for i, t in zip(changed, timelines, strict=True)
                 )
-            yield self._batch(scope, work_items=items, unchanged=unchanged)
-        yield from self._close_window(scope, newest, since)
+            yield self.batch(scope, work_items=items, unchanged=unchanged)
+        yield from self.close_window(scope, newest, since)
 
     def pull_requests(self) -> Iterator[Batch]:
         scope = self.repo.scope("pull_requests")
-        since = self._since(scope)
+        since = self.since(scope, self.options.since)
         params = {
             "state": "all",
             "sort": "updated",
@@ -256,8 +223,8 @@ class _Run:
         newest = since
         for page in self._pages(f"{self.path}/pulls", params):
             pulls = [p for p in page.items if since is None or _time(p, "updated_at") >= since]
-            newest = _latest(newest, [p.get("updated_at") for p in pulls])
-            changed, unchanged = self._changed(
+            newest = latest(newest, [p.get("updated_at") for p in pulls])
+            changed, unchanged = self.changed(
                 "work_items",
                 pulls,
                 lambda p: gh.pull_key(self.repo.repo_id, p["number"]),
@@ -268,15 +235,15 @@ class _Run:
                 if self.options.pull_request_details
                 else [((), (), ())] * len(changed)
             )
-            with self._parsing():
+            with self.parsing():
                 items = tuple(
                     gh.pull_item(self.repo.repo_id, p, c, r, m, types=self.options.types)
                     for p, (c, r, m) in zip(changed, details, strict=True)
                 )
-            yield self._batch(scope, work_items=items, unchanged=unchanged)
+            yield self.batch(scope, work_items=items, unchanged=unchanged)
             if len(pulls) < len(page.items):
                 break  # the rest is older than the window
-        yield from self._close_window(scope, newest, since)
+        yield from self.close_window(scope, newest, since)
 
     def _timeline(self, issue: dict[str, Any]) -> list[Any]:
         return self._all(f"{self.path}/issues/{issue['number']}/timeline")
@@ -293,39 +260,39 @@ class _Run:
 
     def actions(self) -> Iterator[Batch]:
         scope = self.repo.scope("actions")
-        since = self._since(scope)
+        since = self.since(scope, self.options.since)
         newest: datetime | None = None
         unfinished: list[datetime] = []
         for page in self._pages(
             f"{self.path}/actions/runs", {"per_page": self.options.per_page}, "workflow_runs"
         ):
             runs = [r for r in page.items if since is None or _time(r, "created_at") >= since]
-            newest = _latest(newest, [r.get("created_at") for r in runs])
+            newest = latest(newest, [r.get("created_at") for r in runs])
             unfinished += [_time(r, "created_at") for r in runs if r.get("status") != "completed"]
-            changed, unchanged = self._changed(
+            changed, unchanged = self.changed(
                 "builds",
                 runs,
                 lambda r: gh.run_key(self.repo.repo_id, r),
                 gh.build_prefix(self.repo.repo_id),
             )
             jobs = self._details(changed, self._jobs)
-            with self._parsing():
+            with self.parsing():
                 builds = tuple(
                     b
                     for run, js in zip(changed, jobs, strict=True)
                     for b in gh.run_builds(self.repo.repo_id, run, js)
                 )
-            yield self._batch(scope, builds=builds, unchanged=unchanged)
+            yield self.batch(scope, builds=builds, unchanged=unchanged)
             if len(runs) < len(page.items):
                 break
-        yield from self._close_window(scope, _window_start(newest, unfinished), since)
+        yield from self.close_window(scope, _window_start(newest, unfinished), since)
 
     def _jobs(self, run: dict[str, Any]) -> list[Any]:
         return self._all(f"{self.path}/actions/runs/{run['id']}/jobs", {"filter": "all"}, "jobs")
 
     def deployments(self) -> Iterator[Batch]:
         scope = self.repo.scope("deployments")
-        since = self._since(scope)
+        since = self.since(scope, self.options.since)
         newest: datetime | None = None
         unfinished: list[datetime] = []
         for page in self._pages(f"{self.path}/deployments", {"per_page": self.options.per_page}):
@@ -333,52 +300,38 @@ class _Run:
             statuses = self._details(
                 found, lambda d: self._all(f"{self.path}/deployments/{d['id']}/statuses")
             )
-            with self._parsing():
+            with self.parsing():
                 records = tuple(
                     gh.deployment_record(self.repo.repo_id, d, s)
                     for d, s in zip(found, statuses, strict=True)
                 )
-            newest = _latest(newest, [d.get("created_at") for d in found])
+            newest = latest(newest, [d.get("created_at") for d in found])
             unfinished += [r.created_at for r in records if r.finished_at is None]
-            yield self._batch(scope, deployments=records)
+            yield self.batch(scope, deployments=records)
             if len(found) < len(page.items):
                 break
-        yield from self._close_window(scope, _window_start(newest, unfinished), since)
+        yield from self.close_window(scope, _window_start(newest, unfinished), since)
 
     def releases(self) -> Iterator[Batch]:
         scope = self.repo.scope("releases")
-        since = self._since(scope)
+        since = self.since(scope, self.options.since)
         newest: datetime | None = None
         for page in self._pages(f"{self.path}/releases", {"per_page": self.options.per_page}):
             found = [r for r in page.items if since is None or _time(r, "created_at") >= since]
-            newest = _latest(newest, [r.get("created_at") for r in found])
-            with self._parsing():
+            newest = latest(newest, [r.get("created_at") for r in found])
+            with self.parsing():
                 records = tuple(gh.release_record(self.repo.repo_id, r) for r in found)
-            yield self._batch(scope, deployments=records)
+            yield self.batch(scope, deployments=records)
             if len(found) < len(page.items):
                 break
-        yield from self._close_window(scope, newest, since)
+        yield from self.close_window(scope, newest, since)
 
     # -- shared --------------------------------------------------------------------------------
-
-    def _since(self, scope: str) -> datetime | None:
-        cursor = self.known.cursor(scope)
-        if cursor and cursor.get("since"):
-            return parse_time(cursor["since"])
-        first = self.options.since
-        return parse_time(first.isoformat()) if first else None
-
-    def _close_window(
-        self, scope: str, start: datetime | None, since: datetime | None
-    ) -> Iterator[Batch]:
-        """The window is stored whole: the next run starts where this one's newest item is."""
-        if start is not None and start != since:
-            yield Batch(scope, {"since": iso(start)})
 
     def _pages(
         self, path: str, params: dict[str, Any], items_key: str | None = None
     ) -> Iterator[Page]:
-        self._requests = self.api.stats.requests
+        self.begin()
         for page in self.api.pages_by_link(path, params, items_key=items_key):
             if any(not isinstance(item, dict) for item in page.items):
                 raise FatalSourceError(
@@ -386,11 +339,6 @@ class _Run:
                     "check base_url in ktlo.toml",
                 )
             yield page
-
-    def _batch(self, scope: str, **records: Any) -> Batch:
-        pages = self.api.stats.requests - self._requests
-        self._requests = self.api.stats.requests
-        return Batch(scope, None, pages=pages, **records)
 
     def _all(
         self, path: str, params: dict[str, Any] | None = None, items_key: str | None = None
@@ -406,37 +354,6 @@ class _Run:
         self, records: Sequence[dict[str, Any]], fetch: Callable[[dict[str, Any]], Any]
     ) -> list[Any]:
         return self.api.map(fetch, records)
-
-    def _changed(
-        self,
-        table: str,
-        records: list[dict[str, Any]],
-        key: Callable[[dict[str, Any]], str],
-        prefix: str,
-    ) -> tuple[list[dict[str, Any]], int]:
-        """The records whose stored raw JSON differs (or that are not stored), and how many are the same.
-
-        `prefix` starts every key of the section: if the store held none when the run began,
-        this is the scope's first sync and there is nothing to compare with.
-        """
-        if not records:
-            return [], 0
-        if prefix not in self._seen:
-            self._seen[prefix] = self.known.has_any(table, prefix)
-        if not self._seen[prefix]:  # a first sync of this scope: nothing can be unchanged
-            return records, 0
-        stored = self.known.raw(table, [key(r) for r in records])
-        with self._parsing():
-            changed = [r for r in records if stored.get(key(r)) != canonical_json(r)]
-        return changed, len(records) - len(changed)
-
-    @contextmanager
-    def _parsing(self) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.api.stats.add(parse_seconds=time.perf_counter() - started)
 
 
 def _shape(record: Any) -> str | None:
@@ -469,14 +386,4 @@ def _time(record: dict[str, Any], name: str) -> datetime:
 
 def _window_start(newest: datetime | None, unfinished: list[datetime]) -> datetime | None:
     """Where the next run's window starts: the oldest unfinished record, unless stuck for days."""
-    if newest is None:
-        return None
-    recent = [moment for moment in unfinished if newest - moment <= STUCK_AFTER]
-    return min(recent, default=newest)
-
-
-def _latest(current: datetime | None, values: Sequence[Any]) -> datetime | None:
-    moments = [m for v in values if (m := parse_time(v)) is not None]
-    if current is not None:
-        moments.append(current)
-    return max(moments, default=None)
+    return None if newest is None else window_start(newest, unfinished, STUCK_AFTER)

@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from ktlo.classify.signals import is_bot
-from ktlo.links import extract_refs
 from ktlo.records import Activity, Build, Deployment, Link, StateChange, WorkItem
+from ktlo.sources import record_parts as rp
 from ktlo.sources.base import canonical_json, parse_time
 from ktlo.sources.standard_types import standard_type
 
@@ -77,7 +77,7 @@ def issue_item(
     types: Mapping[str, str] | None = None,
 ) -> WorkItem:
     """An issue, its history from its timeline (or from its own dates when there is none)."""
-    labels = _labels(issue)
+    labels = rp.labels(issue)
     kind = issue.get("type")
     issue_type = (
         kind.get("name") if isinstance(kind, dict) else kind if isinstance(kind, str) else None
@@ -88,7 +88,7 @@ def issue_item(
     events = list(timeline) if timeline is not None else None
     activities = [Activity(author, "opened", created)] if author else []
     changes = [StateChange(created, "status", None, "open", author or None)]
-    links = _body_links(issue)
+    links = rp.body_links(issue, "body", _CLOSING)
     if events is None:
         if closed is not None:
             changes.append(StateChange(closed, "status", "open", "closed", None))
@@ -112,12 +112,12 @@ def issue_item(
         labels=labels,
         issue_type=issue_type,
         standard_type=standard_type(issue_type, labels, types),
-        assignees=_assignees(issue),
+        assignees=rp.assignees(issue, _login),
         url=issue.get("html_url"),
         refs=_refs(links),
         activities=tuple(activities),
         links=tuple(links),
-        state_changes=tuple(sorted(changes, key=lambda c: c.occurred_at)),
+        state_changes=rp.chronological(changes),
         raw=canonical_json(issue),
     )
 
@@ -131,7 +131,7 @@ def pull_item(
     types: Mapping[str, str] | None = None,
 ) -> WorkItem:
     """A pull request with its commits (as `contains` links), reviews and review comments."""
-    labels = _labels(pull)
+    labels = rp.labels(pull)
     author = _login(pull.get("user"))
     created = _time(pull.get("created_at"))
     merged = parse_time(pull.get("merged_at"))
@@ -142,7 +142,7 @@ def pull_item(
         changes.append(StateChange(merged, "status", "open", "merged", None))
     elif closed is not None:
         changes.append(StateChange(closed, "status", "open", "closed", None))
-    links = _body_links(pull)
+    links = rp.body_links(pull, "body", _CLOSING)
     for commit in commits:
         sha = str(commit["sha"])
         links.append(Link(sha, "contains"))
@@ -183,13 +183,13 @@ def pull_item(
         merged_at=merged,
         labels=labels,
         standard_type=standard_type(None, labels, types, default=None),
-        assignees=_assignees(pull),
+        assignees=rp.assignees(pull, _login),
         branch=(pull.get("head") or {}).get("ref"),
         url=pull.get("html_url"),
         refs=_refs(links),
         activities=tuple(activities),
         links=tuple(links),
-        state_changes=tuple(sorted(changes, key=lambda c: c.occurred_at)),
+        state_changes=rp.chronological(changes),
         raw=canonical_json(pull),
     )
 
@@ -361,28 +361,8 @@ def _is_bot(user: Any) -> bool:
     return user.get("type") == "Bot" or is_bot(str(user.get("login") or ""))
 
 
-def _labels(record: Json) -> tuple[str, ...]:
-    names = (
-        label.get("name") if isinstance(label, dict) else label
-        for label in record.get("labels") or ()
-    )
-    return tuple(str(name) for name in names if name)
-
-
-def _assignees(record: Json) -> tuple[str, ...]:
-    people = record.get("assignees") or ([record["assignee"]] if record.get("assignee") else [])
-    return tuple(login for person in people if (login := _login(person)))
-
-
-def _body_links(record: Json) -> list[Link]:
-    """References in the title and body: `fixes` after a closing keyword, else `mentions`."""
-    title, body = str(record.get("title") or ""), str(record.get("body") or "")
-    fixes = {match[1] for match in _CLOSING.finditer(body)}
-    return [Link(ref, "fixes" if ref in fixes else "mentions") for ref in extract_refs(title, body)]
-
-
 def _refs(links: list[Link]) -> tuple[str, ...]:
-    """The references written in the text (the links `_body_links` found), for `work_items.refs`."""
+    """The references written in the text (the links `record_parts.body_links` found), for `work_items.refs`."""
     return tuple(link.to_ref for link in links if link.kind in ("fixes", "mentions"))
 
 

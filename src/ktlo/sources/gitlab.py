@@ -21,11 +21,9 @@ alike), or through `X-Next-Page` when a proxy dropped the `Link` header.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -35,25 +33,15 @@ from pydantic import Field
 from ktlo.errors import ConfigError, FatalSourceError, InputError
 from ktlo.records import Build, Deployment, WorkItem
 from ktlo.sources import gitlab_records as gl
-from ktlo.sources.base import (
-    Batch,
-    Known,
-    Reporter,
-    Source,
-    SourceOptions,
-    canonical_json,
-    iso,
-    parse_time,
-)
-from ktlo.sources.http import ApiClient, Credentials, HttpStats
+from ktlo.sources.api_source import ApiSource, Connection, Json, ScopeRun
+from ktlo.sources.base import Batch, Known, SourceOptions, file_batches, iso, latest
+from ktlo.sources.http import ApiClient, Credentials
 from ktlo.sources.jsonfile import read_values
 from ktlo.sources.pagination import Page
 
 Section = Literal["issues", "merge_requests", "pipelines", "deployments"]
 SECTIONS: tuple[Section, ...] = ("issues", "merge_requests", "pipelines", "deployments")
 NEED = "the read_api scope (a personal, group or project access token)"
-FILE_BATCH = 500
-Json = dict[str, Any]
 
 
 class GitLabOptions(SourceOptions):
@@ -86,18 +74,14 @@ class _Project:
         return f"{self.repo_id}:{section}"
 
 
-class GitLabSource(Source):
+class GitLabSource(ApiSource):
     """Issues, merge requests, pipelines and deployments of some GitLab projects."""
 
     kind = "gitlab"
     Options = GitLabOptions
     options: GitLabOptions
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.stats = HttpStats()
-
-    def fetch(self, known: Known, reporter: Reporter) -> Iterator[Batch]:
+    def connection(self) -> Connection:
         if not self.options.projects and not self.options.groups:
             raise ConfigError(
                 f"{self.name}: no projects to sync",
@@ -111,21 +95,13 @@ class GitLabSource(Source):
             else Credentials.in_header(env, token, "PRIVATE-TOKEN")
         )
         root = gl.web_root(self.options.base_url)
-        with ApiClient(
-            self.name,
-            f"{root}/api/v4",
-            credentials,
-            transport=self.ctx.transport,
-            sleep=self.ctx.sleep,
-            on_wait=reporter.waiting,
-            need=NEED,
-            concurrency=self.options.concurrency,
-        ) as api:
-            self.stats = api.stats
-            for path in dict.fromkeys([*self.options.projects, *self._group_projects(api)]):
-                run = _Run(self, api, known, _Project(path, gl.repo_id_of(root, path)))
-                for section in self.options.include:
-                    yield from getattr(run, section)()
+        return Connection(f"{root}/api/v4", credentials, NEED, concurrency=self.options.concurrency)
+
+    def sync(self, api: ApiClient, known: Known) -> Iterator[Batch]:
+        root = gl.web_root(self.options.base_url)
+        for path in dict.fromkeys([*self.options.projects, *self._group_projects(api)]):
+            run = _Run(self, api, known, _Project(path, gl.repo_id_of(root, path)))
+            yield from run.sections(self.options.include)
 
     def _group_projects(self, api: ApiClient) -> list[str]:
         """Every project of `groups` and their subgroups, archived ones only if asked."""
@@ -147,14 +123,7 @@ class GitLabSource(Source):
     def load_file(self, path: Path, known: Known) -> Iterator[Batch]:
         """A saved answer of any of the list endpoints above (e.g. `glab api --paginate`)."""
         flat = [r for line, value in read_values(path) for r in self._saved(path, line, value)]
-        for start in range(0, len(flat), FILE_BATCH):
-            chunk = flat[start : start + FILE_BATCH]
-            yield Batch(
-                scope=f"file:{path.name}",
-                work_items=tuple(r for r in chunk if isinstance(r, WorkItem)),
-                deployments=tuple(r for r in chunk if isinstance(r, Deployment)),
-                builds=tuple(r for r in chunk if isinstance(r, Build)),
-            )
+        yield from file_batches(path, flat)
 
     def _saved(self, path: Path, line: int, record: Any) -> list[WorkItem | Deployment | Build]:
         shape = _shape(record)
@@ -196,19 +165,16 @@ _SAVED_FIX = (
 )
 
 
-class _Run:
+class _Run(ScopeRun[GitLabSource]):
     """One project's sync: one generator per section, each yielding page batches."""
 
     def __init__(
         self, source: GitLabSource, api: ApiClient, known: Known, project: _Project
     ) -> None:
-        self.source = source
+        super().__init__(source, api, known)
         self.options = source.options
-        self.api = api
-        self.known = known
         self.project = project
         self.path = f"projects/{quote(project.path, safe='')}"
-        self._requests = 0
         self._environments: dict[int, Json] | None = None
 
     # -- sections ------------------------------------------------------------------------------
@@ -255,7 +221,7 @@ class _Run:
     def _issue_records(self, issues: list[Json]) -> dict[str, tuple[Any, ...]]:
         repo_id, types = self.project.repo_id, self.options.types
         if not self.options.details:
-            with self._parsing():
+            with self.parsing():
                 return {"work_items": tuple(gl.issue_item(repo_id, i, types=types) for i in issues)}
 
         def details(issue: Json) -> tuple[list[Any], list[Any]]:
@@ -263,7 +229,7 @@ class _Run:
             return self._all(f"{base}/notes", _NOTES), self._all(f"{base}/resource_state_events")
 
         found = self.api.map(details, issues)
-        with self._parsing():
+        with self.parsing():
             items = tuple(
                 gl.issue_item(repo_id, i, notes, events, types)
                 for i, (notes, events) in zip(issues, found, strict=True)
@@ -273,7 +239,7 @@ class _Run:
     def _merge_request_records(self, mrs: list[Json]) -> dict[str, tuple[Any, ...]]:
         repo_id, types = self.project.repo_id, self.options.types
         if not self.options.details:
-            with self._parsing():
+            with self.parsing():
                 made = tuple(gl.merge_request_item(repo_id, m, types=types) for m in mrs)
             return {"work_items": made}
 
@@ -283,7 +249,7 @@ class _Run:
             return self._all(f"{base}/notes", _NOTES), approvals, self._all(f"{base}/commits")
 
         found = self.api.map(details, mrs)
-        with self._parsing():
+        with self.parsing():
             items = tuple(
                 gl.merge_request_item(repo_id, m, notes, approvals, commits, types)
                 for m, (notes, approvals, commits) in zip(mrs, found, strict=True)
@@ -298,7 +264,7 @@ class _Run:
             return self._all(path, {"include_retried": "true"})
 
         found = self.api.map(jobs, pipelines)
-        with self._parsing():
+        with self.parsing():
             builds = tuple(
                 b
                 for p, js in zip(pipelines, found, strict=True)
@@ -308,7 +274,7 @@ class _Run:
 
     def _deployment_records(self, deployments: list[Json]) -> dict[str, tuple[Any, ...]]:
         environments = self._tiers() if deployments and self.options.environment == "tier" else None
-        with self._parsing():
+        with self.parsing():
             records = tuple(
                 gl.deployment_record(self.project.repo_id, d, environments) for d in deployments
             )
@@ -333,7 +299,7 @@ class _Run:
     ) -> Iterator[Batch]:
         """Read `section` newest-updated first from the cursor, then move the cursor."""
         scope = self.project.scope(section)
-        since = self._since(scope)
+        since = self.since(scope, self.options.since)
         params: dict[str, Any] = {
             **extra,
             "order_by": "updated_at",
@@ -344,21 +310,13 @@ class _Run:
             params["updated_after"] = iso(since)
         newest = since
         for page in self._pages(f"{self.path}/{section}", params):
-            newest = _latest(newest, [r.get("updated_at") for r in page.items])
-            changed, unchanged = self._changed(table, page.items, key)
-            yield self._batch(scope, unchanged=unchanged, **records(changed))
-        if newest is not None and newest != since:
-            yield Batch(scope, {"since": iso(newest)})
-
-    def _since(self, scope: str) -> datetime | None:
-        cursor = self.known.cursor(scope)
-        if cursor and cursor.get("since"):
-            return parse_time(cursor["since"])
-        first = self.options.since
-        return parse_time(first.isoformat()) if first else None
+            newest = latest(newest, [r.get("updated_at") for r in page.items])
+            changed, unchanged = self.changed(table, page.items, key)
+            yield self.batch(scope, unchanged=unchanged, **records(changed))
+        yield from self.close_window(scope, newest, since)
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[Page]:
-        self._requests = self.api.stats.requests
+        self.begin()
         for page in self.api.pages_by_link(path, params, next_page_header="x-next-page"):
             if any(not isinstance(item, dict) for item in page.items):
                 raise FatalSourceError(
@@ -367,32 +325,10 @@ class _Run:
                 )
             yield page
 
-    def _batch(self, scope: str, **records: Any) -> Batch:
-        pages = self.api.stats.requests - self._requests
-        self._requests = self.api.stats.requests
-        return Batch(scope, None, pages=pages, **records)
-
     def _all(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
         query = {"per_page": 100, **(params or {})}
         pages = self.api.pages_by_link(path, query, next_page_header="x-next-page")
         return [item for page in pages for item in page.items]
-
-    def _changed(
-        self, table: str, records: list[Json], key: Callable[[Json], str]
-    ) -> tuple[list[Json], int]:
-        """The records whose stored raw JSON differs (or that are not stored), and how many are the same."""
-        stored = self.known.raw(table, [key(r) for r in records])
-        with self._parsing():
-            changed = [r for r in records if stored.get(key(r)) != canonical_json(r)]
-        return changed, len(records) - len(changed)
-
-    @contextmanager
-    def _parsing(self) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.api.stats.add(parse_seconds=time.perf_counter() - started)
 
 
 _NOTES = {"sort": "asc", "order_by": "created_at"}
@@ -413,10 +349,3 @@ def _shape(record: Any) -> str | None:
     if "iid" in record and "title" in record:
         return "issue"
     return None
-
-
-def _latest(current: datetime | None, values: Sequence[Any]) -> datetime | None:
-    moments = [m for v in values if (m := parse_time(v)) is not None]
-    if current is not None:
-        moments.append(current)
-    return max(moments, default=None)

@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from ktlo.classify.signals import is_bot
-from ktlo.links import extract_refs
 from ktlo.records import Activity, Build, Deployment, Link, StateChange, WorkItem
+from ktlo.sources import record_parts as rp
 from ktlo.sources.base import canonical_json, parse_time
 from ktlo.sources.standard_types import standard_type
 
@@ -81,14 +81,14 @@ def issue_item(
     types: Mapping[str, str] | None = None,
 ) -> WorkItem:
     """An issue with its comments (notes) and its state history (resource state events)."""
-    labels = _labels(issue)
+    labels = rp.labels(issue)
     issue_type = issue.get("issue_type")
     author = _username(issue.get("author"))
     created = _time(issue.get("created_at"))
     closed = parse_time(issue.get("closed_at"))
     activities = [Activity(author, "opened", created)] if author else []
     changes = [StateChange(created, "status", None, "opened", author or None)]
-    links = _body_links(issue, "description")
+    links = rp.body_links(issue, "description", _CLOSING)
     events = list(state_events) if state_events is not None else None
     if events:
         _from_state_events(events, activities, changes, links)
@@ -116,12 +116,12 @@ def issue_item(
         labels=labels,
         issue_type=str(issue_type) if issue_type else None,
         standard_type=standard_type(str(issue_type or ""), labels, types),
-        assignees=_assignees(issue),
-        estimate=_number(issue.get("weight")),
+        assignees=rp.assignees(issue, _username),
+        estimate=rp.number(issue.get("weight")),
         url=issue.get("web_url"),
         activities=tuple(activities),
         links=tuple(links),
-        state_changes=tuple(sorted(changes, key=lambda c: c.occurred_at)),
+        state_changes=rp.chronological(changes),
         raw=canonical_json(issue),
     )
 
@@ -135,7 +135,7 @@ def merge_request_item(
     types: Mapping[str, str] | None = None,
 ) -> WorkItem:
     """A merge request with its commits (`contains` links), approvals and comments."""
-    labels = _labels(mr)
+    labels = rp.labels(mr)
     author = _username(mr.get("author"))
     created = _time(mr.get("created_at"))
     merged = parse_time(mr.get("merged_at"))
@@ -150,7 +150,7 @@ def merge_request_item(
     elif closed is not None:
         closer = _username(mr.get("closed_by"))
         changes.append(StateChange(closed, "status", "opened", "closed", closer or None))
-    links = _body_links(mr, "description")
+    links = rp.body_links(mr, "description", _CLOSING)
     for commit in commits:
         sha = str(commit["id"])
         links.append(Link(sha, "contains"))
@@ -183,12 +183,12 @@ def merge_request_item(
         merged_at=merged,
         labels=labels,
         standard_type=standard_type(None, labels, types, default=None),
-        assignees=_assignees(mr),
+        assignees=rp.assignees(mr, _username),
         branch=mr.get("source_branch"),
         url=mr.get("web_url"),
         activities=tuple(activities),
         links=tuple(links),
-        state_changes=tuple(sorted(changes, key=lambda c: c.occurred_at)),
+        state_changes=rp.chronological(changes),
         raw=canonical_json(mr),
     )
 
@@ -376,30 +376,6 @@ def _is_bot(user: Any) -> bool:
     if not isinstance(user, dict):
         return False
     return bool(user.get("bot")) or is_bot(str(user.get("username") or ""))
-
-
-def _labels(record: Json) -> tuple[str, ...]:
-    names = (
-        label.get("name") if isinstance(label, dict) else label
-        for label in record.get("labels") or ()
-    )
-    return tuple(str(name) for name in names if name)
-
-
-def _assignees(record: Json) -> tuple[str, ...]:
-    people = record.get("assignees") or ([record["assignee"]] if record.get("assignee") else [])
-    return tuple(name for person in people if (name := _username(person)))
-
-
-def _body_links(record: Json, body_field: str) -> list[Link]:
-    """References in the title and description: `fixes` after a closing keyword, else `mentions`."""
-    title, body = str(record.get("title") or ""), str(record.get(body_field) or "")
-    fixes = {match[1] for match in _CLOSING.finditer(body)}
-    return [Link(ref, "fixes" if ref in fixes else "mentions") for ref in extract_refs(title, body)]
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _time(value: Any) -> datetime:

@@ -20,7 +20,7 @@ import base64
 import json
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -119,6 +119,7 @@ class ApiClient(Paginated):
 
     Pass `client` (an `httpx2.Client`) or `transport` (e.g. `httpx2.MockTransport`) to
     control where requests go, and `sleep` to control waiting, so tests never really sleep.
+    `response_hooks` see every response first (Linear's turn GraphQL errors into statuses).
     """
 
     def __init__(
@@ -138,6 +139,7 @@ class ApiClient(Paginated):
         timeout: float = DEFAULT_TIMEOUT,
         max_wait: float = DEFAULT_MAX_WAIT,
         concurrency: int = 4,
+        response_hooks: Sequence[Callable[[httpx2.Response], None]] = (),
     ) -> None:
         self.source = source
         self.base_url = httpx2.URL(base_url.rstrip("/") + "/")
@@ -165,7 +167,10 @@ class ApiClient(Paginated):
         )
         self._owns_client = client is None
         self._client = client or httpx2.Client(
-            transport=transport, timeout=timeout, follow_redirects=False
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+            event_hooks={"response": list(response_hooks)},
         )
         self._headers = {"Accept": "application/json", "User-Agent": "ktlo", **(headers or {})}
         self._auth_headers = {**self._headers, **(credentials.headers() if credentials else {})}

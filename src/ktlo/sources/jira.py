@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -30,26 +28,16 @@ from pydantic import Field, field_validator
 from ktlo.errors import ConfigError, FatalSourceError, InputError
 from ktlo.records import Sprint, WorkItem
 from ktlo.sources import jira_records as jr
-from ktlo.sources.base import (
-    Batch,
-    Known,
-    Reporter,
-    Source,
-    SourceOptions,
-    canonical_json,
-    iso,
-    parse_time,
-)
-from ktlo.sources.http import ApiClient, Credentials, HttpStats
+from ktlo.sources.api_source import ApiSource, Connection, Json, ScopeRun
+from ktlo.sources.base import Batch, Known, SourceOptions, file_batches, latest, parse_time
+from ktlo.sources.http import ApiClient, Credentials
 from ktlo.sources.jsonfile import read_values
 from ktlo.sources.pagination import Page
 
 NEED_CLOUD = "access to browse the projects the JQL names (an API token of the account in `email`)"
 NEED_DC = "access to browse the projects the JQL names (a personal access token)"
-FILE_BATCH = 500
 _CUSTOM_FIELD = r"^customfield_\d+$"
 _ORDER_BY = re.compile(r"\border\s+by\b", re.IGNORECASE)
-Json = dict[str, Any]
 
 
 class JiraOptions(SourceOptions):
@@ -79,18 +67,14 @@ class JiraOptions(SourceOptions):
         return jr.FieldIds(self.sprint_field, self.story_points_field, self.epic_link_field)
 
 
-class JiraSource(Source):
+class JiraSource(ApiSource):
     """The issues of a JQL query, with changelog, comments and sprints."""
 
     kind = "jira"
     Options = JiraOptions
     options: JiraOptions
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.stats = HttpStats()
-
-    def fetch(self, known: Known, reporter: Reporter) -> Iterator[Batch]:
+    def connection(self) -> Connection:
         base_url, jql = self.options.base_url, self.options.jql
         where = f"under [sources.{self.name}] in ktlo.toml"
         if not base_url:
@@ -114,17 +98,10 @@ class JiraSource(Source):
             if cloud
             else Credentials.bearer(env, token)
         )
-        with ApiClient(
-            self.name,
-            base_url,
-            credentials,
-            transport=self.ctx.transport,
-            sleep=self.ctx.sleep,
-            on_wait=reporter.waiting,
-            need=need,
-        ) as api:
-            self.stats = api.stats
-            yield from _Run(self, api, known, cloud).issues()
+        return Connection(base_url, credentials, need)
+
+    def sync(self, api: ApiClient, known: Known) -> Iterator[Batch]:
+        yield from _Run(self, api, known, self.cloud()).issues()
 
     def cloud(self) -> bool:
         """Cloud (REST v3, Basic auth) or Data Center (REST v2, Bearer token)."""
@@ -140,13 +117,7 @@ class JiraSource(Source):
             issues = value.get("issues") if isinstance(value, dict) else None
             for issue in issues if isinstance(issues, list) else [value]:
                 found += self._saved(path, line, issue)
-        for start in range(0, len(found), FILE_BATCH):
-            chunk = found[start : start + FILE_BATCH]
-            yield Batch(
-                scope=f"file:{path.name}",
-                work_items=tuple(r for r in chunk if isinstance(r, WorkItem)),
-                sprints=tuple(r for r in chunk if isinstance(r, Sprint)),
-            )
+        yield from file_batches(path, found)
 
     def _saved(self, path: Path, line: int, issue: Any) -> list[WorkItem | Sprint]:
         if not (
@@ -176,19 +147,16 @@ _SAVED_FIX = (
 )
 
 
-class _Run:
+class _Run(ScopeRun[JiraSource]):
     """One sync of the query: pages of issues, the details the search truncated, the cursor."""
 
     def __init__(self, source: JiraSource, api: ApiClient, known: Known, cloud: bool) -> None:
-        self.source = source
+        super().__init__(source, api, known)
         self.options = source.options
-        self.api = api
-        self.known = known
         self.cloud = cloud
         self.rest = "rest/api/3" if cloud else "rest/api/2"
         self.root = str(self.options.base_url).rstrip("/")
         self.ids = self.options.fields()
-        self._requests = 0
 
     def issues(self) -> Iterator[Batch]:
         digest = hashlib.sha256(self.options.jql.encode()).hexdigest()[:12]
@@ -196,27 +164,25 @@ class _Run:
         cursor = self.known.cursor(scope)
         since = parse_time(cursor["since"]) if cursor and cursor.get("since") else None
         newest = since
-        self._requests = self.api.stats.requests
+        self.begin()
         for page in self._pages(self._jql(since)):
-            newest = _latest(newest, [(i.get("fields") or {}).get("updated") for i in page.items])
-            stored = self.known.raw("work_items", [self._key(i) for i in page.items])
-            changed = [i for i in page.items if stored.get(self._key(i)) != canonical_json(i)]
+            newest = latest(newest, [(i.get("fields") or {}).get("updated") for i in page.items])
+            changed, unchanged = self.changed("work_items", page.items, self._key)
             details = self.api.map(self._details, changed)
-            with self._parsing():
+            with self.parsing():
                 made = [
                     jr.issue_records(
                         self.root, i, self.ids, h, c, self.options.types, self.options.team
                     )
                     for i, (h, c) in zip(changed, details, strict=True)
                 ]
-            yield self._batch(
+            yield self.batch(
                 scope,
                 work_items=tuple(item for item, _ in made),
                 sprints=tuple(s for _, sprints in made for s in sprints),
-                unchanged=len(page.items) - len(changed),
+                unchanged=unchanged,
             )
-        if newest is not None and newest != since:
-            yield Batch(scope, {"since": iso(newest)})
+        yield from self.close_window(scope, newest, since)
 
     # -- the query -------------------------------------------------------------------------------
 
@@ -313,19 +279,6 @@ class _Run:
     def _key(self, issue: Json) -> str:
         return jr.issue_key(jr.site_of(self.root), issue["id"])
 
-    def _batch(self, scope: str, **records: Any) -> Batch:
-        pages = self.api.stats.requests - self._requests
-        self._requests = self.api.stats.requests
-        return Batch(scope, None, pages=pages, **records)
-
-    @contextmanager
-    def _parsing(self) -> Iterator[None]:
-        started = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.api.stats.add(parse_seconds=time.perf_counter() - started)
-
 
 def _more(body: Any, key: str = "issues") -> bool:
     """Offset paging (Data Center search, comments): are there items past this page?"""
@@ -337,10 +290,3 @@ def _more(body: Any, key: str = "issues") -> bool:
 
 def _truncated(page: Json, key: str) -> bool:
     return int(page.get("total") or 0) > len(page.get(key) or [])
-
-
-def _latest(current: datetime | None, values: list[Any]) -> datetime | None:
-    moments = [m for v in values if (m := parse_time(v)) is not None]
-    if current is not None:
-        moments.append(current)
-    return max(moments, default=None)

@@ -20,6 +20,7 @@ from typing import Any
 from ktlo.classify.signals import is_bot
 from ktlo.links import extract_refs
 from ktlo.records import Activity, Link, Sprint, StateChange, WorkItem
+from ktlo.sources import record_parts as rp
 from ktlo.sources.base import canonical_json, parse_time
 from ktlo.sources.standard_types import standard_type
 
@@ -144,12 +145,12 @@ def issue_records(
             assignees=tuple(p for p in [_person(fields.get("assignee"))] if p),
             components=tuple(n for c in fields.get("components") or () if (n := _name(c))),
             parent_key=_parent(fields, ids),
-            estimate=_number(fields.get(ids.story_points)) if ids.story_points else None,
+            estimate=rp.number(fields.get(ids.story_points)) if ids.story_points else None,
             sprint=current.key if current else None,
             url=f"{root.rstrip('/')}/browse/{issue['key']}",
             activities=tuple(activities),
             links=tuple(_links(str(issue["key"]), fields, summary, body)),
-            state_changes=tuple(sorted(changes, key=lambda c: c.occurred_at)),
+            state_changes=rp.chronological(changes),
             raw=canonical_json(issue),
         ),
         sprints,
@@ -355,10 +356,6 @@ def _links(own: str, fields: Json, summary: str, body: str) -> list[Link]:
         Link(ref, "mentions") for ref in extract_refs(summary, body) if ref not in (own, *named)
     ]
     return links
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _int(value: Any) -> int:

@@ -20,27 +20,26 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import httpx2
 from pydantic import Field
 
 from ktlo.errors import FatalSourceError, InputError
 from ktlo.records import Sprint, WorkItem
 from ktlo.sources import linear_records as lr
+from ktlo.sources.api_source import ApiSource, Connection, ScopeRun
 from ktlo.sources.base import (
     Batch,
     Known,
-    Reporter,
-    Source,
     SourceOptions,
     canonical_json,
-    parse_time,
+    file_batches,
+    iso_ms,
+    latest,
 )
-from ktlo.sources.http import DEFAULT_TIMEOUT, ApiClient, Credentials, HttpStats
+from ktlo.sources.http import ApiClient, Credentials
 from ktlo.sources.jsonfile import read_values
 from ktlo.sources.linear_api import CYCLES_QUERY, ISSUES_QUERY, graphql_status, nested_query
 
 NEED = "a Linear API key (Settings → Security & access) or an OAuth token with the read scope"
-FILE_BATCH = 500
 Section = Literal["issues", "cycles"]
 
 
@@ -57,47 +56,30 @@ class LinearOptions(SourceOptions):
     types: dict[str, Literal["requirement", "bug", "incident", "task"]] = {}
 
 
-class LinearSource(Source):
+class LinearSource(ApiSource):
     """Issues (with history, comments, estimates, parents, projects, cycles) and cycles."""
 
     kind = "linear"
     Options = LinearOptions
     options: LinearOptions
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.stats = HttpStats()
-
-    def fetch(self, known: Known, reporter: Reporter) -> Iterator[Batch]:
+    def connection(self) -> Connection:
         env = self.options.token_env
         token = self.token(env, NEED)
         template = "Bearer {token}" if self.options.auth == "oauth" else "{token}"
         credentials = Credentials.in_header(env, token, "Authorization", template)
-        client = httpx2.Client(
-            transport=self.ctx.transport,
-            timeout=DEFAULT_TIMEOUT,
-            follow_redirects=False,
-            event_hooks={"response": [graphql_status]},
+        return Connection(
+            self.options.base_url,
+            credentials,
+            NEED,
+            concurrency=1,
+            response_hooks=(graphql_status,),
         )
-        with (
-            client,
-            ApiClient(
-                self.name,
-                self.options.base_url,
-                credentials,
-                client=client,
-                sleep=self.ctx.sleep,
-                on_wait=reporter.waiting,
-                need=NEED,
-                concurrency=1,
-            ) as api,
-        ):
-            self.stats = api.stats
-            teams: list[str | None] = [*self.options.teams] or [None]
-            for team in teams:
-                run = _Run(self, api, known, team)
-                for section in self.options.include:
-                    yield from getattr(run, section)()
+
+    def sync(self, api: ApiClient, known: Known) -> Iterator[Batch]:
+        teams: list[str | None] = [*self.options.teams] or [None]
+        for team in teams:
+            yield from _Run(self, api, known, team).sections(self.options.include)
 
     def load_file(self, path: Path, known: Known) -> Iterator[Batch]:
         """Saved answers of the two queries above (one per page, back to back), or their nodes."""
@@ -105,13 +87,7 @@ class LinearSource(Source):
         for line, value in read_values(path):
             for node in _saved_nodes(value):
                 records.append(self._from_saved(path, line, node))
-        for start in range(0, len(records), FILE_BATCH):
-            chunk = records[start : start + FILE_BATCH]
-            yield Batch(
-                scope=f"file:{path.name}",
-                work_items=tuple(r for r in chunk if isinstance(r, WorkItem)),
-                sprints=tuple(r for r in chunk if isinstance(r, Sprint)),
-            )
+        yield from file_batches(path, records)
 
     def _from_saved(self, path: Path, line: int, node: Any) -> WorkItem | Sprint:
         try:
@@ -143,28 +119,25 @@ def _saved_nodes(value: Any) -> list[Any]:
     return [value]
 
 
-class _Run:
+class _Run(ScopeRun[LinearSource]):
     """One team's (or every team's) sync: one generator per section, each yielding page batches."""
 
     def __init__(
         self, source: LinearSource, api: ApiClient, known: Known, team: str | None
     ) -> None:
-        self.source = source
+        super().__init__(source, api, known)
         self.options = source.options
-        self.api = api
-        self.known = known
         self.team = team
-        self._requests = 0
 
     def scope(self, section: str) -> str:
         return f"team:{self.team}:{section}" if self.team else section
 
     def issues(self) -> Iterator[Batch]:
         scope = self.scope("issues")
-        since = self._since(scope)
+        since = self.since(scope, self.options.since)
         newest = since
         for page in self._pages(ISSUES_QUERY, "issues", since):
-            newest = _latest(newest, [i.get("updatedAt") for i in page])
+            newest = latest(newest, [i.get("updatedAt") for i in page])
             keys = [lr.issue_key(str(i["id"])) for i in page]
             stored = self.known.raw("work_items", keys)
             changed = [
@@ -173,18 +146,18 @@ class _Run:
                 if stored.get(key) != (raw := canonical_json(i))
             ]
             items = tuple(self._issue(i, raw) for i, raw in changed)
-            yield self._batch(scope, work_items=items, unchanged=len(page) - len(changed))
-        yield from self._close_window(scope, newest, since)
+            yield self.batch(scope, work_items=items, unchanged=len(page) - len(changed))
+        yield from self.close_window(scope, newest, since, iso_ms)
 
     def cycles(self) -> Iterator[Batch]:
         scope = self.scope("cycles")
-        since = self._since(scope)
+        since = self.since(scope, self.options.since)
         newest = since
         for page in self._pages(CYCLES_QUERY, "cycles", since):
-            newest = _latest(newest, [c.get("updatedAt") for c in page])
+            newest = latest(newest, [c.get("updatedAt") for c in page])
             sprints = tuple(lr.cycle_sprint(c) for c in page)
-            yield self._batch(scope, sprints=sprints)
-        yield from self._close_window(scope, newest, since)
+            yield self.batch(scope, sprints=sprints)
+        yield from self.close_window(scope, newest, since, iso_ms)
 
     def _issue(self, issue: dict[str, Any], raw: str) -> WorkItem:
         """The issue, with the rest of any nested connection that did not fit in one page."""
@@ -219,10 +192,10 @@ class _Run:
         return nodes
 
     def _pages(self, query: str, connection: str, since: datetime | None) -> Iterator[list[Any]]:
-        self._requests = self.api.stats.requests
+        self.begin()
         conditions: dict[str, Any] = {}
         if since is not None:
-            conditions["updatedAt"] = {"gte": _iso_ms(since)}
+            conditions["updatedAt"] = {"gte": iso_ms(since)}
         if self.team:
             conditions["team"] = {"key": {"eq": self.team}}
         variables = {"first": self.options.page_size, "filter": conditions or None}
@@ -233,34 +206,3 @@ class _Run:
                     "check base_url in ktlo.toml (default https://api.linear.app)",
                 )
             yield page.items
-
-    def _since(self, scope: str) -> datetime | None:
-        cursor = self.known.cursor(scope)
-        if cursor and cursor.get("since"):
-            return parse_time(cursor["since"])
-        first = self.options.since
-        return parse_time(first.isoformat()) if first else None
-
-    def _close_window(
-        self, scope: str, newest: datetime | None, since: datetime | None
-    ) -> Iterator[Batch]:
-        if newest is not None and newest != since:
-            yield Batch(scope, {"since": _iso_ms(newest)})
-
-    def _batch(self, scope: str, **records: Any) -> Batch:
-        pages = self.api.stats.requests - self._requests
-        self._requests = self.api.stats.requests
-        return Batch(scope, None, pages=pages, **records)
-
-
-def _latest(current: datetime | None, values: list[Any]) -> datetime | None:
-    moments = [m for v in values if (m := parse_time(v)) is not None]
-    if current is not None:
-        moments.append(current)
-    return max(moments, default=None)
-
-
-def _iso_ms(moment: datetime) -> str:
-    """Linear's own timestamp form, to the millisecond: `2026-01-05T10:00:00.123Z`."""
-    text = moment.isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")

@@ -19,7 +19,7 @@ saved answers of the endpoints above with `ktlo sync --from-file`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -30,16 +30,9 @@ from pydantic import Field
 from ktlo.errors import FatalSourceError, InputError
 from ktlo.records import Alert, Incident
 from ktlo.sources import opsgenie_records as og
-from ktlo.sources.base import (
-    Batch,
-    Known,
-    Reporter,
-    Source,
-    SourceOptions,
-    canonical_json,
-    parse_time,
-)
-from ktlo.sources.http import ApiClient, Credentials, HttpStats
+from ktlo.sources.api_source import ApiSource, Connection, ScopeRun, window_start
+from ktlo.sources.base import Batch, Known, SourceOptions, file_batches, iso_ms, latest, parse_time
+from ktlo.sources.http import ApiClient, Credentials
 from ktlo.sources.jsonfile import read_values
 
 NEED = "an API key of an API integration with read access"
@@ -48,7 +41,6 @@ NAMES_NEED = (
 )
 BASE_URLS = {"us": "https://api.opsgenie.com", "eu": "https://api.eu.opsgenie.com"}
 STUCK_AFTER = timedelta(days=30)  # an incident open longer stops holding the incidents' window
-FILE_BATCH = 500
 
 Section = Literal["alerts", "incidents"]
 
@@ -67,36 +59,27 @@ class OpsgenieOptions(SourceOptions):
     concurrency: int = Field(4, ge=1, le=16)
 
 
-class OpsgenieSource(Source):
+class OpsgenieSource(ApiSource):
     """Alerts (acknowledged, closed, count, tags, responders) and incidents with their timelines."""
 
     kind = "opsgenie"
     Options = OpsgenieOptions
     options: OpsgenieOptions
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.stats = HttpStats()
-
-    def fetch(self, known: Known, reporter: Reporter) -> Iterator[Batch]:
+    def connection(self) -> Connection:
         env = self.options.token_env
         credentials = Credentials.in_header(
             env, self.token(env, NEED), "Authorization", "GenieKey {token}"
         )
-        with ApiClient(
-            self.name,
+        return Connection(
             self.options.base_url or BASE_URLS[self.options.region],
             credentials,
-            transport=self.ctx.transport,
-            sleep=self.ctx.sleep,
-            on_wait=reporter.waiting,
-            need=NEED,
+            NEED,
             concurrency=self.options.concurrency,
-        ) as api:
-            self.stats = api.stats
-            run = _Run(self, api, known)
-            for section in self.options.include:
-                yield from getattr(run, section)()
+        )
+
+    def sync(self, api: ApiClient, known: Known) -> Iterator[Batch]:
+        yield from _Run(self, api, known).sections(self.options.include)
 
     def load_file(self, path: Path, known: Known) -> Iterator[Batch]:
         """Saved answers of the alert and incident lists (`{"data": [...], "paging": …}`)."""
@@ -105,13 +88,7 @@ class OpsgenieSource(Source):
             items = value["data"] if isinstance(value, dict) and "data" in value else value
             for item in items if isinstance(items, list) else [items]:
                 records.append(self._from_saved(path, line, item))
-        for start in range(0, len(records), FILE_BATCH):
-            chunk = records[start : start + FILE_BATCH]
-            yield Batch(
-                scope=f"file:{path.name}",
-                alerts=tuple(r for r in chunk if isinstance(r, Alert)),
-                incidents=tuple(r for r in chunk if isinstance(r, Incident)),
-            )
+        yield from file_batches(path, records)
 
     def _from_saved(self, path: Path, line: int, item: Any) -> Alert | Incident:
         if not isinstance(item, dict) or "message" not in item or "createdAt" not in item:
@@ -129,66 +106,62 @@ class OpsgenieSource(Source):
 _SAVED_FIX = "save the answer of GET /v2/alerts or GET /v1/incidents as it came"
 
 
-class _Run:
+class _Run(ScopeRun[OpsgenieSource]):
     """One sync of the account: alerts, incidents, and the names both need."""
 
     def __init__(self, source: OpsgenieSource, api: ApiClient, known: Known) -> None:
-        self.source = source
+        super().__init__(source, api, known)
         self.options = source.options
-        self.api = api
-        self.known = known
         self._names: og.Names | None = None
-        self._requests = 0
 
     # -- alerts: a window of updatedAt ------------------------------------------------------------
 
     def alerts(self) -> Iterator[Batch]:
         scope = "alerts"
-        cursor = self.known.cursor(scope) or {}
-        since = parse_time(cursor.get("since")) or self._first_since()
+        since = self.since(scope, self.options.since)
         newest = since
-        self._requests = self.api.stats.requests
+        self.begin()
         query = {"sort": "updatedAt", "order": "desc"}
         for items in self._newest_first("v2/alerts", query, "updatedAt", since):
-            newest = _latest(newest, [a.get("updatedAt") for a in items])
-            changed, unchanged = self._changed("alerts", items, og.alert_key)
+            newest = latest(newest, [a.get("updatedAt") for a in items])
+            changed, unchanged = self.changed("alerts", items, lambda a: og.alert_key(str(a["id"])))
             names = self._lookup() if changed else og.Names()
-            with self._parsing():
+            with self._usable():
                 records = tuple(og.alert_record(a, names) for a in changed)
-            yield self._batch(scope, alerts=records, unchanged=unchanged)
-        if newest is not None and newest != since:
-            yield Batch(scope, {"since": _iso_ms(newest)})
+            yield self.batch(scope, alerts=records, unchanged=unchanged)
+        yield from self.close_window(scope, newest, since, iso_ms)
 
     # -- incidents: a window of createdAt, held open by unresolved incidents -----------------------
 
     def incidents(self) -> Iterator[Batch]:
         scope = "incidents"
-        cursor = self.known.cursor(scope) or {}
-        since = parse_time(cursor.get("since")) or self._first_since()
-        newest: datetime | None = parse_time(cursor.get("newest"))
+        since = self.since(scope, self.options.since)
+        newest: datetime | None = parse_time((self.known.cursor(scope) or {}).get("newest"))
         unfinished: list[datetime] = []
-        self._requests = self.api.stats.requests
+        self.begin()
         query = {"sort": "createdAt", "order": "desc"}
         for items in self._newest_first("v1/incidents", query, "createdAt", since):
-            newest = _latest(newest, [i.get("createdAt") for i in items])
+            newest = latest(newest, [i.get("createdAt") for i in items])
             unfinished += [
                 moment
                 for i in items
                 if i.get("status") == "open" and (moment := parse_time(i.get("createdAt")))
             ]
-            changed, unchanged = self._changed("incidents", items, og.incident_key)
+            changed, unchanged = self.changed(
+                "incidents", items, lambda i: og.incident_key(str(i["id"]))
+            )
             timelines = self.api.map(self._timeline, changed) if self.options.timeline else None
             names = self._lookup() if changed else og.Names()
-            with self._parsing():
+            with self._usable():
                 incidents = tuple(
                     og.incident_record(i, timelines[n] if timelines else None, names)
                     for n, i in enumerate(changed)
                 )
-            yield self._batch(scope, incidents=incidents, unchanged=unchanged)
+            yield self.batch(scope, incidents=incidents, unchanged=unchanged)
         if newest is not None:
-            start = _window_start(newest, unfinished)
+            start = window_start(newest, unfinished, STUCK_AFTER)
             if start != since:
-                yield Batch(scope, {"since": _iso_ms(start), "newest": _iso_ms(newest)})
+                yield Batch(scope, {"since": iso_ms(start), "newest": iso_ms(newest)})
 
     def _timeline(self, incident: dict[str, Any]) -> list[Any]:
         """Every entry of an incident's timeline, following `nextOffset`."""
@@ -232,13 +205,6 @@ class _Run:
             if len(kept) < len(page.items):
                 return  # the rest is older than the window
 
-    def _changed(
-        self, table: str, records: list[dict[str, Any]], key: Callable[[str], str]
-    ) -> tuple[list[dict[str, Any]], int]:
-        stored = self.known.raw(table, [key(str(r["id"])) for r in records])
-        changed = [r for r in records if stored.get(key(str(r["id"]))) != canonical_json(r)]
-        return changed, len(records) - len(changed)
-
     def _lookup(self) -> og.Names:
         """Team, user and service names, read once per run (when `names` is on)."""
         if self._names is None:
@@ -273,7 +239,7 @@ class _Run:
         ]
 
     @contextmanager
-    def _parsing(self) -> Iterator[None]:
+    def _usable(self) -> Iterator[None]:
         """Records without the fields ktlo needs stop the source with one clear line."""
         try:
             yield
@@ -282,15 +248,6 @@ class _Run:
                 f"{self.source.name}: a record without a usable {exc} in Opsgenie's answer",
                 _BASE_URL_FIX,
             ) from None
-
-    def _first_since(self) -> datetime | None:
-        first = self.options.since
-        return parse_time(first.isoformat()) if first else None
-
-    def _batch(self, scope: str, **records: Any) -> Batch:
-        pages = self.api.stats.requests - self._requests
-        self._requests = self.api.stats.requests
-        return Batch(scope, None, pages=pages, **records)
 
 
 _BASE_URL_FIX = (
@@ -309,20 +266,3 @@ def _time(record: dict[str, Any], name: str) -> datetime:
     if moment is None:
         raise FatalSourceError(f"opsgenie: a record without {name}", _BASE_URL_FIX)
     return moment
-
-
-def _latest(current: datetime | None, values: list[Any]) -> datetime | None:
-    moments = [m for v in values if (m := parse_time(v)) is not None]
-    if current is not None:
-        moments.append(current)
-    return max(moments, default=None)
-
-
-def _window_start(newest: datetime, unfinished: list[datetime]) -> datetime:
-    """The oldest incident still open (unless open for too long), else the newest one read."""
-    recent = [moment for moment in unfinished if newest - moment <= STUCK_AFTER]
-    return min(recent, default=newest)
-
-
-def _iso_ms(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

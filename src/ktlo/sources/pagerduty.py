@@ -25,17 +25,9 @@ from pydantic import Field
 from ktlo.errors import FatalSourceError, InputError
 from ktlo.records import Alert, Incident
 from ktlo.sources import pagerduty_records as pd
-from ktlo.sources.base import (
-    Batch,
-    Known,
-    Reporter,
-    Source,
-    SourceOptions,
-    canonical_json,
-    iso,
-    parse_time,
-)
-from ktlo.sources.http import ApiClient, Credentials, HttpStats
+from ktlo.sources.api_source import ApiSource, Connection, ScopeRun
+from ktlo.sources.base import Batch, Known, SourceOptions, iso, parse_time
+from ktlo.sources.http import ApiClient, Credentials
 from ktlo.sources.jsonfile import read_values
 
 NEED = "a REST API key (read-only is enough): a general access key or a user token"
@@ -62,37 +54,30 @@ class PagerDutyOptions(SourceOptions):
     concurrency: int = Field(4, ge=1, le=16)
 
 
-class PagerDutySource(Source):
+class PagerDutySource(ApiSource):
     """Incidents (urgency, priority, service, teams), their log entries and their alerts."""
 
     kind = "pagerduty"
     Options = PagerDutyOptions
     options: PagerDutyOptions
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.stats = HttpStats()
-
-    def fetch(self, known: Known, reporter: Reporter) -> Iterator[Batch]:
+    def connection(self) -> Connection:
         env = self.options.token_env
         credentials = Credentials.in_header(
             env, self.token(env, NEED), "Authorization", "Token token={token}"
         )
-        with ApiClient(
-            self.name,
+        return Connection(
             self.options.base_url,
             credentials,
-            transport=self.ctx.transport,
-            sleep=self.ctx.sleep,
-            on_wait=reporter.waiting,
+            NEED,
             headers={"Accept": ACCEPT},
-            need=NEED,
             concurrency=self.options.concurrency,
-        ) as api:
-            self.stats = api.stats
-            services: list[str | None] = [*self.options.services] or [None]
-            for service in services:
-                yield from _Run(self, api, known, service).incidents()
+        )
+
+    def sync(self, api: ApiClient, known: Known) -> Iterator[Batch]:
+        services: list[str | None] = [*self.options.services] or [None]
+        for service in services:
+            yield from _Run(self, api, known, service).incidents()
 
     def load_file(self, path: Path, known: Known) -> Iterator[Batch]:
         """Saved answers of the list endpoints above: incidents, log entries, alerts.
@@ -165,19 +150,16 @@ def _saved_records(path: Path, line: int, value: Any) -> list[tuple[str, dict[st
     )
 
 
-class _Run:
+class _Run(ScopeRun[PagerDutySource]):
     """The incidents of one service (or of every service): windows, then the ones still open."""
 
     def __init__(
         self, source: PagerDutySource, api: ApiClient, known: Known, service: str | None
     ) -> None:
-        self.source = source
+        super().__init__(source, api, known)
         self.options = source.options
-        self.api = api
-        self.known = known
         self.service = service
         self.scope = f"service:{service}:incidents" if service else "incidents"
-        self._requests = 0
 
     def incidents(self) -> Iterator[Batch]:
         now = self.source.ctx.now()
@@ -187,7 +169,7 @@ class _Run:
         seen: set[str] = set()
         start = self._start(cursor, now)
         step = timedelta(days=self.options.window_days)
-        self._requests = self.api.stats.requests
+        self.begin()
         while start < now:
             end = min(start + step, now)
             for incidents in self._window(start, end):
@@ -253,13 +235,9 @@ class _Run:
 
     def _stored(self, incidents: list[dict[str, Any]]) -> Batch:
         """The incidents whose JSON changed, with their log entries and alerts, as one batch."""
-        keys = [pd.incident_key(str(i["id"])) for i in incidents]
-        stored = self.known.raw("incidents", keys)
-        changed = [
-            i
-            for i, key in zip(incidents, keys, strict=True)
-            if stored.get(key) != canonical_json(i)
-        ]
+        changed, unchanged = self.changed(
+            "incidents", incidents, lambda i: pd.incident_key(str(i["id"]))
+        )
         details = self.api.map(self._details, changed)
         try:
             records = tuple(
@@ -275,16 +253,7 @@ class _Run:
                 f"{self.source.name}: a record without a usable {exc} in PagerDuty's answer",
                 "check base_url in ktlo.toml (default https://api.pagerduty.com)",
             ) from None
-        pages = self.api.stats.requests - self._requests
-        self._requests = self.api.stats.requests
-        return Batch(
-            self.scope,
-            None,
-            incidents=records,
-            alerts=alerts,
-            unchanged=len(incidents) - len(changed),
-            pages=pages,
-        )
+        return self.batch(self.scope, incidents=records, alerts=alerts, unchanged=unchanged)
 
     def _details(self, incident: dict[str, Any]) -> tuple[list[Any] | None, list[Any]]:
         base = f"incidents/{incident['id']}"
