@@ -43,19 +43,23 @@ _FOLLOW_UP = re.compile(r"post-?mortem|follow-?up|action item|rca\b|root cause",
 
 def rotation_review(
     store: Store, config: Config, team: Team, since: date, schedule: Path | None = None,
-    *, effort_computed: bool = False,
+    *, effort: str | None = None, ktlo_items: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The review document for `team` since `since`.
 
-    `effort_computed`: the caller already ran `compute_effort(store, config, since, None)`
-    on this connection (the report reviews every team over the same span).
+    `effort`: a table of effort with its verdicts (`person, day, person_days, investment`)
+    the caller already has, such as the report's `alloc_all`; without it, effort is
+    computed from the activity since `since`. `ktlo_items`: `ktlo_items_since(store,
+    since)` when the caller reviews several teams over the same span.
     """
     members = _members(config, team)
     pages = _pages(store, team, since, members)
     on_call = _read_schedule(schedule) if schedule else _infer_on_call(pages)
-    if not effort_computed:
+    if effort is None:
         compute_effort(store, config, since, None)
-    ktlo_days = _ktlo_days(store, members)
+        ktlo_days = _ktlo_days(store, members, "effort e JOIN effective_verdicts v USING (item_id)")
+    else:
+        ktlo_days = _ktlo_days(store, members, f"{effort} e", since)
     zones = {pid: person.timezone for pid, person in config.people.items() if person.timezone}
     shifts = _shifts(pages, on_call, zones, ktlo_days, bool(schedule))
     loads = dict.fromkeys(set(members.values()), 0.0)
@@ -77,7 +81,7 @@ def rotation_review(
             for p, v in sorted(loads.items(), key=lambda kv: -kv[1])
         ],
         "gini": round(gini(list(loads.values())), 3),
-        "follow_ups": _follow_ups(store, team, since),
+        "follow_ups": _follow_ups(store, team, since, ktlo_items),
         "models": compare_models(pages),
     }
 
@@ -159,13 +163,17 @@ def _read_schedule(path: Path) -> dict[str, str]:
     return weeks
 
 
-def _ktlo_days(store: Store, members: dict[str, str]) -> dict[tuple[str, str], float]:
+def _ktlo_days(
+    store: Store, members: dict[str, str], effort: str, since: date | None = None
+) -> dict[tuple[str, str], float]:
+    """KTLO person-days per (person, week) from `effort` (SQL naming its rows `e`)."""
     rows = store.con.execute(
-        """
+        f"""
         SELECT e.person, CAST(date_trunc('week', e.day) AS DATE), sum(e.person_days)
-        FROM effort e JOIN effective_verdicts v USING (item_id)
-        WHERE v.investment = 'ktlo' GROUP BY ALL
-        """
+        FROM {effort}
+        WHERE investment = 'ktlo' AND e.day >= ?::DATE GROUP BY ALL
+        """,
+        [since or date.min],
     ).fetchall()
     return {(members.get(str(p).lower(), str(p)), w.isoformat()): float(d) for p, w, d in rows}
 
@@ -196,19 +204,27 @@ def _after_hours(moment: datetime, zone: str | None) -> bool:
     return local.weekday() >= 5 or not WORK_START <= local.hour < WORK_END
 
 
-def _follow_ups(store: Store, team: Team, since: date) -> dict[str, Any]:
+def ktlo_items_since(store: Store, since: date) -> list[dict[str, Any]]:
+    """KTLO issues and pull requests opened since `since`: the candidate follow-ups."""
+    return store.query(
+        "SELECT w.item_id, w.title, w.body, w.created_at, w.state, w.closed_at, w.refs "
+        "FROM work_items w JOIN effective_verdicts v USING (item_id) "
+        "WHERE v.investment = 'ktlo' AND w.kind <> 'commit' AND w.created_at >= ?",
+        [since],
+    )
+
+
+def _follow_ups(
+    store: Store, team: Team, since: date, items: list[dict[str, Any]] | None
+) -> dict[str, Any]:
     services = [s.lower() for s in team.services]
     incidents = store.query(
         "SELECT incident_id, external_id, title, resolved_at FROM incidents WHERE resolved_at IS NOT NULL "
         "AND created_at >= ? AND (lower(service) IN (SELECT unnest(?::VARCHAR[])) OR list_contains(teams, ?))",
         [since, services, team.name],
     )
-    items = store.query(
-        "SELECT w.item_id, w.title, w.body, w.created_at, w.state, w.closed_at, w.refs "
-        "FROM work_items w JOIN effective_verdicts v USING (item_id) "
-        "WHERE v.investment = 'ktlo' AND w.kind <> 'commit' AND w.created_at >= ?",
-        [since],
-    )
+    if items is None:
+        items = ktlo_items_since(store, since)
     result = []
     for incident in incidents:
         window_end = incident["resolved_at"] + timedelta(days=FOLLOW_UP_DAYS)

@@ -11,11 +11,10 @@ from typing import Any
 
 from ktlo.allocation import NO_TEAM
 from ktlo.config import Config
-from ktlo.effort import compute_effort
 from ktlo.metrics.common import HealthOptions, Reuse
 from ktlo.metrics.health import health
 from ktlo.planning.ktlo_mode import ktlo_mode
-from ktlo.planning.review import rotation_review
+from ktlo.planning.review import ktlo_items_since, rotation_review
 from ktlo.report.model import BASE_TABLE, ReportFilters
 from ktlo.store import Store
 
@@ -67,10 +66,10 @@ def rotation_section(
         }
     end = date.fromisoformat(as_of) if as_of else date.today()
     since = filters.since or end - timedelta(days=ROTATION_DAYS)
-    compute_effort(store, config, since, None)  # once for every team's review
     reviews = []
+    items = ktlo_items_since(store, since)  # once for every team's follow-ups
     for team in teams:
-        review = rotation_review(store, config, team, since, effort_computed=True)
+        review = rotation_review(store, config, team, since, effort=BASE_TABLE, ktlo_items=items)
         reviews.append(
             {
                 "team": team.name,

@@ -60,6 +60,13 @@ class Store:
             raise
         return store
 
+    def cursor(self) -> Store:
+        """Another connection to the same open database, for a second thread: it sees the
+        stored tables, not this connection's temporary ones. Close it when done."""
+        cursor = Store(self.con.cursor(), self.path, None)
+        cursor.con.execute("SET enable_progress_bar = false")
+        return cursor
+
     def close(self) -> None:
         self.con.close()
         if self._lock:
