@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from pathlib import PurePosixPath
 
 from ktlo.classify.lexicon import (
     BOTS,
@@ -185,7 +184,15 @@ def gitmoji_signal(subject: str) -> tuple[Signal, str] | None:
 
 
 def _name(path: str) -> str:
-    return PurePosixPath(path).name.lower()
+    """The file name, lower-cased (PurePosixPath(path).name, without building a path: this
+    runs for every file of every item)."""
+    return path.rstrip("/").rpartition("/")[2].lower()
+
+
+def _suffix(name: str) -> str:
+    """PurePosixPath(name).suffix: from the last dot, none for `.bashrc` or `name.`."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
 def _is_lockfile(path: str) -> bool:
@@ -206,7 +213,7 @@ def _is_doc(path: str) -> bool:
     stem = name.split(".", 1)[0]
     return (
         lowered.startswith(("docs/", "doc/", "documentation/"))
-        or PurePosixPath(name).suffix in _DOC_SUFFIXES
+        or _suffix(name) in _DOC_SUFFIXES
         or stem in _DOC_NAMES
     )
 
