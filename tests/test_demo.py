@@ -90,6 +90,22 @@ def test_ktlo_mode_is_recommended_for_the_team_in_trouble(demo: Path) -> None:
 
 
 @pytest.mark.slow
+def test_ktlo_mode_answers_the_same_on_threads_as_on_one_connection(
+    demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ktlo.planning import ktlo_mode as mode
+
+    config = load_config(demo / "ktlo.toml")
+    with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
+        monkeypatch.setattr(mode.os, "cpu_count", lambda: 4)
+        threaded = mode.ktlo_mode(store, config)
+        monkeypatch.setattr(mode, "MAX_THREADS", 1)
+        single = mode.ktlo_mode(store, config)
+    assert threaded["teams"] == single["teams"]
+    assert [t["team"] for t in threaded["teams"]] == ["payments", "search", "platform", "mobile"]
+
+
+@pytest.mark.slow
 def test_the_report_shows_every_teams_sprints(demo: Path) -> None:
     """The exports hold each team's two-week sprints; payments' storm shows as bugs added
     mid-sprint."""

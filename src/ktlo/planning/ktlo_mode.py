@@ -52,7 +52,8 @@ def ktlo_mode(
 
     `alloc` names an allocation table over the whole history the caller already built (the
     report's `alloc_all`); without it, one is built. `reuse` shares the health tables that
-    do not depend on the team with the caller's other health documents.
+    do not depend on the team with the caller's other health documents (when the teams'
+    documents are computed on the caller's connection, not on threads).
     """
     if period not in PERIODS:
         raise ConfigError(f"unknown period {period!r}", f"use one of {', '.join(PERIODS)}")
@@ -63,11 +64,11 @@ def ktlo_mode(
     table = alloc or "alloc"
     docs = _health_docs(store, config, names, period, reuse or Reuse())
     teams = [_team(store, config, name, docs[name], settings, table) for name in names]
-    in_mode = [t["team"] for t in teams if t["focus"] is not None]
+    in_mode = [t["team"] for t in teams if t["state"] in ("enter", "stay")]
     driving = drivers(store, in_mode, table)  # only a team in KTLO mode needs where to look
     for entry in teams:
-        if entry["focus"] is not None:
-            entry["focus"] = _focus(entry.pop("focus"), driving[entry["team"]])
+        if entry["team"] in driving:
+            entry["focus"] = _focus(docs[entry["team"]], driving[entry["team"]])
     return {"schema": JSON_SCHEMA, "enter": settings.enter, "exit": settings.exit,
             "min_periods": settings.min_periods, "teams": teams}  # fmt: skip
 
@@ -122,7 +123,7 @@ def _team(
             {"start": w["start"], "end": w["end"], "risk": a.risk, "state": s}
             for w, a, s in zip(windows, assessments, answers, strict=True)
         ],  # fmt: skip
-        "focus": doc if state in ("enter", "stay") else None,  # _focus() once drivers are known
+        "focus": None,  # where to look, set by ktlo_mode for a team in KTLO mode
     }
 
 
