@@ -26,6 +26,7 @@ from tests.report_work import CONFIG, LONG_FROM, add_pages, build_org
 
 SUPPORTED = "the data supports a difference: lower with a rotation (p = 0.008)"
 TOO_FEW = "not enough weeks to tell (0 with a rotation, 0 shared; 4 of each needed)"
+UNCLEAR = "no clear difference (p = 0.051); the data does not support either model over the other"
 
 
 @pytest.fixture
@@ -92,9 +93,10 @@ def test_the_verdict_shows_beside_the_load_in_the_librarys_words(org: tuple[Path
     assert rows == [
         ("MTTR (median hours to resolve its incidents)", "1.00", "5.00", SUPPORTED),
         ("People interrupted (taking part in its incidents)", "1.00", "2.00", SUPPORTED),
+        ("KTLO share of effort in the week, the members together", "0.40", "0.60", UNCLEAR),
     ]
     search = load_panel(html, "search")
-    assert search.count(f'<td class="said">{TOO_FEW}</td>') == 2
+    assert search.count(f'<td class="said">{TOO_FEW}</td>') == 3
     assert "<td>—</td><td>—</td>" in search  # no means without weeks
 
 
@@ -115,6 +117,8 @@ def test_json_csv_and_dashboard_carry_the_comparison(org: tuple[Path, Config]) -
         ("mttr_hours", "p_value"): "0.0085", ("mttr_hours", "verdict"): SUPPORTED,
         ("people_interrupted", "rotation"): "1.0", ("people_interrupted", "shared"): "2.0",
         ("people_interrupted", "p_value"): "0.0085", ("people_interrupted", "verdict"): SUPPORTED,
+        ("ktlo_share", "rotation"): "0.4", ("ktlo_share", "shared"): "0.6",
+        ("ktlo_share", "p_value"): "0.0515", ("ktlo_share", "verdict"): UNCLEAR,
     }  # fmt: skip
     app = create_app(ServerSettings(org[0], org[1], check_every=0.1))
     with TestClient(app, base_url="http://127.0.0.1:8765") as client:

@@ -106,11 +106,19 @@ def test_a_model_comparison_with_a_clear_difference() -> None:
         ["2026-02-09", "2026-02-16", "2026-02-23", "2026-03-02", "2026-03-09"]
     ):
         pages += page(week, ["ana", "raj", "lee"], 6 + i % 2)  # everyone: 6-7 h
-    result = compare_models(pages)
+    rotation_weeks = ["2026-01-05", "2026-01-12", "2026-01-19", "2026-01-26", "2026-02-02"]
+    shares = {w: (0.3 if w in rotation_weeks else 0.5) + 0.01 * i for i, w in enumerate(
+        [*rotation_weeks, "2026-02-09", "2026-02-16", "2026-02-23", "2026-03-02", "2026-03-09"])}  # fmt: skip
+    result = compare_models(pages, shares)
     mttr = result["metrics"]["mttr_hours"]
     assert (result["rotation_weeks"], result["shared_weeks"]) == (5, 5)
     assert mttr["p_value"] < 0.05 and "lower with a rotation" in mttr["verdict"]
     assert result["metrics"]["people_interrupted"]["rotation"] == 1.0
+    share = result["metrics"]["ktlo_share"]
+    assert (share["rotation"], share["shared"]) == (0.32, 0.57)
+    assert share["p_value"] < 0.05 and "lower with a rotation" in share["verdict"]
+    unknown = compare_models(pages)["metrics"]["ktlo_share"]  # no effort: nothing claimed
+    assert unknown["verdict"].startswith("not enough weeks") and unknown["rotation"] is None
 
 
 def test_cli(tmp_path: Path, store: Store) -> None:

@@ -57,9 +57,10 @@ def rotation_review(
     on_call = _read_schedule(schedule) if schedule else _infer_on_call(pages)
     if effort is None:
         compute_effort(store, config, since, None)
-        ktlo_days = _ktlo_days(store, members, "effort e JOIN effective_verdicts v USING (item_id)")
+        weekly = _week_effort(store, members, "effort e JOIN effective_verdicts v USING (item_id)")
     else:
-        ktlo_days = _ktlo_days(store, members, f"{effort} e", since)
+        weekly = _week_effort(store, members, f"{effort} e", since)
+    ktlo_days = {key: ktlo for key, (ktlo, _) in weekly.items()}
     zones = {pid: person.timezone for pid, person in config.people.items() if person.timezone}
     shifts = _shifts(pages, on_call, zones, ktlo_days, bool(schedule))
     loads = dict.fromkeys(set(members.values()), 0.0)
@@ -82,7 +83,7 @@ def rotation_review(
         ],
         "gini": round(gini(list(loads.values())), 3),
         "follow_ups": _follow_ups(store, team, since, ktlo_items),
-        "models": compare_models(pages),
+        "models": compare_models(pages, _team_shares(weekly, set(members.values()))),
     }
 
 
@@ -163,19 +164,39 @@ def _read_schedule(path: Path) -> dict[str, str]:
     return weeks
 
 
-def _ktlo_days(
+def _week_effort(
     store: Store, members: dict[str, str], effort: str, since: date | None = None
-) -> dict[tuple[str, str], float]:
-    """KTLO person-days per (person, week) from `effort` (SQL naming its rows `e`)."""
+) -> dict[tuple[str, str], tuple[float, float]]:
+    """(KTLO person-days, all person-days) per (person, week) from `effort` (SQL naming its
+    rows `e`)."""
     rows = store.con.execute(
         f"""
-        SELECT e.person, CAST(date_trunc('week', e.day) AS DATE), sum(e.person_days)
+        SELECT e.person, CAST(date_trunc('week', e.day) AS DATE),
+               coalesce(sum(e.person_days) FILTER (WHERE investment = 'ktlo'), 0),
+               sum(e.person_days)
         FROM {effort}
-        WHERE investment = 'ktlo' AND e.day >= ?::DATE GROUP BY ALL
+        WHERE e.day >= ?::DATE GROUP BY ALL
         """,
         [since or date.min],
     ).fetchall()
-    return {(members.get(str(p).lower(), str(p)), w.isoformat()): float(d) for p, w, d in rows}
+    out: dict[tuple[str, str], tuple[float, float]] = {}
+    for person, week, ktlo, total in rows:
+        key = (members.get(str(person).lower(), str(person)), week.isoformat())
+        before = out.get(key, (0.0, 0.0))
+        out[key] = (before[0] + float(ktlo), before[1] + float(total))
+    return out
+
+
+def _team_shares(
+    weekly: dict[tuple[str, str], tuple[float, float]], members: set[str]
+) -> dict[str, float]:
+    """The members' KTLO share of effort per week."""
+    totals: dict[str, tuple[float, float]] = {}
+    for (person, week), (ktlo, total) in weekly.items():
+        if person in members:
+            before = totals.get(week, (0.0, 0.0))
+            totals[week] = (before[0] + ktlo, before[1] + total)
+    return {week: ktlo / total for week, (ktlo, total) in totals.items() if total}
 
 
 def _shifts(
@@ -259,11 +280,14 @@ def _follow_ups(
     }
 
 
-def compare_models(pages: list[dict[str, Any]]) -> dict[str, Any]:
+def compare_models(
+    pages: list[dict[str, Any]], ktlo_shares: dict[str, float] | None = None
+) -> dict[str, Any]:
     """Weeks one person handled (rotation) against weeks many did (shared), on what the data has.
 
-    For each week: MTTR (median hours to resolve its incidents) and interruptions (how many
-    distinct people took part in its incidents). The difference of the two groups' means is
+    For each week: MTTR (median hours to resolve its incidents), interruptions (how many
+    distinct people took part in its incidents) and the team's KTLO share of effort that
+    week (`ktlo_shares`, by the week's Monday, when known). The difference of the two groups' means is
     tested by permutation (2,000 shuffles, fixed seed); a difference is called supported only
     with at least 4 weeks in each group and p < 0.05.
     """
@@ -272,7 +296,8 @@ def compare_models(pages: list[dict[str, Any]]) -> dict[str, Any]:
         weeks.setdefault(page["week"], []).append(page)
     rotation: list[dict[str, Any]] = []
     shared: list[dict[str, Any]] = []
-    for week_pages in weeks.values():
+    shares = ktlo_shares or {}
+    for week, week_pages in weeks.items():
         acks = [p["person"] for p in week_pages if p["person"]]
         if not acks:
             continue
@@ -285,7 +310,7 @@ def compare_models(pages: list[dict[str, Any]]) -> dict[str, Any]:
         )
         interrupted = len({person for p in week_pages for person in p["participants"]})
         (rotation if top / len(acks) >= DEDICATED else shared).append(
-            {"mttr_hours": mttr, "people_interrupted": interrupted}
+            {"mttr_hours": mttr, "people_interrupted": interrupted, "ktlo_share": shares.get(week)}
         )
     return {
         "rotation_weeks": len(rotation),
@@ -295,7 +320,7 @@ def compare_models(pages: list[dict[str, Any]]) -> dict[str, Any]:
                 [w[metric] for w in rotation if w[metric] is not None],
                 [w[metric] for w in shared if w[metric] is not None],
             )
-            for metric in ("mttr_hours", "people_interrupted")
+            for metric in ("mttr_hours", "people_interrupted", "ktlo_share")
         },  # fmt: skip
     }
 
@@ -314,7 +339,7 @@ def _compare(a: list[float], b: list[float]) -> dict[str, Any]:
     if p < 0.05:
         verdict = f"the data supports a difference: {'lower' if observed < 0 else 'higher'} with a rotation (p = {p:.3f})"
     else:
-        verdict = f"no clear difference (p = {p:.2f}); the data does not support either model over the other"
+        verdict = f"no clear difference (p = {p:.3f}); the data does not support either model over the other"
     return {"rotation": _mean(a), "shared": _mean(b), "p_value": round(p, 4), "verdict": verdict}
 
 

@@ -126,6 +126,7 @@ STATUS_TEXT = {
 MODEL_FIGURES = {  # the figures `ktlo rotation review` compares between the two models
     "mttr_hours": "MTTR (median hours to resolve its incidents)",
     "people_interrupted": "People interrupted (taking part in its incidents)",
+    "ktlo_share": "KTLO share of effort in the week, the members together",
 }
 ARROW = {"up": "▲", "down": "▼", "flat": "▶", "unknown": "·"}
 
