@@ -59,7 +59,7 @@ class Reuse:
     the `until` it was built for; a fresh Reuse (the default) builds everything anew.
     """
 
-    built: set[str] = field(default_factory=set)
+    built: dict[str, datetime] = field(default_factory=dict)  # table -> the `until` it is for
 
 
 @dataclass(frozen=True)
@@ -78,10 +78,9 @@ class Context:
     def build_once(self, name: str, sql: str) -> None:
         """Create the unscoped temporary table `name` from `sql` unless this Reuse already
         built it for the same `until`."""
-        key = f"{name}@{self.until.isoformat()}"
-        if key not in self.reuse.built:
+        if self.reuse.built.get(name) != self.until:
             self.run(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
-            self.reuse.built = {k for k in self.reuse.built if not k.startswith(f"{name}@")} | {key}
+            self.reuse.built[name] = self.until
 
     @property
     def settings(self) -> HealthSettings:
@@ -260,13 +259,17 @@ def window_of(ctx: Context, column: str) -> str:
 
     Windows are contiguous, so a CASE over their starts; cheaper than a range join.
     """
+    starts = [w.start.isoformat() for w in ctx.windows]
+    return window_index_sql(column, starts, ctx.until.isoformat(), "TIMESTAMP")
+
+
+def window_index_sql(column: str, starts: Sequence[str], end: str, kind: str) -> str:
+    """The CASE of `window_of`: `starts` newest first, `end` exclusive, values of type `kind`
+    (TIMESTAMP or DATE)."""
     whens = " ".join(
-        f"WHEN {column} >= TIMESTAMP {literal(w.start.isoformat())} THEN {k}"
-        for k, w in enumerate(ctx.windows)
+        f"WHEN {column} >= {kind} {literal(start)} THEN {k}" for k, start in enumerate(starts)
     )
-    return (
-        f"CASE WHEN {column} < TIMESTAMP {literal(ctx.until.isoformat())} THEN CASE {whens} END END"
-    )
+    return f"CASE WHEN {column} < {kind} {literal(end)} THEN CASE {whens} END END"
 
 
 def has_deployments(ctx: Context) -> bool:

@@ -16,7 +16,7 @@ from ktlo.allocation import build_allocation, drivers
 from ktlo.choices import PERIODS
 from ktlo.config import Config
 from ktlo.errors import ConfigError
-from ktlo.metrics.common import HealthOptions, Reuse
+from ktlo.metrics.common import HealthOptions, Reuse, window_index_sql
 from ktlo.metrics.health import health
 from ktlo.planning.mode import Assessment, ModeSettings, SignalRule, assess, decide
 from ktlo.store import Store
@@ -130,22 +130,20 @@ def _team(
 def _ktlo_shares(
     store: Store, alloc: str, team: str, windows: list[dict[str, Any]]
 ) -> list[float | None]:
-    """The team's KTLO share of effort per window, from the allocation table `alloc`."""
-    starts = " ".join(
-        f"WHEN day >= DATE '{w['start'][:10]}' THEN {k}"
-        for k, w in reversed(list(enumerate(windows)))
-    )
-    first, end = windows[0]["start"][:10], windows[-1]["end"][:10]
+    """The team's KTLO share of effort per window (oldest first), from the allocation table."""
+    newest_first = [w["start"][:10] for w in reversed(windows)]
+    index = window_index_sql("day", newest_first, windows[-1]["end"][:10], "DATE")
     rows = store.con.execute(
         f"""
-        SELECT CASE {starts} END AS k,
+        SELECT {index} AS k,
                sum(person_days) FILTER (WHERE investment = 'ktlo') / sum(person_days) AS share
-        FROM {alloc} WHERE team = ? AND day >= DATE '{first}' AND day < DATE '{end}'
-        GROUP BY k
+        FROM {alloc} WHERE team = ? AND day >= DATE '{newest_first[-1]}'
+        GROUP BY k HAVING k IS NOT NULL
         """,
         [team],
     ).fetchall()
-    found = {int(k): float(share) for k, share in rows if share is not None}
+    last = len(windows) - 1  # the CASE counts from the newest window
+    found = {last - int(k): float(share) for k, share in rows if share is not None}
     return [found.get(k) for k in range(len(windows))]
 
 
