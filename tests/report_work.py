@@ -112,6 +112,15 @@ def write_commits(
         ])  # fmt: skip
 
 
+def add_doubts(store: Store) -> None:
+    """Two verdicts the classifier was unsure of (the review queue's), one of them hostile."""
+    store.con.execute(
+        "UPDATE verdicts SET confidence = 0.3, reasons = ['no_signal: too little to go on'] "
+        "WHERE item_id IN ('raj3', ?)",
+        [HOSTILE_ID],
+    )
+
+
 VERDICT_COLUMNS = ["item_id", "investment", "subcategory", "confidence", "reasons", "classifier",
                    "classified_at"]  # fmt: skip
 

@@ -21,6 +21,7 @@ from tests.report_work import (
     HOSTILE_ID,
     HOSTILE_SPRINT,
     LONG_FROM,
+    add_doubts,
     add_sprints,
     build_org,
     write_config,
@@ -44,6 +45,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     db = folder / "ktlo.duckdb"
     with Store.open(db) as store:
         build_org(store)
+        add_doubts(store)
     with serve(db, folder / "ktlo.toml") as base:
         yield Site(base, db, folder / "ktlo.toml", folder)
 
@@ -143,6 +145,16 @@ def test_a_click_on_a_bar_drills_down_too(site: Site, page: Page) -> None:
     assert page.locator("#items-total").inner_text() == "8"
 
 
+def payments_days(site: Site, by: str) -> dict[str, float]:
+    """`ktlo allocation --team payments --by BY --json`, as a person would run it."""
+    answer = subprocess.run(
+        [sys.executable, "-m", "ktlo", "allocation", "--db", str(site.db), "--config",
+         str(site.config), "--team", "payments", "--by", by, "--json"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return {g["key"]: g["person_days"] for g in json.loads(answer.stdout)["groups"]}
+
+
 def test_an_override_made_in_the_page_shows_up_in_ktlo_allocation(site: Site, page: Page) -> None:
     page.goto(site.base + "/items/raj2")
     assert page.locator("#verdict").inner_text() == "new_work/feature"
@@ -153,13 +165,30 @@ def test_an_override_made_in_the_page_shows_up_in_ktlo_allocation(site: Site, pa
         "() => document.querySelector('#verdict').innerText.startsWith('ktlo/bug')"
     )
     assert "override: a fix after all" in page.locator("#reasons").inner_text()
-    answer = subprocess.run(
-        [sys.executable, "-m", "ktlo", "allocation", "--db", str(site.db), "--config",
-         str(site.config), "--team", "payments", "--by", "subcategory", "--json"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    groups = {g["key"]: g["person_days"] for g in json.loads(answer.stdout)["groups"]}
-    assert groups["bug"] == 52.0  # Ana's 51 days of bug fixes, and this one
+    assert payments_days(site, "subcategory")["bug"] == 52.0  # Ana's 51 days of fixes, and this
+
+
+def test_answers_in_the_review_queue_leave_it_and_count(site: Site, page: Page) -> None:
+    before = payments_days(site, "subcategory")
+    page.goto(site.base + "/")
+    page.click("nav >> text=Review")
+    page.wait_for_url("**/review")
+    rows = page.locator("table.review tbody tr")
+    assert rows.count() == 2
+    assert rows.first.locator("th a").inner_text() == HOSTILE  # markup shown as text
+    rows.first.locator("form.confirm button").click()
+    page.wait_for_selector("#answered")
+    assert page.locator("table.review tbody tr").count() == 1
+    raj3 = page.locator("tr[data-item='raj3']")
+    raj3.locator("select").select_option("ktlo/dependency")
+    raj3.locator("form.correct button").click()
+    page.wait_for_function("() => document.querySelector('#answered code').innerText === 'raj3'")
+    assert "Nothing to review" in page.locator("main").inner_text()
+    after = payments_days(site, "subcategory")
+    assert after["dependency"] == before["dependency"] + 1.0
+    assert after["feature"] == before["feature"] - 1.0
+    page.goto(site.base + f"/items/{HOSTILE_ID}")
+    assert "override: review: confirmed" in page.locator("#reasons").inner_text()
 
 
 def test_hostile_text_renders_as_text(site: Site, page: Page) -> None:

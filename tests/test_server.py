@@ -19,7 +19,7 @@ from ktlo.server import is_loopback, serve
 from ktlo.server.app import ServerSettings, create_app
 from ktlo.store import Store
 from tests import health_work
-from tests.report_work import HOSTILE_ID, build_org, write_config
+from tests.report_work import HOSTILE_ID, add_doubts, build_org, write_config
 
 LOCAL = "http://127.0.0.1:8765"
 
@@ -123,6 +123,39 @@ def test_an_override_made_in_the_page_shows_up_in_ktlo_allocation(
     assert wrong.status_code == 400 and "unknown category" in wrong.text
 
 
+def test_the_review_queue_takes_answers_that_become_overrides(org: tuple[Path, Config]) -> None:
+    with Store.open(org[0]) as store:
+        add_doubts(store)
+    with TestClient(create_app(ServerSettings(*org)), base_url=LOCAL) as client:
+        review_in_the_dashboard(client, org)
+
+
+def review_in_the_dashboard(client: TestClient, org: tuple[Path, Config]) -> None:
+    queue = client.get("/review.json").json()
+    assert queue["schema"] == "ktlo.review/v1"
+    assert [(r["item_id"], r["label"], r["why"]) for r in queue["items"]] == [
+        (HOSTILE_ID, "ktlo/bug", "uncertain (0.30)"),
+        ("raj3", "new_work/feature", "uncertain (0.30)"),
+    ]
+    page = client.get("/review")
+    assert page.text.count('class="confirm"') == 2 and "<script>alert(" not in page.text
+    confirmed = client.post("/review/raj3/answer", follow_redirects=False)
+    assert (confirmed.status_code, confirmed.headers["location"]) == (303, "/review?answered=raj3")
+    corrected = client.post(
+        f"/review/{HOSTILE_ID}/answer", data={"label": "ktlo/security"},
+        headers={"accept": "application/json"},
+    ).json()  # fmt: skip
+    assert corrected["note"] == "review: corrected from ktlo/bug"
+    assert client.get("/review.json").json()["items"] == []
+    assert "Saved" in client.get("/review?answered=raj3").text
+    with Store.open(org[0], read_only=True) as store:
+        stored = dict(store.con.execute("SELECT item_id, note FROM overrides").fetchall())
+        doc = allocation(store, org[1], AllocationOptions(team="payments", by="subcategory"))
+    assert stored == {"raj3": "review: confirmed", HOSTILE_ID: "review: corrected from ktlo/bug"}
+    assert {g["key"]: g["person_days"] for g in doc["groups"]}["security"] == 1.0
+    assert client.post("/review/nothing-here/answer").status_code == 404
+
+
 def test_metrics_in_prometheus_text(client: TestClient) -> None:
     answer = client.get("/metrics")
     assert answer.status_code == 200
@@ -141,7 +174,8 @@ def test_openapi_describes_the_pages_and_the_api_only(client: TestClient) -> Non
     spec = client.get("/openapi.json").json()
     paths = set(spec["paths"])
     assert {"/", "/index.json", "/teams/{name}", "/teams/{name}.json", "/items", "/items.json",
-            "/items/{item_id}.json", "/items/{item_id}/override", "/metrics"} <= paths  # fmt: skip
+            "/items/{item_id}.json", "/items/{item_id}/override", "/metrics", "/review",
+            "/review.json", "/review/{item_id}/answer"} <= paths  # fmt: skip
     assert client.get("/docs").status_code == 404  # it would load scripts from a CDN
 
 

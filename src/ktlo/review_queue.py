@@ -20,7 +20,7 @@ from ktlo.classify import signals
 from ktlo.classify.taxonomy import investment_of
 from ktlo.config import Config
 from ktlo.effort import compute_effort
-from ktlo.errors import InputError
+from ktlo.errors import NotFoundError
 from ktlo.overrides import set_override
 from ktlo.store import Store
 
@@ -28,10 +28,16 @@ UNCERTAIN = 0.5
 CANDIDATES = 5000  # the least certain items considered before ranking by effort
 
 
-def review_queue(store: Store, config: Config, limit: int = 20) -> list[dict[str, Any]]:
-    """The items to review, most effort first, as plain rows (for the CLI and the dashboard)."""
-    effort = _effort_by_item(store, config)
+def review_queue(
+    store: Store, config: Config, limit: int = 20, *, effort: str | None = None
+) -> list[dict[str, Any]]:
+    """The items to review, most effort first, as plain rows (for the CLI and the dashboard).
+
+    `effort` names a table of person-days per item already built (the dashboard's
+    `alloc_all`); without it, effort is computed here.
+    """
     rows = store.query(_QUEUE_SQL)
+    days = _effort_by_item(store, config, effort, [row["item_id"] for row in rows])
     queue = []
     for row in rows:
         why = _why(row)
@@ -46,7 +52,7 @@ def review_queue(store: Store, config: Config, limit: int = 20) -> list[dict[str
                 "subcategory": row["subcategory"],
                 "confidence": row["confidence"],
                 "why": why,
-                "effort_days": round(effort.get(row["item_id"], 0.0), 2),
+                "effort_days": round(days.get(row["item_id"], 0.0), 2),
                 "reasons": list(row["reasons"]),
                 "classifier": row["classifier"],
             }
@@ -59,15 +65,21 @@ def answer(
     store: Store, item_id: str, config: Config, label: str | None = None
 ) -> tuple[str, str | None]:
     """Confirm an item's verdict (`label` None) or correct it to `label`; stored as an override."""
+    label, note = answer_override(store, item_id, label)
+    return set_override(store, item_id, label, note, config)
+
+
+def answer_override(store: Store, item_id: str, label: str | None) -> tuple[str, str]:
+    """The override an answer makes: (label, note), the note saying what the verdict was."""
     current = store.con.execute(
         "SELECT investment, subcategory FROM effective_verdicts WHERE item_id = ?", [item_id]
     ).fetchone()
     if current is None:
-        raise InputError(f"no stored verdict for {item_id!r}", "copy an id from `ktlo review`")
+        raise NotFoundError(f"no stored verdict for {item_id!r}", "copy an id from `ktlo review`")
     was = f"{current[0]}/{current[1]}" if current[1] else current[0]
-    if label is None:
-        return set_override(store, item_id, was, "review: confirmed", config)
-    return set_override(store, item_id, label, f"review: corrected from {was}", config)
+    if label is None or label == was:
+        return was, "review: confirmed"
+    return label, f"review: corrected from {was}"
 
 
 _QUEUE_SQL = f"""
@@ -127,9 +139,17 @@ def _own_conflict(row: dict[str, Any]) -> str | None:
     return f"signals disagree: {type_reason.detail} but {label_reason.detail}"
 
 
-def _effort_by_item(store: Store, config: Config) -> dict[str, float]:
-    compute_effort(store, config)
+def _effort_by_item(
+    store: Store, config: Config, table: str | None, item_ids: list[str]
+) -> dict[str, float]:
+    """Person-days on each of `item_ids` (from `table`, else from effort computed here)."""
+    if not item_ids:
+        return {}
+    if table is None:
+        compute_effort(store, config)
     rows = store.con.execute(
-        "SELECT item_id, sum(person_days) FROM effort GROUP BY item_id"
+        f"SELECT item_id, sum(person_days) FROM {table or 'effort'} "
+        "WHERE item_id IN (SELECT unnest(?)) GROUP BY item_id",
+        [item_ids],
     ).fetchall()
     return {item_id: float(days or 0.0) for item_id, days in rows}

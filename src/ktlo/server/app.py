@@ -27,6 +27,7 @@ from ktlo.report.charts import chart_specs
 from ktlo.report.html import Page, environment
 from ktlo.report.items import PAGE_SIZE, Selection
 from ktlo.report.model import ReportFilters
+from ktlo.review_queue import answer_override
 from ktlo.server import pages
 from ktlo.server.guard import install_guard
 from ktlo.server.metrics import metrics_text
@@ -57,6 +58,7 @@ Since = Annotated[str | None, Query(description="First day, YYYY-MM-DD.")]
 Until = Annotated[str | None, Query(description="Day after the last, YYYY-MM-DD.")]
 Repo = Annotated[str | None, Query(description="A repository id, e.g. github.com/acme/shop.")]
 Service = Annotated[str | None, Query(description="A service name.")]
+ReviewLimit = Annotated[int, Query(ge=1, le=500, description="How many items at most.")]
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
@@ -202,6 +204,37 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
         )
         return render_html("item.html", doc, Page(f"{doc['title'][:80]} — ktlo", links=links,
                                             notice=_notice(snapshots)))  # fmt: skip
+
+    @app.get("/review.json", response_class=JSONDocument, tags=["review"])
+    def review_json(limit: ReviewLimit = 50) -> Any:
+        """Verdicts worth a person's look: uncertain or disagreeing, most effort first
+        (`ktlo.review/v1`, as `ktlo review --json`)."""
+        with snapshots.current() as snap:
+            return pages.review(snap, config, limit)
+
+    @app.get("/review", response_class=HTMLResponse, tags=["review"])
+    def review_page(limit: ReviewLimit = 50, answered: str | None = None) -> Any:
+        """The review queue, with a confirm and a correct button per item."""
+        doc = {**review_json(limit), "answered": answered}
+        query = {"limit": str(limit)} if limit != 50 else {}
+        links = pages.Links(ReportFilters(), here=pages.with_query("/review", query),
+                            json=pages.with_query("/review.json", query))  # fmt: skip
+        return render_html("review.html", doc, Page("Review queue — ktlo", links=links,
+                                              notice=_notice(snapshots)))  # fmt: skip
+
+    @app.post("/review/{item_id:path}/answer", tags=["review"], response_model=None)
+    def review_answer(request: Request, item_id: str, limit: ReviewLimit = 50,
+                      label: Annotated[str | None, Form()] = None) -> Any:  # fmt: skip
+        """Answer for one queued item: without `label` its verdict is confirmed, with one it
+        is corrected; either way an override (`review: confirmed` / `review: corrected from ...`)."""
+        with snapshots.current() as snap, snap.reader() as store:
+            label, note = answer_override(store, item_id, (label or "").strip() or None)
+        investment, subcategory = snapshots.override(item_id, label, note)
+        if "application/json" in request.headers.get("accept", ""):
+            return JSONDocument({"item_id": item_id, "investment": investment,
+                                 "subcategory": subcategory, "note": note})  # fmt: skip
+        query = {"limit": str(limit) if limit != 50 else "", "answered": item_id}
+        return RedirectResponse(pages.with_query("/review", query), status_code=303)
 
     @app.get("/metrics", tags=["metrics"], response_class=Response)
     def metrics() -> Response:

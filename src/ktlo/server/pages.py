@@ -14,8 +14,16 @@ from urllib.parse import quote, urlencode
 from ktlo.config import Config
 from ktlo.errors import ConfigError
 from ktlo.report.document import report_document
-from ktlo.report.items import Selection, item_detail, work_items
-from ktlo.report.model import ReportFilters, apply_filters, repositories, services, team_names
+from ktlo.report.items import Selection, category_choices, item_detail, label_of, work_items
+from ktlo.report.model import (
+    BASE_TABLE,
+    ReportFilters,
+    apply_filters,
+    repositories,
+    services,
+    team_names,
+)
+from ktlo.review_queue import review_queue
 from ktlo.server.snapshot import Snapshot
 
 
@@ -94,6 +102,25 @@ def item(snap: Snapshot, config: Config, item_id: str) -> dict[str, Any]:
     return doc
 
 
+def review(snap: Snapshot, config: Config, limit: int) -> dict[str, Any]:
+    """The review queue: uncertain and disagreeing verdicts, most effort first."""
+
+    def compute() -> dict[str, Any]:
+        with snap.reader() as store:
+            rows = review_queue(store, config, limit, effort=BASE_TABLE)
+        for row in rows:
+            row["label"] = label_of(row["investment"], row["subcategory"])
+        return {
+            "schema": "ktlo.review/v1",
+            "limit": limit,
+            "choices": category_choices(config),
+            "items": rows,
+        }
+
+    doc: dict[str, Any] = snap.cached(("review", limit), compute)
+    return doc
+
+
 @dataclass(frozen=True)
 class Links:
     """URLs of the dashboard, keeping the current filters when moving between pages."""
@@ -106,6 +133,7 @@ class Links:
     next: str | None = None
     home: str = "/"
     all_items: str = "/items"
+    review: str = "/review"
 
     def team(self, name: str) -> str:
         return _with_query(team_path(name), self.filters.query(team=None))
@@ -118,6 +146,9 @@ class Links:
     def item(self, item_id: str) -> str:
         return item_path(item_id)
 
+    def answer(self, item_id: str) -> str:
+        return answer_path(item_id)
+
 
 FILTER_KEYS = ("team", "period", "since", "until", "repo", "service")
 
@@ -128,6 +159,10 @@ def team_path(name: str, suffix: str = "") -> str:
 
 def item_path(item_id: str, suffix: str = "") -> str:
     return f"/items/{quote(item_id, safe=':/@')}{suffix}"
+
+
+def answer_path(item_id: str) -> str:
+    return f"/review/{quote(item_id, safe=':/@')}/answer"
 
 
 def _with_query(path: str, params: dict[str, str]) -> str:
