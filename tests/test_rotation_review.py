@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -131,3 +132,24 @@ def test_cli(tmp_path: Path, store: Store) -> None:
                                        "--json", "--db", db, "--config", str(config_file)])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert '"person": "ana"' in result.output
+
+
+def test_the_plan_hands_the_pager_first_to_whoever_carried_it_least(
+    tmp_path: Path, store: Store
+) -> None:
+    # Ana acknowledged the pages of three of the last weeks; nobody has KTLO effort
+    for n, day in enumerate((2, 9, 16), start=1):
+        incident(
+            store, f"P{n}", datetime(2026, 3, day, 10), datetime(2026, 3, day, 11), "ana@acme.com"
+        )
+    db = str(store.path)
+    store.close()
+    config_file = tmp_path / "ktlo.toml"
+    config_file.write_text(CONFIG)
+    result = CliRunner().invoke(main, ["rotation", "plan", "--team", "payments", "--start", "2026-03-23",
+                                       "--periods", "3", "--json", "--db", db, "--config", str(config_file)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)
+    # equal histories would start with "ana" (ties go by name); 3 weeks on call weigh 21 days
+    assert [s["primary"] for s in plan["shifts"]] == ["raj", "ana", "raj"]
+    assert plan["load"] == {"ana": 3 * 7.0 + 7.0, "raj": 14.0}

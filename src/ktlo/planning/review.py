@@ -87,6 +87,20 @@ def rotation_review(
     }
 
 
+def on_call_weeks(
+    store: Store, config: Config, team: Team, since: date, until: date
+) -> dict[str, int]:
+    """How many weeks each member was on call in [since, until), inferred as the review
+    infers them (the member who acknowledged most of a week's pages); keyed like
+    `team.members`."""
+    pages = _pages(store, team, since, _members(config, team))
+    on_call = _infer_on_call([p for p in pages if p["created_at"].date() < until])
+    weeks: dict[str, int] = {}
+    for person in on_call.values():
+        weeks[person] = weeks.get(person, 0) + 1
+    return weeks
+
+
 def gini(values: Sequence[float]) -> float:
     """0 when everyone carries the same load, towards 1 when one person carries it all."""
     if not values or not sum(values):

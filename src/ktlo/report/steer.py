@@ -29,7 +29,7 @@ from ktlo.config import Config
 from ktlo.planning.outlook import outlook_from_history, too_short
 from ktlo.planning.rotation import plan_rotation, to_rows
 from ktlo.planning.sprints import sprint_report
-from ktlo.planning.team import LOAD_WINDOW_DAYS, team_members
+from ktlo.planning.team import LOAD_WINDOW_DAYS, recent_on_call, team_members
 from ktlo.report.model import BASE_TABLE, IDENTITY_TABLE, ReportFilters
 from ktlo.report.sections import band
 from ktlo.store import Store
@@ -197,7 +197,8 @@ def rotation_plan_section(
     aliases = dict(store.con.execute(f"SELECT alias, person FROM {IDENTITY_TABLE}").fetchall())
     plans = []
     for team in teams:
-        members = team_members(config, team, None, start, loads, aliases)
+        on_call = recent_on_call(store, config, team, start)
+        members = team_members(config, team, None, start, loads, aliases, on_call)
         plan = plan_rotation(team.name, members, start, PLAN_WEEKS, "week", secondary=True)
         plans.append(
             {
