@@ -71,3 +71,25 @@ def test_items_and_their_history_may_name_the_sprint_by_name(store: Store) -> No
         1,
         0,
     )
+
+
+def test_a_sprint_named_by_project_key_belongs_to_the_team_that_lists_it(store: Store) -> None:
+    """Jira names a sprint's team by project key (`PAY`); ktlo.toml's payments lists PAY."""
+    store.insert(
+        "sprints", ["sprint_id", "source", "name", "team", "state", "starts_at", "ends_at"],
+        [("jira:sprint:1", "jira", "PAY Sprint 1", "PAY", "closed", datetime(2026, 3, 2), datetime(2026, 3, 13)),
+         ("linear:cycle:9", "linear", "Cycle 9", "ops", "closed", datetime(2026, 3, 2), datetime(2026, 3, 13))],
+    )  # fmt: skip
+    for item, sprint in (("a", "jira:sprint:1"), ("b", "linear:cycle:9")):
+        add_item(store, item, "issue", ("ktlo", "bug"))
+        store.con.execute("UPDATE work_items SET sprint = ?, created_at = ? WHERE item_id = ?",
+                          [sprint, datetime(2026, 2, 27), item])  # fmt: skip
+    config = Config.model_validate(
+        {"teams": [{"name": "payments", "repositories": ["github.com/acme/shop", "pay"]}]}
+    )
+    [sprint] = sprint_report(store, config, "payments")["sprints"]
+    assert (sprint["team"], sprint["source_team"]) == ("payments", "PAY")
+    assert sprint["planned_items"] == 1
+    every = sprint_report(store, config)["sprints"]
+    assert [(s["team"], s["source_team"]) for s in every] == [("payments", "PAY"), ("ops", "ops")]
+    assert sprint_report(store, Config(), "payments")["sprints"] == []  # nothing lists PAY

@@ -11,6 +11,10 @@ item that entered the sprint after the start is **unplanned** (added mid-sprint)
   (docs/effort.md); by count of the sprint's done items when there is no activity
 - unplanned: items added mid-sprint, how many of them are KTLO
 
+A sprint belongs to the ktlo.toml team whose name, or one of whose `repositories` (a Jira
+project key such as `PAY`, a Linear team key), is the sprint's team as its source named
+it (case-insensitive; the first such team in ktlo.toml); `source_team` keeps that name.
+
 The report reads the same figures from its own effort table (`alloc_all`, the same
 person-days split across teams) instead of computing effort again; `effort=` names it.
 """
@@ -40,10 +44,17 @@ def sprint_report(
     if effort is None:
         compute_effort(store, config)
     where, params = _chosen(team, since, until)
+    aliases, owners = _team_aliases(config)
+    params = [aliases, owners, *params]
     # an item names its sprint by id or by name: both become keys, so that the joins below
     # are equi-joins (an OR in the join condition compares every sprint with every item)
     chosen = f"""
-        WITH chosen AS (SELECT * FROM sprints s {where}),
+        WITH owner AS (SELECT unnest(?::VARCHAR[]) AS alias, unnest(?::VARCHAR[]) AS team),
+        mapped AS (
+            SELECT s.* REPLACE (coalesce(o.team, s.team) AS team), s.team AS source_team
+            FROM sprints s LEFT JOIN owner o ON o.alias = lower(s.team)
+        ),
+        chosen AS (SELECT * FROM mapped s {where}),
         keys AS (SELECT sprint_id, sprint_id AS key FROM chosen
                  UNION SELECT sprint_id, name FROM chosen)"""
     rows = store.query(
@@ -55,7 +66,7 @@ def sprint_report(
             WHERE c.field = 'sprint' GROUP BY ALL
         ),
         members AS (
-            SELECT s.sprint_id, s.name, s.team, s.starts_at, s.ends_at, w.item_id, w.estimate,
+            SELECT s.sprint_id, s.name, s.team, s.source_team, s.starts_at, s.ends_at, w.item_id, w.estimate,
                    w.state, w.closed_at, v.investment,
                    coalesce(e.entered_at, w.created_at) AS entered_at
             FROM chosen s
@@ -66,6 +77,7 @@ def sprint_report(
         ),
         flagged AS (SELECT *, entered_at > starts_at AS unplanned FROM members)
         SELECT sprint_id, any_value(name) AS name, any_value(team) AS team,
+               any_value(source_team) AS source_team,
                any_value(starts_at) AS starts_at, any_value(ends_at) AS ends_at,
                count(*) FILTER (WHERE NOT unplanned) AS planned_items,
                count(*) FILTER (WHERE NOT unplanned AND investment = 'ktlo') AS planned_ktlo_items,
@@ -112,6 +124,16 @@ def sprint_report(
     }
 
 
+def _team_aliases(config: Config) -> tuple[list[str], list[str]]:
+    """(lower-case name or key, team) pairs: each team's name and its `repositories`, the
+    first team in ktlo.toml winning a key two teams list."""
+    owner: dict[str, str] = {}
+    for team in config.teams:
+        for alias in (team.name, *team.repositories):
+            owner.setdefault(alias.lower(), team.name)
+    return list(owner), list(owner.values())
+
+
 def _chosen(team: str | None, since: date | None, until: date | None) -> tuple[str, list[Any]]:
     """The WHERE clause (over `sprints s`) and its parameters for a team and a date range."""
     conditions: list[str] = []
@@ -143,6 +165,7 @@ def _sprint_row(row: dict[str, Any], effort: dict[str, Any] | None) -> dict[str,
         "sprint": row["name"],
         "sprint_id": row["sprint_id"],
         "team": row["team"],
+        "source_team": row["source_team"],
         "starts_at": row["starts_at"].isoformat() if row["starts_at"] else None,
         "ends_at": row["ends_at"].isoformat() if row["ends_at"] else None,
         "planned_items": row["planned_items"],
