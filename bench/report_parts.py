@@ -64,7 +64,9 @@ def parts(store: Store, config: Any, skip_mode: bool) -> dict[str, float]:
     row = store.con.execute("SELECT max(day) FROM report_alloc").fetchone()
     as_of = row[0].isoformat() if row and row[0] else None
     timed("rotation load", lambda: ops.rotation_section(store, config, filters, as_of, counts))
-    forecast = timed("forecast", lambda: steer.forecast_section(store, config, filters, balances))
+    forecast = timed(
+        "forecast", lambda: steer.forecast_section(store, config, filters, balances, as_of)
+    )
     sprints = timed("sprints", lambda: steer.sprints_section(store, config, filters))
     alone = timed("sprints, effort afresh (ktlo sprints)", lambda: sprint_report(store, config))
     shown = [s for team in sprints["teams"] for s in team["sprints"]]
@@ -75,7 +77,7 @@ def parts(store: Store, config: Any, skip_mode: bool) -> dict[str, float]:
     weekly = sections.balances(store, config, teams, "week", True)
     timed(
         "forecast, weekly report",
-        lambda: steer.forecast_section(store, config, ReportFilters(period="week"), weekly),
+        lambda: steer.forecast_section(store, config, ReportFilters(period="week"), weekly, as_of),
     )
     assert all(not t["missing"] for t in forecast["teams"]), "every team has history"
     assert plan["teams"], "every team has members"

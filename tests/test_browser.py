@@ -97,8 +97,12 @@ def test_pages_load_and_draw_their_charts(site: Site, page: Page) -> None:
     assert page.locator("#fig-hotspots .barlayer .point path").count() == 3
     assert (
         page.locator("#forecast .empty").all_inner_texts()
-        == ["3 months of history; a forecast needs 4 — sync or analyze more history"] * 3
-    )  # the organisation and both teams: no forecast drawn from three points
+        == [
+            "2 complete months of history (2026-03 is in progress); a forecast needs 4 — "
+            "sync or analyze more history"
+        ]
+        * 3
+    )  # the organisation and both teams: no forecast drawn from two complete months
     for url in ("/teams/payments", "/items?team=payments&subcategory=bug", f"/items/{HOSTILE_ID}"):
         page.goto(site.base + url)
         wait_for_charts(page)
@@ -213,15 +217,17 @@ def test_the_report_opened_from_disk(site: Site, page: Page, tmp_path: Path) -> 
 
 
 def assert_forecast_drawn(page: Page, figure: str) -> None:
-    """Seven months as a solid line, the next three dashed from where it ends, the 80% band
-    shaded around them, and the budget band."""
-    band, history, ahead = (
-        page.locator(f"#{figure} .scatterlayer .trace").nth(i) for i in range(3)
+    """Six complete months as a solid line, the next three dashed from where it ends (March,
+    in progress, the first of them), the 80% band shaded around them, March so far as one
+    open point, and the budget band."""
+    band, history, ahead, now = (
+        page.locator(f"#{figure} .scatterlayer .trace").nth(i) for i in range(4)
     )
     fill = band.locator("path.js-fill").bounding_box()
     assert fill is not None and fill["height"] > 5 and fill["width"] > 50
-    assert history.locator(".points path").count() == 7
-    assert ahead.locator(".points path").count() == 4  # from the last month known
+    assert history.locator(".points path").count() == 6
+    assert ahead.locator(".points path").count() == 4  # from the last complete month
+    assert now.locator(".points path").count() == 1
     assert history.locator("path.js-line").evaluate("e => e.style.strokeDasharray") == ""
     assert ahead.locator("path.js-line").evaluate("e => e.style.strokeDasharray") != ""
     solid, dashed = (

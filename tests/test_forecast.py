@@ -67,6 +67,8 @@ def test_forecast_command_with_capacity(store: Store, tmp_path: Path) -> None:
             add_commit(
                 store, f"c{month}{day}", "Ana Lima", f"2026-0{month}-0{day + 5}T10:00:00", kind
             )
+    # May has begun: one feature on the 4th, the newest day of effort in the store
+    add_commit(store, "c50", "Ana Lima", "2026-05-04T10:00:00", ("new_work", "feature"))
     db = str(store.path)
     store.close()
     config = tmp_path / "ktlo.toml"
@@ -91,6 +93,8 @@ def test_forecast_command_with_capacity(store: Store, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert [h["share"] for h in doc["history"]] == [0.25, 0.5, 0.75, 1.0]
+    # May so far (0%) is shown but not fitted: the trend would otherwise bend down
+    assert doc["in_progress"] == {"start": "2026-05-01", "share": 0.0, "person_days": 0.5}
     may = doc["forecast"][0]
     assert (may["start"], may["share"]) == ("2026-05-01", 1.0)  # the trend runs to 125%, clipped
     assert may["capacity_person_days"] == 10.5  # 21 working days in May 2026 × 0.5

@@ -67,11 +67,17 @@ def test_the_forecast_is_ktlo_forecast_for_each_team_and_the_organisation(
             assert ours["missing"] is None
             assert without_labels(ours["history"]) == theirs["history"]
             assert without_labels(ours["forecast"]) == theirs["forecast"]
+            assert without_labels([ours["in_progress"]]) == [theirs["in_progress"]]
             assert ours["backtest"] == theirs["backtest"]
     payments = shown["payments"]
-    assert [f["period"] for f in payments["forecast"]] == ["2026-04", "2026-05", "2026-06"]
-    # two members, 22 + 21 + 22 working days, less Raj's five days off in April
-    assert [f["capacity_person_days"] for f in payments["forecast"]] == [39.0, 42.0, 44.0]
+    # the newest effort is Friday 27 March: March is in progress, shown but not fitted
+    assert (payments["history"][-1]["period"], payments["in_progress"]["period"]) == (
+        "2026-02",
+        "2026-03",
+    )
+    assert [f["period"] for f in payments["forecast"]] == ["2026-03", "2026-04", "2026-05"]
+    # two members, 22 + 22 + 21 working days, less Raj's five days off in April
+    assert [f["capacity_person_days"] for f in payments["forecast"]] == [44.0, 39.0, 42.0]
     assert payments["capacity_person_days"] == 125.0
     assert payments["new_work_person_days"] == round(
         sum(f["new_work_person_days"] for f in payments["forecast"]), 1
@@ -88,21 +94,21 @@ def test_a_weekly_report_still_forecasts_by_month_and_a_quarterly_one_by_quarter
     assert weekly["period"] == "month"
     assert weekly["teams"] == monthly["teams"]
     quarterly = report(long_org, period="quarter")["forecast"]
-    # 2025-Q3 (September only), Q4 and 2026-Q1
+    # 2025-Q3 (September only) and Q4; 2026-Q1 is in progress
     assert [t["missing"] for t in quarterly["teams"]] == [
-        "3 quarters of history; a forecast needs 4 — sync or analyze more history"
+        "2 complete quarters of history (2026-Q1 is in progress); a forecast needs 4 — sync or analyze more history"
     ] * 3
 
 
 def test_too_little_history_says_so_and_draws_nothing(tmp_path: Path) -> None:
     config = make_org(tmp_path, first=date(2026, 1, 5))
     doc = report((tmp_path / "ktlo.duckdb", config))
-    assert [t["missing"] for t in doc["forecast"]["teams"]] == [
-        "3 months of history; a forecast needs 4 — sync or analyze more history"
+    assert [t["missing"] for t in doc["forecast"]["teams"]] == [  # March is in progress
+        "2 complete months of history (2026-03 is in progress); a forecast needs 4 — sync or analyze more history"
     ] * 3
     assert not [k for k in chart_specs(doc, None) if k.startswith("forecast")]
     html = render_report(doc)
-    assert html.count("3 months of history; a forecast needs 4") == 3
+    assert html.count("2 complete months of history (2026-03 is in progress)") == 3
     assert 'data-chart="forecast' not in html
 
 
@@ -111,23 +117,25 @@ def test_the_forecast_panel_shows_its_chart_and_numbers(long_org: tuple[Path, Co
     assert [t["team"] for t in doc["forecast"]["teams"]] == ["payments"]
     spec = chart_specs(doc, None)["forecast-payments"]
     ahead = doc["forecast"]["teams"][0]["forecast"]
-    assert spec["x_ahead"] == ["2026-03", "2026-04", "2026-05", "2026-06"]
+    assert spec["x_ahead"] == ["2026-02", "2026-03", "2026-04", "2026-05"]
     assert spec["low"][1:] == [f["low"] for f in ahead] and spec["band"] == [0.2, 0.4]
+    now = doc["forecast"]["teams"][0]["in_progress"]
+    assert (spec["x_now"], spec["y_now"]) == (["2026-03"], [now["share"]])
     html = render_report(doc)
     figure = html[html.index('id="fig-forecast-payments"') :]
     figure = figure[: figure.index("</figure>")]
     last = ahead[-1]
     assert (
-        f"KTLO share expected in 2026-06: {last['share'] * 100:.0f}% (80% band "
-        f"{last['low'] * 100:.0f}%–{last['high'] * 100:.0f}%); 2026-04 to 2026-06: "
+        f"KTLO share expected in 2026-05: {last['share'] * 100:.0f}% (80% band "
+        f"{last['low'] * 100:.0f}%–{last['high'] * 100:.0f}%); 2026-03 to 2026-05: "
         f"{doc['forecast']['teams'][0]['new_work_person_days']:,.1f} of 125.0 person-days "
         "left for new work"
     ) in figure
     rows = re.findall(r"<tr[^>]*><th scope=\"row\">([^<]+)</th>", figure)
     assert rows == [*(f"{m}" for m in ("2025-09", "2025-10", "2025-11", "2025-12", "2026-01",
-                                       "2026-02", "2026-03")),
-                    "2026-04 (forecast)", "2026-05 (forecast)", "2026-06 (forecast)"]  # fmt: skip
-    assert f"{ahead[0]['new_work_person_days']:,.1f} of 39.0" in figure
+                                       "2026-02")), "2026-03 (so far, in progress)",
+                    "2026-03 (forecast)", "2026-04 (forecast)", "2026-05 (forecast)"]  # fmt: skip
+    assert f"{ahead[0]['new_work_person_days']:,.1f} of 44.0" in figure
 
 
 def test_the_rotation_calendar_is_ktlo_rotation_plan(
@@ -222,7 +230,7 @@ def test_names_from_config_are_escaped_in_both_panels(tmp_path: Path) -> None:
     html = render_report(report((tmp_path / "ktlo.duckdb", config)))
     assert "<script>alert('raj')" not in html and "<b>ments" not in html
     assert "&lt;script&gt;alert(&#39;raj&#39;)&lt;/script&gt; Patel" in html  # in the calendar
-    assert "pay&lt;b&gt;ments&lt;/b&gt; — KTLO share expected in 2026-06" in html  # the forecast
+    assert "pay&lt;b&gt;ments&lt;/b&gt; — KTLO share expected in 2026-05" in html  # the forecast
     for spec in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, re.S):
         json.loads(spec)
 

@@ -1,4 +1,10 @@
-"""`ktlo forecast`: a team's expected KTLO share and what it leaves for new work."""
+"""`ktlo forecast`: a team's expected KTLO share and what it leaves for new work.
+
+The last period is left out of the fit while it is still in progress (it ends after the
+newest day of effort in the store): a month seen for a week has a share as noisy as a
+week's, and would tilt the trend. It is reported as `in_progress`, with its share so far,
+and the forecast starts with it.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from ktlo.allocation import AllocationOptions, allocation
+from ktlo.analysis import period_label
 from ktlo.config import Config, load_time_off
 from ktlo.errors import InputError
 from ktlo.planning.forecast import MIN_HISTORY, backtest, forecast_series, period_end
@@ -19,23 +26,44 @@ def outlook(
 ) -> dict[str, Any]:
     """History, forecast with its band, new-work capacity per future period, back-test errors."""
     doc = allocation(store, config, AllocationOptions(team=team, period=period))
+    newest = store.con.execute("SELECT max(day) FROM alloc").fetchone()
     history = [
         {"start": p["start"], "share": p["ktlo_share"], "person_days": p["person_days"]}
         for p in doc["periods"]
         if p["ktlo_share"] is not None
     ]
-    short = too_short(history, period, team)
+    complete_until = newest[0] if newest else None
+    complete, in_progress = split_in_progress(history, period, complete_until)
+    short = too_short(complete, period, team, in_progress)
     if short:
         raise InputError(short, "sync or analyze more history, or use --period month")
-    return outlook_from_history(config, team, history, horizon_quarters, period)
+    return outlook_from_history(config, team, history, horizon_quarters, period, complete_until)
 
 
-def too_short(history: list[dict[str, Any]], period: str, team: str | None) -> str | None:
-    """Why `history` is too short to forecast from, or None when it is long enough."""
+def split_in_progress(
+    history: list[dict[str, Any]], period: str, complete_until: date | None
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """(the complete periods, the last one when it ends after `complete_until`, else None)."""
+    if history and complete_until is not None:
+        last = history[-1]
+        if period_end(date.fromisoformat(last["start"]), period) > complete_until:
+            return history[:-1], last
+    return history, None
+
+
+def too_short(
+    history: list[dict[str, Any]], period: str, team: str | None,
+    in_progress: dict[str, Any] | None = None,
+) -> str | None:  # fmt: skip
+    """Why `history` (complete periods) is too short to forecast from, or None when it is
+    long enough; `in_progress`, the period left out, is named."""
     if len(history) >= MIN_HISTORY:
         return None
-    have = f"{len(history)} {period}{'' if len(history) == 1 else 's'} of history"
-    return f"{have}{' for ' + team if team else ''}; a forecast needs {MIN_HISTORY}"
+    complete = " complete" if in_progress else ""
+    have = f"{len(history)}{complete} {period}{'' if len(history) == 1 else 's'} of history"
+    label = period_label(date.fromisoformat(in_progress["start"]), period) if in_progress else ""
+    now = f" ({label} is in progress)" if in_progress else ""
+    return f"{have}{' for ' + team if team else ''}{now}; a forecast needs {MIN_HISTORY}"
 
 
 def outlook_from_history(
@@ -44,9 +72,12 @@ def outlook_from_history(
     history: list[dict[str, Any]],
     horizon_quarters: int,
     period: str,
+    complete_until: date | None = None,
 ) -> dict[str, Any]:
     """`outlook` over a history the caller already has: `start`, `share`, `person_days` per
-    period, oldest first, at least MIN_HISTORY of them (the report takes it from its balance)."""
+    period, oldest first, at least MIN_HISTORY complete ones (the report takes it from its
+    balance). A last period that ends after `complete_until` is in progress (module doc)."""
+    history, in_progress = split_in_progress(history, period, complete_until)
     starts = [date.fromisoformat(p["start"]) for p in history]
     shares = [p["share"] for p in history]
     steps = horizon_quarters * (3 if period == "month" else 1)
@@ -67,6 +98,9 @@ def outlook_from_history(
             {"start": p["start"], "share": p["share"], "person_days": p["person_days"]}
             for p in history
         ],
+        "in_progress": (
+            {k: in_progress[k] for k in ("start", "share", "person_days")} if in_progress else None
+        ),
         "forecast": ahead,
         "band": "80%",
         "backtest": backtest(starts, shares, period),

@@ -172,8 +172,9 @@ def trend_spec(
 
 
 def forecast_spec(outlook: dict[str, Any]) -> dict[str, Any]:
-    """The KTLO share so far (a line), the periods ahead (dashed, from the last known point)
-    with their 80% band, and the team's budget band."""
+    """The KTLO share so far (a line), the periods ahead (dashed, from the last complete
+    period) with their 80% band, the period in progress as an open point, and the team's
+    budget band."""
     past, ahead = outlook["history"], outlook["forecast"]
     last = past[-1]
     return {
@@ -186,7 +187,13 @@ def forecast_spec(outlook: dict[str, Any]) -> dict[str, Any]:
         "low": [last["share"], *(f["low"] for f in ahead)],
         "high": [last["share"], *(f["high"] for f in ahead)],
         "band": [outlook["low"], outlook["high"]],
+        **_so_far(outlook.get("in_progress")),
     }
+
+
+def _so_far(now: dict[str, Any] | None) -> dict[str, Any]:
+    """The period in progress (not fitted), as one open point at its forecast's place."""
+    return {"x_now": [now["period"]], "y_now": [now["share"]]} if now else {}
 
 
 def sprints_spec(team: dict[str, Any]) -> dict[str, Any]:

@@ -59,7 +59,7 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         "health": ops.health_section(store, config, filters, counts, reuse),
         "ktlo_mode": ops.mode_section(store, config, filters, reuse),
         "rotation": ops.rotation_section(store, config, filters, as_of_day, counts),
-        "forecast": steer.forecast_section(store, config, filters, balances),
+        "forecast": steer.forecast_section(store, config, filters, balances, as_of_day),
         "sprints": steer.sprints_section(store, config, filters),
         "rotation_plan": steer.rotation_plan_section(store, config, filters, as_of_day),
     }
@@ -147,6 +147,9 @@ def _steer_rows(doc: dict[str, Any], add: Any) -> None:
         team = outlook["team"] or "(organisation)"
         for past in outlook["history"]:
             add("forecast", team, past["period"], "history", "ktlo_share", past["share"])
+        if outlook.get("in_progress"):
+            now = outlook["in_progress"]
+            add("forecast", team, now["period"], "in_progress", "ktlo_share", now["share"])
         for ahead in outlook["forecast"]:
             for field, metric in FORECAST_FIGURES:
                 if ahead[field] is not None:

@@ -15,11 +15,14 @@ def analysis_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def forecast_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """`ktlo forecast`: the history, then the forecast with its band and capacity."""
+    """`ktlo forecast`: the history, the period in progress, then the forecast with its band
+    and capacity."""
+    now = [doc["in_progress"]] if doc.get("in_progress") else []
     rows = [
-        {"kind": "history", "start": h["start"], "share": h["share"], "low": None, "high": None,
+        {"kind": kind, "start": h["start"], "share": h["share"], "low": None, "high": None,
          "person_days": h["person_days"], "capacity_person_days": None, "new_work_person_days": None}
-        for h in doc["history"]
+        for kind, periods in (("history", doc["history"]), ("in_progress", now))
+        for h in periods
     ]  # fmt: skip
     rows += [
         {"kind": "forecast", "start": f["start"], "share": f["share"], "low": f["low"],

@@ -26,7 +26,7 @@ from typing import Any
 from ktlo.allocation import NO_TEAM
 from ktlo.analysis import period_label
 from ktlo.config import Config
-from ktlo.planning.outlook import outlook_from_history, too_short
+from ktlo.planning.outlook import outlook_from_history, split_in_progress, too_short
 from ktlo.planning.rotation import plan_rotation, to_rows
 from ktlo.planning.sprints import sprint_report
 from ktlo.planning.team import LOAD_WINDOW_DAYS, recent_on_call, team_members
@@ -45,8 +45,13 @@ def forecast_section(
     config: Config,
     filters: ReportFilters,
     balances: dict[str | None, dict[str, Any]],
+    as_of: str | None = None,
 ) -> dict[str, Any]:
-    """Per balance shown (the organisation first): history, forecast, band, room for new work."""
+    """Per balance shown (the organisation first): history, forecast, band, room for new work.
+
+    A last period that ends after `as_of` (the newest day of effort) is in progress: shown,
+    not fitted (ktlo.planning.outlook)."""
+    complete_until = date.fromisoformat(as_of) if as_of else None
     period = "quarter" if filters.period == "quarter" else "month"
     histories = (
         {key: _history(bal["periods"]) for key, bal in balances.items()}
@@ -58,7 +63,7 @@ def forecast_section(
         "horizon_quarters": HORIZON_QUARTERS,
         "band": "80%",
         "teams": [
-            _forecast(config, key, bal, histories.get(key, []), period)
+            _forecast(config, key, bal, histories.get(key, []), period, complete_until)
             for key, bal in balances.items()
         ],
     }
@@ -96,21 +101,24 @@ def _monthly(store: Store, keys: list[str | None]) -> dict[str | None, list[dict
 
 def _forecast(
     config: Config, team: str | None, bal: dict[str, Any], history: list[dict[str, Any]],
-    period: str,
+    period: str, complete_until: date | None,
 ) -> dict[str, Any]:  # fmt: skip
     base = {"team": team, "low": bal["low"], "high": bal["high"]}
-    short = too_short(history, period, None)
+    complete, in_progress = split_in_progress(history, period, complete_until)
+    now = _labelled([in_progress], period)[0] if in_progress else None
+    short = too_short(complete, period, None, in_progress)
     if short:
-        return {**base, "missing": f"{short} — {MORE_HISTORY}", "history": _labelled(history, period),
-                "forecast": [], "backtest": None, "capacity_person_days": None,
+        return {**base, "missing": f"{short} — {MORE_HISTORY}", "history": _labelled(complete, period),
+                "in_progress": now, "forecast": [], "backtest": None, "capacity_person_days": None,
                 "new_work_person_days": None}  # fmt: skip
-    doc = outlook_from_history(config, team, history, HORIZON_QUARTERS, period)
+    doc = outlook_from_history(config, team, history, HORIZON_QUARTERS, period, complete_until)
     ahead = _labelled(doc["forecast"], period)
     known = all(f["capacity_person_days"] is not None for f in ahead)
     return {
         **base,
         "missing": None,
         "history": _labelled(doc["history"], period),
+        "in_progress": now,
         "forecast": ahead,
         "backtest": doc["backtest"],
         "capacity_person_days": _total(ahead, "capacity_person_days") if known else None,

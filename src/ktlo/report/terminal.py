@@ -361,6 +361,10 @@ def render_forecast(doc: dict[str, Any], console: Console) -> None:
         )
     for h in doc["history"][-6:]:
         table.add_row("history", h["start"][:7], _pct(h["share"]), "", _bar(h["share"], 16), "")
+    now = doc.get("in_progress")
+    if now:
+        table.add_row("so far", now["start"][:7], _pct(now["share"]), "in progress",
+                      _bar(now["share"], 16), "")  # fmt: skip
     for f in doc["forecast"]:
         room = (
             ""

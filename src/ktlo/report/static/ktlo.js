@@ -95,8 +95,9 @@
     return { traces: traces, layout: layout, urls: [] };
   }
 
-  /* The share so far, the forecast dashed from the last known point inside its shaded 80%
-     band (drawn as one closed polygon: high edge forward, low edge back), the budget band. */
+  /* The share so far, the forecast dashed from the last complete period inside its shaded
+     80% band (drawn as one closed polygon: high edge forward, low edge back), the period in
+     progress as an open point, the budget band. */
   function forecast(spec) {
     var x = spec.x.map(esc), ahead = spec.x_ahead.map(esc);
     var traces = [
@@ -117,6 +118,13 @@
         hovertemplate: "%{x} · forecast %{y:.0%} (80%: %{customdata[0]:.0%}–%{customdata[1]:.0%})<extra></extra>"
       }
     ];
+    if (spec.x_now) {  // the period in progress: its share so far, not fitted
+      traces.push({
+        type: "scatter", mode: "markers", name: "so far (in progress)", x: spec.x_now.map(esc),
+        y: spec.y_now, marker: { size: 9, symbol: "circle-open", color: "#1d2430", line: { width: 2 } },
+        hovertemplate: "%{x} · so far %{y:.0%} (in progress)<extra></extra>"
+      });
+    }
     var layout = {
       height: 300, margin: { l: 48, r: 10, t: 10, b: 40 }, font: FONT,
       yaxis: { tickformat: ".0%", range: [0, 1], fixedrange: true },
