@@ -160,14 +160,18 @@ def _totals(store: Store, where: str, params: list[Any]) -> dict[str, Any]:
         """,
         params,
     )[0]
+    return {**effort_totals(row), "items": items["items"], "lines": items["lines"]}
+
+
+def effort_totals(row: dict[str, Any]) -> dict[str, Any]:
+    """Person-days, KTLO person-days and share, FTE over the span's working days, people and
+    span, from a row with `person_days`, `ktlo_person_days`, `people`, `first_day`, `last_day`."""
     days = workdays(row["first_day"], row["last_day"])
     return {
         "person_days": round(row["person_days"], 2),
         "ktlo_person_days": round(row["ktlo_person_days"], 2),
         "ktlo_share": _ratio(row["ktlo_person_days"], row["person_days"]),
         "fte": round(row["person_days"] / days, 2) if days else None,
-        "items": items["items"],
-        "lines": items["lines"],
         "people": row["people"],
         "first_day": row["first_day"].isoformat() if row["first_day"] else None,
         "last_day": row["last_day"].isoformat() if row["last_day"] else None,

@@ -16,7 +16,7 @@ from ktlo.cli.options import (
     output_options,
     since_until_options,
 )
-from ktlo.cli.output import console, print_csv, print_json
+from ktlo.cli.output import emit
 
 
 @click.command(name="allocation")
@@ -48,14 +48,9 @@ def allocation_command(
     config = read_config(config_path)
     with open_store(org_store(db), read_only=True) as store:
         doc = allocation(store, config, AllocationOptions(team, period, by, since, until))
-    if as_json:
-        print_json(doc)
-    elif as_csv:
-        print_csv(allocation_rows(doc))
-    else:
-        from ktlo.report.terminal import render_allocation
+    from ktlo.report.terminal import render_allocation
 
-        render_allocation(doc, console())
+    emit(doc, as_json, as_csv, render_allocation, allocation_rows)
 
 
 @click.command(name="budget")
@@ -77,11 +72,6 @@ def budget_command(
     config = read_config(config_path)
     with open_store(org_store(db), read_only=True) as store:
         doc = budget_report(store, config, period)
-    if as_json:
-        print_json(doc)
-    elif as_csv:
-        print_csv(doc["teams"], drop=("drivers",))
-    else:
-        from ktlo.report.terminal import render_budget
+    from ktlo.report.terminal import render_budget
 
-        render_budget(doc, console())
+    emit(doc, as_json, as_csv, render_budget, lambda d: d["teams"], drop=("drivers",))

@@ -16,7 +16,7 @@ from ktlo.cli.options import (
     db_option,
     output_options,
 )
-from ktlo.cli.output import console, print_csv, print_json
+from ktlo.cli.output import emit
 
 
 @click.command(name="health")
@@ -57,9 +57,4 @@ def health_command(
     options = HealthOptions(team, service, period, definition, until, mean)
     with open_store(org_store(db), read_only=True) as store:
         doc = health(store, config, options)
-    if as_json:
-        print_json(doc)
-    elif as_csv:
-        print_csv(health_rows(doc))
-    else:
-        render_health(doc, console())
+    emit(doc, as_json, as_csv, render_health, health_rows)

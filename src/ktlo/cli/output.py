@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 import click
@@ -24,6 +25,24 @@ def err_console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+def emit(
+    doc: Any,
+    as_json: bool,
+    as_csv: bool,
+    render: Callable[[Any, Console], None],
+    rows: Callable[[Any], list[dict[str, Any]]] | None = None,
+    drop: tuple[str, ...] = (),
+) -> None:
+    """A command's answer: the document as JSON (--json), as CSV rows (--csv: `rows(doc)`,
+    or the document itself when it is a list of rows), or rendered for the terminal."""
+    if as_json:
+        print_json(doc)
+    elif as_csv:
+        print_csv(rows(doc) if rows else doc, drop)
+    else:
+        render(doc, console())
 
 
 def print_json(doc: Any) -> None:

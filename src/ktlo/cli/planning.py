@@ -8,7 +8,7 @@ import click
 
 from ktlo.cli.inputs import open_store, org_store, read_config
 from ktlo.cli.options import ORG_STORE, config_option, db_option, output_options
-from ktlo.cli.output import console, print_csv, print_json
+from ktlo.cli.output import emit
 
 
 @click.command(name="mode")
@@ -46,16 +46,10 @@ def mode_command(
         find_team(config, team)
     with open_store(org_store(db), read_only=True) as store:
         doc = ktlo_mode(store, config, team, period)
-    if as_json:
-        print_json(doc)
-    elif as_csv:
-        from ktlo.report.rows import mode_rows
+    from ktlo.report.rows import mode_rows
+    from ktlo.report.terminal import render_mode
 
-        print_csv(mode_rows(doc))
-    else:
-        from ktlo.report.terminal import render_mode
-
-        render_mode(doc, console())
+    emit(doc, as_json, as_csv, render_mode, mode_rows)
 
 
 @click.command(name="forecast")
@@ -92,16 +86,10 @@ def forecast_command(
     config = read_config(config_path)
     with open_store(org_store(db), read_only=True) as store:
         doc = outlook(store, config, team, horizon, period)
-    if as_json:
-        print_json(doc)
-    elif as_csv:
-        from ktlo.report.rows import forecast_rows
+    from ktlo.report.rows import forecast_rows
+    from ktlo.report.terminal import render_forecast
 
-        print_csv(forecast_rows(doc))
-    else:
-        from ktlo.report.terminal import render_forecast
-
-        render_forecast(doc, console())
+    emit(doc, as_json, as_csv, render_forecast, forecast_rows)
 
 
 @click.command(name="sprints")
@@ -121,11 +109,6 @@ def sprints_command(
     config = read_config(config_path)
     with open_store(org_store(db), read_only=True) as store:
         doc = sprint_report(store, config, team)
-    if as_json:
-        print_json(doc)
-    elif as_csv:
-        print_csv(doc["sprints"])
-    else:
-        from ktlo.report.terminal import render_sprints
+    from ktlo.report.terminal import render_sprints
 
-        render_sprints(doc, console())
+    emit(doc, as_json, as_csv, render_sprints, lambda d: d["sprints"])

@@ -9,7 +9,7 @@ import click
 
 from ktlo.cli.inputs import open_store, org_store, read_config
 from ktlo.cli.options import ORG_STORE, RelativeOrIsoDate, config_option, db_option
-from ktlo.cli.output import console, print_csv, print_json, write_csv
+from ktlo.cli.output import console, emit, print_json, write_csv
 
 
 @click.group(name="rotation")
@@ -122,13 +122,7 @@ def rotation_review_command(
     config = read_config(config_path)
     with open_store(org_store(db), read_only=True) as store:
         doc = rotation_review(store, config, find_team(config, team), since, schedule)
-    if as_json:
-        print_json(doc)
-    elif as_csv:
-        from ktlo.report.rows import rotation_review_rows
+    from ktlo.report.rows import rotation_review_rows
+    from ktlo.report.terminal import render_rotation_review
 
-        print_csv(rotation_review_rows(doc))
-    else:
-        from ktlo.report.terminal import render_rotation_review
-
-        render_rotation_review(doc, console())
+    emit(doc, as_json, as_csv, render_rotation_review, rotation_review_rows)

@@ -11,7 +11,7 @@ import click
 
 from ktlo.cli.inputs import open_store, org_store, read_config
 from ktlo.cli.options import EXPLAIN_STORE, ORG_STORE, config_option, db_option, output_options
-from ktlo.cli.output import console, print_csv, print_json
+from ktlo.cli.output import console, emit, print_csv, print_json
 from ktlo.errors import ConfigError, KtloError
 
 
@@ -64,14 +64,9 @@ def override_command(
     if list_them:
         with open_store(path, read_only=True) as store:
             rows = list_overrides(store)
-        if as_json:
-            print_json(rows)
-        elif as_csv:
-            print_csv(rows)
-        else:
-            from ktlo.report.terminal import render_overrides
+        from ktlo.report.terminal import render_overrides
 
-            render_overrides(rows, console())
+        emit(rows, as_json, as_csv, render_overrides)
         return
     if not item_id:
         raise ConfigError("which item?", "give an ITEM_ID (see `ktlo explain`), or --list")

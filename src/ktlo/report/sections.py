@@ -17,7 +17,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ktlo.allocation import DRIFT_POINTS, WORKDAYS_PER_MONTH, date_trunc, period_workdays, workdays
+from ktlo.allocation import (
+    DRIFT_POINTS,
+    WORKDAYS_PER_MONTH,
+    date_trunc,
+    effort_totals,
+    period_workdays,
+)
 from ktlo.analysis import Budget, period_label
 from ktlo.classify.taxonomy import KTLO_SUBCATEGORIES, NEW_WORK_SUBCATEGORIES
 from ktlo.config import Config
@@ -134,16 +140,7 @@ def _totals_of(row: dict[str, Any] | None) -> dict[str, Any]:
     if row is None:
         row = {"person_days": 0.0, "ktlo_person_days": 0.0, "people": 0,
                "first_day": None, "last_day": None}  # fmt: skip
-    days = workdays(row["first_day"], row["last_day"])
-    return {
-        "person_days": round(row["person_days"], 2),
-        "ktlo_person_days": round(row["ktlo_person_days"], 2),
-        "ktlo_share": _ratio(row["ktlo_person_days"], row["person_days"]),
-        "fte": round(row["person_days"] / days, 2) if days else None,
-        "people": row["people"],
-        "first_day": row["first_day"].isoformat() if row["first_day"] else None,
-        "last_day": row["last_day"].isoformat() if row["last_day"] else None,
-    }
+    return effort_totals(row)
 
 
 def _stack_order(config: Config, kinds: dict[str, str]) -> list[dict[str, str]]:

@@ -8,13 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-STATUS_STYLE = {
-    "over": "bold red",
-    "under": "bold yellow",
-    "inside": "bold green",
-    "unknown": "dim",
-}
-ARROW = {"up": "▲", "down": "▼", "flat": "▶", "unknown": " "}
+from ktlo.report.terminal import ARROW, STATUS_STYLE
 
 
 def render_summary(doc: dict[str, Any], console: Console) -> None:
