@@ -42,6 +42,7 @@ def main() -> None:
                 "dashboard.png": base + "/",
                 "team.png": base + "/teams/payments",
                 "items.png": base + "/items?team=payments&investment=ktlo&since=2026-08-01",
+                "review.png": base + "/review?limit=8",
             }
             for name, url in shots.items():
                 page.goto(url)

@@ -408,6 +408,7 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
         (r"(?:version bump|bump(?:ed)? (?:the )?version|bump to v?\d)", 4.0),
         (r"v[0-9]+\.[0-9]+\.[0-9]+", 1.5),
         (r"configs?|configuration", 1.0),
+        (r"(?:update|updates|updated|change|changes|changed|adjust|adjusted|tweak|tweaked) (?:the |our )?(?:[\w.-]+ ){0,3}(?:configs?|configuration|settings)\b", 2.0),
         (r"housekeeping|chores?", 3.5),
         (r"gitignore|editorconfig|gitattributes|codeowners", 3.5),
         (r"licen[sc]e|copyright", 2.5),
@@ -598,7 +599,7 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
         ),
         (r"migrat(?:e|es|ed|ing|ion) (?:\w+ ){0,4}from [\w.-]+(?: [\w.-]+)? to (?!v?\d)", 4.0),
         (r"(?:split|break|breaking|carve|carving) (?:up )?(?:the )?(?:\w+ )?monolith", 4.0),
-        (r"migrat(?:e|es|ed|ing|ion) (?:\w+ ){0,3}(?:to|onto|off) (?!v?\d)", 3.5),
+        (r"migrat(?:e|es|ed|ing|ion) (?:[\w.-]+ ){0,3}(?:to|onto|off) (?!v?\d)", 3.5),
         (
             r"re-?writ(?:e|es|ing|ten)(?! (?:the |an? )?(?:urls?|imports?|paths?|requests?|headers?|links?|rules?|history|quer(?:y|ies)|references?|specifiers?)\b)",
             3.5,
