@@ -408,7 +408,10 @@ PHRASES: dict[str, list[tuple[str, float]]] = {
         (r"(?:version bump|bump(?:ed)? (?:the )?version|bump to v?\d)", 4.0),
         (r"v[0-9]+\.[0-9]+\.[0-9]+", 1.5),
         (r"configs?|configuration", 1.0),
-        (r"(?:update|updates|updated|change|changes|changed|adjust|adjusted|tweak|tweaked) (?:the |our )?(?:[\w.-]+ ){0,3}(?:configs?|configuration|settings)\b", 2.0),
+        (
+            r"(?:update|updates|updated|change|changes|changed|adjust|adjusted|tweak|tweaked) (?:the |our )?(?:[\w.-]+ ){0,3}(?:configs?|configuration|settings)\b",
+            2.0,
+        ),
         (r"housekeeping|chores?", 3.5),
         (r"gitignore|editorconfig|gitattributes|codeowners", 3.5),
         (r"licen[sc]e|copyright", 2.5),

@@ -59,6 +59,7 @@ Until = Annotated[str | None, Query(description="Day after the last, YYYY-MM-DD.
 Repo = Annotated[str | None, Query(description="A repository id, e.g. github.com/acme/shop.")]
 Service = Annotated[str | None, Query(description="A service name.")]
 ReviewLimit = Annotated[int, Query(ge=1, le=500, description="How many items at most.")]
+REVIEW_LIMIT = 50  # the review page's default length
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
@@ -90,13 +91,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
 
 def _warm(snapshots: Snapshots, snap: Snapshot, config: Config) -> None:
-    """Compute the home page and every team's page ahead of the first visitor."""
+    """Compute the home page, every team's page and the review queue ahead of the first visitor."""
     try:
         home = pages.overview(snap, config, ReportFilters())
         for team in home["choices"]["teams"]:
             if snapshots.stopping:
                 return
             pages.overview(snap, config, ReportFilters(team=team))
+        pages.review(snap, config, REVIEW_LIMIT)
     except KtloError:
         return  # a page that cannot be computed says why when it is asked for
 
@@ -206,24 +208,24 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
                                             notice=_notice(snapshots)))  # fmt: skip
 
     @app.get("/review.json", response_class=JSONDocument, tags=["review"])
-    def review_json(limit: ReviewLimit = 50) -> Any:
+    def review_json(limit: ReviewLimit = REVIEW_LIMIT) -> Any:
         """Verdicts worth a person's look: uncertain or disagreeing, most effort first
         (`ktlo.review/v1`, as `ktlo review --json`)."""
         with snapshots.current() as snap:
             return pages.review(snap, config, limit)
 
     @app.get("/review", response_class=HTMLResponse, tags=["review"])
-    def review_page(limit: ReviewLimit = 50, answered: str | None = None) -> Any:
+    def review_page(limit: ReviewLimit = REVIEW_LIMIT, answered: str | None = None) -> Any:
         """The review queue, with a confirm and a correct button per item."""
         doc = {**review_json(limit), "answered": answered}
-        query = {"limit": str(limit)} if limit != 50 else {}
+        query = {"limit": str(limit)} if limit != REVIEW_LIMIT else {}
         links = pages.Links(ReportFilters(), here=pages.with_query("/review", query),
                             json=pages.with_query("/review.json", query))  # fmt: skip
         return render_html("review.html", doc, Page("Review queue — ktlo", links=links,
                                               notice=_notice(snapshots)))  # fmt: skip
 
     @app.post("/review/{item_id:path}/answer", tags=["review"], response_model=None)
-    def review_answer(request: Request, item_id: str, limit: ReviewLimit = 50,
+    def review_answer(request: Request, item_id: str, limit: ReviewLimit = REVIEW_LIMIT,
                       label: Annotated[str | None, Form()] = None) -> Any:  # fmt: skip
         """Answer for one queued item: without `label` its verdict is confirmed, with one it
         is corrected; either way an override (`review: confirmed` / `review: corrected from ...`)."""
@@ -233,7 +235,7 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
         if "application/json" in request.headers.get("accept", ""):
             return JSONDocument({"item_id": item_id, "investment": investment,
                                  "subcategory": subcategory, "note": note})  # fmt: skip
-        query = {"limit": str(limit) if limit != 50 else "", "answered": item_id}
+        query = {"limit": str(limit) if limit != REVIEW_LIMIT else "", "answered": item_id}
         return RedirectResponse(pages.with_query("/review", query), status_code=303)
 
     @app.get("/metrics", tags=["metrics"], response_class=Response)
