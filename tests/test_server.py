@@ -154,6 +154,8 @@ def review_in_the_dashboard(client: TestClient, org: tuple[Path, Config]) -> Non
     assert stored == {"raj3": "review: confirmed", HOSTILE_ID: "review: corrected from ktlo/bug"}
     assert {g["key"]: g["person_days"] for g in doc["groups"]}["security"] == 1.0
     assert client.post("/review/nothing-here/answer").status_code == 404
+    wrong = client.post("/review/raj3/answer", data={"label": "ktlo/nonsense"})
+    assert wrong.status_code == 400 and "unknown category" in wrong.text
 
 
 def test_metrics_in_prometheus_text(client: TestClient) -> None:
