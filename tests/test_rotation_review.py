@@ -70,10 +70,35 @@ def test_review_of_two_weeks(store: Store, tmp_path: Path) -> None:
     raj = shifts[("2026-03-09", "raj")]
     assert (raj["pages"], raj["after_hours_pages"], raj["load"]) == (1, 1, 2.0)
     assert doc["gini"] == round(gini([4.5, 2.0]), 3)
-    assert (
-        doc["follow_ups"]["follow_ups"] == 2 and doc["follow_ups"]["done"] == 2
-    )  # it follows both incidents' windows
+    # PAY-9 opened within both incidents' windows names P2: it counts once, for P2
+    follow = doc["follow_ups"]
+    assert (follow["follow_ups"], follow["done"]) == (1, 1)
+    assert {r["incident"]: r["follow_ups"] for r in follow["by_incident"]} == {"P1": 0, "P2": 1}
     assert doc["models"]["metrics"]["mttr_hours"]["verdict"].startswith("not enough weeks")
+
+
+def test_a_follow_up_counts_once_for_the_incident_it_follows(store: Store, tmp_path: Path) -> None:
+    incident(store, "P12", datetime(2026, 3, 2, 10), datetime(2026, 3, 2, 12), "raj@acme.com")
+    incident(store, "P2", datetime(2026, 3, 3, 10), datetime(2026, 3, 3, 11), "ana@acme.com")
+    incident(store, "P1", datetime(2026, 3, 3, 12), datetime(2026, 3, 3, 13), "ana@acme.com")
+    for key, title, opened in (
+        ("PAY-1", "Postmortem follow-up: alert on pool saturation", datetime(2026, 3, 4)),
+        ("PAY-2", "Runbook for failover (P12)", datetime(2026, 3, 5)),
+        ("PAY-3", "Add a queue for payouts", datetime(2026, 3, 5)),
+    ):
+        add_item(store, f"jira:{key}", "issue", ("ktlo", "reliability"), title=title)
+        store.con.execute(
+            "UPDATE work_items SET created_at = ? WHERE item_id = ?", [opened, f"jira:{key}"]
+        )
+    config_file = tmp_path / "ktlo.toml"
+    config_file.write_text(CONFIG)
+    config = load_config(config_file)
+    doc = rotation_review(store, config, find_team(config, "payments"), date(2026, 3, 1))
+    # PAY-1 names none: it follows the incident resolved last before it (P1), once; PAY-2
+    # names P12 (and not P1, whose id is in "P12"); PAY-3 is no follow-up
+    counted = {r["incident"]: r["follow_ups"] for r in doc["follow_ups"]["by_incident"]}
+    assert counted == {"P12": 1, "P2": 0, "P1": 1}
+    assert doc["follow_ups"]["follow_ups"] == 2
 
 
 def test_gini() -> None:
@@ -153,3 +178,27 @@ def test_the_plan_hands_the_pager_first_to_whoever_carried_it_least(
     # equal histories would start with "ana" (ties go by name); 3 weeks on call weigh 21 days
     assert [s["primary"] for s in plan["shifts"]] == ["raj", "ana", "raj"]
     assert plan["load"] == {"ana": 3 * 7.0 + 7.0, "raj": 14.0}
+
+
+def test_another_teams_follow_up_counts_only_if_it_names_the_incident(
+    store: Store, tmp_path: Path
+) -> None:
+    incident(store, "P1", datetime(2026, 3, 2, 10), datetime(2026, 3, 2, 12), "ana@acme.com")
+    for key, title, repo in (
+        ("OPS-1", "Postmortem follow-up: rotate the disk alerts", "github.com/acme/infra"),
+        ("OPS-2", "Follow-up for P1: retry budget", "github.com/acme/infra"),
+        ("PAY-1", "Postmortem follow-up: cap retries", "github.com/acme/shop"),
+    ):
+        add_item(store, f"jira:{key}", "issue", ("ktlo", "reliability"), repo_id=repo, title=title)
+        store.con.execute("UPDATE work_items SET created_at = ? WHERE item_id = ?",
+                          [datetime(2026, 3, 3), f"jira:{key}"])  # fmt: skip
+    config_file = tmp_path / "ktlo.toml"
+    config_file.write_text(
+        CONFIG.replace(
+            'services = ["payments-api"]',
+            'services = ["payments-api"]\nrepositories = ["acme/shop"]',
+        )
+    )
+    config = load_config(config_file)
+    doc = rotation_review(store, config, find_team(config, "payments"), date(2026, 3, 1))
+    assert doc["follow_ups"]["follow_ups"] == 2  # OPS-2 (it names P1) and PAY-1, not OPS-1

@@ -9,7 +9,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ktlo.demo.messages import DEPS, INCIDENT_TITLES, ISSUE_TITLES, REPEAT_TITLE, THINGS
+from ktlo.demo.messages import (
+    DEPS,
+    FOLLOW_UP_TITLES,
+    INCIDENT_TITLES,
+    ISSUE_TITLES,
+    REPEAT_TITLE,
+    THINGS,
+)
 from ktlo.demo.organisation import END, MONTHS, ORG, START, STORM_MONTHS, TEAMS, DemoTeam, month_of
 
 SPRINT_DAYS = 14
@@ -23,6 +30,7 @@ def write_exports(root: Path, rng: random.Random) -> dict[str, Path]:
         items += _work_items(team, rng)
         team_incidents = _incidents(team, rng)
         incidents += team_incidents
+        items += _follow_ups(team, team_incidents)
         alerts += _alerts(team, team_incidents, rng)
         deployments += _deployments(team, rng)
         builds += _builds(team, rng)
@@ -164,6 +172,39 @@ def _incidents(team: DemoTeam, rng: random.Random) -> list[dict[str, Any]]:
                     {"occurred_at": _iso(resolved), "kind": "resolved", "person": responder.email},
                 ],
             })  # fmt: skip
+    return rows
+
+
+def _follow_ups(team: DemoTeam, incidents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Postmortem follow-ups, opened by the responder within days of the resolution and
+    naming the incident: for every sev1 and sev2 and some sev3s. During payments' storm
+    most stay open, the pattern `ktlo rotation review` reports. A generator of its own,
+    so that the other exports do not change with it."""
+    rng = random.Random(f"follow-ups {team.name}")
+    rows = []
+    for number, incident in enumerate(incidents, start=9001):
+        if incident["severity"] == "sev3" and rng.random() < 0.6:
+            continue
+        resolved = datetime.fromisoformat(incident["resolved_at"].replace("Z", ""))
+        opened = resolved + timedelta(days=rng.randint(1, 4), hours=rng.randint(0, 6))
+        if opened.date() > END:
+            continue
+        storm = team.name == "payments" and month_of(opened.date()) in STORM_MONTHS
+        done_rate = 0.3 if storm else 0.8
+        closed: datetime | None = opened + timedelta(days=rng.randint(3, 15))
+        if rng.random() >= done_rate or (closed and closed.date() > END):
+            closed = None
+        responder = next(p for p in team.people if p.email == incident["events"][1]["person"])
+        title = rng.choice(FOLLOW_UP_TITLES).format(
+            service=incident["service"], incident=incident["id"]
+        )
+        rows.append({
+            "id": f"{team.ticket}-{number}", "title": title, "kind": "issue",
+            "state": "done" if closed else "open", "author": responder.name, "author_email": responder.email,
+            "assignees": [responder.name], "labels": [team.name, "postmortem"], "issue_type": "Task",
+            "project": team.ticket, "estimate": rng.choice((1, 2, 3)), "sprint": "",
+            "repo": f"{ORG}/{team.repos[0]}", "created_at": _iso(opened), "closed_at": _iso(closed) if closed else "",
+        })  # fmt: skip
     return rows
 
 

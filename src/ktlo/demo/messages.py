@@ -121,6 +121,12 @@ INCIDENT_TITLES = (
     "Partial outage of {service}",
 )
 REPEAT_TITLE = "Payment provider timeouts on checkout ({n})"
+FOLLOW_UP_TITLES = (
+    "Postmortem follow-up: add an alert on {service} saturation ({incident})",
+    "Postmortem follow-up: cap {service} retries ({incident})",
+    "Postmortem follow-up: runbook for {service} failover ({incident})",
+    "Action item from {incident}: load-test {service} before peak",
+)
 
 
 def subject(rng: random.Random, sub: str, comp: str) -> str:

@@ -242,7 +242,8 @@ def _after_hours(moment: datetime, zone: str | None) -> bool:
 def ktlo_items_since(store: Store, since: date) -> list[dict[str, Any]]:
     """KTLO issues and pull requests opened since `since`: the candidate follow-ups."""
     return store.query(
-        "SELECT w.item_id, w.title, w.body, w.created_at, w.state, w.closed_at, w.refs "
+        "SELECT w.item_id, w.title, w.body, w.created_at, w.state, w.closed_at, w.refs, "
+        "w.repo_id, w.project "
         "FROM work_items w JOIN effective_verdicts v USING (item_id) "
         "WHERE v.investment = 'ktlo' AND w.kind <> 'commit' AND w.created_at >= ?",
         [since],
@@ -260,25 +261,24 @@ def _follow_ups(
     )
     if items is None:
         items = ktlo_items_since(store, since)
+    found: dict[str, list[dict[str, Any]]] = {i["external_id"]: [] for i in incidents}
+    for item in items:
+        followed = _followed_up(item, incidents, _belongs(item, team))
+        if followed is not None:
+            found[followed].append(item)
     result = []
     for incident in incidents:
-        window_end = incident["resolved_at"] + timedelta(days=FOLLOW_UP_DAYS)
-        found = [
-            i for i in items
-            if i["created_at"] and incident["resolved_at"] <= i["created_at"] <= window_end
-            and (incident["external_id"] in (i["refs"] or []) or incident["external_id"] in f"{i['title']} {i['body']}"
-                 or _FOLLOW_UP.search(i["title"] or ""))
-        ]  # fmt: skip
+        mine = found[incident["external_id"]]
         done = sum(
             1
-            for i in found
+            for i in mine
             if i["closed_at"] or (i["state"] or "").lower() in {"closed", "done", "resolved"}
         )
         result.append(
             {
                 "incident": incident["external_id"],
                 "title": incident["title"],
-                "follow_ups": len(found),
+                "follow_ups": len(mine),
                 "done": done,
             }
         )
@@ -292,6 +292,37 @@ def _follow_ups(
         "done_share": round(sum(r["done"] for r in result) / total, 4) if total else None,
         "by_incident": result,
     }
+
+
+def _followed_up(item: dict[str, Any], incidents: list[dict[str, Any]], ours: bool) -> str | None:
+    """The incident an item follows up, if any, so that it counts once: among the incidents
+    resolved in the FOLLOW_UP_DAYS before the item was opened, the one it names (by id), else,
+    when it is the team's own (`ours`) and reads as a postmortem follow-up, the one resolved
+    last before it."""
+    opened = item["created_at"]
+    if not opened:
+        return None
+    recent = [
+        i for i in incidents
+        if i["resolved_at"] <= opened <= i["resolved_at"] + timedelta(days=FOLLOW_UP_DAYS)
+    ]  # fmt: skip
+    text = f"{item['title'] or ''} {item['body'] or ''}"
+    for incident in sorted(recent, key=lambda i: i["resolved_at"], reverse=True):
+        key = incident["external_id"]
+        if key in (item["refs"] or []) or re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", text):
+            return str(key)
+    if ours and recent and _FOLLOW_UP.search(item["title"] or ""):
+        return str(max(recent, key=lambda i: i["resolved_at"])["external_id"])
+    return None
+
+
+def _belongs(item: dict[str, Any], team: Team) -> bool:
+    """Whether an item is in one of the team's repositories or projects (any item, when the
+    team lists none), as allocation assigns items to teams."""
+    if not team.repositories:
+        return True
+    repo, project = item.get("repo_id") or "", item.get("project") or ""
+    return any(repo == r or repo.endswith(f"/{r}") or project == r for r in team.repositories)
 
 
 def compare_models(
