@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,25 @@ def test_the_report_shows_every_teams_sprints(demo: Path) -> None:
     assert all(s["planned_basis"] == "points" for s in payments[1:])
     added = [s["unplanned_items"] for s in payments]
     assert sum(added[-9:-1]) > 2 * sum(added[1:9])  # the storm's last eight sprints
+
+
+@pytest.mark.slow
+def test_the_storm_leaves_postmortem_follow_ups_undone(demo: Path) -> None:
+    """Payments' responders open a follow-up for most incidents; during the storm few get done."""
+    from ktlo.planning.review import rotation_review
+    from ktlo.planning.team import find_team
+
+    config = load_config(demo / "ktlo.toml")
+    with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
+        follow = {
+            team: rotation_review(store, config, find_team(config, team), date(2026, 8, 21))[
+                "follow_ups"
+            ]
+            for team in ("payments", "mobile")
+        }
+    payments = follow["payments"]
+    assert payments["with_follow_ups"] >= payments["incidents"] - 2 and payments["follow_ups"] >= 20
+    assert payments["follow_ups"] <= payments["incidents"]  # each counted once
+    assert payments["done_share"] < 0.4 < (follow["mobile"]["done_share"] or 0)
+    html = (demo / "ktlo-report.html").read_text(encoding="utf-8")
+    assert "Postmortem follow-ups: <strong>" in html

@@ -290,9 +290,14 @@ def test_the_on_call_load_names_people_as_the_calendar_does(long_org: tuple[Path
         "on_call_from": "acknowledgements",
         "people": [{"person": "raj", "load": 6.5, "overloaded": True}],
         "models": {"rotation_weeks": 0, "shared_weeks": 0, "metrics": {}},
+        "follow_ups": {"incidents": 3, "with_follow_ups": 2, "follow_ups": 4, "done": 1,
+                       "done_share": 0.25},
     }]}  # fmt: skip
     html = render_report(doc)
     panel = html[html.index('class="panel rotation-load"') :]
     panel = panel[: panel.index("</article>")]
     assert re.search(r'<th scope="row">Raj Patel</th>', panel)
     assert '<th scope="row">raj</th>' not in panel
+    assert (
+        "Postmortem follow-ups: <strong>1 of 4</strong> done (25%), for 2 of 3 incidents" in panel
+    )

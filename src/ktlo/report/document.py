@@ -110,6 +110,9 @@ def report_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
                 "load",
                 person["load"],
             )
+        for metric in ("incidents", "with_follow_ups", "follow_ups", "done", "done_share"):
+            add("rotation_follow_ups", review["team"], review["since"], None, metric,
+                review["follow_ups"][metric])  # fmt: skip
         _model_rows(review, add)
     _steer_rows(doc, add)
     return rows

@@ -79,6 +79,7 @@ def rotation_section(
                 "shifts": len(review["shifts"]),
                 "on_call_from": review["on_call_from"],
                 "models": review["models"],
+                "follow_ups": {k: v for k, v in review["follow_ups"].items() if k != "by_incident"},
             }
         )
     return {"missing": None, "teams": reviews}
