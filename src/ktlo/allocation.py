@@ -77,6 +77,12 @@ def allocation(store: Store, config: Config, options: AllocationOptions) -> dict
     return allocation_from_alloc(store, config, options)
 
 
+def newest_day(store: Store) -> date | None:
+    """The newest day of effort in the `alloc` table `build_allocation` just built."""
+    row = store.con.execute("SELECT max(day) FROM alloc").fetchone()
+    return row[0] if row else None
+
+
 def allocation_from_alloc(
     store: Store, config: Config, options: AllocationOptions
 ) -> dict[str, Any]:

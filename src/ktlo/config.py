@@ -101,6 +101,13 @@ class Team(_Strict):
     cost_per_fte_month: float | None = Field(None, ge=0)
     sprint_days: int = Field(14, ge=1, le=56)  # a sprint's length, for rotations by sprint
 
+    def owns(self, repo_id: str | None, project: str | None) -> bool:
+        """Whether an item of this repository or project is the team's, as allocation
+        decides it for items nobody in a team touched (`github.com/acme/shop` is listed as
+        itself or as `acme/shop`; a project key such as `PAY` as itself)."""
+        repo, key = repo_id or "", project or ""
+        return any(repo == r or repo.endswith(f"/{r}") or key == r for r in self.repositories)
+
 
 class RuleMatch(_Strict):
     """Conditions of a rule; all given ones must hold."""

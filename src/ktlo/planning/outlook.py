@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from ktlo.allocation import AllocationOptions, allocation
+from ktlo.allocation import AllocationOptions, allocation, newest_day
 from ktlo.analysis import period_label
 from ktlo.config import Config, load_time_off
 from ktlo.errors import InputError
@@ -26,13 +26,12 @@ def outlook(
 ) -> dict[str, Any]:
     """History, forecast with its band, new-work capacity per future period, back-test errors."""
     doc = allocation(store, config, AllocationOptions(team=team, period=period))
-    newest = store.con.execute("SELECT max(day) FROM alloc").fetchone()
     history = [
         {"start": p["start"], "share": p["ktlo_share"], "person_days": p["person_days"]}
         for p in doc["periods"]
         if p["ktlo_share"] is not None
     ]
-    complete_until = newest[0] if newest else None
+    complete_until = newest_day(store)
     complete, in_progress = split_in_progress(history, period, complete_until)
     short = too_short(complete, period, team, in_progress)
     if short:

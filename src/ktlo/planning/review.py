@@ -317,12 +317,8 @@ def _followed_up(item: dict[str, Any], incidents: list[dict[str, Any]], ours: bo
 
 
 def _belongs(item: dict[str, Any], team: Team) -> bool:
-    """Whether an item is in one of the team's repositories or projects (any item, when the
-    team lists none), as allocation assigns items to teams."""
-    if not team.repositories:
-        return True
-    repo, project = item.get("repo_id") or "", item.get("project") or ""
-    return any(repo == r or repo.endswith(f"/{r}") or project == r for r in team.repositories)
+    """Whether an item is the team's (any item, when the team lists no repositories)."""
+    return not team.repositories or team.owns(item.get("repo_id"), item.get("project"))
 
 
 def compare_models(
