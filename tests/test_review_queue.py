@@ -14,7 +14,7 @@ from ktlo.config import Config
 from ktlo.errors import InputError
 from ktlo.review_queue import answer, review_queue
 from ktlo.store import Store
-from tests.work import add_commit, add_item
+from tests.work import add_activity, add_commit, add_item
 
 
 def verdict(store: Store, item_id: str, label: str, confidence: float, reason: str) -> None:
@@ -103,3 +103,31 @@ def test_review_command_lists_asks_and_answers(tmp_path: Path) -> None:
 def test_answering_an_unknown_item_says_where_ids_come_from(store: Store) -> None:
     with pytest.raises(InputError, match="no stored verdict for 'nope'"):
         answer(store, "nope", Config())
+
+
+def test_the_most_effort_comes_first_however_many_items_are_uncertain(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ranking is by effort over every uncertain item, and among items whose type and label
+    might disagree only those that do are weighed (not the first CANDIDATES of them)."""
+    monkeypatch.setattr("ktlo.review_queue.CANDIDATES", 1)
+    for n in range(3):  # Ana spends a day on each of three barely certain commits
+        add_commit(store, f"u{n}", "Ana Lima", f"2026-03-0{n + 2}T10:00:00", title=f"thing {n}")
+        verdict(store, f"u{n}", "ktlo/maintenance", 0.2 + n / 10, "no_signal: no vocabulary")
+    # Ben's commit that is nearly certain enough, then two days of review comments on it
+    add_commit(store, "big", "Ben Ode", "2026-03-05T10:00:00", title="quorble the zimbo")
+    for day in ("06", "09"):
+        add_activity(store, "big", "Ben Ode", "commented", f"2026-03-{day}T10:00:00")
+    verdict(store, "big", "ktlo/maintenance", 0.45, "no_signal: no vocabulary")
+    # two labeled commits: the agreeing one has more effort than the disagreeing one
+    add_commit(store, "agree", "Raj Patel", "2026-03-09T10:00:00", title="fix: rounding")
+    add_commit(store, "agree2", "Raj Patel", "2026-03-09T11:00:00", title="fix: totals")
+    add_commit(store, "clash", "Lee Wong", "2026-03-10T10:00:00", title="feat: export ledger")
+    store.con.execute(
+        "UPDATE work_items SET labels = ['bug'] WHERE item_id IN ('agree', 'agree2', 'clash')"
+    )
+    for item in ("agree", "agree2", "clash"):
+        verdict(store, item, "ktlo/bug", 0.9, 'label: "bug" → bug')
+    rows = review_queue(store, Config(), limit=10)
+    assert [(r["item_id"], r["effort_days"]) for r in rows][:1] == [("big", 3.0)]
+    assert [r["item_id"] for r in rows if r["why"].startswith("signals")] == ["clash"]

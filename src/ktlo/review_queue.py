@@ -14,9 +14,12 @@ the next fit of the learned model (ktlo.learning) takes it as a labeled item.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from ktlo.classify import signals
+from ktlo.classify.lexicon import CONVENTIONAL_SCOPES, CONVENTIONAL_TYPES
 from ktlo.classify.taxonomy import investment_of
 from ktlo.config import Config
 from ktlo.effort import compute_effort
@@ -25,7 +28,7 @@ from ktlo.overrides import set_override
 from ktlo.store import Store
 
 UNCERTAIN = 0.5
-CANDIDATES = 5000  # the least certain items considered before ranking by effort
+CANDIDATES = 5000  # items whose type and label may disagree, checked in Python, at most
 
 
 def review_queue(
@@ -34,10 +37,13 @@ def review_queue(
     """The items to review, most effort first, as plain rows (for the CLI and the dashboard).
 
     `effort` names a table of person-days per item already built (the dashboard's
-    `alloc_all`); without it, effort is computed here.
+    `alloc_all`); without it, effort is computed here. Uncertain items and those whose
+    link disagrees are ranked by effort in SQL; items with both a conventional type and a
+    label (whose disagreement is read in Python) are considered most effort first too.
     """
-    rows = store.query(_QUEUE_SQL)
-    days = _effort_by_item(store, config, effort, [row["item_id"] for row in rows])
+    if effort is None:
+        compute_effort(store, config)
+    rows = store.query(_queue_sql(effort or "effort"), [limit, CANDIDATES])
     queue = []
     for row in rows:
         why = _why(row)
@@ -52,7 +58,7 @@ def review_queue(
                 "subcategory": row["subcategory"],
                 "confidence": row["confidence"],
                 "why": why,
-                "effort_days": round(days.get(row["item_id"], 0.0), 2),
+                "effort_days": round(row["effort_days"], 2),
                 "reasons": list(row["reasons"]),
                 "classifier": row["classifier"],
             }
@@ -82,8 +88,12 @@ def answer_override(store: Store, item_id: str, label: str | None) -> tuple[str,
     return label, f"review: corrected from {was}"
 
 
-_QUEUE_SQL = f"""
-    WITH linked AS (  -- the strongest verdict among the issues and epics an item names
+def _queue_sql(effort: str) -> str:
+    """The candidates: uncertain or link-disagreeing items (the first `?` by effort), and
+    confident items with labels and a conventional type (the first `?` by effort)."""
+    return f"""
+    WITH days AS (SELECT item_id, sum(person_days) AS effort_days FROM {effort} GROUP BY item_id),
+    linked AS (  -- the strongest verdict among the issues and epics an item names
         SELECT r.child, p.external_id, v.investment, v.subcategory,
                row_number() OVER (PARTITION BY r.child ORDER BY v.confidence DESC, p.item_id) AS pick
         FROM (
@@ -97,20 +107,48 @@ _QUEUE_SQL = f"""
               OR (r.ref LIKE '#%' AND p.external_id = substr(r.ref, 2) AND p.repo_id = r.repo_id))
         JOIN verdicts v ON v.item_id = p.item_id
         WHERE v.confidence >= 0.85 AND v.investment <> 'other' AND p.item_id <> r.child
+    ),
+    candidates AS (
+        SELECT w.item_id, w.kind, w.title, w.labels, v.investment, v.subcategory, v.confidence,
+               v.reasons, v.classifier, l.external_id AS linked_id,
+               l.investment AS linked_investment, l.subcategory AS linked_subcategory,
+               coalesce(d.effort_days, 0) AS effort_days,
+               v.confidence < {UNCERTAIN}
+                 OR (l.investment IS NOT NULL AND l.investment <> v.investment) AS decided
+        FROM work_items w
+        JOIN verdicts v USING (item_id)
+        LEFT JOIN linked l ON l.child = w.item_id AND l.pick = 1
+        LEFT JOIN days d ON d.item_id = w.item_id
+        ANTI JOIN overrides o ON o.item_id = w.item_id
+        WHERE v.confidence < {UNCERTAIN}
+           OR (v.confidence >= 0.85 AND l.investment IS NOT NULL AND l.investment <> v.investment)
+           OR (v.confidence >= 0.85 AND len(w.labels) > 0 AND {_TYPE_INVESTMENT} <> v.investment)
     )
-    SELECT w.item_id, w.kind, w.title, w.labels, v.investment, v.subcategory, v.confidence,
-           v.reasons, v.classifier, l.external_id AS linked_id,
-           l.investment AS linked_investment, l.subcategory AS linked_subcategory
-    FROM work_items w
-    JOIN verdicts v USING (item_id)
-    LEFT JOIN linked l ON l.child = w.item_id AND l.pick = 1
-    ANTI JOIN overrides o USING (item_id)
-    WHERE v.confidence < {UNCERTAIN}
-       OR (l.investment IS NOT NULL AND l.investment <> v.investment AND v.confidence >= 0.85)
-       OR (len(w.labels) > 0 AND v.confidence >= 0.85)
-    ORDER BY v.confidence, w.item_id
-    LIMIT {CANDIDATES}
-"""
+    SELECT * FROM candidates
+    QUALIFY row_number() OVER (PARTITION BY decided ORDER BY effort_days DESC, confidence, item_id)
+            <= CASE WHEN decided THEN ? ELSE ? END
+    """
+
+
+def _sql_list(words: Iterable[str]) -> str:
+    """`('a', 'b')` from lexicon words (letters, digits and dashes only)."""
+    chosen = sorted(set(words))
+    assert all(re.fullmatch(r"[\w-]+", w) for w in chosen)
+    return "(" + ", ".join(f"'{w}'" for w in chosen) + ")"
+
+
+# The investment a subject's conventional type names (`feat:` new work, `fix(api)!:` and
+# `feat(security):` KTLO), NULL without a known type: as signals.conventional_signal reads
+# it, so that only items whose type and (deciding) label differ are read in Python.
+_BASE = "lower(regexp_extract(w.title, '^([a-zA-Z]+)(\\([^)]{0,40}\\))?!?:', 1))"
+_SCOPE = "lower(trim(regexp_extract(w.title, '^[a-zA-Z]+\\(([^)]{0,40})\\)!?:', 1)))"
+_TYPE_INVESTMENT = f"""CASE
+    WHEN {_BASE} IN {_sql_list(k for k, v in CONVENTIONAL_TYPES.items() if v == "feature")}
+        THEN CASE WHEN {_SCOPE} IN {_sql_list(k for k, v in CONVENTIONAL_SCOPES.items() if v == "security")}
+                  THEN 'ktlo' ELSE 'new_work' END
+    WHEN {_BASE} IN {_sql_list(k for k, v in CONVENTIONAL_TYPES.items() if v != "feature")}
+        THEN 'ktlo'
+    END"""
 
 
 def _why(row: dict[str, Any]) -> str | None:
@@ -137,19 +175,3 @@ def _own_conflict(row: dict[str, Any]) -> str | None:
     if investment_of(label_kind) == investment_of(type_kind):
         return None
     return f"signals disagree: {type_reason.detail} but {label_reason.detail}"
-
-
-def _effort_by_item(
-    store: Store, config: Config, table: str | None, item_ids: list[str]
-) -> dict[str, float]:
-    """Person-days on each of `item_ids` (from `table`, else from effort computed here)."""
-    if not item_ids:
-        return {}
-    if table is None:
-        compute_effort(store, config)
-    rows = store.con.execute(
-        f"SELECT item_id, sum(person_days) FROM {table or 'effort'} "
-        "WHERE item_id IN (SELECT unnest(?)) GROUP BY item_id",
-        [item_ids],
-    ).fetchall()
-    return {item_id: float(days or 0.0) for item_id, days in rows}
