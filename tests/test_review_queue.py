@@ -131,3 +131,22 @@ def test_the_most_effort_comes_first_however_many_items_are_uncertain(
     rows = review_queue(store, Config(), limit=10)
     assert [(r["item_id"], r["effort_days"]) for r in rows][:1] == [("big", 3.0)]
     assert [r["item_id"] for r in rows if r["why"].startswith("signals")] == ["clash"]
+
+
+def test_a_team_sees_the_items_it_spent_effort_on(tmp_path: Path) -> None:
+    db, config = tmp_path / "ktlo.duckdb", tmp_path / "ktlo.toml"
+    config.write_text('[[teams]]\nname = "pay"\nmembers = ["ana@acme.com"]\n'
+                      '[[teams]]\nname = "ops"\nmembers = ["ben@acme.com"]\n')  # fmt: skip
+    with Store.open(db) as store:
+        build(store)
+    runner = CliRunner()
+    for team, expected in (("pay", ["a5", "a1"]), ("ops", ["a2", "a3"])):
+        result = runner.invoke(
+            main, ["review", "--team", team, "--json", "--db", str(db), "--config", str(config)]
+        )
+        assert result.exit_code == 0, result.output
+        assert [r["item_id"] for r in json.loads(result.output)] == expected
+    unknown = runner.invoke(
+        main, ["review", "--team", "nope", "--db", str(db), "--config", str(config)]
+    )
+    assert unknown.exit_code == 1 and "unknown team 'nope'" in unknown.output

@@ -139,8 +139,17 @@ def review_in_the_dashboard(client: TestClient, org: tuple[Path, Config]) -> Non
     ]
     page = client.get("/review")
     assert page.text.count('class="confirm"') == 2 and "<script>alert(" not in page.text
-    confirmed = client.post("/review/raj3/answer", follow_redirects=False)
-    assert (confirmed.status_code, confirmed.headers["location"]) == (303, "/review?answered=raj3")
+    by_team = {t: client.get("/review.json", params={"team": t}).json()["items"]
+               for t in ("payments", "search")}  # fmt: skip
+    assert (len(by_team["payments"]), by_team["search"]) == (2, [])  # Raj and Ana are payments
+    assert client.get("/review.json", params={"team": "nope"}).status_code == 404
+    # a confirmation from the payments queue goes back to it, and the item leaves the queue
+    kept = client.post("/review/raj3/answer?team=payments", follow_redirects=False)
+    assert (kept.status_code, kept.headers["location"]) == (
+        303,
+        "/review?team=payments&answered=raj3",
+    )
+    assert [r["item_id"] for r in client.get("/review.json").json()["items"]] == [HOSTILE_ID]
     corrected = client.post(
         f"/review/{HOSTILE_ID}/answer", data={"label": "ktlo/security"},
         headers={"accept": "application/json"},

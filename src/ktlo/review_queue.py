@@ -18,11 +18,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from ktlo.allocation import build_allocation
 from ktlo.classify import signals
 from ktlo.classify.lexicon import CONVENTIONAL_SCOPES, CONVENTIONAL_TYPES
 from ktlo.classify.taxonomy import investment_of
 from ktlo.config import Config
-from ktlo.effort import compute_effort
 from ktlo.errors import NotFoundError
 from ktlo.overrides import set_override
 from ktlo.store import Store
@@ -32,18 +32,21 @@ CANDIDATES = 5000  # items whose type and label may disagree, checked in Python,
 
 
 def review_queue(
-    store: Store, config: Config, limit: int = 20, *, effort: str | None = None
-) -> list[dict[str, Any]]:
+    store: Store, config: Config, limit: int = 20, *, effort: str | None = None,
+    team: str | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
     """The items to review, most effort first, as plain rows (for the CLI and the dashboard).
 
-    `effort` names a table of person-days per item already built (the dashboard's
-    `alloc_all`); without it, effort is computed here. Uncertain items and those whose
-    link disagrees are ranked by effort in SQL; items with both a conventional type and a
-    label (whose disagreement is read in Python) are considered most effort first too.
+    `effort` names a table of person-days per item and team already built (the
+    dashboard's `alloc_all`); without it, effort is allocated here. With `team`, only the
+    items that team spent effort on, ranked by that effort. Uncertain items and those
+    whose link disagrees are ranked by effort in SQL; items with both a conventional type
+    and a label (whose disagreement is read in Python) are considered most effort first too.
     """
     if effort is None:
-        compute_effort(store, config)
-    rows = store.query(_queue_sql(effort or "effort"), [limit, CANDIDATES])
+        build_allocation(store, config, None, None)
+    sql = _queue_sql(effort or "alloc", team is not None)
+    rows = store.query(sql, [*([team] if team is not None else []), limit, CANDIDATES])
     queue = []
     for row in rows:
         why = _why(row)
@@ -88,11 +91,15 @@ def answer_override(store: Store, item_id: str, label: str | None) -> tuple[str,
     return label, f"review: corrected from {was}"
 
 
-def _queue_sql(effort: str) -> str:
-    """The candidates: uncertain or link-disagreeing items (the first `?` by effort), and
-    confident items with labels and a conventional type (the first `?` by effort)."""
+def _queue_sql(effort: str, one_team: bool) -> str:
+    """The candidates (of the team `?` when `one_team`): uncertain or link-disagreeing items
+    (the first `?` by effort), and confident items whose conventional type and label name
+    different investments (the first `?` by effort)."""
     return f"""
-    WITH days AS (SELECT item_id, sum(person_days) AS effort_days FROM {effort} GROUP BY item_id),
+    WITH days AS (
+        SELECT item_id, sum(person_days) AS effort_days FROM {effort}
+        {"WHERE team = ?" if one_team else ""} GROUP BY item_id
+    ),
     linked AS (  -- the strongest verdict among the issues and epics an item names
         SELECT r.child, p.external_id, v.investment, v.subcategory,
                row_number() OVER (PARTITION BY r.child ORDER BY v.confidence DESC, p.item_id) AS pick
@@ -118,7 +125,7 @@ def _queue_sql(effort: str) -> str:
         FROM work_items w
         JOIN verdicts v USING (item_id)
         LEFT JOIN linked l ON l.child = w.item_id AND l.pick = 1
-        LEFT JOIN days d ON d.item_id = w.item_id
+        {"" if one_team else "LEFT"} JOIN days d ON d.item_id = w.item_id
         ANTI JOIN overrides o ON o.item_id = w.item_id
         WHERE v.confidence < {UNCERTAIN}
            OR (v.confidence >= 0.85 AND l.investment IS NOT NULL AND l.investment <> v.investment)

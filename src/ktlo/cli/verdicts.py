@@ -111,13 +111,14 @@ def reclassify_command(config_path: Path | None, db: Path | None) -> None:
 )
 @click.option("--confirm", is_flag=True, help="Confirm ITEM_ID's verdict as it stands.")
 @click.option("--as", "label", metavar="INVESTMENT/SUBCATEGORY", help="Correct ITEM_ID to this.")
+@click.option("--team", help="Only items this team spent effort on (a name from ktlo.toml).")
 @click.option("--ask", is_flag=True, help="Ask for an answer to each item (default in a terminal).")
 @output_options
 @config_option
 @db_option(ORG_STORE)
 def review_command(
-    item_id: str | None, limit: int, confirm: bool, label: str | None, ask: bool,
-    as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None,
+    item_id: str | None, limit: int, confirm: bool, label: str | None, team: str | None,
+    ask: bool, as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None,
 ) -> None:  # fmt: skip
     """The least certain verdicts and those whose signals disagree, most effort first.
 
@@ -139,7 +140,11 @@ def review_command(
             investment, sub = answer(store, item_id, config, None if confirm else label)
             click.echo(f"{item_id} is now {investment}{'/' + sub if sub else ''}")
             return
-        rows = review_queue(store, config, limit)
+        if team:
+            from ktlo.planning.team import find_team
+
+            find_team(config, team)
+        rows = review_queue(store, config, limit, team=team)
         if as_json:
             print_json(rows)
         elif as_csv:

@@ -208,17 +208,19 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
                                             notice=_notice(snapshots)))  # fmt: skip
 
     @app.get("/review.json", response_class=JSONDocument, tags=["review"])
-    def review_json(limit: ReviewLimit = REVIEW_LIMIT) -> Any:
+    def review_json(limit: ReviewLimit = REVIEW_LIMIT, team: Team = None) -> Any:
         """Verdicts worth a person's look: uncertain or disagreeing, most effort first
         (`ktlo.review/v1`, as `ktlo review --json`)."""
         with snapshots.current() as snap:
-            return pages.review(snap, config, limit)
+            return pages.review(snap, config, limit, team or None)
 
     @app.get("/review", response_class=HTMLResponse, tags=["review"])
-    def review_page(limit: ReviewLimit = REVIEW_LIMIT, answered: str | None = None) -> Any:
+    def review_page(limit: ReviewLimit = REVIEW_LIMIT, team: Team = None,
+                    answered: str | None = None) -> Any:  # fmt: skip
         """The review queue, with a confirm and a correct button per item."""
-        doc = {**review_json(limit), "answered": answered}
-        query = {"limit": str(limit)} if limit != REVIEW_LIMIT else {}
+        query = _review_query(limit, team)
+        doc = {**review_json(limit, team), "answered": answered,
+               "query": pages.with_query("", query)}  # fmt: skip
         links = pages.Links(ReportFilters(), here=pages.with_query("/review", query),
                             json=pages.with_query("/review.json", query))  # fmt: skip
         return render_html("review.html", doc, Page("Review queue — ktlo", links=links,
@@ -226,6 +228,7 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
 
     @app.post("/review/{item_id:path}/answer", tags=["review"], response_model=None)
     def review_answer(request: Request, item_id: str, limit: ReviewLimit = REVIEW_LIMIT,
+                      team: Team = None,
                       label: Annotated[str | None, Form()] = None) -> Any:  # fmt: skip
         """Answer for one queued item: without `label` its verdict is confirmed, with one it
         is corrected; either way an override (`review: confirmed` / `review: corrected from ...`)."""
@@ -235,7 +238,7 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
         if "application/json" in request.headers.get("accept", ""):
             return JSONDocument({"item_id": item_id, "investment": investment,
                                  "subcategory": subcategory, "note": note})  # fmt: skip
-        query = {"limit": str(limit) if limit != REVIEW_LIMIT else "", "answered": item_id}
+        query = {**_review_query(limit, team), "answered": item_id}
         return RedirectResponse(pages.with_query("/review", query), status_code=303)
 
     @app.get("/metrics", tags=["metrics"], response_class=Response)
@@ -270,6 +273,11 @@ def _overview_page(
 
         body: str = snap.cached(key, render)
     return HTMLResponse(body)
+
+
+def _review_query(limit: int, team: str | None) -> dict[str, str]:
+    """The review page's own query parameters, without their defaults."""
+    return {"team": team or "", "limit": str(limit) if limit != REVIEW_LIMIT else ""}
 
 
 def _notice(snapshots: Snapshots) -> str | None:

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from ktlo.config import Config
-from ktlo.errors import ConfigError
+from ktlo.errors import ConfigError, NotFoundError
 from ktlo.report.document import report_document
 from ktlo.report.items import Selection, category_choices, item_detail, label_of, work_items
 from ktlo.report.model import (
@@ -102,22 +102,28 @@ def item(snap: Snapshot, config: Config, item_id: str) -> dict[str, Any]:
     return doc
 
 
-def review(snap: Snapshot, config: Config, limit: int) -> dict[str, Any]:
-    """The review queue: uncertain and disagreeing verdicts, most effort first."""
+def review(snap: Snapshot, config: Config, limit: int, team: str | None = None) -> dict[str, Any]:
+    """The review queue: uncertain and disagreeing verdicts, most effort first (of the
+    items `team` spent effort on, with a team)."""
 
     def compute() -> dict[str, Any]:
         with snap.reader() as store:
-            rows = review_queue(store, config, limit, effort=BASE_TABLE)
+            teams = team_names(store, config)
+            if team is not None and team not in teams:
+                raise NotFoundError(f"unknown team {team!r}", f"teams: {', '.join(teams)}")
+            rows = review_queue(store, config, limit, effort=BASE_TABLE, team=team)
         for row in rows:
             row["label"] = label_of(row["investment"], row["subcategory"])
         return {
             "schema": "ktlo.review/v1",
+            "team": team,
             "limit": limit,
+            "teams": teams,
             "choices": category_choices(config),
             "items": rows,
         }
 
-    doc: dict[str, Any] = snap.cached(("review", limit), compute)
+    doc: dict[str, Any] = snap.cached(("review", limit, team), compute)
     return doc
 
 
