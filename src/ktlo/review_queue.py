@@ -39,9 +39,9 @@ def review_queue(
 
     `effort` names a table of person-days per item and team already built (the
     dashboard's `alloc_all`); without it, effort is allocated here. With `team`, only the
-    items that team spent effort on, ranked by that effort. Uncertain items and those
-    whose link disagrees are ranked by effort in SQL; items with both a conventional type
-    and a label (whose disagreement is read in Python) are considered most effort first too.
+    items that team spent effort on, ranked by that effort. Every uncertain or
+    link-disagreeing item is ranked by effort in SQL; items whose label and conventional
+    type name different investments are found in SQL too, and confirmed in Python.
     """
     if effort is None:
         build_allocation(store, config, None, None)
