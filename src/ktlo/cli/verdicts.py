@@ -141,9 +141,11 @@ def review_command(
             click.echo(f"{item_id} is now {investment}{'/' + sub if sub else ''}")
             return
         if team:
+            from ktlo.allocation import NO_TEAM
             from ktlo.planning.team import find_team
 
-            find_team(config, team)
+            if team != NO_TEAM:
+                find_team(config, team)
         rows = review_queue(store, config, limit, team=team)
         if as_json:
             print_json(rows)

@@ -12,13 +12,14 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from ktlo.config import Config
-from ktlo.errors import ConfigError, NotFoundError
+from ktlo.errors import ConfigError
 from ktlo.report.document import report_document
 from ktlo.report.items import Selection, category_choices, item_detail, label_of, work_items
 from ktlo.report.model import (
     BASE_TABLE,
     ReportFilters,
     apply_filters,
+    check_filters,
     repositories,
     services,
     team_names,
@@ -108,9 +109,8 @@ def review(snap: Snapshot, config: Config, limit: int, team: str | None = None) 
 
     def compute() -> dict[str, Any]:
         with snap.reader() as store:
+            check_filters(store, config, ReportFilters(team=team))
             teams = team_names(store, config)
-            if team is not None and team not in teams:
-                raise NotFoundError(f"unknown team {team!r}", f"teams: {', '.join(teams)}")
             rows = review_queue(store, config, limit, effort=BASE_TABLE, team=team)
         for row in rows:
             row["label"] = label_of(row["investment"], row["subcategory"])
