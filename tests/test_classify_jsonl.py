@@ -46,7 +46,9 @@ GOOD = '{"id": 1, "title": "Bump lodash from 4.17.20 to 4.17.21"}\n'
         ('{"title": "fix x", "files": "a.py"}', "files", 'must be a list of strings, found "a.py"'),
     ],
 )
-def test_a_mistyped_field_is_one_line_naming_line_and_field(line: str, field: str, says: str) -> None:
+def test_a_mistyped_field_is_one_line_naming_line_and_field(
+    line: str, field: str, says: str
+) -> None:
     code, out, err = classify_jsonl(GOOD + line + "\n" + GOOD)
     assert code == 1
     assert err.count("\n") == 1 and err.startswith("Error: input line 2: ")
