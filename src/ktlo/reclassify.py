@@ -20,6 +20,7 @@ from ktlo.classify.rules import CompiledRule, RuleSubject, compile_rules, first_
 from ktlo.config import Config
 from ktlo.ingest import save_verdicts
 from ktlo.learning import LearningSummary, learn
+from ktlo.moves import Move, measure, snapshot
 from ktlo.records import Verdict, WorkText
 from ktlo.scope import promote_projects
 from ktlo.store import Store
@@ -32,6 +33,8 @@ STRONG = 0.85
 
 @dataclass(frozen=True, slots=True)
 class ReclassifySummary:
+    """What `ktlo reclassify` did; `changed` counts effective verdicts (overrides on top)."""
+
     items: int
     changed: int
     by_rule: int
@@ -39,16 +42,13 @@ class ReclassifySummary:
     overridden: int
     learning: LearningSummary | None = None
     projects_by_scope: int = 0
+    moves: tuple[Move, ...] = ()  # KTLO share before → after, overall and per team
 
 
 def reclassify(store: Store, config: Config) -> ReclassifySummary:
-    """Recompute every stored verdict; return what changed."""
+    """Recompute every stored verdict and refit the learned model; return what moved."""
     rules = compile_rules(config)
-    before = dict(
-        store.con.execute(
-            "SELECT item_id, investment || '/' || coalesce(subcategory, '') FROM verdicts"
-        ).fetchall()
-    )
+    snapshot(store)
     items = by_rule = 0
     for batch in _batches(store):
         ids, verdicts = [], []
@@ -63,20 +63,17 @@ def reclassify(store: Store, config: Config) -> ReclassifySummary:
     inherited = inherit(store)
     learning = learn(store)
     projects = promote_projects(store)
-    after = dict(
-        store.con.execute(
-            "SELECT item_id, investment || '/' || coalesce(subcategory, '') FROM verdicts"
-        ).fetchall()
-    )
+    moves = measure(store, config)
     overridden = store.con.execute("SELECT count(*) FROM overrides").fetchone()
     return ReclassifySummary(
         items=items,
-        changed=sum(1 for k, v in after.items() if before.get(k) != v),
+        changed=moves[0].changed if moves else 0,
         by_rule=by_rule,
         inherited=inherited,
         overridden=int(overridden[0]) if overridden else 0,
         learning=learning,
         projects_by_scope=projects,
+        moves=tuple(moves),
     )
 
 

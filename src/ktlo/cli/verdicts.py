@@ -90,6 +90,7 @@ def reclassify_command(config_path: Path | None, db: Path | None) -> None:
     Example: ktlo reclassify --config ktlo.toml
     """
     from ktlo.learning import describe
+    from ktlo.moves import describe_moves
     from ktlo.reclassify import reclassify
 
     config = read_config(config_path)
@@ -101,7 +102,10 @@ def reclassify_command(config_path: Path | None, db: Path | None) -> None:
         f"{summary.projects_by_scope:,} projects by scope; {summary.overridden:,} overrides kept"
     )
     if summary.learning is not None:
-        click.echo(describe(summary.learning))
+        click.echo(describe(summary.learning), err=True)
+    if summary.moves:
+        click.echo("what moved (KTLO share before → after):", err=True)
+        click.echo("\n".join(describe_moves(list(summary.moves))), err=True)
 
 
 @click.command(name="review")
