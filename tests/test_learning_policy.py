@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from ktlo.classify import classify
 from ktlo.classify.learned import Example, fit
 from ktlo.cli import main
-from ktlo.learning import apply_model, learn, load_model, save_model
+from ktlo.learning import apply_model, load_model, save_model
 from ktlo.records import WorkText
 from ktlo.store import Store
 from tests.conftest import GIT_TEST_ENV, GitRepo
@@ -113,12 +113,12 @@ def test_a_successful_sync_refits_and_says_what_moved(
     repo, db = new_repo("team"), tmp_path / "k.duckdb"
     history(repo, team_history(random.Random(3)))
     analyze(repo, db)
-    before = dict((row[0], row[1:3]) for row in verdicts(db))
+    before = {row[0]: row[1:3] for row in verdicts(db)}
     good = tmp_path / "incidents.csv"
     good.write_text(GOOD_INCIDENTS, encoding="utf-8")
     code, err = sync_file(db, good)
     assert code == 0, err
-    after = dict((row[0], row[1:3]) for row in verdicts(db))
+    after = {row[0]: row[1:3] for row in verdicts(db)}
     changed = sum(before[item] != after[item] for item in before)
     ktlo_before = sum(v[0] == "ktlo" for v in before.values()) / len(before)
     ktlo_after = sum(v[0] == "ktlo" for v in after.values()) / len(after)
