@@ -258,7 +258,7 @@ def test_an_api_record_with_an_impossible_time_is_kept_without_it_and_said(
     )
     assert result.exit_code == 0, result.output
     assert (
-        "Warning: github: 1 impossible values left out: github:issue:github.com/acme/shop:1: "
+        "Warning: github: 1 impossible value left out: github:issue:github.com/acme/shop:1: "
         "closed_at 2026-01-04T16:30:00Z is before created_at 2026-01-05T10:00:00Z; stored "
         "without it"
     ) in result.stderr.splitlines()

@@ -137,14 +137,8 @@ def test_labels_of_one_side_fit_no_model_and_move_nothing(
 ) -> None:
     """flask: no `feat:` commits, so every labeled item is KTLO; a model fitted on them
     moved "Added mini blogging application as Flask example." to maintenance."""
-    rng = random.Random(5)
-    messages = [
-        ("Alice", f"docs: added flask example for the {rng.choice(NOUNS)}") for _ in range(40)
-    ]
-    messages += [("Bob", f"fix: crash in the {rng.choice(NOUNS)} view") for _ in range(20)]
-    messages += [("Carol", "Added mini blogging application as Flask example.")]
     repo, db = new_repo("flaskish"), tmp_path / "k.duckdb"
-    history(repo, messages)
+    history(repo, flaskish())
     analyze(repo, db)
     result = CliRunner().invoke(main, ["reclassify", "--db", str(db)])
     assert result.exit_code == 0, result.output
@@ -189,28 +183,43 @@ def test_cross_validation_is_scored_over_both_investments(tmp_path: Path) -> Non
     assert float(over_both) == 1.0 and float(over_kinds) < 0.8
 
 
+def flaskish() -> list[tuple[str, str]]:
+    """Labels of one side only: docs and fixes, no `feat:`; and one new example app."""
+    rng = random.Random(5)
+    messages = [
+        ("Alice", f"docs: added flask example for the {rng.choice(NOUNS)}") for _ in range(40)
+    ]
+    messages += [("Bob", f"fix: crash in the {rng.choice(NOUNS)} view") for _ in range(20)]
+    return [*messages, ("Carol", "Added mini blogging application as Flask example.")]
+
+
 def test_a_stored_model_of_one_side_is_dropped_and_its_verdicts_given_back(
     new_repo: Callable[[str], GitRepo], tmp_path: Path
 ) -> None:
-    """A store whose model an earlier ktlo fitted on KTLO kinds only: the next sync drops it."""
-    repo, db = new_repo("team"), tmp_path / "k.duckdb"
-    history(repo, team_history(random.Random(3)))
+    """A store whose model an earlier ktlo fitted on KTLO kinds only: the next sync drops it
+    and gives the items it decided back to the built-in."""
+    repo, db = new_repo("flaskish"), tmp_path / "k.duckdb"
+    history(repo, flaskish())
     analyze(repo, db)
     builtin = verdicts(db)
     with Store.open(db) as store:
-        texts = [WorkText(title=f"degunk the {n}") for n in NOUNS] * 3
-        old = fit([Example(t) for t in texts], ["bug", "maintenance", "tech_debt"] * 8)
-        model_id = save_model(store, old, {})
-        assert apply_model(store, old, model_id) > 0
+        texts = [WorkText(title=f"added flask example {n}") for n in NOUNS] * 3
+        old = fit([Example(t) for t in texts], ["maintenance", "bug", "tech_debt"] * 8)
+        decided = apply_model(store, old, save_model(store, old, {}))
+    assert decided == 1 and verdicts(db) != builtin  # the blogging app, moved by the old model
     good = tmp_path / "incidents.csv"
     good.write_text(GOOD_INCIDENTS, encoding="utf-8")
     code, err = sync_file(db, good)
     assert code == 0, err
-    assert "learned model fitted (#2)" in err  # both sides labeled here: refitted over both
+    assert (
+        "learned model: none (labeled items of both KTLO and new work are needed, at least 30 of "
+        "each: 60 KTLO, 0 new work); the built-in classifier decides; 1 item an earlier model "
+        "decided is back with the built-in"
+    ) in err.splitlines()
+    assert "  all items: KTLO 100.0% → 98.4% of items, 1 item changed" in err.splitlines()
+    assert verdicts(db) == builtin
     with Store.open(db, read_only=True) as store:
-        latest = load_model(store)
-        assert latest is not None and set(latest[1].classes) == {"bug", "feature"}
-    assert {row[0] for row in verdicts(db)} == {row[0] for row in builtin}
+        assert load_model(store) is None
 
 
 def test_every_team_hears_how_its_share_moved(

@@ -352,8 +352,10 @@ def _per_class(model: TextModel) -> dict[str, int]:
 def describe(summary: LearningSummary) -> str:
     """One line for people: what the model learned from, how well, and what it decided."""
     if not summary.fitted and summary.model_id is None:
+        items = "1 item" if summary.forgotten == 1 else f"{summary.forgotten:,} items"
         given_back = (
-            f"; {summary.forgotten:,} items an earlier model decided are back with the built-in"
+            f"; {items} an earlier model decided {'is' if summary.forgotten == 1 else 'are'} "
+            "back with the built-in"
             if summary.forgotten
             else ""
         )

@@ -48,7 +48,12 @@ class SourceResult:
             return list(self.notes)
         first = self.repaired[0]
         more = f" (and {len(self.repaired) - 1:,} more)" if len(self.repaired) > 1 else ""
-        return [*self.notes, f"{len(self.repaired):,} impossible values left out: {first}{more}"]
+        values = (
+            "1 impossible value"
+            if len(self.repaired) == 1
+            else f"{len(self.repaired):,} impossible values"
+        )
+        return [*self.notes, f"{values} left out: {first}{more}"]
 
     @property
     def items(self) -> int:
