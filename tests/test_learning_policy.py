@@ -247,3 +247,26 @@ def test_every_team_hears_how_its_share_moved(
 
     alpha, beta = shares(moved[1]), shares(moved[2])
     assert alpha[0] == alpha[1] and float(beta[1].rstrip("%")) < float(beta[0].rstrip("%"))
+
+
+def test_analyze_with_a_rule_applies_the_stored_model_and_fits_none(
+    new_repo: Callable[[str], GitRepo], tmp_path: Path
+) -> None:
+    """Only a successful sync and `ktlo reclassify` fit; a rule re-applied by analyze keeps the model."""
+    repo, db = new_repo("team"), tmp_path / "k.duckdb"
+    history(repo, team_history(random.Random(3)))
+    analyze(repo, db)
+    good = tmp_path / "incidents.csv"
+    good.write_text(GOOD_INCIDENTS, encoding="utf-8")
+    assert sync_file(db, good)[0] == 0
+    learned = verdicts(db)
+    assert any(row[4] == "learned-1" for row in learned)
+    config = tmp_path / "ktlo.toml"
+    config.write_text('[[rules]]\nmatch = { title = "^nothing matches this$" }\nas = "ktlo/bug"\n')
+    result = CliRunner().invoke(
+        main, ["analyze", str(repo.path), "--db", str(db), "--config", str(config)]
+    )
+    assert result.exit_code == 0, result.output
+    assert verdicts(db) == learned
+    with Store.open(db, read_only=True) as store:
+        assert store.con.execute("SELECT max(model_id) FROM learned_models").fetchone() == (1,)

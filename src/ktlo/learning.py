@@ -168,6 +168,19 @@ def learn_after_sync(store: Store) -> LearningSummary | None:
     )  # fmt: skip
 
 
+def apply_stored(store: Store) -> LearningSummary | None:
+    """Let the stored model (if it learned both investments) decide the weak items; no refit."""
+    latest = load_model(store)
+    if latest is None or not spans_both(latest[1]):
+        return None
+    model_id, model, excluded = latest
+    decided = apply_model(store, model, model_id, excluded)
+    return LearningSummary(
+        False, model.items, _per_class(model), {}, model.cv_macro_f1, decided, model_id,
+        note="the stored model was applied", cv_kinds_f1=model.cv_kinds_f1,
+    )  # fmt: skip
+
+
 def save_model(store: Store, model: TextModel, excluded: dict[str, int]) -> int:
     """Store a fitted model; keep the last KEEP_MODELS. Returns its id."""
     row = store.con.execute("SELECT coalesce(max(model_id), 0) + 1 FROM learned_models").fetchone()

@@ -95,7 +95,7 @@ def reclassify_command(config_path: Path | None, db: Path | None) -> None:
 
     config = read_config(config_path)
     with open_store(org_store(db)) as store:
-        summary = reclassify(store, config)
+        summary = reclassify(store, config, refit=True)
     click.echo(
         f"reclassified {summary.items:,} items: {summary.changed:,} changed, "
         f"{summary.by_rule:,} by a rule, {summary.inherited:,} inherited, "
