@@ -16,36 +16,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any, TextIO
-
-from pydantic import BaseModel, ConfigDict, FiniteFloat, StrictInt, StrictStr, ValidationError
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ktlo.classify.classifier import classify
 from ktlo.errors import InputError
-from ktlo.records import Verdict, WorkText
+from ktlo.records import Verdict
 
-
-class JsonlItem(BaseModel):
-    """One input line of `ktlo classify --jsonl`."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, strict=True)
-
-    id: StrictStr | StrictInt | FiniteFloat | None = None
-    title: str
-    body: str | None = None
-    files: list[str] | None = None
-    labels: list[str] | None = None
-    author: str | None = None
-    issue_type: str | None = None
-    kind: str | None = None
-
-    def work_text(self) -> WorkText:
-        """What the classifier reads of this line."""
-        return WorkText(
-            title=self.title, body=self.body or "", files=tuple(self.files or ()),
-            labels=tuple(self.labels or ()), author=self.author or "",
-            issue_type=self.issue_type or "", kind=self.kind or "",
-        )  # fmt: skip
+if TYPE_CHECKING:  # pydantic is imported only when a stream is read, not for one TEXT
+    from pydantic import ValidationError
 
 
 EXPECTED = {
@@ -54,14 +32,6 @@ EXPECTED = {
     "labels": "a list of strings",
 }
 FIX = 'send one JSON object per line, e.g. {"id": 1, "title": "fix crash", "files": ["a.py"]}'
-
-
-def parse_line(line: str, number: int) -> JsonlItem:
-    """The line as a `JsonlItem`, or an InputError naming the line number and the field."""
-    try:
-        return JsonlItem.model_validate_json(line)
-    except ValidationError as exc:
-        raise line_error(exc, number) from None
 
 
 def line_error(exc: ValidationError, number: int) -> InputError:
@@ -106,12 +76,20 @@ def verdict_json(item_id: Any, verdict: Verdict) -> dict[str, Any]:
 
 def classify_lines(lines: Iterable[str], out: TextIO) -> int:
     """Classify each non-blank JSON line and write its verdict line; returns how many."""
+    from pydantic import ValidationError
+
+    from ktlo.classify.jsonl_item import JsonlItem
+
+    validate = JsonlItem.model_validate_json
     dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
     count = 0
     for number, line in _numbered(lines):
         if not line.strip():
             continue
-        item = parse_line(line, number)
+        try:
+            item = validate(line)
+        except ValidationError as exc:
+            raise line_error(exc, number) from None
         out.write(dumps(verdict_json(item.id, classify(item.work_text()))) + "\n")
         count += 1
     return count
