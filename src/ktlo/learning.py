@@ -149,14 +149,15 @@ def spans_both(model: TextModel) -> bool:
 
 def learn_after_sync(store: Store) -> LearningSummary | None:
     """After a successful sync: refit when enough new labeled items arrived, else apply the stored model."""
-    sides = _count_labeled(store)
-    labeled = sum(sides.values())
+    per_kind = _count_labeled(store)
+    labeled = sum(per_kind.values())
     latest = load_model(store)
     if latest is None or not spans_both(latest[1]):
         if latest is None and labeled < MIN_ITEMS:
             return None
-        if latest is None and _why_not(labeled, sides):  # cannot fit: spare reading the items
-            return LearningSummary(False, labeled, note=_why_not(labeled, sides))
+        kept = {kind: n for kind, n in per_kind.items() if n >= MIN_PER_CLASS}
+        if latest is None and (note := _why_not(labeled, _sides(kept))):
+            return LearningSummary(False, labeled, kept, note=note)  # spares reading the items
         return learn(store)
     model_id, model, excluded = latest
     if labeled - model.items >= RETRAIN_AFTER:
@@ -295,17 +296,17 @@ def _labeled(store: Store) -> tuple[list[dict[str, Any]], list[str]]:
 
 
 def _count_labeled(store: Store) -> dict[str, int]:
-    """Labeled items per investment (overrides count as their answer)."""
+    """Labeled items per kind (overrides count as their answer), as `_labeled` reads them."""
     rows = store.con.execute(
         f"""
-        SELECT CASE WHEN o.item_id IS NOT NULL THEN o.investment ELSE v.investment END, count(*)
+        SELECT CASE WHEN o.item_id IS NOT NULL THEN o.subcategory ELSE v.subcategory END, count(*)
         FROM verdicts v LEFT JOIN overrides o USING (item_id)
         WHERE (o.item_id IS NOT NULL AND o.subcategory IS NOT NULL)
            OR (o.item_id IS NULL AND v.subcategory IS NOT NULL AND {_STRONG_SQL})
         GROUP BY ALL
         """
     ).fetchall()
-    return {str(investment): int(n) for investment, n in rows}
+    return {str(kind): int(n) for kind, n in rows if kind in SUBCATEGORIES}
 
 
 _STRONG_SQL = (
