@@ -16,6 +16,7 @@ from ktlo.errors import ConfigError
 if TYPE_CHECKING:
     from ktlo.config import Config
     from ktlo.store import Store
+    from ktlo.sync import SourceResult
 
 
 @click.command(name="sync")
@@ -75,10 +76,17 @@ def sync_command(
         learned = None if failed or not brought else _learn(store, config)
     if results:
         render_sync_summary(results, console())
+    _tell(results, learned or [], failed)
+    if failed:
+        raise SystemExit(1)
+
+
+def _tell(results: list[SourceResult], learned: list[str], failed: bool) -> None:
+    """On stderr: each source's warnings, what learning did, then the errors last."""
     for result in results:
         for note in result.warnings:
             click.echo(f"Warning: {result.name}: {note}", err=True)
-    for line in learned or []:
+    for line in learned:
         click.echo(line, err=True)
     if failed:
         click.echo(
@@ -89,8 +97,6 @@ def sync_command(
     for result in results:
         if result.error is not None:
             click.echo(f"Error: {result.error}", err=True)
-    if failed:
-        raise SystemExit(1)
 
 
 def _learn(store: Store, config: Config) -> list[str]:
