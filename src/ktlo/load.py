@@ -9,15 +9,17 @@ fetches. New, updated and unchanged are counted against the stored rows.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from ktlo.classify import classify
 from ktlo.ingest import save_verdicts
 from ktlo.links import extract_refs
+from ktlo.record_rules import first_problem
 from ktlo.records import Alert, Build, Deployment, Incident, Sprint, WorkItem, WorkText
 from ktlo.sources.base import Batch, Cursor
 from ktlo.store import Store
@@ -60,6 +62,7 @@ class Counts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    repaired: list[str] = field(default_factory=list)  # impossible values left out, and why
 
 
 def load_batch(
@@ -67,7 +70,8 @@ def load_batch(
 ) -> Counts:
     """Write one batch's records, their verdicts and its cursor in one transaction."""
     timings = timings or Timings()
-    counts = Counts(unchanged=batch.unchanged)
+    batch, repaired = repair(batch)
+    counts = Counts(unchanged=batch.unchanged, repaired=repaired)
     items = _last_of_each(batch.work_items)
     started = time.perf_counter()
     verdicts = [classify(work_text(item)) for item in items]
@@ -98,6 +102,30 @@ def load_batch(
     timings.classify += classified - started
     timings.store += time.perf_counter() - classified
     return counts
+
+
+def repair(batch: Batch) -> tuple[Batch, list[str]]:
+    """The batch with each impossible value (ktlo.record_rules) left out, and what was left out.
+
+    Imports refuse such rows before they get here; this keeps an API's odd record from
+    entering a duration as a negative number, without stopping the sync on it.
+    """
+    notes: list[str] = []
+    fixed: dict[str, Any] = {}
+    for kind in KEYS:
+        records = getattr(batch, kind)
+        kept = tuple(_repaired(kind, record, notes) for record in records)
+        if any(a is not b for a, b in zip(records, kept, strict=True)):
+            fixed[kind] = kept
+    return (dataclasses.replace(batch, **fixed) if fixed else batch), notes
+
+
+def _repaired(kind: str, record: Any, notes: list[str]) -> Any:
+    while (problem := first_problem(kind, record)) is not None:
+        name, reason = problem
+        notes.append(f"{record.key}: {name} {reason}; stored without it")
+        record = dataclasses.replace(record, **{name: None})
+    return record
 
 
 def work_text(item: WorkItem) -> WorkText:

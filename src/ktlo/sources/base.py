@@ -56,6 +56,7 @@ class Batch:
     sprints: tuple[Sprint, ...] = ()
     unchanged: int = 0  # records seen and skipped because the store has them as they are
     pages: int = 0  # pages (requests for lists) this batch took
+    notes: tuple[str, ...] = ()  # what the user should hear (a file with no rows)
 
     @property
     def records(self) -> int:
