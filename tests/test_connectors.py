@@ -23,7 +23,7 @@ from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
 from tests import github_fake, gitlab_fake, jira_fake, linear_fake, opsgenie_fake, pagerduty_fake
-from tests.fake_api import JSON, Answer, FakeApi, snapshot
+from tests.fake_api import JSON, Answer, FakeApi, FakeTime, snapshot
 
 
 def _linear_error(status: int, message: str, **headers: str) -> Answer:
@@ -62,7 +62,7 @@ class Connector:
             self.name,
             {self.env_var: self.token} if env is None else env,
             httpx2.MockTransport(fake.handle),
-            sleep=(sleeps if sleeps is not None else []).append,
+            **FakeTime(sleeps=sleeps).seams(),
             now=(lambda: self.now) if self.now else lambda: datetime.now(UTC),
         )
         return sync_source(store, make_source(ctx, self.options), NullReporter())

@@ -19,7 +19,7 @@ from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
-from tests.fake_api import snapshot
+from tests.fake_api import FakeTime, snapshot
 from tests.jira_fake import (
     CLOUD,
     DATA_CENTER,
@@ -63,7 +63,7 @@ def sync(
         "jira",
         {"JIRA_API_TOKEN": token} if env is None else env,
         httpx2.MockTransport(fake.handle),
-        sleep=(sleeps if sleeps is not None else []).append,
+        **FakeTime(sleeps=sleeps).seams(),
     )
     return sync_source(store, make_source(ctx, {**defaults, **options}), NullReporter())
 

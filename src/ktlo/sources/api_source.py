@@ -73,6 +73,7 @@ class ApiSource(Source):
             way.credentials,
             transport=self.ctx.transport,
             sleep=self.ctx.sleep,
+            clock=self.ctx.clock,
             on_wait=reporter.waiting,
             headers=way.headers,
             need=way.need,

@@ -104,6 +104,7 @@ class SourceContext:
     env: Mapping[str, str] = field(default_factory=dict)
     transport: httpx2.BaseTransport | None = None  # tests: httpx2.MockTransport
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time  # tests: a clock their `sleep` moves
     config_path: Path | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # tests: a fixed time
 

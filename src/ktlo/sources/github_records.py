@@ -17,6 +17,7 @@ from typing import Any
 from ktlo.classify.signals import is_bot
 from ktlo.records import Activity, Build, Deployment, Link, StateChange, WorkItem
 from ktlo.sources import record_parts as rp
+from ktlo.sources import repo_ids
 from ktlo.sources.base import canonical_json, parse_time
 from ktlo.sources.standard_types import standard_type
 
@@ -35,13 +36,20 @@ _URL_REPO = re.compile(
 
 
 def web_host(base_url: str) -> str:
-    """github.com for the public API; the server's host for GitHub Enterprise."""
-    host = re.sub(r"^https?://", "", base_url).split("/", 1)[0].lower()
-    return "github.com" if host == "api.github.com" else host
+    """github.com for the public API; the server's host (without its port) for Enterprise.
+
+    GitHub Enterprise Cloud with data residency answers its API at `api.SUBDOMAIN.ghe.com`
+    and its web and git at `SUBDOMAIN.ghe.com`.
+    """
+    host = repo_ids.host_of(base_url)
+    if host == "api.github.com" or (host.startswith("api.") and host.endswith(".ghe.com")):
+        return host.removeprefix("api.")
+    return host
 
 
 def repo_id_of(host: str, full_name: str) -> str:
-    return f"{host}/{full_name}"
+    """`host/owner/name`, named by the rule every source shares (`ktlo.sources.repo_ids`)."""
+    return repo_ids.repo_id(host, full_name)
 
 
 def repo_id_from_urls(record: Json) -> str | None:
