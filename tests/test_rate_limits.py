@@ -39,6 +39,9 @@ class Told:
         self.waits.append((seconds, reason))
         self.throttle.waiting(seconds, reason)
 
+    def note(self, message: str) -> None:
+        return None
+
 
 @pytest.mark.parametrize(
     ("limit", "window", "why"),

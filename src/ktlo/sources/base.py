@@ -85,6 +85,9 @@ class Reporter(Protocol):
 
     def waiting(self, seconds: float, reason: str) -> None: ...
 
+    def note(self, message: str) -> None:
+        """Something the user should know about what was stored (e.g. details that are gone)."""
+
 
 class NullReporter:
     """Progress that goes nowhere."""
@@ -93,6 +96,9 @@ class NullReporter:
         return None
 
     def waiting(self, seconds: float, reason: str) -> None:
+        return None
+
+    def note(self, message: str) -> None:
         return None
 
 

@@ -70,6 +70,10 @@ def pull_key(repo_id: str, number: int | str) -> str:
     return f"{SOURCE}:pull_request:{repo_id}:{number}"
 
 
+def deployment_key(repo_id: str, deployment: Json) -> str:
+    return f"{SOURCE}:deployment:{repo_id}:{deployment['id']}"
+
+
 def build_prefix(repo_id: str) -> str:
     return f"{SOURCE}:build:{repo_id}:"
 
@@ -260,7 +264,7 @@ def deployment_record(repo_id: str, deployment: Json, statuses: Iterable[Json] =
     latest = meaningful[-1] if meaningful else None
     finished = next((s for s in meaningful if s.get("state") in _FINISHED_DEPLOYMENT), None)
     return Deployment(
-        key=f"{SOURCE}:deployment:{repo_id}:{deployment['id']}",
+        key=deployment_key(repo_id, deployment),
         source=SOURCE,
         external_id=str(deployment["id"]),
         created_at=_time(deployment.get("created_at")),
