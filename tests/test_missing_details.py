@@ -81,7 +81,7 @@ def test_an_issue_whose_timeline_is_gone_is_stored_from_its_own_dates_then_compl
     ]
     assert cursor(store, "issues") == {"since": "2026-01-09T11:00:00Z", "missing": {ISSUE_3: 1}}
     assert told.notes == [
-        f"{SHOP}:issues: 1 stored without a detail that answered 404 Not Found (deleted or "
+        f"{SHOP}:issues: 1 record stored without a detail that answered 404 (deleted or "
         "moved while the sync read it); asked for again at the next sync"
     ]
 
@@ -123,16 +123,22 @@ def test_a_detail_gone_for_good_is_asked_for_at_three_more_syncs_then_left(store
     listed = FakeGitHub()
     listed.fail(TIMELINE_3, error(404, "Not Found"))
     assert sync(store, listed, include=["issues"]).errors == 0
-    asked, told = [], Notes()
+    asked: list[int] = []
+    notes: list[list[str]] = []
     for _ in range(4):
         fake.requests.clear()
         told = Notes()
         assert sync(store, fake, told, include=["issues"]).errors == 0
         asked.append(sum(r.startswith(TIMELINE_3) for r in fake.requests))
+        notes.append(told.notes)
     assert asked == [1, 1, 1, 0]
+    assert [len(n) for n in notes] == [1, 1, 1, 0]
+    assert notes[2] == [
+        f"{SHOP}:issues: 1 record still without a detail after 3 more syncs; kept as stored, "
+        "no longer asked for"
+    ]
     assert "missing" not in cursor(store, "issues")
     assert changes(store, ISSUE_3)[-1][1:] == ("status", "open", "closed")  # kept as stored
-    assert told.notes == []
 
 
 def test_a_sync_stopped_after_storing_a_page_without_a_detail_completes_it_next_time(

@@ -267,13 +267,13 @@ class ScopeRun(Generic[SourceT]):
             self._dirty.add(scope)
         if missing:
             self.source.reporter.note(
-                f"{scope}: {len(missing)} stored without a detail that answered 404 Not Found "
+                f"{scope}: {_records(len(missing))} stored without a detail that answered 404 "
                 "(deleted or moved while the sync read it); asked for again at the next sync"
             )
         if given_up:
             self.source.reporter.note(
-                f"{scope}: {len(given_up)} still without a detail after {MISSING_RETRIES} more "
-                "syncs; no longer asked for (stored as they are)"
+                f"{scope}: {_records(len(given_up))} still without a detail after "
+                f"{MISSING_RETRIES} more syncs; kept as stored, no longer asked for"
             )
 
     @contextmanager
@@ -284,6 +284,10 @@ class ScopeRun(Generic[SourceT]):
             yield
         finally:
             self.api.stats.add(parse_seconds=time.perf_counter() - started)
+
+
+def _records(count: int) -> str:
+    return f"{count} record" + ("" if count == 1 else "s")
 
 
 def window_start(newest: datetime, unfinished: list[datetime], stuck_after: timedelta) -> datetime:
