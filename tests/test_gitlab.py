@@ -19,7 +19,7 @@ from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
-from tests.fake_api import snapshot
+from tests.fake_api import FakeTime, snapshot
 from tests.gitlab_fake import FIXTURES, TOKEN, FakeGitLab, error
 
 SHOP = "gitlab.com/acme/shop"
@@ -37,7 +37,7 @@ def sync(
         "gitlab",
         {"GITLAB_TOKEN": TOKEN} if env is None else env,
         httpx2.MockTransport(fake.handle),
-        sleep=(sleeps if sleeps is not None else []).append,
+        **FakeTime(sleeps=sleeps).seams(),
     )
     source = make_source(ctx, {"projects": ["acme/shop"], "per_page": 2, **options})
     return sync_source(store, source, NullReporter())

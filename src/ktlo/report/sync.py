@@ -53,6 +53,10 @@ class SyncProgress:
         else:
             self.console.print(f"{name}: {note}", highlight=False, soft_wrap=True)
 
+    def note(self, name: str, message: str) -> None:
+        """A line that stays (above the bars on a terminal): what the user should know."""
+        self.console.print(f"{name}: {message}", highlight=False, soft_wrap=True, markup=False)
+
 
 class _TaskReporter:
     def __init__(self, progress: SyncProgress, task: TaskID, name: str) -> None:
@@ -67,6 +71,9 @@ class _TaskReporter:
 
     def waiting(self, seconds: float, reason: str) -> None:
         self._progress.waiting(self._task, self._name, seconds, reason)
+
+    def note(self, message: str) -> None:
+        self._progress.note(self._name, message)
 
 
 def render_sync_summary(results: Sequence[SourceResult], console: Console) -> None:

@@ -86,6 +86,9 @@ class Reporter(Protocol):
 
     def waiting(self, seconds: float, reason: str) -> None: ...
 
+    def note(self, message: str) -> None:
+        """Something the user should know about what was stored (e.g. details that are gone)."""
+
 
 class NullReporter:
     """Progress that goes nowhere."""
@@ -94,6 +97,9 @@ class NullReporter:
         return None
 
     def waiting(self, seconds: float, reason: str) -> None:
+        return None
+
+    def note(self, message: str) -> None:
         return None
 
 
@@ -105,6 +111,7 @@ class SourceContext:
     env: Mapping[str, str] = field(default_factory=dict)
     transport: httpx2.BaseTransport | None = None  # tests: httpx2.MockTransport
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time  # tests: a clock their `sleep` moves
     config_path: Path | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # tests: a fixed time
 

@@ -17,6 +17,7 @@ from typing import Any
 from ktlo.classify.signals import is_bot
 from ktlo.records import Activity, Build, Deployment, Link, StateChange, WorkItem
 from ktlo.sources import record_parts as rp
+from ktlo.sources import repo_ids
 from ktlo.sources.base import canonical_json, parse_time
 from ktlo.sources.standard_types import standard_type
 
@@ -35,13 +36,20 @@ _URL_REPO = re.compile(
 
 
 def web_host(base_url: str) -> str:
-    """github.com for the public API; the server's host for GitHub Enterprise."""
-    host = re.sub(r"^https?://", "", base_url).split("/", 1)[0].lower()
-    return "github.com" if host == "api.github.com" else host
+    """github.com for the public API; the server's host (without its port) for Enterprise.
+
+    GitHub Enterprise Cloud with data residency answers its API at `api.SUBDOMAIN.ghe.com`
+    and its web and git at `SUBDOMAIN.ghe.com`.
+    """
+    host = repo_ids.host_of(base_url)
+    if host == "api.github.com" or (host.startswith("api.") and host.endswith(".ghe.com")):
+        return host.removeprefix("api.")
+    return host
 
 
 def repo_id_of(host: str, full_name: str) -> str:
-    return f"{host}/{full_name}"
+    """`host/owner/name`, named by the rule every source shares (`ktlo.sources.repo_ids`)."""
+    return repo_ids.repo_id(host, full_name)
 
 
 def repo_id_from_urls(record: Json) -> str | None:
@@ -60,6 +68,10 @@ def issue_key(repo_id: str, number: int | str) -> str:
 
 def pull_key(repo_id: str, number: int | str) -> str:
     return f"{SOURCE}:pull_request:{repo_id}:{number}"
+
+
+def deployment_key(repo_id: str, deployment: Json) -> str:
+    return f"{SOURCE}:deployment:{repo_id}:{deployment['id']}"
 
 
 def build_prefix(repo_id: str) -> str:
@@ -252,7 +264,7 @@ def deployment_record(repo_id: str, deployment: Json, statuses: Iterable[Json] =
     latest = meaningful[-1] if meaningful else None
     finished = next((s for s in meaningful if s.get("state") in _FINISHED_DEPLOYMENT), None)
     return Deployment(
-        key=f"{SOURCE}:deployment:{repo_id}:{deployment['id']}",
+        key=deployment_key(repo_id, deployment),
         source=SOURCE,
         external_id=str(deployment["id"]),
         created_at=_time(deployment.get("created_at")),

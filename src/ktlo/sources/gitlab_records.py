@@ -17,6 +17,7 @@ from typing import Any
 from ktlo.classify.signals import is_bot
 from ktlo.records import Activity, Build, Deployment, Link, StateChange, WorkItem
 from ktlo.sources import record_parts as rp
+from ktlo.sources import repo_ids
 from ktlo.sources.base import canonical_json, parse_time
 from ktlo.sources.standard_types import standard_type
 
@@ -42,9 +43,9 @@ def web_root(base_url: str) -> str:
 
 
 def repo_id_of(root: str, path: str) -> str:
-    """`gitlab.com/acme/shop`: the web root without its scheme, then the project's path."""
+    """`gitlab.com/acme/shop`: the web root's host (no port) and relative root, then the path."""
     host, _, prefix = re.sub(r"^https?://", "", root).partition("/")
-    return "/".join(part for part in (host.lower(), prefix, path.strip("/")) if part)
+    return repo_ids.repo_id(host, "/".join(p for p in (prefix.strip("/"), path.strip("/")) if p))
 
 
 def repo_id_from_url(record: Json) -> str | None:
@@ -53,7 +54,7 @@ def repo_id_from_url(record: Json) -> str | None:
         match = _WEB_PATH.match(str(url or ""))
         if match:
             host, _, path = match["root"].partition("/")
-            return f"{host.lower()}/{path}" if path else None
+            return repo_ids.repo_id(host, path) if path else None
     return None
 
 
