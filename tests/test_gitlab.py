@@ -105,10 +105,11 @@ def test_merge_requests_carry_commits_approvals_and_notes(store: Store) -> None:
         ("alice", "merged", datetime(2026, 1, 8, 16, 29, 40), None),
     ]  # fmt: skip
     # An older GitLab gives no approved_at: the approval's system note dates it.
-    assert rows(store, f"SELECT occurred_at, field, to_value, changed_by FROM state_changes WHERE item_id = 'gitlab:merge_request:{SHOP}:9' ORDER BY occurred_at") == [
+    assert rows(store, f"SELECT occurred_at, field, to_value, changed_by FROM state_changes WHERE item_id = 'gitlab:merge_request:{SHOP}:9' ORDER BY occurred_at, field DESC") == [
         (datetime(2026, 1, 8, 12, 0), "status", "opened", "carol"),
         (datetime(2026, 1, 9, 9, 0), "review", "approved", "bob"),
         (datetime(2026, 1, 9, 10, 0), "status", "closed", "carol"),
+        (datetime(2026, 1, 9, 10, 0), "review", "commented", "carol"),  # a note, as middleware reads it
     ]  # fmt: skip
 
 

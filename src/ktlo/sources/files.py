@@ -19,7 +19,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ktlo.errors import InputError
-from ktlo.records import Alert, Build, Deployment, Incident, IncidentEvent, Sprint, WorkItem
+from ktlo.records import (
+    Alert,
+    Build,
+    Deployment,
+    Incident,
+    IncidentEvent,
+    Push,
+    Sprint,
+    WorkItem,
+)
+from ktlo.sources import change_parts as cp
 from ktlo.sources.base import (
     Batch,
     Known,
@@ -32,15 +42,17 @@ from ktlo.sources.base import (
 from ktlo.sources.jsonfile import read_values
 from ktlo.sources.standard_types import STANDARD_TYPES, standard_type
 
-RecordKind = Literal["work_items", "incidents", "alerts", "deployments", "builds", "sprints"]
+RecordKind = Literal[
+    "work_items", "incidents", "alerts", "deployments", "builds", "sprints", "pushes"
+]
 KINDS: tuple[RecordKind, ...] = (
-    "work_items", "incidents", "alerts", "deployments", "builds", "sprints",
+    "work_items", "incidents", "alerts", "deployments", "builds", "sprints", "pushes",
 )  # fmt: skip
 _NAME_PREFIXES: dict[str, RecordKind] = {
     "work_items": "work_items", "work-items": "work_items", "workitems": "work_items",
     "issues": "work_items", "tickets": "work_items", "incidents": "incidents",
     "alerts": "alerts", "deployments": "deployments", "builds": "builds", "sprints": "sprints",
-    "cycles": "sprints",
+    "cycles": "sprints", "pushes": "pushes",
 }  # fmt: skip
 
 
@@ -253,6 +265,8 @@ FIELDS: dict[RecordKind, dict[str, _Field]] = {
         "components": _Field(_list), "estimate": _Field(_float), "sprint": _T, "branch": _T,
         "url": _T, "created_at": _Field(_time), "updated_at": _Field(_time),
         "closed_at": _Field(_time), "merged_at": _Field(_time),
+        "base_branch": _T, "merge_sha": _T, "commits": _Field(cp.commit_list),
+        "reviews": _Field(cp.review_list),
     },
     "incidents": {
         "id": _R, "title": _R, "created_at": _Field(_time, required=True), "service": _T,
@@ -269,7 +283,7 @@ FIELDS: dict[RecordKind, dict[str, _Field]] = {
     "deployments": {
         "id": _R, "created_at": _Field(_time, required=True), "repo": _T, "service": _T,
         "environment": _T, "sha": _T, "ref": _T, "status": _T, "finished_at": _Field(_time),
-        "url": _T,
+        "url": _T, "previous": _T, "commits": _Field(cp.commit_list),
     },
     "builds": {
         "id": _R, "repo": _T, "workflow": _T, "job": _T, "sha": _T, "branch": _T, "event": _T,
@@ -280,12 +294,19 @@ FIELDS: dict[RecordKind, dict[str, _Field]] = {
         "id": _R, "name": _R, "team": _T, "state": _T, "starts_at": _Field(_time),
         "ends_at": _Field(_time),
     },
+    "pushes": {
+        "after": _R, "repo": _T, "ref": _T, "before": _T, "pushed_at": _Field(_time),
+        "commits": _Field(cp.commit_list), "id": _T,
+    },
 }  # fmt: skip
 
 
 def _work_item(source: FileSource, tool: str, v: Mapping[str, Any]) -> WorkItem:
     kind = v["kind"] or "issue"
     labels = v["labels"] or ()
+    commits = v["commits"] or ()
+    links, committed = cp.commit_parts(commits, v["merge_sha"] if v["merged_at"] else None)
+    reviewed, reviews = cp.review_parts(v["reviews"] or ())
     return WorkItem(
         key=f"{tool}:{kind}:{v['id']}", source=tool, kind=kind, external_id=v["id"],
         title=v["title"], body=v["body"] or "", repo_id=v["repo"], project=v["project"],
@@ -296,6 +317,8 @@ def _work_item(source: FileSource, tool: str, v: Mapping[str, Any]) -> WorkItem:
         assignees=v["assignees"] or (), components=v["components"] or (),
         parent_key=v["parent"],
         estimate=v["estimate"], sprint=v["sprint"], branch=v["branch"], url=v["url"], raw=v["_raw"],
+        base_branch=v["base_branch"], commits=commits, links=tuple(links),
+        activities=tuple(committed + reviewed), state_changes=tuple(reviews),
     )  # fmt: skip
 
 
@@ -326,6 +349,18 @@ def _deployment(source: FileSource, tool: str, v: Mapping[str, Any]) -> Deployme
         created_at=v["created_at"], repo_id=v["repo"], service=v["service"],
         environment=v["environment"], sha=v["sha"], ref=v["ref"], status=v["status"],
         finished_at=v["finished_at"], url=v["url"], raw=v["_raw"],
+        previous_key=f"{tool}:deployment:{v['previous']}" if v["previous"] else None,
+        commits=v["commits"] or (),
+    )  # fmt: skip
+
+
+def _push(source: FileSource, tool: str, v: Mapping[str, Any]) -> Push:
+    after = v["after"].strip().lower()
+    ident = v["id"] or f"{v['repo'] or ''}:{v['ref'] or ''}:{after}"
+    return Push(
+        key=f"{tool}:push:{ident}", source=tool, after=after, repo_id=v["repo"], ref=v["ref"],
+        before=(v["before"] or "").strip().lower() or None, pushed_at=v["pushed_at"],
+        commits=v["commits"] or (), raw=v["_raw"],
     )  # fmt: skip
 
 
@@ -353,4 +388,5 @@ _BUILDERS: dict[RecordKind, Callable[[FileSource, str, Mapping[str, Any]], Any]]
     "deployments": _deployment,
     "builds": _build,
     "sprints": _sprint,
+    "pushes": _push,
 }
