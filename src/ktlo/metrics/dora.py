@@ -197,7 +197,9 @@ def _recovery_sql(ctx: Context, groups: str, windows: str) -> str:
             FROM h_counted d JOIN h_failures f USING (deploy_id) GROUP BY ALL
         ),
         hours AS (
-            SELECT w.idx, g.grp, greatest(epoch(p.recovered_at - p.deployed_at), 0) / 3600.0 AS h
+            -- an open incident leaves its deployment unrecovered (greatest() would read NULL as 0)
+            SELECT w.idx, g.grp, CASE WHEN p.recovered_at IS NOT NULL
+                   THEN greatest(epoch(p.recovered_at - p.deployed_at), 0) / 3600.0 END AS h
             FROM per_deploy p JOIN g USING (deploy_id)
             JOIN w ON p.deployed_at >= w.w_start AND p.deployed_at < w.w_end
         )

@@ -265,7 +265,7 @@ FIELDS: dict[RecordKind, dict[str, _Field]] = {
         "components": _Field(_list), "estimate": _Field(_float), "sprint": _T, "branch": _T,
         "url": _T, "created_at": _Field(_time), "updated_at": _Field(_time),
         "closed_at": _Field(_time), "merged_at": _Field(_time),
-        "base_branch": _T, "merge_sha": _T, "commits": _Field(cp.commit_list),
+        "number": _T, "base_branch": _T, "merge_sha": _T, "commits": _Field(cp.commit_list),
         "reviews": _Field(cp.review_list),
     },
     "incidents": {
@@ -308,7 +308,7 @@ def _work_item(source: FileSource, tool: str, v: Mapping[str, Any]) -> WorkItem:
     links, committed = cp.commit_parts(commits, v["merge_sha"] if v["merged_at"] else None)
     reviewed, reviews = cp.review_parts(v["reviews"] or ())
     return WorkItem(
-        key=f"{tool}:{kind}:{v['id']}", source=tool, kind=kind, external_id=v["id"],
+        key=f"{tool}:{kind}:{v['id']}", source=tool, kind=kind, external_id=v["number"] or v["id"],
         title=v["title"], body=v["body"] or "", repo_id=v["repo"], project=v["project"],
         author=v["author"], author_email=v["author_email"], state=v["state"],
         created_at=v["created_at"], updated_at=v["updated_at"], closed_at=v["closed_at"],
