@@ -170,8 +170,25 @@ def incidents_file(folder: Path) -> Path:
 # -- ktlo's file import (docs/import.md) ---------------------------------------------------
 
 
-def import_files(folder: Path) -> list[Path]:
-    """work_items.json, deployments.json, pushes.json and incidents.json."""
+def shipped(deploy: Deploy) -> list[tuple[str, str, str]]:
+    """The commits a deployment shipped since the previous successful one of its service,
+    followed back through the pushes to main (what a deployment record can list)."""
+    ok = [d for d in DEPLOYS if d.service == deploy.service and d.status == "success"]
+    before = [d for d in ok if ts(d.finished) < ts(deploy.finished)]
+    stop = before[-1].head if before else None
+    found, head = [], deploy.head
+    while head != stop:
+        push = next((p for p in PUSHES if p.ref == MAIN and p.after == head), None)
+        if push is None:
+            break
+        found = list(push.commits) + found
+        head = push.before
+    return found
+
+
+def import_files(folder: Path, carrier: str = "pushes") -> list[Path]:
+    """work_items.json, deployments.json and what tells what each deployment shipped: the
+    pushes (pushes.json), or (`carrier="deployments"`) each deployment's own commits."""
     repo = {"shop": "github.com/acme/shop", "search": "github.com/acme/search"}
     pulls = [
         {"id": f"{p.service}-{p.number}", "number": str(p.number), "kind": "pull_request",
@@ -196,6 +213,11 @@ def import_files(folder: Path) -> list[Path]:
          "commits": [{"sha": sha(c), "authored_at": ts(at), "author": who} for c, at, who in p.commits]}
         for p in PUSHES
     ]  # fmt: skip
+    if carrier == "deployments":
+        for row, d in zip(deploys, DEPLOYS, strict=True):
+            row["commits"] = [{"sha": sha(c), "authored_at": ts(at), "author": who}
+                              for c, at, who in shipped(d)]  # fmt: skip
+        return [_write(folder / "work_items.json", pulls), _write(folder / "deployments.json", deploys)]
     return [
         _write(folder / "work_items.json", pulls),
         _write(folder / "deployments.json", deploys),

@@ -182,12 +182,13 @@ def routes(folder: Path) -> dict[str, list[tuple[str, list[Path]]]]:
     incidents = ("files", [scenario.incidents_file(folder)])
     return {
         "import": [("files", scenario.import_files(folder)), incidents],
+        "import, no pushes": [("files", scenario.import_files(folder, "deployments")), incidents],
         "github": [("github", scenario.github_files(folder)), incidents],
         "gitlab": [("gitlab", scenario.gitlab_files(folder)), incidents],
     }
 
 
-@pytest.fixture(scope="module", params=["import", "github", "gitlab"])
+@pytest.fixture(scope="module", params=["import", "import, no pushes", "github", "gitlab"])
 def docs(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:

@@ -38,8 +38,10 @@ def _create_changes(ctx: Context) -> None:
     queries/deployments.sql joins a successful deployment to the events whose id is its
     commit: a push's id is its head commit (github-parser/main.py line 91), so the changes
     are the commits of the pushes whose `after` is the deployed commit. A repository with
-    no push stored gets a stand-in for the push of the deployed commit: that commit, and
-    the commits of the pull request merged as it (what a merge pushes: `head^1..head`).
+    no push stored gets a stand-in for the push of the deployed commit (`head^1..head`):
+    that commit, and the commits of the pull request merged as it when it is a merge
+    commit (two parents in git; without git, when the deployment lists those commits, or
+    lists none); a squash or rebase merge pushes only its own commit.
     """
     ctx.run(
         """
@@ -69,13 +71,25 @@ def _create_changes(ctx: Context) -> None:
             WHERE d.repo_id NOT IN (SELECT repo_id FROM pushed)
             GROUP BY d.deploy_id
         ),
+        git_head AS (
+            SELECT d.deploy_id, len(g.parents) AS parents
+            FROM deps d JOIN commits g ON g.repo_id = d.repo_id AND g.sha = d.sha
+        ),
+        listed AS (  -- what a deployment record says it shipped
+            SELECT owner_id AS deploy_id, lower(sha) AS sha FROM change_commits
+            WHERE owner_id IN (SELECT deploy_id FROM deps)
+        ),
         stand_in AS (
             SELECT d.deploy_id, d.deployed_at, d.sha, h.ts AS authored_at, 'deployed commit' AS how
             FROM deps d JOIN head_time h USING (deploy_id)
-            UNION ALL
+            UNION ALL  -- a merge pushes the pull request's commits; a squash or rebase does not
             SELECT d.deploy_id, d.deployed_at, lower(c.sha), c.authored_at,
                    'commit of the pull request merged as it' AS how
             FROM deps d JOIN merged m USING (deploy_id) JOIN change_commits c ON c.owner_id = m.pull_id
+            LEFT JOIN git_head g USING (deploy_id)
+            WHERE (g.parents IS NULL OR g.parents > 1)
+              AND (d.deploy_id NOT IN (SELECT deploy_id FROM listed)
+                   OR (d.deploy_id, lower(c.sha)) IN (SELECT (deploy_id, sha) FROM listed))
         )
         SELECT deploy_id, any_value(deployed_at) AS deployed_at, sha, min(authored_at) AS authored_at,
                min(how) AS how
