@@ -217,7 +217,10 @@ def import_files(folder: Path, carrier: str = "pushes") -> list[Path]:
         for row, d in zip(deploys, DEPLOYS, strict=True):
             row["commits"] = [{"sha": sha(c), "authored_at": ts(at), "author": who}
                               for c, at, who in shipped(d)]  # fmt: skip
-        return [_write(folder / "work_items.json", pulls), _write(folder / "deployments.json", deploys)]
+        return [
+            _write(folder / "work_items.json", pulls),
+            _write(folder / "deployments.json", deploys),
+        ]
     return [
         _write(folder / "work_items.json", pulls),
         _write(folder / "deployments.json", deploys),

@@ -210,3 +210,99 @@ def figures(doc: dict[str, Any]) -> dict[str, tuple[Any, Any, Any]]:
 @pytest.mark.parametrize("definition", list(EXPECTED))
 def test_every_figure_as_worked_by_hand(docs: dict[str, Any], definition: str) -> None:
     assert figures(docs[definition]) == EXPECTED[definition]
+
+
+COUNTED = {  # items per figure: deployments, changes, deployments or incidents, incidents
+    "devlake-2023": (9, 8, 9, 5),
+    "devlake-2021": (9, 8, 9, 5),
+    "fourkeys": (9, 18, 9, 6),  # 18 (deployment, commit) rows; I4 is listed, open
+    "middleware": (9, 9, 10, 6),  # S2 failed and still counts; the revert is an incident
+    "ktlo": (9, 9, 9, 4),  # search #1 listed as left out; S8 listed, unrecovered
+}
+
+
+@pytest.mark.parametrize("definition", list(EXPECTED))
+def test_every_figure_lists_what_it_counted(docs: dict[str, Any], definition: str) -> None:
+    dora = docs[definition]["dora"]
+    assert tuple(len(dora[k]["items"]) for k in KEYS) == COUNTED[definition]
+
+
+def by(items: list[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
+    return {item[key]: item for item in items}
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    folder = tmp_path_factory.mktemp("imported")
+    with Store.open(folder / "k.duckdb") as store:
+        for source, paths in routes(folder)["import"]:
+            load(store, source, paths)
+        return {
+            name: health(store, Config(), HealthOptions(until=UNTIL, definition=name, items=True))[
+                "dora"
+            ]
+            for name in EXPECTED
+        }
+
+
+def test_fourkeys_reads_the_push_of_the_deployed_commit(imported: dict[str, Any]) -> None:
+    rows = imported["fourkeys"]["lead_time"]["items"]
+    shipped = {(r["deployment"], r["commit"]) for r in rows}
+    short = {name: scenario.sha(name)[:12] for name in ("c21", "m2", "c31", "m3", "e1", "e2", "b1")}
+    assert ("S4", short["c31"]) in shipped and ("S4", short["m3"]) in shipped
+    assert not {c for _, c in shipped} & {
+        short["c21"],
+        short["m2"],
+    }  # pushed as m2, never deployed as head
+    assert not {c for _, c in shipped} & {short["e1"], short["e2"]}  # the unmerged branch
+    assert ("S3", short["b1"]) in shipped  # the bot's commit counts, and S2 (failed) has no rows
+    failures = by(imported["fourkeys"]["change_failure_rate"]["items"], "deployment")
+    assert [len(failures[d]["failures"]) for d in ("S4", "S8", "T2", "S6")] == [1, 1, 1, 0]
+
+
+def test_devlake_follows_merge_shas_and_leaves_first_deployments_out(
+    imported: dict[str, Any],
+) -> None:
+    prs = {
+        (r["repo"].rsplit("/", 1)[1], r["pull_request"]): r
+        for r in imported["devlake-2023"]["lead_time"]["items"]
+    }
+    assert ("search", "#1") not in prs  # shipped only by search's first deployment
+    assert prs[("shop", "#2")]["deployment"] == "S4" and prs[("shop", "#2")]["minutes"] == 1890
+    assert {r["found_by"] for r in prs.values()} == {"merge sha in its commits"}
+    incidents = by(imported["devlake-2023"]["change_failure_rate"]["items"], "deployment")
+    assert incidents["S7"]["incidents"] == ["I6"]  # S8 finished after I6 began
+    assert incidents["S4"]["incidents"] == ["I1", "I2"]
+
+
+def test_middleware_counts_the_revert_and_starts(imported: dict[str, Any]) -> None:
+    owned = by(imported["middleware"]["change_failure_rate"]["items"], "deployment")
+    assert owned["T1"]["incidents"] == ["#5 reverted by #6"]  # #5 merged before S6 started
+    assert owned["S2"]["status"] == "failed" and owned["S8"]["incidents"] == ["I4", "I6"]
+    lead = {
+        r["pull_request"]: r
+        for r in imported["middleware"]["lead_time"]["items"]
+        if "shop" in r["repo"]
+    }
+    assert (lead["#2"]["deployment"], lead["#2"]["merge_to_deploy"]) == (
+        "S4",
+        21600,
+    )  # to S4's start
+
+
+def test_ktlo_never_blames_a_deployment_that_finished_after_the_incident(
+    imported: dict[str, Any],
+) -> None:
+    dora = imported["ktlo"]
+    links = dora["incident_links"]
+    assert (links["references_to_later_deployments"], links["unlinked_without_deployment"]) == (
+        1,
+        1,
+    )
+    assert all("I6" not in " ".join(f["reasons"]) for f in dora["failures"])
+    recovery = by(dora["recovery_time"]["items"], "deployment")
+    assert recovery["S8"]["hours"] is None  # I4 is still open
+    hours = [i["hours"] for k in ("lead_time", "recovery_time") for i in dora[k]["items"]]
+    assert min(h for h in hours if h is not None) >= 0
+    left_out = {i["change"]: i["left_out"] for i in dora["lead_time"]["items"] if i["left_out"]}
+    assert left_out == {"#1": "shipped by the repository's first deployment"}  # search #1
