@@ -6,10 +6,12 @@ time range the report's window, its production deployments ktlo's successful one
     medians          "lower medians": max(x) where percent_rank() <= 0.5 (the six-month
                      one of 2021: min(x) where percent_rank() >= 0.5)
     frequency        days with a deployment per calendar week (Monday) and month of the window
-    lead time        a pull request's cycle time: coding (first commit -> opened) + open ->
-                     merged + merged -> first production deployment after it, each rounded
-                     up to whole minutes and dropped when negative; only pull requests whose
-                     deployment had a successful deployment before it (not a repository's first)
+    lead time        a pull request's cycle time: coding (first commit authored -> opened) +
+                     open -> merged + merged -> its deployment finished, each rounded up to
+                     whole minutes and dropped when negative; its deployment is the first (by
+                     start) successful production deployment having a previous one whose
+                     commits since it hold the merge sha (ktlo.metrics.shipped), so a
+                     repository's first deployment counts none
     incidents        each linked to the latest successful production deployment of the
                      project finished before it was created, whatever its service
     change failure   deployments with a linked incident / deployments finished in the window

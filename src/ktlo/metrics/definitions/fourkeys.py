@@ -2,11 +2,10 @@
 
 Their formulas, over ktlo's tables (the report's window stands for their "last three months"):
 
-    deployments      successful deployments of any environment that shipped a change: their
-                     deployments table joins each deployment to the push that carried its
-                     commit and keeps only those it can join. ktlo's stand-in for that push:
-                     the commits of the repository that landed after its previous successful
-                     deployment (for the first one, only the deployed commit)
+    deployments      successful deployments of any environment, at their finish, joined to
+                     the push whose head (`after`) is the deployed commit: its commits are the
+                     deployment's changes; one joined to no push is dropped. Without pushes
+                     stored, a stand-in push (`_create_changes`)
     frequency        weeks starting on Sunday, days after the first event: "Daily" when the
                      median number of days with a deployment per week is >= 3, "Weekly" when
                      the median week had one, "Monthly" when the median of deployments-weeks

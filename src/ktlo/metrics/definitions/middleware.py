@@ -1,21 +1,22 @@
 """middlewarehq/middleware (backend analytics services, web-server thresholds).
 
-Their formulas, over ktlo's tables (middleware's team is the report's scope, its interval
-the window; workflow or pull-request deployments are ktlo's per-repository sources):
+Their formulas, over the items of `middleware_tables` (middleware's team is the report's
+scope, its interval the window; deployments at their start):
 
     frequency        successful deployments; daily = total // days, weekly = total // weeks
                      (Monday to Sunday, the window's weeks), monthly = total // months, the
                      weekly and monthly raised to at least daily x 7 and daily x 30; shown per
                      day when daily >= 1 (elite), else per week when weekly >= 1 (high), else
                      per month: 1 medium, more high, none low
-    lead time        the mean over pull requests merged in the window of first commit -> open
-                     (0 when negative) + open -> first review + first review -> first approval
-                     + first approval -> merge + merge -> deployment (0 for pull-request
-                     deployments); a missing part counts 0; pull requests of repositories
-                     deployed by workflows count only once deployed
-    change failure   deployments (any status) of the window in time order; each owns the
-                     incidents created from it until the next deployment of the team, whatever
-                     the service; failed = owns one; rate = failed / deployments
+    lead time        the mean over pull requests merged to the production branch in the
+                     window of first commit (committer time) -> open (0 when negative) + open
+                     -> first review + first review -> first approval + first approval ->
+                     merge + merge -> deployment start (0 for pull-request deployments); a
+                     missing part counts 0; pull requests of repositories deployed otherwise
+                     count only once deployed
+    change failure   deployments (any status) of the window in start order; each owns the
+                     incidents (revert pull requests too) created from its start until the
+                     next deployment's, whatever the service; failed = owns one
     recovery         mean of resolved - created over incidents resolved in the window
 """
 
