@@ -208,6 +208,9 @@ def import_files(folder: Path, carrier: str = "pushes") -> list[Path]:
          "finished_at": ts(d.finished)}
         for d in DEPLOYS
     ]  # fmt: skip
+    for row, d in zip(deploys, DEPLOYS, strict=True):  # as an export names them: S3 follows S2
+        earlier = [e for e in DEPLOYS if e.service == d.service and ts(e.started) < ts(d.started)]
+        row["previous"] = earlier[-1].ident if earlier else None
     pushes = [
         {"repo": repo[p.service], "ref": p.ref, "before": _before(p), "after": sha(p.after),
          "commits": [{"sha": sha(c), "authored_at": ts(at), "author": who} for c, at, who in p.commits]}

@@ -119,6 +119,7 @@ with search's first deployment (left out) -> median (25.5 + 26.33) / 2 = 25.92 h
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -306,3 +307,45 @@ def test_ktlo_never_blames_a_deployment_that_finished_after_the_incident(
     assert min(h for h in hours if h is not None) >= 0
     left_out = {i["change"]: i["left_out"] for i in dora["lead_time"]["items"] if i["left_out"]}
     assert left_out == {"#1": "shipped by the repository's first deployment"}  # search #1
+
+
+def test_a_retry_naming_its_failed_attempt_as_previous_still_ships_the_pull_request(
+    tmp_path: Path,
+) -> None:
+    """An export names the failed attempt as the retry's previous deployment; what the retry
+    shipped runs from the last successful one (DevLake's previous), so the pull request it
+    carried has its deployment."""
+    sha = scenario.sha
+    (tmp_path / "deployments.json").write_text(json.dumps([
+        {"id": "D1", "repo": "github.com/acme/app", "environment": "production", "ref": "main",
+         "sha": sha("a"), "status": "success", "created_at": "2026-03-02T10:00:00Z"},
+        {"id": "D2", "repo": "github.com/acme/app", "environment": "production", "ref": "main",
+         "sha": sha("m"), "status": "failure", "created_at": "2026-03-03T10:00:00Z", "previous": "D1"},
+        {"id": "D3", "repo": "github.com/acme/app", "environment": "production", "ref": "main",
+         "sha": sha("m"), "status": "success", "created_at": "2026-03-03T11:00:00Z", "previous": "D2"},
+        {"id": "D4", "repo": "github.com/acme/app", "environment": "production", "ref": "main",
+         "sha": sha("n"), "status": "success", "created_at": "2026-03-04T11:00:00Z", "previous": "D3"},
+    ]))  # fmt: skip
+    (tmp_path / "pushes.json").write_text(json.dumps([
+        {"repo": "github.com/acme/app", "ref": "refs/heads/main", "before": sha("a"), "after": sha("m"),
+         "commits": [{"sha": sha("c"), "authored_at": "2026-03-02T12:00:00Z"},
+                     {"sha": sha("m"), "authored_at": "2026-03-03T09:00:00Z"}]},
+        {"repo": "github.com/acme/app", "ref": "refs/heads/main", "before": sha("m"), "after": sha("n"),
+         "commits": [{"sha": sha("n"), "authored_at": "2026-03-04T09:00:00Z"}]},
+    ]))  # fmt: skip
+    (tmp_path / "work_items.json").write_text(json.dumps({
+        "id": "app-1", "number": "1", "kind": "pull_request", "title": "Add", "repo": "github.com/acme/app",
+        "created_at": "2026-03-02T13:00:00Z", "merged_at": "2026-03-03T09:00:00Z", "merge_sha": sha("m"),
+        "commits": [{"sha": sha("c"), "authored_at": "2026-03-02T12:00:00Z"}],
+    }))  # fmt: skip
+    with Store.open(tmp_path / "k.duckdb") as store:
+        load(
+            store,
+            "files",
+            [tmp_path / f"{n}.json" for n in ("deployments", "pushes", "work_items")],
+        )
+        dora = health(
+            store, Config(), HealthOptions(until=UNTIL, definition="devlake-2023", items=True)
+        )["dora"]
+    # 60 coding + 1200 open + 120 to D3's finish (its creation: no finish given)
+    assert [(i["deployment"], i["minutes"]) for i in dora["lead_time"]["items"]] == [("D3", 1380)]

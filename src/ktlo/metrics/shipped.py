@@ -2,7 +2,8 @@
 
 DevLake's lead time and ktlo's own follow a change to the deployment whose commits include
 it; this module finds those commits. A successful production deployment's **previous**
-deployment is the one its record names (`previous`), else, as DevLake's
+deployment is the one its record names (`previous`) when that one succeeded in production
+(a failed attempt before a retry shipped nothing), else, as DevLake's
 `EnrichPrevSuccessDeploymentCommit` orders them, the last successful production deployment
 of the same repository and environment finished before it. Its commits, in this order:
 
@@ -50,8 +51,10 @@ def build_shipped(ctx: Context) -> None:
             FROM ok WINDOW w AS (PARTITION BY repo_id, environment ORDER BY deployed_at, deploy_id)
         )
         SELECT o.deploy_id, o.repo_id, o.sha, o.branch, o.started_at, o.deployed_at,
-               coalesce(o.previous_id, o.lag_id) AS prev_id, p.sha AS prev_sha
-        FROM ordered o LEFT JOIN h_deploys p ON p.deploy_id = coalesce(o.previous_id, o.lag_id)
+               coalesce(named.deploy_id, o.lag_id) AS prev_id, p.sha AS prev_sha
+        FROM ordered o
+        LEFT JOIN ok named ON named.deploy_id = o.previous_id  -- a failed attempt is no previous
+        LEFT JOIN h_deploys p ON p.deploy_id = coalesce(named.deploy_id, o.lag_id)
         """
     )
     ctx.run(
