@@ -12,16 +12,21 @@ job name) matches `environment`. Statuses fall into success, rolled_back, failed
 
 Tables created (temporary, scoped):
 
-    h_deploys   every deployment attempt in scope
+    h_deploys   every deployment attempt in scope: `deployed_at` its finish (else its
+                creation), `started_at` its start, `branch` its ref without refs/heads/
     h_prod      production deployments that reached production (success or rolled_back)
     h_changes   merged pull requests, and commits that belong to none, in scope; commit_at
-                is a pull request's first commit (NULL when none is known), first_commit_at
-                the same but never after the pull request was opened
+                is a pull request's first commit authored (NULL when none is known),
+                first_commit_at the same but never after the pull request was opened,
+                committed_at its first commit's committer time (else commit_at),
+                merge_sha, base_branch, head_branch and is_bot
     h_recent_changes  the changes that can have shipped in the report's windows: those that
                 landed after the last production deployment of their repository before the
                 oldest window (every earlier change shipped before the windows)
-    h_shipped   each such change with the first production deployment of its repository at
-                or after it landed (an ASOF join), and its lead time from its first commit
+    h_shipped   each such change with the first production deployment whose commits hold it
+                (ktlo.metrics.shipped), else (commits unknown, or before the first deployment)
+                the first of its repository at or after it landed (an ASOF join), `how` it
+                was found, and its lead time from its first commit
 """
 
 from __future__ import annotations

@@ -4,16 +4,19 @@ An incident is linked to a deployment, in this order:
 
 1. by explicit reference in its title or description: `deployment: <id>` (the deployment's
    id or key), or `root cause: <sha>` (7 to 40 hex digits): the first production deployment
-   of that sha, else the first one of its repository after that commit landed;
+   that deployed or shipped that commit, else the first one of its repository after that
+   commit landed;
 2. else by service and time: the last production deployment of the incident's own service
    within `incident_window_hours` (default 24) before the incident was created.
 
-Never to "the latest deployment of anything": an incident with no service and no reference
-stays unlinked, and is counted as such.
+Never to a deployment that finished after the incident began (a reference to one is not
+followed, and is counted), and never to "the latest deployment of anything": an incident
+with no service and no reference stays unlinked, and is counted as such.
 
 Tables created (temporary): h_incidents (scoped incidents with their references),
-h_incident_links (incident, deployment, how) and h_failures (deployment, source, ref,
-detail, recovered_at), one row per reason a deployment failed.
+h_incident_candidates (the references, each `valid` or not), h_incident_links (incident,
+deployment, how) and h_failures (deployment, source, ref, detail, recovered_at), one row
+per reason a deployment failed.
 """
 
 from __future__ import annotations
