@@ -25,7 +25,7 @@ Tables created (temporary, scoped):
 
 from __future__ import annotations
 
-from ktlo.metrics.common import Context
+from ktlo.metrics.common import Context, literal
 
 MAX_CHAIN = 500  # pushes followed back from one deployment (a loop of force pushes stops here)
 
@@ -41,22 +41,25 @@ def build_shipped(ctx: Context) -> None:
         WHERE repo_id IS NULL OR repo_id IN (SELECT repo_id FROM h_deploys)
         """
     )
+    oldest = literal(ctx.windows[-1].start.isoformat())
     ctx.run(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE h_deploy_prev AS
         WITH ok AS (SELECT * FROM h_deploys WHERE production AND status = 'success'),
         ordered AS (
-            SELECT deploy_id, repo_id, environment, sha, branch, started_at, deployed_at, previous_id,
-                   lag(deploy_id) OVER w AS lag_id
+            SELECT deploy_id, repo_id, sha, branch, started_at, deployed_at, previous_id,
+                   lag(deploy_id) OVER w AS lag_id, lag(sha) OVER w AS lag_sha
             FROM ok WINDOW w AS (PARTITION BY repo_id, environment ORDER BY deployed_at, deploy_id)
         )
         SELECT o.deploy_id, o.repo_id, o.sha, o.branch, o.started_at, o.deployed_at,
-               coalesce(named.deploy_id, o.lag_id) AS prev_id, p.sha AS prev_sha
+               coalesce(named.deploy_id, o.lag_id) AS prev_id,
+               CASE WHEN named.deploy_id IS NULL THEN o.lag_sha ELSE named.sha END AS prev_sha
         FROM ordered o
         LEFT JOIN ok named ON named.deploy_id = o.previous_id  -- a failed attempt is no previous
-        LEFT JOIN h_deploys p ON p.deploy_id = coalesce(named.deploy_id, o.lag_id)
+        WHERE o.deployed_at >= TIMESTAMP {oldest}  -- only these can ship a change of the windows
         """
     )
+    pushed = ctx.rows("SELECT count(*) > 0 AS any FROM h_pushes")[0]["any"]
     ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_deploy_commits AS
@@ -64,7 +67,7 @@ def build_shipped(ctx: Context) -> None:
             SELECT d.deploy_id, lower(c.sha) AS sha, 'listed' AS how
             FROM h_deploy_prev d JOIN change_commits c ON c.owner_id = d.deploy_id
         ),
-        chain AS (SELECT * FROM ({_chain_sql()})),
+        chain AS (SELECT * FROM ({_chain_sql() if pushed else _NO_CHAIN})),
         pushed AS (
             SELECT DISTINCT ch.deploy_id, lower(c.sha) AS sha, 'pushes' AS how
             FROM chain ch JOIN change_commits c ON c.owner_id = ch.push_id
@@ -73,6 +76,9 @@ def build_shipped(ctx: Context) -> None:
         SELECT * FROM listed UNION ALL SELECT * FROM pushed
         """
     )
+
+
+_NO_CHAIN = "SELECT NULL::VARCHAR AS deploy_id, NULL::VARCHAR AS push_id WHERE FALSE"
 
 
 def _chain_sql() -> str:
