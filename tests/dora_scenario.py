@@ -188,7 +188,8 @@ def shipped(deploy: Deploy) -> list[tuple[str, str, str]]:
 
 def import_files(folder: Path, carrier: str = "pushes") -> list[Path]:
     """work_items.json, deployments.json and what tells what each deployment shipped: the
-    pushes (pushes.json), or (`carrier="deployments"`) each deployment's own commits."""
+    pushes (pushes.json, with or without their repository), or (`carrier="deployments"`)
+    each deployment's own commits."""
     repo = {"shop": "github.com/acme/shop", "search": "github.com/acme/search"}
     pulls = [
         {"id": f"{p.service}-{p.number}", "number": str(p.number), "kind": "pull_request",
@@ -216,6 +217,9 @@ def import_files(folder: Path, carrier: str = "pushes") -> list[Path]:
          "commits": [{"sha": sha(c), "authored_at": ts(at), "author": who} for c, at, who in p.commits]}
         for p in PUSHES
     ]  # fmt: skip
+    if carrier == "pushes without repo":  # a hook log that never said which repository
+        for row in pushes:
+            del row["repo"]
     if carrier == "deployments":
         for row, d in zip(deploys, DEPLOYS, strict=True):
             row["commits"] = [{"sha": sha(c), "authored_at": ts(at), "author": who}

@@ -179,23 +179,28 @@ def load(store: Store, source: str, paths: list[Path]) -> None:
         assert result.errors == 0, result.error
 
 
-def routes(folder: Path) -> dict[str, list[tuple[str, list[Path]]]]:
+def route(name: str, folder: Path) -> list[tuple[str, list[Path]]]:
+    """The scenario's files for one route, written to `folder` (one folder per route)."""
     incidents = ("files", [scenario.incidents_file(folder)])
-    return {
-        "import": [("files", scenario.import_files(folder)), incidents],
-        "import, no pushes": [("files", scenario.import_files(folder, "deployments")), incidents],
-        "github": [("github", scenario.github_files(folder)), incidents],
-        "gitlab": [("gitlab", scenario.gitlab_files(folder)), incidents],
-    }
+    if name in ("github", "gitlab"):
+        writer = scenario.github_files if name == "github" else scenario.gitlab_files
+        return [(name, writer(folder)), incidents]
+    carrier = {"import": "pushes", "import, no pushes": "deployments"}.get(
+        name, name.removeprefix("import, ")
+    )
+    return [("files", scenario.import_files(folder, carrier)), incidents]
 
 
-@pytest.fixture(scope="module", params=["import", "import, no pushes", "github", "gitlab"])
+@pytest.fixture(
+    scope="module",
+    params=["import", "import, no pushes", "import, pushes without repo", "github", "gitlab"],
+)
 def docs(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp(request.param)
     with Store.open(folder / "k.duckdb") as store:
-        for source, paths in routes(folder)[request.param]:
+        for source, paths in route(request.param, folder):
             load(store, source, paths)
         return {
             name: health(store, Config(), HealthOptions(until=UNTIL, definition=name, items=True))
@@ -236,7 +241,7 @@ def by(items: list[dict[str, Any]], key: str) -> dict[Any, dict[str, Any]]:
 def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     folder = tmp_path_factory.mktemp("imported")
     with Store.open(folder / "k.duckdb") as store:
-        for source, paths in routes(folder)["import"]:
+        for source, paths in route("import", folder):
             load(store, source, paths)
         return {
             name: health(store, Config(), HealthOptions(until=UNTIL, definition=name, items=True))[

@@ -49,7 +49,10 @@ def _create_changes(ctx: Context) -> None:
             SELECT deploy_id, repo_id, lower(sha) AS sha, deployed_at FROM h_deploys
             WHERE status = 'success' AND sha IS NOT NULL
         ),
-        pushed AS (SELECT DISTINCT repo_id FROM h_pushes WHERE repo_id IS NOT NULL),
+        pushed AS (  -- repositories with pushes (a push without one counts for the deployment it heads)
+            SELECT repo_id FROM h_pushes WHERE repo_id IS NOT NULL
+            UNION SELECT d.repo_id FROM deps d JOIN h_pushes p ON p.repo_id IS NULL AND p.after_sha = d.sha
+        ),
         from_pushes AS (
             SELECT d.deploy_id, d.deployed_at, lower(c.sha) AS sha, c.authored_at, 'push' AS how
             FROM deps d JOIN h_pushes p ON p.after_sha = d.sha AND coalesce(p.repo_id, d.repo_id) = d.repo_id
