@@ -204,6 +204,7 @@ def _join(a: Batch, b: Batch) -> Batch:
         deployments=a.deployments + b.deployments,
         builds=a.builds + b.builds,
         sprints=a.sprints + b.sprints,
+        pushes=a.pushes + b.pushes,
         unchanged=a.unchanged + b.unchanged,
         pages=a.pages + b.pages,
         notes=a.notes + b.notes,

@@ -20,11 +20,14 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from ktlo.errors import InputError
 from ktlo.record_rules import first_problem
-from ktlo.records import IncidentEvent
+from ktlo.records import CommitRef, IncidentEvent
+from ktlo.sources import change_parts as cp
 from ktlo.sources.base import parse_time
 from ktlo.sources.standard_types import STANDARD_TYPES
 
-RecordKind = Literal["work_items", "incidents", "alerts", "deployments", "builds", "sprints"]
+RecordKind = Literal[
+    "work_items", "incidents", "alerts", "deployments", "builds", "sprints", "pushes"
+]
 SEE = "see docs/import.md"
 
 
@@ -129,6 +132,23 @@ Count = Annotated[Annotated[int, Field(ge=0)] | None, BeforeValidator(_whole)]
 Amount = Annotated[Annotated[float, Field(ge=0)] | None, BeforeValidator(_number)]
 
 
+def _commits(value: Any) -> tuple[CommitRef, ...]:
+    return () if _blank(value) else cp.commit_list(value)
+
+
+def _reviews(value: Any) -> tuple[tuple[datetime, str, str | None], ...]:
+    if _blank(value):
+        return ()
+    try:
+        return cp.review_list(value)
+    except TypeError as exc:  # pydantic reports ValueErrors, with the field named
+        raise ValueError(str(exc)) from None
+
+
+Commits = Annotated[tuple[CommitRef, ...], BeforeValidator(_commits)]
+Reviews = Annotated[tuple[tuple[datetime, str, str | None], ...], BeforeValidator(_reviews)]
+
+
 class Row(BaseModel):
     """Fields every imported row has; the subclasses add their kind's."""
 
@@ -171,6 +191,11 @@ class WorkItemRow(Row):
     updated_at: Time = None
     closed_at: Time = None
     merged_at: Time = None
+    number: Text = None  # a pull request's number in its repository, when `id` is not it
+    base_branch: Text = None
+    merge_sha: Text = None
+    commits: Commits = ()
+    reviews: Reviews = ()
 
 
 class IncidentRow(Row):
@@ -211,6 +236,8 @@ class DeploymentRow(Row):
     status: Text = None
     finished_at: Time = None
     url: Text = None
+    previous: Text = None  # the id of the deployment this one followed
+    commits: Commits = ()
 
 
 class BuildRow(Row):
@@ -237,6 +264,16 @@ class SprintRow(Row):
     ends_at: Time = None
 
 
+class PushRow(Row):
+    id: Text = None  # type: ignore[assignment]  # a push is named by its repo, ref and head
+    after: Required
+    repo: Text = None
+    ref: Text = None
+    before: Text = None
+    pushed_at: Time = None
+    commits: Commits = ()
+
+
 MODELS: dict[RecordKind, type[Row]] = {
     "work_items": WorkItemRow,
     "incidents": IncidentRow,
@@ -244,6 +281,7 @@ MODELS: dict[RecordKind, type[Row]] = {
     "deployments": DeploymentRow,
     "builds": BuildRow,
     "sprints": SprintRow,
+    "pushes": PushRow,
 }
 KIND_OF: dict[type[Row], str] = {model: kind for kind, model in MODELS.items()}
 

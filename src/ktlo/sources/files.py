@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ktlo.errors import InputError
-from ktlo.records import Alert, Build, Deployment, Incident, Sprint, WorkItem
+from ktlo.records import Alert, Build, Deployment, Incident, Push, Sprint, WorkItem
+from ktlo.sources import change_parts as cp
 from ktlo.sources.base import Batch, Known, Reporter, Source, SourceOptions, canonical_json
 from ktlo.sources.csvfile import read_csv
 from ktlo.sources.file_rows import SEE, RecordKind, parse_row
@@ -24,13 +25,13 @@ from ktlo.sources.jsonfile import read_values
 from ktlo.sources.standard_types import standard_type
 
 KINDS: tuple[RecordKind, ...] = (
-    "work_items", "incidents", "alerts", "deployments", "builds", "sprints",
+    "work_items", "incidents", "alerts", "deployments", "builds", "sprints", "pushes",
 )  # fmt: skip
 _NAME_PREFIXES: dict[str, RecordKind] = {
     "work_items": "work_items", "work-items": "work_items", "workitems": "work_items",
     "issues": "work_items", "tickets": "work_items", "incidents": "incidents",
     "alerts": "alerts", "deployments": "deployments", "builds": "builds", "sprints": "sprints",
-    "cycles": "sprints",
+    "cycles": "sprints", "pushes": "pushes",
 }  # fmt: skip
 
 
@@ -130,8 +131,11 @@ def _rows(path: Path, content: bytes) -> list[tuple[int, dict[str, Any]]]:
 def _work_item(source: FileSource, tool: str, v: Any, raw: str) -> WorkItem:
     kind = v.kind or "issue"
     labels = v.labels or ()
+    commits = v.commits or ()
+    links, committed = cp.commit_parts(commits, v.merge_sha if v.merged_at else None)
+    reviewed, reviews = cp.review_parts(v.reviews or ())
     return WorkItem(
-        key=f"{tool}:{kind}:{v.id}", source=tool, kind=kind, external_id=v.id,
+        key=f"{tool}:{kind}:{v.id}", source=tool, kind=kind, external_id=v.number or v.id,
         title=v.title, body=v.body or "", repo_id=v.repo, project=v.project,
         author=v.author, author_email=v.author_email, state=v.state,
         created_at=v.created_at, updated_at=v.updated_at, closed_at=v.closed_at,
@@ -140,6 +144,8 @@ def _work_item(source: FileSource, tool: str, v: Any, raw: str) -> WorkItem:
         assignees=v.assignees or (), components=v.components or (),
         parent_key=v.parent,
         estimate=v.estimate, sprint=v.sprint, branch=v.branch, url=v.url, raw=raw,
+        base_branch=v.base_branch, commits=commits, links=tuple(links),
+        activities=tuple(committed + reviewed), state_changes=tuple(reviews),
     )  # fmt: skip
 
 
@@ -170,6 +176,18 @@ def _deployment(source: FileSource, tool: str, v: Any, raw: str) -> Deployment:
         created_at=v.created_at, repo_id=v.repo, service=v.service,
         environment=v.environment, sha=v.sha, ref=v.ref, status=v.status,
         finished_at=v.finished_at, url=v.url, raw=raw,
+        previous_key=f"{tool}:deployment:{v.previous}" if v.previous else None,
+        commits=v.commits or (),
+    )  # fmt: skip
+
+
+def _push(source: FileSource, tool: str, v: Any, raw: str) -> Push:
+    after = v.after.strip().lower()
+    ident = v.id or f"{v.repo or ''}:{v.ref or ''}:{after}"
+    return Push(
+        key=f"{tool}:push:{ident}", source=tool, after=after, repo_id=v.repo, ref=v.ref,
+        before=(v.before or "").strip().lower() or None, pushed_at=v.pushed_at,
+        commits=v.commits or (), raw=raw,
     )  # fmt: skip
 
 
@@ -197,4 +215,5 @@ _BUILDERS: dict[RecordKind, Callable[[FileSource, str, Any, str], Any]] = {
     "deployments": _deployment,
     "builds": _build,
     "sprints": _sprint,
+    "pushes": _push,
 }

@@ -31,6 +31,7 @@ from pydantic import Field
 from ktlo.errors import ConfigError, FatalSourceError, InputError
 from ktlo.records import Build, Deployment, WorkItem
 from ktlo.sources import github_records as gh
+from ktlo.sources import github_saved
 from ktlo.sources.api_source import ApiSource, Connection, ScopeRun, window_start
 from ktlo.sources.base import Batch, Known, SourceOptions, file_batches, iso, latest, parse_time
 from ktlo.sources.http import ApiClient, Credentials
@@ -118,18 +119,29 @@ class GitHubSource(ApiSource):
         return names
 
     def load_file(self, path: Path, known: Known) -> Iterator[Batch]:
-        """A saved answer of any of the list endpoints above (e.g. `gh api --paginate`)."""
-        records = [self._from_saved(path, line, value) for line, value in read_values(path)]
-        yield from file_batches(path, [record for group in records for record in group])
+        """A saved answer of any of the list endpoints above (e.g. `gh api --paginate`), with
+        the details the DORA definitions read (`github_saved`)."""
+        details = github_saved.gather(read_values(path))
+        records: list[Any] = [
+            r for line, value in details.rest for r in self._from_saved(path, line, value, details)
+        ]
+        for line, payload in details.pushes:
+            repo = gh.repo_id_from_urls(payload.get("repository") or {})
+            records.append(gh.push_record(repo or self._only_repo(path, line), payload))
+        yield from file_batches(path, records)
 
-    def _from_saved(self, path: Path, line: int, value: Any) -> list[WorkItem | Deployment | Build]:
+    def _from_saved(
+        self, path: Path, line: int, value: Any, details: github_saved.Details
+    ) -> list[WorkItem | Deployment | Build]:
         if isinstance(value, dict) and isinstance(value.get("workflow_runs"), list):
             return [b for run in value["workflow_runs"] for b in self._saved(path, line, run)]
         if isinstance(value, dict) and isinstance(value.get("jobs"), list):
             return [b for job in value["jobs"] for b in self._saved(path, line, job)]
-        return self._saved(path, line, value)
+        return self._saved(path, line, value, details)
 
-    def _saved(self, path: Path, line: int, record: Any) -> list[WorkItem | Deployment | Build]:
+    def _saved(
+        self, path: Path, line: int, record: Any, details: github_saved.Details | None = None
+    ) -> list[WorkItem | Deployment | Build]:
         shape = _shape(record)
         if shape is None:
             raise InputError(
@@ -145,10 +157,12 @@ class GitHubSource(ApiSource):
                 return [gh.job_build(repo_id, record)]
             if shape == "release":
                 return [gh.release_record(repo_id, record)]
+            details = details or github_saved.Details()
             if shape == "deployment":
-                return [gh.deployment_record(repo_id, record)]
+                return [gh.deployment_record(repo_id, record, details.of_deployment(record))]
             if shape == "pull":
-                return [gh.pull_item(repo_id, record, types=types)]
+                commits, reviews = details.of_pull(record)
+                return [gh.pull_item(repo_id, record, commits, reviews, types=types)]
             if shape == "issue_pull":
                 merged = record["pull_request"].get("merged_at")
                 return [gh.pull_item(repo_id, {**record, "merged_at": merged}, types=types)]

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from ktlo.classify.signals import is_bot
-from ktlo.records import Activity, Build, Deployment, Link, StateChange, WorkItem
+from ktlo.records import Activity, Build, CommitRef, Deployment, Link, Push, StateChange, WorkItem
 from ktlo.sources import record_parts as rp
 from ktlo.sources import repo_ids
 from ktlo.sources.base import canonical_json, parse_time
@@ -155,6 +155,7 @@ def pull_item(
     elif closed is not None:
         changes.append(StateChange(closed, "status", "open", "closed", None))
     links = rp.body_links(pull, "body", _CLOSING)
+    commits = list(commits)
     for commit in commits:
         sha = str(commit["sha"])
         links.append(Link(sha, "contains"))
@@ -203,6 +204,55 @@ def pull_item(
         links=tuple(links),
         state_changes=rp.chronological(changes),
         raw=canonical_json(pull),
+        base_branch=(pull.get("base") or {}).get("ref"),
+        commits=tuple(commit_ref(c) for c in commits),
+    )
+
+
+def commit_ref(commit: Json) -> CommitRef:
+    """A commit of `/pulls/{n}/commits` (or `/compare`): its sha, author and committer times."""
+    git = commit.get("commit") or {}
+    user = commit.get("author")
+    name = _login(user) or str((git.get("author") or {}).get("name") or "")
+    return CommitRef(
+        sha=str(commit["sha"]).lower(),
+        authored_at=parse_time((git.get("author") or {}).get("date")),
+        committed_at=parse_time((git.get("committer") or {}).get("date")),
+        author=name or None,
+        is_bot=_is_bot(user) or (bool(name) and is_bot(name)),
+    )
+
+
+def push_record(repo_id: str, payload: Json) -> Push:
+    """A `push` webhook's payload: the ref, before and after, and the pushed commits.
+
+    Each commit's `timestamp` is taken as its authored time (fourkeys reads it as the
+    commit's time).
+    """
+    after = str(payload["after"]).lower()
+    commits = []
+    for commit in payload.get("commits") or ():
+        author = commit.get("author") or {}
+        name = str(author.get("username") or author.get("name") or "")
+        commits.append(
+            CommitRef(
+                sha=str(commit["id"]).lower(),
+                authored_at=parse_time(commit.get("timestamp")),
+                author=name or None,
+                is_bot=bool(name) and is_bot(name),
+            )
+        )
+    head = payload.get("head_commit") or {}
+    return Push(
+        key=f"{SOURCE}:push:{repo_id}:{payload.get('ref')}:{after}",
+        source=SOURCE,
+        after=after,
+        repo_id=repo_id,
+        ref=payload.get("ref"),
+        before=str(payload.get("before") or "").lower() or None,
+        pushed_at=parse_time(head.get("timestamp")),
+        commits=tuple(commits),
+        raw=canonical_json(payload),
     )
 
 

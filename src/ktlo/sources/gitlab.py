@@ -33,6 +33,7 @@ from pydantic import Field
 from ktlo.errors import ConfigError, FatalSourceError, InputError
 from ktlo.records import Build, Deployment, WorkItem
 from ktlo.sources import gitlab_records as gl
+from ktlo.sources import gitlab_saved
 from ktlo.sources.api_source import ApiSource, Connection, Json, ScopeRun
 from ktlo.sources.base import Batch, Known, SourceOptions, file_batches, iso, latest
 from ktlo.sources.http import ApiClient, Credentials
@@ -123,10 +124,18 @@ class GitLabSource(ApiSource):
 
     def load_file(self, path: Path, known: Known) -> Iterator[Batch]:
         """A saved answer of any of the list endpoints above (e.g. `glab api --paginate`)."""
-        flat = [r for line, value in read_values(path) for r in self._saved(path, line, value)]
+        details = gitlab_saved.gather(read_values(path))
+        flat: list[Any] = [
+            r for line, value in details.rest for r in self._saved(path, line, value, details)
+        ]
+        for line, payload in details.pushes:
+            repo = gl.repo_id_from_project_url(str((payload.get("project") or {}).get("web_url")))
+            flat.append(gl.push_record(repo or self._only_project(path, line), payload))
         yield from file_batches(path, flat)
 
-    def _saved(self, path: Path, line: int, record: Any) -> list[WorkItem | Deployment | Build]:
+    def _saved(
+        self, path: Path, line: int, record: Any, details: gitlab_saved.Details | None = None
+    ) -> list[WorkItem | Deployment | Build]:
         shape = _shape(record)
         if shape is None:
             raise InputError(
@@ -143,7 +152,10 @@ class GitLabSource(ApiSource):
             if shape == "pipeline":
                 return list(gl.pipeline_builds(repo_id, record))
             if shape == "merge_request":
-                return [gl.merge_request_item(repo_id, record, types=types)]
+                notes, approvals, commits = (details or gitlab_saved.Details()).of_merge_request(
+                    record
+                )
+                return [gl.merge_request_item(repo_id, record, notes, approvals, commits, types)]
             return [gl.issue_item(repo_id, record, types=types)]
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(
