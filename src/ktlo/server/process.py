@@ -1,54 +1,81 @@
 """Running the dashboard in this process with uvicorn, and stopping it promptly.
 
-uvicorn turns SIGTERM and Ctrl-C into a graceful shutdown: it stops accepting, waits for
-the requests in flight, then tells the application. A request can be in the middle of a
-long DuckDB query, so the store work in flight is interrupted as soon as the signal
-arrives (`Snapshots.interrupt`), and requests get at most STOP_GRACE seconds.
+ktlo handles SIGTERM and Ctrl-C itself, from the start (while the first copy of the store
+is taken) to the end: a signal interrupts the store work in flight at once
+(`Snapshots.interrupt`: a request may be in the middle of a long DuckDB query) and asks
+uvicorn to shut down gracefully, with at most STOP_GRACE seconds for requests in flight.
+Nothing is raised from inside the signal handler; the command exits afterwards, as the
+signal asks (Ctrl-C: status 130, SIGTERM: 143), with the copy of the store removed.
 """
 
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
 
+from ktlo.errors import StoreError
+
 STOP_GRACE = 3  # seconds a request in flight may take to finish once the server stops
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
-        super().__init__(config)
-        self._on_exit = on_exit
+    """uvicorn's server, which says where it listens once it does, and leaves the signals
+    to `run`."""
 
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self._on_exit()
-        super().handle_exit(sig, frame)
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._on_ready()
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # `run` has installed its own handlers
 
 
 def run(app: FastAPI, host: str, port: int, on_ready: Callable[[], None]) -> None:
     """Serve `app` (made by create_app) until SIGTERM or Ctrl-C.
 
-    The first copy of the store is taken before `on_ready` (which shows the address), so
-    a store damaged inside is an error here too, and the address answers at once. The
-    copy is removed however the process stops (SIGTERM included)."""
+    The first copy of the store is taken before uvicorn starts, so a store damaged inside
+    is an error before the address is shown, and the address answers at once."""
     snapshots = app.state.snapshots
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", access_log=False,
         timeout_graceful_shutdown=STOP_GRACE,
     )  # fmt: skip
-    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    server = _Server(config, on_ready)
+    received: list[int] = []
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+        snapshots.interrupt()
+        server.handle_exit(signum, frame)  # a second Ctrl-C forces it
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in SIGNALS}
     try:
-        snapshots.start()
-        snapshots.wait_first()
-        on_ready()
-        _Server(config, on_exit=snapshots.interrupt).run()
+        try:
+            snapshots.start()
+            snapshots.wait_first()
+        except StoreError:
+            if not received:
+                raise
+        if not received:
+            server.run()
     finally:
         snapshots.stop()
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # unwinds through `finally`, unlike the default action
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if signal.SIGINT in received:
+        raise KeyboardInterrupt
+    if received:
+        raise SystemExit(128 + received[0])

@@ -7,8 +7,10 @@ decides whether it is a ktlo store (`kind_of_database`), and what DuckDB raises 
 store is used is mapped to a StoreError by its type (`store_failure`).
 
 DuckDB documents the start of its files: an 8-byte checksum, the magic `DUCK`, the
-storage version. Two database headers follow at 4 KiB and 8 KiB; the one with the higher
-iteration is current and counts the blocks the file holds from 12 KiB on.
+storage version; two database headers follow, and the data starts at 12 KiB. How long a
+whole file must be cannot be told from the headers (DuckDB trims free blocks at the end
+without counting them out), so a copy cut short later on is found when a missing block is
+read: DuckDB's IOException, mapped here like every other failure.
 """
 
 from __future__ import annotations
@@ -25,9 +27,7 @@ if TYPE_CHECKING:
 
 MAGIC = b"DUCK"
 _MAIN = struct.Struct("<8x4s")  # checksum, magic
-_DATABASE = struct.Struct("<8xQqqQQ")  # checksum, iteration, meta, free list, blocks, block size
-_DATABASE_AT = (4096, 8192)
-_DATA_START = 12288
+_DATA_START = 12288  # after the main header and the two database headers
 _OTHER_FORMATS = {b"SQLite format 3\x00": "an SQLite database", b"PK\x03\x04": "a zip file"}
 
 FIX_NOT_A_STORE = "pass --db a ktlo store, or the name of a file that does not exist yet"
@@ -38,7 +38,8 @@ FIX_DAMAGED = (
 
 
 def check_file(path: Path) -> None:
-    """Refuse, before DuckDB reads it, a file that is empty, not DuckDB, or cut short."""
+    """Refuse, before DuckDB reads it, a file that is empty, not DuckDB, or cut short
+    within its headers."""
     try:
         with path.open("rb") as handle:
             head = handle.read(_DATA_START)
@@ -57,11 +58,11 @@ def check_file(path: Path) -> None:
             "delete it (ktlo creates the store itself), or pass another --db",
         )
     if len(head) < _MAIN.size or _MAIN.unpack_from(head)[0] != MAGIC:
-        raise StoreError(f"{path} is {_format_of(head)}, not a ktlo store", FIX_NOT_A_STORE)
-    expected = _expected_size(head)
-    if expected is not None and size < expected:
+        raise StoreError(f"{path} is {_format_of(head)}, so not a ktlo store", FIX_NOT_A_STORE)
+    if size < _DATA_START:
         raise StoreError(
-            f"the store {path} is damaged: it is cut short ({size:,} of {expected:,} bytes)",
+            f"the store {path} is damaged: it is cut short ({size:,} bytes, less than "
+            "DuckDB's headers)",
             FIX_DAMAGED,
         )
 
@@ -70,19 +71,7 @@ def _format_of(head: bytes) -> str:
     for magic, name in _OTHER_FORMATS.items():
         if head.startswith(magic):
             return name
-    return "not a DuckDB file"
-
-
-def _expected_size(head: bytes) -> int | None:
-    """The size the current database header implies; None where it cannot be read."""
-    if len(head) < _DATA_START:
-        return _DATA_START
-    headers = [_DATABASE.unpack_from(head, at) for at in _DATABASE_AT]
-    _, _, _, blocks, block_size = max(headers)  # the higher iteration is the current one
-    sane = 4096 <= block_size <= 1 << 30 and block_size & (block_size - 1) == 0
-    if not sane or blocks > 1 << 40:
-        return None  # a layout this check does not know: DuckDB's own checks still apply
-    return int(_DATA_START + blocks * block_size)
+    return "not a DuckDB database"
 
 
 def kind_of_database(con: duckdb.DuckDBPyConnection) -> str:
