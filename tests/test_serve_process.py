@@ -8,6 +8,7 @@ import http.client
 import http.server
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -108,6 +109,21 @@ def test_serve_stops_promptly_on_sigterm_and_ctrl_c(
         rest = served.process.stderr.read()
     assert "Traceback" not in rest
     assert list(served.tmp.iterdir()) == []
+
+
+def test_a_port_in_use_is_one_line(org: tuple[Path, Config], tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "ktlo", "serve", "--db", str(org[0]), "--port", str(port)],
+            capture_output=True, text=True, timeout=60, env={**os.environ, "TMPDIR": str(tmp_path)},
+        )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr == (
+        f"Error: cannot listen on 127.0.0.1:{port} (Address already in use) — pass another "
+        "--port, or stop the program that uses this one\n"
+    )
+    assert not list(tmp_path.glob("ktlo-serve-*"))  # no copy of the store left behind
 
 
 def test_stopping_interrupts_a_query_in_flight(org: tuple[Path, Config]) -> None:

@@ -10,6 +10,7 @@ signal asks (Ctrl-C: status 130, SIGTERM: 143), with the copy of the store remov
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 from collections.abc import Callable, Iterator
@@ -19,7 +20,8 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 
-from ktlo.errors import StoreError
+from ktlo.errors import ConfigError, StoreError
+from ktlo.server.snapshot import Snapshots
 
 STOP_GRACE = 3  # seconds a request in flight may take to finish once the server stops
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -62,16 +64,15 @@ def run(app: FastAPI, host: str, port: int, on_ready: Callable[[], None]) -> Non
         server.handle_exit(signum, frame)  # a second Ctrl-C forces it
 
     previous = {sig: signal.signal(sig, on_signal) for sig in SIGNALS}
+    listening: socket.socket | None = None
     try:
-        try:
-            snapshots.start()
-            snapshots.wait_first()
-        except StoreError:
-            if not received:
-                raise
+        listening = _listen(host, port)
+        _first_copy(snapshots, received)
         if not received:
-            server.run()
+            server.run(sockets=[listening])
     finally:
+        if listening is not None:
+            listening.close()
         snapshots.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -79,3 +80,26 @@ def run(app: FastAPI, host: str, port: int, on_ready: Callable[[], None]) -> Non
         raise KeyboardInterrupt
     if received:
         raise SystemExit(128 + received[0])
+
+
+def _first_copy(snapshots: Snapshots, received: list[int]) -> None:
+    """Take the first copy of the store; a signal meanwhile ends the wait, not in error."""
+    try:
+        snapshots.start()
+        snapshots.wait_first()
+    except StoreError:
+        if not received:
+            raise
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before anything else, so a port in use is one line."""
+    address = host.strip("[]")
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    try:
+        return socket.create_server((address, port), family=family)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {host}:{port} ({os.strerror(exc.errno) if exc.errno else exc})",
+            "pass another --port, or stop the program that uses this one",
+        ) from exc
