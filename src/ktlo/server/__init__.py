@@ -32,8 +32,7 @@ def serve(
     The store is checked (create_app) before the address is announced, so a file that
     cannot be served is one error line, never a dashboard that does not answer.
     """
-    from ktlo.server.app import ServerSettings, create_app
-    from ktlo.server.process import run
+    from ktlo.store import Store
 
     loopback = is_loopback(host)
     if not loopback and not token:
@@ -41,5 +40,10 @@ def serve(
             f"binding to {host} would show the store to the network without a token",
             "pass --token (or set KTLO_TOKEN), or keep --host 127.0.0.1",
         )
+    Store.check(store)  # before loading the web stack: a file that cannot be served fails fast
+
+    from ktlo.server.app import ServerSettings, create_app
+    from ktlo.server.process import run
+
     app = create_app(ServerSettings(store=store, config=config, token=token, loopback=loopback))
     run(app, host, port, on_ready=lambda: announce(f"http://{host}:{port}/"))

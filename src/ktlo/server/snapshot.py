@@ -163,7 +163,7 @@ class Snapshots:
     """Keeps a current snapshot of the store at `source`, refreshed when the file changes."""
 
     def __init__(self, source: Path, config: Config, check_every: float = 1.0) -> None:
-        _check(source)
+        Store.check(source)  # not a store, empty, damaged, newer: refused here
         self.source = source
         self.config = config
         self.check_every = check_every
@@ -344,15 +344,6 @@ class Snapshots:
                 )
                 snap.forget()
         return investment, subcategory
-
-
-def _check(source: Path) -> None:
-    """Refuse, with a StoreError, a store that cannot be served: missing, not a store,
-    empty, damaged, from a newer ktlo. A writer holding it is fine (the copy waits)."""
-    try:
-        Store.open(source, read_only=True, wait=0).close()
-    except StoreLockedError:
-        return
 
 
 def _stamp(path: Path) -> Stamp:

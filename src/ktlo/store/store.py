@@ -72,6 +72,15 @@ class Store:
             raise
         return store
 
+    @classmethod
+    def check(cls, path: Path | str) -> None:
+        """Raise the StoreError that opening `path` for reading would; a store another
+        process is writing passes (it is a store, and it will be readable)."""
+        try:
+            cls.open(path, read_only=True, wait=0).close()
+        except StoreLockedError:
+            return
+
     def cursor(self) -> Store:
         """Another connection to the same open database, for a second thread: it sees the
         stored tables, not this connection's temporary ones. Close it when done."""
