@@ -8,6 +8,7 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from ktlo.sources.base import Reporter, Source
 from ktlo.sync import SourceResult
@@ -91,7 +92,7 @@ def render_sync_summary(results: Sequence[SourceResult], console: Console) -> No
             f"{r.new:,}",
             f"{r.updated:,}",
             f"{r.unchanged:,}",
-            f"[red]{r.errors}[/]" if r.errors else "0",
+            Text(str(r.errors), style="red") if r.errors else "0",
             f"{r.pages:,}",
             f"{r.timings.total:.1f}s",
         )
