@@ -80,7 +80,7 @@ def measure(
         rows = [_row(i, t, b) for i, t, b, _ in (*labeled, *weak)]
         with store.transaction():
             store.replace("work_items", "item_id", [r[0] for r in rows], WORK_ITEM_COLUMNS, rows)
-        summary = reclassify(store, Config())
+        summary = reclassify(store, Config(), refit=True)
         found = dict(store.con.execute("SELECT item_id, subcategory FROM verdicts").fetchall())
         latest = load_model(store)
     for item_id, title, body, _ in evalset:

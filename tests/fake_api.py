@@ -6,6 +6,9 @@ requests to `path` get before the real one, and `on_request(path)`, when set, se
 first (a test can crash the sync there). Serve a fake through `httpx2.MockTransport(fake.handle)`,
 or from a real server on 127.0.0.1 with `fake.werkzeug_handler` (pytest-httpserver).
 
+`FakeTime` is the clock and sleep a sync gets instead of the real ones: it moves only when
+someone sleeps, so no test waits and every wait is exact.
+
 `FakeRest` is the base of the REST fakes whose routes read the query as a dict and whose log
 reads `path?query` (GitHub, GitLab, Jira); `snapshot` is every row a sync wrote, and
 `fixture_reader` reads a fake's recorded answers.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -107,6 +111,113 @@ class FakeRest(FakeApi):
 
     def get(self, path: str, query: dict[str, str]) -> Answer:
         raise NotImplementedError
+
+
+class FakeTime:
+    """A clock that moves only when someone sleeps; `sleeps` lists every wait, in order.
+
+    Shared by every thread: concurrent waits for the same moment move the clock once. With
+    `per_worker`, each thread keeps its own time instead, moved only by its own waits (a new
+    thread starts at the latest time any thread reached): a request can then be dated by the
+    waits its worker made before sending it, whatever the threads' real interleaving.
+    """
+
+    def __init__(
+        self, start: float = 1_767_225_600.0, sleeps: list[float] | None = None,
+        *, per_worker: bool = False,
+    ) -> None:  # fmt: skip
+        self.sleeps = sleeps if sleeps is not None else []
+        self.per_worker = per_worker
+        self._now = start
+        self._lock = threading.Lock()
+        self._workers = threading.local()
+
+    def time(self) -> float:
+        """Now, as the calling thread sees it."""
+        with self._lock:
+            if not self.per_worker:
+                return self._now
+            if not hasattr(self._workers, "now"):
+                self._workers.now = self._now
+            return float(self._workers.now)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait `seconds` without waiting: the clock moves instead."""
+        started = self.time()
+        with self._lock:
+            self.sleeps.append(seconds)
+            if self.per_worker:
+                self._workers.now = started + seconds
+            self._now = max(self._now, started + seconds)
+
+    def seams(self) -> dict[str, Any]:
+        """`sleep` and `clock` for a SourceContext or an ApiClient."""
+        return {"sleep": self.sleep, "clock": self.time}
+
+
+class Throttle:
+    """A fake API behind a rate limit that one of several workers meets, as GitHub's would.
+
+    The first `workers` requests whose path contains `detail` wait until all of them are in
+    (every worker has a request in flight); the first to arrive is answered `limit`, the
+    others their real answers once the client has said it waits (`waiting`, called by the
+    sync's reporter), so whatever a worker sends afterwards it sends knowing of the limit.
+    The limited worker's own next request is held until each other worker has sent one
+    more, so the others cannot hide behind it. `log` holds every request as (path, the
+    sending worker's time on `time`), in order of arrival; `after_limit()` is what arrived
+    once the limit was answered.
+    """
+
+    def __init__(
+        self, fake: FakeApi, time: FakeTime, detail: str, limit: Answer, workers: int = 4
+    ) -> None:
+        self.fake, self.time, self.detail, self.limit = fake, time, detail, limit
+        self.log: list[tuple[str, float]] = []
+        self.limited_at: float | None = None
+        self.told = threading.Event()
+        self._barrier = threading.Barrier(workers, timeout=10)
+        self._wave = workers  # first-wave requests still to come
+        self._limited: int | None = None  # the thread that met the limit
+        self._limited_index = 0
+        self._others_after = 0
+        self._moved = threading.Condition()
+
+    def waiting(self, seconds: float, reason: str) -> None:
+        self.told.set()
+
+    def handle(self, request: httpx2.Request) -> httpx2.Response:
+        path, me = request.url.path, threading.get_ident()
+        with self._moved:
+            self.log.append((path, self.time.time()))
+            wave = self.detail in path and self._wave > 0
+            first = wave and self._wave == self._barrier.parties
+            self._wave -= wave
+            if self._limited is not None and me != self._limited:
+                self._others_after += 1
+                self._moved.notify_all()
+        if wave:
+            return self._first_wave(request, first)
+        if me == self._limited:
+            with self._moved:
+                self._moved.wait_for(lambda: self._others_after >= self._barrier.parties - 1, 10)
+        return self.fake.handle(request)
+
+    def _first_wave(self, request: httpx2.Request, first: bool) -> httpx2.Response:
+        self._barrier.wait()
+        if not first:
+            self.told.wait(timeout=10)
+            return self.fake.handle(request)
+        with self._moved:
+            self.limited_at = self.time.time()
+            self._limited, self._limited_index = threading.get_ident(), len(self.log)
+        if isinstance(self.limit, BaseException):
+            raise self.limit
+        status, headers, body = self.limit
+        return httpx2.Response(status, headers=headers, json=body, request=request)
+
+    def after_limit(self) -> list[tuple[str, float]]:
+        with self._moved:
+            return self.log[self._limited_index :]
 
 
 def fixture_reader(folder: Path) -> Callable[[str], Any]:

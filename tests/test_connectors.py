@@ -18,12 +18,13 @@ from typing import Any
 import httpx2
 import pytest
 
+from ktlo.load import KEYS
 from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
 from tests import github_fake, gitlab_fake, jira_fake, linear_fake, opsgenie_fake, pagerduty_fake
-from tests.fake_api import JSON, Answer, FakeApi, snapshot
+from tests.fake_api import JSON, Answer, FakeApi, FakeTime, snapshot
 
 
 def _linear_error(status: int, message: str, **headers: str) -> Answer:
@@ -50,6 +51,7 @@ class Connector:
     now: datetime | None = None
     crash_every: int = 1  # resume after a crash at every n-th request
     echo: Callable[[str], Answer] | None = None  # an error quoting the text (default: a 400)
+    detail: str | None = None  # the path of one record's detail request, if it makes any
 
     def sync(
         self,
@@ -62,7 +64,7 @@ class Connector:
             self.name,
             {self.env_var: self.token} if env is None else env,
             httpx2.MockTransport(fake.handle),
-            sleep=(sleeps if sleeps is not None else []).append,
+            **FakeTime(sleeps=sleeps).seams(),
             now=(lambda: self.now) if self.now else lambda: datetime.now(UTC),
         )
         return sync_source(store, make_source(ctx, self.options), NullReporter())
@@ -76,6 +78,7 @@ CONNECTORS = [
         "unexpired token with the repo scope (classic token), or read access to Issues, Pull requests, "
         "Actions, Deployments and Contents (fine-grained token)",
         {"repos": ["acme/shop"], "per_page": 2, "concurrency": 1}, crash_every=5,
+        detail="/repos/acme/shop/issues/3/timeline",
     ),
     Connector(
         "gitlab", gitlab_fake.FakeGitLab, "GITLAB_TOKEN", gitlab_fake.TOKEN,
@@ -84,6 +87,7 @@ CONNECTORS = [
         "to a valid, unexpired token with the read_api scope (a personal, group or project access token)",
         {"projects": ["acme/shop"], "per_page": 2, "concurrency": 1,
          "include": ["issues", "pipelines"]}, crash_every=4,
+        detail="/api/v4/projects/acme/shop/issues/1/notes",
     ),
     Connector(
         "jira", jira_fake.FakeJira, "JIRA_API_TOKEN", jira_fake.TOKEN,
@@ -92,6 +96,7 @@ CONNECTORS = [
         "unexpired token with access to browse the projects the JQL names (an API token of the account in `email`)",
         {"base_url": jira_fake.CLOUD, "email": jira_fake.EMAIL, "jql": "project = SHOP",
          "max_results": 2, "story_points_field": "customfield_10016"},
+        detail="/rest/api/3/issue/10003/comment",
     ),
     Connector(
         "linear", linear_fake.FakeLinear, "LINEAR_API_KEY", linear_fake.API_KEY,
@@ -111,6 +116,7 @@ CONNECTORS = [
         {"since": "2026-01-01", "window_days": 10, "limit": 2, "concurrency": 1},
         now=datetime(2026, 1, 20, tzinfo=UTC), crash_every=2,
         echo=lambda text: (400, JSON, {"message": text}),  # the message the HTTP layer quotes
+        detail="/incidents/Q3PGDISK91C2D3/log_entries",
     ),
     Connector(
         "opsgenie", opsgenie_fake.FakeOpsgenie, "OPSGENIE_API_KEY", opsgenie_fake.API_KEY,
@@ -118,6 +124,7 @@ CONNECTORS = [
         "opsgenie: the token in $OPSGENIE_API_KEY was rejected (401 Unauthorized) — set OPSGENIE_API_KEY "
         "to a valid, unexpired token with an API key of an API integration with read access",
         {"limit": 2, "concurrency": 1},
+        detail="/v2/incident-timelines/5a9a1b7c-b5d2-4ecb-b82c-e3b528682902/entries",
     ),
 ]  # fmt: skip
 
@@ -180,6 +187,45 @@ def test_a_rate_limit_is_waited_out_and_the_sync_goes_on(
     with Store.open(tmp_path / "clean.duckdb") as clean:
         connector.sync(clean, connector.fake())
         assert snapshot(store) == snapshot(clean)
+
+
+DETAILED = [c for c in CONNECTORS if c.detail]  # Linear's details come inside its list answer
+
+
+@pytest.mark.parametrize("connector", DETAILED, ids=[c.name for c in DETAILED])
+def test_a_detail_gone_between_the_list_and_its_request_is_read_at_the_next_sync(
+    store: Store, tmp_path: Path, connector: Connector
+) -> None:
+    """An item deleted or moved while the sync reads it: its detail request answers 404.
+
+    The item is stored without that detail, nothing else is lost, the source goes on, and
+    the next sync asks again and ends with the store of one clean run.
+    """
+    assert connector.detail is not None
+    fake = connector.fake()
+    fake.fail(connector.detail, connector.error(404, "Not Found"))
+    first = connector.sync(store, fake)
+    assert first.errors == 0, first.error
+    with Store.open(tmp_path / "clean.duckdb") as clean:
+        connector.sync(clean, connector.fake())
+        expected, expected_keys = snapshot(clean), keys(clean)
+    assert keys(store) == expected_keys  # every record is there, one with less in it
+    assert snapshot(store) != expected
+    assert any('"missing"' in str(cursor) for *_, cursor in snapshot(store)["sync_state"])
+    fake.requests.clear()
+    second = connector.sync(store, fake)
+    assert second.errors == 0, second.error
+    assert any(r.split("?")[0].endswith(connector.detail) for r in fake.requests)
+    assert snapshot(store) == expected
+
+
+def keys(store: Store) -> dict[str, list[str]]:
+    """The keys of every table of listed records, sorted (PagerDuty's alerts are a detail)."""
+    return {
+        table: sorted(r[0] for r in store.con.execute(f"SELECT {key} FROM {table}").fetchall())
+        for table, key in KEYS.items()
+        if table != "alerts"
+    }
 
 
 class Crash(BaseException):

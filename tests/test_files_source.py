@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -173,3 +174,93 @@ def test_sprints_from_csv_meet_the_items_that_name_them(store: Store) -> None:
     store.con.execute("UPDATE work_items SET sprint = 'PAY Sprint 14' WHERE sprint = 'Sprint 14'")
     (sprint,) = sprint_report(store, Config())["sprints"]
     assert (sprint["sprint"], sprint["unplanned_items"]) == ("PAY Sprint 14", 2)
+
+
+SHA = {name: name * 20 for name in ("a1", "b2", "c3", "d4", "e5")}
+
+
+def test_a_pull_request_carries_its_commits_reviews_merge_and_base(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "work_items.json"
+    path.write_text(json.dumps([{
+        "id": "shop-12", "number": "12", "kind": "pull_request", "title": "Add coupons",
+        "repo": "github.com/acme/shop", "author": "raj", "branch": "feature/coupons",
+        "base_branch": "main", "created_at": "2026-03-05T12:00:00Z",
+        "merged_at": "2026-03-06T11:00:00Z", "merge_sha": SHA["b2"].upper(),
+        "commits": [{"sha": SHA["a1"], "authored_at": "2026-03-05T10:00:00Z",
+                     "committed_at": "2026-03-06T09:00:00Z", "author": "raj"},
+                    {"sha": SHA["c3"], "authored_at": "2026-03-05T11:00:00Z", "author": "renovate[bot]"}],
+        "reviews": [{"submitted_at": "2026-03-06T10:00:00Z", "state": "APPROVED", "reviewer": "carol"}],
+    }]))  # fmt: skip
+    assert load(store, path, "files").errors == 0
+    key = "files:pull_request:shop-12"
+    assert rows(
+        store, f"SELECT external_id, base_branch, branch FROM work_items WHERE item_id = '{key}'"
+    ) == [("12", "main", "feature/coupons")]
+    assert rows(store, f"SELECT to_ref, kind FROM links WHERE from_id = '{key}' ORDER BY kind, to_ref") == [
+        (SHA["a1"], "contains"), (SHA["c3"], "contains"), (SHA["b2"], "merged_as"),
+    ]  # fmt: skip
+    assert rows(store, f"SELECT sha, authored_at, committed_at, is_bot FROM change_commits WHERE owner_id = '{key}' ORDER BY sha") == [
+        (SHA["a1"], datetime(2026, 3, 5, 10), datetime(2026, 3, 6, 9), False),
+        (SHA["c3"], datetime(2026, 3, 5, 11), None, True),
+    ]  # fmt: skip
+    assert rows(
+        store,
+        f"SELECT occurred_at, to_value, changed_by FROM state_changes WHERE item_id = '{key}'",
+    ) == [(datetime(2026, 3, 6, 10), "approved", "carol")]
+    assert rows(store, f"SELECT person, kind FROM activities WHERE item_id = '{key}' ORDER BY occurred_at") == [
+        ("raj", "committed"), ("renovate[bot]", "committed"), ("carol", "reviewed"),
+    ]  # fmt: skip
+
+
+def test_deployments_name_their_previous_and_commits_and_pushes_load(
+    store: Store, tmp_path: Path
+) -> None:
+    deployments = tmp_path / "deployments.csv"
+    deployments.write_text(
+        "id,created_at,finished_at,sha,status,previous,commits\n"
+        f"d-2,2026-03-06T17:00:00Z,2026-03-06T17:30:00Z,{SHA['b2']},success,d-1,{SHA['a1']}; {SHA['b2']}\n"
+    )
+    pushes = tmp_path / "pushes.json"
+    pushes.write_text(json.dumps({
+        "repo": "github.com/acme/shop", "ref": "refs/heads/main", "before": SHA["d4"], "after": SHA["b2"],
+        "commits": [{"id": SHA["a1"], "timestamp": "2026-03-05T10:00:00+01:00"}, {"sha": SHA["b2"]}],
+    }))  # fmt: skip
+    assert load(store, deployments, "files").errors == 0
+    assert load(store, pushes, "files").errors == 0
+    assert rows(store, "SELECT previous_id FROM deployments") == [("files:deployment:d-1",)]
+    assert rows(store, "SELECT sha FROM change_commits WHERE owner_id = 'files:deployment:d-2' ORDER BY sha") == [
+        (SHA["a1"],), (SHA["b2"],),
+    ]  # fmt: skip
+    push = f"files:push:github.com/acme/shop:refs/heads/main:{SHA['b2']}"
+    assert rows(store, "SELECT push_id, before_sha, after_sha FROM pushes") == [
+        (push, SHA["d4"], SHA["b2"])
+    ]
+    assert rows(store, f"SELECT sha, authored_at FROM change_commits WHERE owner_id = '{push}' ORDER BY sha") == [
+        (SHA["a1"], datetime(2026, 3, 5, 9)), (SHA["b2"], None),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("work_items.json", '{"id": "p", "title": "t", "commits": ["not a sha"]}',
+         "line 1: commits ['not a sha'] has 'not a sha', which is not a commit sha"),
+        ("work_items.json", '{"id": "p", "title": "t", "reviews": [{"submitted_at": "2026-03-01"}]}',
+         "line 1: reviews"),
+        ("pushes.json", '{"ref": "refs/heads/main", "commits": []}', "line 1: after is missing"),
+        ("deployments.json", '{"id": "d", "created_at": "2026-03-01", "commits": [{"authored_at": "x"}]}',
+         "line 1: commits"),
+    ],
+)  # fmt: skip
+def test_what_the_definitions_read_is_checked_like_any_field(
+    store: Store, tmp_path: Path, name: str, content: str, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    result = load(store, path)
+    assert result.errors == 1 and str(result.error).startswith(f"{path} {message}"), str(
+        result.error
+    )
+    assert rows(store, "SELECT count(*) FROM change_commits") == [(0,)]

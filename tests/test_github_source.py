@@ -15,7 +15,7 @@ from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
-from tests.fake_api import snapshot
+from tests.fake_api import FakeTime, snapshot
 from tests.github_fake import FIXTURES, TOKEN, FakeGitHub, error
 
 SHOP = "github.com/acme/shop"
@@ -32,7 +32,7 @@ def sync(
         "github",
         {"GITHUB_TOKEN": TOKEN} if env is None else env,
         httpx2.MockTransport(fake.handle),
-        sleep=(sleeps if sleeps is not None else []).append,
+        **FakeTime(sleeps=sleeps).seams(),
     )
     source = make_source(ctx, {"repos": ["acme/shop"], "per_page": 2, **options})
     return sync_source(store, source, NullReporter())
@@ -384,3 +384,41 @@ def test_types_option_maps_issue_types(store: Store) -> None:
     assert rows(store, "SELECT standard_type FROM work_items WHERE external_id = '2'") == [
         ("task",)
     ]
+
+
+def test_pull_requests_keep_what_the_dora_definitions_read(store: Store) -> None:
+    """Each commit's author and committer times, the bot flag, and the base branch."""
+    sync(store, FakeGitHub())
+    assert rows(store, f"SELECT sha, authored_at, committed_at, author, is_bot FROM change_commits WHERE owner_id = 'github:pull_request:{SHOP}:7' ORDER BY sha") == [
+        ("c0ffee0000000000000000000000000000000001", datetime(2026, 1, 8, 9, 50), datetime(2026, 1, 8, 9, 50), "bob", False),
+        ("c0ffee0000000000000000000000000000000002", datetime(2026, 1, 8, 11, 20), datetime(2026, 1, 8, 11, 20), "Bob Chen", False),
+    ]  # fmt: skip
+    assert rows(store, f"SELECT bool_and(is_bot) FROM change_commits WHERE owner_id = 'github:pull_request:{SHOP}:8'") == [(True,)]  # fmt: skip
+    assert rows(
+        store, "SELECT DISTINCT base_branch FROM work_items WHERE kind = 'pull_request'"
+    ) == [("main",)]
+
+
+def test_a_saved_pull_request_brings_its_commits_reviews_and_statuses(
+    store: Store, tmp_path: Path
+) -> None:
+    """Commits saved right after their pull request belong to it; reviews and deployment
+    statuses name theirs, wherever they are in the file."""
+    saved = tmp_path / "saved.json"
+    pull = next(p for p in json.loads((FIXTURES / "pulls.json").read_text()) if p["number"] == 7)
+    saved.write_text(
+        json.dumps(json.loads((FIXTURES / "pull-7-reviews.json").read_text()))
+        + json.dumps(pull)
+        + (FIXTURES / "pull-7-commits.json").read_text()
+        + (FIXTURES / "deployments.json").read_text()
+        + (FIXTURES / "deployment-701-statuses.json").read_text()
+    )
+    result = sync_source(store, make_source(SourceContext("github", {}), {}), NullReporter(), saved)
+    assert result.errors == 0, result.error
+    pr = f"github:pull_request:{SHOP}:7"
+    assert rows(store, f"SELECT count(*) FROM change_commits WHERE owner_id = '{pr}'") == [(2,)]
+    assert rows(store, f"SELECT to_value FROM state_changes WHERE item_id = '{pr}' AND field = 'review' ORDER BY occurred_at") == [("commented",), ("approved",)]  # fmt: skip
+    assert rows(store, "SELECT status, finished_at IS NOT NULL FROM deployments WHERE external_id = '701'") == [("success", True)]  # fmt: skip
+    assert rows(store, "SELECT status FROM deployments WHERE external_id = '702'") == [
+        ("pending",)
+    ]  # its statuses not saved

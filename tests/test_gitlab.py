@@ -19,7 +19,7 @@ from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
-from tests.fake_api import snapshot
+from tests.fake_api import FakeTime, snapshot
 from tests.gitlab_fake import FIXTURES, TOKEN, FakeGitLab, error
 
 SHOP = "gitlab.com/acme/shop"
@@ -37,7 +37,7 @@ def sync(
         "gitlab",
         {"GITLAB_TOKEN": TOKEN} if env is None else env,
         httpx2.MockTransport(fake.handle),
-        sleep=(sleeps if sleeps is not None else []).append,
+        **FakeTime(sleeps=sleeps).seams(),
     )
     source = make_source(ctx, {"projects": ["acme/shop"], "per_page": 2, **options})
     return sync_source(store, source, NullReporter())
@@ -105,10 +105,11 @@ def test_merge_requests_carry_commits_approvals_and_notes(store: Store) -> None:
         ("alice", "merged", datetime(2026, 1, 8, 16, 29, 40), None),
     ]  # fmt: skip
     # An older GitLab gives no approved_at: the approval's system note dates it.
-    assert rows(store, f"SELECT occurred_at, field, to_value, changed_by FROM state_changes WHERE item_id = 'gitlab:merge_request:{SHOP}:9' ORDER BY occurred_at") == [
+    assert rows(store, f"SELECT occurred_at, field, to_value, changed_by FROM state_changes WHERE item_id = 'gitlab:merge_request:{SHOP}:9' ORDER BY occurred_at, field DESC") == [
         (datetime(2026, 1, 8, 12, 0), "status", "opened", "carol"),
         (datetime(2026, 1, 9, 9, 0), "review", "approved", "bob"),
         (datetime(2026, 1, 9, 10, 0), "status", "closed", "carol"),
+        (datetime(2026, 1, 9, 10, 0), "review", "commented", "carol"),  # a note, as middleware reads it
     ]  # fmt: skip
 
 
@@ -399,3 +400,52 @@ def test_ktlo_sync_against_a_local_gitlab(
     row = [line for line in result.stdout.splitlines() if line.strip().startswith("gitlab")][0]
     assert [cell.strip() for cell in row.split("│")][2:6] == ["19", "0", "0", "0"]
     assert TOKEN not in result.stdout + result.stderr
+
+
+def test_merge_requests_keep_what_the_dora_definitions_read(store: Store) -> None:
+    """Commit times, the target branch, and notes as middleware's reviews."""
+    sync(store, FakeGitLab())
+    mr = f"gitlab:merge_request:{SHOP}:7"
+    assert rows(store, f"SELECT sha, authored_at, committed_at FROM change_commits WHERE owner_id = '{mr}' ORDER BY sha") == [
+        ("c0ffee0000000000000000000000000000000001", datetime(2026, 1, 8, 9, 50), datetime(2026, 1, 8, 9, 50)),
+        ("c0ffee0000000000000000000000000000000002", datetime(2026, 1, 8, 11, 20), datetime(2026, 1, 8, 11, 20)),
+    ]  # fmt: skip
+    assert rows(store, f"SELECT to_value, changed_by FROM state_changes WHERE item_id = '{mr}' AND field = 'review' ORDER BY occurred_at") == [
+        ("changes_requested", "carol"), ("approved", "alice"),
+    ]  # fmt: skip
+    assert rows(
+        store, "SELECT DISTINCT base_branch FROM work_items WHERE kind = 'pull_request'"
+    ) == [("main",)]
+
+
+def test_a_saved_merge_request_brings_its_commits_approvals_notes_and_pushes(
+    store: Store, tmp_path: Path
+) -> None:
+    mr = next(
+        m for m in json.loads((FIXTURES / "merge_requests.json").read_text()) if m["iid"] == 7
+    )
+    push = {
+        "object_kind": "push", "ref": "refs/heads/main", "before": "b0b0" + "0" * 36,
+        "after": mr["merge_commit_sha"], "checkout_sha": mr["merge_commit_sha"],
+        "project": {"web_url": "https://gitlab.com/acme/shop"},
+        "commits": [{"id": mr["merge_commit_sha"], "timestamp": "2026-01-08T16:29:40+00:00",
+                     "author": {"name": "Alice Martin", "email": "alice@example.com"}}],
+    }  # fmt: skip
+    saved = tmp_path / "saved.json"
+    saved.write_text(
+        (FIXTURES / "merge_request-7-notes.json").read_text()
+        + json.dumps(mr)
+        + (FIXTURES / "merge_request-7-commits.json").read_text()
+        + (FIXTURES / "merge_request-7-approvals.json").read_text()
+        + json.dumps(push)
+    )
+    result = sync_source(store, make_source(SourceContext("gitlab", {}), {}), NullReporter(), saved)
+    assert result.errors == 0, result.error
+    key = f"gitlab:merge_request:{SHOP}:7"
+    assert rows(store, f"SELECT count(*) FROM change_commits WHERE owner_id = '{key}'") == [(2,)]
+    assert rows(
+        store, f"SELECT count(*) FROM state_changes WHERE item_id = '{key}' AND field = 'review'"
+    ) == [(2,)]
+    assert rows(store, "SELECT repo_id, ref, after_sha, pushed_at FROM pushes") == [
+        (SHOP, "refs/heads/main", mr["merge_commit_sha"], datetime(2026, 1, 8, 16, 29, 40))
+    ]

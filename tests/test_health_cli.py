@@ -94,3 +94,22 @@ def test_unknown_team_is_one_line_error(files: tuple[Path, Path]) -> None:
 def test_the_definitions_offered_are_the_ones_computed() -> None:
     option = next(p for p in main.commands["health"].params if p.name == "definition")
     assert tuple(option.type.choices) == DEFINITIONS  # type: ignore[attr-defined]
+
+
+def test_explain_lists_what_a_figure_counted(files: tuple[Path, Path]) -> None:
+    code, out, _ = run(files, "--team", "web", "--explain", "change_failure_rate")
+    assert code == 0
+    assert out.splitlines()[1].startswith("change failure rate by the ktlo definition, 2026-03-01")
+    failed = [line for line in out.splitlines() if " yes " in line]
+    assert failed and all("checkout" in line for line in failed)
+    code, out, _ = run(files, "--team", "web", "--explain", "change_failure_rate", "--json")
+    doc = json.loads(out)
+    assert (doc["metric"], doc["value"]) == ("change_failure_rate", 0.75)
+    assert sum(item["failed"] for item in doc["items"]) == doc["failed_deployments"] == 3
+    code, out, _ = run(files, "--explain", "lead_time", "--csv")
+    assert code == 0 and out.splitlines()[0].startswith("change,repo,deployment,found_by")
+
+
+def test_json_lists_the_items_of_every_dora_figure(files: tuple[Path, Path]) -> None:
+    doc = json.loads(run(files, "--json", "--definition", "fourkeys")[1])
+    assert all("items" in doc["dora"][k] for k in ("lead_time", "change_failure_rate"))

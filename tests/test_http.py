@@ -11,9 +11,10 @@ import pytest
 
 from ktlo.errors import FatalSourceError, TransientSourceError
 from ktlo.sources.http import ApiClient, Credentials
+from tests.fake_api import FakeTime
 
 TOKEN = "s3cr3t-token-value"
-NOW = 1_767_225_600.0  # the fake clock
+NOW = 1_767_225_600.0  # the fake clock's start: 2026-01-01 00:00 UTC
 
 
 def reply(status: int = 200, body: Any = None, **headers: str) -> httpx2.Response:
@@ -26,7 +27,7 @@ def reply(status: int = 200, body: Any = None, **headers: str) -> httpx2.Respons
 
 
 class Script:
-    """Answers requests in order; records each request and every sleep."""
+    """Answers requests in order; records each request and every sleep (on a fake clock)."""
 
     def __init__(
         self, *answers: httpx2.Response | Exception | Callable[[httpx2.Request], httpx2.Response]
@@ -34,6 +35,7 @@ class Script:
         self.answers = list(answers)
         self.requests: list[httpx2.Request] = []
         self.sleeps: list[float] = []
+        self.time = FakeTime(NOW, self.sleeps)
         self.waits: list[tuple[float, str]] = []
 
     def handle(self, request: httpx2.Request) -> httpx2.Response:
@@ -51,8 +53,7 @@ class Script:
             "https://api.example.com/",
             Credentials.bearer("GITHUB_TOKEN", TOKEN),
             transport=httpx2.MockTransport(self.handle),
-            sleep=self.sleeps.append,
-            clock=lambda: NOW,
+            **self.time.seams(),
             on_wait=lambda seconds, reason: self.waits.append((seconds, reason)),
             **kwargs,
         )
@@ -182,12 +183,50 @@ def test_secondary_rate_limit_without_headers_waits_a_minute() -> None:
     assert script.sleeps == [60.0]
 
 
+def test_a_bare_429_waits_a_minute_then_doubles_never_a_backoff_of_seconds() -> None:
+    """GitHub: without Retry-After and with requests left, wait at least a minute, then longer."""
+    bare = reply(
+        429, {"message": "Too many requests"},
+        x_ratelimit_remaining="4000", x_ratelimit_reset=str(int(NOW) + 1800),
+    )  # fmt: skip
+    script = Script(bare, bare, reply(body=[1]), bare, reply(body=[2]))
+    with script.client() as api:
+        assert api.get_json("items") == [1]
+        assert api.get_json("items") == [2]  # a success in between starts again at a minute
+    assert script.sleeps == [60.0, 120.0, 60.0]
+    assert "no Retry-After: 60 s" in script.waits[0][1]
+
+
+def test_a_reset_given_as_seconds_from_now_is_read_as_such() -> None:
+    """PagerDuty and the IETF `RateLimit-Reset` send seconds to wait, not an epoch."""
+    limited = reply(429, {}, ratelimit_remaining="0", ratelimit_reset="30")
+    script = Script(limited, reply(body=[1]))
+    with script.client() as api:
+        assert api.get_json("items") == [1]
+    assert script.sleeps == [31.0]
+
+
+def test_an_absurd_retry_after_stops_the_source_saying_when_to_come_back() -> None:
+    script = Script(reply(429, {}, retry_after="86400"))
+    with script.client() as api, pytest.raises(TransientSourceError) as raised:
+        api.get_json("items")
+    assert str(raised.value).startswith(
+        "github: api.example.com asks to wait 24 hours for its rate limit"
+    )
+    assert "run `ktlo sync` again after 2026-01-02 00:00 UTC" in str(raised.value)
+    assert script.sleeps == []
+
+
 def test_a_rate_limit_resetting_too_late_stops_the_source_at_once() -> None:
     limited = reply(403, {}, x_ratelimit_remaining="0", x_ratelimit_reset=str(int(NOW) + 7200))
     script = Script(limited)
     with script.client() as api, pytest.raises(TransientSourceError) as raised:
         api.get_json("items")
-    assert "$GITHUB_TOKEN" in str(raised.value) and "resets at" in str(raised.value)
+    assert str(raised.value) == (
+        "github: api.example.com asks to wait 2 hours for its rate limit (the token in "
+        "$GITHUB_TOKEN), longer than ktlo waits (1 hour) — run `ktlo sync` again after "
+        "2026-01-01 02:00 UTC; what is stored so far is kept and the next run resumes"
+    )
     assert script.sleeps == []
 
 

@@ -19,7 +19,7 @@ from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
-from tests.fake_api import snapshot
+from tests.fake_api import FakeTime, snapshot
 from tests.jira_fake import (
     CLOUD,
     DATA_CENTER,
@@ -63,7 +63,7 @@ def sync(
         "jira",
         {"JIRA_API_TOKEN": token} if env is None else env,
         httpx2.MockTransport(fake.handle),
-        sleep=(sleeps if sleeps is not None else []).append,
+        **FakeTime(sleeps=sleeps).seams(),
     )
     return sync_source(store, make_source(ctx, {**defaults, **options}), NullReporter())
 
@@ -261,10 +261,10 @@ def test_403_and_404_stop_the_source_with_one_line(store: Store) -> None:
         in str(sync(store, fake).error)
     )
     fake = FakeJira()
-    fake.fail("/rest/api/3/issue/10003/comment", error(404, "Issue does not exist."))
+    fake.fail(SEARCH, error(404, "Not Found"))
     assert str(sync(store, fake).error).startswith(
-        "jira: https://acme.atlassian.net/rest/api/3/issue/10003/comment was not found (404)"
-    )
+        "jira: https://acme.atlassian.net/rest/api/3/search/jql was not found (404)"
+    )  # (a 404 on one issue's comments does not stop it: test_connectors.py)
 
 
 def test_a_bad_jql_shows_what_jira_says(store: Store) -> None:

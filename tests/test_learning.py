@@ -87,7 +87,7 @@ def test_learned_verdicts_say_where_they_came_from(tmp_path: Path) -> None:
         row = store.query(
             "SELECT subcategory, reasons, classifier, confidence FROM verdicts WHERE item_id = 'files:issue:T-121'"
         )[0]
-        summary = reclassify(store, Config())
+        summary = reclassify(store, Config(), refit=True)
     assert row["subcategory"] == "feature" and row["classifier"].startswith("learned-")
     assert row["reasons"][0].startswith("learned: learned-1, fitted on 120 labeled items")
     assert any(r.startswith('learned_word: prefix "chg"') for r in row["reasons"][1:])

@@ -21,7 +21,7 @@ from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.sources.linear_api import CYCLES_QUERY, ISSUES_QUERY, nested_query
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
-from tests.fake_api import JSON, snapshot
+from tests.fake_api import JSON, FakeTime, snapshot
 from tests.linear_fake import API_KEY, FIXTURES, FakeLinear, fixture, graphql_error
 
 ENG_101 = "linear:issue:3f2a1b0c-9d8e-4f7a-b6c5-000000000101"
@@ -42,7 +42,7 @@ def sync(
         "linear",
         {"LINEAR_API_KEY": API_KEY} if env is None else env,
         httpx2.MockTransport(fake.handle),
-        sleep=(sleeps if sleeps is not None else []).append,
+        **FakeTime(sleeps=sleeps).seams(),
     )
     return sync_source(store, make_source(ctx, {"page_size": 2, **options}), NullReporter())
 

@@ -17,7 +17,7 @@ from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
-from tests.fake_api import JSON, snapshot
+from tests.fake_api import JSON, FakeTime, snapshot
 from tests.opsgenie_fake import API_KEY, FIXTURES, FakeOpsgenie, error, fixture
 
 A = "70413a06-38d6-4c85-92b8-5ebc900d420"  # + 1 … 5
@@ -36,7 +36,7 @@ def sync(
         "opsgenie",
         {"OPSGENIE_API_KEY": API_KEY} if env is None else env,
         httpx2.MockTransport(fake.handle),
-        sleep=(sleeps if sleeps is not None else []).append,
+        **FakeTime(sleeps=sleeps).seams(),
     )
     return sync_source(store, make_source(ctx, {"limit": 2, **options}), NullReporter())
 

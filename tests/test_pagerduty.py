@@ -17,7 +17,7 @@ from ktlo.sources import make_source, pagerduty
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
 from ktlo.sync import SourceResult, sync_source
-from tests.fake_api import JSON, snapshot
+from tests.fake_api import JSON, FakeTime, snapshot
 from tests.pagerduty_fake import FIXTURES, TOKEN, FakePagerDuty, error, fixture
 
 I1, I2, I3, I4 = "Q3CHKOUT5XXA1B", "Q3PGDISK91C2D3", "Q3CERTEXP7E4F5", "Q3HCHKAPI2G6H7"
@@ -36,7 +36,7 @@ def sync(
         "pagerduty",
         {"PAGERDUTY_TOKEN": TOKEN} if env is None else env,
         httpx2.MockTransport(fake.handle),
-        sleep=(sleeps if sleeps is not None else []).append,
+        **FakeTime(sleeps=sleeps).seams(),
         now=lambda: now,
     )
     options = {"since": "2026-01-01", "window_days": 10, "limit": 2, **options}

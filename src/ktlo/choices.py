@@ -14,3 +14,6 @@ GROUPINGS = ("investment", "subcategory", "team", "repo", "person")
 
 #: The DORA definitions `ktlo health --definition` offers (ktlo.metrics.definitions).
 DEFINITIONS = ("ktlo", "devlake-2023", "devlake-2021", "fourkeys", "middleware")
+
+#: The four DORA figures, as `ktlo health --explain` names them.
+DORA_FIGURES = ("deployment_frequency", "lead_time", "change_failure_rate", "recovery_time")

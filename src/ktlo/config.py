@@ -370,7 +370,22 @@ def load_config(path: Path | None) -> Config:
         config = Config.model_validate(data)
     except ValidationError as exc:
         raise _config_error(path, text, exc) from None
+    from ktlo.config_checks import config_problems
+
+    problems = config_problems(config)
+    if problems:
+        loc, message = problems[0]
+        raise ConfigError(
+            f"{where_in(path, text, loc)}: {message}", "see docs/configuration.md for the fields"
+        )
     return config.model_copy(update={"path": path})
+
+
+def where_in(path: Path, text: str, loc: tuple[Any, ...]) -> str:
+    """`ktlo.toml line 9, rules.0.as`: the file, the line of `loc` if found, the field."""
+    line = locate(text, loc)
+    field = ".".join(str(part) for part in loc)
+    return f"{path} line {line}, {field}" if line else f"{path}, {field}"
 
 
 def _config_error(path: Path, text: str, exc: ValidationError) -> ConfigError:

@@ -8,6 +8,7 @@
     │   ├── RepositoryError    not a git repository, unreadable, corrupted objects
     │   ├── TransientSourceError   worth retrying: timeout, rate limit, 5xx
     │   └── FatalSourceError       retrying will not help: bad token, not found
+    │       └── SourceNotFoundError    the API answered 404 or 410 for what was asked
     └── StoreError             the DuckDB store
         ├── StoreLockedError   another ktlo process is writing to it
         └── StoreVersionError  written by a newer ktlo
@@ -54,6 +55,10 @@ class TransientSourceError(SourceError):
 
 class FatalSourceError(SourceError):
     """A source failed in a way that a retry will not fix."""
+
+
+class SourceNotFoundError(FatalSourceError):
+    """The API answered 404 Not Found or 410 Gone (an item deleted or moved while we read)."""
 
 
 class StoreError(KtloError):

@@ -9,16 +9,28 @@ fetches. New, updated and unchanged are counted against the stored rows.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
 from ktlo.classify import classify
 from ktlo.ingest import save_verdicts
 from ktlo.links import extract_refs
-from ktlo.records import Alert, Build, Deployment, Incident, Sprint, WorkItem, WorkText
+from ktlo.record_rules import first_problem
+from ktlo.records import (
+    Alert,
+    Build,
+    CommitRef,
+    Deployment,
+    Incident,
+    Push,
+    Sprint,
+    WorkItem,
+    WorkText,
+)
 from ktlo.sources.base import Batch, Cursor
 from ktlo.store import Store
 
@@ -37,6 +49,7 @@ KEYS = {
     "deployments": "deployment_id",
     "builds": "build_id",
     "sprints": "sprint_id",
+    "pushes": "push_id",
 }
 
 
@@ -60,6 +73,7 @@ class Counts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    repaired: list[str] = field(default_factory=list)  # impossible values left out, and why
 
 
 def load_batch(
@@ -67,7 +81,8 @@ def load_batch(
 ) -> Counts:
     """Write one batch's records, their verdicts and its cursor in one transaction."""
     timings = timings or Timings()
-    counts = Counts(unchanged=batch.unchanged)
+    batch, repaired = repair(batch)
+    counts = Counts(unchanged=batch.unchanged, repaired=repaired)
     items = _last_of_each(batch.work_items)
     started = time.perf_counter()
     verdicts = [classify(work_text(item)) for item in items]
@@ -79,6 +94,7 @@ def load_batch(
         ("deployments", *_keyed(batch.deployments, _deployment_row)),
         ("builds", *_keyed(batch.builds, _build_row)),
         ("sprints", *_keyed(batch.sprints, _sprint_row)),
+        ("pushes", *_keyed(batch.pushes, _push_row)),
     ]
     present: dict[str, list[str]] = {}
     with store.transaction():
@@ -93,11 +109,36 @@ def load_batch(
             save_verdicts(store, [i.key for i in items], verdicts)
         if batch.incidents:
             _save_incident_events(store, _last_of_each(batch.incidents), present["incidents"])
+        _save_change_commits(store, items, batch, present)
         if batch.cursor is not None:
             store.set_cursor(source_name, batch.scope, batch.cursor)
     timings.classify += classified - started
     timings.store += time.perf_counter() - classified
     return counts
+
+
+def repair(batch: Batch) -> tuple[Batch, list[str]]:
+    """The batch with each impossible value (ktlo.record_rules) left out, and what was left out.
+
+    Imports refuse such rows before they get here; this keeps an API's odd record from
+    entering a duration as a negative number, without stopping the sync on it.
+    """
+    notes: list[str] = []
+    fixed: dict[str, Any] = {}
+    for kind in KEYS:
+        records = getattr(batch, kind)
+        kept = tuple(_repaired(kind, record, notes) for record in records)
+        if any(a is not b for a, b in zip(records, kept, strict=True)):
+            fixed[kind] = kept
+    return (dataclasses.replace(batch, **fixed) if fixed else batch), notes
+
+
+def _repaired(kind: str, record: Any, notes: list[str]) -> Any:
+    while (problem := first_problem(kind, record)) is not None:
+        name, reason = problem
+        notes.append(f"{record.key}: {name} {reason}; stored without it")
+        record = dataclasses.replace(record, **{name: None})
+    return record
 
 
 def work_text(item: WorkItem) -> WorkText:
@@ -232,6 +273,23 @@ def _save_children(store: Store, items: Sequence[WorkItem], keys: Sequence[str])
     )  # fmt: skip
 
 
+def _save_change_commits(
+    store: Store, items: Sequence[WorkItem], batch: Batch, present: dict[str, list[str]]
+) -> None:
+    """The commits pull requests, deployments and pushes list, replaced with their owners."""
+    owners: list[tuple[str, tuple[CommitRef, ...]]] = [(i.key, i.commits) for i in items]
+    owners += [(d.key, d.commits) for d in _last_of_each(batch.deployments)]
+    owners += [(p.key, p.commits) for p in _last_of_each(batch.pushes)]
+    stored = [k for t in ("work_items", "deployments", "pushes") for k in present.get(t, [])]
+    store.replace(
+        "change_commits", "owner_id", stored, CHANGE_COMMIT_COLUMNS,
+        [
+            (key, c.sha, _utc(c.authored_at), _utc(c.committed_at), c.author, c.is_bot)
+            for key, commits in owners for c in commits
+        ],
+    )  # fmt: skip
+
+
 def _save_incident_events(store: Store, incidents: Sequence[Incident], keys: Sequence[str]) -> None:
     store.replace(
         "incident_events", "incident_id", keys, INCIDENT_EVENT_COLUMNS,
@@ -245,7 +303,7 @@ def _work_item_row(i: WorkItem) -> tuple[Any, ...]:
         i.author_email, i.is_bot, _utc(i.created_at), list(i.labels), i.issue_type, _refs(i),
         _utc(i.updated_at), _utc(i.closed_at), _utc(i.merged_at), i.state, i.url, i.project,
         i.parent_key, list(i.components), i.standard_type, i.estimate, i.sprint, i.branch,
-        list(i.assignees), i.raw,
+        list(i.assignees), i.raw, i.base_branch,
     )  # fmt: skip
 
 
@@ -272,7 +330,7 @@ def _alert_row(a: Alert) -> tuple[Any, ...]:
 def _deployment_row(d: Deployment) -> tuple[Any, ...]:
     return (
         d.key, d.source, d.external_id, d.repo_id, d.service, d.environment, d.sha, d.ref,
-        d.status, _utc(d.created_at), _utc(d.finished_at), d.url, d.raw,
+        d.status, _utc(d.created_at), _utc(d.finished_at), d.url, d.raw, d.previous_key,
     )  # fmt: skip
 
 
@@ -282,6 +340,10 @@ def _build_row(b: Build) -> tuple[Any, ...]:
         b.status, b.conclusion, b.attempt, _utc(b.queued_at), _utc(b.started_at),
         _utc(b.finished_at), b.url, b.raw,
     )  # fmt: skip
+
+
+def _push_row(p: Push) -> tuple[Any, ...]:
+    return (p.key, p.source, p.repo_id, p.ref, p.before, p.after, _utc(p.pushed_at), p.raw)
 
 
 def _sprint_row(s: Sprint) -> tuple[Any, ...]:
@@ -300,7 +362,7 @@ COLUMNS: dict[str, list[str]] = {
         "item_id", "source", "kind", "repo_id", "external_id", "title", "body", "author_name",
         "author_email", "is_bot", "created_at", "labels", "issue_type", "refs", "updated_at",
         "closed_at", "merged_at", "state", "url", "project", "parent_key", "components",
-        "standard_type", "estimate", "sprint", "branch", "assignees", "raw",
+        "standard_type", "estimate", "sprint", "branch", "assignees", "raw", "base_branch",
     ],
     "incidents": [
         "incident_id", "source", "external_id", "title", "service", "teams", "severity",
@@ -313,7 +375,7 @@ COLUMNS: dict[str, list[str]] = {
     ],
     "deployments": [
         "deployment_id", "source", "external_id", "repo_id", "service", "environment", "sha",
-        "ref", "status", "created_at", "finished_at", "url", "raw",
+        "ref", "status", "created_at", "finished_at", "url", "raw", "previous_id",
     ],
     "builds": [
         "build_id", "source", "external_id", "repo_id", "workflow", "job", "sha", "branch",
@@ -321,7 +383,11 @@ COLUMNS: dict[str, list[str]] = {
         "url", "raw",
     ],
     "sprints": ["sprint_id", "source", "name", "team", "state", "starts_at", "ends_at", "raw"],
+    "pushes": [
+        "push_id", "source", "repo_id", "ref", "before_sha", "after_sha", "pushed_at", "raw",
+    ],
 }  # fmt: skip
+CHANGE_COMMIT_COLUMNS = ["owner_id", "sha", "authored_at", "committed_at", "author", "is_bot"]
 ACTIVITY_COLUMNS = ["item_id", "person", "kind", "occurred_at", "source", "detail"]
 LINK_COLUMNS = ["from_id", "to_ref", "kind"]
 STATE_CHANGE_COLUMNS = ["item_id", "occurred_at", "field", "from_value", "to_value", "changed_by"]

@@ -4,7 +4,8 @@ Order for each item: a config rule (first match) → the built-in classifier. Th
 inheritance: an item whose own verdict is weak takes the verdict of the issue it is
 linked to (`fixes PROJ-12`, `#45`, a pull request's link), or of its parent (an issue's
 epic). Then learning (ktlo.learning): a text model fitted to the items those strong
-signals and the overrides label decides the items that only had weak signals. Last,
+signals and the overrides label decides the items that only had weak signals (`ktlo
+reclassify` fits it again; a rule re-applied by `ktlo analyze` uses the stored one). Last,
 scope (ktlo.scope): new work that spans many weeks and people is a project. Overrides
 are never touched: the `effective_verdicts` view lays them on top.
 """
@@ -19,7 +20,8 @@ from ktlo.classify import classify
 from ktlo.classify.rules import CompiledRule, RuleSubject, compile_rules, first_match
 from ktlo.config import Config
 from ktlo.ingest import save_verdicts
-from ktlo.learning import LearningSummary, learn
+from ktlo.learning import LearningSummary, apply_stored, learn
+from ktlo.moves import Move, measure, snapshot
 from ktlo.records import Verdict, WorkText
 from ktlo.scope import promote_projects
 from ktlo.store import Store
@@ -32,6 +34,8 @@ STRONG = 0.85
 
 @dataclass(frozen=True, slots=True)
 class ReclassifySummary:
+    """What `ktlo reclassify` did; `changed` counts effective verdicts (overrides on top)."""
+
     items: int
     changed: int
     by_rule: int
@@ -39,16 +43,17 @@ class ReclassifySummary:
     overridden: int
     learning: LearningSummary | None = None
     projects_by_scope: int = 0
+    moves: tuple[Move, ...] = ()  # KTLO share before → after, overall and per team
 
 
-def reclassify(store: Store, config: Config) -> ReclassifySummary:
-    """Recompute every stored verdict; return what changed."""
+def reclassify(store: Store, config: Config, *, refit: bool = False) -> ReclassifySummary:
+    """Recompute every stored verdict; return what moved.
+
+    With `refit` (`ktlo reclassify`) the learned model is fitted again; without it (a rule
+    re-applied by `ktlo analyze`) the stored model, if any, decides the weak items as before.
+    """
     rules = compile_rules(config)
-    before = dict(
-        store.con.execute(
-            "SELECT item_id, investment || '/' || coalesce(subcategory, '') FROM verdicts"
-        ).fetchall()
-    )
+    snapshot(store)
     items = by_rule = 0
     for batch in _batches(store):
         ids, verdicts = [], []
@@ -61,22 +66,19 @@ def reclassify(store: Store, config: Config) -> ReclassifySummary:
             save_verdicts(store, ids, verdicts)
         items += len(ids)
     inherited = inherit(store)
-    learning = learn(store)
+    learning = learn(store) if refit else apply_stored(store)
     projects = promote_projects(store)
-    after = dict(
-        store.con.execute(
-            "SELECT item_id, investment || '/' || coalesce(subcategory, '') FROM verdicts"
-        ).fetchall()
-    )
+    moves = measure(store, config)
     overridden = store.con.execute("SELECT count(*) FROM overrides").fetchone()
     return ReclassifySummary(
         items=items,
-        changed=sum(1 for k, v in after.items() if before.get(k) != v),
+        changed=moves[0].changed if moves else 0,
         by_rule=by_rule,
         inherited=inherited,
         overridden=int(overridden[0]) if overridden else 0,
         learning=learning,
         projects_by_scope=projects,
+        moves=tuple(moves),
     )
 
 

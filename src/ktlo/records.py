@@ -123,6 +123,17 @@ class StateChange:
 
 
 @dataclass(frozen=True, slots=True)
+class CommitRef:
+    """A commit as a pull request, a deployment or a push lists it: its sha and times."""
+
+    sha: str
+    authored_at: datetime | None = None
+    committed_at: datetime | None = None
+    author: str | None = None
+    is_bot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class WorkItem:
     """An issue, pull request or ticket from a tracker, with its activity and history.
 
@@ -161,6 +172,8 @@ class WorkItem:
     links: tuple[Link, ...] = ()
     state_changes: tuple[StateChange, ...] = ()
     raw: str = ""
+    base_branch: str | None = None  # a pull request's target branch
+    commits: tuple[CommitRef, ...] = ()  # a pull request's commits, with their times
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +244,23 @@ class Deployment:
     status: str | None = None  # success, failure, in_progress, ...
     finished_at: datetime | None = None
     url: str | None = None
+    raw: str = ""
+    previous_key: str | None = None  # the deployment it followed, when the source says
+    commits: tuple[CommitRef, ...] = ()  # what it shipped, when the source lists it
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """A push of commits to a ref: `before` and `after` are the ref's commit around it."""
+
+    key: str  # <source>:push:<repo_id>:<ref>:<after>
+    source: str
+    after: str
+    repo_id: str | None = None
+    ref: str | None = None  # refs/heads/main
+    before: str | None = None
+    pushed_at: datetime | None = None
+    commits: tuple[CommitRef, ...] = ()
     raw: str = ""
 
 

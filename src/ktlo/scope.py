@@ -31,7 +31,7 @@ def promote_projects(store: Store) -> int:
     with store.transaction():
         store.con.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE scope AS
+            CREATE OR REPLACE TEMP TABLE project_scope AS
             WITH refs AS (
                 SELECT item_id AS child, parent_key AS ref, NULL AS repo_id FROM work_items
                 WHERE parent_key IS NOT NULL
@@ -80,8 +80,8 @@ def promote_projects(store: Store) -> int:
             """
             UPDATE verdicts SET subcategory = 'project',
                    reasons = list_append(verdicts.reasons, 'scope: ' || s.evidence || ' → project')
-            FROM scope s WHERE verdicts.item_id = s.item_id
+            FROM project_scope s WHERE verdicts.item_id = s.item_id
             """
         )
-    row = store.con.execute("SELECT count(*) FROM scope").fetchone()
+    row = store.con.execute("SELECT count(*) FROM project_scope").fetchone()
     return int(row[0]) if row else 0

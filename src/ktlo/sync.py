@@ -38,6 +38,22 @@ class SourceResult:
     error: KtloError | None = None
     pages: int = 0
     timings: Timings = field(default_factory=Timings)
+    notes: list[str] = field(default_factory=list)  # warnings for the user (a file with no rows)
+    repaired: list[str] = field(default_factory=list)  # impossible values stored as unknown
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the user should hear about this source besides its counts."""
+        if not self.repaired:
+            return list(self.notes)
+        first = self.repaired[0]
+        more = f" (and {len(self.repaired) - 1:,} more)" if len(self.repaired) > 1 else ""
+        values = (
+            "1 impossible value"
+            if len(self.repaired) == 1
+            else f"{len(self.repaired):,} impossible values"
+        )
+        return [*self.notes, f"{values} left out: {first}{more}"]
 
     @property
     def items(self) -> int:
@@ -115,6 +131,8 @@ def sync_source(
     try:
         for batch in _coalesce(_timed(batches, result, reporter), batch_records):
             counts = load_batch(store, source.name, batch, result.timings)
+            result.notes += batch.notes
+            result.repaired += counts.repaired
             result.new += counts.new
             result.updated += counts.updated
             result.unchanged += counts.unchanged
@@ -186,6 +204,8 @@ def _join(a: Batch, b: Batch) -> Batch:
         deployments=a.deployments + b.deployments,
         builds=a.builds + b.builds,
         sprints=a.sprints + b.sprints,
+        pushes=a.pushes + b.pushes,
         unchanged=a.unchanged + b.unchanged,
         pages=a.pages + b.pages,
+        notes=a.notes + b.notes,
     )

@@ -112,7 +112,8 @@ class TextModel:
     classes: tuple[str, ...]
     class_counts: list[int]
     feature_counts: dict[str, list[float]]
-    cv_macro_f1: float | None = None
+    cv_macro_f1: float | None = None  # cross-validated, over the investments (KTLO, new work)
+    cv_kinds_f1: float | None = None  # cross-validated, over the classes it learned
     _log_prior: list[float] = field(default_factory=list, repr=False)
     _log_unseen: list[float] = field(default_factory=list, repr=False)
     _weights: dict[str, list[float]] = field(default_factory=dict, repr=False)
@@ -179,6 +180,7 @@ class TextModel:
             "class_counts": self.class_counts,
             "features": self.feature_counts,
             "cv_macro_f1": self.cv_macro_f1,
+            "cv_kinds_f1": self.cv_kinds_f1,
         }
         return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 6)
 
@@ -186,8 +188,9 @@ class TextModel:
     def from_bytes(cls, blob: bytes) -> TextModel:
         doc = json.loads(zlib.decompress(blob))
         return cls(
-            tuple(doc["classes"]), list(doc["class_counts"]), doc["features"], doc["cv_macro_f1"]
-        )
+            tuple(doc["classes"]), list(doc["class_counts"]), doc["features"], doc["cv_macro_f1"],
+            doc.get("cv_kinds_f1"),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +238,13 @@ def cross_validate(
     examples: Sequence[Example], labels: Sequence[str], folds: int = 5, most: int = 5000
 ) -> float:
     """Macro-F1 over `folds` folds (on a random sample of at most `most` items)."""
+    return macro_f1(*cross_predict(examples, labels, folds, most))
+
+
+def cross_predict(
+    examples: Sequence[Example], labels: Sequence[str], folds: int = 5, most: int = 5000
+) -> tuple[list[str], list[str]]:
+    """Each held-out item's label and the prediction of the model fitted without its fold."""
     order = list(range(len(examples)))
     random.Random(0).shuffle(order)
     order = order[:most]
@@ -249,7 +259,7 @@ def cross_validate(
         model = fit([examples[i] for i in train], [labels[i] for i in train])
         truth += [labels[i] for i in test]
         guess += [model.predict(examples[i]).subcategory for i in test]
-    return macro_f1(truth, guess)
+    return truth, guess
 
 
 def macro_f1(truth: Sequence[str], guess: Sequence[str]) -> float:

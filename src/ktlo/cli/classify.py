@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TextIO
 
 import click
 
 from ktlo.cli.output import console, print_json
-from ktlo.errors import ConfigError, InputError
-
-if TYPE_CHECKING:
-    from ktlo.records import Verdict
+from ktlo.errors import ConfigError
 
 
 @click.command(name="classify")
@@ -38,18 +34,23 @@ def classify_command(
 
     Example: ktlo classify "fix(api): handle empty cart"
 
-    With --jsonl, each input line is {"id", "title", "body", "files", "labels"} (only
-    title required) and each output line is {"id", "investment", "subcategory",
-    "confidence", "reasons"}, in input order.
+    With --jsonl, each input line is {"id", "title", "body", "files", "labels", "author",
+    "issue_type", "kind"} (only title required; files and labels are lists of strings, id a
+    string or a finite number) and each output line is {"id", "investment", "subcategory",
+    "confidence", "reasons"}, in input order. The first malformed line stops the stream
+    with its line number and field.
     """
     if jsonl is not None:
-        _classify_stream(jsonl, sys.stdout)
+        from ktlo.classify.jsonl import classify_lines
+
+        classify_lines(jsonl, sys.stdout)
         return
     if not text:
         raise ConfigError(
             "nothing to classify", 'give a TEXT, e.g. ktlo classify "fix crash", or --jsonl -'
         )
     from ktlo.classify import classify
+    from ktlo.classify.jsonl import verdict_json
     from ktlo.records import WorkText
     from ktlo.report.terminal import render_explanation
 
@@ -85,51 +86,3 @@ def eval_command(csv_file: Path, as_json: bool, mistakes: int) -> None:
         print_json(report)
     else:
         render_evaluation(report, console(), mistakes)
-
-
-def verdict_json(item_id: Any, verdict: Verdict) -> dict[str, Any]:
-    """A verdict as `ktlo classify --json` prints it."""
-    return {
-        "id": item_id,
-        "investment": verdict.investment,
-        "subcategory": verdict.subcategory,
-        "confidence": verdict.confidence,
-        "reasons": [str(r) for r in verdict.reasons],
-    }
-
-
-def _classify_stream(lines: TextIO, out: TextIO) -> None:
-    from ktlo.classify import classify
-    from ktlo.records import WorkText
-
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        item = _parse_jsonl_item(line, number)
-        verdict = classify(
-            WorkText(
-                title=item["title"],
-                body=item.get("body") or "",
-                files=tuple(item.get("files") or ()),
-                labels=tuple(item.get("labels") or ()),
-                author=item.get("author") or "",
-                issue_type=item.get("issue_type") or "",
-            )
-        )
-        out.write(dumps(verdict_json(item.get("id"), verdict)) + "\n")
-
-
-def _parse_jsonl_item(line: str, number: int) -> dict[str, Any]:
-    try:
-        item = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"input line {number} is not JSON ({exc.msg})", "send one JSON object per line"
-        ) from exc
-    if not isinstance(item, dict) or not isinstance(item.get("title"), str):
-        raise InputError(
-            f'input line {number} has no "title" string',
-            'each line needs at least {"title": "..."}',
-        )
-    return item

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ktlo.choices import DEFINITIONS, PERIODS
+from ktlo.choices import DEFINITIONS, DORA_FIGURES, PERIODS
 from ktlo.cli.inputs import open_store, org_store, read_config
 from ktlo.cli.options import (
     ORG_STORE,
@@ -38,23 +38,34 @@ from ktlo.cli.output import emit
     help="Day after the window (default: after the newest record).",
 )
 @click.option("--mean", is_flag=True, help="Show means beside medians and p90s.")
+@click.option(
+    "--explain", type=click.Choice(DORA_FIGURES), default=None, metavar="FIGURE",
+    help="List what one DORA figure counted (deployments, changes, incidents) and why: "
+    f"{', '.join(DORA_FIGURES)}. --json lists them for every figure.",
+)  # fmt: skip
 @output_options
 @config_option
 @db_option(ORG_STORE)
 def health_command(
     team: str | None, service: str | None, period: str, definition: str | None, until: date | None,
-    mean: bool, as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None,
+    mean: bool, explain: str | None, as_json: bool, as_csv: bool, config_path: Path | None,
+    db: Path | None,
 ) -> None:  # fmt: skip
     """One scorecard: DORA, incidents, bugs, builds, alerts and SLOs, each with trend and bucket.
 
     Example: ktlo health --team payments --period quarter --definition devlake-2023
+    Example: ktlo health --definition fourkeys --explain lead_time
     """
     from ktlo.metrics.common import HealthOptions
     from ktlo.metrics.health import health
-    from ktlo.report.health import health_rows, render_health
+    from ktlo.report.health import explained, health_rows, render_explain, render_health
 
     config = read_config(config_path)
-    options = HealthOptions(team, service, period, definition, until, mean)
+    items = as_json or explain is not None
+    options = HealthOptions(team, service, period, definition, until, mean, items)
     with open_store(org_store(db), read_only=True) as store:
         doc = health(store, config, options)
-    emit(doc, as_json, as_csv, render_health, health_rows)
+    if explain:
+        emit(explained(doc, explain), as_json, as_csv, render_explain, lambda d: d["items"])
+    else:
+        emit(doc, as_json, as_csv, render_health, health_rows)

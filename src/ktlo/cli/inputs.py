@@ -12,11 +12,34 @@ if TYPE_CHECKING:
     from ktlo.store import Store
 
 
+_WARNED: set[str] = set()  # a command may read its config twice; each warning is said once
+
+
 def read_config(config_path: Path | None) -> Config:
-    """--config, else ./ktlo.toml when present, else the defaults."""
+    """--config, else ./ktlo.toml when present, else the defaults; its warnings go to stderr."""
     from ktlo.config import find_config, load_config
 
-    return load_config(find_config(config_path))
+    config = load_config(find_config(config_path))
+    if config.teams:
+        _warn(config)
+    return config
+
+
+def _warn(config: Config) -> None:
+    import click
+
+    from ktlo.config import where_in
+    from ktlo.config_checks import config_warnings
+
+    warnings = config_warnings(config)
+    if not warnings or config.path is None:
+        return
+    text = config.path.read_text(encoding="utf-8")
+    for loc, message in warnings:
+        line = f"Warning: {where_in(config.path, text, loc)}: {message}"
+        if line not in _WARNED:
+            _WARNED.add(line)
+            click.echo(line, err=True)
 
 
 def config_dir(config: Config) -> Path | None:

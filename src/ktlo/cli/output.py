@@ -14,17 +14,28 @@ if TYPE_CHECKING:
 
 
 def console() -> Console:
-    """stdout for tables: the terminal's width, or 120 columns when piped to a file."""
+    """stdout for tables: the terminal's width, or 120 columns when piped to a file.
+
+    Text from sources is printed as it is, never read as rich markup, and without hidden
+    controls (ktlo.report.display)."""
     from rich.console import Console
 
-    return Console() if sys.stdout.isatty() else Console(width=120)
+    from ktlo.report.display import VisibleText
+
+    out = Console(markup=False) if sys.stdout.isatty() else Console(width=120, markup=False)
+    out.push_render_hook(VisibleText())
+    return out
 
 
 def err_console() -> Console:
-    """stderr, for progress bars."""
+    """stderr, for progress bars (text as `console` prints it)."""
     from rich.console import Console
 
-    return Console(stderr=True)
+    from ktlo.report.display import VisibleText
+
+    err = Console(stderr=True, markup=False)
+    err.push_render_hook(VisibleText())
+    return err
 
 
 def emit(

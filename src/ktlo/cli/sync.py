@@ -15,6 +15,8 @@ from ktlo.errors import ConfigError
 
 if TYPE_CHECKING:
     from ktlo.config import Config
+    from ktlo.store import Store
+    from ktlo.sync import SourceResult
 
 
 @click.command(name="sync")
@@ -53,7 +55,6 @@ def sync_command(
     The source `git` is the [git] repositories of ktlo.toml, mined in parallel (--jobs,
     --executor; docs/scaling.md); it is part of the default.
     """
-    from ktlo.learning import describe, learn_after_sync
     from ktlo.report.sync import SyncProgress, render_sync_summary
     from ktlo.scale import Engine
     from ktlo.sync import plan_sync, sync_sources
@@ -70,16 +71,50 @@ def sync_command(
         run = mine(store, repos, engine) if repos else None
         with SyncProgress(err_console()) as progress:
             results = sync_sources(store, sources, progress.reporter, from_file)
-        learning = learn_after_sync(store)
+        failed = any(result.errors for result in results) or bool(run and run.failures)
+        brought = sum(r.new + r.updated for r in results) + (run.new_commits if run else 0)
+        learned = None if failed or not brought else _learn(store, config)
     if results:
         render_sync_summary(results, console())
-    if learning is not None:
-        click.echo(describe(learning), err=True)
+    _tell(results, learned or [], failed)
+    if failed:
+        raise SystemExit(1)
+
+
+def _tell(results: list[SourceResult], learned: list[str], failed: bool) -> None:
+    """On stderr: each source's warnings, what learning did, then the errors last."""
+    for result in results:
+        for note in result.warnings:
+            click.echo(f"Warning: {result.name}: {note}", err=True)
+    for line in learned:
+        click.echo(line, err=True)
+    if failed:
+        click.echo(
+            "learned model: left as it was, and no verdict changed by it, because the sync "
+            "failed; fix the error and sync again (or run `ktlo reclassify`)",
+            err=True,
+        )
     for result in results:
         if result.error is not None:
             click.echo(f"Error: {result.error}", err=True)
-    if any(result.errors for result in results) or (run and run.failures):
-        raise SystemExit(1)
+
+
+def _learn(store: Store, config: Config) -> list[str]:
+    """After a sync that succeeded and stored something: refit or apply the learned model."""
+    from ktlo.learning import describe, learn_after_sync
+    from ktlo.moves import describe_moves, measure, snapshot
+
+    snapshot(store)
+    learning = learn_after_sync(store)
+    if learning is None:
+        return []
+    lines = [describe(learning)]
+    if learning.fitted or learning.decided or learning.forgotten:
+        lines += [
+            "what moved (KTLO share before → after):",
+            *describe_moves(measure(store, config)),
+        ]
+    return lines
 
 
 def _git_in_sync(

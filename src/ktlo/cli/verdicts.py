@@ -90,18 +90,22 @@ def reclassify_command(config_path: Path | None, db: Path | None) -> None:
     Example: ktlo reclassify --config ktlo.toml
     """
     from ktlo.learning import describe
+    from ktlo.moves import describe_moves
     from ktlo.reclassify import reclassify
 
     config = read_config(config_path)
     with open_store(org_store(db)) as store:
-        summary = reclassify(store, config)
+        summary = reclassify(store, config, refit=True)
     click.echo(
         f"reclassified {summary.items:,} items: {summary.changed:,} changed, "
         f"{summary.by_rule:,} by a rule, {summary.inherited:,} inherited, "
         f"{summary.projects_by_scope:,} projects by scope; {summary.overridden:,} overrides kept"
     )
     if summary.learning is not None:
-        click.echo(describe(summary.learning))
+        click.echo(describe(summary.learning), err=True)
+    if summary.moves:
+        click.echo("what moved (KTLO share before → after):", err=True)
+        click.echo("\n".join(describe_moves(list(summary.moves))), err=True)
 
 
 @click.command(name="review")

@@ -40,6 +40,9 @@ class _Quiet:
     def waiting(self, seconds: float, reason: str) -> None:
         pass
 
+    def note(self, message: str) -> None:
+        pass
+
 
 def run_demo(
     out: Path, seed: int = 7, step: Step | None = None, checkout: Path | None = None

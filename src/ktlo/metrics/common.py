@@ -39,6 +39,7 @@ class HealthOptions:
     definition: str | None = None  # None: the [health] definition of ktlo.toml
     until: date | None = None  # exclusive; None: the day after the newest record
     mean: bool = False  # add means beside medians and p90s
+    items: bool = False  # list, beside each DORA figure, the items it counted (`--explain`)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,21 +12,27 @@ job name) matches `environment`. Statuses fall into success, rolled_back, failed
 
 Tables created (temporary, scoped):
 
-    h_deploys   every deployment attempt in scope
+    h_deploys   every deployment attempt in scope: `deployed_at` its finish (else its
+                creation), `started_at` its start, `branch` its ref without refs/heads/
     h_prod      production deployments that reached production (success or rolled_back)
     h_changes   merged pull requests, and commits that belong to none, in scope; commit_at
-                is a pull request's first commit (NULL when none is known), first_commit_at
-                the same but never after the pull request was opened
+                is a pull request's first commit authored (NULL when none is known),
+                first_commit_at the same but never after the pull request was opened,
+                committed_at its first commit's committer time (else commit_at),
+                merge_sha, base_branch, head_branch and is_bot
     h_recent_changes  the changes that can have shipped in the report's windows: those that
                 landed after the last production deployment of their repository before the
                 oldest window (every earlier change shipped before the windows)
-    h_shipped   each such change with the first production deployment of its repository at
-                or after it landed (an ASOF join), and its lead time from its first commit
+    h_shipped   each such change with the first production deployment whose commits hold it
+                (ktlo.metrics.shipped), else (commits unknown, or before the first deployment)
+                the first of its repository at or after it landed (an ASOF join), `how` it
+                was found, and its lead time from its first commit
 """
 
 from __future__ import annotations
 
 from ktlo.metrics.common import Context, in_scope, literal
+from ktlo.metrics.shipped import deploy_commits_known
 
 SUCCESS = (
     "success",
@@ -70,7 +76,9 @@ def build_deployments(ctx: Context) -> None:
         CREATE OR REPLACE TEMP TABLE h_deploys AS
         WITH {_records_sql(ctx)}, {_ci_sql(ctx, ci)}, {_pulls_sql(ctx, pulls)}
         SELECT deploy_id, external_id, origin, repo_id, service, environment, sha, ref,
-               {STATUS_SQL} AS status, deployed_at, production
+               {STATUS_SQL} AS status, deployed_at, production,
+               least(coalesce(started_at, deployed_at), deployed_at) AS started_at,
+               regexp_replace(coalesce(ref, ''), '^refs/heads/', '') AS branch, previous_id
         FROM (SELECT * FROM records UNION ALL BY NAME SELECT * FROM ci_runs
               UNION ALL BY NAME SELECT * FROM ci_jobs UNION ALL BY NAME SELECT * FROM pulls)
         WHERE deployed_at < TIMESTAMP {literal(ctx.until.isoformat())}
@@ -94,8 +102,9 @@ def _records_sql(ctx: Context) -> str:
             SELECT d.deployment_id AS deploy_id, d.external_id, 'record' AS origin,
                    coalesce(d.repo_id, sr.repo_id) AS repo_id,
                    coalesce(r.mapped_service, lower(nullif(d.service, '')), r.service) AS service,
-                   d.environment, d.sha, d.ref, lower(d.status) AS s,
+                   d.environment, lower(d.sha) AS sha, d.ref, lower(d.status) AS s,
                    coalesce(d.finished_at, d.created_at) AS deployed_at,
+                   d.created_at AS started_at, d.previous_id,
                    regexp_matches(coalesce(d.environment, ''), {literal(ctx.settings.environment)}) AS production
             FROM deployments d
             LEFT JOIN h_repos r ON r.repo_id = d.repo_id
@@ -117,6 +126,7 @@ def _ci_sql(ctx: Context, enabled: bool) -> str:
             SELECT build_id AS deploy_id, external_id, 'ci' AS origin, repo_id, service,
                    workflow AS environment, sha, branch AS ref, lower(conclusion) AS s,
                    coalesce(finished_at, started_at, queued_at) AS deployed_at,
+                   coalesce(started_at, queued_at) AS started_at,
                    regexp_matches(coalesce(workflow, ''), {env}) AS production
             FROM ci_builds WHERE job IS NULL AND workflow_deploys
         ),
@@ -130,6 +140,7 @@ def _ci_sql(ctx: Context, enabled: bool) -> str:
                         WHEN bool_or(lower(conclusion) IN {_in(FAILED)}) THEN 'failure'
                         ELSE 'other' END AS s,
                    max(coalesce(finished_at, started_at, queued_at)) AS deployed_at,
+                   min(coalesce(started_at, queued_at)) AS started_at,
                    bool_or(regexp_matches(workflow || ' ' || job, {env})) AS production
             FROM ci_builds
             WHERE job IS NOT NULL AND NOT workflow_deploys AND regexp_matches(job, {deploy})
@@ -142,7 +153,8 @@ def _pulls_sql(ctx: Context, enabled: bool) -> str:
     return f"""
         merged AS (
             SELECT w.item_id, w.external_id, w.repo_id, w.merged_at, r.service, r.branch,
-                   CASE WHEN w.raw LIKE '{{%' THEN json_extract_string(w.raw, '$.base.ref') END AS base
+                   coalesce(w.base_branch, CASE WHEN w.raw LIKE '{{%'
+                            THEN json_extract_string(w.raw, '$.base.ref') END) AS base
             FROM work_items w JOIN h_repos r USING (repo_id)
             WHERE {"TRUE" if enabled else "FALSE"} AND w.kind = 'pull_request'
               AND w.merged_at IS NOT NULL AND r.mode = 'pull_requests'
@@ -185,10 +197,20 @@ def _all_changes_sql(ctx: Context) -> str:
         WITH pulls AS (
             SELECT item_id AS change_id, 'pull_request' AS kind, repo_id, external_id AS number,
                    title, body, labels, author_name AS author, created_at AS opened_at,
-                   merged_at AS landed_at
+                   merged_at AS landed_at, is_bot, branch AS head_branch,
+                   coalesce(base_branch, CASE WHEN raw LIKE '{{%'
+                            THEN json_extract_string(raw, '$.base.ref') END) AS base_branch
             FROM work_items
             WHERE kind = 'pull_request' AND merged_at IS NOT NULL
               AND merged_at < TIMESTAMP {until}
+        ),
+        merge_sha AS (
+            SELECT from_id AS change_id, lower(min(to_ref)) AS merge_sha FROM links
+            WHERE kind = 'merged_as' AND from_id IN (SELECT change_id FROM pulls) GROUP BY from_id
+        ),
+        listed AS (  -- the commits a pull request lists, with their times
+            SELECT owner_id AS change_id, min(authored_at) AS authored, min(committed_at) AS committed
+            FROM change_commits WHERE owner_id IN (SELECT change_id FROM pulls) GROUP BY owner_id
         ),
         pull_commits AS (
             SELECT l.from_id AS change_id, p.repo_id, l.to_ref AS sha, l.kind
@@ -206,13 +228,23 @@ def _all_changes_sql(ctx: Context) -> str:
                 WHERE a.kind = 'committed'
                 UNION ALL
                 SELECT pc.change_id, c.authored_at FROM pull_commits pc JOIN commits c USING (sha)
-                WHERE pc.kind = 'contains')
+                WHERE pc.kind = 'contains'
+                UNION ALL
+                SELECT change_id, authored FROM listed)
+            GROUP BY change_id
+        ),
+        first_committed AS (  -- middleware reads a commit's committer time
+            SELECT change_id, min(ts) AS ts FROM (
+                SELECT change_id, committed AS ts FROM listed
+                UNION ALL
+                SELECT pc.change_id, c.committed_at FROM pull_commits pc JOIN commits c USING (sha)
+                WHERE pc.kind = 'contains' AND pc.change_id NOT IN (SELECT change_id FROM listed))
             GROUP BY change_id
         ),
         commit_items AS (
             SELECT c.item_id AS change_id, 'commit' AS kind, c.repo_id, c.sha AS number, w.title,
                    w.body, w.labels, w.author_name AS author, c.authored_at AS opened_at,
-                   c.committed_at AS landed_at, w.refs
+                   c.committed_at AS landed_at, w.refs, w.is_bot, c.sha AS merge_sha
             FROM commits c JOIN work_items w USING (item_id)
             WHERE NOT c.is_merge AND NOT c.is_boundary AND c.committed_at < TIMESTAMP {until}
               AND c.repo_id IN (SELECT repo_id FROM deployable)
@@ -230,10 +262,14 @@ def _all_changes_sql(ctx: Context) -> str:
               ON ci.repo_id = p.repo_id AND ci.landed_at + INTERVAL {REBASE_SECONDS} SECOND >= p.landed_at
             WHERE p.landed_at >= ci.landed_at - INTERVAL {REBASE_SECONDS} SECOND
         )
-        SELECT p.*, f.ts AS commit_at, least(coalesce(f.ts, p.opened_at), p.opened_at) AS first_commit_at
+        SELECT p.*, f.ts AS commit_at, least(coalesce(f.ts, p.opened_at), p.opened_at) AS first_commit_at,
+               coalesce(fc.ts, f.ts) AS committed_at, m.merge_sha
         FROM pulls p LEFT JOIN first_commit f USING (change_id)
+        LEFT JOIN first_committed fc USING (change_id) LEFT JOIN merge_sha m USING (change_id)
         UNION ALL BY NAME
-        SELECT * EXCLUDE (refs), opened_at AS commit_at, opened_at AS first_commit_at FROM commit_items
+        SELECT * EXCLUDE (refs), opened_at AS commit_at, opened_at AS first_commit_at,
+               landed_at AS committed_at
+        FROM commit_items
         WHERE change_id NOT IN (SELECT change_id FROM squashed)
           AND change_id NOT IN (SELECT change_id FROM rebased)
         """
@@ -254,15 +290,36 @@ def _ship(ctx: Context) -> None:
         """
     )
     ctx.run(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE h_shipped AS
-        WITH first_deploy AS (SELECT repo_id, min(deployed_at) AS first_at FROM h_prod GROUP BY repo_id)
+        WITH first_deploy AS (SELECT repo_id, min(deployed_at) AS first_at FROM h_prod GROUP BY repo_id),
+        known AS (SELECT DISTINCT repo_id FROM h_prod WHERE {deploy_commits_known(ctx)}),
+        shas AS (  -- a change is found in a deployment's commits by its merge sha, or its commits
+            SELECT change_id, merge_sha AS sha FROM h_recent_changes WHERE merge_sha IS NOT NULL
+            UNION SELECT l.from_id, lower(l.to_ref) FROM links l
+            WHERE l.kind = 'contains' AND l.from_id IN (SELECT change_id FROM h_recent_changes)
+        ),
+        by_commits AS (
+            SELECT s.change_id, arg_min(d.deploy_id, d.deployed_at) AS deploy_id, 'commits' AS how
+            FROM shas s JOIN h_deploy_commits dc USING (sha) JOIN h_prod d USING (deploy_id)
+            GROUP BY s.change_id
+        ),
+        by_time AS (  -- without known commits (or before the first deployment): the next one
+            SELECT c.change_id, d.deploy_id, 'time' AS how
+            FROM (SELECT c.* FROM h_recent_changes c JOIN first_deploy f USING (repo_id)
+                  WHERE c.repo_id NOT IN (SELECT repo_id FROM known) OR c.landed_at < f.first_at) c
+            ASOF JOIN h_prod d ON c.repo_id = d.repo_id AND c.landed_at <= d.deployed_at
+        ),
+        found AS (
+            SELECT * FROM by_commits
+            UNION ALL SELECT * FROM by_time WHERE change_id NOT IN (SELECT change_id FROM by_commits)
+        )
         SELECT c.change_id, c.kind, c.repo_id, c.number, c.first_commit_at, c.landed_at,
-               d.deploy_id, d.service, d.deployed_at,
+               coalesce(c.is_bot, FALSE) AS is_bot, d.deploy_id, d.service, d.deployed_at, x.how,
                epoch(d.deployed_at - c.first_commit_at) / 3600.0 AS lead_hours,
                c.landed_at < f.first_at AS baseline
-        FROM h_recent_changes c
-        ASOF JOIN h_prod d ON c.repo_id = d.repo_id AND c.landed_at <= d.deployed_at
+        FROM h_recent_changes c JOIN found x USING (change_id)
+        JOIN h_prod d ON d.deploy_id = x.deploy_id
         JOIN first_deploy f ON f.repo_id = c.repo_id
         """
     )

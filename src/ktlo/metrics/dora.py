@@ -31,6 +31,10 @@ THRESHOLDS = {
 }
 
 
+# The changes a lead time counts: shipped after a repository's first deployment, by a person
+# (an automated change has no human lead time), never with a negative duration.
+LEAD_COUNTED = "NOT baseline AND NOT is_bot AND lead_hours >= 0"
+
 # When a failed deployment recovered: with incidents, when the last of them was resolved (the
 # service was restored; none unresolved); otherwise at the first remedy that shipped (the
 # deployment after a rollback, the revert, the hotfix).
@@ -157,10 +161,11 @@ def _lead_time_sql(ctx: Context, groups: str, windows: str) -> str:
     return f"""
         WITH g AS ({groups}), w AS (SELECT * FROM h_windows {windows})
         SELECT w.idx, g.grp,
-               count(*) FILTER (WHERE NOT baseline AND lead_hours >= 0) AS changes,
-               count(*) FILTER (WHERE NOT baseline AND lead_hours < 0) AS negative,
+               count(*) FILTER (WHERE {LEAD_COUNTED}) AS changes,
+               count(*) FILTER (WHERE NOT baseline AND NOT is_bot AND lead_hours < 0) AS negative,
                count(*) FILTER (WHERE baseline) AS baseline,
-               {stats_sql("lead_hours", ctx.options.mean, "lead_", "NOT baseline AND lead_hours >= 0")}
+               count(*) FILTER (WHERE NOT baseline AND is_bot) AS bots,
+               {stats_sql("lead_hours", ctx.options.mean, "lead_", LEAD_COUNTED)}
         FROM h_shipped s JOIN g USING (deploy_id)
         JOIN w ON s.deployed_at >= w.w_start AND s.deployed_at < w.w_end
         GROUP BY ALL
@@ -192,7 +197,9 @@ def _recovery_sql(ctx: Context, groups: str, windows: str) -> str:
             FROM h_counted d JOIN h_failures f USING (deploy_id) GROUP BY ALL
         ),
         hours AS (
-            SELECT w.idx, g.grp, greatest(epoch(p.recovered_at - p.deployed_at), 0) / 3600.0 AS h
+            -- an open incident leaves its deployment unrecovered (greatest() would read NULL as 0)
+            SELECT w.idx, g.grp, CASE WHEN p.recovered_at IS NOT NULL
+                   THEN greatest(epoch(p.recovered_at - p.deployed_at), 0) / 3600.0 END AS h
             FROM per_deploy p JOIN g USING (deploy_id)
             JOIN w ON p.deployed_at >= w.w_start AND p.deployed_at < w.w_end
         )
@@ -253,6 +260,7 @@ def dora_figures(ctx: Context, series: list[dict[str, Any]]) -> dict[str, Any]:
             changes=now.get("changes", 0),
             excluded_negative=now.get("negative", 0),
             excluded_first_deployment=now.get("baseline", 0),
+            excluded_bots=now.get("bots", 0),
             **({"mean": rounded(now.get("lead_mean"))} if ctx.options.mean else {}),
         ),
         "change_failure_rate": figure(
@@ -316,7 +324,9 @@ def _incident_links(ctx: Context) -> dict[str, Any]:
                count(*) FILTER (WHERE l.incident_id IS NULL AND i.service IS NULL) AS unlinked_without_service,
                count(*) FILTER (WHERE l.incident_id IS NULL AND i.service IS NOT NULL) AS unlinked_without_deployment,
                count(*) FILTER (WHERE l.how LIKE 'deployment %' OR l.how LIKE 'root cause %') AS by_reference,
-               count(*) FILTER (WHERE l.how LIKE 'last production deployment %') AS by_service_window
+               count(*) FILTER (WHERE l.how LIKE 'last production deployment %') AS by_service_window,
+               count(*) FILTER (WHERE i.incident_id IN (SELECT incident_id FROM h_incident_candidates
+                                                        WHERE NOT valid)) AS references_to_later_deployments
         FROM h_incidents i LEFT JOIN h_incident_links l USING (incident_id)
         WHERE i.created_at >= TIMESTAMP {literal(w.start.isoformat())} AND i.created_at < TIMESTAMP {literal(w.end.isoformat())}
         """

@@ -4,16 +4,19 @@ An incident is linked to a deployment, in this order:
 
 1. by explicit reference in its title or description: `deployment: <id>` (the deployment's
    id or key), or `root cause: <sha>` (7 to 40 hex digits): the first production deployment
-   of that sha, else the first one of its repository after that commit landed;
+   that deployed or shipped that commit, else the first one of its repository after that
+   commit landed;
 2. else by service and time: the last production deployment of the incident's own service
    within `incident_window_hours` (default 24) before the incident was created.
 
-Never to "the latest deployment of anything": an incident with no service and no reference
-stays unlinked, and is counted as such.
+Never to a deployment that finished after the incident began (a reference to one is not
+followed, and is counted), and never to "the latest deployment of anything": an incident
+with no service and no reference stays unlinked, and is counted as such.
 
 Tables created (temporary): h_incidents (scoped incidents with their references),
-h_incident_links (incident, deployment, how) and h_failures (deployment, source, ref,
-detail, recovered_at), one row per reason a deployment failed.
+h_incident_candidates (the references, each `valid` or not), h_incident_links (incident,
+deployment, how) and h_failures (deployment, source, ref, detail, recovered_at), one row
+per reason a deployment failed.
 """
 
 from __future__ import annotations
@@ -55,30 +58,40 @@ def build_incidents(ctx: Context) -> None:
 
 
 def link_incidents(ctx: Context) -> None:
-    """Create h_incident_links(incident_id, deploy_id, how), ktlo's linking rules."""
+    """Create h_incident_links(incident_id, deploy_id, how), ktlo's linking rules.
+
+    A deployment that finished after the incident began cannot have caused it: a reference
+    to one (or a root cause first shipped by one) is not followed, and the incident goes on
+    to the next rule; `h_incident_rejected` keeps those references for the counts.
+    """
     hours = ctx.settings.incident_window_hours
     minutes = round(hours * 60)
     oldest = literal(ctx.windows[-1].start.isoformat())
     ctx.run(
-        f"""
-        CREATE OR REPLACE TEMP TABLE h_incident_links AS
+        """
+        CREATE OR REPLACE TEMP TABLE h_incident_candidates AS
         WITH by_id AS (
-            SELECT i.incident_id, min(d.deploy_id) AS deploy_id,
+            SELECT i.incident_id, arg_min(d.deploy_id, d.deployed_at) AS deploy_id,
                    'deployment ' || i.deployment_ref || ' named in the incident' AS how, 0 AS rank
             FROM h_incidents i JOIN h_deploys d
               ON i.deployment_ref <> '' AND i.deployment_ref IN (d.external_id, d.deploy_id)
             GROUP BY ALL
         ),
+        shipped_sha AS (  -- deployments of a commit: deployed as it, or shipping it
+            SELECT deploy_id, sha FROM h_prod WHERE sha IS NOT NULL
+            UNION SELECT deploy_id, sha FROM h_deploy_commits
+        ),
         by_sha AS (
             SELECT i.incident_id, arg_min(d.deploy_id, d.deployed_at) AS deploy_id,
                    'root cause ' || i.root_cause || ' deployed' AS how, 1 AS rank
-            FROM h_incidents i JOIN h_prod d
-              ON i.root_cause <> '' AND starts_with(lower(d.sha), i.root_cause)
+            FROM h_incidents i JOIN shipped_sha s ON i.root_cause <> '' AND starts_with(s.sha, i.root_cause)
+            JOIN h_prod d USING (deploy_id)
             GROUP BY ALL
         ),
         cause_commit AS (
             SELECT i.incident_id, i.root_cause, c.repo_id, min(c.committed_at) AS landed
             FROM h_incidents i JOIN commits c ON i.root_cause <> '' AND starts_with(c.sha, i.root_cause)
+            WHERE i.incident_id NOT IN (SELECT incident_id FROM by_sha)
             GROUP BY ALL
         ),
         by_commit AS (
@@ -86,9 +99,17 @@ def link_incidents(ctx: Context) -> None:
                    'root cause ' || c.root_cause || ' shipped in the next production deployment' AS how,
                    2 AS rank
             FROM cause_commit c ASOF JOIN h_prod d ON c.repo_id = d.repo_id AND c.landed <= d.deployed_at
-        ),
-        explicit AS (
-            SELECT * FROM (SELECT * FROM by_id UNION ALL SELECT * FROM by_sha UNION ALL SELECT * FROM by_commit)
+        )
+        SELECT c.*, d.deployed_at <= i.created_at AS valid
+        FROM (SELECT * FROM by_id UNION ALL SELECT * FROM by_sha UNION ALL SELECT * FROM by_commit) c
+        JOIN h_incidents i USING (incident_id) JOIN h_deploys d USING (deploy_id)
+        """
+    )
+    ctx.run(
+        f"""
+        CREATE OR REPLACE TEMP TABLE h_incident_links AS
+        WITH explicit AS (
+            SELECT * FROM h_incident_candidates WHERE valid
             QUALIFY row_number() OVER (PARTITION BY incident_id ORDER BY rank) = 1
         ),
         by_service AS (  -- incidents before the oldest window can only fail deployments before it

@@ -21,6 +21,7 @@ from ktlo.metrics.deployments import build_changes, build_deployments
 from ktlo.metrics.dora import create_groups
 from ktlo.metrics.failures import build_failures, build_incidents, link_incidents
 from ktlo.metrics.incidents import build_downtime, incidents
+from ktlo.metrics.shipped import build_shipped
 from ktlo.metrics.slo import slos
 from ktlo.store import Store
 
@@ -61,6 +62,7 @@ def health(
 def prepare(ctx: Context) -> None:
     """Create the scoped tables every section reads, in dependency order."""
     build_deployments(ctx)
+    build_shipped(ctx)
     build_changes(ctx)
     build_incidents(ctx)
     link_incidents(ctx)

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from ktlo.report.display import display_name
+
 Links = Callable[..., str] | None
 
 # Warm colours for KTLO kinds, cool ones for new work, grey for other (colour-blind safe
@@ -52,7 +54,7 @@ def chart_specs(doc: dict[str, Any], links: Links) -> dict[str, dict[str, Any]]:
     if doc["people"]:
         specs["people"] = bars_spec(
             "KTLO person-days by person",
-            [p["name"] for p in doc["people"]],
+            [display_name(p["name"]) for p in doc["people"]],
             [p["ktlo_person_days"] for p in doc["people"]],
             [
                 links(investment="ktlo", person=p["person"]) if links else None

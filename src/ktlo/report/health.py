@@ -148,3 +148,44 @@ def _duration(minutes: float) -> str:
     if minutes < 48 * 60:
         return f"{minutes / 60:.1f} h"
     return f"{minutes / 1440:.1f} d"
+
+
+def explained(doc: dict[str, Any], metric: str) -> dict[str, Any]:
+    """One DORA figure of the document with the items it counted (`ktlo health --explain`)."""
+    return {"definition": doc["definition"], "window": doc["window"], "metric": metric,
+            **doc["dora"][metric]}  # fmt: skip
+
+
+def render_explain(doc: dict[str, Any], console: Console) -> None:
+    """The figure, then one line per item it counted (columns as the definition names them)."""
+    unit = doc["unit"]
+    label = f" ({doc['label']})" if doc.get("label") and doc["label"] != doc.get("bucket") else ""
+    console.print(Text.assemble(
+        (f"\n{doc.get('name') or doc['metric'].replace('_', ' ')}", "bold"),
+        f" by the {doc['definition']} definition, {_span(doc['window'])}: ",
+        (_value(doc["value"], unit), "bold"), f" {'' if unit in ('hours', 'ratio') else unit}",
+        " ", Text(doc.get("bucket") or "", style=BUCKET_STYLE.get(doc.get("bucket") or "", "")), label,
+    ))  # fmt: skip
+    items = doc.get("items") or []
+    if not items:
+        console.print("  nothing counted in this window")
+        return
+    table = Table(box=None, header_style="dim", pad_edge=False)
+    for column in items[0]:
+        table.add_column(column.replace("_", " "), overflow="fold")
+    for item in items:
+        table.add_row(*(_cell(v) for v in item.values()))
+    console.print(table)
+    console.print(Text(f"{len(items)} items; docs/metrics.md defines each column.", style="dim"))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return (
+        str(value).replace("T", " ") if isinstance(value, str) and value[:2] == "20" else str(value)
+    )

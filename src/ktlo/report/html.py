@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from ktlo.config import Config
 from ktlo.report.charts import chart_id, chart_specs, period_span
+from ktlo.report.display import display_name, visible
 from ktlo.report.document import build_report
 from ktlo.report.model import ReportFilters
 from ktlo.store import Store
@@ -34,16 +36,19 @@ REPORT_CSP = (
 
 @cache
 def environment() -> jinja2.Environment:
-    """The template environment (autoescaping everything, failing on undefined names)."""
+    """The template environment (autoescaping everything, failing on undefined names,
+    writing no bidirectional controls; `name` shows a name shortened)."""
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("ktlo.report", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_without_bidi_controls,
     )
     env.filters["pct"] = pct
     env.filters["num"] = num
+    env.filters["name"] = display_name
     env.globals.update(
         STATUS_TEXT=STATUS_TEXT,
         ARROW=ARROW,
@@ -53,6 +58,13 @@ def environment() -> jinja2.Environment:
         period_span=period_span,
     )
     return env
+
+
+def _without_bidi_controls(value: Any) -> Any:
+    """What a template writes, without the characters that reorder text on screen."""
+    if isinstance(value, Markup):
+        return Markup(visible(str(value)))
+    return visible(value) if isinstance(value, str) else value
 
 
 @cache

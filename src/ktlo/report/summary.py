@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from ktlo.report.display import display_name
 from ktlo.report.terminal import ARROW, STATUS_STYLE
 
 
@@ -20,24 +21,27 @@ def render_summary(doc: dict[str, Any], console: Console) -> None:
         status = card["last_period_status"]
         drivers = ", ".join(d["subcategory"] for d in card["drivers"]["subcategories"])
         table.add_row(
-            escape(card["team"]),
+            display_name(card["team"]),
             f"{_pct(card['low'])}–{_pct(card['high'])}",
-            f"{card['last_period'] or '—'} [{STATUS_STYLE[status]}]{_pct(card['last_period_share'])}[/]",
-            f"[{STATUS_STYLE[card['quarter_status']]}]{_pct(card['quarter_share'])}[/]",
+            Text.assemble(
+                f"{card['last_period'] or '—'} ",
+                (_pct(card["last_period_share"]), STATUS_STYLE[status]),
+            ),
+            Text(_pct(card["quarter_share"]), style=STATUS_STYLE[card["quarter_status"]]),
             ARROW[card["trend"]] + (" drifting" if card["drifting"] else ""),
             "—" if card["fte"] is None else f"{card['fte']:.1f}",
-            escape(drivers) or "—",
+            drivers or "—",
         )
     console.print(table)
     if doc["hotspots"]:
         spots = ", ".join(
             f"{h['directory']} ({h['ktlo_person_days']:g} d)" for h in doc["hotspots"][:5]
         )
-        console.print(f"KTLO hotspots: {escape(spots)}")
+        console.print(f"KTLO hotspots: {spots}")
     absent = [p["missing"] for p in doc["health"]["panels"] if p["missing"]]
     if absent:
-        console.print("[dim]" + escape("; ".join(sorted(set(absent)))) + "[/]")
-    console.print("[dim]The whole report: ktlo report --html report.html, or ktlo serve.[/]")
+        console.print("; ".join(sorted(set(absent))), style="dim")
+    console.print("The whole report: ktlo report --html report.html, or ktlo serve.", style="dim")
 
 
 def _pct(value: float | None) -> str:

@@ -8,6 +8,7 @@ from types import TracebackType
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from ktlo.sources.base import Reporter, Source
 from ktlo.sync import SourceResult
@@ -53,6 +54,10 @@ class SyncProgress:
         else:
             self.console.print(f"{name}: {note}", highlight=False, soft_wrap=True)
 
+    def note(self, name: str, message: str) -> None:
+        """A line that stays (above the bars on a terminal): what the user should know."""
+        self.console.print(f"{name}: {message}", highlight=False, soft_wrap=True, markup=False)
+
 
 class _TaskReporter:
     def __init__(self, progress: SyncProgress, task: TaskID, name: str) -> None:
@@ -67,6 +72,9 @@ class _TaskReporter:
 
     def waiting(self, seconds: float, reason: str) -> None:
         self._progress.waiting(self._task, self._name, seconds, reason)
+
+    def note(self, message: str) -> None:
+        self._progress.note(self._name, message)
 
 
 def render_sync_summary(results: Sequence[SourceResult], console: Console) -> None:
@@ -84,7 +92,7 @@ def render_sync_summary(results: Sequence[SourceResult], console: Console) -> No
             f"{r.new:,}",
             f"{r.updated:,}",
             f"{r.unchanged:,}",
-            f"[red]{r.errors}[/]" if r.errors else "0",
+            Text(str(r.errors), style="red") if r.errors else "0",
             f"{r.pages:,}",
             f"{r.timings.total:.1f}s",
         )

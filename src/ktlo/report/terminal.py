@@ -8,6 +8,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from ktlo.report.display import display_name
+
 BAR_WIDTH = 24
 SPARK = "▁▂▃▄▅▆▇█"
 STATUS_STYLE = {
@@ -141,7 +143,9 @@ def _hotspot_table(doc: dict[str, Any]) -> Table:
 
 
 def _people_line(doc: dict[str, Any]) -> Text:
-    people = ", ".join(f"{p['person']} ({_pct(p['share_of_ktlo'])})" for p in doc["people"][:5])
+    people = ", ".join(
+        f"{display_name(p['person'])} ({_pct(p['share_of_ktlo'])})" for p in doc["people"][:5]
+    )
     return Text.assemble("\nCarrying the KTLO: ", (people, "bold"))
 
 
@@ -218,7 +222,7 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
     if not totals["person_days"]:
         console.print("No effort in range: sync or analyze some work first.")
         return
-    scope = f"team {doc['team']}" if doc["team"] else "all teams"
+    scope = f"team {display_name(doc['team'])}" if doc["team"] else "all teams"
     console.print(
         Text.assemble(
             (f"Allocation — {scope}", "bold"),
@@ -248,7 +252,7 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
     ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for group in doc["groups"]:
-        table.add_row(str(group["key"]), f"{group['person_days']:,.1f}", _pct(group["share"]),
+        table.add_row(display_name(group["key"]), f"{group['person_days']:,.1f}", _pct(group["share"]),
                       _bar(group["share"], 16), f"{group['items']:,}")  # fmt: skip
     console.print(table)
     periods = Table(
@@ -286,7 +290,7 @@ def render_budget(doc: dict[str, Any], console: Console) -> None:
         )
         places = ", ".join(h["directory"] for h in t["drivers"]["hotspots"][:2])
         table.add_row(
-            t["team"], f"{_pct(t['low'])}–{_pct(t['high'])}",
+            display_name(t["team"]), f"{_pct(t['low'])}–{_pct(t['high'])}",
             f"{t['last_period'] or '–'} {_pct(t['last_period_share'])}",
             Text(t["last_period_status"], style=STATUS_STYLE[t["last_period_status"]]),
             _pct(t["quarter_share"]), Text(t["quarter_status"], style=STATUS_STYLE[t["quarter_status"]]),
@@ -306,7 +310,7 @@ def render_overrides(rows: list[dict[str, Any]], console: Console) -> None:
     for r in rows:
         table.add_row(
             r["item_id"], (r["title"] or "")[:50], f"{r['investment']}/{r['subcategory'] or ''}",
-            f"{r['classifier_investment']}/{r['classifier_subcategory'] or ''}", r["note"] or "", r["created_by"] or "",
+            f"{r['classifier_investment']}/{r['classifier_subcategory'] or ''}", r["note"] or "", display_name(r["created_by"] or ""),
         )  # fmt: skip
     console.print(table)
 
@@ -316,7 +320,7 @@ def render_rotation(plan: Any, rows: list[dict[str, Any]], console: Console) -> 
     table = Table(
         box=None,
         header_style="dim",
-        title=f"KTLO rotation — {plan.team}, by {plan.length}",
+        title=f"KTLO rotation — {display_name(plan.team)}, by {plan.length}",
         title_justify="left",
     )
     columns = [
@@ -336,19 +340,20 @@ def render_rotation(plan: Any, rows: list[dict[str, Any]], console: Console) -> 
             r["start"],
             r["end"],
             *region,
-            r["primary"] or "UNCOVERED",
-            r["secondary"] or "",
+            display_name(r["primary"]) if r["primary"] else "UNCOVERED",
+            display_name(r["secondary"]) if r["secondary"] else "",
         )
     console.print(table)
     fairness = ", ".join(
-        f"{p} {n} shift(s), load {plan.load[p]:g}" for p, n in sorted(plan.shifts_by_person.items())
+        f"{display_name(p)} {n} shift(s), load {plan.load[p]:g}"
+        for p, n in sorted(plan.shifts_by_person.items())
     )
     console.print(Text(f"\n{fairness}", style="dim"))
 
 
 def render_forecast(doc: dict[str, Any], console: Console) -> None:
     """Recent history, then each forecast period with its band and the room left for new work."""
-    who = f"team {doc['team']}" if doc["team"] else "all teams"
+    who = f"team {display_name(doc['team'])}" if doc["team"] else "all teams"
     table = Table(
         box=None,
         header_style="dim",
@@ -418,7 +423,7 @@ def render_rotation_review(doc: dict[str, Any], console: Console) -> None:
     table = Table(
         box=None,
         header_style="dim",
-        title=f"On-call shifts — {doc['team']} since {doc['since']} (on call from {doc['on_call_from']})",
+        title=f"On-call shifts — {display_name(doc['team'])} since {doc['since']} (on call from {doc['on_call_from']})",
         title_justify="left",
     )
     for column in (
@@ -432,10 +437,10 @@ def render_rotation_review(doc: dict[str, Any], console: Console) -> None:
     ):
         table.add_column(column, justify="left" if column in ("week", "person") else "right")
     for s in doc["shifts"]:
-        table.add_row(s["week"], s["person"], str(s["pages"]), str(s["after_hours_pages"]),
+        table.add_row(s["week"], display_name(s["person"]), str(s["pages"]), str(s["after_hours_pages"]),
                       f"{s['incident_hours']:g}", f"{s['ktlo_person_days']:g}", f"{s['load']:g}")  # fmt: skip
     console.print(table)
-    over = [p["person"] for p in doc["people"] if p["overloaded"]]
+    over = [display_name(p["person"]) for p in doc["people"] if p["overloaded"]]
     console.print(
         f"\nFairness (Gini of load): {doc['gini']:.2f}"
         + (f"; overloaded: {', '.join(over)}" if over else "")
@@ -478,7 +483,7 @@ def render_mode(doc: dict[str, Any], console: Console) -> None:
     for team in doc["teams"]:
         risk = "–" if team["risk"] is None else f"{team['risk']:.2f}"
         console.print(Text.assemble(
-            (team["team"], "bold"), "  ", (team["state"].upper(), MODE_STYLE[team["state"]]),
+            (display_name(team["team"]), "bold"), "  ", (team["state"].upper(), MODE_STYLE[team["state"]]),
             f"  risk {risk} (enter at {doc['enter']:g}, exit below {doc['exit']:g})",
             "   history: " + " ".join(h["state"][0].upper() for h in team["history"]),
         ))  # fmt: skip

@@ -27,10 +27,12 @@ def serve(
     store: Path, config: Config, host: str, port: int, token: str | None,
     announce: Callable[[str], None] = print,
 ) -> None:  # fmt: skip
-    """Run the dashboard until interrupted; another address than loopback needs a token."""
-    import uvicorn
+    """Run the dashboard until SIGTERM or Ctrl-C; another address than loopback needs a token.
 
-    from ktlo.server.app import ServerSettings, create_app
+    The store is checked (create_app) before the address is announced, so a file that
+    cannot be served is one error line, never a dashboard that does not answer.
+    """
+    from ktlo.store import Store
 
     loopback = is_loopback(host)
     if not loopback and not token:
@@ -38,6 +40,10 @@ def serve(
             f"binding to {host} would show the store to the network without a token",
             "pass --token (or set KTLO_TOKEN), or keep --host 127.0.0.1",
         )
+    Store.check(store)  # before loading the web stack: a file that cannot be served fails fast
+
+    from ktlo.server.app import ServerSettings, create_app
+    from ktlo.server.process import run
+
     app = create_app(ServerSettings(store=store, config=config, token=token, loopback=loopback))
-    announce(f"http://{host}:{port}/")
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    run(app, host, port, on_ready=lambda: announce(f"http://{host}:{port}/"))

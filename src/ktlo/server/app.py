@@ -67,9 +67,11 @@ def create_app(settings: ServerSettings) -> FastAPI:
     snapshots = Snapshots(settings.store, settings.config, settings.check_every)
     config = settings.config
 
+    snapshots.on_refresh = lambda snap: _warm(snapshots, snap, config)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        snapshots.start(on_refresh=lambda snap: _warm(snapshots, snap, config))
+        snapshots.start()  # in the background: the server answers, and stops, at once
         yield
         snapshots.stop()
 

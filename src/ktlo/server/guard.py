@@ -5,8 +5,13 @@
   once with `?token=<token>`. A missing or wrong token gets the same 401 whatever the
   path, so nothing tells whether a page exists.
 - Bound to loopback without a token, the Host header must name this machine (a web page
-  elsewhere cannot reach the dashboard through DNS rebinding), and a form post must come
-  from the dashboard's own pages (its Origin, when sent, is this host).
+  elsewhere cannot reach the dashboard through DNS rebinding).
+- With or without a token, a request that changes something (POST and every method but
+  GET, HEAD and OPTIONS) must come from the dashboard's own pages: its Origin is this
+  dashboard's (`Origin: null`, which sandboxed frames and some redirects send, is refused),
+  or, without an Origin, its Sec-Fetch-Site is `same-origin` or `none` (`same-site` is
+  refused too: another port on localhost is the same site). A request with neither
+  header comes from a program (curl, a script), not from a page a browser was led to.
 """
 
 from __future__ import annotations
@@ -58,14 +63,25 @@ def _check(request: Request, token: str | None, loopback: bool) -> Response | No
             request, 400, "Bad request", "unexpected Host header",
             "open the dashboard at http://127.0.0.1:<port>/", links=False,
         )  # fmt: skip
-    if request.method == "POST":
-        origin = request.headers.get("origin")
-        if origin and origin != "null" and urlsplit(origin).netloc != request.headers.get("host"):
-            return error_response(
-                request, 403, "Forbidden", "a form from another site cannot change verdicts here",
-                "use the dashboard's own page", links=False,
-            )  # fmt: skip
+    if request.method not in SAFE_METHODS and not _from_the_dashboard(request):
+        return error_response(
+            request, 403, "Forbidden", "a page from another site cannot change verdicts here",
+            "use the dashboard's own page", links=False,
+        )  # fmt: skip
     return None
+
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def _from_the_dashboard(request: Request) -> bool:
+    """Whether a browser says the request comes from the dashboard's own pages."""
+    origin = request.headers.get("origin")
+    if origin is not None:
+        parts = urlsplit(origin)
+        host = request.headers.get("host")
+        return parts.scheme == request.url.scheme and bool(host) and parts.netloc == host
+    return request.headers.get("sec-fetch-site", "none") in ("same-origin", "none")
 
 
 def _given_token(request: Request) -> str | None:

@@ -9,6 +9,11 @@ ktlo.store.store._connect), copies it, and builds its report tables in the copy
 a sync holds the store, the copy in hand keeps being served, with a notice. An override is
 written to the store itself (briefly taking the writer lock) and applied to the copy at
 once, so the page that made it shows it.
+
+The copying and the preparing happen in a background thread, so the server answers (and
+stops) at once; the first requests wait for the first copy. Every DuckDB connection doing
+work for the dashboard is registered (`Work`), and stopping interrupts them all, so
+`ktlo serve` stops promptly on SIGTERM and Ctrl-C even in the middle of a long query.
 """
 
 from __future__ import annotations
@@ -27,20 +32,78 @@ from typing import Any
 import duckdb
 
 from ktlo.config import Config
-from ktlo.errors import StoreError
+from ktlo.errors import StoreError, StoreLockedError
 from ktlo.overrides import set_override
 from ktlo.report.model import BASE_TABLE, prepare
 from ktlo.store import Store
+from ktlo.store.checks import store_failure
 
 CACHE_ENTRIES = 512
+FIRST_COPY_WAIT = 120.0  # seconds a request waits for the first copy of the store
+STOP_WAIT = 5.0  # seconds stopping waits for the work in flight to end
 Stamp = tuple[int, int, int, int]
+STOPPING = ("the dashboard is stopping", "start `ktlo serve` again")
+
+
+class Work:
+    """The DuckDB connections doing work for the dashboard now; stopping interrupts them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: dict[int, duckdb.DuckDBPyConnection] = {}
+        self._stopping = threading.Event()
+        self._interrupter: threading.Thread | None = None
+
+    @contextmanager
+    def on(self, con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        """Register `con` while the block runs; an interrupt becomes "the dashboard is stopping"."""
+        with self._lock:
+            if self._stopping.is_set():
+                raise StoreError(*STOPPING)
+            self._running[id(con)] = con
+        try:
+            yield
+        except duckdb.InterruptException as exc:
+            raise StoreError(*STOPPING) from exc
+        finally:
+            with self._lock:
+                self._running.pop(id(con), None)
+
+    def interrupt(self) -> None:
+        """Refuse new work and interrupt the work in flight until none is left (a thread does
+        it, so a signal handler may call this)."""
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self._stopping.set()
+        self._interrupter = threading.Thread(
+            target=self._interrupt_until_idle, name="ktlo-stop", daemon=True
+        )
+        self._interrupter.start()
+
+    def wait_idle(self, timeout: float) -> None:
+        if self._interrupter is not None:
+            self._interrupter.join(timeout)
+
+    def _interrupt_until_idle(self) -> None:
+        # A connection between two queries misses an interrupt: repeat until it leaves.
+        deadline = time.monotonic() + STOP_WAIT
+        while time.monotonic() < deadline:
+            with self._lock:
+                running = list(self._running.values())
+            if not running:
+                return
+            for con in running:
+                con.interrupt()
+            time.sleep(0.02)
 
 
 class Snapshot:
     """One copy of the store with the report tables built, and the answers computed from it."""
 
-    def __init__(self, store: Store, stamp: Stamp, version: int) -> None:
+    def __init__(self, store: Store, stamp: Stamp, version: int, work: Work) -> None:
         self.store = store
+        self.work = work
         self.stamp = stamp
         self.version = version
         self.taken_at = datetime.now(UTC)
@@ -56,7 +119,8 @@ class Snapshot:
         """A Store on its own cursor, for one request (temp views stay with the cursor)."""
         cursor = self.store.con.cursor()
         try:
-            yield Store(cursor, self.store.path, None)
+            with self.work.on(cursor):
+                yield Store(cursor, self.store.path, None)
         finally:
             cursor.close()
 
@@ -91,22 +155,21 @@ class Snapshot:
             self._cache.clear()
 
     def close(self) -> None:
-        path = self.store.path
         self.store.close()
-        for leftover in (path, Path(f"{path}.wal"), Path(f"{path}.lock")):
-            leftover.unlink(missing_ok=True)
+        _remove(self.store.path)
 
 
 class Snapshots:
     """Keeps a current snapshot of the store at `source`, refreshed when the file changes."""
 
     def __init__(self, source: Path, config: Config, check_every: float = 1.0) -> None:
-        if not source.exists():
-            raise StoreError(f"no store at {source}", "run `ktlo analyze` or `ktlo sync` first")
+        Store.check(source)  # not a store, empty, damaged, newer: refused here
         self.source = source
         self.config = config
         self.check_every = check_every
         self.busy_since: datetime | None = None  # a writer held the store at the last check
+        self.failure: StoreError | None = None  # why no copy could be taken yet
+        self.work = Work()
         self._dir = Path(tempfile.mkdtemp(prefix="ktlo-serve-"))
         self._lock = threading.Lock()  # guards the current snapshot and its users
         self._io = threading.Lock()  # one copy of, or write to, the store at a time
@@ -114,25 +177,43 @@ class Snapshots:
         self._version = 0
         self._copies = 0
         self._stop = threading.Event()
+        self._first = threading.Event()  # a first copy is in place, or it failed, or stopping
         self._watcher: threading.Thread | None = None
+        #: called in the watcher thread with each new snapshot (to compute pages ahead)
+        self.on_refresh: Callable[[Snapshot], None] | None = None
 
     # -- lifecycle -------------------------------------------------------------------
-    def start(self, on_refresh: Callable[[Snapshot], None] | None = None) -> None:
-        """Take the first snapshot (waiting for a writer to finish), then watch the file."""
-        while not self.refresh():
-            time.sleep(0.2)
-        self._on_refresh = on_refresh
-        self._watcher = threading.Thread(target=self._watch, name="ktlo-snapshots", daemon=True)
-        self._watcher.start()
+    def start(self) -> None:
+        """Take the first snapshot and then watch the file, in a background thread (once)."""
+        if self._watcher is None:
+            self._watcher = threading.Thread(target=self._watch, name="ktlo-snapshots", daemon=True)
+            self._watcher.start()
+
+    def wait_first(self) -> None:
+        """Wait until the first snapshot is in place or a writer holds the store; raise the
+        StoreError that kept it from being taken (a store damaged inside, say)."""
+        while not self._first.wait(0.1):
+            if self.busy_since is not None:
+                return
+        with self._lock:
+            if self._current is None:
+                raise self._why_none()
 
     @property
     def stopping(self) -> bool:
         return self._stop.is_set()
 
-    def stop(self) -> None:
+    def interrupt(self) -> None:
+        """Stop at once: no new work, and the DuckDB work in flight interrupted."""
         self._stop.set()
+        self._first.set()
+        self.work.interrupt()
+
+    def stop(self) -> None:
+        self.interrupt()
+        self.work.wait_idle(STOP_WAIT)
         if self._watcher:
-            self._watcher.join()
+            self._watcher.join(STOP_WAIT)
         with self._lock:
             if self._current:
                 self._retire(self._current)
@@ -140,23 +221,37 @@ class Snapshots:
         shutil.rmtree(self._dir, ignore_errors=True)
 
     def _watch(self) -> None:
-        if self._on_refresh and self._current:
-            self._on_refresh(self._current)  # the first snapshot's pages, ahead of visitors
-        while not self._stop.wait(self.check_every):
-            try:
-                if self.refresh() and self._on_refresh and self._current:
-                    self._on_refresh(self._current)
-            except StoreError:
-                continue  # the store is mid-write or gone for a moment; try again next tick
+        try:
+            while not self._stop.is_set():
+                try:
+                    changed = self.refresh()
+                    self.failure = None
+                except StoreError as exc:
+                    # mid-write or gone for a moment: try again next tick; until a first
+                    # copy is in place, the pages say why there is none
+                    changed, self.failure = False, exc
+                if self._current is not None or self.failure is not None:
+                    self._first.set()
+                if changed and self.on_refresh and self._current and not self._stop.is_set():
+                    self.on_refresh(self._current)
+                waiting_for_writer = self._current is None and self.failure is None
+                self._stop.wait(
+                    min(self.check_every, 0.2) if waiting_for_writer else self.check_every
+                )
+        finally:
+            self._first.set()  # requests never wait for a watcher that is gone
 
     # -- reading ---------------------------------------------------------------------
     @contextmanager
     def current(self) -> Iterator[Snapshot]:
-        """The snapshot to answer one request from; it stays open until the request ends."""
+        """The snapshot to answer one request from; it stays open until the request ends.
+
+        Until the first copy is in place, a request waits for it (FIRST_COPY_WAIT)."""
+        self._first.wait(FIRST_COPY_WAIT)
         with self._lock:
             snap = self._current
-            if snap is None:
-                raise StoreError("the dashboard is stopping", "start `ktlo serve` again")
+            if snap is None or self._stop.is_set():
+                raise self._why_none()
             snap.users += 1
         try:
             yield snap
@@ -166,44 +261,68 @@ class Snapshots:
                 if snap.retired and snap.users == 0:
                     snap.close()
 
+    def _why_none(self) -> StoreError:
+        if self._stop.is_set():
+            return StoreError(*STOPPING)
+        if self.failure is not None:
+            return StoreError(self.failure.what, self.failure.fix)
+        if self.busy_since is not None:
+            return StoreError(
+                "the store is being written (ktlo sync) and has not been read yet",
+                "reload the page when the sync ends",
+            )
+        return StoreError("the dashboard is still reading the store", "reload in a moment")
+
     def refresh(self) -> bool:
-        """Copy the store if it changed since the last copy; False if a writer holds it."""
+        """Copy the store if it changed since the last copy, True when a new copy is in
+        place; False if it did not change or a writer holds it."""
         stamp = _stamp(self.source)
         if self._current is not None and stamp == self._current.stamp:
             self.busy_since = None
-            return True
+            return False
         # Held until the new copy is in place, so that an override waits for it and is
         # applied to the copy that will be read (requests only take `_lock`, briefly).
         with self._io:
             try:
                 copy = self._copy()
-            except duckdb.IOException:
+            except StoreLockedError:
                 self.busy_since = self.busy_since or datetime.now(UTC)
                 return False
             stamp = _stamp(self.source)
-            store = Store.open(copy)
-            prepare(store, self.config, persist=True)
+            store = self._prepared(copy)
             with self._lock:
                 self._version += 1
-                snap = Snapshot(store, stamp, self._version)
+                snap = Snapshot(store, stamp, self._version, self.work)
                 old, self._current = self._current, snap
                 self.busy_since = None
                 if old:
                     self._retire(old)
         return True
 
+    def _prepared(self, copy: Path) -> Store:
+        """Open the copy and build its report tables; a failure leaves no copy behind."""
+        store = Store.open(copy)
+        try:
+            with self.work.on(store.con):
+                prepare(store, self.config, persist=True)
+        except BaseException as exc:
+            store.close()
+            _remove(copy)
+            failure = store_failure(self.source, exc)
+            if failure is not None:
+                raise failure from exc
+            raise
+        return store
+
     def _copy(self) -> Path:
         """Hold the store read-only (so no writer can start) while its files are copied."""
-        con = duckdb.connect(str(self.source), read_only=True)
-        try:
+        with Store.open(self.source, read_only=True, wait=0):
             self._copies += 1
             target = self._dir / f"snapshot-{self._copies}.duckdb"
             shutil.copyfile(self.source, target)
             wal = Path(f"{self.source}.wal")
             if wal.exists():
                 shutil.copyfile(wal, Path(f"{target}.wal"))
-        finally:
-            con.close()
         return target
 
     def _retire(self, snap: Snapshot) -> None:
@@ -239,3 +358,8 @@ def _stamp(path: Path) -> Stamp:
     except FileNotFoundError:
         wal_stamp = (0, 0)
     return (st.st_mtime_ns, st.st_size, *wal_stamp)
+
+
+def _remove(copy: Path) -> None:
+    for leftover in (copy, Path(f"{copy}.wal"), Path(f"{copy}.lock")):
+        leftover.unlink(missing_ok=True)

@@ -17,13 +17,22 @@ timings) and closes it when the sync ends or stops.
 `ScopeRun` is the base of each connector's `_Run` (one run over its scopes): the requests a
 batch took, the time spent parsing, a window's `since` cursor and which records the store
 already holds unchanged. Each connector's own windows, queries and records stay in its module.
+
+Missing details: a record listed a moment ago whose detail request (an issue's timeline, a
+pull request's reviews, a run's jobs) answers 404 or 410 was deleted or moved in between.
+`ScopeRun.details` stores such a record without that detail and notes its key in the
+scope's cursor (`"missing": {key: syncs missed}`), in the transaction that stores the
+record; `retry_missing` asks again at each of the next `MISSING_RETRIES` syncs (rebuilding
+the record from its stored `raw` JSON if the list does not show it again), then gives up.
+The user is told how many, on the progress output. Any other error still stops the source.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -31,11 +40,25 @@ from typing import Any, Generic, TypeVar
 
 import httpx2
 
-from ktlo.sources.base import Batch, Known, Reporter, Source, canonical_json, iso, parse_time
+from ktlo.errors import SourceNotFoundError
+from ktlo.sources.base import (
+    Batch,
+    Cursor,
+    Known,
+    NullReporter,
+    Reporter,
+    Source,
+    canonical_json,
+    iso,
+    parse_time,
+)
 from ktlo.sources.http import ApiClient, Credentials, HttpStats
 
 Json = dict[str, Any]
 SourceT = TypeVar("SourceT", bound="ApiSource")
+T = TypeVar("T")
+MISSING_RETRIES = 3  # later syncs that ask again for a detail that answered 404 or 410
+RETRY_BATCH = 100  # records rebuilt from the store per batch when their details are retried
 
 
 @dataclass(frozen=True)
@@ -56,6 +79,7 @@ class ApiSource(Source):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.stats = HttpStats()
+        self.reporter: Reporter = NullReporter()
 
     @abstractmethod
     def connection(self) -> Connection:
@@ -66,6 +90,7 @@ class ApiSource(Source):
         """Every scope's batches, each read from the cursor stored for it."""
 
     def fetch(self, known: Known, reporter: Reporter) -> Iterator[Batch]:
+        self.reporter = reporter
         way = self.connection()
         with ApiClient(
             self.name,
@@ -73,6 +98,7 @@ class ApiSource(Source):
             way.credentials,
             transport=self.ctx.transport,
             sleep=self.ctx.sleep,
+            clock=self.ctx.clock,
             on_wait=reporter.waiting,
             headers=way.headers,
             need=way.need,
@@ -92,6 +118,10 @@ class ScopeRun(Generic[SourceT]):
         self.known = known
         self._requests = 0
         self._seen: dict[str, bool] = {}  # key prefix -> the store held such keys when we began
+        self._missing: dict[str, dict[str, int]] = {}  # scope -> key -> syncs its detail was gone
+        self._handled: dict[str, set[str]] = {}  # scope -> keys whose details this run asked for
+        self._cursors: dict[str, Cursor] = {}  # scope -> its cursor as last stored
+        self._dirty: set[str] = set()  # scopes whose missing keys changed since then
 
     def sections(self, names: Iterable[str]) -> Iterator[Batch]:
         """The batches of each named section (a method of the run), in order."""
@@ -103,10 +133,15 @@ class ScopeRun(Generic[SourceT]):
         self._requests = self.api.stats.requests
 
     def batch(self, scope: str, **records: Any) -> Batch:
-        """A batch of `scope` (no cursor), with the requests it took since the last one."""
+        """A batch of `scope`, with the requests it took since the last one.
+
+        It carries the scope's cursor only when the missing details changed: the cursor as
+        stored before, with the new `missing` keys (so it never claims more than is stored).
+        """
         pages = self.api.stats.requests - self._requests
         self._requests = self.api.stats.requests
-        return Batch(scope, None, pages=pages, **records)
+        cursor = self.cursor_for(scope, self._cursors[scope]) if scope in self._dirty else None
+        return Batch(scope, cursor, pages=pages, **records)
 
     def since(self, scope: str, first: date | None) -> datetime | None:
         """Where `scope`'s window starts: its stored `since`, else the `since` option, else None."""
@@ -124,7 +159,9 @@ class ScopeRun(Generic[SourceT]):
     ) -> Iterator[Batch]:
         """The window is stored whole: the next run starts at the newest record this one saw."""
         if newest is not None and newest != since:
-            yield Batch(scope, {"since": form(newest)})
+            yield Batch(scope, self.cursor_for(scope, {"since": form(newest)}))
+        elif scope in self._dirty:
+            yield Batch(scope, self.cursor_for(scope, self._cursors[scope]))
 
     def changed(
         self, table: str, records: list[Json], key: Callable[[Json], str], prefix: str | None = None
@@ -146,6 +183,99 @@ class ScopeRun(Generic[SourceT]):
             changed = [r for r in records if stored.get(key(r)) != canonical_json(r)]
         return changed, len(records) - len(changed)
 
+    # -- details that are gone -------------------------------------------------------------------
+
+    def details(
+        self,
+        scope: str,
+        records: Sequence[Json],
+        fetch: Callable[[Json], T],
+        key: Callable[[Json], str],
+    ) -> list[T | None]:
+        """`fetch` of each record (concurrently); None where the detail answered 404 or 410."""
+
+        def one(record: Json) -> T | None:
+            try:
+                return fetch(record)
+            except SourceNotFoundError:
+                return None
+
+        found = self.api.map(one, records)
+        missing, handled = self.missing(scope), self._handled[scope]
+        for record, detail in zip(records, found, strict=True):
+            name = key(record)
+            handled.add(name)
+            if detail is None:
+                missing[name] = missing.get(name, 0) + 1
+                self._dirty.add(scope)
+            elif missing.pop(name, None) is not None:
+                self._dirty.add(scope)
+        return found
+
+    def missing(self, scope: str) -> dict[str, int]:
+        """The keys of `scope` whose details are gone, and in how many syncs (from its cursor)."""
+        if scope not in self._missing:
+            cursor = dict(self.known.cursor(scope) or {})
+            noted = cursor.get("missing")
+            self._cursors[scope] = cursor
+            self._missing[scope] = (
+                {str(k): int(v) for k, v in noted.items()} if isinstance(noted, dict) else {}
+            )
+            self._handled[scope] = set()
+        return self._missing[scope]
+
+    def retry_missing(
+        self, scope: str, table: str, build: Callable[[list[Json]], dict[str, tuple[Any, ...]]]
+    ) -> Iterator[Batch]:
+        """Ask again for the details still missing that this run did not list again.
+
+        `build` turns records (as stored in `table`'s raw JSON) into a batch's records, asking
+        for their details through `details`. Then the user is told what is still missing.
+        """
+        missing = self.missing(scope)
+        pending = [name for name in missing if name not in self._handled[scope]]
+        stored = self.known.raw(table, pending) if pending else {}
+        for name in pending:
+            if name not in stored:  # no longer stored: nothing to complete
+                del missing[name]
+                self._dirty.add(scope)
+        again = [json.loads(stored[name]) for name in pending if name in stored]
+        self.begin()
+        for start in range(0, len(again), RETRY_BATCH):
+            yield self.batch(scope, **build(again[start : start + RETRY_BATCH]))
+        self._give_up(scope)
+
+    def unsaved(self, scope: str) -> bool:
+        """Whether the scope's missing details changed since its cursor was last stored."""
+        return scope in self._dirty
+
+    def cursor_for(self, scope: str, cursor: Cursor) -> Cursor:
+        """`cursor` with the scope's missing keys, remembered as the scope's stored cursor."""
+        missing = self.missing(scope)
+        whole = {k: v for k, v in cursor.items() if k != "missing"}
+        if missing:
+            whole["missing"] = dict(sorted(missing.items()))
+        self._cursors[scope] = whole
+        self._dirty.discard(scope)
+        return whole
+
+    def _give_up(self, scope: str) -> None:
+        missing = self.missing(scope)
+        given_up = [name for name, syncs in missing.items() if syncs > MISSING_RETRIES]
+        for name in given_up:
+            del missing[name]
+            self._dirty.add(scope)
+        if missing:
+            self.source.reporter.note(
+                f"{scope}: {_records(len(missing))} stored without a detail that answered 404 "
+                "(deleted or moved while the sync read it); asked for again at the next sync"
+            )
+        if given_up:
+            self.source.reporter.note(
+                f"{scope}: {_records(len(given_up))} still without a detail after "
+                f"{MISSING_RETRIES} more syncs; kept as stored, no longer asked for"
+            )
+
     @contextmanager
     def parsing(self) -> Iterator[None]:
         """Count the time inside as parsing (JSON and records) in the client's stats."""
@@ -154,6 +284,10 @@ class ScopeRun(Generic[SourceT]):
             yield
         finally:
             self.api.stats.add(parse_seconds=time.perf_counter() - started)
+
+
+def _records(count: int) -> str:
+    return f"{count} record" + ("" if count == 1 else "s")
 
 
 def window_start(newest: datetime, unfinished: list[datetime], stuck_after: timedelta) -> datetime:

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ktlo.config import locate
 from ktlo.errors import ConfigError, FatalSourceError
-from ktlo.records import Alert, Build, Deployment, Incident, Sprint, WorkItem
+from ktlo.records import Alert, Build, Deployment, Incident, Push, Sprint, WorkItem
 
 Cursor = dict[str, Any]
 
@@ -54,14 +54,16 @@ class Batch:
     deployments: tuple[Deployment, ...] = ()
     builds: tuple[Build, ...] = ()
     sprints: tuple[Sprint, ...] = ()
+    pushes: tuple[Push, ...] = ()
     unchanged: int = 0  # records seen and skipped because the store has them as they are
     pages: int = 0  # pages (requests for lists) this batch took
+    notes: tuple[str, ...] = ()  # what the user should hear (a file with no rows)
 
     @property
     def records(self) -> int:
         return (
             len(self.work_items) + len(self.incidents) + len(self.alerts)
-            + len(self.deployments) + len(self.builds) + len(self.sprints)
+            + len(self.deployments) + len(self.builds) + len(self.sprints) + len(self.pushes)
         )  # fmt: skip
 
 
@@ -85,6 +87,9 @@ class Reporter(Protocol):
 
     def waiting(self, seconds: float, reason: str) -> None: ...
 
+    def note(self, message: str) -> None:
+        """Something the user should know about what was stored (e.g. details that are gone)."""
+
 
 class NullReporter:
     """Progress that goes nowhere."""
@@ -93,6 +98,9 @@ class NullReporter:
         return None
 
     def waiting(self, seconds: float, reason: str) -> None:
+        return None
+
+    def note(self, message: str) -> None:
         return None
 
 
@@ -104,6 +112,7 @@ class SourceContext:
     env: Mapping[str, str] = field(default_factory=dict)
     transport: httpx2.BaseTransport | None = None  # tests: httpx2.MockTransport
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time  # tests: a clock their `sleep` moves
     config_path: Path | None = None
     now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))  # tests: a fixed time
 
@@ -203,8 +212,8 @@ def latest(current: datetime | None, values: Iterable[Any]) -> datetime | None:
 
 
 FILE_BATCH = 500  # records per batch when loading a saved answer
-Record = WorkItem | Incident | Alert | Deployment | Build | Sprint
-R = TypeVar("R", WorkItem, Incident, Alert, Deployment, Build, Sprint)
+Record = WorkItem | Incident | Alert | Deployment | Build | Sprint | Push
+R = TypeVar("R", WorkItem, Incident, Alert, Deployment, Build, Sprint, Push)
 
 
 def file_batches(path: Path, records: Sequence[Record], size: int = FILE_BATCH) -> Iterator[Batch]:
@@ -218,5 +227,5 @@ def file_batches(path: Path, records: Sequence[Record], size: int = FILE_BATCH) 
         yield Batch(
             scope=f"file:{path.name}",
             work_items=of(WorkItem), incidents=of(Incident), alerts=of(Alert),
-            deployments=of(Deployment), builds=of(Build), sprints=of(Sprint),
+            deployments=of(Deployment), builds=of(Build), sprints=of(Sprint), pushes=of(Push),
         )  # fmt: skip

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import re
 import subprocess
 import threading
 from collections.abc import Iterable, Iterator
@@ -22,6 +21,7 @@ from typing import IO
 
 from ktlo.errors import RepositoryError
 from ktlo.records import Commit, FileChange
+from ktlo.sources import repo_ids
 
 RECORD_START = b"\x1e"
 # sha, parents, author name/email/date, committer name/email/date, raw message.
@@ -236,16 +236,12 @@ def utc_offset_minutes(moment: datetime) -> int:
     return int(offset.total_seconds() // 60) if offset else 0
 
 
-_REMOTE = re.compile(r"^(?:[a-z+]+://)?(?:[^@/]+@)?(?P<host>[^/:]+)(?::\d+)?[:/](?P<path>.+?)/?$")
-
-
 def normalise_remote(url: str) -> str:
-    """`git@github.com:acme/shop.git` and `https://github.com/acme/shop` -> `github.com/acme/shop`."""
-    url = url.strip()
-    match = _REMOTE.match(url)
-    if not match or url.startswith(("/", ".", "file:")):
-        return f"local:{url.removeprefix('file://')}"
-    return f"{match['host'].lower()}/{match['path'].removesuffix('.git')}"
+    """`git@github.com:acme/shop.git` and `https://github.com/acme/shop` -> `github.com/acme/shop`.
+
+    The one rule every source names repositories by (`ktlo.sources.repo_ids`): ports dropped.
+    """
+    return repo_ids.normalise_remote(url)
 
 
 def _repo_name(remote: str, root: Path) -> str:

@@ -20,7 +20,7 @@ their later status is picked up.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -31,6 +31,7 @@ from pydantic import Field
 from ktlo.errors import ConfigError, FatalSourceError, InputError
 from ktlo.records import Build, Deployment, WorkItem
 from ktlo.sources import github_records as gh
+from ktlo.sources import github_saved
 from ktlo.sources.api_source import ApiSource, Connection, ScopeRun, window_start
 from ktlo.sources.base import Batch, Known, SourceOptions, file_batches, iso, latest, parse_time
 from ktlo.sources.http import ApiClient, Credentials
@@ -118,18 +119,29 @@ class GitHubSource(ApiSource):
         return names
 
     def load_file(self, path: Path, known: Known) -> Iterator[Batch]:
-        """A saved answer of any of the list endpoints above (e.g. `gh api --paginate`)."""
-        records = [self._from_saved(path, line, value) for line, value in read_values(path)]
-        yield from file_batches(path, [record for group in records for record in group])
+        """A saved answer of any of the list endpoints above (e.g. `gh api --paginate`), with
+        the details the DORA definitions read (`github_saved`)."""
+        details = github_saved.gather(read_values(path))
+        records: list[Any] = [
+            r for line, value in details.rest for r in self._from_saved(path, line, value, details)
+        ]
+        for line, payload in details.pushes:
+            repo = gh.repo_id_from_urls(payload.get("repository") or {})
+            records.append(gh.push_record(repo or self._only_repo(path, line), payload))
+        yield from file_batches(path, records)
 
-    def _from_saved(self, path: Path, line: int, value: Any) -> list[WorkItem | Deployment | Build]:
+    def _from_saved(
+        self, path: Path, line: int, value: Any, details: github_saved.Details
+    ) -> list[WorkItem | Deployment | Build]:
         if isinstance(value, dict) and isinstance(value.get("workflow_runs"), list):
             return [b for run in value["workflow_runs"] for b in self._saved(path, line, run)]
         if isinstance(value, dict) and isinstance(value.get("jobs"), list):
             return [b for job in value["jobs"] for b in self._saved(path, line, job)]
-        return self._saved(path, line, value)
+        return self._saved(path, line, value, details)
 
-    def _saved(self, path: Path, line: int, record: Any) -> list[WorkItem | Deployment | Build]:
+    def _saved(
+        self, path: Path, line: int, record: Any, details: github_saved.Details | None = None
+    ) -> list[WorkItem | Deployment | Build]:
         shape = _shape(record)
         if shape is None:
             raise InputError(
@@ -145,10 +157,12 @@ class GitHubSource(ApiSource):
                 return [gh.job_build(repo_id, record)]
             if shape == "release":
                 return [gh.release_record(repo_id, record)]
+            details = details or github_saved.Details()
             if shape == "deployment":
-                return [gh.deployment_record(repo_id, record)]
+                return [gh.deployment_record(repo_id, record, details.of_deployment(record))]
             if shape == "pull":
-                return [gh.pull_item(repo_id, record, types=types)]
+                commits, reviews = details.of_pull(record)
+                return [gh.pull_item(repo_id, record, commits, reviews, types=types)]
             if shape == "issue_pull":
                 merged = record["pull_request"].get("merged_at")
                 return [gh.pull_item(repo_id, {**record, "merged_at": merged}, types=types)]
@@ -193,57 +207,64 @@ class _Run(ScopeRun[GitHubSource]):
             issues = [i for i in page.items if "pull_request" not in i]
             newest = latest(newest, [i.get("updated_at") for i in page.items])
             changed, unchanged = self.changed(
-                "work_items",
-                issues,
-                lambda i: gh.issue_key(self.repo.repo_id, i["number"]),
-                gh.issue_key(self.repo.repo_id, ""),
+                "work_items", issues, self._issue_key, gh.issue_key(self.repo.repo_id, "")
             )
-            timelines = (
-                self._details(changed, self._timeline)
-                if self.options.timeline
-                else [None] * len(changed)
-            )
-            with self.parsing():
-                items = tuple(
-                    gh.issue_item(self.repo.repo_id, i, t, self.options.types)
-                    for i, t in zip(changed, timelines, strict=True)
-                )
-            yield self.batch(scope, work_items=items, unchanged=unchanged)
+            yield self.batch(scope, unchanged=unchanged, **self._issues(scope, changed))
+        yield from self.retry_missing(scope, "work_items", lambda i: self._issues(scope, i))
         yield from self.close_window(scope, newest, since)
+
+    def _issues(self, scope: str, issues: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+        """Issues with their timelines (an issue whose timeline is gone: from its own dates)."""
+        timelines = (
+            self.details(scope, issues, self._timeline, self._issue_key)
+            if self.options.timeline
+            else [None] * len(issues)
+        )
+        with self.parsing():
+            items = tuple(
+                gh.issue_item(self.repo.repo_id, i, t, self.options.types)
+                for i, t in zip(issues, timelines, strict=True)
+            )
+        return {"work_items": items}
+
+    def _issue_key(self, issue: dict[str, Any]) -> str:
+        return gh.issue_key(self.repo.repo_id, issue["number"])
 
     def pull_requests(self) -> Iterator[Batch]:
         scope = self.repo.scope("pull_requests")
         since = self.since(scope, self.options.since)
-        params = {
-            "state": "all",
-            "sort": "updated",
-            "direction": "desc",
-            "per_page": self.options.per_page,
-        }
+        params = {"state": "all", "sort": "updated", "direction": "desc",
+                  "per_page": self.options.per_page}  # fmt: skip
         newest = since
         for page in self._pages(f"{self.path}/pulls", params):
             pulls = [p for p in page.items if since is None or _time(p, "updated_at") >= since]
             newest = latest(newest, [p.get("updated_at") for p in pulls])
             changed, unchanged = self.changed(
-                "work_items",
-                pulls,
-                lambda p: gh.pull_key(self.repo.repo_id, p["number"]),
-                gh.pull_key(self.repo.repo_id, ""),
+                "work_items", pulls, self._pull_key, gh.pull_key(self.repo.repo_id, "")
             )
-            details = (
-                self._details(changed, self._pull_details)
-                if self.options.pull_request_details
-                else [((), (), ())] * len(changed)
-            )
-            with self.parsing():
-                items = tuple(
-                    gh.pull_item(self.repo.repo_id, p, c, r, m, types=self.options.types)
-                    for p, (c, r, m) in zip(changed, details, strict=True)
-                )
-            yield self.batch(scope, work_items=items, unchanged=unchanged)
+            yield self.batch(scope, unchanged=unchanged, **self._pulls(scope, changed))
             if len(pulls) < len(page.items):
                 break  # the rest is older than the window
+        yield from self.retry_missing(scope, "work_items", lambda p: self._pulls(scope, p))
         yield from self.close_window(scope, newest, since)
+
+    def _pulls(self, scope: str, pulls: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+        """Pull requests with their commits, reviews and comments (when not gone)."""
+        details = (
+            self.details(scope, pulls, self._pull_details, self._pull_key)
+            if self.options.pull_request_details
+            else [None] * len(pulls)
+        )
+        with self.parsing():
+            items = []
+            for pull, found in zip(pulls, details, strict=True):
+                commits, reviews, comments = found or ((), (), ())
+                items.append(gh.pull_item(self.repo.repo_id, pull, commits, reviews, comments,
+                                          types=self.options.types))  # fmt: skip
+        return {"work_items": tuple(items)}
+
+    def _pull_key(self, pull: dict[str, Any]) -> str:
+        return gh.pull_key(self.repo.repo_id, pull["number"])
 
     def _timeline(self, issue: dict[str, Any]) -> list[Any]:
         return self._all(f"{self.path}/issues/{issue['number']}/timeline")
@@ -270,22 +291,27 @@ class _Run(ScopeRun[GitHubSource]):
             newest = latest(newest, [r.get("created_at") for r in runs])
             unfinished += [_time(r, "created_at") for r in runs if r.get("status") != "completed"]
             changed, unchanged = self.changed(
-                "builds",
-                runs,
-                lambda r: gh.run_key(self.repo.repo_id, r),
-                gh.build_prefix(self.repo.repo_id),
+                "builds", runs, self._run_key, gh.build_prefix(self.repo.repo_id)
             )
-            jobs = self._details(changed, self._jobs)
-            with self.parsing():
-                builds = tuple(
-                    b
-                    for run, js in zip(changed, jobs, strict=True)
-                    for b in gh.run_builds(self.repo.repo_id, run, js)
-                )
-            yield self.batch(scope, builds=builds, unchanged=unchanged)
+            yield self.batch(scope, unchanged=unchanged, **self._runs(scope, changed))
             if len(runs) < len(page.items):
                 break
+        yield from self.retry_missing(scope, "builds", lambda r: self._runs(scope, r))
         yield from self.close_window(scope, _window_start(newest, unfinished), since)
+
+    def _runs(self, scope: str, runs: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+        """Workflow runs and the jobs of every attempt (none when they are gone)."""
+        jobs = self.details(scope, runs, self._jobs, self._run_key)
+        with self.parsing():
+            builds = tuple(
+                b
+                for run, js in zip(runs, jobs, strict=True)
+                for b in gh.run_builds(self.repo.repo_id, run, js or ())
+            )
+        return {"builds": builds}
+
+    def _run_key(self, run: dict[str, Any]) -> str:
+        return gh.run_key(self.repo.repo_id, run)
 
     def _jobs(self, run: dict[str, Any]) -> list[Any]:
         return self._all(f"{self.path}/actions/runs/{run['id']}/jobs", {"filter": "all"}, "jobs")
@@ -297,20 +323,29 @@ class _Run(ScopeRun[GitHubSource]):
         unfinished: list[datetime] = []
         for page in self._pages(f"{self.path}/deployments", {"per_page": self.options.per_page}):
             found = [d for d in page.items if since is None or _time(d, "created_at") >= since]
-            statuses = self._details(
-                found, lambda d: self._all(f"{self.path}/deployments/{d['id']}/statuses")
-            )
-            with self.parsing():
-                records = tuple(
-                    gh.deployment_record(self.repo.repo_id, d, s)
-                    for d, s in zip(found, statuses, strict=True)
-                )
+            records = self._deployments(scope, found)
             newest = latest(newest, [d.get("created_at") for d in found])
-            unfinished += [r.created_at for r in records if r.finished_at is None]
-            yield self.batch(scope, deployments=records)
+            unfinished += [r.created_at for r in records["deployments"] if r.finished_at is None]
+            yield self.batch(scope, **records)
             if len(found) < len(page.items):
                 break
+        yield from self.retry_missing(scope, "deployments", lambda d: self._deployments(scope, d))
         yield from self.close_window(scope, _window_start(newest, unfinished), since)
+
+    def _deployments(self, scope: str, found: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+        """Deployments with their statuses (pending when the statuses are gone)."""
+        statuses = self.details(
+            scope,
+            found,
+            lambda d: self._all(f"{self.path}/deployments/{d['id']}/statuses"),
+            lambda d: gh.deployment_key(self.repo.repo_id, d),
+        )
+        with self.parsing():
+            records = tuple(
+                gh.deployment_record(self.repo.repo_id, d, s or ())
+                for d, s in zip(found, statuses, strict=True)
+            )
+        return {"deployments": records}
 
     def releases(self) -> Iterator[Batch]:
         scope = self.repo.scope("releases")
@@ -349,11 +384,6 @@ class _Run(ScopeRun[GitHubSource]):
             for page in self.api.pages_by_link(path, query, items_key=items_key)
             for item in page.items
         ]
-
-    def _details(
-        self, records: Sequence[dict[str, Any]], fetch: Callable[[dict[str, Any]], Any]
-    ) -> list[Any]:
-        return self.api.map(fetch, records)
 
 
 def _shape(record: Any) -> str | None:

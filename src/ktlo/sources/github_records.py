@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from ktlo.classify.signals import is_bot
-from ktlo.records import Activity, Build, Deployment, Link, StateChange, WorkItem
+from ktlo.records import Activity, Build, CommitRef, Deployment, Link, Push, StateChange, WorkItem
 from ktlo.sources import record_parts as rp
+from ktlo.sources import repo_ids
 from ktlo.sources.base import canonical_json, parse_time
 from ktlo.sources.standard_types import standard_type
 
@@ -35,13 +36,20 @@ _URL_REPO = re.compile(
 
 
 def web_host(base_url: str) -> str:
-    """github.com for the public API; the server's host for GitHub Enterprise."""
-    host = re.sub(r"^https?://", "", base_url).split("/", 1)[0].lower()
-    return "github.com" if host == "api.github.com" else host
+    """github.com for the public API; the server's host (without its port) for Enterprise.
+
+    GitHub Enterprise Cloud with data residency answers its API at `api.SUBDOMAIN.ghe.com`
+    and its web and git at `SUBDOMAIN.ghe.com`.
+    """
+    host = repo_ids.host_of(base_url)
+    if host == "api.github.com" or (host.startswith("api.") and host.endswith(".ghe.com")):
+        return host.removeprefix("api.")
+    return host
 
 
 def repo_id_of(host: str, full_name: str) -> str:
-    return f"{host}/{full_name}"
+    """`host/owner/name`, named by the rule every source shares (`ktlo.sources.repo_ids`)."""
+    return repo_ids.repo_id(host, full_name)
 
 
 def repo_id_from_urls(record: Json) -> str | None:
@@ -60,6 +68,10 @@ def issue_key(repo_id: str, number: int | str) -> str:
 
 def pull_key(repo_id: str, number: int | str) -> str:
     return f"{SOURCE}:pull_request:{repo_id}:{number}"
+
+
+def deployment_key(repo_id: str, deployment: Json) -> str:
+    return f"{SOURCE}:deployment:{repo_id}:{deployment['id']}"
 
 
 def build_prefix(repo_id: str) -> str:
@@ -143,6 +155,7 @@ def pull_item(
     elif closed is not None:
         changes.append(StateChange(closed, "status", "open", "closed", None))
     links = rp.body_links(pull, "body", _CLOSING)
+    commits = list(commits)
     for commit in commits:
         sha = str(commit["sha"])
         links.append(Link(sha, "contains"))
@@ -191,6 +204,55 @@ def pull_item(
         links=tuple(links),
         state_changes=rp.chronological(changes),
         raw=canonical_json(pull),
+        base_branch=(pull.get("base") or {}).get("ref"),
+        commits=tuple(commit_ref(c) for c in commits),
+    )
+
+
+def commit_ref(commit: Json) -> CommitRef:
+    """A commit of `/pulls/{n}/commits` (or `/compare`): its sha, author and committer times."""
+    git = commit.get("commit") or {}
+    user = commit.get("author")
+    name = _login(user) or str((git.get("author") or {}).get("name") or "")
+    return CommitRef(
+        sha=str(commit["sha"]).lower(),
+        authored_at=parse_time((git.get("author") or {}).get("date")),
+        committed_at=parse_time((git.get("committer") or {}).get("date")),
+        author=name or None,
+        is_bot=_is_bot(user) or (bool(name) and is_bot(name)),
+    )
+
+
+def push_record(repo_id: str, payload: Json) -> Push:
+    """A `push` webhook's payload: the ref, before and after, and the pushed commits.
+
+    Each commit's `timestamp` is taken as its authored time (fourkeys reads it as the
+    commit's time).
+    """
+    after = str(payload["after"]).lower()
+    commits = []
+    for commit in payload.get("commits") or ():
+        author = commit.get("author") or {}
+        name = str(author.get("username") or author.get("name") or "")
+        commits.append(
+            CommitRef(
+                sha=str(commit["id"]).lower(),
+                authored_at=parse_time(commit.get("timestamp")),
+                author=name or None,
+                is_bot=bool(name) and is_bot(name),
+            )
+        )
+    head = payload.get("head_commit") or {}
+    return Push(
+        key=f"{SOURCE}:push:{repo_id}:{payload.get('ref')}:{after}",
+        source=SOURCE,
+        after=after,
+        repo_id=repo_id,
+        ref=payload.get("ref"),
+        before=str(payload.get("before") or "").lower() or None,
+        pushed_at=parse_time(head.get("timestamp")),
+        commits=tuple(commits),
+        raw=canonical_json(payload),
     )
 
 
@@ -252,7 +314,7 @@ def deployment_record(repo_id: str, deployment: Json, statuses: Iterable[Json] =
     latest = meaningful[-1] if meaningful else None
     finished = next((s for s in meaningful if s.get("state") in _FINISHED_DEPLOYMENT), None)
     return Deployment(
-        key=f"{SOURCE}:deployment:{repo_id}:{deployment['id']}",
+        key=deployment_key(repo_id, deployment),
         source=SOURCE,
         external_id=str(deployment["id"]),
         created_at=_time(deployment.get("created_at")),

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
 
 from pydantic import Field
@@ -33,6 +33,7 @@ from pydantic import Field
 from ktlo.errors import ConfigError, FatalSourceError, InputError
 from ktlo.records import Build, Deployment, WorkItem
 from ktlo.sources import gitlab_records as gl
+from ktlo.sources import gitlab_saved
 from ktlo.sources.api_source import ApiSource, Connection, Json, ScopeRun
 from ktlo.sources.base import Batch, Known, SourceOptions, file_batches, iso, latest
 from ktlo.sources.http import ApiClient, Credentials
@@ -41,6 +42,7 @@ from ktlo.sources.pagination import Page
 
 Section = Literal["issues", "merge_requests", "pipelines", "deployments"]
 SECTIONS: tuple[Section, ...] = ("issues", "merge_requests", "pipelines", "deployments")
+T = TypeVar("T")
 NEED = "the read_api scope (a personal, group or project access token)"
 
 
@@ -122,10 +124,18 @@ class GitLabSource(ApiSource):
 
     def load_file(self, path: Path, known: Known) -> Iterator[Batch]:
         """A saved answer of any of the list endpoints above (e.g. `glab api --paginate`)."""
-        flat = [r for line, value in read_values(path) for r in self._saved(path, line, value)]
+        details = gitlab_saved.gather(read_values(path))
+        flat: list[Any] = [
+            r for line, value in details.rest for r in self._saved(path, line, value, details)
+        ]
+        for line, payload in details.pushes:
+            repo = gl.repo_id_from_project_url(str((payload.get("project") or {}).get("web_url")))
+            flat.append(gl.push_record(repo or self._only_project(path, line), payload))
         yield from file_batches(path, flat)
 
-    def _saved(self, path: Path, line: int, record: Any) -> list[WorkItem | Deployment | Build]:
+    def _saved(
+        self, path: Path, line: int, record: Any, details: gitlab_saved.Details | None = None
+    ) -> list[WorkItem | Deployment | Build]:
         shape = _shape(record)
         if shape is None:
             raise InputError(
@@ -142,7 +152,10 @@ class GitLabSource(ApiSource):
             if shape == "pipeline":
                 return list(gl.pipeline_builds(repo_id, record))
             if shape == "merge_request":
-                return [gl.merge_request_item(repo_id, record, types=types)]
+                notes, approvals, commits = (details or gitlab_saved.Details()).of_merge_request(
+                    record
+                )
+                return [gl.merge_request_item(repo_id, record, notes, approvals, commits, types)]
             return [gl.issue_item(repo_id, record, types=types)]
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(
@@ -181,30 +194,17 @@ class _Run(ScopeRun[GitLabSource]):
 
     def issues(self) -> Iterator[Batch]:
         extra = {"pagination": "keyset"} if self.options.pagination == "keyset" else {}
-        yield from self._window(
-            "issues",
-            extra,
-            "work_items",
-            lambda i: gl.issue_key(self.project.repo_id, i["iid"]),
-            self._issue_records,
-        )
+        yield from self._window("issues", extra, "work_items", self._issue_key, self._issue_records)
 
     def merge_requests(self) -> Iterator[Batch]:
         yield from self._window(
-            "merge_requests",
-            {"state": "all"},
-            "work_items",
-            lambda m: gl.merge_request_key(self.project.repo_id, m["iid"]),
+            "merge_requests", {"state": "all"}, "work_items", self._merge_request_key,
             self._merge_request_records,
-        )
+        )  # fmt: skip
 
     def pipelines(self) -> Iterator[Batch]:
         yield from self._window(
-            "pipelines",
-            {},
-            "builds",
-            lambda p: gl.pipeline_key(self.project.repo_id, p["id"]),
-            self._pipeline_records,
+            "pipelines", {}, "builds", self._pipeline_key, self._pipeline_records
         )
 
     def deployments(self) -> Iterator[Batch]:
@@ -218,61 +218,79 @@ class _Run(ScopeRun[GitLabSource]):
 
     # -- records of changed items, with their details --------------------------------------------
 
-    def _issue_records(self, issues: list[Json]) -> dict[str, tuple[Any, ...]]:
+    def _issue_records(self, scope: str, issues: list[Json]) -> dict[str, tuple[Any, ...]]:
         repo_id, types = self.project.repo_id, self.options.types
-        if not self.options.details:
-            with self.parsing():
-                return {"work_items": tuple(gl.issue_item(repo_id, i, types=types) for i in issues)}
 
         def details(issue: Json) -> tuple[list[Any], list[Any]]:
             base = f"{self.path}/issues/{issue['iid']}"
             return self._all(f"{base}/notes", _NOTES), self._all(f"{base}/resource_state_events")
 
-        found = self.api.map(details, issues)
+        found = self._details(scope, issues, details, self._issue_key)
         with self.parsing():
             items = tuple(
-                gl.issue_item(repo_id, i, notes, events, types)
-                for i, (notes, events) in zip(issues, found, strict=True)
+                gl.issue_item(repo_id, i, *d, types)
+                if d
+                else gl.issue_item(repo_id, i, types=types)
+                for i, d in zip(issues, found, strict=True)
             )
         return {"work_items": items}
 
-    def _merge_request_records(self, mrs: list[Json]) -> dict[str, tuple[Any, ...]]:
+    def _merge_request_records(self, scope: str, mrs: list[Json]) -> dict[str, tuple[Any, ...]]:
         repo_id, types = self.project.repo_id, self.options.types
-        if not self.options.details:
-            with self.parsing():
-                made = tuple(gl.merge_request_item(repo_id, m, types=types) for m in mrs)
-            return {"work_items": made}
 
         def details(mr: Json) -> tuple[list[Any], Any, list[Any]]:
             base = f"{self.path}/merge_requests/{mr['iid']}"
             approvals = self.api.get_json(f"{base}/approvals")
             return self._all(f"{base}/notes", _NOTES), approvals, self._all(f"{base}/commits")
 
-        found = self.api.map(details, mrs)
+        found = self._details(scope, mrs, details, self._merge_request_key)
         with self.parsing():
             items = tuple(
-                gl.merge_request_item(repo_id, m, notes, approvals, commits, types)
-                for m, (notes, approvals, commits) in zip(mrs, found, strict=True)
+                gl.merge_request_item(repo_id, m, *d, types)
+                if d
+                else gl.merge_request_item(repo_id, m, types=types)
+                for m, d in zip(mrs, found, strict=True)
             )
         return {"work_items": items}
 
-    def _pipeline_records(self, pipelines: list[Json]) -> dict[str, tuple[Any, ...]]:
+    def _pipeline_records(self, scope: str, pipelines: list[Json]) -> dict[str, tuple[Any, ...]]:
         def jobs(pipeline: Json) -> list[Any]:
-            if not self.options.details:
-                return []
             path = f"{self.path}/pipelines/{pipeline['id']}/jobs"
             return self._all(path, {"include_retried": "true"})
 
-        found = self.api.map(jobs, pipelines)
+        found = self._details(scope, pipelines, jobs, self._pipeline_key)
         with self.parsing():
             builds = tuple(
                 b
                 for p, js in zip(pipelines, found, strict=True)
-                for b in gl.pipeline_builds(self.project.repo_id, p, js)
+                for b in gl.pipeline_builds(self.project.repo_id, p, js or ())
             )
         return {"builds": builds}
 
-    def _deployment_records(self, deployments: list[Json]) -> dict[str, tuple[Any, ...]]:
+    def _details(
+        self,
+        scope: str,
+        records: list[Json],
+        fetch: Callable[[Json], T],
+        key: Callable[[Json], str],
+    ) -> list[T | None]:
+        """Each record's details (None where gone, or where `details = false` asks for none)."""
+        if not self.options.details:
+            return [None] * len(records)
+        return self.details(scope, records, fetch, key)
+
+    def _issue_key(self, issue: Json) -> str:
+        return gl.issue_key(self.project.repo_id, issue["iid"])
+
+    def _merge_request_key(self, mr: Json) -> str:
+        return gl.merge_request_key(self.project.repo_id, mr["iid"])
+
+    def _pipeline_key(self, pipeline: Json) -> str:
+        return gl.pipeline_key(self.project.repo_id, pipeline["id"])
+
+    def _deployment_records(
+        self, scope: str, deployments: list[Json]
+    ) -> dict[str, tuple[Any, ...]]:
         environments = self._tiers() if deployments and self.options.environment == "tier" else None
         with self.parsing():
             records = tuple(
@@ -295,7 +313,7 @@ class _Run(ScopeRun[GitLabSource]):
         extra: dict[str, Any],
         table: str,
         key: Callable[[Json], str],
-        records: Callable[[list[Json]], dict[str, tuple[Any, ...]]],
+        records: Callable[[str, list[Json]], dict[str, tuple[Any, ...]]],
     ) -> Iterator[Batch]:
         """Read `section` newest-updated first from the cursor, then move the cursor."""
         scope = self.project.scope(section)
@@ -312,7 +330,8 @@ class _Run(ScopeRun[GitLabSource]):
         for page in self._pages(f"{self.path}/{section}", params):
             newest = latest(newest, [r.get("updated_at") for r in page.items])
             changed, unchanged = self.changed(table, page.items, key)
-            yield self.batch(scope, unchanged=unchanged, **records(changed))
+            yield self.batch(scope, unchanged=unchanged, **records(scope, changed))
+        yield from self.retry_missing(scope, table, lambda items: records(scope, items))
         yield from self.close_window(scope, newest, since)
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[Page]:

@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from ktlo.classify.signals import is_bot
-from ktlo.records import Activity, Build, Deployment, Link, StateChange, WorkItem
+from ktlo.records import Activity, Build, CommitRef, Deployment, Link, Push, StateChange, WorkItem
 from ktlo.sources import record_parts as rp
+from ktlo.sources import repo_ids
 from ktlo.sources.base import canonical_json, parse_time
 from ktlo.sources.standard_types import standard_type
 
@@ -42,9 +43,9 @@ def web_root(base_url: str) -> str:
 
 
 def repo_id_of(root: str, path: str) -> str:
-    """`gitlab.com/acme/shop`: the web root without its scheme, then the project's path."""
+    """`gitlab.com/acme/shop`: the web root's host (no port) and relative root, then the path."""
     host, _, prefix = re.sub(r"^https?://", "", root).partition("/")
-    return "/".join(part for part in (host.lower(), prefix, path.strip("/")) if part)
+    return repo_ids.repo_id(host, "/".join(p for p in (prefix.strip("/"), path.strip("/")) if p))
 
 
 def repo_id_from_url(record: Json) -> str | None:
@@ -53,8 +54,14 @@ def repo_id_from_url(record: Json) -> str | None:
         match = _WEB_PATH.match(str(url or ""))
         if match:
             host, _, path = match["root"].partition("/")
-            return f"{host.lower()}/{path}" if path else None
+            return repo_ids.repo_id(host, path) if path else None
     return None
+
+
+def repo_id_from_project_url(url: str) -> str | None:
+    """The project of a project's own web_url (`https://gitlab.com/acme/shop`)."""
+    match = re.match(r"^https?://(?P<host>[^/?#]+)/(?P<path>[^?#]+?)/?$", url)
+    return f"{match['host'].lower()}/{match['path']}" if match else None
 
 
 def issue_key(repo_id: str, iid: int | str) -> str:
@@ -151,6 +158,7 @@ def merge_request_item(
         closer = _username(mr.get("closed_by"))
         changes.append(StateChange(closed, "status", "opened", "closed", closer or None))
     links = rp.body_links(mr, "description", _CLOSING)
+    commits = list(commits)
     for commit in commits:
         sha = str(commit["id"])
         links.append(Link(sha, "contains"))
@@ -164,6 +172,7 @@ def merge_request_item(
     for who, when in _approvals(approvals, notes, mr):
         activities.append(Activity(who, "reviewed", when, "approved"))
         changes.append(StateChange(when, "review", None, "approved", who))
+    changes += _note_reviews(notes)
     activities += _comments(notes)
     return WorkItem(
         key=merge_request_key(repo_id, mr["iid"]),
@@ -190,6 +199,52 @@ def merge_request_item(
         links=tuple(links),
         state_changes=rp.chronological(changes),
         raw=canonical_json(mr),
+        base_branch=mr.get("target_branch"),
+        commits=tuple(commit_ref(c) for c in commits),
+    )
+
+
+def commit_ref(commit: Json) -> CommitRef:
+    """A commit of `/merge_requests/:iid/commits` (or a compare): sha, author and times."""
+    name = str(commit.get("author_name") or "")
+    return CommitRef(
+        sha=str(commit["id"]).lower(),
+        authored_at=parse_time(commit.get("authored_date")),
+        committed_at=parse_time(commit.get("committed_date") or commit.get("created_at")),
+        author=name or None,
+        is_bot=bool(name) and is_bot(name, str(commit.get("author_email") or "")),
+    )
+
+
+def push_record(repo_id: str, payload: Json) -> Push:
+    """A push hook's payload (`object_kind` push): ref, before, after and the pushed commits.
+
+    Each commit's `timestamp` is taken as its authored time, as fourkeys reads it.
+    """
+    after = str(payload.get("after") or payload.get("checkout_sha")).lower()
+    commits = []
+    for commit in payload.get("commits") or ():
+        author = commit.get("author") or {}
+        name = str(author.get("name") or "")
+        commits.append(
+            CommitRef(
+                sha=str(commit["id"]).lower(),
+                authored_at=parse_time(commit.get("timestamp")),
+                author=name or None,
+                is_bot=bool(name) and is_bot(name, str(author.get("email") or "")),
+            )
+        )
+    head = next((c for c in commits if c.sha == after), None)
+    return Push(
+        key=f"{SOURCE}:push:{repo_id}:{payload.get('ref')}:{after}",
+        source=SOURCE,
+        after=after,
+        repo_id=repo_id,
+        ref=payload.get("ref"),
+        before=str(payload.get("before") or "").lower() or None,
+        pushed_at=head.authored_at if head else None,
+        commits=tuple(commits),
+        raw=canonical_json(payload),
     )
 
 
@@ -339,6 +394,19 @@ def _comments(notes: Iterable[Json]) -> list[Activity]:
             continue
         position = note.get("position") or {}
         found.append(Activity(who, "commented", when, position.get("new_path")))
+    return found
+
+
+def _note_reviews(notes: Iterable[Json]) -> list[StateChange]:
+    """People's notes as reviews, as middleware reads them: a diff note requests changes, any
+    other note comments (approvals come from the approvals answer)."""
+    found = []
+    for note in notes:
+        who, when = _username(note.get("author")), parse_time(note.get("created_at"))
+        if note.get("system") or not who or when is None:
+            continue
+        state = "changes_requested" if note.get("type") == "DiffNote" else "commented"
+        found.append(StateChange(when, "review", None, state, who))
     return found
 
 

@@ -1,12 +1,16 @@
 """One HTTP layer for every API source: auth, pagination, retries, rate limits, errors.
 
-- Retries (tenacity): timeouts, connection errors, 5xx and 429 are retried with
-  exponential backoff and full jitter. A `Retry-After` header, or a rate-limit reset
-  time (`X-RateLimit-Remaining: 0` with `X-RateLimit-Reset`, as GitHub and GitLab send
-  them), replaces the backoff; GitHub's secondary limits without either wait a minute.
-  Every wait is reported through `on_wait`, so a progress bar can show it.
+- Retries (tenacity): timeouts, connection errors and 5xx are retried with exponential
+  backoff and full jitter (a 5xx's `Retry-After` replaces the backoff).
+- Rate limits (`rate_limits`): a 429, or a 403 that is a rate limit, closes the host's
+  gate for as long as the answer asks (`Retry-After`, else the reset of a used-up window,
+  else a minute, doubling); every worker of the client waits at the gate before its next
+  request, and so does everyone after a success that used up the window. A wait longer
+  than `max_wait` stops the source with the time to come back. Every wait is reported once
+  through `on_wait`, so a progress bar can show it.
 - Errors come out as ktlo's own: `TransientSourceError` once retries are exhausted,
-  `FatalSourceError` at once for 401, 403, 404 and other client errors, each naming the
+  `FatalSourceError` at once for 401, 403, 404 and other client errors
+  (`SourceNotFoundError` for 404 and 410, which a connector may survive), each naming the
   source, the environment variable that holds the token and, when the server says so,
   the scope or permission that is missing. The token itself is never part of a message,
   a repr or a log line, and it is only sent to the host of `base_url`.
@@ -31,15 +35,9 @@ import httpx2
 import tenacity
 
 from ktlo.errors import FatalSourceError, TransientSourceError
-from ktlo.sources.http_responses import (
-    BASE_URL_FIX,
-    client_error,
-    is_rate_limited,
-    remaining,
-    reset_at,
-    retry_after,
-)
+from ktlo.sources.http_responses import BASE_URL_FIX, client_error
 from ktlo.sources.pagination import Paginated
+from ktlo.sources.rate_limits import Gate, is_rate_limited, limit_of, retry_after, used_up
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -48,7 +46,6 @@ WaitCallback = Callable[[float, str], None]
 DEFAULT_ATTEMPTS = 6
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_WAIT = 3600.0  # a longer wait (e.g. a rate limit resetting in 2 hours) stops the source
-SECONDARY_LIMIT_WAIT = 60.0  # GitHub: "otherwise, wait for at least one minute before retrying"
 MAX_REDIRECTS = 5
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
@@ -105,20 +102,18 @@ class HttpStats:
 class _Retryable(Exception):
     """An attempt failed in a way worth retrying; `wait` is what the server asked for, if it did."""
 
-    def __init__(
-        self, what: str, wait: float | None = None, resets: datetime | None = None
-    ) -> None:
+    def __init__(self, what: str, wait: float | None = None) -> None:
         super().__init__(what)
         self.what = what
         self.wait = wait
-        self.resets = resets
 
 
 class ApiClient(Paginated):
     """An HTTP client for one source: JSON over HTTPS, retried, rate-limited, paginated.
 
     Pass `client` (an `httpx2.Client`) or `transport` (e.g. `httpx2.MockTransport`) to
-    control where requests go, and `sleep` to control waiting, so tests never really sleep.
+    control where requests go, and `sleep` and `clock` to control waiting, so tests never
+    really sleep. Clients given one `gate` wait for each other's rate limits.
     `response_hooks` see every response first (Linear's turn GraphQL errors into statuses).
     """
 
@@ -140,6 +135,7 @@ class ApiClient(Paginated):
         max_wait: float = DEFAULT_MAX_WAIT,
         concurrency: int = 4,
         response_hooks: Sequence[Callable[[httpx2.Response], None]] = (),
+        gate: Gate | None = None,
     ) -> None:
         self.source = source
         self.base_url = httpx2.URL(base_url.rstrip("/") + "/")
@@ -152,8 +148,7 @@ class ApiClient(Paginated):
         self._attempts = attempts
         self._max_wait = max_wait
         self._concurrency = max(1, concurrency)
-        self._paused_until = 0.0
-        self._pause_lock = threading.Lock()
+        self.gate = gate or Gate()
         self._pool: ThreadPoolExecutor | None = None
         self._backoff = tenacity.wait_random_exponential(multiplier=0.5, max=30)
         # One Retrying for every request: tenacity keeps each call's state per thread.
@@ -161,7 +156,7 @@ class ApiClient(Paginated):
             stop=tenacity.stop_after_attempt(attempts),
             wait=self._wait_for,
             retry=tenacity.retry_if_exception_type(_Retryable),
-            sleep=sleep,
+            sleep=self._nap,
             before_sleep=self._report_retry,
             reraise=True,
         )
@@ -257,11 +252,11 @@ class ApiClient(Paginated):
             ) from exc
         except httpx2.TransportError as exc:
             raise _Retryable(f"cannot reach {url.host} ({type(exc).__name__})") from exc
-        self._note_rate_limit(response)
         status = response.status_code
         if status < 300:
+            self._note_rate_limit(response)
             return response
-        if status == 429 or (status == 403 and is_rate_limited(response)):
+        if is_rate_limited(response):
             raise self._rate_limit(response)
         if status >= 500:
             raise _Retryable(
@@ -312,47 +307,52 @@ class ApiClient(Paginated):
     # -- rate limits and waits ---------------------------------------------------------------
 
     def _rate_limit(self, response: httpx2.Response) -> _Retryable:
+        """Close the gate for as long as the answer asks; the retry waits at the gate."""
         now = self._clock()
-        wait = retry_after(response, now)
-        resets = None
-        if wait is None and remaining(response) == 0:
-            reset = reset_at(response)
-            if reset is not None:
-                wait = max(reset - now, 0.0) + 1.0
-                resets = datetime.fromtimestamp(reset, UTC)
-        if wait is None and response.status_code == 403:
-            wait = SECONDARY_LIMIT_WAIT
-        if wait is not None and wait > self._max_wait:
-            when = f" at {resets:%H:%M} UTC" if resets else f" in {wait / 60:.0f} minutes"
-            raise TransientSourceError(
-                f"{self.source}: rate limit of the token in ${self._env_var()} is used up; it resets{when}",
-                "run `ktlo sync` again after that; what is stored so far is kept",
-            )
-        what = f"rate limit (HTTP {response.status_code})"
-        if resets is not None:
-            what += f", resets at {resets:%H:%M:%S} UTC"
-        return _Retryable(what, wait, resets)
+        limit = limit_of(response, now, self.gate.strike(now))
+        what = f"rate limit (HTTP {response.status_code} from {response.url.host}, {limit.why})"
+        self.gate.close(now + limit.seconds, what)
+        if limit.seconds > self._max_wait:
+            raise self._too_long(limit.seconds, now)
+        return _Retryable(what, 0.0)
 
     def _note_rate_limit(self, response: httpx2.Response) -> None:
         """After a success that used the last request of the window, pause until it resets."""
-        if response.status_code < 300 and remaining(response) == 0:
-            reset = reset_at(response)
-            if reset is not None:
-                with self._pause_lock:
-                    self._paused_until = max(self._paused_until, reset + 1.0)
+        self.gate.succeeded()
+        now = self._clock()
+        reset = used_up(response, now)
+        if reset is not None:
+            self.gate.close(reset + 1.0, "rate limit used up, waiting for the reset")
 
     def _honour_pause(self) -> None:
-        with self._pause_lock:
-            wait = self._paused_until - self._clock()
-        if wait <= 0:
-            return
-        if wait > self._max_wait:
-            raise TransientSourceError(
-                f"{self.source}: rate limit of the token in ${self._env_var()} is used up for {wait / 60:.0f} minutes",
-                "run `ktlo sync` again after that; what is stored so far is kept",
-            )
-        self._waiting(wait, "rate limit used up, waiting for the reset")
-        self._sleep(wait)
+        """Wait while the host's gate is closed (by this worker, another, or another client)."""
+        while True:
+            now = self._clock()
+            wait, why, first = self.gate.wait(now)
+            if wait <= 0:
+                return
+            if wait > self._max_wait:
+                raise self._too_long(wait, now)
+            if first:
+                self._waiting(wait, why)
+            opens = self.gate.opens_at
+            self._sleep(wait)
+            if self.gate.opens_at == opens:
+                return  # nobody extended the pause while we slept
+
+    def _too_long(self, wait: float, now: float) -> TransientSourceError:
+        back = datetime.fromtimestamp(now + wait, UTC)
+        return TransientSourceError(
+            f"{self.source}: {self.base_url.host} asks to wait {_duration(wait)} for its rate "
+            f"limit (the token in ${self._env_var()}), longer than ktlo waits ({_duration(self._max_wait)})",
+            f"run `ktlo sync` again after {back:%Y-%m-%d %H:%M} UTC; what is stored so far is "
+            "kept and the next run resumes",
+        )
+
+    def _nap(self, seconds: float) -> None:
+        """Tenacity's backoff sleep; a rate limit's retry waits at the gate instead (0 here)."""
+        if seconds > 0:
+            self._sleep(seconds)
 
     def _wait_for(self, state: tenacity.RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -364,7 +364,8 @@ class ApiClient(Paginated):
         exc = state.outcome.exception() if state.outcome else None
         seconds = state.next_action.sleep if state.next_action else 0.0
         self.stats.add(retries=1)
-        self._waiting(seconds, f"{exc}, retry {state.attempt_number} of {self._attempts - 1}")
+        if seconds > 0:
+            self._waiting(seconds, f"{exc}, retry {state.attempt_number} of {self._attempts - 1}")
 
     def _waiting(self, seconds: float, reason: str) -> None:
         self.stats.add(waited=seconds)
@@ -389,3 +390,11 @@ class ApiClient(Paginated):
         if self.credentials and self.credentials.token:
             text = text.replace(self.credentials.token, "***")
         return text
+
+
+def _duration(seconds: float) -> str:
+    """`45 s`, `12 minutes`, `1 hour`, `2.5 hours`."""
+    if seconds >= 3600:
+        hours = round(seconds / 3600, 1)
+        return f"{hours:g} hour" + ("" if hours == 1 else "s")
+    return f"{seconds / 60:.0f} minutes" if seconds >= 120 else f"{seconds:.0f} s"

@@ -1,17 +1,17 @@
-"""What an HTTP answer says: rate-limit headers, Retry-After, missing scopes, the error it means.
+"""What an HTTP error answer says: missing scopes, the message, the error it means.
 
 Pure functions of a response, so the rules can be read (and tested) apart from the client.
+Rate limits are in `rate_limits`.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 
 import httpx2
 
-from ktlo.errors import FatalSourceError
+from ktlo.errors import FatalSourceError, SourceNotFoundError
 
 BASE_URL_FIX = "check base_url in ktlo.toml (for GitHub Enterprise: https://HOST/api/v3)"
 
@@ -38,9 +38,9 @@ def client_error(
             f"{source}: 403 Forbidden for {where}: the token in ${env_var}{lacks}",
             f"{source} needs {need}" if need else f"give the token in {env_var} read access to it",
         )
-    if status == 404:
-        return FatalSourceError(
-            f"{source}: {where} was not found (404)",
+    if status in (404, 410):
+        return SourceNotFoundError(
+            f"{source}: {where} was not found ({status})",
             "check the name in ktlo.toml; a private one is also not found when the token "
             f"in {env_var} cannot see it" + (f" (it needs {need})" if need else ""),
         )
@@ -49,14 +49,6 @@ def client_error(
         f"{source}: HTTP {status} for {where}" + (f": {text}" if text else ""),
         "check the source's options in ktlo.toml",
     )
-
-
-def is_rate_limited(response: httpx2.Response) -> bool:
-    """A 403 that is a rate limit (primary or secondary), not a missing permission."""
-    if remaining(response) == 0 or "retry-after" in response.headers:
-        return True
-    # GitHub documents the secondary limit's 403 only by its error message.
-    return "rate limit" in message(response).lower()
 
 
 def message(response: httpx2.Response) -> str:
@@ -75,32 +67,6 @@ def message(response: httpx2.Response) -> str:
     return str(text) if text else ""
 
 
-def remaining(response: httpx2.Response) -> float | None:
-    """Requests left in the rate-limit window (GitHub `X-RateLimit-*`, GitLab `RateLimit-*`)."""
-    return _header_number(response, "x-ratelimit-remaining", "ratelimit-remaining")
-
-
-def reset_at(response: httpx2.Response) -> float | None:
-    """The rate-limit reset as epoch seconds (GitHub and GitLab send epoch seconds)."""
-    return _header_number(response, "x-ratelimit-reset", "ratelimit-reset")
-
-
-def retry_after(response: httpx2.Response, now: float) -> float | None:
-    """`Retry-After` in seconds: a number of seconds or an HTTP date."""
-    value = response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - now, 0.0)
-
-
 def missing_scopes(response: httpx2.Response) -> str | None:
     """What GitHub says the token lacks: OAuth scopes, or fine-grained permissions."""
     accepted = _header_list(response, "x-accepted-oauth-scopes")
@@ -111,17 +77,6 @@ def missing_scopes(response: httpx2.Response) -> str | None:
     permissions = response.headers.get("x-accepted-github-permissions")
     if permissions:
         return f"the permission {permissions.replace(';', ' and ')}"
-    return None
-
-
-def _header_number(response: httpx2.Response, *names: str) -> float | None:
-    for name in names:
-        value = response.headers.get(name)
-        if value is not None:
-            try:
-                return float(value)
-            except ValueError:
-                return None
     return None
 
 

@@ -168,21 +168,25 @@ class _Run(ScopeRun[JiraSource]):
         for page in self._pages(self._jql(since)):
             newest = latest(newest, [(i.get("fields") or {}).get("updated") for i in page.items])
             changed, unchanged = self.changed("work_items", page.items, self._key)
-            details = self.api.map(self._details, changed)
-            with self.parsing():
-                made = [
-                    jr.issue_records(
-                        self.root, i, self.ids, h, c, self.options.types, self.options.team
-                    )
-                    for i, (h, c) in zip(changed, details, strict=True)
-                ]
-            yield self.batch(
-                scope,
-                work_items=tuple(item for item, _ in made),
-                sprints=tuple(s for _, sprints in made for s in sprints),
-                unchanged=unchanged,
-            )
+            yield self.batch(scope, unchanged=unchanged, **self._records(scope, changed))
+        yield from self.retry_missing(scope, "work_items", lambda i: self._records(scope, i))
         yield from self.close_window(scope, newest, since)
+
+    def _records(self, scope: str, issues: list[Json]) -> dict[str, tuple[Any, ...]]:
+        """Issues (with what the search truncated, unless it is gone) and their sprints."""
+        details = self.details(scope, issues, self._details, self._key)
+        with self.parsing():
+            made = [
+                jr.issue_records(
+                    self.root, i, self.ids, *(d or (None, None)), self.options.types,
+                    self.options.team,
+                )
+                for i, d in zip(issues, details, strict=True)
+            ]  # fmt: skip
+        return {
+            "work_items": tuple(item for item, _ in made),
+            "sprints": tuple(s for _, sprints in made for s in sprints),
+        }
 
     # -- the query -------------------------------------------------------------------------------
 

@@ -3,7 +3,9 @@
 `gh api --paginate` writes one array per page back to back (`[...][...]`), exports often
 write JSON lines, and a saved single answer is one array or object. All of them come out
 as a flat sequence of (line, value): the elements of top-level arrays, or the top-level
-values themselves, each with the line it starts on, so errors can point at it.
+values themselves, each with the line it starts on, so errors can point at it. An empty
+file, `NaN` or `Infinity` (not JSON, though Python's json reads them) and a file that ends
+in the middle of a value (truncated) are errors that say so.
 """
 
 from __future__ import annotations
@@ -14,8 +16,19 @@ from typing import Any
 
 from ktlo.errors import InputError
 
-_DECODER = json.JSONDecoder()
 _SPACE = " \t\r\n"
+TRUNCATED = "export it again: the file was probably cut off while it was written or copied"
+
+
+class _NotJson(ValueError):
+    """NaN, Infinity or -Infinity, which Python's json accepts and JSON does not."""
+
+
+def _refuse(constant: str) -> Any:
+    raise _NotJson(constant)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse)
 
 
 def read_values(path: Path) -> list[tuple[int, Any]]:
@@ -26,6 +39,8 @@ def read_values(path: Path) -> list[tuple[int, Any]]:
         raise InputError(f"{path} does not exist", "check the file name") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {path}: {exc}", "save the file as UTF-8 JSON") from exc
+    if not text.strip():
+        raise InputError(f"{path} is empty", "export it again: a JSON array or JSON lines")
     return _Reader(text, path).read()
 
 
@@ -59,6 +74,12 @@ class _Reader:
                 index = self._skip(index + 1)
             elif index < len(self.text) and self.text[index] == "]":
                 return index + 1
+            elif index >= len(self.text):
+                raise InputError(
+                    f"{self.path} ends inside the array that starts on line {self.line(start)}: "
+                    "it looks truncated",
+                    TRUNCATED,
+                )
             else:
                 raise InputError(
                     f"{self.path} line {self.line(index)}: expected ',' or ']' in an array",
@@ -68,13 +89,30 @@ class _Reader:
     def _value(self, index: int) -> int:
         try:
             value, end = _DECODER.raw_decode(self.text, index)
+        except _NotJson as exc:
+            raise InputError(
+                f"{self.path} line {self.line(index)}: {exc} is not JSON",
+                "write null, or a finite number, instead",
+            ) from None
         except json.JSONDecodeError as exc:
+            if self._cut_off(exc.pos):
+                raise InputError(
+                    f"{self.path} ends inside the value that starts on line {self.line(index)}: "
+                    "it looks truncated",
+                    TRUNCATED,
+                ) from None
             raise InputError(
                 f"{self.path} line {exc.lineno}: not valid JSON ({exc.msg})",
                 "check the JSON syntax at that line",
             ) from None
         self.values.append((self.line(index), value))
         return int(end)
+
+    def _cut_off(self, error_at: int) -> bool:
+        """Whether a syntax error at `error_at` is the file ending mid-value: it is on the
+        last line, and that line does not close an object or array as a whole file does."""
+        end = self.text.rstrip()
+        return error_at >= end.rfind("\n") and not end.endswith(("]", "}"))
 
     def _skip(self, index: int) -> int:
         while index < len(self.text) and self.text[index] in _SPACE:

@@ -150,18 +150,29 @@ class _Run(ScopeRun[OpsgenieSource]):
             changed, unchanged = self.changed(
                 "incidents", items, lambda i: og.incident_key(str(i["id"]))
             )
-            timelines = self.api.map(self._timeline, changed) if self.options.timeline else None
-            names = self._lookup() if changed else og.Names()
-            with self._usable():
-                incidents = tuple(
-                    og.incident_record(i, timelines[n] if timelines else None, names)
-                    for n, i in enumerate(changed)
-                )
-            yield self.batch(scope, incidents=incidents, unchanged=unchanged)
+            yield self.batch(scope, unchanged=unchanged, **self._incidents(changed))
+        yield from self.retry_missing(scope, "incidents", self._incidents)
         if newest is not None:
             start = window_start(newest, unfinished, STUCK_AFTER)
-            if start != since:
-                yield Batch(scope, {"since": iso_ms(start), "newest": iso_ms(newest)})
+            if start != since or self.unsaved(scope):
+                cursor = {"since": iso_ms(start), "newest": iso_ms(newest)}
+                yield Batch(scope, self.cursor_for(scope, cursor))
+
+    def _incidents(self, incidents: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+        """Incidents with their timelines (without, when a timeline is gone)."""
+        timelines = (
+            self.details(
+                "incidents", incidents, self._timeline, lambda i: og.incident_key(str(i["id"]))
+            )
+            if self.options.timeline
+            else [None] * len(incidents)
+        )
+        names = self._lookup() if incidents else og.Names()
+        with self._usable():
+            made = tuple(
+                og.incident_record(i, t, names) for i, t in zip(incidents, timelines, strict=True)
+            )
+        return {"incidents": made}
 
     def _timeline(self, incident: dict[str, Any]) -> list[Any]:
         """Every entry of an incident's timeline, following `nextOffset`."""

@@ -176,7 +176,7 @@ class _Run(ScopeRun[PagerDutySource]):
                 seen.update(str(i["id"]) for i in incidents)
                 _track(still_open, incidents)
                 yield self._stored(incidents)
-            yield Batch(self.scope, {"until": iso(end), "open": dict(sorted(still_open.items()))})
+            yield Batch(self.scope, self._cursor(end, still_open))
             start = end
         for incident_id, created in sorted(was_open.items(), key=lambda item: item[1]):
             if incident_id in seen:
@@ -185,7 +185,14 @@ class _Run(ScopeRun[PagerDutySource]):
             still_open.pop(incident_id)
             _track(still_open, found)
             yield self._stored(found)
-        yield Batch(self.scope, {"until": iso(now), "open": dict(sorted(still_open.items()))})
+        yield from self.retry_missing(self.scope, "incidents", self._records)
+        yield Batch(self.scope, self._cursor(now, still_open))
+
+    def _cursor(self, until: datetime, still_open: dict[str, str]) -> dict[str, Any]:
+        """Read up to `until`; these incidents were open (with any details still missing)."""
+        return self.cursor_for(
+            self.scope, {"until": iso(until), "open": dict(sorted(still_open.items()))}
+        )
 
     def _start(self, cursor: Mapping[str, Any], now: datetime) -> datetime:
         until = parse_time(cursor.get("until"))
@@ -238,22 +245,29 @@ class _Run(ScopeRun[PagerDutySource]):
         changed, unchanged = self.changed(
             "incidents", incidents, lambda i: pd.incident_key(str(i["id"]))
         )
-        details = self.api.map(self._details, changed)
+        return self.batch(self.scope, unchanged=unchanged, **self._records(changed))
+
+    def _records(self, incidents: list[dict[str, Any]]) -> dict[str, tuple[Any, ...]]:
+        """Incidents and their alerts; one whose details are gone is stored without them."""
+        details = self.details(
+            self.scope, incidents, self._details, lambda i: pd.incident_key(str(i["id"]))
+        )
         try:
             records = tuple(
-                pd.incident_record(i, log) for i, (log, _) in zip(changed, details, strict=True)
+                pd.incident_record(i, (d or (None, []))[0])
+                for i, d in zip(incidents, details, strict=True)
             )
             alerts = tuple(
                 pd.alert_record(a, str(i["id"]))
-                for i, (_, found) in zip(changed, details, strict=True)
-                for a in found
+                for i, d in zip(incidents, details, strict=True)
+                for a in (d or (None, []))[1]
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise FatalSourceError(
                 f"{self.source.name}: a record without a usable {exc} in PagerDuty's answer",
                 "check base_url in ktlo.toml (default https://api.pagerduty.com)",
             ) from None
-        return self.batch(self.scope, incidents=records, alerts=alerts, unchanged=unchanged)
+        return {"incidents": records, "alerts": alerts}
 
     def _details(self, incident: dict[str, Any]) -> tuple[list[Any] | None, list[Any]]:
         base = f"incidents/{incident['id']}"

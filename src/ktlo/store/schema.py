@@ -287,4 +287,36 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    # 5: what the DORA definitions read of changes: the commits a pull request, a deployment
+    #    or a push lists (with their times), pushes (ref, before, after), a pull request's
+    #    base branch and the deployment a deployment followed (docs/import.md).
+    (
+        """
+        CREATE TABLE change_commits (       -- a commit as a pull request, deployment or push lists it
+            owner_id     VARCHAR NOT NULL,  -- the work item, deployment or push that lists it
+            sha          VARCHAR NOT NULL,
+            authored_at  TIMESTAMP,
+            committed_at TIMESTAMP,
+            author       VARCHAR,
+            is_bot       BOOLEAN NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE pushes (               -- a push of commits to a ref (a webhook's payload, an import)
+            push_id     VARCHAR NOT NULL,   -- key: <source>:push:<repo_id>:<ref>:<after>
+            source      VARCHAR NOT NULL,
+            repo_id     VARCHAR,
+            ref         VARCHAR,
+            before_sha  VARCHAR,
+            after_sha   VARCHAR NOT NULL,
+            pushed_at   TIMESTAMP,
+            raw         VARCHAR
+        )
+        """,
+        "ALTER TABLE work_items ADD COLUMN base_branch VARCHAR",  # a pull request's target branch
+        "ALTER TABLE deployments ADD COLUMN previous_id VARCHAR",  # the deployment it followed
+    ),
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,6 +17,7 @@ from typing import IO, Any
 import duckdb
 
 from ktlo.errors import StoreError, StoreLockedError, StoreVersionError
+from ktlo.store.checks import FIX_DAMAGED, check_file, kind_of_database, not_a_store, store_failure
 from ktlo.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 Row = Sequence[Any]
@@ -38,27 +39,47 @@ class Store:
         self._lock = lock
 
     @classmethod
-    def open(cls, path: Path | str, *, read_only: bool = False) -> Store:
-        """Open (and create or migrate, when writing) the store at `path`."""
+    def open(cls, path: Path | str, *, read_only: bool = False, wait: float | None = None) -> Store:
+        """Open (and create or migrate, when writing) the store at `path`: the one way in.
+
+        A file that is empty, not DuckDB, cut short or damaged, a DuckDB database with
+        tables but no ktlo store in it, and a store from a newer ktlo are refused with a
+        StoreError before anything in them changes. An empty DuckDB database may become a
+        store. `wait`: seconds to wait while another process holds the file (default
+        KTLO_LOCK_WAIT); then StoreLockedError.
+        """
         path = Path(path)
         if read_only and not path.exists():
             raise StoreError(f"no store at {path}", "run `ktlo analyze` or `ktlo sync` first")
+        check_file(path)
         lock = None if read_only else _acquire_writer_lock(path)
         try:
-            con = _connect(path, read_only)
-        except duckdb.Error as exc:
+            con = _connect(path, read_only, wait)
+        except BaseException:
             if lock:
                 lock.close()
-            raise StoreError(f"cannot open the store {path}: {exc}", _OPEN_FIX) from exc
+            raise
         store = cls(con, path, lock)
         try:
             con.execute("SET enable_progress_bar = false")  # DuckDB's bar would go to stdout
             store._limit_memory()
             store._migrate(read_only)
-        except BaseException:
+        except BaseException as exc:
             store.close()
+            failure = store_failure(path, exc)
+            if failure is not None:
+                raise failure from exc
             raise
         return store
+
+    @classmethod
+    def check(cls, path: Path | str) -> None:
+        """Raise the StoreError that opening `path` for reading would; a store another
+        process is writing passes (it is a store, and it will be readable)."""
+        try:
+            cls.open(path, read_only=True, wait=0).close()
+        except StoreLockedError:
+            return
 
     def cursor(self) -> Store:
         """Another connection to the same open database, for a second thread: it sees the
@@ -79,7 +100,12 @@ class Store:
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        """Close; DuckDB's failures about the file (damaged, unreadable, disk full) raised
+        while the store was in use become one StoreError naming it."""
         self.close()
+        failure = store_failure(self.path, exc) if exc is not None else None
+        if failure is not None:
+            raise failure from exc
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -191,13 +217,15 @@ class Store:
             ) from exc
 
     def _migrate(self, read_only: bool) -> None:
-        if not read_only:
-            self.con.execute(
-                "CREATE TABLE IF NOT EXISTS ktlo_meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+        kind = kind_of_database(self.con)
+        if kind == "other":
+            raise not_a_store(self.path, self.con)
+        if kind == "empty" and read_only:
+            raise StoreError(
+                f"{self.path} is an empty DuckDB database, not a ktlo store yet",
+                "run `ktlo analyze` or `ktlo sync` with this --db first",
             )
-        elif not _has_table(self.con, "ktlo_meta"):
-            raise StoreError(f"{self.path} is not a ktlo store", "point --db at a ktlo store")
-        version = self.schema_version()
+        version = self.schema_version() if kind == "ktlo" else 0
         if version > SCHEMA_VERSION:
             raise StoreVersionError(
                 f"the store {self.path} was written by a newer ktlo (schema {version}, "
@@ -211,35 +239,54 @@ class Store:
                 f"the store {self.path} has schema {version}, this ktlo needs {SCHEMA_VERSION}",
                 "run any writing command (ktlo analyze, ktlo sync) once to migrate it",
             )
-        with self.transaction():
-            for statements in MIGRATIONS[version:]:
-                for statement in statements:
-                    self.con.execute(statement)
-            self.con.execute(
-                "INSERT OR REPLACE INTO ktlo_meta VALUES ('schema_version', ?)",
-                [str(SCHEMA_VERSION)],
-            )
+        try:
+            with self.transaction():  # all of it or nothing: a failed migration changes nothing
+                self.con.execute(
+                    "CREATE TABLE IF NOT EXISTS ktlo_meta (key VARCHAR PRIMARY KEY, value VARCHAR)"
+                )
+                for statements in MIGRATIONS[version:]:
+                    for statement in statements:
+                        self.con.execute(statement)
+                self.con.execute(
+                    "INSERT OR REPLACE INTO ktlo_meta VALUES ('schema_version', ?)",
+                    [str(SCHEMA_VERSION)],
+                )
+        except (duckdb.CatalogException, duckdb.ConstraintException) as exc:
+            # the tables are not what schema `version` says: changed by hand or half-copied
+            raise StoreError(
+                f"the store {self.path} is damaged: its tables do not match its schema "
+                f"version {version} ({exc}); nothing in it was changed",
+                FIX_DAMAGED,
+            ) from exc
 
 
 DEFAULT_MEMORY_LIMIT = "1GB"
 _OPEN_FIX = "check the path and its permissions, or pass another --db"
 
 
-def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _connect(path: Path, read_only: bool, wait: float | None) -> duckdb.DuckDBPyConnection:
     """Connect, waiting while another process holds DuckDB's file lock for a moment.
 
     DuckDB lets one process write or many read, never both. Readers such as the dashboard
     hold the file only for a fraction of a second at a time (it reads a private copy), so
-    a writer that finds the file locked waits up to KTLO_LOCK_WAIT seconds (default 10)
-    before giving up, and so does a reader that finds a writer.
+    a writer that finds the file locked waits up to `wait` seconds (default KTLO_LOCK_WAIT,
+    10) before giving up, and so does a reader that finds a writer.
     """
-    deadline = time.monotonic() + float(os.environ.get("KTLO_LOCK_WAIT", LOCK_WAIT_SECONDS))
+    if wait is None:
+        wait = float(os.environ.get("KTLO_LOCK_WAIT", LOCK_WAIT_SECONDS))
+    deadline = time.monotonic() + wait
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
-        except duckdb.IOException:
-            if time.monotonic() >= deadline or not _locked_by_another_process(path):
-                raise
+        except duckdb.Error as exc:
+            if not (isinstance(exc, duckdb.IOException) and _locked_by_another_process(path)):
+                failure = store_failure(path, exc, opening=True)
+                raise (failure or exc) from exc
+            if time.monotonic() >= deadline:
+                raise StoreLockedError(
+                    f"the store {path} is held by another process",
+                    "wait for it to finish (a ktlo sync, or a program with the file open)",
+                ) from exc
             time.sleep(0.05)
 
 
@@ -266,13 +313,6 @@ def _locked_by_another_process(path: Path) -> bool:
 
 def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
-    ).fetchone()
-    return bool(row and row[0])
 
 
 def _acquire_writer_lock(path: Path) -> IO[str]:

@@ -18,8 +18,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ktlo.metrics.common import Context
-from ktlo.metrics.definitions import devlake, fourkeys, middleware
+from ktlo.metrics.definitions import devlake, explain, fourkeys, middleware
 from ktlo.metrics.dora import ktlo_dora
+from ktlo.metrics.items import attach
 
 _COMPUTE: dict[str, Callable[[Context], dict[str, Any]]] = {
     "ktlo": ktlo_dora,
@@ -30,6 +31,16 @@ _COMPUTE: dict[str, Callable[[Context], dict[str, Any]]] = {
 }
 
 
+_ITEMS: dict[str, Callable[[Context], dict[str, str]]] = {
+    "ktlo": explain.ktlo_items,
+    "devlake-2023": lambda ctx: explain.devlake_items(ctx, "2023"),
+    "devlake-2021": lambda ctx: explain.devlake_items(ctx, "2021"),
+    "fourkeys": explain.fourkeys_items,
+    "middleware": explain.middleware_items,
+}
+
+
 def dora_section(ctx: Context, name: str) -> dict[str, Any]:
-    """The DORA section of the health document under the definition `name`."""
-    return _COMPUTE[name](ctx)
+    """The DORA section of the health document under the definition `name`, with each
+    figure's items when they were asked for (`HealthOptions.items`)."""
+    return attach(ctx, _COMPUTE[name](ctx), _ITEMS[name](ctx))

@@ -6,10 +6,12 @@ time range the report's window, its production deployments ktlo's successful one
     medians          "lower medians": max(x) where percent_rank() <= 0.5 (the six-month
                      one of 2021: min(x) where percent_rank() >= 0.5)
     frequency        days with a deployment per calendar week (Monday) and month of the window
-    lead time        a pull request's cycle time: coding (first commit -> opened) + open ->
-                     merged + merged -> first production deployment after it, each rounded
-                     up to whole minutes and dropped when negative; only pull requests whose
-                     deployment had a successful deployment before it (not a repository's first)
+    lead time        a pull request's cycle time: coding (first commit authored -> opened) +
+                     open -> merged + merged -> its deployment finished, each rounded up to
+                     whole minutes and dropped when negative; its deployment is the first (by
+                     start) successful production deployment having a previous one whose
+                     commits since it hold the merge sha (ktlo.metrics.shipped), so a
+                     repository's first deployment counts none
     incidents        each linked to the latest successful production deployment of the
                      project finished before it was created, whatever its service
     change failure   deployments with a linked incident / deployments finished in the window
@@ -31,6 +33,7 @@ from ktlo.metrics.common import (
     ratio,
     rounded,
 )
+from ktlo.metrics.shipped import deploy_commits_known
 
 LABELS = {
     "2023": {
@@ -142,24 +145,49 @@ def _span(start: str, end: str) -> str:
     return f"CASE WHEN {minutes} >= 0 THEN {minutes} END"
 
 
+def _create_lead(ctx: Context) -> None:
+    """h_dl_lead: each pull request DevLake deploys, with its deployment and cycle minutes.
+
+    change_lead_time_calculator.go: the deployment is the first (by start) successful
+    production deployment that has a previous successful one and whose commits since it
+    (commits_diffs) hold the pull request's merge sha; deploy time runs to its finish.
+    """
+    known = deploy_commits_known(ctx)
+    ctx.run(
+        f"""
+        CREATE OR REPLACE TEMP TABLE h_dl_lead AS
+        WITH deps AS (SELECT * FROM h_deploy_prev WHERE prev_id IS NOT NULL),
+        prs AS (SELECT *, {known} AS known FROM h_recent_changes WHERE kind = 'pull_request'),
+        by_commits AS (
+            SELECT p.change_id, arg_min(d.deploy_id, (d.started_at, d.deploy_id)) AS deploy_id,
+                   'merge sha in its commits' AS how
+            FROM prs p JOIN h_deploy_commits c ON c.sha = p.merge_sha JOIN deps d USING (deploy_id)
+            WHERE p.known GROUP BY p.change_id
+        ),
+        by_time AS (  -- a repository whose deployments' commits are unknown: the next to start,
+                      -- unless that is its first (which has no commits_diffs in DevLake)
+            SELECT p.change_id, d.deploy_id, 'next deployment to start (commits unknown)' AS how
+            FROM (SELECT * FROM prs WHERE NOT known) p
+            ASOF JOIN h_deploy_prev d ON p.repo_id = d.repo_id AND p.landed_at <= d.started_at
+            WHERE d.prev_id IS NOT NULL
+        ),
+        found AS (SELECT * FROM by_commits UNION ALL SELECT * FROM by_time)
+        SELECT w.idx, p.change_id, p.repo_id, p.number, f.deploy_id, f.how, d.deployed_at,
+               {_span("p.commit_at", "p.opened_at")} AS coding,
+               {_span("p.opened_at", "p.landed_at")} AS open_to_merge,
+               {_span("p.landed_at", "d.deployed_at")} AS deploy,
+               coalesce(coding, 0) + coalesce(open_to_merge, 0) + coalesce(deploy, 0) AS minutes
+        FROM prs p JOIN found f USING (change_id) JOIN h_deploys d ON d.deploy_id = f.deploy_id
+        JOIN h_windows w ON d.deployed_at >= w.w_start AND d.deployed_at < w.w_end
+        """
+    )
+
+
 def _lead_time(ctx: Context) -> list[dict[str, Any]]:
     return ctx.rows(
         f"""
-        WITH deps AS (SELECT * FROM h_prod WHERE status = 'success'),
-        first_deploy AS (SELECT repo_id, min(deployed_at) AS first_at FROM deps GROUP BY repo_id),
-        shipped AS (
-            SELECT p.*, d.deployed_at FROM (SELECT * FROM h_recent_changes WHERE kind = 'pull_request') p
-            ASOF JOIN deps d ON p.repo_id = d.repo_id AND p.landed_at <= d.deployed_at
-            JOIN first_deploy f ON f.repo_id = p.repo_id
-            WHERE d.deployed_at > f.first_at
-        ),
-        cycle AS (
-            SELECT w.idx, coalesce({_span("commit_at", "opened_at")}, 0) + coalesce({_span("opened_at", "landed_at")}, 0)
-                          + coalesce({_span("landed_at", "deployed_at")}, 0) AS minutes
-            FROM shipped s JOIN h_windows w ON s.deployed_at >= w.w_start AND s.deployed_at < w.w_end
-        )
-        SELECT m.idx, m.m AS minutes, (SELECT count(*) FROM cycle c WHERE c.idx = m.idx) AS pull_requests
-        FROM {_lower_median("minutes", "cycle")} m
+        SELECT m.idx, m.m AS minutes, (SELECT count(*) FROM h_dl_lead c WHERE c.idx = m.idx) AS pull_requests
+        FROM {_lower_median("minutes", "h_dl_lead")} m
         """
     )
 
@@ -212,6 +240,7 @@ def _recovery(ctx: Context, report: str) -> list[dict[str, Any]]:
 def dora(ctx: Context, report: str) -> dict[str, Any]:
     """DevLake's four DORA figures with its `report` ("2023" or "2021") benchmarks."""
     _create_links(ctx)
+    _create_lead(ctx)
     labels = LABELS[report]
     freq = {r["idx"]: r for r in _frequency(ctx)} if has_deployments(ctx) else {}
     lead, cfr, rec = _lead_time(ctx), _failure_rate(ctx), _recovery(ctx, report)

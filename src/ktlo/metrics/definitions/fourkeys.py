@@ -2,11 +2,10 @@
 
 Their formulas, over ktlo's tables (the report's window stands for their "last three months"):
 
-    deployments      successful deployments of any environment that shipped a change: their
-                     deployments table joins each deployment to the push that carried its
-                     commit and keeps only those it can join. ktlo's stand-in for that push:
-                     the commits of the repository that landed after its previous successful
-                     deployment (for the first one, only the deployed commit)
+    deployments      successful deployments of any environment, at their finish, joined to
+                     the push whose head (`after`) is the deployed commit: its commits are the
+                     deployment's changes; one joined to no push is dropped. Without pushes
+                     stored, a stand-in push (`_create_changes`)
     frequency        weeks starting on Sunday, days after the first event: "Daily" when the
                      median number of days with a deployment per week is >= 3, "Weekly" when
                      the median week had one, "Monthly" when the median of deployments-weeks
@@ -26,25 +25,86 @@ from __future__ import annotations
 
 from typing import Any
 
-from ktlo.metrics.common import Context, figure, per_window
+from ktlo.metrics.common import Context, figure, literal, per_window
 from ktlo.metrics.definitions.devlake import with_buckets
+
+ROOT_CAUSE = r"root cause: ([[:alnum:]]*)"  # queries/incidents.sql line 25
 
 
 def _create_changes(ctx: Context) -> None:
+    """h_fk_changes: (deployment, commit) rows, fourkeys' `deployments d, d.changes`.
+
+    queries/deployments.sql joins a successful deployment to the events whose id is its
+    commit: a push's id is its head commit (github-parser/main.py line 91), so the changes
+    are the commits of the pushes whose `after` is the deployed commit. A repository with
+    no push stored gets a stand-in for the push of the deployed commit (`head^1..head`):
+    that commit, and the commits of the pull request merged as it when it is a merge
+    commit (two parents in git; without git, when the deployment lists those commits, or
+    lists none); a squash or rebase merge pushes only its own commit.
+    """
     ctx.run(
         """
         CREATE OR REPLACE TEMP TABLE h_fk_changes AS
         WITH deps AS (
-            SELECT deploy_id, repo_id, sha, deployed_at,
-                   lag(deployed_at) OVER (PARTITION BY repo_id ORDER BY deployed_at, deploy_id) AS prev_at
-            FROM h_deploys WHERE status = 'success' AND repo_id IS NOT NULL
+            SELECT deploy_id, repo_id, lower(sha) AS sha, deployed_at FROM h_deploys
+            WHERE status = 'success' AND sha IS NOT NULL
+        ),
+        pushed AS (  -- repositories with pushes (a push without one counts for the deployment it heads)
+            SELECT repo_id FROM h_pushes WHERE repo_id IS NOT NULL
+            UNION SELECT d.repo_id FROM deps d JOIN h_pushes p ON p.repo_id IS NULL AND p.after_sha = d.sha
+        ),
+        from_pushes AS (
+            SELECT d.deploy_id, d.deployed_at, lower(c.sha) AS sha, c.authored_at, 'push' AS how
+            FROM deps d JOIN h_pushes p ON p.after_sha = d.sha AND coalesce(p.repo_id, d.repo_id) = d.repo_id
+            JOIN change_commits c ON c.owner_id = p.push_id
+            WHERE d.repo_id IN (SELECT repo_id FROM pushed)
+        ),
+        merged AS (  -- the pull request merged as the deployed commit
+            SELECT d.deploy_id, l.from_id AS pull_id, w.merged_at
+            FROM deps d JOIN links l ON l.kind = 'merged_as' AND lower(l.to_ref) = d.sha
+            JOIN work_items w ON w.item_id = l.from_id
+            WHERE d.repo_id NOT IN (SELECT repo_id FROM pushed)
+        ),
+        head_time AS (
+            SELECT d.deploy_id, coalesce(min(g.authored_at), min(c.authored_at), min(m.merged_at)) AS ts
+            FROM deps d LEFT JOIN commits g ON g.repo_id = d.repo_id AND g.sha = d.sha
+            LEFT JOIN change_commits c ON lower(c.sha) = d.sha
+            LEFT JOIN merged m USING (deploy_id)
+            WHERE d.repo_id NOT IN (SELECT repo_id FROM pushed)
+            GROUP BY d.deploy_id
+        ),
+        git_head AS (
+            SELECT d.deploy_id, len(g.parents) AS parents
+            FROM deps d JOIN commits g ON g.repo_id = d.repo_id AND g.sha = d.sha
+        ),
+        listed AS (  -- what a deployment record says it shipped
+            SELECT owner_id AS deploy_id, lower(sha) AS sha FROM change_commits
+            WHERE owner_id IN (SELECT deploy_id FROM deps)
+        ),
+        stand_in AS (
+            SELECT d.deploy_id, d.deployed_at, d.sha, h.ts AS authored_at, 'deployed commit' AS how
+            FROM deps d JOIN head_time h USING (deploy_id)
+            UNION ALL  -- a merge pushes the pull request's commits; a squash or rebase does not
+            SELECT d.deploy_id, d.deployed_at, lower(c.sha), c.authored_at,
+                   'commit of the pull request merged as it' AS how
+            FROM deps d JOIN merged m USING (deploy_id) JOIN change_commits c ON c.owner_id = m.pull_id
+            LEFT JOIN git_head g USING (deploy_id)
+            WHERE (g.parents IS NULL OR g.parents > 1)
+              AND (d.deploy_id NOT IN (SELECT deploy_id FROM listed)
+                   OR (d.deploy_id, lower(c.sha)) IN (SELECT (deploy_id, sha) FROM listed))
         )
-        SELECT d.deploy_id, d.deployed_at, c.sha, c.authored_at
-        FROM deps d JOIN commits c ON c.repo_id = d.repo_id AND c.committed_at <= d.deployed_at
-         AND c.committed_at > d.prev_at
-        UNION ALL
-        SELECT d.deploy_id, d.deployed_at, c.sha, c.authored_at
-        FROM deps d JOIN commits c ON d.prev_at IS NULL AND c.repo_id = d.repo_id AND c.sha = d.sha
+        SELECT deploy_id, any_value(deployed_at) AS deployed_at, sha, min(authored_at) AS authored_at,
+               min(how) AS how
+        FROM (SELECT * FROM from_pushes UNION ALL SELECT * FROM stand_in)
+        GROUP BY deploy_id, sha
+        """
+    )
+    ctx.run(
+        f"""
+        CREATE OR REPLACE TEMP TABLE h_fk_incidents AS
+        SELECT incident_id, external_id, created_at, resolved_at,
+               regexp_extract(title || ' ' || coalesce(raw, ''), {literal(ROOT_CAUSE)}, 1) AS root_cause
+        FROM incidents WHERE incident_id IN (SELECT incident_id FROM h_incidents)
         """
     )
 
@@ -55,6 +115,7 @@ def _frequency(ctx: Context) -> list[dict[str, Any]]:
         WITH deps AS (SELECT DISTINCT deploy_id, deployed_at FROM h_fk_changes),
         first_event AS (
             SELECT CAST(least((SELECT min(deployed_at) FROM h_deploys), (SELECT min(authored_at) FROM h_fk_changes),
+                              (SELECT min(pushed_at) FROM h_pushes),
                               (SELECT min(created_at) FROM h_incidents)) AS DATE) AS day
         ),
         days AS (
@@ -124,11 +185,11 @@ def _restore(ctx: Context) -> list[dict[str, Any]]:
         """
         WITH root AS (
             SELECT i.incident_id, min(c.deployed_at) AS deployed_at
-            FROM h_incidents i JOIN h_fk_changes c ON i.root_cause = c.sha GROUP BY i.incident_id
+            FROM h_fk_incidents i JOIN h_fk_changes c ON i.root_cause = c.sha GROUP BY i.incident_id
         ),
         inc AS (
             SELECT least(i.created_at, coalesce(r.deployed_at, i.created_at)) AS created, i.resolved_at
-            FROM h_incidents i LEFT JOIN root r USING (incident_id)
+            FROM h_fk_incidents i LEFT JOIN root r USING (incident_id)
         )
         SELECT w.idx, quantile_cont(trunc(epoch(resolved_at - created) / 3600)::DOUBLE, 0.5) AS hours,
                count(resolved_at) AS incidents
@@ -142,7 +203,7 @@ def _failure_rate(ctx: Context) -> list[dict[str, Any]]:
     return ctx.rows(
         """
         SELECT w.idx, count(DISTINCT c.deploy_id) AS deployments, count(i.incident_id) AS failures
-        FROM h_fk_changes c LEFT JOIN h_incidents i ON i.root_cause = c.sha
+        FROM h_fk_changes c LEFT JOIN h_fk_incidents i ON i.root_cause = c.sha
         JOIN h_windows w ON c.deployed_at >= w.w_start AND c.deployed_at < w.w_end
         GROUP BY w.idx
         """

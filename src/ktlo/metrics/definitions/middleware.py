@@ -1,21 +1,22 @@
 """middlewarehq/middleware (backend analytics services, web-server thresholds).
 
-Their formulas, over ktlo's tables (middleware's team is the report's scope, its interval
-the window; workflow or pull-request deployments are ktlo's per-repository sources):
+Their formulas, over the items of `middleware_tables` (middleware's team is the report's
+scope, its interval the window; deployments at their start):
 
     frequency        successful deployments; daily = total // days, weekly = total // weeks
                      (Monday to Sunday, the window's weeks), monthly = total // months, the
                      weekly and monthly raised to at least daily x 7 and daily x 30; shown per
                      day when daily >= 1 (elite), else per week when weekly >= 1 (high), else
                      per month: 1 medium, more high, none low
-    lead time        the mean over pull requests merged in the window of first commit -> open
-                     (0 when negative) + open -> first review + first review -> first approval
-                     + first approval -> merge + merge -> deployment (0 for pull-request
-                     deployments); a missing part counts 0; pull requests of repositories
-                     deployed by workflows count only once deployed
-    change failure   deployments (any status) of the window in time order; each owns the
-                     incidents created from it until the next deployment of the team, whatever
-                     the service; failed = owns one; rate = failed / deployments
+    lead time        the mean over pull requests merged to the production branch in the
+                     window of first commit (committer time) -> open (0 when negative) + open
+                     -> first review + first review -> first approval + first approval ->
+                     merge + merge -> deployment start (0 for pull-request deployments); a
+                     missing part counts 0; pull requests of repositories deployed otherwise
+                     count only once deployed
+    change failure   deployments (any status) of the window in start order; each owns the
+                     incidents (revert pull requests too) created from its start until the
+                     next deployment's, whatever the service; failed = owns one
     recovery         mean of resolved - created over incidents resolved in the window
 """
 
@@ -26,6 +27,7 @@ from typing import Any
 
 from ktlo.metrics.common import Context, Window, figure, has_deployments, per_window
 from ktlo.metrics.definitions.devlake import with_buckets
+from ktlo.metrics.definitions.middleware_tables import create_tables
 
 DAY, WEEK, MONTH = 86400, 604800, 2629746  # date-fns secondsInDay / Week / Month
 
@@ -43,8 +45,8 @@ def _calendar(w: Window) -> tuple[int, int, int]:
 def _frequency(ctx: Context) -> list[dict[str, Any]]:
     counts = per_window(ctx.rows(
         """
-        SELECT w.idx, count(*) AS n FROM h_prod d
-        JOIN h_windows w ON d.deployed_at >= w.w_start AND d.deployed_at < w.w_end
+        SELECT w.idx, count(*) AS n FROM h_mw_deploys d
+        JOIN h_windows w ON d.conducted_at >= w.w_start AND d.conducted_at < w.w_end
         WHERE d.status = 'success' GROUP BY w.idx
         """
     ), ctx, "n", 0)  # fmt: skip
@@ -69,55 +71,49 @@ def _frequency_badge(row: dict[str, Any]) -> tuple[str | None, str | None, str]:
 
 def _lead_time(ctx: Context) -> list[dict[str, Any]]:
     return ctx.rows(
-        """
-        WITH prs AS (SELECT c.*, r.mode FROM h_recent_changes c JOIN h_repos r USING (repo_id) WHERE c.kind = 'pull_request'),
-        deployed AS (
-            SELECT p.change_id, d.deployed_at FROM prs p
-            ASOF JOIN (SELECT * FROM h_prod WHERE status = 'success') d
-              ON p.repo_id = d.repo_id AND p.landed_at <= d.deployed_at
-        ),
-        reviews AS (
-            SELECT item_id, min(occurred_at) AS first_review,
-                   min(occurred_at) FILTER (WHERE lower(to_value) = 'approved') AS first_approval,
-                   arg_min(lower(to_value), occurred_at) AS first_state
-            FROM state_changes WHERE field = 'review' AND item_id IN (SELECT change_id FROM prs) GROUP BY item_id
-        ),
-        parts AS (
-            SELECT p.landed_at,
-                   greatest(coalesce(epoch(p.opened_at - p.commit_at), 0), 0) AS first_commit_to_open,
-                   coalesce(epoch(r.first_review - p.opened_at), 0) AS first_response,
-                   CASE WHEN r.first_approval IS NULL OR r.first_state = 'approved' THEN 0
-                        ELSE epoch(r.first_approval - r.first_review) END AS rework,
-                   CASE WHEN r.first_approval IS NULL OR p.landed_at < r.first_approval THEN 0
-                        ELSE epoch(p.landed_at - r.first_approval) END AS merge_time,
-                   CASE WHEN p.mode = 'pull_requests' THEN 0
-                        ELSE trunc(epoch(d.deployed_at - p.landed_at)) END AS merge_to_deploy,
-                   p.mode = 'pull_requests' OR d.deployed_at IS NOT NULL AS counted
-            FROM prs p LEFT JOIN reviews r ON r.item_id = p.change_id LEFT JOIN deployed d USING (change_id)
-        )
-        SELECT w.idx, count(*) AS pull_requests,
-               avg(first_commit_to_open + first_response + rework + merge_time + merge_to_deploy) AS seconds,
+        f"""
+        SELECT w.idx, count(*) AS pull_requests, avg({LEAD_SECONDS}) AS seconds,
                avg(merge_to_deploy) AS merge_to_deploy
-        FROM parts JOIN h_windows w ON parts.landed_at >= w.w_start AND parts.landed_at < w.w_end
+        FROM h_mw_lead l JOIN h_windows w ON l.landed_at >= w.w_start AND l.landed_at < w.w_end
         WHERE counted GROUP BY w.idx
         """
     )
 
 
-def _failure_rate(ctx: Context) -> list[dict[str, Any]]:
-    return ctx.rows(
+LEAD_SECONDS = "first_commit_to_open + first_response + rework + merge_time + merge_to_deploy"
+
+
+def _create_owned(ctx: Context) -> None:
+    """h_mw_owned: each deployment of a window and the incidents it owns
+    (incidents.py lines 181-217: created from its start until the next deployment's)."""
+    ctx.run(
         """
+        CREATE OR REPLACE TEMP TABLE h_mw_owned AS
         WITH deps AS (
-            SELECT w.idx, d.deploy_id, d.deployed_at FROM h_deploys d
-            JOIN h_windows w ON d.deployed_at >= w.w_start AND d.deployed_at < w.w_end WHERE d.production
+            SELECT w.idx, d.* FROM h_mw_deploys d
+            JOIN h_windows w ON d.conducted_at >= w.w_start AND d.conducted_at < w.w_end
         ),
         inc AS (
-            SELECT w.idx, i.created_at FROM h_incidents i
+            SELECT w.idx, i.* FROM h_mw_incidents i
             JOIN h_windows w ON i.created_at >= w.w_start AND i.created_at < w.w_end
         ),
-        owned AS (SELECT DISTINCT d.deploy_id FROM inc i ASOF JOIN deps d ON i.idx = d.idx AND i.created_at >= d.deployed_at)
-        SELECT idx, count(*) AS deployments, count(*) FILTER (WHERE deploy_id IN (SELECT deploy_id FROM owned)) AS failed
-        FROM deps GROUP BY idx
+        owned AS (
+            SELECT d.deploy_id, i.incident_id, i.external_id AS incident FROM inc i
+            ASOF JOIN deps d ON i.idx = d.idx AND i.created_at >= d.conducted_at
+        )
+        SELECT d.idx, d.deploy_id, d.external_id, d.conducted_at, d.status,
+               list(o.incident ORDER BY o.incident) FILTER (WHERE o.incident IS NOT NULL) AS incidents
+        FROM deps d LEFT JOIN owned o USING (deploy_id) GROUP BY ALL
+        """
+    )
+
+
+def _failure_rate(ctx: Context) -> list[dict[str, Any]]:
+    _create_owned(ctx)
+    return ctx.rows(
+        """
+        SELECT idx, count(*) AS deployments, count(*) FILTER (WHERE len(incidents) > 0) AS failed
+        FROM h_mw_owned GROUP BY idx
         """
     )
 
@@ -126,7 +122,7 @@ def _recovery(ctx: Context) -> list[dict[str, Any]]:
     return ctx.rows(
         """
         SELECT w.idx, avg(epoch(resolved_at - created_at)) AS seconds, count(*) AS incidents
-        FROM h_incidents i JOIN h_windows w ON i.resolved_at >= w.w_start AND i.resolved_at < w.w_end
+        FROM h_mw_incidents i JOIN h_windows w ON i.resolved_at >= w.w_start AND i.resolved_at < w.w_end
         GROUP BY w.idx
         """
     )
@@ -159,6 +155,7 @@ def _cfr_bucket(rate: float | None) -> str | None:
 
 def dora(ctx: Context) -> dict[str, Any]:
     """middleware's four figures and its web thresholds."""
+    create_tables(ctx)
     freq = _frequency(ctx)
     lead = _lead_time(ctx)
     cfr = {r["idx"]: r for r in _failure_rate(ctx)}

@@ -3,8 +3,11 @@
 (function () {
   "use strict";
 
+  // bidirectional controls (U+202A-E, U+2066-9, U+200E/F, U+061C) reorder text on screen
+  var BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+
   function esc(text) {
-    return String(text == null ? "" : text)
+    return String(text == null ? "" : text).replace(BIDI, "")
       .replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
   }
 

@@ -1,0 +1,112 @@
+"""`ktlo classify --jsonl`: each line validated by a declared model, classified, written back.
+
+A line is one JSON object; only `title` is required:
+
+    {"id": 7, "title": "fix x", "body": "...", "files": ["a.py"], "labels": ["bug"],
+     "author": "dependabot[bot]", "issue_type": "Bug", "kind": "pull_request"}
+
+Types are strict: `"files": "a.py"` is refused (it is not a list), as is `"labels": [1]`.
+An `id` is echoed as it came and must be a string or a finite number: `NaN` and `Infinity`
+are not JSON, so a line carrying one is refused rather than echoed as invalid output.
+Other keys are ignored. The first bad line stops the stream with an `InputError` naming
+its number and field; every line written before it is a complete JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TextIO
+
+from ktlo.classify.classifier import classify
+from ktlo.errors import InputError
+from ktlo.records import Verdict
+
+if TYPE_CHECKING:  # pydantic is imported only when a stream is read, not for one TEXT
+    from pydantic import ValidationError
+
+
+EXPECTED = {
+    "id": "a string or a finite number",
+    "files": "a list of strings",
+    "labels": "a list of strings",
+}
+FIX = 'send one JSON object per line, e.g. {"id": 1, "title": "fix crash", "files": ["a.py"]}'
+
+
+def line_error(exc: ValidationError, number: int) -> InputError:
+    """One sentence for the first thing wrong with input line `number`."""
+    first = exc.errors(include_url=False)[0]
+    loc = first["loc"]
+    if first["type"] == "json_invalid":
+        return InputError(f"input line {number} is not JSON ({first['msg']})", FIX)
+    if not loc:
+        return InputError(f"input line {number} is not a JSON object", FIX)
+    field = str(loc[0])
+    if first["type"] == "missing":
+        return InputError(f'input line {number} has no "{field}"', FIX)
+    expected = EXPECTED.get(field, "a string")
+    found = _shown(first.get("input"))
+    where = f" ({field}[{loc[1]}] is {found})" if len(loc) > 1 and isinstance(loc[1], int) else ""
+    if not where:
+        where = f", found {found}"
+    return InputError(f'input line {number}: "{field}" must be {expected}{where}', FIX)
+
+
+def _shown(value: Any) -> str:
+    """The offending value as the user wrote it, shortened."""
+    if isinstance(value, float) and value != value:
+        return "NaN"
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def verdict_json(item_id: Any, verdict: Verdict) -> dict[str, Any]:
+    """A verdict as `ktlo classify --json` prints it."""
+    return {
+        "id": item_id,
+        "investment": verdict.investment,
+        "subcategory": verdict.subcategory,
+        "confidence": verdict.confidence,
+        "reasons": [str(r) for r in verdict.reasons],
+    }
+
+
+def classify_lines(lines: Iterable[str], out: TextIO) -> int:
+    """Classify each non-blank JSON line and write its verdict line; returns how many."""
+    from pydantic import ValidationError
+
+    from ktlo.classify.jsonl_item import JsonlItem
+
+    validate = JsonlItem.model_validate_json
+    dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+    count = 0
+    for number, line in _numbered(lines):
+        if not line.strip():
+            continue
+        try:
+            item = validate(line)
+        except ValidationError as exc:
+            raise line_error(exc, number) from None
+        out.write(dumps(verdict_json(item.id, classify(item.work_text()))) + "\n")
+        count += 1
+    return count
+
+
+def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """The lines with their numbers; text that is not UTF-8 is an InputError at its line."""
+    number = 0
+    iterator = iter(lines)
+    while True:
+        number += 1
+        try:
+            line = next(iterator)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise InputError(
+                f"the input is not UTF-8 text (at or after line {number})", "save it as UTF-8"
+            ) from None
+        yield number, line
