@@ -26,6 +26,9 @@ TEXT_CONFIDENCE_CAP = 0.8
 # A conventional type's subcategory stands unless the model prefers another of the same
 # investment by this much probability ("chore: remove dead code" → tech_debt).
 REFINE_MARGIN = 0.15
+# The kinds whose base rates the development sets measure (real commits and pull requests);
+# an issue is read by its words alone, since too few labeled issues say how often they are bugs.
+_KINDS_READ = frozenset({"commit", "pull_request"})
 # Features that say nothing about the work on their own.
 _NOT_EVIDENCE = (
     "verb:none", "kind:", "files:1", "files:2-5", "files:6-20", "files:21+", "shape:one_word",
@@ -67,8 +70,10 @@ def read(
     found += F.body_features(body)
     found += F.file_features(files)
     found += F.size_features(*lines)
-    if kind:
+    if kind in _KINDS_READ:
         found.append(F.Feature(f"kind:{kind}", kind))
+    elif kind == "issue":  # no base rate, but read with the titles' shift
+        found.append(F.Feature("kind:issue", kind))
     return found
 
 
@@ -114,8 +119,11 @@ def _refine_convention(sub: str, reason: Reason, found: list[F.Feature], text: P
     reading = model.predict(found, among=investment_of(sub))
     best = reading.subcategory
     if best and best != sub and reading.probabilities[best] > reading.probabilities[sub] + REFINE_MARGIN:
-        why = _why(found, best, sub)
-        return _verdict(best, 0.75, [reason, *why, *_merge(text)])
+        # only what the words or the files' roles say may move a convention, not the
+        # item's kind or size
+        why = _why([f for f in found if has_evidence([f])], best, sub)
+        if why and why[0].signal != "model":
+            return _verdict(best, 0.75, [reason, *why, *_merge(text)])
     return _verdict(sub, 0.85, [reason, *_merge(text)])
 
 

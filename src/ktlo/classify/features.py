@@ -69,17 +69,23 @@ def subject_features(area: str, lead: str) -> list[Feature]:
         found.append(Feature("verb:none", words[0] if words else ""))
     first_cue = True
     classes: set[str] = set()
+    heads: dict[str, str] = {}
     for index, cls, text in _scan(words, rest):
         classes.add(cls)
         if cls.startswith("also:"):
             found.append(Feature(cls, text))
             continue
         found.append(Feature(f"obj:{cls}", text))
-        if first_cue:
-            opening = verb[1] if verb else "none"
-            found.append(Feature(f"verb:{opening}+{cls}", f"{verb[2]} … {text}" if verb else text))
+        if verb and first_cue:
+            found.append(Feature(f"verb:{verb[1]}+{cls}", f"{verb[2]} … {text}"))
         first_cue = False
+        heads.setdefault(cls, text)
         del index
+    if not verb and heads:
+        # a subject without an opening verb is said of its symptom, if it names one
+        # ("Avatar upload fails": fails), else of what it names
+        cls = min(heads, key=_HEAD_ORDER.index)
+        found.append(Feature(f"verb:none+{cls}", heads[cls]))
     if not verb and classes & _SYMPTOMS:
         found.append(Feature("shape:symptom", lead))
     elif not verb and _FINITE.intersection(words[1:]):
@@ -90,6 +96,14 @@ def subject_features(area: str, lead: str) -> list[Feature]:
         found.append(Feature("shape:vague", lead))
     return found
 
+
+# Which class of word a subject without an opening verb is read by, first match first.
+_HEAD_ORDER = (
+    "incident", "defect", "error", "negation", "missing", "security", "performance",
+    "reliability", "docs", "tests", "ci", "build", "lint", "release", "dependency", "runtime",
+    "debt", "vague", "capability", "project", "platform", "i18n", "config", "message",
+    "ops_topic", "security_topic", "perf_topic", "interface",
+)
 
 # Word classes that make a subject without an opening verb a report of what goes wrong
 # ("Avatar upload fails for PNG files", "Unable to save a draft").

@@ -92,7 +92,7 @@ def predict(features: Sequence[Feature], among: str | None = None) -> Prediction
     probs = [e / norm for e in exp]
     groups = model.groups
     mass = {inv: sum(probs[k] for k in indexes) for inv, indexes in groups.items()}
-    investment = among or _choose(mass, model.new_work_bias[_kind_group(features)])
+    investment = among or _choose(mass, model.new_work_bias.get(_kind_group(features), 0.0))
     by_class = dict(zip(model.classes, probs, strict=True))
     if investment == OTHER:
         return Prediction(by_class, OTHER, None, round(mass[OTHER], 2))
@@ -101,9 +101,14 @@ def predict(features: Sequence[Feature], among: str | None = None) -> Prediction
 
 
 def _kind_group(features: Sequence[Feature]) -> str:
-    """Pull requests and issues are read by their titles; everything else as a commit."""
-    titled = ("kind:pull_request", "kind:issue")
-    return "title" if any(f.name in titled for f in features) else "commit"
+    """Commits, or titles (pull requests and issues, read by their titles); an item of no
+    known kind (`ktlo classify TEXT`) has no shift."""
+    for feature in features:
+        if feature.name == "kind:commit":
+            return "commit"
+        if feature.name in ("kind:pull_request", "kind:issue"):
+            return "title"
+    return "unknown"
 
 
 def _choose(mass: dict[str, float], new_work_bias: float) -> str:
