@@ -3,7 +3,9 @@
 Effort (src/ktlo/effort.py) gives person-days per person, day and item. Here it is
 split across teams (a member of two teams by their configured shares; someone in no
 team goes to the team owning the item's repository or paths, else "(no team)"),
-joined with each item's verdict, and summed per period and group.
+joined with each item's verdict, and summed per period and group. Every KTLO share is
+corrected for the verdicts' measured error and has a 90% interval (ktlo.estimate); the
+budget status reads the interval.
 """
 
 from __future__ import annotations
@@ -17,6 +19,15 @@ from ktlo.choices import GROUPINGS, PERIODS
 from ktlo.config import Config
 from ktlo.effort import WORKDAYS_PER_WEEK, compute_effort
 from ktlo.errors import ConfigError
+from ktlo.estimate import (
+    Parts,
+    Rates,
+    estimate,
+    measured_rates,
+    parts_sql,
+    per_item_sql,
+    share_json,
+)
 from ktlo.store import Store
 
 NO_TEAM = "(no team)"
@@ -35,7 +46,9 @@ class AllocationOptions:
 
 
 def build_allocation(store: Store, config: Config, since: date | None, until: date | None) -> None:
-    """The temporary table `alloc(person, day, item_id, team, person_days, investment, ...)`."""
+    """The temporary table `alloc(person, day, item_id, team, person_days, investment, ...)`;
+    `predicted` (the classifier's investment) and `answered` (an override) ride along for
+    the error bars (ktlo.estimate)."""
     compute_effort(store, config, since, until)
     _load_teams(store, config)
     store.con.execute(
@@ -61,7 +74,8 @@ def build_allocation(store: Store, config: Config, since: date | None, until: da
         SELECT e.person, e.day, e.item_id,
                coalesce(m.team, owner.team, '{NO_TEAM}') AS team,
                e.person_days * coalesce(m.share, 1.0) AS person_days,
-               v.investment, v.subcategory, e.repo_id, e.kind
+               v.investment, v.subcategory, e.repo_id, e.kind, v.predicted,
+               v.overridden AS answered
         FROM effort e
         JOIN effective_verdicts v USING (item_id)
         LEFT JOIN team_member m ON m.person = e.person
@@ -91,12 +105,13 @@ def allocation_from_alloc(
     params = [options.team] if options.team else []
     key = {"repo": "repo_id"}.get(options.by, options.by)
     budget = _band(config, options.team)
-    periods = _periods(store, options.period, key, where, params, budget)
-    totals = _totals(store, where, params)
-    groups = _groups(store, key, where, params, totals["person_days"])
+    rates = measured_rates(store)
+    periods = _periods(store, options.period, key, where, params, budget, rates)
+    totals = _totals(store, where, params, rates)
+    groups = _groups(store, key, where, params, totals["person_days"], rates)
     if options.by == "subcategory":
         _rename(config, groups, *(p["groups"] for p in periods))
-    recent = periods[-1]["ktlo_share"] if periods else None
+    last = periods[-1] if periods else {}
     return {
         "schema": JSON_SCHEMA,
         "team": options.team,
@@ -111,9 +126,12 @@ def allocation_from_alloc(
         "budget": {
             "low": budget.low,
             "high": budget.high,
-            "share": recent,
-            "status": budget.status(recent),
+            "share": last.get("ktlo_share"),
+            "share_low": last.get("ktlo_share_low"),
+            "share_high": last.get("ktlo_share_high"),
+            "status": last.get("status", "unknown"),
         },
+        "error_rates": rates.as_json(),
         "cost": _cost(store, config, where, params),
     }
 
@@ -147,7 +165,7 @@ def _band(config: Config, team: str | None) -> Budget:
     return Budget()
 
 
-def _totals(store: Store, where: str, params: list[Any]) -> dict[str, Any]:
+def _totals(store: Store, where: str, params: list[Any], rates: Rates) -> dict[str, Any]:
     row = store.query(
         f"""
         SELECT coalesce(sum(person_days), 0) AS person_days,
@@ -166,7 +184,13 @@ def _totals(store: Store, where: str, params: list[Any]) -> dict[str, Any]:
         """,
         params,
     )[0]
-    return {**effort_totals(row), "items": items["items"], "lines": items["lines"]}
+    parts = store.query(f"SELECT {parts_sql('w')} FROM ({per_item_sql('alloc', '', 'person_days', where)})", params)[0]
+    return {
+        **effort_totals(row),
+        **share_json(estimate(Parts.of(parts), rates)),
+        "items": items["items"],
+        "lines": items["lines"],
+    }
 
 
 def effort_totals(row: dict[str, Any]) -> dict[str, Any]:
@@ -185,33 +209,38 @@ def effort_totals(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _groups(
-    store: Store, key: str, where: str, params: list[Any], total: float
+    store: Store, key: str, where: str, params: list[Any], total: float, rates: Rates
 ) -> list[dict[str, Any]]:
     rows = store.query(
         f"""
         SELECT {key} AS key,
                {"any_value(investment)" if key == "subcategory" else "NULL"} AS investment,
-               sum(person_days) AS person_days,
-               sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days,
-               count(DISTINCT item_id) AS items
-        FROM alloc {where} GROUP BY {key} ORDER BY person_days DESC, key
+               sum(w) AS person_days,
+               sum(w) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days,
+               count(*) AS items, {parts_sql("w", "p_")}
+        FROM ({per_item_sql("alloc", key, "person_days", where)})
+        GROUP BY {key} ORDER BY person_days DESC, key
         """,
         params,
     )
-    for row in rows:
+    result = []
+    for found in rows:
+        row = {k: v for k, v in found.items() if not k.startswith("p_")}
         row["key"] = row["key"] if row["key"] is not None else "other"
         row["share"] = _ratio(row["person_days"], total)
-        row["ktlo_share"] = _ratio(row["ktlo_person_days"] or 0, row["person_days"])
+        row.update(share_json(estimate(Parts.of(found, "p_"), rates)))
         row["person_days"] = round(row["person_days"], 2)
         row["ktlo_person_days"] = round(row["ktlo_person_days"] or 0, 2)
         if row["investment"] is None:
             row.pop("investment")
-    return rows
+        result.append(row)
+    return result
 
 
 def _periods(
-    store: Store, period: str, key: str, where: str, params: list[Any], budget: Budget
-) -> list[dict[str, Any]]:
+    store: Store, period: str, key: str, where: str, params: list[Any], budget: Budget,
+    rates: Rates,
+) -> list[dict[str, Any]]:  # fmt: skip
     rows = store.query(
         f"""
         SELECT date_trunc('{period}', day)::DATE AS start, {key} AS key,
@@ -221,6 +250,13 @@ def _periods(
         """,
         params,
     )
+    parts = {
+        row["start"]: Parts.of(row)
+        for row in store.query(
+            f"SELECT start, {parts_sql('w')} FROM ({period_items_sql('alloc', period, where)}) GROUP BY start",
+            params,
+        )
+    }
     periods: dict[date, dict[str, Any]] = {}
     for row in rows:
         entry = periods.setdefault(
@@ -235,7 +271,7 @@ def _periods(
     result = []
     for start, entry in periods.items():
         days_in_period = period_workdays(start, period)
-        share = _ratio(entry["ktlo_person_days"], entry["person_days"])
+        found = estimate(parts.get(start, Parts()), rates)
         for group in entry["groups"]:
             group["share"] = _ratio(group["person_days"], entry["person_days"])
             group["fte"] = round(group["person_days"] / days_in_period, 2)
@@ -247,12 +283,18 @@ def _periods(
                 "person_days": round(entry["person_days"], 2),
                 "fte": round(entry["person_days"] / days_in_period, 2),
                 "ktlo_person_days": round(entry["ktlo_person_days"], 2),
-                "ktlo_share": share,
-                "status": budget.status(share),
+                **share_json(found),
+                "status": budget.status_of(found),
                 "groups": entry["groups"],
             }
         )
     return result
+
+
+def period_items_sql(relation: str, period: str, where: str = "") -> str:
+    """One row per period (`start`) and item of an allocation table, for `parts_sql("w")`."""
+    dated = f"(SELECT *, date_trunc('{period}', day)::DATE AS start FROM {relation} {where})"
+    return per_item_sql(dated, "start", "person_days")
 
 
 def _trend(periods: list[dict[str, Any]]) -> dict[str, Any]:
@@ -349,6 +391,8 @@ def allocation_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "share": g["share"],
             "items": g["items"],
             "period_ktlo_share": p["ktlo_share"],
+            "period_ktlo_share_low": p["ktlo_share_low"],
+            "period_ktlo_share_high": p["ktlo_share_high"],
             "period_status": p["status"],
         }  # fmt: skip
         for p in doc["periods"]
@@ -372,55 +416,58 @@ def budget_from_alloc(store: Store, config: Config, period: str) -> dict[str, An
     last_day = store.con.execute("SELECT max(day) FROM alloc").fetchone()
     today = last_day[0] if last_day and last_day[0] else date.today()
     driving = drivers(store, teams)
+    rates = measured_rates(store)
     return {
         "schema": "ktlo.budget/v1",
         "period": period,
         "as_of": today.isoformat(),
         "teams": [
-            {**_team_budget(store, config, team, period, today), "drivers": driving[team]}
+            {**_team_budget(store, config, team, period, today, rates), "drivers": driving[team]}
             for team in teams
         ],
     }
 
 
 def _team_budget(
-    store: Store, config: Config, team: str, period: str, today: date
+    store: Store, config: Config, team: str, period: str, today: date, rates: Rates
 ) -> dict[str, Any]:
     band = _band(config, team)
-    shares = store.query(
-        f"""
-        SELECT date_trunc('{period}', day)::DATE AS start,
-               sum(person_days) FILTER (WHERE investment = 'ktlo') / sum(person_days) AS share
-        FROM alloc WHERE team = ? GROUP BY start ORDER BY start
-        """,
-        [team],
-    )
+    shares = [
+        (row["start"], estimate(Parts.of(row), rates))
+        for row in store.query(
+            f"SELECT start, {parts_sql('w')} FROM ({period_items_sql('alloc', period, 'WHERE team = ?')}) "
+            "GROUP BY start ORDER BY start",
+            [team],
+        )
+    ]
     current = date_trunc(today, period)
-    full = [s for s in shares if s["start"] < current]  # the running period is not yet full
+    full = [s for s in shares if s[0] < current]  # the running period is not yet full
     last = full[-1] if full else None
-    quarter = store.query(
-        "SELECT sum(person_days) FILTER (WHERE investment = 'ktlo') / sum(person_days) AS share "
-        "FROM alloc WHERE team = ? AND day > ?::DATE - INTERVAL 91 DAY",
-        [team, today],
-    )[0]["share"]
-    recent = [s["share"] for s in full[-3:] if s["share"] is not None]
+    quarter_items = per_item_sql(
+        "alloc", "", "person_days", "WHERE team = ? AND day > ?::DATE - INTERVAL 91 DAY"
+    )
+    quarter = estimate(
+        Parts.of(store.query(f"SELECT {parts_sql('w')} FROM ({quarter_items})", [team, today])[0]),
+        rates,
+    )
+    recent = [found.share for _, found in full[-3:] if found is not None]
     drifting = (
         len(recent) == 3
         and recent[0] < recent[1] < recent[2]
         and recent[2] - recent[0] >= DRIFT_POINTS
     )
-    last_share = round(last["share"], 4) if last and last["share"] is not None else None
+    last_share = last[1] if last else None
     return {
         "team": team,
         "low": band.low,
         "high": band.high,
-        "last_period": period_label(last["start"], period) if last else None,
-        "last_period_share": last_share,
-        "last_period_status": band.status(last_share),
-        "quarter_share": round(quarter, 4) if quarter is not None else None,
-        "quarter_status": band.status(quarter),
+        "last_period": period_label(last[0], period) if last else None,
+        **share_json(last_share, "last_period_share"),
+        "last_period_status": band.status_of(last_share),
+        **share_json(quarter, "quarter_share"),
+        "quarter_status": band.status_of(quarter),
         "drifting": drifting,
-        "recent_shares": [round(s, 4) for s in recent],
+        "recent_shares": recent,
     }
 
 

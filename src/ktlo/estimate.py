@@ -1,0 +1,310 @@
+"""KTLO shares with error bars: the share corrected for the verdicts' measured error, and
+its 90% interval (docs/classification.md, "Error bars").
+
+    strata    the items nobody answered, by the investment the classifier gave them
+              (ktlo, new_work, other); an item with an override counts at its answer
+    rate θ_s  the chance that an item of stratum s is truly KTLO, Beta(α_s, β_s): a weak
+              prior from the held-out measurement (classify/measured_error.json), updated
+              by the answers to random samples (`ktlo review --sample`) and only those
+    share     T / W, with W the total weight and T = K + Σ_s Σ_{i in U_s} w_i·Y_i, where K
+              is the weight of answered KTLO items and Y_i ~ Bernoulli(θ_s)
+                  mean      (K + Σ_s W_s·E[θ_s]) / W
+                  variance  Σ_s (W_s²·Var[θ_s] + S_s·E[θ_s(1 − θ_s)]) / W²
+              (W_s: the stratum's weight, S_s: its sum of squared item weights)
+    interval  the unanswered part's KTLO fraction as a Beta of that mean and variance;
+              its 5% and 95% quantiles, so the interval stays inside what is possible
+
+Weights are person-days for effort shares, 1 for counts and changed lines for line
+shares. SQL sums them per stratum (`parts_sql`); the rest is a little arithmetic here.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from math import exp, isfinite, lgamma, log, log1p, sqrt
+from statistics import NormalDist
+from typing import Any
+
+from ktlo.classify.taxonomy import KTLO, NEW_WORK, OTHER
+from ktlo.errors import KtloError
+from ktlo.store import Store
+
+STRATA = (KTLO, NEW_WORK, OTHER)
+LEVEL = 0.90
+# The held-out counts weigh as at most this many answers per stratum: another project's
+# text and mix differ from this one's (domain shift), so its own sampled answers soon
+# outweigh them (docs/classification.md explains the choice).
+PRIOR_ITEMS = 10.0
+MEASURED_ERROR = "measured_error.json"
+_STRATUM_SQL = {
+    KTLO: "predicted = 'ktlo'",
+    NEW_WORK: "predicted = 'new_work'",
+    OTHER: "predicted NOT IN ('ktlo', 'new_work')",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """Beta(alpha, beta) belief about the chance an item of one stratum is truly KTLO."""
+
+    alpha: float
+    beta: float
+
+    @property
+    def mean(self) -> float:
+        return self.alpha / (self.alpha + self.beta)
+
+    @property
+    def variance(self) -> float:
+        n = self.alpha + self.beta
+        return self.alpha * self.beta / (n * n * (n + 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """The rate of each stratum, and how many sampled answers updated the prior."""
+
+    by_verdict: dict[str, Rate]
+    verified: int = 0
+    answers: dict[str, tuple[int, int]] = field(default_factory=dict)  # stratum: (ktlo, all)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "by_verdict": {
+                s: {
+                    "ktlo_rate": round(r.mean, 4),
+                    "alpha": round(r.alpha, 3),
+                    "beta": round(r.beta, 3),
+                    "sampled_answers": self.answers.get(s, (0, 0))[1],
+                }
+                for s, r in self.by_verdict.items()
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """The sums of item weights a share's estimate needs; parts of disjoint items add up."""
+
+    total: float = 0.0
+    answered: float = 0.0
+    answered_ktlo: float = 0.0
+    weights: tuple[float, ...] = (0.0, 0.0, 0.0)  # unanswered, per stratum (STRATA order)
+    squares: tuple[float, ...] = (0.0, 0.0, 0.0)  # their squared item weights
+
+    def __add__(self, other: Parts) -> Parts:
+        return Parts(
+            self.total + other.total,
+            self.answered + other.answered,
+            self.answered_ktlo + other.answered_ktlo,
+            tuple(a + b for a, b in zip(self.weights, other.weights, strict=True)),
+            tuple(a + b for a, b in zip(self.squares, other.squares, strict=True)),
+        )
+
+    @classmethod
+    def of(cls, row: dict[str, Any], prefix: str = "") -> Parts:
+        """The parts in a row of `parts_sql(…, prefix)`'s columns."""
+
+        def get(name: str) -> float:
+            return float(row.get(prefix + name) or 0.0)
+
+        return cls(
+            get("total"),
+            get("answered"),
+            get("answered_ktlo"),
+            tuple(get(f"w_{s}") for s in STRATA),
+            tuple(get(f"s_{s}") for s in STRATA),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A KTLO share with its interval (fractions of 1)."""
+
+    share: float
+    low: float
+    high: float
+
+
+def parts_sql(weight: str, prefix: str = "") -> str:
+    """The aggregates `Parts.of` reads, over rows of one item each with the columns
+    `investment` (effective), `predicted` (the classifier's) and `answered` (an override)."""
+    w = f"({weight})"
+    columns = [
+        f"coalesce(sum({w}), 0) AS {prefix}total",
+        f"coalesce(sum({w}) FILTER (WHERE answered), 0) AS {prefix}answered",
+        f"coalesce(sum({w}) FILTER (WHERE answered AND investment = 'ktlo'), 0) AS {prefix}answered_ktlo",
+    ]
+    for stratum in STRATA:
+        where = f"NOT answered AND {_STRATUM_SQL[stratum]}"
+        columns.append(f"coalesce(sum({w}) FILTER (WHERE {where}), 0) AS {prefix}w_{stratum}")
+        columns.append(f"coalesce(sum({w} * {w}) FILTER (WHERE {where}), 0) AS {prefix}s_{stratum}")
+    return ", ".join(columns)
+
+
+def per_item_sql(relation: str, keys: str, weight: str, where: str = "") -> str:
+    """One row per item and group `keys` of `relation` (many rows per item, e.g. a day of
+    effort each), its weight summed: what `parts_sql` needs to square item weights."""
+    group = f"{keys}, item_id" if keys else "item_id"
+    return (
+        f"SELECT {group}, any_value(investment) AS investment, any_value(predicted) AS predicted, "
+        f"bool_or(answered) AS answered, sum({weight}) AS w FROM {relation} {where} GROUP BY {group}"
+    )
+
+
+def estimate(parts: Parts, rates: Rates) -> Estimate | None:
+    """The corrected KTLO share and its 90% interval; None when there is no weight."""
+    if parts.total <= 0:
+        return None
+    unknown = sum(parts.weights)
+    mean = variance = 0.0
+    for stratum, weight, square in zip(STRATA, parts.weights, parts.squares, strict=True):
+        rate = rates.by_verdict[stratum]
+        m, v = rate.mean, rate.variance
+        mean += weight * m
+        variance += weight * weight * v + square * (m - m * m - v)
+    known = parts.answered_ktlo / parts.total
+    if unknown <= 0:
+        share = min(1.0, known)
+        return Estimate(round(share, 4), round(share, 4), round(share, 4))
+    part = unknown / parts.total
+    low, high = beta_interval(mean / unknown, variance / (unknown * unknown))
+    return Estimate(
+        round(known + part * mean / unknown, 4),
+        round(known + part * low, 4),
+        round(known + part * high, 4),
+    )
+
+
+def beta_interval(mean: float, variance: float, level: float = LEVEL) -> tuple[float, float]:
+    """The central `level` interval of the Beta distribution with this mean and variance."""
+    mean = min(max(mean, 0.0), 1.0)
+    spread = mean * (1 - mean)
+    tail = (1 - level) / 2
+    if variance <= 0 or spread <= 0:
+        return mean, mean
+    size = spread / variance - 1  # alpha + beta
+    if size <= 1e-9:  # as wide as a single coin toss: anything is possible
+        return 0.0, 1.0
+    a, b = mean * size, (1 - mean) * size
+    return beta_quantile(tail, a, b), beta_quantile(1 - tail, a, b)
+
+
+def beta_quantile(p: float, a: float, b: float) -> float:
+    """x with I_x(a, b) = p: Newton's method from the normal approximation, kept inside a
+    shrinking bracket; the normal approximation itself when both a and b are large."""
+    mean, sd = a / (a + b), sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+    guess = NormalDist(mean, sd).inv_cdf(p) if sd > 0 else mean
+    if min(a, b) > 1000:
+        return min(max(guess, 0.0), 1.0)
+    lo, hi = 0.0, 1.0
+    x = min(max(guess, 1e-12), 1 - 1e-12)
+    log_beta = lgamma(a) + lgamma(b) - lgamma(a + b)
+    for _ in range(200):
+        error = beta_cdf(x, a, b) - p
+        if abs(error) < 1e-12:
+            break
+        lo, hi = (x, hi) if error < 0 else (lo, x)
+        density = exp((a - 1) * log(x) + (b - 1) * log1p(-x) - log_beta)
+        step = x - error / density if density > 0 else float("nan")
+        x = step if isfinite(step) and lo < step < hi else (lo + hi) / 2
+        if hi - lo < 1e-12:
+            break
+    return x
+
+
+def beta_cdf(x: float, a: float, b: float) -> float:
+    """The regularized incomplete beta function I_x(a, b) (a continued fraction)."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x))
+    if x < (a + 1) / (a + b + 2):
+        return front * _fraction(a, b, x) / a
+    return 1.0 - front * _fraction(b, a, 1 - x) / b
+
+
+def _fraction(a: float, b: float, x: float) -> float:
+    """The continued fraction of I_x(a, b), by the modified Lentz method."""
+    tiny = 1e-300
+
+    def nonzero(value: float) -> float:
+        return value if abs(value) > tiny else tiny
+
+    c, d = 1.0, 1.0 / nonzero(1 - (a + b) * x / (a + 1))
+    h = d
+    for m in range(1, 10_000):
+        even = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+        d = 1.0 / nonzero(1 + even * d)
+        c = nonzero(1 + even / c)
+        h *= d * c
+        odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
+        d = 1.0 / nonzero(1 + odd * d)
+        c = nonzero(1 + odd / c)
+        h *= d * c
+        if abs(d * c - 1) < 1e-14:
+            break
+    return h
+
+
+@cache
+def measured_error() -> dict[str, Any]:
+    """The packaged measurement of the classifier's error on held-out labeled sets."""
+    try:
+        text = resources.files("ktlo.classify").joinpath(MEASURED_ERROR).read_text("utf-8")
+        doc = json.loads(text)
+        doc["counts"]["all"][KTLO][KTLO] + 0  # noqa: B018  (checks the shape)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise KtloError(
+            f"the packaged {MEASURED_ERROR} is missing or malformed ({exc})",
+            "reinstall ktlo, or regenerate it with eval/error_rates.py",
+        ) from exc
+    return dict(doc)
+
+
+def prior_rates(counts: dict[str, dict[str, int]] | None = None) -> Rates:
+    """Per stratum: Beta(1, 1) plus the held-out counts (truth -> predicted), scaled down to
+    at most PRIOR_ITEMS items."""
+    counts = counts if counts is not None else measured_error()["counts"]["all"]
+    rates = {}
+    for stratum in STRATA:
+        ktlo = float(counts.get(KTLO, {}).get(stratum, 0))
+        new = float(counts.get(NEW_WORK, {}).get(stratum, 0))
+        scale = min(1.0, PRIOR_ITEMS / (ktlo + new)) if ktlo + new else 0.0
+        rates[stratum] = Rate(1.0 + scale * ktlo, 1.0 + scale * new)
+    return Rates(rates)
+
+
+def update(prior: Rates, answers: dict[str, tuple[int, int]]) -> Rates:
+    """The prior updated by sampled answers: per stratum (answered KTLO, answered)."""
+    rates = {}
+    for stratum, rate in prior.by_verdict.items():
+        ktlo, answered = answers.get(stratum, (0, 0))
+        rates[stratum] = Rate(rate.alpha + ktlo, rate.beta + answered - ktlo)
+    return Rates(rates, sum(n for _, n in answers.values()), dict(answers))
+
+
+def measured_rates(store: Store) -> Rates:
+    """The prior updated by every answered item of every random sample in the store."""
+    rows = store.con.execute(
+        """
+        SELECT CASE WHEN v.investment IN ('ktlo', 'new_work') THEN v.investment ELSE 'other' END,
+               count(*) FILTER (WHERE o.investment = 'ktlo'), count(*)
+        FROM (SELECT DISTINCT item_id FROM review_sample_items) s
+        JOIN overrides o USING (item_id) JOIN verdicts v USING (item_id)
+        GROUP BY 1
+        """
+    ).fetchall()
+    return update(prior_rates(), {s: (int(k), int(n)) for s, k, n in rows})
+
+
+def share_json(found: Estimate | None, name: str = "ktlo_share") -> dict[str, float | None]:
+    """`{name: share, name_low: low, name_high: high}` for a document."""
+    if found is None:
+        return {name: None, f"{name}_low": None, f"{name}_high": None}
+    return {name: found.share, f"{name}_low": found.low, f"{name}_high": found.high}
