@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from ktlo.config import Config
 from ktlo.report.charts import chart_id, chart_specs, period_span
@@ -44,6 +45,7 @@ def environment() -> jinja2.Environment:
     )
     env.filters["pct"] = pct
     env.filters["num"] = num
+    env.filters["slug"] = slug
     env.globals.update(
         STATUS_TEXT=STATUS_TEXT,
         ARROW=ARROW,
@@ -51,6 +53,7 @@ def environment() -> jinja2.Environment:
         zip=zip,
         chart_id=chart_id,
         period_span=period_span,
+        interval=interval,
     )
     return env
 
@@ -119,7 +122,9 @@ def _title(doc: dict[str, Any]) -> str:
 
 STATUS_TEXT = {
     "over": "over budget",
+    "likely over": "likely over budget",
     "under": "under budget",
+    "likely under": "likely under budget",
     "inside": "within budget",
     "unknown": "no data",
 }
@@ -134,6 +139,20 @@ ARROW = {"up": "▲", "down": "▼", "flat": "▶", "unknown": "·"}
 def pct(value: float | None, digits: int = 0) -> str:
     """0.4123 -> '41%'; None -> '—'."""
     return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def interval(low: float | None, high: float | None) -> Markup:
+    """` (35–47%)`: a share's 90% interval, to follow the share; nothing when unknown."""
+    if low is None or high is None:
+        return Markup("")
+    return Markup('<span class="interval" title="90% interval">({}–{}%)</span>').format(
+        f"{low * 100:.0f}", f"{high * 100:.0f}"
+    )
+
+
+def slug(value: str) -> str:
+    """A status as a CSS class name: `likely over` -> `likely-over`."""
+    return value.replace(" ", "-")
 
 
 def num(value: float | int | None, digits: int = 1) -> str:
