@@ -58,7 +58,9 @@ def measure(paths: Sequence[Path]) -> dict[str, Any]:
         items = items_of(path)
         used = 0
         for item in items:
-            truth = item.label if item.label in (KTLO, NEW_WORK, OTHER) else investment_of(item.label)
+            truth = (
+                item.label if item.label in (KTLO, NEW_WORK, OTHER) else investment_of(item.label)
+            )
             if truth == OTHER:
                 continue
             work = item.work or WorkText(*_split(item.text))

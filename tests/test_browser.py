@@ -224,7 +224,9 @@ def assert_forecast_drawn(page: Page, figure: str) -> None:
         page.locator(f"#{figure} .scatterlayer .trace").nth(i) for i in range(4)
     )
     fill = band.locator("path.js-fill").bounding_box()
-    assert fill is not None and fill["height"] > 5 and fill["width"] > 50
+    # drawn, not a line: corrected shares (docs/classification.md, "Error bars") vary less
+    # than the verdicts' own, so the band is a few pixels high here
+    assert fill is not None and fill["height"] > 3 and fill["width"] > 50
     assert history.locator(".points path").count() == 6
     assert ahead.locator(".points path").count() == 4  # from the last complete month
     assert now.locator(".points path").count() == 1

@@ -184,7 +184,9 @@ def _totals(store: Store, where: str, params: list[Any], rates: Rates) -> dict[s
         """,
         params,
     )[0]
-    parts = store.query(f"SELECT {parts_sql('w')} FROM ({per_item_sql('alloc', '', 'person_days', where)})", params)[0]
+    parts = store.query(
+        f"SELECT {parts_sql('w')} FROM ({per_item_sql('alloc', '', 'person_days', where)})", params
+    )[0]
     return {
         **effort_totals(row),
         **share_json(estimate(Parts.of(parts), rates)),

@@ -42,7 +42,9 @@ class Budget:
     low: float = 0.20
     high: float = 0.40
 
-    def status(self, share: float | None, low: float | None = None, high: float | None = None) -> str:
+    def status(
+        self, share: float | None, low: float | None = None, high: float | None = None
+    ) -> str:
         """Where `share` lies against the band. With its interval (`low`, `high`): `over`
         only when the whole interval is above the band, `likely over` when the share is
         but the interval reaches into it; `under` and `likely under` alike."""
@@ -184,8 +186,12 @@ def _totals(store: Store) -> dict[str, Any]:
 def _shares(store: Store, totals: dict[str, Any], rates: Rates) -> dict[str, dict[str, Any]]:
     """Per basis: the corrected KTLO share with its interval and the answers behind it, and
     the shares of verdicts (`ktlo_verdicts`, `new_work`, `other`)."""
-    counted = store.query(f"SELECT {parts_sql('1', 'c_')}, {parts_sql('lines', 'l_')} FROM scope")[0]
-    spent = store.query(f"SELECT {parts_sql('w')} FROM ({per_item_sql('scope_effort', '', 'person_days')})")[0]
+    counted = store.query(f"SELECT {parts_sql('1', 'c_')}, {parts_sql('lines', 'l_')} FROM scope")[
+        0
+    ]
+    spent = store.query(
+        f"SELECT {parts_sql('w')} FROM ({per_item_sql('scope_effort', '', 'person_days')})"
+    )[0]
     found = {
         "effort": estimate(Parts.of(spent), rates),
         "commits": estimate(Parts.of(counted, "c_"), rates),
@@ -203,7 +209,10 @@ def _shares(store: Store, totals: dict[str, Any], rates: Rates) -> dict[str, dic
         by.setdefault(r["investment"], {})["person_days"] = r["person_days"]
     result: dict[str, dict[str, Any]] = {}
     for name, basis in (("effort", "person_days"), ("commits", "commits"), ("lines", "lines")):
-        share = {inv: _ratio(by.get(inv, {}).get(basis, 0), totals[basis]) for inv in ("ktlo", "new_work", "other")}
+        share = {
+            inv: _ratio(by.get(inv, {}).get(basis, 0), totals[basis])
+            for inv in ("ktlo", "new_work", "other")
+        }
         est = found[name]
         result[name] = {
             "ktlo": est.share if est else None,

@@ -21,15 +21,17 @@ shares. SQL sums them per stratum (`parts_sql`); the rest is a little arithmetic
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from math import exp, isfinite, lgamma, log, log1p, sqrt
+from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
 from ktlo.classify.taxonomy import KTLO, NEW_WORK, OTHER
-from ktlo.errors import KtloError
+from ktlo.errors import ConfigError
 from ktlo.store import Store
 
 STRATA = (KTLO, NEW_WORK, OTHER)
@@ -39,6 +41,7 @@ LEVEL = 0.90
 # outweigh them (docs/classification.md explains the choice).
 PRIOR_ITEMS = 10.0
 MEASURED_ERROR = "measured_error.json"
+MEASURED_ERROR_ENV = "KTLO_MEASURED_ERROR"
 _STRATUM_SQL = {
     KTLO: "predicted = 'ktlo'",
     NEW_WORK: "predicted = 'new_work'",
@@ -252,17 +255,28 @@ def _fraction(a: float, b: float, x: float) -> float:
     return h
 
 
-@cache
 def measured_error() -> dict[str, Any]:
-    """The packaged measurement of the classifier's error on held-out labeled sets."""
+    """The measurement of the classifier's error on held-out labeled sets: the packaged
+    one, or the file KTLO_MEASURED_ERROR names (an organisation's own measurement)."""
+    return _read_measured_error(os.environ.get(MEASURED_ERROR_ENV) or None)
+
+
+@cache
+def _read_measured_error(path: str | None) -> dict[str, Any]:
+    where = path or f"the packaged {MEASURED_ERROR}"
     try:
-        text = resources.files("ktlo.classify").joinpath(MEASURED_ERROR).read_text("utf-8")
+        if path:
+            text = Path(path).read_text("utf-8")
+        else:
+            text = resources.files("ktlo.classify").joinpath(MEASURED_ERROR).read_text("utf-8")
         doc = json.loads(text)
-        doc["counts"]["all"][KTLO][KTLO] + 0  # noqa: B018  (checks the shape)
+        for truth in (KTLO, NEW_WORK):
+            for stratum in STRATA:
+                int(doc["counts"]["all"][truth][stratum])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise KtloError(
-            f"the packaged {MEASURED_ERROR} is missing or malformed ({exc})",
-            "reinstall ktlo, or regenerate it with eval/error_rates.py",
+        raise ConfigError(
+            f"{where} is missing or malformed ({exc.__class__.__name__}: {exc})",
+            "regenerate it with eval/error_rates.py (or unset KTLO_MEASURED_ERROR)",
         ) from exc
     return dict(doc)
 

@@ -235,7 +235,9 @@ def _items(
 ) -> Iterator[list[dict[str, Any]]]:
     """Labeled items (strong verdicts and overrides), or the weak ones, in batches."""
     if strong:
-        where = f"(o.item_id IS NOT NULL OR {_STRONG_SQL}) AND {_NOT_SAMPLED.format(item='w.item_id')}"
+        where = (
+            f"(o.item_id IS NOT NULL OR {_STRONG_SQL}) AND {_NOT_SAMPLED.format(item='w.item_id')}"
+        )
     else:
         where = f"o.item_id IS NULL AND NOT {_STRONG_SQL}"
         if only_builtin:

@@ -127,7 +127,9 @@ def sample_items(store: Store, sample_id: int) -> list[dict[str, Any]]:
     return rows
 
 
-def read_answers(path: Path, store: Store, config: Config) -> tuple[list[tuple[str, str, str | None]], int]:
+def read_answers(
+    path: Path, store: Store, config: Config
+) -> tuple[list[tuple[str, str, str | None]], int]:
     """The answers in a CSV file, checked: ([(item_id, investment, subcategory)], blank rows).
     Any bad row is an InputError naming its line; nothing is stored then."""
     custom = {c.name: c.investment for c in config.categories.add}
@@ -153,10 +155,15 @@ def read_answers(path: Path, store: Store, config: Config) -> tuple[list[tuple[s
                     continue
                 answer = _answer(path, reader.line_num, item_id, kind, custom)
                 if answers.get(item_id, answer) != answer:
-                    raise InputError(f"{path} line {reader.line_num}: {item_id!r} is answered twice, differently", "keep one answer per item")
+                    raise InputError(
+                        f"{path} line {reader.line_num}: {item_id!r} is answered twice, differently",
+                        "keep one answer per item",
+                    )
                 answers[item_id] = answer
         except csv.Error as exc:
-            raise InputError(f"{path} line {reader.line_num}: {exc}", "fix the CSV quoting") from exc
+            raise InputError(
+                f"{path} line {reader.line_num}: {exc}", "fix the CSV quoting"
+            ) from exc
     _check_known(store, path, list(answers))
     return list(answers.values()), blank
 
@@ -165,7 +172,9 @@ def _answer(
     path: Path, line: int, item_id: str, kind: str, custom: dict[str, str]
 ) -> tuple[str, str, str | None]:
     if not item_id:
-        raise InputError(f"{path} line {line}: no item_id", "copy the ids `ktlo review --sample` wrote")
+        raise InputError(
+            f"{path} line {line}: no item_id", "copy the ids `ktlo review --sample` wrote"
+        )
     try:
         investment, subcategory = parse_category(kind, custom)
     except KtloError as exc:
@@ -193,7 +202,12 @@ def load_answers(store: Store, path: Path, config: Config) -> AnswerSummary:
     answers, blank = read_answers(path, store, config)
     sampled = _sampled(store, [a[0] for a in answers])
     rows = [
-        (item_id, investment, subcategory, _note(store, item_id, investment, subcategory, item_id in sampled))
+        (
+            item_id,
+            investment,
+            subcategory,
+            _note(store, item_id, investment, subcategory, item_id in sampled),
+        )
         for item_id, investment, subcategory in answers
     ]
     with store.transaction():
@@ -219,7 +233,9 @@ def _sampled(store: Store, item_ids: list[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
-def _note(store: Store, item_id: str, investment: str, subcategory: str | None, sampled: bool) -> str:
+def _note(
+    store: Store, item_id: str, investment: str, subcategory: str | None, sampled: bool
+) -> str:
     """`sampled answer: confirmed` or `answer: corrected from ktlo/bug`, against the verdict."""
     row = store.con.execute(
         "SELECT investment, subcategory FROM verdicts WHERE item_id = ?", [item_id]

@@ -34,7 +34,9 @@ def render_sample(drawn: dict[str, Any], console: Console) -> None:
     for column in ("#", "item", "type", "title"):
         table.add_column(column, overflow="fold")
     for number, r in enumerate(drawn["items"], start=1):
-        table.add_row(str(number), escape(r["item_id"]), r["item_type"], escape((r["title"] or "")[:80]))
+        table.add_row(
+            str(number), escape(r["item_id"]), r["item_type"], escape((r["title"] or "")[:80])
+        )
     console.print(table)
     console.print(
         "[dim]Label each with its kind (ktlo, new_work, or e.g. bug, ktlo/security): here, or "

@@ -62,7 +62,9 @@ def _headline(doc: dict[str, Any]) -> Group:
         f"\nall time: {interval(effort['ktlo'], effort['ktlo_low'], effort['ktlo_high'])} of effort, "
         f"{_pct(shares['commits']['ktlo'])} of commits, {_pct(shares['lines']['ktlo'])} of changed lines",
     )
-    return Group(Text(""), title, Text(""), line, Text(error_bars_note(effort["verified"]), style="dim"))
+    return Group(
+        Text(""), title, Text(""), line, Text(error_bars_note(effort["verified"]), style="dim")
+    )
 
 
 def interval(share: float | None, low: float | None, high: float | None) -> str:
@@ -257,7 +259,10 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
     console.print(
         Text.assemble(
             "KTLO share ",
-            (interval(totals["ktlo_share"], totals["ktlo_share_low"], totals["ktlo_share_high"]), "bold"),
+            (
+                interval(totals["ktlo_share"], totals["ktlo_share_low"], totals["ktlo_share_high"]),
+                "bold",
+            ),
             " overall; last period ",
             (interval(budget["share"], budget["share_low"], budget["share_high"]), "bold"),
             f" {ARROW[doc['trend']['direction']]}  ",
