@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import getpass
-from datetime import UTC, datetime
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from ktlo.classify.rules import parse_category
@@ -31,7 +31,7 @@ def set_override(
     return investment, subcategory
 
 
-def store_overrides(store: Store, rows: list[tuple[str, str, str | None, str | None]]) -> None:
+def store_overrides(store: Store, rows: Sequence[tuple[str, str, str | None, str | None]]) -> None:
     """Write (item_id, investment, subcategory, note) overrides, checked by the caller, as
     the current user now; inside the caller's transaction."""
     now = datetime.now(UTC).replace(tzinfo=None)
