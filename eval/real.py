@@ -167,9 +167,7 @@ def evaluate_sets(args: argparse.Namespace) -> None:
         return
     for res in results:
         print(f"{res['set']}")
-        print(
-            f"  {'repository':28} {'items':>5} {'binary F1':>9} {'sub acc':>7} {'KTLO truth':>10} {'KTLO ktlo':>9}"
-        )
+        print(f"  {'repository':28} {'items':>5} {'binary F1':>9} {'sub acc':>7} {'KTLO truth':>10} {'KTLO ktlo':>9}")
         for repo, row in res["repositories"].items():
             share = row["ktlo_share_ktlo"]
             print(
