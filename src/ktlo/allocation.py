@@ -25,7 +25,6 @@ from ktlo.estimate import (
     estimate,
     measured_rates,
     parts_sql,
-    per_item_sql,
     share_json,
 )
 from ktlo.store import Store
@@ -34,6 +33,7 @@ NO_TEAM = "(no team)"
 WORKDAYS_PER_MONTH = 21.7  # 5 × 52.14 / 12: converts person-days to FTE-months for cost
 JSON_SCHEMA = "ktlo.allocation/v1"
 DRIFT_POINTS = 0.05  # a share rising this much across the last periods is drifting
+WHOLE = "item_days"  # an item's whole effort, for the error bars (ktlo.estimate.parts_sql)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +47,8 @@ class AllocationOptions:
 
 def build_allocation(store: Store, config: Config, since: date | None, until: date | None) -> None:
     """The temporary table `alloc(person, day, item_id, team, person_days, investment, ...)`;
-    `predicted` (the classifier's investment) and `answered` (an override) ride along for
-    the error bars (ktlo.estimate)."""
+    `predicted` (the classifier's investment), `answered` (an override) and `item_days`
+    (the item's whole effort) ride along for the error bars (ktlo.estimate)."""
     compute_effort(store, config, since, until)
     _load_teams(store, config)
     store.con.execute(
@@ -75,7 +75,7 @@ def build_allocation(store: Store, config: Config, since: date | None, until: da
                coalesce(m.team, owner.team, '{NO_TEAM}') AS team,
                e.person_days * coalesce(m.share, 1.0) AS person_days,
                v.investment, v.subcategory, e.repo_id, e.kind, v.predicted,
-               v.overridden AS answered
+               v.overridden AS answered, sum(e.person_days) OVER (PARTITION BY e.item_id) AS item_days
         FROM effort e
         JOIN effective_verdicts v USING (item_id)
         LEFT JOIN team_member m ON m.person = e.person
@@ -185,7 +185,7 @@ def _totals(store: Store, where: str, params: list[Any], rates: Rates) -> dict[s
         params,
     )[0]
     parts = store.query(
-        f"SELECT {parts_sql('w')} FROM ({per_item_sql('alloc', '', 'person_days', where)})", params
+        f"SELECT {parts_sql('person_days', whole=WHOLE)} FROM alloc {where}", params
     )[0]
     return {
         **effort_totals(row),
@@ -217,11 +217,10 @@ def _groups(
         f"""
         SELECT {key} AS key,
                {"any_value(investment)" if key == "subcategory" else "NULL"} AS investment,
-               sum(w) AS person_days,
-               sum(w) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days,
-               count(*) AS items, {parts_sql("w", "p_")}
-        FROM ({per_item_sql("alloc", key, "person_days", where)})
-        GROUP BY {key} ORDER BY person_days DESC, key
+               sum(person_days) AS person_days,
+               sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days,
+               count(DISTINCT item_id) AS items, {parts_sql("person_days", "p_", WHOLE)}
+        FROM alloc {where} GROUP BY {key} ORDER BY person_days DESC, key
         """,
         params,
     )
@@ -247,20 +246,16 @@ def _periods(
         f"""
         SELECT date_trunc('{period}', day)::DATE AS start, {key} AS key,
                sum(person_days) AS person_days, count(DISTINCT item_id) AS items,
-               sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days
-        FROM alloc {where} GROUP BY ALL ORDER BY start, person_days DESC
+               sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days,
+               {parts_sql("person_days", "p_", WHOLE)}
+        FROM alloc {where} GROUP BY start, key ORDER BY start, person_days DESC
         """,
         params,
     )
-    parts = {
-        row["start"]: Parts.of(row)
-        for row in store.query(
-            f"SELECT start, {parts_sql('w')} FROM ({period_items_sql('alloc', period, where)}) GROUP BY start",
-            params,
-        )
-    }
+    parts: dict[date, Parts] = {}
     periods: dict[date, dict[str, Any]] = {}
     for row in rows:
+        parts[row["start"]] = parts.get(row["start"], Parts()) + Parts.of(row, "p_")
         entry = periods.setdefault(
             row["start"], {"groups": [], "person_days": 0.0, "ktlo_person_days": 0.0}
         )
@@ -291,12 +286,6 @@ def _periods(
             }
         )
     return result
-
-
-def period_items_sql(relation: str, period: str, where: str = "") -> str:
-    """One row per period (`start`) and item of an allocation table, for `parts_sql("w")`."""
-    dated = f"(SELECT *, date_trunc('{period}', day)::DATE AS start FROM {relation} {where})"
-    return per_item_sql(dated, "start", "person_days")
 
 
 def _trend(periods: list[dict[str, Any]]) -> dict[str, Any]:
@@ -437,19 +426,22 @@ def _team_budget(
     shares = [
         (row["start"], estimate(Parts.of(row), rates))
         for row in store.query(
-            f"SELECT start, {parts_sql('w')} FROM ({period_items_sql('alloc', period, 'WHERE team = ?')}) "
-            "GROUP BY start ORDER BY start",
+            f"SELECT date_trunc('{period}', day)::DATE AS start, {parts_sql('person_days', whole=WHOLE)} "
+            "FROM alloc WHERE team = ? GROUP BY start ORDER BY start",
             [team],
         )
     ]
     current = date_trunc(today, period)
     full = [s for s in shares if s[0] < current]  # the running period is not yet full
     last = full[-1] if full else None
-    quarter_items = per_item_sql(
-        "alloc", "", "person_days", "WHERE team = ? AND day > ?::DATE - INTERVAL 91 DAY"
-    )
     quarter = estimate(
-        Parts.of(store.query(f"SELECT {parts_sql('w')} FROM ({quarter_items})", [team, today])[0]),
+        Parts.of(
+            store.query(
+                f"SELECT {parts_sql('person_days', whole=WHOLE)} FROM alloc "
+                "WHERE team = ? AND day > ?::DATE - INTERVAL 91 DAY",
+                [team, today],
+            )[0]
+        ),
         rates,
     )
     recent = [found.share for _, found in full[-3:] if found is not None]

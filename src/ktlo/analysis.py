@@ -25,7 +25,6 @@ from ktlo.estimate import (
     estimate,
     measured_rates,
     parts_sql,
-    per_item_sql,
     share_json,
 )
 from ktlo.store import Store
@@ -87,7 +86,9 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
     compute_effort(store, config or Config(), options.since, options.until)
     store.con.execute(
         "CREATE OR REPLACE TEMP VIEW scope_effort AS "
-        "SELECT s.*, e.person, e.day, e.person_days FROM effort e JOIN scope s USING (item_id)"
+        "SELECT s.*, e.person, e.day, e.person_days, "
+        "sum(e.person_days) OVER (PARTITION BY item_id) AS item_days "  # for the error bars
+        "FROM effort e JOIN scope s USING (item_id)"
     )
     ids = options.repo_ids
     rates = measured_rates(store)
@@ -189,9 +190,9 @@ def _shares(store: Store, totals: dict[str, Any], rates: Rates) -> dict[str, dic
     counted = store.query(f"SELECT {parts_sql('1', 'c_')}, {parts_sql('lines', 'l_')} FROM scope")[
         0
     ]
-    spent = store.query(
-        f"SELECT {parts_sql('w')} FROM ({per_item_sql('scope_effort', '', 'person_days')})"
-    )[0]
+    spent = store.query(f"SELECT {parts_sql('person_days', whole='item_days')} FROM scope_effort")[
+        0
+    ]
     found = {
         "effort": estimate(Parts.of(spent), rates),
         "commits": estimate(Parts.of(counted, "c_"), rates),
@@ -279,18 +280,14 @@ def _periods(
         FROM scope WHERE subcategory IS NOT NULL GROUP BY ALL
         """
     )
-    per_item = per_item_sql(
-        f"(SELECT *, date_trunc('{period}', day)::DATE AS start FROM scope_effort)",
-        "start",
-        "person_days",
-    )
     effort = {
         r["start"]: r
         for r in store.query(
             f"""
-            SELECT start, sum(w) AS person_days, {parts_sql("w")},
-                   coalesce(sum(w) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_person_days
-            FROM ({per_item}) GROUP BY start
+            SELECT date_trunc('{period}', day)::DATE AS start, sum(person_days) AS person_days,
+                   coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_person_days,
+                   {parts_sql("person_days", whole="item_days")}
+            FROM scope_effort GROUP BY start
             """
         )
     }
@@ -444,9 +441,10 @@ def _per_repository(store: Store, rates: Rates) -> list[dict[str, Any]]:
             FROM scope GROUP BY repo_id
         ),
         e AS (
-            SELECT repo_id, sum(w) AS person_days, {parts_sql("w", "e_")},
-                   coalesce(sum(w) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_days
-            FROM ({per_item_sql("scope_effort", "repo_id", "person_days")}) GROUP BY repo_id
+            SELECT repo_id, sum(person_days) AS person_days,
+                   coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_days,
+                   {parts_sql("person_days", "e_", "item_days")}
+            FROM scope_effort GROUP BY repo_id
         )
         SELECT s.repo_id, r.name, r.path, coalesce(c.commits, 0) AS commits,
                coalesce(c.lines, 0) AS lines, coalesce(c.ktlo_commits, 0) AS ktlo_commits,

@@ -10,12 +10,16 @@ its 90% interval (docs/classification.md, "Error bars").
               is the weight of answered KTLO items and Y_i ~ Bernoulli(θ_s)
                   mean      (K + Σ_s W_s·E[θ_s]) / W
                   variance  Σ_s (W_s²·Var[θ_s] + S_s·E[θ_s(1 − θ_s)]) / W²
-              (W_s: the stratum's weight, S_s: its sum of squared item weights)
+              (W_s: the stratum's weight, S_s: its sum of squared item weights, taken
+              as Σ w_row·w_item over rows: exact when all of an item's rows are in the
+              group, larger, so never narrower, when only some are)
     interval  the unanswered part's KTLO fraction as a Beta of that mean and variance;
               its 5% and 95% quantiles, so the interval stays inside what is possible
 
 Weights are person-days for effort shares, 1 for counts and changed lines for line
-shares. SQL sums them per stratum (`parts_sql`); the rest is a little arithmetic here.
+shares. SQL sums them per stratum (`parts_sql`), one pass over rows as they are (a row
+is a day of a person's effort on an item), no grouping by item; the rest is a little
+arithmetic here.
 """
 
 from __future__ import annotations
@@ -133,10 +137,13 @@ class Estimate:
     high: float
 
 
-def parts_sql(weight: str, prefix: str = "") -> str:
-    """The aggregates `Parts.of` reads, over rows of one item each with the columns
-    `investment` (effective), `predicted` (the classifier's) and `answered` (an override)."""
+def parts_sql(weight: str, prefix: str = "", whole: str | None = None) -> str:
+    """The aggregates `Parts.of` reads, over rows with the columns `investment` (effective),
+    `predicted` (the classifier's) and `answered` (an override). A row holds `weight` of
+    its item; `whole` is the item's whole weight when it spans several rows (effort: the
+    column `item_days`), so that w_row·w_item sums to the item's squared weight."""
     w = f"({weight})"
+    square = f"{w} * ({whole})" if whole else f"{w} * {w}"
     columns = [
         f"coalesce(sum({w}), 0) AS {prefix}total",
         f"coalesce(sum({w}) FILTER (WHERE answered), 0) AS {prefix}answered",
@@ -145,18 +152,8 @@ def parts_sql(weight: str, prefix: str = "") -> str:
     for stratum in STRATA:
         where = f"NOT answered AND {_STRATUM_SQL[stratum]}"
         columns.append(f"coalesce(sum({w}) FILTER (WHERE {where}), 0) AS {prefix}w_{stratum}")
-        columns.append(f"coalesce(sum({w} * {w}) FILTER (WHERE {where}), 0) AS {prefix}s_{stratum}")
+        columns.append(f"coalesce(sum({square}) FILTER (WHERE {where}), 0) AS {prefix}s_{stratum}")
     return ", ".join(columns)
-
-
-def per_item_sql(relation: str, keys: str, weight: str, where: str = "") -> str:
-    """One row per item and group `keys` of `relation` (many rows per item, e.g. a day of
-    effort each), its weight summed: what `parts_sql` needs to square item weights."""
-    group = f"{keys}, item_id" if keys else "item_id"
-    return (
-        f"SELECT {group}, any_value(investment) AS investment, any_value(predicted) AS predicted, "
-        f"bool_or(answered) AS answered, sum({weight}) AS w FROM {relation} {where} GROUP BY {group}"
-    )
 
 
 def estimate(parts: Parts, rates: Rates) -> Estimate | None:

@@ -76,15 +76,10 @@ def share_parts(store: Store, period: str) -> dict[tuple[str | None, date | None
     None is the organisation, a start None the whole span. One pass over `report_alloc`."""
     rows = store.query(
         f"""
-        WITH items AS (
-            SELECT grouping(team) = 1 AS all_teams, team, grouping(start) = 1 AS all_time, start,
-                   any_value(investment) AS investment, any_value(predicted) AS predicted,
-                   bool_or(answered) AS answered, sum(person_days) AS w
-            FROM (SELECT *, date_trunc('{period}', day)::DATE AS start FROM report_alloc)
-            GROUP BY GROUPING SETS ((team, start, item_id), (start, item_id), (team, item_id), (item_id))
-        )
-        SELECT all_teams, team, all_time, start, {parts_sql("w")}
-        FROM items GROUP BY all_teams, team, all_time, start
+        SELECT grouping(team) = 1 AS all_teams, team, grouping(start) = 1 AS all_time, start,
+               {parts_sql("person_days", whole="item_days")}
+        FROM (SELECT *, date_trunc('{period}', day)::DATE AS start FROM report_alloc)
+        GROUP BY GROUPING SETS ((team, start), (start), (team), ())
         """
     )
     return {
@@ -214,13 +209,8 @@ def team_cards(
         r["team"]: estimate(Parts.of(r), rates)
         for r in store.query(
             f"""
-            SELECT team, {parts_sql("w")} FROM (
-                SELECT team, item_id, any_value(investment) AS investment,
-                       any_value(predicted) AS predicted, bool_or(answered) AS answered,
-                       sum(person_days) AS w
-                FROM report_alloc WHERE day > ?::DATE - INTERVAL {QUARTER_DAYS} DAY
-                GROUP BY team, item_id
-            ) GROUP BY team
+            SELECT team, {parts_sql("person_days", whole="item_days")} FROM report_alloc
+            WHERE day > ?::DATE - INTERVAL {QUARTER_DAYS} DAY GROUP BY team
             """,
             [today],
         )
