@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ktlo.analysis import Budget
 from ktlo.cli import main
 from ktlo.config import Config
 from ktlo.errors import ConfigError
@@ -28,12 +29,11 @@ from ktlo.estimate import (
     prior_rates,
     update,
 )
-from ktlo.analysis import Budget
 from ktlo.learning import learn
+from ktlo.overrides import store_overrides
 from ktlo.report.document import build_report
 from ktlo.report.html import environment, render_report
 from ktlo.report.model import ReportFilters
-from ktlo.overrides import store_overrides
 from ktlo.sampling import SampleScope, draw_sample
 from ktlo.store import Store
 from tests.conftest import GitRepo
