@@ -183,7 +183,7 @@ def test_cli_report_html_json_and_csv_agree(org: tuple[Path, Config], tmp_path: 
     assert result.exit_code == 0, result.output
     assert "payments" in out.read_text()
     doc = json.loads(runner.invoke(main, [*base, "--json"]).output)
-    assert doc["schema"] == "ktlo.report/v1"
+    assert doc["schema"] == "ktlo.report/v2"
     rows = list(csv.DictReader(io.StringIO(runner.invoke(main, [*base, "--csv"]).output)))
     assert len(rows) == len(report_rows(doc))
     shares = {

@@ -43,7 +43,7 @@ def test_every_page_has_a_json_twin_with_the_same_numbers(client: TestClient) ->
     home = client.get("/")
     assert home.status_code == 200 and home.headers["content-type"].startswith("text/html")
     doc = client.get("/index.json").json()
-    assert doc["schema"] == "ktlo.report/v1"
+    assert doc["schema"] == "ktlo.report/v2"
     assert f"{doc['organisation']['totals']['person_days']:,.1f} person-days" in home.text
     team = client.get("/teams/payments.json").json()
     assert [c["team"] for c in team["teams"]] == ["payments"]

@@ -31,7 +31,7 @@ from ktlo.store import Store
 
 NO_TEAM = "(no team)"
 WORKDAYS_PER_MONTH = 21.7  # 5 × 52.14 / 12: converts person-days to FTE-months for cost
-JSON_SCHEMA = "ktlo.allocation/v1"
+JSON_SCHEMA = "ktlo.allocation/v2"
 DRIFT_POINTS = 0.05  # a share rising this much across the last periods is drifting
 WHOLE = "item_days"  # an item's whole effort, for the error bars (ktlo.estimate.parts_sql)
 
@@ -409,7 +409,7 @@ def budget_from_alloc(store: Store, config: Config, period: str) -> dict[str, An
     driving = drivers(store, teams)
     rates = measured_rates(store)
     return {
-        "schema": "ktlo.budget/v1",
+        "schema": "ktlo.budget/v2",
         "period": period,
         "as_of": today.isoformat(),
         "teams": [

@@ -29,7 +29,7 @@ from ktlo.estimate import (
 )
 from ktlo.store import Store
 
-JSON_SCHEMA = "ktlo.analyze/v1"
+JSON_SCHEMA = "ktlo.analyze/v2"
 TREND_WINDOW = {"week": 4, "month": 3, "quarter": 1}
 TREND_FLAT_POINTS = 0.02  # a change of less than 2 points of share reads as flat
 

@@ -1,4 +1,4 @@
-"""The report document (`ktlo.report/v1`): what the HTML report, the dashboard and
+"""The report document (`ktlo.report/v2`): what the HTML report, the dashboard and
 `ktlo report --json/--csv` all show, computed once from the store.
 """
 
@@ -20,7 +20,7 @@ from ktlo.report.model import (
 )
 from ktlo.store import Store
 
-JSON_SCHEMA = "ktlo.report/v1"
+JSON_SCHEMA = "ktlo.report/v2"
 
 
 def build_report(store: Store, config: Config, filters: ReportFilters) -> dict[str, Any]:

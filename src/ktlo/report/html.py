@@ -81,7 +81,7 @@ class Page:
 
 
 def render_report(doc: dict[str, Any]) -> str:
-    """The self-contained HTML report of a `ktlo.report/v1` document."""
+    """The self-contained HTML report of a `ktlo.report/v2` document."""
     page = Page(
         title=_title(doc),
         inline=True,
