@@ -79,13 +79,16 @@ def report_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
         team = bal["team"] or "(organisation)"
         for p in bal["periods"]:
             add("balance", team, p["period"], None, "person_days", p["person_days"])
-            add("balance", team, p["period"], None, "ktlo_share", p["ktlo_share"])
+            for metric in ("ktlo_share", "ktlo_share_low", "ktlo_share_high"):
+                add("balance", team, p["period"], None, metric, p[metric])
             for key, days in p["by_subcategory"].items():
                 add("balance", team, p["period"], key, "person_days", days)
     for card in doc["teams"]:
-        for metric in ("person_days", "ktlo_share", "fte", "last_period_share",
-                       "last_period_status", "quarter_share", "quarter_status", "drifting",
-                       "trend", "ktlo_cost"):  # fmt: skip
+        for metric in ("person_days", "ktlo_share", "ktlo_share_low", "ktlo_share_high", "fte",
+                       "last_period_share", "last_period_share_low", "last_period_share_high",
+                       "last_period_status", "quarter_share", "quarter_share_low",
+                       "quarter_share_high", "quarter_status", "drifting", "trend",
+                       "ktlo_cost"):  # fmt: skip
             add("teams", card["team"], card["last_period"] if "last" in metric else None, None,
                 metric, card[metric])  # fmt: skip
     for spot in doc["hotspots"]:

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ktlo.report.terminal import ARROW, STATUS_STYLE
+from ktlo.report.terminal import ARROW, STATUS_STYLE, interval
 
 
 def render_summary(doc: dict[str, Any], console: Console) -> None:
@@ -22,8 +22,10 @@ def render_summary(doc: dict[str, Any], console: Console) -> None:
         table.add_row(
             escape(card["team"]),
             f"{_pct(card['low'])}–{_pct(card['high'])}",
-            f"{card['last_period'] or '—'} [{STATUS_STYLE[status]}]{_pct(card['last_period_share'])}[/]",
-            f"[{STATUS_STYLE[card['quarter_status']]}]{_pct(card['quarter_share'])}[/]",
+            f"{card['last_period'] or '—'} [{STATUS_STYLE[status]}]"
+            f"{interval(card['last_period_share'], card['last_period_share_low'], card['last_period_share_high'])}[/]",
+            f"[{STATUS_STYLE[card['quarter_status']]}]"
+            f"{interval(card['quarter_share'], card['quarter_share_low'], card['quarter_share_high'])}[/]",
             ARROW[card["trend"]] + (" drifting" if card["drifting"] else ""),
             "—" if card["fte"] is None else f"{card['fte']:.1f}",
             escape(drivers) or "—",

@@ -495,7 +495,7 @@ def render_demo_footer(result: Any, console: Console) -> None:
         doc = result.checkout
         console.print(
             f"This checkout ({doc['repository'].get('name')}): {doc['totals']['commits']:,} commits, "
-            f"KTLO share of effort {_pct(doc['shares']['effort']['ktlo'])}."
+            f"KTLO share of effort {interval(doc['shares']['effort']['ktlo'], doc['shares']['effort']['ktlo_low'], doc['shares']['effort']['ktlo_high'])}."
         )
     console.print(
         Text(
