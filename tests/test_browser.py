@@ -212,6 +212,8 @@ def test_the_report_opened_from_disk(site: Site, page: Page, tmp_path: Path) -> 
     page.goto(report.as_uri())
     assert wait_for_charts(page) == 7
     assert page.locator("#fig-balance-org .barlayer .point path").count() == 12
+    # the KTLO share's 90% interval, drawn as error bars on its line, one per month
+    assert page.locator("#fig-balance-org .errorbar").count() == 3
     assert HOSTILE[:60] in page.locator("#largest").inner_text()
     assert len(page.pdf(format="A4")) > 20_000  # it prints
 

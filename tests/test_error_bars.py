@@ -326,3 +326,28 @@ def test_the_report_and_the_terminal_show_the_intervals(tmp_path: Path) -> None:
     assert code == 0, err
     assert re.search(r"KTLO share \d+% \(\d+–\d+%\) overall", out)
     assert "corrected for the verdicts' error measured on other projects" in out
+
+
+def test_a_sample_answered_one_by_one_without_seeing_the_verdicts(
+    shop: GitRepo, tmp_path: Path
+) -> None:
+    db = tmp_path / "s.duckdb"
+    analyze(shop, db)
+    result = CliRunner().invoke(
+        main,
+        ["review", "--db", str(db), "--sample", "3", "--seed", "2", "--ask"],
+        input="ktlo/bug\nnonsense\nnew_work\n\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Sample #1: 3 of 8 unanswered items (seed 2)" in result.output
+    assert "unknown category 'nonsense'" in result.output  # asked again
+    assert "conventional_commit" not in result.output and "confidence" not in result.output
+    with Store.open(db, read_only=True) as store:
+        answered = store.query(
+            "SELECT o.investment, o.subcategory FROM review_sample_items s "
+            "JOIN overrides o USING (item_id) ORDER BY s.position"
+        )
+    assert answered == [  # the third was skipped (Enter)
+        {"investment": "ktlo", "subcategory": "bug"},
+        {"investment": "new_work", "subcategory": None},
+    ]
