@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ktlo.config import Config
+from ktlo.estimate import measured_rates
 from ktlo.metrics.common import Reuse
 from ktlo.report import ops, sections, steer
 from ktlo.report.model import (
@@ -52,6 +53,7 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         "organisation": balances.get(None),
         "balance": [balances[team] for team in teams],
         "teams": sections.team_cards(store, config, balances, teams, filters.period),
+        "error_rates": measured_rates(store).as_json(),
         "hotspots": sections.hotspots(store, filters.team),
         "people": sections.people(store, filters.team),
         "largest": sections.largest_items(store, filters.team),
