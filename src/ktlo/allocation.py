@@ -170,7 +170,8 @@ def _totals(store: Store, where: str, params: list[Any], rates: Rates) -> dict[s
         f"""
         SELECT coalesce(sum(person_days), 0) AS person_days,
                coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_person_days,
-               count(DISTINCT person) AS people, min(day) AS first_day, max(day) AS last_day
+               count(DISTINCT person) AS people, min(day) AS first_day, max(day) AS last_day,
+               {parts_sql("person_days", "p_", WHOLE)}
         FROM alloc {where}
         """,
         params,
@@ -184,12 +185,9 @@ def _totals(store: Store, where: str, params: list[Any], rates: Rates) -> dict[s
         """,
         params,
     )[0]
-    parts = store.query(
-        f"SELECT {parts_sql('person_days', whole=WHOLE)} FROM alloc {where}", params
-    )[0]
     return {
         **effort_totals(row),
-        **share_json(estimate(Parts.of(parts), rates)),
+        **share_json(estimate(Parts.of(row, "p_"), rates)),
         "items": items["items"],
         "lines": items["lines"],
     }

@@ -113,6 +113,19 @@ class Parts:
         )
 
     @classmethod
+    def of_group(
+        cls, weight: float, square: float, investment: str, predicted: str, answered: bool
+    ) -> Parts:
+        """The parts of rows grouped by (investment, predicted, answered): their summed
+        `weight` and `square` (Σ w_row·w_item)."""
+        if answered:
+            return cls(weight, weight, weight if investment == KTLO else 0.0)
+        k = STRATA.index(predicted) if predicted in (KTLO, NEW_WORK) else 2
+        weights = tuple(weight if i == k else 0.0 for i in range(3))
+        squares = tuple(square if i == k else 0.0 for i in range(3))
+        return cls(weight, 0.0, 0.0, weights, squares)
+
+    @classmethod
     def of(cls, row: dict[str, Any], prefix: str = "") -> Parts:
         """The parts in a row of `parts_sql(…, prefix)`'s columns."""
 

@@ -51,15 +51,22 @@ def balances(
         f"""
         SELECT CASE WHEN grouping(team) = 1 THEN NULL ELSE team END AS team,
                date_trunc('{period}', day)::DATE AS start, subcategory, investment,
-               sum(person_days) AS person_days
-        FROM report_alloc GROUP BY GROUPING SETS ((team, start, subcategory, investment),
-                                           (start, subcategory, investment))
+               predicted, answered, sum(person_days) AS person_days,
+               sum(person_days * item_days) AS squares
+        FROM report_alloc
+        GROUP BY GROUPING SETS ((team, start, subcategory, investment, predicted, answered),
+                                (start, subcategory, investment, predicted, answered))
         ORDER BY start
         """
     )
     totals = _totals(store)
     rates = measured_rates(store)
-    parts = share_parts(store, period)
+    parts: dict[tuple[str | None, date | None], Parts] = {}
+    for row in rows:  # the parts of each share, in the same pass (ktlo.estimate)
+        part = Parts.of_group(row["person_days"], row["squares"], row["investment"],
+                              row["predicted"], row["answered"])  # fmt: skip
+        for key in ((row["team"], row["start"]), (row["team"], None)):
+            parts[key] = parts.get(key, Parts()) + part
     rename = config.categories.rename
     result: dict[str | None, dict[str, Any]] = {}
     wanted: list[str | None] = [*([ORG] if with_org else []), *teams]
@@ -72,8 +79,8 @@ def balances(
 
 
 def share_parts(store: Store, period: str) -> dict[tuple[str | None, date | None], Parts]:
-    """The parts of each KTLO share the balance shows, keyed by (team, period start): a team
-    None is the organisation, a start None the whole span. One pass over `report_alloc`."""
+    """The parts of each KTLO share of a balance, keyed by (team, period start): a team None
+    is the organisation, a start None the whole span. One pass over `report_alloc`."""
     rows = store.query(
         f"""
         SELECT grouping(team) = 1 AS all_teams, team, grouping(start) = 1 AS all_time, start,
