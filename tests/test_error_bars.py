@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ktlo.allocation import AllocationOptions, allocation
 from ktlo.analysis import Budget
 from ktlo.cli import main
 from ktlo.config import Config
@@ -38,7 +39,7 @@ from ktlo.sampling import SampleScope, draw_sample
 from ktlo.store import Store
 from tests.conftest import GitRepo
 from tests.report_work import build_org, write_config
-from tests.work import add_commit
+from tests.work import add_activity, add_commit, add_item
 
 # The shop fixture's commits, as a person would label them (and as ktlo reads them).
 TRUTH = {
@@ -351,3 +352,24 @@ def test_a_sample_answered_one_by_one_without_seeing_the_verdicts(
         {"investment": "ktlo", "subcategory": "bug"},
         {"investment": "new_work", "subcategory": None},
     ]
+
+
+def test_an_item_worked_on_several_days_counts_as_one_item(store: Store) -> None:
+    # a pull request Ana worked on for three days (KTLO) and a commit of hers (new work):
+    # one item of 3 person-days and one of 1, not four items of a day each
+    add_item(store, "pr1", "pull_request", ("ktlo", "bug"))
+    for day in ("2026-03-02", "2026-03-04", "2026-03-06"):
+        add_activity(store, "pr1", "ana@acme.com", "opened", f"{day}T10:00:00")
+    add_commit(store, "c1", "Ana Lima", "2026-03-09T10:00:00", ("new_work", "feature"))
+    doc = allocation(store, Config(), AllocationOptions())
+    totals = doc["totals"]
+    assert (totals["person_days"], totals["ktlo_person_days"]) == (4.0, 3.0)
+    rates = prior_rates()
+    whole = estimate(Parts(4.0, 0, 0, (3.0, 1.0, 0), (9.0, 1.0, 0)), rates)
+    by_day = estimate(Parts(4.0, 0, 0, (3.0, 1.0, 0), (3.0, 1.0, 0)), rates)
+    assert whole is not None and by_day is not None and whole.low < by_day.low
+    assert (totals["ktlo_share"], totals["ktlo_share_low"], totals["ktlo_share_high"]) == (
+        whole.share,
+        whole.low,
+        whole.high,
+    )

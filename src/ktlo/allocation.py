@@ -20,6 +20,7 @@ from ktlo.config import Config
 from ktlo.effort import WORKDAYS_PER_WEEK, compute_effort
 from ktlo.errors import ConfigError
 from ktlo.estimate import (
+    ITEM_DAYS_SQL,
     Parts,
     Rates,
     estimate,
@@ -75,11 +76,12 @@ def build_allocation(store: Store, config: Config, since: date | None, until: da
                coalesce(m.team, owner.team, '{NO_TEAM}') AS team,
                e.person_days * coalesce(m.share, 1.0) AS person_days,
                v.investment, v.subcategory, e.repo_id, e.kind, v.predicted,
-               v.overridden AS answered, sum(e.person_days) OVER (PARTITION BY e.item_id) AS item_days
+               v.overridden AS answered, coalesce(d.item_days, e.person_days) AS item_days
         FROM effort e
         JOIN effective_verdicts v USING (item_id)
         LEFT JOIN team_member m ON m.person = e.person
         LEFT JOIN owner USING (item_id)
+        LEFT JOIN {ITEM_DAYS_SQL} d USING (item_id)
         """
     )
 

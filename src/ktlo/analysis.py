@@ -19,6 +19,7 @@ from ktlo.config import Config
 from ktlo.effort import compute_effort
 from ktlo.errors import ConfigError
 from ktlo.estimate import (
+    ITEM_DAYS_SQL,
     Estimate,
     Parts,
     Rates,
@@ -87,8 +88,8 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
     store.con.execute(
         "CREATE OR REPLACE TEMP VIEW scope_effort AS "
         "SELECT s.*, e.person, e.day, e.person_days, "
-        "sum(e.person_days) OVER (PARTITION BY item_id) AS item_days "  # for the error bars
-        "FROM effort e JOIN scope s USING (item_id)"
+        "coalesce(d.item_days, e.person_days) AS item_days "  # for the error bars
+        f"FROM effort e JOIN scope s USING (item_id) LEFT JOIN {ITEM_DAYS_SQL} d USING (item_id)"
     )
     ids = options.repo_ids
     rates = measured_rates(store)

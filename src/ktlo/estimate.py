@@ -150,6 +150,16 @@ class Estimate:
     high: float
 
 
+# The whole effort of each item with more than one row in the temporary `effort` table (a
+# commit is one author's one day, so only items with other activity can have several):
+# LEFT JOINed, `coalesce(item_days, person_days)` is every item's whole effort, without
+# grouping the commits.
+ITEM_DAYS_SQL = (
+    "(SELECT item_id, sum(person_days) AS item_days FROM effort "
+    "SEMI JOIN (SELECT DISTINCT item_id FROM activities) a USING (item_id) GROUP BY item_id)"
+)
+
+
 def parts_sql(weight: str, prefix: str = "", whole: str | None = None) -> str:
     """The aggregates `Parts.of` reads, over rows with the columns `investment` (effective),
     `predicted` (the classifier's) and `answered` (an override). A row holds `weight` of
