@@ -373,3 +373,21 @@ def test_an_item_worked_on_several_days_counts_as_one_item(store: Store) -> None
         whole.low,
         whole.high,
     )
+
+
+def test_answers_as_people_type_them(shop: GitRepo, tmp_path: Path) -> None:
+    db = tmp_path / "s.duckdb"
+    analyze(shop, db)
+    rows = draw(db, "--sample", "2", "--seed", "9")
+    rows[0]["kind"], rows[1]["kind"] = "New work", "KTLO / tech-debt"
+    answers = write_answers(tmp_path / "a.csv", rows)
+    code, _, err = run("review", "--db", db, "--answers", answers, "--sample", "3")
+    assert code == 1 and "--answers loads a file on its own" in err
+    code, _, err = run("review", "--db", db, "--answers", answers)
+    assert code == 0, err
+    with Store.open(db, read_only=True) as store:
+        stored = store.query("SELECT investment, subcategory FROM overrides ORDER BY investment")
+    assert stored == [
+        {"investment": "ktlo", "subcategory": "tech_debt"},
+        {"investment": "new_work", "subcategory": None},
+    ]

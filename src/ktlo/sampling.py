@@ -175,11 +175,17 @@ def _answer(
         raise InputError(
             f"{path} line {line}: no item_id", "copy the ids `ktlo review --sample` wrote"
         )
-    try:
-        investment, subcategory = parse_category(kind, custom)
+    try:  # `new work`, `tech-debt`: as a person types them in a spreadsheet
+        investment, subcategory = parse_category(_spelled(kind), custom)
     except KtloError as exc:
         raise InputError(f"{path} line {line}: {exc.what}", exc.fix) from exc
     return item_id, investment, subcategory
+
+
+def _spelled(kind: str) -> str:
+    """`New work` -> `new_work`, `ktlo / tech-debt` -> `ktlo/tech_debt`."""
+    parts = [p.strip().replace(" ", "_").replace("-", "_") for p in kind.strip().split("/")]
+    return "/".join(parts)
 
 
 def _check_known(store: Store, path: Path, item_ids: list[str]) -> None:
@@ -218,7 +224,7 @@ def load_answers(store: Store, path: Path, config: Config) -> AnswerSummary:
 def answer_sampled(store: Store, item_id: str, kind: str, config: Config) -> tuple[str, str | None]:
     """Store one person's answer to a sampled item (asked without showing the verdict)."""
     custom = {c.name: c.investment for c in config.categories.add}
-    investment, subcategory = parse_category(kind, custom)
+    investment, subcategory = parse_category(_spelled(kind), custom)
     note = _note(store, item_id, investment, subcategory, True)
     with store.transaction():
         store_overrides(store, [(item_id, investment, subcategory, note)])

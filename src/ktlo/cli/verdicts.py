@@ -128,7 +128,10 @@ def reclassify_command(config_path: Path | None, db: Path | None) -> None:
     "--sample", type=click.IntRange(1), metavar="N",
     help="Draw N random unanswered items to label (measures the verdicts' error).",
 )  # fmt: skip
-@click.option("--seed", type=int, help="The sample's random seed (default: a fresh one, stored).")
+@click.option(
+    "--seed", type=click.IntRange(0, 2**63 - 1),
+    help="The sample's random seed (default: a fresh one, stored).",
+)  # fmt: skip
 @since_until_options
 @click.option(
     "--answers", "answers_file", type=click.Path(path_type=Path), metavar="FILE.csv",
@@ -166,6 +169,8 @@ def review_command(
     config = read_config(config_path)
     if team:
         _check_team(config, team)
+    if answers_file is not None and (sample is not None or item_id):
+        raise ConfigError("--answers loads a file on its own", "run --sample or ITEM_ID apart")
     with open_store(org_store(db)) as store:
         if answers_file is not None:
             _load_answers(store, config, answers_file)
