@@ -188,12 +188,9 @@ def _totals(store: Store) -> dict[str, Any]:
 def _shares(store: Store, totals: dict[str, Any], rates: Rates) -> dict[str, dict[str, Any]]:
     """Per basis: the corrected KTLO share with its interval and the answers behind it, and
     the shares of verdicts (`ktlo_verdicts`, `new_work`, `other`)."""
-    counted = store.query(f"SELECT {parts_sql('1', 'c_')}, {parts_sql('lines', 'l_')} FROM scope")[
-        0
-    ]
-    spent = store.query(f"SELECT {parts_sql('person_days', whole='item_days')} FROM scope_effort")[
-        0
-    ]
+    counts = f"SELECT {parts_sql('1', 'c_')}, {parts_sql('lines', 'l_')} FROM scope"
+    effort = f"SELECT {parts_sql('person_days', whole='item_days')} FROM scope_effort"
+    counted, spent = store.query(counts)[0], store.query(effort)[0]
     found = {
         "effort": estimate(Parts.of(spent), rates),
         "commits": estimate(Parts.of(counted, "c_"), rates),

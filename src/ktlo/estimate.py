@@ -17,9 +17,10 @@ its 90% interval (docs/classification.md, "Error bars").
               its 5% and 95% quantiles, so the interval stays inside what is possible
 
 Weights are person-days for effort shares, 1 for counts and changed lines for line
-shares. SQL sums them per stratum (`parts_sql`), one pass over rows as they are (a row
-is a day of a person's effort on an item), no grouping by item; the rest is a little
-arithmetic here.
+shares. SQL sums them per stratum (`parts_sql`) in the pass over rows a share already
+makes (a row is a day of a person's effort on an item); only items with more than one
+such row are grouped, once, for their whole effort (`ITEM_DAYS_SQL`); the rest is a
+little arithmetic here.
 """
 
 from __future__ import annotations
