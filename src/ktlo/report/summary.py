@@ -26,12 +26,18 @@ def render_summary(doc: dict[str, Any], console: Console) -> None:
             Text.assemble(
                 f"{card['last_period'] or '—'} ",
                 (
-                    interval(card["last_period_share"], card["last_period_share_low"], card["last_period_share_high"]),
+                    interval(
+                        card["last_period_share"],
+                        card["last_period_share_low"],
+                        card["last_period_share_high"],
+                    ),
                     STATUS_STYLE[status],
                 ),
             ),
             Text(
-                interval(card["quarter_share"], card["quarter_share_low"], card["quarter_share_high"]),
+                interval(
+                    card["quarter_share"], card["quarter_share_low"], card["quarter_share_high"]
+                ),
                 style=STATUS_STYLE[card["quarter_status"]],
             ),
             ARROW[card["trend"]] + (" drifting" if card["drifting"] else ""),
