@@ -67,8 +67,12 @@ def test_allocation_by_investment(org: Store, tmp_path: Path) -> None:
 def test_a_member_of_two_teams_is_split_by_shares(org: Store, tmp_path: Path) -> None:
     payments = allocation(org, config(tmp_path), AllocationOptions(team="payments", by="person"))
     assert {g["key"]: g["person_days"] for g in payments["groups"]} == {"ana": 3.0, "raj": 1.0}
-    assert payments["totals"]["ktlo_share"] == 0.5  # 2 bug days of 4
-    assert payments["budget"]["status"] == "over"
+    assert payments["totals"]["ktlo_person_days"] == 2.0  # 2 bug days of 4
+    # corrected by the prior (tests/fixtures/estimate): 1/6 + 2/3 × 0.5
+    assert payments["totals"]["ktlo_share"] == 0.5
+    # three items: the interval reaches down into the band (20–40%)
+    assert payments["totals"]["ktlo_share_low"] < 0.4 < payments["totals"]["ktlo_share_high"]
+    assert payments["budget"]["status"] == "likely over"
     assert payments["cost"]["by_team"] == {"payments": 2000.0}  # 2 KTLO days / 21.7 × 21,700
     search = allocation(org, config(tmp_path), AllocationOptions(team="search", by="subcategory"))
     assert {g["key"]: g["person_days"] for g in search["groups"]} == {
@@ -95,8 +99,22 @@ def test_budget_report(org: Store, tmp_path: Path) -> None:
         payments["last_period"],
         payments["last_period_share"],
         payments["last_period_status"],
-    ) == ("2026-03", 0.5, "over")
+    ) == ("2026-03", 0.5, "likely over")
     assert payments["drivers"]["subcategories"][0]["subcategory"] == "bug"
+    # once every item is answered (as its verdict), the share is known: over, not likely over
+    org.con.execute(
+        "INSERT INTO overrides SELECT item_id, investment, subcategory, 'checked', 'test', "
+        "TIMESTAMP '2026-04-02' FROM verdicts"
+    )
+    payments = next(
+        t for t in budget_report(org, config(tmp_path), "month")["teams"] if t["team"] == "payments"
+    )
+    assert (
+        payments["last_period_share"],
+        payments["last_period_share_low"],
+        payments["last_period_share_high"],
+        payments["last_period_status"],
+    ) == (0.5, 0.5, 0.5, "over")
 
 
 def test_unknown_team_and_grouping(org: Store, tmp_path: Path) -> None:

@@ -17,6 +17,12 @@ from tests.conftest import GitRepo
 #   2026-01  feat (new_work/feature, 3 lines), fix (ktlo/bug, 2 lines)
 #   2026-02  rename (tech_debt, 0), logo (feature, binary), café fix (bug, 1), dependabot (dependency, 1)
 #   2026-03  export (feature, 2), docs (maintenance, 1), revert (incident, 1)
+# With no answers, the tests' prior (tests/fixtures/estimate) corrects a share s of verdicts
+# to 1/6 + 2/3 s.
+
+
+def corrected(share: float) -> float:
+    return round(1 / 6 + 2 / 3 * share, 4)
 
 
 @pytest.fixture
@@ -33,21 +39,27 @@ def test_totals_exclude_merges(doc: dict) -> None:  # type: ignore[type-arg]
 
 
 def test_shares_by_commits_and_lines(doc: dict) -> None:  # type: ignore[type-arg]
-    assert doc["shares"]["commits"] == {
-        "ktlo": round(6 / 9, 4),
+    commits = doc["shares"]["commits"]
+    assert {k: commits[k] for k in ("ktlo_verdicts", "new_work", "other", "verified")} == {
+        "ktlo_verdicts": round(6 / 9, 4),
         "new_work": round(3 / 9, 4),
         "other": 0.0,
+        "verified": 0,
     }
+    assert commits["ktlo"] == corrected(6 / 9)
+    assert commits["ktlo_low"] < commits["ktlo"] < commits["ktlo_high"]
     assert doc["totals"]["lines"] == 11
-    assert doc["shares"]["lines"]["ktlo"] == round(6 / 11, 4)
+    assert doc["shares"]["lines"]["ktlo_verdicts"] == round(6 / 11, 4)
+    assert doc["shares"]["lines"]["ktlo"] == corrected(6 / 11)
 
 
 def test_effort_is_the_basis(doc: dict) -> None:  # type: ignore[type-arg]
     # person-days: Alice 3 days, Bob 3, Carol 2 (the bot none); KTLO: Alice 2, Bob 2, Carol 1
     assert doc["basis"] == "effort"
     assert doc["totals"]["person_days"] == 8.0
-    assert doc["shares"]["effort"]["ktlo"] == 0.625
-    assert doc["budget"]["share"] == 0.625
+    assert doc["shares"]["effort"]["ktlo_verdicts"] == 0.625
+    assert doc["shares"]["effort"]["ktlo"] == corrected(0.625)
+    assert doc["budget"]["share"] == corrected(0.625)
     assert [(p["person"], p["ktlo_person_days"]) for p in doc["people"]] == [
         ("Alice Martin", 2.0),
         ("Bob Chen", 2.0),
@@ -66,15 +78,23 @@ def test_subcategories(doc: dict) -> None:  # type: ignore[type-arg]
 def test_periods_and_trend(doc: dict) -> None:  # type: ignore[type-arg]
     periods = [(p["period"], p["commits"], p["ktlo_commits"]) for p in doc["periods"]]
     assert periods == [("2026-01", 2, 1), ("2026-02", 4, 3), ("2026-03", 3, 2)]
-    assert doc["trend"]["recent_share_commits"] == round(6 / 9, 4)
-    assert doc["trend"]["recent_share"] == 0.625
+    assert doc["trend"]["recent_share_commits"] == corrected(6 / 9)
+    assert doc["trend"]["recent_share"] == corrected(0.625)
     assert doc["trend"]["direction"] == "unknown"  # fewer than two windows of history
 
 
 def test_budget_status(doc: dict) -> None:  # type: ignore[type-arg]
-    assert doc["budget"]["status"] == "over"
+    # 58% of effort, but nine commits leave the interval reaching into the band
+    assert doc["budget"]["share_low"] < 0.4 < doc["budget"]["share"]
+    assert doc["budget"]["status"] == "likely over"
     assert Budget(0.2, 0.4).status(0.1) == "under"
     assert Budget(0.2, 0.4).status(0.3) == "inside"
+    band = Budget(0.2, 0.4)
+    assert band.status(0.5, 0.45, 0.55) == "over"  # the whole interval above the band
+    assert band.status(0.5, 0.35, 0.6) == "likely over"
+    assert band.status(0.1, 0.05, 0.15) == "under"
+    assert band.status(0.1, 0.05, 0.25) == "likely under"
+    assert band.status(0.3, 0.1, 0.5) == "inside"  # the estimate decides; the interval qualifies
 
 
 def test_hotspots_and_people(doc: dict) -> None:  # type: ignore[type-arg]

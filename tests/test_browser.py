@@ -212,6 +212,8 @@ def test_the_report_opened_from_disk(site: Site, page: Page, tmp_path: Path) -> 
     page.goto(report.as_uri())
     assert wait_for_charts(page) == 7
     assert page.locator("#fig-balance-org .barlayer .point path").count() == 12
+    # the KTLO share's 90% interval, drawn as error bars on its line, one per month
+    assert page.locator("#fig-balance-org .errorbar").count() == 3
     assert HOSTILE[:60] in page.locator("#largest").inner_text()
     assert len(page.pdf(format="A4")) > 20_000  # it prints
 
@@ -224,7 +226,9 @@ def assert_forecast_drawn(page: Page, figure: str) -> None:
         page.locator(f"#{figure} .scatterlayer .trace").nth(i) for i in range(4)
     )
     fill = band.locator("path.js-fill").bounding_box()
-    assert fill is not None and fill["height"] > 5 and fill["width"] > 50
+    # drawn, not a line: corrected shares (docs/classification.md, "Error bars") vary less
+    # than the verdicts' own, so the band is a few pixels high here
+    assert fill is not None and fill["height"] > 3 and fill["width"] > 50
     assert history.locator(".points path").count() == 6
     assert ahead.locator(".points path").count() == 4  # from the last complete month
     assert now.locator(".points path").count() == 1

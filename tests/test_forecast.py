@@ -69,6 +69,11 @@ def test_forecast_command_with_capacity(store: Store, tmp_path: Path) -> None:
             )
     # May has begun: one feature on the 4th, the newest day of effort in the store
     add_commit(store, "c50", "Ana Lima", "2026-05-04T10:00:00", ("new_work", "feature"))
+    # every verdict checked by a person, so the shares are exactly those of the verdicts
+    store.con.execute(
+        "INSERT INTO overrides SELECT item_id, investment, subcategory, 'checked', 'test', "
+        "TIMESTAMP '2026-05-04' FROM verdicts"
+    )
     db = str(store.path)
     store.close()
     config = tmp_path / "ktlo.toml"

@@ -43,7 +43,7 @@ def test_every_page_has_a_json_twin_with_the_same_numbers(client: TestClient) ->
     home = client.get("/")
     assert home.status_code == 200 and home.headers["content-type"].startswith("text/html")
     doc = client.get("/index.json").json()
-    assert doc["schema"] == "ktlo.report/v1"
+    assert doc["schema"] == "ktlo.report/v2"
     assert f"{doc['organisation']['totals']['person_days']:,.1f} person-days" in home.text
     team = client.get("/teams/payments.json").json()
     assert [c["team"] for c in team["teams"]] == ["payments"]
@@ -172,7 +172,11 @@ def test_metrics_in_prometheus_text(client: TestClient) -> None:
     assert answer.status_code == 200
     families = {f.name: f for f in text_string_to_metric_families(answer.text)}
     share = {s.labels["team"]: s.value for s in families["ktlo_ktlo_share"].samples}
-    assert share == {"payments": 0.6, "search": 0.4}
+    # 60% and 40% of verdicts, corrected by the tests' prior: 1/6 + 2/3 s
+    assert share == {"payments": 0.5667, "search": 0.4333}
+    for edge, beyond in (("low", -1), ("high", 1)):
+        bound = {s.labels["team"]: s.value for s in families[f"ktlo_ktlo_share_{edge}"].samples}
+        assert all((bound[team] - share[team]) * beyond > 0 for team in share), edge
     kinds = {
         (s.labels["team"], s.labels["subcategory"]): s.value
         for s in families["ktlo_subcategory_share"].samples

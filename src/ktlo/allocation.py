@@ -3,7 +3,9 @@
 Effort (src/ktlo/effort.py) gives person-days per person, day and item. Here it is
 split across teams (a member of two teams by their configured shares; someone in no
 team goes to the team owning the item's repository or paths, else "(no team)"),
-joined with each item's verdict, and summed per period and group.
+joined with each item's verdict, and summed per period and group. Every KTLO share is
+corrected for the verdicts' measured error and has a 90% interval (ktlo.estimate); the
+budget status reads the interval.
 """
 
 from __future__ import annotations
@@ -17,12 +19,22 @@ from ktlo.choices import GROUPINGS, PERIODS
 from ktlo.config import Config
 from ktlo.effort import WORKDAYS_PER_WEEK, compute_effort
 from ktlo.errors import ConfigError
+from ktlo.estimate import (
+    ITEM_DAYS_SQL,
+    Parts,
+    Rates,
+    estimate,
+    measured_rates,
+    parts_sql,
+    share_json,
+)
 from ktlo.store import Store
 
 NO_TEAM = "(no team)"
 WORKDAYS_PER_MONTH = 21.7  # 5 × 52.14 / 12: converts person-days to FTE-months for cost
-JSON_SCHEMA = "ktlo.allocation/v1"
+JSON_SCHEMA = "ktlo.allocation/v2"
 DRIFT_POINTS = 0.05  # a share rising this much across the last periods is drifting
+WHOLE = "item_days"  # an item's whole effort, for the error bars (ktlo.estimate.parts_sql)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +47,9 @@ class AllocationOptions:
 
 
 def build_allocation(store: Store, config: Config, since: date | None, until: date | None) -> None:
-    """The temporary table `alloc(person, day, item_id, team, person_days, investment, ...)`."""
+    """The temporary table `alloc(person, day, item_id, team, person_days, investment, ...)`;
+    `predicted` (the classifier's investment), `answered` (an override) and `item_days`
+    (the item's whole effort) ride along for the error bars (ktlo.estimate)."""
     compute_effort(store, config, since, until)
     _load_teams(store, config)
     store.con.execute(
@@ -61,11 +75,13 @@ def build_allocation(store: Store, config: Config, since: date | None, until: da
         SELECT e.person, e.day, e.item_id,
                coalesce(m.team, owner.team, '{NO_TEAM}') AS team,
                e.person_days * coalesce(m.share, 1.0) AS person_days,
-               v.investment, v.subcategory, e.repo_id, e.kind
+               v.investment, v.subcategory, e.repo_id, e.kind, v.predicted,
+               v.overridden AS answered, coalesce(d.item_days, e.person_days) AS item_days
         FROM effort e
         JOIN effective_verdicts v USING (item_id)
         LEFT JOIN team_member m ON m.person = e.person
         LEFT JOIN owner USING (item_id)
+        LEFT JOIN {ITEM_DAYS_SQL} d USING (item_id)
         """
     )
 
@@ -91,12 +107,13 @@ def allocation_from_alloc(
     params = [options.team] if options.team else []
     key = {"repo": "repo_id"}.get(options.by, options.by)
     budget = _band(config, options.team)
-    periods = _periods(store, options.period, key, where, params, budget)
-    totals = _totals(store, where, params)
-    groups = _groups(store, key, where, params, totals["person_days"])
+    rates = measured_rates(store)
+    periods = _periods(store, options.period, key, where, params, budget, rates)
+    totals = _totals(store, where, params, rates)
+    groups = _groups(store, key, where, params, totals["person_days"], rates)
     if options.by == "subcategory":
         _rename(config, groups, *(p["groups"] for p in periods))
-    recent = periods[-1]["ktlo_share"] if periods else None
+    last = periods[-1] if periods else {}
     return {
         "schema": JSON_SCHEMA,
         "team": options.team,
@@ -111,9 +128,12 @@ def allocation_from_alloc(
         "budget": {
             "low": budget.low,
             "high": budget.high,
-            "share": recent,
-            "status": budget.status(recent),
+            "share": last.get("ktlo_share"),
+            "share_low": last.get("ktlo_share_low"),
+            "share_high": last.get("ktlo_share_high"),
+            "status": last.get("status", "unknown"),
         },
+        "error_rates": rates.as_json(),
         "cost": _cost(store, config, where, params),
     }
 
@@ -147,12 +167,13 @@ def _band(config: Config, team: str | None) -> Budget:
     return Budget()
 
 
-def _totals(store: Store, where: str, params: list[Any]) -> dict[str, Any]:
+def _totals(store: Store, where: str, params: list[Any], rates: Rates) -> dict[str, Any]:
     row = store.query(
         f"""
         SELECT coalesce(sum(person_days), 0) AS person_days,
                coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_person_days,
-               count(DISTINCT person) AS people, min(day) AS first_day, max(day) AS last_day
+               count(DISTINCT person) AS people, min(day) AS first_day, max(day) AS last_day,
+               {parts_sql("person_days", "p_", WHOLE)}
         FROM alloc {where}
         """,
         params,
@@ -166,7 +187,12 @@ def _totals(store: Store, where: str, params: list[Any]) -> dict[str, Any]:
         """,
         params,
     )[0]
-    return {**effort_totals(row), "items": items["items"], "lines": items["lines"]}
+    return {
+        **effort_totals(row),
+        **share_json(estimate(Parts.of(row, "p_"), rates)),
+        "items": items["items"],
+        "lines": items["lines"],
+    }
 
 
 def effort_totals(row: dict[str, Any]) -> dict[str, Any]:
@@ -185,7 +211,7 @@ def effort_totals(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _groups(
-    store: Store, key: str, where: str, params: list[Any], total: float
+    store: Store, key: str, where: str, params: list[Any], total: float, rates: Rates
 ) -> list[dict[str, Any]]:
     rows = store.query(
         f"""
@@ -193,36 +219,43 @@ def _groups(
                {"any_value(investment)" if key == "subcategory" else "NULL"} AS investment,
                sum(person_days) AS person_days,
                sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days,
-               count(DISTINCT item_id) AS items
+               count(DISTINCT item_id) AS items, {parts_sql("person_days", "p_", WHOLE)}
         FROM alloc {where} GROUP BY {key} ORDER BY person_days DESC, key
         """,
         params,
     )
-    for row in rows:
+    result = []
+    for found in rows:
+        row = {k: v for k, v in found.items() if not k.startswith("p_")}
         row["key"] = row["key"] if row["key"] is not None else "other"
         row["share"] = _ratio(row["person_days"], total)
-        row["ktlo_share"] = _ratio(row["ktlo_person_days"] or 0, row["person_days"])
+        row.update(share_json(estimate(Parts.of(found, "p_"), rates)))
         row["person_days"] = round(row["person_days"], 2)
         row["ktlo_person_days"] = round(row["ktlo_person_days"] or 0, 2)
         if row["investment"] is None:
             row.pop("investment")
-    return rows
+        result.append(row)
+    return result
 
 
 def _periods(
-    store: Store, period: str, key: str, where: str, params: list[Any], budget: Budget
-) -> list[dict[str, Any]]:
+    store: Store, period: str, key: str, where: str, params: list[Any], budget: Budget,
+    rates: Rates,
+) -> list[dict[str, Any]]:  # fmt: skip
     rows = store.query(
         f"""
         SELECT date_trunc('{period}', day)::DATE AS start, {key} AS key,
                sum(person_days) AS person_days, count(DISTINCT item_id) AS items,
-               sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days
-        FROM alloc {where} GROUP BY ALL ORDER BY start, person_days DESC
+               sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days,
+               {parts_sql("person_days", "p_", WHOLE)}
+        FROM alloc {where} GROUP BY start, key ORDER BY start, person_days DESC
         """,
         params,
     )
+    parts: dict[date, Parts] = {}
     periods: dict[date, dict[str, Any]] = {}
     for row in rows:
+        parts[row["start"]] = parts.get(row["start"], Parts()) + Parts.of(row, "p_")
         entry = periods.setdefault(
             row["start"], {"groups": [], "person_days": 0.0, "ktlo_person_days": 0.0}
         )
@@ -235,7 +268,7 @@ def _periods(
     result = []
     for start, entry in periods.items():
         days_in_period = period_workdays(start, period)
-        share = _ratio(entry["ktlo_person_days"], entry["person_days"])
+        found = estimate(parts.get(start, Parts()), rates)
         for group in entry["groups"]:
             group["share"] = _ratio(group["person_days"], entry["person_days"])
             group["fte"] = round(group["person_days"] / days_in_period, 2)
@@ -247,8 +280,8 @@ def _periods(
                 "person_days": round(entry["person_days"], 2),
                 "fte": round(entry["person_days"] / days_in_period, 2),
                 "ktlo_person_days": round(entry["ktlo_person_days"], 2),
-                "ktlo_share": share,
-                "status": budget.status(share),
+                **share_json(found),
+                "status": budget.status_of(found),
                 "groups": entry["groups"],
             }
         )
@@ -349,6 +382,8 @@ def allocation_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "share": g["share"],
             "items": g["items"],
             "period_ktlo_share": p["ktlo_share"],
+            "period_ktlo_share_low": p["ktlo_share_low"],
+            "period_ktlo_share_high": p["ktlo_share_high"],
             "period_status": p["status"],
         }  # fmt: skip
         for p in doc["periods"]
@@ -372,55 +407,61 @@ def budget_from_alloc(store: Store, config: Config, period: str) -> dict[str, An
     last_day = store.con.execute("SELECT max(day) FROM alloc").fetchone()
     today = last_day[0] if last_day and last_day[0] else date.today()
     driving = drivers(store, teams)
+    rates = measured_rates(store)
     return {
-        "schema": "ktlo.budget/v1",
+        "schema": "ktlo.budget/v2",
         "period": period,
         "as_of": today.isoformat(),
         "teams": [
-            {**_team_budget(store, config, team, period, today), "drivers": driving[team]}
+            {**_team_budget(store, config, team, period, today, rates), "drivers": driving[team]}
             for team in teams
         ],
     }
 
 
 def _team_budget(
-    store: Store, config: Config, team: str, period: str, today: date
+    store: Store, config: Config, team: str, period: str, today: date, rates: Rates
 ) -> dict[str, Any]:
     band = _band(config, team)
-    shares = store.query(
-        f"""
-        SELECT date_trunc('{period}', day)::DATE AS start,
-               sum(person_days) FILTER (WHERE investment = 'ktlo') / sum(person_days) AS share
-        FROM alloc WHERE team = ? GROUP BY start ORDER BY start
-        """,
-        [team],
-    )
+    shares = [
+        (row["start"], estimate(Parts.of(row), rates))
+        for row in store.query(
+            f"SELECT date_trunc('{period}', day)::DATE AS start, {parts_sql('person_days', whole=WHOLE)} "
+            "FROM alloc WHERE team = ? GROUP BY start ORDER BY start",
+            [team],
+        )
+    ]
     current = date_trunc(today, period)
-    full = [s for s in shares if s["start"] < current]  # the running period is not yet full
+    full = [s for s in shares if s[0] < current]  # the running period is not yet full
     last = full[-1] if full else None
-    quarter = store.query(
-        "SELECT sum(person_days) FILTER (WHERE investment = 'ktlo') / sum(person_days) AS share "
-        "FROM alloc WHERE team = ? AND day > ?::DATE - INTERVAL 91 DAY",
-        [team, today],
-    )[0]["share"]
-    recent = [s["share"] for s in full[-3:] if s["share"] is not None]
+    quarter = estimate(
+        Parts.of(
+            store.query(
+                f"SELECT {parts_sql('person_days', whole=WHOLE)} FROM alloc "
+                "WHERE team = ? AND day > ?::DATE - INTERVAL 91 DAY",
+                [team, today],
+            )[0]
+        ),
+        rates,
+    )
+    recent = [found.share for _, found in full[-3:] if found is not None]
     drifting = (
         len(recent) == 3
         and recent[0] < recent[1] < recent[2]
         and recent[2] - recent[0] >= DRIFT_POINTS
     )
-    last_share = round(last["share"], 4) if last and last["share"] is not None else None
+    last_share = last[1] if last else None
     return {
         "team": team,
         "low": band.low,
         "high": band.high,
-        "last_period": period_label(last["start"], period) if last else None,
-        "last_period_share": last_share,
-        "last_period_status": band.status(last_share),
-        "quarter_share": round(quarter, 4) if quarter is not None else None,
-        "quarter_status": band.status(quarter),
+        "last_period": period_label(last[0], period) if last else None,
+        **share_json(last_share, "last_period_share"),
+        "last_period_status": band.status_of(last_share),
+        **share_json(quarter, "quarter_share"),
+        "quarter_status": band.status_of(quarter),
         "drifting": drifting,
-        "recent_shares": [round(s, 4) for s in recent],
+        "recent_shares": recent,
     }
 
 

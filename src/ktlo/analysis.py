@@ -2,7 +2,9 @@
 
 Shares are of effort (person-days, docs/effort.md), with the share of commits and of
 changed lines (added + deleted) beside them. Merge commits and shallow-clone boundary
-commits are excluded: their changes are counted on the commits they bring in.
+commits are excluded: their changes are counted on the commits they bring in. Every KTLO
+share is corrected for the verdicts' measured error and has a 90% interval
+(ktlo.estimate); the counts beside it (`ktlo_commits`, `ktlo_person_days`) are of verdicts.
 """
 
 from __future__ import annotations
@@ -16,9 +18,19 @@ from ktlo.classify.taxonomy import KTLO_SUBCATEGORIES, NEW_WORK_SUBCATEGORIES
 from ktlo.config import Config
 from ktlo.effort import compute_effort
 from ktlo.errors import ConfigError
+from ktlo.estimate import (
+    ITEM_DAYS_SQL,
+    Estimate,
+    Parts,
+    Rates,
+    estimate,
+    measured_rates,
+    parts_sql,
+    share_json,
+)
 from ktlo.store import Store
 
-JSON_SCHEMA = "ktlo.analyze/v1"
+JSON_SCHEMA = "ktlo.analyze/v2"
 TREND_WINDOW = {"week": 4, "month": 3, "quarter": 1}
 TREND_FLAT_POINTS = 0.02  # a change of less than 2 points of share reads as flat
 
@@ -30,12 +42,23 @@ class Budget:
     low: float = 0.20
     high: float = 0.40
 
-    def status(self, share: float | None) -> str:
+    def status(
+        self, share: float | None, low: float | None = None, high: float | None = None
+    ) -> str:
+        """Where `share` lies against the band. With its interval (`low`, `high`): `over`
+        only when the whole interval is above the band, `likely over` when the share is
+        but the interval reaches into it; `under` and `likely under` alike."""
         if share is None:
             return "unknown"
         if share < self.low:
-            return "under"
-        return "over" if share > self.high else "inside"
+            return "likely under" if high is not None and high >= self.low else "under"
+        if share > self.high:
+            return "likely over" if low is not None and low <= self.high else "over"
+        return "inside"
+
+    def status_of(self, found: Estimate | None) -> str:
+        """The status of an estimate, read with its interval."""
+        return "unknown" if found is None else self.status(found.share, found.low, found.high)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,23 +87,27 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
     compute_effort(store, config or Config(), options.since, options.until)
     store.con.execute(
         "CREATE OR REPLACE TEMP VIEW scope_effort AS "
-        "SELECT s.*, e.person, e.day, e.person_days FROM effort e JOIN scope s USING (item_id)"
+        "SELECT s.*, e.person, e.day, e.person_days, "
+        "coalesce(d.item_days, e.person_days) AS item_days "  # for the error bars
+        f"FROM effort e JOIN scope s USING (item_id) LEFT JOIN {ITEM_DAYS_SQL} d USING (item_id)"
     )
     ids = options.repo_ids
+    rates = measured_rates(store)
     totals = _totals(store)
-    periods = _periods(store, options.period)
-    trend = _trend(periods, options.period)
+    periods, parts = _periods(store, options.period, rates)
+    trend = _trend(periods, parts, options.period, rates)
     recent = trend["recent_share"]
     return {
         "schema": JSON_SCHEMA,
         "repository": _repository(store, ids[0]) if len(ids) == 1 else None,
-        "repositories": _per_repository(store),
+        "repositories": _per_repository(store, rates),
         "since": _iso(options.since),
         "until": _iso(options.until),
         "period": options.period,
         "basis": "effort",
         "totals": totals,
-        "shares": _shares(store, totals),
+        "shares": _shares(store, totals, rates),
+        "error_rates": rates.as_json(),
         "subcategories": _subcategories(store, totals),
         "periods": periods,
         "trend": trend,
@@ -89,7 +116,11 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
             "high": options.budget.high,
             "window_periods": trend["window_periods"],
             "share": recent,
-            "status": options.budget.status(recent),
+            "share_low": trend["recent_share_low"],
+            "share_high": trend["recent_share_high"],
+            "status": options.budget.status(
+                recent, trend["recent_share_low"], trend["recent_share_high"]
+            ),
         },
         "hotspots": {
             "directories": _hotspots(store, "directory", options.top),
@@ -123,7 +154,7 @@ def _create_scope(store: Store, options: AnalyzeOptions) -> None:
         CREATE OR REPLACE TEMP VIEW scope AS
         SELECT c.item_id, c.repo_id, c.sha, c.authored_at, w.title, w.author_name,
                w.author_email, w.is_bot, v.investment, v.subcategory, v.confidence, v.reasons,
-               c.lines_added + c.lines_deleted AS lines
+               v.predicted, v.overridden AS answered, c.lines_added + c.lines_deleted AS lines
         FROM commits c
         JOIN work_items w USING (item_id)
         JOIN effective_verdicts v USING (item_id)
@@ -154,7 +185,17 @@ def _totals(store: Store) -> dict[str, Any]:
     return row
 
 
-def _shares(store: Store, totals: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+def _shares(store: Store, totals: dict[str, Any], rates: Rates) -> dict[str, dict[str, Any]]:
+    """Per basis: the corrected KTLO share with its interval and the answers behind it, and
+    the shares of verdicts (`ktlo_verdicts`, `new_work`, `other`)."""
+    counts = f"SELECT {parts_sql('1', 'c_')}, {parts_sql('lines', 'l_')} FROM scope"
+    effort = f"SELECT {parts_sql('person_days', whole='item_days')} FROM scope_effort"
+    counted, spent = store.query(counts)[0], store.query(effort)[0]
+    found = {
+        "effort": estimate(Parts.of(spent), rates),
+        "commits": estimate(Parts.of(counted, "c_"), rates),
+        "lines": estimate(Parts.of(counted, "l_"), rates),
+    }
     rows = store.query(
         "SELECT investment, count(*) AS commits, coalesce(sum(lines), 0) AS lines "
         "FROM scope GROUP BY investment"
@@ -165,13 +206,23 @@ def _shares(store: Store, totals: dict[str, Any]) -> dict[str, dict[str, float |
     by = {r["investment"]: r for r in rows}
     for r in days:
         by.setdefault(r["investment"], {})["person_days"] = r["person_days"]
-    return {
-        name: {
+    result: dict[str, dict[str, Any]] = {}
+    for name, basis in (("effort", "person_days"), ("commits", "commits"), ("lines", "lines")):
+        share = {
             inv: _ratio(by.get(inv, {}).get(basis, 0), totals[basis])
             for inv in ("ktlo", "new_work", "other")
         }
-        for name, basis in (("effort", "person_days"), ("commits", "commits"), ("lines", "lines"))
-    }
+        est = found[name]
+        result[name] = {
+            "ktlo": est.share if est else None,
+            "ktlo_low": est.low if est else None,
+            "ktlo_high": est.high if est else None,
+            "verified": rates.verified,
+            "ktlo_verdicts": share["ktlo"],
+            "new_work": share["new_work"],
+            "other": share["other"],
+        }
+    return result
 
 
 def _subcategories(store: Store, totals: dict[str, Any]) -> list[dict[str, Any]]:
@@ -203,10 +254,15 @@ def _subcategories(store: Store, totals: dict[str, Any]) -> list[dict[str, Any]]
     return result
 
 
-def _periods(store: Store, period: str) -> list[dict[str, Any]]:
+def _periods(
+    store: Store, period: str, rates: Rates
+) -> tuple[list[dict[str, Any]], list[tuple[Parts, Parts]]]:
+    """Each period's figures, and the parts of its effort and commit shares (which the
+    trend pools)."""
     rows = store.query(
         f"""
-        SELECT date_trunc('{period}', authored_at)::DATE AS start,
+        SELECT date_trunc('{period}', authored_at)::DATE AS start, {parts_sql("1", "c_")},
+               {parts_sql("lines", "l_")},
                count(*) AS commits,
                count(*) FILTER (WHERE investment = 'ktlo') AS ktlo_commits,
                count(*) FILTER (WHERE investment = 'new_work') AS new_work_commits,
@@ -227,7 +283,8 @@ def _periods(store: Store, period: str) -> list[dict[str, Any]]:
         for r in store.query(
             f"""
             SELECT date_trunc('{period}', day)::DATE AS start, sum(person_days) AS person_days,
-                   coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_person_days
+                   coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_person_days,
+                   {parts_sql("person_days", whole="item_days")}
             FROM scope_effort GROUP BY start
             """
         )
@@ -235,27 +292,39 @@ def _periods(store: Store, period: str) -> list[dict[str, Any]]:
     by_start: dict[date, dict[str, int]] = {}
     for s in subs:
         by_start.setdefault(s["start"], {})[s["subcategory"]] = s["n"]
-    for row in rows:
-        start = row.pop("start")
+    result, parts = [], []
+    for found in rows:
+        start = found["start"]
         days = effort.get(start, {"person_days": 0.0, "ktlo_person_days": 0.0})
+        spent = Parts.of(days)
+        counted = Parts.of(found, "c_")
+        commits, lines = estimate(counted, rates), estimate(Parts.of(found, "l_"), rates)
+        row = {k: v for k, v in found.items() if k != "start" and not k.startswith(("c_", "l_"))}
         row["period"] = period_label(start, period)
         row["start"] = start.isoformat()
         row["person_days"] = round(days["person_days"], 2)
         row["ktlo_person_days"] = round(days["ktlo_person_days"], 2)
-        row["ktlo_share"] = _ratio(days["ktlo_person_days"], days["person_days"])
-        row["ktlo_share_commits"] = _ratio(row["ktlo_commits"], row["commits"])
-        row["ktlo_share_lines"] = _ratio(row["ktlo_lines"], row["lines"])
+        row.update(share_json(estimate(spent, rates)))
+        row["ktlo_share_commits"] = commits.share if commits else None
+        row["ktlo_share_lines"] = lines.share if lines else None
         row["by_subcategory"] = dict(sorted(by_start.get(start, {}).items(), key=lambda kv: -kv[1]))
-    return rows
+        result.append(row)
+        parts.append((spent, counted))
+    return result, parts
 
 
-def _trend(periods: list[dict[str, Any]], period: str) -> dict[str, Any]:
-    """KTLO share of effort over the last `window` periods against the `window` before them."""
+def _trend(
+    periods: list[dict[str, Any]], parts: list[tuple[Parts, Parts]], period: str, rates: Rates
+) -> dict[str, Any]:
+    """KTLO share of effort over the last `window` periods against the `window` before them,
+    each pooled over its periods, then corrected."""
     window = TREND_WINDOW[period]
-    recent, previous = periods[-window:], periods[-2 * window : -window]
-    recent_share = _pooled_share(recent)
-    previous_share = _pooled_share(previous)
-    by_commits = _pooled_share(recent, "ktlo_commits", "commits")
+    recent = estimate(sum((p[0] for p in parts[-window:]), Parts()), rates)
+    previous = estimate(sum((p[0] for p in parts[-2 * window : -window]), Parts()), rates)
+    commits = estimate(sum((p[1] for p in parts[-window:]), Parts()), rates)
+    recent_share = recent.share if recent else None
+    previous_share = previous.share if previous else None
+    by_commits = commits.share if commits else None
     direction = "unknown"
     if recent_share is not None and previous_share is not None:
         delta = recent_share - previous_share
@@ -263,17 +332,13 @@ def _trend(periods: list[dict[str, Any]], period: str) -> dict[str, Any]:
     return {
         "window_periods": window,
         "recent_share": recent_share,
+        "recent_share_low": recent.low if recent else None,
+        "recent_share_high": recent.high if recent else None,
         "previous_share": previous_share,
         "recent_share_commits": by_commits,
         "direction": direction,
         "series": [p["ktlo_share"] for p in periods],
     }
-
-
-def _pooled_share(
-    periods: list[dict[str, Any]], part: str = "ktlo_person_days", whole: str = "person_days"
-) -> float | None:
-    return _ratio(sum(p[part] for p in periods), sum(p[whole] for p in periods))
 
 
 def _hotspots(store: Store, level: str, top: int) -> list[dict[str, Any]]:
@@ -363,25 +428,27 @@ def _other(store: Store) -> dict[str, Any]:
     return {"commits": sum(r["commits"] for r in rows), "reasons": rows}
 
 
-def _per_repository(store: Store) -> list[dict[str, Any]]:
+def _per_repository(store: Store, rates: Rates) -> list[dict[str, Any]]:
     """Each repository in scope: its commits, effort and KTLO share, most effort first."""
     rows = store.query(
-        """
+        f"""
         WITH c AS (
             SELECT repo_id, count(*) AS commits, coalesce(sum(lines), 0) AS lines,
                    count(*) FILTER (WHERE investment = 'ktlo') AS ktlo_commits,
-                   max(authored_at) AS last_commit_at
+                   max(authored_at) AS last_commit_at, {parts_sql("1", "c_")}
             FROM scope GROUP BY repo_id
         ),
         e AS (
             SELECT repo_id, sum(person_days) AS person_days,
-                   coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_days
+                   coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_days,
+                   {parts_sql("person_days", "e_", "item_days")}
             FROM scope_effort GROUP BY repo_id
         )
         SELECT s.repo_id, r.name, r.path, coalesce(c.commits, 0) AS commits,
                coalesce(c.lines, 0) AS lines, coalesce(c.ktlo_commits, 0) AS ktlo_commits,
                coalesce(e.person_days, 0) AS person_days,
-               coalesce(e.ktlo_days, 0) AS ktlo_person_days, c.last_commit_at
+               coalesce(e.ktlo_days, 0) AS ktlo_person_days, c.last_commit_at,
+               COLUMNS('^[ce]_')
         FROM (SELECT DISTINCT repo_id FROM scope_repos) s
         LEFT JOIN repositories r USING (repo_id)
         LEFT JOIN c USING (repo_id)
@@ -389,13 +456,18 @@ def _per_repository(store: Store) -> list[dict[str, Any]]:
         ORDER BY person_days DESC, commits DESC, s.repo_id
         """
     )
-    for row in rows:
+    result = []
+    for found in rows:
+        row = {k: v for k, v in found.items() if not k.startswith(("c_", "e_"))}
         row["person_days"] = round(row["person_days"], 2)
         row["ktlo_person_days"] = round(row["ktlo_person_days"], 2)
-        row["ktlo_share"] = _ratio(row["ktlo_person_days"], row["person_days"])
-        row["ktlo_share_commits"] = _ratio(row.pop("ktlo_commits"), row["commits"])
+        row.update(share_json(estimate(Parts.of(found, "e_"), rates)))
+        commits = estimate(Parts.of(found, "c_"), rates)
+        row["ktlo_share_commits"] = commits.share if commits else None
+        row.pop("ktlo_commits")
         row["last_commit_at"] = _iso(row["last_commit_at"])
-    return rows
+        result.append(row)
+    return result
 
 
 def _repository(store: Store, repo_id: str) -> dict[str, Any]:

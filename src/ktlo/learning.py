@@ -310,14 +310,18 @@ def _count_labeled(store: Store) -> dict[str, int]:
         f"""
         SELECT CASE WHEN o.item_id IS NOT NULL THEN o.subcategory ELSE v.subcategory END, count(*)
         FROM verdicts v LEFT JOIN overrides o USING (item_id)
-        WHERE (o.item_id IS NOT NULL AND o.subcategory IS NOT NULL)
-           OR (o.item_id IS NULL AND v.subcategory IS NOT NULL AND {_STRONG_SQL})
+        WHERE ((o.item_id IS NOT NULL AND o.subcategory IS NOT NULL)
+               OR (o.item_id IS NULL AND v.subcategory IS NOT NULL AND {_STRONG_SQL}))
+          AND {_NOT_SAMPLED.format(item="v.item_id")}
         GROUP BY ALL
         """
     ).fetchall()
     return {str(kind): int(n) for kind, n in rows if kind in SUBCATEGORIES}
 
 
+# Sampled items (`ktlo review --sample`) are held out: their answers measure the verdicts'
+# error (ktlo.estimate), which they could not do for a model fitted on them.
+_NOT_SAMPLED = "{item} NOT IN (SELECT item_id FROM review_sample_items)"
 _STRONG_SQL = (
     "split_part(v.reasons[1], ':', 1) IN ("
     + ", ".join(f"'{s}'" for s in sorted(STRONG_SIGNALS))
@@ -330,7 +334,9 @@ def _items(
 ) -> Iterator[list[dict[str, Any]]]:
     """Labeled items (strong verdicts and overrides), or the weak ones, in batches."""
     if strong:
-        where = f"o.item_id IS NOT NULL OR {_STRONG_SQL}"
+        where = (
+            f"(o.item_id IS NOT NULL OR {_STRONG_SQL}) AND {_NOT_SAMPLED.format(item='w.item_id')}"
+        )
     else:
         where = f"o.item_id IS NULL AND NOT {_STRONG_SQL}"
         if only_builtin:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,21 +27,20 @@ def set_override(
             f"no stored item {item_id!r}", "copy the id from `ktlo explain` or `ktlo review`"
         )
     with store.transaction():
-        store.upsert(
-            "overrides",
-            ["item_id", "investment", "subcategory", "note", "created_by", "created_at"],
-            [
-                (
-                    item_id,
-                    investment,
-                    subcategory,
-                    note,
-                    _who(),
-                    datetime.now(UTC).replace(tzinfo=None),
-                )
-            ],
-        )
+        store_overrides(store, [(item_id, investment, subcategory, note)])
     return investment, subcategory
+
+
+def store_overrides(store: Store, rows: Sequence[tuple[str, str, str | None, str | None]]) -> None:
+    """Write (item_id, investment, subcategory, note) overrides, checked by the caller, as
+    the current user now; inside the caller's transaction."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    who = _who()
+    store.upsert(
+        "overrides",
+        ["item_id", "investment", "subcategory", "note", "created_by", "created_at"],
+        [(item_id, inv, sub, note, who, now) for item_id, inv, sub, note in rows],
+    )
 
 
 def remove_override(store: Store, item_id: str) -> None:

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ktlo.cli.inputs import open_store, org_store, read_config
-from ktlo.cli.options import EXPLAIN_STORE, ORG_STORE, config_option, db_option, output_options
+from ktlo.cli.options import (
+    EXPLAIN_STORE,
+    ORG_STORE,
+    config_option,
+    db_option,
+    output_options,
+    since_until_options,
+)
 from ktlo.cli.output import console, emit, print_csv, print_json
 from ktlo.errors import ConfigError, KtloError
+
+if TYPE_CHECKING:
+    from ktlo.config import Config
+    from ktlo.store import Store
 
 
 @click.command(name="explain")
@@ -116,13 +128,28 @@ def reclassify_command(config_path: Path | None, db: Path | None) -> None:
 @click.option("--confirm", is_flag=True, help="Confirm ITEM_ID's verdict as it stands.")
 @click.option("--as", "label", metavar="INVESTMENT/SUBCATEGORY", help="Correct ITEM_ID to this.")
 @click.option("--team", help="Only items this team spent effort on (a name from ktlo.toml).")
+@click.option(
+    "--sample", type=click.IntRange(1), metavar="N",
+    help="Draw N random unanswered items to label (measures the verdicts' error).",
+)  # fmt: skip
+@click.option(
+    "--seed", type=click.IntRange(0, 2**63 - 1),
+    help="The sample's random seed (default: a fresh one, stored).",
+)  # fmt: skip
+@since_until_options
+@click.option(
+    "--answers", "answers_file", type=click.Path(path_type=Path), metavar="FILE.csv",
+    help="Load answers from a CSV with columns item_id,kind (as --sample N --csv writes it).",
+)  # fmt: skip
 @click.option("--ask", is_flag=True, help="Ask for an answer to each item (default in a terminal).")
 @output_options
 @config_option
 @db_option(ORG_STORE)
 def review_command(
     item_id: str | None, limit: int, confirm: bool, label: str | None, team: str | None,
-    ask: bool, as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None,
+    sample: int | None, seed: int | None, since: date | None, until: date | None,
+    answers_file: Path | None, ask: bool, as_json: bool, as_csv: bool,
+    config_path: Path | None, db: Path | None,
 ) -> None:  # fmt: skip
     """The least certain verdicts and those whose signals disagree, most effort first.
 
@@ -132,24 +159,35 @@ def review_command(
     verdict, a kind corrects it (bug, ktlo/security, new_work/project), s skips, q quits.
     `ktlo review ITEM_ID --confirm` or `--as KIND` answers one item. Answers are stored as
     overrides: they survive re-syncs and teach the learned model at its next fit.
+
+    `ktlo review --sample 100 --csv > sample.csv` draws 100 random unanswered items (within
+    --team, --since, --until) for people to label without seeing the verdicts; fill the
+    `kind` column (ktlo, new_work, bug, ktlo/security, ...) and load it with
+    `ktlo review --answers sample.csv`. Only answers to sampled items measure how often the
+    verdicts err, which corrects every KTLO share and narrows its interval
+    (docs/classification.md, "Error bars").
     """
     from ktlo.report.review import render_review, verdict_label
     from ktlo.review_queue import answer, review_queue
 
     config = read_config(config_path)
+    if team:
+        _check_team(config, team)
+    if answers_file is not None and (sample is not None or item_id):
+        raise ConfigError("--answers loads a file on its own", "run --sample or ITEM_ID apart")
     with open_store(org_store(db)) as store:
+        if answers_file is not None:
+            _load_answers(store, config, answers_file)
+            return
+        if sample is not None:
+            _sample(store, config, sample, seed, (team, since, until), (ask, as_json, as_csv))
+            return
         if item_id:
             if not confirm and not label:
                 raise ConfigError("no answer given", "add --confirm, or --as KIND to correct it")
             investment, sub = answer(store, item_id, config, None if confirm else label)
             click.echo(f"{item_id} is now {investment}{'/' + sub if sub else ''}")
             return
-        if team:
-            from ktlo.allocation import NO_TEAM
-            from ktlo.planning.team import find_team
-
-            if team != NO_TEAM:
-                find_team(config, team)
         rows = review_queue(store, config, limit, team=team)
         if as_json:
             print_json(rows)
@@ -159,6 +197,67 @@ def review_command(
             render_review(rows, console())
             if ask or sys.stdin.isatty():
                 _ask_each(rows, lambda i, kind: answer(store, i, config, kind), verdict_label)
+
+
+def _check_team(config: Config, team: str) -> None:
+    from ktlo.allocation import NO_TEAM
+    from ktlo.planning.team import find_team
+
+    if team != NO_TEAM:
+        find_team(config, team)
+
+
+def _sample(
+    store: Store, config: Config, size: int, seed: int | None,
+    scope: tuple[str | None, date | None, date | None], output: tuple[bool, bool, bool],
+) -> None:  # fmt: skip
+    """Draw a sample and show it: JSON, the CSV to fill, or a table and a blind question each."""
+    from ktlo.report.review import render_sample
+    from ktlo.sampling import SampleScope, answer_sampled, draw_sample
+
+    ask, as_json, as_csv = output
+    drawn = draw_sample(store, config, size, SampleScope(*scope), seed)
+    if as_json:
+        print_json(drawn)
+    elif as_csv:
+        print_csv(drawn["items"])
+    else:
+        render_sample(drawn, console())
+        if ask or sys.stdin.isatty():
+            _ask_blind(drawn["items"], lambda i, kind: answer_sampled(store, i, kind, config))
+
+
+def _load_answers(store: Store, config: Config, path: Path) -> None:
+    from ktlo.sampling import load_answers
+
+    done = load_answers(store, path, config)
+    click.echo(
+        f"stored {done.stored:,} answers ({done.sampled:,} to sampled items); "
+        f"{done.blank:,} rows left blank; the error rates now rest on {done.verified:,} sampled answers"
+    )
+
+
+def _ask_blind(
+    rows: list[dict[str, Any]], record: Callable[[str, str], tuple[str, str | None]]
+) -> None:
+    """Ask for each sampled item's kind without showing its verdict: Enter skips, q quits."""
+    for number, row in enumerate(rows, start=1):
+        while True:
+            reply = click.prompt(
+                f"{number}. {row['title'][:70]} — kind? (ktlo, new_work, bug, ktlo/security…; Enter=skip, q=quit)",
+                default="", show_default=False,
+            ).strip()  # fmt: skip
+            if reply.lower() in ("", "q"):
+                break
+            try:
+                investment, sub = record(row["item_id"], reply)
+            except KtloError as exc:
+                click.echo(f"  {exc}", err=True)
+                continue
+            click.echo(f"  → {investment}{'/' + sub if sub else ''}")
+            break
+        if reply.lower() == "q":
+            return
 
 
 def _ask_each(

@@ -148,6 +148,8 @@ def balance_spec(bal: dict[str, Any], links: Links) -> dict[str, Any]:
         "x": [p["period"] for p in periods],
         "series": series,
         "share": [p["ktlo_share"] for p in periods],
+        "share_low": [p.get("ktlo_share_low") for p in periods],
+        "share_high": [p.get("ktlo_share_high") for p in periods],
         "band": [bal["low"], bal["high"]],
     }
 

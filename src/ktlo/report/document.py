@@ -1,4 +1,4 @@
-"""The report document (`ktlo.report/v1`): what the HTML report, the dashboard and
+"""The report document (`ktlo.report/v2`): what the HTML report, the dashboard and
 `ktlo report --json/--csv` all show, computed once from the store.
 """
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ktlo.config import Config
+from ktlo.estimate import measured_rates
 from ktlo.metrics.common import Reuse
 from ktlo.report import ops, sections, steer
 from ktlo.report.model import (
@@ -20,7 +21,7 @@ from ktlo.report.model import (
 )
 from ktlo.store import Store
 
-JSON_SCHEMA = "ktlo.report/v1"
+JSON_SCHEMA = "ktlo.report/v2"
 
 
 def build_report(store: Store, config: Config, filters: ReportFilters) -> dict[str, Any]:
@@ -52,6 +53,7 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         "organisation": balances.get(None),
         "balance": [balances[team] for team in teams],
         "teams": sections.team_cards(store, config, balances, teams, filters.period),
+        "error_rates": measured_rates(store).as_json(),
         "hotspots": sections.hotspots(store, filters.team),
         "people": sections.people(store, filters.team),
         "largest": sections.largest_items(store, filters.team),
@@ -79,13 +81,16 @@ def report_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
         team = bal["team"] or "(organisation)"
         for p in bal["periods"]:
             add("balance", team, p["period"], None, "person_days", p["person_days"])
-            add("balance", team, p["period"], None, "ktlo_share", p["ktlo_share"])
+            for metric in ("ktlo_share", "ktlo_share_low", "ktlo_share_high"):
+                add("balance", team, p["period"], None, metric, p[metric])
             for key, days in p["by_subcategory"].items():
                 add("balance", team, p["period"], key, "person_days", days)
     for card in doc["teams"]:
-        for metric in ("person_days", "ktlo_share", "fte", "last_period_share",
-                       "last_period_status", "quarter_share", "quarter_status", "drifting",
-                       "trend", "ktlo_cost"):  # fmt: skip
+        for metric in ("person_days", "ktlo_share", "ktlo_share_low", "ktlo_share_high", "fte",
+                       "last_period_share", "last_period_share_low", "last_period_share_high",
+                       "last_period_status", "quarter_share", "quarter_share_low",
+                       "quarter_share_high", "quarter_status", "drifting", "trend",
+                       "ktlo_cost"):  # fmt: skip
             add("teams", card["team"], card["last_period"] if "last" in metric else None, None,
                 metric, card[metric])  # fmt: skip
     for spot in doc["hotspots"]:

@@ -49,6 +49,7 @@ def environment() -> jinja2.Environment:
     env.filters["pct"] = pct
     env.filters["num"] = num
     env.filters["name"] = display_name
+    env.filters["slug"] = slug
     env.globals.update(
         STATUS_TEXT=STATUS_TEXT,
         ARROW=ARROW,
@@ -56,6 +57,7 @@ def environment() -> jinja2.Environment:
         zip=zip,
         chart_id=chart_id,
         period_span=period_span,
+        interval=interval,
     )
     return env
 
@@ -90,7 +92,7 @@ class Page:
 
 
 def render_report(doc: dict[str, Any]) -> str:
-    """The self-contained HTML report of a `ktlo.report/v1` document."""
+    """The self-contained HTML report of a `ktlo.report/v2` document."""
     page = Page(
         title=_title(doc),
         inline=True,
@@ -131,7 +133,9 @@ def _title(doc: dict[str, Any]) -> str:
 
 STATUS_TEXT = {
     "over": "over budget",
+    "likely over": "likely over budget",
     "under": "under budget",
+    "likely under": "likely under budget",
     "inside": "within budget",
     "unknown": "no data",
 }
@@ -146,6 +150,20 @@ ARROW = {"up": "▲", "down": "▼", "flat": "▶", "unknown": "·"}
 def pct(value: float | None, digits: int = 0) -> str:
     """0.4123 -> '41%'; None -> '—'."""
     return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def interval(low: float | None, high: float | None) -> Markup:
+    """` (35–47%)`: a share's 90% interval, to follow the share; nothing when unknown."""
+    if low is None or high is None:
+        return Markup("")
+    return Markup('<span class="interval" title="90% interval">({}–{}%)</span>').format(
+        f"{low * 100:.0f}", f"{high * 100:.0f}"
+    )
+
+
+def slug(value: str) -> str:
+    """A status as a CSS class name: `likely over` -> `likely-over`."""
+    return value.replace(" ", "-")
 
 
 def num(value: float | int | None, digits: int = 1) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 
@@ -22,6 +23,25 @@ def render_review(rows: list[dict[str, Any]], console: Console) -> None:
             f"{r['confidence']:.2f}", f"{r['effort_days']:.1f}", r["why"],
         )  # fmt: skip
     console.print(table)
+
+
+def render_sample(drawn: dict[str, Any], console: Console) -> None:
+    """A drawn sample: its items without their verdicts, and how to answer them."""
+    table = Table(
+        box=None, header_style="dim", title_justify="left",
+        title=f"Sample #{drawn['sample_id']}: {len(drawn['items'])} of {drawn['frame']:,} unanswered items (seed {drawn['seed']})",
+    )  # fmt: skip
+    for column in ("#", "item", "type", "title"):
+        table.add_column(column, overflow="fold")
+    for number, r in enumerate(drawn["items"], start=1):
+        table.add_row(
+            str(number), escape(r["item_id"]), r["item_type"], escape((r["title"] or "")[:80])
+        )
+    console.print(table)
+    console.print(
+        "[dim]Label each with its kind (ktlo, new_work, or e.g. bug, ktlo/security): here, or "
+        "with --csv into a spreadsheet loaded back by `ktlo review --answers FILE.csv`.[/]"
+    )
 
 
 def verdict_label(row: dict[str, Any]) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 
 def analysis_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     """`ktlo analyze`: one row per period (docs/analyze-json.md, `periods`)."""
-    keys = ("period", "start", "person_days", "ktlo_person_days", "ktlo_share", "commits",
+    keys = ("period", "start", "person_days", "ktlo_person_days", "ktlo_share", "ktlo_share_low",
+            "ktlo_share_high", "commits",
             "ktlo_commits", "new_work_commits", "other_commits", "lines", "ktlo_lines",
             "ktlo_share_commits", "ktlo_share_lines")  # fmt: skip
     return [{k: p.get(k) for k in keys} for p in doc["periods"]]

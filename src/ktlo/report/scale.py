@@ -17,6 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ktlo.report.terminal import interval
 from ktlo.scale.runner import RepoOutcome, RunSummary
 
 MIN_COMMITS_FOR_BAR = 500  # a run shorter than about a second gets no bar
@@ -121,7 +122,8 @@ def render_repositories(doc: dict[str, Any], console: Console, top: int) -> None
     for row in rows[:top]:
         table.add_row(
             str(row["name"] or row["repo_id"]), f"{row['commits']:,}", f"{row['person_days']:,.1f}",
-            _pct(row["ktlo_share"]), _pct(row["ktlo_share_commits"]),
+            interval(row["ktlo_share"], row["ktlo_share_low"], row["ktlo_share_high"]),
+            _pct(row["ktlo_share_commits"]),
             (row["last_commit_at"] or "")[:10],
         )  # fmt: skip
     console.print(table)

@@ -9,7 +9,8 @@
 
 The figures are those of `ktlo allocation --by subcategory` and `ktlo budget`
 (docs/allocation.md), computed for every team in one pass per figure instead of one
-query per team, which keeps a report over a million items to a few seconds.
+query per team, which keeps a report over a million items to a few seconds. KTLO shares
+are corrected for the verdicts' measured error, with 90% intervals (ktlo.estimate).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from ktlo.allocation import (
 from ktlo.analysis import Budget, period_label
 from ktlo.classify.taxonomy import KTLO_SUBCATEGORIES, NEW_WORK_SUBCATEGORIES
 from ktlo.config import Config
+from ktlo.estimate import Parts, Rates, estimate, measured_rates, parts_sql, share_json
 from ktlo.store import Store
 
 ORG = None  # the key of the organisation's balance
@@ -49,20 +51,67 @@ def balances(
         f"""
         SELECT CASE WHEN grouping(team) = 1 THEN NULL ELSE team END AS team,
                date_trunc('{period}', day)::DATE AS start, subcategory, investment,
-               sum(person_days) AS person_days
-        FROM report_alloc GROUP BY GROUPING SETS ((team, start, subcategory, investment),
-                                           (start, subcategory, investment))
+               predicted, answered, sum(person_days) AS person_days,
+               sum(person_days * item_days) AS squares
+        FROM report_alloc
+        GROUP BY GROUPING SETS ((team, start, subcategory, investment, predicted, answered),
+                                (start, subcategory, investment, predicted, answered))
         ORDER BY start
         """
     )
     totals = _totals(store)
+    rates = measured_rates(store)
+    parts: dict[tuple[str | None, date | None], Parts] = {}
+    for row in rows:  # the parts of each share, in the same pass (ktlo.estimate)
+        part = Parts.of_group(row["person_days"], row["squares"], row["investment"],
+                              row["predicted"], row["answered"])  # fmt: skip
+        for key in ((row["team"], row["start"]), (row["team"], None)):
+            parts[key] = parts.get(key, Parts()) + part
     rename = config.categories.rename
     result: dict[str | None, dict[str, Any]] = {}
     wanted: list[str | None] = [*([ORG] if with_org else []), *teams]
     for team in wanted:
         mine = [r for r in rows if r["team"] == team]
-        result[team] = _balance(config, team, period, mine, totals.get(team), rename)
+        found = _balance(config, team, period, mine, totals.get(team), rename)
+        _correct(found, parts, rates)
+        result[team] = found
     return result
+
+
+def share_parts(store: Store, period: str) -> dict[tuple[str | None, date | None], Parts]:
+    """The parts of each KTLO share of a balance, keyed by (team, period start): a team None
+    is the organisation, a start None the whole span. One pass over `report_alloc`."""
+    rows = store.query(
+        f"""
+        SELECT grouping(team) = 1 AS all_teams, team, grouping(start) = 1 AS all_time, start,
+               {parts_sql("person_days", whole="item_days")}
+        FROM (SELECT *, date_trunc('{period}', day)::DATE AS start FROM report_alloc)
+        GROUP BY GROUPING SETS ((team, start), (start), (team), ())
+        """
+    )
+    return {
+        (None if r["all_teams"] else r["team"], None if r["all_time"] else r["start"]): Parts.of(r)
+        for r in rows
+    }
+
+
+def _correct(
+    balance: dict[str, Any], parts: dict[tuple[str | None, date | None], Parts], rates: Rates
+) -> None:
+    """Each period's and the whole span's KTLO share: corrected, with its interval and status."""
+    team = balance["team"]
+    budget = Budget(balance["low"], balance["high"])
+    for p in balance["periods"]:
+        found = estimate(parts.get((team, date.fromisoformat(p["start"])), Parts()), rates)
+        p.update(share_json(found))
+        p["status"] = budget.status_of(found)
+    balance["totals"] = {
+        **balance["totals"],
+        **share_json(estimate(parts.get((team, None), Parts()), rates)),
+    }
+    balance["trend"]["series"] = [p["ktlo_share"] for p in balance["periods"]]
+    shares = [p["ktlo_share"] for p in balance["periods"] if p["ktlo_share"] is not None]
+    balance["trend"]["direction"] = _direction(shares)
 
 
 def _balance(
@@ -81,7 +130,7 @@ def _balance(
         entry["by"][key] = entry["by"].get(key, 0.0) + row["person_days"]
     series = []
     for start, entry in periods.items():
-        share = _ratio(entry["ktlo"], entry["person_days"])
+        share = _ratio(entry["ktlo"], entry["person_days"])  # of verdicts, until corrected
         series.append(
             {
                 "period": period_label(start, period),
@@ -95,10 +144,6 @@ def _balance(
             }
         )
     shares = [p["ktlo_share"] for p in series if p["ktlo_share"] is not None]
-    direction = "unknown"
-    if len(shares) >= 2:
-        delta = shares[-1] - shares[-2]
-        direction = "flat" if abs(delta) < TREND_FLAT else ("up" if delta > 0 else "down")
     return {
         "team": team,
         "period": period,
@@ -107,7 +152,7 @@ def _balance(
         "subcategories": _stack_order(config, kinds),
         "periods": series,
         "totals": totals or _totals_of(None),
-        "trend": {"direction": direction, "series": [p["ktlo_share"] for p in series]},
+        "trend": {"direction": _direction(shares), "series": [p["ktlo_share"] for p in series]},
     }
 
 
@@ -166,15 +211,17 @@ def team_cards(
     """Per team: `ktlo budget`'s figures (last full period, quarter, drift, drivers) and cost."""
     last = store.con.execute("SELECT max(day) FROM report_alloc").fetchone()
     today: date = last[0] if last and last[0] else date.today()
-    quarter = dict(
-        store.con.execute(
+    rates = measured_rates(store)
+    quarter = {
+        r["team"]: estimate(Parts.of(r), rates)
+        for r in store.query(
             f"""
-            SELECT team, sum(person_days) FILTER (WHERE investment = 'ktlo') / sum(person_days)
-            FROM report_alloc WHERE day > ?::DATE - INTERVAL {QUARTER_DAYS} DAY GROUP BY team
+            SELECT team, {parts_sql("person_days", whole="item_days")} FROM report_alloc
+            WHERE day > ?::DATE - INTERVAL {QUARTER_DAYS} DAY GROUP BY team
             """,
             [today],
-        ).fetchall()
-    )
+        )
+    }
     drivers = _drivers(store, today)
     costs = {t.name: t.cost_per_fte_month for t in config.teams if t.cost_per_fte_month}
     cards = []
@@ -184,7 +231,7 @@ def team_cards(
         current = date_trunc(today, period)
         full = [p for p in found["periods"] if date.fromisoformat(p["start"]) < current]
         recent = [p["ktlo_share"] for p in full[-3:] if p["ktlo_share"] is not None]
-        last_share = full[-1]["ktlo_share"] if full else None
+        last_period = full[-1] if full else {}
         q_share = quarter.get(team)
         ktlo_days = found["totals"]["ktlo_person_days"]
         cards.append(
@@ -192,12 +239,15 @@ def team_cards(
                 "team": team,
                 "low": budget.low,
                 "high": budget.high,
-                **{k: found["totals"][k] for k in ("person_days", "ktlo_person_days", "ktlo_share", "fte", "people")},
-                "last_period": full[-1]["period"] if full else None,
-                "last_period_share": last_share,
-                "last_period_status": budget.status(last_share),
-                "quarter_share": round(q_share, 4) if q_share is not None else None,
-                "quarter_status": budget.status(q_share),
+                **{k: found["totals"][k] for k in ("person_days", "ktlo_person_days", "ktlo_share",
+                                                   "ktlo_share_low", "ktlo_share_high", "fte", "people")},
+                "last_period": last_period.get("period"),
+                "last_period_share": last_period.get("ktlo_share"),
+                "last_period_share_low": last_period.get("ktlo_share_low"),
+                "last_period_share_high": last_period.get("ktlo_share_high"),
+                "last_period_status": last_period.get("status", "unknown"),
+                **share_json(q_share, "quarter_share"),
+                "quarter_status": budget.status_of(q_share),
                 "drifting": len(recent) == 3 and recent[0] < recent[1] < recent[2]
                 and recent[2] - recent[0] >= DRIFT_POINTS,
                 "recent_shares": recent,

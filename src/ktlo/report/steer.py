@@ -26,12 +26,13 @@ from typing import Any
 from ktlo.allocation import NO_TEAM
 from ktlo.analysis import period_label
 from ktlo.config import Config
+from ktlo.estimate import estimate, measured_rates
 from ktlo.planning.outlook import outlook_from_history, split_in_progress, too_short
 from ktlo.planning.rotation import plan_rotation, to_rows
 from ktlo.planning.sprints import sprint_report
 from ktlo.planning.team import LOAD_WINDOW_DAYS, recent_on_call, team_members
 from ktlo.report.model import BASE_TABLE, IDENTITY_TABLE, ReportFilters
-from ktlo.report.sections import band
+from ktlo.report.sections import band, share_parts
 from ktlo.store import Store
 
 HORIZON_QUARTERS = 1  # the forecast looks one quarter ahead, as `ktlo forecast --horizon 1`
@@ -79,22 +80,16 @@ def _history(periods: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _monthly(store: Store, keys: list[str | None]) -> dict[str | None, list[dict[str, Any]]]:
     """The KTLO share per month of each team and of the organisation (a weekly report's
-    balance cannot feed a monthly forecast)."""
-    rows = store.query(
-        """
-        SELECT CASE WHEN grouping(team) = 1 THEN NULL ELSE team END AS team,
-               date_trunc('month', day)::DATE AS start, sum(person_days) AS person_days,
-               coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo
-        FROM report_alloc GROUP BY GROUPING SETS ((team, start), (start)) ORDER BY start
-        """
-    )
+    balance cannot feed a monthly forecast), corrected as the balance's are."""
+    rates = measured_rates(store)
     result: dict[str | None, list[dict[str, Any]]] = {key: [] for key in keys}
-    for row in rows:
-        if row["team"] in result and row["person_days"]:
-            result[row["team"]].append(
-                {"start": row["start"].isoformat(),
-                 "share": round(row["ktlo"] / row["person_days"], 4),
-                 "person_days": round(row["person_days"], 2)}
+    found = sorted(share_parts(store, "month").items(), key=lambda kv: str(kv[0][1]))
+    for (team, start), parts in found:
+        share = estimate(parts, rates)
+        if team in result and start is not None and share is not None:
+            result[team].append(
+                {"start": start.isoformat(), "share": share.share,
+                 "person_days": round(parts.total, 2)}
             )  # fmt: skip
     return result
 

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ktlo.report.display import display_name
-from ktlo.report.terminal import ARROW, STATUS_STYLE
+from ktlo.report.terminal import ARROW, STATUS_STYLE, interval
 
 
 def render_summary(doc: dict[str, Any], console: Console) -> None:
@@ -25,9 +25,21 @@ def render_summary(doc: dict[str, Any], console: Console) -> None:
             f"{_pct(card['low'])}–{_pct(card['high'])}",
             Text.assemble(
                 f"{card['last_period'] or '—'} ",
-                (_pct(card["last_period_share"]), STATUS_STYLE[status]),
+                (
+                    interval(
+                        card["last_period_share"],
+                        card["last_period_share_low"],
+                        card["last_period_share_high"],
+                    ),
+                    STATUS_STYLE[status],
+                ),
             ),
-            Text(_pct(card["quarter_share"]), style=STATUS_STYLE[card["quarter_status"]]),
+            Text(
+                interval(
+                    card["quarter_share"], card["quarter_share_low"], card["quarter_share_high"]
+                ),
+                style=STATUS_STYLE[card["quarter_status"]],
+            ),
             ARROW[card["trend"]] + (" drifting" if card["drifting"] else ""),
             "—" if card["fte"] is None else f"{card['fte']:.1f}",
             drivers or "—",

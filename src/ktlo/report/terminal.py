@@ -14,7 +14,9 @@ BAR_WIDTH = 24
 SPARK = "▁▂▃▄▅▆▇█"
 STATUS_STYLE = {
     "over": "bold red",
+    "likely over": "red",
     "under": "bold yellow",
+    "likely under": "yellow",
     "inside": "bold green",
     "unknown": "dim",
 }
@@ -51,16 +53,42 @@ def _headline(doc: dict[str, Any]) -> Group:
         f"{totals['person_days']:,.0f} person-days ({totals['merges_excluded']:,} merges not counted twice)",
     )
     status = budget["status"]
+    effort = shares["effort"]
     line = Text.assemble(
         "KTLO share of effort  ",
-        (f"last {budget['window_periods']} {doc['period']}(s) {_pct(budget['share'])}", "bold"),
+        (f"last {budget['window_periods']} {doc['period']}(s) ", "bold"),
+        (interval(budget["share"], budget["share_low"], budget["share_high"]), "bold"),
         f"  {ARROW[trend['direction']]} from {_pct(trend['previous_share'])}   ",
         f"budget {_pct(budget['low'])}–{_pct(budget['high'])}: ",
         (status.upper(), STATUS_STYLE[status]),
-        f"\nall time: {_pct(shares['effort']['ktlo'])} of effort, {_pct(shares['commits']['ktlo'])} of commits, "
-        f"{_pct(shares['lines']['ktlo'])} of changed lines",
+        f"\nall time: {interval(effort['ktlo'], effort['ktlo_low'], effort['ktlo_high'])} of effort, "
+        f"{_pct(shares['commits']['ktlo'])} of commits, {_pct(shares['lines']['ktlo'])} of changed lines",
     )
-    return Group(Text(""), title, Text(""), line)
+    return Group(
+        Text(""), title, Text(""), line, Text(error_bars_note(effort["verified"]), style="dim")
+    )
+
+
+def interval(share: float | None, low: float | None, high: float | None) -> str:
+    """`41% (35–47%)`: a share with its 90% interval."""
+    if share is None:
+        return _pct(share)
+    if low is None or high is None or round(low * 100) == round(high * 100):
+        return _pct(share)
+    return f"{_pct(share)} ({low * 100:.0f}–{high * 100:.0f}%)"
+
+
+def error_bars_note(verified: int) -> str:
+    """What the intervals rest on, and how to narrow them."""
+    if verified:
+        return (
+            f"KTLO shares are corrected for the verdicts' error measured on {verified:,} sampled "
+            "answers (90% intervals); `ktlo review --sample 100` narrows them."
+        )
+    return (
+        "KTLO shares are corrected for the verdicts' error measured on other projects (90% "
+        "intervals, wide): `ktlo review --sample 100` measures it here."
+    )
 
 
 def _share_table(doc: dict[str, Any]) -> Table:
@@ -115,7 +143,8 @@ def _period_table(doc: dict[str, Any]) -> Table:
     for p in periods:
         kinds = [k for k in p["by_subcategory"] if k not in ("feature", "project")][:3]
         table.add_row(
-            p["period"], f"{p['person_days']:,.1f}", _pct(p["ktlo_share"]), _bar(p["ktlo_share"], 16),
+            p["period"], f"{p['person_days']:,.1f}", interval(p["ktlo_share"], p["ktlo_share_low"], p["ktlo_share_high"]),
+            _bar(p["ktlo_share"], 16),
             f"{p['commits']:,}", _pct(p["ktlo_share_commits"]), ", ".join(kinds),
         )  # fmt: skip
     table.caption = f"trend {_spark(doc['trend']['series'][-36:])}"
@@ -234,9 +263,12 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
     console.print(
         Text.assemble(
             "KTLO share ",
-            (_pct(totals["ktlo_share"]), "bold"),
+            (
+                interval(totals["ktlo_share"], totals["ktlo_share_low"], totals["ktlo_share_high"]),
+                "bold",
+            ),
             " overall; last period ",
-            (_pct(budget["share"]), "bold"),
+            (interval(budget["share"], budget["share_low"], budget["share_high"]), "bold"),
             f" {ARROW[doc['trend']['direction']]}  ",
             f"band {_pct(budget['low'])}–{_pct(budget['high'])}: ",
             (status.upper(), STATUS_STYLE[status]),
@@ -261,11 +293,13 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
     for column in ("", "person-days", "FTE", "KTLO", "status"):
         periods.add_column(column, justify="left" if not column else "right")
     for p in doc["periods"][-12:]:
-        periods.add_row(p["period"], f"{p['person_days']:,.1f}", f"{p['fte']:.2f}", _pct(p["ktlo_share"]),
+        periods.add_row(p["period"], f"{p['person_days']:,.1f}", f"{p['fte']:.2f}",
+                        interval(p["ktlo_share"], p["ktlo_share_low"], p["ktlo_share_high"]),
                         Text(p["status"], style=STATUS_STYLE[p["status"]]))  # fmt: skip
     console.print(periods)
     if doc["cost"]:
         console.print(f"\nKTLO cost: {doc['cost']['ktlo_cost']:,.0f} ({doc['cost']['basis']})")
+    console.print(Text("\n" + error_bars_note(doc["error_rates"]["verified"]), style="dim"))
     console.print(
         Text(
             "\nCounts of items are beside the effort, never instead of it: see docs/effort.md.",
@@ -291,9 +325,10 @@ def render_budget(doc: dict[str, Any], console: Console) -> None:
         places = ", ".join(h["directory"] for h in t["drivers"]["hotspots"][:2])
         table.add_row(
             display_name(t["team"]), f"{_pct(t['low'])}–{_pct(t['high'])}",
-            f"{t['last_period'] or '–'} {_pct(t['last_period_share'])}",
+            f"{t['last_period'] or '–'} {interval(t['last_period_share'], t['last_period_share_low'], t['last_period_share_high'])}",
             Text(t["last_period_status"], style=STATUS_STYLE[t["last_period_status"]]),
-            _pct(t["quarter_share"]), Text(t["quarter_status"], style=STATUS_STYLE[t["quarter_status"]]),
+            interval(t["quarter_share"], t["quarter_share_low"], t["quarter_share_high"]),
+            Text(t["quarter_status"], style=STATUS_STYLE[t["quarter_status"]]),
             Text("rising" if t["drifting"] else "", style="bold red"),
             drivers + (f"; in {places}" if places else ""),
         )  # fmt: skip
@@ -465,7 +500,7 @@ def render_demo_footer(result: Any, console: Console) -> None:
         doc = result.checkout
         console.print(
             f"This checkout ({doc['repository'].get('name')}): {doc['totals']['commits']:,} commits, "
-            f"KTLO share of effort {_pct(doc['shares']['effort']['ktlo'])}."
+            f"KTLO share of effort {interval(doc['shares']['effort']['ktlo'], doc['shares']['effort']['ktlo_low'], doc['shares']['effort']['ktlo_high'])}."
         )
     console.print(
         Text(

@@ -113,7 +113,7 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
     @app.get("/index.json", response_class=JSONDocument, tags=["pages"])
     def index_json(team: Team = None, period: Period = None, since: Since = None, until: Until = None,
                    repo: Repo = None, service: Service = None) -> Any:  # fmt: skip
-        """The organisation: balance, team cards, health, hotspots, rotation (`ktlo.report/v1`)."""
+        """The organisation: balance, team cards, health, hotspots, rotation (`ktlo.report/v2`)."""
         return overview_doc(pages.parse_filters(team, period, since, until, repo, service))[1]
 
     @app.get("/", response_class=HTMLResponse, tags=["pages"])
@@ -126,7 +126,7 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
     @app.get("/teams/{name}.json", response_class=JSONDocument, tags=["pages"])
     def team_json(name: str, period: Period = None, since: Since = None, until: Until = None,
                   repo: Repo = None, service: Service = None) -> Any:  # fmt: skip
-        """One team's page as JSON (`ktlo.report/v1` with the team filter)."""
+        """One team's page as JSON (`ktlo.report/v2` with the team filter)."""
         return overview_doc(pages.parse_filters(name, period, since, until, repo, service))[1]
 
     @app.get("/teams/{name}", response_class=HTMLResponse, tags=["pages"])

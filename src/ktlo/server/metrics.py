@@ -1,11 +1,13 @@
 """`/metrics`: the dashboard's figures in Prometheus' text format.
 
 ktlo_ktlo_share{team}                         KTLO share of effort, last full period
+                                              (corrected for the verdicts' measured error)
+ktlo_ktlo_share_low{team}, _high{team}        its 90% interval
 ktlo_subcategory_share{team,investment,subcategory}
                                               each kind's share of the team's effort,
                                               last full period
 ktlo_budget_low{team}, ktlo_budget_high{team} the team's band (fractions)
-ktlo_budget_over{team}                        1 when the last full period is over the band
+ktlo_budget_over{team}                        1 when the last full period's interval is above the band
 ktlo_person_days{team}                        effort in the whole range
 ktlo_dora_*{...}                              DORA values, when deployments are synced
 ktlo_error_budget_remaining{service,slo}      fraction of the error budget left
@@ -51,12 +53,20 @@ def _shares(doc: dict[str, Any]) -> Iterator[Metric]:
         "Share of the team's effort in the last full period, per kind of work.",
         labels=["team", "investment", "subcategory"],
     )
+    share_low = GaugeMetricFamily(
+        "ktlo_ktlo_share_low", "Low end of the KTLO share's 90% interval.", labels=["team"]
+    )
+    share_high = GaugeMetricFamily(
+        "ktlo_ktlo_share_high", "High end of the KTLO share's 90% interval.", labels=["team"]
+    )
     low = GaugeMetricFamily("ktlo_budget_low", "Low end of the team's KTLO band.", labels=["team"])
     high = GaugeMetricFamily(
         "ktlo_budget_high", "High end of the team's KTLO band.", labels=["team"]
     )
     over = GaugeMetricFamily(
-        "ktlo_budget_over", "1 when the last full period is over the team's band.", labels=["team"]
+        "ktlo_budget_over",
+        "1 when the last full period's 90% interval is above the team's band.",
+        labels=["team"],
     )
     days = GaugeMetricFamily("ktlo_person_days", "Effort in person-days.", labels=["team"])
     balances = {b["team"]: b for b in doc["balance"]}
@@ -64,6 +74,8 @@ def _shares(doc: dict[str, Any]) -> Iterator[Metric]:
         team = card["team"]
         if card["last_period_share"] is not None:
             share.add_metric([team], card["last_period_share"])
+            share_low.add_metric([team], card["last_period_share_low"])
+            share_high.add_metric([team], card["last_period_share_high"])
         low.add_metric([team], card["low"])
         high.add_metric([team], card["high"])
         over.add_metric([team], 1.0 if card["last_period_status"] == "over" else 0.0)
@@ -78,7 +90,7 @@ def _shares(doc: dict[str, Any]) -> Iterator[Metric]:
                     [team, investment.get(key, "other"), key],
                     round(value / period["person_days"], 4),
                 )
-    yield from (share, kinds, low, high, over, days)
+    yield from (share, share_low, share_high, kinds, low, high, over, days)
 
 
 def _health(doc: dict[str, Any]) -> Iterator[Metric]:

@@ -317,6 +317,48 @@ MIGRATIONS += (
         "ALTER TABLE work_items ADD COLUMN base_branch VARCHAR",  # a pull request's target branch
         "ALTER TABLE deployments ADD COLUMN previous_id VARCHAR",  # the deployment it followed
     ),
+    # 6: random samples of items offered for review (`ktlo review --sample`): only answers
+    #    to them measure the verdicts' error (docs/classification.md, "Error bars"); and the
+    #    classifier's own investment beside the effective verdict, the stratum an item's
+    #    error rate is read from. An answer that names only an investment keeps the
+    #    classifier's subcategory when the investments agree (it invents none of its own).
+    (
+        """
+        CREATE TABLE review_samples (
+            sample_id  INTEGER PRIMARY KEY,
+            seed       BIGINT NOT NULL,      -- random.Random(seed).sample over the sorted frame
+            size       INTEGER NOT NULL,     -- items drawn
+            frame      INTEGER NOT NULL,     -- items it was drawn from
+            scope      VARCHAR NOT NULL,     -- JSON: team, since, until
+            drawn_by   VARCHAR,
+            drawn_at   TIMESTAMP NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE review_sample_items (
+            sample_id  INTEGER NOT NULL,
+            item_id    VARCHAR NOT NULL,
+            position   INTEGER NOT NULL,     -- order of drawing, from 1
+            PRIMARY KEY (sample_id, item_id)
+        )
+        """,
+        """
+        CREATE OR REPLACE VIEW effective_verdicts AS
+        SELECT v.item_id,
+               coalesce(o.investment, v.investment) AS investment,
+               CASE WHEN o.item_id IS NULL THEN v.subcategory
+                    WHEN o.subcategory IS NULL AND o.investment = v.investment THEN v.subcategory
+                    ELSE o.subcategory END AS subcategory,
+               CASE WHEN o.item_id IS NULL THEN v.confidence ELSE 1.0 END AS confidence,
+               CASE WHEN o.item_id IS NULL THEN v.reasons
+                    ELSE ['override: ' || coalesce(o.note, 'set by ' || coalesce(o.created_by, 'a person'))]
+               END AS reasons,
+               o.item_id IS NOT NULL AS overridden,
+               v.classifier,
+               v.investment AS predicted
+        FROM verdicts v LEFT JOIN overrides o USING (item_id)
+        """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -35,10 +35,20 @@
         hovertemplate: "%{x} · " + esc(s.name) + ": %{y:.0%} (%{customdata:,.1f} person-days)<extra></extra>"
       };
     });
+    /* The corrected KTLO share with its 90% interval as error bars (docs/classification.md). */
+    var low = spec.share_low || [], high = spec.share_high || [];
+    function gap(edge, sign) {
+      return spec.share.map(function (v, i) {
+        return v === null || edge[i] === null || edge[i] === undefined ? 0 : sign * (edge[i] - v);
+      });
+    }
     traces.push({
-      type: "scatter", mode: "lines+markers", name: "KTLO share", x: x, y: spec.share,
+      type: "scatter", mode: "lines+markers", name: "KTLO share (90% interval)", x: x, y: spec.share,
       line: { color: "#000", width: 2 }, marker: { size: 5 },
-      hovertemplate: "%{x} · KTLO share %{y:.0%}<extra></extra>"
+      error_y: { type: "data", symmetric: false, array: gap(high, 1), arrayminus: gap(low, -1),
+                 color: "#000", thickness: 1, width: 3 },
+      customdata: spec.share.map(function (v, i) { return [low[i], high[i]]; }),
+      hovertemplate: "%{x} · KTLO share %{y:.0%} (%{customdata[0]:.0%}–%{customdata[1]:.0%})<extra></extra>"
     });
     var layout = {
       barmode: "stack", bargap: 0.15, height: 340, margin: { l: 48, r: 10, t: 10, b: 40 },

@@ -1,0 +1,345 @@
+"""KTLO shares with error bars: the share corrected for the verdicts' measured error, and
+its 90% interval (docs/classification.md, "Error bars").
+
+    strata    the items nobody answered, by the investment the classifier gave them
+              (ktlo, new_work, other); an item with an override counts at its answer
+    rate θ_s  the chance that an item of stratum s is truly KTLO, Beta(α_s, β_s): a weak
+              prior from the held-out measurement (classify/measured_error.json), updated
+              by the answers to random samples (`ktlo review --sample`) and only those
+    share     T / W, with W the total weight and T = K + Σ_s Σ_{i in U_s} w_i·Y_i, where K
+              is the weight of answered KTLO items and Y_i ~ Bernoulli(θ_s)
+                  mean      (K + Σ_s W_s·E[θ_s]) / W
+                  variance  Σ_s (W_s²·Var[θ_s] + S_s·E[θ_s(1 − θ_s)]) / W²
+              (W_s: the stratum's weight, S_s: its sum of squared item weights, taken
+              as Σ w_row·w_item over rows: exact when all of an item's rows are in the
+              group, larger, so never narrower, when only some are)
+    interval  the unanswered part's KTLO fraction as a Beta of that mean and variance;
+              its 5% and 95% quantiles, so the interval stays inside what is possible
+
+Weights are person-days for effort shares, 1 for counts and changed lines for line
+shares. SQL sums them per stratum (`parts_sql`) in the pass over rows a share already
+makes (a row is a day of a person's effort on an item); only items with more than one
+such row are grouped, once, for their whole effort (`ITEM_DAYS_SQL`); the rest is a
+little arithmetic here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from math import exp, isfinite, lgamma, log, log1p, sqrt
+from pathlib import Path
+from statistics import NormalDist
+from typing import Any
+
+from ktlo.classify.taxonomy import KTLO, NEW_WORK, OTHER
+from ktlo.errors import ConfigError
+from ktlo.store import Store
+
+STRATA = (KTLO, NEW_WORK, OTHER)
+LEVEL = 0.90
+# The held-out counts weigh as at most this many answers per stratum: another project's
+# text and mix differ from this one's (domain shift), so its own sampled answers soon
+# outweigh them (docs/classification.md explains the choice).
+PRIOR_ITEMS = 10.0
+MEASURED_ERROR = "measured_error.json"
+MEASURED_ERROR_ENV = "KTLO_MEASURED_ERROR"
+_STRATUM_SQL = {
+    KTLO: "predicted = 'ktlo'",
+    NEW_WORK: "predicted = 'new_work'",
+    OTHER: "predicted NOT IN ('ktlo', 'new_work')",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """Beta(alpha, beta) belief about the chance an item of one stratum is truly KTLO."""
+
+    alpha: float
+    beta: float
+
+    @property
+    def mean(self) -> float:
+        return self.alpha / (self.alpha + self.beta)
+
+    @property
+    def variance(self) -> float:
+        n = self.alpha + self.beta
+        return self.alpha * self.beta / (n * n * (n + 1))
+
+
+@dataclass(frozen=True, slots=True)
+class Rates:
+    """The rate of each stratum, and how many sampled answers updated the prior."""
+
+    by_verdict: dict[str, Rate]
+    verified: int = 0
+    answers: dict[str, tuple[int, int]] = field(default_factory=dict)  # stratum: (ktlo, all)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "verified": self.verified,
+            "by_verdict": {
+                s: {
+                    "ktlo_rate": round(r.mean, 4),
+                    "alpha": round(r.alpha, 3),
+                    "beta": round(r.beta, 3),
+                    "sampled_answers": self.answers.get(s, (0, 0))[1],
+                }
+                for s, r in self.by_verdict.items()
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """The sums of item weights a share's estimate needs; parts of disjoint items add up."""
+
+    total: float = 0.0
+    answered: float = 0.0
+    answered_ktlo: float = 0.0
+    weights: tuple[float, ...] = (0.0, 0.0, 0.0)  # unanswered, per stratum (STRATA order)
+    squares: tuple[float, ...] = (0.0, 0.0, 0.0)  # their squared item weights
+
+    def __add__(self, other: Parts) -> Parts:
+        return Parts(
+            self.total + other.total,
+            self.answered + other.answered,
+            self.answered_ktlo + other.answered_ktlo,
+            tuple(a + b for a, b in zip(self.weights, other.weights, strict=True)),
+            tuple(a + b for a, b in zip(self.squares, other.squares, strict=True)),
+        )
+
+    @classmethod
+    def of_group(
+        cls, weight: float, square: float, investment: str, predicted: str, answered: bool
+    ) -> Parts:
+        """The parts of rows grouped by (investment, predicted, answered): their summed
+        `weight` and `square` (Σ w_row·w_item)."""
+        if answered:
+            return cls(weight, weight, weight if investment == KTLO else 0.0)
+        k = STRATA.index(predicted) if predicted in (KTLO, NEW_WORK) else 2
+        weights = tuple(weight if i == k else 0.0 for i in range(3))
+        squares = tuple(square if i == k else 0.0 for i in range(3))
+        return cls(weight, 0.0, 0.0, weights, squares)
+
+    @classmethod
+    def of(cls, row: dict[str, Any], prefix: str = "") -> Parts:
+        """The parts in a row of `parts_sql(…, prefix)`'s columns."""
+
+        def get(name: str) -> float:
+            return float(row.get(prefix + name) or 0.0)
+
+        return cls(
+            get("total"),
+            get("answered"),
+            get("answered_ktlo"),
+            tuple(get(f"w_{s}") for s in STRATA),
+            tuple(get(f"s_{s}") for s in STRATA),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A KTLO share with its interval (fractions of 1)."""
+
+    share: float
+    low: float
+    high: float
+
+
+# The whole effort of each item with more than one row in the temporary `effort` table (a
+# commit is one author's one day, so only items with other activity can have several):
+# LEFT JOINed, `coalesce(item_days, person_days)` is every item's whole effort, without
+# grouping the commits.
+ITEM_DAYS_SQL = (
+    "(SELECT item_id, sum(person_days) AS item_days FROM effort "
+    "SEMI JOIN (SELECT DISTINCT item_id FROM activities) a USING (item_id) GROUP BY item_id)"
+)
+
+
+def parts_sql(weight: str, prefix: str = "", whole: str | None = None) -> str:
+    """The aggregates `Parts.of` reads, over rows with the columns `investment` (effective),
+    `predicted` (the classifier's) and `answered` (an override). A row holds `weight` of
+    its item; `whole` is the item's whole weight when it spans several rows (effort: the
+    column `item_days`), so that w_row·w_item sums to the item's squared weight."""
+    w = f"({weight})"
+    square = f"{w} * ({whole})" if whole else f"{w} * {w}"
+    columns = [
+        f"coalesce(sum({w}), 0) AS {prefix}total",
+        f"coalesce(sum({w}) FILTER (WHERE answered), 0) AS {prefix}answered",
+        f"coalesce(sum({w}) FILTER (WHERE answered AND investment = 'ktlo'), 0) AS {prefix}answered_ktlo",
+    ]
+    for stratum in STRATA:
+        where = f"NOT answered AND {_STRATUM_SQL[stratum]}"
+        columns.append(f"coalesce(sum({w}) FILTER (WHERE {where}), 0) AS {prefix}w_{stratum}")
+        columns.append(f"coalesce(sum({square}) FILTER (WHERE {where}), 0) AS {prefix}s_{stratum}")
+    return ", ".join(columns)
+
+
+def estimate(parts: Parts, rates: Rates) -> Estimate | None:
+    """The corrected KTLO share and its 90% interval; None when there is no weight."""
+    if parts.total <= 0:
+        return None
+    unknown = sum(parts.weights)
+    mean = variance = 0.0
+    for stratum, weight, square in zip(STRATA, parts.weights, parts.squares, strict=True):
+        rate = rates.by_verdict[stratum]
+        m, v = rate.mean, rate.variance
+        mean += weight * m
+        variance += weight * weight * v + square * (m - m * m - v)
+    known = parts.answered_ktlo / parts.total
+    if unknown <= 0:
+        share = min(1.0, known)
+        return Estimate(round(share, 4), round(share, 4), round(share, 4))
+    part = unknown / parts.total
+    low, high = beta_interval(mean / unknown, variance / (unknown * unknown))
+    return Estimate(
+        round(known + part * mean / unknown, 4),
+        round(known + part * low, 4),
+        round(known + part * high, 4),
+    )
+
+
+def beta_interval(mean: float, variance: float, level: float = LEVEL) -> tuple[float, float]:
+    """The central `level` interval of the Beta distribution with this mean and variance."""
+    mean = min(max(mean, 0.0), 1.0)
+    spread = mean * (1 - mean)
+    tail = (1 - level) / 2
+    if variance <= 0 or spread <= 0:
+        return mean, mean
+    size = spread / variance - 1  # alpha + beta
+    if size <= 1e-9:  # as wide as a single coin toss: anything is possible
+        return 0.0, 1.0
+    a, b = mean * size, (1 - mean) * size
+    return beta_quantile(tail, a, b), beta_quantile(1 - tail, a, b)
+
+
+def beta_quantile(p: float, a: float, b: float) -> float:
+    """x with I_x(a, b) = p: Newton's method from the normal approximation, kept inside a
+    shrinking bracket; the normal approximation itself when both a and b are large."""
+    mean, sd = a / (a + b), sqrt(a * b / ((a + b) ** 2 * (a + b + 1)))
+    guess = NormalDist(mean, sd).inv_cdf(p) if sd > 0 else mean
+    if min(a, b) > 1000:
+        return min(max(guess, 0.0), 1.0)
+    lo, hi = 0.0, 1.0
+    x = min(max(guess, 1e-12), 1 - 1e-12)
+    log_beta = lgamma(a) + lgamma(b) - lgamma(a + b)
+    for _ in range(200):
+        error = beta_cdf(x, a, b) - p
+        if abs(error) < 1e-12:
+            break
+        lo, hi = (x, hi) if error < 0 else (lo, x)
+        density = exp((a - 1) * log(x) + (b - 1) * log1p(-x) - log_beta)
+        step = x - error / density if density > 0 else float("nan")
+        x = step if isfinite(step) and lo < step < hi else (lo + hi) / 2
+        if hi - lo < 1e-12:
+            break
+    return x
+
+
+def beta_cdf(x: float, a: float, b: float) -> float:
+    """The regularized incomplete beta function I_x(a, b) (a continued fraction)."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x))
+    if x < (a + 1) / (a + b + 2):
+        return front * _fraction(a, b, x) / a
+    return 1.0 - front * _fraction(b, a, 1 - x) / b
+
+
+def _fraction(a: float, b: float, x: float) -> float:
+    """The continued fraction of I_x(a, b), by the modified Lentz method."""
+    tiny = 1e-300
+
+    def nonzero(value: float) -> float:
+        return value if abs(value) > tiny else tiny
+
+    c, d = 1.0, 1.0 / nonzero(1 - (a + b) * x / (a + 1))
+    h = d
+    for m in range(1, 10_000):
+        even = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+        d = 1.0 / nonzero(1 + even * d)
+        c = nonzero(1 + even / c)
+        h *= d * c
+        odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
+        d = 1.0 / nonzero(1 + odd * d)
+        c = nonzero(1 + odd / c)
+        h *= d * c
+        if abs(d * c - 1) < 1e-14:
+            break
+    return h
+
+
+def measured_error() -> dict[str, Any]:
+    """The measurement of the classifier's error on held-out labeled sets: the packaged
+    one, or the file KTLO_MEASURED_ERROR names (an organisation's own measurement)."""
+    return _read_measured_error(os.environ.get(MEASURED_ERROR_ENV) or None)
+
+
+@cache
+def _read_measured_error(path: str | None) -> dict[str, Any]:
+    where = path or f"the packaged {MEASURED_ERROR}"
+    try:
+        if path:
+            text = Path(path).read_text("utf-8")
+        else:
+            text = resources.files("ktlo.classify").joinpath(MEASURED_ERROR).read_text("utf-8")
+        doc = json.loads(text)
+        for truth in (KTLO, NEW_WORK):
+            for stratum in STRATA:
+                int(doc["counts"]["all"][truth][stratum])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            f"{where} is missing or malformed ({exc.__class__.__name__}: {exc})",
+            "regenerate it with eval/error_rates.py (or unset KTLO_MEASURED_ERROR)",
+        ) from exc
+    return dict(doc)
+
+
+def prior_rates(counts: dict[str, dict[str, int]] | None = None) -> Rates:
+    """Per stratum: Beta(1, 1) plus the held-out counts (truth -> predicted), scaled down to
+    at most PRIOR_ITEMS items."""
+    counts = counts if counts is not None else measured_error()["counts"]["all"]
+    rates = {}
+    for stratum in STRATA:
+        ktlo = float(counts.get(KTLO, {}).get(stratum, 0))
+        new = float(counts.get(NEW_WORK, {}).get(stratum, 0))
+        scale = min(1.0, PRIOR_ITEMS / (ktlo + new)) if ktlo + new else 0.0
+        rates[stratum] = Rate(1.0 + scale * ktlo, 1.0 + scale * new)
+    return Rates(rates)
+
+
+def update(prior: Rates, answers: dict[str, tuple[int, int]]) -> Rates:
+    """The prior updated by sampled answers: per stratum (answered KTLO, answered)."""
+    rates = {}
+    for stratum, rate in prior.by_verdict.items():
+        ktlo, answered = answers.get(stratum, (0, 0))
+        rates[stratum] = Rate(rate.alpha + ktlo, rate.beta + answered - ktlo)
+    return Rates(rates, sum(n for _, n in answers.values()), dict(answers))
+
+
+def measured_rates(store: Store) -> Rates:
+    """The prior updated by every answered item of every random sample in the store."""
+    rows = store.con.execute(
+        """
+        SELECT CASE WHEN v.investment IN ('ktlo', 'new_work') THEN v.investment ELSE 'other' END,
+               count(*) FILTER (WHERE o.investment = 'ktlo'), count(*)
+        FROM (SELECT DISTINCT item_id FROM review_sample_items) s
+        JOIN overrides o USING (item_id) JOIN verdicts v USING (item_id)
+        GROUP BY 1
+        """
+    ).fetchall()
+    return update(prior_rates(), {s: (int(k), int(n)) for s, k, n in rows})
+
+
+def share_json(found: Estimate | None, name: str = "ktlo_share") -> dict[str, float | None]:
+    """`{name: share, name_low: low, name_high: high}` for a document."""
+    if found is None:
+        return {name: None, f"{name}_low": None, f"{name}_high": None}
+    return {name: found.share, f"{name}_low": found.low, f"{name}_high": found.high}
