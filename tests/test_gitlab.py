@@ -66,7 +66,7 @@ def test_first_sync_stores_issues_and_merge_requests(store: Store) -> None:
         (f"gitlab:issue:{SHOP}:1", "ktlo", "bug", ['label: "type::bug" → bug']),
         (f"gitlab:issue:{SHOP}:2", "new_work", "feature", ['label: "feature" → feature']),
         (f"gitlab:issue:{SHOP}:3", "ktlo", "incident", ['issue_type: "incident" → incident']),
-        (f"gitlab:issue:{SHOP}:4", "ktlo", "security", ['keyword: "rotate staging tls certificates" → security (+4.5)']),
+        (f"gitlab:issue:{SHOP}:4", "ktlo", "security", ['verb: "rotate" → security (+3.4)', 'keyword: "tls" → security (+2.2)', 'keyword: "certificates" → security (+2.2)']),
         (f"gitlab:merge_request:{SHOP}:7", "ktlo", "bug", ['label: "type::bug" → bug']),
         (f"gitlab:merge_request:{SHOP}:8", "ktlo", "dependency", ['label: "dependencies" → dependency']),
         (f"gitlab:merge_request:{SHOP}:9", "new_work", "feature", ['conventional_commit: "feat:" → feature']),

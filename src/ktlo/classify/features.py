@@ -22,23 +22,22 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from ktlo.classify import signals
 from ktlo.classify.vocabulary import HERE, cues, tokens, verbs
 
 _VERSION = re.compile(r"(?<![\w.])v?\d+(?:\.\d+)+[\w.+-]*|(?<![\w.])v\d+\b")
 _REF = re.compile(r"(?:^|[\s(])(?:#|gh-|!)\d+\b", re.IGNORECASE)
-_CODE = re.compile(r"\S*(?:`[^`]+`|\w\(\)|[a-z]_[a-z]|[a-z][A-Z]|\w::\w)\S*")
+_CODE = re.compile(r"`|\w\(\)|[a-z]_[a-z]|[a-z][A-Z]|\w::\w")
 _NUMBER = re.compile(r"(?<![\w.])v?\d+(?:\.\d+)*\b")
 _CLI_OPTION = re.compile(r"(?<![\w-])--?[a-z][\w-]+")
 _FINITE = frozenset("is are was were be been has have had should must can will would".split())
 
 
-@dataclass(frozen=True, slots=True)
-class Feature:
-    """One feature of an item and the words that produced it."""
+class Feature(NamedTuple):
+    """One feature of an item and the words that produced it (a tuple: ~20 per item)."""
 
     name: str
     words: str
@@ -131,16 +130,18 @@ def _scan(words: list[str], start: int) -> list[tuple[int, str, str]]:
     """Cue classes and later verbs (`also:<class>`) from `start`, left to right."""
     out: list[tuple[int, str, str]] = []
     index = _index()
-    position, end = start, len(words)
-    while position < end:
-        for phrase, cls, _ in index.get(words[position], ()):
-            stop = position + len(phrase)
-            if len(phrase) == 1 or tuple(words[position:stop]) == phrase:
-                out.append((position, cls, " ".join(phrase)))
+    # most words open no term: find the few that do in one pass
+    hits = [i for i, word in enumerate(words) if word in index and i >= start]
+    position = start
+    for i in hits:
+        if i < position:  # inside a phrase matched before
+            continue
+        for phrase, cls, _ in index[words[i]]:
+            stop = i + len(phrase)
+            if len(phrase) == 1 or tuple(words[i:stop]) == phrase:
+                out.append((i, cls, " ".join(phrase)))
                 position = stop
                 break
-        else:
-            position += 1
     return out
 
 
@@ -178,6 +179,13 @@ def file_features(files: tuple[str, ...]) -> list[Feature]:
     return found
 
 
+def _word_at(text: str, at: int) -> str:
+    """The whitespace-separated word of `text` that holds position `at`."""
+    start = text.rfind(" ", 0, at) + 1
+    end = text.find(" ", at)
+    return text[start : end if end >= 0 else len(text)]
+
+
 def size_features(added: int | None, deleted: int | None) -> list[Feature]:
     """How big the change is, and whether it mostly adds or mostly rewrites."""
     if added is None or deleted is None:
@@ -208,7 +216,7 @@ def shape_features(
         found.append(Feature("shape:cli_option", option[0]))
     code = _CODE.search(subject)
     if code:
-        found.append(Feature("shape:code", code[0]))
+        found.append(Feature("shape:code", _word_at(subject, code.start())))
     words = lead.split()
     if len(words) <= 1:
         found.append(Feature("shape:one_word", lead))

@@ -18,6 +18,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from ktlo.classify.features import Feature
 from ktlo.classify.taxonomy import KTLO, NEW_WORK, OTHER, investment_of
@@ -38,8 +39,7 @@ class Weights:
         return _groups(self.classes)
 
 
-@dataclass(frozen=True, slots=True)
-class Prediction:
+class Prediction(NamedTuple):
     """The model's reading: probabilities per class, the investment and subcategory chosen."""
 
     probabilities: dict[str, float]

@@ -8,7 +8,7 @@ replies and code are removed before anything reads the words.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ktlo.records import Reason
 
@@ -35,11 +35,10 @@ _BOILERPLATE = re.compile(
     r"|^\s*(?:\*\*[^*\n]{1,80}\*\*:?|#{1,6} [^\n]{0,80})\s*$",
     re.DOTALL | re.MULTILINE,
 )
-MAX_BODY = 400  # characters of a body worth reading: the author's opening explanation
+MAX_BODY = 250  # characters of a body worth reading: the author's opening explanation
 
 
-@dataclass(frozen=True, slots=True)
-class Prepared:
+class Prepared(NamedTuple):
     """The author's words: the subject, the subject without an area prefix, and the body."""
 
     title: str  # the subject as written (merge commits: the pull request's title)
@@ -90,7 +89,7 @@ def clean_subject(title: str) -> str:
 
 def clean_body(body: str) -> str:
     """The author's own words: trailers, pull-request templates, checklists, code and quotes removed."""
-    body = body[: MAX_BODY * 2]
+    body = body[: MAX_BODY + 100]  # what follows is never read: no need to clean it
     body = _TRAILER.sub("", body)
     if "<!--" in body or "```" in body or "[ ]" in body or "[x]" in body or "**" in body:
         body = _BOILERPLATE.sub(" ", body)

@@ -96,6 +96,9 @@ def revert_signal(title: str, body: str) -> Signal | None:
 
 
 def security_id_signal(text: str) -> Signal | None:
+    lowered = text.lower()
+    if "cve-" not in lowered and "ghsa-" not in lowered:  # most texts: skip the regex
+        return None
     match = _SECURITY_ID.search(text)
     if match:
         return "security", Reason("security_advisory", f"mentions {match[1].upper()}")
