@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ktlo.classify import CLASSIFIER_VERSION, classify
+from ktlo.classify import CLASSIFIER_VERSION
 from ktlo.classify.learned import Example, fit
 from ktlo.cli import main
 from ktlo.learning import apply_model, load_model, save_model

@@ -20,8 +20,8 @@ from typing import Any
 
 from ktlo.allocation import build_allocation
 from ktlo.classify import signals
-from ktlo.classify.vocabulary import conventions
 from ktlo.classify.taxonomy import investment_of
+from ktlo.classify.vocabulary import conventions
 from ktlo.config import Config
 from ktlo.errors import NotFoundError
 from ktlo.overrides import set_override

@@ -40,7 +40,9 @@ def classify(item: WorkText) -> Verdict:
     """Classify one work item."""
     text = prepare(item.title, item.body)
     if text.merge is None and MERGE_OTHER.match(text.title):
-        return Verdict(OTHER, None, 0.9, (Reason("merge", "a merge commit carries no work itself"),))
+        return Verdict(
+            OTHER, None, 0.9, (Reason("merge", "a merge commit carries no work itself"),)
+        )
     tags = tuple(BRACKET_TAGS.findall(text.title))
     decided = _structural(item, text.title, item.body or "", tags)
     if decided:
@@ -118,7 +120,11 @@ def _refine_convention(sub: str, reason: Reason, found: list[F.Feature], text: P
     """Keep the convention's investment; let the model pick a likelier subcategory in it."""
     reading = model.predict(found, among=investment_of(sub))
     best = reading.subcategory
-    if best and best != sub and reading.probabilities[best] > reading.probabilities[sub] + REFINE_MARGIN:
+    if (
+        best
+        and best != sub
+        and reading.probabilities[best] > reading.probabilities[sub] + REFINE_MARGIN
+    ):
         # only what the words or the files' roles say may move a convention, not the
         # item's kind or size
         why = _why([f for f in found if has_evidence([f])], best, sub)
@@ -133,7 +139,9 @@ def _from_model(found: list[F.Feature], text: Prepared) -> Verdict:
         return Verdict(OTHER, None, 0.2, (why, *_merge(text)))
     reading = model.predict(found)
     if reading.subcategory is None:
-        why = Reason("no_signal", "the words read most like a message that says nothing of the work")
+        why = Reason(
+            "no_signal", "the words read most like a message that says nothing of the work"
+        )
         return Verdict(OTHER, None, reading.confidence, (why, *_merge(text)))
     runner_up = _runner_up(reading)
     reasons = _why(found, reading.subcategory, runner_up)
@@ -169,7 +177,14 @@ def _reason(feature: F.Feature, cls: str, weight: float) -> Reason:
     return Reason(signal, f"{label} → {cls} (+{weight:.1f})")
 
 
-_SIGNALS = {"verb": "verb", "also": "verb", "files": "files", "shape": "shape", "kind": "kind", "size": "size"}
+_SIGNALS = {
+    "verb": "verb",
+    "also": "verb",
+    "files": "files",
+    "shape": "shape",
+    "kind": "kind",
+    "size": "size",
+}
 _FIXED_LABELS = {
     "verb:none": "no opening verb (a name or a symptom)",
     "kind:pull_request": "a pull request", "kind:issue": "an issue", "kind:commit": "a commit",
@@ -179,8 +194,11 @@ _FIXED_LABELS = {
     "shape:one_word": "a one-word subject", "shape:question": "a question",
 }  # fmt: skip
 _SHAPES = {
-    "version": "a version number", "ref": "an issue reference", "code": "a name from the code",
-    "cli_option": "a command-line option", "noun_phrase": "a noun phrase",
+    "version": "a version number",
+    "ref": "an issue reference",
+    "code": "a name from the code",
+    "cli_option": "a command-line option",
+    "noun_phrase": "a noun phrase",
 }
 
 

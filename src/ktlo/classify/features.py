@@ -102,7 +102,7 @@ _HEAD_ORDER = (
     "reliability", "docs", "tests", "ci", "build", "lint", "release", "dependency", "runtime",
     "debt", "vague", "capability", "project", "platform", "i18n", "config", "message",
     "ops_topic", "security_topic", "perf_topic", "interface",
-)
+)  # fmt: skip
 
 # Word classes that make a subject without an opening verb a report of what goes wrong
 # ("Avatar upload fails for PNG files", "Unable to save a draft").
@@ -186,12 +186,15 @@ def _word_at(text: str, at: int) -> str:
     return text[start : end if end >= 0 else len(text)]
 
 
+_SIZES = ((1, "0"), (10, "1-9"), (100, "10-99"), (1000, "100-999"), (float("inf"), "1000+"))
+
+
 def size_features(added: int | None, deleted: int | None) -> list[Feature]:
     """How big the change is, and whether it mostly adds or mostly rewrites."""
     if added is None or deleted is None:
         return []
     total = added + deleted
-    size = "0" if total == 0 else "1-9" if total < 10 else "10-99" if total < 100 else "100-999" if total < 1000 else "1000+"
+    size = next(name for limit, name in _SIZES if total < limit)
     found = [Feature(f"size:{size}", f"{added}+ {deleted}-")]
     if total >= 10:
         share = added / total
@@ -221,7 +224,9 @@ def shape_features(
     if len(words) <= 1:
         found.append(Feature("shape:one_word", lead))
     elif (
-        not has_verb and lead[:1].isupper() and _FINITE.isdisjoint(w.lower() for w in words)
+        not has_verb
+        and lead[:1].isupper()
+        and _FINITE.isdisjoint(w.lower() for w in words)
         and not any(f.name in ("shape:symptom", "shape:vague") for f in earlier)
     ):
         found.append(Feature("shape:noun_phrase", lead))

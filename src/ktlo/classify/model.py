@@ -68,7 +68,9 @@ def weights() -> Weights:
 @cache
 def _groups(classes: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
     return {
-        inv: tuple(k for k, c in enumerate(classes) if (OTHER if c == OTHER else investment_of(c)) == inv)
+        inv: tuple(
+            k for k, c in enumerate(classes) if (OTHER if c == OTHER else investment_of(c)) == inv
+        )
         for inv in (KTLO, NEW_WORK, OTHER)
     }
 
@@ -118,7 +120,9 @@ def _choose(mass: dict[str, float], new_work_bias: float) -> str:
     return NEW_WORK if new > ktlo else KTLO
 
 
-def contributions(features: Sequence[Feature], cls: str, against: str) -> list[tuple[Feature, float]]:
+def contributions(
+    features: Sequence[Feature], cls: str, against: str
+) -> list[tuple[Feature, float]]:
     """How much each feature moved `cls` above `against`, largest first (positive only)."""
     model = weights()
     k, j = model.classes.index(cls), model.classes.index(against)

@@ -178,8 +178,6 @@ def conventions() -> dict[str, dict[str, str]]:
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     tables: dict[str, dict[str, str]] = {}
     for table in ("conventional_types", "conventional_scopes", "labels", "bots", "gitmoji"):
-        tables[table] = {
-            name: sub for sub, names in data[table].items() for name in names
-        }
+        tables[table] = {name: sub for sub, names in data[table].items() for name in names}
     tables["decisive_types"] = dict.fromkeys(data["decisive"]["types"], "")
     return tables
