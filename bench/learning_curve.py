@@ -8,7 +8,7 @@ held out and their type prefix removed, so they read like the commits of a team 
 writes no convention: those are the weak items whose verdicts are measured. For each size
 N, a fresh store holds N labeled commits and the held-out ones, and `ktlo.reclassify`
 (rules → built-in → inheritance → learning) decides them; N = 0 is the built-in alone.
-The model fitted there is also applied to the project's evaluation set (eval/ktlo-eval.csv),
+The model fitted there is also applied to the project's evaluation set (eval/dev.csv),
 written in other teams' styles. Printed per repository and size, then the mean over the
 repositories that have N labeled commits: binary (KTLO vs new work) macro-F1 and
 subcategory accuracy on the held-out commits and on the evaluation set.

@@ -125,10 +125,21 @@ def labeled_items(path: Path) -> list[tuple[str, Any]]:
             else:
                 c = commit(repo, sha)
                 files = tuple(f["path"] for f in c["files"])
-                work = WorkText(title=c["title"], body=c["body"], files=files, kind="commit")
+                added, deleted = _lines(c["files"])
+                work = WorkText(
+                    title=c["title"], body=c["body"], files=files, kind="commit",
+                    lines_added=added, lines_deleted=deleted,
+                )  # fmt: skip
             text = f"{work.title}\n{work.body}".strip()
             items.append((repo, LabeledItem(f"{repo}@{sha}", text, label, work)))
     return items
+
+
+def _lines(files: list[dict[str, str]]) -> tuple[int, int]:
+    """Lines added and deleted (binary files, shown as "-", count none)."""
+    added = sum(int(f["added"]) for f in files if f["added"].isdigit())
+    deleted = sum(int(f["deleted"]) for f in files if f["deleted"].isdigit())
+    return added, deleted
 
 
 def measure(path: Path) -> dict[str, Any]:

@@ -45,7 +45,7 @@ def hostile(new_repo: Callable[[str], GitRepo], tmp_path: Path) -> tuple[GitRepo
     bait = f"{DIRECTORY}/a.py"
     repo.commit("fix crash on empty cart", {bait: "1"}, mallory, "2026-01-05T10:00:00+00:00")
     repo.commit("fix rounding bug", {bait: "2"}, mallory, "2026-01-06T10:00:00+00:00")
-    repo.commit("add wishlist", {"b.py": "1"}, ALICE, "2026-01-07T10:00:00+00:00")
+    repo.commit("feat: add wishlist", {"b.py": "1"}, ALICE, "2026-01-07T10:00:00+00:00")
     db = tmp_path / "shop.duckdb"
     assert CliRunner().invoke(main, ["analyze", str(repo.path), "--db", str(db)]).exit_code == 0
     return repo, db

@@ -62,11 +62,18 @@ def test_first_sync_stores_issues_and_merge_requests(store: Store) -> None:
     assert rows(store, "SELECT repo_id, project, created_at, closed_at, merged_at, url FROM work_items WHERE external_id = '7'") == [
         (SHOP, "acme/shop", datetime(2026, 1, 8, 10, 0), datetime(2026, 1, 8, 16, 29, 40), datetime(2026, 1, 8, 16, 29, 40), "https://gitlab.com/acme/shop/-/merge_requests/7")
     ]  # fmt: skip
-    assert rows(store, "SELECT item_id, investment, subcategory, reasons FROM verdicts ORDER BY item_id") == [
+    # the text model's weights are refitted from time to time: compare its reasons without them
+    verdicts = [
+        (item, inv, sub, [re.sub(r" \(\+[0-9.]+\)$", "", r) for r in reasons])
+        for item, inv, sub, reasons in rows(
+            store, "SELECT item_id, investment, subcategory, reasons FROM verdicts ORDER BY item_id"
+        )
+    ]
+    assert verdicts == [
         (f"gitlab:issue:{SHOP}:1", "ktlo", "bug", ['label: "type::bug" → bug']),
         (f"gitlab:issue:{SHOP}:2", "new_work", "feature", ['label: "feature" → feature']),
         (f"gitlab:issue:{SHOP}:3", "ktlo", "incident", ['issue_type: "incident" → incident']),
-        (f"gitlab:issue:{SHOP}:4", "ktlo", "security", ['keyword: "rotate staging tls certificates" → security (+4.5)']),
+        (f"gitlab:issue:{SHOP}:4", "ktlo", "security", ['verb: "rotate" → security', 'keyword: "tls" → security', 'keyword: "certificates" → security']),
         (f"gitlab:merge_request:{SHOP}:7", "ktlo", "bug", ['label: "type::bug" → bug']),
         (f"gitlab:merge_request:{SHOP}:8", "ktlo", "dependency", ['label: "dependencies" → dependency']),
         (f"gitlab:merge_request:{SHOP}:9", "new_work", "feature", ['conventional_commit: "feat:" → feature']),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ktlo.classify import classify
+from ktlo.classify import CLASSIFIER_VERSION, classify
 from ktlo.classify.learned import Example, TextModel, cross_validate, fit, macro_f1
 from ktlo.cli import main
 from ktlo.config import Config
@@ -108,7 +108,7 @@ def test_too_few_labeled_items_fall_back_to_the_builtin(tmp_path: Path) -> None:
     with Store.open(db) as store:
         assert load_model(store) is None
         classifiers = store.con.execute("SELECT DISTINCT classifier FROM verdicts").fetchall()
-    assert classifiers == [("builtin-1",)]
+    assert classifiers == [(CLASSIFIER_VERSION,)]
 
 
 def test_a_class_with_too_few_examples_stays_with_the_builtin(store: Store, tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ def test_a_class_with_too_few_examples_stays_with_the_builtin(store: Store, tmp_
     verdict = store.query(
         "SELECT subcategory, classifier FROM verdicts WHERE item_id = 'files:issue:W-1'"
     )
-    assert verdict == [{"subcategory": "security", "classifier": "builtin-1"}]
+    assert verdict == [{"subcategory": "security", "classifier": CLASSIFIER_VERSION}]
 
 
 def test_a_sync_applies_the_stored_model_and_refits_on_enough_new_labels(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from ktlo.classify import classify
+from ktlo.classify import CLASSIFIER_VERSION
 from ktlo.classify.learned import Example, fit
 from ktlo.cli import main
 from ktlo.learning import apply_model, load_model, save_model
@@ -122,7 +122,11 @@ def test_a_successful_sync_refits_and_says_what_moved(
     changed = sum(before[item] != after[item] for item in before)
     ktlo_before = sum(v[0] == "ktlo" for v in before.values()) / len(before)
     ktlo_after = sum(v[0] == "ktlo" for v in after.values()) / len(after)
-    assert changed > 0 and ktlo_after < ktlo_before  # weak "plumb ..." commits became new work
+    # the weak commits in the team's own words, which the built-in reads as no signal, are
+    # decided by the team's model: "plumb ..." new work, "degunk ..." KTLO
+    moved = [(before[item], after[item]) for item in before if before[item] != after[item]]
+    assert changed == 40 and all(old[0] == "other" for old, _ in moved)
+    assert {new[0] for _, new in moved} == {"ktlo", "new_work"} and ktlo_after > ktlo_before
     lines = err.splitlines()
     assert lines[lines.index("what moved (KTLO share before → after):") + 1] == (
         f"  all items: KTLO {ktlo_before:.1%} → {ktlo_after:.1%} of items, {changed} items changed"
@@ -146,15 +150,15 @@ def test_labels_of_one_side_fit_no_model_and_move_nothing(
         "learned model: none (labeled items of both KTLO and new work are needed, at least 30 "
         "of each: 60 KTLO, 0 new work); the built-in classifier decides"
     ) in result.stderr
-    assert "  all items: KTLO 98.4% → 98.4% of items, 0 items changed" in result.stderr
-    builtin = classify(WorkText(title="Added mini blogging application as Flask example."))
+    share = _ktlo_share(verdicts(db))
+    assert f"  all items: KTLO {share} → {share} of items, 0 items changed" in result.stderr
     with Store.open(db, read_only=True) as store:
         assert load_model(store) is None
         row = store.con.execute(
-            "SELECT v.investment, v.subcategory, v.classifier FROM verdicts v JOIN work_items w "
+            "SELECT v.investment, v.classifier FROM verdicts v JOIN work_items w "
             "USING (item_id) WHERE w.title LIKE 'Added mini blogging%'"
         ).fetchone()
-    assert row == (builtin.investment, builtin.subcategory, "builtin-1")
+    assert row is not None and row[1] == CLASSIFIER_VERSION  # the built-in's reading stands
 
 
 def test_cross_validation_is_scored_over_both_investments(tmp_path: Path) -> None:
@@ -183,6 +187,11 @@ def test_cross_validation_is_scored_over_both_investments(tmp_path: Path) -> Non
     assert float(over_both) == 1.0 and float(over_kinds) < 0.8
 
 
+def _ktlo_share(rows: list[tuple[object, ...]]) -> str:
+    """The KTLO share of items as `what moved` prints it (merge commits have none here)."""
+    return f"{sum(row[1] == 'ktlo' for row in rows) / len(rows):.1%}"
+
+
 def flaskish() -> list[tuple[str, str]]:
     """Labels of one side only: docs and fixes, no `feat:`; and one new example app."""
     rng = random.Random(5)
@@ -207,6 +216,7 @@ def test_a_stored_model_of_one_side_is_dropped_and_its_verdicts_given_back(
         old = fit([Example(t) for t in texts], ["maintenance", "bug", "tech_debt"] * 8)
         decided = apply_model(store, old, save_model(store, old, {}))
     assert decided == 1 and verdicts(db) != builtin  # the blogging app, moved by the old model
+    moved_share = _ktlo_share(verdicts(db))
     good = tmp_path / "incidents.csv"
     good.write_text(GOOD_INCIDENTS, encoding="utf-8")
     code, err = sync_file(db, good)
@@ -216,7 +226,8 @@ def test_a_stored_model_of_one_side_is_dropped_and_its_verdicts_given_back(
         "each: 60 KTLO, 0 new work); the built-in classifier decides; 1 item an earlier model "
         "decided is back with the built-in"
     ) in err.splitlines()
-    assert "  all items: KTLO 100.0% → 98.4% of items, 1 item changed" in err.splitlines()
+    line = f"  all items: KTLO {moved_share} → {_ktlo_share(builtin)} of items, 1 item changed"
+    assert line in err.splitlines()
     assert verdicts(db) == builtin
     with Store.open(db, read_only=True) as store:
         assert load_model(store) is None
@@ -240,13 +251,13 @@ def test_every_team_hears_how_its_share_moved(
     assert all(" of person-days, " in line for line in moved[1:])
 
     # Bob writes the weak "plumb" commits (odd n), which become new work; Alice's weak
-    # "degunk" ones move from maintenance to bug, still KTLO
-    def shares(line: str) -> tuple[str, str]:
+    # "degunk" ones become KTLO (the built-in read both as no signal)
+    def shares(line: str) -> tuple[float, float]:
         before, after = line.split("KTLO ")[1].split(" of")[0].split(" → ")
-        return before, after
+        return float(before.rstrip("%")), float(after.rstrip("%"))
 
     alpha, beta = shares(moved[1]), shares(moved[2])
-    assert alpha[0] == alpha[1] and float(beta[1].rstrip("%")) < float(beta[0].rstrip("%"))
+    assert alpha[1] > alpha[0] and beta[1] <= beta[0] and beta[1] < alpha[1]
 
 
 def test_analyze_with_a_rule_applies_the_stored_model_and_fits_none(

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ktlo.classify import CLASSIFIER_VERSION
 from ktlo.cli import main
 from ktlo.config import Config
 from ktlo.errors import InputError
@@ -22,7 +23,7 @@ def verdict(store: Store, item_id: str, label: str, confidence: float, reason: s
     store.replace(
         "verdicts", "item_id", [item_id],
         ["item_id", "investment", "subcategory", "confidence", "reasons", "classifier", "classified_at"],
-        [(item_id, investment, sub or None, confidence, [reason], "builtin-1", datetime(2026, 1, 1))],
+        [(item_id, investment, sub or None, confidence, [reason], CLASSIFIER_VERSION, datetime(2026, 1, 1))],
     )  # fmt: skip
 
 

@@ -80,13 +80,25 @@ def ingest_repository(
 
 
 def commit_text(commit: Commit) -> WorkText:
-    """What the classifier reads of a commit."""
+    """What the classifier reads of a commit (reclassify reads the same from the store)."""
+    counted = not commit.is_merge
     return WorkText(
         title=commit.title,
         body=commit.body,
         files=tuple(f.path for f in commit.files),
         author=f"{commit.author_name} {commit.author_email}",
+        kind="commit",
+        lines_added=sum(f.added or 0 for f in commit.files) if counted else None,
+        lines_deleted=sum(f.deleted or 0 for f in commit.files) if counted else None,
     )
+
+
+# A commit's size as the classifier reads it (NULL for merges and for items that are not
+# commits), beside `commits c` joined on item_id: the same numbers commit_text() gives.
+LINES_SQL = (
+    "CASE WHEN c.is_merge THEN NULL ELSE c.lines_added END AS lines_added, "
+    "CASE WHEN c.is_merge THEN NULL ELSE c.lines_deleted END AS lines_deleted"
+)
 
 
 def _stored_tips(store: Store, repo_id: str) -> list[str]:

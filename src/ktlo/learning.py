@@ -35,7 +35,7 @@ from typing import Any
 from ktlo.classify.classifier import classify, classify_text
 from ktlo.classify.learned import Example, TextModel, cross_predict, fit, macro_f1
 from ktlo.classify.taxonomy import KTLO, NEW_WORK, SUBCATEGORIES, investment_of
-from ktlo.ingest import save_verdicts
+from ktlo.ingest import LINES_SQL, save_verdicts
 from ktlo.records import Reason, Verdict, WorkText
 from ktlo.store import Store
 
@@ -51,6 +51,7 @@ MIN_PER_CLASS = 10  # a class with fewer examples is left to the built-in
 MIN_PER_INVESTMENT = 30
 # A built-in verdict of a kind the organisation never labels stands when at least this sure.
 CLEAR_PHRASE = 0.6
+NO_SIGNAL = "no_signal"  # the built-in read nothing it knows: the learned model may decide
 RETRAIN_AFTER = 100  # labeled items a sync must bring, beyond the last fit's, to refit
 MAX_TRAINING = 50_000
 KEEP_MODELS = 3
@@ -225,9 +226,10 @@ def apply_model(
         ids, verdicts = [], []
         for row in batch:
             builtin = (row["subcategory"], row["confidence"])
-            if row["classifier"].startswith("learned-"):  # an earlier fit decided it
-                again = classify(_work_text(row))
-                builtin = (again.subcategory, again.confidence)
+            if row["classifier"].startswith("learned-") or row["subcategory"] is None:
+                # an earlier fit decided it, or the built-in read no signal: the team's own
+                # words may say what a message without ktlo's vocabulary is
+                builtin = _builtin(classify(_work_text(row)))
             verdict = decide(
                 model, _work_text(row), builtin, version, excluded, row["branch"] or ""
             )
@@ -241,6 +243,13 @@ def apply_model(
     return decided
 
 
+def _builtin(verdict: Verdict) -> tuple[str | None, float]:
+    """The built-in's (subcategory, confidence); a verdict of no signal is the model's to take."""
+    if verdict.subcategory is None and verdict.reasons and verdict.reasons[0].signal == "no_signal":
+        return NO_SIGNAL, 0.0
+    return verdict.subcategory, verdict.confidence
+
+
 def decide(
     model: TextModel,
     item: WorkText,
@@ -251,8 +260,8 @@ def decide(
 ) -> Verdict | None:
     """The model's verdict for a weak item, or None where the built-in's should stand.
 
-    `builtin` is the built-in verdict's subcategory and confidence. It stands for `other`
-    (merges, empty subjects), for a kind the organisation labels too rarely to learn
+    `builtin` is the built-in verdict's subcategory and confidence (NO_SIGNAL when the
+    built-in read nothing it knows). It stands for `other` (merges), for a kind the organisation labels too rarely to learn
     (`excluded`), and for a kind it never labels when a clear phrase says so ("fix the XSS
     in search" is security though no item was labeled so).
     """
@@ -340,9 +349,11 @@ def _items(
         SELECT w.item_id, w.kind, w.title, w.body, w.labels, w.issue_type, w.branch,
                concat_ws(' ', w.author_name, w.author_email) AS author,
                (SELECT list(f.path) FROM commit_files f WHERE f.item_id = w.item_id) AS files,
+               {LINES_SQL},
                v.subcategory, v.confidence, v.classifier, o.item_id IS NOT NULL AS overridden,
                o.subcategory AS o_subcategory
         FROM work_items w JOIN verdicts v USING (item_id) LEFT JOIN overrides o USING (item_id)
+             LEFT JOIN commits c USING (item_id)
         WHERE {where}
         ORDER BY w.item_id
         """
@@ -358,6 +369,7 @@ def _work_text(row: dict[str, Any]) -> WorkText:
         title=row["title"], body=row["body"] or "", files=tuple(row["files"] or ()),
         labels=tuple(row["labels"] or ()), author=row["author"] or "",
         issue_type=row["issue_type"] or "", kind=row["kind"],
+        lines_added=row["lines_added"], lines_deleted=row["lines_deleted"],
     )  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from ktlo.classify import classify
 from ktlo.classify.rules import CompiledRule, RuleSubject, compile_rules, first_match
 from ktlo.config import Config
-from ktlo.ingest import save_verdicts
+from ktlo.ingest import LINES_SQL, save_verdicts
 from ktlo.learning import LearningSummary, apply_stored, learn
 from ktlo.moves import Move, measure, snapshot
 from ktlo.records import Verdict, WorkText
@@ -142,6 +142,7 @@ def _verdict(row: dict[str, Any], rules: list[CompiledRule]) -> Verdict:
         WorkText(
             title=row["title"], body=row["body"], files=files, labels=labels,
             author=author, issue_type=row["issue_type"] or "", kind=row["kind"],
+            lines_added=row["lines_added"], lines_deleted=row["lines_deleted"],
         )
     )  # fmt: skip
 
@@ -149,11 +150,12 @@ def _verdict(row: dict[str, Any], rules: list[CompiledRule]) -> Verdict:
 def _batches(store: Store) -> Iterator[list[dict[str, Any]]]:
     cursor = store.con.cursor()
     cursor.execute(
-        """
+        f"""
         SELECT w.item_id, w.source, w.kind, w.repo_id, w.title, w.body, w.author_name,
                w.author_email, w.labels, w.issue_type, w.project, w.parent_key, w.components,
-               (SELECT list(f.path) FROM commit_files f WHERE f.item_id = w.item_id) AS files
-        FROM work_items w ORDER BY w.item_id
+               (SELECT list(f.path) FROM commit_files f WHERE f.item_id = w.item_id) AS files,
+               {LINES_SQL}
+        FROM work_items w LEFT JOIN commits c USING (item_id) ORDER BY w.item_id
         """
     )
     names = [d[0] for d in cursor.description]

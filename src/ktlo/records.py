@@ -60,6 +60,8 @@ class WorkText:
     author: str = ""
     issue_type: str = ""
     kind: str = ""  # commit, pull_request or issue; "" reads as a commit
+    lines_added: int | None = None  # the change's size, when known (commits, pull requests)
+    lines_deleted: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,8 @@ from typing import Any
 
 from ktlo.allocation import build_allocation
 from ktlo.classify import signals
-from ktlo.classify.lexicon import CONVENTIONAL_SCOPES, CONVENTIONAL_TYPES
 from ktlo.classify.taxonomy import investment_of
+from ktlo.classify.vocabulary import conventions
 from ktlo.config import Config
 from ktlo.errors import NotFoundError
 from ktlo.overrides import set_override
@@ -144,6 +144,8 @@ def _sql_list(words: Iterable[str]) -> str:
     return "(" + ", ".join(f"'{w}'" for w in chosen) + ")"
 
 
+CONVENTIONAL_TYPES = conventions()["conventional_types"]
+CONVENTIONAL_SCOPES = conventions()["conventional_scopes"]
 # The investment a subject's conventional type names (`feat:` new work, `fix(api)!:` and
 # `feat(security):` KTLO), NULL without a known type: as signals.conventional_signal reads
 # it, so that only items whose type and (deciding) label differ are read in Python.

@@ -7,15 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
+from typing import NamedTuple
 
-from ktlo.classify.lexicon import (
-    BOTS,
-    CONVENTIONAL_SCOPES,
-    CONVENTIONAL_TYPES,
-    DECISIVE_TYPES,
-    GITMOJI,
-    LABELS,
-)
+from ktlo.classify.vocabulary import conventions
 from ktlo.records import Reason
 
 Signal = tuple[str, Reason]
@@ -52,7 +47,7 @@ def label_signal(labels: Iterable[str], issue_type: str) -> Signal | None:
     candidates = [("issue_type", issue_type)] if issue_type else []
     candidates += [("label", label) for label in labels]
     for signal, raw in candidates:
-        sub = LABELS.get(normalise_label(raw))
+        sub = conventions()["labels"].get(normalise_label(raw))
         if sub:
             found.append((_LABEL_PRIORITY.index(sub), sub, Reason(signal, f'"{raw}" → {sub}')))
     if not found:
@@ -80,7 +75,7 @@ def bot_signal(author: str, title: str) -> Signal | None:
     if not author:
         return None
     lowered = author.lower()
-    for bot, sub in BOTS.items():
+    for bot, sub in conventions()["bots"].items():
         if bot in lowered:
             if sub == "dependency" and _SECURITY_ID.search(title):
                 sub = "security"
@@ -91,7 +86,7 @@ def bot_signal(author: str, title: str) -> Signal | None:
 def is_bot(author_name: str, author_email: str = "") -> bool:
     """A known automation account, or one whose name says it is a bot."""
     who = f"{author_name} {author_email}".lower()
-    return any(bot in who for bot in BOTS) or bool(_BOT_NAME.search(author_name))
+    return any(bot in who for bot in conventions()["bots"]) or bool(_BOT_NAME.search(author_name))
 
 
 def revert_signal(title: str, body: str) -> Signal | None:
@@ -101,6 +96,9 @@ def revert_signal(title: str, body: str) -> Signal | None:
 
 
 def security_id_signal(text: str) -> Signal | None:
+    lowered = text.lower()
+    if "cve-" not in lowered and "ghsa-" not in lowered:  # most texts: skip the regex
+        return None
     match = _SECURITY_ID.search(text)
     if match:
         return "security", Reason("security_advisory", f"mentions {match[1].upper()}")
@@ -109,31 +107,49 @@ def security_id_signal(text: str) -> Signal | None:
 
 def files_signal(files: Iterable[str]) -> Signal | None:
     """Changes confined to lockfiles, CI configuration or documentation."""
-    paths = [f for f in files if f]
-    if not paths:
+    roles = [file_role(f) for f in files if f]
+    if not roles:
         return None
-    if all(_is_lockfile(p) for p in paths):
+    if all(r.lockfile for r in roles):
         return "dependency", Reason("files", "only dependency manifests and lockfiles changed")
-    if all(_is_ci(p) for p in paths):
+    if all(r.ci for r in roles):
         return "maintenance", Reason("files", "only CI configuration changed")
-    if all(_is_doc(p) for p in paths):
+    if all(r.doc for r in roles):
         return "maintenance", Reason("files", "only documentation changed")
-    if all(_is_doc(p) or _is_ci(p) or _is_test(p) for p in paths) and not all(
-        _is_test(p) for p in paths
-    ):
+    if all(r.doc or r.ci or r.test for r in roles) and not all(r.test for r in roles):
         return "maintenance", Reason("files", "only tests, documentation and CI changed")
     return None
 
 
+class FileRole(NamedTuple):
+    """What a path is for (several may hold: a doc under tests/)."""
+
+    lockfile: bool
+    ci: bool
+    doc: bool
+    test: bool
+    build: bool
+
+
+@lru_cache(maxsize=1 << 16)
+def file_role(path: str) -> FileRole:
+    """The roles of one path (cached: the same paths recur in every commit of a repository)."""
+    lockfile = _is_lockfile(path)
+    return FileRole(
+        lockfile, _is_ci(path), not lockfile and is_doc(path), is_test(path),
+        bool(_BUILD_FILE.search(path.lower())),
+    )  # fmt: skip
+
+
 def only_tests(files: Iterable[str]) -> bool:
-    paths = [f for f in files if f]
-    return bool(paths) and all(_is_test(p) for p in paths)
+    roles = [file_role(f) for f in files if f]
+    return bool(roles) and all(r.test for r in roles)
 
 
 def only_build_files(files: Iterable[str]) -> bool:
     """Every path is build or tool configuration (Makefiles, autoconf, CMake, editor settings)."""
-    paths = [f for f in files if f]
-    return bool(paths) and all(_BUILD_FILE.search(p.lower()) for p in paths)
+    roles = [file_role(f) for f in files if f]
+    return bool(roles) and all(r.build for r in roles)
 
 
 # Build-system and tool configuration: a change confined to these is upkeep of the
@@ -157,13 +173,13 @@ def conventional_signal(subject: str) -> tuple[Signal, str] | None:
     if not match:
         return None
     kind = match["type"].lower()
-    sub = CONVENTIONAL_TYPES.get(kind)
+    sub = conventions()["conventional_types"].get(kind)
     if not sub:
         return None
     scope = (match["scope"] or "").strip().lower()
-    scoped = CONVENTIONAL_SCOPES.get(scope)
+    scoped = conventions()["conventional_scopes"].get(scope)
     prefix = match[0].strip()
-    decisive = kind in DECISIVE_TYPES
+    decisive = kind in conventions()["decisive_types"]
     if scoped and (sub != "feature" or scoped == "security"):
         sub, decisive = scoped, True
     signal = "conventional_type" if decisive else "conventional_commit"
@@ -177,7 +193,8 @@ def gitmoji_signal(subject: str) -> tuple[Signal, str] | None:
     if not match:
         return None
     token = match[1].replace("\ufe0f", "")
-    sub = GITMOJI.get(token) or GITMOJI.get(match[1])
+    gitmoji = conventions()["gitmoji"]
+    sub = gitmoji.get(token) or gitmoji.get(match[1])
     if not sub:
         return None
     return (sub, Reason("gitmoji", f"{match[1]} → {sub}")), stripped[match.end() :]
@@ -205,7 +222,7 @@ def _is_ci(path: str) -> bool:
     return _name(path) in _CI_FILES or lowered.startswith(_CI_DIRS)
 
 
-def _is_doc(path: str) -> bool:
+def is_doc(path: str) -> bool:
     lowered = path.lower()
     name = _name(path)
     if _is_lockfile(path):
@@ -218,7 +235,7 @@ def _is_doc(path: str) -> bool:
     )
 
 
-def _is_test(path: str) -> bool:
+def is_test(path: str) -> bool:
     lowered = "/" + path.lower()
     name = _name(path)
     return (

@@ -73,7 +73,7 @@ def classify_command(
 def eval_command(csv_file: Path, as_json: bool, mistakes: int) -> None:
     """Measure the classifier on a labeled CSV (text, label, optional id and kind) or JSON lines.
 
-    Example: ktlo eval eval/ktlo-eval.csv --mistakes 20
+    Example: ktlo eval eval/test.csv --mistakes 20
 
     JSON lines carry what else the classifier reads: {"title", "label", "body", "files",
     "labels", "author", "kind", "id"} (title and label required).
