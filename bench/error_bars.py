@@ -183,8 +183,9 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=100)
     args = parser.parse_args()
     result: dict[str, Any] = {"setup": vars(args), "estimator": by_estimator(args)}
-    with tempfile.TemporaryDirectory() as folder:
-        result["store"] = by_store(args, Path(folder))
+    if args.store_seeds:  # 0: the estimator alone
+        with tempfile.TemporaryDirectory() as folder:
+            result["store"] = by_store(args, Path(folder))
     print(json.dumps(result, indent=2))
 
 

@@ -303,15 +303,25 @@ def _read_measured_error(path: str | None) -> dict[str, Any]:
 
 
 def prior_rates(counts: dict[str, dict[str, int]] | None = None) -> Rates:
-    """Per stratum: Beta(1, 1) plus the held-out counts (truth -> predicted), scaled down to
-    at most PRIOR_ITEMS items."""
+    """Per stratum: a Beta whose mean is the held-out rate (truth -> predicted) and whose
+    weight is at most PRIOR_ITEMS items; Beta(1, 1) where nothing was measured.
+
+    The mean is kept as measured: a flat Beta(1, 1) added to ten items would pull a
+    stratum read right 97% of the time to 89%, and the share with it, before any answer.
+    A rate of 0 or 1 is kept half an item inside, so the Beta stays proper."""
     counts = counts if counts is not None else measured_error()["counts"]["all"]
     rates = {}
     for stratum in STRATA:
         ktlo = float(counts.get(KTLO, {}).get(stratum, 0))
         new = float(counts.get(NEW_WORK, {}).get(stratum, 0))
-        scale = min(1.0, PRIOR_ITEMS / (ktlo + new)) if ktlo + new else 0.0
-        rates[stratum] = Rate(1.0 + scale * ktlo, 1.0 + scale * new)
+        total = ktlo + new
+        if not total:
+            rates[stratum] = Rate(1.0, 1.0)
+            continue
+        edge = 0.5 / (total + 1)
+        rate = min(1 - edge, max(edge, ktlo / total))
+        weight = min(PRIOR_ITEMS, total)
+        rates[stratum] = Rate(weight * rate, weight * (1 - rate))
     return Rates(rates)
 
 
