@@ -15,6 +15,7 @@ from ktlo.report.model import (
     ReportFilters,
     apply_filters,
     prepare,
+    report_coverage,
     repositories,
     services,
     team_names,
@@ -35,9 +36,9 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
     apply_filters(store, config, filters)
     all_teams = team_names(store, config)
     teams = [filters.team] if filters.team else all_teams
-    balances = sections.balances(store, config, teams, filters.period, not filters.team)
-    as_of = store.con.execute("SELECT max(day) FROM report_alloc").fetchone()
-    as_of_day = as_of[0].isoformat() if as_of and as_of[0] else None
+    covered = report_coverage(store, filters)
+    as_of_day = covered.as_of.isoformat() if covered.as_of else None
+    balances = sections.balances(store, config, teams, filters.period, not filters.team, covered)
     counts = ops.synced_counts(store)
     reuse = Reuse()  # the health tables every scope shares, built once for the whole report
     return {
@@ -52,7 +53,7 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         },
         "organisation": balances.get(None),
         "balance": [balances[team] for team in teams],
-        "teams": sections.team_cards(store, config, balances, teams, filters.period),
+        "teams": sections.team_cards(store, config, balances, teams, filters.period, covered),
         "error_rates": measured_rates(store).as_json(),
         "hotspots": sections.hotspots(store, filters.team),
         "people": sections.people(store, filters.team),

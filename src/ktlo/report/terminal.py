@@ -8,6 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from ktlo.periods import shown
 from ktlo.report.display import display_name
 
 BAR_WIDTH = 24
@@ -267,7 +268,7 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
                 interval(totals["ktlo_share"], totals["ktlo_share_low"], totals["ktlo_share_high"]),
                 "bold",
             ),
-            " overall; last period ",
+            f" overall; last complete period {budget.get('period') or '–'} ",
             (interval(budget["share"], budget["share_low"], budget["share_high"]), "bold"),
             f" {ARROW[doc['trend']['direction']]}  ",
             f"band {_pct(budget['low'])}–{_pct(budget['high'])}: ",
@@ -293,10 +294,11 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
     for column in ("", "person-days", "FTE", "KTLO", "status"):
         periods.add_column(column, justify="left" if not column else "right")
     for p in doc["periods"][-12:]:
-        periods.add_row(p["period"], f"{p['person_days']:,.1f}", f"{p['fte']:.2f}",
+        periods.add_row(shown(p), f"{p['person_days']:,.1f}", f"{p['fte']:.2f}",
                         interval(p["ktlo_share"], p["ktlo_share_low"], p["ktlo_share_high"]),
                         Text(p["status"], style=STATUS_STYLE[p["status"]]))  # fmt: skip
     console.print(periods)
+    console.print(Text(_fte_note(doc), style="dim"))
     if doc["cost"]:
         console.print(f"\nKTLO cost: {doc['cost']['ktlo_cost']:,.0f} ({doc['cost']['basis']})")
     console.print(Text("\n" + error_bars_note(doc["error_rates"]["verified"]), style="dim"))
@@ -306,6 +308,15 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
             style="dim",
         )
     )
+
+
+def _fte_note(doc: dict[str, Any]) -> str:
+    """What the FTE figures divide by, and why they are below headcount (ktlo.periods)."""
+    now = next((p for p in doc["periods"] if p.get("in_progress")), None)
+    so_far = f"Data up to {doc.get('as_of')}: {now['period']} is in progress. " if now else ""
+    people = doc["totals"]["people"]
+    who = f"{people} {'person' if people == 1 else 'people'} with effort in the span"
+    return f"\n{so_far}{doc.get('fte_note', '')} ({who}.)"
 
 
 def render_budget(doc: dict[str, Any], console: Console) -> None:
