@@ -129,7 +129,7 @@ def allocation_from_alloc(
         "fte_note": FTE_NOTE,
         "groups": groups,
         "periods": periods,
-        "trend": _trend(complete),
+        "trend": _trend(periods),
         "budget": {
             "period": last.get("period"),
             "low": budget.low,
@@ -299,7 +299,8 @@ def _periods(
 
 
 def _trend(periods: list[dict[str, Any]]) -> dict[str, Any]:
-    shares = [p["ktlo_share"] for p in periods if p["ktlo_share"] is not None]
+    """The direction between the last two complete periods; the series of every period."""
+    shares = [p["ktlo_share"] for p in periods if p["ktlo_share"] is not None and p["complete"]]
     direction = "unknown"
     if len(shares) >= 2:
         delta = shares[-1] - shares[-2]

@@ -100,13 +100,18 @@ class Coverage:
         start = period_start(self.as_of, period)
         return next_start(start, period) if not self.in_progress(start, period) else start
 
+    def first_day(self, start: date, period: str) -> date:
+        """The first day of the period the data covers."""
+        return max(start, self.first) if self.first else start
+
+    def last_day(self, start: date, period: str) -> date:
+        """The last day of the period the data covers."""
+        end = period_end(start, period)
+        return min(end, self.as_of) if self.as_of else end
+
     def workdays(self, start: date, period: str) -> int:
         """The period's working days the data covers (at least one): what FTE divides by."""
-        first = max(start, self.first) if self.first else start
-        last = (
-            min(period_end(start, period), self.as_of) if self.as_of else period_end(start, period)
-        )
-        return max(1, workdays(first, last))
+        return max(1, workdays(self.first_day(start, period), self.last_day(start, period)))
 
     def fields(self, start: date, period: str) -> dict[str, Any]:
         """What every view shows of a period beside its figures: `complete`, `in_progress`

@@ -62,7 +62,7 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         "health": ops.health_section(store, config, filters, counts, reuse),
         "ktlo_mode": ops.mode_section(store, config, filters, reuse),
         "rotation": ops.rotation_section(store, config, filters, as_of_day, counts),
-        "forecast": steer.forecast_section(store, config, filters, balances, as_of_day),
+        "forecast": steer.forecast_section(store, config, filters, balances, covered),
         "sprints": steer.sprints_section(store, config, filters),
         "rotation_plan": steer.rotation_plan_section(store, config, filters, as_of_day),
     }

@@ -268,7 +268,7 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
                 interval(totals["ktlo_share"], totals["ktlo_share_low"], totals["ktlo_share_high"]),
                 "bold",
             ),
-            f" overall; last complete period {budget.get('period') or '–'} ",
+            f" overall; last complete period {budget.get('period') or _none_complete(doc)} ",
             (interval(budget["share"], budget["share_low"], budget["share_high"]), "bold"),
             f" {ARROW[doc['trend']['direction']]}  ",
             f"band {_pct(budget['low'])}–{_pct(budget['high'])}: ",
@@ -308,6 +308,10 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
             style="dim",
         )
     )
+
+
+def _none_complete(doc: dict[str, Any]) -> str:
+    return f"– (no complete {doc['period']} yet)"
 
 
 def _fte_note(doc: dict[str, Any]) -> str:
@@ -422,7 +426,8 @@ def render_forecast(doc: dict[str, Any], console: Console) -> None:
             if f["new_work_person_days"] is None
             else f"{f['new_work_person_days']:,.1f} of {f['capacity_person_days']:,.1f}"
         )
-        table.add_row(Text("forecast", style="bold"), f["start"][:7], _pct(f["share"]),
+        kind = "naive" if doc.get("method") == "naive" else "forecast"
+        table.add_row(Text(kind, style="bold"), f["start"][:7], _pct(f["share"]),
                       f"{_pct(f['low'])}–{_pct(f['high'])}", _bar(f["share"], 16), room)  # fmt: skip
     console.print(table)
     bt = doc["backtest"]
@@ -435,6 +440,26 @@ def render_forecast(doc: dict[str, Any], console: Console) -> None:
             f"\nBack-test over {bt['origins']} origins, mean absolute error: {errors}", style="dim"
         )
     )
+    if doc.get("method_note"):
+        console.print(Text(f"Naive forecast: {doc['method_note']}.", style="bold"))
+    if doc.get("capacity"):
+        console.print(Text(_capacity_note(doc["capacity"]), style="dim"))
+
+
+def _capacity_note(basis: dict[str, Any]) -> str:
+    """Where the forecast's capacity comes from (ktlo.planning.capacity)."""
+    span = (
+        f"{basis['periods'][0]} … {basis['periods'][-1]}"
+        if len(basis["periods"]) > 1
+        else basis["periods"][0]
+    )
+    configured = (
+        f", {_pct(basis['measured_share_of_configured'])} of the members' configured "
+        f"{basis['configured_fte']:g} FTE; ahead, configured time off is taken out"
+        if basis.get("configured_fte")
+        else ""
+    )
+    return f"Capacity: the {basis['measured_fte']:g} FTE measured over {span}{configured} (docs/planning.md)."
 
 
 def render_sprints(doc: dict[str, Any], console: Console) -> None:
