@@ -551,6 +551,15 @@ MODE_STYLE = {"enter": "bold red", "stay": "bold yellow", "exit": "bold green", 
 
 def render_mode(doc: dict[str, Any], console: Console) -> None:
     """Each team's answer, its risk and the signals that make it, and where to focus."""
+    if doc.get("last_period"):
+        console.print(
+            Text(
+                f"KTLO mode over complete {doc['period']}s, the last {doc['last_period']} "
+                f"(data up to {doc['as_of']}; the {doc['period']} in progress is assessed once "
+                "complete)",
+                style="dim",
+            )
+        )
     for team in doc["teams"]:
         risk = "–" if team["risk"] is None else f"{team['risk']:.2f}"
         console.print(Text.assemble(
