@@ -130,7 +130,8 @@ FORECAST_FIGURES = (("share", "ktlo_share"), ("low", "low"), ("high", "high"),
 
 
 SPRINT_FIGURES = ("planned_items", "planned_basis", "planned_ktlo_share", "actual_ktlo_share",
-                  "actual_basis", "unplanned_items", "unplanned_ktlo_items", "done_items")  # fmt: skip
+                  "actual_basis", "actual_person_days", "in_progress", "unplanned_items",
+                  "unplanned_ktlo_items", "done_items")  # fmt: skip
 MODEL_FIGURES = ("rotation", "shared", "p_value", "verdict")
 
 

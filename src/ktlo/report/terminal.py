@@ -484,10 +484,25 @@ def render_sprints(doc: dict[str, Any], console: Console) -> None:
     for s in doc["sprints"]:
         table.add_row(
             s["sprint"], f"{(s['starts_at'] or '')[:10]} … {(s['ends_at'] or '')[:10]}",
-            f"{_pct(s['planned_ktlo_share'])} ({s['planned_basis']})", f"{_pct(s['actual_ktlo_share'])}",
+            f"{_pct(s['planned_ktlo_share'])} ({s['planned_basis']})", _sprint_actual(s),
             f"{s['unplanned_items']} ({s['unplanned_ktlo_items']})", str(s["done_items"]),
         )  # fmt: skip
     console.print(table)
+    console.print(
+        Text(
+            "\nActual KTLO: of the person-days spent during the sprint on its items and on the "
+            "changes naming them (docs/planning.md); 'no effort' where none was recorded.",
+            style="dim",
+        )
+    )
+
+
+def _sprint_actual(sprint: dict[str, Any]) -> str:
+    """The actual KTLO share of a sprint's effort, with its person-days; so far while it runs."""
+    if sprint["actual_ktlo_share"] is None:
+        return "no effort" + (" so far" if sprint.get("in_progress") else "")
+    so_far = " so far" if sprint.get("in_progress") else ""
+    return f"{_pct(sprint['actual_ktlo_share'])} of {sprint['actual_person_days']:g} d{so_far}"
 
 
 def render_rotation_review(doc: dict[str, Any], console: Console) -> None:
