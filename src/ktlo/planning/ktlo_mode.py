@@ -211,8 +211,9 @@ def _values(
 
     share, previous = at(shares, k), at(shares, k - 1)
     burned = None
-    if k == len(shares) - 1 and doc.get("slos"):
-        burned = max(float(s["burn_rate"]) for s in doc["slos"])
+    rates = [float(s["burn_rate"]) for s in doc.get("slos") or [] if s["burn_rate"] is not None]
+    if k == len(shares) - 1 and rates:
+        burned = max(rates)
     return {
         "ktlo_share_over_band": share - high if share is not None else None,
         "ktlo_share_rising": share - previous
