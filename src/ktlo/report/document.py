@@ -82,6 +82,7 @@ def report_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
         team = bal["team"] or "(organisation)"
         for p in bal["periods"]:
             add("balance", team, p["period"], None, "person_days", p["person_days"])
+            add("balance", team, p["period"], None, "in_progress", p["in_progress"])
             for metric in ("ktlo_share", "ktlo_share_low", "ktlo_share_high"):
                 add("balance", team, p["period"], None, metric, p[metric])
             for key, days in p["by_subcategory"].items():
