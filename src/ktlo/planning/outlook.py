@@ -134,9 +134,10 @@ def outlook_from_history(
 def _naive_note(errors: tuple[float, float], last: dict[str, Any], period: str) -> str:
     """Why the forecast shown is the naive one."""
     ours, theirs = errors
+    digits = 1 if f"{ours * 100:.1f}" != f"{theirs * 100:.1f}" else 2
     label = period_label(date.fromisoformat(last["start"]), period)
     return (
         f"in back-test the trend erred more than the last value (mean absolute error "
-        f"{ours * 100:.1f} against {theirs * 100:.1f} points), so the forecast shown is the "
-        f"naive one: {label}'s share, {last['share'] * 100:.0f}%, carried forward"
+        f"{ours * 100:.{digits}f} against {theirs * 100:.{digits}f} points), so the forecast "
+        f"shown is the naive one: {label}'s share, {last['share'] * 100:.0f}%, carried forward"
     )
