@@ -34,7 +34,13 @@ from ktlo.planning.sprints import sprint_report  # noqa: E402
 from ktlo.report import ops, sections, steer  # noqa: E402
 from ktlo.report.document import report_document  # noqa: E402
 from ktlo.report.html import render_report  # noqa: E402
-from ktlo.report.model import ReportFilters, apply_filters, prepare, team_names  # noqa: E402
+from ktlo.report.model import (  # noqa: E402
+    ReportFilters,
+    apply_filters,
+    prepare,
+    report_coverage,
+    team_names,
+)
 from ktlo.store import Store  # noqa: E402
 
 
@@ -61,11 +67,11 @@ def parts(store: Store, config: Any, skip_mode: bool) -> dict[str, float]:
     timed("health", lambda: ops.health_section(store, config, filters, counts))
     if not skip_mode:
         timed("ktlo mode", lambda: ops.mode_section(store, config, filters))
-    row = store.con.execute("SELECT max(day) FROM report_alloc").fetchone()
-    as_of = row[0].isoformat() if row and row[0] else None
+    covered = report_coverage(store, filters)
+    as_of = covered.as_of.isoformat() if covered.as_of else None
     timed("rotation load", lambda: ops.rotation_section(store, config, filters, as_of, counts))
     forecast = timed(
-        "forecast", lambda: steer.forecast_section(store, config, filters, balances, as_of)
+        "forecast", lambda: steer.forecast_section(store, config, filters, balances, covered)
     )
     sprints = timed("sprints", lambda: steer.sprints_section(store, config, filters))
     alone = timed("sprints, effort afresh (ktlo sprints)", lambda: sprint_report(store, config))
@@ -77,7 +83,9 @@ def parts(store: Store, config: Any, skip_mode: bool) -> dict[str, float]:
     weekly = sections.balances(store, config, teams, "week", True)
     timed(
         "forecast, weekly report",
-        lambda: steer.forecast_section(store, config, ReportFilters(period="week"), weekly, as_of),
+        lambda: steer.forecast_section(
+            store, config, ReportFilters(period="week"), weekly, covered
+        ),
     )
     assert all(not t["missing"] for t in forecast["teams"]), "every team has history"
     assert plan["teams"], "every team has members"

@@ -102,7 +102,15 @@ def test_forecast_command_with_capacity(store: Store, tmp_path: Path) -> None:
     assert doc["in_progress"] == {"start": "2026-05-01", "share": 0.0, "person_days": 0.5}
     may = doc["forecast"][0]
     assert (may["start"], may["share"]) == ("2026-05-01", 1.0)  # the trend runs to 125%, clipped
-    assert may["capacity_person_days"] == 10.5  # 21 working days in May 2026 × 0.5
+    # capacity as measured: Ana gave 2 person-days a month (4 days at 0.5) of the 10-11 her
+    # configured half-time allows; May's configured 10.5 (21 days × 0.5) scaled alike
+    assert may["capacity_person_days"] == 2.0
+    assert doc["capacity"] == {
+        "measured_fte": 0.09,  # 6 person-days over the 64 working days of Feb-Apr
+        "periods": ["2026-02", "2026-03", "2026-04"],
+        "configured_fte": 0.5,
+        "measured_share_of_configured": 0.1875,
+    }
     assert may["new_work_person_days"] == 0.0
     short = CliRunner().invoke(
         main, ["forecast", "--period", "quarter", "--db", db, "--config", str(config)]
@@ -110,12 +118,13 @@ def test_forecast_command_with_capacity(store: Store, tmp_path: Path) -> None:
     assert short.exit_code == 1 and "a forecast needs 4" in short.output
 
 
-def test_capacity_is_unknown_without_members_and_for_no_team(tmp_path: Path) -> None:
+def test_capacity_is_measured_without_members_and_for_no_team(tmp_path: Path) -> None:
+    """Nothing configured to scale by: the measured FTE × the period's working days."""
     (tmp_path / "ktlo.toml").write_text('[[teams]]\nname = "payments"\nrepositories = ["shop"]\n')
     config = load_config(tmp_path / "ktlo.toml")
     history = [{"start": d.isoformat(), "share": 0.3, "person_days": 20.0} for d in MONTHS[:6]]
     for team in ("payments", "(no team)", None):
-        ahead = outlook_from_history(config, team, history, 1, "month")["forecast"]
-        assert [(f["capacity_person_days"], f["new_work_person_days"]) for f in ahead] == [
-            (None, None)
-        ] * 3
+        doc = outlook_from_history(config, team, history, 1, "month")
+        # 60 person-days over the 22 + 23 + 20 working days of Apr-Jun 2024; Jul-Sep: 23, 22, 21
+        assert doc["capacity"]["measured_fte"] == 0.92
+        assert [f["capacity_person_days"] for f in doc["forecast"]] == [21.2, 20.3, 19.4]

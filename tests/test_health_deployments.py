@@ -164,4 +164,6 @@ def test_an_empty_store_has_no_data_rather_than_zeros(store: Store) -> None:
     frequency = doc["dora"]["deployment_frequency"]
     assert (frequency["value"], frequency["bucket"], frequency["label"]) == (None, None, "N/A")
     assert doc["dora"]["change_failure_rate"]["value"] is None  # middleware itself would show 0%
-    assert (doc["incidents"]["count"]["value"], doc["slos"]) == (0, [])
+    # no incident was ever synced: their count is unknown too, with what to sync
+    assert (doc["incidents"]["count"]["value"], doc["slos"]) == (None, [])
+    assert doc["missing"]["incidents"] == "no incidents synced yet — run `ktlo sync`"

@@ -158,10 +158,10 @@ def test_the_panel_draws_both_shares_and_lists_the_numbers(org: tuple[Path, Conf
     ) in figure
     rows = re.findall(
         r'<th scope="row">([^<]+)<br><small>([^<]+)</small></th>\s*<td>([^<]+)<br><small>of 10 '
-        r"items</small></td>\s*<td>([^<]+)<br><small>of effort</small></td>\s*<td>([^<]+)</td>",
+        r"items</small></td>\s*<td>([^<]+)<br><small>of ([0-9.]+) person-days</small></td>\s*<td>([^<]+)</td>",
         figure,
     )
-    assert rows[0] == ("PAY Sprint 1", "2026-01-05 – 2026-01-16", "20%", "35%", "10 (5)")
+    assert rows[0] == ("PAY Sprint 1", "2026-01-05 – 2026-01-16", "20%", "35%", "20.0", "10 (5)")
     assert len(rows) == 6
     assert 'id="fig-sprints-search"' in html
 
@@ -210,7 +210,8 @@ def test_json_and_csv_carry_the_sprints(org: tuple[Path, Config]) -> None:
     }
     assert first == {
         "planned_items": "10", "planned_basis": "items", "planned_ktlo_share": "0.2",
-        "actual_ktlo_share": "0.35", "actual_basis": "effort", "unplanned_items": "10",
+        "actual_ktlo_share": "0.35", "actual_basis": "effort", "actual_person_days": "20.0",
+        "in_progress": "False", "unplanned_items": "10",
         "unplanned_ktlo_items": "5", "done_items": "0",
     }  # fmt: skip
     periods = [r["period"] for r in rows if r["section"] == "sprints" and r["team"] == "search"]

@@ -76,14 +76,18 @@ def test_the_forecast_is_ktlo_forecast_for_each_team_and_the_organisation(
         "2026-03",
     )
     assert [f["period"] for f in payments["forecast"]] == ["2026-03", "2026-04", "2026-05"]
-    # two members, 22 + 22 + 21 working days, less Raj's five days off in April
+    # two members who work every working day, as measured: 22 + 22 + 21 working days, less
+    # Raj's five days off in April
     assert [f["capacity_person_days"] for f in payments["forecast"]] == [44.0, 39.0, 42.0]
     assert payments["capacity_person_days"] == 125.0
     assert payments["new_work_person_days"] == round(
         sum(f["new_work_person_days"] for f in payments["forecast"]), 1
     )
     assert (payments["low"], payments["high"]) == (0.2, 0.4)
-    assert shown[None]["capacity_person_days"] is None  # known per team only
+    # the organisation's capacity is measured too: 3 FTE over the last three complete
+    # months (everyone works every working day) × 22 + 22 + 21 working days
+    assert shown[None]["capacity"]["measured_fte"] == 3.0
+    assert shown[None]["capacity_person_days"] == 195.0
 
 
 def test_a_weekly_report_still_forecasts_by_month_and_a_quarterly_one_by_quarter(

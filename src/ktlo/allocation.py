@@ -17,7 +17,7 @@ from typing import Any
 from ktlo.analysis import Budget, period_label
 from ktlo.choices import GROUPINGS, PERIODS
 from ktlo.config import Config
-from ktlo.effort import WORKDAYS_PER_WEEK, compute_effort
+from ktlo.effort import compute_effort
 from ktlo.errors import ConfigError
 from ktlo.estimate import (
     ITEM_DAYS_SQL,
@@ -28,6 +28,7 @@ from ktlo.estimate import (
     parts_sql,
     share_json,
 )
+from ktlo.periods import FTE_NOTE, Coverage, coverage, workdays
 from ktlo.store import Store
 
 NO_TEAM = "(no team)"
@@ -95,8 +96,7 @@ def allocation(store: Store, config: Config, options: AllocationOptions) -> dict
 
 def newest_day(store: Store) -> date | None:
     """The newest day of effort in the `alloc` table `build_allocation` just built."""
-    row = store.con.execute("SELECT max(day) FROM alloc").fetchone()
-    return row[0] if row else None
+    return coverage(store.con, "alloc").as_of
 
 
 def allocation_from_alloc(
@@ -108,12 +108,14 @@ def allocation_from_alloc(
     key = {"repo": "repo_id"}.get(options.by, options.by)
     budget = _band(config, options.team)
     rates = measured_rates(store)
-    periods = _periods(store, options.period, key, where, params, budget, rates)
+    covered = coverage(store.con, "alloc")
+    periods = _periods(store, options.period, key, where, params, budget, rates, covered)
     totals = _totals(store, where, params, rates)
     groups = _groups(store, key, where, params, totals["person_days"], rates)
     if options.by == "subcategory":
         _rename(config, groups, *(p["groups"] for p in periods))
-    last = periods[-1] if periods else {}
+    complete = [p for p in periods if p["complete"]]
+    last = complete[-1] if complete else {}
     return {
         "schema": JSON_SCHEMA,
         "team": options.team,
@@ -121,11 +123,15 @@ def allocation_from_alloc(
         "by": options.by,
         "since": options.since.isoformat() if options.since else None,
         "until": options.until.isoformat() if options.until else None,
+        "as_of": covered.as_of.isoformat() if covered.as_of else None,
+        "data_from": covered.first.isoformat() if covered.first else None,
         "totals": totals,
+        "fte_note": FTE_NOTE,
         "groups": groups,
         "periods": periods,
         "trend": _trend(periods),
         "budget": {
+            "period": last.get("period"),
             "low": budget.low,
             "high": budget.high,
             "share": last.get("ktlo_share"),
@@ -204,6 +210,7 @@ def effort_totals(row: dict[str, Any]) -> dict[str, Any]:
         "ktlo_person_days": round(row["ktlo_person_days"], 2),
         "ktlo_share": _ratio(row["ktlo_person_days"], row["person_days"]),
         "fte": round(row["person_days"] / days, 2) if days else None,
+        "workdays": days,
         "people": row["people"],
         "first_day": row["first_day"].isoformat() if row["first_day"] else None,
         "last_day": row["last_day"].isoformat() if row["last_day"] else None,
@@ -240,8 +247,10 @@ def _groups(
 
 def _periods(
     store: Store, period: str, key: str, where: str, params: list[Any], budget: Budget,
-    rates: Rates,
+    rates: Rates, covered: Coverage,
 ) -> list[dict[str, Any]]:  # fmt: skip
+    """Each period's figures; one the data does not cover whole says so (in progress, or
+    partial), and its FTE divides by the working days covered (ktlo.periods)."""
     rows = store.query(
         f"""
         SELECT date_trunc('{period}', day)::DATE AS start, {key} AS key,
@@ -267,7 +276,8 @@ def _periods(
         )  # fmt: skip
     result = []
     for start, entry in periods.items():
-        days_in_period = period_workdays(start, period)
+        calendar = covered.fields(start, period)
+        days_in_period = calendar["workdays"]
         found = estimate(parts.get(start, Parts()), rates)
         for group in entry["groups"]:
             group["share"] = _ratio(group["person_days"], entry["person_days"])
@@ -276,7 +286,7 @@ def _periods(
             {
                 "period": period_label(start, period),
                 "start": start.isoformat(),
-                "workdays": days_in_period,
+                **calendar,
                 "person_days": round(entry["person_days"], 2),
                 "fte": round(entry["person_days"] / days_in_period, 2),
                 "ktlo_person_days": round(entry["ktlo_person_days"], 2),
@@ -289,7 +299,8 @@ def _periods(
 
 
 def _trend(periods: list[dict[str, Any]]) -> dict[str, Any]:
-    shares = [p["ktlo_share"] for p in periods if p["ktlo_share"] is not None]
+    """The direction between the last two complete periods; the series of every period."""
+    shares = [p["ktlo_share"] for p in periods if p["ktlo_share"] is not None and p["complete"]]
     direction = "unknown"
     if len(shares) >= 2:
         delta = shares[-1] - shares[-2]
@@ -346,26 +357,6 @@ def _load_teams(store: Store, config: Config) -> None:
     )
 
 
-def workdays(first: date | None, last: date | None) -> int:
-    """Working days (Mon–Fri) from `first` to `last`, both included."""
-    if first is None or last is None:
-        return 0
-    days = (last - first).days + 1
-    full_weeks, rest = divmod(days, 7)
-    extra = sum(1 for i in range(rest) if (first.weekday() + i) % 7 < WORKDAYS_PER_WEEK)
-    return full_weeks * WORKDAYS_PER_WEEK + extra
-
-
-def period_workdays(start: date, period: str) -> int:
-    """Working days (Mon–Fri) in the week, month or quarter starting on `start`."""
-    if period == "week":
-        return WORKDAYS_PER_WEEK
-    months = 3 if period == "quarter" else 1
-    year, month = divmod(start.month - 1 + months, 12)
-    end = date(start.year + year, month + 1, 1)
-    return workdays(start, date.fromordinal(end.toordinal() - 1))
-
-
 def _ratio(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -385,6 +376,9 @@ def allocation_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
             "period_ktlo_share_low": p["ktlo_share_low"],
             "period_ktlo_share_high": p["ktlo_share_high"],
             "period_status": p["status"],
+            "period_complete": p["complete"],
+            "period_in_progress": p["in_progress"],
+            "period_workdays": p["workdays"],
         }  # fmt: skip
         for p in doc["periods"]
         for g in p["groups"]
@@ -392,7 +386,7 @@ def allocation_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def budget_report(store: Store, config: Config, period: str = "month") -> dict[str, Any]:
-    """Per team: the last full period and the last quarter against the band, drift, drivers."""
+    """Per team: the last complete period and the last 91 days against the band, drift, drivers."""
     if period not in PERIODS:
         raise ConfigError(f"unknown period {period!r}", f"use one of {', '.join(PERIODS)}")
     build_allocation(store, config, None, None)
@@ -404,8 +398,8 @@ def budget_from_alloc(store: Store, config: Config, period: str) -> dict[str, An
     teams = [t.name for t in config.teams] or [
         r[0] for r in store.con.execute("SELECT DISTINCT team FROM alloc ORDER BY 1").fetchall()
     ]
-    last_day = store.con.execute("SELECT max(day) FROM alloc").fetchone()
-    today = last_day[0] if last_day and last_day[0] else date.today()
+    covered = coverage(store.con, "alloc")
+    today = covered.as_of or date.today()
     driving = drivers(store, teams)
     rates = measured_rates(store)
     return {
@@ -413,16 +407,17 @@ def budget_from_alloc(store: Store, config: Config, period: str) -> dict[str, An
         "period": period,
         "as_of": today.isoformat(),
         "teams": [
-            {**_team_budget(store, config, team, period, today, rates), "drivers": driving[team]}
+            {**_team_budget(store, config, team, period, covered, rates), "drivers": driving[team]}
             for team in teams
         ],
     }
 
 
 def _team_budget(
-    store: Store, config: Config, team: str, period: str, today: date, rates: Rates
+    store: Store, config: Config, team: str, period: str, covered: Coverage, rates: Rates
 ) -> dict[str, Any]:
     band = _band(config, team)
+    today = covered.as_of or date.today()
     shares = [
         (row["start"], estimate(Parts.of(row), rates))
         for row in store.query(
@@ -431,8 +426,7 @@ def _team_budget(
             [team],
         )
     ]
-    current = date_trunc(today, period)
-    full = [s for s in shares if s[0] < current]  # the running period is not yet full
+    full = [s for s in shares if covered.complete(s[0], period)]  # ktlo.periods
     last = full[-1] if full else None
     quarter = estimate(
         Parts.of(
@@ -504,11 +498,3 @@ def drivers(store: Store, teams: list[str], table: str = "alloc") -> dict[str, d
     for row in hotspots:
         found[row.pop("team")]["hotspots"].append(row)
     return found
-
-
-def date_trunc(day: date, period: str) -> date:
-    if period == "week":
-        return date.fromordinal(day.toordinal() - day.weekday())
-    if period == "quarter":
-        return date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-    return date(day.year, day.month, 1)

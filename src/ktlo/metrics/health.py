@@ -23,6 +23,7 @@ from ktlo.metrics.failures import build_failures, build_incidents, link_incident
 from ktlo.metrics.incidents import build_downtime, incidents
 from ktlo.metrics.shipped import build_shipped
 from ktlo.metrics.slo import slos
+from ktlo.metrics.synced import SECTION_NEEDS, missing, no_data, synced_counts
 from ktlo.store import Store
 
 JSON_SCHEMA = "ktlo.health/v1"
@@ -40,7 +41,7 @@ def health(
         )
     ctx = make_context(store, config, options, reuse)
     prepare(ctx)
-    return {
+    doc = {
         "schema": JSON_SCHEMA,
         "scope": {"team": options.team, "service": options.service,
                   "services": list(ctx.services), "repositories": list(ctx.repositories)},
@@ -57,6 +58,19 @@ def health(
         "alerts": alerts(ctx),
         "slos": slos(ctx),
     }  # fmt: skip
+    return with_missing(doc, synced_counts(store.con))
+
+
+def with_missing(doc: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
+    """`doc` with every figure of a section whose records were never synced unknown (None,
+    not 0) and `missing`: per section, what to sync (ktlo.metrics.synced)."""
+    doc["missing"] = {}
+    for section, needs in SECTION_NEEDS.items():
+        note = missing(counts, *needs)
+        if note:
+            no_data(doc[section])
+            doc["missing"][section] = note
+    return doc
 
 
 def prepare(ctx: Context) -> None:

@@ -6,16 +6,20 @@
 month (or quarter), used only with two full years of history; the band is the residual
 standard deviation × 1.2816 (an 80% interval), widening with the horizon. Back-testing
 refits on every prefix of the history and scores the next three periods against what
-happened, beside a naive forecast (the last value) as the reference.
+happened, beside a naive forecast (the last value) as the reference. When the trend erred
+more than the naive forecast there, the naive forecast is the one shown (`naive_series`:
+the last value, with a random walk's band).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from statistics import fmean
 from typing import Any
+
+from ktlo.periods import next_start
 
 Z80 = 1.2816
 MIN_HISTORY = 4
@@ -87,7 +91,7 @@ def forecast_series(
     out = []
     start = starts[-1]
     for h in range(1, steps + 1):
-        start = _next(start, period)
+        start = next_start(start, period)
         value = model.predict(model.n - 1 + h, _season(start, period))
         spread = Z80 * model.sigma * math.sqrt(1 + h / model.n)
         out.append(
@@ -119,19 +123,41 @@ def backtest(starts: list[date], shares: list[float], period: str) -> dict[str, 
     }
 
 
+def naive_series(
+    starts: list[date], shares: list[float], period: str, steps: int
+) -> list[dict[str, Any]]:
+    """The last value carried forward, with the 80% band of a random walk: ± Z80 · σ · √h,
+    σ the root mean square of the period-to-period changes."""
+    changes = [b - a for a, b in zip(shares, shares[1:], strict=False)]
+    sigma = math.sqrt(fmean([c * c for c in changes])) if changes else 0.0
+    out, start, last = [], starts[-1], shares[-1]
+    for h in range(1, steps + 1):
+        start = next_start(start, period)
+        spread = Z80 * sigma * math.sqrt(h)
+        out.append(
+            {
+                "start": start.isoformat(),
+                "share": _clip(last),
+                "low": _clip(last - spread),
+                "high": _clip(last + spread),
+            }
+        )
+    return out
+
+
+def worse_than_naive(result: dict[str, Any]) -> tuple[float, float] | None:
+    """(the trend's, the naive forecast's) mean absolute error over the horizons both were
+    scored on, when the trend's is the larger; else None."""
+    model, naive = result["mae_by_horizon"], result["naive_mae_by_horizon"]
+    both = [h for h in model if model[h] is not None and naive.get(h) is not None]
+    if not both:
+        return None
+    ours, theirs = fmean(model[h] for h in both), fmean(naive[h] for h in both)
+    return (round(ours, 4), round(theirs, 4)) if ours > theirs else None
+
+
 def _season(day: date, period: str) -> int:
     return day.month if period == "month" else (day.month - 1) // 3 + 1
-
-
-def _next(day: date, period: str) -> date:
-    months = 1 if period == "month" else 3
-    year, month = divmod(day.month - 1 + months, 12)
-    return date(day.year + year, month + 1, 1)
-
-
-def period_end(start: date, period: str) -> date:
-    """The last day of the period that starts on `start`."""
-    return _next(start, period) - timedelta(days=1)
 
 
 def _clip(value: float) -> float:

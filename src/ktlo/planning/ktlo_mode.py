@@ -1,23 +1,31 @@
 """`ktlo mode`: the KTLO-mode answer per team, from its effort and its operational health.
 
-The signals of docs/ktlo-mode.md are read per health window (the last six periods) from
-`ktlo health` (incidents, MTTR, repeats, change failure rate, SLOs, bugs, builds, alerts)
-and from the team's effort (KTLO share against its band), scored by `planning.mode`, and
-run through the hysteresis oldest first so the current answer knows where it came from.
+The signals of docs/ktlo-mode.md are read per period, the last six *complete* calendar
+periods (ktlo.periods: the newest the one `ktlo budget` and `ktlo allocation` call the last
+complete period), from `ktlo health` over those periods (incidents, MTTR, repeats, change
+failure rate, SLOs, bugs, builds, alerts) and from the team's effort (its KTLO share,
+corrected for the verdicts' measured error as the budget's is, against its band); scored by
+`planning.mode`, and run through the hysteresis oldest first so the current answer knows
+where it came from. The period in progress is not assessed until it is complete: a month
+seen for a week would swing the risk with whatever that week held.
 """
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
 from typing import Any
 
 from ktlo.allocation import build_allocation, drivers
+from ktlo.analysis import period_label
 from ktlo.choices import PERIODS
 from ktlo.config import Config
 from ktlo.errors import ConfigError
+from ktlo.estimate import Parts, Rates, estimate, measured_rates, parts_sql
 from ktlo.metrics.common import HealthOptions, Reuse, window_index_sql
 from ktlo.metrics.health import health
+from ktlo.periods import Coverage, coverage, next_start, period_start
 from ktlo.planning.mode import Assessment, ModeSettings, SignalRule, assess, decide
 from ktlo.store import Store
 
@@ -62,26 +70,40 @@ def ktlo_mode(
     if alloc is None and names:
         build_allocation(store, config, None, None)  # effort over every day, once for all teams
     table = alloc or "alloc"
-    docs = _health_docs(store, config, names, period, reuse or Reuse())
-    teams = [_team(store, config, name, docs[name], settings, table) for name in names]
+    covered = coverage(store.con, table) if names else Coverage(None, None)
+    until = covered.complete_until(period)
+    docs = _health_docs(store, config, names, period, until, reuse or Reuse())
+    rates = measured_rates(store)
+    teams = [_team(store, config, name, docs[name], settings, table, rates) for name in names]
     in_mode = [t["team"] for t in teams if t["state"] in ("enter", "stay")]
     driving = drivers(store, in_mode, table)  # only a team in KTLO mode needs where to look
     for entry in teams:
         if entry["team"] in driving:
             entry["focus"] = _focus(docs[entry["team"]], driving[entry["team"]])
-    return {"schema": JSON_SCHEMA, "enter": settings.enter, "exit": settings.exit,
-            "min_periods": settings.min_periods, "teams": teams}  # fmt: skip
+    return {"schema": JSON_SCHEMA, "period": period,
+            "as_of": covered.as_of.isoformat() if covered.as_of else None,
+            "last_period": _last_label(until, period), "enter": settings.enter,
+            "exit": settings.exit, "min_periods": settings.min_periods, "teams": teams}  # fmt: skip
+
+
+def _last_label(until: date | None, period: str) -> str | None:
+    """The label of the last complete period, which ends the day before `until`."""
+    if until is None:
+        return None
+    return period_label(period_start(until - timedelta(days=1), period), period)
 
 
 def _health_docs(
-    store: Store, config: Config, names: list[str], period: str, reuse: Reuse
-) -> dict[str, dict[str, Any]]:
+    store: Store, config: Config, names: list[str], period: str, until: date | None,
+    reuse: Reuse,
+) -> dict[str, dict[str, Any]]:  # fmt: skip
     """`ktlo health` for each team. Each document is some forty small queries whose cost is
     mostly planning, so with several teams the work is shared among threads, each on its
     own cursor (and so its own temporary tables): about 1.7x faster on two cores."""
 
     def of(names: list[str], on: Store, shared: Reuse) -> dict[str, dict[str, Any]]:
-        return {n: health(on, config, HealthOptions(team=n, period=period), shared) for n in names}
+        options = [HealthOptions(team=n, period=period, until=until) for n in names]
+        return {o.team or "": health(on, config, o, shared) for o in options}
 
     workers = min(len(names), os.cpu_count() or 1, MAX_THREADS)
     if workers < 2:
@@ -106,9 +128,10 @@ def _team(
     doc: dict[str, Any],
     settings: ModeSettings,
     alloc: str,
+    rates: Rates,
 ) -> dict[str, Any]:
     windows = doc["windows"]  # oldest first
-    shares = _ktlo_shares(store, alloc, team, windows)
+    shares = _ktlo_shares(store, alloc, team, windows, rates)
     high = next((t.budget.high / 100 for t in config.teams if t.name == team), 0.40)
     assessments = [assess(_values(doc, shares, high, k), settings) for k in range(len(windows))]
     answers = decide([a.risk for a in assessments], settings)
@@ -120,30 +143,51 @@ def _team(
         "risk": now.risk,
         "reasons": _reasons(now),
         "history": [
-            {"start": w["start"], "end": w["end"], "risk": a.risk, "state": s}
+            {
+                "period": _label(w, doc["period"]),
+                "start": w["start"],
+                "end": w["end"],
+                "risk": a.risk,
+                "state": s,
+            }
             for w, a, s in zip(windows, assessments, answers, strict=True)
         ],  # fmt: skip
         "focus": None,  # where to look, set by ktlo_mode for a team in KTLO mode
     }
 
 
+def _label(window: dict[str, str], period: str) -> str | None:
+    """A window's period label (`2026-10`) when it is one calendar period, else None."""
+    start = date.fromisoformat(window["start"][:10])
+    end = date.fromisoformat(window["end"][:10])
+    return (
+        period_label(start, period)
+        if period_start(start, period) == start and (next_start(start, period) == end)
+        else None
+    )
+
+
 def _ktlo_shares(
-    store: Store, alloc: str, team: str, windows: list[dict[str, Any]]
+    store: Store, alloc: str, team: str, windows: list[dict[str, Any]], rates: Rates
 ) -> list[float | None]:
-    """The team's KTLO share of effort per window (oldest first), from the allocation table."""
+    """The team's KTLO share of effort per window (oldest first), from the allocation table,
+    corrected for the verdicts' measured error as `ktlo budget`'s is (ktlo.estimate)."""
     newest_first = [w["start"][:10] for w in reversed(windows)]
     index = window_index_sql("day", newest_first, windows[-1]["end"][:10], "DATE")
-    rows = store.con.execute(
+    rows = store.query(
         f"""
-        SELECT {index} AS k,
-               sum(person_days) FILTER (WHERE investment = 'ktlo') / sum(person_days) AS share
+        SELECT {index} AS k, {parts_sql("person_days", whole="item_days")}
         FROM {alloc} WHERE team = ? AND day >= DATE '{newest_first[-1]}'
         GROUP BY k HAVING k IS NOT NULL
         """,
         [team],
-    ).fetchall()
+    )
     last = len(windows) - 1  # the CASE counts from the newest window
-    found = {last - int(k): float(share) for k, share in rows if share is not None}
+    found: dict[int, float] = {}
+    for row in rows:
+        share = estimate(Parts.of(row), rates)
+        if share is not None:
+            found[last - int(row["k"])] = share.share
     return [found.get(k) for k in range(len(windows))]
 
 
@@ -167,8 +211,9 @@ def _values(
 
     share, previous = at(shares, k), at(shares, k - 1)
     burned = None
-    if k == len(shares) - 1 and doc.get("slos"):
-        burned = max(float(s["burn_rate"]) for s in doc["slos"])
+    rates = [float(s["burn_rate"]) for s in doc.get("slos") or [] if s["burn_rate"] is not None]
+    if k == len(shares) - 1 and rates:
+        burned = max(rates)
     return {
         "ktlo_share_over_band": share - high if share is not None else None,
         "ktlo_share_rising": share - previous

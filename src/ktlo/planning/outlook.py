@@ -1,21 +1,35 @@
 """`ktlo forecast`: a team's expected KTLO share and what it leaves for new work.
 
-The last period is left out of the fit while it is still in progress (it ends after the
-newest day of effort in the store): a month seen for a week has a share as noisy as a
-week's, and would tilt the trend. It is reported as `in_progress`, with its share so far,
-and the forecast starts with it.
+The last period is left out of the fit while it is still in progress (ktlo.periods: it has
+working days after the newest day of effort in the store), since a month seen for a week
+has a share as noisy as a week's and would tilt the trend; it is reported as `in_progress`,
+with its share so far, and the forecast starts with it.
+
+The trend is shown only when it did at least as well as the naive forecast (the last value)
+in back-test; otherwise the naive forecast is shown and the document says why (`method`,
+`method_note`), keeping the trend's own forecast beside it (`trend_forecast`). Capacity is
+measured capacity (ktlo.planning.capacity), so that the person-days left for new work are
+of the same effort `ktlo allocation` shows.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from ktlo.allocation import AllocationOptions, allocation, newest_day
+from ktlo.allocation import AllocationOptions, allocation
 from ktlo.analysis import period_label
-from ktlo.config import Config, load_time_off
+from ktlo.config import Config
 from ktlo.errors import InputError
-from ktlo.planning.forecast import MIN_HISTORY, backtest, forecast_series, period_end
+from ktlo.periods import Coverage, period_end
+from ktlo.planning.capacity import Capacity
+from ktlo.planning.forecast import (
+    MIN_HISTORY,
+    backtest,
+    forecast_series,
+    naive_series,
+    worse_than_naive,
+)
 from ktlo.store import Store
 
 JSON_SCHEMA = "ktlo.forecast/v1"
@@ -31,22 +45,25 @@ def outlook(
         for p in doc["periods"]
         if p["ktlo_share"] is not None
     ]
-    complete_until = newest_day(store)
-    complete, in_progress = split_in_progress(history, period, complete_until)
+    covered = Coverage(
+        date.fromisoformat(doc["data_from"]) if doc["data_from"] else None,
+        date.fromisoformat(doc["as_of"]) if doc["as_of"] else None,
+    )
+    complete, in_progress = split_in_progress(history, period, covered)
     short = too_short(complete, period, team, in_progress)
     if short:
         raise InputError(short, "sync or analyze more history, or use --period month")
-    return outlook_from_history(config, team, history, horizon_quarters, period, complete_until)
+    return outlook_from_history(config, team, history, horizon_quarters, period, covered)
 
 
 def split_in_progress(
-    history: list[dict[str, Any]], period: str, complete_until: date | None
+    history: list[dict[str, Any]], period: str, covered: Coverage | None
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """(the complete periods, the last one when it ends after `complete_until`, else None)."""
-    if history and complete_until is not None:
-        last = history[-1]
-        if period_end(date.fromisoformat(last["start"]), period) > complete_until:
-            return history[:-1], last
+    """(the periods to fit, the last one when it is in progress, else None). Without
+    `covered`, no period is in progress."""
+    last = history[-1] if history else None
+    if covered and last and covered.in_progress(date.fromisoformat(last["start"]), period):
+        return history[:-1], last
     return history, None
 
 
@@ -71,23 +88,27 @@ def outlook_from_history(
     history: list[dict[str, Any]],
     horizon_quarters: int,
     period: str,
-    complete_until: date | None = None,
+    covered: Coverage | None = None,
 ) -> dict[str, Any]:
     """`outlook` over a history the caller already has: `start`, `share`, `person_days` per
     period, oldest first, at least MIN_HISTORY complete ones (the report takes it from its
-    balance). A last period that ends after `complete_until` is in progress (module doc)."""
-    history, in_progress = split_in_progress(history, period, complete_until)
+    balance). `covered` tells complete periods from the others (module doc)."""
+    history, in_progress = split_in_progress(history, period, covered)
     starts = [date.fromisoformat(p["start"]) for p in history]
     shares = [p["share"] for p in history]
     steps = horizon_quarters * (3 if period == "month" else 1)
-    ahead = forecast_series(starts, shares, period, steps)
-    off = _time_off(config) if _members(config, team) else {}
+    scores = backtest(starts, shares, period)
+    trend = forecast_series(starts, shares, period, steps)
+    worse = worse_than_naive(scores)
+    ahead = naive_series(starts, shares, period, steps) if worse else trend
+    capacity = Capacity(config, team, history, period, covered)
     for row in ahead:
         start = date.fromisoformat(row["start"])
-        capacity = _capacity(config, team, start, period_end(start, period), off)
-        row["capacity_person_days"] = capacity
+        row["capacity_person_days"] = capacity.of(start, period_end(start, period))
         row["new_work_person_days"] = (
-            round(capacity * (1 - row["share"]), 1) if capacity is not None else None
+            round(row["capacity_person_days"] * (1 - row["share"]), 1)
+            if row["capacity_person_days"] is not None
+            else None
         )
     return {
         "schema": JSON_SCHEMA,
@@ -100,44 +121,23 @@ def outlook_from_history(
         "in_progress": (
             {k: in_progress[k] for k in ("start", "share", "person_days")} if in_progress else None
         ),
+        "method": "naive" if worse else "trend",
+        "method_note": _naive_note(worse, history[-1], period) if worse else None,
         "forecast": ahead,
+        "trend_forecast": trend if worse else None,
         "band": "80%",
-        "backtest": backtest(starts, shares, period),
+        "backtest": scores,
+        "capacity": capacity.basis(),
     }
 
 
-def _members(config: Config, team: str | None) -> list[str]:
-    return next((t.members for t in config.teams if t.name == team), []) if team else []
-
-
-def _time_off(config: Config) -> dict[str, set[date]]:
-    off: dict[str, set[date]] = {}
-    for who, start, end in load_time_off(config):
-        days = off.setdefault(who.lower(), set())
-        day = start
-        while day <= end:
-            days.add(day)
-            day += timedelta(days=1)
-    return off
-
-
-def _capacity(
-    config: Config, team: str | None, first: date, last: date, off: dict[str, set[date]]
-) -> float | None:
-    """Working days × capacity × team share, less time off, over the team's configured members;
-    None for the organisation, `(no team)` and a team without members (capacity unknown)."""
-    members = _members(config, team)
-    if not members:
-        return None
-    total = 0.0
-    for member in members:
-        person = config.people.get(member)
-        capacity = person.capacity if person else 1.0
-        share = person.teams.get(team, 1.0) if person and person.teams and team else 1.0
-        away = off.get(member.lower(), set())
-        day, working = first, 0
-        while day <= last:
-            working += day.weekday() < 5 and day not in away
-            day += timedelta(days=1)
-        total += working * capacity * share
-    return round(total, 1)
+def _naive_note(errors: tuple[float, float], last: dict[str, Any], period: str) -> str:
+    """Why the forecast shown is the naive one."""
+    ours, theirs = errors
+    digits = 1 if f"{ours * 100:.1f}" != f"{theirs * 100:.1f}" else 2
+    label = period_label(date.fromisoformat(last["start"]), period)
+    return (
+        f"in back-test the trend erred more than the last value (mean absolute error "
+        f"{ours * 100:.{digits}f} against {theirs * 100:.{digits}f} points), so the forecast "
+        f"shown is the naive one: {label}'s share, {last['share'] * 100:.0f}%, carried forward"
+    )

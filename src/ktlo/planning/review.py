@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 from ktlo.config import Config, Team
 from ktlo.effort import compute_effort
+from ktlo.planning.schedule import check_schedule, read_schedule
 from ktlo.store import Store
 
 WORK_START, WORK_END = 9, 18
@@ -54,12 +55,19 @@ def rotation_review(
     """
     members = _members(config, team)
     pages = _pages(store, team, since, members)
-    on_call = _read_schedule(schedule) if schedule else _infer_on_call(pages)
     if effort is None:
         compute_effort(store, config, since, None)
         weekly = _week_effort(store, members, "effort e JOIN effective_verdicts v USING (item_id)")
     else:
         weekly = _week_effort(store, members, f"{effort} e", since)
+    notes: list[str] = []
+    if schedule:
+        rota = check_schedule(
+            read_schedule(schedule), members, team.name, since, _newest(store, effort or "effort")
+        )
+        on_call, notes = rota.on_call, rota.notes
+    else:
+        on_call = _infer_on_call(pages)
     ktlo_days = {key: ktlo for key, (ktlo, _) in weekly.items()}
     zones = {pid: person.timezone for pid, person in config.people.items() if person.timezone}
     shifts = _shifts(pages, on_call, zones, ktlo_days, bool(schedule))
@@ -84,7 +92,18 @@ def rotation_review(
         "gini": round(gini(list(loads.values())), 3),
         "follow_ups": _follow_ups(store, team, since, ktlo_items),
         "models": compare_models(pages, _team_shares(weekly, set(members.values()))),
+        "warnings": notes,
     }
+
+
+def _newest(store: Store, effort: str) -> date | None:
+    """The newest day of data the review reads: of effort, incidents or alerts."""
+    row = store.con.execute(
+        f"""SELECT greatest((SELECT max(day) FROM {effort}),
+                            (SELECT max(created_at) FROM incidents)::DATE,
+                            (SELECT max(created_at) FROM alerts)::DATE)"""
+    ).fetchone()
+    return row[0] if row and row[0] else None
 
 
 def on_call_weeks(
@@ -163,19 +182,6 @@ def _infer_on_call(pages: list[dict[str, Any]]) -> dict[str, str]:
             week = counts.setdefault(page["week"], {})
             week[page["person"]] = week.get(page["person"], 0) + 1
     return {week: max(people, key=lambda p: (people[p], p)) for week, people in counts.items()}
-
-
-def _read_schedule(path: Path) -> dict[str, str]:
-    import csv
-
-    weeks: dict[str, str] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            day, end = date.fromisoformat(row["start"]), date.fromisoformat(row["end"])
-            while day <= end:
-                weeks.setdefault((day - timedelta(days=day.weekday())).isoformat(), row["primary"])
-                day += timedelta(days=7)
-    return weeks
 
 
 def _week_effort(
@@ -377,10 +383,13 @@ def _compare(a: list[float], b: list[float]) -> dict[str, Any]:
         if abs(fmean(pooled[: len(a)]) - fmean(pooled[len(a) :])) >= abs(observed) - 1e-12:
             extreme += 1
     p = (extreme + 1) / (PERMUTATIONS + 1)
+    shown = "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
     if p < 0.05:
-        verdict = f"the data supports a difference: {'lower' if observed < 0 else 'higher'} with a rotation (p = {p:.3f})"
+        verdict = f"the data supports a difference: {'lower' if observed < 0 else 'higher'} with a rotation ({shown})"
     else:
-        verdict = f"no clear difference (p = {p:.3f}); the data does not support either model over the other"
+        verdict = (
+            f"no clear difference ({shown}); the data does not support either model over the other"
+        )
     return {"rotation": _mean(a), "shared": _mean(b), "p_value": round(p, 4), "verdict": verdict}
 
 

@@ -7,8 +7,12 @@ item that entered the sprint after the start is **unplanned** (added mid-sprint)
 
 - planned KTLO share: KTLO among planned items, by estimate (story points) when every
   planned item has one, else by count
-- actual KTLO share: KTLO person-days / person-days of the sprint's items during the sprint
-  (docs/effort.md); by count of the sprint's done items when there is no activity
+- actual KTLO share: KTLO person-days / person-days spent during the sprint on its items
+  and on the changes that name them (commits and pull requests whose text or links carry the
+  item's key, docs/effort.md); always by effort, in every view. With no effort recorded the
+  share is unknown (None), never a count of done items: three done items swing it 0–100%
+- in progress: the sprint ends after the newest day of effort (ktlo.periods), its actual
+  share is so far
 - unplanned: items added mid-sprint, how many of them are KTLO
 
 A sprint belongs to the ktlo.toml team whose name, or one of whose `repositories` (a Jira
@@ -26,6 +30,7 @@ from typing import Any
 
 from ktlo.config import Config
 from ktlo.effort import compute_effort
+from ktlo.periods import coverage
 from ktlo.store import Store
 
 
@@ -93,25 +98,10 @@ def sprint_report(
         """,
         params,
     )
-    spent = {
-        r["sprint_id"]: r
-        for r in store.query(
-            f"""
-            {chosen}
-            SELECT s.sprint_id, sum(e.person_days) AS person_days,
-                   sum(e.person_days) FILTER (WHERE v.investment = 'ktlo') AS ktlo_person_days
-            FROM chosen s
-            JOIN keys k ON k.sprint_id = s.sprint_id
-            JOIN work_items w ON w.sprint = k.key
-            JOIN {effort or "effort"} e ON e.item_id = w.item_id
-                AND e.day BETWEEN CAST(s.starts_at AS DATE) AND CAST(s.ends_at AS DATE)
-            JOIN effective_verdicts v ON v.item_id = w.item_id
-            GROUP BY s.sprint_id
-            """,
-            params,
-        )
-    }
-    sprints = [_sprint_row(r, spent.get(r["sprint_id"])) for r in rows]
+    table = effort or "effort"
+    spent = {r["sprint_id"]: r for r in store.query(f"{chosen}, {SPENT_SQL.format(table)}", params)}
+    as_of = coverage(store.con, table).as_of
+    sprints = [_sprint_row(r, spent.get(r["sprint_id"]), as_of) for r in rows]
     return {
         "schema": "ktlo.sprints/v1",
         "team": team,
@@ -122,6 +112,35 @@ def sprint_report(
             "unplanned_items": [s["unplanned_items"] for s in sprints],
         },
     }
+
+
+# Effort during each sprint on its items and on the changes that name them (by key in their
+# text or links, `#12` within the item's repository), each item once per sprint: equi-joins
+# only, as an OR in a join condition would compare every reference with every item.
+SPENT_SQL = """
+    items AS (
+        SELECT DISTINCT k.sprint_id, w.item_id, w.external_id, w.repo_id
+        FROM keys k JOIN work_items w ON w.sprint = k.key
+    ),
+    refs AS (
+        SELECT item_id, unnest(refs) AS ref, repo_id FROM work_items WHERE len(refs) > 0
+        UNION ALL SELECT from_id, to_ref, NULL FROM links
+    ),
+    worked AS (
+        SELECT sprint_id, item_id FROM items
+        UNION SELECT i.sprint_id, r.item_id FROM items i JOIN refs r ON r.ref = i.external_id
+        UNION SELECT i.sprint_id, r.item_id FROM items i
+              JOIN refs r ON r.ref = '#' || i.external_id AND r.repo_id = i.repo_id
+    )
+    SELECT s.sprint_id, sum(e.person_days) AS person_days,
+           sum(e.person_days) FILTER (WHERE v.investment = 'ktlo') AS ktlo_person_days
+    FROM chosen s
+    JOIN worked USING (sprint_id)
+    JOIN {0} e ON e.item_id = worked.item_id
+        AND e.day BETWEEN CAST(s.starts_at AS DATE) AND CAST(s.ends_at AS DATE)
+    JOIN effective_verdicts v ON v.item_id = worked.item_id
+    GROUP BY s.sprint_id
+"""
 
 
 def _team_aliases(config: Config) -> tuple[list[str], list[str]]:
@@ -150,17 +169,18 @@ def _chosen(team: str | None, since: date | None, until: date | None) -> tuple[s
     return ("WHERE " + " AND ".join(conditions) if conditions else ""), params
 
 
-def _sprint_row(row: dict[str, Any], effort: dict[str, Any] | None) -> dict[str, Any]:
+def _sprint_row(
+    row: dict[str, Any], effort: dict[str, Any] | None, as_of: date | None
+) -> dict[str, Any]:
     by_points = bool(row["all_estimated"]) and (row["planned_points"] or 0) > 0
     planned = (
         _ratio(row["planned_ktlo_points"] or 0, row["planned_points"])
         if by_points
         else _ratio(row["planned_ktlo_items"], row["planned_items"])
     )
-    if effort and effort["person_days"]:
-        actual, basis = _ratio(effort["ktlo_person_days"] or 0, effort["person_days"]), "effort"
-    else:
-        actual, basis = _ratio(row["done_ktlo_items"], row["done_items"]), "done_items"
+    days = float(effort["person_days"] or 0) if effort else 0.0
+    actual = _ratio(effort["ktlo_person_days"] or 0, days) if effort and days else None
+    ends = row["ends_at"].date() if row["ends_at"] else None
     return {
         "sprint": row["name"],
         "sprint_id": row["sprint_id"],
@@ -172,7 +192,9 @@ def _sprint_row(row: dict[str, Any], effort: dict[str, Any] | None) -> dict[str,
         "planned_basis": "points" if by_points else "items",
         "planned_ktlo_share": planned,
         "actual_ktlo_share": actual,
-        "actual_basis": basis,
+        "actual_basis": "effort",
+        "actual_person_days": round(days, 2),
+        "in_progress": ends is None or (as_of is not None and ends > as_of),
         "unplanned_items": row["unplanned_items"],
         "unplanned_ktlo_items": row["unplanned_ktlo_items"],
         "done_items": row["done_items"],

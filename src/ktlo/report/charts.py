@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from ktlo.periods import shown
 from ktlo.report.display import display_name
 
 Links = Callable[..., str] | None
@@ -145,7 +146,7 @@ def balance_spec(bal: dict[str, Any], links: Links) -> dict[str, Any]:
     return {
         "kind": "stack",
         "title": f"Investment balance — {bal['team'] or 'organisation'}",
-        "x": [p["period"] for p in periods],
+        "x": [shown(p) for p in periods],
         "series": series,
         "share": [p["ktlo_share"] for p in periods],
         "share_low": [p.get("ktlo_share_low") for p in periods],
@@ -163,7 +164,7 @@ def trend_spec(
     return {
         "kind": "spark",
         "title": f"KTLO share — {card['team']}",
-        "x": [p["period"] for p in periods],
+        "x": [shown(p) for p in periods],
         "y": [p["ktlo_share"] for p in periods],
         "band": [card["low"], card["high"]],
         "urls": [
@@ -183,7 +184,8 @@ def forecast_spec(outlook: dict[str, Any]) -> dict[str, Any]:
     last = past[-1]
     return {
         "kind": "forecast",
-        "title": f"KTLO share forecast — {outlook['team'] or 'organisation'}",
+        "title": f"KTLO share {'naive ' if outlook.get('method') == 'naive' else ''}forecast"
+        f" — {outlook['team'] or 'organisation'}",
         "x": [p["period"] for p in past],
         "y": [p["share"] for p in past],
         "x_ahead": [last["period"], *(f["period"] for f in ahead)],

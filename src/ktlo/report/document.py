@@ -15,6 +15,7 @@ from ktlo.report.model import (
     ReportFilters,
     apply_filters,
     prepare,
+    report_coverage,
     repositories,
     services,
     team_names,
@@ -35,9 +36,9 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
     apply_filters(store, config, filters)
     all_teams = team_names(store, config)
     teams = [filters.team] if filters.team else all_teams
-    balances = sections.balances(store, config, teams, filters.period, not filters.team)
-    as_of = store.con.execute("SELECT max(day) FROM report_alloc").fetchone()
-    as_of_day = as_of[0].isoformat() if as_of and as_of[0] else None
+    covered = report_coverage(store, filters)
+    as_of_day = covered.as_of.isoformat() if covered.as_of else None
+    balances = sections.balances(store, config, teams, filters.period, not filters.team, covered)
     counts = ops.synced_counts(store)
     reuse = Reuse()  # the health tables every scope shares, built once for the whole report
     return {
@@ -52,7 +53,7 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         },
         "organisation": balances.get(None),
         "balance": [balances[team] for team in teams],
-        "teams": sections.team_cards(store, config, balances, teams, filters.period),
+        "teams": sections.team_cards(store, config, balances, teams, filters.period, covered),
         "error_rates": measured_rates(store).as_json(),
         "hotspots": sections.hotspots(store, filters.team),
         "people": sections.people(store, filters.team),
@@ -61,7 +62,7 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         "health": ops.health_section(store, config, filters, counts, reuse),
         "ktlo_mode": ops.mode_section(store, config, filters, reuse),
         "rotation": ops.rotation_section(store, config, filters, as_of_day, counts),
-        "forecast": steer.forecast_section(store, config, filters, balances, as_of_day),
+        "forecast": steer.forecast_section(store, config, filters, balances, covered),
         "sprints": steer.sprints_section(store, config, filters),
         "rotation_plan": steer.rotation_plan_section(store, config, filters, as_of_day),
     }
@@ -81,6 +82,7 @@ def report_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
         team = bal["team"] or "(organisation)"
         for p in bal["periods"]:
             add("balance", team, p["period"], None, "person_days", p["person_days"])
+            add("balance", team, p["period"], None, "in_progress", p["in_progress"])
             for metric in ("ktlo_share", "ktlo_share_low", "ktlo_share_high"):
                 add("balance", team, p["period"], None, metric, p[metric])
             for key, days in p["by_subcategory"].items():
@@ -129,7 +131,8 @@ FORECAST_FIGURES = (("share", "ktlo_share"), ("low", "low"), ("high", "high"),
 
 
 SPRINT_FIGURES = ("planned_items", "planned_basis", "planned_ktlo_share", "actual_ktlo_share",
-                  "actual_basis", "unplanned_items", "unplanned_ktlo_items", "done_items")  # fmt: skip
+                  "actual_basis", "actual_person_days", "in_progress", "unplanned_items",
+                  "unplanned_ktlo_items", "done_items")  # fmt: skip
 MODEL_FIGURES = ("rotation", "shared", "p_value", "verdict")
 
 

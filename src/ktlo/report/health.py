@@ -80,10 +80,15 @@ def render_health(doc: dict[str, Any], console: Console) -> None:
                             ("bucket / target", "left")):  # fmt: skip
         table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     section = None
+    missing = doc.get("missing") or {}
     for row in health_rows(doc):
         if row["section"] != section:
             section = row["section"]
             table.add_row(Text(_TITLES[section], style="bold"), "", "", "", "")
+            if section in missing:  # nothing to count: no data, not zeros
+                table.add_row(Text(f"  no data: {missing[section]}", style="dim"), "", "", "", "")
+        if section in missing:
+            continue
         table.add_row(
             f"  {row['label']}", _value(row["value"], row["unit"]), _value(row["previous"], row["unit"]),
             _arrow(row), _judgement(row),

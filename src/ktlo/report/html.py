@@ -21,6 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 from ktlo.config import Config
+from ktlo.periods import FTE_NOTE, shown
 from ktlo.report.charts import chart_id, chart_specs, period_span
 from ktlo.report.display import display_name, visible
 from ktlo.report.document import build_report
@@ -50,6 +51,7 @@ def environment() -> jinja2.Environment:
     env.filters["num"] = num
     env.filters["name"] = display_name
     env.filters["slug"] = slug
+    env.filters["shown"] = shown
     env.globals.update(
         STATUS_TEXT=STATUS_TEXT,
         ARROW=ARROW,
@@ -58,6 +60,7 @@ def environment() -> jinja2.Environment:
         chart_id=chart_id,
         period_span=period_span,
         interval=interval,
+        FTE_NOTE=FTE_NOTE,
     )
     return env
 

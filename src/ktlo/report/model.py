@@ -26,6 +26,7 @@ from ktlo.allocation import NO_TEAM, build_allocation
 from ktlo.choices import PERIODS
 from ktlo.config import Config
 from ktlo.errors import ConfigError, NotFoundError
+from ktlo.periods import Coverage, coverage
 from ktlo.store import Store
 
 BASE_TABLE = "alloc_all"
@@ -107,6 +108,14 @@ def apply_filters(store: Store, config: Config, filters: ReportFilters) -> None:
         f"CREATE OR REPLACE TEMP VIEW report_alloc AS SELECT * FROM {BASE_TABLE} "
         f"WHERE {' AND '.join(conditions)}"
     )
+
+
+def report_coverage(store: Store, filters: ReportFilters) -> Coverage:
+    """The days the report's periods are complete or in progress on (ktlo.periods): from the
+    oldest day of effort (or `since`) to the newest (or the last day before `until`).
+    Store-wide, so that a quiet repository or service chosen as a filter does not make its
+    last busy month look unfinished."""
+    return coverage(store.con, BASE_TABLE, filters.since, filters.until)
 
 
 def _quote(text: str) -> str:

@@ -13,6 +13,8 @@ from ktlo.allocation import NO_TEAM
 from ktlo.config import Config
 from ktlo.metrics.common import HealthOptions, Reuse
 from ktlo.metrics.health import health
+from ktlo.metrics.synced import missing
+from ktlo.metrics.synced import synced_counts as counts_of
 from ktlo.planning.ktlo_mode import ktlo_mode
 from ktlo.planning.review import ktlo_items_since, rotation_review
 from ktlo.report.model import BASE_TABLE, ReportFilters
@@ -20,34 +22,10 @@ from ktlo.store import Store
 
 ROTATION_DAYS = 91  # the rotation review covers the quarter up to the newest effort
 
-# what each kind of record is called, and the SQL that counts it
-SYNCED: dict[str, tuple[str, str]] = {
-    "deployments": ("deployments", "SELECT count(*) FROM deployments"),
-    "incidents": ("incidents", "SELECT count(*) FROM incidents"),
-    "builds": ("builds", "SELECT count(*) FROM builds"),
-    "alerts": ("alerts", "SELECT count(*) FROM alerts"),
-    "bugs": (
-        "bug reports",
-        "SELECT count(*) FROM work_items WHERE kind <> 'commit' AND standard_type = 'bug'",
-    ),
-}
-
 
 def synced_counts(store: Store) -> dict[str, int]:
     """How many records of each operational kind the store holds."""
-    counts = {}
-    for name, (_, sql) in SYNCED.items():
-        row = store.con.execute(sql).fetchone()
-        counts[name] = int(row[0]) if row else 0
-    return counts
-
-
-def missing(counts: dict[str, int], *needs: str) -> str | None:
-    """The empty state of a panel when none of the records it `needs` was ever synced."""
-    if any(counts.get(n) for n in needs):
-        return None
-    names = " or ".join(SYNCED[n][0] for n in needs)
-    return f"no {names} synced yet — run `ktlo sync`"
+    return counts_of(store.con)
 
 
 def rotation_section(
@@ -146,6 +124,7 @@ def _metrics(card: dict[str, Any], filters: ReportFilters) -> list[dict[str, Any
     budgets = [
         {"labels": [slo["service"]], "value": float(slo["budget_remaining"])}
         for slo in card["slos"]
+        if slo["budget_remaining"] is not None
     ]
     if budgets:
         families.append(

@@ -18,17 +18,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ktlo.allocation import (
-    DRIFT_POINTS,
-    WORKDAYS_PER_MONTH,
-    date_trunc,
-    effort_totals,
-    period_workdays,
-)
+from ktlo.allocation import DRIFT_POINTS, WORKDAYS_PER_MONTH, effort_totals
 from ktlo.analysis import Budget, period_label
 from ktlo.classify.taxonomy import KTLO_SUBCATEGORIES, NEW_WORK_SUBCATEGORIES
 from ktlo.config import Config
 from ktlo.estimate import Parts, Rates, estimate, measured_rates, parts_sql, share_json
+from ktlo.periods import Coverage, coverage
 from ktlo.store import Store
 
 ORG = None  # the key of the organisation's balance
@@ -44,9 +39,13 @@ def band(config: Config, team: str | None) -> Budget:
 
 
 def balances(
-    store: Store, config: Config, teams: list[str], period: str, with_org: bool
-) -> dict[str | None, dict[str, Any]]:
-    """Each team's (and with `with_org` the organisation's) effort per period and kind."""
+    store: Store, config: Config, teams: list[str], period: str, with_org: bool,
+    covered: Coverage | None = None,
+) -> dict[str | None, dict[str, Any]]:  # fmt: skip
+    """Each team's (and with `with_org` the organisation's) effort per period and kind; a
+    period the data does not cover whole says so (`covered`: ktlo.periods; by default the
+    days `report_alloc` holds)."""
+    covered = covered or coverage(store.con, "report_alloc")
     rows = store.query(
         f"""
         SELECT CASE WHEN grouping(team) = 1 THEN NULL ELSE team END AS team,
@@ -72,7 +71,7 @@ def balances(
     wanted: list[str | None] = [*([ORG] if with_org else []), *teams]
     for team in wanted:
         mine = [r for r in rows if r["team"] == team]
-        found = _balance(config, team, period, mine, totals.get(team), rename)
+        found = _balance(config, team, period, mine, totals.get(team), rename, covered)
         _correct(found, parts, rates)
         result[team] = found
     return result
@@ -110,13 +109,15 @@ def _correct(
         **share_json(estimate(parts.get((team, None), Parts()), rates)),
     }
     balance["trend"]["series"] = [p["ktlo_share"] for p in balance["periods"]]
-    shares = [p["ktlo_share"] for p in balance["periods"] if p["ktlo_share"] is not None]
+    shares = [
+        p["ktlo_share"] for p in balance["periods"] if p["ktlo_share"] is not None and p["complete"]
+    ]
     balance["trend"]["direction"] = _direction(shares)
 
 
 def _balance(
     config: Config, team: str | None, period: str, rows: list[dict[str, Any]],
-    totals: dict[str, Any] | None, rename: dict[str, str],
+    totals: dict[str, Any] | None, rename: dict[str, str], covered: Coverage,
 ) -> dict[str, Any]:  # fmt: skip
     budget = band(config, team)
     periods: dict[date, dict[str, Any]] = {}
@@ -131,19 +132,21 @@ def _balance(
     series = []
     for start, entry in periods.items():
         share = _ratio(entry["ktlo"], entry["person_days"])  # of verdicts, until corrected
+        calendar = covered.fields(start, period)
         series.append(
             {
                 "period": period_label(start, period),
                 "start": start.isoformat(),
+                **calendar,
                 "person_days": round(entry["person_days"], 2),
-                "fte": round(entry["person_days"] / period_workdays(start, period), 2),
+                "fte": round(entry["person_days"] / calendar["workdays"], 2),
                 "ktlo_person_days": round(entry["ktlo"], 2),
                 "ktlo_share": share,
                 "status": budget.status(share),
                 "by_subcategory": {k: round(v, 2) for k, v in entry["by"].items()},
             }
         )
-    shares = [p["ktlo_share"] for p in series if p["ktlo_share"] is not None]
+    shares = [p["ktlo_share"] for p in series if p["ktlo_share"] is not None and p["complete"]]
     return {
         "team": team,
         "period": period,
@@ -206,11 +209,12 @@ def _stack_order(config: Config, kinds: dict[str, str]) -> list[dict[str, str]]:
 
 def team_cards(
     store: Store, config: Config, balances: dict[str | None, dict[str, Any]], teams: list[str],
-    period: str,
+    period: str, covered: Coverage | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Per team: `ktlo budget`'s figures (last full period, quarter, drift, drivers) and cost."""
-    last = store.con.execute("SELECT max(day) FROM report_alloc").fetchone()
-    today: date = last[0] if last and last[0] else date.today()
+    """Per team: `ktlo budget`'s figures (last complete period, last 91 days, drift, drivers)
+    and cost; complete periods are those the data covers whole (ktlo.periods)."""
+    covered = covered or coverage(store.con, "report_alloc")
+    today: date = covered.as_of or date.today()
     rates = measured_rates(store)
     quarter = {
         r["team"]: estimate(Parts.of(r), rates)
@@ -228,8 +232,7 @@ def team_cards(
     for team in teams:
         found = balances[team]
         budget = band(config, team)
-        current = date_trunc(today, period)
-        full = [p for p in found["periods"] if date.fromisoformat(p["start"]) < current]
+        full = [p for p in found["periods"] if p["complete"]]
         recent = [p["ktlo_share"] for p in full[-3:] if p["ktlo_share"] is not None]
         last_period = full[-1] if full else {}
         q_share = quarter.get(team)

@@ -3,7 +3,7 @@
     forecast        per team (and the organisation without a team filter): `ktlo forecast`
                     over the history the report's balance already holds (by month, or by
                     quarter when the report is), the next quarter with its 80% band, and
-                    the person-days it leaves for new work when the team's members are known
+                    the person-days it leaves for new work of the measured capacity
     sprints         per team with sprints or cycles overlapping the filters' dates: `ktlo
                     sprints --team T` (planned against actual KTLO share, work added
                     mid-sprint), with the team's budget band
@@ -27,6 +27,7 @@ from ktlo.allocation import NO_TEAM
 from ktlo.analysis import period_label
 from ktlo.config import Config
 from ktlo.estimate import estimate, measured_rates
+from ktlo.periods import Coverage
 from ktlo.planning.outlook import outlook_from_history, split_in_progress, too_short
 from ktlo.planning.rotation import plan_rotation, to_rows
 from ktlo.planning.sprints import sprint_report
@@ -46,13 +47,12 @@ def forecast_section(
     config: Config,
     filters: ReportFilters,
     balances: dict[str | None, dict[str, Any]],
-    as_of: str | None = None,
+    covered: Coverage | None = None,
 ) -> dict[str, Any]:
     """Per balance shown (the organisation first): history, forecast, band, room for new work.
 
-    A last period that ends after `as_of` (the newest day of effort) is in progress: shown,
-    not fitted (ktlo.planning.outlook)."""
-    complete_until = date.fromisoformat(as_of) if as_of else None
+    Only periods the data covers whole (`covered`, ktlo.periods) are fitted; the last one
+    while in progress is shown, not fitted (ktlo.planning.outlook)."""
     period = "quarter" if filters.period == "quarter" else "month"
     histories = (
         {key: _history(bal["periods"]) for key, bal in balances.items()}
@@ -64,7 +64,7 @@ def forecast_section(
         "horizon_quarters": HORIZON_QUARTERS,
         "band": "80%",
         "teams": [
-            _forecast(config, key, bal, histories.get(key, []), period, complete_until)
+            _forecast(config, key, bal, histories.get(key, []), period, covered)
             for key, bal in balances.items()
         ],
     }
@@ -96,17 +96,18 @@ def _monthly(store: Store, keys: list[str | None]) -> dict[str | None, list[dict
 
 def _forecast(
     config: Config, team: str | None, bal: dict[str, Any], history: list[dict[str, Any]],
-    period: str, complete_until: date | None,
+    period: str, covered: Coverage | None,
 ) -> dict[str, Any]:  # fmt: skip
     base = {"team": team, "low": bal["low"], "high": bal["high"]}
-    complete, in_progress = split_in_progress(history, period, complete_until)
+    complete, in_progress = split_in_progress(history, period, covered)
     now = _labelled([in_progress], period)[0] if in_progress else None
     short = too_short(complete, period, None, in_progress)
     if short:
         return {**base, "missing": f"{short} — {MORE_HISTORY}", "history": _labelled(complete, period),
-                "in_progress": now, "forecast": [], "backtest": None, "capacity_person_days": None,
+                "in_progress": now, "method": None, "method_note": None, "forecast": [],
+                "backtest": None, "capacity": None, "capacity_person_days": None,
                 "new_work_person_days": None}  # fmt: skip
-    doc = outlook_from_history(config, team, history, HORIZON_QUARTERS, period, complete_until)
+    doc = outlook_from_history(config, team, history, HORIZON_QUARTERS, period, covered)
     ahead = _labelled(doc["forecast"], period)
     known = all(f["capacity_person_days"] is not None for f in ahead)
     return {
@@ -114,8 +115,11 @@ def _forecast(
         "missing": None,
         "history": _labelled(doc["history"], period),
         "in_progress": now,
+        "method": doc["method"],
+        "method_note": doc["method_note"],
         "forecast": ahead,
         "backtest": doc["backtest"],
+        "capacity": doc["capacity"],
         "capacity_person_days": _total(ahead, "capacity_person_days") if known else None,
         "new_work_person_days": _total(ahead, "new_work_person_days") if known else None,
     }

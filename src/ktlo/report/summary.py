@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ktlo.periods import FTE_NOTE
 from ktlo.report.display import display_name
 from ktlo.report.terminal import ARROW, STATUS_STYLE, interval
 
@@ -45,6 +46,7 @@ def render_summary(doc: dict[str, Any], console: Console) -> None:
             drivers or "—",
         )
     console.print(table)
+    console.print(f"Last period: the last complete one. {FTE_NOTE}", style="dim")
     if doc["hotspots"]:
         spots = ", ".join(
             f"{h['directory']} ({h['ktlo_person_days']:g} d)" for h in doc["hotspots"][:5]

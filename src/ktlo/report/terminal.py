@@ -8,6 +8,7 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from ktlo.periods import shown
 from ktlo.report.display import display_name
 
 BAR_WIDTH = 24
@@ -267,7 +268,7 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
                 interval(totals["ktlo_share"], totals["ktlo_share_low"], totals["ktlo_share_high"]),
                 "bold",
             ),
-            " overall; last period ",
+            f" overall; last complete period {budget.get('period') or _none_complete(doc)} ",
             (interval(budget["share"], budget["share_low"], budget["share_high"]), "bold"),
             f" {ARROW[doc['trend']['direction']]}  ",
             f"band {_pct(budget['low'])}–{_pct(budget['high'])}: ",
@@ -293,10 +294,11 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
     for column in ("", "person-days", "FTE", "KTLO", "status"):
         periods.add_column(column, justify="left" if not column else "right")
     for p in doc["periods"][-12:]:
-        periods.add_row(p["period"], f"{p['person_days']:,.1f}", f"{p['fte']:.2f}",
+        periods.add_row(shown(p), f"{p['person_days']:,.1f}", f"{p['fte']:.2f}",
                         interval(p["ktlo_share"], p["ktlo_share_low"], p["ktlo_share_high"]),
                         Text(p["status"], style=STATUS_STYLE[p["status"]]))  # fmt: skip
     console.print(periods)
+    console.print(Text(_fte_note(doc), style="dim"))
     if doc["cost"]:
         console.print(f"\nKTLO cost: {doc['cost']['ktlo_cost']:,.0f} ({doc['cost']['basis']})")
     console.print(Text("\n" + error_bars_note(doc["error_rates"]["verified"]), style="dim"))
@@ -306,6 +308,19 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
             style="dim",
         )
     )
+
+
+def _none_complete(doc: dict[str, Any]) -> str:
+    return f"– (no complete {doc['period']} yet)"
+
+
+def _fte_note(doc: dict[str, Any]) -> str:
+    """What the FTE figures divide by, and why they are below headcount (ktlo.periods)."""
+    now = next((p for p in doc["periods"] if p.get("in_progress")), None)
+    so_far = f"Data up to {doc.get('as_of')}: {now['period']} is in progress. " if now else ""
+    people = doc["totals"]["people"]
+    who = f"{people} {'person' if people == 1 else 'people'} with effort in the span"
+    return f"\n{so_far}{doc.get('fte_note', '')} ({who}.)"
 
 
 def render_budget(doc: dict[str, Any], console: Console) -> None:
@@ -411,7 +426,8 @@ def render_forecast(doc: dict[str, Any], console: Console) -> None:
             if f["new_work_person_days"] is None
             else f"{f['new_work_person_days']:,.1f} of {f['capacity_person_days']:,.1f}"
         )
-        table.add_row(Text("forecast", style="bold"), f["start"][:7], _pct(f["share"]),
+        kind = "naive" if doc.get("method") == "naive" else "forecast"
+        table.add_row(Text(kind, style="bold"), f["start"][:7], _pct(f["share"]),
                       f"{_pct(f['low'])}–{_pct(f['high'])}", _bar(f["share"], 16), room)  # fmt: skip
     console.print(table)
     bt = doc["backtest"]
@@ -424,6 +440,26 @@ def render_forecast(doc: dict[str, Any], console: Console) -> None:
             f"\nBack-test over {bt['origins']} origins, mean absolute error: {errors}", style="dim"
         )
     )
+    if doc.get("method_note"):
+        console.print(Text(f"Naive forecast: {doc['method_note']}.", style="bold"))
+    if doc.get("capacity"):
+        console.print(Text(_capacity_note(doc["capacity"]), style="dim"))
+
+
+def _capacity_note(basis: dict[str, Any]) -> str:
+    """Where the forecast's capacity comes from (ktlo.planning.capacity)."""
+    span = (
+        f"{basis['periods'][0]} … {basis['periods'][-1]}"
+        if len(basis["periods"]) > 1
+        else basis["periods"][0]
+    )
+    configured = (
+        f", {_pct(basis['measured_share_of_configured'])} of the members' configured "
+        f"{basis['configured_fte']:g} FTE; ahead, configured time off is taken out"
+        if basis.get("configured_fte")
+        else ""
+    )
+    return f"Capacity: the {basis['measured_fte']:g} FTE measured over {span}{configured} (docs/planning.md)."
 
 
 def render_sprints(doc: dict[str, Any], console: Console) -> None:
@@ -448,10 +484,25 @@ def render_sprints(doc: dict[str, Any], console: Console) -> None:
     for s in doc["sprints"]:
         table.add_row(
             s["sprint"], f"{(s['starts_at'] or '')[:10]} … {(s['ends_at'] or '')[:10]}",
-            f"{_pct(s['planned_ktlo_share'])} ({s['planned_basis']})", f"{_pct(s['actual_ktlo_share'])}",
+            f"{_pct(s['planned_ktlo_share'])} ({s['planned_basis']})", _sprint_actual(s),
             f"{s['unplanned_items']} ({s['unplanned_ktlo_items']})", str(s["done_items"]),
         )  # fmt: skip
     console.print(table)
+    console.print(
+        Text(
+            "\nActual KTLO: of the person-days spent during the sprint on its items and on the "
+            "changes naming them (docs/planning.md); 'no effort' where none was recorded.",
+            style="dim",
+        )
+    )
+
+
+def _sprint_actual(sprint: dict[str, Any]) -> str:
+    """The actual KTLO share of a sprint's effort, with its person-days; so far while it runs."""
+    if sprint["actual_ktlo_share"] is None:
+        return "no effort" + (" so far" if sprint.get("in_progress") else "")
+    so_far = " so far" if sprint.get("in_progress") else ""
+    return f"{_pct(sprint['actual_ktlo_share'])} of {sprint['actual_person_days']:g} d{so_far}"
 
 
 def render_rotation_review(doc: dict[str, Any], console: Console) -> None:
@@ -515,6 +566,15 @@ MODE_STYLE = {"enter": "bold red", "stay": "bold yellow", "exit": "bold green", 
 
 def render_mode(doc: dict[str, Any], console: Console) -> None:
     """Each team's answer, its risk and the signals that make it, and where to focus."""
+    if doc.get("last_period"):
+        console.print(
+            Text(
+                f"KTLO mode over complete {doc['period']}s, the last {doc['last_period']} "
+                f"(data up to {doc['as_of']}; the {doc['period']} in progress is assessed once "
+                "complete)",
+                style="dim",
+            )
+        )
     for team in doc["teams"]:
         risk = "–" if team["risk"] is None else f"{team['risk']:.2f}"
         console.print(Text.assemble(
