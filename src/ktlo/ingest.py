@@ -4,12 +4,18 @@ Each batch of commits is written with its verdicts and the sync cursor in one
 transaction. The cursor is the set of tips of everything stored so far; since git
 streams parents before children, that set always describes exactly what is stored,
 and the next run asks git only for what is not reachable from it.
+
+The stored history follows the one that is there now. When HEAD descends from every
+stored tip (the usual case, one cheap `git rev-list`) nothing stored was cut off. Otherwise
+(a rewrite, a reset backwards, a force-push, a gc that removed a tip) the stored commits
+HEAD no longer reaches are deleted with everything keyed on them (`forget_unreachable`),
+and reading goes on from the tips of what is left.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ktlo.classify import CLASSIFIER_VERSION, classify
@@ -32,6 +38,8 @@ class IngestResult:
     repo: git.Repository
     new_commits: int
     total_commits: int
+    removed: int = 0  # stored commits HEAD no longer reaches, deleted
+    issues: git.ReadIssues = field(default_factory=git.ReadIssues)
 
 
 def commit_item_id(repo_id: str, sha: str) -> str:
@@ -59,24 +67,88 @@ def ingest_repository(
         ["repo_id", "name", "path", "remote_url", "is_bare", "is_shallow"],
         [(repo.repo_id, repo.name, str(repo.path), repo.remote_url, repo.is_bare, repo.is_shallow)],
     )
-    tips = set(_stored_tips(store, repo.repo_id))
+    exclude, removed = follow_history(store, repo)
+    tips, issues = set(exclude), git.ReadIssues()
     batch: list[Commit] = []
     new = 0
-    for commit in git.read_commits(repo, exclude=sorted(tips)):
+    for commit in git.read_commits(repo, exclude=sorted(tips), issues=issues):
         batch.append(commit)
         tips.difference_update(commit.parents)
         tips.add(commit.sha)
         if len(batch) >= batch_size:
             new += _write_batch(store, repo, batch, tips, progress)
             batch = []
-    new += _write_batch(store, repo, batch, tips, progress)
+    if batch or issues.skipped:  # all of HEAD's history is in: HEAD alone describes it
+        new += _write_batch(store, repo, batch, {repo.head} if repo.head else tips, progress)
     store.con.execute(
         "UPDATE repositories SET ingested_at = ? WHERE repo_id = ?", [_utcnow(), repo.repo_id]
     )
     total = store.con.execute(
         "SELECT count(*) FROM commits WHERE repo_id = ?", [repo.repo_id]
     ).fetchone()
-    return IngestResult(repo, new, int(total[0]) if total else 0)
+    return IngestResult(repo, new, int(total[0]) if total else 0, removed, issues)
+
+
+def follow_history(store: Store, repo: git.Repository) -> tuple[list[str], int]:
+    """The stored tips to read on from, once stored commits HEAD no longer reaches are gone;
+    and how many were deleted."""
+    tips = _stored_tips(store, repo.repo_id)
+    if not tips or tips == [repo.head] or git.descends_from(repo, tips):
+        return tips, 0
+    reachable = git.reachable_commits(repo)
+    with store.transaction():
+        removed, heads = forget_unreachable(store, repo.repo_id, reachable)
+    return heads, removed
+
+
+# Where a commit's item_id is a key (overrides stay: a person's correction outlives a
+# re-sync, and counts again if its commit comes back, say when HEAD moves forward again).
+ITEM_TABLES = (
+    ("work_items", "item_id"), ("commits", "item_id"), ("commit_files", "item_id"),
+    ("verdicts", "item_id"), ("activities", "item_id"), ("state_changes", "item_id"),
+    ("links", "from_id"),
+)  # fmt: skip
+
+
+def forget_unreachable(
+    store: Store, repo_id: str, reachable: Sequence[str]
+) -> tuple[int, list[str]]:
+    """Delete `repo_id`'s stored commits that are not in `reachable`, with every row keyed on
+    them, and make the tips of what is left the cursor (in a transaction).
+
+    What is left is still closed under ancestry (stored ancestors of a reachable commit are
+    reachable), so its tips, found from the stored parents, describe it exactly even when
+    git no longer has the old tips.
+    """
+    con = store.con
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ktlo_reachable AS SELECT unnest($1) AS sha", [list(reachable)]
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ktlo_gone AS SELECT item_id FROM commits "
+        "WHERE repo_id = ? AND sha NOT IN (SELECT sha FROM ktlo_reachable)",
+        [repo_id],
+    )
+    row = con.execute("SELECT count(*) FROM ktlo_gone").fetchone()
+    removed = int(row[0]) if row else 0
+    if removed:
+        for table, key in ITEM_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT item_id FROM ktlo_gone)")
+    heads = [
+        sha
+        for (sha,) in con.execute(
+            """
+            WITH kept AS (SELECT sha, parents FROM commits WHERE repo_id = ?)
+            SELECT sha FROM kept
+            WHERE sha NOT IN (SELECT unnest(parents) FROM kept) ORDER BY sha
+            """,
+            [repo_id],
+        ).fetchall()
+    ]
+    con.execute("DROP TABLE ktlo_reachable")
+    con.execute("DROP TABLE ktlo_gone")
+    store.set_cursor(SOURCE, repo_id, {"tips": heads})
+    return removed, heads
 
 
 def commit_text(commit: Commit) -> WorkText:
@@ -101,13 +173,11 @@ def _write_batch(
     tips: Iterable[str],
     progress: ProgressCallback | None,
 ) -> int:
-    if not commits:
-        return 0
     verdicts = [classify(commit_text(c)) for c in commits]
     with store.transaction():
         save_commits(store, repo, commits, verdicts)
         store.set_cursor(SOURCE, repo.repo_id, {"tips": sorted(tips)})
-    if progress:
+    if progress and commits:
         progress(len(commits))
     return len(commits)
 

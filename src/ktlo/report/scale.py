@@ -97,14 +97,25 @@ def describe_run(summary: RunSummary) -> str:
 
 
 def failure_lines(summary: RunSummary) -> list[str]:
-    """Each repository that failed or was skipped: its path and the reason (for stderr)."""
-    return [
+    """Each repository that failed or was skipped: its path and the reason; and what a run
+    found in a history that it did not expect (for stderr)."""
+    lines = [
         f"Error: {o.path}: {o.error}"
         if o.status == "failed"
         else f"Note: {o.path}: skipped, {o.error}"
         for o in summary.outcomes
         if o.status in ("failed", "skipped")
     ]
+    for o in summary.outcomes:
+        if o.removed:
+            lines.append(
+                f"Note: {o.path}: {o.removed:,} stored commit{'s' if o.removed != 1 else ''} "
+                "no longer in the history HEAD reaches (rewritten, reset or force-pushed) "
+                "removed; they no longer count."
+            )
+        if o.issues is not None and o.issues.total:
+            lines.append(f"Note: {o.path}: {o.issues.describe()}.")
+    return lines
 
 
 def render_repositories(doc: dict[str, Any], console: Console, top: int) -> None:

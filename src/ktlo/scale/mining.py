@@ -4,7 +4,9 @@
 
 The first task of a repository plans its new history (`plan_history`: which commits
 are not reachable from the stored tips, and into how many chunks to cut them) and mines
-the oldest chunk; each further chunk is a task of its own, so a large history is spread
+the oldest chunk; when HEAD no longer descends from every stored tip (a rewritten history)
+the plan carries every commit HEAD reaches instead, the writer deletes the stored commits
+not among them (ktlo.ingest.forget_unreachable) and plans again from what is left; each further chunk is a task of its own, so a large history is spread
 over several workers and shipped in pieces of bounded size. A chunk is a slice of one
 `git log --topo-order --reverse` stream with the head pinned to a sha, so chunks never
 overlap and, loaded in order, every prefix stays closed under ancestry (the cursor's rule).
@@ -20,7 +22,7 @@ import importlib
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +53,9 @@ class Plan:
     pending: int
     chunk: int  # commits per chunk
     fresh: bool  # every stored tip still exists, so none of the pending commits is stored yet
+    reachable: tuple[str, ...] | None = (
+        None  # set when stored commits may be cut off: all of HEAD's
+    )
 
     @property
     def chunks(self) -> int:
@@ -107,6 +112,7 @@ class MinedChunk:
     heads: tuple[str, ...]  # commits of the chunk no commit of it names as a parent
     parents: tuple[str, ...]  # every parent its commits name
     seconds: float
+    issues: git.ReadIssues = field(default_factory=git.ReadIssues)  # what git recorded oddly
 
 
 def mine(task: MineTask) -> MinedChunk:
@@ -117,8 +123,11 @@ def mine(task: MineTask) -> MinedChunk:
     if not plan.pending:
         return MinedChunk(repo, plan, 0, 0, (), (), (), time.perf_counter() - started)
     skip, limit = plan.window(task.index)
-    commits = list(git.read_commits(repo, plan.exclude, head=plan.head, skip=skip, limit=limit))
-    if len(commits) != limit:
+    issues = git.ReadIssues()
+    commits = list(
+        git.read_commits(repo, plan.exclude, head=plan.head, skip=skip, limit=limit, issues=issues)
+    )
+    if len(commits) + issues.skipped != limit:
         raise RepositoryError(
             f"the history of {repo.path} changed while it was read",
             "run the same command again",
@@ -133,22 +142,28 @@ def mine(task: MineTask) -> MinedChunk:
     heads = tuple(c.sha for c in commits if c.sha not in parents)
     return MinedChunk(
         repo, plan, task.index, len(commits), tables, heads, tuple(sorted(parents)),
-        time.perf_counter() - started,
+        time.perf_counter() - started, issues,
     )  # fmt: skip
 
 
 def plan_history(
     repo: git.Repository, known_tips: tuple[str, ...], split: int = 1, chunk: int | None = None
 ) -> Plan:
-    """Count what is new since `known_tips` and choose the chunk size (cheap: no diffs)."""
-    exclude = tuple(git.existing_commits(repo.path, list(known_tips)))
-    fresh = len(exclude) == len(set(known_tips))
-    if repo.head is None or repo.head in exclude:
-        return Plan(repo.head, exclude, 0, chunk or CHUNK_MIN, fresh)
-    pending = git.count_commits(repo, exclude)
+    """Count what is new since `known_tips` and choose the chunk size (cheap: no diffs).
+
+    When HEAD does not descend from every known tip, the plan has nothing pending and
+    carries `reachable` instead: the writer must first forget what HEAD no longer reaches.
+    """
+    tips = tuple(dict.fromkeys(known_tips))
+    if tips and tips != (repo.head,) and not git.descends_from(repo, tips):
+        reachable = tuple(git.reachable_commits(repo))
+        return Plan(repo.head, (), 0, chunk or CHUNK_MIN, False, reachable)
+    if repo.head is None or repo.head in tips:
+        return Plan(repo.head, tips, 0, chunk or CHUNK_MIN, True)
+    pending = git.count_commits(repo, tips)
     if chunk is None:
         chunk = min(CHUNK_MAX, max(CHUNK_MIN, math.ceil(pending / max(split, 1))))
-    return Plan(repo.head, exclude, pending, chunk, fresh)
+    return Plan(repo.head, tips, pending, chunk, True)
 
 
 def _batch(

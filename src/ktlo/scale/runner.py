@@ -7,7 +7,10 @@
    of repositories takes seconds).
 2. The others become tasks (`ktlo.scale.mining.mine`) on the engine's executor, at most
    `pool.slots` in flight, so the writer's memory does not grow with their number.
-3. Results are loaded as they complete, each chunk with the repository's new cursor in one
+3. A repository whose HEAD no longer descends from its stored tips (a rewritten history, a
+   reset backwards) comes back from its first task with every commit HEAD reaches; the
+   writer deletes the stored commits not among them and mines it again from what is left.
+4. Results are loaded as they complete, each chunk with the repository's new cursor in one
    transaction, a repository's chunks in order (a later one waits for its predecessor).
    A run stopped at any moment resumes where its cursors say; a result is loaded at most
    once, since a re-run of loaded work finds its tips already moved.
@@ -29,7 +32,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ktlo.errors import KtloError
-from ktlo.ingest import SOURCE
+from ktlo.ingest import SOURCE, forget_unreachable
 from ktlo.scale.discover import read_head
 from ktlo.scale.executors import Engine, Pool
 from ktlo.scale.loader import GROUP_COMMITS, GROUP_SECONDS, Loader, Staged
@@ -51,6 +54,9 @@ class RepoOutcome:
     name: str | None = None
     new_commits: int = 0
     error: str | None = None
+    removed: int = 0  # stored commits HEAD no longer reaches, deleted
+    issues: git.ReadIssues | None = None  # what git recorded oddly in the commits read
+    folder: str = ""  # the folder inside the repository that was asked for
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,19 @@ class RunSummary:
     @property
     def new_commits(self) -> int:
         return sum(o.new_commits for o in self.outcomes)
+
+    @property
+    def removed(self) -> int:
+        return sum(o.removed for o in self.outcomes)
+
+    @property
+    def issues(self) -> git.ReadIssues:
+        """What git recorded oddly, over every repository."""
+        total = git.ReadIssues()
+        for outcome in self.outcomes:
+            if outcome.issues is not None:
+                total.add(outcome.issues)
+        return total
 
     @property
     def repo_ids(self) -> tuple[str, ...]:
@@ -154,6 +173,8 @@ class _Repo:
     next_index: int = 0
     waiting: dict[int, MinedChunk] = field(default_factory=dict)
     new: int = 0
+    removed: int = 0
+    issues: git.ReadIssues = field(default_factory=git.ReadIssues)
     done: bool = False
 
 
@@ -193,7 +214,11 @@ class _Run:
         repo = git.open_repository(path)
         tips = self.stored.tips.get(repo.repo_id, ())
         plan = plan_history(repo, tips, split, self.chunk)
-        state = self.repos[str(path)] = _Repo(str(path), repo, plan, set(tips))
+        removed = 0
+        if plan.reachable is not None:
+            removed, tips = self._forget(repo.repo_id, plan.reachable)
+            plan = plan_history(repo, tips, split, self.chunk)
+        state = self.repos[str(path)] = _Repo(str(path), repo, plan, set(tips), removed=removed)
         self.claimed[repo.repo_id] = state.path
         self.progress.planned(plan.pending)
         self.ready.extend(
@@ -223,7 +248,7 @@ class _Run:
             self.repos[key] = _Repo(key)
             stored = self.stored.by_path.get(str(Path(path).resolve()))
             tips = self.stored.tips.get(stored[0], ()) if stored else ()
-            if stored and _head_in(path, tips):
+            if stored and _head_is(path, tips):
                 self._finish(self.repos[key], RepoOutcome(key, "unchanged", *stored))
                 continue
             repo_id = stored[0] if stored else None
@@ -266,10 +291,9 @@ class _Run:
             state = self.repos[staged.path]
             if staged.last and not state.done:
                 repo = staged.chunk.repo
-                status = "updated" if state.new else "unchanged"
-                self._finish(
-                    state, RepoOutcome(state.path, status, repo.repo_id, repo.name, state.new)
-                )
+                status = "updated" if state.new or state.removed else "unchanged"
+                outcome = RepoOutcome(state.path, status, repo.repo_id, repo.name, state.new)
+                self._finish(state, replace(outcome, folder=repo.folder))
 
     def _retry(self, task: MineTask) -> None:
         if task.attempt >= MAX_ATTEMPTS:
@@ -289,8 +313,11 @@ class _Run:
             ready = state.waiting.pop(state.next_index)
             state.tips = (state.tips - set(ready.parents)) | set(ready.heads)
             state.new += ready.commits
+            state.issues.add(ready.issues)
             state.next_index += 1
             last = state.next_index >= max(state.plan.chunks, 1)
+            if last and state.plan.pending and state.plan.head:  # all of HEAD's history is in
+                state.tips = {state.plan.head}
             self.loader.stage(Staged(state.path, ready, frozenset(state.tips), last))
 
     def _claim(self, state: _Repo, task: MineTask, chunk: MinedChunk) -> bool:
@@ -306,6 +333,11 @@ class _Run:
             # the store knows this repository under another path: mine again from its tips
             self.ready.appendleft(MineTask(state.path, tips, repo_id, task.split, task.chunk))
             return False
+        if chunk.plan.reachable is not None:  # HEAD moved off the stored history: forget, re-plan
+            removed, tips = self._forget(repo_id, chunk.plan.reachable)
+            state.removed += removed
+            self.ready.appendleft(MineTask(state.path, tips, repo_id, task.split, task.chunk))
+            return False
         self.claimed[repo_id] = state.path
         state.repo, state.plan, state.tips = chunk.repo, chunk.plan, set(tips)
         self.progress.planned(chunk.plan.pending)
@@ -315,6 +347,13 @@ class _Run:
         )
         return True
 
+    def _forget(self, repo_id: str, reachable: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
+        """Delete the stored commits of `repo_id` not in `reachable`; how many, and the new tips."""
+        with self.store.transaction():
+            removed, heads = forget_unreachable(self.store, repo_id, reachable)
+        self.stored.tips[repo_id] = tuple(heads)
+        return removed, tuple(heads)
+
     def _fail(self, path: str, reason: str) -> None:
         state = self.repos[path]
         if not state.done:
@@ -322,16 +361,20 @@ class _Run:
             self._finish(state, RepoOutcome(path, "failed", repo_id, name, state.new, reason))
 
     def _finish(self, state: _Repo, outcome: RepoOutcome) -> None:
+        outcome = replace(
+            outcome, removed=state.removed, issues=state.issues if state.issues.total else None
+        )
         state.done = True  # and keep nothing else: the writer's memory stays flat
         state.waiting, state.tips, state.repo, state.plan = {}, set(), None, None
         self.outcomes.append(outcome)
         self.progress.finished(outcome)
 
 
-def _head_in(path: Path, tips: Sequence[str]) -> bool:
-    """HEAD is a stored tip: nothing new (read from files; False when unsure)."""
+def _head_is(path: Path, tips: Sequence[str]) -> bool:
+    """HEAD is the only stored tip: nothing new, nothing cut off (read from files; False when
+    unsure). With other tips beside HEAD, those were cut off: git must look."""
     head = read_head(Path(path)) if tips else None
-    return head is not None and head in tips
+    return head is not None and set(tips) == {head}
 
 
 def _reason(exc: BaseException) -> str:
@@ -353,6 +396,18 @@ def run_json(summary: RunSummary) -> dict[str, object]:
             {"path": o.path, "reason": o.error} for o in summary.outcomes if o.status == "failed"
         ],
         "new_commits": summary.new_commits,
+        "commits_removed": summary.removed,
+        "unreadable": summary.issues.as_json(),
+        "notes": [
+            {
+                "path": o.path,
+                "repo_id": o.repo_id,
+                "commits_removed": o.removed,
+                "unreadable": (o.issues or git.ReadIssues()).as_json(),
+            }
+            for o in summary.outcomes
+            if o.removed or o.issues
+        ],
         "seconds": round(summary.seconds, 3),
         "load_seconds": round(summary.load_seconds, 3),
         "engine": summary.engine,
