@@ -93,7 +93,9 @@ def analyze_command(
         run = mine(store, repos, engine, quiet=single)
         if config.rules:
             reclassify(store, config)
-        options = AnalyzeOptions(None, since, until, period, budget, top, run.repo_ids)
+        options = AnalyzeOptions(
+            None, since, until, period, budget, top, run.repo_ids, folders=run.folders
+        )
         doc = analyze(store, options, config) if run.repo_ids else None
     if doc is not None and as_json:
         print_json({**doc, "ingest": run_json(run)})

@@ -91,6 +91,15 @@ class RunSummary:
         return total
 
     @property
+    def folders(self) -> tuple[tuple[str, str], ...]:
+        """(repo_id, folder) for each repository asked for only in folders (ktlo.folders)."""
+        asked: dict[str, set[str]] = {}
+        for o in self.outcomes:
+            if o.repo_id and o.status != "failed":
+                asked.setdefault(o.repo_id, set()).add(o.folder)
+        return tuple((r, f) for r, fs in asked.items() if "" not in fs for f in sorted(fs))
+
+    @property
     def repo_ids(self) -> tuple[str, ...]:
         ids = (o.repo_id for o in self.outcomes if o.repo_id and o.status != "skipped")
         return tuple(dict.fromkeys(ids))
@@ -326,7 +335,10 @@ class _Run:
         other = self.claimed.get(repo_id)
         if other is not None and other != state.path:
             outcome = RepoOutcome(state.path, "skipped", repo_id, chunk.repo.name)
-            self._finish(state, replace(outcome, error=f"the same repository as {other}"))
+            why = f"the same repository as {other}"
+            if chunk.repo.folder:
+                why += f", read once; its folder {chunk.repo.folder} is analysed too"
+            self._finish(state, replace(outcome, error=why, folder=chunk.repo.folder))
             return False
         tips = self.stored.tips.get(repo_id, ())
         if task.repo_id != repo_id and set(tips) != set(task.known_tips):
