@@ -14,6 +14,7 @@ and reading goes on from the tips of what is left.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -40,6 +41,7 @@ class IngestResult:
     total_commits: int
     removed: int = 0  # stored commits HEAD no longer reaches, deleted
     issues: git.ReadIssues = field(default_factory=git.ReadIssues)
+    write_seconds: float = 0.0  # in the store's transactions
 
 
 def commit_item_id(repo_id: str, sha: str) -> str:
@@ -51,7 +53,7 @@ def pending_commits(store: Store, repo: git.Repository) -> int:
     """How many commits the next ingest will read (for a progress bar's total)."""
     if repo.head is None:
         return 0
-    tips = _stored_tips(store, repo.repo_id)
+    tips = stored_tips(store, repo.repo_id)
     return git.count_commits(repo, tips)
 
 
@@ -60,8 +62,12 @@ def ingest_repository(
     repo: git.Repository,
     progress: ProgressCallback | None = None,
     batch_size: int = BATCH_SIZE,
+    started: git.LogStream | None = None,
 ) -> IngestResult:
-    """Read the commits not yet stored, classify them and store them batch by batch."""
+    """Read the commits not yet stored, classify them and store them batch by batch.
+
+    `started` is a `git log` of HEAD's whole history started before the store was opened
+    (ktlo.scale.prefetch): used when nothing is stored yet, else stopped."""
     store.upsert(
         "repositories",
         ["repo_id", "name", "path", "remote_url", "is_bare", "is_shallow"],
@@ -69,30 +75,36 @@ def ingest_repository(
     )
     exclude, removed = follow_history(store, repo)
     tips, issues = set(exclude), git.ReadIssues()
+    if started is not None and (exclude or started.exclude or started.head != repo.head):
+        started.close()
+        started = None
+    if started is None and repo.head is not None:
+        started = git.LogStream(repo, sorted(tips))
     batch: list[Commit] = []
-    new = 0
-    for commit in git.read_commits(repo, exclude=sorted(tips), issues=issues):
+    new, written = 0, 0.0
+    for commit in started.commits(issues) if started is not None else ():
         batch.append(commit)
         tips.difference_update(commit.parents)
         tips.add(commit.sha)
         if len(batch) >= batch_size:
-            new += _write_batch(store, repo, batch, tips, progress)
-            batch = []
+            written += _write_batch(store, repo, batch, tips, progress)
+            new, batch = new + len(batch), []
     if batch or issues.skipped:  # all of HEAD's history is in: HEAD alone describes it
-        new += _write_batch(store, repo, batch, {repo.head} if repo.head else tips, progress)
+        written += _write_batch(store, repo, batch, {repo.head} if repo.head else tips, progress)
+        new += len(batch)
     store.con.execute(
         "UPDATE repositories SET ingested_at = ? WHERE repo_id = ?", [_utcnow(), repo.repo_id]
     )
     total = store.con.execute(
         "SELECT count(*) FROM commits WHERE repo_id = ?", [repo.repo_id]
     ).fetchone()
-    return IngestResult(repo, new, int(total[0]) if total else 0, removed, issues)
+    return IngestResult(repo, new, int(total[0]) if total else 0, removed, issues, written)
 
 
 def follow_history(store: Store, repo: git.Repository) -> tuple[list[str], int]:
     """The stored tips to read on from, once stored commits HEAD no longer reaches are gone;
     and how many were deleted."""
-    tips = _stored_tips(store, repo.repo_id)
+    tips = stored_tips(store, repo.repo_id)
     if not tips or tips == [repo.head] or git.descends_from(repo, tips):
         return tips, 0
     reachable = git.reachable_commits(repo)
@@ -161,7 +173,8 @@ def commit_text(commit: Commit) -> WorkText:
     )
 
 
-def _stored_tips(store: Store, repo_id: str) -> list[str]:
+def stored_tips(store: Store, repo_id: str) -> list[str]:
+    """The tips of what the store holds of `repo_id` (its git cursor)."""
     cursor = store.get_cursor(SOURCE, repo_id)
     return list(cursor["tips"]) if cursor else []
 
@@ -172,14 +185,17 @@ def _write_batch(
     commits: Sequence[Commit],
     tips: Iterable[str],
     progress: ProgressCallback | None,
-) -> int:
+) -> float:
+    """Store a batch with the cursor after it, in one transaction; the seconds it took."""
     verdicts = [classify(commit_text(c)) for c in commits]
+    started = time.perf_counter()
     with store.transaction():
         save_commits(store, repo, commits, verdicts)
         store.set_cursor(SOURCE, repo.repo_id, {"tips": sorted(tips)})
+    seconds = time.perf_counter() - started
     if progress and commits:
         progress(len(commits))
-    return len(commits)
+    return seconds
 
 
 def save_commits(

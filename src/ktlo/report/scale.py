@@ -36,6 +36,11 @@ class ScaleProgress:
     def __enter__(self) -> ScaleProgress:
         return self
 
+    @property
+    def shows_bars(self) -> bool:
+        """Bars are drawn (a terminal): worth counting commits for their totals."""
+        return self.console.is_terminal
+
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:

@@ -29,16 +29,20 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ktlo.errors import KtloError
-from ktlo.ingest import SOURCE, forget_unreachable
+from ktlo.ingest import SOURCE, IngestResult, forget_unreachable
 from ktlo.scale.discover import read_head
 from ktlo.scale.executors import Engine, Pool
 from ktlo.scale.loader import GROUP_COMMITS, GROUP_SECONDS, Loader, Staged
 from ktlo.scale.mining import MinedChunk, MineTask, Plan, mine, plan_history
+from ktlo.scale.stream import stream_one
 from ktlo.sources import git
 from ktlo.store import Store
+
+if TYPE_CHECKING:
+    from ktlo.prefetch import Prefetch
 
 MAX_ATTEMPTS = 3
 MineFunction = Callable[[MineTask], MinedChunk]
@@ -145,9 +149,12 @@ def ingest_many(
     mine_fn: MineFunction = mine,
     chunk: int | None = None,
     group_commits: int = GROUP_COMMITS,
+    early: Prefetch | None = None,
 ) -> RunSummary:
     """Mine `paths` on `engine` and load each result, classified, with its cursor.
 
+    A lone repository is streamed in this process unless it is large (ktlo.scale.stream);
+    `early` is its `git log`, started before the store was opened (ktlo.prefetch).
     `mine_fn` replaces the worker's function (tests); `chunk` fixes the commits per chunk;
     `group_commits` is how many commits a transaction gathers (ktlo.scale.loader).
     """
@@ -155,6 +162,14 @@ def ingest_many(
     run = _Run(store, progress or NoProgress(), mine_fn, chunk)
     run.loader.group_commits = group_commits
     run.progress.start(len(paths))
+    if len(paths) == 1 and chunk is None and mine_fn is mine and not engine.is_dask:
+        path = Path(paths[0])
+        result = stream_one(store, path, engine.jobs, run.progress, early)
+        if result is not None:
+            outcome = _streamed(path, result)
+            run.progress.finished(outcome)
+            seconds = time.perf_counter() - started
+            return RunSummary((outcome,), seconds, "this process", 1, result.write_seconds)
     todo = iter(paths)
     if len(paths) == 1:  # plan here: a small history then needs no pool at all
         todo = iter(())
@@ -380,6 +395,15 @@ class _Run:
         state.waiting, state.tips, state.repo, state.plan = {}, set(), None, None
         self.outcomes.append(outcome)
         self.progress.finished(outcome)
+
+
+def _streamed(path: Path, result: IngestResult) -> RepoOutcome:
+    repo = result.repo
+    status = "updated" if result.new_commits or result.removed else "unchanged"
+    return RepoOutcome(
+        str(path), status, repo.repo_id, repo.name, result.new_commits, None, result.removed,
+        result.issues if result.issues.total else None, repo.folder,
+    )  # fmt: skip
 
 
 def _head_is(path: Path, tips: Sequence[str]) -> bool:

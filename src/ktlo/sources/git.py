@@ -13,6 +13,7 @@ import os
 import queue
 import re
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -122,48 +123,83 @@ def read_commits(
     `exclude`, disjoint slices split one history across processes. Commits git recorded
     oddly are read as far as they can be and counted in `issues` (ktlo.sources.git_records).
     """
-    head = head or repo.head
-    if head is None:
+    if (head or repo.head) is None:
         return
-    exclude = [sha for sha in exclude if sha]
-    known = existing_commits(repo.path, exclude)
-    window = [f"--skip={skip}"] if skip else []
-    window += [f"--max-count={limit}"] if limit is not None else []
-    cmd = [
-        "git", *GIT_CONFIG, "-C", str(repo.path), "log", "--stdin", "--topo-order", "--reverse",
-        *window, *LOG_OPTIONS,
-    ]  # fmt: skip
-    revs = "".join([f"{head}\n", *(f"^{sha}\n" for sha in known)])
-    proc = subprocess.Popen(
-        cmd,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, **GIT_ENV},
-    )
-    assert proc.stdin and proc.stdout and proc.stderr
-    proc.stdin.write(revs.encode())
-    proc.stdin.close()
-    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
-    reader = threading.Thread(target=_drain, args=(proc.stdout, chunks), daemon=True)
-    reader.start()
-    try:
-        yield from parse_stream(
-            iter(chunks.get, None), issues if issues is not None else ReadIssues()
+    yield from LogStream(repo, exclude, head=head, skip=skip, limit=limit).commits(issues)
+
+
+class LogStream:
+    """One running `git log` (see `read_commits`), started now and read later: a command can
+    start git first and load the rest of itself while git computes the diffs."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        exclude: Iterable[str] = (),
+        *,
+        head: str | None = None,
+        skip: int = 0,
+        limit: int | None = None,
+    ) -> None:
+        self.repo = repo
+        self.head = head or repo.head
+        self.exclude = tuple(sha for sha in exclude if sha)
+        self.said = ""  # what git wrote on stderr, once it ended
+        known = existing_commits(repo.path, list(self.exclude))
+        window = [f"--skip={skip}"] if skip else []
+        window += [f"--max-count={limit}"] if limit is not None else []
+        cmd = [
+            "git", *GIT_CONFIG, "-C", str(repo.path), "log", "--stdin", "--topo-order",
+            "--reverse", *window, *LOG_OPTIONS,
+        ]  # fmt: skip
+        revs = "".join([f"{self.head}\n", *(f"^{sha}\n" for sha in known)])
+        self._stderr = tempfile.TemporaryFile()  # a file: git never blocks on what it says there
+        self._proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env={**os.environ, **GIT_ENV},
         )
-    finally:
+        assert self._proc.stdin and self._proc.stdout
+        self._proc.stdin.write(revs.encode())
+        self._proc.stdin.close()
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
+        self._reader = threading.Thread(
+            target=_drain, args=(self._proc.stdout, self._chunks), daemon=True
+        )
+        self._reader.start()
+
+    def commits(self, issues: ReadIssues | None = None) -> Iterator[Commit]:
+        """The commits, parents first; raises RepositoryError if git fails. Reads once."""
+        try:
+            yield from parse_stream(
+                iter(self._chunks.get, None), issues if issues is not None else ReadIssues()
+            )
+        finally:
+            returncode = self.close()
+        if returncode != 0:
+            raise RepositoryError(
+                f"git could not read the history of {self.repo.path}", _git_fix(self.said)
+            )
+
+    def close(self) -> int:
+        """Stop git if it still runs (the reader stopped early); its exit status."""
+        proc = self._proc
         if proc.poll() is None:
             proc.kill()
-        while reader.is_alive():  # unblock a reader waiting for room, then let it finish
+        while self._reader.is_alive():  # unblock a reader waiting for room, then let it finish
             with contextlib.suppress(queue.Empty):
-                chunks.get_nowait()
-            reader.join(0.01)
+                self._chunks.get_nowait()
+            self._reader.join(0.01)
+        assert proc.stdout
         proc.stdout.close()
-        stderr = proc.stderr.read().decode(errors="replace")
-        proc.stderr.close()
         returncode = proc.wait()
-    if returncode != 0:
-        raise RepositoryError(f"git could not read the history of {repo.path}", _git_fix(stderr))
+        if not self._stderr.closed:
+            self._stderr.seek(0)
+            self.said = self._stderr.read().decode(errors="replace")
+            self._stderr.close()
+        return returncode
 
 
 def _drain(stream: IO[bytes], chunks: queue.Queue[bytes | None]) -> None:
