@@ -65,7 +65,7 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
     _create_scope(store, options)
     compute_effort(store, config or Config(), options.since, options.until)
     store.con.execute(
-        "CREATE OR REPLACE TEMP VIEW scope_effort AS "
+        "CREATE OR REPLACE TEMP TABLE scope_effort AS "
         "SELECT s.*, e.person, e.day, e.person_days FROM effort e JOIN scope s USING (item_id)"
     )
     ids = options.repo_ids
@@ -105,7 +105,7 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
 
 
 def _create_scope(store: Store, options: AnalyzeOptions) -> None:
-    """A temporary view of the commits in scope, each with its verdict and size."""
+    """A temporary table of the commits in scope, each with its verdict and size."""
     dates = "".join(
         f" AND c.authored_at {op} DATE {_literal(day.isoformat())}"
         for op, day in ((">=", options.since), ("<", options.until))
@@ -132,7 +132,7 @@ def _create_scope(store: Store, options: AnalyzeOptions) -> None:
     joins = "JOIN work_items w USING (item_id) JOIN effective_verdicts v USING (item_id)"
     store.con.execute(
         f"""
-        CREATE OR REPLACE TEMP VIEW scope AS
+        CREATE OR REPLACE TEMP TABLE scope AS
         SELECT {columns}, c.lines_added + c.lines_deleted AS lines
         FROM commits c {joins}
         WHERE {in_scope} AND NOT c.is_merge AND NOT c.is_boundary{dates}

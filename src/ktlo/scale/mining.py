@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import importlib
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,20 +27,11 @@ from typing import Any
 
 from ktlo.classify import classify
 from ktlo.errors import RepositoryError
-from ktlo.ingest import commit_tables, commit_text
+from ktlo.ingest import column_data, commit_tables, commit_text
 from ktlo.sources import git
 
 CHUNK_MIN = 2000  # commits: below this, a chunk's fixed costs (git's walk, a transaction) show
 CHUNK_MAX = 10000  # commits: bounds the memory of a worker and of each result in flight
-
-
-def _pyarrow() -> Any:
-    if os.environ.get("KTLO_WIRE", "arrow") == "lists":
-        return None
-    try:
-        return importlib.import_module("pyarrow")
-    except ImportError:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +123,8 @@ def mine(task: MineTask) -> MinedChunk:
             "run the same command again",
         )
     verdicts = [classify(commit_text(c)) for c in commits]
-    arrow = _pyarrow()
     tables = tuple(
-        _batch(arrow, name, columns, rows)
+        TableBatch(name, tuple(columns), column_data(columns, rows), len(rows))
         for name, columns, rows in commit_tables(repo, commits, verdicts)
     )
     parents = {p for c in commits for p in c.parents}
@@ -164,15 +153,6 @@ def plan_history(
     if chunk is None:
         chunk = min(CHUNK_MAX, max(CHUNK_MIN, math.ceil(pending / max(split, 1))))
     return Plan(repo.head, tips, pending, chunk, True)
-
-
-def _batch(
-    arrow: Any, table: str, columns: list[str], rows: list[tuple[object, ...]]
-) -> TableBatch:
-    data: Any = [list(values) for values in zip(*rows, strict=True)] or [[] for _ in columns]
-    if arrow is not None:
-        data = arrow.table(dict(zip(columns, data, strict=True)))
-    return TableBatch(table, tuple(columns), data, len(rows))
 
 
 def concat(batches: list[TableBatch]) -> TableBatch:
