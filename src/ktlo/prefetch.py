@@ -11,6 +11,7 @@ decides what to read: then nothing starts early.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,10 +27,20 @@ class Prefetch:
     repo: git.Repository
     store: Path
     stream: git.LogStream
+    counter: subprocess.Popen[bytes]  # `git rev-list --count HEAD`, beside the log
+
+    def pending(self) -> int:
+        """How many commits the log will bring (waits for the count; -1 if git could not count)."""
+        out, _ = self.counter.communicate()
+        text = out.decode().strip()
+        return int(text) if self.counter.returncode == 0 and text.isdigit() else -1
 
     def close(self) -> None:
         """Stop git if nobody read its output (the run went another way)."""
         self.stream.close()
+        if self.counter.poll() is None:
+            self.counter.kill()
+        self.counter.communicate()
 
 
 def prefetch(path: Path, db: Path | None) -> Prefetch | None:
@@ -38,6 +49,7 @@ def prefetch(path: Path, db: Path | None) -> Prefetch | None:
     path then reports it in its order)."""
     if db is not None and db.exists():
         return None
+    path = Path(path).expanduser()
     try:
         repo = git.open_repository(path)
     except KtloError:
@@ -45,10 +57,11 @@ def prefetch(path: Path, db: Path | None) -> Prefetch | None:
     if repo.head is None:
         return None
     stream = git.LogStream(repo)  # first: what follows runs while git computes diffs
+    early = Prefetch(path, repo, db or Path(), stream, git.start_count(repo))
     from ktlo.store import default_store_path  # imports DuckDB: after git started
 
-    store = db or default_store_path(repo.path)
-    if store.exists():
-        stream.close()
+    early.store = db or default_store_path(repo.path)
+    if early.store.exists():
+        early.close()
         return None
-    return Prefetch(path, repo, store, stream)
+    return early

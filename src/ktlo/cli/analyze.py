@@ -79,7 +79,6 @@ def analyze_command(
     early = prefetch(paths[0], db) if len(paths) == 1 and not recursive else None
     try:
         from ktlo.analysis import AnalyzeOptions, Budget, analyze
-        from ktlo.reclassify import reclassify
         from ktlo.scale import Engine
         from ktlo.scale.discover import repository_targets
         from ktlo.sources import git
@@ -98,6 +97,8 @@ def analyze_command(
         with open_store(db or default or Path("ktlo.duckdb")) as store:
             run = mine(store, repos, engine, quiet=single, early=early)
             if config.rules:
+                from ktlo.reclassify import reclassify
+
                 reclassify(store, config)
             options = AnalyzeOptions(
                 None, since, until, period, Budget(*budget), top, run.repo_ids, folders=run.folders

@@ -5,8 +5,8 @@ other, so the run takes about as long as git alone plus a short tail. Cutting th
 into chunks for worker processes (ktlo.scale.mining) only pays when there is enough of it:
 a pool to start, several `git log` walks, results to ship and wait for in order. So a lone
 repository is streamed unless it has more than STREAM_MAX new commits and more than one
-process to give them to. A `git log` started before the store was opened
-(ktlo.prefetch) is streamed whatever the size: it is already under way.
+process to give them to; a `git log` started before the store was opened (ktlo.prefetch)
+is used when it is streamed, and stopped otherwise.
 """
 
 from __future__ import annotations
@@ -37,8 +37,11 @@ def stream_one(
         pending = git.count_commits(repo, stored_tips(store, repo.repo_id))
         if jobs > 1 and pending > STREAM_MAX:
             return None
-    elif shows_bars:  # git is already reading: count beside it, for the bar's total
-        pending = git.count_commits(repo)
-    if pending is not None:
+    elif early is not None and (jobs > 1 or shows_bars):  # git counted beside the log
+        pending = early.pending()
+        if jobs > 1 and pending > STREAM_MAX:
+            early.close()
+            return None
+    if pending is not None and pending >= 0:
         progress.planned(pending)
     return ingest_repository(store, repo, progress=progress.loaded, started=started)

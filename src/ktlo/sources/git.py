@@ -282,6 +282,16 @@ def _git_fix(stderr: str | bytes) -> str:
     return f"git said: {said}; run `git fsck` in the repository to find damaged objects"
 
 
+def start_count(repo: Repository) -> subprocess.Popen[bytes]:
+    """`git rev-list --count HEAD`, started and not waited for (its answer on stdout)."""
+    return subprocess.Popen(
+        ["git", *GIT_CONFIG, "-C", str(repo.path), "rev-list", "--count", repo.head or "HEAD"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **GIT_ENV},
+    )
+
+
 def count_commits(repo: Repository, exclude: Iterable[str] = ()) -> int:
     """How many commits `read_commits` would yield (cheap: no diffs)."""
     if repo.head is None:

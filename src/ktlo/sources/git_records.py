@@ -118,8 +118,11 @@ def _parse_records(blob: bytes, issues: ReadIssues) -> Iterator[Commit]:
 def parse_record(record: bytes, issues: ReadIssues | None = None) -> Commit | None:
     """Parse one commit as formatted by LOG_FORMAT with `-z --numstat`; None if unreadable."""
     issues = issues if issues is not None else ReadIssues()
-    fields = record.split(b"\x00")
-    sha = decode(fields[0]).strip()
+    try:  # one decode for the whole record: nearly every record is UTF-8
+        fields = record.decode().split("\x00")
+    except UnicodeDecodeError:
+        fields = [decode(f) for f in record.split(b"\x00")]
+    sha = fields[0].strip()
     if len(fields) < HEADER_FIELDS or not _SHA.match(sha):
         issues.note("skipped", sha if _SHA.match(sha) else "")
         return None
@@ -130,8 +133,8 @@ def parse_record(record: bytes, issues: ReadIssues | None = None) -> Commit | No
         return None
 
 
-def _commit(sha: str, fields: list[bytes], issues: ReadIssues) -> Commit | None:
-    parents, an, ae, ad, cn, ce, cd, message = (decode(f) for f in fields[1:HEADER_FIELDS])
+def _commit(sha: str, fields: list[str], issues: ReadIssues) -> Commit | None:
+    parents, an, ae, ad, cn, ce, cd, message = fields[1:HEADER_FIELDS]
     (authored, odd_a), (committed, odd_c) = raw_date(ad), raw_date(cd)
     if authored is None and committed is None:
         issues.note("skipped", sha)
@@ -189,20 +192,20 @@ def _zone(offset: str) -> tzinfo | None:
     return zone
 
 
-def _parse_numstat(tokens: list[bytes]) -> Iterator[FileChange]:
+def _parse_numstat(tokens: list[str]) -> Iterator[FileChange]:
     """`added\\tdeleted\\tpath` entries; a rename has an empty path then old and new names."""
     entries = iter(tokens)
     for token in entries:
-        token = token.lstrip(b"\n")
+        token = token.lstrip("\n")
         if not token:
             continue
-        added, deleted, path = token.split(b"\t", 2)
+        added, deleted, path = token.split("\t", 2)
         old_path = None
         if not path:
-            old_path, path = decode(next(entries, b"")), next(entries, b"")
-        binary = added == b"-"
+            old_path, path = next(entries, ""), next(entries, "")
+        binary = added == "-"
         yield FileChange(
-            path=decode(path),
+            path=path,
             added=None if binary else int(added),
             deleted=None if binary else int(deleted),
             old_path=old_path,
