@@ -31,16 +31,20 @@ class Prefetch:
 
     def pending(self) -> int:
         """How many commits the log will bring (waits for the count; -1 if git could not count)."""
-        out, _ = self.counter.communicate()
-        text = out.decode().strip()
-        return int(text) if self.counter.returncode == 0 and text.isdigit() else -1
+        if self.counter.stdout is None or self.counter.stdout.closed:
+            return -1
+        text = self.counter.stdout.read().decode().strip()
+        self.counter.stdout.close()
+        return int(text) if self.counter.wait() == 0 and text.isdigit() else -1
 
     def close(self) -> None:
-        """Stop git if nobody read its output (the run went another way)."""
+        """Stop git if nobody read its output (the run went another way). Idempotent."""
         self.stream.close()
         if self.counter.poll() is None:
             self.counter.kill()
-        self.counter.communicate()
+        if self.counter.stdout is not None:
+            self.counter.stdout.close()
+        self.counter.wait()
 
 
 def prefetch(path: Path, db: Path | None) -> Prefetch | None:
