@@ -115,16 +115,17 @@ def analyze_command(
 def _render(
     doc: dict[str, Any] | None, run: RunSummary, as_json: bool, as_csv: bool, top: int
 ) -> None:
-    from ktlo.report.scale import render_repositories
-    from ktlo.report.terminal import render_analysis
-    from ktlo.scale.runner import run_json
-
     if doc is not None and as_json:
+        from ktlo.scale.runner import run_json
+
         print_json({**doc, "ingest": run_json(run)})
     elif doc is not None and as_csv:
         from ktlo.report.rows import analysis_rows
 
         print_csv(analysis_rows(doc))
     elif doc is not None:
+        from ktlo.report.scale import render_repositories
+        from ktlo.report.terminal import render_analysis
+
         render_analysis(doc, console())
         render_repositories(doc, console(), top)

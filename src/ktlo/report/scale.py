@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from ktlo.scale.runner import RepoOutcome, RunSummary
+
+if TYPE_CHECKING:  # rich's progress and tables load only when drawn
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
 MIN_COMMITS_FOR_BAR = 500  # a run shorter than about a second gets no bar
 
@@ -28,8 +20,8 @@ class ScaleProgress:
     def __init__(self, console: Console) -> None:
         self.console = console
         self._bar: Progress | None = None
-        self._repos = TaskID(0)
-        self._commits = TaskID(0)
+        self._repos: TaskID
+        self._commits: TaskID
         self._total = 0
         self._count = 0
 
@@ -70,6 +62,15 @@ class ScaleProgress:
     def _show(self) -> None:
         if self._bar is not None or not self.console.is_terminal:
             return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self._bar = Progress(
             TextColumn("{task.description:<13}"),
             BarColumn(),
@@ -125,6 +126,8 @@ def failure_lines(summary: RunSummary) -> list[str]:
 
 def render_repositories(doc: dict[str, Any], console: Console, top: int) -> None:
     """The per-repository summary of an analysis over several repositories (most effort first)."""
+    from rich.table import Table
+
     rows = doc["repositories"]
     if len(rows) < 2:
         return

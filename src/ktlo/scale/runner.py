@@ -29,14 +29,15 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from ktlo.errors import KtloError
-from ktlo.ingest import SOURCE, IngestResult, forget_unreachable
+from ktlo.ingest import SOURCE, forget_unreachable
 from ktlo.scale.discover import read_head
 from ktlo.scale.executors import Engine, Pool
 from ktlo.scale.loader import GROUP_COMMITS, GROUP_SECONDS, Loader, Staged
 from ktlo.scale.mining import MinedChunk, MineTask, Plan, mine, plan_history
+from ktlo.scale.outcomes import NoProgress, RepoOutcome, RunProgress, RunSummary, run_json
 from ktlo.scale.stream import stream_one
 from ktlo.sources import git
 from ktlo.store import Store
@@ -44,100 +45,10 @@ from ktlo.store import Store
 if TYPE_CHECKING:
     from ktlo.prefetch import Prefetch
 
+__all__ = ["NoProgress", "RepoOutcome", "RunProgress", "RunSummary", "ingest_many", "run_json"]
+
 MAX_ATTEMPTS = 3
 MineFunction = Callable[[MineTask], MinedChunk]
-
-
-@dataclass(frozen=True, slots=True)
-class RepoOutcome:
-    """What became of one repository: `updated`, `unchanged`, `skipped` or `failed`."""
-
-    path: str
-    status: str
-    repo_id: str | None = None
-    name: str | None = None
-    new_commits: int = 0
-    error: str | None = None
-    removed: int = 0  # stored commits HEAD no longer reaches, deleted
-    issues: git.ReadIssues | None = None  # what git recorded oddly in the commits read
-    folder: str = ""  # the folder inside the repository that was asked for
-
-
-@dataclass(frozen=True, slots=True)
-class RunSummary:
-    """One run over many repositories."""
-
-    outcomes: tuple[RepoOutcome, ...]
-    seconds: float
-    engine: str
-    workers: int
-    load_seconds: float = 0.0  # the writer's time in transactions
-
-    @property
-    def failures(self) -> list[RepoOutcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
-
-    @property
-    def new_commits(self) -> int:
-        return sum(o.new_commits for o in self.outcomes)
-
-    @property
-    def removed(self) -> int:
-        return sum(o.removed for o in self.outcomes)
-
-    @property
-    def issues(self) -> git.ReadIssues:
-        """What git recorded oddly, over every repository."""
-        total = git.ReadIssues()
-        for outcome in self.outcomes:
-            if outcome.issues is not None:
-                total.add(outcome.issues)
-        return total
-
-    @property
-    def folders(self) -> tuple[tuple[str, str], ...]:
-        """(repo_id, folder) for each repository asked for only in folders (ktlo.folders)."""
-        asked: dict[str, set[str]] = {}
-        for o in self.outcomes:
-            if o.repo_id and o.status != "failed":
-                asked.setdefault(o.repo_id, set()).add(o.folder)
-        return tuple((r, f) for r, fs in asked.items() if "" not in fs for f in sorted(fs))
-
-    @property
-    def repo_ids(self) -> tuple[str, ...]:
-        ids = (o.repo_id for o in self.outcomes if o.repo_id and o.status != "skipped")
-        return tuple(dict.fromkeys(ids))
-
-    def count(self, status: str) -> int:
-        return sum(o.status == status for o in self.outcomes)
-
-
-class RunProgress(Protocol):
-    """Where a run reports progress (a progress bar, or nowhere)."""
-
-    def start(self, repositories: int) -> None: ...
-
-    def planned(self, commits: int) -> None: ...
-
-    def loaded(self, commits: int) -> None: ...
-
-    def finished(self, outcome: RepoOutcome) -> None: ...
-
-
-class NoProgress:
-    """Progress that goes nowhere."""
-
-    def start(self, repositories: int) -> None:
-        return None
-
-    def planned(self, commits: int) -> None:
-        return None
-
-    def loaded(self, commits: int) -> None:
-        return None
-
-    def finished(self, outcome: RepoOutcome) -> None:
-        return None
 
 
 def ingest_many(
@@ -166,10 +77,12 @@ def ingest_many(
         path = Path(paths[0])
         result = stream_one(store, path, engine.jobs, run.progress, early)
         if result is not None:
-            outcome = _streamed(path, result)
+            outcome = RepoOutcome.streamed(path, result)
             run.progress.finished(outcome)
             seconds = time.perf_counter() - started
             return RunSummary((outcome,), seconds, "this process", 1, result.write_seconds)
+    if early is not None:  # not streamed: stop the git log started for it
+        early.close()
     todo = iter(paths)
     if len(paths) == 1:  # plan here: a small history then needs no pool at all
         todo = iter(())
@@ -397,15 +310,6 @@ class _Run:
         self.progress.finished(outcome)
 
 
-def _streamed(path: Path, result: IngestResult) -> RepoOutcome:
-    repo = result.repo
-    status = "updated" if result.new_commits or result.removed else "unchanged"
-    return RepoOutcome(
-        str(path), status, repo.repo_id, repo.name, result.new_commits, None, result.removed,
-        result.issues if result.issues.total else None, repo.folder,
-    )  # fmt: skip
-
-
 def _head_is(path: Path, tips: Sequence[str]) -> bool:
     """HEAD is the only stored tip: nothing new, nothing cut off (read from files; False when
     unsure). With other tips beside HEAD, those were cut off: git must look."""
@@ -417,34 +321,3 @@ def _reason(exc: BaseException) -> str:
     if isinstance(exc, KtloError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-def run_json(summary: RunSummary) -> dict[str, object]:
-    """The `ingest` part of `ktlo analyze --json` (docs/analyze-json.md)."""
-    return {
-        "repositories": len(summary.outcomes),
-        "updated": summary.count("updated"),
-        "unchanged": summary.count("unchanged"),
-        "skipped": [
-            {"path": o.path, "reason": o.error} for o in summary.outcomes if o.status == "skipped"
-        ],
-        "failed": [
-            {"path": o.path, "reason": o.error} for o in summary.outcomes if o.status == "failed"
-        ],
-        "new_commits": summary.new_commits,
-        "commits_removed": summary.removed,
-        "unreadable": summary.issues.as_json(),
-        "notes": [
-            {
-                "path": o.path,
-                "repo_id": o.repo_id,
-                "commits_removed": o.removed,
-                "unreadable": (o.issues or git.ReadIssues()).as_json(),
-            }
-            for o in summary.outcomes
-            if o.removed or o.issues
-        ],
-        "seconds": round(summary.seconds, 3),
-        "load_seconds": round(summary.load_seconds, 3),
-        "engine": summary.engine,
-    }
