@@ -14,6 +14,9 @@ and every round's ratio (a machine shared with other work shows as spread). Then
 command again on the same store, which has nothing new to read: its JSON must equal the
 first run's byte for byte apart from the `ingest` block. Peak RSS is the ktlo process's
 (DuckDB included; git and any worker processes are apart, the largest of them shown too).
+CPU seconds (user + system) stand beside the wall times: on a machine shared with other
+work, a run's wall time follows its CPU, so ktlo's own CPU next to git's says what a quiet
+machine would show (there git and ktlo's parsing overlap on two cores).
 
 Targets (issue 14): ratio <= 1.5 from 5,000 commits, <= 1.1 from 20,000.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -42,9 +46,10 @@ except SystemExit as exit:
     code = exit.code
 else:
     code = 0
-own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(f"KTLO_PEAK {own} {children}", file=sys.stderr)
+me = resource.getrusage(resource.RUSAGE_SELF)
+kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"KTLO_PEAK {me.ru_maxrss} {kids.ru_maxrss} {me.ru_utime + me.ru_stime} "
+      f"{kids.ru_utime + kids.ru_stime}", file=sys.stderr)
 sys.exit(code)
 """
 
@@ -59,6 +64,9 @@ class Result:
     ktlo_seconds: float
     ratio: float  # the median of the rounds' ratios
     ratios: list[float]
+    git_cpu: float  # seconds of CPU (user + system), medians
+    ktlo_cpu: float  # ktlo's own process
+    ktlo_git_cpu: float  # the git (and worker) processes ktlo started
     peak_rss_mib: int
     child_peak_rss_mib: int
     noop_identical: bool
@@ -78,19 +86,25 @@ def git(path: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def time_git_log(path: Path) -> float:
-    """`git log` as ktlo runs it over HEAD's whole history, output discarded."""
+def children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def time_git_log(path: Path) -> tuple[float, float]:
+    """`git log` as ktlo runs it over HEAD's whole history, output discarded: wall and CPU s."""
     cmd = ["git", *GIT_CONFIG, "-C", str(path), "log", "--stdin", "--topo-order", "--reverse",
            *LOG_OPTIONS]  # fmt: skip
-    started = time.perf_counter()
+    cpu, started = children_cpu(), time.perf_counter()
     subprocess.run(
         cmd, input=b"HEAD\n", stdout=subprocess.DEVNULL, check=True, env={**os.environ, **GIT_ENV}
     )
-    return time.perf_counter() - started
+    return time.perf_counter() - started, children_cpu() - cpu
 
 
-def run_ktlo(path: Path, db: Path, cache: Path) -> tuple[float, dict[str, object], int, int]:
-    """Wall seconds, the JSON document, and peak RSS (KiB) of ktlo and of its largest child."""
+def run_ktlo(path: Path, db: Path, cache: Path) -> tuple[float, dict[str, object], list[float]]:
+    """Wall seconds, the JSON document, and [peak RSS (KiB) of ktlo, of its largest child,
+    CPU seconds of ktlo, of its children]."""
     env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
     started = time.perf_counter()
     out = subprocess.run(
@@ -101,13 +115,13 @@ def run_ktlo(path: Path, db: Path, cache: Path) -> tuple[float, dict[str, object
     peaks = [line for line in out.stderr.decode().splitlines() if line.startswith("KTLO_PEAK")]
     if out.returncode != 0 or not peaks:
         sys.exit(f"ktlo failed on {path}: {out.stderr.decode()[-2000:]}")
-    own, children = (int(v) for v in peaks[-1].split()[1:])
-    return elapsed, json.loads(out.stdout), own, children
+    return elapsed, json.loads(out.stdout), [float(v) for v in peaks[-1].split()[1:]]
 
 
 def measure(path: Path, rounds: int, workdir: Path) -> Result:
     commits = int(git(path, "rev-list", "--count", "HEAD"))
     git_times, ktlo_times, ratios, peaks, child_peaks = [], [], [], [], []
+    git_cpu, ktlo_cpu, ktlo_git_cpu = [], [], []
     first: dict[str, object] = {}
     db = workdir / "ktlo.duckdb"
     for index in range(rounds):
@@ -116,14 +130,20 @@ def measure(path: Path, rounds: int, workdir: Path) -> Result:
         order = ("git", "ktlo") if index % 2 == 0 else ("ktlo", "git")
         for which in order:
             if which == "git":
-                git_times.append(time_git_log(path))
+                wall, cpu = time_git_log(path)
+                git_times.append(wall)
+                git_cpu.append(cpu)
             else:
-                elapsed, first, own, children = run_ktlo(path, db, workdir / "cache")
+                elapsed, first, (own, children, own_cpu, kids_cpu) = run_ktlo(
+                    path, db, workdir / "cache"
+                )
                 ktlo_times.append(elapsed)
-                peaks.append(own)
-                child_peaks.append(children)
+                peaks.append(int(own))
+                child_peaks.append(int(children))
+                ktlo_cpu.append(own_cpu)
+                ktlo_git_cpu.append(kids_cpu)
         ratios.append(round(ktlo_times[-1] / git_times[-1], 3))
-    noop_seconds, again, _, _ = run_ktlo(path, db, workdir / "cache")
+    noop_seconds, again, _ = run_ktlo(path, db, workdir / "cache")
     first.pop("ingest", None)
     again.pop("ingest", None)
     identical = json.dumps(first, sort_keys=False) == json.dumps(again, sort_keys=False)
@@ -131,15 +151,17 @@ def measure(path: Path, rounds: int, workdir: Path) -> Result:
     return Result(
         str(path), commits, round(statistics.median(git_times), 2),
         round(statistics.median(ktlo_times), 2), round(statistics.median(ratios), 3), ratios,
-        max(peaks) // 1024, max(child_peaks) // 1024, identical, round(noop_seconds, 2), target,
+        round(statistics.median(git_cpu), 2), round(statistics.median(ktlo_cpu), 2),
+        round(statistics.median(ktlo_git_cpu), 2), max(peaks) // 1024, max(child_peaks) // 1024,
+        identical, round(noop_seconds, 2), target,
     )  # fmt: skip
 
 
 def table(results: list[Result]) -> str:
     lines = [
         "| repository | commits | git log s | ktlo analyze s | ratio | rounds | target | "
-        "peak RSS MiB (largest child) | no-op re-run identical (s) |",
-        "|---|---:|---:|---:|---:|---|---|---:|---|",
+        "CPU s: git / ktlo + its git | peak RSS MiB (largest child) | no-op re-run identical (s) |",
+        "|---|---:|---:|---:|---:|---|---|---|---:|---|",
     ]
     for r in results:
         name = Path(r.repository).parent.name if r.repository.endswith("/repo") else r.repository
@@ -147,6 +169,7 @@ def table(results: list[Result]) -> str:
         lines.append(
             f"| {name} | {r.commits:,} | {r.git_seconds:.2f} | {r.ktlo_seconds:.2f} | "
             f"**{r.ratio:.2f}** | {', '.join(f'{x:.2f}' for x in r.ratios)} | {target} | "
+            f"{r.git_cpu:.2f} / {r.ktlo_cpu:.2f} + {r.ktlo_git_cpu:.2f} | "
             f"{r.peak_rss_mib} ({r.child_peak_rss_mib}) | "
             f"{'yes' if r.noop_identical else 'NO'} ({r.noop_seconds:.2f}) |"
         )
