@@ -14,6 +14,7 @@ and reading goes on from the tips of what is left.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import time
@@ -31,6 +32,9 @@ from ktlo.store import Store
 
 SOURCE = "git"
 BATCH_SIZE = 2000
+# A batch is written early, from this size, when git has nothing more to give yet: the
+# work is done while git computes, instead of after it ends (the last batch is the tail).
+EAGER_BATCH = 500
 
 ProgressCallback = Callable[[int], None]
 
@@ -70,31 +74,24 @@ def ingest_repository(
     """Read the commits not yet stored, classify them and store them batch by batch.
 
     `started` is a `git log` of HEAD's whole history started before the store was opened
-    (ktlo.scale.prefetch): used when nothing is stored yet, else stopped."""
+    (ktlo.prefetch): used when nothing is stored yet, else stopped."""
     store.upsert(
         "repositories",
         ["repo_id", "name", "path", "remote_url", "is_bare", "is_shallow"],
         [(repo.repo_id, repo.name, str(repo.path), repo.remote_url, repo.is_bare, repo.is_shallow)],
     )
     exclude, removed = follow_history(store, repo)
-    tips, issues = set(exclude), git.ReadIssues()
     if started is not None and (exclude or started.exclude or started.head != repo.head):
         started.close()
         started = None
     if started is None and repo.head is not None:
-        started = git.LogStream(repo, sorted(tips))
-    batch: list[Commit] = []
+        started = git.LogStream(repo, sorted(exclude))
+    issues = git.ReadIssues()
     new, written = 0, 0.0
-    for commit in started.commits(issues) if started is not None else ():
-        batch.append(commit)
-        tips.difference_update(commit.parents)
-        tips.add(commit.sha)
-        if len(batch) >= batch_size:
-            written += _write_batch(store, repo, batch, tips, progress)
-            new, batch = new + len(batch), []
-    if batch or issues.skipped:  # all of HEAD's history is in: HEAD alone describes it
-        written += _write_batch(store, repo, batch, {repo.head} if repo.head else tips, progress)
-        new += len(batch)
+    if started is not None:
+        new, written = _store_stream(
+            store, repo, started, set(exclude), issues, progress, batch_size
+        )
     store.con.execute(
         "UPDATE repositories SET ingested_at = ? WHERE repo_id = ?", [_utcnow(), repo.repo_id]
     )
@@ -102,6 +99,32 @@ def ingest_repository(
         "SELECT count(*) FROM commits WHERE repo_id = ?", [repo.repo_id]
     ).fetchone()
     return IngestResult(repo, new, int(total[0]) if total else 0, removed, issues, written)
+
+
+def _store_stream(
+    store: Store,
+    repo: git.Repository,
+    stream: git.LogStream,
+    tips: set[str],
+    issues: git.ReadIssues,
+    progress: ProgressCallback | None,
+    batch_size: int,
+) -> tuple[int, float]:
+    """Classify and store what `stream` reads, in batches, each with the tips after it;
+    how many commits, and the seconds spent in transactions."""
+    batch: list[Commit] = []
+    new, written = 0, 0.0
+    for commit in stream.commits(issues):
+        batch.append(commit)
+        tips.difference_update(commit.parents)
+        tips.add(commit.sha)
+        if len(batch) >= batch_size or (len(batch) >= EAGER_BATCH and stream.caught_up()):
+            written += _write_batch(store, repo, batch, tips, progress)
+            new, batch = new + len(batch), []
+    if batch or issues.skipped:  # all of HEAD's history is in: HEAD alone describes it
+        written += _write_batch(store, repo, batch, {repo.head} if repo.head else tips, progress)
+        new += len(batch)
+    return new, written
 
 
 def follow_history(store: Store, repo: git.Repository) -> tuple[list[str], int]:
@@ -298,9 +321,12 @@ COMMIT_COLUMNS = [
 def _work_item_row(repo: git.Repository, item_id: str, c: Commit) -> tuple[object, ...]:
     return (
         item_id, SOURCE, "commit", repo.repo_id, c.sha, c.title, c.body, c.author_name,
-        c.author_email, is_bot(c.author_name, c.author_email), git.utc_naive(c.authored_at),
+        c.author_email, _is_bot(c.author_name, c.author_email), git.utc_naive(c.authored_at),
         [], None, extract_refs(c.message),
     )  # fmt: skip
+
+
+_is_bot = functools.lru_cache(maxsize=4096)(is_bot)  # authors repeat: one check each
 
 
 def _commit_row(repo: git.Repository, item_id: str, c: Commit) -> tuple[object, ...]:

@@ -183,6 +183,10 @@ class LogStream:
                 f"git could not read the history of {self.repo.path}", _git_fix(self.said)
             )
 
+    def caught_up(self) -> bool:
+        """Everything git wrote so far has been read: the reader would wait for git now."""
+        return self._chunks.empty()
+
     def close(self) -> int:
         """Stop git if it still runs (the reader stopped early); its exit status."""
         proc = self._proc
@@ -203,13 +207,23 @@ class LogStream:
 
 
 def _drain(stream: IO[bytes], chunks: queue.Queue[bytes | None]) -> None:
-    """Read git's output as fast as git writes it, so git never waits on our parsing."""
+    """Read git's output as fast as git writes it, so git never waits on our parsing.
+
+    What git wrote is handed over at once when the parser waits for it (the queue is
+    empty), else gathered into chunks of CHUNK bytes, so the queue's bound is in MiB."""
+    pending = bytearray()
+    read = getattr(stream, "read1", stream.read)  # read1: what is there, without waiting for more
     try:
-        for chunk in iter(lambda: stream.read(CHUNK), b""):
-            chunks.put(chunk)
+        for data in iter(lambda: read(CHUNK), b""):
+            pending += data
+            if len(pending) >= CHUNK or chunks.empty():
+                chunks.put(bytes(pending))
+                pending.clear()
     except (OSError, ValueError):  # the stream was closed under us: the consumer stopped
         pass
     finally:
+        if pending:
+            chunks.put(bytes(pending))
         chunks.put(None)
 
 
