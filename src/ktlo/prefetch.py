@@ -28,14 +28,15 @@ class Prefetch:
     store: Path
     stream: git.LogStream
     counter: subprocess.Popen[bytes]  # `git rev-list --count HEAD`, beside the log
+    count: int = -1  # its answer, once read
 
     def pending(self) -> int:
         """How many commits the log will bring (waits for the count; -1 if git could not count)."""
-        if self.counter.stdout is None or self.counter.stdout.closed:
-            return -1
-        text = self.counter.stdout.read().decode().strip()
-        self.counter.stdout.close()
-        return int(text) if self.counter.wait() == 0 and text.isdigit() else -1
+        if self.counter.stdout is not None and not self.counter.stdout.closed:
+            text = self.counter.stdout.read().decode().strip()
+            self.counter.stdout.close()
+            self.count = int(text) if self.counter.wait() == 0 and text.isdigit() else -1
+        return self.count
 
     def close(self) -> None:
         """Stop git if nobody read its output (the run went another way). Idempotent."""

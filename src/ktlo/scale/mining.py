@@ -4,10 +4,11 @@
 
 The first task of a repository plans its new history (`plan_history`: which commits
 are not reachable from the stored tips, and into how many chunks to cut them) and mines
-the oldest chunk; when HEAD no longer descends from every stored tip (a rewritten history)
-the plan carries every commit HEAD reaches instead, the writer deletes the stored commits
-not among them (ktlo.ingest.forget_unreachable) and plans again from what is left; each further chunk is a task of its own, so a large history is spread
-over several workers and shipped in pieces of bounded size. A chunk is a slice of one
+the oldest chunk; each further chunk is a task of its own, so a large history is spread
+over several workers and shipped in pieces of bounded size. When HEAD no longer descends
+from every stored tip (a rewritten history) the plan carries every commit HEAD reaches
+instead; the writer deletes the stored commits not among them
+(ktlo.ingest.forget_unreachable) and plans again from what is left. A chunk is a slice of one
 `git log --topo-order --reverse` stream with the head pinned to a sha, so chunks never
 overlap and, loaded in order, every prefix stays closed under ancestry (the cursor's rule).
 
@@ -28,6 +29,7 @@ from typing import Any
 from ktlo.classify import classify
 from ktlo.errors import RepositoryError
 from ktlo.ingest import column_data, commit_tables, commit_text
+from ktlo.records import Commit
 from ktlo.sources import git
 
 CHUNK_MIN = 2000  # commits: below this, a chunk's fixed costs (git's walk, a transaction) show
@@ -43,9 +45,8 @@ class Plan:
     pending: int
     chunk: int  # commits per chunk
     fresh: bool  # every stored tip still exists, so none of the pending commits is stored yet
-    reachable: tuple[str, ...] | None = (
-        None  # set when stored commits may be cut off: all of HEAD's
-    )
+    # Set when stored commits may be cut off: every commit HEAD reaches (nothing is pending).
+    reachable: tuple[str, ...] | None = None
 
     @property
     def chunks(self) -> int:
@@ -117,6 +118,37 @@ def mine(task: MineTask) -> MinedChunk:
     commits = list(
         git.read_commits(repo, plan.exclude, head=plan.head, skip=skip, limit=limit, issues=issues)
     )
+    return _mined(repo, plan, task.index, commits, issues, limit, started)
+
+
+def mine_first(stream: git.LogStream, repo: git.Repository, plan: Plan) -> MinedChunk:
+    """Chunk 0 of `plan` from a `git log` of all of HEAD's history already running
+    (ktlo.prefetch): the oldest chunk is the first `limit` commits of that stream, in the
+    same order; git is stopped once they are read."""
+    started = time.perf_counter()
+    limit = plan.window(0)[1]
+    issues = git.ReadIssues()
+    commits: list[Commit] = []
+    reading = stream.commits(issues)
+    for commit in reading:
+        if len(commits) + issues.skipped >= limit:  # the first commit of the next chunk
+            issues.skipped = limit - len(commits)  # any skipped on the way were the next chunk's
+            break
+        commits.append(commit)
+    reading.close()
+    return _mined(repo, plan, 0, commits, issues, limit, started)
+
+
+def _mined(
+    repo: git.Repository,
+    plan: Plan,
+    index: int,
+    commits: list[Commit],
+    issues: git.ReadIssues,
+    limit: int,
+    started: float,
+) -> MinedChunk:
+    """Chunk `index`'s commits, classified, as record batches."""
     if len(commits) + issues.skipped != limit:
         raise RepositoryError(
             f"the history of {repo.path} changed while it was read",
@@ -130,15 +162,20 @@ def mine(task: MineTask) -> MinedChunk:
     parents = {p for c in commits for p in c.parents}
     heads = tuple(c.sha for c in commits if c.sha not in parents)
     return MinedChunk(
-        repo, plan, task.index, len(commits), tables, heads, tuple(sorted(parents)),
+        repo, plan, index, len(commits), tables, heads, tuple(sorted(parents)),
         time.perf_counter() - started, issues,
     )  # fmt: skip
 
 
 def plan_history(
-    repo: git.Repository, known_tips: tuple[str, ...], split: int = 1, chunk: int | None = None
+    repo: git.Repository,
+    known_tips: tuple[str, ...],
+    split: int = 1,
+    chunk: int | None = None,
+    pending: int | None = None,
 ) -> Plan:
-    """Count what is new since `known_tips` and choose the chunk size (cheap: no diffs).
+    """Count what is new since `known_tips` (unless `pending` says) and choose the chunk
+    size (cheap: no diffs).
 
     When HEAD does not descend from every known tip, the plan has nothing pending and
     carries `reachable` instead: the writer must first forget what HEAD no longer reaches.
@@ -149,7 +186,8 @@ def plan_history(
         return Plan(repo.head, (), 0, chunk or CHUNK_MIN, False, reachable)
     if repo.head is None or repo.head in tips:
         return Plan(repo.head, tips, 0, chunk or CHUNK_MIN, True)
-    pending = git.count_commits(repo, tips)
+    if pending is None or pending < 0:
+        pending = git.count_commits(repo, tips)
     if chunk is None:
         chunk = min(CHUNK_MAX, max(CHUNK_MIN, math.ceil(pending / max(split, 1))))
     return Plan(repo.head, tips, pending, chunk, True)

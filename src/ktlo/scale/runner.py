@@ -36,7 +36,7 @@ from ktlo.ingest import SOURCE, forget_unreachable
 from ktlo.scale.discover import read_head
 from ktlo.scale.executors import Engine, Pool
 from ktlo.scale.loader import GROUP_COMMITS, GROUP_SECONDS, Loader, Staged
-from ktlo.scale.mining import MinedChunk, MineTask, Plan, mine, plan_history
+from ktlo.scale.mining import MinedChunk, MineTask, Plan, mine, mine_first, plan_history
 from ktlo.scale.outcomes import NoProgress, RepoOutcome, RunProgress, RunSummary, run_json
 from ktlo.scale.stream import stream_one
 from ktlo.sources import git
@@ -81,15 +81,17 @@ def ingest_many(
             run.progress.finished(outcome)
             seconds = time.perf_counter() - started
             return RunSummary((outcome,), seconds, "this process", 1, result.write_seconds)
-    if early is not None:  # not streamed: stop the git log started for it
-        early.close()
     todo = iter(paths)
     if len(paths) == 1:  # plan here: a small history then needs no pool at all
         todo = iter(())
-        if run.preplan(Path(paths[0]), 2 * engine.jobs) <= 1:
+        if run.preplan(Path(paths[0]), 2 * engine.jobs, early) <= 1:
             engine = Engine(jobs=1)
+    if early is not None and run.early is None:  # of no use: stop the git log started for it
+        early.close()
     with engine.open() as pool:
         run.pool = pool
+        run.fill(todo)  # the workers start on the later chunks ...
+        run.mine_early()  # ... while this process reads the first from the early git log
         while run.fill(todo) or run.inflight:
             run.collect()
         run.flush()
@@ -143,14 +145,20 @@ class _Run:
         self.inflight: dict[Future[MinedChunk], MineTask] = {}
         self.outcomes: list[RepoOutcome] = []
         self.loader = Loader(store)
+        self.early: tuple[Prefetch, MineTask] | None = None  # a first chunk to mine here
 
     # -- dispatch ------------------------------------------------------------------------------
 
-    def preplan(self, path: Path, split: int) -> int:
-        """Open and plan one repository here (its errors are raised); the number of chunks."""
-        repo = git.open_repository(path)
+    def preplan(self, path: Path, split: int, early: Prefetch | None = None) -> int:
+        """Open and plan one repository here (its errors are raised); the number of chunks.
+
+        `early` (ktlo.prefetch), a `git log` of all of HEAD's history already running for a
+        repository with nothing stored, becomes its first chunk (`mine_early`)."""
+        fresh = early is not None and early.path == path
+        repo = early.repo if early is not None and fresh else git.open_repository(path)
         tips = self.stored.tips.get(repo.repo_id, ())
-        plan = plan_history(repo, tips, split, self.chunk)
+        known = early.pending() if early is not None and fresh and not tips else None
+        plan = plan_history(repo, tips, split, self.chunk, known)
         removed = 0
         if plan.reachable is not None:
             removed, tips = self._forget(repo.repo_id, plan.reachable)
@@ -158,10 +166,29 @@ class _Run:
         state = self.repos[str(path)] = _Repo(str(path), repo, plan, set(tips), removed=removed)
         self.claimed[repo.repo_id] = state.path
         self.progress.planned(plan.pending)
+        first = 0
+        if early is not None and known is not None and plan.chunks > 1 and not plan.exclude:
+            self.early, first = (early, MineTask(state.path, repo=repo, plan=plan)), 1
         self.ready.extend(
-            MineTask(state.path, repo=repo, plan=plan, index=i) for i in range(max(plan.chunks, 1))
+            MineTask(state.path, repo=repo, plan=plan, index=i)
+            for i in range(first, max(plan.chunks, 1))
         )
         return plan.chunks
+
+    def mine_early(self) -> None:
+        """Mine the first chunk from the early `git log` here (see `preplan`)."""
+        if self.early is None:
+            return
+        (early, task), self.early = self.early, None
+        assert task.repo is not None and task.plan is not None
+        try:
+            chunk = mine_first(early.stream, task.repo, task.plan)
+        except Exception as exc:
+            self._fail(task.path, _reason(exc))
+        else:
+            self._accept(task, chunk)
+        finally:
+            early.close()
 
     def fill(self, todo: Iterable[Path]) -> bool:
         """Submit tasks until the pool has its fill; False when there is nothing left to submit."""

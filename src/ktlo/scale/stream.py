@@ -5,8 +5,9 @@ other, so the run takes about as long as git alone plus a short tail. Cutting th
 into chunks for worker processes (ktlo.scale.mining) only pays when there is enough of it:
 a pool to start, several `git log` walks, results to ship and wait for in order. So a lone
 repository is streamed unless it has more than STREAM_MAX new commits and more than one
-process to give them to; a `git log` started before the store was opened (ktlo.prefetch)
-is used when it is streamed, and stopped otherwise.
+process to give them to. A `git log` started before the store was opened (ktlo.prefetch)
+is streamed, or, for a large history, read as its first (oldest) chunk by the writer while
+the workers take the others.
 """
 
 from __future__ import annotations
@@ -40,8 +41,7 @@ def stream_one(
     elif early is not None and (jobs > 1 or shows_bars):  # git counted beside the log
         pending = early.pending()
         if jobs > 1 and pending > STREAM_MAX:
-            early.close()
-            return None
+            return None  # the log becomes the first chunk (ktlo.scale.runner)
     if pending is not None and pending >= 0:
         progress.planned(pending)
     return ingest_repository(store, repo, progress=progress.loaded, started=started)

@@ -15,7 +15,7 @@ import re
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -170,7 +170,7 @@ class LogStream:
         )
         self._reader.start()
 
-    def commits(self, issues: ReadIssues | None = None) -> Iterator[Commit]:
+    def commits(self, issues: ReadIssues | None = None) -> Generator[Commit, None, None]:
         """The commits, parents first; raises RepositoryError if git fails. Reads once."""
         try:
             yield from parse_stream(
