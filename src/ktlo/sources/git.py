@@ -103,7 +103,7 @@ def open_repository(path: Path | str) -> Repository:
         is_bare=is_bare,
         shallow_boundary=_shallow_boundary(Path(git_dir)),
         head=head.stdout.decode().strip() or None if head.returncode == 0 else None,
-        folder=decode(prefix.encode()).strip("/") if not is_bare else "",
+        folder=prefix.strip("/") if not is_bare else "",
     )
 
 
