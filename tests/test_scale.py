@@ -373,8 +373,8 @@ def test_workers_exit_when_the_writer_is_killed(tmp_path: Path) -> None:
 
     import psutil
 
-    repo = build_repo(tmp_path / "big", 3000)  # two chunks: a pool of two workers starts
-    cmd = [sys.executable, "-m", "ktlo", "analyze", str(repo), "--db", str(tmp_path / "k.duckdb")]
+    repos = [str(build_repo(tmp_path / name, 3000)) for name in ("a", "b")]  # a pool of two starts
+    cmd = [sys.executable, "-m", "ktlo", "analyze", *repos, "--db", str(tmp_path / "k.duckdb")]
     proc = subprocess.Popen(
         [*cmd, "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )

@@ -18,6 +18,7 @@ from ktlo.classify.taxonomy import KTLO_SUBCATEGORIES, NEW_WORK_SUBCATEGORIES
 from ktlo.config import Config
 from ktlo.effort import compute_effort
 from ktlo.errors import ConfigError
+from ktlo.folders import create_folder_scope, folder_rows
 from ktlo.estimate import (
     ITEM_DAYS_SQL,
     Estimate,
@@ -73,6 +74,7 @@ class AnalyzeOptions:
     budget: Budget = field(default_factory=Budget)
     top: int = 10
     repositories: tuple[str, ...] = ()
+    folders: tuple[tuple[str, str], ...] = ()  # (repo_id, folder): those repositories only there
 
     @property
     def repo_ids(self) -> tuple[str, ...]:
@@ -86,7 +88,7 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
     _create_scope(store, options)
     compute_effort(store, config or Config(), options.since, options.until)
     store.con.execute(
-        "CREATE OR REPLACE TEMP VIEW scope_effort AS "
+        "CREATE OR REPLACE TEMP TABLE scope_effort AS "
         "SELECT s.*, e.person, e.day, e.person_days, "
         "coalesce(d.item_days, e.person_days) AS item_days "  # for the error bars
         f"FROM effort e JOIN scope s USING (item_id) LEFT JOIN {ITEM_DAYS_SQL} d USING (item_id)"
@@ -129,11 +131,12 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
         "people": _people(store, options.top),
         "bots": _bots(store),
         "other": _other(store),
+        "folders": folder_rows(options.folders),
     }
 
 
 def _create_scope(store: Store, options: AnalyzeOptions) -> None:
-    """A temporary view of the commits in scope, each with its verdict and size."""
+    """A temporary table of the commits in scope, each with its verdict and size."""
     dates = "".join(
         f" AND c.authored_at {op} DATE {_literal(day.isoformat())}"
         for op, day in ((">=", options.since), ("<", options.until))
@@ -144,21 +147,41 @@ def _create_scope(store: Store, options: AnalyzeOptions) -> None:
         store.insert("scope_repos", ["repo_id"], [(r,) for r in dict.fromkeys(options.repo_ids)])
     else:
         store.con.execute("INSERT INTO scope_repos SELECT repo_id FROM repositories")
-    in_scope = "c.repo_id IN (SELECT repo_id FROM scope_repos)"
+    create_folder_scope(store, options.folders)  # docs: ktlo.folders
+    in_scope = (
+        "c.repo_id IN (SELECT repo_id FROM scope_repos) "
+        "AND c.repo_id NOT IN (SELECT repo_id FROM scope_folders)"
+    )
     store.con.execute(
         "CREATE OR REPLACE TEMP VIEW scope_merges AS SELECT c.item_id FROM commits c "
         f"WHERE {in_scope} AND c.is_merge{dates}"
     )
+    columns = (
+        "c.item_id, c.repo_id, c.sha, c.authored_at, w.title, w.author_name, w.author_email, "
+        "w.is_bot, v.investment, v.subcategory, v.confidence, v.reasons, "
+        "v.predicted, v.overridden AS answered"
+    )
+    joins = "JOIN work_items w USING (item_id) JOIN effective_verdicts v USING (item_id)"
     store.con.execute(
         f"""
-        CREATE OR REPLACE TEMP VIEW scope AS
-        SELECT c.item_id, c.repo_id, c.sha, c.authored_at, w.title, w.author_name,
-               w.author_email, w.is_bot, v.investment, v.subcategory, v.confidence, v.reasons,
-               v.predicted, v.overridden AS answered, c.lines_added + c.lines_deleted AS lines
-        FROM commits c
-        JOIN work_items w USING (item_id)
-        JOIN effective_verdicts v USING (item_id)
+        CREATE OR REPLACE TEMP TABLE scope AS
+        SELECT {columns}, c.lines_added + c.lines_deleted AS lines
+        FROM commits c {joins}
         WHERE {in_scope} AND NOT c.is_merge AND NOT c.is_boundary{dates}
+        UNION ALL
+        SELECT {columns}, f.lines
+        FROM (SELECT item_id, sum(coalesce(added, 0) + coalesce(deleted, 0)) AS lines
+              FROM scope_folder_files GROUP BY item_id) f
+        JOIN commits c USING (item_id) {joins}
+        WHERE NOT c.is_merge AND NOT c.is_boundary{dates}
+        """
+    )
+    store.con.execute(
+        """
+        CREATE OR REPLACE TEMP VIEW scope_files AS
+        SELECT item_id, path, added, deleted FROM commit_files ANTI JOIN scope_folder_files USING (item_id)
+        UNION ALL
+        SELECT item_id, path, added, deleted FROM scope_folder_files
         """
     )
 
@@ -307,7 +330,7 @@ def _periods(
         row.update(share_json(estimate(spent, rates)))
         row["ktlo_share_commits"] = commits.share if commits else None
         row["ktlo_share_lines"] = lines.share if lines else None
-        row["by_subcategory"] = dict(sorted(by_start.get(start, {}).items(), key=lambda kv: -kv[1]))
+        row["by_subcategory"] = _most_first(by_start.get(start, {}))
         result.append(row)
         parts.append((spent, counted))
     return result, parts
@@ -350,7 +373,7 @@ def _hotspots(store: Store, level: str, top: int) -> list[dict[str, Any]]:
             SELECT {place} AS place, s.item_id, any_value(s.investment) AS investment,
                    any_value(s.subcategory) AS subcategory,
                    sum(coalesce(f.added, 0) + coalesce(f.deleted, 0)) AS lines
-            FROM scope s JOIN commit_files f USING (item_id)
+            FROM scope s JOIN scope_files f USING (item_id)
             GROUP BY place, s.item_id
         ),
         ktlo_total AS (SELECT sum(lines) AS lines FROM touched WHERE investment = 'ktlo')
@@ -370,9 +393,7 @@ def _hotspots(store: Store, level: str, top: int) -> list[dict[str, Any]]:
         row[level] = row.pop("place")
         row["ktlo_ratio"] = _ratio(row["ktlo_commits"], row["commits"])
         row["share_of_ktlo_lines"] = _round(row["share_of_ktlo_lines"])
-        row["by_subcategory"] = dict(
-            sorted((row["by_subcategory"] or {}).items(), key=lambda kv: -kv[1])
-        )
+        row["by_subcategory"] = _most_first(row["by_subcategory"] or {})
     return rows
 
 
@@ -403,9 +424,7 @@ def _people(store: Store, top: int) -> list[dict[str, Any]]:
     for row in rows:
         row["share_of_ktlo"] = _ratio(row["ktlo_person_days"], all_ktlo)
         row["ktlo_ratio"] = _ratio(row["ktlo_person_days"], row["person_days"])
-        row["by_subcategory"] = dict(
-            sorted(by_person.get(row["person"], {}).items(), key=lambda kv: -kv[1])
-        )
+        row["by_subcategory"] = _most_first(by_person.get(row["person"], {}))
     return rows
 
 
@@ -421,8 +440,9 @@ def _bots(store: Store) -> list[dict[str, Any]]:
 def _other(store: Store) -> dict[str, Any]:
     rows = store.query(
         """
-        SELECT reasons[1] AS reason, count(*) AS commits, any_value(title) AS example
-        FROM scope WHERE investment = 'other' GROUP BY reason ORDER BY commits DESC
+        SELECT reasons[1] AS reason, count(*) AS commits,
+               arg_max(title, (authored_at, item_id)) AS example  -- the latest: the same each run
+        FROM scope WHERE investment = 'other' GROUP BY reason ORDER BY commits DESC, reason
         """
     )
     return {"commits": sum(r["commits"] for r in rows), "reasons": rows}
@@ -501,3 +521,8 @@ def _round(value: float | None) -> float | None:
 
 def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value else None
+
+
+def _most_first(counts: dict[str, int]) -> dict[str, int]:
+    """Counts by name, largest first, ties by name (the same order on every run)."""
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))

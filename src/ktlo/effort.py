@@ -11,6 +11,13 @@
 The result is the temporary table `effort(person, day, item_id, person_days, repo_id,
 kind)`: the item's repository and kind ride along, so that the reports need not join
 the large item tables again.
+
+Sums of person-days are exact, so a report is the same bytes whatever order DuckDB's
+threads add them in: weights are decimals (their sums exact), and each row's person-days
+is a multiple of 2**-30 (a billionth of a day), so any sum of fewer than 2**23 (8 million)
+person-days is exact in a double, in any order. Floating-point sums in a parallel
+aggregation otherwise differ in their last bits from run to run (a period's 93.17 person-days
+read 93.18 on the next no-op run of git/git).
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 }
 OTHER_KIND_WEIGHT = 0.25
 WORKDAYS_PER_WEEK = 5
+QUANTUM = 2**30  # person-days are multiples of 1 / QUANTUM: their sums are exact (docstring)
 
 
 def compute_effort(
@@ -122,7 +130,8 @@ def compute_effort(
                        / count(*) OVER (PARTITION BY d.person, date_trunc('week', d.day))) AS factor
             FROM day_weight d JOIN person_info p USING (person)
         )
-        SELECT h.person, h.day, h.item_id, h.weight * f.factor AS person_days,
+        SELECT h.person, h.day, h.item_id,
+               round(h.weight * f.factor * {QUANTUM}) / {QUANTUM} AS person_days,
                h.repo_id, h.kind
         FROM in_hand h JOIN day_factor f ON f.person = h.person AND f.day = h.day
         """
@@ -131,7 +140,9 @@ def compute_effort(
 
 def _load_weights(store: Store, config: Config) -> None:
     weights = {**DEFAULT_WEIGHTS, **config.effort.weights}
-    store.con.execute("CREATE OR REPLACE TEMP TABLE effort_weights (kind VARCHAR, weight DOUBLE)")
+    store.con.execute(  # decimal: a day's sum of weights (0.1 + 0.25 + ...) is exact
+        "CREATE OR REPLACE TEMP TABLE effort_weights (kind VARCHAR, weight DECIMAL(18, 9))"
+    )
     store.insert("effort_weights", ["kind", "weight"], sorted(weights.items()))
 
 

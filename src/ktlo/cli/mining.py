@@ -10,17 +10,25 @@ import click
 from ktlo.cli.output import err_console
 
 if TYPE_CHECKING:
+    from ktlo.prefetch import Prefetch
     from ktlo.scale import Engine, RunSummary
     from ktlo.store import Store
 
 
-def mine(store: Store, repos: list[Path], engine: Engine, quiet: bool = False) -> RunSummary:
-    """Mine `repos` with progress bars; say how it went on stderr (a lone repository: only failures)."""
+def mine(
+    store: Store,
+    repos: list[Path],
+    engine: Engine,
+    quiet: bool = False,
+    early: Prefetch | None = None,
+) -> RunSummary:
+    """Mine `repos` with progress bars; say how it went on stderr (a lone repository: only
+    failures and notes). `early`: a lone repository's `git log`, already started."""
     from ktlo.report.scale import ScaleProgress, describe_run, failure_lines
     from ktlo.scale import ingest_many
 
     with ScaleProgress(err_console()) as progress:
-        run = ingest_many(store, repos, engine, progress)
+        run = ingest_many(store, repos, engine, progress, early=early)
     if not quiet:
         click.echo(describe_run(run), err=True)
     for line in failure_lines(run):

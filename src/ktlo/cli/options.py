@@ -6,12 +6,9 @@ import re
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
-
-if TYPE_CHECKING:
-    from ktlo.analysis import Budget
 
 #: The default store of each kind of command, as its --db help states it.
 ORG_STORE = "./ktlo.duckdb, else the ~/.cache/ktlo store `ktlo analyze` made for this repository"
@@ -40,22 +37,21 @@ class RelativeOrIsoDate(click.ParamType[date]):
             self.fail(f"{text!r} is not a date: use YYYY-MM-DD or a span such as 90d, 12w, 6m, 1y")
 
 
-class BudgetBand(click.ParamType["Budget"]):
-    """`20-40` (percent) -> Budget(0.2, 0.4)."""
+class BudgetBand(click.ParamType[tuple[float, float]]):
+    """`20-40` (percent) -> (0.2, 0.4), the fields of `ktlo.analysis.Budget` (not imported
+    here: it loads DuckDB, and `ktlo analyze` starts git before that)."""
 
     name = "LOW-HIGH"
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> Budget:
-        from ktlo.analysis import Budget  # only when a band is parsed: it loads DuckDB
-
-        if isinstance(value, Budget):
+    ) -> tuple[float, float]:
+        if isinstance(value, tuple):
             return value
         match = re.fullmatch(r"\s*(\d{1,3})\s*-\s*(\d{1,3})\s*%?\s*", str(value))
         if not match or not int(match[1]) <= int(match[2]) <= 100:
             self.fail(f"{value!r} is not a band: use LOW-HIGH in percent, e.g. 20-40")
-        return Budget(int(match[1]) / 100, int(match[2]) / 100)
+        return int(match[1]) / 100, int(match[2]) / 100
 
 
 def db_option(default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

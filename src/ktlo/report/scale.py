@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Any
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from ktlo.report.terminal import interval
 from ktlo.scale.runner import RepoOutcome, RunSummary
+
+if TYPE_CHECKING:  # rich's progress and tables load only when drawn
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
 
 MIN_COMMITS_FOR_BAR = 500  # a run shorter than about a second gets no bar
 
@@ -29,13 +21,18 @@ class ScaleProgress:
     def __init__(self, console: Console) -> None:
         self.console = console
         self._bar: Progress | None = None
-        self._repos = TaskID(0)
-        self._commits = TaskID(0)
+        self._repos: TaskID
+        self._commits: TaskID
         self._total = 0
         self._count = 0
 
     def __enter__(self) -> ScaleProgress:
         return self
+
+    @property
+    def shows_bars(self) -> bool:
+        """Bars are drawn (a terminal): worth counting commits for their totals."""
+        return self.console.is_terminal
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -66,6 +63,15 @@ class ScaleProgress:
     def _show(self) -> None:
         if self._bar is not None or not self.console.is_terminal:
             return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self._bar = Progress(
             TextColumn("{task.description:<13}"),
             BarColumn(),
@@ -98,18 +104,31 @@ def describe_run(summary: RunSummary) -> str:
 
 
 def failure_lines(summary: RunSummary) -> list[str]:
-    """Each repository that failed or was skipped: its path and the reason (for stderr)."""
-    return [
+    """Each repository that failed or was skipped: its path and the reason; and what a run
+    found in a history that it did not expect (for stderr)."""
+    lines = [
         f"Error: {o.path}: {o.error}"
         if o.status == "failed"
         else f"Note: {o.path}: skipped, {o.error}"
         for o in summary.outcomes
         if o.status in ("failed", "skipped")
     ]
+    for o in summary.outcomes:
+        if o.removed:
+            lines.append(
+                f"Note: {o.path}: {o.removed:,} stored commit{'s' if o.removed != 1 else ''} "
+                "no longer in the history HEAD reaches (rewritten, reset or force-pushed) "
+                "removed; they no longer count."
+            )
+        if o.issues is not None and o.issues.total:
+            lines.append(f"Note: {o.path}: {o.issues.describe()}.")
+    return lines
 
 
 def render_repositories(doc: dict[str, Any], console: Console, top: int) -> None:
     """The per-repository summary of an analysis over several repositories (most effort first)."""
+    from rich.table import Table
+
     rows = doc["repositories"]
     if len(rows) < 2:
         return

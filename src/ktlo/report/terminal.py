@@ -40,9 +40,11 @@ def render_analysis(doc: dict[str, Any], console: Console) -> None:
 
 
 def _name(doc: dict[str, Any]) -> str:
+    folders = ", ".join(f["folder"] for f in doc.get("folders") or ())
+    only = f" (only {folders}: the commits that changed files there)" if folders else ""
     if doc["repository"] is None:  # several repositories
-        return f"{len(doc['repositories']):,} repositories"
-    return str(doc["repository"].get("name") or doc["repository"]["repo_id"])
+        return f"{len(doc['repositories']):,} repositories{only}"
+    return str(doc["repository"].get("name") or doc["repository"]["repo_id"]) + only
 
 
 def _headline(doc: dict[str, Any]) -> Group:

@@ -92,7 +92,9 @@ class Loader:
             batch = concat(batches)
             self.store.insert_columns(batch.table, batch.columns, batch.data)
         cursors = {
-            s.chunk.repo.repo_id: {"tips": sorted(s.tips)} for s in staged if s.chunk.commits
+            s.chunk.repo.repo_id: {"tips": sorted(s.tips)}
+            for s in staged
+            if s.chunk.commits or s.chunk.issues.skipped
         }
         self.store.set_cursors(SOURCE, cursors)  # a repository's last chunk in the group wins
         finished = [s.chunk.repo.repo_id for s in staged if s.last]

@@ -5,7 +5,10 @@
 The first task of a repository plans its new history (`plan_history`: which commits
 are not reachable from the stored tips, and into how many chunks to cut them) and mines
 the oldest chunk; each further chunk is a task of its own, so a large history is spread
-over several workers and shipped in pieces of bounded size. A chunk is a slice of one
+over several workers and shipped in pieces of bounded size. When HEAD no longer descends
+from every stored tip (a rewritten history) the plan carries every commit HEAD reaches
+instead; the writer deletes the stored commits not among them
+(ktlo.ingest.forget_unreachable) and plans again from what is left. A chunk is a slice of one
 `git log --topo-order --reverse` stream with the head pinned to a sha, so chunks never
 overlap and, loaded in order, every prefix stays closed under ancestry (the cursor's rule).
 
@@ -18,28 +21,19 @@ from __future__ import annotations
 
 import importlib
 import math
-import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ktlo.classify import classify
 from ktlo.errors import RepositoryError
-from ktlo.ingest import commit_tables, commit_text
+from ktlo.ingest import column_data, commit_tables, commit_text
+from ktlo.records import Commit
 from ktlo.sources import git
 
 CHUNK_MIN = 2000  # commits: below this, a chunk's fixed costs (git's walk, a transaction) show
 CHUNK_MAX = 10000  # commits: bounds the memory of a worker and of each result in flight
-
-
-def _pyarrow() -> Any:
-    if os.environ.get("KTLO_WIRE", "arrow") == "lists":
-        return None
-    try:
-        return importlib.import_module("pyarrow")
-    except ImportError:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +45,8 @@ class Plan:
     pending: int
     chunk: int  # commits per chunk
     fresh: bool  # every stored tip still exists, so none of the pending commits is stored yet
+    # Set when stored commits may be cut off: every commit HEAD reaches (nothing is pending).
+    reachable: tuple[str, ...] | None = None
 
     @property
     def chunks(self) -> int:
@@ -107,6 +103,7 @@ class MinedChunk:
     heads: tuple[str, ...]  # commits of the chunk no commit of it names as a parent
     parents: tuple[str, ...]  # every parent its commits name
     seconds: float
+    issues: git.ReadIssues = field(default_factory=git.ReadIssues)  # what git recorded oddly
 
 
 def mine(task: MineTask) -> MinedChunk:
@@ -117,47 +114,83 @@ def mine(task: MineTask) -> MinedChunk:
     if not plan.pending:
         return MinedChunk(repo, plan, 0, 0, (), (), (), time.perf_counter() - started)
     skip, limit = plan.window(task.index)
-    commits = list(git.read_commits(repo, plan.exclude, head=plan.head, skip=skip, limit=limit))
-    if len(commits) != limit:
+    issues = git.ReadIssues()
+    commits = list(
+        git.read_commits(repo, plan.exclude, head=plan.head, skip=skip, limit=limit, issues=issues)
+    )
+    return _mined(repo, plan, task.index, commits, issues, limit, started)
+
+
+def mine_first(stream: git.LogStream, repo: git.Repository, plan: Plan) -> MinedChunk:
+    """Chunk 0 of `plan` from a `git log` of all of HEAD's history already running
+    (ktlo.prefetch): the oldest chunk is the first `limit` commits of that stream, in the
+    same order; git is stopped once they are read."""
+    started = time.perf_counter()
+    limit = plan.window(0)[1]
+    issues = git.ReadIssues()
+    commits: list[Commit] = []
+    reading = stream.commits(issues)
+    for commit in reading:
+        if len(commits) + issues.skipped >= limit:  # the first commit of the next chunk
+            issues.skipped = limit - len(commits)  # any skipped on the way were the next chunk's
+            break
+        commits.append(commit)
+    reading.close()
+    return _mined(repo, plan, 0, commits, issues, limit, started)
+
+
+def _mined(
+    repo: git.Repository,
+    plan: Plan,
+    index: int,
+    commits: list[Commit],
+    issues: git.ReadIssues,
+    limit: int,
+    started: float,
+) -> MinedChunk:
+    """Chunk `index`'s commits, classified, as record batches."""
+    if len(commits) + issues.skipped != limit:
         raise RepositoryError(
             f"the history of {repo.path} changed while it was read",
             "run the same command again",
         )
     verdicts = [classify(commit_text(c)) for c in commits]
-    arrow = _pyarrow()
     tables = tuple(
-        _batch(arrow, name, columns, rows)
+        TableBatch(name, tuple(columns), column_data(columns, rows), len(rows))
         for name, columns, rows in commit_tables(repo, commits, verdicts)
     )
     parents = {p for c in commits for p in c.parents}
     heads = tuple(c.sha for c in commits if c.sha not in parents)
     return MinedChunk(
-        repo, plan, task.index, len(commits), tables, heads, tuple(sorted(parents)),
-        time.perf_counter() - started,
+        repo, plan, index, len(commits), tables, heads, tuple(sorted(parents)),
+        time.perf_counter() - started, issues,
     )  # fmt: skip
 
 
 def plan_history(
-    repo: git.Repository, known_tips: tuple[str, ...], split: int = 1, chunk: int | None = None
+    repo: git.Repository,
+    known_tips: tuple[str, ...],
+    split: int = 1,
+    chunk: int | None = None,
+    pending: int | None = None,
 ) -> Plan:
-    """Count what is new since `known_tips` and choose the chunk size (cheap: no diffs)."""
-    exclude = tuple(git.existing_commits(repo.path, list(known_tips)))
-    fresh = len(exclude) == len(set(known_tips))
-    if repo.head is None or repo.head in exclude:
-        return Plan(repo.head, exclude, 0, chunk or CHUNK_MIN, fresh)
-    pending = git.count_commits(repo, exclude)
+    """Count what is new since `known_tips` (unless `pending` says) and choose the chunk
+    size (cheap: no diffs).
+
+    When HEAD does not descend from every known tip, the plan has nothing pending and
+    carries `reachable` instead: the writer must first forget what HEAD no longer reaches.
+    """
+    tips = tuple(dict.fromkeys(known_tips))
+    if tips and tips != (repo.head,) and not git.descends_from(repo, tips):
+        reachable = tuple(git.reachable_commits(repo))
+        return Plan(repo.head, (), 0, chunk or CHUNK_MIN, False, reachable)
+    if repo.head is None or repo.head in tips:
+        return Plan(repo.head, tips, 0, chunk or CHUNK_MIN, True)
+    if pending is None or pending < 0:
+        pending = git.count_commits(repo, tips)
     if chunk is None:
         chunk = min(CHUNK_MAX, max(CHUNK_MIN, math.ceil(pending / max(split, 1))))
-    return Plan(repo.head, exclude, pending, chunk, fresh)
-
-
-def _batch(
-    arrow: Any, table: str, columns: list[str], rows: list[tuple[object, ...]]
-) -> TableBatch:
-    data: Any = [list(values) for values in zip(*rows, strict=True)] or [[] for _ in columns]
-    if arrow is not None:
-        data = arrow.table(dict(zip(columns, data, strict=True)))
-    return TableBatch(table, tuple(columns), data, len(rows))
+    return Plan(repo.head, tips, pending, chunk, True)
 
 
 def concat(batches: list[TableBatch]) -> TableBatch:

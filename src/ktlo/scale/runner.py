@@ -7,7 +7,10 @@
    of repositories takes seconds).
 2. The others become tasks (`ktlo.scale.mining.mine`) on the engine's executor, at most
    `pool.slots` in flight, so the writer's memory does not grow with their number.
-3. Results are loaded as they complete, each chunk with the repository's new cursor in one
+3. A repository whose HEAD no longer descends from its stored tips (a rewritten history, a
+   reset backwards) comes back from its first task with every commit HEAD reaches; the
+   writer deletes the stored commits not among them and mines it again from what is left.
+4. Results are loaded as they complete, each chunk with the repository's new cursor in one
    transaction, a repository's chunks in order (a later one waits for its predecessor).
    A run stopped at any moment resumes where its cursors say; a result is loaded at most
    once, since a re-run of loaded work finds its tips already moved.
@@ -26,86 +29,26 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Future, wait
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from ktlo.errors import KtloError
-from ktlo.ingest import SOURCE
+from ktlo.ingest import SOURCE, forget_unreachable
 from ktlo.scale.discover import read_head
 from ktlo.scale.executors import Engine, Pool
 from ktlo.scale.loader import GROUP_COMMITS, GROUP_SECONDS, Loader, Staged
-from ktlo.scale.mining import MinedChunk, MineTask, Plan, mine, plan_history
+from ktlo.scale.mining import MinedChunk, MineTask, Plan, mine, mine_first, plan_history
+from ktlo.scale.outcomes import NoProgress, RepoOutcome, RunProgress, RunSummary, run_json
+from ktlo.scale.stream import stream_one
 from ktlo.sources import git
 from ktlo.store import Store
 
+if TYPE_CHECKING:
+    from ktlo.prefetch import Prefetch
+
+__all__ = ["NoProgress", "RepoOutcome", "RunProgress", "RunSummary", "ingest_many", "run_json"]
+
 MAX_ATTEMPTS = 3
 MineFunction = Callable[[MineTask], MinedChunk]
-
-
-@dataclass(frozen=True, slots=True)
-class RepoOutcome:
-    """What became of one repository: `updated`, `unchanged`, `skipped` or `failed`."""
-
-    path: str
-    status: str
-    repo_id: str | None = None
-    name: str | None = None
-    new_commits: int = 0
-    error: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RunSummary:
-    """One run over many repositories."""
-
-    outcomes: tuple[RepoOutcome, ...]
-    seconds: float
-    engine: str
-    workers: int
-    load_seconds: float = 0.0  # the writer's time in transactions
-
-    @property
-    def failures(self) -> list[RepoOutcome]:
-        return [o for o in self.outcomes if o.status == "failed"]
-
-    @property
-    def new_commits(self) -> int:
-        return sum(o.new_commits for o in self.outcomes)
-
-    @property
-    def repo_ids(self) -> tuple[str, ...]:
-        ids = (o.repo_id for o in self.outcomes if o.repo_id and o.status != "skipped")
-        return tuple(dict.fromkeys(ids))
-
-    def count(self, status: str) -> int:
-        return sum(o.status == status for o in self.outcomes)
-
-
-class RunProgress(Protocol):
-    """Where a run reports progress (a progress bar, or nowhere)."""
-
-    def start(self, repositories: int) -> None: ...
-
-    def planned(self, commits: int) -> None: ...
-
-    def loaded(self, commits: int) -> None: ...
-
-    def finished(self, outcome: RepoOutcome) -> None: ...
-
-
-class NoProgress:
-    """Progress that goes nowhere."""
-
-    def start(self, repositories: int) -> None:
-        return None
-
-    def planned(self, commits: int) -> None:
-        return None
-
-    def loaded(self, commits: int) -> None:
-        return None
-
-    def finished(self, outcome: RepoOutcome) -> None:
-        return None
 
 
 def ingest_many(
@@ -117,9 +60,12 @@ def ingest_many(
     mine_fn: MineFunction = mine,
     chunk: int | None = None,
     group_commits: int = GROUP_COMMITS,
+    early: Prefetch | None = None,
 ) -> RunSummary:
     """Mine `paths` on `engine` and load each result, classified, with its cursor.
 
+    A lone repository is streamed in this process unless it is large (ktlo.scale.stream);
+    `early` is its `git log`, started before the store was opened (ktlo.prefetch).
     `mine_fn` replaces the worker's function (tests); `chunk` fixes the commits per chunk;
     `group_commits` is how many commits a transaction gathers (ktlo.scale.loader).
     """
@@ -127,13 +73,25 @@ def ingest_many(
     run = _Run(store, progress or NoProgress(), mine_fn, chunk)
     run.loader.group_commits = group_commits
     run.progress.start(len(paths))
+    if len(paths) == 1 and chunk is None and mine_fn is mine and not engine.is_dask:
+        path = Path(paths[0])
+        result = stream_one(store, path, engine.jobs, run.progress, early)
+        if result is not None:
+            outcome = RepoOutcome.streamed(path, result)
+            run.progress.finished(outcome)
+            seconds = time.perf_counter() - started
+            return RunSummary((outcome,), seconds, "this process", 1, result.write_seconds)
     todo = iter(paths)
     if len(paths) == 1:  # plan here: a small history then needs no pool at all
         todo = iter(())
-        if run.preplan(Path(paths[0]), 2 * engine.jobs) <= 1:
+        if run.preplan(Path(paths[0]), 2 * engine.jobs, early) <= 1:
             engine = Engine(jobs=1)
+    if early is not None and run.early is None:  # of no use: stop the git log started for it
+        early.close()
     with engine.open() as pool:
         run.pool = pool
+        run.fill(todo)  # the workers start on the later chunks ...
+        run.mine_early()  # ... while this process reads the first from the early git log
         while run.fill(todo) or run.inflight:
             run.collect()
         run.flush()
@@ -154,6 +112,8 @@ class _Repo:
     next_index: int = 0
     waiting: dict[int, MinedChunk] = field(default_factory=dict)
     new: int = 0
+    removed: int = 0
+    issues: git.ReadIssues = field(default_factory=git.ReadIssues)
     done: bool = False
 
 
@@ -185,21 +145,50 @@ class _Run:
         self.inflight: dict[Future[MinedChunk], MineTask] = {}
         self.outcomes: list[RepoOutcome] = []
         self.loader = Loader(store)
+        self.early: tuple[Prefetch, MineTask] | None = None  # a first chunk to mine here
 
     # -- dispatch ------------------------------------------------------------------------------
 
-    def preplan(self, path: Path, split: int) -> int:
-        """Open and plan one repository here (its errors are raised); the number of chunks."""
-        repo = git.open_repository(path)
+    def preplan(self, path: Path, split: int, early: Prefetch | None = None) -> int:
+        """Open and plan one repository here (its errors are raised); the number of chunks.
+
+        `early` (ktlo.prefetch), a `git log` of all of HEAD's history already running for a
+        repository with nothing stored, becomes its first chunk (`mine_early`)."""
+        fresh = early is not None and early.path == path
+        repo = early.repo if early is not None and fresh else git.open_repository(path)
         tips = self.stored.tips.get(repo.repo_id, ())
-        plan = plan_history(repo, tips, split, self.chunk)
-        state = self.repos[str(path)] = _Repo(str(path), repo, plan, set(tips))
+        known = early.pending() if early is not None and fresh and not tips else None
+        plan = plan_history(repo, tips, split, self.chunk, known)
+        removed = 0
+        if plan.reachable is not None:
+            removed, tips = self._forget(repo.repo_id, plan.reachable)
+            plan = plan_history(repo, tips, split, self.chunk)
+        state = self.repos[str(path)] = _Repo(str(path), repo, plan, set(tips), removed=removed)
         self.claimed[repo.repo_id] = state.path
         self.progress.planned(plan.pending)
+        first = 0
+        if early is not None and known is not None and plan.chunks > 1 and not plan.exclude:
+            self.early, first = (early, MineTask(state.path, repo=repo, plan=plan)), 1
         self.ready.extend(
-            MineTask(state.path, repo=repo, plan=plan, index=i) for i in range(max(plan.chunks, 1))
+            MineTask(state.path, repo=repo, plan=plan, index=i)
+            for i in range(first, max(plan.chunks, 1))
         )
         return plan.chunks
+
+    def mine_early(self) -> None:
+        """Mine the first chunk from the early `git log` here (see `preplan`)."""
+        if self.early is None:
+            return
+        (early, task), self.early = self.early, None
+        assert task.repo is not None and task.plan is not None
+        try:
+            chunk = mine_first(early.stream, task.repo, task.plan)
+        except Exception as exc:
+            self._fail(task.path, _reason(exc))
+        else:
+            self._accept(task, chunk)
+        finally:
+            early.close()
 
     def fill(self, todo: Iterable[Path]) -> bool:
         """Submit tasks until the pool has its fill; False when there is nothing left to submit."""
@@ -223,7 +212,7 @@ class _Run:
             self.repos[key] = _Repo(key)
             stored = self.stored.by_path.get(str(Path(path).resolve()))
             tips = self.stored.tips.get(stored[0], ()) if stored else ()
-            if stored and _head_in(path, tips):
+            if stored and _head_is(path, tips):
                 self._finish(self.repos[key], RepoOutcome(key, "unchanged", *stored))
                 continue
             repo_id = stored[0] if stored else None
@@ -266,10 +255,9 @@ class _Run:
             state = self.repos[staged.path]
             if staged.last and not state.done:
                 repo = staged.chunk.repo
-                status = "updated" if state.new else "unchanged"
-                self._finish(
-                    state, RepoOutcome(state.path, status, repo.repo_id, repo.name, state.new)
-                )
+                status = "updated" if state.new or state.removed else "unchanged"
+                outcome = RepoOutcome(state.path, status, repo.repo_id, repo.name, state.new)
+                self._finish(state, replace(outcome, folder=repo.folder))
 
     def _retry(self, task: MineTask) -> None:
         if task.attempt >= MAX_ATTEMPTS:
@@ -289,8 +277,11 @@ class _Run:
             ready = state.waiting.pop(state.next_index)
             state.tips = (state.tips - set(ready.parents)) | set(ready.heads)
             state.new += ready.commits
+            state.issues.add(ready.issues)
             state.next_index += 1
             last = state.next_index >= max(state.plan.chunks, 1)
+            if last and state.plan.pending and state.plan.head:  # all of HEAD's history is in
+                state.tips = {state.plan.head}
             self.loader.stage(Staged(state.path, ready, frozenset(state.tips), last))
 
     def _claim(self, state: _Repo, task: MineTask, chunk: MinedChunk) -> bool:
@@ -299,11 +290,19 @@ class _Run:
         other = self.claimed.get(repo_id)
         if other is not None and other != state.path:
             outcome = RepoOutcome(state.path, "skipped", repo_id, chunk.repo.name)
-            self._finish(state, replace(outcome, error=f"the same repository as {other}"))
+            why = f"the same repository as {other}"
+            if chunk.repo.folder:
+                why += f", read once; its folder {chunk.repo.folder} is analysed too"
+            self._finish(state, replace(outcome, error=why, folder=chunk.repo.folder))
             return False
         tips = self.stored.tips.get(repo_id, ())
         if task.repo_id != repo_id and set(tips) != set(task.known_tips):
             # the store knows this repository under another path: mine again from its tips
+            self.ready.appendleft(MineTask(state.path, tips, repo_id, task.split, task.chunk))
+            return False
+        if chunk.plan.reachable is not None:  # HEAD moved off the stored history: forget, re-plan
+            removed, tips = self._forget(repo_id, chunk.plan.reachable)
+            state.removed += removed
             self.ready.appendleft(MineTask(state.path, tips, repo_id, task.split, task.chunk))
             return False
         self.claimed[repo_id] = state.path
@@ -315,6 +314,13 @@ class _Run:
         )
         return True
 
+    def _forget(self, repo_id: str, reachable: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
+        """Delete the stored commits of `repo_id` not in `reachable`; how many, and the new tips."""
+        with self.store.transaction():
+            removed, heads = forget_unreachable(self.store, repo_id, reachable)
+        self.stored.tips[repo_id] = tuple(heads)
+        return removed, tuple(heads)
+
     def _fail(self, path: str, reason: str) -> None:
         state = self.repos[path]
         if not state.done:
@@ -322,38 +328,23 @@ class _Run:
             self._finish(state, RepoOutcome(path, "failed", repo_id, name, state.new, reason))
 
     def _finish(self, state: _Repo, outcome: RepoOutcome) -> None:
+        outcome = replace(
+            outcome, removed=state.removed, issues=state.issues if state.issues.total else None
+        )
         state.done = True  # and keep nothing else: the writer's memory stays flat
         state.waiting, state.tips, state.repo, state.plan = {}, set(), None, None
         self.outcomes.append(outcome)
         self.progress.finished(outcome)
 
 
-def _head_in(path: Path, tips: Sequence[str]) -> bool:
-    """HEAD is a stored tip: nothing new (read from files; False when unsure)."""
+def _head_is(path: Path, tips: Sequence[str]) -> bool:
+    """HEAD is the only stored tip: nothing new, nothing cut off (read from files; False when
+    unsure). With other tips beside HEAD, those were cut off: git must look."""
     head = read_head(Path(path)) if tips else None
-    return head is not None and head in tips
+    return head is not None and set(tips) == {head}
 
 
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, KtloError):
         return str(exc)
     return f"{type(exc).__name__}: {exc}"
-
-
-def run_json(summary: RunSummary) -> dict[str, object]:
-    """The `ingest` part of `ktlo analyze --json` (docs/analyze-json.md)."""
-    return {
-        "repositories": len(summary.outcomes),
-        "updated": summary.count("updated"),
-        "unchanged": summary.count("unchanged"),
-        "skipped": [
-            {"path": o.path, "reason": o.error} for o in summary.outcomes if o.status == "skipped"
-        ],
-        "failed": [
-            {"path": o.path, "reason": o.error} for o in summary.outcomes if o.status == "failed"
-        ],
-        "new_commits": summary.new_commits,
-        "seconds": round(summary.seconds, 3),
-        "load_seconds": round(summary.load_seconds, 3),
-        "engine": summary.engine,
-    }

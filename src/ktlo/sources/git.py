@@ -12,24 +12,36 @@ import contextlib
 import os
 import queue
 import subprocess
+import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 from ktlo.errors import RepositoryError
-from ktlo.records import Commit, FileChange
+from ktlo.records import Commit
 from ktlo.sources import repo_ids
+from ktlo.sources.git_records import (
+    DATE_FORMAT,
+    LOG_FORMAT,
+    ReadIssues,
+    decode,
+    parse_stream,
+    utc_naive,
+    utc_offset_minutes,
+)
 
-RECORD_START = b"\x1e"
-# sha, parents, author name/email/date, committer name/email/date, raw message.
-# %aN/%aE apply .mailmap, so one person's many spellings collapse as git knows them.
-LOG_FORMAT = "%x1e%H%x00%P%x00%aN%x00%aE%x00%aI%x00%cN%x00%cE%x00%cI%x00%B%x00"
-HEADER_FIELDS = 9
+__all__ = ["ReadIssues", "decode", "utc_naive", "utc_offset_minutes"]
+
 CHUNK = 1 << 20
 READ_AHEAD_CHUNKS = 64  # at most 64 MiB of git output waits for the parser
+
+# What `git log` is asked for, beside the revisions (bench/real_repos.py times the same).
+LOG_OPTIONS = (
+    "-z", "--numstat", "-M", "--no-color", "--no-ext-diff", "--no-textconv", DATE_FORMAT,
+    f"--format={LOG_FORMAT}",
+)  # fmt: skip
 
 GIT_ENV = {
     "LC_ALL": "C",
@@ -56,6 +68,7 @@ class Repository:
     is_bare: bool
     shallow_boundary: frozenset[str]
     head: str | None  # None for an empty repository
+    folder: str = ""  # the folder inside the repository that was asked for ("" for all of it)
 
     @property
     def is_shallow(self) -> bool:
@@ -71,10 +84,13 @@ def open_repository(path: Path | str) -> Repository:
         raise RepositoryError(f"{path} is not readable", "check its permissions")
     if not path.is_dir():
         raise RepositoryError(f"{path} is not a directory", "point ktlo at a repository folder")
-    top = _git(path, "rev-parse", "--is-bare-repository", "--absolute-git-dir", check=False)
+    top = _git(
+        path, "rev-parse", "--is-bare-repository", "--absolute-git-dir", "--show-prefix",
+        check=False,
+    )  # fmt: skip
     if top.returncode != 0:
         raise RepositoryError(f"{path} is not a git repository", _git_fix(top.stderr))
-    is_bare_text, git_dir = top.stdout.decode().split("\n")[:2]
+    is_bare_text, git_dir, prefix = [*top.stdout.decode().split("\n"), ""][:3]
     is_bare = is_bare_text == "true"
     root = Path(git_dir) if is_bare else _work_tree_root(path)
     remote = _git(path, "config", "--get", "remote.origin.url", check=False).stdout.decode().strip()
@@ -87,6 +103,7 @@ def open_repository(path: Path | str) -> Repository:
         is_bare=is_bare,
         shallow_boundary=_shallow_boundary(Path(git_dir)),
         head=head.stdout.decode().strip() or None if head.returncode == 0 else None,
+        folder=prefix.strip("/") if not is_bare else "",
     )
 
 
@@ -97,143 +114,117 @@ def read_commits(
     head: str | None = None,
     skip: int = 0,
     limit: int | None = None,
+    issues: ReadIssues | None = None,
 ) -> Iterator[Commit]:
     """Stream the commits reachable from HEAD (or `head`) and not from `exclude`, parents first.
 
     `skip` and `limit` select a slice of that stream counted from its newest end (git's
     `--skip` and `--max-count` apply before `--reverse`): with the same `head` and
-    `exclude`, disjoint slices split one history across processes.
+    `exclude`, disjoint slices split one history across processes. Commits git recorded
+    oddly are read as far as they can be and counted in `issues` (ktlo.sources.git_records).
     """
-    head = head or repo.head
-    if head is None:
+    if (head or repo.head) is None:
         return
-    exclude = [sha for sha in exclude if sha]
-    known = existing_commits(repo.path, exclude)
-    window = [f"--skip={skip}"] if skip else []
-    window += [f"--max-count={limit}"] if limit is not None else []
-    cmd = [
-        "git", *GIT_CONFIG, "-C", str(repo.path), "log", "--stdin", "--topo-order", "--reverse",
-        *window, "-z", "--numstat", "-M", "--no-color", "--no-ext-diff", "--no-textconv",
-        f"--format={LOG_FORMAT}",
-    ]  # fmt: skip
-    revs = "".join([f"{head}\n", *(f"^{sha}\n" for sha in known)])
-    proc = subprocess.Popen(
-        cmd,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, **GIT_ENV},
-    )
-    assert proc.stdin and proc.stdout and proc.stderr
-    proc.stdin.write(revs.encode())
-    proc.stdin.close()
-    chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
-    reader = threading.Thread(target=_drain, args=(proc.stdout, chunks), daemon=True)
-    reader.start()
-    try:
-        yield from _parse_stream(iter(chunks.get, None))
-    finally:
+    yield from LogStream(repo, exclude, head=head, skip=skip, limit=limit).commits(issues)
+
+
+class LogStream:
+    """One running `git log` (see `read_commits`), started now and read later: a command can
+    start git first and load the rest of itself while git computes the diffs."""
+
+    def __init__(
+        self,
+        repo: Repository,
+        exclude: Iterable[str] = (),
+        *,
+        head: str | None = None,
+        skip: int = 0,
+        limit: int | None = None,
+    ) -> None:
+        self.repo = repo
+        self.head = head or repo.head
+        self.exclude = tuple(sha for sha in exclude if sha)
+        self.said = ""  # what git wrote on stderr, once it ended
+        known = existing_commits(repo.path, list(self.exclude))
+        window = [f"--skip={skip}"] if skip else []
+        window += [f"--max-count={limit}"] if limit is not None else []
+        cmd = [
+            "git", *GIT_CONFIG, "-C", str(repo.path), "log", "--stdin", "--topo-order",
+            "--reverse", *window, *LOG_OPTIONS,
+        ]  # fmt: skip
+        revs = "".join([f"{self.head}\n", *(f"^{sha}\n" for sha in known)])
+        self._stderr = tempfile.TemporaryFile()  # a file: git never blocks on what it says there
+        self._proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env={**os.environ, **GIT_ENV},
+        )
+        assert self._proc.stdin and self._proc.stdout
+        self._proc.stdin.write(revs.encode())
+        self._proc.stdin.close()
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
+        self._reader = threading.Thread(
+            target=_drain, args=(self._proc.stdout, self._chunks), daemon=True
+        )
+        self._reader.start()
+
+    def commits(self, issues: ReadIssues | None = None) -> Generator[Commit, None, None]:
+        """The commits, parents first; raises RepositoryError if git fails. Reads once."""
+        try:
+            yield from parse_stream(
+                iter(self._chunks.get, None), issues if issues is not None else ReadIssues()
+            )
+        finally:
+            returncode = self.close()
+        if returncode != 0:
+            raise RepositoryError(
+                f"git could not read the history of {self.repo.path}", _git_fix(self.said)
+            )
+
+    def caught_up(self) -> bool:
+        """Everything git wrote so far has been read: the reader would wait for git now."""
+        return self._chunks.empty()
+
+    def close(self) -> int:
+        """Stop git if it still runs (the reader stopped early); its exit status."""
+        proc = self._proc
         if proc.poll() is None:
             proc.kill()
-        while reader.is_alive():  # unblock a reader waiting for room, then let it finish
+        while self._reader.is_alive():  # unblock a reader waiting for room, then let it finish
             with contextlib.suppress(queue.Empty):
-                chunks.get_nowait()
-            reader.join(0.01)
+                self._chunks.get_nowait()
+            self._reader.join(0.01)
+        assert proc.stdout
         proc.stdout.close()
-        stderr = proc.stderr.read().decode(errors="replace")
-        proc.stderr.close()
         returncode = proc.wait()
-    if returncode != 0:
-        raise RepositoryError(f"git could not read the history of {repo.path}", _git_fix(stderr))
+        if not self._stderr.closed:
+            self._stderr.seek(0)
+            self.said = self._stderr.read().decode(errors="replace")
+            self._stderr.close()
+        return returncode
 
 
 def _drain(stream: IO[bytes], chunks: queue.Queue[bytes | None]) -> None:
-    """Read git's output as fast as git writes it, so git never waits on our parsing."""
+    """Read git's output as fast as git writes it, so git never waits on our parsing.
+
+    What git wrote is handed over at once when the parser waits for it (the queue is
+    empty), else gathered into chunks of CHUNK bytes, so the queue's bound is in MiB."""
+    pending = bytearray()
+    read = getattr(stream, "read1", stream.read)  # read1: what is there, without waiting for more
     try:
-        for chunk in iter(lambda: stream.read(CHUNK), b""):
-            chunks.put(chunk)
+        for data in iter(lambda: read(CHUNK), b""):
+            pending += data
+            if len(pending) >= CHUNK or chunks.empty():
+                chunks.put(bytes(pending))
+                pending.clear()
     except (OSError, ValueError):  # the stream was closed under us: the consumer stopped
         pass
     finally:
+        if pending:
+            chunks.put(bytes(pending))
         chunks.put(None)
-
-
-def _parse_stream(chunks: Iterable[bytes]) -> Iterator[Commit]:
-    """Split git's output into one record per commit and parse each."""
-    pending = b""
-    for chunk in chunks:
-        pending += chunk
-        # A record starts with \x1e right after the NUL that closed the previous one.
-        cut = pending.rfind(b"\x00" + RECORD_START)
-        if cut < 0:
-            continue
-        complete, pending = pending[: cut + 1], pending[cut + 1 :]
-        yield from _parse_records(complete)
-    if pending.strip():
-        yield from _parse_records(pending)
-
-
-def _parse_records(blob: bytes) -> Iterator[Commit]:
-    for record in blob.split(b"\x00" + RECORD_START):
-        record = record.lstrip(RECORD_START)
-        if record:
-            yield parse_record(record)
-
-
-def parse_record(record: bytes) -> Commit:
-    """Parse one commit as formatted by LOG_FORMAT with `-z --numstat`."""
-    fields = record.split(b"\x00")
-    sha, parents, an, ae, ad, cn, ce, cd, message = (decode(f) for f in fields[:HEADER_FIELDS])
-    return Commit(
-        sha=sha,
-        parents=tuple(parents.split()),
-        author_name=an,
-        author_email=ae,
-        authored_at=datetime.fromisoformat(ad),
-        committer_name=cn,
-        committer_email=ce,
-        committed_at=datetime.fromisoformat(cd),
-        message=message.strip(),
-        files=tuple(_parse_numstat(fields[HEADER_FIELDS:])),
-    )
-
-
-def _parse_numstat(tokens: list[bytes]) -> Iterator[FileChange]:
-    """`added\\tdeleted\\tpath` entries; a rename has an empty path then old and new names."""
-    entries = iter(tokens)
-    for token in entries:
-        token = token.lstrip(b"\n")
-        if not token:
-            continue
-        added, deleted, path = token.split(b"\t", 2)
-        old_path = None
-        if not path:
-            old_path, path = decode(next(entries, b"")), next(entries, b"")
-        binary = added == b"-"
-        yield FileChange(
-            path=decode(path),
-            added=None if binary else int(added),
-            deleted=None if binary else int(deleted),
-            old_path=old_path,
-        )
-
-
-def decode(raw: bytes) -> str:
-    """Text from git: UTF-8 when it is, else Latin-1 (the usual legacy encoding), never an error."""
-    try:
-        return raw.decode()
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
-
-
-def utc_naive(moment: datetime) -> datetime:
-    """The instant in UTC without tzinfo, as the store keeps timestamps."""
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
-def utc_offset_minutes(moment: datetime) -> int:
-    offset = moment.utcoffset()
-    return int(offset.total_seconds() // 60) if offset else 0
 
 
 def normalise_remote(url: str) -> str:
@@ -301,6 +292,16 @@ def _git_fix(stderr: str | bytes) -> str:
     return f"git said: {said}; run `git fsck` in the repository to find damaged objects"
 
 
+def start_count(repo: Repository) -> subprocess.Popen[bytes]:
+    """`git rev-list --count HEAD`, started and not waited for (its answer on stdout)."""
+    return subprocess.Popen(
+        ["git", *GIT_CONFIG, "-C", str(repo.path), "rev-list", "--count", repo.head or "HEAD"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, **GIT_ENV},
+    )
+
+
 def count_commits(repo: Repository, exclude: Iterable[str] = ()) -> int:
     """How many commits `read_commits` would yield (cheap: no diffs)."""
     if repo.head is None:
@@ -313,3 +314,29 @@ def count_commits(repo: Repository, exclude: Iterable[str] = ()) -> int:
             f"git could not count the history of {repo.path}", _git_fix(out.stderr)
         )
     return int(out.stdout.decode().strip() or 0)
+
+
+def descends_from(repo: Repository, tips: Iterable[str]) -> bool:
+    """HEAD descends from every one of `tips`, so nothing stored was cut off (cheap: git walks
+    only the commits between them). False when a tip no longer names a commit (a gc)."""
+    tips = [sha for sha in tips if sha]
+    if not tips:
+        return True
+    if repo.head is None:
+        return False
+    revs = "".join([*(f"{sha}\n" for sha in tips), f"^{repo.head}\n"])
+    out = _git(repo.path, "rev-list", "--max-count=1", "--stdin", input=revs, check=False)
+    return out.returncode == 0 and not out.stdout.strip()
+
+
+def reachable_commits(repo: Repository) -> list[str]:
+    """Every commit HEAD reaches (a walk of the whole graph without diffs: about a second for
+    80,000 commits), to tell which stored commits a rewritten history left behind."""
+    if repo.head is None:
+        return []
+    out = _git(repo.path, "rev-list", repo.head, check=False)
+    if out.returncode != 0:
+        raise RepositoryError(
+            f"git could not list the history of {repo.path}", _git_fix(out.stderr)
+        )
+    return out.stdout.decode().split()

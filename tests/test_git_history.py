@@ -1,0 +1,266 @@
+"""Real histories are not tidy: odd commits, rewritten and rewound histories.
+
+Every case runs through the single-repository ingest (`ingest_repository`, which a lone
+`ktlo analyze REPO` streams through), the chunked path of one repository and the
+multi-repository path (`ingest_many` over several, worker processes included), and the
+command line where the user sees it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ktlo.cli import main
+from ktlo.ingest import ingest_repository
+from ktlo.scale import Engine, ingest_many
+from ktlo.sources.git import ReadIssues, open_repository, read_commits
+from ktlo.store import Store
+from tests.conftest import GitRepo
+from tests.synthetic import build_repo
+
+# psf/requests 5e6ecda… records this offset (`+051800`); git prints it as `+51800`.
+ODD_OFFSET = "1313584730 +051800"
+
+
+def literal_commit(
+    repo: GitRepo, parent: str | None, author: str, committer: str, message: str
+) -> str:
+    """A commit object written as given (git's own checks off), made HEAD of main."""
+    blob = repo.git("hash-object", "-w", "--stdin", input=message.encode())
+    tree = repo.git("mktree", input=f"100644 blob {blob}\tnote-{blob[:8]}.txt\n".encode())
+    lines = [f"tree {tree}", *([f"parent {parent}"] if parent else [])]
+    body = "\n".join([*lines, f"author {author}", f"committer {committer}", "", message, ""])
+    sha = repo.git(
+        "hash-object", "-t", "commit", "-w", "--literally", "--stdin", input=body.encode()
+    )
+    repo.git("update-ref", "refs/heads/main", sha)
+    return sha
+
+
+def odd_history(repo: GitRepo) -> dict[str, str]:
+    """good → +51800 offset → unreadable author date → no ident → no date at all → good."""
+    ok = "Ana <ana@example.com> 1700000000 +0100"
+    shas: dict[str, str] = {}
+    shas["first"] = literal_commit(repo, None, ok, ok, "feat: first")
+    odd = f"Shrikant <s@example.com> {ODD_OFFSET}"
+    shas["odd"] = literal_commit(repo, shas["first"], odd, odd, "Typo in documentation")
+    shas["no_author_date"] = literal_commit(
+        repo, shas["odd"], "Bo <bo@example.com> notadate +0000", ok, "fix: crash on empty cart"
+    )
+    shas["no_ident"] = literal_commit(repo, shas["no_author_date"], "Nobody", ok, "chore: tidy")
+    shas["no_date"] = literal_commit(
+        repo, shas["no_ident"], "Cy <cy@example.com> x +0000", "Cy <cy@example.com> y", "wip"
+    )
+    shas["last"] = literal_commit(repo, shas["no_date"], ok, ok, "fix: last")
+    return shas
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def analyze_json(*args: str) -> tuple[dict[str, object], str]:
+    code, out, err = cli("analyze", *args, "--json")
+    assert code == 0, err
+    return json.loads(out), err
+
+
+def snapshot(store: Store) -> list[tuple[object, ...]]:
+    """What ingest stores, in a stable order (classification time aside)."""
+    queries = (
+        "SELECT w.item_id, w.title, w.author_name, w.created_at, c.parents, c.authored_at, "
+        "c.committed_at, c.author_utc_offset_minutes, c.lines_added, v.investment, "
+        "v.subcategory FROM work_items w JOIN commits c USING (item_id) "
+        "JOIN verdicts v USING (item_id) ORDER BY item_id",
+        "SELECT * FROM commit_files ORDER BY item_id, path",
+        "SELECT scope, cursor FROM sync_state ORDER BY scope",
+    )
+    return [row for q in queries for row in store.con.execute(q).fetchall()]
+
+
+# -- commits git recorded oddly ------------------------------------------------------------
+
+
+def test_an_offset_no_time_zone_has_keeps_its_instant_and_reads_as_utc(new_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = new_repo("requests")
+    shas = odd_history(repo)
+    issues = ReadIssues()
+    commits = {c.sha: c for c in read_commits(open_repository(repo.path), issues=issues)}
+    odd = commits[shas["odd"]]
+    assert odd.authored_at == datetime(2011, 8, 17, 12, 38, 50, tzinfo=UTC)
+    assert odd.authored_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    assert issues.offsets_as_utc == 1 and shas["odd"][:10] in issues.examples
+
+
+def test_one_unreadable_commit_never_costs_the_history(new_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = new_repo("odd")
+    shas = odd_history(repo)
+    issues = ReadIssues()
+    commits = {c.sha: c for c in read_commits(open_repository(repo.path), issues=issues)}
+    assert set(commits) == set(shas.values()) - {shas["no_date"]}  # the rest goes on
+    no_author_date = commits[shas["no_author_date"]]
+    assert no_author_date.authored_at == datetime(
+        2023, 11, 14, 22, 13, 20, tzinfo=UTC
+    )  # the committer date
+    assert commits[shas["no_ident"]].author_name == "unknown"
+    assert (issues.offsets_as_utc, issues.dates_missing, issues.authors_missing) == (1, 2, 1)
+    assert issues.skipped == 1
+
+
+def test_odd_commits_are_stored_and_counted_by_every_path(new_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    repo = new_repo("odd")
+    odd_history(repo)
+    with Store.open(tmp_path / "single.duckdb") as store:
+        result = ingest_repository(store, open_repository(repo.path))
+        assert (result.new_commits, result.issues.skipped, result.issues.offsets_as_utc) == (
+            5,
+            1,
+            1,
+        )
+        single = snapshot(store)
+    with Store.open(tmp_path / "chunked.duckdb") as store:
+        run = ingest_many(store, [repo.path], Engine(jobs=1), chunk=2)
+        assert run.new_commits == 5 and run.issues.skipped == 1
+        assert snapshot(store) == single
+    other = build_repo(tmp_path / "other", 12)
+    with Store.open(tmp_path / "many.duckdb") as store:
+        run = ingest_many(store, [repo.path, other], Engine(jobs=2))
+        assert [o.status for o in run.outcomes] == ["updated", "updated"]
+        assert run.issues.offsets_as_utc == 1 and run.new_commits == 5 + 12
+        assert store.con.execute("SELECT count(*) FROM commits").fetchone() == (17,)
+
+
+def test_analyze_says_what_it_read_oddly(new_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    repo = new_repo("requests")
+    shas = odd_history(repo)
+    doc, err = analyze_json(str(repo.path), "--db", str(tmp_path / "s.duckdb"))
+    unreadable = doc["ingest"]["unreadable"]  # type: ignore[index]
+    assert unreadable == {
+        "offsets_read_as_utc": 1, "dates_replaced": 2, "authors_unknown": 1,
+        "commits_skipped": 1, "examples": [s[:10] for s in list(shas.values())[1:5]],
+    }  # fmt: skip
+    assert doc["ingest"]["notes"][0]["unreadable"] == unreadable  # type: ignore[index]
+    assert "time-zone offset no zone has (read as UTC)" in err and shas["odd"][:10] in err
+    assert "no readable sha or date (not stored)" in err
+
+
+# -- history that moved under the store ----------------------------------------------------
+
+
+def rewrite(repo: GitRepo, back: int, gc: bool = True) -> None:
+    """`reset --hard HEAD~back`, a new commit, and (gc) every trace of the old tip removed."""
+    repo.git("reset", "-q", "--hard", f"HEAD~{back}")
+    repo.commit(
+        "fix: redo the last change", {"src/redo.py": "x = 1\n"}, when="2024-01-01T00:00:00+00:00"
+    )
+    if gc:
+        repo.git("reflog", "expire", "--expire=now", "--all")
+        repo.git("gc", "-q", "--prune=now")
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> Callable[[str, int], GitRepo]:
+    def make(name: str, commits: int = 30) -> GitRepo:
+        return GitRepo(build_repo(tmp_path / name, commits))
+
+    return make
+
+
+def fresh_snapshot(path: Path, tmp_path: Path) -> list[tuple[object, ...]]:
+    with Store.open(tmp_path / f"fresh-{path.name}.duckdb") as fresh:
+        ingest_repository(fresh, open_repository(path))
+        return snapshot(fresh)
+
+
+@pytest.mark.parametrize("gc", [True, False])
+def test_a_rewritten_history_is_followed_by_the_single_path(
+    history, tmp_path: Path, gc: bool
+) -> None:  # type: ignore[no-untyped-def]
+    repo = history("shop")
+    with Store.open(tmp_path / "s.duckdb") as store:
+        ingest_repository(store, open_repository(repo.path))
+        rewrite(repo, 10, gc)
+        result = ingest_repository(store, open_repository(repo.path))
+        assert snapshot(store) == fresh_snapshot(repo.path, tmp_path)
+        assert (result.removed, result.new_commits, result.total_commits) == (10, 1, 21)
+
+
+def test_head_moved_backwards_stops_counting_what_it_left(history, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    repo = history("shop")
+    with Store.open(tmp_path / "s.duckdb") as store:
+        ingest_repository(store, open_repository(repo.path))
+        repo.git("reset", "-q", "--hard", "HEAD~3")
+        result = ingest_repository(store, open_repository(repo.path))
+        assert snapshot(store) == fresh_snapshot(repo.path, tmp_path)
+        assert (result.removed, result.new_commits, result.total_commits) == (3, 0, 27)
+        left = store.con.execute(
+            "SELECT (SELECT count(*) FROM work_items), (SELECT count(*) FROM verdicts), "
+            "(SELECT count(*) FROM commit_files WHERE item_id NOT IN (SELECT item_id FROM commits))"
+        ).fetchone()
+        assert left == (27, 27, 0)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_rewritten_and_rewound_histories_in_the_multi_repository_path(
+    history, tmp_path: Path, jobs: int
+) -> None:  # type: ignore[no-untyped-def]
+    rewritten, rewound, still = history("rewritten"), history("rewound", 12), history("still", 7)
+    paths = [rewritten.path, rewound.path, still.path]
+    with Store.open(tmp_path / "s.duckdb") as store:
+        ingest_many(store, paths, Engine(jobs=jobs), chunk=5)
+        rewrite(rewritten, 10)
+        rewound.git("reset", "-q", "--hard", "HEAD~4")
+        run = ingest_many(store, paths, Engine(jobs=jobs), chunk=5)
+        with Store.open(tmp_path / "fresh.duckdb") as fresh:
+            ingest_many(fresh, paths, Engine(jobs=1))
+            assert snapshot(store) == snapshot(fresh)
+        assert {Path(o.path).name: (o.status, o.removed, o.new_commits) for o in run.outcomes} == {
+            "rewritten": ("updated", 10, 1),
+            "rewound": ("updated", 4, 0),
+            "still": ("unchanged", 0, 0),
+        }
+
+
+def test_analyze_says_how_many_commits_left(history, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    repo = history("shop")
+    db = str(tmp_path / "s.duckdb")
+    analyze_json(str(repo.path), "--db", db)
+    repo.git("reset", "-q", "--hard", "HEAD~3")
+    doc, err = analyze_json(str(repo.path), "--db", db)
+    assert doc["totals"]["commits"] == 27  # type: ignore[index]
+    ingest = doc["ingest"]
+    assert (ingest["updated"], ingest["unchanged"], ingest["commits_removed"]) == (1, 0, 3)  # type: ignore[index]
+    assert "3 stored commits no longer in the history HEAD reaches" in err
+    again, _ = analyze_json(str(repo.path), "--db", db)
+    assert again["ingest"]["unchanged"] == 1 and again["ingest"]["commits_removed"] == 0  # type: ignore[index]
+
+
+def test_a_correction_outlives_its_commit_leaving_and_counts_when_it_comes_back(
+    history, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from ktlo.config import Config
+    from ktlo.overrides import set_override
+
+    repo = history("shop", 5)
+    head = repo.git("rev-parse", "HEAD")
+    with Store.open(tmp_path / "s.duckdb") as store:
+        ingest_repository(store, open_repository(repo.path))
+        item = store.con.execute("SELECT item_id FROM commits WHERE sha = ?", [head]).fetchone()
+        assert item is not None
+        set_override(store, item[0], "ktlo/security", "a CVE fix", Config())
+        repo.git("reset", "-q", "--hard", "HEAD~1")
+        ingest_repository(store, open_repository(repo.path))
+        assert store.con.execute("SELECT count(*) FROM effective_verdicts").fetchone() == (4,)
+        repo.git("reset", "-q", "--hard", head)
+        ingest_repository(store, open_repository(repo.path))
+        row = store.con.execute(
+            "SELECT subcategory FROM effective_verdicts WHERE item_id = ?", [item[0]]
+        ).fetchone()
+        assert row == ("security",)
