@@ -18,7 +18,6 @@ from ktlo.classify.taxonomy import KTLO_SUBCATEGORIES, NEW_WORK_SUBCATEGORIES
 from ktlo.config import Config
 from ktlo.effort import compute_effort
 from ktlo.errors import ConfigError
-from ktlo.folders import create_folder_scope, folder_rows
 from ktlo.estimate import (
     ITEM_DAYS_SQL,
     Estimate,
@@ -29,6 +28,7 @@ from ktlo.estimate import (
     parts_sql,
     share_json,
 )
+from ktlo.folders import create_folder_scope, folder_rows
 from ktlo.store import Store
 
 JSON_SCHEMA = "ktlo.analyze/v2"
