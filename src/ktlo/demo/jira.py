@@ -81,7 +81,7 @@ def _issue(issue: Issue, numbers: dict[str, str]) -> dict[str, Any]:
         "resolutiondate": _ts(issue.done) if issue.done else None,
         "priority": {"name": "High" if kind == "Bug" and issue.sprints and not issue.sprints[0][2] else "Medium"},
         "labels": list(issue.labels),
-        "components": [{"name": issue.comp}] if kind != "Epic" else [],
+        "components": [{"name": _service(issue)}] if kind != "Epic" else [],
         "project": {"key": issue.team.ticket, "name": issue.team.name.title()},
         "reporter": _user(issue.reporter),
         "creator": _user(issue.reporter),
@@ -104,6 +104,12 @@ def _issue(issue: Issue, numbers: dict[str, str]) -> dict[str, Any]:
                       "histories": histories},  # fmt: skip
         "fields": fields,
     }
+
+
+def _service(issue: Issue) -> str:
+    """Components name the service the issue is about (the repository it lives in)."""
+    team = issue.team
+    return dict(zip(team.repos, team.services, strict=False)).get(issue.repo, team.services[0])
 
 
 def _description(issue: Issue) -> str:

@@ -213,6 +213,8 @@ def styled(rng: random.Random, style: str, sub: str, text: str) -> str:
     """The subject as the team writes it."""
     if style == "conventional":
         kind = CONVENTIONAL[sub]
+        if text.split(" ", 1)[0] == kind:  # `fix: fix crash ...` reads `fix: crash ...`
+            text = text.split(" ", 1)[1]
         if "(" in kind:
             return f"{kind}: {text}"
         scope = text.rsplit(" in ", 1)[-1].split()[0] if " in " in text else None

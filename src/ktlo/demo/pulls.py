@@ -25,8 +25,9 @@ BRANCH_PREFIX = {"feature": "feat", "project": "feat", "bug": "fix", "incident":
 
 def write_pulls(
     path: Path, commits: list[DemoCommit], shas: list[str], rng: random.Random
-) -> None:
-    """One pull request per issue and repository its commits went to, as JSON lines."""
+) -> dict[tuple[str, str], str]:
+    """One pull request per issue and repository its commits went to, as JSON lines.
+    Returns what each is: (repository, number) → the kind of work."""
     groups: dict[tuple[Issue, str], list[int]] = {}
     for i, commit in enumerate(commits):
         issue = commit.change.issue
@@ -34,11 +35,14 @@ def write_pulls(
             groups.setdefault((issue, commit.repo), []).append(i)
     numbers: dict[str, int] = {}
     rows = []
-    for (_, repo), indexes in sorted(groups.items(), key=lambda g: commits[g[1][0]].when):
+    order = sorted(groups.values(), key=lambda indexes: commits[indexes[0]].when)
+    for indexes in order:
+        repo = commits[indexes[0]].repo
         numbers[repo] = numbers.get(repo, 0) + 1
         rows.append(_pull(repo, numbers[repo], [commits[i] for i in indexes],
                           [shas[i] for i in indexes], rng))  # fmt: skip
     path.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n")
+    return {(row["repo"], row["number"]): commits[i[0]].sub for row, i in zip(rows, order, strict=True)}
 
 
 def _iso(moment: datetime) -> str:

@@ -4,6 +4,9 @@
                                                           exports of ktlo.toml's [sources]
     ktlo sync --from-file exports/jira-issues.json --source tracker
                                                           the tracker's saved search answer
+    ktlo review --sample 200 --seed 7 --csv > review-sample.csv
+    ktlo review --answers review-sample.csv               answered with what each item truly
+                                                          is: the verdicts' measured error
     ktlo reclassify --config ktlo.toml                    rules, inheritance, the learned model
     ktlo report --html ktlo-report.html
 
@@ -33,6 +36,8 @@ from ktlo.store import Store
 
 Step = Callable[[str], None]
 TRACKER = "exports/jira-issues.json"
+SAMPLE = 200  # items a lead answers, so that the shares carry this organisation's own error
+Truth = dict[tuple[str, str], str]  # (repository or "", id in its tool) → what the work is
 EXPORTS = (  # source name, records, tool, file
     ("pulls", "work_items", "github", "exports/pull_requests.jsonl"),
     ("incidents", "incidents", "pagerduty", "exports/incidents.json"),
@@ -73,7 +78,7 @@ def run_demo(
     _clear(out)
     say("Writing 7 git repositories with a year of commits, and the tracker, pull request, "
         "incident, alert, deploy and CI exports")  # fmt: skip
-    commits = build_organisation(out, seed)
+    commits, truth = build_organisation(out, seed)
     config_path = out / "ktlo.toml"
     config = load_config(config_path)
     store_path = out / "ktlo.duckdb"
@@ -82,6 +87,8 @@ def run_demo(
         _sync(store, config, out)
         say(f"ktlo sync --from-file {TRACKER} --source tracker")
         _sync_tracker(store, config, out / TRACKER)
+        say(f"ktlo review --sample {SAMPLE} --seed {seed}, answered; ktlo review --answers review-sample.csv")
+        _answer_sample(store, config, truth, out / "review-sample.csv", seed)
         say("ktlo reclassify --config ktlo.toml")
         _reclassify(store, config)
     report = _write_report(store_path, config_path, out, say)
@@ -92,7 +99,8 @@ def run_demo(
 
 def _clear(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    for stale in ("repos", "exports", "ktlo.duckdb", "ktlo.duckdb.wal", "ktlo.duckdb.lock", "ktlo.toml"):
+    for stale in ("repos", "exports", "ktlo.duckdb", "ktlo.duckdb.wal", "ktlo.duckdb.lock",
+                  "ktlo.toml", "review-sample.csv"):  # fmt: skip
         target = out / stale
         if target.is_dir():
             shutil.rmtree(target)
@@ -100,8 +108,9 @@ def _clear(out: Path) -> None:
             target.unlink()
 
 
-def build_organisation(out: Path, seed: int = 7) -> list[DemoCommit]:
-    """Write the repositories, the exports and ktlo.toml under `out`; the same seed, the same files."""
+def build_organisation(out: Path, seed: int = 7) -> tuple[list[DemoCommit], Truth]:
+    """Write the repositories, the exports and ktlo.toml under `out`; the same seed, the same
+    files. Returns the commits, and what each commit, issue and pull request truly is."""
     incidents = {t.name: incidents_for(t, random.Random(f"{seed} incidents {t.name}")) for t in TEAMS}
     years = [
         team_year(team, random.Random(seed * 1000 + i), incidents[team.name])
@@ -116,13 +125,15 @@ def build_organisation(out: Path, seed: int = 7) -> list[DemoCommit]:
     exports = out / "exports"
     exports.mkdir(parents=True, exist_ok=True)
     write_tracker(out / TRACKER, years)
-    write_pulls(out / EXPORTS[0][3], commits, shas, random.Random(f"{seed} pulls"))
+    truth: Truth = {(f"{ORG}/{c.repo}", sha): c.sub for c, sha in zip(commits, shas, strict=True)}
+    truth |= {("", i.key): i.sub for year in years for i in year.issues}
+    truth |= write_pulls(out / EXPORTS[0][3], commits, shas, random.Random(f"{seed} pulls"))
     heads: dict[str, list[tuple[Any, str]]] = {}
     for commit, sha in sorted(zip(commits, shas, strict=True), key=lambda c: c[0].when):
         heads.setdefault(commit.repo, []).append((commit.when, sha))
     write_exports(exports, incidents, heads, random.Random(seed))
     (out / "ktlo.toml").write_text(demo_config(), encoding="utf-8")
-    return commits
+    return commits, truth
 
 
 def _sync(store: Store, config: Config, out: Path) -> None:
@@ -140,6 +151,25 @@ def _sync_tracker(store: Store, config: Config, saved: Path) -> None:
 
     sources = plan_sync(config, from_file=saved, source_name="tracker")
     _raise_first(sync_sources(store, sources, lambda source: _Quiet(), saved))
+
+
+def _answer_sample(store: Store, config: Config, truth: Truth, answers: Path, seed: int) -> None:
+    """A random sample, answered as a lead who knows the work would: measures the verdicts'
+    error on this organisation, so every share's correction and interval are its own."""
+    import csv
+
+    from ktlo.sampling import SampleScope, draw_sample, load_answers
+
+    drawn = draw_sample(store, config, SAMPLE, SampleScope(), seed=seed)
+    ids = {r["item_id"]: (r["repo_id"] or "", r["external_id"]) for r in store.query(
+        "SELECT item_id, repo_id, external_id FROM work_items WHERE item_id IN "
+        "(SELECT item_id FROM review_sample_items WHERE sample_id = ?)", [drawn["sample_id"]])}  # fmt: skip
+    with answers.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["item_id", "kind", "title"])
+        for item in drawn["items"]:
+            writer.writerow([item["item_id"], truth[ids[item["item_id"]]], item["title"]])
+    load_answers(store, answers, config)
 
 
 def _raise_first(results: list[Any]) -> None:

@@ -41,6 +41,7 @@ KTLO_KINDS = frozenset(KTLO_MIX)
 UNTRACKED = 0.6  # of the upkeep that takes a day or two: done without an issue
 PAIRING = 0.25  # of the new work people start: joining a teammate's feature instead
 ON_TASK = 0.88  # of a person's commits: on their task (the rest belong to no issue)
+SWARMED = frozenset({"incident", "bug"})  # what a storm's people join
 URGENT_BUGS = 0.3  # of the bugs picked up outside a storm: taken the day they are reported
 
 
@@ -218,11 +219,10 @@ class _Year:
 
     def _next_task(self, person: DemoPerson, day: date, month: int) -> Issue:
         storm = self._storm(month)
-        if self.rng.random() < self._ktlo_chance(month, storm):
-            mix = STORM_MIX if storm else KTLO_MIX
-        else:
-            mix = NEW_MIX
-            joined = self._join(person, day)
+        ktlo = self.rng.random() < self._ktlo_chance(month, storm)
+        mix = (STORM_MIX if storm else KTLO_MIX) if ktlo else NEW_MIX
+        if not ktlo or storm:  # features get a second pair of hands; a storm's fires, several
+            joined = self._join(person, day, SWARMED if ktlo else frozenset(NEW_MIX))
             if joined is not None:
                 return joined
         sub = self.rng.choices(list(mix), list(mix.values()))[0]
@@ -246,14 +246,14 @@ class _Year:
             return chance
         return min(0.95, chance * 1.6) if ktlo / (new + ktlo) < share else chance * 0.5
 
-    def _join(self, person: DemoPerson, day: date) -> Issue | None:
-        """Sometimes a person joins a teammate's feature that still has days to run."""
+    def _join(self, person: DemoPerson, day: date, kinds: frozenset[str]) -> Issue | None:
+        """Sometimes a person joins a teammate's work that still has days to run."""
         if self.rng.random() >= PAIRING:
             return None
         running = [
             t
             for t in dict.fromkeys(self.current.values())
-            if t.done is None and t.sub in NEW_MIX and t.remaining >= 3 and len(t.people) < 3
+            if t.done is None and t.sub in kinds and t.remaining >= 2 and len(t.people) < 3
         ]
         if not running:
             return None
