@@ -108,7 +108,7 @@ TEAMS = (
             "Europe/Lisbon",
             "America/New_York",
         ),
-        (0.42, 0.44, 0.41, 0.43, 0.45, 0.42, 0.46, 0.44, 0.43, 0.42, 0.44, 0.43),
+        (0.43, 0.44, 0.42, 0.43, 0.44, 0.42, 0.44, 0.43, 0.43, 0.42, 0.43, 0.42),
         ("node pool", "certificate", "runner", "backup", "log pipeline", "secret", "volume", "alert rule"),
         "Multi-region Kubernetes platform",
         budget=(35, 65),  # an operations team: most of its work keeps the lights on by design

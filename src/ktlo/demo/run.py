@@ -138,10 +138,14 @@ def build_organisation(out: Path, seed: int = 7) -> tuple[list[DemoCommit], Trut
 
 def _sync(store: Store, config: Config, out: Path) -> None:
     """`ktlo sync`: the [git] repositories, then the exports (the tracker has no site to reach)."""
+    from ktlo.scale import Engine, ingest_many
     from ktlo.sync import plan_sync, sync_sources
 
-    for path in config.git.paths(out):
-        ingest_repository(store, git.open_repository(path))
+    # `ktlo sync git --jobs 1`: seven small repositories gain little from worker processes,
+    # and a pool would re-run the __main__ of a script that calls run_demo unguarded
+    run = ingest_many(store, config.git.paths(out), Engine(jobs=1))
+    for failed in run.failures:
+        raise KtloError(f"cannot mine {failed.path}: {failed.error}", "run `ktlo sync git` to see why")
     names = [name for name, *_ in EXPORTS]
     _raise_first(sync_sources(store, plan_sync(config, names), lambda source: _Quiet()))
 

@@ -180,7 +180,7 @@ class _Year:
         task = self.current.get(person.key)
         if task is None or task.done is not None:
             task = self._next_task(person, day, month)
-        commits = self.rng.choices((0, 1, 2, 3), (0.2, 0.4, 0.28, 0.12))[0]
+        commits = self.rng.choices((0, 1, 2, 3), (0.25, 0.4, 0.25, 0.1))[0]
         for _ in range(commits):
             if self.rng.random() < ON_TASK:
                 self.changes.append(self._change(person, day, task.sub, task))
@@ -244,7 +244,7 @@ class _Year:
         new, ktlo = self.worked[month]
         if new + ktlo < 10:
             return chance
-        return min(0.95, chance * 1.6) if ktlo / (new + ktlo) < share else chance * 0.5
+        return min(0.95, chance * 2) if ktlo / (new + ktlo) < share else chance * 0.4
 
     def _join(self, person: DemoPerson, day: date, kinds: frozenset[str]) -> Issue | None:
         """Sometimes a person joins a teammate's work that still has days to run."""
