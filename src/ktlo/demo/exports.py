@@ -141,7 +141,9 @@ def _deployments(team: DemoTeam, heads: Heads, rng: random.Random) -> list[dict[
                     n += 1
                     storm = team.name == "payments" and month_of(day) in STORM_MONTHS
                     status = "failure" if rng.random() < (0.25 if storm else 0.05) else "success"
-                    at = datetime.combine(day, datetime.min.time()) + timedelta(hours=rng.randint(9, 17))
+                    at = datetime.combine(day, datetime.min.time()) + timedelta(
+                        hours=rng.randint(9, 17)
+                    )
                     rolled_back = status == "failure" and rng.random() < 0.5
                     sha = _head(heads, repo, at)
                     if sha is None:
@@ -169,7 +171,9 @@ def _builds(team: DemoTeam, heads: Heads, rng: random.Random) -> list[dict[str, 
                         hours=rng.randint(8, 18), minutes=rng.randint(0, 59)
                     )
                     minutes = rng.randint(6, 14) + (month // 2 if team.name == "search" else 0)
-                    rerun = rng.random() < flaky  # failed, then passed on a re-run of the same commit
+                    rerun = (
+                        rng.random() < flaky
+                    )  # failed, then passed on a re-run of the same commit
                     failed = rerun or rng.random() < 0.04
                     sha = _head(heads, repo, start)
                     if sha is None:

@@ -19,8 +19,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ktlo.demo import messages as text
+from ktlo.demo.items import Change, TeamYear
 from ktlo.demo.organisation import ORG, DemoTeam
-from ktlo.demo.work import Change, TeamYear
 
 MODULES = ("core", "api", "models", "client", "handlers")
 MAX_LINES = 160  # a file stops growing here: later changes to it rewrite as much as they add
@@ -58,7 +58,9 @@ def _message(team: DemoTeam, change: Change, rng: random.Random) -> str:
         feature = text.subject(rng, "feature", change.comp, change.thing)
         reverted = text.styled(rng, team.style, "feature", feature)
         return f'Revert "{reverted}"\n\nThis reverts commit {rng.getrandbits(160):040x}.'
-    line = text.styled(rng, team.style, change.sub, text.subject(rng, change.sub, change.comp, change.thing))
+    line = text.styled(
+        rng, team.style, change.sub, text.subject(rng, change.sub, change.comp, change.thing)
+    )
     issue = change.issue
     closes = issue is not None and issue.done is not None and change is issue.changes[-1]
     key = issue.key if issue is not None and issue.tracked else None
@@ -80,8 +82,13 @@ def _edits(change: Change, message: str, rng: random.Random) -> tuple[Edit, ...]
         return (("package.json", 1, 1), ("package-lock.json", r(10, 80), r(10, 80)))
     if sub in ("feature", "project"):
         scale = 2 if sub == "project" else 1
-        edits = [(f"src/{folder}/{own}.py", r(20, 120) * scale, r(0, 10)), (module, r(2, 12), r(0, 3))]
-        return (*edits, (f"tests/{folder}/test_{own}.py", r(10, 60), r(0, 5)))[: 2 + (rng.random() < 0.7)]
+        edits = [
+            (f"src/{folder}/{own}.py", r(20, 120) * scale, r(0, 10)),
+            (module, r(2, 12), r(0, 3)),
+        ]
+        return (*edits, (f"tests/{folder}/test_{own}.py", r(10, 60), r(0, 5)))[
+            : 2 + (rng.random() < 0.7)
+        ]
     if sub == "maintenance":
         return (_upkeep(message, folder, test, rng),)
     sizes = {"bug": ((2, 12), (1, 8)), "incident": ((1, 10), (1, 10)), "security": ((3, 20), (1, 6)),
@@ -116,10 +123,18 @@ def write_repositories(root: Path, commits: list[DemoCommit]) -> tuple[dict[str,
     by_repo: dict[str, list[int]] = {}
     for i in sorted(range(len(commits)), key=lambda i: (commits[i].when, i)):
         by_repo.setdefault(commits[i].repo, []).append(i)
-    streams = {name: _stream(commits, indexes, random.Random(name)) for name, indexes in by_repo.items()}
+    streams = {
+        name: _stream(commits, indexes, random.Random(name)) for name, indexes in by_repo.items()
+    }
     paths = {name: root / name for name in sorted(by_repo)}
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        marks = dict(zip(paths, pool.map(_write_one, paths.values(), (streams[n] for n in paths)), strict=True))
+        marks = dict(
+            zip(
+                paths,
+                pool.map(_write_one, paths.values(), (streams[n] for n in paths)),
+                strict=True,
+            )
+        )
     shas = [""] * len(commits)
     for found in marks.values():
         for mark, sha in found:
@@ -134,7 +149,9 @@ def _write_one(path: Path, stream: bytes) -> list[tuple[int, str]]:
     subprocess.run([*git, "remote", "add", "origin", f"https://{ORG}/{path.name}.git"], check=True)
     with tempfile.TemporaryDirectory() as scratch:
         marks = Path(scratch) / "marks"
-        subprocess.run([*git, "fast-import", "--quiet", f"--export-marks={marks}"], input=stream, check=True)
+        subprocess.run(
+            [*git, "fast-import", "--quiet", f"--export-marks={marks}"], input=stream, check=True
+        )
         found = [line.split() for line in marks.read_text().splitlines()]
     subprocess.run([*git, "reset", "-q", "--hard"], check=True)
     return [(int(mark[1:]), sha) for mark, sha in found]
@@ -149,7 +166,9 @@ def _stream(commits: list[DemoCommit], indexes: list[int], rng: random.Random) -
         stamp = f"{calendar.timegm(c.when.timetuple())} +0000"
         who = f"{c.author[0]} <{c.author[1]}> {stamp}"
         message = c.message.encode()
-        out.append(f"commit refs/heads/main\nmark :{i + 1}\nauthor {who}\ncommitter {who}\n".encode())
+        out.append(
+            f"commit refs/heads/main\nmark :{i + 1}\nauthor {who}\ncommitter {who}\n".encode()
+        )
         out.append(b"data %d\n%s\n" % (len(message), message))
         for name, added, deleted in c.edits:
             lines = files.setdefault(name, [])
@@ -158,5 +177,7 @@ def _stream(commits: list[DemoCommit], indexes: list[int], rng: random.Random) -
             lines[at : at + deleted] = [f"v{made + n}" for n in range(added)]
             made += added
             content = ("\n".join(lines) + "\n").encode() if lines else b""
-            out.append(f"M 644 inline {name}\n".encode() + b"data %d\n%s\n" % (len(content), content))
+            out.append(
+                f"M 644 inline {name}\n".encode() + b"data %d\n%s\n" % (len(content), content)
+            )
     return b"".join(out)

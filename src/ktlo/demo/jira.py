@@ -16,8 +16,8 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+from ktlo.demo.items import SPRINT_DAYS, Issue, TeamYear, sprint_start
 from ktlo.demo.organisation import AUTOMATION, END, TEAMS, DemoPerson, DemoTeam
-from ktlo.demo.work import SPRINT_DAYS, Issue, TeamYear, sprint_start
 
 SITE = "https://acme-demo.atlassian.net"
 SPRINT_FIELD = "customfield_10020"  # Jira Cloud's usual ids
@@ -60,6 +60,7 @@ def _status(issue: Issue) -> str:
 
 
 def _issue(issue: Issue, numbers: dict[str, str]) -> dict[str, Any]:
+    """One issue as the search answer holds it, with its changelog and comments."""
     ident = numbers[issue.key]
     histories = list(_histories(issue))
     for n, history in enumerate(histories):
@@ -71,15 +72,31 @@ def _issue(issue: Issue, numbers: dict[str, str]) -> dict[str, Any]:
     ]  # fmt: skip
     moments = [issue.created, *(c[1] for c in issue.comments)]
     moments += [datetime.fromisoformat(h["created"][:19]) for h in histories]
-    kind = issue.kind
-    fields: dict[str, Any] = {
+    fields = _fields(issue)
+    fields["updated"] = _ts(max(moments))
+    fields["comment"] = {"comments": comments, "startAt": 0, "maxResults": len(comments),
+                         "total": len(comments)}  # fmt: skip
+    if issue.parent is not None:
+        fields["parent"] = {"id": numbers[issue.parent.key], "key": issue.parent.key,
+                            "fields": {"summary": issue.parent.title}}  # fmt: skip
+    changelog = {"startAt": 0, "maxResults": len(histories), "total": len(histories),
+                 "histories": histories}  # fmt: skip
+    return {"id": ident, "key": issue.key, "self": f"{SITE}/rest/api/3/issue/{ident}",
+            "changelog": changelog, "fields": fields}  # fmt: skip
+
+
+def _fields(issue: Issue) -> dict[str, Any]:
+    """The issue's fields as they stand on the demo's last day."""
+    kind, status = issue.kind, _status(issue)
+    urgent = kind == "Bug" and bool(issue.sprints) and not issue.sprints[0][2]
+    return {
         "summary": issue.title,
         "description": _doc(_description(issue)),
         "issuetype": {"name": kind, "subtask": False, "hierarchyLevel": 1 if kind == "Epic" else 0},
-        "status": {"name": _status(issue), "id": STATUS_IDS[_status(issue)]},
+        "status": {"name": status, "id": STATUS_IDS[status]},
         "resolution": {"name": "Done"} if issue.done else None,
         "resolutiondate": _ts(issue.done) if issue.done else None,
-        "priority": {"name": "High" if kind == "Bug" and issue.sprints and not issue.sprints[0][2] else "Medium"},
+        "priority": {"name": "High" if urgent else "Medium"},
         "labels": list(issue.labels),
         "components": [{"name": _service(issue)}] if kind != "Epic" else [],
         "project": {"key": issue.team.ticket, "name": issue.team.name.title()},
@@ -87,22 +104,9 @@ def _issue(issue: Issue, numbers: dict[str, str]) -> dict[str, Any]:
         "creator": _user(issue.reporter),
         "assignee": _user(issue.people[0]) if issue.people else None,
         "created": _ts(issue.created),
-        "updated": _ts(max(moments)),
-        "comment": {"comments": comments, "startAt": 0, "maxResults": len(comments), "total": len(comments)},
         "issuelinks": [],
         SPRINT_FIELD: [_sprint(issue.team, n) for n, _, _ in issue.sprints] or None,
         POINTS_FIELD: float(issue.estimate) if issue.estimate is not None else None,
-    }  # fmt: skip
-    if issue.parent is not None:
-        fields["parent"] = {"id": numbers[issue.parent.key], "key": issue.parent.key,
-                            "fields": {"summary": issue.parent.title}}  # fmt: skip
-    return {
-        "id": ident,
-        "key": issue.key,
-        "self": f"{SITE}/rest/api/3/issue/{ident}",
-        "changelog": {"startAt": 0, "maxResults": len(histories), "total": len(histories),
-                      "histories": histories},  # fmt: skip
-        "fields": fields,
     }
 
 
@@ -181,4 +185,3 @@ def _sprint(team: DemoTeam, n: int) -> dict[str, Any]:
     if state == "closed":
         found["completeDate"] = _ts(datetime.combine(last, time(17, 0)))
     return found
-

@@ -166,7 +166,12 @@ FOLLOW_UP_TITLES = (
     "Postmortem follow-up: runbook for {service} failover ({incident})",
     "Action item from {incident}: load-test {service} before peak",
 )
-ALERT_CONDITIONS = ("cpu above 80%", "disk usage above 85%", "pod restarted", "p99 latency above 1s")
+ALERT_CONDITIONS = (
+    "cpu above 80%",
+    "disk usage above 85%",
+    "pod restarted",
+    "p99 latency above 1s",
+)
 
 PROGRESS_COMMENTS = (
     "Spent today on the design; code tomorrow.",
@@ -233,5 +238,11 @@ def referenced(rng: random.Random, style: str, line: str, key: str | None, close
         return f"{key} {line}"
     if style == "free":
         pick = rng.random()
-        return f"{line} ({key})" if pick < 0.5 else f"{line}\n\nPart of {key}." if pick < 0.75 else line
+        return (
+            f"{line} ({key})"
+            if pick < 0.5
+            else f"{line}\n\nPart of {key}."
+            if pick < 0.75
+            else line
+        )
     return f"{line}\n\n{trailer}" if rng.random() < 0.7 else line

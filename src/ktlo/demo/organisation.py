@@ -49,6 +49,8 @@ class DemoTeam:
     budget: tuple[int, int] = (20, 40)
 
 
+# Holidays, in ktlo.toml too (effort counts no days off).
+TIME_OFF = {"ana": (date(2026, 8, 3), date(2026, 8, 14))}
 # Customer bug reports reach the tracker from the service desk, through an automation rule.
 AUTOMATION = DemoPerson("jira-automation", "Automation for Jira", "UTC")
 
@@ -109,7 +111,16 @@ TEAMS = (
             "America/New_York",
         ),
         (0.43, 0.44, 0.42, 0.43, 0.44, 0.42, 0.44, 0.43, 0.43, 0.42, 0.43, 0.42),
-        ("node pool", "certificate", "runner", "backup", "log pipeline", "secret", "volume", "alert rule"),
+        (
+            "node pool",
+            "certificate",
+            "runner",
+            "backup",
+            "log pipeline",
+            "secret",
+            "volume",
+            "alert rule",
+        ),
         "Multi-region Kubernetes platform",
         budget=(35, 65),  # an operations team: most of its work keeps the lights on by design
     ),
@@ -126,7 +137,16 @@ TEAMS = (
             "Europe/London",
         ),
         (0.27, 0.26, 0.28, 0.25, 0.27, 0.29, 0.26, 0.28, 0.27, 0.26, 0.28, 0.27),
-        ("notification", "feed item", "avatar", "deep link", "draft", "setting", "session", "badge"),
+        (
+            "notification",
+            "feed item",
+            "avatar",
+            "deep link",
+            "draft",
+            "setting",
+            "session",
+            "badge",
+        ),
         "Offline-first mobile app",
     ),
 )

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from ktlo.demo.history import DemoCommit
+from ktlo.demo.items import Issue
 from ktlo.demo.organisation import END, ORG
-from ktlo.demo.work import Issue
 
 LAST_MOMENT = datetime.combine(END, time(23, 0))
 BRANCH_PREFIX = {"feature": "feat", "project": "feat", "bug": "fix", "incident": "hotfix"}
@@ -42,7 +42,9 @@ def write_pulls(
         rows.append(_pull(repo, numbers[repo], [commits[i] for i in indexes],
                           [shas[i] for i in indexes], rng))  # fmt: skip
     path.write_text("\n".join(json.dumps(row, ensure_ascii=False) for row in rows) + "\n")
-    return {(row["repo"], row["number"]): commits[i[0]].sub for row, i in zip(rows, order, strict=True)}
+    return {
+        (row["repo"], row["number"]): commits[i[0]].sub for row, i in zip(rows, order, strict=True)
+    }
 
 
 def _iso(moment: datetime) -> str:
@@ -66,7 +68,9 @@ def _pull(
         at = last.when + timedelta(minutes=rng.randint(20, 300))
         at = min(at, merged - timedelta(minutes=5)) if merged else min(at, LAST_MOMENT)
         state = "approved" if merged is not None and rng.random() < 0.7 else "commented"
-        reviews.append({"submitted_at": _iso(max(at, opened)), "state": state, "reviewer": reviewer.name})
+        reviews.append(
+            {"submitted_at": _iso(max(at, opened)), "state": state, "reviewer": reviewer.name}
+        )
     row: dict[str, Any] = {
         "id": f"{repo}-{number}", "number": str(number), "kind": "pull_request", "title": title,
         "body": f"{'Fixes' if issue.kind == 'Bug' else 'Closes'} {issue.key}" if issue.tracked else "",
@@ -99,4 +103,3 @@ def _branch(issue: Issue) -> str:
         return f"{issue.key}-{slug}"
     prefix = BRANCH_PREFIX.get(issue.sub, "chore")
     return f"{prefix}/{issue.key.lower()}-{slug}"
-

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from ktlo.config import Config, load_config
+from ktlo.demo.configuration import EXPORTS, TRACKER, demo_config
 from ktlo.demo.exports import incidents_for, write_exports
 from ktlo.demo.history import DemoCommit, commits_for, write_repositories
-from ktlo.demo.jira import POINTS_FIELD, SITE, write_tracker
-from ktlo.demo.organisation import AUTOMATION, ORG, TEAMS
+from ktlo.demo.jira import write_tracker
+from ktlo.demo.organisation import ORG, TEAMS
 from ktlo.demo.pulls import write_pulls
 from ktlo.demo.work import team_year
 from ktlo.errors import KtloError
@@ -35,16 +36,8 @@ from ktlo.sources import git
 from ktlo.store import Store
 
 Step = Callable[[str], None]
-TRACKER = "exports/jira-issues.json"
 SAMPLE = 200  # items a lead answers, so that the shares carry this organisation's own error
 Truth = dict[tuple[str, str], str]  # (repository or "", id in its tool) → what the work is
-EXPORTS = (  # source name, records, tool, file
-    ("pulls", "work_items", "github", "exports/pull_requests.jsonl"),
-    ("incidents", "incidents", "pagerduty", "exports/incidents.json"),
-    ("alerts", "alerts", "opsgenie", "exports/alerts.jsonl"),
-    ("deployments", "deployments", "deployer", "exports/deployments.csv"),
-    ("builds", "builds", "github-actions", "exports/builds.jsonl"),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +80,9 @@ def run_demo(
         _sync(store, config, out)
         say(f"ktlo sync --from-file {TRACKER} --source tracker")
         _sync_tracker(store, config, out / TRACKER)
-        say(f"ktlo review --sample {SAMPLE} --seed {seed}, answered; ktlo review --answers review-sample.csv")
+        say(
+            f"ktlo review --sample {SAMPLE} --seed {seed}, answered; ktlo review --answers review-sample.csv"
+        )
         _answer_sample(store, config, truth, out / "review-sample.csv", seed)
         say("ktlo reclassify --config ktlo.toml")
         _reclassify(store, config)
@@ -111,7 +106,9 @@ def _clear(out: Path) -> None:
 def build_organisation(out: Path, seed: int = 7) -> tuple[list[DemoCommit], Truth]:
     """Write the repositories, the exports and ktlo.toml under `out`; the same seed, the same
     files. Returns the commits, and what each commit, issue and pull request truly is."""
-    incidents = {t.name: incidents_for(t, random.Random(f"{seed} incidents {t.name}")) for t in TEAMS}
+    incidents = {
+        t.name: incidents_for(t, random.Random(f"{seed} incidents {t.name}")) for t in TEAMS
+    }
     years = [
         team_year(team, random.Random(seed * 1000 + i), incidents[team.name])
         for i, team in enumerate(TEAMS)
@@ -145,7 +142,9 @@ def _sync(store: Store, config: Config, out: Path) -> None:
     # and a pool would re-run the __main__ of a script that calls run_demo unguarded
     run = ingest_many(store, config.git.paths(out), Engine(jobs=1))
     for failed in run.failures:
-        raise KtloError(f"cannot mine {failed.path}: {failed.error}", "run `ktlo sync git` to see why")
+        raise KtloError(
+            f"cannot mine {failed.path}: {failed.error}", "run `ktlo sync git` to see why"
+        )
     names = [name for name, *_ in EXPORTS]
     _raise_first(sync_sources(store, plan_sync(config, names), lambda source: _Quiet()))
 
@@ -218,49 +217,3 @@ def _checkout(path: Path | None, out: Path, say: Step) -> dict[str, Any] | None:
     with Store.open(out / "checkout.duckdb") as store:
         ingest_repository(store, repo)
         return analyze(store, AnalyzeOptions(repo.repo_id))
-
-
-def demo_config() -> str:
-    """The demo's ktlo.toml: its repositories, teams, people, services and sources."""
-    owner = ORG.split("/", 1)[1]
-    top = [f'bots = ["deploy-bot@acme.example", "{AUTOMATION.name}"]  # not engineering effort', "", "[git]",
-           'repositories = ["repos/*"]             # `ktlo sync` and `ktlo analyze` mine these', ""]  # fmt: skip
-    teams, people = [], []
-    for team in TEAMS:
-        members = ", ".join(f'"{p.key}"' for p in team.people)
-        repos = ", ".join([*(f'"{owner}/{r}"' for r in team.repos), f'"{team.ticket}"'])
-        services = ", ".join(f'"{s}"' for s in team.services)
-        teams.append(
-            f'[[teams]]\nname = "{team.name}"\nmembers = [{members}]\n'
-            f"repositories = [{repos}]  # its repositories and its Jira project\n"
-            f"services = [{services}]\nbudget = {{ low = {team.budget[0]}, high = {team.budget[1]} }}\n"
-            f"cost_per_fte_month = 15000\n"
-        )
-        for person in team.people:
-            people.append(
-                f'[people.{person.key}]\nname = "{person.name}"\naliases = ["{person.email}"]\n'
-                f'timezone = "{person.timezone}"\n'
-            )
-    people[0] += "time_off = [{ start = 2026-08-03, end = 2026-08-14 }]\n"
-    service_tables = [
-        f'[services.{name}]\nrepositories = ["{owner}/{repo}"]\nslo = {slo}\ncost_per_minute = {cost}\n'
-        for name, repo, slo, cost in (
-            ("payments-api", "payments-api", 99.9, 200), ("checkout", "checkout-web", 99.5, 120),
-            ("search-api", "search-service", 99.9, 40), ("indexer", "indexer", 99.0, 10),
-            ("kubernetes", "infra", 99.95, 80), ("ci", "ci-tools", 99.0, 5), ("mobile-api", "mobile-app", 99.5, 30),
-        )
-    ]  # fmt: skip
-    tracker = (
-        "# The tracker is Jira Cloud. The demo's site does not exist, so its issues come as a\n"
-        f"# saved search answer: ktlo sync --from-file {TRACKER} --source tracker\n"
-        f'[sources.tracker]\ntype = "jira"\nbase_url = "{SITE}"\nemail = "ktlo@acme.example"\n'
-        f'jql = "project in (PAY, SRCH, PLAT, MOB)"\nstory_points_field = "{POINTS_FIELD}"\n'
-    )
-    sources = [
-        f'[sources.{name}]\ntype = "files"\nrecords = "{kind}"\ntool = "{tool}"\npaths = ["{path}"]\n'
-        for name, kind, tool, path in EXPORTS
-    ]
-    return "\n".join(
-        ["# The demo organisation (generated by `ktlo demo`)", *top, *teams, *people,
-         *service_tables, tracker, *sources]
-    )  # fmt: skip

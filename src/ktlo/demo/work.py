@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from ktlo.demo import messages as text
+from ktlo.demo.items import Change, Issue, TeamYear, sprint_of, sprint_start
 from ktlo.demo.organisation import (
+    AUTOMATION,
     END,
     KTLO_MIX,
     MONTHS,
@@ -30,78 +31,18 @@ from ktlo.demo.organisation import (
     STORM_MONTHS,
     TASK_DAYS,
     TASK_LABELS,
-    AUTOMATION,
+    TIME_OFF,
     DemoPerson,
     DemoTeam,
     month_of,
 )
 
-SPRINT_DAYS = 14
 KTLO_KINDS = frozenset(KTLO_MIX)
 UNTRACKED = 0.6  # of the upkeep that takes a day or two: done without an issue
 PAIRING = 0.25  # of the new work people start: joining a teammate's feature instead
 ON_TASK = 0.88  # of a person's commits: on their task (the rest belong to no issue)
 SWARMED = frozenset({"incident", "bug"})  # what a storm's people join
 URGENT_BUGS = 0.3  # of the bugs picked up outside a storm: taken the day they are reported
-
-
-@dataclass(eq=False)
-class Issue:
-    """A tracker issue, and the work done on it."""
-
-    team: DemoTeam
-    number: int  # the order issues are made in; `key` is numbered by creation time
-    kind: str  # the tracker's type: Bug, Story, Task or Epic
-    sub: str  # what the work is (the demo's truth): bug, feature, dependency, ...
-    title: str
-    comp: str
-    thing: str
-    repo: str
-    reporter: DemoPerson
-    created: datetime
-    labels: tuple[str, ...]
-    estimate: int | None
-    parent: Issue | None = None
-    key: str = ""
-    tracked: bool = True  # False: a chore done without an issue (its commits name none)
-    people: list[DemoPerson] = field(default_factory=list)  # the assignee first
-    started: datetime | None = None
-    done: datetime | None = None
-    remaining: int = 0  # person-days of work left
-    comments: list[tuple[DemoPerson, datetime, str]] = field(default_factory=list)
-    sprints: list[tuple[int, datetime, bool]] = field(default_factory=list)  # (n, when, planned)
-    changes: list[Change] = field(default_factory=list)
-
-
-@dataclass(eq=False)
-class Change:
-    """A commit before its message is written (issue keys are numbered once all exist)."""
-
-    author: tuple[str, str]  # name, email
-    when: datetime
-    sub: str
-    comp: str
-    thing: str
-    repo: str
-    issue: Issue | None
-
-
-@dataclass
-class TeamYear:
-    """One team's year: its issues (epic first) and its commits in time order."""
-
-    team: DemoTeam
-    issues: list[Issue]
-    changes: list[Change]
-
-
-def sprint_of(day: date) -> int:
-    """The number of the two-week sprint `day` falls in (1 for the first)."""
-    return (day - START).days // SPRINT_DAYS + 1
-
-
-def sprint_start(number: int) -> date:
-    return START + timedelta(days=(number - 1) * SPRINT_DAYS)
 
 
 def team_year(
@@ -163,8 +104,9 @@ class _Year:
             self.backlog.append(self.reports.pop(0))
         if day.weekday() < 5:
             for person in self.team.people:
-                if self.rng.random() >= 0.12:  # the odd day off
-                    self._work(person, day, month)
+                away = TIME_OFF.get(person.key)
+                if self.rng.random() >= 0.12 and not (away and away[0] <= day <= away[1]):
+                    self._work(person, day, month)  # else the odd day off, or a holiday
             if day.day in (1, 15) and self.rng.random() < 0.7:
                 self._comment(self.epic, self.team.people[0], day, text.EPIC_COMMENTS)
             if self.backlog and self.rng.random() < 0.3:  # an old bug comes up again
@@ -333,10 +275,15 @@ class _Year:
                 day = first + timedelta(days=self.rng.randint(0, 27))
                 if day > END:
                     continue
-                comp, thing = self.rng.choice(self.team.components), self.rng.choice(self.team.things)
+                comp, thing = (
+                    self.rng.choice(self.team.components),
+                    self.rng.choice(self.team.things),
+                )
                 title = text.issue_title(self.rng, "bug", comp, thing, self.team)
                 reporter = AUTOMATION
-                bug = self._issue("Bug", "bug", title, reporter, _at(day, self.rng, 8, 17), comp, thing)
+                bug = self._issue(
+                    "Bug", "bug", title, reporter, _at(day, self.rng, 8, 17), comp, thing
+                )
                 found.append(bug)
         return sorted(found, key=lambda b: b.created)
 
@@ -370,7 +317,9 @@ class _Year:
             comp, thing = self._where("feature", END)
             title = text.issue_title(self.rng, "feature", comp, thing, self.team)
             created = _at(END - timedelta(days=self.rng.randint(1, 12)), self.rng, 9, 17)
-            story = self._issue("Story", "feature", title, self.team.people[0], created, comp, thing)
+            story = self._issue(
+                "Story", "feature", title, self.team.people[0], created, comp, thing
+            )
             story.sprints.append((n, datetime.combine(END, time(16, 0)), True))
 
     def follow_ups(self, incidents: Sequence[dict[str, Any]], rng: random.Random) -> None:
@@ -389,7 +338,9 @@ class _Year:
             closed: datetime | None = opened + timedelta(days=rng.randint(3, 15))
             if rng.random() >= (0.3 if storm else 0.8) or (closed and closed.date() > END):
                 closed = None
-            responder = next(p for p in self.team.people if p.email == incident["events"][1]["person"])
+            responder = next(
+                p for p in self.team.people if p.email == incident["events"][1]["person"]
+            )
             title = rng.choice(text.FOLLOW_UP_TITLES).format(
                 service=incident["service"], incident=incident["id"]
             )
