@@ -210,8 +210,8 @@ class _Year:
         rng, team = self.rng, self.team
         if sub == "bug" and not storm and rng.random() >= URGENT_BUGS:
             waiting = [b for b in self.backlog if b.created.date() < day]
-            if waiting:
-                bug = self.rng.choice(waiting[:10])  # among the oldest
+            if waiting:  # mostly one of the latest reports; now and then an old one
+                bug = self.rng.choice(waiting[-5:] if self.rng.random() < 0.6 else waiting)
                 self.backlog.remove(bug)
                 return bug
         reporter = rng.choice(team.people)
