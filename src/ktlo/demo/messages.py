@@ -32,7 +32,7 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
         "support scheduling {thing} changes in {comp}",
     ),
     "project": (
-        "migrate {comp} {thing} handling to the new platform (phase {n})",
+        "migrate {comp} {thing} handling to the new platform (phase {phase})",
         "move {comp} {thing} writes to the new service",
         "add the v2 {thing} API to {comp}",
         "wire {comp} into the new {thing} pipeline",
@@ -201,7 +201,7 @@ def _fill(template: str, rng: random.Random, comp: str, thing: str, epic: str = 
     v1 = f"{rng.randint(1, 5)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}"
     v2 = v1.rsplit(".", 1)[0] + f".{int(v1.rsplit('.', 1)[1]) + rng.randint(1, 3)}"
     return template.format(comp=comp, thing=thing, dep=rng.choice(DEPS), v1=v1, v2=v2,
-                           n=rng.randint(1, 9999), epic=epic)  # fmt: skip
+                           n=rng.randint(1, 9999), phase=rng.randint(1, 4), epic=epic)  # fmt: skip
 
 
 def subject(rng: random.Random, sub: str, comp: str, thing: str) -> str:

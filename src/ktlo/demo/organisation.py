@@ -78,7 +78,7 @@ TEAMS = (
             "Europe/Lisbon",
         ),
         (0.28, 0.27, 0.29, 0.28, 0.30, 0.29, 0.30, 0.30, 0.46, 0.56, 0.65, 0.71),
-        ("cart", "coupon", "invoice", "receipt", "refund", "currency", "payout", "webhook"),
+        ("cart", "coupon", "tax rate", "receipt", "chargeback", "currency", "payout", "card token"),
         "Migrate payouts to the new ledger",
     ),
     DemoTeam(
@@ -94,7 +94,7 @@ TEAMS = (
             "Europe/Berlin",
         ),
         (0.20, 0.19, 0.21, 0.20, 0.22, 0.21, 0.23, 0.22, 0.24, 0.23, 0.25, 0.26),
-        ("query", "facet", "synonym", "suggestion", "filter", "cursor", "boost", "shard"),
+        ("query", "filter", "cursor", "boost", "shard", "result page", "stop word", "ranking rule"),
         "Semantic search beta",
     ),
     DemoTeam(
@@ -114,8 +114,8 @@ TEAMS = (
         (
             "node pool",
             "certificate",
-            "runner",
-            "backup",
+            "build cache",
+            "snapshot",
             "log pipeline",
             "secret",
             "volume",
@@ -137,16 +137,7 @@ TEAMS = (
             "Europe/London",
         ),
         (0.27, 0.26, 0.28, 0.25, 0.27, 0.29, 0.26, 0.28, 0.27, 0.26, 0.28, 0.27),
-        (
-            "notification",
-            "feed item",
-            "avatar",
-            "deep link",
-            "draft",
-            "setting",
-            "session",
-            "badge",
-        ),
+        ("push token", "story card", "avatar", "deep link", "draft", "theme", "session", "badge"),
         "Offline-first mobile app",
     ),
 )

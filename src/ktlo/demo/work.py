@@ -90,7 +90,7 @@ class _Year:
         self.changes: list[Change] = []
         self.current: dict[str, Issue] = {}
         self.backlog: list[Issue] = []  # bugs reported and not picked up yet
-        self.worked = [[0, 0] for _ in range(MONTHS)]  # person-days on (new work, KTLO) tasks
+        self.worked: dict[tuple[int, int], list[int]] = {}  # calendar month: new, KTLO days
         self.reports = self._bug_reports()
         lead = team.people[0]
         self.epic = self._issue("Epic", "project", team.epic, lead, _at(START, rng, 9, 10))
@@ -131,7 +131,7 @@ class _Year:
         if commits == 0 and self.rng.random() < 0.5:
             self._comment(task, person, day, text.PROGRESS_COMMENTS)
         task.remaining -= 1
-        self.worked[month][task.sub in KTLO_KINDS] += 1
+        self.worked.setdefault((day.year, day.month), [0, 0])[task.sub in KTLO_KINDS] += 1
         if task.remaining <= 0:
             self._finish(task, person, day)
 
@@ -161,7 +161,7 @@ class _Year:
 
     def _next_task(self, person: DemoPerson, day: date, month: int) -> Issue:
         storm = self._storm(month)
-        ktlo = self.rng.random() < self._ktlo_chance(month, storm)
+        ktlo = self.rng.random() < self._ktlo_chance(day, month, storm)
         mix = (STORM_MIX if storm else KTLO_MIX) if ktlo else NEW_MIX
         if not ktlo or storm:  # features get a second pair of hands; a storm's fires, several
             joined = self._join(person, day, SWARMED if ktlo else frozenset(NEW_MIX))
@@ -178,15 +178,15 @@ class _Year:
         self.current[person.key] = task
         return task
 
-    def _ktlo_chance(self, month: int, storm: bool) -> float:
-        """The chance the next task is KTLO, leaning against the month's drift from its share
-        (a team plans its month, it does not toss a coin for each task)."""
+    def _ktlo_chance(self, day: date, month: int, storm: bool) -> float:
+        """The chance the next task is KTLO, leaning against the calendar month's drift from
+        its share (a team plans its month, it does not toss a coin for each task)."""
         share = self.team.ktlo_share[month]
         chance = task_share(share, storm)
-        new, ktlo = self.worked[month]
+        new, ktlo = self.worked.get((day.year, day.month), [0, 0])
         if new + ktlo < 10:
             return chance
-        return min(0.95, chance * 2) if ktlo / (new + ktlo) < share else chance * 0.4
+        return min(0.95, chance * 2.5) if ktlo / (new + ktlo) < share else chance * 0.3
 
     def _join(self, person: DemoPerson, day: date, kinds: frozenset[str]) -> Issue | None:
         """Sometimes a person joins a teammate's work that still has days to run."""
@@ -214,11 +214,12 @@ class _Year:
                 bug = self.rng.choice(waiting[-5:] if self.rng.random() < 0.6 else waiting)
                 self.backlog.remove(bug)
                 return bug
-        reporter = rng.choice(team.people)
-        if sub in ("bug", "incident"):  # reported today and taken at once
-            created = _at(day, rng, 7, 9)
-        else:
-            created = _at(max(START, day - timedelta(days=rng.randint(3, 25))), rng, 9, 17)
+        if sub in ("bug", "incident"):  # reported today, by whoever takes it, at once
+            reporter, created = person, _at(day, rng, 7, 9)
+        else:  # written by the lead at a sprint planning, this one's or an earlier one's
+            sprint = max(1, sprint_of(day) - rng.choice((0, 0, 0, 1, 2)))
+            planning = sprint_start(sprint) - timedelta(days=1)
+            reporter, created = team.people[0], _at(max(START, planning), rng, 14, 16)
         kind = {"bug": "Bug", "incident": "Bug", "feature": "Story", "project": "Story"}
         comp, thing = self._where(sub, day)
         issue = self._issue(
