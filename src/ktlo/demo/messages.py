@@ -1,32 +1,41 @@
-"""Commit messages, issue titles and incident titles in the styles real teams write."""
+"""Commit messages, issue titles, comments and incident titles in the styles real teams write.
+
+A commit on an issue names it the way its team does: search prefixes the key
+(`SRCH-412 Fix ...`), platform adds it at the end or in the body (`... (PLAT-88)`, `Part of
+PLAT-88`), payments and mobile put it in the body (`Refs PAY-230`, `Fixes PAY-230`).
+"""
 
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ktlo.demo.organisation import DemoTeam
 
 DEPS = ("lodash", "react", "django", "requests", "urllib3", "jackson-databind", "openssl", "grpc",
         "protobuf", "express", "spring-boot", "pydantic", "numpy", "log4j", "axios", "webpack")  # fmt: skip
-THINGS = ("cart", "coupon", "invoice", "receipt", "payload", "token", "session", "currency",
-          "timezone", "filter", "cursor", "header", "locale", "batch", "retry policy", "webhook")  # fmt: skip
+BOTS = (("dependabot[bot]", "49699333+dependabot[bot]@users.noreply.github.com"),
+        ("renovate[bot]", "29139614+renovate[bot]@users.noreply.github.com"))  # fmt: skip
 
 SUBJECTS: dict[str, tuple[str, ...]] = {
     "feature": (
         "add {thing} export to {comp}",
-        "support multiple currencies in {comp}",
         "allow users to save {thing} presets in {comp}",
-        "add dark mode to {comp}",
         "add bulk {thing} actions to {comp}",
         "introduce {thing} sharing in {comp}",
         "add support for {thing} templates in {comp}",
         "show {thing} history in {comp}",
         "let admins configure {thing} limits in {comp}",
         "add search by {thing} to {comp}",
+        "add {thing} preview to {comp}",
+        "support scheduling {thing} changes in {comp}",
     ),
     "project": (
-        "migrate {comp} to the new event bus (phase {n})",
-        "rewrite {comp} on the new platform",
-        "redesign {comp} onboarding flow",
-        "new {comp} service scaffolding for the v2 architecture",
+        "migrate {comp} {thing} handling to the new platform (phase {phase})",
+        "move {comp} {thing} writes to the new service",
+        "add the v2 {thing} API to {comp}",
+        "wire {comp} into the new {thing} pipeline",
     ),
     "bug": (
         "fix {thing} rounding in {comp}",
@@ -39,10 +48,10 @@ SUBJECTS: dict[str, tuple[str, ...]] = {
         "fix off-by-one in {comp} pagination",
     ),
     "incident": (
-        "hotfix: restore {comp} after bad deploy",
+        "restore {comp} after bad deploy",
         "roll back {comp} {thing} change",
-        "hotfix {comp} timeouts to the payment provider",
-        "postmortem follow-up: cap {comp} retries",
+        "fix {comp} timeouts under peak load",
+        "stop {comp} crash loop after deploy",
     ),
     "security": (
         "patch CVE-2026-{n:04d} in {dep}",
@@ -96,23 +105,53 @@ GITMOJI = {
 
 ISSUE_TITLES: dict[str, tuple[str, ...]] = {
     "bug": (
-        "{comp}: {thing} totals are wrong after refund",
-        "{comp} crashes when {thing} is empty",
-        "{thing} not saved in {comp} on Safari",
+        "{comp} crashes when the {thing} is empty",
         "{comp} shows duplicate {thing} entries",
-    ),  # fmt: skip
+        "{thing} not saved in {comp} on Safari",
+        "Wrong {thing} count in {comp} after an update",
+        "{comp} returns a 500 when the {thing} is missing",
+        "{comp}: {thing} changes lost on reload",
+    ),
+    "incident": (
+        "{comp} errors after the {thing} deploy",
+        "{comp} timeouts under peak load",
+        "{comp} stuck in a crash loop",
+    ),
     "feature": (
         "As a customer I want to export my {thing} history",
         "{comp}: bulk {thing} editing",
         "Support {thing} filters in {comp}",
         "Add {thing} reminders to {comp}",
-    ),  # fmt: skip
-    "task": (
-        "Upgrade {dep} in {comp}",
+        "Show {thing} history in {comp}",
+        "Let admins set {thing} limits in {comp}",
+    ),
+    "project": (
+        "{epic}: move {comp} over",
+        "{epic}: {comp} {thing} milestone",
+        "{epic}: dual-run {comp} {thing}s",
+    ),
+    "dependency": ("Upgrade {dep} in {comp}", "Move {comp} to the supported {dep} release"),
+    "security": (
         "Rotate {comp} credentials",
-        "Clean up {comp} feature flags",
+        "Patch the {dep} advisory in {comp}",
+        "Restrict access to the {comp} {thing} endpoint",
+    ),
+    "performance": ("Speed up {comp} {thing} queries", "Cut {comp} memory use under load"),
+    "reliability": (
         "Add dashboards for {comp} latency",
-    ),  # fmt: skip
+        "Alert on {comp} queue depth",
+        "Retry {comp} calls with backoff",
+    ),
+    "maintenance": (
+        "Update the {comp} runbook",
+        "Move {comp} CI to the shared workflow",
+        "Document {comp} setup",
+    ),
+    "tech_debt": (
+        "Clean up {comp} feature flags",
+        "Remove the legacy {thing} code path from {comp}",
+        "Split the {comp} {thing} module",
+    ),
 }
 INCIDENT_TITLES = (
     "Elevated 5xx on {service}",
@@ -127,26 +166,83 @@ FOLLOW_UP_TITLES = (
     "Postmortem follow-up: runbook for {service} failover ({incident})",
     "Action item from {incident}: load-test {service} before peak",
 )
+ALERT_CONDITIONS = (
+    "cpu above 80%",
+    "disk usage above 85%",
+    "pod restarted",
+    "p99 latency above 1s",
+)
+
+PROGRESS_COMMENTS = (
+    "Spent today on the design; code tomorrow.",
+    "Blocked on the staging deploy, picking it up again tomorrow.",
+    "Paired with support on the customer's case, notes in the doc.",
+    "Trying a second approach, the first one did not hold under load.",
+)
+JOIN_COMMENTS = ("Joining this to get it over the line.", "I'll take the API side of this.")
+REVIEW_COMMENTS = (
+    "Reviewed the PR: one question about the error handling.",
+    "Looks good to me, merged.",
+    "Tested on staging, works.",
+)
+TRIAGE_COMMENTS = (
+    "Seen again today, by a customer.",
+    "Still happens on the latest release.",
+    "Support asked about this again.",
+)
+EPIC_COMMENTS = (
+    "Status: on track, next milestone in two weeks.",
+    "Status: one milestone slipped, the rest on track.",
+    "Status: scope for the next phase agreed with product.",
+)
 
 
-def subject(rng: random.Random, sub: str, comp: str) -> str:
-    template = rng.choice(SUBJECTS[sub])
+def _fill(template: str, rng: random.Random, comp: str, thing: str, epic: str = "") -> str:
     v1 = f"{rng.randint(1, 5)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}"
     v2 = v1.rsplit(".", 1)[0] + f".{int(v1.rsplit('.', 1)[1]) + rng.randint(1, 3)}"
-    return template.format(comp=comp, thing=rng.choice(THINGS), dep=rng.choice(DEPS), v1=v1, v2=v2,
-                           n=rng.randint(1, 9999))  # fmt: skip
+    return template.format(comp=comp, thing=thing, dep=rng.choice(DEPS), v1=v1, v2=v2,
+                           n=rng.randint(1, 9999), phase=rng.randint(1, 4), epic=epic)  # fmt: skip
 
 
-def styled(rng: random.Random, style: str, sub: str, text: str, ticket: str) -> str:
+def subject(rng: random.Random, sub: str, comp: str, thing: str) -> str:
+    """A commit subject for this kind of work, in lower case."""
+    return _fill(rng.choice(SUBJECTS[sub]), rng, comp, thing)
+
+
+def issue_title(rng: random.Random, sub: str, comp: str, thing: str, team: DemoTeam) -> str:
+    """The tracker title of an issue for this kind of work."""
+    return _fill(rng.choice(ISSUE_TITLES[sub]), rng, comp, thing, team.epic)
+
+
+def styled(rng: random.Random, style: str, sub: str, text: str) -> str:
     """The subject as the team writes it."""
     if style == "conventional":
         kind = CONVENTIONAL[sub]
+        if text.split(" ", 1)[0] == kind:  # `fix: fix crash ...` reads `fix: crash ...`
+            text = text.split(" ", 1)[1]
         if "(" in kind:
             return f"{kind}: {text}"
         scope = text.rsplit(" in ", 1)[-1].split()[0] if " in " in text else None
         return f"{kind}({scope}): {text}" if scope and rng.random() < 0.6 else f"{kind}: {text}"
-    if style == "ticket":
-        return f"{ticket}-{rng.randint(100, 2999)} {text[0].upper()}{text[1:]}"
     if style == "gitmoji":
         return f"{GITMOJI[sub]} {text[0].upper()}{text[1:]}"
-    return f"{text[0].upper()}{text[1:]}" if rng.random() < 0.7 else text
+    return f"{text[0].upper()}{text[1:]}" if rng.random() < 0.7 or style == "ticket" else text
+
+
+def referenced(rng: random.Random, style: str, line: str, key: str | None, closes: bool) -> str:
+    """The message with the issue named as the team names it (nothing when there is none)."""
+    if key is None:
+        return line
+    trailer = f"{'Fixes' if closes else 'Refs'} {key}"
+    if style == "ticket":
+        return f"{key} {line}"
+    if style == "free":
+        pick = rng.random()
+        return (
+            f"{line} ({key})"
+            if pick < 0.5
+            else f"{line}\n\nPart of {key}."
+            if pick < 0.75
+            else line
+        )
+    return f"{line}\n\n{trailer}" if rng.random() < 0.7 else line

@@ -3,7 +3,7 @@
 Four teams, forty people, twelve months ending on 20 November 2026:
 
 - payments (conventional commits) drifts above its KTLO band after an incident storm on
-  payments-api in June–August and a wave of dependency upgrades, and is recommended KTLO
+  payments-api from late July and a wave of dependency upgrades, and is recommended KTLO
   mode; payments-api has repeat incidents (the payment provider's timeouts);
 - search (ticket-prefixed commits) keeps shipping features while its bug backlog grows
   and its builds get flaky;
@@ -43,8 +43,16 @@ class DemoTeam:
     services: tuple[str, ...]
     components: tuple[str, ...]
     people: tuple[DemoPerson, ...]
-    ktlo_share: tuple[float, ...]  # the KTLO share of commits, month by month
+    ktlo_share: tuple[float, ...]  # the KTLO share of working days, month by month
+    things: tuple[str, ...]  # what its code handles, for titles and messages
+    epic: str  # the team's long-running project
     budget: tuple[int, int] = (20, 40)
+
+
+# Holidays, in ktlo.toml too (effort counts no days off).
+TIME_OFF = {"ana": (date(2026, 8, 3), date(2026, 8, 14))}
+# Customer bug reports reach the tracker from the service desk, through an automation rule.
+AUTOMATION = DemoPerson("jira-automation", "Automation for Jira", "UTC")
 
 
 def _people(names: str, zone: str, second_zone: str | None = None) -> tuple[DemoPerson, ...]:
@@ -69,7 +77,9 @@ TEAMS = (
             "Sara Kim, Leo Marin, Nina Park",
             "Europe/Lisbon",
         ),
-        (0.28, 0.27, 0.30, 0.29, 0.31, 0.30, 0.32, 0.31, 0.50, 0.61, 0.66, 0.64),
+        (0.28, 0.27, 0.29, 0.28, 0.30, 0.29, 0.30, 0.30, 0.46, 0.56, 0.65, 0.71),
+        ("cart", "coupon", "tax rate", "receipt", "chargeback", "currency", "payout", "card token"),
+        "Migrate payouts to the new ledger",
     ),
     DemoTeam(
         "search",
@@ -84,6 +94,8 @@ TEAMS = (
             "Europe/Berlin",
         ),
         (0.20, 0.19, 0.21, 0.20, 0.22, 0.21, 0.23, 0.22, 0.24, 0.23, 0.25, 0.26),
+        ("query", "filter", "cursor", "boost", "shard", "result page", "stop word", "ranking rule"),
+        "Semantic search beta",
     ),
     DemoTeam(
         "platform",
@@ -98,7 +110,18 @@ TEAMS = (
             "Europe/Lisbon",
             "America/New_York",
         ),
-        (0.42, 0.44, 0.41, 0.43, 0.45, 0.42, 0.46, 0.44, 0.43, 0.42, 0.44, 0.43),
+        (0.43, 0.44, 0.42, 0.43, 0.44, 0.42, 0.44, 0.43, 0.43, 0.42, 0.43, 0.42),
+        (
+            "node pool",
+            "certificate",
+            "build cache",
+            "snapshot",
+            "log pipeline",
+            "secret",
+            "volume",
+            "alert rule",
+        ),
+        "Multi-region Kubernetes platform",
         budget=(35, 65),  # an operations team: most of its work keeps the lights on by design
     ),
     DemoTeam(
@@ -114,16 +137,27 @@ TEAMS = (
             "Europe/London",
         ),
         (0.27, 0.26, 0.28, 0.25, 0.27, 0.29, 0.26, 0.28, 0.27, 0.26, 0.28, 0.27),
+        ("push token", "story card", "avatar", "deep link", "draft", "theme", "session", "badge"),
+        "Offline-first mobile app",
     ),
 )
 
 # Within KTLO, how a normal month splits, and how payments' incident storm (from late July) does.
 KTLO_MIX = {"bug": 32, "maintenance": 20, "tech_debt": 14, "dependency": 10, "reliability": 10,
             "performance": 6, "security": 4, "incident": 4}  # fmt: skip
-STORM_MIX = {"incident": 24, "dependency": 26, "bug": 22, "reliability": 12, "maintenance": 6,
+STORM_MIX = {"incident": 22, "dependency": 34, "bug": 18, "reliability": 10, "maintenance": 6,
              "tech_debt": 4, "security": 4, "performance": 2}  # fmt: skip
 STORM_MONTHS = (8, 9, 10, 11)  # month indexes from START: 21 July - 20 November 2026
 NEW_MIX = {"feature": 88, "project": 12}
+# How many working days a piece of work takes (fewest, most): fixes are quick, features and
+# the project's milestones take a week or two; a feature someone joins grows.
+TASK_DAYS = {"feature": (3, 9), "project": (5, 14), "bug": (1, 4), "incident": (1, 2),
+             "security": (1, 3), "dependency": (1, 2), "performance": (2, 5), "reliability": (2, 5),
+             "maintenance": (1, 3), "tech_debt": (2, 6)}  # fmt: skip
+# The tracker's labels that say what a task is (bugs and stories say it by their type).
+TASK_LABELS = {"incident": "incident", "security": "security", "dependency": "dependencies",
+               "performance": "performance", "reliability": "reliability",
+               "maintenance": "maintenance", "tech_debt": "tech-debt"}  # fmt: skip
 
 
 def month_of(day: date) -> int:
