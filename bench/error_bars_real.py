@@ -96,7 +96,9 @@ def one(
 def run(population: str, others: list[str], answers: int, seeds: int) -> dict[str, Any]:
     rows = read_set(population)
     measured = [r for name in others for r in read_set(name)]
-    prior = prior_rates(counts(measured))
+    decided = [r for _, r in rows if r in (KTLO, NEW_WORK)]
+    read_ktlo = decided.count(KTLO) / len(decided)  # the population's own mix, as a store's
+    prior = prior_rates(counts(measured), read_ktlo)
     truth = sum(t for t, _ in rows) / len(rows)
     raw = sum(r == KTLO for _, r in rows) / len(rows)
     errors, covered, widths = [], 0, []

@@ -14,6 +14,7 @@ from ktlo.config import Config, load_config
 from ktlo.ingest import WORK_ITEM_COLUMNS
 from ktlo.reclassify import reclassify
 from ktlo.store import Store
+from tests import estimates
 from tests.work import add_commit
 
 TEAMS = """
@@ -74,8 +75,8 @@ def test_a_member_of_two_teams_is_split_by_shares(org: Store, tmp_path: Path) ->
     payments = allocation(org, config(tmp_path), AllocationOptions(team="payments", by="person"))
     assert {g["key"]: g["person_days"] for g in payments["groups"]} == {"ana": 3.0, "raj": 1.0}
     assert payments["totals"]["ktlo_person_days"] == 2.0  # 2 bug days of 4
-    # corrected by the prior (tests/fixtures/estimate): 1/6 + 2/3 × 0.5
-    assert payments["totals"]["ktlo_share"] == 0.5
+    # corrected with the store's read mix (tests/estimates.py)
+    assert payments["totals"]["ktlo_share"] == estimates.corrected(0.5, estimates.read_ktlo(org))
     # three items: the interval reaches down into the band (20–40%)
     assert payments["totals"]["ktlo_share_low"] < 0.4 < payments["totals"]["ktlo_share_high"]
     # March, the only month, is in progress (the data ends on the 5th): no complete period
@@ -103,11 +104,12 @@ def test_budget_report(org: Store, tmp_path: Path) -> None:
     add_commit(org, "a4", "Ana Lima", "2026-04-01T10:00:00", ("ktlo", "bug"))  # April is running
     doc = budget_report(org, config(tmp_path), "month")
     payments = next(t for t in doc["teams"] if t["team"] == "payments")
+    # March: 2 bug days of 4, corrected with the store's read mix (tests/estimates.py)
     assert (
         payments["last_period"],
         payments["last_period_share"],
         payments["last_period_status"],
-    ) == ("2026-03", 0.5, "likely over")
+    ) == ("2026-03", estimates.corrected(0.5, estimates.read_ktlo(org)), "likely over")
     assert payments["drivers"]["subcategories"][0]["subcategory"] == "bug"
     # once every item is answered (as its verdict), the share is known: over, not likely over
     org.con.execute(

@@ -33,7 +33,7 @@ def test_analyze_json_is_one_snake_case_document(shop: GitRepo, tmp_path: Path) 
     doc = json.loads(out)
     assert doc["schema"] == "ktlo.analyze/v2"
     assert doc["totals"]["commits"] == 9
-    assert doc["budget"]["status"] == "likely over"  # nine commits: a wide interval
+    assert doc["budget"]["status"] == "over"  # 68% corrected, the interval above the band
     assert _keys_are_snake_case(doc)
 
 

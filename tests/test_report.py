@@ -21,7 +21,7 @@ from ktlo.report.html import render_report
 from ktlo.report.model import ReportFilters
 from ktlo.report.rows import forecast_rows
 from ktlo.store import Store
-from tests import health_work
+from tests import estimates, health_work
 from tests.conftest import GitRepo
 from tests.report_work import HOSTILE_ID, SEARCH, build_org, write_config
 
@@ -39,6 +39,11 @@ def report(org: tuple[Path, Config], **filters: object) -> dict:
         return build_report(store, org[1], ReportFilters(**filters))  # type: ignore[arg-type]
 
 
+def read_mix(org: tuple[Path, Config]) -> float:
+    with Store.open(org[0], read_only=True) as store:
+        return estimates.read_ktlo(store)
+
+
 def test_balance_per_month_and_kind(org: tuple[Path, Config]) -> None:
     doc = report(org)
     months = doc["organisation"]["periods"]
@@ -47,9 +52,10 @@ def test_balance_per_month_and_kind(org: tuple[Path, Config]) -> None:
         ("2026-02", 60.0, 32.0),
         ("2026-03", 60.0, 32.0),
     ]
-    # corrected by the tests' prior (tests/fixtures/estimate): 1/6 + 2/3 of the verdicts' share
+    # corrected by the tests' prior with the store's read mix (tests/estimates.py)
+    mix = read_mix(org)
     assert [m["ktlo_share"] for m in months] == [
-        round(1 / 6 + 2 / 3 * days / 60, 4) for days in (23, 32, 32)
+        estimates.corrected(days / 60, mix) for days in (23, 32, 32)
     ]
     assert all(m["ktlo_share_low"] < m["ktlo_share"] < m["ktlo_share_high"] for m in months)
     assert months[1]["by_subcategory"] == {
@@ -86,10 +92,11 @@ def test_team_cards_hotspots_people_and_largest_items(org: tuple[Path, Config]) 
     doc = report(org)
     payments = doc["teams"][0]
     assert (payments["team"], payments["last_period"], payments["last_period_share"]) == (
-        "payments", "2026-02", round(1 / 6 + 2 / 3 * 0.6, 4)
+        "payments", "2026-02", estimates.corrected(0.6, read_mix(org))
     )  # fmt: skip
-    assert payments["last_period_share_low"] > 0.4  # the whole interval above the band
-    assert payments["last_period_status"] == "over"
+    # the estimate above the band, its interval reaching into it: likely over
+    assert payments["last_period_share_low"] < 0.4 < payments["last_period_share"]
+    assert payments["last_period_status"] == "likely over"
     assert payments["ktlo_cost"] == round(63 / 21.7 * 21700, 2)
     assert [(h["directory"], h["ktlo_person_days"]) for h in doc["hotspots"]] == [
         ("src/payments", 51.0), ("search/index", 24.0), (".", 12.0)

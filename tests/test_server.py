@@ -18,7 +18,7 @@ from ktlo.errors import ConfigError
 from ktlo.server import is_loopback, serve
 from ktlo.server.app import ServerSettings, create_app
 from ktlo.store import Store
-from tests import health_work
+from tests import estimates, health_work
 from tests.report_work import HOSTILE_ID, add_doubts, build_org, write_config
 
 LOCAL = "http://127.0.0.1:8765"
@@ -167,13 +167,18 @@ def review_in_the_dashboard(client: TestClient, org: tuple[Path, Config]) -> Non
     assert wrong.status_code == 400 and "unknown category" in wrong.text
 
 
-def test_metrics_in_prometheus_text(client: TestClient) -> None:
+def test_metrics_in_prometheus_text(client: TestClient, org: tuple[Path, Config]) -> None:
     answer = client.get("/metrics")
     assert answer.status_code == 200
     families = {f.name: f for f in text_string_to_metric_families(answer.text)}
     share = {s.labels["team"]: s.value for s in families["ktlo_ktlo_share"].samples}
-    # 60% and 40% of verdicts, corrected by the tests' prior: 1/6 + 2/3 s
-    assert share == {"payments": 0.5667, "search": 0.4333}
+    # 60% and 40% of verdicts, corrected by the tests' prior (tests/estimates.py)
+    with Store.open(org[0], read_only=True) as store:
+        mix = estimates.read_ktlo(store)
+    assert share == {
+        "payments": estimates.corrected(0.6, mix),
+        "search": estimates.corrected(0.4, mix),
+    }
     for edge, beyond in (("low", -1), ("high", 1)):
         bound = {s.labels["team"]: s.value for s in families[f"ktlo_ktlo_share_{edge}"].samples}
         assert all((bound[team] - share[team]) * beyond > 0 for team in share), edge

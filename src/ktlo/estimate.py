@@ -302,14 +302,24 @@ def _read_measured_error(path: str | None) -> dict[str, Any]:
     return dict(doc)
 
 
-def prior_rates(counts: dict[str, dict[str, int]] | None = None) -> Rates:
-    """Per stratum: a Beta whose mean is the held-out rate (truth -> predicted) and whose
-    weight is at most PRIOR_ITEMS items; Beta(1, 1) where nothing was measured.
+def prior_rates(
+    counts: dict[str, dict[str, int]] | None = None, read_ktlo: float | None = None
+) -> Rates:
+    """Per stratum: a Beta whose mean is the held-out rate and whose weight is at most
+    PRIOR_ITEMS items; Beta(1, 1) where nothing was measured.
 
-    The mean is kept as measured: a flat Beta(1, 1) added to ten items would pull a
-    stratum read right 97% of the time to 89%, and the share with it, before any answer.
-    A rate of 0 or 1 is kept half an item inside, so the Beta stays proper."""
+    With `read_ktlo` (the share of this store's decided items the classifier reads as
+    KTLO), the means are the measured sensitivity and specificity applied to that mix:
+
+        PPV = r·se / (r·se + (1 − r)·(1 − sp)),   FOR = r·(1 − se) / (r·(1 − se) + (1 − r)·sp)
+
+    so the prior does not carry the measured sets' own mix of work (87% KTLO, open-source
+    histories) into a team that does mostly new work: read as 35% KTLO, a team would read
+    57% with the measured sets' rates and 27% with its own mix. Without it, the held-out
+    rates are used as measured. A rate of 0 or 1 is kept half an item inside, so the Beta
+    stays proper."""
     counts = counts if counts is not None else measured_error()["counts"]["all"]
+    means = _mix_means(counts, read_ktlo) if read_ktlo is not None else {}
     rates = {}
     for stratum in STRATA:
         ktlo = float(counts.get(KTLO, {}).get(stratum, 0))
@@ -319,10 +329,30 @@ def prior_rates(counts: dict[str, dict[str, int]] | None = None) -> Rates:
             rates[stratum] = Rate(1.0, 1.0)
             continue
         edge = 0.5 / (total + 1)
-        rate = min(1 - edge, max(edge, ktlo / total))
+        rate = min(1 - edge, max(edge, means.get(stratum, ktlo / total)))
         weight = min(PRIOR_ITEMS, total)
         rates[stratum] = Rate(weight * rate, weight * (1 - rate))
     return Rates(rates)
+
+
+def _mix_means(counts: dict[str, dict[str, int]], read_ktlo: float) -> dict[str, float]:
+    """The chance an item read as KTLO (as new work) is KTLO, for a store whose items are
+    read as KTLO in the share `read_ktlo`, from the measured sensitivity and specificity."""
+    ktlo, new = counts.get(KTLO, {}), counts.get(NEW_WORK, {})
+    truly_ktlo = sum(ktlo.get(s, 0) for s in (KTLO, NEW_WORK))
+    truly_new = sum(new.get(s, 0) for s in (KTLO, NEW_WORK))
+    if not truly_ktlo or not truly_new:
+        return {}
+    se, sp = ktlo.get(KTLO, 0) / truly_ktlo, new.get(NEW_WORK, 0) / truly_new
+    r = min(1.0, max(0.0, read_ktlo))
+    read_as_ktlo = r * se + (1 - r) * (1 - sp)
+    read_as_new = r * (1 - se) + (1 - r) * sp
+    out = {}
+    if read_as_ktlo > 0:
+        out[KTLO] = r * se / read_as_ktlo
+    if read_as_new > 0:
+        out[NEW_WORK] = r * (1 - se) / read_as_new
+    return out
 
 
 def update(prior: Rates, answers: dict[str, tuple[int, int]]) -> Rates:
@@ -345,7 +375,14 @@ def measured_rates(store: Store) -> Rates:
         GROUP BY 1
         """
     ).fetchall()
-    return update(prior_rates(), {s: (int(k), int(n)) for s, k, n in rows})
+    mix = store.con.execute(
+        "SELECT count(*) FILTER (WHERE predicted = 'ktlo'), "
+        "count(*) FILTER (WHERE predicted = 'new_work') FROM effective_verdicts"
+    ).fetchone()
+    decided = (mix[0] + mix[1]) if mix else 0
+    read_ktlo = mix[0] / decided if mix and decided else None
+    prior = prior_rates(read_ktlo=read_ktlo)
+    return update(prior, {s: (int(k), int(n)) for s, k, n in rows})
 
 
 def share_json(found: Estimate | None, name: str = "ktlo_share") -> dict[str, float | None]:
