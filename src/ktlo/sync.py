@@ -91,8 +91,9 @@ def plan_sync(
         names = list(configured)
         if not names:
             raise ConfigError(
-                "no sources to sync",
-                "add a [sources.NAME] table to ktlo.toml (see docs/sources.md)",
+                "no sources to sync" + ("" if config.path else " (no ktlo.toml here)"),
+                "list [git] repositories or add a [sources.NAME] table to ktlo.toml "
+                "(`ktlo init` writes both, commented; docs/sources.md)",
             )
     unknown = [n for n in names if n not in configured and from_file is None]
     if unknown:
