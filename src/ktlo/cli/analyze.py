@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ktlo.choices import PERIODS
-from ktlo.cli.inputs import config_dir, open_store, read_config, store_path
+from ktlo.cli.inputs import config_dir, open_store, read_config, say_using, store_path
 from ktlo.cli.mining import mine
 from ktlo.cli.options import (
     BudgetBand,
@@ -138,9 +138,8 @@ def _store_for(db: Path | None, repo: Path, early: Prefetch | None) -> Path:
     from ktlo.store import default_store_path
 
     own = early.store if early else default_store_path(git.open_repository(repo).path)
-    click.echo(
-        f"Using the store {own} (this repository's own: one PATH and no --db or KTLO_DB given).",
-        err=True,
+    say_using(
+        f"Using the store {own} (this repository's own: one PATH and no --db or KTLO_DB given)."
     )
     return own
 

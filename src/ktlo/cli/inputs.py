@@ -7,7 +7,9 @@
 
 When either was not given on the command line, the command says on stderr which it used
 (docs/configuration.md#which-store-and-which-configuration), so that an answer drawn from
-an unexpected store, or from no configuration, is never taken for the intended one.
+an unexpected store, or from no configuration, is never taken for the intended one. It
+says so once the command has answered (`flush_using`, called by the `main` group), so an
+error stays one line; an error caused by the choice names it itself.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 import click
 from click.core import ParameterSource
 
+from ktlo.cli import USING
 from ktlo.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
@@ -44,7 +47,7 @@ def command_inputs(
     if _implicit("config_path"):
         parts.append(_config_words(config))
     if parts:
-        _say(f"Using {' and '.join(parts)}.")
+        _using(f"Using {' and '.join(parts)}.")
     if reading:
         check_exists(path, given=db is not None)
     return config, path
@@ -54,7 +57,7 @@ def store_path(db: Path | None, *, reading: bool = True) -> Path:
     """--db or KTLO_DB, else ./ktlo.duckdb, said on stderr when not on the command line."""
     path = db if db is not None else DEFAULT_STORE
     if _implicit("db"):
-        _say(f"Using the store {_shown(path)} ({_why('db', 'KTLO_DB', '--db')}).")
+        _using(f"Using the store {_shown(path)} ({_why('db', 'KTLO_DB', '--db')}).")
     if reading:
         check_exists(path, given=db is not None)
     return path
@@ -67,7 +70,7 @@ def read_config(config_path: Path | None, *, announce: bool = True) -> Config:
 
     config = load_config(find_config(config_path))
     if announce and _implicit("config_path"):
-        _say(f"Using {_config_words(config)}.")
+        _using(f"Using {_config_words(config)}.")
     if config.teams:
         _warn(config)
     return config
@@ -175,6 +178,32 @@ def _shown(path: Path) -> str:
         except ValueError:
             return str(path)
     return str(path) if str(path).startswith((".", "~")) else f"./{path}"
+
+
+def say_using(line: str) -> None:
+    """Say which store or configuration the command used, once it has answered."""
+    _using(line)
+
+
+def _using(line: str) -> None:
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return
+    pending: list[str] = ctx.find_root().meta.setdefault(_PENDING, [])
+    if line not in pending:
+        pending.append(line)
+
+
+def flush_using(ctx: click.Context | None = None) -> None:
+    """Print the pending `Using ...` lines on stderr (the group calls it after a command)."""
+    ctx = ctx or click.get_current_context(silent=True)
+    if ctx is None:
+        return
+    for line in ctx.find_root().meta.pop(_PENDING, []):
+        click.echo(line, err=True)
+
+
+_PENDING = USING
 
 
 def _say(line: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ktlo.choices import PERIODS
-from ktlo.cli.inputs import command_inputs, open_store, require_teams
+from ktlo.cli.inputs import command_inputs, flush_using, open_store, require_teams
 from ktlo.cli.options import config_option, output_options, since_until_options, store_option
 from ktlo.cli.output import console, print_csv, print_json
 
@@ -93,6 +93,7 @@ def serve_command(
     from ktlo.server import serve
 
     def announce(url: str) -> None:
+        flush_using()
         click.echo(f"ktlo dashboard: {url} (Ctrl-C stops it)", err=True)
 
     config, path = command_inputs(config_path, db)

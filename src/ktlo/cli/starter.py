@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ktlo.cli.inputs import DEFAULT_STORE, analyze_store_of, open_store, store_path
+from ktlo.cli.inputs import DEFAULT_STORE, analyze_store_of, open_store, say_using, store_path
 from ktlo.cli.options import store_option
 from ktlo.errors import ConfigError
 
@@ -65,9 +65,8 @@ def _store(db: Path | None) -> Path | None:
         return store_path(db)
     cached = analyze_store_of(Path.cwd())
     if cached is not None:
-        click.echo(
+        say_using(
             f"Using the store {cached} (the one `ktlo analyze` made for this repository: "
-            f"no ./{DEFAULT_STORE} here and no --db given).",
-            err=True,
+            f"no ./{DEFAULT_STORE} here and no --db given)."
         )
     return cached
