@@ -35,9 +35,7 @@ def same_as_stored(store: Store, items: Sequence[WorkItem]) -> tuple[list[WorkIt
     """`items` with each one already stored by another route under that route's id, and
     the notes saying which (`files:issue:OPS-1 is jira:issue:OPS-1`)."""
     keys = [i.key for i in items]
-    fresh = {
-        i.key: i for i in items if i.external_id and i.key not in set(_stored(store, keys))
-    }
+    fresh = {i.key: i for i in items if i.external_id and i.key not in set(_stored(store, keys))}
     if not fresh:
         return list(items), []
     rows = store.con.execute(

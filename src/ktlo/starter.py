@@ -98,8 +98,9 @@ def _header(seen: Seen) -> str:
         origin = "with no store to read (`ktlo analyze PATH... --db ktlo.duckdb`, then `ktlo init --force`, fills it in)"
     else:
         origin = (
-            f"from {seen.store}: {len(seen.repositories):,} repositories, "
-            f"{len(seen.people):,} people, {len(seen.teams):,} teams guessed"
+            f"from {seen.store}: {_count(len(seen.repositories), 'repository', 'repositories')}, "
+            f"{_count(len(seen.people), 'person', 'people')}, "
+            f"{_count(len(seen.teams), 'team', 'teams')} guessed"
         )
     return (
         f"# ktlo.toml — written by `ktlo init` {origin}.\n"
@@ -247,3 +248,7 @@ def _rules(seen: Seen) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"

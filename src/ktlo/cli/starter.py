@@ -51,11 +51,15 @@ def init_command(output: Path, force: bool, db: Path | None) -> None:
             err=True,
         )
     output.write_text(starter_config(seen, output.resolve().parent), encoding="utf-8")
-    teams = f"{len(seen.teams)} teams guessed, " if seen.teams else ""
     click.echo(
-        f"wrote {output}: {len(seen.repositories)} repositories under [git], {teams}"
-        f"{len(seen.people)} people; check the teams, then `ktlo sync` and `ktlo budget`"
+        f"wrote {output}: {_count(len(seen.repositories), 'repository', 'repositories')} under "
+        f"[git], {_count(len(seen.teams), 'team')} guessed, {_count(len(seen.people), 'person', 'people')}; "
+        "check the teams, then `ktlo sync` and `ktlo budget`"
     )
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
 def _store(db: Path | None) -> Path | None:
