@@ -152,7 +152,7 @@ def test_override_survives_reingest_and_reclassify(org: Store, tmp_path: Path) -
         )[0]
     assert (row["investment"], row["subcategory"]) == ("ktlo", "security")
     assert row["reasons"] == ["override: CVE fix"]
-    listed = json.loads(runner.invoke(main, ["override", "--list", "--json", "--db", db]).output)
+    listed = json.loads(runner.invoke(main, ["override", "--list", "--json", "--db", db]).stdout)
     assert [(r["item_id"], r["subcategory"]) for r in listed] == [("a3", "security")]
     bad = runner.invoke(main, ["override", "a3", "--as", "ktlo/nonsense", "--db", db])
     assert bad.exit_code == 1 and "unknown category 'ktlo/nonsense'" in bad.output

@@ -124,7 +124,7 @@ def test_explain_shows_a_stored_verdict(shop: GitRepo, tmp_path: Path) -> None:
     code, out, _ = run("explain", shop.shas["revert"][:8], "--db", db)
     assert code == 0 and "ktlo/incident" in out and "because revert" in out
     code, _, err = run("explain", "deadbeef", "--db", db)
-    assert code == 1 and "no stored commit" in err
+    assert code == 1 and "no stored item is 'deadbeef'" in err
 
 
 def test_real_subprocess(shop: GitRepo, tmp_path: Path) -> None:

@@ -89,15 +89,18 @@ def test_bots_carry_no_effort(store: Store) -> None:
 
 
 def test_one_person_under_several_names(store: Store, tmp_path: Path) -> None:
-    """Same email, a name in another case, and a configured alias are one person."""
+    """Same email, a name in another case or with other separators (`analima` is Ana
+    Lima's name run together), and a configured alias are one person."""
     add_commit(store, "a", "Ana Lima", "2026-03-02T10:00:00", email="ana@acme.com")
     add_commit(store, "b", "ana lima", "2026-03-03T10:00:00", email="ana.lima@gmail.com")
     add_commit(store, "c", "Ana L.", "2026-03-04T10:00:00", email="ana@acme.com")
     add_item(store, "pr", "pull_request", ("new_work", "feature"))
     add_activity(store, "pr", "analima", "reviewed", "2026-03-05T10:00:00")
-    assert {p for p, _, _ in effort(store)} == {"Ana Lima", "analima"}
+    assert {p for p, _, _ in effort(store)} == {"Ana Lima"}
+    add_activity(store, "pr", "ana", "commented", "2026-03-06T10:00:00")  # a first name: a guess
+    assert {p for p, _, _ in effort(store)} == {"Ana Lima", "ana"}
     config_file = tmp_path / "ktlo.toml"
-    config_file.write_text('[people.ana]\naliases = ["analima", "ana@acme.com"]\n')
+    config_file.write_text('[people.ana]\naliases = ["ana", "ana@acme.com"]\n')
     assert {p for p, _, _ in effort(store, load_config(config_file))} == {"ana"}
 
 

@@ -96,7 +96,7 @@ def test_forecast_command_with_capacity(store: Store, tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert [h["share"] for h in doc["history"]] == [0.25, 0.5, 0.75, 1.0]
     # May so far (0%) is shown but not fitted: the trend would otherwise bend down
     assert doc["in_progress"] == {"start": "2026-05-01", "share": 0.0, "person_days": 0.5}

@@ -189,7 +189,7 @@ def test_cli_report_html_json_and_csv_agree(org: tuple[Path, Config], tmp_path: 
     result = runner.invoke(main, [*base, "--html", str(out)])
     assert result.exit_code == 0, result.output
     assert "payments" in out.read_text()
-    doc = json.loads(runner.invoke(main, [*base, "--json"]).output)
+    doc = json.loads(runner.invoke(main, [*base, "--json"]).stdout)
     assert doc["schema"] == "ktlo.report/v2"
     rows = list(csv.DictReader(io.StringIO(runner.invoke(main, [*base, "--csv"]).output)))
     assert len(rows) == len(report_rows(doc))
@@ -236,18 +236,18 @@ def test_csv_of_analyze_and_mode_has_the_numbers_of_their_json(
     runner = CliRunner()
     repo = str(shop.path)
     db = str(tmp_path / "shop.duckdb")
-    doc = json.loads(runner.invoke(main, ["analyze", repo, "--db", db, "--json"]).output)
+    doc = json.loads(runner.invoke(main, ["analyze", repo, "--db", db, "--json"]).stdout)
     rows = list(
         csv.DictReader(
-            io.StringIO(runner.invoke(main, ["analyze", repo, "--db", db, "--csv"]).output)
+            io.StringIO(runner.invoke(main, ["analyze", repo, "--db", db, "--csv"]).stdout)
         )
     )
     assert [(r["period"], int(r["commits"])) for r in rows] == [
         (p["period"], p["commits"]) for p in doc["periods"]
     ]
     base = ["mode", "--db", str(org[0]), "--config", str(tmp_path / "ktlo.toml")]
-    mode = json.loads(runner.invoke(main, [*base, "--json"]).output)
-    rows = list(csv.DictReader(io.StringIO(runner.invoke(main, [*base, "--csv"]).output)))
+    mode = json.loads(runner.invoke(main, [*base, "--json"]).stdout)
+    rows = list(csv.DictReader(io.StringIO(runner.invoke(main, [*base, "--csv"]).stdout)))
     expected = [(t["team"], h["start"], h["state"]) for t in mode["teams"] for h in t["history"]]
     assert [(r["team"], r["start"], r["state"]) for r in rows] == expected
 

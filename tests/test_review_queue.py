@@ -85,7 +85,7 @@ def test_review_command_lists_asks_and_answers(tmp_path: Path) -> None:
     runner = CliRunner()
     listed = runner.invoke(main, ["review", "--json", "--db", str(db)])
     assert listed.exit_code == 0, listed.output
-    assert [r["item_id"] for r in json.loads(listed.output)] == ["a5", "a1", "a2", "a3"]
+    assert [r["item_id"] for r in json.loads(listed.stdout)] == ["a5", "a1", "a2", "a3"]
     asked = runner.invoke(
         main, ["review", "--ask", "--db", str(db)], input="other\n\nnonsense\nfeature\nq\n"
     )
@@ -94,7 +94,7 @@ def test_review_command_lists_asks_and_answers(tmp_path: Path) -> None:
     assert "→ ktlo/maintenance" in asked.output  # a1 confirmed
     assert "unknown category 'nonsense'" in asked.output and "→ new_work/feature" in asked.output
     one = runner.invoke(main, ["review", "a3", "--confirm", "--db", str(db)])
-    assert one.output == "a3 is now new_work/feature\n"
+    assert one.stdout == "a3 is now new_work/feature\n"
     missing = runner.invoke(main, ["review", "a3", "--db", str(db)])
     assert missing.exit_code == 1 and "no answer given" in missing.output
     done = runner.invoke(main, ["review", "--db", str(db)])
@@ -146,7 +146,7 @@ def test_a_team_sees_the_items_it_spent_effort_on(tmp_path: Path) -> None:
             main, ["review", "--team", team, "--json", "--db", str(db), "--config", str(config)]
         )
         assert result.exit_code == 0, result.output
-        assert [r["item_id"] for r in json.loads(result.output)] == expected
+        assert [r["item_id"] for r in json.loads(result.stdout)] == expected
     unknown = runner.invoke(
         main, ["review", "--team", "nope", "--db", str(db), "--config", str(config)]
     )

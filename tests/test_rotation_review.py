@@ -174,7 +174,7 @@ def test_the_plan_hands_the_pager_first_to_whoever_carried_it_least(
     result = CliRunner().invoke(main, ["rotation", "plan", "--team", "payments", "--start", "2026-03-23",
                                        "--periods", "3", "--json", "--db", db, "--config", str(config_file)])  # fmt: skip
     assert result.exit_code == 0, result.output
-    plan = json.loads(result.output)
+    plan = json.loads(result.stdout)
     # equal histories would start with "ana" (ties go by name); 3 weeks on call weigh 21 days
     assert [s["primary"] for s in plan["shifts"]] == ["raj", "ana", "raj"]
     assert plan["load"] == {"ana": 3 * 7.0 + 7.0, "raj": 14.0}

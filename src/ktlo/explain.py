@@ -1,31 +1,44 @@
-"""Look up a stored item's verdict and the reasons behind it."""
+"""Look up any stored item (commit, pull request, issue) and the reasons behind its verdict."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ktlo.errors import InputError
+from ktlo.refs import resolve_item, short_refs
 from ktlo.store import Store
 
+SCHEMA = "ktlo.explain/v1"
 
-def explain_commit(store: Store, ref: str) -> dict[str, Any]:
-    """The verdict of the commit whose sha starts with `ref` (at least 4 characters)."""
-    ref = ref.strip().lower()
-    if len(ref) < 4 or any(ch not in "0123456789abcdef" for ch in ref):
-        raise InputError(f"{ref!r} is not a commit sha", "give at least 4 hex characters of a sha")
+
+def explain_item(store: Store, ref: str) -> dict[str, Any]:
+    """The item `ref` names (a full id, a sha prefix, a tracker key: ktlo.refs), with its
+    effective verdict and every reason; the document `ktlo explain --json` prints."""
+    item_id = resolve_item(store, ref)
     rows = store.query(
         """
-        SELECT c.sha, w.item_id AS id, w.title, w.author_name, c.authored_at, v.investment,
-               v.subcategory, v.confidence, v.reasons, v.classifier, w.refs
-        FROM commits c JOIN work_items w USING (item_id) JOIN effective_verdicts v USING (item_id)
-        WHERE c.sha LIKE ? ORDER BY c.authored_at DESC LIMIT 2
+        SELECT w.item_id AS id, w.kind, w.source, w.external_id, w.repo_id, w.title,
+               w.author_name AS author, w.created_at, w.url, w.state, w.labels,
+               w.issue_type, w.refs, c.sha, v.investment, v.subcategory, v.confidence,
+               v.reasons, v.overridden, v.predicted, v.classifier,
+               (SELECT list(DISTINCT l.to_ref ORDER BY l.to_ref) FROM links l
+                WHERE l.from_id = w.item_id) AS links
+        FROM work_items w
+        LEFT JOIN commits c USING (item_id)
+        LEFT JOIN effective_verdicts v USING (item_id)
+        WHERE w.item_id = ?
         """,
-        [ref + "%"],
+        [item_id],
     )
-    if not rows:
-        raise InputError(
-            f"no stored commit starts with {ref}", "run `ktlo analyze` on its repository first"
-        )
-    if len(rows) > 1:
-        raise InputError(f"{ref} is ambiguous", "give more characters of the sha")
-    return rows[0]
+    row = rows[0]
+    names = sorted({*(row.pop("refs") or ()), *(row.pop("links") or ())})
+    created = row["created_at"]
+    return {
+        "schema": SCHEMA,
+        "ref": short_refs(store, [item_id])[item_id],
+        **row,
+        "created_at": created.isoformat() if created is not None else None,
+        "labels": list(row["labels"] or ()),
+        "reasons": list(row["reasons"] or ()),
+        "overridden": bool(row["overridden"]),
+        "names": names,
+    }

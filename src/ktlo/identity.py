@@ -1,8 +1,12 @@
 """One person across emails, names and handles; bots kept apart.
 
 Git has already applied `.mailmap` (`%aN`, `%aE`). On top of it, identities are merged
-when they share an email (case-insensitive), share a name (case-insensitive), or are
-listed as aliases of one person in ktlo.toml. The result is a temporary table
+when they share an email (case-insensitive), share a name (case-insensitive, and
+whatever separates its parts: `Ana Lima`, `ana_lima`, `ana.lima` and `ana-lima` are one
+name; LOOSE_MIN letters or more, so short handles never merge this way), or are listed as
+aliases of one person in ktlo.toml. Merges that would be guesses (a first name alone, an
+email's local part) are never made here; `ktlo init` proposes them
+(ktlo.ownership). The result is a temporary table
 `identity(alias, person)` keyed by lower-cased alias, and `person_info(person, name,
 capacity, is_bot)`, which the effort queries join against.
 """
@@ -46,6 +50,7 @@ def resolve_identities(store: Store, config: Config) -> None:
             groups.find(key)
         if email.strip() and not _key(email):  # a placeholder email still names its author
             groups.find(email.strip().lower())
+    _merge_loose_names(groups)
     configured: dict[str, str] = {}
     for person_id, person in config.people.items():
         aliases = [person_id, *([person.name] if person.name else []), *person.aliases]
@@ -74,6 +79,30 @@ def resolve_identities(store: Store, config: Config) -> None:
     )
     store.insert("identity", ["alias", "person"], rows)
     store.insert("person_info", ["person", "name", "capacity", "is_bot"], info)
+
+
+def _merge_loose_names(groups: _UnionFind) -> None:
+    """One person for names that differ only in case and separators (`ana_lima`, `Ana Lima`)."""
+    first: dict[str, str] = {}
+    for alias in sorted(groups.parent):
+        loose = loose_name(alias)
+        if loose is None:
+            continue
+        if loose in first:
+            groups.union(first[loose], alias)
+        else:
+            first[loose] = alias
+
+
+def loose_name(alias: str) -> str | None:
+    """`analima` for `Ana Lima`, `ana_lima`, `ana.lima`; None for an email or a short name."""
+    if "@" in alias:
+        return None
+    letters = "".join(ch for ch in alias.lower() if ch.isalnum())
+    return letters if len(letters) >= LOOSE_MIN else None
+
+
+LOOSE_MIN = 6  # `ana`, `bob-s` are too short to say that two spellings are one person
 
 
 def _seen_identities(store: Store) -> list[tuple[str, str, int]]:

@@ -31,6 +31,7 @@ from ktlo.records import (
     WorkItem,
     WorkText,
 )
+from ktlo.same_item import same_as_stored
 from ktlo.sources.base import Batch, Cursor
 from ktlo.store import Store
 
@@ -74,6 +75,7 @@ class Counts:
     updated: int = 0
     unchanged: int = 0
     repaired: list[str] = field(default_factory=list)  # impossible values left out, and why
+    same: list[str] = field(default_factory=list)  # items stored before by another route
 
 
 def load_batch(
@@ -83,7 +85,8 @@ def load_batch(
     timings = timings or Timings()
     batch, repaired = repair(batch)
     counts = Counts(unchanged=batch.unchanged, repaired=repaired)
-    items = _last_of_each(batch.work_items)
+    items, counts.same = same_as_stored(store, _last_of_each(batch.work_items))
+    items = _last_of_each(items)
     started = time.perf_counter()
     verdicts = [classify(work_text(item)) for item in items]
     classified = time.perf_counter()

@@ -16,6 +16,17 @@ from ktlo.config import Config
 from ktlo.store import Store
 
 OVERALL = "(all items)"
+KINDS_SHOWN = 3  # per team, the kinds whose person-days moved most
+MIN_KIND_MOVE = 0.5  # person-days: a smaller move of a kind is not worth a line
+
+
+@dataclass(frozen=True, slots=True)
+class KindMove:
+    """A kind's person-days in one team before → after (`other` for items with none)."""
+
+    kind: str
+    before: float
+    after: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +38,7 @@ class Move:
     before: float | None
     after: float | None
     changed: int
+    kinds: tuple[KindMove, ...] = ()  # a team's kinds that moved most, in person-days
 
     def as_json(self) -> dict[str, Any]:
         """The move as `--json` carries it."""
@@ -36,6 +48,10 @@ class Move:
             "ktlo_share_before": self.before,
             "ktlo_share_after": self.after,
             "changed": self.changed,
+            "kinds": [
+                {"kind": k.kind, "person_days_before": k.before, "person_days_after": k.after}
+                for k in self.kinds
+            ],
         }
 
 
@@ -81,8 +97,38 @@ def _per_team(store: Store, config: Config) -> list[Move]:
         """
     ).fetchall()
     order = {team.name: n for n, team in enumerate(config.teams)}
-    moves = [Move(str(t), "person_days", _share(b), _share(a), int(c)) for t, b, a, c in rows]
+    kinds = _kind_moves(store)
+    moves = [
+        Move(str(t), "person_days", _share(b), _share(a), int(c), kinds.get(str(t), ()))
+        for t, b, a, c in rows
+    ]
     return sorted(moves, key=lambda m: (order.get(m.group, len(order)), m.group))
+
+
+def _kind_moves(store: Store) -> dict[str, tuple[KindMove, ...]]:
+    """Per team, the kinds (subcategories) whose person-days moved most, largest first."""
+    rows = store.con.execute(
+        """
+        WITH sides AS (
+            SELECT a.team, coalesce(b.subcategory, b.investment, 'other') AS kind,
+                   a.person_days AS before, 0.0 AS after
+            FROM alloc a LEFT JOIN verdicts_before b USING (item_id)
+            UNION ALL
+            SELECT team, coalesce(subcategory, investment, 'other'), 0.0, person_days FROM alloc
+        )
+        SELECT team, kind, round(sum(before), 2) AS before, round(sum(after), 2) AS after
+        FROM sides GROUP BY ALL
+        HAVING abs(sum(after) - sum(before)) >= ?
+        ORDER BY team, abs(sum(after) - sum(before)) DESC, kind
+        """,
+        [MIN_KIND_MOVE],
+    ).fetchall()
+    moved: dict[str, list[KindMove]] = {}
+    for team, kind, before, after in rows:
+        group = moved.setdefault(str(team), [])
+        if len(group) < KINDS_SHOWN:
+            group.append(KindMove(str(kind), float(before), float(after)))
+    return {team: tuple(kinds) for team, kinds in moved.items()}
 
 
 def _changed(now: str) -> str:
@@ -107,6 +153,9 @@ def describe_moves(moves: list[Move]) -> list[str]:
             f"  {name}: KTLO {_percent(move.before)} → {_percent(move.after)} of {basis}, "
             f"{move.changed:,} {'item' if move.changed == 1 else 'items'} changed"
         )
+        if move.kinds:
+            kinds = ", ".join(f"{k.kind} {k.before:,.1f} → {k.after:,.1f}" for k in move.kinds)
+            lines.append(f"    person-days moved most: {kinds}")
     return lines
 
 

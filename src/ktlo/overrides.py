@@ -9,7 +9,8 @@ from typing import Any
 
 from ktlo.classify.rules import parse_category
 from ktlo.config import Config
-from ktlo.errors import InputError
+from ktlo.errors import InputError, NotFoundError
+from ktlo.refs import resolve_item, short_refs
 from ktlo.store import Store
 
 
@@ -51,7 +52,20 @@ def remove_override(store: Store, item_id: str) -> None:
         raise InputError(f"{item_id!r} has no override", "see `ktlo override --list`")
 
 
+def with_override(store: Store, ref: str) -> str:
+    """The id of the overridden item `ref` names (ktlo.refs), or `ref` itself when it is
+    the id of an override whose item is no longer stored (a commit a rewrite removed)."""
+    kept = store.con.execute("SELECT 1 FROM overrides WHERE item_id = ?", [ref]).fetchone()
+    if kept:
+        return ref
+    try:
+        return resolve_item(store, ref)
+    except NotFoundError:
+        raise InputError(f"{ref!r} has no override", "see `ktlo override --list`") from None
+
+
 def list_overrides(store: Store) -> list[dict[str, Any]]:
+    """Every override, oldest first, with `ref`: the shortest id that names its item."""
     rows = store.query(
         """
         SELECT o.item_id, w.title, o.investment, o.subcategory, o.note, o.created_by,
@@ -63,8 +77,10 @@ def list_overrides(store: Store) -> list[dict[str, Any]]:
         ORDER BY o.created_at
         """
     )
+    refs = short_refs(store, [row["item_id"] for row in rows])
     for row in rows:
         row["created_at"] = row["created_at"].isoformat()
+        row["ref"] = refs.get(row["item_id"], row["item_id"])
     return rows
 
 

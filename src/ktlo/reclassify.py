@@ -12,8 +12,11 @@ are never touched: the `effective_verdicts` view lays them on top.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ktlo.classify import classify
@@ -80,6 +83,37 @@ def reclassify(store: Store, config: Config, *, refit: bool = False) -> Reclassi
         projects_by_scope=projects,
         moves=tuple(moves),
     )
+
+
+def dry_run(path: Path, config: Config) -> ReclassifySummary:
+    """What `reclassify(refit=True)` would change, computed on a copy of the store at `path`;
+    the store itself is only read.
+
+    The copy is the faithful way: reclassify commits batch by batch and fits the learned
+    model on what it just wrote, so one transaction rolled back at the end would read
+    differently. It lives beside the store (same file system, no tmpfs limit) when that
+    folder is writable, and is removed afterwards.
+    """
+    with Store.open(path, read_only=True):  # DuckDB's lock keeps writers out while we copy
+        scratch = _scratch_dir(path)
+        try:
+            copy = Path(scratch.name) / path.name
+            shutil.copyfile(path, copy)
+            wal = path.with_name(path.name + ".wal")
+            if wal.exists():
+                shutil.copyfile(wal, copy.with_name(copy.name + ".wal"))
+        except BaseException:
+            scratch.cleanup()
+            raise
+    with scratch, Store.open(copy) as trial:
+        return reclassify(trial, config, refit=True)
+
+
+def _scratch_dir(path: Path) -> tempfile.TemporaryDirectory[str]:
+    try:
+        return tempfile.TemporaryDirectory(prefix=".ktlo-dry-run-", dir=path.parent)
+    except OSError:
+        return tempfile.TemporaryDirectory(prefix="ktlo-dry-run-")
 
 
 def inherit(store: Store) -> int:

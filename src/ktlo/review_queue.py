@@ -25,6 +25,7 @@ from ktlo.classify.vocabulary import conventions
 from ktlo.config import Config
 from ktlo.errors import NotFoundError
 from ktlo.overrides import set_override
+from ktlo.refs import short_refs
 from ktlo.store import Store
 
 UNCERTAIN = 0.5
@@ -67,7 +68,9 @@ def review_queue(
             }
         )
     queue.sort(key=lambda r: (-r["effort_days"], r["confidence"], r["item_id"]))
-    return queue[:limit]
+    shown = queue[:limit]
+    refs = short_refs(store, [r["item_id"] for r in shown])
+    return [{**r, "ref": refs[r["item_id"]]} for r in shown]
 
 
 def answer(

@@ -31,6 +31,7 @@ from ktlo.classify.rules import parse_category
 from ktlo.config import Config
 from ktlo.errors import ConfigError, InputError, KtloError
 from ktlo.overrides import store_overrides
+from ktlo.refs import resolve_item
 from ktlo.store import Store
 
 ANSWER_COLUMNS = ("item_id", "kind")
@@ -164,8 +165,7 @@ def read_answers(
             raise InputError(
                 f"{path} line {reader.line_num}: {exc}", "fix the CSV quoting"
             ) from exc
-    _check_known(store, path, list(answers))
-    return list(answers.values()), blank
+    return _resolved(store, path, answers), blank
 
 
 def _answer(
@@ -188,19 +188,36 @@ def _spelled(kind: str) -> str:
     return "/".join(parts)
 
 
-def _check_known(store: Store, path: Path, item_ids: list[str]) -> None:
-    if not item_ids:
-        return
-    unknown = store.con.execute(
-        "SELECT unnest($1::VARCHAR[]) AS id EXCEPT SELECT item_id FROM work_items ORDER BY id",
-        [item_ids],
-    ).fetchall()
+def _resolved(
+    store: Store, path: Path, answers: dict[str, tuple[str, str, str | None]]
+) -> list[tuple[str, str, str | None]]:
+    """The answers keyed by stored item ids: a row may name its item by any ref
+    (ktlo.refs: a sha prefix, a tracker key); a ref no item answers to refuses the file."""
+    if not answers:
+        return []
+    stored = {
+        r[0]
+        for r in store.con.execute(
+            "SELECT item_id FROM work_items WHERE item_id IN (SELECT unnest($1::VARCHAR[]))",
+            [list(answers)],
+        ).fetchall()
+    }
+    resolved: dict[str, tuple[str, str, str | None]] = {}
+    unknown = []
+    for ref, (_, investment, subcategory) in answers.items():
+        try:
+            item_id = ref if ref in stored else resolve_item(store, ref)
+        except KtloError:
+            unknown.append(ref)
+            continue
+        resolved[item_id] = (item_id, investment, subcategory)
     if unknown:
-        shown = ", ".join(repr(r[0]) for r in unknown[:3])
+        shown = ", ".join(repr(r) for r in sorted(unknown)[:3])
         raise InputError(
             f"{path}: {len(unknown)} item(s) not in this store, e.g. {shown}",
             "answer the items of a sample drawn from this store (check --db)",
         )
+    return list(resolved.values())
 
 
 def load_answers(store: Store, path: Path, config: Config) -> AnswerSummary:

@@ -40,12 +40,20 @@ class SourceResult:
     timings: Timings = field(default_factory=Timings)
     notes: list[str] = field(default_factory=list)  # warnings for the user (a file with no rows)
     repaired: list[str] = field(default_factory=list)  # impossible values stored as unknown
+    same: list[str] = field(default_factory=list)  # items another route had stored (same_item)
 
     @property
     def warnings(self) -> list[str]:
         """What the user should hear about this source besides its counts."""
+        notes = list(self.notes)
+        if self.same:
+            n = len(self.same)
+            notes.append(
+                f"{n:,} {'item was' if n == 1 else 'items were'} stored already through another "
+                f"route, and updated rather than counted twice (e.g. {self.same[0]})"
+            )
         if not self.repaired:
-            return list(self.notes)
+            return notes
         first = self.repaired[0]
         more = f" (and {len(self.repaired) - 1:,} more)" if len(self.repaired) > 1 else ""
         values = (
@@ -53,7 +61,7 @@ class SourceResult:
             if len(self.repaired) == 1
             else f"{len(self.repaired):,} impossible values"
         )
-        return [*self.notes, f"{values} left out: {first}{more}"]
+        return [*notes, f"{values} left out: {first}{more}"]
 
     @property
     def items(self) -> int:
@@ -91,8 +99,9 @@ def plan_sync(
         names = list(configured)
         if not names:
             raise ConfigError(
-                "no sources to sync",
-                "add a [sources.NAME] table to ktlo.toml (see docs/sources.md)",
+                "no sources to sync" + ("" if config.path else " (no ktlo.toml here)"),
+                "list [git] repositories or add a [sources.NAME] table to ktlo.toml "
+                "(`ktlo init` writes both, commented; docs/sources.md)",
             )
     unknown = [n for n in names if n not in configured and from_file is None]
     if unknown:
@@ -133,6 +142,7 @@ def sync_source(
             counts = load_batch(store, source.name, batch, result.timings)
             result.notes += batch.notes
             result.repaired += counts.repaired
+            result.same += counts.same
             result.new += counts.new
             result.updated += counts.updated
             result.unchanged += counts.unchanged

@@ -95,7 +95,12 @@ class KtloGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            answer = super().invoke(ctx)
+            _say_using(ctx)  # which store and config, when implicit: after the answer
+            return answer
+        except SystemExit:  # an answer given with a failure (a repository that failed)
+            _say_using(ctx)
+            raise
         except KtloError as exc:
             if ctx.params.get("debug"):
                 raise
@@ -106,6 +111,16 @@ class KtloGroup(click.Group):
                 err=True,
             )
             ctx.exit(130)
+
+
+def _say_using(ctx: click.Context) -> None:
+    """The `Using ...` lines a command left (cli/inputs.py), printed once it has answered."""
+    for line in ctx.meta.pop(USING, []):
+        click.echo(line, err=True)
+
+
+#: Where a command leaves the `Using ...` lines the group prints after it answers.
+USING = "ktlo.using"
 
 
 @click.group(

@@ -8,14 +8,8 @@ from pathlib import Path
 import click
 
 from ktlo.choices import GROUPINGS, PERIODS
-from ktlo.cli.inputs import open_store, org_store, read_config
-from ktlo.cli.options import (
-    ORG_STORE,
-    config_option,
-    db_option,
-    output_options,
-    since_until_options,
-)
+from ktlo.cli.inputs import command_inputs, open_store, require_teams
+from ktlo.cli.options import config_option, output_options, since_until_options, store_option
 from ktlo.cli.output import emit
 
 
@@ -34,7 +28,7 @@ from ktlo.cli.output import emit
 @since_until_options
 @output_options
 @config_option
-@db_option(ORG_STORE)
+@store_option
 def allocation_command(
     team: str | None, period: str, by: str, since: date | None, until: date | None,
     as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None,
@@ -45,8 +39,11 @@ def allocation_command(
     """
     from ktlo.allocation import AllocationOptions, allocation, allocation_rows
 
-    config = read_config(config_path)
-    with open_store(org_store(db), read_only=True) as store:
+    config, path = command_inputs(config_path, db)
+    if by == "team" or team:
+        require_teams(config, "allocation " + ("--by team" if by == "team" else "--team"),
+                      "shows each team's effort")  # fmt: skip
+    with open_store(path, read_only=True) as store:
         doc = allocation(store, config, AllocationOptions(team, period, by, since, until))
     from ktlo.report.terminal import render_allocation
 
@@ -59,7 +56,7 @@ def allocation_command(
 )
 @output_options
 @config_option
-@db_option(ORG_STORE)
+@store_option
 def budget_command(
     period: str, as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None
 ) -> None:
@@ -69,8 +66,9 @@ def budget_command(
     """
     from ktlo.allocation import budget_report
 
-    config = read_config(config_path)
-    with open_store(org_store(db), read_only=True) as store:
+    config, path = command_inputs(config_path, db)
+    require_teams(config, "budget", "compares each team's KTLO share with the team's band")
+    with open_store(path, read_only=True) as store:
         doc = budget_report(store, config, period)
     from ktlo.report.terminal import render_budget
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -9,20 +10,23 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ktlo.choices import PERIODS
-from ktlo.cli.inputs import config_dir, open_store, read_config
+from ktlo.cli.inputs import config_dir, open_store, read_config, say_using, store_path
 from ktlo.cli.mining import mine
 from ktlo.cli.options import (
-    ANALYZE_STORE,
     BudgetBand,
     config_option,
-    db_option,
     scale_options,
     since_until_options,
+    store_option,
 )
 from ktlo.cli.output import console, print_csv, print_json
+from ktlo.errors import ConfigError
 
 if TYPE_CHECKING:
+    from ktlo.config import Config
+    from ktlo.prefetch import Prefetch
     from ktlo.scale import RunSummary
+    from ktlo.store import Store
 
 
 @click.command(name="analyze")
@@ -58,7 +62,7 @@ if TYPE_CHECKING:
 )
 @click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per period.")
 @config_option
-@db_option(ANALYZE_STORE)
+@store_option
 def analyze_command(
     paths: tuple[Path, ...], recursive: bool, jobs: int | None, executor: str | None,
     since: date | None, until: date | None, period: str, budget: tuple[float, float],
@@ -68,10 +72,13 @@ def analyze_command(
 
     Example: ktlo analyze ~/src/shop --since 1y --period quarter
 
-    Several PATHs (or --recursive over folders of clones, or [git] repositories in
-    ktlo.toml) are mined in parallel, --jobs local processes or on a Dask cluster with
-    --executor dask://HOST:PORT, and reported together with a table per repository
-    (store: ./ktlo.duckdb unless --db). Exit status 1 if any repository failed.
+    One PATH alone keeps that repository's own store in ~/.cache/ktlo unless --db (or
+    KTLO_DB) names one. Several PATHs (or --recursive over folders of clones, or with no
+    PATH the [git] repositories of ktlo.toml) are mined in parallel, --jobs local processes
+    or on a Dask cluster with --executor dask://HOST:PORT, and reported together with a
+    table per repository (store: ./ktlo.duckdb unless --db). With no PATH and no [git]
+    section, the repository whose top folder you are in. Exit status 1 if any repository
+    failed.
     """
     from ktlo.prefetch import prefetch
 
@@ -80,21 +87,12 @@ def analyze_command(
     try:
         from ktlo.analysis import AnalyzeOptions, Budget, analyze
         from ktlo.scale import Engine
-        from ktlo.scale.discover import repository_targets
-        from ktlo.sources import git
-        from ktlo.store import default_store_path
 
         config = read_config(config_path)
-        repos, single = repository_targets(
-            paths, config.git.paths(config_dir(config)), recursive, config.git.recursive
-        )
+        repos, single, own = _targets(paths, config, recursive)
         engine = Engine.parse(executor or config.git.executor, jobs or config.git.jobs)
-        default = None
-        if single:
-            default = (
-                early.store if early else default_store_path(git.open_repository(repos[0]).path)
-            )
-        with open_store(db or default or Path("ktlo.duckdb")) as store:
+        path = _store_for(db, repos[0], early) if own else store_path(db, reading=False)
+        with open_store(path) as store:
             run = mine(store, repos, engine, quiet=single, early=early)
             if config.rules:
                 from ktlo.reclassify import reclassify
@@ -104,17 +102,80 @@ def analyze_command(
                 None, since, until, period, Budget(*budget), top, run.repo_ids, folders=run.folders
             )
             doc = analyze(store, options, config) if run.repo_ids else None
+            hint = None if doc is None else _explain_hint(store, run.repo_ids)
     finally:
         if early is not None:
             early.close()
-    _render(doc, run, as_json, as_csv, top)
+    _render(doc, run, (as_json, as_csv), top, hint)
     if run.failures:
         raise SystemExit(1)
 
 
+def _targets(
+    paths: tuple[Path, ...], config: Config, recursive: bool
+) -> tuple[list[Path], bool, bool]:
+    """The repositories to mine; whether they make a single-repository report; whether
+    they get a store of their own (one PATH given, or the repository you are in)."""
+    from ktlo.scale.discover import is_repository, repository_targets
+
+    configured = config.git.paths(config_dir(config))
+    if not paths and not configured and not is_repository(Path.cwd()):
+        where = f"no [git] repositories in {config.path}" if config.path else "no ktlo.toml here"
+        raise ConfigError(
+            f"which repositories? No PATH given, {where}, and {Path.cwd()} is not a repository",
+            "give one (`ktlo analyze ~/src/shop`), or list them in ktlo.toml under "
+            '[git] repositories = ["~/src/*"] (docs/configuration.md#git)',
+        )
+    repos, single = repository_targets(paths, configured, recursive, config.git.recursive)
+    return repos, single, single and bool(paths or not configured)
+
+
+def _store_for(db: Path | None, repo: Path, early: Prefetch | None) -> Path:
+    """--db (or KTLO_DB), else the repository's own store in ~/.cache/ktlo, said on stderr."""
+    if db is not None:
+        return store_path(db, reading=False)
+    from ktlo.sources import git
+    from ktlo.store import default_store_path
+
+    own = early.store if early else default_store_path(git.open_repository(repo).path)
+    say_using(
+        f"Using the store {own} (this repository's own: one PATH and no --db or KTLO_DB given)."
+    )
+    return own
+
+
+def _explain_hint(store: Store, repo_ids: Sequence[str]) -> str:
+    """`Why? ktlo explain <sha> ...`, naming a real commit and, unless the one rule finds
+    this store from here, its --db: a command that works as printed."""
+    import os
+    import shlex
+
+    from ktlo.refs import short_refs
+
+    row = store.con.execute(
+        """
+        SELECT c.item_id FROM commits c JOIN effective_verdicts v USING (item_id)
+        WHERE c.repo_id IN (SELECT unnest(?::VARCHAR[])) AND NOT c.is_merge
+        ORDER BY v.investment = 'ktlo' DESC, c.authored_at DESC, c.sha LIMIT 1
+        """,
+        [list(repo_ids)],
+    ).fetchone()
+    if row is None:
+        return "Why? `ktlo explain <sha>` shows any verdict with its reasons."
+    ref = short_refs(store, [row[0]])[row[0]]
+    found_here = Path(os.environ.get("KTLO_DB") or "ktlo.duckdb").resolve()
+    db = "" if store.path.resolve() == found_here else f" --db {shlex.quote(str(store.path))}"
+    return (
+        f"Why? `ktlo explain {shlex.quote(ref)}{db}` shows a verdict with its reasons (any "
+        "sha, pull request or issue key); `--json` for everything above."
+    )
+
+
 def _render(
-    doc: dict[str, Any] | None, run: RunSummary, as_json: bool, as_csv: bool, top: int
-) -> None:
+    doc: dict[str, Any] | None, run: RunSummary, output: tuple[bool, bool], top: int,
+    hint: str | None,
+) -> None:  # fmt: skip
+    as_json, as_csv = output
     if doc is not None and as_json:
         from ktlo.scale.runner import run_json
 
@@ -127,5 +188,5 @@ def _render(
         from ktlo.report.scale import render_repositories
         from ktlo.report.terminal import render_analysis
 
-        render_analysis(doc, console())
+        render_analysis(doc, console(), hint)
         render_repositories(doc, console(), top)

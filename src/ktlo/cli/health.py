@@ -8,14 +8,8 @@ from pathlib import Path
 import click
 
 from ktlo.choices import DEFINITIONS, DORA_FIGURES, PERIODS
-from ktlo.cli.inputs import open_store, org_store, read_config
-from ktlo.cli.options import (
-    ORG_STORE,
-    RelativeOrIsoDate,
-    config_option,
-    db_option,
-    output_options,
-)
+from ktlo.cli.inputs import command_inputs, open_store, require_teams
+from ktlo.cli.options import RelativeOrIsoDate, config_option, output_options, store_option
 from ktlo.cli.output import emit
 
 
@@ -45,7 +39,7 @@ from ktlo.cli.output import emit
 )  # fmt: skip
 @output_options
 @config_option
-@db_option(ORG_STORE)
+@store_option
 def health_command(
     team: str | None, service: str | None, period: str, definition: str | None, until: date | None,
     mean: bool, explain: str | None, as_json: bool, as_csv: bool, config_path: Path | None,
@@ -60,10 +54,12 @@ def health_command(
     from ktlo.metrics.health import health
     from ktlo.report.health import explained, health_rows, render_explain, render_health
 
-    config = read_config(config_path)
+    config, path = command_inputs(config_path, db)
+    if team:
+        require_teams(config, "health --team", "shows one team's services and repositories")
     items = as_json or explain is not None
     options = HealthOptions(team, service, period, definition, until, mean, items)
-    with open_store(org_store(db), read_only=True) as store:
+    with open_store(path, read_only=True) as store:
         doc = health(store, config, options)
     if explain:
         emit(explained(doc, explain), as_json, as_csv, render_explain, lambda d: d["items"])

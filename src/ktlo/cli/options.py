@@ -10,12 +10,6 @@ from typing import Any
 
 import click
 
-#: The default store of each kind of command, as its --db help states it.
-ORG_STORE = "./ktlo.duckdb, else the ~/.cache/ktlo store `ktlo analyze` made for this repository"
-ANALYZE_STORE = "one repository's own store in ~/.cache/ktlo; ./ktlo.duckdb for several"
-EXPLAIN_STORE = "the ~/.cache/ktlo store `ktlo analyze` made for --repo"
-SYNC_STORE = "./ktlo.duckdb"
-
 
 class RelativeOrIsoDate(click.ParamType[date]):
     """`2026-01-31`, or a span back from today: `90d`, `12w`, `6m`, `2y`."""
@@ -54,17 +48,19 @@ class BudgetBand(click.ParamType[tuple[float, float]]):
         return int(match[1]) / 100, int(match[2]) / 100
 
 
-def db_option(default: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """--db, whose help states where the command's store is without it (`default`)."""
+def store_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--db: the store, found by the one rule every command follows (cli/inputs.py)."""
     return click.option(
         "--db",
         type=click.Path(dir_okay=False, path_type=Path),
         envvar="KTLO_DB",
-        help=f"The store file (default: {default}). Env: KTLO_DB.",
-    )
+        help="The store file (default: ./ktlo.duckdb; only `ktlo analyze PATH` alone keeps "
+        "that repository's own store in ~/.cache/ktlo). Env: KTLO_DB.",
+    )(func)
 
 
 def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--config: the ktlo.toml, found by the one rule every command follows (cli/inputs.py)."""
     return click.option(
         "--config",
         "config_path",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ktlo.cli.inputs import open_store, org_store, read_config
-from ktlo.cli.options import ORG_STORE, config_option, db_option, output_options
+from ktlo.cli.inputs import command_inputs, open_store, require_teams
+from ktlo.cli.options import config_option, output_options, store_option
 from ktlo.cli.output import emit
 
 
@@ -28,7 +28,7 @@ from ktlo.cli.output import emit
 )
 @click.option("--csv", "as_csv", is_flag=True, help="One CSV row per team and window.")
 @config_option
-@db_option(ORG_STORE)
+@store_option
 def mode_command(
     team: str | None, period: str, as_json: bool, as_csv: bool, config_path: Path | None,
     db: Path | None,
@@ -39,12 +39,13 @@ def mode_command(
     """
     from ktlo.planning.ktlo_mode import ktlo_mode
 
-    config = read_config(config_path)
+    config, path = command_inputs(config_path, db)
+    require_teams(config, "mode", "judges each team's reliability and KTLO share")
     if team:
         from ktlo.planning.team import find_team
 
         find_team(config, team)
-    with open_store(org_store(db), read_only=True) as store:
+    with open_store(path, read_only=True) as store:
         doc = ktlo_mode(store, config, team, period)
     from ktlo.report.rows import mode_rows
     from ktlo.report.terminal import render_mode
@@ -67,7 +68,7 @@ def mode_command(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the history and forecast as CSV rows.")
 @config_option
-@db_option(ORG_STORE)
+@store_option
 def forecast_command(
     team: str | None,
     horizon: int,
@@ -83,8 +84,10 @@ def forecast_command(
     """
     from ktlo.planning.outlook import outlook
 
-    config = read_config(config_path)
-    with open_store(org_store(db), read_only=True) as store:
+    config, path = command_inputs(config_path, db)
+    if team:
+        require_teams(config, "forecast --team", "forecasts one team")
+    with open_store(path, read_only=True) as store:
         doc = outlook(store, config, team, horizon, period)
     from ktlo.report.rows import forecast_rows
     from ktlo.report.terminal import render_forecast
@@ -96,7 +99,7 @@ def forecast_command(
 @click.option("--team", help="Only this team's sprints or cycles.")
 @output_options
 @config_option
-@db_option(ORG_STORE)
+@store_option
 def sprints_command(
     team: str | None, as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None
 ) -> None:
@@ -106,8 +109,8 @@ def sprints_command(
     """
     from ktlo.planning.sprints import sprint_report
 
-    config = read_config(config_path)
-    with open_store(org_store(db), read_only=True) as store:
+    config, path = command_inputs(config_path, db)
+    with open_store(path, read_only=True) as store:
         doc = sprint_report(store, config, team)
     from ktlo.report.terminal import render_sprints
 

@@ -8,14 +8,8 @@ from pathlib import Path
 import click
 
 from ktlo.choices import PERIODS
-from ktlo.cli.inputs import open_store, org_store, read_config
-from ktlo.cli.options import (
-    ORG_STORE,
-    config_option,
-    db_option,
-    output_options,
-    since_until_options,
-)
+from ktlo.cli.inputs import command_inputs, flush_using, open_store, require_teams
+from ktlo.cli.options import config_option, output_options, since_until_options, store_option
 from ktlo.cli.output import console, print_csv, print_json
 
 
@@ -35,7 +29,7 @@ from ktlo.cli.output import console, print_csv, print_json
 @click.option("--service", help="Only this service (the repositories that deploy it).")
 @output_options
 @config_option
-@db_option(ORG_STORE)
+@store_option
 def report_command(
     html_file: Path | None, team: str | None, period: str, since: date | None, until: date | None,
     repo: str | None, service: str | None, as_json: bool, as_csv: bool, config_path: Path | None,
@@ -48,9 +42,11 @@ def report_command(
     from ktlo.report.document import build_report, report_rows
     from ktlo.report.model import ReportFilters
 
-    config = read_config(config_path)
+    config, path = command_inputs(config_path, db)
+    if team:
+        require_teams(config, "report --team", "reports on one team")
     filters = ReportFilters(team, period, since, until, repo, service)
-    with open_store(org_store(db), read_only=True) as store:
+    with open_store(path, read_only=True) as store:
         doc = build_report(store, config, filters)
     if html_file:
         from ktlo.report.html import render_report
@@ -83,7 +79,7 @@ def report_command(
     help="Require it on every request (Authorization: Bearer, or ?token= once). Env: KTLO_TOKEN.",
 )
 @config_option
-@db_option(ORG_STORE)
+@store_option
 def serve_command(
     host: str, port: int, token: str | None, config_path: Path | None, db: Path | None
 ) -> None:
@@ -97,10 +93,11 @@ def serve_command(
     from ktlo.server import serve
 
     def announce(url: str) -> None:
+        flush_using()
         click.echo(f"ktlo dashboard: {url} (Ctrl-C stops it)", err=True)
 
-    config = read_config(config_path)
-    serve(org_store(db), config, host, port, token, announce)
+    config, path = command_inputs(config_path, db)
+    serve(path, config, host, port, token, announce)
 
 
 @click.command(name="demo")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ktlo.cli.inputs import open_store, org_store, read_config
-from ktlo.cli.options import ORG_STORE, RelativeOrIsoDate, config_option, db_option
+from ktlo.cli.inputs import command_inputs, open_store, require_teams
+from ktlo.cli.options import RelativeOrIsoDate, config_option, store_option
 from ktlo.cli.output import console, emit, print_json, write_csv
 
 
@@ -47,7 +47,7 @@ def rotation_group() -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @config_option
-@db_option(ORG_STORE)
+@store_option
 def rotation_plan_command(
     team: str, start: date, periods: int, length: str, secondary: bool, ics_file: Path | None,
     csv_file: Path | None, as_json: bool, config_path: Path | None, db: Path | None,
@@ -60,13 +60,18 @@ def rotation_plan_command(
     from ktlo.planning.team import find_team, team_members
     from ktlo.report.terminal import render_rotation
 
-    config = read_config(config_path)
+    config, store_path = command_inputs(config_path, db, reading=False)
+    require_teams(config, "rotation plan", "plans one team's rotation")
     chosen = find_team(config, team)
-    store_path = org_store(db)
     if store_path.exists():
         with open_store(store_path, read_only=True) as store:
             members = team_members(config, chosen, store, start)
     else:
+        click.echo(
+            f"Note: no store at {store_path}: planned without anyone's recent KTLO load "
+            "or weeks on call (run `ktlo sync` first to weigh them)",
+            err=True,
+        )
         members = team_members(config, chosen, None, start)
     plan = plan_rotation(team, members, start, periods, length, chosen.sprint_days, secondary)
     rows = to_rows(plan)
@@ -102,7 +107,7 @@ def rotation_plan_command(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print one CSV row per shift.")
 @config_option
-@db_option(ORG_STORE)
+@store_option
 def rotation_review_command(
     team: str,
     since: date,
@@ -119,8 +124,9 @@ def rotation_review_command(
     from ktlo.planning.review import rotation_review
     from ktlo.planning.team import find_team
 
-    config = read_config(config_path)
-    with open_store(org_store(db), read_only=True) as store:
+    config, path = command_inputs(config_path, db)
+    require_teams(config, "rotation review", "reviews one team's shifts")
+    with open_store(path, read_only=True) as store:
         doc = rotation_review(store, config, find_team(config, team), since, schedule)
     from ktlo.report.rows import rotation_review_rows
     from ktlo.report.terminal import render_rotation_review

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ktlo.cli.inputs import config_dir, open_store, read_config
+from ktlo.cli.inputs import command_inputs, config_dir, open_store
 from ktlo.cli.mining import mine
-from ktlo.cli.options import SYNC_STORE, config_option, db_option, scale_options
+from ktlo.cli.options import config_option, scale_options, store_option
 from ktlo.cli.output import console, err_console
 from ktlo.errors import ConfigError
 
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     help="The source --from-file belongs to: a name from ktlo.toml, or a type (github, files).",
 )
 @scale_options
-@db_option(SYNC_STORE)
+@store_option
 def sync_command(
     names: tuple[str, ...],
     config_path: Path | None,
@@ -59,7 +59,7 @@ def sync_command(
     from ktlo.scale import Engine
     from ktlo.sync import plan_sync, sync_sources
 
-    config = read_config(config_path)
+    config, path = command_inputs(config_path, db, reading=False)
     repos, names = _git_in_sync(config, names, from_file)
     engine = Engine.parse(executor or config.git.executor, jobs or config.git.jobs)
     sources = (
@@ -67,7 +67,7 @@ def sync_command(
         if names or from_file or not repos
         else []
     )
-    with open_store(db or Path("ktlo.duckdb")) as store:
+    with open_store(path) as store:
         run = mine(store, repos, engine) if repos else None
         with SyncProgress(err_console()) as progress:
             results = sync_sources(store, sources, progress.reporter, from_file)

@@ -10,15 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ktlo.cli.inputs import open_store, org_store, read_config
-from ktlo.cli.options import (
-    EXPLAIN_STORE,
-    ORG_STORE,
-    config_option,
-    db_option,
-    output_options,
-    since_until_options,
-)
+from ktlo.cli.inputs import command_inputs, open_store, read_config, require_teams, store_path
+from ktlo.cli.options import config_option, output_options, since_until_options, store_option
 from ktlo.cli.output import console, emit, print_csv, print_json
 from ktlo.errors import ConfigError, KtloError
 
@@ -29,27 +22,25 @@ if TYPE_CHECKING:
 
 @click.command(name="explain")
 @click.argument("ref")
-@click.option(
-    "--repo",
-    "repo_path",
-    type=click.Path(path_type=Path),
-    default=".",
-    help="The repository (for its default store).",
-)
-@db_option(EXPLAIN_STORE)
-def explain_command(ref: str, repo_path: Path, db: Path | None) -> None:
-    """Show a stored commit's verdict with every reason (REF: a sha or its prefix).
+@click.option("--json", "as_json", is_flag=True, help="Print the item and its verdict as JSON.")
+@store_option
+def explain_command(ref: str, as_json: bool, db: Path | None) -> None:
+    """Show a stored item's verdict with every reason: a commit, pull request or issue.
 
-    Example: ktlo explain 3f2a9c1 --repo ~/src/shop
+    REF: its full id, 4 or more characters of a commit sha, a tracker key (PAY-101, or
+    jira:issue:PAY-101) or owner/repo#12.
+
+    Example: ktlo explain 3f2a9c1
     """
-    from ktlo.explain import explain_commit
-    from ktlo.report.terminal import render_explanation
-    from ktlo.sources import git
-    from ktlo.store import default_store_path
+    from ktlo.explain import explain_item
+    from ktlo.report.explain import render_item
 
-    path = db or default_store_path(git.open_repository(repo_path).path)
-    with open_store(path, read_only=True) as store:
-        render_explanation(explain_commit(store, ref), console())
+    with open_store(store_path(db), read_only=True) as store:
+        item = explain_item(store, ref)
+    if as_json:
+        print_json(item)
+    else:
+        render_item(item, console())
 
 
 @click.command(name="override")
@@ -61,18 +52,22 @@ def explain_command(ref: str, repo_path: Path, db: Path | None) -> None:
 @click.option("--list", "list_them", is_flag=True, help="List every override.")
 @click.option("--remove", is_flag=True, help="Remove the override of ITEM_ID.")
 @output_options
-@db_option(ORG_STORE)
+@store_option
 def override_command(
     item_id: str | None, label: str | None, note: str | None, list_them: bool, remove: bool,
     as_json: bool, as_csv: bool, db: Path | None,
 ) -> None:  # fmt: skip
     """Correct a verdict; the correction survives re-syncs and re-classification.
 
-    Example: ktlo override git:commit:github.com/acme/shop:3f2a9c1e --as ktlo/security --note "CVE fix"
-    """
-    from ktlo.overrides import list_overrides, remove_override, set_override
+    ITEM_ID: the item's full id, a commit sha prefix, a tracker key (PAY-101) or
+    owner/repo#12, as `ktlo explain` prints it.
 
-    path = org_store(db)
+    Example: ktlo override 3f2a9c1e --as ktlo/security --note "CVE fix"
+    """
+    from ktlo.overrides import list_overrides, remove_override, set_override, with_override
+    from ktlo.refs import resolve_item
+
+    path = store_path(db)
     if list_them:
         with open_store(path, read_only=True) as store:
             rows = list_overrides(store)
@@ -82,34 +77,49 @@ def override_command(
         return
     if not item_id:
         raise ConfigError("which item?", "give an ITEM_ID (see `ktlo explain`), or --list")
+    if not remove and not label:
+        raise ConfigError("no --as given", "say what it is, e.g. --as ktlo/security")
     with open_store(path) as store:
         if remove:
-            remove_override(store, item_id)
-            click.echo(f"removed the override of {item_id}")
+            found = with_override(store, item_id)
+            remove_override(store, found)
+            click.echo(f"removed the override of {found}")
             return
-        if not label:
-            raise ConfigError("no --as given", "say what it is, e.g. --as ktlo/security")
-        investment, subcategory = set_override(store, item_id, label, note, read_config(None))
-    click.echo(f"{item_id} is now {investment}{'/' + subcategory if subcategory else ''}")
+        found = resolve_item(store, item_id)
+        investment, subcategory = set_override(store, found, label or "", note, read_config(None))
+    click.echo(f"{found} is now {investment}{'/' + subcategory if subcategory else ''}")
 
 
 @click.command(name="reclassify")
+@click.option("--dry-run", is_flag=True, help="Compute and report what would move; write nothing.")
 @config_option
-@db_option(ORG_STORE)
-def reclassify_command(config_path: Path | None, db: Path | None) -> None:
+@store_option
+def reclassify_command(dry_run: bool, config_path: Path | None, db: Path | None) -> None:
     """Re-apply rules, inheritance and the classifier to everything stored (fetches nothing).
 
-    Example: ktlo reclassify --config ktlo.toml
+    Reports what moved: the KTLO share before → after, overall and per team, with the
+    number of items whose verdict changed and the kinds whose person-days moved most.
+    With --dry-run, the same report for a copy of the store; the store is not changed.
+
+    Example: ktlo reclassify --dry-run
     """
     from ktlo.learning import describe
     from ktlo.moves import describe_moves
-    from ktlo.reclassify import reclassify
 
-    config = read_config(config_path)
-    with open_store(org_store(db)) as store:
-        summary = reclassify(store, config, refit=True)
+    config, path = command_inputs(config_path, db)
+    if dry_run:
+        from ktlo.reclassify import dry_run as trial
+
+        summary = trial(path, config)
+        click.echo("Dry run: nothing was written. `ktlo reclassify` would do this:", err=True)
+    else:
+        from ktlo.reclassify import reclassify
+
+        with open_store(path) as store:
+            summary = reclassify(store, config, refit=True)
+    verb = "would change" if dry_run else "changed"
     click.echo(
-        f"reclassified {summary.items:,} items: {summary.changed:,} changed, "
+        f"reclassified {summary.items:,} items: {summary.changed:,} {verb}, "
         f"{summary.by_rule:,} by a rule, {summary.inherited:,} inherited, "
         f"{summary.projects_by_scope:,} projects by scope; {summary.overridden:,} overrides kept"
     )
@@ -144,7 +154,7 @@ def reclassify_command(config_path: Path | None, db: Path | None) -> None:
 @click.option("--ask", is_flag=True, help="Ask for an answer to each item (default in a terminal).")
 @output_options
 @config_option
-@db_option(ORG_STORE)
+@store_option
 def review_command(
     item_id: str | None, limit: int, confirm: bool, label: str | None, team: str | None,
     sample: int | None, seed: int | None, since: date | None, until: date | None,
@@ -167,15 +177,16 @@ def review_command(
     verdicts err, which corrects every KTLO share and narrows its interval
     (docs/classification.md, "Error bars").
     """
+    from ktlo.refs import resolve_item
     from ktlo.report.review import render_review, verdict_label
     from ktlo.review_queue import answer, review_queue
 
-    config = read_config(config_path)
+    config, path = command_inputs(config_path, db)
     if team:
         _check_team(config, team)
     if answers_file is not None and (sample is not None or item_id):
         raise ConfigError("--answers loads a file on its own", "run --sample or ITEM_ID apart")
-    with open_store(org_store(db)) as store:
+    with open_store(path) as store:
         if answers_file is not None:
             _load_answers(store, config, answers_file)
             return
@@ -185,8 +196,9 @@ def review_command(
         if item_id:
             if not confirm and not label:
                 raise ConfigError("no answer given", "add --confirm, or --as KIND to correct it")
-            investment, sub = answer(store, item_id, config, None if confirm else label)
-            click.echo(f"{item_id} is now {investment}{'/' + sub if sub else ''}")
+            found = resolve_item(store, item_id)
+            investment, sub = answer(store, found, config, None if confirm else label)
+            click.echo(f"{found} is now {investment}{'/' + sub if sub else ''}")
             return
         rows = review_queue(store, config, limit, team=team)
         if as_json:
@@ -204,6 +216,7 @@ def _check_team(config: Config, team: str) -> None:
     from ktlo.planning.team import find_team
 
     if team != NO_TEAM:
+        require_teams(config, "review --team", "shows the items one team spent effort on")
         find_team(config, team)
 
 
@@ -222,6 +235,10 @@ def _sample(
     elif as_csv:
         print_csv(drawn["items"])
     else:
+        from ktlo.refs import short_refs
+
+        refs = short_refs(store, [r["item_id"] for r in drawn["items"]])
+        drawn["items"] = [{**r, "ref": refs[r["item_id"]]} for r in drawn["items"]]
         render_sample(drawn, console())
         if ask or sys.stdin.isatty():
             _ask_blind(drawn["items"], lambda i, kind: answer_sampled(store, i, kind, config))

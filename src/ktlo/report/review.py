@@ -16,10 +16,11 @@ def render_review(rows: list[dict[str, Any]], console: Console) -> None:
         return
     table = Table(box=None, header_style="dim", title="Review queue", title_justify="left")
     for column in ("#", "item", "title", "verdict", "conf.", "effort (days)", "why"):
-        table.add_column(column, overflow="fold")
+        # the item's ref whole on one line, so it can be copied into `ktlo review REF`
+        table.add_column(column, overflow="fold", no_wrap=column == "item")
     for number, r in enumerate(rows, start=1):
         table.add_row(
-            str(number), r["item_id"], (r["title"] or "")[:60], verdict_label(r),
+            str(number), r.get("ref") or r["item_id"], (r["title"] or "")[:60], verdict_label(r),
             f"{r['confidence']:.2f}", f"{r['effort_days']:.1f}", r["why"],
         )  # fmt: skip
     console.print(table)
@@ -32,11 +33,12 @@ def render_sample(drawn: dict[str, Any], console: Console) -> None:
         title=f"Sample #{drawn['sample_id']}: {len(drawn['items'])} of {drawn['frame']:,} unanswered items (seed {drawn['seed']})",
     )  # fmt: skip
     for column in ("#", "item", "type", "title"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column == "item")
     for number, r in enumerate(drawn["items"], start=1):
         table.add_row(
-            str(number), escape(r["item_id"]), r["item_type"], escape((r["title"] or "")[:80])
-        )
+            str(number), escape(r.get("ref") or r["item_id"]), r["item_type"],
+            escape((r["title"] or "")[:80]),
+        )  # fmt: skip
     console.print(table)
     console.print(
         "[dim]Label each with its kind (ktlo, new_work, or e.g. bug, ktlo/security): here, or "

@@ -24,8 +24,9 @@ STATUS_STYLE = {
 ARROW = {"up": "▲", "down": "▼", "flat": "▶", "unknown": " "}
 
 
-def render_analysis(doc: dict[str, Any], console: Console) -> None:
-    """Print the analysis: headline, subcategories, trend, hotspots, people, other."""
+def render_analysis(doc: dict[str, Any], console: Console, hint: str | None = None) -> None:
+    """Print the analysis: headline, subcategories, trend, hotspots, people, other; last
+    `hint`, the command that explains a verdict from where the user is."""
     if not doc["totals"]["commits"]:
         console.print(f"{_name(doc)}: no commits in range — nothing to analyze.")
         return
@@ -36,7 +37,7 @@ def render_analysis(doc: dict[str, Any], console: Console) -> None:
         console.print(_hotspot_table(doc))
     if doc["people"]:
         console.print(_people_line(doc))
-    console.print(_footer(doc))
+    console.print(_footer(hint), soft_wrap=True)  # a command to copy: never broken
 
 
 def _name(doc: dict[str, Any]) -> str:
@@ -181,9 +182,13 @@ def _people_line(doc: dict[str, Any]) -> Text:
     return Text.assemble("\nCarrying the KTLO: ", (people, "bold"))
 
 
-def _footer(doc: dict[str, Any]) -> Text:
+def _footer(hint: str | None) -> Text:
     return Text(
-        "\nWhy? `ktlo explain <sha>` shows any verdict with its reasons; `--json` for everything above.",
+        "\n"
+        + (
+            hint
+            or "Why? `ktlo explain <sha>` shows any verdict with its reasons; `--json` for everything above."
+        ),
         style="dim",
     )
 
@@ -357,11 +362,11 @@ def render_overrides(rows: list[dict[str, Any]], console: Console) -> None:
         console.print("No overrides yet: `ktlo override ITEM_ID --as ktlo/<kind>` records one.")
         return
     table = Table(box=None, header_style="dim")
-    for column in ("item", "title", "is", "was", "note", "by"):
-        table.add_column(column)
+    for column in ("item", "title", "is", "was", "note", "by"):  # the item's ref whole: copyable
+        table.add_column(column, no_wrap=column == "item", overflow="fold")
     for r in rows:
         table.add_row(
-            r["item_id"], (r["title"] or "")[:50], f"{r['investment']}/{r['subcategory'] or ''}",
+            r.get("ref") or r["item_id"], (r["title"] or "")[:50], f"{r['investment']}/{r['subcategory'] or ''}",
             f"{r['classifier_investment']}/{r['classifier_subcategory'] or ''}", r["note"] or "", display_name(r["created_by"] or ""),
         )  # fmt: skip
     console.print(table)
