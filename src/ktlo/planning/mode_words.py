@@ -21,11 +21,22 @@ _RISING_WHAT = {
     "mttr_rising": "median time to resolve",
     "bug_backlog_growth": "open bugs",
 }
+#: The health panel (docs/report.md) where each operational signal's figures are shown.
+PANELS = {
+    "incident_rate_rising": "incidents",
+    "mttr_rising": "incidents",
+    "repeat_incidents": "repeats",
+    "change_failure_rate": "dora",
+    "error_budget_burned": "slos",
+    "bug_backlog_growth": "bugs",
+    "flaky_build_rate": "builds",
+    "alert_noise": "alerts",
+}
 _STATE_NOW = {
     "enter": "ENTER KTLO mode",
     "stay": "STAY in KTLO mode",
     "exit": "EXIT KTLO mode",
-    "normal": "NORMAL (not in KTLO mode)",
+    "normal": "NORMAL (no KTLO mode)",
 }
 _STATE_PAST = {"enter": "entered", "stay": "stayed", "exit": "left", "normal": "normal"}
 
@@ -163,9 +174,10 @@ def health_risks(reasons: Sequence[dict[str, Any]], top: int = 3) -> list[dict[s
     ]
     found.sort(key=lambda r: (-(r.get("share_of_risk") or 0.0), -(r.get("severity") or 0.0)))
     return [
-        {"signal": r["signal"], "text": r["text"], "share_of_risk": r.get("share_of_risk")}
+        {"signal": r["signal"], "text": r["text"], "share_of_risk": r.get("share_of_risk"),
+         "panel": PANELS.get(r["signal"])}
         for r in found[:top]
-    ]
+    ]  # fmt: skip
 
 
 def has_health_data(reasons: Sequence[dict[str, Any]]) -> bool:

@@ -58,6 +58,7 @@ def environment() -> jinja2.Environment:
     env.filters["duration"] = wording.duration
     env.filters["directory"] = wording.directory
     env.filters["repository"] = wording.repository
+    env.filters["places"] = wording.places
     env.filters["short_shas"] = wording.short_shas
     env.filters["measure"] = wording.measure
     env.filters["minutes"] = lambda value: wording.duration(value)

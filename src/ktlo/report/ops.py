@@ -21,7 +21,7 @@ from ktlo.planning.review import ktlo_items_since, rotation_review
 from ktlo.report.model import BASE_TABLE, ReportFilters
 from ktlo.store import Store
 
-ROTATION_DAYS = 91  # the rotation review covers the quarter up to the newest effort
+ROTATION_DAYS = 91  # the rotation review covers the 91 days up to the newest effort
 
 
 def synced_counts(store: Store) -> dict[str, int]:
@@ -32,7 +32,7 @@ def synced_counts(store: Store) -> dict[str, int]:
 def rotation_section(
     store: Store, config: Config, filters: ReportFilters, as_of: str | None, counts: dict[str, int]
 ) -> dict[str, Any]:
-    """Per team with members: on-call load per person over the last quarter, fairness, and
+    """Per team with members: on-call load per person over the last 91 days, fairness, and
     which model (a rotation or shared weeks) the data supports, as `ktlo rotation review`."""
     absent = missing(counts, "alerts", "incidents")
     if absent:

@@ -2,7 +2,7 @@
 
     balance    per team (and for the organisation) and period: person-days per
                subcategory (stacked), the KTLO share, its budget band and status
-    teams      per team, a card: budget status of the last full period and the quarter,
+    teams      per team, a card: budget status of the last full period and the last 91 days,
                trend, drift, drivers, FTE, KTLO cost
     hotspots   where KTLO effort went: directories (a commit's effort split over its files)
     people     who carries the KTLO: KTLO person-days per person

@@ -353,8 +353,8 @@ def _group_table(doc: dict[str, Any], width: int) -> Table:
     for column in [*headers, "", "items"]:
         table.add_column(column, justify="left" if column in ("", "KTLO share") else "right",
                          no_wrap=bool(column))  # fmt: skip
-    for row, shown, count in rows:
-        table.add_row(*row, _bar(shown, bar) if bar >= 4 else "", count)
+    for row, value, count in rows:
+        table.add_row(*row, _bar(value, bar) if bar >= 4 else "", count)
     return table
 
 
