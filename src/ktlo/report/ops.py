@@ -181,5 +181,8 @@ def _health_note(
     if risks:
         return None
     if not mode_words.has_health_data(reasons):
-        return "no operational data (incidents, deployments, builds, bugs, alerts) synced"
+        return (
+            "no health data for its services and repositories (incidents, deployments, builds, "
+            "bugs, alerts; ktlo.toml names them)"
+        )
     return f"no health signal above its threshold in {mode.get('last_period') or 'the last period'}"
