@@ -55,14 +55,17 @@ def _rotation_plan(console: Console) -> None:
 
 
 def _renderers() -> dict[str, Callable[[Console], None]]:
-    from ktlo.report import health, review, summary, terminal
+    from ktlo.report import health, review, scale, summary, terminal
 
     def one(render: Callable[[Any, Console], None], name: str) -> Callable[[Console], None]:
         return lambda console: render(json.loads(json.dumps(doc(name))), console)
 
     return {
         "analyze": one(terminal.render_analysis, "analyze"),
-        "analyze_many": one(terminal.render_analysis, "analyze_many"),
+        "analyze_many": lambda console: (
+            terminal.render_analysis(doc("analyze_many"), console),
+            scale.render_repositories(doc("analyze_many"), console, 10),
+        ),
         "allocation_team": one(terminal.render_allocation, "allocation_team"),
         "allocation_person": one(terminal.render_allocation, "allocation_person"),
         "allocation_subcategory": one(terminal.render_allocation, "allocation_subcategory"),

@@ -198,7 +198,8 @@ def _check_known(store: Store, path: Path, item_ids: list[str]) -> None:
     if unknown:
         shown = ", ".join(repr(r[0]) for r in unknown[:3])
         raise InputError(
-            f"{path}: {len(unknown)} item(s) not in this store, e.g. {shown}",
+            f"{path}: {len(unknown)} item{'' if len(unknown) == 1 else 's'} not in this store, "
+            f"e.g. {shown}",
             "answer the items of a sample drawn from this store (check --db)",
         )
 

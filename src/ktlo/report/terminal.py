@@ -133,18 +133,19 @@ def _share_table(doc: dict[str, Any]) -> Table:
     table.add_row(
         "other", _pct(shares["effort"]["other"]), _bar(shares["effort"]["other"]),
         _pct(shares["commits"]["other"]), _pct(shares["lines"]["other"]),
-        f"{other['commits']:,} commits; most: {top_reason}" if other["commits"] else "",
+        f"{plural(other['commits'], 'commit')}; most: {top_reason}" if other["commits"] else "",
     )  # fmt: skip
     return table
 
 
 def _notes(doc: dict[str, Any], sub: str) -> str:
     bots = [
-        f"{b['bot']}: {b['by_subcategory'].get(sub, 0):,}"
-        for b in doc["bots"]
-        if b["by_subcategory"].get(sub)
+        (b["bot"], b["by_subcategory"][sub]) for b in doc["bots"] if b["by_subcategory"].get(sub)
     ]
-    return f"({', '.join(bots[:2])} commits)" if bots else ""
+    if not bots:
+        return ""
+    *first, (name, count) = bots[:2]
+    return "(" + "".join(f"{b}: {n:,}, " for b, n in first) + f"{name}: {plural(count, 'commit')})"
 
 
 def _period_table(doc: dict[str, Any]) -> Table:
@@ -615,7 +616,8 @@ def render_rotation_review(doc: dict[str, Any], console: Console) -> None:
     )
     f = doc["follow_ups"]
     console.print(
-        f"Follow-ups: {f['done']} of {f['follow_ups']} done, for {f['with_follow_ups']} of {f['incidents']} incidents"
+        f"Follow-ups: {f['done']} of {f['follow_ups']} done, for {f['with_follow_ups']} of "
+        f"{plural(f['incidents'], 'incident')}"
     )
     for metric, result in doc["models"]["metrics"].items():
         console.print(f"{MODEL_FIGURES.get(metric, metric)}: {result['verdict']}")
@@ -632,7 +634,7 @@ def render_demo_footer(result: Any, console: Console) -> None:
     if result.checkout and result.checkout["totals"]["commits"]:
         doc = result.checkout
         console.print(
-            f"This checkout ({doc['repository'].get('name')}): {doc['totals']['commits']:,} commits, "
+            f"This checkout ({doc['repository'].get('name')}): {plural(doc['totals']['commits'], 'commit')}, "
             f"KTLO share of effort {interval(doc['shares']['effort']['ktlo'], doc['shares']['effort']['ktlo_low'], doc['shares']['effort']['ktlo_high'])}."
         )
     console.print(
