@@ -138,5 +138,5 @@ def demo_command(out: Path, seed: int) -> None:
         modes = ktlo_mode(store, config)
     click.echo("\nKTLO mode (`ktlo mode` says why):")
     for team in modes["teams"]:
-        click.echo(f"  {team['team']}: {team['state_text']}, risk {team['risk']:.2f}")
+        click.echo(f"  {team['team']}: {team['state_text']}, risk {team['risk_text']}")
     render_demo_footer(result, console())

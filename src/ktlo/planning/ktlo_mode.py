@@ -146,6 +146,7 @@ def _team(
         "state": state,
         "state_text": words.state_now(state),
         "risk": now.risk,
+        "risk_text": words.risk_text(now.risk, settings.enter, settings.exit),
         "reasons": _reasons(now, period),
         "history": [
             {

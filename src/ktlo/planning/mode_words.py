@@ -143,6 +143,18 @@ def threshold_text(signal: str, threshold: float) -> str:
     )
 
 
+def risk_text(risk: float | None, *thresholds: float) -> str:
+    """A risk with two decimals, or more where two would put it on a threshold it has not
+    reached (0.4992 against an entry at 0.5 reads 0.499, not 0.50)."""
+    if risk is None:
+        return "no data"
+    for digits in (2, 3, 4):
+        shown = round(risk, digits)
+        if not any(shown == t and (risk < t) != (shown < t) for t in thresholds):
+            return f"{risk:.{digits}f}"
+    return f"{risk:.4f}"
+
+
 def state_now(state: str) -> str:
     """The answer as a headline: `STAY in KTLO mode`."""
     return _STATE_NOW.get(state, state.upper())

@@ -168,6 +168,7 @@ def with_mode(cards: list[dict[str, Any]], mode: dict[str, Any]) -> None:
             continue
         card["ktlo_mode"] = {
             "state": answer["state"], "state_text": answer["state_text"], "risk": answer["risk"],
+            "risk_text": answer["risk_text"],
             "period": mode.get("last_period"), "history_text": answer["history_text"],
         }  # fmt: skip
         card["health_risks"] = mode_words.health_risks(answer["reasons"])

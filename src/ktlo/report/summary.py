@@ -73,7 +73,9 @@ def _share(card: dict[str, Any], key: str) -> Text:
 def _mode(mode: dict[str, Any] | None) -> Text:
     if not mode:
         return Text("—")
-    risk = "" if mode["risk"] is None else f" {mode['risk']:.2f}"
+    risk = " " + (
+        mode.get("risk_text") or ("no data" if mode["risk"] is None else f"{mode['risk']:.2f}")
+    )
     return Text.assemble((mode["state"].upper(), MODE_STYLE[mode["state"]]), risk)
 
 

@@ -678,7 +678,7 @@ def render_mode(doc: dict[str, Any], console: Console) -> None:
 
 
 def _mode_headline(team: dict[str, Any]) -> Text:
-    risk = "no data" if team["risk"] is None else f"{team['risk']:.2f}"
+    risk = team.get("risk_text") or ("no data" if team["risk"] is None else f"{team['risk']:.2f}")
     return Text.assemble(
         "\n", (display_name(team["team"]), "bold"), "  ",
         (team.get("state_text") or team["state"].upper(), MODE_STYLE[team["state"]]),
