@@ -27,7 +27,7 @@ def render_review(rows: list[dict[str, Any]], console: Console) -> None:
             f"\n{verdict_label(r)}, confidence {r['confidence']:.2f}, "
             f"{r['effort_days']:,.1f} person-days: {r['why']}"
         )
-        item.append(f"\n{r['item_id']}", style="dim")
+        item.append(f"\n{r.get('ref') or r['item_id']}", style="dim")  # whole, to copy
         table.add_row(f"{number}", item)
     console.print(table)
     console.print(
