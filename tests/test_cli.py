@@ -24,7 +24,7 @@ def test_analyze_prints_the_share_report(shop: GitRepo, tmp_path: Path) -> None:
     assert code == 0
     assert "KTLO share" in out and "OVER" in out
     assert "Carrying the KTLO" in out and "Bob Chen" in out
-    assert "src/" in out  # the hotspot
+    assert re.search(r"^src +\d", out, re.M)  # the hotspot, a row of its table
 
 
 def test_analyze_json_is_one_snake_case_document(shop: GitRepo, tmp_path: Path) -> None:

@@ -51,8 +51,8 @@ def hostile(new_repo: Callable[[str], GitRepo], tmp_path: Path) -> tuple[GitRepo
     return repo, db
 
 
-def ktlo(*args: str) -> str:
-    result = CliRunner().invoke(main, list(args))
+def ktlo(*args: str, columns: int = 100) -> str:
+    result = CliRunner().invoke(main, list(args), env={"COLUMNS": str(columns)})
     assert result.exit_code == 0, (result.stderr, result.exception)
     return result.stdout
 
@@ -60,7 +60,8 @@ def ktlo(*args: str) -> str:
 def test_the_terminal_shows_the_name_cleaned_and_short(hostile: tuple[GitRepo, Path]) -> None:
     repo, db = hostile
     analysis = ktlo("analyze", str(repo.path), "--db", str(db))
-    by_person = ktlo("allocation", "--db", str(db), "--by", "person")
+    # wide enough for a 60-character name beside the figures (at 100 columns it wraps)
+    by_person = ktlo("allocation", "--db", str(db), "--by", "person", columns=120)
     for out in (analysis, by_person):
         assert not HIDDEN.search(out)
         assert "B" * 100 not in out

@@ -260,7 +260,7 @@ def test_bad_answers_are_refused_whole(shop: GitRepo, tmp_path: Path) -> None:
     assert code == 1 and "a.csv line 3: unknown category 'nonsense'" in err
     rows[1]["kind"], rows[2]["item_id"] = "bug", "git:commit:nowhere:123"
     code, _, err = run("review", "--db", db, "--answers", write_answers(tmp_path / "a.csv", rows))
-    assert code == 1 and "1 item(s) not in this store, e.g. 'git:commit:nowhere:123'" in err
+    assert code == 1 and "1 item not in this store, e.g. 'git:commit:nowhere:123'" in err
     (tmp_path / "b.csv").write_text("item_id,label\nx,ktlo\n")
     code, _, err = run("review", "--db", db, "--answers", tmp_path / "b.csv")
     assert code == 1 and "has no kind column" in err

@@ -461,7 +461,8 @@ def _team_budget(
 
 def drivers(store: Store, teams: list[str], table: str = "alloc") -> dict[str, dict[str, Any]]:
     """Per team: its top three KTLO subcategories and directories over the last 91 days of
-    `table` (an allocation table: `alloc`, or the report's `alloc_all`), in one pass."""
+    `table` (an allocation table: `alloc`, or the report's `alloc_all`), in one pass. A
+    directory is of one repository (`repo_id`, `directory`; `.` its root files)."""
     if not teams:
         return {}
     recent = f"""
@@ -482,13 +483,13 @@ def drivers(store: Store, teams: list[str], table: str = "alloc") -> dict[str, d
         WITH a AS ({recent}),
         n AS (SELECT item_id, count(*) AS files FROM commit_files SEMI JOIN a USING (item_id)
               GROUP BY item_id)
-        SELECT a.team, coalesce(nullif(parse_dirpath(f.path), ''), '.') AS directory,
+        SELECT a.team, a.repo_id, coalesce(nullif(parse_dirpath(f.path), ''), '.') AS directory,
                round(sum(a.person_days / n.files), 2) AS person_days
         FROM a JOIN commit_files f USING (item_id) JOIN n USING (item_id)
-        GROUP BY a.team, directory
+        GROUP BY a.team, a.repo_id, directory
         QUALIFY row_number() OVER (PARTITION BY a.team ORDER BY sum(a.person_days / n.files) DESC,
-                                   directory) <= 3
-        ORDER BY a.team, person_days DESC, directory
+                                   a.repo_id, directory) <= 3
+        ORDER BY a.team, person_days DESC, a.repo_id, directory
         """,
         [teams],
     )

@@ -365,28 +365,29 @@ def _trend(
 
 
 def _hotspots(store: Store, level: str, top: int) -> list[dict[str, Any]]:
-    """Where KTLO change concentrates: KTLO lines and commits per directory or file."""
+    """Where KTLO change concentrates: KTLO lines and commits per directory or file of each
+    repository (`.` is a repository's root, or the folder's an analysis covers)."""
     place = "coalesce(nullif(parse_dirpath(f.path), ''), '.')" if level == "directory" else "f.path"
     rows = store.query(
         f"""
         WITH touched AS (  -- one row per place and commit
-            SELECT {place} AS place, s.item_id, any_value(s.investment) AS investment,
+            SELECT s.repo_id, {place} AS place, s.item_id, any_value(s.investment) AS investment,
                    any_value(s.subcategory) AS subcategory,
                    sum(coalesce(f.added, 0) + coalesce(f.deleted, 0)) AS lines
             FROM scope s JOIN scope_files f USING (item_id)
-            GROUP BY place, s.item_id
+            GROUP BY s.repo_id, place, s.item_id
         ),
         ktlo_total AS (SELECT sum(lines) AS lines FROM touched WHERE investment = 'ktlo')
-        SELECT place,
+        SELECT repo_id, place,
                count(*) FILTER (WHERE investment = 'ktlo') AS ktlo_commits,
                count(*) AS commits,
                coalesce(sum(lines) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_lines,
                coalesce(sum(lines) FILTER (WHERE investment = 'ktlo'), 0)
                    / nullif(any_value((SELECT lines FROM ktlo_total)), 0) AS share_of_ktlo_lines,
                histogram(subcategory) FILTER (WHERE investment = 'ktlo') AS by_subcategory
-        FROM touched GROUP BY place
+        FROM touched GROUP BY repo_id, place
         HAVING count(*) FILTER (WHERE investment = 'ktlo') > 0
-        ORDER BY ktlo_commits DESC, ktlo_lines DESC, place LIMIT {int(top)}
+        ORDER BY ktlo_commits DESC, ktlo_lines DESC, repo_id, place LIMIT {int(top)}
         """
     )
     for row in rows:

@@ -214,7 +214,8 @@ def _resolved(
     if unknown:
         shown = ", ".join(repr(r) for r in sorted(unknown)[:3])
         raise InputError(
-            f"{path}: {len(unknown)} item(s) not in this store, e.g. {shown}",
+            f"{path}: {len(unknown)} item{'' if len(unknown) == 1 else 's'} not in this store, "
+            f"e.g. {shown}",
             "answer the items of a sample drawn from this store (check --db)",
         )
     return list(resolved.values())

@@ -60,7 +60,7 @@ def allocation_command(
 def budget_command(
     period: str, as_json: bool, as_csv: bool, config_path: Path | None, db: Path | None
 ) -> None:
-    """Each team's KTLO share against its band: last full period, the quarter, drift and drivers.
+    """Each team's KTLO share against its band: last complete period, last 91 days, drift, drivers.
 
     Example: ktlo budget --period month
     """

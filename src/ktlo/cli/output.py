@@ -13,16 +13,35 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+#: The width tables are laid out for when stdout is not a terminal (a pipe, a file).
+PIPED_WIDTH = 100
+
+
 def console() -> Console:
-    """stdout for tables: the terminal's width, or 120 columns when piped to a file.
+    """stdout for tables: the terminal's width, or, piped to a file, COLUMNS when it is set
+    and else PIPED_WIDTH; never wider than that (docs/report.md, "In a terminal").
 
     Text from sources is printed as it is, never read as rich markup, and without hidden
     controls (ktlo.report.display)."""
+    return make_console(None if sys.stdout.isatty() else piped_width())
+
+
+def piped_width() -> int:
+    """The width output piped to a file is laid out for: COLUMNS, else PIPED_WIDTH."""
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
+
+
+def make_console(width: int | None = None, file: TextIO | None = None) -> Console:
+    """A console as ktlo prints with: no markup read in data, no hidden controls; `width`
+    None is the terminal's own."""
     from rich.console import Console
 
     from ktlo.report.display import VisibleText
 
-    out = Console(markup=False) if sys.stdout.isatty() else Console(width=120, markup=False)
+    out = Console(width=width, file=file, markup=False)
     out.push_render_hook(VisibleText())
     return out
 

@@ -133,6 +133,7 @@ def demo_command(out: Path, seed: int) -> None:
     with open_store(result.store, read_only=True) as store:
         render_budget(budget_report(store, config, "month"), console())
         modes = ktlo_mode(store, config)
+    click.echo("\nKTLO mode (`ktlo mode` says why):")
     for team in modes["teams"]:
-        click.echo(f"KTLO mode for {team['team']}: {team['state']} (risk {team['risk']:.2f})")
+        click.echo(f"  {team['team']}: {team['state_text']}, risk {team['risk_text']}")
     render_demo_footer(result, console())

@@ -26,6 +26,7 @@ from ktlo.estimate import Parts, Rates, estimate, measured_rates, parts_sql
 from ktlo.metrics.common import HealthOptions, Reuse, window_index_sql
 from ktlo.metrics.health import health
 from ktlo.periods import Coverage, coverage, next_start, period_start
+from ktlo.planning import mode_words as words
 from ktlo.planning.mode import Assessment, ModeSettings, SignalRule, assess, decide
 from ktlo.store import Store
 
@@ -74,7 +75,9 @@ def ktlo_mode(
     until = covered.complete_until(period)
     docs = _health_docs(store, config, names, period, until, reuse or Reuse())
     rates = measured_rates(store)
-    teams = [_team(store, config, name, docs[name], settings, table, rates) for name in names]
+    teams = [
+        _team(store, config, name, docs[name], settings, table, rates, period) for name in names
+    ]
     in_mode = [t["team"] for t in teams if t["state"] in ("enter", "stay")]
     driving = drivers(store, in_mode, table)  # only a team in KTLO mode needs where to look
     for entry in teams:
@@ -129,6 +132,7 @@ def _team(
     settings: ModeSettings,
     alloc: str,
     rates: Rates,
+    period: str,
 ) -> dict[str, Any]:
     windows = doc["windows"]  # oldest first
     shares = _ktlo_shares(store, alloc, team, windows, rates)
@@ -137,11 +141,13 @@ def _team(
     answers = decide([a.risk for a in assessments], settings)
     now = assessments[-1]
     state = answers[-1]
-    return {
+    entry: dict[str, Any] = {
         "team": team,
         "state": state,
+        "state_text": words.state_now(state),
         "risk": now.risk,
-        "reasons": _reasons(now),
+        "risk_text": words.risk_text(now.risk, settings.enter, settings.exit),
+        "reasons": _reasons(now, period),
         "history": [
             {
                 "period": _label(w, doc["period"]),
@@ -154,6 +160,8 @@ def _team(
         ],  # fmt: skip
         "focus": None,  # where to look, set by ktlo_mode for a team in KTLO mode
     }
+    entry["history_text"] = words.history(entry["history"])
+    return entry
 
 
 def _label(window: dict[str, str], period: str) -> str | None:
@@ -230,11 +238,15 @@ def _values(
     }
 
 
-def _reasons(assessment: Assessment) -> list[dict[str, Any]]:
+def _reasons(assessment: Assessment, period: str) -> list[dict[str, Any]]:
+    """Each signal, most of the risk first, with its sentence and scale in words."""
     ordered = sorted(assessment.signals, key=lambda s: -(s.share_of_risk or 0.0))
     return [
         {
             "signal": s.signal,
+            "text": words.sentence(s.signal, s.value, period),
+            "scale": words.scale(s.signal, s.threshold, s.ceiling),
+            "threshold_text": words.threshold_text(s.signal, s.threshold),
             "value": s.value,
             "threshold": s.threshold,
             "ceiling": s.ceiling,

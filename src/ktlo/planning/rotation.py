@@ -136,7 +136,8 @@ def _assign(
     if not rested:
         plan.warnings.append(
             f"{label}: the team is too small to avoid back-to-back shifts; "
-            f"{', '.join(m.name for m in available)} serve(s) again"
+            f"{', '.join(m.name for m in available)} "
+            f"{'serves' if len(available) == 1 else 'serve'} again"
         )
         rested = available
     ranked = sorted(rested, key=lambda m: (load[m.person], m.person))

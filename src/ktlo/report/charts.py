@@ -12,6 +12,7 @@ from typing import Any
 
 from ktlo.periods import shown
 from ktlo.report.display import display_name
+from ktlo.report.wording import place
 
 Links = Callable[..., str] | None
 
@@ -43,7 +44,7 @@ def chart_specs(doc: dict[str, Any], links: Links) -> dict[str, dict[str, Any]]:
     if doc["hotspots"]:
         specs["hotspots"] = bars_spec(
             "KTLO person-days by directory",
-            [f"{h['repo_id'] or ''} {h['directory']}".strip() for h in doc["hotspots"]],
+            [place(h["repo_id"], h["directory"]) for h in doc["hotspots"]],
             [h["ktlo_person_days"] for h in doc["hotspots"]],
             [
                 links(investment="ktlo", repo=h["repo_id"], directory=h["directory"])
@@ -83,12 +84,14 @@ def health_specs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "title": "Incidents and time to restore per window",
             "x": x,
             "left": "incidents",
-            "right": "minutes",
+            "right": "hours",
             "series": [
                 {"name": "incidents", "y": incidents["count"]["series"], "colour": "#b2182b"},
                 {
-                    "name": "MTTR (median minutes)",
-                    "y": incidents["mttr"]["series"],
+                    "name": "MTTR (median hours)",  # the tiles' 3.4 h, not 206.5 minutes
+                    "y": [
+                        None if v is None else round(v / 60, 2) for v in incidents["mttr"]["series"]
+                    ],
                     "axis": 2,
                     "colour": "#2166ac",
                 },

@@ -41,6 +41,10 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
     balances = sections.balances(store, config, teams, filters.period, not filters.team, covered)
     counts = ops.synced_counts(store)
     reuse = Reuse()  # the health tables every scope shares, built once for the whole report
+    cards = sections.team_cards(store, config, balances, teams, filters.period, covered)
+    health = ops.health_section(store, config, filters, counts, reuse)  # before mode: as before
+    mode = ops.mode_section(store, config, filters, reuse)
+    ops.with_mode(cards, mode)
     return {
         "schema": JSON_SCHEMA,
         "generated_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
@@ -53,14 +57,14 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         },
         "organisation": balances.get(None),
         "balance": [balances[team] for team in teams],
-        "teams": sections.team_cards(store, config, balances, teams, filters.period, covered),
+        "teams": cards,
         "error_rates": measured_rates(store).as_json(),
         "hotspots": sections.hotspots(store, filters.team),
         "people": sections.people(store, filters.team),
         "largest": sections.largest_items(store, filters.team),
         "synced": counts,
-        "health": ops.health_section(store, config, filters, counts, reuse),
-        "ktlo_mode": ops.mode_section(store, config, filters, reuse),
+        "health": health,
+        "ktlo_mode": mode,
         "rotation": ops.rotation_section(store, config, filters, as_of_day, counts),
         "forecast": steer.forecast_section(store, config, filters, balances, covered),
         "sprints": steer.sprints_section(store, config, filters),

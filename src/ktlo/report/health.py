@@ -6,8 +6,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
+
+from ktlo.report.tables import Titled
+from ktlo.report.wording import DURATION_UNITS, SHARE_UNITS, measure, short_shas
 
 BUCKET_STYLE = {
     "elite": "bold magenta",
@@ -75,7 +77,7 @@ def render_health(doc: dict[str, Any], console: Console) -> None:
         ("\nktlo health", "bold"), f" — {scope}; {_span(doc['window'])} (a {doc['period']}), ",
         f"against {_span(doc['previous_window'])}; DORA by the {doc['definition']} definition",
     ))  # fmt: skip
-    table = Table(box=None, header_style="dim", pad_edge=False)
+    table = Titled(box=None, header_style="dim", pad_edge=False)
     for column, justify in (("", "left"), ("now", "right"), ("before", "right"), ("", "left"),
                             ("bucket / target", "left")):  # fmt: skip
         table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
@@ -96,9 +98,16 @@ def render_health(doc: dict[str, Any], console: Console) -> None:
     console.print(table)
     failures = doc["dora"].get("failures") or []
     if failures:
-        console.print(Text("\nFailed deployments this window", style="bold"))
+        listed = Titled(box=None, show_header=False, title_justify="left",
+                       title="\nFailed deployments this window")  # fmt: skip
+        listed.add_column("when", no_wrap=True)
+        listed.add_column("why", ratio=1)
         for f in failures[:10]:
-            console.print(f"  {f['deployed_at'][:16]}  {f['service']}: {'; '.join(f['reasons'])}")
+            why = f"{f['service']}: " + short_shas("; ".join(f["reasons"]))
+            listed.add_row(f["deployed_at"][:16].replace("T", " "), why)
+        console.print(listed)
+        if len(failures) > 10:
+            console.print(f"  and {len(failures) - 10} more (`--json` lists them all)", style="dim")
     console.print(Text("\n`--json` for every figure with its series, breakdowns and definitions "
                        "(docs/metrics.md).", style="dim"))  # fmt: skip
 
@@ -130,29 +139,15 @@ def _judgement(row: dict[str, Any]) -> Text:
 
 
 def _value(value: Any, unit: str) -> str:
-    if value is None:
-        return "—"
-    if unit in ("ratio", "share of bugs opened", "closed per opened"):
-        return f"{value:.0%}" if value >= 0.1 or value == 0 else f"{value:.1%}"
-    if unit == "percent":
-        return f"{value:.3f}%"
-    if unit in ("hours", "minutes", "days"):
-        return _duration(value * {"hours": 60.0, "minutes": 1.0, "days": 1440.0}[unit])
-    if isinstance(value, float):
-        return f"{value:,.1f}{_suffix(unit)}"
-    return f"{value:,}{_suffix(unit)}"
+    """A figure as the report's HTML shows it too (ktlo.report.wording), with a short unit."""
+    shown = measure(value, unit)
+    if value is None or unit in SHARE_UNITS or unit in DURATION_UNITS or unit == "percent":
+        return shown
+    return shown + _suffix(unit)
 
 
 def _suffix(unit: str) -> str:
     return {"deployments per week": "/wk", "person-hours": " h"}.get(unit, "")
-
-
-def _duration(minutes: float) -> str:
-    if minutes < 90:
-        return f"{minutes:.0f} min"
-    if minutes < 48 * 60:
-        return f"{minutes / 60:.1f} h"
-    return f"{minutes / 1440:.1f} d"
 
 
 def explained(doc: dict[str, Any], metric: str) -> dict[str, Any]:
@@ -175,7 +170,7 @@ def render_explain(doc: dict[str, Any], console: Console) -> None:
     if not items:
         console.print("  nothing counted in this window")
         return
-    table = Table(box=None, header_style="dim", pad_edge=False)
+    table = Titled(box=None, header_style="dim", pad_edge=False)
     for column in items[0]:
         table.add_column(column.replace("_", " "), overflow="fold")
     for item in items:

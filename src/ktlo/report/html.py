@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from ktlo.config import Config
 from ktlo.periods import FTE_NOTE, shown
+from ktlo.report import wording
 from ktlo.report.charts import chart_id, chart_specs, period_span
 from ktlo.report.display import display_name, visible
 from ktlo.report.document import build_report
@@ -52,6 +53,18 @@ def environment() -> jinja2.Environment:
     env.filters["name"] = display_name
     env.filters["slug"] = slug
     env.filters["shown"] = shown
+    env.filters["risk"] = risk
+    env.filters["plural"] = wording.plural
+    env.filters["duration"] = wording.duration
+    env.filters["directory"] = wording.directory
+    env.filters["repository"] = wording.repository
+    env.filters["places"] = wording.places
+    env.filters["short_shas"] = wording.short_shas
+    env.filters["measure"] = wording.measure
+    env.filters["minutes"] = lambda value: wording.duration(value)
+    env.filters["hours"] = lambda value: (
+        "—" if value is None else wording.duration(wording.in_minutes(value, "hours"))
+    )
     env.globals.update(
         STATUS_TEXT=STATUS_TEXT,
         ARROW=ARROW,
@@ -61,6 +74,7 @@ def environment() -> jinja2.Environment:
         period_span=period_span,
         interval=interval,
         FTE_NOTE=FTE_NOTE,
+        MEASURED_ALONE=(*wording.SHARE_UNITS, *wording.DURATION_UNITS, "percent"),
     )
     return env
 
@@ -153,6 +167,11 @@ ARROW = {"up": "▲", "down": "▼", "flat": "▶", "unknown": "·"}
 def pct(value: float | None, digits: int = 0) -> str:
     """0.4123 -> '41%'; None -> '—'."""
     return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
+def risk(value: float | None) -> str:
+    """A KTLO-mode risk, 0 to 1, as the terminal and ktlo.toml write it: `0.74`."""
+    return "—" if value is None else f"{value:.2f}"
 
 
 def interval(low: float | None, high: float | None) -> Markup:

@@ -15,12 +15,13 @@ from ktlo.metrics.common import HealthOptions, Reuse
 from ktlo.metrics.health import health
 from ktlo.metrics.synced import missing
 from ktlo.metrics.synced import synced_counts as counts_of
+from ktlo.planning import mode_words
 from ktlo.planning.ktlo_mode import ktlo_mode
 from ktlo.planning.review import ktlo_items_since, rotation_review
 from ktlo.report.model import BASE_TABLE, ReportFilters
 from ktlo.store import Store
 
-ROTATION_DAYS = 91  # the rotation review covers the quarter up to the newest effort
+ROTATION_DAYS = 91  # the rotation review covers the 91 days up to the newest effort
 
 
 def synced_counts(store: Store) -> dict[str, int]:
@@ -31,7 +32,7 @@ def synced_counts(store: Store) -> dict[str, int]:
 def rotation_section(
     store: Store, config: Config, filters: ReportFilters, as_of: str | None, counts: dict[str, int]
 ) -> dict[str, Any]:
-    """Per team with members: on-call load per person over the last quarter, fairness, and
+    """Per team with members: on-call load per person over the last 91 days, fairness, and
     which model (a rotation or shared weeks) the data supports, as `ktlo rotation review`."""
     absent = missing(counts, "alerts", "incidents")
     if absent:
@@ -149,5 +150,40 @@ def mode_section(
         return {"missing": f"{filters.team} is not a configured team", "teams": []}
     period = "week" if filters.period == "week" else "month"
     doc = ktlo_mode(store, config, filters.team, period, alloc=BASE_TABLE, reuse=reuse)
-    return {"missing": None, "period": period, "enter": doc["enter"], "exit": doc["exit"],
-            "teams": doc["teams"]}  # fmt: skip
+    return {"missing": None, "period": period, "last_period": doc["last_period"],
+            "enter": doc["enter"], "exit": doc["exit"], "teams": doc["teams"]}  # fmt: skip
+
+
+def with_mode(cards: list[dict[str, Any]], mode: dict[str, Any]) -> None:
+    """Each team card with its KTLO-mode answer and its top health risks, in words
+    (ktlo.planning.mode_words): the card answers "should this team put reliability first,
+    and why" where its KTLO share is, not sections further down."""
+    answers = {t["team"]: t for t in mode.get("teams") or []}
+    for card in cards:
+        answer = answers.get(card["team"])
+        if answer is None:
+            card["ktlo_mode"] = None
+            card["health_risks"] = []
+            card["health_note"] = mode.get("missing") or "no KTLO-mode answer for this team"
+            continue
+        card["ktlo_mode"] = {
+            "state": answer["state"], "state_text": answer["state_text"], "risk": answer["risk"],
+            "risk_text": answer["risk_text"],
+            "period": mode.get("last_period"), "history_text": answer["history_text"],
+        }  # fmt: skip
+        card["health_risks"] = mode_words.health_risks(answer["reasons"])
+        card["health_note"] = _health_note(answer["reasons"], card["health_risks"], mode)
+
+
+def _health_note(
+    reasons: list[dict[str, Any]], risks: list[dict[str, Any]], mode: dict[str, Any]
+) -> str | None:
+    """What the card says when no operational signal adds to the risk."""
+    if risks:
+        return None
+    if not mode_words.has_health_data(reasons):
+        return (
+            "no health data for its services and repositories (incidents, deployments, builds, "
+            "bugs, alerts; ktlo.toml names them)"
+        )
+    return f"no health signal above its threshold in {mode.get('last_period') or 'the last period'}"

@@ -127,12 +127,15 @@ def failure_lines(summary: RunSummary) -> list[str]:
 
 def render_repositories(doc: dict[str, Any], console: Console, top: int) -> None:
     """The per-repository summary of an analysis over several repositories (most effort first)."""
-    from rich.table import Table
+    from ktlo.report.tables import Titled
 
     rows = doc["repositories"]
     if len(rows) < 2:
         return
-    table = Table(title=f"Repositories ({len(rows):,}, most effort first)", title_justify="left")
+    table = Titled(
+        title=f"\nRepositories ({len(rows):,}, most effort first)", title_justify="left",
+        box=None, header_style="dim", pad_edge=False,
+    )  # fmt: skip
     for column, justify in (
         ("repository", "left"), ("commits", "right"), ("person-days", "right"),
         ("KTLO of effort", "right"), ("KTLO of commits", "right"), ("last commit", "left"),

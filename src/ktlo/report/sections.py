@@ -2,7 +2,7 @@
 
     balance    per team (and for the organisation) and period: person-days per
                subcategory (stacked), the KTLO share, its budget band and status
-    teams      per team, a card: budget status of the last full period and the quarter,
+    teams      per team, a card: budget status of the last full period and the last 91 days,
                trend, drift, drivers, FTE, KTLO cost
     hotspots   where KTLO effort went: directories (a commit's effort split over its files)
     people     who carries the KTLO: KTLO person-days per person
@@ -273,7 +273,8 @@ def _direction(shares: list[float]) -> str:
 
 
 def _drivers(store: Store, today: date) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """Per team, the top three KTLO kinds and directories of the last 91 days."""
+    """Per team, the top three KTLO kinds and directories (each of one repository) of the
+    last 91 days."""
     window = (
         f"investment = 'ktlo' AND day > DATE '{today.isoformat()}' - INTERVAL {QUARTER_DAYS} DAY"
     )
@@ -287,11 +288,12 @@ def _drivers(store: Store, today: date) -> dict[str, dict[str, list[dict[str, An
     )
     places = store.query(
         f"""
-        SELECT a.team, d.directory, round(sum(a.person_days * d.part), 2) AS person_days
+        SELECT a.team, a.repo_id, d.directory, round(sum(a.person_days * d.part), 2) AS person_days
         FROM report_alloc a JOIN report_item_dirs d USING (item_id)
-        WHERE {window} GROUP BY a.team, d.directory
-        QUALIFY row_number() OVER (PARTITION BY a.team ORDER BY sum(a.person_days * d.part) DESC, d.directory) <= 3
-        ORDER BY a.team, person_days DESC
+        WHERE {window} GROUP BY a.team, a.repo_id, d.directory
+        QUALIFY row_number() OVER (PARTITION BY a.team
+                                   ORDER BY sum(a.person_days * d.part) DESC, a.repo_id, d.directory) <= 3
+        ORDER BY a.team, person_days DESC, a.repo_id, d.directory
         """
     )
     result: dict[str, dict[str, list[dict[str, Any]]]] = {}

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from ktlo.periods import shown
 from ktlo.report.display import display_name
+from ktlo.report.tables import Titled
+from ktlo.report.wording import middle, place, places, plural, repository
 
 BAR_WIDTH = 24
+PLACE_WIDTH = 44  # a longer directory is cut in its middle, where it says least
 SPARK = "▁▂▃▄▅▆▇█"
 STATUS_STYLE = {
     "over": "bold red",
@@ -51,16 +55,22 @@ def _name(doc: dict[str, Any]) -> str:
 def _headline(doc: dict[str, Any]) -> Group:
     totals, budget, trend, shares = doc["totals"], doc["budget"], doc["trend"], doc["shares"]
     span = f"{(totals['first_commit_at'] or '')[:10]} … {(totals['last_commit_at'] or '')[:10]}"
+    merges = totals["merges_excluded"]
     title = Text.assemble(
         (_name(doc), "bold"),
-        f" — {span}, by {doc['period']}; {totals['commits']:,} commits by {totals['authors']:,} people, "
-        f"{totals['person_days']:,.0f} person-days ({totals['merges_excluded']:,} merges not counted twice)",
+        f" — {span}, by {doc['period']}; {plural(totals['commits'], 'commit')} by "
+        f"{plural(totals['authors'], 'person')}, {totals['person_days']:,.0f} person-days"
+        + (
+            f"; {plural(merges, 'merge')} left out (their changes count on the commits they bring)"
+            if merges
+            else ""
+        ),
     )
     status = budget["status"]
     effort = shares["effort"]
     line = Text.assemble(
         "KTLO share of effort  ",
-        (f"last {budget['window_periods']} {doc['period']}(s) ", "bold"),
+        (f"{last_periods(budget['window_periods'], doc['period'])} ", "bold"),
         (interval(budget["share"], budget["share_low"], budget["share_high"]), "bold"),
         f"  {ARROW[trend['direction']]} from {_pct(trend['previous_share'])}   ",
         f"budget {_pct(budget['low'])}–{_pct(budget['high'])}: ",
@@ -95,11 +105,17 @@ def error_bars_note(verified: int) -> str:
     )
 
 
+def last_periods(count: int, period: str) -> str:
+    """`last 3 months`, `last month`, `last 4 weeks`."""
+    return f"last {period}" if count == 1 else f"last {count} {period}s"
+
+
 def _share_table(doc: dict[str, Any]) -> Table:
-    table = Table(box=None, pad_edge=False, show_header=True, header_style="dim")
+    table = Titled(box=None, pad_edge=False, show_header=True, header_style="dim")
     for column, justify in (("", "left"), ("effort", "right"), ("", "left"), ("commits", "right"),
-                            ("lines", "right"), ("", "left")):  # fmt: skip
+                            ("lines", "right")):  # fmt: skip
         table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column("", ratio=1)  # the notes wrap; the figures never do
     for sub in doc["subcategories"]:
         if sub["investment"] == "ktlo":
             table.add_row(
@@ -118,37 +134,39 @@ def _share_table(doc: dict[str, Any]) -> Table:
     table.add_row(
         "other", _pct(shares["effort"]["other"]), _bar(shares["effort"]["other"]),
         _pct(shares["commits"]["other"]), _pct(shares["lines"]["other"]),
-        f"{other['commits']:,} commits; most: {top_reason}" if other["commits"] else "",
+        f"{plural(other['commits'], 'commit')}; most: {top_reason}" if other["commits"] else "",
     )  # fmt: skip
     return table
 
 
 def _notes(doc: dict[str, Any], sub: str) -> str:
     bots = [
-        f"{b['bot']}: {b['by_subcategory'].get(sub, 0):,}"
-        for b in doc["bots"]
-        if b["by_subcategory"].get(sub)
+        (b["bot"], b["by_subcategory"][sub]) for b in doc["bots"] if b["by_subcategory"].get(sub)
     ]
-    return f"({', '.join(bots[:2])} commits)" if bots else ""
+    if not bots:
+        return ""
+    *first, (name, count) = bots[:2]
+    return "(" + "".join(f"{b}: {n:,}, " for b, n in first) + f"{name}: {plural(count, 'commit')})"
 
 
 def _period_table(doc: dict[str, Any]) -> Table:
     periods = doc["periods"][-12:]
-    table = Table(
-        title=f"\nKTLO share by {doc['period']}", title_justify="left", box=None, header_style="dim"
-    )
-    table.add_column(doc["period"])
-    table.add_column("person-days", justify="right")
-    table.add_column("KTLO", justify="right")
+    table = Titled(
+        title=f"\nKTLO share by {doc['period']}", title_justify="left", box=None,
+        header_style="dim", pad_edge=False,
+    )  # fmt: skip
+    table.add_column(doc["period"], no_wrap=True)
+    table.add_column("person-days", justify="right", no_wrap=True)
+    table.add_column("KTLO", justify="right", no_wrap=True)
     table.add_column("", justify="left", no_wrap=True)
-    table.add_column("commits", justify="right")
-    table.add_column("by commits", justify="right")
-    table.add_column("top KTLO kinds", no_wrap=True, overflow="ellipsis")
+    table.add_column("commits", justify="right", no_wrap=True)
+    table.add_column("by commits", justify="right", no_wrap=True)
+    table.add_column("top KTLO kinds", ratio=1)
     for p in periods:
         kinds = [k for k in p["by_subcategory"] if k not in ("feature", "project")][:3]
         table.add_row(
             p["period"], f"{p['person_days']:,.1f}", interval(p["ktlo_share"], p["ktlo_share_low"], p["ktlo_share_high"]),
-            _bar(p["ktlo_share"], 16),
+            _bar(p["ktlo_share"], 10),
             f"{p['commits']:,}", _pct(p["ktlo_share_commits"]), ", ".join(kinds),
         )  # fmt: skip
     table.caption = f"trend {_spark(doc['trend']['series'][-36:])}"
@@ -157,19 +175,25 @@ def _period_table(doc: dict[str, Any]) -> Table:
 
 
 def _hotspot_table(doc: dict[str, Any]) -> Table:
-    table = Table(
-        title="\nKTLO hotspots (where keeping the lights on concentrates)",
-        title_justify="left", box=None, header_style="dim",
+    """Directories of each repository, `(root files)` for a repository's (or folder's) top."""
+    spots = doc["hotspots"]["directories"]
+    several = len({h.get("repo_id") for h in spots}) > 1 or doc["repository"] is None
+    folders = [f["folder"] for f in doc.get("folders") or ()]
+    within = f", directories within {folders[0]}/" if len(folders) == 1 else ""
+    table = Titled(
+        title=f"\nKTLO hotspots (where keeping the lights on concentrates{within})",
+        title_justify="left", box=None, header_style="dim", pad_edge=False,
     )  # fmt: skip
-    table.add_column("directory")
-    table.add_column("KTLO commits", justify="right")
-    table.add_column("of KTLO lines", justify="right")
-    table.add_column("KTLO ratio", justify="right")
-    table.add_column("kinds", no_wrap=True, overflow="ellipsis")
-    for h in doc["hotspots"]["directories"]:
-        kinds = ", ".join(f"{k} {v}" for k, v in list(h["by_subcategory"].items())[:3])
+    table.add_column("repository: directory" if several else "directory", no_wrap=True)
+    table.add_column("KTLO\ncommits", justify="right", no_wrap=True)
+    table.add_column("of KTLO\nlines", justify="right", no_wrap=True)
+    table.add_column("KTLO\nratio", justify="right", no_wrap=True)
+    table.add_column("top KTLO kinds\n(commits)", ratio=1)
+    for h in spots:
+        kinds = ", ".join(f"{k} {v:,}" for k, v in list(h["by_subcategory"].items())[:3])
+        where = place(h.get("repo_id"), h["directory"], several)
         table.add_row(
-            h["directory"] + "/", f"{h['ktlo_commits']:,}", _pct(h["share_of_ktlo_lines"]),
+            middle(where, PLACE_WIDTH), f"{h['ktlo_commits']:,}", _pct(h["share_of_ktlo_lines"]),
             _pct(h["ktlo_ratio"]), kinds,
         )  # fmt: skip
     return table
@@ -228,7 +252,7 @@ def render_evaluation(report: dict[str, Any], console: Console, mistakes: int = 
         f"{report['level']} accuracy {report['accuracy']:.3f}, macro-F1 {report['macro_f1']:.3f}\n"
         f"binary (ktlo vs new_work) accuracy {binary['accuracy']:.3f}, macro-F1 {binary['macro_f1']:.3f}"
     )
-    table = Table(box=None, header_style="dim", title="\nper class", title_justify="left")
+    table = Titled(box=None, header_style="dim", title="\nper class", title_justify="left")
     for column in ("class", "precision", "recall", "f1", "support"):
         table.add_column(column, justify="left" if column == "class" else "right")
     for name, m in report["classes"].items():
@@ -237,15 +261,17 @@ def render_evaluation(report: dict[str, Any], console: Console, mistakes: int = 
         )
     console.print(table)
     classes = list(report["confusion"])
-    matrix = Table(
+    matrix = Titled(
         box=None,
         header_style="dim",
         title="\nconfusion (rows: label, columns: predicted)",
         title_justify="left",
+        pad_edge=False,
+        padding=(0, 0, 0, 1),
     )
-    matrix.add_column("")
-    for name in classes:
-        matrix.add_column(name[:8], justify="right")
+    matrix.add_column("", no_wrap=True)
+    for name in classes:  # a name's first six letters head its column; rows say it whole
+        matrix.add_column(name[:6], justify="right", no_wrap=True)
     for name in classes:
         matrix.add_row(name, *(str(report["confusion"][name][g] or "·") for g in classes))
     console.print(matrix)
@@ -264,7 +290,8 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
         Text.assemble(
             (f"Allocation — {scope}", "bold"),
             f", {totals['first_day']} … {totals['last_day']}: {totals['person_days']:,.1f} person-days "
-            f"({totals['fte']} FTE) by {totals['people']} people on {totals['items']:,} items",
+            f"({totals['fte']} FTE) by {plural(totals['people'], 'person')} on "
+            f"{plural(totals['items'], 'item')}",
         )
     )
     status = budget["status"]
@@ -282,20 +309,8 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
             (status.upper(), STATUS_STYLE[status]),
         )  # fmt: skip
     )
-    table = Table(box=None, header_style="dim", title=f"\nby {doc['by']}", title_justify="left")
-    for column, justify in (
-        ("", "left"),
-        ("person-days", "right"),
-        ("share", "right"),
-        ("", "left"),
-        ("items", "right"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for group in doc["groups"]:
-        table.add_row(display_name(group["key"]), f"{group['person_days']:,.1f}", _pct(group["share"]),
-                      _bar(group["share"], 16), f"{group['items']:,}")  # fmt: skip
-    console.print(table)
-    periods = Table(
+    console.print(_group_table(doc, console.width))
+    periods = Titled(
         box=None, header_style="dim", title=f"\nby {doc['period']}", title_justify="left"
     )
     for column in ("", "person-days", "FTE", "KTLO", "status"):
@@ -317,6 +332,38 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
     )
 
 
+#: Groupings whose members each have a KTLO share of their own (by investment or kind, a
+#: group is all KTLO or none of it, so its share of all effort is what it has to say).
+OWN_SHARE = ("team", "person", "repo")
+
+
+def _group_table(doc: dict[str, Any], width: int) -> Table:
+    """Each group's effort; by team, person or repository also its own KTLO share. The bar
+    gives way to long names, and a name longer than the room left wraps."""
+    own = doc["by"] in OWN_SHARE
+    title = f"\nby {doc['by']}" + (": each one's KTLO share of its own effort" if own else "")
+    table = Titled(box=None, header_style="dim", title=title, title_justify="left", pad_edge=False)
+    rows = []
+    for g in doc["groups"]:
+        name = repository(g["key"]) if doc["by"] == "repo" else display_name(g["key"])
+        row = [name, f"{g['person_days']:,.1f}", _pct(g["share"])]
+        if own:
+            row.append(
+                interval(g.get("ktlo_share"), g.get("ktlo_share_low"), g.get("ktlo_share_high"))
+            )
+        rows.append((row, g.get("ktlo_share") if own else g["share"], f"{g['items']:,}"))
+    headers = ["", "person-days", "of all"] + (["KTLO share"] if own else [])
+    widths = [max([len(h)] + [len(r[0][k]) for r in rows]) for k, h in enumerate(headers)]
+    items = max([5] + [len(r[2]) for r in rows])
+    bar = min(16, width - sum(widths) - items - 2 * (len(headers) + 1))
+    for column in [*headers, "", "items"]:
+        table.add_column(column, justify="left" if column in ("", "KTLO share") else "right",
+                         no_wrap=bool(column))  # fmt: skip
+    for row, value, count in rows:
+        table.add_row(*row, _bar(value, bar) if bar >= 4 else "", count)
+    return table
+
+
 def _none_complete(doc: dict[str, Any]) -> str:
     return f"– (no complete {doc['period']} yet)"
 
@@ -331,39 +378,60 @@ def _fte_note(doc: dict[str, Any]) -> str:
 
 
 def render_budget(doc: dict[str, Any], console: Console) -> None:
-    """One line per team: last full period, quarter, drift, and what drives the KTLO."""
-    table = Table(
-        box=None,
-        header_style="dim",
-        title=f"KTLO budget as of {doc['as_of']}",
-        title_justify="left",
-    )
-    for column in ("team", "band", "last period", "", "quarter", "", "drift", "driven by"):
-        table.add_column(column)
+    """One line per team: last complete period, the last 91 days, drift; then what drives it."""
+    periods = {t["last_period"] for t in doc["teams"]}
+    one = periods.pop() if len(periods) == 1 else None
+    table = Titled(
+        box=None, header_style="dim", title_justify="left", pad_edge=False,
+        title=f"KTLO budget as of {doc['as_of']}"
+        + (f" (last complete {doc['period']}: {one})" if one else ""),
+    )  # fmt: skip
+    last = one or f"last complete {doc['period']}"
+    for column in ("team", "band", last, "", "last 91 days", "", "drift"):
+        table.add_column(column, no_wrap=column != "team")
     for t in doc["teams"]:
-        drivers = ", ".join(
-            f"{k['subcategory']} {k['person_days']:g}d" for k in t["drivers"]["subcategories"]
+        share = interval(
+            t["last_period_share"], t["last_period_share_low"], t["last_period_share_high"]
         )
-        places = ", ".join(h["directory"] for h in t["drivers"]["hotspots"][:2])
         table.add_row(
             display_name(t["team"]), f"{_pct(t['low'])}–{_pct(t['high'])}",
-            f"{t['last_period'] or '–'} {interval(t['last_period_share'], t['last_period_share_low'], t['last_period_share_high'])}",
+            share if one else f"{t['last_period'] or '–'} {share}",
             Text(t["last_period_status"], style=STATUS_STYLE[t["last_period_status"]]),
             interval(t["quarter_share"], t["quarter_share_low"], t["quarter_share_high"]),
             Text(t["quarter_status"], style=STATUS_STYLE[t["quarter_status"]]),
             Text("rising" if t["drifting"] else "", style="bold red"),
-            drivers + (f"; in {places}" if places else ""),
         )  # fmt: skip
     console.print(table)
+    console.print(drivers_table(doc["teams"]))
+
+
+def drivers_table(teams: list[dict[str, Any]]) -> Table:
+    """Per team, its top KTLO kinds and the places in its repositories where they went."""
+    table = Titled(
+        box=None, show_header=False, title_justify="left", pad_edge=False,
+        title="\nWhat drives the KTLO, last 91 days (person-days)",
+    )  # fmt: skip
+    table.add_column("team", no_wrap=True)
+    table.add_column("drivers", ratio=1)
+    for t in teams:
+        kinds = ", ".join(
+            f"{k['subcategory']} {k['person_days']:,.1f}" for k in t["drivers"]["subcategories"]
+        )
+        where = places(t["drivers"]["hotspots"][:3])
+        table.add_row(
+            display_name(t["team"]),
+            (kinds or "no KTLO effort") + (f"\nin {where}" if where else ""),
+        )
+    return table
 
 
 def render_overrides(rows: list[dict[str, Any]], console: Console) -> None:
     if not rows:
         console.print("No overrides yet: `ktlo override ITEM_ID --as ktlo/<kind>` records one.")
         return
-    table = Table(box=None, header_style="dim")
-    for column in ("item", "title", "is", "was", "note", "by"):  # the item's ref whole: copyable
-        table.add_column(column, no_wrap=column == "item", overflow="fold")
+    table = Titled(box=None, header_style="dim")
+    for column in ("item", "title", "is", "was", "note", "by"):
+        table.add_column(column, no_wrap=column == "item", overflow="fold")  # whole: copyable
     for r in rows:
         table.add_row(
             r.get("ref") or r["item_id"], (r["title"] or "")[:50], f"{r['investment']}/{r['subcategory'] or ''}",
@@ -374,7 +442,7 @@ def render_overrides(rows: list[dict[str, Any]], console: Console) -> None:
 
 def render_rotation(plan: Any, rows: list[dict[str, Any]], console: Console) -> None:
     """The rotation as a table, then each person's number of shifts and resulting load."""
-    table = Table(
+    table = Titled(
         box=None,
         header_style="dim",
         title=f"KTLO rotation — {display_name(plan.team)}, by {plan.length}",
@@ -401,17 +469,26 @@ def render_rotation(plan: Any, rows: list[dict[str, Any]], console: Console) -> 
             display_name(r["secondary"]) if r["secondary"] else "",
         )
     console.print(table)
-    fairness = ", ".join(
-        f"{display_name(p)} {n} shift(s), load {plan.load[p]:g}"
-        for p, n in sorted(plan.shifts_by_person.items())
+    fairness = Titled(box=None, header_style="dim", title="\nShifts and load", title_justify="left")
+    for column in ("person", "shifts", "load"):
+        fairness.add_column(column, justify="left" if column == "person" else "right")
+    for person, shifts in sorted(plan.shifts_by_person.items()):
+        fairness.add_row(display_name(person), f"{shifts}", f"{plan.load[person]:g}")
+    console.print(fairness)
+    console.print(
+        Text(
+            "Load after the plan: each member's KTLO person-days of the last 90 days and 7 for "
+            "each week on call in them, plus the days of each planned shift (a secondary's "
+            "count half).",
+            style="dim",
+        )
     )
-    console.print(Text(f"\n{fairness}", style="dim"))
 
 
 def render_forecast(doc: dict[str, Any], console: Console) -> None:
     """Recent history, then each forecast period with its band and the room left for new work."""
     who = f"team {display_name(doc['team'])}" if doc["team"] else "all teams"
-    table = Table(
+    table = Titled(
         box=None,
         header_style="dim",
         title=f"KTLO share forecast — {who}, by {doc['period']}",
@@ -419,8 +496,9 @@ def render_forecast(doc: dict[str, Any], console: Console) -> None:
     )
     for column in ("", "period", "KTLO share", "80% band", "", "new-work person-days"):
         table.add_column(
-            column, justify="right" if "share" in column or "days" in column else "left"
-        )
+            column, justify="right" if "share" in column or "days" in column else "left",
+            no_wrap=True,
+        )  # fmt: skip
     for h in doc["history"][-6:]:
         table.add_row("history", h["start"][:7], _pct(h["share"]), "", _bar(h["share"], 16), "")
     now = doc.get("in_progress")
@@ -473,24 +551,21 @@ def render_sprints(doc: dict[str, Any], console: Console) -> None:
     if not doc["sprints"]:
         console.print("No sprints or cycles stored yet: sync Jira or Linear first (`ktlo sync`).")
         return
-    table = Table(
+    table = Titled(
         box=None,
         header_style="dim",
         title="KTLO per sprint: planned vs actual",
         title_justify="left",
     )
-    for column in (
-        "sprint",
-        "dates",
-        "planned KTLO",
-        "actual KTLO",
-        "unplanned items (KTLO)",
-        "done",
-    ):
-        table.add_column(column)
+    for column, justify in (
+        ("sprint", "left"), ("dates", "left"), ("planned KTLO\n(basis)", "left"),
+        ("actual KTLO\n(of effort)", "left"), ("added mid-sprint\n(of them KTLO)", "right"),
+        ("items\ndone", "right"),
+    ):  # fmt: skip
+        table.add_column(column, justify=justify, no_wrap=column != "sprint")  # type: ignore[arg-type]
     for s in doc["sprints"]:
         table.add_row(
-            s["sprint"], f"{(s['starts_at'] or '')[:10]} … {(s['ends_at'] or '')[:10]}",
+            s["sprint"], _dates(s["starts_at"], s["ends_at"]),
             f"{_pct(s['planned_ktlo_share'])} ({s['planned_basis']})", _sprint_actual(s),
             f"{s['unplanned_items']} ({s['unplanned_ktlo_items']})", str(s["done_items"]),
         )  # fmt: skip
@@ -504,6 +579,12 @@ def render_sprints(doc: dict[str, Any], console: Console) -> None:
     )
 
 
+def _dates(start: str | None, end: str | None) -> str:
+    """`2026-11-06 … 11-19`: the end without its year when it is the start's."""
+    first, last = (start or "")[:10], (end or "")[:10]
+    return f"{first} … {last[5:] if first[:4] == last[:4] and last else last}"
+
+
 def _sprint_actual(sprint: dict[str, Any]) -> str:
     """The actual KTLO share of a sprint's effort, with its person-days; so far while it runs."""
     if sprint["actual_ktlo_share"] is None:
@@ -513,7 +594,7 @@ def _sprint_actual(sprint: dict[str, Any]) -> str:
 
 
 def render_rotation_review(doc: dict[str, Any], console: Console) -> None:
-    table = Table(
+    table = Titled(
         box=None,
         header_style="dim",
         title=f"On-call shifts — {display_name(doc['team'])} since {doc['since']} (on call from {doc['on_call_from']})",
@@ -540,10 +621,11 @@ def render_rotation_review(doc: dict[str, Any], console: Console) -> None:
     )
     f = doc["follow_ups"]
     console.print(
-        f"Follow-ups: {f['done']} of {f['follow_ups']} done, for {f['with_follow_ups']} of {f['incidents']} incidents"
+        f"Follow-ups: {f['done']} of {f['follow_ups']} done, for {f['with_follow_ups']} of "
+        f"{plural(f['incidents'], 'incident')}"
     )
     for metric, result in doc["models"]["metrics"].items():
-        console.print(f"{metric.replace('_', ' ')}: {result['verdict']}")
+        console.print(f"{MODEL_FIGURES.get(metric, metric)}: {result['verdict']}")
 
 
 def render_demo_footer(result: Any, console: Console) -> None:
@@ -557,7 +639,7 @@ def render_demo_footer(result: Any, console: Console) -> None:
     if result.checkout and result.checkout["totals"]["commits"]:
         doc = result.checkout
         console.print(
-            f"This checkout ({doc['repository'].get('name')}): {doc['totals']['commits']:,} commits, "
+            f"This checkout ({doc['repository'].get('name')}): {plural(doc['totals']['commits'], 'commit')}, "
             f"KTLO share of effort {interval(doc['shares']['effort']['ktlo'], doc['shares']['effort']['ktlo_low'], doc['shares']['effort']['ktlo_high'])}."
         )
     console.print(
@@ -568,58 +650,90 @@ def render_demo_footer(result: Any, console: Console) -> None:
     )
 
 
+MODEL_FIGURES = {  # as the report names them (ktlo.report.html.MODEL_FIGURES)
+    "mttr_hours": "MTTR (median hours to resolve)",
+    "people_interrupted": "People interrupted",
+    "ktlo_share": "KTLO share of the week's effort",
+}
 MODE_STYLE = {"enter": "bold red", "stay": "bold yellow", "exit": "bold green", "normal": "green"}
 
 
 def render_mode(doc: dict[str, Any], console: Console) -> None:
-    """Each team's answer, its risk and the signals that make it, and where to focus."""
+    """Each team's answer and risk, its history, the signals that make the risk as sentences
+    with their units, and where to focus (ktlo.planning.mode_words)."""
+    if not doc["teams"]:
+        console.print("No teams to assess: KTLO mode is decided per team; define them under "
+                      "[[teams]] in ktlo.toml (docs/configuration.md).")  # fmt: skip
+        return
     if doc.get("last_period"):
-        console.print(
-            Text(
-                f"KTLO mode over complete {doc['period']}s, the last {doc['last_period']} "
-                f"(data up to {doc['as_of']}; the {doc['period']} in progress is assessed once "
-                "complete)",
-                style="dim",
-            )
-        )
-    for team in doc["teams"]:
-        risk = "–" if team["risk"] is None else f"{team['risk']:.2f}"
-        console.print(Text.assemble(
-            (display_name(team["team"]), "bold"), "  ", (team["state"].upper(), MODE_STYLE[team["state"]]),
-            f"  risk {risk} (enter at {doc['enter']:g}, exit below {doc['exit']:g})",
-            "   history: " + " ".join(h["state"][0].upper() for h in team["history"]),
+        console.print(Text(
+            f"KTLO mode over complete {doc['period']}s, the last {doc['last_period']} (data up to "
+            f"{doc['as_of']}; the {doc['period']} in progress is assessed once complete). Risk runs "
+            f"from 0 to 1: a team enters KTLO mode at {doc['enter']:.2f} and leaves below "
+            f"{doc['exit']:.2f}.",
+            style="dim",
         ))  # fmt: skip
-        for r in team["reasons"]:
-            if r["value"] is None:
-                continue
-            share = (
-                "" if not r["share_of_risk"] else f"  {r['share_of_risk'] * 100:.0f}% of the risk"
-            )
-            console.print(
-                f"    {r['signal']:<22} {r['value']:>8g}  threshold {r['threshold']:g}{share}",
-                style="dim" if not share else None,
-            )
-        missing = [r["signal"] for r in team["reasons"] if r["value"] is None]
-        if missing:
-            console.print(f"    no data for: {', '.join(missing)}", style="dim")
+    for team in doc["teams"]:
+        console.print(_mode_headline(team))
+        console.print(Padding(Text(team.get("history_text") or "", style="dim"), (0, 0, 0, 2)))
+        console.print(Padding(_mode_reasons(team), (0, 0, 0, 2)))
         if team["focus"]:
-            f = team["focus"]
-            console.print("    Focus:")
-            for g in f["repeat_incident_groups"][:3]:
-                members = g.get("incidents", [])
-                example = members[0]["title"] if members else ""
-                console.print(
-                    f"      repeat incidents on {g.get('service')}: {len(members)} alike, e.g. {example!r}"
-                )
-            if f["hotspots"]:
-                console.print("      hotspots: " + ", ".join(h["directory"] for h in f["hotspots"]))
-            for a in f["noisiest_alerts"][:3]:
-                console.print(
-                    f"      noisy alert: {a.get('title')} ({a.get('alerts', a.get('count', '?'))} alerts)"
-                )
-            if f["top_ktlo_kinds"]:
-                console.print(
-                    "      top KTLO kinds: "
-                    + ", ".join(k["subcategory"] for k in f["top_ktlo_kinds"])
-                )
-        console.print("")
+            console.print(Padding("Focus:", (0, 0, 0, 2)))
+            console.print(Padding(_focus(team["focus"]), (0, 0, 0, 4)))
+
+
+def _mode_headline(team: dict[str, Any]) -> Text:
+    risk = team.get("risk_text") or ("no data" if team["risk"] is None else f"{team['risk']:.2f}")
+    return Text.assemble(
+        "\n", (display_name(team["team"]), "bold"), "  ",
+        (team.get("state_text") or team["state"].upper(), MODE_STYLE[team["state"]]),
+        f"  risk {risk}",
+    )  # fmt: skip
+
+
+def _mode_reasons(team: dict[str, Any]) -> Table:
+    """The signals, most of the risk first: share of the risk, what the value says, its scale;
+    those adding none dim, with where they would start to."""
+    table = Titled(box=None, header_style="dim", pad_edge=False)
+    table.add_column("of risk", justify="right", no_wrap=True)
+    table.add_column("why, and where each signal adds risk", ratio=1)
+    for r in team["reasons"]:
+        if r["value"] is None:
+            continue
+        text = Text(r.get("text") or r["signal"])
+        if r["share_of_risk"]:
+            text.append(f" ({r.get('scale', '')})", style="dim")
+            table.add_row(f"{r['share_of_risk'] * 100:.0f}%", text)
+            continue
+        text.stylize("dim")
+        below = r.get("threshold_text")
+        text.append(f" ({below})" if below else "", style="dim")
+        table.add_row(Text("·", style="dim"), text)
+    missing = [r.get("text") or r["signal"] for r in team["reasons"] if r["value"] is None]
+    if missing:
+        table.add_row("", Text("; ".join(missing), style="dim"))
+    return table
+
+
+def _focus(focus: dict[str, Any]) -> Table:
+    """Where to look first, for a team in KTLO mode."""
+    table = Titled(box=None, show_header=False, pad_edge=False)
+    table.add_column("what", no_wrap=True)
+    table.add_column("where", ratio=1)
+    for g in focus["repeat_incident_groups"][:3]:
+        members = g.get("incidents", [])
+        example = members[0]["title"] if members else ""
+        table.add_row(
+            "repeat incidents", f"{g.get('service')}: {len(members)} alike, e.g. {example!r}"
+        )
+    if focus["hotspots"]:
+        table.add_row("KTLO hotspots", places(focus["hotspots"]))
+    for a in focus["noisiest_alerts"][:3]:
+        count = a.get("alerts", a.get("count"))
+        table.add_row("noisy alert", f"{a.get('title')} ({plural(count, 'alert')})"
+                      if isinstance(count, int) else str(a.get("title")))  # fmt: skip
+    if focus["top_ktlo_kinds"]:
+        table.add_row(
+            "top KTLO kinds", ", ".join(k["subcategory"] for k in focus["top_ktlo_kinds"])
+        )
+    return table

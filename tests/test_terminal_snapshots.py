@@ -1,0 +1,116 @@
+"""Every terminal renderer at 100 columns, from fixed documents: no line wider than the
+terminal, and the layout compared with a committed snapshot so that any drift fails.
+
+The documents are frozen in tests/snapshots/inputs/ (tests/snapshots/capture.py made them
+from the demo); the expected screens are tests/snapshots/<name>.txt. After a deliberate
+change of layout, write them again and read their diff before committing:
+
+    KTLO_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/test_terminal_snapshots.py
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Callable
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rich.cells import cell_len
+from rich.console import Console
+
+from ktlo.cli.output import make_console
+
+HERE = Path(__file__).resolve().parent / "snapshots"
+WIDTH = 100
+UPDATE = os.environ.get("KTLO_UPDATE_SNAPSHOTS") == "1"
+
+
+@cache
+def doc(name: str) -> Any:
+    """A frozen input document (a fresh copy each time a renderer may change it)."""
+    return json.loads((HERE / "inputs" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def _rotation_plan(console: Console) -> None:
+    from ktlo.config import Config
+    from ktlo.planning.rotation import plan_rotation, to_rows
+    from ktlo.planning.team import find_team, team_members
+    from ktlo.report.terminal import render_rotation
+
+    config = Config.model_validate(
+        {
+            "teams": [{"name": "payments", "members": ["ana", "raj", "lee", "sara"]}],
+            "people": {"ana": {"time_off": [{"start": "2026-12-14", "end": "2026-12-20"}]}},
+        }
+    )
+    start = date(2026, 12, 7)
+    members = team_members(config, find_team(config, "payments"), None, start)
+    plan = plan_rotation("payments", members, start, 6, "week", 14, True)
+    render_rotation(plan, to_rows(plan), console)
+
+
+def _renderers() -> dict[str, Callable[[Console], None]]:
+    from ktlo.report import health, review, scale, summary, terminal
+
+    def one(render: Callable[[Any, Console], None], name: str) -> Callable[[Console], None]:
+        return lambda console: render(json.loads(json.dumps(doc(name))), console)
+
+    return {
+        "analyze": one(terminal.render_analysis, "analyze"),
+        "analyze_many": lambda console: (
+            terminal.render_analysis(doc("analyze_many"), console),
+            scale.render_repositories(doc("analyze_many"), console, 10),
+        ),
+        "allocation_team": one(terminal.render_allocation, "allocation_team"),
+        "allocation_person": one(terminal.render_allocation, "allocation_person"),
+        "allocation_subcategory": one(terminal.render_allocation, "allocation_subcategory"),
+        "budget": one(terminal.render_budget, "budget"),
+        "health": one(health.render_health, "health"),
+        "mode": one(terminal.render_mode, "mode"),
+        "forecast": one(terminal.render_forecast, "forecast"),
+        "sprints": one(terminal.render_sprints, "sprints"),
+        "rotation_plan": _rotation_plan,
+        "rotation_review": one(terminal.render_rotation_review, "rotation_review"),
+        "review": one(review.render_review, "review"),
+        "eval": lambda console: terminal.render_evaluation(doc("eval"), console, 3),
+        "report_summary": one(summary.render_summary, "report"),
+    }
+
+
+RENDERERS = sorted(_renderers())
+
+
+def screen(name: str, width: int = WIDTH) -> str:
+    """What the renderer prints on a terminal `width` columns wide."""
+    out = io.StringIO()
+    _renderers()[name](make_console(width, out))
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("name", RENDERERS)
+def test_every_renderer_fits_100_columns_and_matches_its_snapshot(name: str) -> None:
+    text = screen(name)
+    wide = [line for line in text.splitlines() if cell_len(line) > WIDTH]
+    assert not wide, f"{name}: {len(wide)} lines wider than {WIDTH} columns:\n" + "\n".join(wide)
+    shown = "\n".join(line.rstrip() for line in text.splitlines()) + "\n"
+    snapshot = HERE / f"{name}.txt"
+    if UPDATE or not snapshot.exists():
+        snapshot.write_text(shown, encoding="utf-8")
+        if not UPDATE:
+            pytest.fail(f"{snapshot} was missing and has been written: read it, then commit it")
+    assert shown == snapshot.read_text(encoding="utf-8"), (
+        f"{name} drifted from {snapshot}; if the change is meant, "
+        "run with KTLO_UPDATE_SNAPSHOTS=1 and read the diff"
+    )
+
+
+@pytest.mark.parametrize("width", [72, 80])
+@pytest.mark.parametrize("name", RENDERERS)
+def test_a_narrower_terminal_is_never_overrun(name: str, width: int) -> None:
+    wide = [line for line in screen(name, width).splitlines() if cell_len(line) > width]
+    assert not wide, "\n".join(wide)
