@@ -104,11 +104,9 @@ def _snapshot(store: Store) -> list[tuple[object, ...]]:
 @pytest.mark.slow
 def test_killed_analyze_resumes_to_the_same_store(tmp_path: Path) -> None:
     """`kill -9` in the middle of a first run, then a re-run: same store as one clean run."""
-    import os
     import signal
     import subprocess
     import sys
-    import time
 
     from tests.synthetic import build_repo
 
@@ -119,11 +117,19 @@ def test_killed_analyze_resumes_to_the_same_store(tmp_path: Path) -> None:
         expected = _snapshot(clean)
 
     db = tmp_path / "killed.duckdb"
-    cmd = [sys.executable, "-m", "ktlo", "analyze", str(repo_path), "--db", str(db), "--json"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    # The child kills itself with SIGKILL once its first batch is committed: mid-run on any
+    # machine, however fast (a timer raced fast machines to the end of the history).
+    child = (
+        "import os, signal, sys\n"
+        "from ktlo.sources.git import open_repository\n"
+        "from ktlo.ingest import ingest_repository\n"
+        "from ktlo.store import Store\n"
+        "with Store.open(sys.argv[2]) as store:\n"
+        "    ingest_repository(store, open_repository(sys.argv[1]), batch_size=1000,\n"
+        "                      progress=lambda n: os.kill(os.getpid(), signal.SIGKILL))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", child, str(repo_path), str(db)], check=False)
+    assert proc.returncode == -signal.SIGKILL
     with Store.open(db) as killed:
         stored_before = killed.query("SELECT count(*) AS n FROM commits")[0]["n"]
         assert stored_before < 6000, "the run finished before it was killed; give it more commits"
