@@ -12,6 +12,19 @@ import pytest
 
 from ktlo.store import Store
 
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo organisation (seed 7), built once for the whole run: its repositories, its
+    exports, its store and its ktlo.toml. Tests read it, or run on it only what must leave
+    it as it was (the README's pipeline again); a test that changes it works on a copy."""
+    from ktlo.demo import run_demo
+
+    out = tmp_path_factory.mktemp("demo")
+    run_demo(out, seed=7)
+    return out
+
+
 ALICE = ("Alice Martin", "alice@example.com")
 BOB = ("Bob Chen", "bob@example.com")
 CAROL = ("Carol Diaz", "carol@example.com")

@@ -14,18 +14,10 @@ from click.testing import CliRunner
 from ktlo.allocation import AllocationOptions, allocation, budget_report
 from ktlo.cli import main
 from ktlo.config import load_config
-from ktlo.demo import run_demo
 from ktlo.planning.sprints import sprint_report
 from ktlo.store import Store
 
 TEAMS = ("payments", "search", "platform", "mobile")
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("demo")
-    run_demo(out, seed=7)
-    return out
 
 
 def _health(demo: Path, team: str, period: str = "month", until: str | None = None) -> dict:

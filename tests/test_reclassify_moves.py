@@ -19,7 +19,9 @@ TEAMS = '[[teams]]\nname = "alpha"\nmembers = ["Alice"]\n\n[[teams]]\nname = "be
 
 
 def reclassify(db: Path, config: Path, *extra: str) -> Result:
-    result = CliRunner().invoke(main, ["reclassify", "--db", str(db), "--config", str(config), *extra])
+    result = CliRunner().invoke(
+        main, ["reclassify", "--db", str(db), "--config", str(config), *extra]
+    )
     assert result.exit_code == 0, result.output
     return result
 

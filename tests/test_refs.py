@@ -119,8 +119,9 @@ def test_review_prints_refs_whole_and_takes_them_back(org: GitRepo, tmp_path: Pa
     table = ktlo("review").stdout
     weak = org.shas["weak"]
     assert [r["ref"] for r in queue if r["item_id"].endswith(weak)] == [weak[:12]]
-    for row in queue:  # each ref whole on its row's line
-        assert any(line.split()[1] == row["ref"] for line in table.splitlines()[1:] if line.split())
+    lines = [line.strip() for line in table.splitlines()]
+    for row in queue:  # each ref whole, on a line of its own: ready to copy
+        assert row["ref"] in lines
     first = queue[0]
     answered = ktlo("review", first["ref"], "--confirm")
     assert answered.exit_code == 0 and answered.stdout.startswith(f"{first['item_id']} is now ")

@@ -199,7 +199,9 @@ def repositories(home: Path) -> None:
         for n in range(12):
             kind = ("fix", "feat", "chore(deps)")[n % 3]
             when = f"2026-{n % 10 + 1:02d}-{n + 3:02d}T10:00:00+00:00"
-            repo.commit(f"{kind}: {name} change {n}", {f"src/m{n}.py": f"{n}\n"}, authors[n % 2], when)
+            repo.commit(
+                f"{kind}: {name} change {n}", {f"src/m{n}.py": f"{n}\n"}, authors[n % 2], when
+            )
 
 
 def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:

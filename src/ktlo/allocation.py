@@ -257,7 +257,7 @@ def _periods(
                sum(person_days) AS person_days, count(DISTINCT item_id) AS items,
                sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days,
                {parts_sql("person_days", "p_", WHOLE)}
-        FROM alloc {where} GROUP BY start, key ORDER BY start, person_days DESC
+        FROM alloc {where} GROUP BY start, key ORDER BY start, person_days DESC, key
         """,
         params,
     )
@@ -314,7 +314,7 @@ def _cost(store: Store, config: Config, where: str, params: list[Any]) -> dict[s
         return None
     rows = store.query(
         f"SELECT team, sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_days, "
-        f"sum(person_days) AS days FROM alloc {where} GROUP BY team",
+        f"sum(person_days) AS days FROM alloc {where} GROUP BY team ORDER BY team",
         params,
     )
     per_team = {

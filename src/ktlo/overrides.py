@@ -74,7 +74,7 @@ def list_overrides(store: Store) -> list[dict[str, Any]]:
         FROM overrides o
         LEFT JOIN work_items w USING (item_id)
         LEFT JOIN verdicts v USING (item_id)
-        ORDER BY o.created_at
+        ORDER BY o.created_at, o.item_id
         """
     )
     refs = short_refs(store, [row["item_id"] for row in rows])

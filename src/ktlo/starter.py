@@ -52,7 +52,7 @@ def read_store(store: Store) -> Seen:
         sources=_sources(store),
         projects=_column(
             store,
-            "SELECT project FROM work_items WHERE kind IN ('issue', 'epic') AND project IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 12",
+            "SELECT project FROM work_items WHERE kind IN ('issue', 'epic') AND project IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC, project LIMIT 12",
         ),  # fmt: skip
         labels=_column(
             store,

@@ -145,8 +145,8 @@ def _store_for(db: Path | None, repo: Path, early: Prefetch | None) -> Path:
 
 
 def _explain_hint(store: Store, repo_ids: Sequence[str]) -> str:
-    """`Why? ktlo explain <sha> ...`, naming a real commit and, unless the one rule finds
-    this store from here, its --db: a command that works as printed."""
+    """`ktlo explain <sha> ...` for the footer's "Why?", naming a real commit and, unless
+    the one rule finds this store from here, its --db: a command that works as printed."""
     import os
     import shlex
 
@@ -161,14 +161,11 @@ def _explain_hint(store: Store, repo_ids: Sequence[str]) -> str:
         [list(repo_ids)],
     ).fetchone()
     if row is None:
-        return "Why? `ktlo explain <sha>` shows any verdict with its reasons."
+        return "ktlo explain <sha>"
     ref = short_refs(store, [row[0]])[row[0]]
     found_here = Path(os.environ.get("KTLO_DB") or "ktlo.duckdb").resolve()
     db = "" if store.path.resolve() == found_here else f" --db {shlex.quote(str(store.path))}"
-    return (
-        f"Why? `ktlo explain {shlex.quote(ref)}{db}` shows a verdict with its reasons (any "
-        "sha, pull request or issue key); `--json` for everything above."
-    )
+    return f"ktlo explain {shlex.quote(ref)}{db}"
 
 
 def _render(

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ktlo.metrics.common import (
+    SECONDS,
     Context,
     figure,
     in_scope,
@@ -170,8 +171,8 @@ def _red_main(ctx: Context) -> dict[str, Any]:
             LEFT JOIN pushes p ON p.repo_id = c.repo_id AND p.committed_at >= c.f AND p.committed_at < c.t
             GROUP BY ALL
         )
-        SELECT idx, count(*) AS spells, sum(epoch(t - f)) / 3600.0 AS red_hours,
-               sum(epoch(t - f) / 3600.0 * n) AS developer_hours
+        SELECT idx, count(*) AS spells, sum({SECONDS.format("t - f")}) / 3600.0 AS red_hours,
+               sum({SECONDS.format("t - f")} * n) / 3600.0 AS developer_hours
         FROM people GROUP BY idx
         """
     )

@@ -27,6 +27,9 @@ from ktlo.store import Store
 PERIODS = ("week", "month", "quarter")
 TREND_WINDOWS = 6
 FLAT = 0.05  # a change of less than 5% reads as flat
+# Seconds as an exact decimal: a sum of doubles depends on the order DuckDB's threads add
+# them in, so a re-run could print 28.3 where the last printed 28.4.
+SECONDS = "CAST(epoch({}) AS DECIMAL(18, 3))"
 
 
 @dataclass(frozen=True, slots=True)

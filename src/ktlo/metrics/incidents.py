@@ -17,7 +17,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ktlo.metrics.common import Context, figure, literal, per_window, rounded, stats_sql, window_of
+from ktlo.metrics.common import (
+    SECONDS,
+    Context,
+    figure,
+    literal,
+    per_window,
+    rounded,
+    stats_sql,
+    window_of,
+)
 
 REASONS = 10  # reasons listed per group of repeats
 WORDS = "list_distinct(list_filter(string_split_regex(lower(title), '[^a-z]+'), lambda x: length(x) > 2))"
@@ -55,9 +64,9 @@ def build_downtime(ctx: Context) -> None:
 def downtime_minutes(ctx: Context) -> list[dict[str, Any]]:
     """Downtime minutes per window and service (NULL service: incidents without one)."""
     return ctx.rows(
-        """
+        f"""
         SELECT w.idx, d.service,
-               sum(epoch(least(d.down_to, w.w_end) - greatest(d.down_from, w.w_start))) / 60.0 AS minutes
+               sum({SECONDS.format("least(d.down_to, w.w_end) - greatest(d.down_from, w.w_start)")}) / 60.0 AS minutes
         FROM h_downtime d JOIN h_windows w ON d.down_from < w.w_end AND d.down_to > w.w_start
         GROUP BY ALL
         """
@@ -142,14 +151,13 @@ def _person_hours(ctx: Context) -> dict[str, Any]:
         per_incident AS (
             SELECT i.incident_id, i.created_at, count(p.person) AS people,
                    CASE WHEN count(p.person) > 0
-                        THEN sum(greatest(epoch(coalesce(i.resolved_at, TIMESTAMP {until}) - p.joined), 0))
-                        ELSE greatest(epoch(coalesce(i.resolved_at, TIMESTAMP {until})
-                                            - coalesce(i.acknowledged_at, i.created_at)), 0)
-                   END / 3600.0 AS hours
+                        THEN sum(greatest({SECONDS.format(f"coalesce(i.resolved_at, TIMESTAMP {until}) - p.joined")}, 0))
+                        ELSE greatest({SECONDS.format(f"coalesce(i.resolved_at, TIMESTAMP {until}) - coalesce(i.acknowledged_at, i.created_at)")}, 0)
+                   END AS seconds
             FROM h_incidents i LEFT JOIN people p USING (incident_id)
             GROUP BY i.incident_id, i.created_at, i.resolved_at, i.acknowledged_at
         )
-        SELECT idx, sum(hours) AS hours, count(*) FILTER (WHERE people = 0) AS estimated
+        SELECT idx, sum(seconds) / 3600.0 AS hours, count(*) FILTER (WHERE people = 0) AS estimated
         FROM (SELECT *, {window_of(ctx, "created_at")} AS idx FROM per_incident)
         WHERE idx IS NOT NULL GROUP BY idx
         """

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from ktlo.metrics.common import Context, trend
+from ktlo.metrics.common import SECONDS, Context, trend
 
 
 def slos(ctx: Context) -> list[dict[str, Any]]:
@@ -38,10 +38,10 @@ def slos(ctx: Context) -> list[dict[str, Any]]:
     ctx.store.insert("h_slo_span", ["service", "k", "s", "e"], spans)
     minutes = {
         (r["service"], r["k"]): float(r["minutes"]) for r in ctx.rows(
-            """
+            f"""
             SELECT p.service, p.k,
                    -- least/greatest skip NULLs in DuckDB: a window with no downtime must add nothing
-                   coalesce(sum(epoch(least(d.down_to, p.e) - greatest(d.down_from, p.s)))
+                   coalesce(sum({SECONDS.format("least(d.down_to, p.e) - greatest(d.down_from, p.s)")})
                             FILTER (WHERE d.service IS NOT NULL), 0) / 60.0 AS minutes
             FROM h_slo_span p LEFT JOIN h_downtime d
               ON d.service = p.service AND d.down_from < p.e AND d.down_to > p.s

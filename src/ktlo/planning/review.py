@@ -71,7 +71,7 @@ def rotation_review(
     ktlo_days = {key: ktlo for key, (ktlo, _) in weekly.items()}
     zones = {pid: person.timezone for pid, person in config.people.items() if person.timezone}
     shifts = _shifts(pages, on_call, zones, ktlo_days, bool(schedule))
-    loads = dict.fromkeys(set(members.values()), 0.0)
+    loads = dict.fromkeys(sorted(set(members.values())), 0.0)  # sorted: the same order each run
     for s in shifts:
         loads[s["person"]] = loads.get(s["person"], 0.0) + s["load"]
     mean_load = fmean(loads.values()) if loads else 0.0
@@ -87,7 +87,7 @@ def rotation_review(
                 "load": round(v, 2),
                 "overloaded": bool(mean_load) and v > OVERLOAD * mean_load,
             }
-            for p, v in sorted(loads.items(), key=lambda kv: -kv[1])
+            for p, v in sorted(loads.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
         "gini": round(gini(list(loads.values())), 3),
         "follow_ups": _follow_ups(store, team, since, ktlo_items),
@@ -195,7 +195,7 @@ def _week_effort(
                coalesce(sum(e.person_days) FILTER (WHERE investment = 'ktlo'), 0),
                sum(e.person_days)
         FROM {effort}
-        WHERE e.day >= ?::DATE GROUP BY ALL
+        WHERE e.day >= ?::DATE GROUP BY ALL ORDER BY ALL
         """,
         [since or date.min],
     ).fetchall()

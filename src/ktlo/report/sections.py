@@ -55,7 +55,7 @@ def balances(
         FROM report_alloc
         GROUP BY GROUPING SETS ((team, start, subcategory, investment, predicted, answered),
                                 (start, subcategory, investment, predicted, answered))
-        ORDER BY start
+        ORDER BY start, team NULLS FIRST, subcategory NULLS FIRST, investment, predicted, answered
         """
     )
     totals = _totals(store)
@@ -143,7 +143,10 @@ def _balance(
                 "ktlo_person_days": round(entry["ktlo"], 2),
                 "ktlo_share": share,
                 "status": budget.status(share),
-                "by_subcategory": {k: round(v, 2) for k, v in entry["by"].items()},
+                "by_subcategory": {  # most first: the same order on every run
+                    k: round(v, 2)
+                    for k, v in sorted(entry["by"].items(), key=lambda kv: (-kv[1], kv[0]))
+                },
             }
         )
     shares = [p["ktlo_share"] for p in series if p["ktlo_share"] is not None and p["complete"]]

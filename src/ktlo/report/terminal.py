@@ -41,7 +41,13 @@ def render_analysis(doc: dict[str, Any], console: Console, hint: str | None = No
         console.print(_hotspot_table(doc))
     if doc["people"]:
         console.print(_people_line(doc))
-    console.print(_footer(hint), soft_wrap=True)  # a command to copy: never broken
+    command = hint or "ktlo explain <sha>"
+    console.print(Text(f"\nWhy? `{command}`", style="dim"), soft_wrap=True)  # to copy: never broken
+    console.print(
+        "shows a verdict with its reasons (any sha, pull request or issue key); "
+        "`--json` for everything above.",
+        style="dim",
+    )
 
 
 def _name(doc: dict[str, Any]) -> str:
@@ -204,17 +210,6 @@ def _people_line(doc: dict[str, Any]) -> Text:
         f"{display_name(p['person'])} ({_pct(p['share_of_ktlo'])})" for p in doc["people"][:5]
     )
     return Text.assemble("\nCarrying the KTLO: ", (people, "bold"))
-
-
-def _footer(hint: str | None) -> Text:
-    return Text(
-        "\n"
-        + (
-            hint
-            or "Why? `ktlo explain <sha>` shows any verdict with its reasons; `--json` for everything above."
-        ),
-        style="dim",
-    )
 
 
 def _pct(value: float | None) -> str:

@@ -25,7 +25,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from ktlo.metrics.common import Context, Window, figure, has_deployments, per_window
+from ktlo.metrics.common import SECONDS, Context, Window, figure, has_deployments, per_window
 from ktlo.metrics.definitions.devlake import with_buckets
 from ktlo.metrics.definitions.middleware_tables import create_tables
 
@@ -120,8 +120,8 @@ def _failure_rate(ctx: Context) -> list[dict[str, Any]]:
 
 def _recovery(ctx: Context) -> list[dict[str, Any]]:
     return ctx.rows(
-        """
-        SELECT w.idx, avg(epoch(resolved_at - created_at)) AS seconds, count(*) AS incidents
+        f"""
+        SELECT w.idx, avg({SECONDS.format("resolved_at - created_at")}) AS seconds, count(*) AS incidents
         FROM h_mw_incidents i JOIN h_windows w ON i.resolved_at >= w.w_start AND i.resolved_at < w.w_end
         GROUP BY w.idx
         """

@@ -1,0 +1,96 @@
+"""Every command's JSON on a store, normalised to what must not change between runs.
+
+    .venv/bin/python tests/contracts.py FOLDER
+
+FOLDER holds `ktlo.duckdb` and `ktlo.toml` (a demo's output folder). Each command of
+`COMMANDS` runs in-process as a user types it; what legitimately differs between two runs
+(when it ran, how long it took, where the folder is) is blanked, and the rest is compared
+byte for byte by tests/test_json_contracts.py against the digests in
+tests/fixtures/json_contracts.json (recorded by that test, see its docstring). Run as a
+script, it writes the documents to KTLO_CONTRACTS_OUT (default /tmp/ktlo-contracts) to diff
+two versions of the code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+DIGESTS = Path(__file__).resolve().parent / "fixtures" / "json_contracts.json"
+
+COMMANDS: dict[str, list[str]] = {
+    "analyze": ["analyze", "--json"],
+    "allocation": ["allocation", "--json"],
+    "allocation_team": ["allocation", "--by", "team", "--json"],
+    "allocation_person": ["allocation", "--by", "person", "--json"],
+    "allocation_repo": ["allocation", "--by", "repo", "--json"],
+    "allocation_payments": ["allocation", "--team", "payments", "--by", "subcategory", "--json"],
+    "budget": ["budget", "--json"],
+    "health": ["health", "--json"],
+    "health_payments": ["health", "--team", "payments", "--period", "week", "--json"],
+    "mode": ["mode", "--json"],
+    "forecast": ["forecast", "--team", "payments", "--json"],
+    "sprints": ["sprints", "--json"],
+    "report": ["report", "--json"],
+    "review": ["review", "--json"],
+    "overrides": ["override", "--list", "--json"],
+    "rotation_review": ["rotation", "review", "--team", "payments", "--json"],
+    "rotation_plan": ["rotation", "plan", "--team", "search", "--start", "2026-12-07", "--json"],
+    "explain_issue": ["explain", "PAY-101", "--json"],
+}
+
+_VARYING = {"generated_at", "seconds", "created_at_of_override"}
+
+
+def outputs(folder: Path) -> dict[str, str]:
+    """Each command's JSON, normalised, by name (run in `folder`, as a user would)."""
+    from click.testing import CliRunner
+
+    from ktlo.cli import main
+
+    found: dict[str, str] = {}
+    here = Path.cwd()
+    os.chdir(folder)
+    try:
+        for name, args in COMMANDS.items():
+            result = CliRunner().invoke(main, args, catch_exceptions=False)
+            assert result.exit_code == 0, f"ktlo {' '.join(args)}: {result.output}"
+            found[name] = normalised(json.loads(result.stdout), folder)
+    finally:
+        os.chdir(here)
+    return found
+
+
+def normalised(document: Any, folder: Path) -> str:
+    """The document as text, without what differs between two identical runs."""
+    text = json.dumps(_blank(document), indent=1, ensure_ascii=False)
+    return re.sub(re.escape(str(folder.resolve())), "<folder>", text)
+
+
+def _blank(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "created_by" in value and "created_at" in value:  # an override: when it was made
+            value = {**value, "created_at": "<when>"}
+        return {k: "<varies>" if k in _VARYING else _blank(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_blank(v) for v in value]
+    return value
+
+
+def digests(found: dict[str, str]) -> dict[str, str]:
+    return {name: hashlib.sha256(text.encode()).hexdigest()[:16] for name, text in found.items()}
+
+
+if __name__ == "__main__":
+    folder = Path(sys.argv[1])
+    found = outputs(folder)
+    out = Path(os.environ.get("KTLO_CONTRACTS_OUT", "/tmp/ktlo-contracts"))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in found.items():
+        (out / f"{name}.json").write_text(text)
+    print(f"{len(found)} documents written to {out}")
