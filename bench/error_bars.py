@@ -8,13 +8,13 @@ Each seed draws a population of `items` commits, each truly KTLO with probabilit
 `share`, and a classifier that reads a truly new-work item as KTLO with probability `fpr`
 and a truly KTLO item as new work with probability `fnr`. A simple random sample of
 `answers` items is answered with the truth; the corrected KTLO share of commits and its
-90% interval (ktlo.estimate) are compared with the population's true share.
+90% interval (ktlo.effort.error_bars) are compared with the population's true share.
 
-    estimator   `--seeds` populations through ktlo.estimate directly (the packaged prior,
+    estimator   `--seeds` populations through ktlo.effort.error_bars directly (the packaged prior,
                 and, for comparison, a flat one), for several numbers of answers
     store       `--store-seeds` populations written to a real store, sampled by
-                `ktlo.sampling.draw_sample`, answered as overrides and read back by
-                `ktlo.analysis.analyze` (the SQL path); each must match the estimator's
+                `ktlo.verdicts.sampling.draw_sample`, answered as overrides and read back by
+                `ktlo.metrics.repository.analyze` (the SQL path); each must match the estimator's
                 figures for the same sample exactly
 
 Targets (issue 15): with 100 answers the corrected share within 3 points of the truth and
@@ -31,12 +31,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ktlo.analysis import AnalyzeOptions, analyze
 from ktlo.config import Config
-from ktlo.estimate import STRATA, Parts, Rates, estimate, prior_rates, update
-from ktlo.overrides import store_overrides
-from ktlo.sampling import SampleScope, draw_sample
+from ktlo.effort.error_bars import STRATA, Parts, Rates, estimate, prior_rates, update
+from ktlo.metrics.repository import AnalyzeOptions, analyze
 from ktlo.store import Store
+from ktlo.verdicts.overrides import store_overrides
+from ktlo.verdicts.sampling import SampleScope, draw_sample
 
 FLAT = {"ktlo": dict.fromkeys(STRATA, 0), "new_work": dict.fromkeys(STRATA, 0)}
 

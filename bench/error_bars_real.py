@@ -6,7 +6,7 @@ population; the prior is measured on the *other* frozen sets (never on the popul
 Population A = eval/real/test-commits-a.csv (600 commits of 6 projects), its prior from
 test-commits-b, both title sets and eval/test.csv; and B the other way round. For each
 seed, a simple random sample of the population's items is answered with the truth, the
-rest keep the classifier's verdicts, and the corrected KTLO share (ktlo.estimate) and its
+rest keep the classifier's verdicts, and the corrected KTLO share (ktlo.effort.error_bars) and its
 90% interval are compared with the population's true share (items labeled `other` left
 out, as the share does). Texts are rebuilt from mirrors (eval/real.py, $KTLO_MIRRORS).
 Targets (issue 15): with 100 answers, the corrected share within 3 points of the truth,
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "eval"))
 from ktlo.classify import classify  # noqa: E402
 from ktlo.classify.evaluate import read_labeled  # noqa: E402
 from ktlo.classify.taxonomy import KTLO, NEW_WORK, OTHER, investment_of  # noqa: E402
-from ktlo.estimate import STRATA, Parts, estimate, prior_rates, update  # noqa: E402
+from ktlo.effort.error_bars import STRATA, Parts, estimate, prior_rates, update  # noqa: E402
 
 SETS = {
     "a": "eval/real/test-commits-a.csv",

@@ -38,7 +38,7 @@ CAPPED = "32MB"  # well below the store size, so the buffer pool cannot hide gro
 INGEST_PEAK_RSS = """
 import resource, sys
 from pathlib import Path
-from ktlo.ingest import ingest_repository
+from ktlo.ingest.history import ingest_repository
 from ktlo.sources.git import open_repository
 from ktlo.store import Store
 with Store.open(Path(sys.argv[2])) as store:

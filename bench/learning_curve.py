@@ -6,7 +6,7 @@ Each repository stands for one organisation, and its commits' conventional types
 strong signals: a commit with one is a labeled item. A fifth of them (at most 600) are
 held out and their type prefix removed, so they read like the commits of a team that
 writes no convention: those are the weak items whose verdicts are measured. For each size
-N, a fresh store holds N labeled commits and the held-out ones, and `ktlo.reclassify`
+N, a fresh store holds N labeled commits and the held-out ones, and `ktlo.verdicts.reclassify`
 (rules → built-in → inheritance → learning) decides them; N = 0 is the built-in alone.
 The model fitted there is also applied to the project's evaluation set (eval/dev.csv),
 written in other teams' styles. Printed per repository and size, then the mean over the
@@ -33,11 +33,11 @@ from ktlo.classify.evaluate import _scores, normalise_label
 from ktlo.classify.signals import conventional_signal
 from ktlo.classify.taxonomy import OTHER, investment_of
 from ktlo.config import Config
-from ktlo.ingest import WORK_ITEM_COLUMNS
-from ktlo.learning import STRONG_SIGNALS, decide, load_model
-from ktlo.reclassify import reclassify
+from ktlo.ingest.history import WORK_ITEM_COLUMNS
 from ktlo.records import WorkText
 from ktlo.store import Store
+from ktlo.verdicts.reclassify import reclassify
+from ktlo.verdicts.refit import STRONG_SIGNALS, decide, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 Item = tuple[str, str, str, str]  # (item_id, title, body, truth subcategory)

@@ -134,10 +134,10 @@ def main() -> None:
     parser.add_argument("--enforce", action="store_true")
     args = parser.parse_args()
 
+    from ktlo.ingest.sync import sync_source
     from ktlo.sources import make_source
     from ktlo.sources.base import NullReporter, SourceContext
     from ktlo.store import Store
-    from ktlo.sync import sync_source
 
     port, done = multiprocessing.Value("i", 0), multiprocessing.Event()
     server = multiprocessing.Process(

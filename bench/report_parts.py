@@ -31,9 +31,9 @@ import serve as serve_bench  # noqa: E402  (bench/serve.py: teams with services)
 
 from ktlo.config import load_config  # noqa: E402
 from ktlo.planning.sprints import sprint_report  # noqa: E402
+from ktlo.render.html import render_report  # noqa: E402
 from ktlo.report import ops, sections, steer  # noqa: E402
 from ktlo.report.document import report_document  # noqa: E402
-from ktlo.report.html import render_report  # noqa: E402
 from ktlo.report.model import (  # noqa: E402
     ReportFilters,
     apply_filters,

@@ -240,10 +240,10 @@ def serve(port_queue: Any, issues: int, pulls: int) -> None:
 
 
 def run_sync(db: Path, base: str, concurrency: int, details: bool = True) -> Any:
+    from ktlo.ingest.sync import sync_source
     from ktlo.sources import make_source
     from ktlo.sources.base import NullReporter, SourceContext
     from ktlo.store import Store
-    from ktlo.sync import sync_source
 
     ctx = SourceContext("github", {"GITHUB_TOKEN": "bench-token"})
     options = {

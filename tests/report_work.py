@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from ktlo.config import Config, load_config
-from ktlo.ingest import COMMIT_COLUMNS, WORK_ITEM_COLUMNS
+from ktlo.ingest.history import COMMIT_COLUMNS, WORK_ITEM_COLUMNS
 from ktlo.store import Store
 
 CONFIG = """

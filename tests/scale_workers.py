@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ktlo.scale.mining import MinedChunk, MineTask, mine
+from ktlo.ingest.scale.mining import MinedChunk, MineTask, mine
 
 
 def die_once(marker: str, task: MineTask) -> MinedChunk:

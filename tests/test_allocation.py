@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ktlo.allocation import AllocationOptions, allocation, budget_report
 from ktlo.cli import main
 from ktlo.config import Config, load_config
-from ktlo.ingest import WORK_ITEM_COLUMNS
-from ktlo.reclassify import reclassify
+from ktlo.effort.allocation import AllocationOptions, allocation, budget_report
+from ktlo.ingest.history import WORK_ITEM_COLUMNS
 from ktlo.store import Store
+from ktlo.verdicts.reclassify import reclassify
 from tests import estimates
 from tests.work import add_commit
 

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from ktlo.analysis import AnalyzeOptions, Budget, analyze, period_label
 from ktlo.errors import ConfigError
-from ktlo.ingest import ingest_repository
+from ktlo.ingest.history import ingest_repository
+from ktlo.metrics.repository import AnalyzeOptions, Budget, analyze, period_label
 from ktlo.sources.git import open_repository
 from ktlo.store import Store
 from tests import estimates

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from ktlo.cli import main
 from ktlo.config import Config
-from ktlo.effort import compute_effort
-from ktlo.ingest import ingest_repository
+from ktlo.effort.person_days import compute_effort
+from ktlo.ingest.history import ingest_repository
 from ktlo.sources.git import open_repository
 from ktlo.store import Store
 from tests.conftest import ALICE, BOB, GitRepo

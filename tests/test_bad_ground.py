@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from ktlo.cli import main
 from ktlo.config import load_config
-from ktlo.report.charts import chart_specs
+from ktlo.render.charts import chart_specs
 from ktlo.report.document import build_report
 from ktlo.report.model import ReportFilters
 from ktlo.store import Store
@@ -192,7 +192,7 @@ def test_a_forecast_worse_than_naive_in_back_test_says_so_and_shows_the_naive_on
     spec = chart_specs(report, None)["forecast-payments"]
     assert spec["title"] == "KTLO share naive forecast — payments"
     assert set(spec["y_ahead"]) == {last["share"]}
-    from ktlo.report.html import render_report
+    from ktlo.render.html import render_report
 
     html = render_report(report)
     assert "<strong>Naive forecast:</strong> in back-test the trend erred more" in html

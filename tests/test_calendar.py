@@ -17,9 +17,9 @@ from fastapi.testclient import TestClient
 
 from ktlo.cli import main
 from ktlo.config import load_config
-from ktlo.planning.ktlo_mode import ktlo_mode
+from ktlo.planning.ktlo_mode.answer import ktlo_mode
+from ktlo.render.html import render_report
 from ktlo.report.document import build_report
-from ktlo.report.html import render_report
 from ktlo.report.model import ReportFilters
 from ktlo.server.app import ServerSettings, create_app
 from ktlo.store import Store

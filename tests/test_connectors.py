@@ -18,11 +18,11 @@ from typing import Any
 import httpx2
 import pytest
 
-from ktlo.load import KEYS
+from ktlo.ingest.load import KEYS
+from ktlo.ingest.sync import SourceResult, sync_source
 from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
-from ktlo.sync import SourceResult, sync_source
 from tests import github_fake, gitlab_fake, jira_fake, linear_fake, opsgenie_fake, pagerduty_fake
 from tests.fake_api import JSON, Answer, FakeApi, FakeTime, snapshot
 

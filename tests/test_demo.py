@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ktlo.allocation import AllocationOptions, allocation, budget_report
 from ktlo.cli import main
 from ktlo.config import load_config
+from ktlo.effort.allocation import AllocationOptions, allocation, budget_report
 from ktlo.planning.sprints import sprint_report
 from ktlo.store import Store
 
@@ -130,7 +130,7 @@ def test_commits_and_pull_requests_inherit_the_kind_of_the_issue_they_name(demo:
             WHERE v.reasons[1] LIKE 'inherited: from %'
             """
         )
-        from ktlo.effort import compute_effort
+        from ktlo.effort.person_days import compute_effort
 
         compute_effort(store, config)
         issues = store.query(
@@ -242,7 +242,7 @@ def test_the_same_seed_gives_the_same_organisation(demo: Path, tmp_path: Path) -
 
 @pytest.mark.slow
 def test_ktlo_mode_is_recommended_for_the_team_in_trouble(demo: Path) -> None:
-    from ktlo.planning.ktlo_mode import ktlo_mode
+    from ktlo.planning.ktlo_mode.answer import ktlo_mode
 
     config = load_config(demo / "ktlo.toml")
     with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
@@ -260,7 +260,7 @@ def test_ktlo_mode_is_recommended_for_the_team_in_trouble(demo: Path) -> None:
 def test_ktlo_mode_answers_the_same_on_threads_as_on_one_connection(
     demo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ktlo.planning import ktlo_mode as mode
+    from ktlo.planning.ktlo_mode import answer as mode
 
     config = load_config(demo / "ktlo.toml")
     with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
@@ -294,7 +294,7 @@ def test_the_report_shows_every_teams_sprints(demo: Path) -> None:
 @pytest.mark.slow
 def test_the_storm_leaves_postmortem_follow_ups_undone(demo: Path) -> None:
     """Payments' responders open a follow-up for most incidents; during the storm few get done."""
-    from ktlo.planning.review import rotation_review
+    from ktlo.planning.rotation_review import rotation_review
     from ktlo.planning.team import find_team
 
     config = load_config(demo / "ktlo.toml")

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from ktlo.cli import main
 from ktlo.config import Config
-from ktlo.report.display import BIDI_CONTROLS, NAME_WIDTH, display_name
+from ktlo.render.display import BIDI_CONTROLS, NAME_WIDTH, display_name
 from ktlo.server.app import ServerSettings, create_app
 from tests.browser import chromium, serve, wait_for_charts
 from tests.conftest import ALICE, GitRepo

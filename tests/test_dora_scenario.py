@@ -127,12 +127,12 @@ from typing import Any
 import pytest
 
 from ktlo.config import Config
+from ktlo.ingest.sync import sync_source
 from ktlo.metrics.common import HealthOptions
 from ktlo.metrics.health import health
 from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
-from ktlo.sync import sync_source
 from tests import dora_scenario as scenario
 
 UNTIL = date(2026, 4, 1)

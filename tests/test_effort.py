@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from ktlo.config import Config, load_config
-from ktlo.effort import compute_effort
+from ktlo.effort.person_days import compute_effort
 from ktlo.store import Store
 from tests.work import add_activity, add_commit, add_item
 

@@ -13,12 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ktlo.allocation import AllocationOptions, allocation
-from ktlo.analysis import Budget
 from ktlo.cli import main
 from ktlo.config import Config
-from ktlo.errors import ConfigError
-from ktlo.estimate import (
+from ktlo.effort.allocation import AllocationOptions, allocation
+from ktlo.effort.error_bars import (
     STRATA,
     Parts,
     Rate,
@@ -30,13 +28,15 @@ from ktlo.estimate import (
     prior_rates,
     update,
 )
-from ktlo.learning import learn
-from ktlo.overrides import store_overrides
+from ktlo.errors import ConfigError
+from ktlo.metrics.repository import Budget
+from ktlo.render.html import environment, render_report
 from ktlo.report.document import build_report
-from ktlo.report.html import environment, render_report
 from ktlo.report.model import ReportFilters
-from ktlo.sampling import SampleScope, draw_sample
 from ktlo.store import Store
+from ktlo.verdicts.overrides import store_overrides
+from ktlo.verdicts.refit import learn
+from ktlo.verdicts.sampling import SampleScope, draw_sample
 from tests.conftest import GitRepo
 from tests.report_work import build_org, write_config
 from tests.work import add_activity, add_commit, add_item

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from ktlo.config import Config
+from ktlo.ingest.sync import SourceResult, sync_source
 from ktlo.planning.sprints import sprint_report
 from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
-from ktlo.sync import SourceResult, sync_source
 
 FILES = Path(__file__).parent / "fixtures" / "files"
 

@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from ktlo.cli import main
-from ktlo.ingest import ingest_repository
-from ktlo.scale import Engine, ingest_many
+from ktlo.ingest.history import ingest_repository
+from ktlo.ingest.scale import Engine, ingest_many
 from ktlo.sources.git import ReadIssues, open_repository, read_commits
 from ktlo.store import Store
 from tests.conftest import GitRepo
@@ -246,7 +246,7 @@ def test_a_correction_outlives_its_commit_leaving_and_counts_when_it_comes_back(
     history, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
     from ktlo.config import Config
-    from ktlo.overrides import set_override
+    from ktlo.verdicts.overrides import set_override
 
     repo = history("shop", 5)
     head = repo.git("rev-parse", "HEAD")

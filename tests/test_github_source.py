@@ -11,10 +11,10 @@ import httpx2
 import pytest
 
 from ktlo.errors import ConfigError
+from ktlo.ingest.sync import SourceResult, sync_source
 from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
-from ktlo.sync import SourceResult, sync_source
 from tests.fake_api import FakeTime, snapshot
 from tests.github_fake import FIXTURES, TOKEN, FakeGitHub, error
 

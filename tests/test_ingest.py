@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ktlo.ingest import commit_item_id, ingest_repository, pending_commits
+from ktlo.ingest.history import commit_item_id, ingest_repository, pending_commits
 from ktlo.sources.git import open_repository
 from ktlo.store import Store
 from tests.conftest import BOB, GitRepo
@@ -122,7 +122,7 @@ def test_killed_analyze_resumes_to_the_same_store(tmp_path: Path) -> None:
     child = (
         "import os, signal, sys\n"
         "from ktlo.sources.git import open_repository\n"
-        "from ktlo.ingest import ingest_repository\n"
+        "from ktlo.ingest.history import ingest_repository\n"
         "from ktlo.store import Store\n"
         "with Store.open(sys.argv[2]) as store:\n"
         "    ingest_repository(store, open_repository(sys.argv[1]), batch_size=1000,\n"

@@ -15,10 +15,10 @@ from pytest_httpserver import HTTPServer
 
 from ktlo.cli import main
 from ktlo.errors import ConfigError
+from ktlo.ingest.sync import SourceResult, sync_source
 from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
-from ktlo.sync import SourceResult, sync_source
 from tests.fake_api import FakeTime, snapshot
 from tests.jira_fake import (
     CLOUD,

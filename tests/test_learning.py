@@ -14,10 +14,10 @@ from ktlo.classify import CLASSIFIER_VERSION, classify
 from ktlo.classify.learned import Example, TextModel, cross_validate, fit, macro_f1
 from ktlo.cli import main
 from ktlo.config import Config
-from ktlo.learning import MIN_ITEMS, learn, learn_after_sync, load_model
-from ktlo.reclassify import reclassify
 from ktlo.records import WorkText
 from ktlo.store import Store
+from ktlo.verdicts.reclassify import reclassify
+from ktlo.verdicts.refit import MIN_ITEMS, learn, learn_after_sync, load_model
 
 # A team's private vocabulary: none of these words is in the built-in lexicon.
 NEW_VERBS = ("plumb", "sprout", "graft", "hatch")
@@ -121,9 +121,9 @@ def test_a_class_with_too_few_examples_stays_with_the_builtin(store: Store, tmp_
                 [f"S-{n}", f"chg: plumb quorble {n}", "issue", "security", "2026-01-05"]
             )
         writer.writerow(["W-1", "chg: sanitize input against XSS", "issue", "", "2026-01-05"])
+    from ktlo.ingest.sync import sync_source
     from ktlo.sources import make_source
     from ktlo.sources.base import NullReporter, SourceContext
-    from ktlo.sync import sync_source
 
     sync_source(
         store, make_source(SourceContext("files", {}), {"type": "files"}), NullReporter(), export

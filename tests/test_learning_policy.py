@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from ktlo.classify import CLASSIFIER_VERSION
 from ktlo.classify.learned import Example, fit
 from ktlo.cli import main
-from ktlo.learning import apply_model, load_model, save_model
 from ktlo.records import WorkText
 from ktlo.store import Store
+from ktlo.verdicts.refit import apply_model, load_model, save_model
 from tests.conftest import GIT_TEST_ENV, GitRepo
 
 NOUNS = ("quorble", "flinx", "zimbo", "ledgerette", "wumpus", "snarf", "trellix", "gorp")

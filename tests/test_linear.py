@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from ktlo.cli import main
 from ktlo.config import Config
 from ktlo.errors import ConfigError
+from ktlo.ingest.sync import SourceResult, sync_source
 from ktlo.planning.sprints import sprint_report
 from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.sources.linear_api import CYCLES_QUERY, ISSUES_QUERY, nested_query
 from ktlo.store import Store
-from ktlo.sync import SourceResult, sync_source
 from tests.fake_api import JSON, FakeTime, snapshot
 from tests.linear_fake import API_KEY, FIXTURES, FakeLinear, fixture, graphql_error
 

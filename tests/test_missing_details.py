@@ -15,10 +15,10 @@ from typing import Any
 import httpx2
 import pytest
 
+from ktlo.ingest.sync import SourceResult, sync_source
 from ktlo.sources import make_source
 from ktlo.sources.base import SourceContext
 from ktlo.store import Store
-from ktlo.sync import SourceResult, sync_source
 from tests.fake_api import FakeTime, snapshot
 from tests.github_fake import TOKEN, FakeGitHub, error
 

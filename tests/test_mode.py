@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ktlo.planning.mode import DEFAULT_RULES, ModeSettings, SignalRule, assess, decide
+from ktlo.planning.ktlo_mode.scoring import DEFAULT_RULES, ModeSettings, SignalRule, assess, decide
 
 SETTINGS = ModeSettings()
 

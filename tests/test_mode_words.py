@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from ktlo.planning import mode_words as words
-from ktlo.planning.mode import DEFAULT_RULES
+from ktlo.planning.ktlo_mode import words
+from ktlo.planning.ktlo_mode.scoring import DEFAULT_RULES
 
 
 @pytest.mark.parametrize(

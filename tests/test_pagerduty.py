@@ -13,10 +13,10 @@ from click.testing import CliRunner
 
 from ktlo.cli import main
 from ktlo.errors import ConfigError
+from ktlo.ingest.sync import SourceResult, sync_source
 from ktlo.sources import make_source, pagerduty
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
-from ktlo.sync import SourceResult, sync_source
 from tests.fake_api import JSON, FakeTime, snapshot
 from tests.pagerduty_fake import FIXTURES, TOKEN, FakePagerDuty, error, fixture
 

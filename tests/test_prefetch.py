@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import ktlo.scale.mining
-import ktlo.scale.stream
-from ktlo.ingest import ingest_repository
-from ktlo.prefetch import prefetch
-from ktlo.scale import Engine, ingest_many
+import ktlo.ingest.scale.mining
+import ktlo.ingest.scale.stream
+from ktlo.ingest.history import ingest_repository
+from ktlo.ingest.prefetch import prefetch
+from ktlo.ingest.scale import Engine, ingest_many
 from ktlo.sources.git import open_repository
 from ktlo.store import Store
 from tests.synthetic import build_repo
@@ -21,7 +21,7 @@ from tests.test_git_history import snapshot
 
 def test_what_runs_before_git_starts_loads_no_heavy_library() -> None:
     code = (
-        "import sys, ktlo.cli, ktlo.prefetch; "
+        "import sys, ktlo.cli, ktlo.ingest.prefetch; "
         "print(sorted(m for m in ('duckdb', 'pydantic', 'pyarrow', 'rich', 'ktlo.classify', "
         "'ktlo.config') if m in sys.modules))"
     )
@@ -53,8 +53,8 @@ def test_the_early_log_feeds_the_stream(tmp_path: Path) -> None:
 def test_a_large_history_reads_its_first_chunk_from_the_early_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ktlo.scale.stream, "STREAM_MAX", 20)  # "large" from 20 commits
-    monkeypatch.setattr(ktlo.scale.mining, "CHUNK_MIN", 10)
+    monkeypatch.setattr(ktlo.ingest.scale.stream, "STREAM_MAX", 20)  # "large" from 20 commits
+    monkeypatch.setattr(ktlo.ingest.scale.mining, "CHUNK_MIN", 10)
     repo = build_repo(tmp_path / "big", 60)
     early = prefetch(repo, tmp_path / "s.duckdb")
     assert early is not None

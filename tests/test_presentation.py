@@ -192,9 +192,9 @@ def two_repos(new_repo: Callable[[str], GitRepo], tmp_path: Path) -> Path:
 
 
 def test_hotspots_are_per_repository_with_the_root_shown_as_root_files(two_repos: Path) -> None:
-    from ktlo.analysis import AnalyzeOptions, analyze
     from ktlo.cli.output import make_console
-    from ktlo.report.terminal import render_analysis
+    from ktlo.metrics.repository import AnalyzeOptions, analyze
+    from ktlo.render.terminal import render_analysis
 
     with Store.open(two_repos, read_only=True) as store:
         doc = analyze(store, AnalyzeOptions())
@@ -286,7 +286,7 @@ def test_shas_inside_sentences_are_short() -> None:
     """A failed deployment's reasons name commits by 12 characters, in the terminal and the HTML."""
     from rich.console import Console
 
-    from ktlo.report.health import render_health
+    from ktlo.render.health import render_health
 
     frozen = Path(__file__).parent / "snapshots" / "inputs" / "health.json"
     health = json.loads(frozen.read_text(encoding="utf-8"))

@@ -12,10 +12,10 @@ from __future__ import annotations
 import httpx2
 import pytest
 
+from ktlo.ingest.sync import sync_source
 from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
-from ktlo.sync import sync_source
 from tests.fake_api import Answer, FakeTime, Throttle
 from tests.github_fake import TOKEN, FakeGitHub, error, with_many_issues
 

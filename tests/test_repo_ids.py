@@ -15,13 +15,13 @@ from typing import Any
 import httpx2
 import pytest
 
-from ktlo.ingest import ingest_repository
+from ktlo.ingest.history import ingest_repository
+from ktlo.ingest.sync import sync_source
 from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.sources.git import normalise_remote, open_repository
 from ktlo.sources.repo_ids import host_of, repo_id
 from ktlo.store import Store
-from ktlo.sync import sync_source
 from tests import github_fake, gitlab_fake
 from tests.conftest import GitRepo
 from tests.fake_api import FakeTime

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ktlo.allocation import AllocationOptions, allocation, budget_report
 from ktlo.cli import main
 from ktlo.config import Config
+from ktlo.effort.allocation import AllocationOptions, allocation, budget_report
 from ktlo.errors import ConfigError, NotFoundError
+from ktlo.render.html import render_report
+from ktlo.render.rows import forecast_rows
 from ktlo.report.document import build_report, report_rows
-from ktlo.report.html import render_report
 from ktlo.report.model import ReportFilters
-from ktlo.report.rows import forecast_rows
 from ktlo.store import Store
 from tests import estimates, health_work
 from tests.conftest import GitRepo

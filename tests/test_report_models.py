@@ -17,8 +17,8 @@ from fastapi.testclient import TestClient
 
 from ktlo.cli import main
 from ktlo.config import Config, load_config
+from ktlo.render.html import render_report
 from ktlo.report.document import build_report, report_rows
-from ktlo.report.html import render_report
 from ktlo.report.model import ReportFilters
 from ktlo.server.app import ServerSettings, create_app
 from ktlo.store import Store

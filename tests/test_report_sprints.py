@@ -19,9 +19,9 @@ from fastapi.testclient import TestClient
 
 from ktlo.cli import main
 from ktlo.config import Config, load_config
-from ktlo.report.charts import chart_specs
+from ktlo.render.charts import chart_specs
+from ktlo.render.html import render_report
 from ktlo.report.document import build_report, report_rows
-from ktlo.report.html import render_report
 from ktlo.report.model import ReportFilters
 from ktlo.server.app import ServerSettings, create_app
 from ktlo.store import Store

@@ -13,8 +13,8 @@ from ktlo.classify import CLASSIFIER_VERSION
 from ktlo.cli import main
 from ktlo.config import Config
 from ktlo.errors import InputError
-from ktlo.review_queue import answer, review_queue
 from ktlo.store import Store
+from ktlo.verdicts.review_queue import answer, review_queue
 from tests.work import add_activity, add_commit, add_item
 
 
@@ -111,7 +111,7 @@ def test_the_most_effort_comes_first_however_many_items_are_uncertain(
 ) -> None:
     """Ranking is by effort over every uncertain item, and among items whose type and label
     might disagree only those that do are weighed (not the first CANDIDATES of them)."""
-    monkeypatch.setattr("ktlo.review_queue.CANDIDATES", 1)
+    monkeypatch.setattr("ktlo.verdicts.review_queue.CANDIDATES", 1)
     for n in range(3):  # Ana spends a day on each of three barely certain commits
         add_commit(store, f"u{n}", "Ana Lima", f"2026-03-0{n + 2}T10:00:00", title=f"thing {n}")
         verdict(store, f"u{n}", "ktlo/maintenance", 0.2 + n / 10, "no_signal: no vocabulary")

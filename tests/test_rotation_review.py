@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from ktlo.cli import main
 from ktlo.config import load_config
-from ktlo.planning.review import compare_models, gini, rotation_review
+from ktlo.planning.rotation_review import compare_models, gini, rotation_review
 from ktlo.planning.team import find_team
 from ktlo.store import Store
 from tests.work import add_item

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ktlo.analysis import AnalyzeOptions, analyze
 from ktlo.cli import main
-from ktlo.ingest import ingest_repository
-from ktlo.scale import Engine, ingest_many
-from ktlo.scale.discover import find_repositories, read_head
+from ktlo.ingest.history import ingest_repository
+from ktlo.ingest.scale import Engine, ingest_many
+from ktlo.ingest.scale.discover import find_repositories, read_head
+from ktlo.metrics.repository import AnalyzeOptions, analyze
 from ktlo.sources.git import open_repository
 from ktlo.store import Store
 from tests.conftest import BOB, GitRepo
@@ -316,9 +316,9 @@ def _listing(pages: dict[str, tuple[list[dict[str, object]], dict[str, str]]], a
 
 
 def test_github_orgs_sync_every_repository_of_the_organisation(store: Store) -> None:
+    from ktlo.ingest.sync import sync_source
     from ktlo.sources import make_source
     from ktlo.sources.base import NullReporter, SourceContext
-    from ktlo.sync import sync_source
 
     next_link = {"Link": '<https://api.github.com/orgs/acme/repos?page=2>; rel="next"'}
     pages = {
@@ -339,9 +339,9 @@ def test_github_orgs_sync_every_repository_of_the_organisation(store: Store) -> 
 
 
 def test_gitlab_groups_sync_every_project_of_the_group(store: Store) -> None:
+    from ktlo.ingest.sync import sync_source
     from ktlo.sources import make_source
     from ktlo.sources.base import NullReporter, SourceContext
-    from ktlo.sync import sync_source
 
     pages = {
         "/api/v4/groups/acme/web/projects?page=1": (
@@ -398,7 +398,7 @@ def test_progress_shows_repositories_and_commits_with_time_left(
 
     from rich.console import Console
 
-    from ktlo.report.scale import ScaleProgress
+    from ktlo.render.mining import ScaleProgress
 
     out = StringIO()
     with ScaleProgress(Console(file=out, force_terminal=True, width=100)) as progress:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from ktlo.config import Config
-from ktlo.reclassify import reclassify
+from ktlo.ingest.sync import sync_source
 from ktlo.sources import make_source
 from ktlo.sources.base import NullReporter, SourceContext
 from ktlo.store import Store
-from ktlo.sync import sync_source
+from ktlo.verdicts.reclassify import reclassify
 
 EXPORT = """id,title,kind,labels,assignees,estimate,created_at,closed_at,parent
 P-1,Gift cards for the shop,issue,feature,ana;raj;lee;kim,,2026-01-05,2026-03-20,

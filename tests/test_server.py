@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from ktlo.allocation import AllocationOptions, allocation
 from ktlo.config import Config
+from ktlo.effort.allocation import AllocationOptions, allocation
 from ktlo.errors import ConfigError
 from ktlo.server import is_loopback, serve
 from ktlo.server.app import ServerSettings, create_app
@@ -254,7 +254,7 @@ def test_serving_and_syncing_do_not_block_each_other(
 HOLD_AND_WRITE = """
 import sys, time
 from ktlo.config import Config
-from ktlo.overrides import set_override
+from ktlo.verdicts.overrides import set_override
 from ktlo.store import Store
 with Store.open(sys.argv[1]) as store:
     set_override(store, "lee2", "ktlo/incident", "from a sync", Config())

@@ -16,12 +16,12 @@ from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 
 from ktlo.cli import main
-from ktlo.load import load_batch
+from ktlo.ingest.load import load_batch
+from ktlo.ingest.sync import sync_source
 from ktlo.records import WorkItem
 from ktlo.sources import make_source
 from ktlo.sources.base import Batch, NullReporter, SourceContext
 from ktlo.store import Store
-from ktlo.sync import sync_source
 from tests.fake_api import snapshot
 from tests.github_fake import TOKEN, FakeGitHub, with_many_issues
 

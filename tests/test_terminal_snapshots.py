@@ -40,7 +40,7 @@ def _rotation_plan(console: Console) -> None:
     from ktlo.config import Config
     from ktlo.planning.rotation import plan_rotation, to_rows
     from ktlo.planning.team import find_team, team_members
-    from ktlo.report.terminal import render_rotation
+    from ktlo.render.terminal import render_rotation
 
     config = Config.model_validate(
         {
@@ -55,7 +55,9 @@ def _rotation_plan(console: Console) -> None:
 
 
 def _renderers() -> dict[str, Callable[[Console], None]]:
-    from ktlo.report import health, review, scale, summary, terminal
+    from ktlo.render import health, summary, terminal
+    from ktlo.render import mining as scale
+    from ktlo.render import review_queue as review
 
     def one(render: Callable[[Any, Console], None], name: str) -> Callable[[Console], None]:
         return lambda console: render(json.loads(json.dumps(doc(name))), console)

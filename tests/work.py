@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ktlo.ingest import COMMIT_COLUMNS, WORK_ITEM_COLUMNS
+from ktlo.ingest.history import COMMIT_COLUMNS, WORK_ITEM_COLUMNS
 from ktlo.store import Store
 
 

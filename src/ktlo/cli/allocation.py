@@ -37,7 +37,7 @@ def allocation_command(
 
     Example: ktlo allocation --team payments --period quarter --by subcategory
     """
-    from ktlo.allocation import AllocationOptions, allocation, allocation_rows
+    from ktlo.effort.allocation import AllocationOptions, allocation, allocation_rows
 
     config, path = command_inputs(config_path, db)
     if by == "team" or team:
@@ -45,7 +45,7 @@ def allocation_command(
                       "shows each team's effort")  # fmt: skip
     with open_store(path, read_only=True) as store:
         doc = allocation(store, config, AllocationOptions(team, period, by, since, until))
-    from ktlo.report.terminal import render_allocation
+    from ktlo.render.terminal import render_allocation
 
     emit(doc, as_json, as_csv, render_allocation, allocation_rows)
 
@@ -64,12 +64,12 @@ def budget_command(
 
     Example: ktlo budget --period month
     """
-    from ktlo.allocation import budget_report
+    from ktlo.effort.allocation import budget_report
 
     config, path = command_inputs(config_path, db)
     require_teams(config, "budget", "compares each team's KTLO share with the team's band")
     with open_store(path, read_only=True) as store:
         doc = budget_report(store, config, period)
-    from ktlo.report.terminal import render_budget
+    from ktlo.render.terminal import render_budget
 
     emit(doc, as_json, as_csv, render_budget, lambda d: d["teams"], drop=("drivers",))

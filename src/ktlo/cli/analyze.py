@@ -24,8 +24,8 @@ from ktlo.errors import ConfigError
 
 if TYPE_CHECKING:
     from ktlo.config import Config
-    from ktlo.prefetch import Prefetch
-    from ktlo.scale import RunSummary
+    from ktlo.ingest.prefetch import Prefetch
+    from ktlo.ingest.scale import RunSummary
     from ktlo.store import Store
 
 
@@ -80,13 +80,13 @@ def analyze_command(
     section, the repository whose top folder you are in. Exit status 1 if any repository
     failed.
     """
-    from ktlo.prefetch import prefetch
+    from ktlo.ingest.prefetch import prefetch
 
     # A lone repository with no store yet: git starts reading before the rest of ktlo loads.
     early = prefetch(paths[0], db) if len(paths) == 1 and not recursive else None
     try:
-        from ktlo.analysis import AnalyzeOptions, Budget, analyze
-        from ktlo.scale import Engine
+        from ktlo.ingest.scale import Engine
+        from ktlo.metrics.repository import AnalyzeOptions, Budget, analyze
 
         config = read_config(config_path)
         repos, single, own = _targets(paths, config, recursive)
@@ -95,7 +95,7 @@ def analyze_command(
         with open_store(path) as store:
             run = mine(store, repos, engine, quiet=single, early=early)
             if config.rules:
-                from ktlo.reclassify import reclassify
+                from ktlo.verdicts.reclassify import reclassify
 
                 reclassify(store, config)
             options = AnalyzeOptions(
@@ -116,7 +116,7 @@ def _targets(
 ) -> tuple[list[Path], bool, bool]:
     """The repositories to mine; whether they make a single-repository report; whether
     they get a store of their own (one PATH given, or the repository you are in)."""
-    from ktlo.scale.discover import is_repository, repository_targets
+    from ktlo.ingest.scale.discover import is_repository, repository_targets
 
     configured = config.git.paths(config_dir(config))
     if not paths and not configured and not is_repository(Path.cwd()):
@@ -150,7 +150,7 @@ def _explain_hint(store: Store, repo_ids: Sequence[str]) -> str:
     import os
     import shlex
 
-    from ktlo.refs import short_refs
+    from ktlo.verdicts.refs import short_refs
 
     row = store.con.execute(
         """
@@ -174,16 +174,16 @@ def _render(
 ) -> None:  # fmt: skip
     as_json, as_csv = output
     if doc is not None and as_json:
-        from ktlo.scale.runner import run_json
+        from ktlo.ingest.scale.runner import run_json
 
         print_json({**doc, "ingest": run_json(run)})
     elif doc is not None and as_csv:
-        from ktlo.report.rows import analysis_rows
+        from ktlo.render.rows import analysis_rows
 
         print_csv(analysis_rows(doc))
     elif doc is not None:
-        from ktlo.report.scale import render_repositories
-        from ktlo.report.terminal import render_analysis
+        from ktlo.render.mining import render_repositories
+        from ktlo.render.terminal import render_analysis
 
         render_analysis(doc, console(), hint)
         render_repositories(doc, console(), top)

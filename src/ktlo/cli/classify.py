@@ -52,7 +52,7 @@ def classify_command(
     from ktlo.classify import classify
     from ktlo.classify.jsonl import verdict_json
     from ktlo.records import WorkText
-    from ktlo.report.terminal import render_explanation
+    from ktlo.render.terminal import render_explanation
 
     title, _, body = text.partition("\n")
     verdict = classify(WorkText(title=title, body=body, files=files, labels=labels))
@@ -79,7 +79,7 @@ def eval_command(csv_file: Path, as_json: bool, mistakes: int) -> None:
     "labels", "author", "kind", "id"} (title and label required).
     """
     from ktlo.classify.evaluate import evaluate, read_labeled
-    from ktlo.report.terminal import render_evaluation
+    from ktlo.render.terminal import render_evaluation
 
     report = evaluate(read_labeled(csv_file))
     if as_json:

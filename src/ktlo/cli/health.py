@@ -52,7 +52,7 @@ def health_command(
     """
     from ktlo.metrics.common import HealthOptions
     from ktlo.metrics.health import health
-    from ktlo.report.health import explained, health_rows, render_explain, render_health
+    from ktlo.render.health import explained, health_rows, render_explain, render_health
 
     config, path = command_inputs(config_path, db)
     if team:

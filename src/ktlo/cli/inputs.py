@@ -217,7 +217,7 @@ def _say(line: str) -> None:
 
 def _warn(config: Config) -> None:
     from ktlo.config import where_in
-    from ktlo.config_checks import config_warnings
+    from ktlo.config.checks import config_warnings
 
     warnings = config_warnings(config)
     if not warnings or config.path is None:

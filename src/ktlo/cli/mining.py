@@ -10,8 +10,8 @@ import click
 from ktlo.cli.output import err_console
 
 if TYPE_CHECKING:
-    from ktlo.prefetch import Prefetch
-    from ktlo.scale import Engine, RunSummary
+    from ktlo.ingest.prefetch import Prefetch
+    from ktlo.ingest.scale import Engine, RunSummary
     from ktlo.store import Store
 
 
@@ -24,8 +24,8 @@ def mine(
 ) -> RunSummary:
     """Mine `repos` with progress bars; say how it went on stderr (a lone repository: only
     failures and notes). `early`: a lone repository's `git log`, already started."""
-    from ktlo.report.scale import ScaleProgress, describe_run, failure_lines
-    from ktlo.scale import ingest_many
+    from ktlo.ingest.scale import ingest_many
+    from ktlo.render.mining import ScaleProgress, describe_run, failure_lines
 
     with ScaleProgress(err_console()) as progress:
         run = ingest_many(store, repos, engine, progress, early=early)

@@ -32,7 +32,7 @@ class RelativeOrIsoDate(click.ParamType[date]):
 
 
 class BudgetBand(click.ParamType[tuple[float, float]]):
-    """`20-40` (percent) -> (0.2, 0.4), the fields of `ktlo.analysis.Budget` (not imported
+    """`20-40` (percent) -> (0.2, 0.4), the fields of `ktlo.metrics.repository.Budget` (not imported
     here: it loads DuckDB, and `ktlo analyze` starts git before that)."""
 
     name = "LOW-HIGH"

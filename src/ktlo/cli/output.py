@@ -22,7 +22,7 @@ def console() -> Console:
     and else PIPED_WIDTH; never wider than that (docs/report.md, "In a terminal").
 
     Text from sources is printed as it is, never read as rich markup, and without hidden
-    controls (ktlo.report.display)."""
+    controls (ktlo.render.display)."""
     return make_console(None if sys.stdout.isatty() else piped_width())
 
 
@@ -39,7 +39,7 @@ def make_console(width: int | None = None, file: TextIO | None = None) -> Consol
     None is the terminal's own."""
     from rich.console import Console
 
-    from ktlo.report.display import VisibleText
+    from ktlo.render.display import VisibleText
 
     out = Console(width=width, file=file, markup=False)
     out.push_render_hook(VisibleText())
@@ -50,7 +50,7 @@ def err_console() -> Console:
     """stderr, for progress bars (text as `console` prints it)."""
     from rich.console import Console
 
-    from ktlo.report.display import VisibleText
+    from ktlo.render.display import VisibleText
 
     err = Console(stderr=True, markup=False)
     err.push_render_hook(VisibleText())

@@ -37,7 +37,7 @@ def mode_command(
 
     Example: ktlo mode --team payments
     """
-    from ktlo.planning.ktlo_mode import ktlo_mode
+    from ktlo.planning.ktlo_mode.answer import ktlo_mode
 
     config, path = command_inputs(config_path, db)
     require_teams(config, "mode", "judges each team's reliability and KTLO share")
@@ -47,8 +47,8 @@ def mode_command(
         find_team(config, team)
     with open_store(path, read_only=True) as store:
         doc = ktlo_mode(store, config, team, period)
-    from ktlo.report.rows import mode_rows
-    from ktlo.report.terminal import render_mode
+    from ktlo.render.rows import mode_rows
+    from ktlo.render.terminal import render_mode
 
     emit(doc, as_json, as_csv, render_mode, mode_rows)
 
@@ -89,8 +89,8 @@ def forecast_command(
         require_teams(config, "forecast --team", "forecasts one team")
     with open_store(path, read_only=True) as store:
         doc = outlook(store, config, team, horizon, period)
-    from ktlo.report.rows import forecast_rows
-    from ktlo.report.terminal import render_forecast
+    from ktlo.render.rows import forecast_rows
+    from ktlo.render.terminal import render_forecast
 
     emit(doc, as_json, as_csv, render_forecast, forecast_rows)
 
@@ -112,6 +112,6 @@ def sprints_command(
     config, path = command_inputs(config_path, db)
     with open_store(path, read_only=True) as store:
         doc = sprint_report(store, config, team)
-    from ktlo.report.terminal import render_sprints
+    from ktlo.render.terminal import render_sprints
 
     emit(doc, as_json, as_csv, render_sprints, lambda d: d["sprints"])

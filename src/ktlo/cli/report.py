@@ -49,7 +49,7 @@ def report_command(
     with open_store(path, read_only=True) as store:
         doc = build_report(store, config, filters)
     if html_file:
-        from ktlo.report.html import render_report
+        from ktlo.render.html import render_report
 
         html_file.write_text(render_report(doc), encoding="utf-8")
         click.echo(f"wrote {html_file} ({html_file.stat().st_size / 1e6:.1f} MB)", err=True)
@@ -58,7 +58,7 @@ def report_command(
     elif as_csv:
         print_csv(report_rows(doc))
     elif not html_file:
-        from ktlo.report.summary import render_summary
+        from ktlo.render.summary import render_summary
 
         render_summary(doc, console())
 
@@ -120,11 +120,11 @@ def demo_command(out: Path, seed: int) -> None:
 
     Example: ktlo demo --out demo-output
     """
-    from ktlo.allocation import budget_report
     from ktlo.config import load_config
     from ktlo.demo import run_demo
-    from ktlo.planning.ktlo_mode import ktlo_mode
-    from ktlo.report.terminal import render_budget, render_demo_footer
+    from ktlo.effort.allocation import budget_report
+    from ktlo.planning.ktlo_mode.answer import ktlo_mode
+    from ktlo.render.terminal import render_budget, render_demo_footer
 
     result = run_demo(
         out, seed, step=lambda message: click.echo(f"· {message}", err=True), checkout=Path.cwd()

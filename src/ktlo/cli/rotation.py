@@ -58,7 +58,7 @@ def rotation_plan_command(
     """
     from ktlo.planning.rotation import plan_rotation, to_ics, to_rows
     from ktlo.planning.team import find_team, team_members
-    from ktlo.report.terminal import render_rotation
+    from ktlo.render.terminal import render_rotation
 
     config, store_path = command_inputs(config_path, db, reading=False)
     require_teams(config, "rotation plan", "plans one team's rotation")
@@ -121,15 +121,15 @@ def rotation_review_command(
 
     Example: ktlo rotation review --team payments --since 6m
     """
-    from ktlo.planning.review import rotation_review
+    from ktlo.planning.rotation_review import rotation_review
     from ktlo.planning.team import find_team
 
     config, path = command_inputs(config_path, db)
     require_teams(config, "rotation review", "reviews one team's shifts")
     with open_store(path, read_only=True) as store:
         doc = rotation_review(store, config, find_team(config, team), since, schedule)
-    from ktlo.report.rows import rotation_review_rows
-    from ktlo.report.terminal import render_rotation_review
+    from ktlo.render.rows import rotation_review_rows
+    from ktlo.render.terminal import render_rotation_review
 
     emit(doc, as_json, as_csv, render_rotation_review, rotation_review_rows)
     for warning in doc["warnings"]:

@@ -32,7 +32,7 @@ def init_command(output: Path, force: bool, db: Path | None) -> None:
 
     Example: ktlo init
     """
-    from ktlo.starter import Seen, read_store, starter_config
+    from ktlo.config.starter import Seen, read_store, starter_config
 
     if output.exists() and not force:
         raise ConfigError(

@@ -15,8 +15,8 @@ from ktlo.errors import ConfigError
 
 if TYPE_CHECKING:
     from ktlo.config import Config
+    from ktlo.ingest.sync import SourceResult
     from ktlo.store import Store
-    from ktlo.sync import SourceResult
 
 
 @click.command(name="sync")
@@ -55,9 +55,9 @@ def sync_command(
     The source `git` is the [git] repositories of ktlo.toml, mined in parallel (--jobs,
     --executor; docs/scaling.md); it is part of the default.
     """
-    from ktlo.report.sync import SyncProgress, render_sync_summary
-    from ktlo.scale import Engine
-    from ktlo.sync import plan_sync, sync_sources
+    from ktlo.ingest.scale import Engine
+    from ktlo.ingest.sync import plan_sync, sync_sources
+    from ktlo.render.sync import SyncProgress, render_sync_summary
 
     config, path = command_inputs(config_path, db, reading=False)
     repos, names = _git_in_sync(config, names, from_file)
@@ -101,8 +101,8 @@ def _tell(results: list[SourceResult], learned: list[str], failed: bool) -> None
 
 def _learn(store: Store, config: Config) -> list[str]:
     """After a sync that succeeded and stored something: refit or apply the learned model."""
-    from ktlo.learning import describe, learn_after_sync
-    from ktlo.moves import describe_moves, measure, snapshot
+    from ktlo.verdicts.moves import describe_moves, measure, snapshot
+    from ktlo.verdicts.refit import describe, learn_after_sync
 
     snapshot(store)
     learning = learn_after_sync(store)
@@ -129,7 +129,7 @@ def _git_in_sync(
     others = tuple(n for n in names if n != "git")
     if not wanted or not config.git.repositories:
         return [], others
-    from ktlo.scale.discover import repository_targets
+    from ktlo.ingest.scale.discover import repository_targets
 
     configured = config.git.paths(config_dir(config))
     repos, _ = repository_targets([], configured, False, config.git.recursive)

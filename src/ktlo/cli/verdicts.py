@@ -32,8 +32,8 @@ def explain_command(ref: str, as_json: bool, db: Path | None) -> None:
 
     Example: ktlo explain 3f2a9c1
     """
-    from ktlo.explain import explain_item
-    from ktlo.report.explain import render_item
+    from ktlo.render.explain import render_item
+    from ktlo.verdicts.explain import explain_item
 
     with open_store(store_path(db), read_only=True) as store:
         item = explain_item(store, ref)
@@ -64,14 +64,14 @@ def override_command(
 
     Example: ktlo override 3f2a9c1e --as ktlo/security --note "CVE fix"
     """
-    from ktlo.overrides import list_overrides, remove_override, set_override, with_override
-    from ktlo.refs import resolve_item
+    from ktlo.verdicts.overrides import list_overrides, remove_override, set_override, with_override
+    from ktlo.verdicts.refs import resolve_item
 
     path = store_path(db)
     if list_them:
         with open_store(path, read_only=True) as store:
             rows = list_overrides(store)
-        from ktlo.report.terminal import render_overrides
+        from ktlo.render.terminal import render_overrides
 
         emit(rows, as_json, as_csv, render_overrides)
         return
@@ -103,17 +103,17 @@ def reclassify_command(dry_run: bool, config_path: Path | None, db: Path | None)
 
     Example: ktlo reclassify --dry-run
     """
-    from ktlo.learning import describe
-    from ktlo.moves import describe_moves
+    from ktlo.verdicts.moves import describe_moves
+    from ktlo.verdicts.refit import describe
 
     config, path = command_inputs(config_path, db)
     if dry_run:
-        from ktlo.reclassify import dry_run as trial
+        from ktlo.verdicts.reclassify import dry_run as trial
 
         summary = trial(path, config)
         click.echo("Dry run: nothing was written. `ktlo reclassify` would do this:", err=True)
     else:
-        from ktlo.reclassify import reclassify
+        from ktlo.verdicts.reclassify import reclassify
 
         with open_store(path) as store:
             summary = reclassify(store, config, refit=True)
@@ -177,9 +177,9 @@ def review_command(
     verdicts err, which corrects every KTLO share and narrows its interval
     (docs/classification.md, "Error bars").
     """
-    from ktlo.refs import resolve_item
-    from ktlo.report.review import render_review, verdict_label
-    from ktlo.review_queue import answer, review_queue
+    from ktlo.render.review_queue import render_review, verdict_label
+    from ktlo.verdicts.refs import resolve_item
+    from ktlo.verdicts.review_queue import answer, review_queue
 
     config, path = command_inputs(config_path, db)
     if team:
@@ -212,7 +212,7 @@ def review_command(
 
 
 def _check_team(config: Config, team: str) -> None:
-    from ktlo.allocation import NO_TEAM
+    from ktlo.effort.allocation import NO_TEAM
     from ktlo.planning.team import find_team
 
     if team != NO_TEAM:
@@ -225,8 +225,8 @@ def _sample(
     scope: tuple[str | None, date | None, date | None], output: tuple[bool, bool, bool],
 ) -> None:  # fmt: skip
     """Draw a sample and show it: JSON, the CSV to fill, or a table and a blind question each."""
-    from ktlo.report.review import render_sample
-    from ktlo.sampling import SampleScope, answer_sampled, draw_sample
+    from ktlo.render.review_queue import render_sample
+    from ktlo.verdicts.sampling import SampleScope, answer_sampled, draw_sample
 
     ask, as_json, as_csv = output
     drawn = draw_sample(store, config, size, SampleScope(*scope), seed)
@@ -235,7 +235,7 @@ def _sample(
     elif as_csv:
         print_csv(drawn["items"])
     else:
-        from ktlo.refs import short_refs
+        from ktlo.verdicts.refs import short_refs
 
         refs = short_refs(store, [r["item_id"] for r in drawn["items"]])
         drawn["items"] = [{**r, "ref": refs[r["item_id"]]} for r in drawn["items"]]
@@ -245,7 +245,7 @@ def _sample(
 
 
 def _load_answers(store: Store, config: Config, path: Path) -> None:
-    from ktlo.sampling import load_answers
+    from ktlo.verdicts.sampling import load_answers
 
     done = load_answers(store, path, config)
     click.echo(

@@ -31,7 +31,7 @@ from ktlo.demo.organisation import ORG, TEAMS
 from ktlo.demo.pulls import write_pulls
 from ktlo.demo.work import team_year
 from ktlo.errors import KtloError
-from ktlo.ingest import ingest_repository
+from ktlo.ingest.history import ingest_repository
 from ktlo.sources import git
 from ktlo.store import Store
 
@@ -135,8 +135,8 @@ def build_organisation(out: Path, seed: int = 7) -> tuple[list[DemoCommit], Trut
 
 def _sync(store: Store, config: Config, out: Path) -> None:
     """`ktlo sync`: the [git] repositories, then the exports (the tracker has no site to reach)."""
-    from ktlo.scale import Engine, ingest_many
-    from ktlo.sync import plan_sync, sync_sources
+    from ktlo.ingest.scale import Engine, ingest_many
+    from ktlo.ingest.sync import plan_sync, sync_sources
 
     # `ktlo sync git --jobs 1`: seven small repositories gain little from worker processes,
     # and a pool would re-run the __main__ of a script that calls run_demo unguarded
@@ -150,7 +150,7 @@ def _sync(store: Store, config: Config, out: Path) -> None:
 
 
 def _sync_tracker(store: Store, config: Config, saved: Path) -> None:
-    from ktlo.sync import plan_sync, sync_sources
+    from ktlo.ingest.sync import plan_sync, sync_sources
 
     sources = plan_sync(config, from_file=saved, source_name="tracker")
     _raise_first(sync_sources(store, sources, lambda source: _Quiet(), saved))
@@ -161,7 +161,7 @@ def _answer_sample(store: Store, config: Config, truth: Truth, answers: Path, se
     error on this organisation, so every share's correction and interval are its own."""
     import csv
 
-    from ktlo.sampling import SampleScope, draw_sample, load_answers
+    from ktlo.verdicts.sampling import SampleScope, draw_sample, load_answers
 
     drawn = draw_sample(store, config, SAMPLE, SampleScope(), seed=seed)
     ids = {r["item_id"]: (r["repo_id"] or "", r["external_id"]) for r in store.query(
@@ -183,7 +183,7 @@ def _raise_first(results: list[Any]) -> None:
 
 def _reclassify(store: Store, config: Config) -> None:
     """`ktlo reclassify`: the syncs' learning is left to it, since it refits from scratch."""
-    from ktlo.reclassify import reclassify
+    from ktlo.verdicts.reclassify import reclassify
 
     reclassify(store, config, refit=True)
 
@@ -191,7 +191,7 @@ def _reclassify(store: Store, config: Config) -> None:
 def _write_report(store_path: Path, config_path: Path, out: Path, say: Step) -> Path | None:
     """The HTML report, when this ktlo has the report module."""
     try:
-        from ktlo.report import html
+        from ktlo.render import html
     except ImportError:
         return None
     writer = getattr(html, "write_report", None)
@@ -207,7 +207,7 @@ def _checkout(path: Path | None, out: Path, say: Step) -> dict[str, Any] | None:
     """`ktlo analyze` of the checkout the demo runs in, into a store of its own."""
     if path is None:
         return None
-    from ktlo.analysis import AnalyzeOptions, analyze
+    from ktlo.metrics.repository import AnalyzeOptions, analyze
 
     try:
         repo = git.open_repository(path)

@@ -20,8 +20,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from ktlo.analysis import period_label
 from ktlo.config import Config, load_time_off
+from ktlo.metrics.repository import period_label
 from ktlo.periods import Coverage, period_start, workdays
 
 RECENT = 3  # complete periods the measured capacity is read from

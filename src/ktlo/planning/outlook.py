@@ -17,10 +17,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ktlo.allocation import AllocationOptions, allocation
-from ktlo.analysis import period_label
 from ktlo.config import Config
+from ktlo.effort.allocation import AllocationOptions, allocation
 from ktlo.errors import InputError
+from ktlo.metrics.repository import period_label
 from ktlo.periods import Coverage, period_end
 from ktlo.planning.capacity import Capacity
 from ktlo.planning.forecast import (

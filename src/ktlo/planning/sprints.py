@@ -29,7 +29,7 @@ from datetime import date
 from typing import Any
 
 from ktlo.config import Config
-from ktlo.effort import compute_effort
+from ktlo.effort.person_days import compute_effort
 from ktlo.periods import coverage
 from ktlo.store import Store
 

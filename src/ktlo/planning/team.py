@@ -13,8 +13,8 @@ from datetime import date, timedelta
 
 from ktlo.config import Config, Team, load_time_off
 from ktlo.errors import ConfigError
-from ktlo.planning.review import on_call_weeks
 from ktlo.planning.rotation import Member
+from ktlo.planning.rotation_review import on_call_weeks
 from ktlo.store import Store
 
 LOAD_WINDOW_DAYS = 90
@@ -99,7 +99,7 @@ def _identities(store: Store) -> dict[str, str]:
 
 
 def _recent_ktlo(store: Store, config: Config, as_of: date) -> dict[str, float]:
-    from ktlo.allocation import build_allocation
+    from ktlo.effort.allocation import build_allocation
 
     build_allocation(store, config, as_of - timedelta(days=LOAD_WINDOW_DAYS), as_of)
     rows = store.con.execute(

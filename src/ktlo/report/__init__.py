@@ -1,1 +1,4 @@
-"""Views of the store's numbers: terminal tables (and, later, HTML and the dashboard)."""
+"""The report's documents: what `ktlo report`, its HTML and the dashboard show, computed
+once (`document`) from the filtered base tables of `model`: the investment `sections`, the
+operational ones (`ops`), the steering ones (`steer`) and the drill-down `items`. Drawn by
+ktlo.render."""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ktlo.config import Config
-from ktlo.estimate import measured_rates
+from ktlo.effort.error_bars import measured_rates
 from ktlo.metrics.common import Reuse
 from ktlo.report import ops, sections, steer
 from ktlo.report.model import (

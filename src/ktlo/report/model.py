@@ -1,7 +1,7 @@
 """The reports' base table and their filters.
 
     alloc_all         effort per person, day, item and team with the item's verdict,
-                      built once from the whole history (ktlo.allocation.build_allocation)
+                      built once from the whole history (ktlo.effort.allocation.build_allocation)
     report_people     people's display names
     report_identity   each name and email seen (lower case) -> the person it belongs to
     report_item_dirs  each commit's directories, with the part of its files in each (a
@@ -22,9 +22,9 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from ktlo.allocation import NO_TEAM, build_allocation
 from ktlo.choices import PERIODS
 from ktlo.config import Config
+from ktlo.effort.allocation import NO_TEAM, build_allocation
 from ktlo.errors import ConfigError, NotFoundError
 from ktlo.periods import Coverage, coverage
 from ktlo.store import Store

@@ -9,15 +9,15 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from ktlo.allocation import NO_TEAM
 from ktlo.config import Config
+from ktlo.effort.allocation import NO_TEAM
 from ktlo.metrics.common import HealthOptions, Reuse
 from ktlo.metrics.health import health
 from ktlo.metrics.synced import missing
 from ktlo.metrics.synced import synced_counts as counts_of
-from ktlo.planning import mode_words
-from ktlo.planning.ktlo_mode import ktlo_mode
-from ktlo.planning.review import ktlo_items_since, rotation_review
+from ktlo.planning.ktlo_mode import words as mode_words
+from ktlo.planning.ktlo_mode.answer import ktlo_mode
+from ktlo.planning.rotation_review import ktlo_items_since, rotation_review
 from ktlo.report.model import BASE_TABLE, ReportFilters
 from ktlo.store import Store
 
@@ -156,7 +156,7 @@ def mode_section(
 
 def with_mode(cards: list[dict[str, Any]], mode: dict[str, Any]) -> None:
     """Each team card with its KTLO-mode answer and its top health risks, in words
-    (ktlo.planning.mode_words): the card answers "should this team put reliability first,
+    (ktlo.planning.ktlo_mode.words): the card answers "should this team put reliability first,
     and why" where its KTLO share is, not sections further down."""
     answers = {t["team"]: t for t in mode.get("teams") or []}
     for card in cards:

@@ -10,7 +10,7 @@
 The figures are those of `ktlo allocation --by subcategory` and `ktlo budget`
 (docs/allocation.md), computed for every team in one pass per figure instead of one
 query per team, which keeps a report over a million items to a few seconds. KTLO shares
-are corrected for the verdicts' measured error, with 90% intervals (ktlo.estimate).
+are corrected for the verdicts' measured error, with 90% intervals (ktlo.effort.error_bars).
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ktlo.allocation import DRIFT_POINTS, WORKDAYS_PER_MONTH, effort_totals
-from ktlo.analysis import Budget, period_label
 from ktlo.classify.taxonomy import KTLO_SUBCATEGORIES, NEW_WORK_SUBCATEGORIES
 from ktlo.config import Config
-from ktlo.estimate import Parts, Rates, estimate, measured_rates, parts_sql, share_json
+from ktlo.effort.allocation import DRIFT_POINTS, WORKDAYS_PER_MONTH, effort_totals
+from ktlo.effort.error_bars import Parts, Rates, estimate, measured_rates, parts_sql, share_json
+from ktlo.metrics.repository import Budget, period_label
 from ktlo.periods import Coverage, coverage
 from ktlo.store import Store
 
@@ -61,7 +61,7 @@ def balances(
     totals = _totals(store)
     rates = measured_rates(store)
     parts: dict[tuple[str | None, date | None], Parts] = {}
-    for row in rows:  # the parts of each share, in the same pass (ktlo.estimate)
+    for row in rows:  # the parts of each share, in the same pass (ktlo.effort.error_bars)
         part = Parts.of_group(row["person_days"], row["squares"], row["investment"],
                               row["predicted"], row["answered"])  # fmt: skip
         for key in ((row["team"], row["start"]), (row["team"], None)):

@@ -23,10 +23,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from ktlo.allocation import NO_TEAM
-from ktlo.analysis import period_label
 from ktlo.config import Config
-from ktlo.estimate import estimate, measured_rates
+from ktlo.effort.allocation import NO_TEAM
+from ktlo.effort.error_bars import estimate, measured_rates
+from ktlo.metrics.repository import period_label
 from ktlo.periods import Coverage
 from ktlo.planning.outlook import outlook_from_history, split_in_progress, too_short
 from ktlo.planning.rotation import plan_rotation, to_rows

@@ -23,16 +23,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ktlo import __version__
 from ktlo.config import Config
 from ktlo.errors import KtloError, NotFoundError, StoreError, StoreLockedError
-from ktlo.report.charts import chart_specs
-from ktlo.report.html import Page, environment
+from ktlo.render.charts import chart_specs
+from ktlo.render.html import Page, environment
 from ktlo.report.items import PAGE_SIZE, Selection
 from ktlo.report.model import ReportFilters
-from ktlo.review_queue import answer_override
 from ktlo.server import pages
 from ktlo.server.guard import install_guard
 from ktlo.server.metrics import metrics_text
 from ktlo.server.responses import JSONDocument, error_response, render_html
 from ktlo.server.snapshot import Snapshot, Snapshots
+from ktlo.verdicts.review_queue import answer_override
 
 DASHBOARD_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -87,7 +87,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.snapshots = snapshots
     install_guard(app, settings.token, settings.loopback, DASHBOARD_CSP)
     _install_errors(app, snapshots)
-    app.mount("/static", StaticFiles(packages=[("ktlo.report", "static")]), name="static")
+    app.mount("/static", StaticFiles(packages=[("ktlo.render", "static")]), name="static")
     _routes(app, snapshots, config)
     return app
 

@@ -24,8 +24,8 @@ from ktlo.report.model import (
     services,
     team_names,
 )
-from ktlo.review_queue import review_queue
 from ktlo.server.snapshot import Snapshot
+from ktlo.verdicts.review_queue import review_queue
 
 
 def parse_date(name: str, text: str | None) -> date | None:

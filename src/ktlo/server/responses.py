@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
-from ktlo.report.html import Page, environment
+from ktlo.render.html import Page, environment
 from ktlo.report.model import ReportFilters
 from ktlo.server.pages import Links
 

@@ -33,10 +33,10 @@ import duckdb
 
 from ktlo.config import Config
 from ktlo.errors import StoreError, StoreLockedError
-from ktlo.overrides import set_override
 from ktlo.report.model import BASE_TABLE, prepare
 from ktlo.store import Store
 from ktlo.store.checks import store_failure
+from ktlo.verdicts.overrides import set_override
 
 CACHE_ENTRIES = 512
 FIRST_COPY_WAIT = 120.0  # seconds a request waits for the first copy of the store

@@ -11,7 +11,7 @@ A connector says only what differs:
         def load_file(self, path, known):      # a saved API answer (see `base.file_batches`)
 
 `ApiSource.fetch` opens one `ApiClient` with the context's transport and sleep, reports its
-waits to the progress bar, keeps its `HttpStats` in `self.stats` (read by `ktlo.sync` for the
+waits to the progress bar, keeps its `HttpStats` in `self.stats` (read by `ktlo.ingest.sync` for the
 timings) and closes it when the sync ends or stops.
 
 `ScopeRun` is the base of each connector's `_Run` (one run over its scopes): the requests a

@@ -1,7 +1,7 @@
 """The interface every sync source implements, and the batches of records it yields.
 
 A source turns one tool's data into ktlo's records (`ktlo.records`) and nothing else:
-it never writes to the store. `ktlo.sync` runs it and loads what it yields.
+it never writes to the store. `ktlo.ingest.sync` runs it and loads what it yields.
 
     class MySource(Source):
         kind = "mytool"                       # the `type` in ktlo.toml's [sources.NAME]

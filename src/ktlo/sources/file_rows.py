@@ -4,7 +4,7 @@ A CSV cell is text and a JSON value may be anything, so each type says what it a
 text (a number becomes its digits; an object or array is refused), a date-time in ISO 8601
 (no offset: UTC), a list (a JSON array, or text separated by semicolons), a whole number
 or a number (finite, not negative where a count is meant). An empty cell is a missing
-value. Beyond types, each row obeys ktlo.record_rules: nothing acknowledged, resolved,
+value. Beyond types, each row obeys ktlo.ingest.record_rules: nothing acknowledged, resolved,
 closed or finished before it was created or started. `parse_row` turns the first problem
 into an InputError naming the file, the line and the field.
 """
@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from ktlo.errors import InputError
-from ktlo.record_rules import first_problem
+from ktlo.ingest.record_rules import first_problem
 from ktlo.records import CommitRef, IncidentEvent
 from ktlo.sources import change_parts as cp
 from ktlo.sources.base import parse_time
@@ -287,7 +287,7 @@ KIND_OF: dict[type[Row], str] = {model: kind for kind, model in MODELS.items()}
 
 
 class _Misfit(ValueError):
-    """A rule of ktlo.record_rules broken by a field of an otherwise well-typed row."""
+    """A rule of ktlo.ingest.record_rules broken by a field of an otherwise well-typed row."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)

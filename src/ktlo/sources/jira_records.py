@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from ktlo.classify.signals import is_bot
-from ktlo.links import extract_refs
+from ktlo.ingest.links import extract_refs
 from ktlo.records import Activity, Link, Sprint, StateChange, WorkItem
 from ktlo.sources import record_parts as rp
 from ktlo.sources.base import canonical_json, parse_time

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from ktlo.links import extract_refs
+from ktlo.ingest.links import extract_refs
 from ktlo.records import Activity, Link, Sprint, StateChange, WorkItem
 from ktlo.sources.base import canonical_json, parse_time
 from ktlo.sources.standard_types import standard_type

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ktlo.links import extract_refs
+from ktlo.ingest.links import extract_refs
 from ktlo.records import Link, StateChange
 
 Json = Mapping[str, Any]

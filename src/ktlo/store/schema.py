@@ -270,7 +270,7 @@ MIGRATIONS += (
 )
 
 MIGRATIONS += (
-    # 4: the text model fitted to this store's own labeled items (ktlo.learning), kept so a
+    # 4: the text model fitted to this store's own labeled items (ktlo.verdicts.refit), kept so a
     #    sync can apply it to new items without refitting; the last few fits are kept.
     (
         """

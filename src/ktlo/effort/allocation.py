@@ -1,0 +1,501 @@
+"""`ktlo allocation` and `ktlo budget`: person-days per investment, team and period, in SQL.
+
+Effort (src/ktlo/effort/person_days.py) gives person-days per person, day and item. Here it is
+split across teams (a member of two teams by their configured shares; someone in no
+team goes to the team owning the item's repository or paths, else "(no team)"),
+joined with each item's verdict, and summed per period and group. Every KTLO share is
+corrected for the verdicts' measured error and has a 90% interval (ktlo.effort.error_bars); the
+budget status reads the interval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from ktlo.choices import GROUPINGS, PERIODS
+from ktlo.config import Config
+from ktlo.effort.error_bars import (
+    ITEM_DAYS_SQL,
+    Parts,
+    Rates,
+    estimate,
+    measured_rates,
+    parts_sql,
+    share_json,
+)
+from ktlo.effort.person_days import compute_effort
+from ktlo.errors import ConfigError
+from ktlo.metrics.repository import Budget, period_label
+from ktlo.periods import FTE_NOTE, Coverage, coverage, workdays
+from ktlo.store import Store
+
+NO_TEAM = "(no team)"
+WORKDAYS_PER_MONTH = 21.7  # 5 × 52.14 / 12: converts person-days to FTE-months for cost
+JSON_SCHEMA = "ktlo.allocation/v2"
+DRIFT_POINTS = 0.05  # a share rising this much across the last periods is drifting
+WHOLE = "item_days"  # an item's whole effort, for the error bars (ktlo.effort.error_bars.parts_sql)
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationOptions:
+    team: str | None = None
+    period: str = "month"
+    by: str = "investment"
+    since: date | None = None
+    until: date | None = None
+
+
+def build_allocation(store: Store, config: Config, since: date | None, until: date | None) -> None:
+    """The temporary table `alloc(person, day, item_id, team, person_days, investment, ...)`;
+    `predicted` (the classifier's investment), `answered` (an override) and `item_days`
+    (the item's whole effort) ride along for the error bars (ktlo.effort.error_bars)."""
+    compute_effort(store, config, since, until)
+    _load_teams(store, config)
+    store.con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE alloc AS
+        WITH teamless AS (  -- items touched by someone in no team
+            SELECT DISTINCT e.item_id FROM effort e ANTI JOIN team_member m ON m.person = e.person
+        ),
+        owner AS (  -- the team owning such an item's repository, or most of its files
+            SELECT o.item_id, arg_max(o.team, o.weight) AS team
+            FROM (
+                SELECT w.item_id, t.team, 1000 AS weight
+                FROM teamless JOIN work_items w USING (item_id) JOIN team_repo t
+                  ON w.repo_id = t.repo OR w.repo_id LIKE '%/' || t.repo OR w.project = t.repo
+                UNION ALL
+                SELECT f.item_id, t.team, count(*) AS weight
+                FROM teamless JOIN commit_files f USING (item_id)
+                JOIN team_path t ON starts_with(f.path, t.prefix)
+                GROUP BY ALL
+            ) o
+            GROUP BY o.item_id
+        )
+        SELECT e.person, e.day, e.item_id,
+               coalesce(m.team, owner.team, '{NO_TEAM}') AS team,
+               e.person_days * coalesce(m.share, 1.0) AS person_days,
+               v.investment, v.subcategory, e.repo_id, e.kind, v.predicted,
+               v.overridden AS answered, coalesce(d.item_days, e.person_days) AS item_days
+        FROM effort e
+        JOIN effective_verdicts v USING (item_id)
+        LEFT JOIN team_member m ON m.person = e.person
+        LEFT JOIN owner USING (item_id)
+        LEFT JOIN {ITEM_DAYS_SQL} d USING (item_id)
+        """
+    )
+
+
+def allocation(store: Store, config: Config, options: AllocationOptions) -> dict[str, Any]:
+    """The `ktlo allocation` document (docs/allocation-json.md)."""
+    _check(config, options)
+    build_allocation(store, config, options.since, options.until)
+    return allocation_from_alloc(store, config, options)
+
+
+def newest_day(store: Store) -> date | None:
+    """The newest day of effort in the `alloc` table `build_allocation` just built."""
+    return coverage(store.con, "alloc").as_of
+
+
+def allocation_from_alloc(
+    store: Store, config: Config, options: AllocationOptions
+) -> dict[str, Any]:
+    """`allocation` over an `alloc` table or view already built (the dashboard filters it)."""
+    where = "WHERE team = ?" if options.team else ""
+    params = [options.team] if options.team else []
+    key = {"repo": "repo_id"}.get(options.by, options.by)
+    budget = _band(config, options.team)
+    rates = measured_rates(store)
+    covered = coverage(store.con, "alloc")
+    periods = _periods(store, options.period, key, where, params, budget, rates, covered)
+    totals = _totals(store, where, params, rates)
+    groups = _groups(store, key, where, params, totals["person_days"], rates)
+    if options.by == "subcategory":
+        _rename(config, groups, *(p["groups"] for p in periods))
+    complete = [p for p in periods if p["complete"]]
+    last = complete[-1] if complete else {}
+    return {
+        "schema": JSON_SCHEMA,
+        "team": options.team,
+        "period": options.period,
+        "by": options.by,
+        "since": options.since.isoformat() if options.since else None,
+        "until": options.until.isoformat() if options.until else None,
+        "as_of": covered.as_of.isoformat() if covered.as_of else None,
+        "data_from": covered.first.isoformat() if covered.first else None,
+        "totals": totals,
+        "fte_note": FTE_NOTE,
+        "groups": groups,
+        "periods": periods,
+        "trend": _trend(periods),
+        "budget": {
+            "period": last.get("period"),
+            "low": budget.low,
+            "high": budget.high,
+            "share": last.get("ktlo_share"),
+            "share_low": last.get("ktlo_share_low"),
+            "share_high": last.get("ktlo_share_high"),
+            "status": last.get("status", "unknown"),
+        },
+        "error_rates": rates.as_json(),
+        "cost": _cost(store, config, where, params),
+    }
+
+
+def _rename(config: Config, *group_lists: list[dict[str, Any]]) -> None:
+    """Show built-in subcategories under the names `[categories] rename` gives them."""
+    names = config.categories.rename
+    for groups in group_lists:
+        for group in groups:
+            group["key"] = names.get(group["key"], group["key"])
+
+
+def _check(config: Config, options: AllocationOptions) -> None:
+    if options.period not in PERIODS:
+        raise ConfigError(f"unknown period {options.period!r}", f"use one of {', '.join(PERIODS)}")
+    if options.by not in GROUPINGS:
+        raise ConfigError(f"cannot group by {options.by!r}", f"use one of {', '.join(GROUPINGS)}")
+    if (
+        options.team
+        and options.team != NO_TEAM
+        and options.team not in {t.name for t in config.teams}
+    ):
+        known = ", ".join(t.name for t in config.teams) or "none configured"
+        raise ConfigError(f"unknown team {options.team!r}", f"teams in ktlo.toml: {known}")
+
+
+def _band(config: Config, team: str | None) -> Budget:
+    for t in config.teams:
+        if t.name == team:
+            return Budget(t.budget.low / 100, t.budget.high / 100)
+    return Budget()
+
+
+def _totals(store: Store, where: str, params: list[Any], rates: Rates) -> dict[str, Any]:
+    row = store.query(
+        f"""
+        SELECT coalesce(sum(person_days), 0) AS person_days,
+               coalesce(sum(person_days) FILTER (WHERE investment = 'ktlo'), 0) AS ktlo_person_days,
+               count(DISTINCT person) AS people, min(day) AS first_day, max(day) AS last_day,
+               {parts_sql("person_days", "p_", WHOLE)}
+        FROM alloc {where}
+        """,
+        params,
+    )[0]
+    items = store.query(
+        f"""
+        WITH items AS (SELECT DISTINCT item_id FROM alloc {where})
+        SELECT (SELECT count(*) FROM items) AS items,
+               (SELECT coalesce(sum(lines_added + lines_deleted), 0) FROM commits SEMI JOIN items USING (item_id))
+                   AS lines
+        """,
+        params,
+    )[0]
+    return {
+        **effort_totals(row),
+        **share_json(estimate(Parts.of(row, "p_"), rates)),
+        "items": items["items"],
+        "lines": items["lines"],
+    }
+
+
+def effort_totals(row: dict[str, Any]) -> dict[str, Any]:
+    """Person-days, KTLO person-days and share, FTE over the span's working days, people and
+    span, from a row with `person_days`, `ktlo_person_days`, `people`, `first_day`, `last_day`."""
+    days = workdays(row["first_day"], row["last_day"])
+    return {
+        "person_days": round(row["person_days"], 2),
+        "ktlo_person_days": round(row["ktlo_person_days"], 2),
+        "ktlo_share": _ratio(row["ktlo_person_days"], row["person_days"]),
+        "fte": round(row["person_days"] / days, 2) if days else None,
+        "workdays": days,
+        "people": row["people"],
+        "first_day": row["first_day"].isoformat() if row["first_day"] else None,
+        "last_day": row["last_day"].isoformat() if row["last_day"] else None,
+    }
+
+
+def _groups(
+    store: Store, key: str, where: str, params: list[Any], total: float, rates: Rates
+) -> list[dict[str, Any]]:
+    rows = store.query(
+        f"""
+        SELECT {key} AS key,
+               {"any_value(investment)" if key == "subcategory" else "NULL"} AS investment,
+               sum(person_days) AS person_days,
+               sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days,
+               count(DISTINCT item_id) AS items, {parts_sql("person_days", "p_", WHOLE)}
+        FROM alloc {where} GROUP BY {key} ORDER BY person_days DESC, key
+        """,
+        params,
+    )
+    result = []
+    for found in rows:
+        row = {k: v for k, v in found.items() if not k.startswith("p_")}
+        row["key"] = row["key"] if row["key"] is not None else "other"
+        row["share"] = _ratio(row["person_days"], total)
+        row.update(share_json(estimate(Parts.of(found, "p_"), rates)))
+        row["person_days"] = round(row["person_days"], 2)
+        row["ktlo_person_days"] = round(row["ktlo_person_days"] or 0, 2)
+        if row["investment"] is None:
+            row.pop("investment")
+        result.append(row)
+    return result
+
+
+def _periods(
+    store: Store, period: str, key: str, where: str, params: list[Any], budget: Budget,
+    rates: Rates, covered: Coverage,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Each period's figures; one the data does not cover whole says so (in progress, or
+    partial), and its FTE divides by the working days covered (ktlo.periods)."""
+    rows = store.query(
+        f"""
+        SELECT date_trunc('{period}', day)::DATE AS start, {key} AS key,
+               sum(person_days) AS person_days, count(DISTINCT item_id) AS items,
+               sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days,
+               {parts_sql("person_days", "p_", WHOLE)}
+        FROM alloc {where} GROUP BY start, key ORDER BY start, person_days DESC, key
+        """,
+        params,
+    )
+    parts: dict[date, Parts] = {}
+    periods: dict[date, dict[str, Any]] = {}
+    for row in rows:
+        parts[row["start"]] = parts.get(row["start"], Parts()) + Parts.of(row, "p_")
+        entry = periods.setdefault(
+            row["start"], {"groups": [], "person_days": 0.0, "ktlo_person_days": 0.0}
+        )
+        entry["person_days"] += row["person_days"]
+        entry["ktlo_person_days"] += row["ktlo_person_days"] or 0.0
+        entry["groups"].append(
+            {"key": row["key"] if row["key"] is not None else "other",
+             "person_days": round(row["person_days"], 2), "items": row["items"]}
+        )  # fmt: skip
+    result = []
+    for start, entry in periods.items():
+        calendar = covered.fields(start, period)
+        days_in_period = calendar["workdays"]
+        found = estimate(parts.get(start, Parts()), rates)
+        for group in entry["groups"]:
+            group["share"] = _ratio(group["person_days"], entry["person_days"])
+            group["fte"] = round(group["person_days"] / days_in_period, 2)
+        result.append(
+            {
+                "period": period_label(start, period),
+                "start": start.isoformat(),
+                **calendar,
+                "person_days": round(entry["person_days"], 2),
+                "fte": round(entry["person_days"] / days_in_period, 2),
+                "ktlo_person_days": round(entry["ktlo_person_days"], 2),
+                **share_json(found),
+                "status": budget.status_of(found),
+                "groups": entry["groups"],
+            }
+        )
+    return result
+
+
+def _trend(periods: list[dict[str, Any]]) -> dict[str, Any]:
+    """The direction between the last two complete periods; the series of every period."""
+    shares = [p["ktlo_share"] for p in periods if p["ktlo_share"] is not None and p["complete"]]
+    direction = "unknown"
+    if len(shares) >= 2:
+        delta = shares[-1] - shares[-2]
+        direction = "flat" if abs(delta) < 0.02 else ("up" if delta > 0 else "down")
+    return {"direction": direction, "series": [p["ktlo_share"] for p in periods]}
+
+
+def _cost(store: Store, config: Config, where: str, params: list[Any]) -> dict[str, Any] | None:
+    costs = {t.name: t.cost_per_fte_month for t in config.teams if t.cost_per_fte_month}
+    if not costs:
+        return None
+    rows = store.query(
+        f"SELECT team, sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_days, "
+        f"sum(person_days) AS days FROM alloc {where} GROUP BY team ORDER BY team",
+        params,
+    )
+    per_team = {
+        r["team"]: round((r["ktlo_days"] or 0) / WORKDAYS_PER_MONTH * costs[r["team"]], 2)
+        for r in rows
+        if r["team"] in costs
+    }
+    return {"ktlo_cost": round(sum(per_team.values()), 2), "by_team": per_team,
+            "basis": f"KTLO person-days / {WORKDAYS_PER_MONTH} × cost_per_fte_month"}  # fmt: skip
+
+
+def _load_teams(store: Store, config: Config) -> None:
+    person_of = dict(store.con.execute("SELECT alias, person FROM identity").fetchall())
+    members: dict[str, dict[str, float]] = {}
+    for team in config.teams:
+        for member in team.members:
+            person = person_of.get(member.lower(), member)
+            members.setdefault(person, {})[team.name] = 1.0
+    for person_id, person in config.people.items():
+        if person.teams:
+            members[person_id] = dict(person.teams)
+    for table, columns in (("team_member", "person VARCHAR, team VARCHAR, share DOUBLE"),
+                           ("team_repo", "team VARCHAR, repo VARCHAR"),
+                           ("team_path", "team VARCHAR, prefix VARCHAR")):  # fmt: skip
+        store.con.execute(f"CREATE OR REPLACE TEMP TABLE {table} ({columns})")
+    store.insert(
+        "team_member",
+        ["person", "team", "share"],
+        [
+            (p, t, share / sum(teams.values()))
+            for p, teams in members.items()
+            for t, share in teams.items()
+        ],
+    )
+    store.insert(
+        "team_repo", ["team", "repo"], [(t.name, r) for t in config.teams for r in t.repositories]
+    )
+    store.insert(
+        "team_path", ["team", "prefix"], [(t.name, p) for t in config.teams for p in t.paths]
+    )
+
+
+def _ratio(part: float, whole: float) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def allocation_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The allocation as flat rows (one per period and group), for CSV."""
+    return [
+        {
+            "period": p["period"],
+            "start": p["start"],
+            doc["by"]: g["key"],
+            "person_days": g["person_days"],
+            "fte": g["fte"],
+            "share": g["share"],
+            "items": g["items"],
+            "period_ktlo_share": p["ktlo_share"],
+            "period_ktlo_share_low": p["ktlo_share_low"],
+            "period_ktlo_share_high": p["ktlo_share_high"],
+            "period_status": p["status"],
+            "period_complete": p["complete"],
+            "period_in_progress": p["in_progress"],
+            "period_workdays": p["workdays"],
+        }  # fmt: skip
+        for p in doc["periods"]
+        for g in p["groups"]
+    ]
+
+
+def budget_report(store: Store, config: Config, period: str = "month") -> dict[str, Any]:
+    """Per team: the last complete period and the last 91 days against the band, drift, drivers."""
+    if period not in PERIODS:
+        raise ConfigError(f"unknown period {period!r}", f"use one of {', '.join(PERIODS)}")
+    build_allocation(store, config, None, None)
+    return budget_from_alloc(store, config, period)
+
+
+def budget_from_alloc(store: Store, config: Config, period: str) -> dict[str, Any]:
+    """`budget_report` over an `alloc` table or view already built (the dashboard filters it)."""
+    teams = [t.name for t in config.teams] or [
+        r[0] for r in store.con.execute("SELECT DISTINCT team FROM alloc ORDER BY 1").fetchall()
+    ]
+    covered = coverage(store.con, "alloc")
+    today = covered.as_of or date.today()
+    driving = drivers(store, teams)
+    rates = measured_rates(store)
+    return {
+        "schema": "ktlo.budget/v2",
+        "period": period,
+        "as_of": today.isoformat(),
+        "teams": [
+            {**_team_budget(store, config, team, period, covered, rates), "drivers": driving[team]}
+            for team in teams
+        ],
+    }
+
+
+def _team_budget(
+    store: Store, config: Config, team: str, period: str, covered: Coverage, rates: Rates
+) -> dict[str, Any]:
+    band = _band(config, team)
+    today = covered.as_of or date.today()
+    shares = [
+        (row["start"], estimate(Parts.of(row), rates))
+        for row in store.query(
+            f"SELECT date_trunc('{period}', day)::DATE AS start, {parts_sql('person_days', whole=WHOLE)} "
+            "FROM alloc WHERE team = ? GROUP BY start ORDER BY start",
+            [team],
+        )
+    ]
+    full = [s for s in shares if covered.complete(s[0], period)]  # ktlo.periods
+    last = full[-1] if full else None
+    quarter = estimate(
+        Parts.of(
+            store.query(
+                f"SELECT {parts_sql('person_days', whole=WHOLE)} FROM alloc "
+                "WHERE team = ? AND day > ?::DATE - INTERVAL 91 DAY",
+                [team, today],
+            )[0]
+        ),
+        rates,
+    )
+    recent = [found.share for _, found in full[-3:] if found is not None]
+    drifting = (
+        len(recent) == 3
+        and recent[0] < recent[1] < recent[2]
+        and recent[2] - recent[0] >= DRIFT_POINTS
+    )
+    last_share = last[1] if last else None
+    return {
+        "team": team,
+        "low": band.low,
+        "high": band.high,
+        "last_period": period_label(last[0], period) if last else None,
+        **share_json(last_share, "last_period_share"),
+        "last_period_status": band.status_of(last_share),
+        **share_json(quarter, "quarter_share"),
+        "quarter_status": band.status_of(quarter),
+        "drifting": drifting,
+        "recent_shares": recent,
+    }
+
+
+def drivers(store: Store, teams: list[str], table: str = "alloc") -> dict[str, dict[str, Any]]:
+    """Per team: its top three KTLO subcategories and directories over the last 91 days of
+    `table` (an allocation table: `alloc`, or the report's `alloc_all`), in one pass. A
+    directory is of one repository (`repo_id`, `directory`; `.` its root files)."""
+    if not teams:
+        return {}
+    recent = f"""
+        SELECT * FROM {table}
+        WHERE team IN (SELECT unnest(?::VARCHAR[])) AND investment = 'ktlo'
+          AND day > (SELECT max(day) FROM {table}) - INTERVAL 91 DAY"""
+    kinds = store.query(
+        f"""
+        SELECT team, subcategory, round(sum(person_days), 2) AS person_days FROM ({recent})
+        GROUP BY team, subcategory
+        QUALIFY row_number() OVER (PARTITION BY team ORDER BY sum(person_days) DESC, subcategory) <= 3
+        ORDER BY team, person_days DESC, subcategory
+        """,
+        [teams],
+    )
+    hotspots = store.query(
+        f"""
+        WITH a AS ({recent}),
+        n AS (SELECT item_id, count(*) AS files FROM commit_files SEMI JOIN a USING (item_id)
+              GROUP BY item_id)
+        SELECT a.team, a.repo_id, coalesce(nullif(parse_dirpath(f.path), ''), '.') AS directory,
+               round(sum(a.person_days / n.files), 2) AS person_days
+        FROM a JOIN commit_files f USING (item_id) JOIN n USING (item_id)
+        GROUP BY a.team, a.repo_id, directory
+        QUALIFY row_number() OVER (PARTITION BY a.team ORDER BY sum(a.person_days / n.files) DESC,
+                                   a.repo_id, directory) <= 3
+        ORDER BY a.team, person_days DESC, a.repo_id, directory
+        """,
+        [teams],
+    )
+    found: dict[str, dict[str, Any]] = {t: {"subcategories": [], "hotspots": []} for t in teams}
+    for row in kinds:
+        found[row.pop("team")]["subcategories"].append(row)
+    for row in hotspots:
+        found[row.pop("team")]["hotspots"].append(row)
+    return found

@@ -1,0 +1,357 @@
+"""Load a git repository's history into the store, classified, in crash-safe batches.
+
+Each batch of commits is written with its verdicts and the sync cursor in one
+transaction. The cursor is the set of tips of everything stored so far; since git
+streams parents before children, that set always describes exactly what is stored,
+and the next run asks git only for what is not reachable from it.
+
+The stored history follows the one that is there now. When HEAD descends from every
+stored tip (the usual case, one cheap `git rev-list`) nothing stored was cut off. Otherwise
+(a rewrite, a reset backwards, a force-push, a gc that removed a tip) the stored commits
+HEAD no longer reaches are deleted with everything keyed on them (`forget_unreachable`),
+and reading goes on from the tips of what is left.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ktlo.classify import CLASSIFIER_VERSION, classify
+from ktlo.classify.signals import is_bot
+from ktlo.ingest.links import extract_refs
+from ktlo.records import Commit, Verdict, WorkText
+from ktlo.sources import git
+from ktlo.store import Store
+
+SOURCE = "git"
+BATCH_SIZE = 2000
+# A batch is written early, from this size, when git has nothing more to give yet: the
+# work is done while git computes, instead of after it ends (the last batch is the tail).
+EAGER_BATCH = 500
+
+ProgressCallback = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What one ingest run did."""
+
+    repo: git.Repository
+    new_commits: int
+    total_commits: int
+    removed: int = 0  # stored commits HEAD no longer reaches, deleted
+    issues: git.ReadIssues = field(default_factory=git.ReadIssues)
+    write_seconds: float = 0.0  # in the store's transactions
+
+
+def commit_item_id(repo_id: str, sha: str) -> str:
+    """The store key of a commit: stable across runs and machines for the same remote."""
+    return f"git:commit:{repo_id}:{sha}"
+
+
+def pending_commits(store: Store, repo: git.Repository) -> int:
+    """How many commits the next ingest will read (for a progress bar's total)."""
+    if repo.head is None:
+        return 0
+    tips = stored_tips(store, repo.repo_id)
+    return git.count_commits(repo, tips)
+
+
+def ingest_repository(
+    store: Store,
+    repo: git.Repository,
+    progress: ProgressCallback | None = None,
+    batch_size: int = BATCH_SIZE,
+    started: git.LogStream | None = None,
+) -> IngestResult:
+    """Read the commits not yet stored, classify them and store them batch by batch.
+
+    `started` is a `git log` of HEAD's whole history started before the store was opened
+    (ktlo.ingest.prefetch): used when nothing is stored yet, else stopped."""
+    store.upsert(
+        "repositories",
+        ["repo_id", "name", "path", "remote_url", "is_bare", "is_shallow"],
+        [(repo.repo_id, repo.name, str(repo.path), repo.remote_url, repo.is_bare, repo.is_shallow)],
+    )
+    exclude, removed = follow_history(store, repo)
+    if started is not None and (exclude or started.exclude or started.head != repo.head):
+        started.close()
+        started = None
+    if started is None and repo.head is not None:
+        started = git.LogStream(repo, sorted(exclude))
+    issues = git.ReadIssues()
+    new, written = 0, 0.0
+    if started is not None:
+        new, written = _store_stream(
+            store, repo, started, set(exclude), issues, progress, batch_size
+        )
+    store.con.execute(
+        "UPDATE repositories SET ingested_at = ? WHERE repo_id = ?", [_utcnow(), repo.repo_id]
+    )
+    total = store.con.execute(
+        "SELECT count(*) FROM commits WHERE repo_id = ?", [repo.repo_id]
+    ).fetchone()
+    return IngestResult(repo, new, int(total[0]) if total else 0, removed, issues, written)
+
+
+def _store_stream(
+    store: Store,
+    repo: git.Repository,
+    stream: git.LogStream,
+    tips: set[str],
+    issues: git.ReadIssues,
+    progress: ProgressCallback | None,
+    batch_size: int,
+) -> tuple[int, float]:
+    """Classify and store what `stream` reads, in batches, each with the tips after it;
+    how many commits, and the seconds spent in transactions."""
+    batch: list[Commit] = []
+    new, written = 0, 0.0
+    for commit in stream.commits(issues):
+        batch.append(commit)
+        tips.difference_update(commit.parents)
+        tips.add(commit.sha)
+        if len(batch) >= batch_size or (len(batch) >= EAGER_BATCH and stream.caught_up()):
+            written += _write_batch(store, repo, batch, tips, progress)
+            new, batch = new + len(batch), []
+    if batch or issues.skipped:  # all of HEAD's history is in: HEAD alone describes it
+        written += _write_batch(store, repo, batch, {repo.head} if repo.head else tips, progress)
+        new += len(batch)
+    return new, written
+
+
+def follow_history(store: Store, repo: git.Repository) -> tuple[list[str], int]:
+    """The stored tips to read on from, once stored commits HEAD no longer reaches are gone;
+    and how many were deleted."""
+    tips = stored_tips(store, repo.repo_id)
+    if not tips or tips == [repo.head] or git.descends_from(repo, tips):
+        return tips, 0
+    reachable = git.reachable_commits(repo)
+    with store.transaction():
+        removed, heads = forget_unreachable(store, repo.repo_id, reachable)
+    return heads, removed
+
+
+# Where a commit's item_id is a key (overrides stay: a person's correction outlives a
+# re-sync, and counts again if its commit comes back, say when HEAD moves forward again).
+ITEM_TABLES = (
+    ("work_items", "item_id"), ("commits", "item_id"), ("commit_files", "item_id"),
+    ("verdicts", "item_id"), ("activities", "item_id"), ("state_changes", "item_id"),
+    ("links", "from_id"),
+)  # fmt: skip
+
+
+def forget_unreachable(
+    store: Store, repo_id: str, reachable: Sequence[str]
+) -> tuple[int, list[str]]:
+    """Delete `repo_id`'s stored commits that are not in `reachable`, with every row keyed on
+    them, and make the tips of what is left the cursor (in a transaction).
+
+    What is left is still closed under ancestry (stored ancestors of a reachable commit are
+    reachable), so its tips, found from the stored parents, describe it exactly even when
+    git no longer has the old tips.
+    """
+    con = store.con
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ktlo_reachable AS SELECT unnest($1) AS sha", [list(reachable)]
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE ktlo_gone AS SELECT item_id FROM commits "
+        "WHERE repo_id = ? AND sha NOT IN (SELECT sha FROM ktlo_reachable)",
+        [repo_id],
+    )
+    row = con.execute("SELECT count(*) FROM ktlo_gone").fetchone()
+    removed = int(row[0]) if row else 0
+    if removed:
+        for table, key in ITEM_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT item_id FROM ktlo_gone)")
+    heads = [
+        sha
+        for (sha,) in con.execute(
+            """
+            WITH kept AS (SELECT sha, parents FROM commits WHERE repo_id = ?)
+            SELECT sha FROM kept
+            WHERE sha NOT IN (SELECT unnest(parents) FROM kept) ORDER BY sha
+            """,
+            [repo_id],
+        ).fetchall()
+    ]
+    con.execute("DROP TABLE ktlo_reachable")
+    con.execute("DROP TABLE ktlo_gone")
+    store.set_cursor(SOURCE, repo_id, {"tips": heads})
+    return removed, heads
+
+
+def commit_text(commit: Commit) -> WorkText:
+    """What the classifier reads of a commit (reclassify reads the same from the store)."""
+    counted = not commit.is_merge
+    return WorkText(
+        title=commit.title,
+        body=commit.body,
+        files=tuple(f.path for f in commit.files),
+        author=f"{commit.author_name} {commit.author_email}",
+        kind="commit",
+        lines_added=sum(f.added or 0 for f in commit.files) if counted else None,
+        lines_deleted=sum(f.deleted or 0 for f in commit.files) if counted else None,
+    )
+
+
+# A commit's size as the classifier reads it (NULL for merges and for items that are not
+# commits), beside `commits c` joined on item_id: the same numbers commit_text() gives.
+LINES_SQL = (
+    "CASE WHEN c.is_merge THEN NULL ELSE c.lines_added END AS lines_added, "
+    "CASE WHEN c.is_merge THEN NULL ELSE c.lines_deleted END AS lines_deleted"
+)
+
+
+def stored_tips(store: Store, repo_id: str) -> list[str]:
+    """The tips of what the store holds of `repo_id` (its git cursor)."""
+    cursor = store.get_cursor(SOURCE, repo_id)
+    return list(cursor["tips"]) if cursor else []
+
+
+def _write_batch(
+    store: Store,
+    repo: git.Repository,
+    commits: Sequence[Commit],
+    tips: Iterable[str],
+    progress: ProgressCallback | None,
+) -> float:
+    """Store a batch with the cursor after it, in one transaction; the seconds it took."""
+    verdicts = [classify(commit_text(c)) for c in commits]
+    started = time.perf_counter()
+    with store.transaction():
+        save_commits(store, repo, commits, verdicts)
+        store.set_cursor(SOURCE, repo.repo_id, {"tips": sorted(tips)})
+    seconds = time.perf_counter() - started
+    if progress and commits:
+        progress(len(commits))
+    return seconds
+
+
+def save_commits(
+    store: Store, repo: git.Repository, commits: Sequence[Commit], verdicts: Sequence[Verdict]
+) -> None:
+    """Store commits new to the store (the cursor says which), their files and their verdicts
+    (in a transaction)."""
+    for table, columns, rows in commit_tables(repo, commits, verdicts):
+        store.insert_columns(table, columns, column_data(columns, rows))
+
+
+def column_data(columns: Sequence[str], rows: Sequence[tuple[object, ...]]) -> Any:
+    """Rows column-wise: a pyarrow Table when pyarrow is installed (DuckDB reads it in place,
+    several times cheaper than Python lists), else one list per column.
+    `KTLO_WIRE=lists` forces the lists, for measuring."""
+    data: Any = [list(values) for values in zip(*rows, strict=True)] or [[] for _ in columns]
+    arrow = pyarrow()
+    return arrow.table(dict(zip(columns, data, strict=True))) if arrow is not None else data
+
+
+def pyarrow() -> Any:
+    """The pyarrow module, or None (not installed, or KTLO_WIRE=lists)."""
+    if os.environ.get("KTLO_WIRE", "arrow") == "lists":
+        return None
+    try:
+        return importlib.import_module("pyarrow")
+    except ImportError:
+        return None
+
+
+TableRows = tuple[str, list[str], list[tuple[object, ...]]]
+
+
+def commit_tables(
+    repo: git.Repository, commits: Sequence[Commit], verdicts: Sequence[Verdict]
+) -> list[TableRows]:
+    """The rows commits and their verdicts add to each table, keyed by item_id (no store)."""
+    ids = [commit_item_id(repo.repo_id, c.sha) for c in commits]
+    pairs = list(zip(ids, commits, strict=True))
+    files: list[tuple[object, ...]] = [
+        (item_id, f.path, f.old_path, f.added, f.deleted, f.binary)
+        for item_id, c in pairs
+        if not c.is_merge
+        for f in c.files
+    ]
+    return [
+        ("work_items", WORK_ITEM_COLUMNS, [_work_item_row(repo, i, c) for i, c in pairs]),
+        ("commits", COMMIT_COLUMNS, [_commit_row(repo, i, c) for i, c in pairs]),
+        ("commit_files", FILE_COLUMNS, files),
+        ("verdicts", VERDICT_COLUMNS, verdict_rows(ids, verdicts)),
+    ]
+
+
+def save_verdicts(
+    store: Store,
+    item_ids: Sequence[str],
+    verdicts: Sequence[Verdict],
+    classifier: str = CLASSIFIER_VERSION,
+) -> None:
+    """Upsert verdicts with their reasons and which classifier decided them (in a transaction)."""
+    store.replace(
+        "verdicts",
+        "item_id",
+        item_ids,
+        VERDICT_COLUMNS,
+        verdict_rows(item_ids, verdicts, classifier),
+    )
+
+
+def verdict_rows(
+    item_ids: Sequence[str], verdicts: Sequence[Verdict], classifier: str = CLASSIFIER_VERSION
+) -> list[tuple[object, ...]]:
+    """Rows of the verdicts table, in VERDICT_COLUMNS order."""
+    now = _utcnow()
+    return [
+        (item_id, v.investment, v.subcategory, v.confidence, [str(r) for r in v.reasons],
+         classifier, now)
+        for item_id, v in zip(item_ids, verdicts, strict=True)
+    ]  # fmt: skip
+
+
+VERDICT_COLUMNS = [
+    "item_id", "investment", "subcategory", "confidence", "reasons", "classifier", "classified_at",
+]  # fmt: skip
+FILE_COLUMNS = ["item_id", "path", "old_path", "added", "deleted", "is_binary"]
+WORK_ITEM_COLUMNS = [
+    "item_id", "source", "kind", "repo_id", "external_id", "title", "body", "author_name",
+    "author_email", "is_bot", "created_at", "labels", "issue_type", "refs",
+]  # fmt: skip
+COMMIT_COLUMNS = [
+    "item_id", "repo_id", "sha", "parents", "authored_at", "author_utc_offset_minutes",
+    "committer_name", "committer_email", "committed_at", "is_merge", "is_boundary",
+    "files_changed", "lines_added", "lines_deleted",
+]  # fmt: skip
+
+
+def _work_item_row(repo: git.Repository, item_id: str, c: Commit) -> tuple[object, ...]:
+    return (
+        item_id, SOURCE, "commit", repo.repo_id, c.sha, c.title, c.body, c.author_name,
+        c.author_email, _is_bot(c.author_name, c.author_email), git.utc_naive(c.authored_at),
+        [], None, extract_refs(c.message),
+    )  # fmt: skip
+
+
+_is_bot = functools.lru_cache(maxsize=4096)(is_bot)  # authors repeat: one check each
+
+
+def _commit_row(repo: git.Repository, item_id: str, c: Commit) -> tuple[object, ...]:
+    counted = not c.is_merge
+    return (
+        item_id, repo.repo_id, c.sha, list(c.parents), git.utc_naive(c.authored_at),
+        git.utc_offset_minutes(c.authored_at), c.committer_name, c.committer_email,
+        git.utc_naive(c.committed_at), c.is_merge, c.sha in repo.shallow_boundary,
+        len(c.files) if counted else 0,
+        sum(f.added or 0 for f in c.files) if counted else 0,
+        sum(f.deleted or 0 for f in c.files) if counted else 0,
+    )  # fmt: skip
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
