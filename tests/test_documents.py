@@ -1,0 +1,79 @@
+"""The JSON documents' field tables in docs/ are generated from their models, and agree."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Literal
+
+from pydantic import Field
+
+import ktlo
+from ktlo.documents import DOCS, TABLE, Document, field_table, regenerate
+
+
+def test_every_generated_table_in_the_docs_matches_its_model() -> None:
+    stale = []
+    for path in sorted(DOCS.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        if regenerate(text) != text:
+            stale.append(path.name)
+    assert not stale, f"regenerate with `python -m ktlo.documents`: {stale}"
+
+
+def test_every_top_level_document_has_its_table_in_the_docs() -> None:
+    """A model with a `schema` field is a public document: the docs must describe it."""
+    for info in pkgutil.walk_packages(ktlo.__path__, "ktlo."):
+        if ".server" in info.name or ".cli" in info.name or ".demo" in info.name:
+            continue
+        importlib.import_module(info.name)
+    documented = {
+        m.group("model").rsplit(".", 1)[1]
+        for path in DOCS.glob("*.md")
+        for m in TABLE.finditer(path.read_text(encoding="utf-8"))
+    }
+    public = {
+        m.__name__
+        for m in _subclasses(Document)
+        if any((f.alias or name) == "schema" for name, f in m.model_fields.items())
+        and not m.__name__.startswith("_")
+    }
+    assert public <= documented, f"no table in docs/ for {sorted(public - documented)}"
+
+
+def _subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    return found | {s for c in found for s in _subclasses(c)}
+
+
+class _Band(Document):
+    low: float = Field(description="lower edge")
+    high: float | None = Field(description="upper edge, `null` when open")
+
+
+class _Example(Document):
+    schema_: Literal["ktlo.example/v1"] = Field(alias="schema", description="the schema id")
+    teams: list[str] = Field(description="team names | in order")
+    band: _Band = Field(description="the band")
+    by_kind: dict[str, float] = Field(description="person-days per kind")
+
+
+def test_a_table_lists_each_field_with_its_type_and_meaning_then_the_nested_models() -> None:
+    assert field_table(_Example) == (
+        "| field | type | meaning |\n|---|---|---|\n"
+        "| `schema` | `ktlo.example/v1` | the schema id |\n"
+        "| `teams` | list of string | team names \\| in order |\n"
+        "| `band` | _Band | the band |\n"
+        "| `by_kind` | object of number | person-days per kind |\n"
+        "\n**_Band**\n\n"
+        "| field | type | meaning |\n|---|---|---|\n"
+        "| `low` | number | lower edge |\n"
+        "| `high` | number or null | upper edge, `null` when open |\n"
+    )
+
+
+def test_a_document_writes_its_keys_in_declaration_order() -> None:
+    doc = _Example(schema="ktlo.example/v1", teams=["b", "a"], band={"low": 0.2, "high": None},
+                   by_kind={"z": 1.5, "a": 2.0})  # fmt: skip
+    assert list(doc.to_json()) == ["schema", "teams", "band", "by_kind"]
+    assert doc.to_json()["by_kind"] == {"z": 1.5, "a": 2.0}
