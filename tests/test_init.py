@@ -136,3 +136,23 @@ def test_init_with_no_store_writes_examples_and_sync_says_what_to_uncomment(
         "Error: no sources to sync — list [git] repositories or add a [sources.NAME]"
         in result.stderr
     )
+
+
+def test_a_team_of_many_people_is_written_one_readable_line_at_a_time(
+    new_repo: Callable[[str], GitRepo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An open-source history (requests: 612 people) wrote them all on one 15,000-column line."""
+    repo = new_repo("lib")
+    for n in range(40):
+        who = (f"Contributor Number{n}", f"c{n}@example.com")
+        repo.commit(f"fix: change {n}", {f"src/f{n}.py": f"{n}\n"}, who,
+                    f"2026-03-{n % 28 + 1:02d}T10:00:00+00:00")  # fmt: skip
+    monkeypatch.chdir(repo.path)
+    ktlo("analyze")
+    ktlo("init")
+    text = (repo.path / "ktlo.toml").read_text()
+    wide = [line for line in text.splitlines() if len(line) > 100]
+    assert all(" " not in line.lstrip("# ") for line in wide), wide  # only a path, kept whole
+    members = tomllib.loads(text)["teams"][0]["members"]
+    assert sorted(members) == sorted(f"contributor_number{n}" for n in range(40))
+    assert "members = [  # 40 people" in text

@@ -241,7 +241,7 @@ def test_killed_sync_resumes_to_the_same_store(httpserver: HTTPServer, tmp_path:
     cmd = [sys.executable, "-m", "ktlo", "sync", "--config", str(config), "--db", str(db)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        assert reached.wait(30), proc.communicate()[1].decode()
+        assert reached.wait(300), proc.communicate()[1].decode()
         os.kill(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=10)
     finally:

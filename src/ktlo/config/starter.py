@@ -11,6 +11,7 @@ who works where, for a person to check and rename.
 from __future__ import annotations
 
 import os
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,8 +103,11 @@ def _header(seen: Seen) -> str:
             f"{_count(len(seen.people), 'person', 'people')}, "
             f"{_count(len(seen.teams), 'team', 'teams')} guessed"
         )
+    first = textwrap.fill(f"ktlo.toml — written by `ktlo init` {origin}.", width=98,
+                          initial_indent="# ", subsequent_indent="#   ",
+                          break_long_words=False, break_on_hyphens=False)  # fmt: skip
     return (
-        f"# ktlo.toml — written by `ktlo init` {origin}.\n"
+        f"{first}\n"  # wrapped under 100 columns; a path stays whole
         "# Check the teams (guessed from who works where) and the people marked 'maybe', then\n"
         "# `ktlo sync` (the [git] repositories, and any source you uncomment), `ktlo reclassify`,\n"
         f"# `ktlo budget`. Every field: {DOCS}\n"
@@ -197,16 +201,26 @@ def _teams(seen: Seen) -> str:
     tables = []
     for team in seen.teams:
         repos = ", ".join(f'"{_team_repo(r)}"' for r in team.repositories)
-        members = ", ".join(f'"{m}"' for m in team.members)
         tables.append(
             f"[[teams]]  # guessed from who works where: rename it, check its members\n"
-            f'name = "{team.name}"\nmembers = [{members}]\nrepositories = [{repos}]\n'
+            f'name = "{team.name}"\nmembers = {_members(team.members)}\nrepositories = [{repos}]\n'
             "# paths = []  # path prefixes it owns in a monorepo\n"
             "# services = []  # service names as incident tools know them\n"
             "budget = { low = 20, high = 40 }  # its KTLO band, percent of effort\n"
             "# cost_per_fte_month = 15000\n"
         )
     return "\n".join(tables)
+
+
+def _members(keys: list[str]) -> str:
+    """A TOML array of person keys, wrapped under 100 columns (an open-source history has
+    hundreds of people: one line of them could not be read or edited)."""
+    names = ", ".join(f'"{k}"' for k in keys)
+    if len(names) <= 80:
+        return f"[{names}]"
+    lines = textwrap.wrap(names, width=96, initial_indent="    ", subsequent_indent="    ",
+                          break_long_words=False, break_on_hyphens=False)  # fmt: skip
+    return f"[  # {len(keys):,} people\n" + "\n".join(lines) + ",\n]"
 
 
 def _team_repo(repo_id: str) -> str:
