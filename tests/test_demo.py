@@ -311,3 +311,27 @@ def test_the_storm_leaves_postmortem_follow_ups_undone(demo: Path) -> None:
     assert payments["done_share"] < 0.4 < (follow["mobile"]["done_share"] or 0)
     html = (demo / "ktlo-report.html").read_text(encoding="utf-8")
     assert "Postmortem follow-ups: <strong>" in html
+
+
+def test_a_date_range_has_the_same_person_days_in_allocation_and_the_report(demo: Path) -> None:
+    """`ktlo allocation --since` computed effort from the range's activity alone, the report
+    over the whole history: the same days had different person-days (report/model.py said
+    so). Now a day's person-days do not depend on the range asked."""
+    from ktlo.report.document import build_report
+    from ktlo.report.model import ReportFilters
+
+    config = load_config(demo / "ktlo.toml")
+    since, until = date(2026, 6, 10), date(2026, 9, 17)
+    with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
+        ranged = allocation(store, config, AllocationOptions(since=since, until=until))
+        report = build_report(store, config, ReportFilters(since=since, until=until))
+        whole = allocation(store, config, AllocationOptions())
+    totals = report["organisation"]["totals"]
+    assert ranged["totals"]["person_days"] == totals["person_days"]
+    assert ranged["totals"]["ktlo_person_days"] == totals["ktlo_person_days"]
+    inside = [p for p in whole["periods"] if "2026-07-01" <= p["start"] <= "2026-08-01"]
+    assert [
+        p["person_days"] for p in ranged["periods"] if p["start"] in {q["start"] for q in inside}
+    ] == [
+        p["person_days"] for p in inside
+    ]  # a whole month inside the range is the same month as in the whole history

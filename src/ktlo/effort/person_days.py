@@ -49,15 +49,15 @@ QUANTUM = 2**30  # person-days are multiples of 1 / QUANTUM: their sums are exac
 def compute_effort(
     store: Store, config: Config, since: date | None = None, until: date | None = None
 ) -> None:
-    """Build the temporary `effort` table for activity in [since, until)."""
+    """Build the temporary `effort` table: the person-days of the days in [since, until).
+
+    Effort is computed over the whole history and only then cut to the range, so a day's
+    person-days never depend on the range asked: an item in hand across `since` keeps its
+    share of the days after it, and `ktlo allocation --since`, `ktlo analyze --since` and
+    the report's date filter give the same figures for the same days."""
     resolve_identities(store, config)
     _load_weights(store, config)
     _load_time_off(store, config)
-    span = "".join(
-        f" AND {{at}} {op} DATE '{day.isoformat()}'"
-        for op, day in ((">=", since), ("<", until))
-        if day
-    )
     store.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE effort AS
@@ -68,7 +68,7 @@ def compute_effort(
             FROM work_items w
             JOIN identity i ON i.alias = lower(coalesce(nullif(w.author_email, ''), w.author_name))
             ANTI JOIN (SELECT item_id FROM commits WHERE is_merge OR is_boundary) m USING (item_id)
-            WHERE w.kind = 'commit'{span.format(at="w.created_at")}
+            WHERE w.kind = 'commit'
         ),
         acted AS (  -- other activity, one row per person, item and day, at its heaviest kind
             SELECT i.person, a.item_id, CAST(a.occurred_at AS DATE) AS day,
@@ -78,7 +78,6 @@ def compute_effort(
             JOIN identity i ON i.alias = lower(a.person)
             JOIN work_items item ON item.item_id = a.item_id
             LEFT JOIN effort_weights w ON w.kind = a.kind
-            WHERE true{span.format(at="a.occurred_at")}
             GROUP BY i.person, a.item_id, day
         ),
         touched AS (
@@ -136,6 +135,12 @@ def compute_effort(
         FROM in_hand h JOIN day_factor f ON f.person = h.person AND f.day = h.day
         """
     )
+    if since or until:  # cut only now: the days inside keep what they were computed to be
+        store.con.execute(
+            "DELETE FROM effort WHERE day < coalesce(?::DATE, DATE '0001-01-01') "
+            "OR day >= coalesce(?::DATE, DATE '9999-12-31')",
+            [since, until],
+        )
 
 
 def _load_weights(store: Store, config: Config) -> None:

@@ -12,8 +12,8 @@
 The dashboard builds `alloc_all` once per snapshot of the store and keeps it as a real
 table, so each request only creates its own filtered view. Date filters select days of
 effort computed over the whole history (an item carried across `since` keeps the days
-after it), which is why the report's totals for a range can differ slightly from
-`ktlo allocation --since`, which computes effort from the range's activity alone.
+after it), as `ktlo allocation --since` does (ktlo.effort.person_days): the same range
+gives the same figures in both.
 """
 
 from __future__ import annotations
