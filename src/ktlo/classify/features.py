@@ -158,22 +158,20 @@ def body_features(body: str) -> list[Feature]:
 
 def file_features(files: tuple[str, ...]) -> list[Feature]:
     """Roles of the files touched."""
-    paths = [f for f in files if f]
-    if not paths:
-        return []
-    roles = [signals.file_role(p) for p in paths]
-    found = []
-    tests = sum(r.test for r in roles)
-    docs = sum(r.doc for r in roles)
-    if tests == len(paths):
-        found.append(Feature("files:only_tests", paths[0]))
-    elif tests:
-        found.append(Feature("files:tests", "tests"))
-    if 0 < docs < len(paths):
-        found.append(Feature("files:docs", "docs"))
-    if all(r.build for r in roles):
-        found.append(Feature("files:only_build", paths[0]))
+    roles = signals.file_roles(files)
+    paths = roles.paths
     n = len(paths)
+    if not n:
+        return []
+    found = []
+    if roles.test == n:
+        found.append(Feature("files:only_tests", paths[0]))
+    elif roles.test:
+        found.append(Feature("files:tests", "tests"))
+    if 0 < roles.doc < n:
+        found.append(Feature("files:docs", "docs"))
+    if roles.build == n:
+        found.append(Feature("files:only_build", paths[0]))
     size = "1" if n == 1 else "2-5" if n <= 5 else "6-20" if n <= 20 else "21+"
     found.append(Feature(f"files:{size}", f"{n} files"))
     return found
