@@ -67,7 +67,7 @@ def read(
     """Every feature the text model reads of an item (its subject already cleaned)."""
     area, lead = split_area(subject)
     found = F.subject_features(area, lead)
-    has_verb = not any(f.name == "verb:none" for f in found)
+    has_verb = all(name != "verb:none" for name, _ in found)
     found += F.shape_features(subject, lead, has_verb, found)
     found += F.body_features(body)
     found += F.file_features(files)
@@ -101,7 +101,10 @@ def classify_many(items: Iterable[WorkText]) -> Iterator[Verdict]:
 
 def has_evidence(found: list[F.Feature]) -> bool:
     """Whether any feature says something about the work (a verb, a word class, a file role)."""
-    return any(not f.name.startswith(_NOT_EVIDENCE) for f in found)
+    for name, _ in found:
+        if not name.startswith(_NOT_EVIDENCE):
+            return True
+    return False
 
 
 def _structural(

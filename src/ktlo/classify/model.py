@@ -75,8 +75,9 @@ def scores(features: Sequence[Feature]) -> list[float]:
     """The linear score of each class."""
     model = weights()
     get = model.table.get
-    rows = [row for row in [get(f[0]) for f in features] if row]
-    return list(map(sum, zip(model.bias, *rows, strict=True)))
+    rows = [row for f in features if (row := get(f[0]))]
+    # strict=False: weights() checked every row has one weight per class
+    return list(map(sum, zip(model.bias, *rows, strict=False)))
 
 
 def predict(features: Sequence[Feature], among: str | None = None) -> Prediction:
@@ -85,7 +86,7 @@ def predict(features: Sequence[Feature], among: str | None = None) -> Prediction
     model = weights()
     raw = scores(features)
     top = max(raw)
-    exp = [math.exp(s - top) for s in raw]
+    exp = list(map(math.exp, [s - top for s in raw]))
     norm = sum(exp)
     probs = [e / norm for e in exp]
     groups = model.groups
@@ -122,9 +123,17 @@ def contributions(
     """How much each feature moved `cls` above `against`, largest first (positive only)."""
     model = weights()
     k, j = model.classes.index(cls), model.classes.index(against)
+    get = model.table.get
     moved = []
     for feature in features:
-        row = model.table.get(feature.name)
-        if row and row[k] - row[j] > 0.05:
-            moved.append((feature, row[k] - row[j]))
-    return sorted(moved, key=lambda fw: -fw[1])
+        row = get(feature[0])
+        if row:
+            lead = row[k] - row[j]
+            if lead > 0.05:
+                moved.append((feature, lead))
+    moved.sort(key=_lead, reverse=True)  # stable: ties keep the features' order
+    return moved
+
+
+def _lead(moved: tuple[Feature, float]) -> float:
+    return moved[1]

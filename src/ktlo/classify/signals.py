@@ -253,7 +253,11 @@ def _suffix(name: str) -> str:
 
 def _is_lockfile(path: str) -> bool:
     name = _name(path)
-    return name in _LOCKFILES or bool(re.fullmatch(r"requirements[\w.-]*\.(?:txt|in)", name))
+    return name in _LOCKFILES or bool(_REQUIREMENTS.fullmatch(name))
+
+
+_REQUIREMENTS = re.compile(r"requirements[\w.-]*\.(?:txt|in)")
+_TEST_NAME = re.compile(r"(?:_test|_spec|\.test|\.spec|tests?)\.\w+$")
 
 
 def _is_ci(path: str) -> bool:
@@ -282,5 +286,5 @@ def is_test(path: str) -> bool:
             part in lowered for part in ("/test/", "/tests/", "/__tests__/", "/spec/", "/testdata/")
         )
         or name.startswith("test_")
-        or bool(re.search(r"(?:_test|_spec|\.test|\.spec|tests?)\.\w+$", name))
+        or (("test" in name or "spec" in name) and bool(_TEST_NAME.search(name)))
     )
