@@ -194,15 +194,14 @@ def _word_at(text: str, at: int) -> str:
     return text[start : end if end >= 0 else len(text)]
 
 
-_SIZES = ((1, "0"), (10, "1-9"), (100, "10-99"), (1000, "100-999"), (float("inf"), "1000+"))
-
-
 def size_features(added: int | None, deleted: int | None) -> list[Feature]:
     """How big the change is, and whether it mostly adds or mostly rewrites."""
     if added is None or deleted is None:
         return []
     total = added + deleted
-    size = next(name for limit, name in _SIZES if total < limit)
+    size = "0" if total < 1 else "1-9" if total < 10 else "10-99" if total < 100 else (
+        "100-999" if total < 1000 else "1000+"
+    )  # fmt: skip
     found = [Feature(f"size:{size}", f"{added}+ {deleted}-")]
     if total >= 10:
         share = added / total
