@@ -98,6 +98,24 @@ def test_ids_of_every_json_kind_that_is_valid_come_back_unchanged() -> None:
     assert [strict_json(x)["id"] for x in out.splitlines()] == ["PAY-12", 12, 1.5, None]  # type: ignore[index]
 
 
+@pytest.mark.parametrize(
+    "item_id", [None, "PAY-12", 'ä"\\\n\u2028', 12, -3, 10**30, 1.5, 0.1, 1e300]
+)
+def test_a_verdict_line_is_what_json_dumps_writes(item_id: object) -> None:
+    # classify_lines writes lines without json.dumps; they must stay byte-identical to it
+    from ktlo.classify.jsonl import verdict_json, verdict_line
+    from ktlo.records import Reason, Verdict
+
+    for verdict in (
+        Verdict(
+            "ktlo", "bug", 0.8, (Reason("verb", 'verb: "fix" → bug (+3.6)'), Reason("x", "“y”"))
+        ),
+        Verdict("other", None, 0.2, ()),
+    ):
+        expected = json.dumps(verdict_json(item_id, verdict), ensure_ascii=False, allow_nan=False)
+        assert verdict_line(item_id, verdict) == expected
+
+
 def test_files_are_paths_not_characters() -> None:
     """`"files": ["package-lock.json"]` is one lockfile; the same as a bare string is refused."""
     code, out, _ = classify_jsonl('{"title": "Update", "files": ["package-lock.json"]}\n')

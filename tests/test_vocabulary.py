@@ -112,3 +112,22 @@ def test_the_weights_say_where_they_were_fitted() -> None:
     sets = " ".join(str(s) for s in fitted.meta["fitted_on"])  # type: ignore[union-attr]
     assert "dev" in sets and "test" not in sets
     assert set(fitted.classes) == {*SUBCATEGORIES, "other"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fix the NULL check in foo_bar() for v2.3.1 (#12)",
+        "tabs\tand\nnewlines\r\nand\x0bvertical\x0cfeeds\x1cand\x1dunit\x1eseparators\x1f",
+        "dashes-and/slashes.and:colons;semi,comma",
+        "UPPER lower MiXeD 123 _under_ __dunder__",
+        "can't won't don't",  # an apostrophe: read by the regex
+        "naïve café",  # not ASCII: read by the regex
+        "",
+        "   ",
+        '~!@$%^&*+=[]{}|\\<>?`"',
+    ],
+)
+def test_words_are_the_same_with_or_without_the_regex(text: str) -> None:
+    # tokens() skips the regex on ASCII text without apostrophes; the words must not change
+    assert tokens(text) == vocabulary._TOKEN.findall(text.lower().replace("’", "'"))

@@ -25,21 +25,20 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def capture(demo: Path) -> dict[str, Any]:
     """Every document, keyed by the name of its input file."""
-    from ktlo.allocation import AllocationOptions, allocation, budget_report
-    from ktlo.analysis import AnalyzeOptions, analyze
-    from ktlo.planning.review import rotation_review
-    from ktlo.review_queue import review_queue
-
     from ktlo.config import load_config
+    from ktlo.effort.allocation import AllocationOptions, allocation, budget_report
     from ktlo.metrics.common import HealthOptions
     from ktlo.metrics.health import health
-    from ktlo.planning.ktlo_mode import ktlo_mode
+    from ktlo.metrics.repository import AnalyzeOptions, analyze
+    from ktlo.planning.ktlo_mode.answer import ktlo_mode
     from ktlo.planning.outlook import outlook
+    from ktlo.planning.rotation_review import rotation_review
     from ktlo.planning.sprints import sprint_report
     from ktlo.planning.team import find_team
     from ktlo.report.document import build_report
     from ktlo.report.model import ReportFilters
     from ktlo.store import Store
+    from ktlo.verdicts.review_queue import review_queue
 
     config = load_config(demo / "ktlo.toml")
     docs: dict[str, Any] = {}

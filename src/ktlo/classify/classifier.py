@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from ktlo.classify import features as F
 from ktlo.classify import model, signals
 from ktlo.classify.prepare import BRACKET_TAGS, MERGE_OTHER, Prepared, prepare, split_area
-from ktlo.classify.taxonomy import OTHER, investment_of
+from ktlo.classify.taxonomy import INVESTMENT_OF, OTHER, investment_of
 from ktlo.records import Reason, Verdict, WorkText
 
 CLASSIFIER_VERSION = "builtin-2"
@@ -67,7 +67,7 @@ def read(
     """Every feature the text model reads of an item (its subject already cleaned)."""
     area, lead = split_area(subject)
     found = F.subject_features(area, lead)
-    has_verb = not any(f.name == "verb:none" for f in found)
+    has_verb = all(name != "verb:none" for name, _ in found)
     found += F.shape_features(subject, lead, has_verb, found)
     found += F.body_features(body)
     found += F.file_features(files)
@@ -101,7 +101,10 @@ def classify_many(items: Iterable[WorkText]) -> Iterator[Verdict]:
 
 def has_evidence(found: list[F.Feature]) -> bool:
     """Whether any feature says something about the work (a verb, a word class, a file role)."""
-    return any(not f.name.startswith(_NOT_EVIDENCE) for f in found)
+    for name, _ in found:
+        if not name.startswith(_NOT_EVIDENCE):
+            return True
+    return False
 
 
 def _structural(
@@ -150,10 +153,14 @@ def _from_model(found: list[F.Feature], text: Prepared) -> Verdict:
 
 
 def _runner_up(reading: model.Prediction) -> str:
-    """The likeliest class of another investment: what the reasons argue against."""
+    """The likeliest class of another investment: what the reasons argue against (the
+    first in the model's order when two tie)."""
     chosen = reading.investment
-    others = {c: p for c, p in reading.probabilities.items() if investment_of(c) != chosen}
-    return max(others, key=others.__getitem__)
+    best, top = "", -1.0
+    for cls, probability in reading.probabilities.items():
+        if probability > top and INVESTMENT_OF.get(cls, OTHER) != chosen:
+            best, top = cls, probability
+    return best
 
 
 def _why(found: list[F.Feature], cls: str, against: str, most: int = 3) -> list[Reason]:
@@ -165,16 +172,26 @@ def _why(found: list[F.Feature], cls: str, against: str, most: int = 3) -> list[
 
 def _reason(feature: F.Feature, cls: str, weight: float) -> Reason:
     """One feature as the user reads it: `verb: "fix" → bug (+3.6)`."""
-    kind, _, what = feature.name.partition(":")
-    words = feature.words if len(feature.words) <= 60 else feature.words[:57] + "…"
-    signal = _SIGNALS.get(kind, "keyword")
-    label = _FIXED_LABELS.get(feature.name)
+    name, words = feature
+    kind, _, what = name.partition(":")
+    label = _FIXED_LABELS.get(name)
     if label is None:
-        label = {
-            "body": f'body says "{words}"', "area": f'area "{words}"', "size": f"{words} lines",
-            "files": f"{words} changed", "shape": f'{_SHAPES.get(what, what)} "{words}"',
-        }.get(kind, f'"{words}"')  # fmt: skip
-    return Reason(signal, f"{label} → {cls} (+{weight:.1f})")
+        label = _label(kind, what, words if len(words) <= 60 else words[:57] + "…")
+    return Reason(_SIGNALS.get(kind, "keyword"), f"{label} → {cls} (+{weight:.1f})")
+
+
+def _label(kind: str, what: str, words: str) -> str:
+    if kind == "body":
+        return f'body says "{words}"'
+    if kind == "area":
+        return f'area "{words}"'
+    if kind == "size":
+        return f"{words} lines"
+    if kind == "files":
+        return f"{words} changed"
+    if kind == "shape":
+        return f'{_SHAPES.get(what, what)} "{words}"'
+    return f'"{words}"'
 
 
 _SIGNALS = {

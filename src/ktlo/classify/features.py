@@ -31,6 +31,7 @@ from ktlo.classify.vocabulary import HERE, cues, tokens, verbs
 _VERSION = re.compile(r"(?<![\w.])v?\d+(?:\.\d+)+[\w.+-]*|(?<![\w.])v\d+\b")
 _REF = re.compile(r"(?:^|[\s(])(?:#|gh-|!)\d+\b", re.IGNORECASE)
 _CODE = re.compile(r"`|\w\(\)|[a-z]_[a-z]|[a-z][A-Z]|\w::\w")
+_DIGIT = re.compile(r"\d")  # what every version has: most subjects have none
 _NUMBER = re.compile(r"(?<![\w.])v?\d+(?:\.\d+)*\b")
 _CLI_OPTION = re.compile(r"(?<![\w-])--?[a-z][\w-]+")
 _FINITE = frozenset("is are was were be been has have had should must can will would".split())
@@ -110,8 +111,9 @@ _SYMPTOMS = frozenset({"defect", "error", "negation", "missing", "incident"})
 
 
 @cache
-def _index() -> dict[str, tuple[tuple[tuple[str, ...], str, str], ...]]:
-    """Cues and verbs in one index by first word: a cue first, then a verb (as `also:`)."""
+def _index() -> dict[str, tuple[tuple[tuple[str, ...], int, str, str], ...]]:
+    """Cues and verbs in one index by first word: a cue first, then a verb (as `also:`);
+    each entry as (words, how many, class, the words joined) for `_scan`."""
     index: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
     for word, entries in cues().by_first.items():
         index.setdefault(word, []).extend(entries)
@@ -119,7 +121,10 @@ def _index() -> dict[str, tuple[tuple[tuple[str, ...], str, str], ...]]:
         index.setdefault(word, []).extend(
             (phrase, f"also:{cls}", term) for phrase, cls, term in entries if cls not in _QUIET
         )
-    return {word: tuple(entries) for word, entries in index.items()}
+    return {
+        word: tuple((phrase, len(phrase), cls, " ".join(phrase)) for phrase, cls, _ in entries)
+        for word, entries in index.items()
+    }
 
 
 # Verbs too common after the opening word to say anything ("make", "show", "update").
@@ -129,18 +134,17 @@ _QUIET = frozenset({"make", "show", "update"})
 def _scan(words: list[str], start: int) -> list[tuple[int, str, str]]:
     """Cue classes and later verbs (`also:<class>`) from `start`, left to right."""
     out: list[tuple[int, str, str]] = []
-    index = _index()
+    get = _index().get
     # most words open no term: find the few that do in one pass
-    hits = [i for i, word in enumerate(words) if word in index and i >= start]
+    hits = [(i, entries) for i, word in enumerate(words) if (entries := get(word))]
     position = start
-    for i in hits:
-        if i < position:  # inside a phrase matched before
+    for i, entries in hits:
+        if i < position:  # before `start`, or inside a phrase matched before
             continue
-        for phrase, cls, _ in index[words[i]]:
-            stop = i + len(phrase)
-            if len(phrase) == 1 or tuple(words[i:stop]) == phrase:
-                out.append((i, cls, " ".join(phrase)))
-                position = stop
+        for phrase, length, cls, text in entries:
+            if length == 1 or tuple(words[i : i + length]) == phrase:
+                out.append((i, cls, text))
+                position = i + length
                 break
     return out
 
@@ -151,29 +155,33 @@ def body_features(body: str) -> list[Feature]:
         return []
     seen: dict[str, str] = {}
     for _, cls, text in _scan(tokens(body), 0):
-        name = "body:" + cls.removeprefix("also:")
-        seen.setdefault(name, text)
+        name = _BODY_NAMES.get(cls)
+        if name is None:
+            name = _BODY_NAMES[cls] = "body:" + cls.removeprefix("also:")
+        if name not in seen:
+            seen[name] = text
     return [Feature(name, text) for name, text in seen.items()]
+
+
+_BODY_NAMES: dict[str, str] = {}  # a class → its body feature's name (built as met)
 
 
 def file_features(files: tuple[str, ...]) -> list[Feature]:
     """Roles of the files touched."""
-    paths = [f for f in files if f]
-    if not paths:
-        return []
-    roles = [signals.file_role(p) for p in paths]
-    found = []
-    tests = sum(r.test for r in roles)
-    docs = sum(r.doc for r in roles)
-    if tests == len(paths):
-        found.append(Feature("files:only_tests", paths[0]))
-    elif tests:
-        found.append(Feature("files:tests", "tests"))
-    if 0 < docs < len(paths):
-        found.append(Feature("files:docs", "docs"))
-    if all(r.build for r in roles):
-        found.append(Feature("files:only_build", paths[0]))
+    roles = signals.file_roles(files)
+    paths = roles.paths
     n = len(paths)
+    if not n:
+        return []
+    found = []
+    if roles.test == n:
+        found.append(Feature("files:only_tests", paths[0]))
+    elif roles.test:
+        found.append(Feature("files:tests", "tests"))
+    if 0 < roles.doc < n:
+        found.append(Feature("files:docs", "docs"))
+    if roles.build == n:
+        found.append(Feature("files:only_build", paths[0]))
     size = "1" if n == 1 else "2-5" if n <= 5 else "6-20" if n <= 20 else "21+"
     found.append(Feature(f"files:{size}", f"{n} files"))
     return found
@@ -186,15 +194,14 @@ def _word_at(text: str, at: int) -> str:
     return text[start : end if end >= 0 else len(text)]
 
 
-_SIZES = ((1, "0"), (10, "1-9"), (100, "10-99"), (1000, "100-999"), (float("inf"), "1000+"))
-
-
 def size_features(added: int | None, deleted: int | None) -> list[Feature]:
     """How big the change is, and whether it mostly adds or mostly rewrites."""
     if added is None or deleted is None:
         return []
     total = added + deleted
-    size = next(name for limit, name in _SIZES if total < limit)
+    size = "0" if total < 1 else "1-9" if total < 10 else "10-99" if total < 100 else (
+        "100-999" if total < 1000 else "1000+"
+    )  # fmt: skip
     found = [Feature(f"size:{size}", f"{added}+ {deleted}-")]
     if total >= 10:
         share = added / total
@@ -208,7 +215,7 @@ def shape_features(
 ) -> list[Feature]:
     """Facts about how the subject is written (each regex only when its character is there)."""
     found = []
-    version = "." in subject and _VERSION.search(subject)
+    version = "." in subject and _DIGIT.search(subject) and _VERSION.search(subject)
     if version:
         found.append(Feature("shape:version", version[0]))
     ref = ("#" in subject or "gh-" in subject or "!" in subject) and _REF.search(subject)
@@ -217,7 +224,12 @@ def shape_features(
     option = "-" in subject and _CLI_OPTION.search(subject)
     if option:
         found.append(Feature("shape:cli_option", option[0]))
-    code = _CODE.search(subject)
+    # `_CODE` needs a backtick, "()", "_", "::" or a capital after the first character
+    code = (
+        ("`" in subject or "(" in subject or "_" in subject or ":" in subject
+         or not subject[1:].islower())
+        and _CODE.search(subject)
+    )  # fmt: skip
     if code:
         found.append(Feature("shape:code", _word_at(subject, code.start())))
     words = lead.split()

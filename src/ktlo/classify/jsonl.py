@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from math import isfinite
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ktlo.classify.classifier import classify
@@ -74,6 +75,33 @@ def verdict_json(item_id: Any, verdict: Verdict) -> dict[str, Any]:
     }
 
 
+def verdict_line(item_id: Any, verdict: Verdict) -> str:
+    """`verdict_json` as one JSON text, exactly as `json.dumps(..., ensure_ascii=False)`
+    writes it, without building the dict and the encoder for every line."""
+    reasons = ", ".join([_string(str(r)) for r in verdict.reasons])
+    sub = "null" if verdict.subcategory is None else _string(verdict.subcategory)
+    return (
+        f'{{"id": {_scalar(item_id)}, "investment": {_string(verdict.investment)}, '
+        f'"subcategory": {sub}, "confidence": {_scalar(verdict.confidence)}, '
+        f'"reasons": [{reasons}]}}'
+    )
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
+_string = _ENCODER.encode  # a str is encoded directly, without the generic machinery
+
+
+def _scalar(value: Any) -> str:
+    """A JSON scalar as the encoder writes it: ints and finite floats by their repr, the
+    rest (strings, booleans, NaN refused) by the encoder itself."""
+    if value is None:
+        return "null"
+    kind = type(value)
+    if kind is int or (kind is float and isfinite(value)):
+        return repr(value)
+    return _ENCODER.encode(value)
+
+
 def classify_lines(lines: Iterable[str], out: TextIO) -> int:
     """Classify each non-blank JSON line and write its verdict line; returns how many."""
     from pydantic import ValidationError
@@ -81,7 +109,7 @@ def classify_lines(lines: Iterable[str], out: TextIO) -> int:
     from ktlo.classify.jsonl_item import JsonlItem
 
     validate = JsonlItem.model_validate_json
-    dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+    write = out.write
     count = 0
     for number, line in _numbered(lines):
         if not line.strip():
@@ -90,7 +118,7 @@ def classify_lines(lines: Iterable[str], out: TextIO) -> int:
             item = validate(line)
         except ValidationError as exc:
             raise line_error(exc, number) from None
-        out.write(dumps(verdict_json(item.id, classify(item.work_text()))) + "\n")
+        write(verdict_line(item.id, classify(item.work_text())) + "\n")
         count += 1
     return count
 
@@ -98,15 +126,11 @@ def classify_lines(lines: Iterable[str], out: TextIO) -> int:
 def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
     """The lines with their numbers; text that is not UTF-8 is an InputError at its line."""
     number = 0
-    iterator = iter(lines)
-    while True:
-        number += 1
-        try:
-            line = next(iterator)
-        except StopIteration:
-            return
-        except UnicodeDecodeError:
-            raise InputError(
-                f"the input is not UTF-8 text (at or after line {number})", "save it as UTF-8"
-            ) from None
-        yield number, line
+    try:
+        for line in lines:
+            number += 1
+            yield number, line
+    except UnicodeDecodeError:  # reading line `number + 1` failed
+        raise InputError(
+            f"the input is not UTF-8 text (at or after line {number + 1})", "save it as UTF-8"
+        ) from None

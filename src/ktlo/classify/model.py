@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import NamedTuple
 
@@ -32,11 +32,7 @@ class Weights:
     table: dict[str, tuple[float, ...]]
     new_work_bias: dict[str, float]  # "commit"/"title" → added to P(new work)'s log-odds
     meta: dict[str, object]
-
-    @property
-    def groups(self) -> dict[str, tuple[int, ...]]:
-        """The indexes of each investment's classes."""
-        return _groups(self.classes)
+    groups: dict[str, tuple[int, ...]] = field(default_factory=dict)  # each investment's classes
 
 
 class Prediction(NamedTuple):
@@ -62,11 +58,11 @@ def weights() -> Weights:
         raise VocabularyError(f"weights.toml: {exc}") from exc
     if len(bias) != len(classes) or any(len(w) != len(classes) for w in table.values()):
         raise VocabularyError("weights.toml: every row needs one weight per class")
-    return Weights(classes, bias, table, shift, dict(data["meta"]))
+    return Weights(classes, bias, table, shift, dict(data["meta"]), _groups(classes))
 
 
-@cache
 def _groups(classes: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
+    """The indexes of each investment's classes."""
     return {
         inv: tuple(
             k for k, c in enumerate(classes) if (OTHER if c == OTHER else investment_of(c)) == inv
@@ -78,9 +74,10 @@ def _groups(classes: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
 def scores(features: Sequence[Feature]) -> list[float]:
     """The linear score of each class."""
     model = weights()
-    table = model.table
-    rows = [row for row in map(table.get, [f.name for f in features]) if row]
-    return [sum(column) for column in zip(model.bias, *rows, strict=True)]
+    get = model.table.get
+    rows = [row for f in features if (row := get(f[0]))]
+    # strict=False: weights() checked every row has one weight per class
+    return list(map(sum, zip(model.bias, *rows, strict=False)))
 
 
 def predict(features: Sequence[Feature], among: str | None = None) -> Prediction:
@@ -89,11 +86,11 @@ def predict(features: Sequence[Feature], among: str | None = None) -> Prediction
     model = weights()
     raw = scores(features)
     top = max(raw)
-    exp = [math.exp(s - top) for s in raw]
+    exp = list(map(math.exp, [s - top for s in raw]))
     norm = sum(exp)
     probs = [e / norm for e in exp]
     groups = model.groups
-    mass = {inv: sum(probs[k] for k in indexes) for inv, indexes in groups.items()}
+    mass = {inv: sum([probs[k] for k in indexes]) for inv, indexes in groups.items()}
     investment = among or _choose(mass, model.new_work_bias.get(_kind_group(features), 0.0))
     by_class = dict(zip(model.classes, probs, strict=True))
     if investment == OTHER:
@@ -126,9 +123,17 @@ def contributions(
     """How much each feature moved `cls` above `against`, largest first (positive only)."""
     model = weights()
     k, j = model.classes.index(cls), model.classes.index(against)
+    get = model.table.get
     moved = []
     for feature in features:
-        row = model.table.get(feature.name)
-        if row and row[k] - row[j] > 0.05:
-            moved.append((feature, row[k] - row[j]))
-    return sorted(moved, key=lambda fw: -fw[1])
+        row = get(feature[0])
+        if row:
+            lead = row[k] - row[j]
+            if lead > 0.05:
+                moved.append((feature, lead))
+    moved.sort(key=_lead, reverse=True)  # stable: ties keep the features' order
+    return moved
+
+
+def _lead(moved: tuple[Feature, float]) -> float:
+    return moved[1]

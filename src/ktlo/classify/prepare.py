@@ -84,7 +84,9 @@ def clean_subject(title: str) -> str:
     if quoted:
         subject = quoted[1]
     subject = _TICKET_PREFIX.sub("", subject, count=1)
-    return _PR_SUFFIX.sub("", subject).strip()
+    if "(" in subject:  # what `_PR_SUFFIX` removes opens with one
+        subject = _PR_SUFFIX.sub("", subject)
+    return subject.strip()
 
 
 def clean_body(body: str) -> str:

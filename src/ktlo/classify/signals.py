@@ -74,12 +74,21 @@ def bot_signal(author: str, title: str) -> Signal | None:
     """Dependency and housekeeping bots (dependabot, renovate, pre-commit-ci, ...)."""
     if not author:
         return None
+    sub = _bot_kind(author)
+    if sub is None:
+        return None
+    if sub == "dependency" and _SECURITY_ID.search(title):
+        sub = "security"
+    return sub, Reason("bot_author", f"{author} is a {sub} bot")
+
+
+@lru_cache(maxsize=4096)
+def _bot_kind(author: str) -> str | None:
+    """The kind of work of the first known bot named in `author` (cached: authors recur)."""
     lowered = author.lower()
     for bot, sub in conventions()["bots"].items():
         if bot in lowered:
-            if sub == "dependency" and _SECURITY_ID.search(title):
-                sub = "security"
-            return sub, Reason("bot_author", f"{author} is a {sub} bot")
+            return sub
     return None
 
 
@@ -107,18 +116,48 @@ def security_id_signal(text: str) -> Signal | None:
 
 def files_signal(files: Iterable[str]) -> Signal | None:
     """Changes confined to lockfiles, CI configuration or documentation."""
-    roles = [file_role(f) for f in files if f]
-    if not roles:
+    roles = file_roles(files if isinstance(files, tuple) else tuple(files))
+    n = len(roles.paths)
+    if not n:
         return None
-    if all(r.lockfile for r in roles):
+    if roles.lockfile == n:
         return "dependency", Reason("files", "only dependency manifests and lockfiles changed")
-    if all(r.ci for r in roles):
+    if roles.ci == n:
         return "maintenance", Reason("files", "only CI configuration changed")
-    if all(r.doc for r in roles):
+    if roles.doc == n:
         return "maintenance", Reason("files", "only documentation changed")
-    if all(r.doc or r.ci or r.test for r in roles) and not all(r.test for r in roles):
+    if roles.upkeep == n and roles.test != n:
         return "maintenance", Reason("files", "only tests, documentation and CI changed")
     return None
+
+
+class FileRoles(NamedTuple):
+    """The paths of a change (empty ones left out) and how many of them have each role."""
+
+    paths: tuple[str, ...]
+    lockfile: int
+    ci: int
+    doc: int
+    test: int
+    build: int
+    upkeep: int  # a doc, CI configuration or a test
+
+
+@lru_cache(maxsize=4096)
+def file_roles(files: tuple[str, ...]) -> FileRoles:
+    """How many of `files` have each role (cached: the structural signals and the text
+    model's features both read it, and small changes to the same files recur)."""
+    paths = tuple(f for f in files if f)
+    counts = [0] * 6
+    for path in paths:
+        role = file_role(path)
+        counts[0] += role.lockfile
+        counts[1] += role.ci
+        counts[2] += role.doc
+        counts[3] += role.test
+        counts[4] += role.build
+        counts[5] += role.doc or role.ci or role.test
+    return FileRoles(paths, *counts)
 
 
 class FileRole(NamedTuple):
@@ -214,7 +253,11 @@ def _suffix(name: str) -> str:
 
 def _is_lockfile(path: str) -> bool:
     name = _name(path)
-    return name in _LOCKFILES or bool(re.fullmatch(r"requirements[\w.-]*\.(?:txt|in)", name))
+    return name in _LOCKFILES or bool(_REQUIREMENTS.fullmatch(name))
+
+
+_REQUIREMENTS = re.compile(r"requirements[\w.-]*\.(?:txt|in)")
+_TEST_NAME = re.compile(r"(?:_test|_spec|\.test|\.spec|tests?)\.\w+$")
 
 
 def _is_ci(path: str) -> bool:
@@ -243,5 +286,5 @@ def is_test(path: str) -> bool:
             part in lowered for part in ("/test/", "/tests/", "/__tests__/", "/spec/", "/testdata/")
         )
         or name.startswith("test_")
-        or bool(re.search(r"(?:_test|_spec|\.test|\.spec|tests?)\.\w+$", name))
+        or (("test" in name or "spec" in name) and bool(_TEST_NAME.search(name)))
     )

@@ -241,17 +241,16 @@ def save_commits(
 ) -> None:
     """Store commits new to the store (the cursor says which), their files and their verdicts
     (in a transaction)."""
-    for table, columns, rows in commit_tables(repo, commits, verdicts):
-        store.insert_columns(table, columns, column_data(columns, rows))
+    for table, columns, values in commit_tables(repo, commits, verdicts):
+        store.insert_columns(table, columns, column_data(columns, values))
 
 
-def column_data(columns: Sequence[str], rows: Sequence[tuple[object, ...]]) -> Any:
-    """Rows column-wise: a pyarrow Table when pyarrow is installed (DuckDB reads it in place,
-    several times cheaper than Python lists), else one list per column.
-    `KTLO_WIRE=lists` forces the lists, for measuring."""
-    data: Any = [list(values) for values in zip(*rows, strict=True)] or [[] for _ in columns]
+def column_data(columns: Sequence[str], values: list[list[Any]]) -> Any:
+    """One list per column as DuckDB reads it fastest: a pyarrow Table when pyarrow is
+    installed (DuckDB reads it in place, several times cheaper than Python lists), else
+    the lists themselves. `KTLO_WIRE=lists` forces the lists, for measuring."""
     arrow = pyarrow()
-    return arrow.table(dict(zip(columns, data, strict=True))) if arrow is not None else data
+    return arrow.table(dict(zip(columns, values, strict=True))) if arrow is not None else values
 
 
 def pyarrow() -> Any:
@@ -264,27 +263,59 @@ def pyarrow() -> Any:
         return None
 
 
-TableRows = tuple[str, list[str], list[tuple[object, ...]]]
+# A table's new values: its name, its columns, and one list of values per column.
+TableColumns = tuple[str, list[str], list[list[Any]]]
 
 
 def commit_tables(
     repo: git.Repository, commits: Sequence[Commit], verdicts: Sequence[Verdict]
-) -> list[TableRows]:
-    """The rows commits and their verdicts add to each table, keyed by item_id (no store)."""
-    ids = [commit_item_id(repo.repo_id, c.sha) for c in commits]
-    pairs = list(zip(ids, commits, strict=True))
-    files: list[tuple[object, ...]] = [
-        (item_id, f.path, f.old_path, f.added, f.deleted, f.binary)
-        for item_id, c in pairs
-        if not c.is_merge
-        for f in c.files
-    ]
+) -> list[TableColumns]:
+    """The values commits and their verdicts add to each table, keyed by item_id, column by
+    column (no store)."""
+    prefix = commit_item_id(repo.repo_id, "")
+    ids = [prefix + c.sha for c in commits]
+    items: list[tuple[object, ...]] = []
+    rows: list[tuple[object, ...]] = []
+    files: list[tuple[object, ...]] = []
+    for item_id, c in zip(ids, commits, strict=True):
+        _add_commit(repo, item_id, c, items, rows, files)
     return [
-        ("work_items", WORK_ITEM_COLUMNS, [_work_item_row(repo, i, c) for i, c in pairs]),
-        ("commits", COMMIT_COLUMNS, [_commit_row(repo, i, c) for i, c in pairs]),
-        ("commit_files", FILE_COLUMNS, files),
-        ("verdicts", VERDICT_COLUMNS, verdict_rows(ids, verdicts)),
+        ("work_items", WORK_ITEM_COLUMNS, _columns(items, WORK_ITEM_COLUMNS)),
+        ("commits", COMMIT_COLUMNS, _columns(rows, COMMIT_COLUMNS)),
+        ("commit_files", FILE_COLUMNS, _columns(files, FILE_COLUMNS)),
+        ("verdicts", VERDICT_COLUMNS, verdict_columns(ids, verdicts)),
     ]
+
+
+def _columns(rows: list[tuple[object, ...]], names: Sequence[str]) -> list[list[Any]]:
+    return [list(values) for values in zip(*rows, strict=True)] or [[] for _ in names]
+
+
+def _add_commit(
+    repo: git.Repository, item_id: str, c: Commit, items: list[tuple[object, ...]],
+    rows: list[tuple[object, ...]], files: list[tuple[object, ...]],
+) -> None:  # fmt: skip
+    """Append one commit's rows of work_items, commits and commit_files (merges: no files)."""
+    title, _, body = c.message.partition("\n")  # Commit.title and Commit.body, split once
+    authored = git.utc_naive(c.authored_at)
+    items.append((
+        item_id, SOURCE, "commit", repo.repo_id, c.sha, title.strip(), body.strip(),
+        c.author_name, c.author_email, _is_bot(c.author_name, c.author_email), authored, [],
+        None, extract_refs(c.message),
+    ))  # fmt: skip
+    merge = len(c.parents) > 1
+    added = deleted = 0
+    if not merge:
+        for f in c.files:
+            files.append((item_id, f.path, f.old_path, f.added, f.deleted, f.added is None))
+            added += f.added or 0
+            deleted += f.deleted or 0
+    rows.append((
+        item_id, repo.repo_id, c.sha, list(c.parents), authored,
+        git.utc_offset_minutes(c.authored_at), c.committer_name, c.committer_email,
+        git.utc_naive(c.committed_at), merge, c.sha in repo.shallow_boundary,
+        0 if merge else len(c.files), added, deleted,
+    ))  # fmt: skip
 
 
 def save_verdicts(
@@ -307,12 +338,25 @@ def verdict_rows(
     item_ids: Sequence[str], verdicts: Sequence[Verdict], classifier: str = CLASSIFIER_VERSION
 ) -> list[tuple[object, ...]]:
     """Rows of the verdicts table, in VERDICT_COLUMNS order."""
-    now = _utcnow()
+    return list(zip(*verdict_columns(item_ids, verdicts, classifier), strict=True))
+
+
+def verdict_columns(
+    item_ids: Sequence[str], verdicts: Sequence[Verdict], classifier: str = CLASSIFIER_VERSION
+) -> list[list[Any]]:
+    """The verdicts table's values, one list per column of VERDICT_COLUMNS."""
+    n = len(item_ids)
+    if len(verdicts) != n:
+        raise ValueError(f"{n} item ids for {len(verdicts)} verdicts")
     return [
-        (item_id, v.investment, v.subcategory, v.confidence, [str(r) for r in v.reasons],
-         classifier, now)
-        for item_id, v in zip(item_ids, verdicts, strict=True)
-    ]  # fmt: skip
+        list(item_ids),
+        [v.investment for v in verdicts],
+        [v.subcategory for v in verdicts],
+        [v.confidence for v in verdicts],
+        [[str(r) for r in v.reasons] for v in verdicts],
+        [classifier] * n,
+        [_utcnow()] * n,
+    ]
 
 
 VERDICT_COLUMNS = [
@@ -330,27 +374,7 @@ COMMIT_COLUMNS = [
 ]  # fmt: skip
 
 
-def _work_item_row(repo: git.Repository, item_id: str, c: Commit) -> tuple[object, ...]:
-    return (
-        item_id, SOURCE, "commit", repo.repo_id, c.sha, c.title, c.body, c.author_name,
-        c.author_email, _is_bot(c.author_name, c.author_email), git.utc_naive(c.authored_at),
-        [], None, extract_refs(c.message),
-    )  # fmt: skip
-
-
 _is_bot = functools.lru_cache(maxsize=4096)(is_bot)  # authors repeat: one check each
-
-
-def _commit_row(repo: git.Repository, item_id: str, c: Commit) -> tuple[object, ...]:
-    counted = not c.is_merge
-    return (
-        item_id, repo.repo_id, c.sha, list(c.parents), git.utc_naive(c.authored_at),
-        git.utc_offset_minutes(c.authored_at), c.committer_name, c.committer_email,
-        git.utc_naive(c.committed_at), c.is_merge, c.sha in repo.shallow_boundary,
-        len(c.files) if counted else 0,
-        sum(f.added or 0 for f in c.files) if counted else 0,
-        sum(f.deleted or 0 for f in c.files) if counted else 0,
-    )  # fmt: skip
 
 
 def _utcnow() -> datetime:

@@ -13,17 +13,25 @@ _NOT_KEYS = frozenset(
 )
 
 
+_GH_REF = re.compile(r"\b(?:GH|gh)-([1-9][0-9]{0,6})\b")
+_DASH_DIGIT = re.compile(r"-[1-9]")  # what every issue key has; most texts have none
+
+
 def extract_refs(*texts: str) -> list[str]:
     """Issue keys and #numbers mentioned in the texts, in order of appearance, without repeats."""
     found: dict[str, None] = {}
     for text in texts:
         if not text:
             continue
-        for match in _ISSUE_KEY.finditer(text):
-            if match[1] not in _NOT_KEYS:
-                found[match[0]] = None
-        for match in _HASH_REF.finditer(text):
-            found[match[1]] = None
-        for match in re.finditer(r"\b(?:GH|gh)-([1-9][0-9]{0,6})\b", text):
-            found[f"#{match[1]}"] = None
+        # each pattern only where its tell-tale characters are (this runs for every commit)
+        if "-" in text and _DASH_DIGIT.search(text):
+            for match in _ISSUE_KEY.finditer(text):
+                if match[1] not in _NOT_KEYS:
+                    found[match[0]] = None
+        if "#" in text:
+            for match in _HASH_REF.finditer(text):
+                found[match[1]] = None
+        if "H-" in text or "h-" in text:
+            for match in _GH_REF.finditer(text):
+                found[f"#{match[1]}"] = None
     return list(found)

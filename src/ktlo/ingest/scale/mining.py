@@ -156,8 +156,8 @@ def _mined(
         )
     verdicts = [classify(commit_text(c)) for c in commits]
     tables = tuple(
-        TableBatch(name, tuple(columns), column_data(columns, rows), len(rows))
-        for name, columns, rows in commit_tables(repo, commits, verdicts)
+        TableBatch(name, tuple(columns), column_data(columns, values), len(values[0]))
+        for name, columns, values in commit_tables(repo, commits, verdicts)
     )
     parents = {p for c in commits for p in c.parents}
     heads = tuple(c.sha for c in commits if c.sha not in parents)
