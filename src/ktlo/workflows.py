@@ -160,8 +160,10 @@ def sync_steps(
     mine: Miner = mine_quietly,
     reporting: SyncReporting | None = None,
     from_file: Path | None = None,
+    learn: bool = True,
 ) -> SyncOutcome:
-    """`sync_all`'s steps on a store already open (the demo runs two syncs in one)."""
+    """`sync_all`'s steps on a store already open (the demo runs two syncs in one);
+    `learn=False` leaves the learned model to a later `ktlo reclassify`."""
     from ktlo.ingest.sync import sync_sources
 
     run = mine(store, repos, engine) if repos else None
@@ -169,7 +171,7 @@ def sync_steps(
         results = sync_sources(store, sources, reporter, from_file)
     failed = any(result.errors for result in results) or bool(run and run.failures)
     brought = sum(r.new + r.updated for r in results) + (run.new_commits if run else 0)
-    learned = [] if failed or not brought else _learn(store, config)
+    learned = [] if failed or not brought or not learn else _learn(store, config)
     return SyncOutcome(results, run, learned, failed)
 
 
@@ -244,7 +246,13 @@ def demo_pipeline(
     """The README's pipeline on the demo organisation, each step the command's own
     workflow in one store: `ktlo sync git EXPORTS...`, `ktlo sync --from-file TRACKER
     --source tracker`, `ktlo review --sample N --seed S --csv` answered, `ktlo review
-    --answers`, `ktlo reclassify`. Any step that fails stops it (a KtloError)."""
+    --answers`, `ktlo reclassify`. Any step that fails stops it (a KtloError).
+
+    One difference from a user typing them: the syncs do not refit the learned model
+    (`learn=False`). `ktlo reclassify` refits it from scratch at the end, so every figure
+    is the same either way, but a model applied after the syncs would change the verdicts
+    the sample is answered against, and so the notes of the answers ("confirmed" or
+    "corrected from ...") the demo has always recorded."""
     from ktlo.ingest.scale import Engine
     from ktlo.ingest.sync import plan_sync
     from ktlo.store import Store
@@ -258,10 +266,13 @@ def demo_pipeline(
     with Store.open(store_path) as store:
         say(f"ktlo sync git {' '.join(inputs.exports)}")
         exports = plan_sync(config, inputs.exports)
-        _succeeded(sync_steps(store, config, inputs.repos, exports, engine))
+        _succeeded(sync_steps(store, config, inputs.repos, exports, engine, learn=False))
         shown = inputs.tracker.relative_to(store_path.parent).as_posix()
         say(f"ktlo sync --from-file {shown} --source {inputs.tracker_source}")
-        _succeeded(sync_steps(store, config, [], tracker, engine, from_file=inputs.tracker))
+        tracked = sync_steps(
+            store, config, [], tracker, engine, from_file=inputs.tracker, learn=False
+        )
+        _succeeded(tracked)
         say(f"ktlo review --sample {inputs.sample} --seed {inputs.seed} --csv > "
             f"{inputs.answers.name}, answered; ktlo review --answers {inputs.answers.name}")  # fmt: skip
         drawn = draw_sample(store, config, inputs.sample, SampleScope(), seed=inputs.seed)

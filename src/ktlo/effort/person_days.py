@@ -53,10 +53,11 @@ def compute_effort(
     resolve_identities(store, config)
     _load_weights(store, config)
     _load_time_off(store, config)
+    bounds = {"since": since, "until": until}
     span = "".join(
-        f" AND {{at}} {op} DATE '{day.isoformat()}'"
-        for op, day in ((">=", since), ("<", until))
-        if day
+        f" AND {{at}} {op} ${name}::DATE"
+        for op, name in ((">=", "since"), ("<", "until"))
+        if bounds[name]
     )
     store.con.execute(
         f"""
@@ -134,7 +135,8 @@ def compute_effort(
                round(h.weight * f.factor * {QUANTUM}) / {QUANTUM} AS person_days,
                h.repo_id, h.kind
         FROM in_hand h JOIN day_factor f ON f.person = h.person AND f.day = h.day
-        """
+        """,
+        {name: day for name, day in bounds.items() if day},
     )
 
 
