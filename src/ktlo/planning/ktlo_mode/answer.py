@@ -29,6 +29,7 @@ from ktlo.periods import Coverage, coverage, next_start, period_start
 from ktlo.planning.ktlo_mode import words
 from ktlo.planning.ktlo_mode.scoring import Assessment, ModeSettings, SignalRule, assess, decide
 from ktlo.store import Store
+from ktlo.store.temp_tables import require
 
 JSON_SCHEMA = "ktlo.mode/v1"
 MAX_THREADS = 4
@@ -71,6 +72,8 @@ def ktlo_mode(
     if alloc is None and names:
         build_allocation(store, config, None, None)  # effort over every day, once for all teams
     table = alloc or "alloc"
+    if names:
+        require(store, table)
     covered = coverage(store.con, table) if names else Coverage(None, None)
     until = covered.complete_until(period)
     docs = _health_docs(store, config, names, period, until, reuse or Reuse())
