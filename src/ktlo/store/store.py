@@ -212,7 +212,7 @@ class Store:
         """Cap DuckDB's buffer pool so the writer's memory stays flat however long the history."""
         limit = os.environ.get("KTLO_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
         try:
-            self.con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+            self.con.execute("SET memory_limit = ?", [limit])
         except duckdb.Error as exc:
             raise StoreError(
                 f"KTLO_MEMORY_LIMIT={limit!r} is not a memory size",
