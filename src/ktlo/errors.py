@@ -11,7 +11,8 @@
     │       └── SourceNotFoundError    the API answered 404 or 410 for what was asked
     └── StoreError             the DuckDB store
         ├── StoreLockedError   another ktlo process is writing to it
-        └── StoreVersionError  written by a newer ktlo
+        ├── StoreVersionError  written by a newer ktlo
+        └── MissingTableError  a stage read a temporary table its caller did not build
 
 The CLI catches `KtloError` once and prints `Error: <message>` with exit status 1.
 Third-party exceptions are mapped to these by type where they are caught, never by text.
@@ -71,3 +72,8 @@ class StoreLockedError(StoreError):
 
 class StoreVersionError(StoreError):
     """The store was written by a newer version of ktlo."""
+
+
+class MissingTableError(StoreError):
+    """A stage read a temporary table (ktlo.store.temp_tables) its caller has not built: a
+    bug in the order of the calls, named with the function that builds it."""

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from ktlo.choices import PERIODS
-from ktlo.cli.inputs import config_dir, open_store, read_config, say_using, store_path
+from ktlo.cli.inputs import config_dir, read_config, say_using, store_path
 from ktlo.cli.mining import mine
 from ktlo.cli.options import (
     BudgetBand,
@@ -25,8 +24,7 @@ from ktlo.errors import ConfigError
 if TYPE_CHECKING:
     from ktlo.config import Config
     from ktlo.ingest.prefetch import Prefetch
-    from ktlo.ingest.scale import RunSummary
-    from ktlo.store import Store
+    from ktlo.workflows import Analysis
 
 
 @click.command(name="analyze")
@@ -85,29 +83,25 @@ def analyze_command(
     # A lone repository with no store yet: git starts reading before the rest of ktlo loads.
     early = prefetch(paths[0], db) if len(paths) == 1 and not recursive else None
     try:
+        from functools import partial
+
         from ktlo.ingest.scale import Engine
-        from ktlo.metrics.repository import AnalyzeOptions, Budget, analyze
+        from ktlo.metrics.repository import AnalyzeOptions, Budget
+        from ktlo.workflows import analyze_repositories
 
         config = read_config(config_path)
         repos, single, own = _targets(paths, config, recursive)
         engine = Engine.parse(executor or config.git.executor, jobs or config.git.jobs)
         path = _store_for(db, repos[0], early) if own else store_path(db, reading=False)
-        with open_store(path) as store:
-            run = mine(store, repos, engine, quiet=single, early=early)
-            if config.rules:
-                from ktlo.verdicts.reclassify import reclassify
-
-                reclassify(store, config)
-            options = AnalyzeOptions(
-                None, since, until, period, Budget(*budget), top, run.repo_ids, folders=run.folders
-            )
-            doc = analyze(store, options, config) if run.repo_ids else None
-            hint = None if doc is None else _explain_hint(store, run.repo_ids)
+        options = AnalyzeOptions(None, since, until, period, Budget(*budget), top)
+        result = analyze_repositories(
+            path, repos, engine, config, options, mine=partial(mine, quiet=single), early=early
+        )
     finally:
         if early is not None:
             early.close()
-    _render(doc, run, (as_json, as_csv), top, hint)
-    if run.failures:
+    _render(result, (as_json, as_csv), top)
+    if result.run.failures:
         raise SystemExit(1)
 
 
@@ -144,34 +138,8 @@ def _store_for(db: Path | None, repo: Path, early: Prefetch | None) -> Path:
     return own
 
 
-def _explain_hint(store: Store, repo_ids: Sequence[str]) -> str:
-    """`ktlo explain <sha> ...` for the footer's "Why?", naming a real commit and, unless
-    the one rule finds this store from here, its --db: a command that works as printed."""
-    import os
-    import shlex
-
-    from ktlo.verdicts.refs import short_refs
-
-    row = store.con.execute(
-        """
-        SELECT c.item_id FROM commits c JOIN effective_verdicts v USING (item_id)
-        WHERE c.repo_id IN (SELECT unnest(?::VARCHAR[])) AND NOT c.is_merge
-        ORDER BY v.investment = 'ktlo' DESC, c.authored_at DESC, c.sha LIMIT 1
-        """,
-        [list(repo_ids)],
-    ).fetchone()
-    if row is None:
-        return "ktlo explain <sha>"
-    ref = short_refs(store, [row[0]])[row[0]]
-    found_here = Path(os.environ.get("KTLO_DB") or "ktlo.duckdb").resolve()
-    db = "" if store.path.resolve() == found_here else f" --db {shlex.quote(str(store.path))}"
-    return f"ktlo explain {shlex.quote(ref)}{db}"
-
-
-def _render(
-    doc: dict[str, Any] | None, run: RunSummary, output: tuple[bool, bool], top: int,
-    hint: str | None,
-) -> None:  # fmt: skip
+def _render(result: Analysis, output: tuple[bool, bool], top: int) -> None:
+    doc, run, hint = result.document, result.run, result.hint
     as_json, as_csv = output
     if doc is not None and as_json:
         from ktlo.ingest.scale.runner import run_json

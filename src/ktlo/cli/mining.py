@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,10 +18,11 @@ if TYPE_CHECKING:
 
 def mine(
     store: Store,
-    repos: list[Path],
+    repos: Sequence[Path],
     engine: Engine,
-    quiet: bool = False,
+    *,
     early: Prefetch | None = None,
+    quiet: bool = False,
 ) -> RunSummary:
     """Mine `repos` with progress bars; say how it went on stderr (a lone repository: only
     failures and notes). `early`: a lone repository's `git log`, already started."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from ktlo.cli.inputs import command_inputs, config_dir, open_store
+from ktlo.cli.inputs import command_inputs, config_dir
 from ktlo.cli.mining import mine
 from ktlo.cli.options import config_option, scale_options, store_option
 from ktlo.cli.output import console, err_console
@@ -16,7 +18,8 @@ from ktlo.errors import ConfigError
 if TYPE_CHECKING:
     from ktlo.config import Config
     from ktlo.ingest.sync import SourceResult
-    from ktlo.store import Store
+    from ktlo.render.sync import SyncProgress
+    from ktlo.sources.base import Reporter, Source
 
 
 @click.command(name="sync")
@@ -56,8 +59,9 @@ def sync_command(
     --executor; docs/scaling.md); it is part of the default.
     """
     from ktlo.ingest.scale import Engine
-    from ktlo.ingest.sync import plan_sync, sync_sources
+    from ktlo.ingest.sync import plan_sync
     from ktlo.render.sync import SyncProgress, render_sync_summary
+    from ktlo.workflows import sync_all
 
     config, path = command_inputs(config_path, db, reading=False)
     repos, names = _git_in_sync(config, names, from_file)
@@ -67,18 +71,22 @@ def sync_command(
         if names or from_file or not repos
         else []
     )
-    with open_store(path) as store:
-        run = mine(store, repos, engine) if repos else None
-        with SyncProgress(err_console()) as progress:
-            results = sync_sources(store, sources, progress.reporter, from_file)
-        failed = any(result.errors for result in results) or bool(run and run.failures)
-        brought = sum(r.new + r.updated for r in results) + (run.new_commits if run else 0)
-        learned = None if failed or not brought else _learn(store, config)
-    if results:
-        render_sync_summary(results, console())
-    _tell(results, learned or [], failed)
-    if failed:
+    outcome = sync_all(
+        path, config, repos, sources, engine,
+        mine=mine, reporting=lambda: _reporting(SyncProgress(err_console())), from_file=from_file,
+    )  # fmt: skip
+    if outcome.results:
+        render_sync_summary(outcome.results, console())
+    _tell(outcome.results, outcome.learned, outcome.failed)
+    if outcome.failed:
         raise SystemExit(1)
+
+
+@contextmanager
+def _reporting(progress: SyncProgress) -> Iterator[Callable[[Source], Reporter]]:
+    """The sync's progress bars, shown while the sources sync."""
+    with progress:
+        yield progress.reporter
 
 
 def _tell(results: list[SourceResult], learned: list[str], failed: bool) -> None:
@@ -97,24 +105,6 @@ def _tell(results: list[SourceResult], learned: list[str], failed: bool) -> None
     for result in results:
         if result.error is not None:
             click.echo(f"Error: {result.error}", err=True)
-
-
-def _learn(store: Store, config: Config) -> list[str]:
-    """After a sync that succeeded and stored something: refit or apply the learned model."""
-    from ktlo.verdicts.moves import describe_moves, measure, snapshot
-    from ktlo.verdicts.refit import describe, learn_after_sync
-
-    snapshot(store)
-    learning = learn_after_sync(store)
-    if learning is None:
-        return []
-    lines = [describe(learning)]
-    if learning.fitted or learning.decided or learning.forgotten:
-        lines += [
-            "what moved (KTLO share before → after):",
-            *describe_moves(measure(store, config)),
-        ]
-    return lines
 
 
 def _git_in_sync(

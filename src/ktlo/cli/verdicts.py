@@ -105,18 +105,12 @@ def reclassify_command(dry_run: bool, config_path: Path | None, db: Path | None)
     """
     from ktlo.verdicts.moves import describe_moves
     from ktlo.verdicts.refit import describe
+    from ktlo.workflows import reclassify_store
 
     config, path = command_inputs(config_path, db)
+    summary = reclassify_store(path, config, dry_run=dry_run)
     if dry_run:
-        from ktlo.verdicts.reclassify import dry_run as trial
-
-        summary = trial(path, config)
         click.echo("Dry run: nothing was written. `ktlo reclassify` would do this:", err=True)
-    else:
-        from ktlo.verdicts.reclassify import reclassify
-
-        with open_store(path) as store:
-            summary = reclassify(store, config, refit=True)
     verb = "would change" if dry_run else "changed"
     click.echo(
         f"reclassified {summary.items:,} items: {summary.changed:,} {verb}, "

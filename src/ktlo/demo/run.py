@@ -1,6 +1,7 @@
 """Build the demo organisation on disk, then run on it the pipeline the README gives users.
 
-    ktlo sync                                             the [git] repositories and the
+    ktlo sync git pulls incidents alerts deployments builds
+                                                          the [git] repositories and the
                                                           exports of ktlo.toml's [sources]
     ktlo sync --from-file exports/jira-issues.json --source tracker
                                                           the tracker's saved search answer
@@ -10,7 +11,8 @@
     ktlo reclassify --config ktlo.toml                    rules, inheritance, the learned model
     ktlo report --html ktlo-report.html
 
-so that running any of those commands again on the demo's output changes nothing.
+so that running any of those commands again on the demo's output changes nothing. The
+steps are `ktlo.workflows.demo_pipeline`: the commands' own workflows, in this order.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ import random
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ktlo.config import Config, load_config
+from ktlo.config import load_config
 from ktlo.demo.configuration import EXPORTS, TRACKER, demo_config
 from ktlo.demo.exports import incidents_for, write_exports
 from ktlo.demo.history import DemoCommit, commits_for, write_repositories
@@ -34,6 +37,7 @@ from ktlo.errors import KtloError
 from ktlo.ingest.history import ingest_repository
 from ktlo.sources import git
 from ktlo.store import Store
+from ktlo.workflows import DemoInputs, demo_pipeline
 
 Step = Callable[[str], None]
 SAMPLE = 200  # items a lead answers, so that the shares carry this organisation's own error
@@ -50,19 +54,6 @@ class DemoResult:
     checkout: dict[str, Any] | None  # the analysis of the checkout ktlo ran in, if any
 
 
-class _Quiet:
-    """A sync reporter that reports nothing (the demo prints its own steps)."""
-
-    def advance(self, items: int = 0, pages: int = 0) -> None:
-        pass
-
-    def waiting(self, seconds: float, reason: str) -> None:
-        pass
-
-    def note(self, message: str) -> None:
-        pass
-
-
 def run_demo(
     out: Path, seed: int = 7, step: Step | None = None, checkout: Path | None = None
 ) -> DemoResult:
@@ -75,17 +66,11 @@ def run_demo(
     config_path = out / "ktlo.toml"
     config = load_config(config_path)
     store_path = out / "ktlo.duckdb"
-    with Store.open(store_path) as store:
-        say(f"ktlo sync: {len(commits):,} commits of the [git] repositories, and the exports")
-        _sync(store, config, out)
-        say(f"ktlo sync --from-file {TRACKER} --source tracker")
-        _sync_tracker(store, config, out / TRACKER)
-        say(
-            f"ktlo review --sample {SAMPLE} --seed {seed}, answered; ktlo review --answers review-sample.csv"
-        )
-        _answer_sample(store, config, truth, out / "review-sample.csv", seed)
-        say("ktlo reclassify --config ktlo.toml")
-        _reclassify(store, config)
+    inputs = DemoInputs(
+        tuple(config.git.paths(out)), tuple(name for name, *_ in EXPORTS), out / TRACKER,
+        "tracker", SAMPLE, seed, out / "review-sample.csv", partial(_answer_sample, truth),
+    )  # fmt: skip
+    demo_pipeline(store_path, config, inputs, say)
     report = _write_report(store_path, config_path, out, say)
     return DemoResult(
         out, store_path, config_path, report, len(commits), _checkout(checkout, out, say)
@@ -133,37 +118,11 @@ def build_organisation(out: Path, seed: int = 7) -> tuple[list[DemoCommit], Trut
     return commits, truth
 
 
-def _sync(store: Store, config: Config, out: Path) -> None:
-    """`ktlo sync`: the [git] repositories, then the exports (the tracker has no site to reach)."""
-    from ktlo.ingest.scale import Engine, ingest_many
-    from ktlo.ingest.sync import plan_sync, sync_sources
-
-    # `ktlo sync git --jobs 1`: seven small repositories gain little from worker processes,
-    # and a pool would re-run the __main__ of a script that calls run_demo unguarded
-    run = ingest_many(store, config.git.paths(out), Engine(jobs=1))
-    for failed in run.failures:
-        raise KtloError(
-            f"cannot mine {failed.path}: {failed.error}", "run `ktlo sync git` to see why"
-        )
-    names = [name for name, *_ in EXPORTS]
-    _raise_first(sync_sources(store, plan_sync(config, names), lambda source: _Quiet()))
-
-
-def _sync_tracker(store: Store, config: Config, saved: Path) -> None:
-    from ktlo.ingest.sync import plan_sync, sync_sources
-
-    sources = plan_sync(config, from_file=saved, source_name="tracker")
-    _raise_first(sync_sources(store, sources, lambda source: _Quiet(), saved))
-
-
-def _answer_sample(store: Store, config: Config, truth: Truth, answers: Path, seed: int) -> None:
-    """A random sample, answered as a lead who knows the work would: measures the verdicts'
+def _answer_sample(truth: Truth, store: Store, drawn: dict[str, Any], answers: Path) -> None:
+    """The drawn sample answered as a lead who knows the work would: measures the verdicts'
     error on this organisation, so every share's correction and interval are its own."""
     import csv
 
-    from ktlo.verdicts.sampling import SampleScope, draw_sample, load_answers
-
-    drawn = draw_sample(store, config, SAMPLE, SampleScope(), seed=seed)
     ids = {r["item_id"]: (r["repo_id"] or "", r["external_id"]) for r in store.query(
         "SELECT item_id, repo_id, external_id FROM work_items WHERE item_id IN "
         "(SELECT item_id FROM review_sample_items WHERE sample_id = ?)", [drawn["sample_id"]])}  # fmt: skip
@@ -172,20 +131,6 @@ def _answer_sample(store: Store, config: Config, truth: Truth, answers: Path, se
         writer.writerow(["item_id", "kind", "title"])
         for item in drawn["items"]:
             writer.writerow([item["item_id"], truth[ids[item["item_id"]]], item["title"]])
-    load_answers(store, answers, config)
-
-
-def _raise_first(results: list[Any]) -> None:
-    failed = [r for r in results if r.error is not None]
-    if failed:
-        raise failed[0].error
-
-
-def _reclassify(store: Store, config: Config) -> None:
-    """`ktlo reclassify`: the syncs' learning is left to it, since it refits from scratch."""
-    from ktlo.verdicts.reclassify import reclassify
-
-    reclassify(store, config, refit=True)
 
 
 def _write_report(store_path: Path, config_path: Path, out: Path, say: Step) -> Path | None:

@@ -30,6 +30,7 @@ from ktlo.errors import ConfigError
 from ktlo.metrics.repository import Budget, period_label
 from ktlo.periods import FTE_NOTE, Coverage, coverage, workdays
 from ktlo.store import Store
+from ktlo.store.temp_tables import require
 
 NO_TEAM = "(no team)"
 WORKDAYS_PER_MONTH = 21.7  # 5 × 52.14 / 12: converts person-days to FTE-months for cost
@@ -103,6 +104,7 @@ def allocation_from_alloc(
     store: Store, config: Config, options: AllocationOptions
 ) -> dict[str, Any]:
     """`allocation` over an `alloc` table or view already built (the dashboard filters it)."""
+    require(store, "alloc")
     where = "WHERE team = ?" if options.team else ""
     params = [options.team] if options.team else []
     key = {"repo": "repo_id"}.get(options.by, options.by)
@@ -395,6 +397,7 @@ def budget_report(store: Store, config: Config, period: str = "month") -> dict[s
 
 def budget_from_alloc(store: Store, config: Config, period: str) -> dict[str, Any]:
     """`budget_report` over an `alloc` table or view already built (the dashboard filters it)."""
+    require(store, "alloc")
     teams = [t.name for t in config.teams] or [
         r[0] for r in store.con.execute("SELECT DISTINCT team FROM alloc ORDER BY 1").fetchall()
     ]
@@ -465,6 +468,7 @@ def drivers(store: Store, teams: list[str], table: str = "alloc") -> dict[str, d
     directory is of one repository (`repo_id`, `directory`; `.` its root files)."""
     if not teams:
         return {}
+    require(store, table)
     recent = f"""
         SELECT * FROM {table}
         WHERE team IN (SELECT unnest(?::VARCHAR[])) AND investment = 'ktlo'

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ktlo.metrics.common import Context, figure, in_scope, literal, per_window, ratio, window_of
+from ktlo.metrics.common import Context, figure, in_scope, per_window, ratio, window_of
 
 DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 TOP = 10
@@ -42,13 +42,14 @@ def build_alerts(ctx: Context) -> None:
                    a.incident_id, coalesce(a.responders, []) AS responders,
                    a.incident_id IS NULL AND a.acknowledged_at IS NULL AND a.closed_at IS NOT NULL
                        AND a.closed_at <= a.created_at + INTERVAL {int(s.noise_minutes)} MINUTE AS noisy,
-                   timezone({literal(on_call.time_zone)}, a.created_at AT TIME ZONE 'UTC') AS local_at
+                   timezone($time_zone, a.created_at AT TIME ZONE 'UTC') AS local_at
             FROM alerts a
-            WHERE a.created_at < TIMESTAMP {literal(ctx.until.isoformat())}
-              AND a.created_at >= TIMESTAMP {literal(ctx.windows[-1].start.isoformat())}
+            WHERE a.created_at < $until::TIMESTAMP
+              AND a.created_at >= $oldest::TIMESTAMP
               AND ({in_scope(ctx, "lower(a.service)")}
                    OR a.incident_id IN (SELECT incident_id FROM h_incidents)))
-        """
+        """,
+        time_zone=on_call.time_zone,
     )
 
 
@@ -87,11 +88,8 @@ def alerts(ctx: Context) -> dict[str, Any]:
 
 
 def _window(ctx: Context) -> str:
-    w = ctx.current
-    return (
-        f"created_at >= TIMESTAMP {literal(w.start.isoformat())} "
-        f"AND created_at < TIMESTAMP {literal(w.end.isoformat())}"
-    )
+    """A SQL condition: `created_at` in the current window (`$start0`..`$end0`)."""
+    return "created_at >= $start0::TIMESTAMP AND created_at < $end0::TIMESTAMP"
 
 
 def _after_hours(ctx: Context) -> list[dict[str, Any]]:

@@ -18,7 +18,6 @@ from ktlo.metrics.common import (
     Context,
     figure,
     in_scope,
-    literal,
     per_window,
     ratio,
     rounded,
@@ -28,10 +27,10 @@ from ktlo.metrics.common import (
 
 def build_bugs(ctx: Context) -> None:
     """`h_bugs(item_id, created_at, closed_at, production)`: the bugs in scope."""
-    pattern = literal(ctx.settings.production_bug)
+    pattern = "$production_bug"
     scope = in_scope(ctx, repo="repo_id")
     if ctx.scoped:
-        names = "[" + ", ".join(literal(s) for s in ctx.services) + "]::VARCHAR[]"
+        names = "$services::VARCHAR[]"
         scope = (
             f"({scope} OR list_has_any(list_transform(coalesce(components, []), lambda c: lower(c)),"
             f" {names}) OR list_contains({names}, lower(project)))"
@@ -44,7 +43,7 @@ def build_bugs(ctx: Context) -> None:
                                         array_to_string(coalesce(components, []), ' ')), {pattern}) AS production
         FROM work_items
         WHERE standard_type = 'bug' AND kind NOT IN ('commit', 'pull_request')
-          AND created_at < TIMESTAMP {literal(ctx.until.isoformat())} AND {scope}
+          AND created_at < $until::TIMESTAMP AND {scope}
         """
     )
 

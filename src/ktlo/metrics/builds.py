@@ -22,14 +22,13 @@ from ktlo.metrics.common import (
     Context,
     figure,
     in_scope,
-    literal,
     per_window,
     ratio,
     rounded,
     stats_sql,
     window_of,
 )
-from ktlo.metrics.deployments import FAILED, SUCCESS, _in
+from ktlo.metrics.deployments import STATUSES
 
 LOOKBACK_DAYS = 30  # read builds this long before the oldest window: red spells that began earlier
 TOP_WORKFLOWS = 20
@@ -37,26 +36,26 @@ TOP_WORKFLOWS = 20
 
 def build_builds(ctx: Context) -> None:
     """`h_builds`: the builds in scope and range, with passed, failed and on-main flags."""
-    oldest = ctx.windows[-1].start.isoformat()
     ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_builds AS
         WITH scoped AS (
             SELECT * FROM builds
-            WHERE coalesce(started_at, queued_at) < TIMESTAMP {literal(ctx.until.isoformat())}
-              AND coalesce(started_at, queued_at) >= TIMESTAMP {literal(oldest)} - INTERVAL {LOOKBACK_DAYS} DAY
+            WHERE coalesce(started_at, queued_at) < $until::TIMESTAMP
+              AND coalesce(started_at, queued_at) >= $oldest::TIMESTAMP - INTERVAL {LOOKBACK_DAYS} DAY
               AND {in_scope(ctx, repo="repo_id")}
         ),
         with_runs AS (SELECT DISTINCT repo_id, workflow FROM scoped WHERE job IS NULL)
         SELECT repo_id, coalesce(workflow, '(none)') AS workflow, job, sha, branch, attempt,
                queued_at, started_at, finished_at, coalesce(started_at, queued_at) AS ts,
-               lower(conclusion) IN {_in(FAILED)} AS failed, lower(conclusion) IN {_in(SUCCESS)} AS passed,
-               regexp_matches(coalesce(branch, ''), {literal(ctx.settings.main_branch)}) AS on_main
+               list_contains($failed, lower(conclusion)) AS failed, list_contains($success, lower(conclusion)) AS passed,
+               regexp_matches(coalesce(branch, ''), $main_branch) AS on_main
         FROM scoped s
         WHERE job IS NULL OR NOT EXISTS (
             SELECT 1 FROM with_runs r WHERE r.repo_id IS NOT DISTINCT FROM s.repo_id
               AND r.workflow IS NOT DISTINCT FROM s.workflow)
-        """
+        """,
+        **STATUSES,
     )
 
 
@@ -113,14 +112,14 @@ def _by_idx(ctx: Context, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _by_workflow(ctx: Context) -> list[dict[str, Any]]:
-    w = ctx.current
+    """The current window's (`$start0`..`$end0`) runs per workflow."""
     rows = ctx.rows(
         f"""
         WITH flaky AS (
             SELECT repo_id, workflow, sha,
                    coalesce(min(ts) FILTER (WHERE failed) < max(ts) FILTER (WHERE passed), FALSE) AS flaky
             FROM h_builds WHERE sha IS NOT NULL
-              AND ts >= TIMESTAMP {literal(w.start.isoformat())} AND ts < TIMESTAMP {literal(w.end.isoformat())}
+              AND ts >= $start0::TIMESTAMP AND ts < $end0::TIMESTAMP
             GROUP BY ALL
         )
         SELECT b.workflow, count(*) FILTER (WHERE passed OR failed) AS runs,
@@ -129,7 +128,7 @@ def _by_workflow(ctx: Context) -> list[dict[str, Any]]:
                quantile_cont((epoch(started_at - queued_at) / 60)::DOUBLE, 0.5) AS queue_median,
                (SELECT count(*) FILTER (WHERE f.flaky) FROM flaky f WHERE f.workflow = b.workflow) AS flaky_commits
         FROM h_builds b
-        WHERE ts >= TIMESTAMP {literal(w.start.isoformat())} AND ts < TIMESTAMP {literal(w.end.isoformat())}
+        WHERE ts >= $start0::TIMESTAMP AND ts < $end0::TIMESTAMP
         GROUP BY b.workflow ORDER BY runs DESC, b.workflow LIMIT {TOP_WORKFLOWS}
         """
     )
@@ -141,7 +140,7 @@ def _by_workflow(ctx: Context) -> list[dict[str, Any]]:
 
 
 def _red_main(ctx: Context) -> dict[str, Any]:
-    until = literal(ctx.until.isoformat())
+    until = "$until"
     rows = ctx.rows(
         f"""
         WITH main AS (
@@ -152,7 +151,7 @@ def _red_main(ctx: Context) -> dict[str, Any]:
         marked AS (SELECT *, lag(failed) OVER (PARTITION BY repo_id, workflow ORDER BY t) AS was_red FROM main),
         starts AS (SELECT repo_id, workflow, t AS red_from FROM marked WHERE failed AND NOT coalesce(was_red, FALSE)),
         spells AS (
-            SELECT s.repo_id, s.workflow, s.red_from, coalesce(g.t, TIMESTAMP {until}) AS red_to
+            SELECT s.repo_id, s.workflow, s.red_from, coalesce(g.t, {until}::TIMESTAMP) AS red_to
             FROM starts s ASOF LEFT JOIN (SELECT repo_id, workflow, t FROM main WHERE NOT failed) g
               ON s.repo_id = g.repo_id AND s.workflow = g.workflow AND s.red_from < g.t
         ),

@@ -13,6 +13,7 @@ the temporary tables `h_scope_service` and `h_repos`, which every metric joins.
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -30,6 +31,10 @@ FLAT = 0.05  # a change of less than 5% reads as flat
 # Seconds as an exact decimal: a sum of doubles depends on the order DuckDB's threads add
 # them in, so a re-run could print 28.3 where the last printed 28.4.
 SECONDS = "CAST(epoch({}) AS DECIMAL(18, 3))"
+#: The [health] settings a metric's SQL may name as `$name` (ktlo.config.HealthSettings).
+PATTERNS = ("environment", "deploy_workflow", "main_branch", "revert_pattern",
+            "hotfix_pattern", "downtime_severity", "production_bug")  # fmt: skip
+_PARAM = re.compile(r"\$([A-Za-z_]\w*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +103,39 @@ class Context:
     def current(self) -> Window:
         return self.windows[0]
 
-    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-        return self.store.query(sql, params)
+    def values(self) -> dict[str, Any]:
+        """The values a metric's SQL names as `$name` (bound, never written into the text):
+        `$until`, `$oldest` (the oldest window's start), `$start0`... and `$end0`... (each
+        window's bounds, the newest first), the [health] patterns, the team and services."""
+        settings = self.settings
+        return {
+            "until": self.until,
+            "oldest": self.windows[-1].start,
+            **{f"start{k}": w.start for k, w in enumerate(self.windows)},
+            **{f"end{k}": w.end for k, w in enumerate(self.windows)},
+            **{name: getattr(settings, name) for name in PATTERNS},
+            "team": self.options.team,
+            "services": list(self.services),
+        }
 
-    def run(self, sql: str) -> None:
-        self.store.con.execute(sql)
+    def rows(
+        self, sql: str, params: Sequence[Any] | None = None, **values: Any
+    ) -> list[dict[str, Any]]:
+        """The rows of `sql`: `params` for its `?`, else the `$name`s it uses bound from
+        `values()` and `values`."""
+        return self.store.query(sql, params if params is not None else self.bound(sql, values))
+
+    def run(self, sql: str, **values: Any) -> None:
+        """Execute `sql`, its `$name`s bound as `rows` binds them."""
+        self.store.con.execute(sql, self.bound(sql, values))
+
+    def bound(self, sql: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The named parameters `sql` uses (DuckDB refuses any it does not), by name."""
+        names = set(_PARAM.findall(sql))
+        if not names:
+            return {}
+        known = {**self.values(), **(extra or {})}
+        return {name: known[name] for name in names}
 
 
 def shift(day: date, period: str, count: int) -> date:
@@ -180,8 +213,7 @@ def _scope(config: Config, options: HealthOptions) -> tuple[tuple[str, ...], tup
 
 def check_patterns(store: Store, settings: HealthSettings) -> None:
     """Every pattern must compile in DuckDB's regular expressions (RE2) too."""
-    for name in ("environment", "deploy_workflow", "main_branch", "revert_pattern",
-                 "hotfix_pattern", "downtime_severity", "production_bug"):  # fmt: skip
+    for name in PATTERNS:
         pattern = getattr(settings, name)
         if pattern is None:
             continue
@@ -263,27 +295,19 @@ def window_of(ctx: Context, column: str) -> str:
 
     Windows are contiguous, so a CASE over their starts; cheaper than a range join.
     """
-    starts = [w.start.isoformat() for w in ctx.windows]
-    return window_index_sql(column, starts, ctx.until.isoformat(), "TIMESTAMP")
+    return window_index_sql(column, len(ctx.windows), "TIMESTAMP")
 
 
-def window_index_sql(column: str, starts: Sequence[str], end: str, kind: str) -> str:
-    """The CASE of `window_of`: `starts` newest first, `end` exclusive, values of type `kind`
-    (TIMESTAMP or DATE)."""
-    whens = " ".join(
-        f"WHEN {column} >= {kind} {literal(start)} THEN {k}" for k, start in enumerate(starts)
-    )
-    return f"CASE WHEN {column} < {kind} {literal(end)} THEN CASE {whens} END END"
+def window_index_sql(column: str, windows: int, kind: str) -> str:
+    """The CASE of `window_of` over `windows` windows, of type `kind` (TIMESTAMP or DATE):
+    the parameters `$start0`... (the newest first) and `$until` (exclusive) bound by the caller."""
+    whens = " ".join(f"WHEN {column} >= $start{k}::{kind} THEN {k}" for k in range(windows))
+    return f"CASE WHEN {column} < $until::{kind} THEN CASE {whens} END END"
 
 
 def has_deployments(ctx: Context) -> bool:
     """Whether the scope has any deployment at all: without one, frequency is "no data", not 0."""
     return bool(ctx.rows("SELECT count(*) AS n FROM h_deploys")[0]["n"])
-
-
-def literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 def stats_sql(expr: str, mean: bool, prefix: str = "", where: str | None = None) -> str:

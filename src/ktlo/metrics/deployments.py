@@ -31,7 +31,7 @@ Tables created (temporary, scoped):
 
 from __future__ import annotations
 
-from ktlo.metrics.common import Context, in_scope, literal
+from ktlo.metrics.common import Context, in_scope
 from ktlo.metrics.shipped import deploy_commits_known
 
 SUCCESS = (
@@ -49,13 +49,11 @@ FAILED = ("failure", "failed", "error", "errored", "timed_out", "startup_failure
 REBASE_SECONDS = 60  # a commit landing this close to a merge of its repository came with it
 
 
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(literal(v) for v in values) + ")"
-
-
-STATUS_SQL = f"""CASE WHEN s IN {_in(SUCCESS)} THEN 'success'
-    WHEN s IN {_in(ROLLED_BACK)} THEN 'rolled_back'
-    WHEN s IN {_in(FAILED)} THEN 'failed' ELSE 'other' END"""
+#: The statuses as parameters (`$success`, `$rolled_back`, `$failed`) of a metric's SQL.
+STATUSES = {"success": list(SUCCESS), "rolled_back": list(ROLLED_BACK), "failed": list(FAILED)}
+STATUS_SQL = """CASE WHEN list_contains($success, s) THEN 'success'
+    WHEN list_contains($rolled_back, s) THEN 'rolled_back'
+    WHEN list_contains($failed, s) THEN 'failed' ELSE 'other' END"""
 
 
 def build_deployments(ctx: Context) -> None:
@@ -81,9 +79,10 @@ def build_deployments(ctx: Context) -> None:
                regexp_replace(coalesce(ref, ''), '^refs/heads/', '') AS branch, previous_id
         FROM (SELECT * FROM records UNION ALL BY NAME SELECT * FROM ci_runs
               UNION ALL BY NAME SELECT * FROM ci_jobs UNION ALL BY NAME SELECT * FROM pulls)
-        WHERE deployed_at < TIMESTAMP {literal(ctx.until.isoformat())}
+        WHERE deployed_at < $until::TIMESTAMP
           AND {in_scope(ctx, "service", "repo_id")}
-        """
+        """,
+        **STATUSES,
     )
     ctx.run(
         "CREATE OR REPLACE TEMP TABLE h_prod AS SELECT * FROM h_deploys "
@@ -93,7 +92,7 @@ def build_deployments(ctx: Context) -> None:
 
 def _records_sql(ctx: Context) -> str:
     """The `records` CTE: rows of the deployments table, with their service and repository."""
-    return f"""
+    return """
         service_repo AS (  -- a service configured with exactly one repository
             SELECT mapped_service, any_value(repo_id) AS repo_id FROM h_repos
             WHERE mapped_service IS NOT NULL GROUP BY 1 HAVING count(*) = 1
@@ -105,7 +104,7 @@ def _records_sql(ctx: Context) -> str:
                    d.environment, lower(d.sha) AS sha, d.ref, lower(d.status) AS s,
                    coalesce(d.finished_at, d.created_at) AS deployed_at,
                    d.created_at AS started_at, d.previous_id,
-                   regexp_matches(coalesce(d.environment, ''), {literal(ctx.settings.environment)}) AS production
+                   regexp_matches(coalesce(d.environment, ''), $environment) AS production
             FROM deployments d
             LEFT JOIN h_repos r ON r.repo_id = d.repo_id
             LEFT JOIN service_repo sr ON d.repo_id IS NULL AND sr.mapped_service = lower(d.service)
@@ -115,7 +114,7 @@ def _records_sql(ctx: Context) -> str:
 
 def _ci_sql(ctx: Context, enabled: bool) -> str:
     """The `ci_runs` and `ci_jobs` CTEs: deploy runs, and deploy jobs taken per run attempt."""
-    env, deploy = literal(ctx.settings.environment), literal(ctx.settings.deploy_workflow)
+    env, deploy = "$environment", "$deploy_workflow"
     return f"""
         ci_builds AS (
             SELECT b.*, r.service,
@@ -136,8 +135,8 @@ def _ci_sql(ctx: Context, enabled: bool) -> str:
                    any_value(external_id) AS external_id, 'ci' AS origin, repo_id,
                    any_value(service) AS service, string_agg(DISTINCT job, ', ') AS environment,
                    sha, any_value(branch) AS ref,
-                   CASE WHEN bool_and(lower(conclusion) IN {_in(SUCCESS)}) THEN 'success'
-                        WHEN bool_or(lower(conclusion) IN {_in(FAILED)}) THEN 'failure'
+                   CASE WHEN bool_and(list_contains($success, lower(conclusion))) THEN 'success'
+                        WHEN bool_or(list_contains($failed, lower(conclusion))) THEN 'failure'
                         ELSE 'other' END AS s,
                    max(coalesce(finished_at, started_at, queued_at)) AS deployed_at,
                    min(coalesce(started_at, queued_at)) AS started_at,
@@ -167,7 +166,7 @@ def _pulls_sql(ctx: Context, enabled: bool) -> str:
             LEFT JOIN (SELECT from_id, any_value(to_ref) AS sha FROM links WHERE kind = 'merged_as'
                        GROUP BY from_id) l ON l.from_id = m.item_id
             WHERE m.base IS NULL OR m.base = m.branch
-               OR (m.branch IS NULL AND regexp_matches(m.base, {literal(ctx.settings.main_branch)}))
+               OR (m.branch IS NULL AND regexp_matches(m.base, $main_branch))
         )"""
 
 
@@ -192,7 +191,7 @@ def build_changes(ctx: Context) -> None:
 
 
 def _all_changes_sql(ctx: Context) -> str:
-    until = literal(ctx.until.isoformat())
+    until = "$until"
     return f"""
         WITH pulls AS (
             SELECT item_id AS change_id, 'pull_request' AS kind, repo_id, external_id AS number,
@@ -202,7 +201,7 @@ def _all_changes_sql(ctx: Context) -> str:
                             THEN json_extract_string(raw, '$.base.ref') END) AS base_branch
             FROM work_items
             WHERE kind = 'pull_request' AND merged_at IS NOT NULL
-              AND merged_at < TIMESTAMP {until}
+              AND merged_at < {until}::TIMESTAMP
         ),
         merge_sha AS (
             SELECT from_id AS change_id, lower(min(to_ref)) AS merge_sha FROM links
@@ -246,7 +245,7 @@ def _all_changes_sql(ctx: Context) -> str:
                    w.body, w.labels, w.author_name AS author, c.authored_at AS opened_at,
                    c.committed_at AS landed_at, w.refs, w.is_bot, c.sha AS merge_sha
             FROM commits c JOIN work_items w USING (item_id)
-            WHERE NOT c.is_merge AND NOT c.is_boundary AND c.committed_at < TIMESTAMP {until}
+            WHERE NOT c.is_merge AND NOT c.is_boundary AND c.committed_at < {until}::TIMESTAMP
               AND c.repo_id IN (SELECT repo_id FROM deployable)
               AND NOT EXISTS (SELECT 1 FROM pull_commits pc
                               WHERE pc.repo_id = c.repo_id AND pc.sha = c.sha)
@@ -277,13 +276,13 @@ def _all_changes_sql(ctx: Context) -> str:
 
 def _ship(ctx: Context) -> None:
     """h_recent_changes and h_shipped (see the module's docstring)."""
-    oldest = literal(ctx.windows[-1].start.isoformat())
+    oldest = "$oldest"
     ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_recent_changes AS
         WITH cutoff AS (
             SELECT repo_id, max(deployed_at) AS cut_at FROM h_prod
-            WHERE deployed_at <= TIMESTAMP {oldest} GROUP BY repo_id
+            WHERE deployed_at <= {oldest}::TIMESTAMP GROUP BY repo_id
         )
         SELECT c.* FROM h_changes c LEFT JOIN cutoff USING (repo_id)
         WHERE cutoff.cut_at IS NULL OR c.landed_at > cutoff.cut_at

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ktlo.metrics.common import Context, figure, has_deployments, literal, ratio, rounded, stats_sql
+from ktlo.metrics.common import Context, figure, has_deployments, ratio, rounded, stats_sql
 
 BUCKET_ORDER = ("elite", "high", "medium", "low")
 THRESHOLDS = {
@@ -92,7 +92,7 @@ def create_groups(ctx: Context) -> None:
     rows += [(t.name, "repo", r) for t in ctx.config.teams for r in t.repositories]
     ctx.run("CREATE OR REPLACE TEMP TABLE h_team_key (team VARCHAR, kind VARCHAR, value VARCHAR)")
     ctx.store.insert("h_team_key", ["team", "kind", "value"], rows)
-    oldest = f"TIMESTAMP {literal(ctx.windows[-1].start.isoformat())}"
+    oldest = "$oldest::TIMESTAMP"
     ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_deploy_team AS
@@ -103,10 +103,10 @@ def create_groups(ctx: Context) -> None:
         """
     )
     failed = ("failed",) if "failed" in ctx.settings.failure_sources else ()
-    statuses = ", ".join(literal(s) for s in ("success", "rolled_back", *failed))
     ctx.run(
         "CREATE OR REPLACE TEMP TABLE h_counted AS SELECT * FROM h_deploys "
-        f"WHERE production AND status IN ({statuses}) AND deployed_at >= {oldest}"
+        f"WHERE production AND list_contains($counted, status) AND deployed_at >= {oldest}",
+        counted=["success", "rolled_back", *failed],
     )
 
 
@@ -317,9 +317,8 @@ def _breakdown(ctx: Context, key: str) -> list[dict[str, Any]]:
 
 
 def _incident_links(ctx: Context) -> dict[str, Any]:
-    w = ctx.current
     row = ctx.rows(
-        f"""
+        """
         SELECT count(*) AS incidents, count(l.incident_id) AS linked,
                count(*) FILTER (WHERE l.incident_id IS NULL AND i.service IS NULL) AS unlinked_without_service,
                count(*) FILTER (WHERE l.incident_id IS NULL AND i.service IS NOT NULL) AS unlinked_without_deployment,
@@ -328,7 +327,7 @@ def _incident_links(ctx: Context) -> dict[str, Any]:
                count(*) FILTER (WHERE i.incident_id IN (SELECT incident_id FROM h_incident_candidates
                                                         WHERE NOT valid)) AS references_to_later_deployments
         FROM h_incidents i LEFT JOIN h_incident_links l USING (incident_id)
-        WHERE i.created_at >= TIMESTAMP {literal(w.start.isoformat())} AND i.created_at < TIMESTAMP {literal(w.end.isoformat())}
+        WHERE i.created_at >= $start0::TIMESTAMP AND i.created_at < $end0::TIMESTAMP
         """
     )[0]
     return row
@@ -336,7 +335,6 @@ def _incident_links(ctx: Context) -> dict[str, Any]:
 
 def failure_list(ctx: Context, limit: int = 20) -> list[dict[str, Any]]:
     """The failed deployments of the current window, each with why it counts as failed."""
-    w = ctx.current
     return [
         {
             **r,
@@ -348,8 +346,7 @@ def failure_list(ctx: Context, limit: int = 20) -> list[dict[str, Any]]:
             SELECT d.deploy_id, d.service, d.deployed_at, list(f.detail ORDER BY f.source, f.ref) AS reasons,
                    {RECOVERED_AT} AS recovered_at
             FROM h_counted d JOIN h_failures f USING (deploy_id)
-            WHERE d.deployed_at >= TIMESTAMP {literal(w.start.isoformat())}
-              AND d.deployed_at < TIMESTAMP {literal(w.end.isoformat())}
+            WHERE d.deployed_at >= $start0::TIMESTAMP AND d.deployed_at < $end0::TIMESTAMP
             GROUP BY ALL ORDER BY d.deployed_at, d.deploy_id LIMIT {int(limit)}
             """
         )

@@ -21,12 +21,19 @@ per reason a deployment failed.
 
 from __future__ import annotations
 
-from ktlo.metrics.common import Context, in_scope, literal
+from ktlo.metrics.common import Context, in_scope
 
 ROOT_CAUSE = r"(?i)root[ _-]?cause:?\s*([0-9a-f]{7,40})"
 DEPLOYMENT_REF = r"(?i)\bdeploy(?:ment)?(?:[ _-]?id)?\s*[:#]\s*([A-Za-z0-9][A-Za-z0-9_.:/-]*)"
 REVERTED_PULL = r"(?i)reverts?\s+(?:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)?#(\d+)"
 REVERTED_COMMIT = r"(?i)this reverts commit ([0-9a-f]{7,40})"
+#: The patterns above as the parameters (`$root_cause`, ...) of the SQL that reads them.
+TEXT_PATTERNS = {
+    "root_cause": ROOT_CAUSE,
+    "deployment_ref": DEPLOYMENT_REF,
+    "reverted_pull": REVERTED_PULL,
+    "reverted_commit": REVERTED_COMMIT,
+}
 FINGERPRINT_KEYS = ("$.fingerprint", "$.incident_key", "$.dedup_key", "$.alias")
 
 
@@ -36,7 +43,7 @@ def build_incidents(ctx: Context) -> None:
     fingerprint = ", ".join(f"json_extract_string(i.raw, '{k}')" for k in FINGERPRINT_KEYS)
     team = ""
     if ctx.options.team:
-        team = f" OR list_contains(i.teams, {literal(ctx.options.team)})"
+        team = " OR list_contains(i.teams, $team)"
     ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_incidents AS
@@ -47,13 +54,14 @@ def build_incidents(ctx: Context) -> None:
         SELECT i.incident_id, i.external_id, i.source, i.title, lower(nullif(i.service, '')) AS service,
                lower(coalesce(nullif(i.severity, ''), 'unknown')) AS severity, i.teams,
                i.created_at, coalesce(i.acknowledged_at, a.ts) AS acknowledged_at, i.resolved_at,
-               lower(regexp_extract({text}, {literal(ROOT_CAUSE)}, 1)) AS root_cause,
-               regexp_extract({text}, {literal(DEPLOYMENT_REF)}, 1) AS deployment_ref,
+               lower(regexp_extract({text}, $root_cause, 1)) AS root_cause,
+               regexp_extract({text}, $deployment_ref, 1) AS deployment_ref,
                CASE WHEN i.raw LIKE '{{%' THEN coalesce({fingerprint}) END AS fingerprint
         FROM incidents i LEFT JOIN acks a USING (incident_id)
-        WHERE i.created_at < TIMESTAMP {literal(ctx.until.isoformat())}
+        WHERE i.created_at < $until::TIMESTAMP
           AND ({in_scope(ctx, "lower(i.service)")}{team})
-        """
+        """,
+        **TEXT_PATTERNS,
     )
 
 
@@ -66,7 +74,7 @@ def link_incidents(ctx: Context) -> None:
     """
     hours = ctx.settings.incident_window_hours
     minutes = round(hours * 60)
-    oldest = literal(ctx.windows[-1].start.isoformat())
+    oldest = "$oldest"
     ctx.run(
         """
         CREATE OR REPLACE TEMP TABLE h_incident_candidates AS
@@ -116,8 +124,8 @@ def link_incidents(ctx: Context) -> None:
             SELECT i.incident_id, d.deploy_id,
                    'last production deployment of ' || i.service || ' within {hours:g} h' AS how, 3 AS rank
             FROM (SELECT * FROM h_incidents ANTI JOIN explicit USING (incident_id)
-                  WHERE created_at >= TIMESTAMP {oldest}) i
-            ASOF JOIN (SELECT * FROM h_prod WHERE deployed_at >= TIMESTAMP {oldest} - INTERVAL {minutes} MINUTE) d
+                  WHERE created_at >= {oldest}::TIMESTAMP) i
+            ASOF JOIN (SELECT * FROM h_prod WHERE deployed_at >= {oldest}::TIMESTAMP - INTERVAL {minutes} MINUTE) d
               ON d.service = i.service AND i.created_at >= d.deployed_at
             WHERE d.deployed_at >= i.created_at - INTERVAL {minutes} MINUTE
         )
@@ -149,26 +157,26 @@ def build_failures(ctx: Context) -> None:
         "SELECT NULL::VARCHAR AS deploy_id, NULL::VARCHAR AS source, NULL::VARCHAR AS ref, "
         "NULL::VARCHAR AS detail, NULL::TIMESTAMP AS recovered_at WHERE FALSE"
     )
-    ctx.run(f"CREATE OR REPLACE TEMP TABLE h_failures AS {body}")
+    ctx.run(f"CREATE OR REPLACE TEMP TABLE h_failures AS {body}", **TEXT_PATTERNS)
 
 
 def _next_success(ctx: Context, status: str, source: str, detail: str) -> str:
     """Deployments of a status, recovered by the next successful deployment of their service."""
-    oldest = literal(ctx.windows[-1].start.isoformat())
+    oldest = "$oldest"
     return f"""
         SELECT d.deploy_id, '{source}' AS source, d.external_id AS ref, '{detail}' AS detail,
                n.deployed_at AS recovered_at
         FROM (SELECT * FROM h_deploys WHERE production AND status = '{status}'
-              AND deployed_at >= TIMESTAMP {oldest}) d
+              AND deployed_at >= {oldest}::TIMESTAMP) d
         ASOF LEFT JOIN (SELECT service, deployed_at FROM h_prod
-                        WHERE status = 'success' AND deployed_at >= TIMESTAMP {oldest}) n
+                        WHERE status = 'success' AND deployed_at >= {oldest}::TIMESTAMP) n
           ON n.service = d.service AND n.deployed_at > d.deployed_at
     """
 
 
 def _recent_prod(ctx: Context) -> str:
     """Production deployments of the report's windows: the only ones a failure can matter for."""
-    return f"SELECT * FROM h_prod WHERE deployed_at >= TIMESTAMP {literal(ctx.windows[-1].start.isoformat())}"
+    return "SELECT * FROM h_prod WHERE deployed_at >= $oldest::TIMESTAMP"
 
 
 def _reverts(ctx: Context) -> str:
@@ -179,14 +187,14 @@ def _reverts(ctx: Context) -> str:
     production is no production failure. Only reverts that can name a deployment of the
     report's windows are read (h_recent_changes).
     """
-    pattern = literal(ctx.settings.revert_pattern)
+    pattern = "$revert_pattern"
     recent = _recent_prod(ctx)
     return f"""
         SELECT * FROM (
         WITH reverts AS (
             SELECT c.change_id, c.kind, c.number, c.repo_id, c.landed_at,
-                   regexp_extract(c.title || ' ' || coalesce(c.body, ''), {literal(REVERTED_PULL)}, 1) AS pull_ref,
-                   lower(regexp_extract(coalesce(c.body, ''), {literal(REVERTED_COMMIT)}, 1)) AS sha_ref
+                   regexp_extract(c.title || ' ' || coalesce(c.body, ''), $reverted_pull, 1) AS pull_ref,
+                   lower(regexp_extract(coalesce(c.body, ''), $reverted_commit, 1)) AS sha_ref
             FROM h_recent_changes c WHERE regexp_matches(c.title, {pattern})
         ),
         targets AS (
@@ -221,7 +229,7 @@ def _reverts(ctx: Context) -> str:
 
 def _hotfixes(ctx: Context) -> str:
     """A hotfix fails the last production deployment of its repository before it was opened."""
-    pattern = literal(ctx.settings.hotfix_pattern)
+    pattern = "$hotfix_pattern"
     recent = _recent_prod(ctx)
     return f"""
         SELECT d.deploy_id, 'hotfix' AS source, h.number AS ref,

@@ -21,7 +21,6 @@ from ktlo.metrics.common import (
     SECONDS,
     Context,
     figure,
-    literal,
     per_window,
     rounded,
     stats_sql,
@@ -35,15 +34,15 @@ WORDS = "list_distinct(list_filter(string_split_regex(lower(title), '[^a-z]+'), 
 def build_downtime(ctx: Context) -> None:
     """`h_downtime(service, down_from, down_to)`: merged spans of open incidents per service."""
     severity = ctx.settings.downtime_severity
-    only = f"AND regexp_matches(severity, {literal(severity)})" if severity else ""
-    until = literal(ctx.until.isoformat())
+    only = "AND regexp_matches(severity, $downtime_severity)" if severity else ""
+    until = "$until"
     ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_downtime AS
         WITH spans AS (
             SELECT service, coalesce(service, incident_id) AS unit, created_at AS s,
-                   least(coalesce(resolved_at, TIMESTAMP {until}), TIMESTAMP {until}) AS e
-            FROM h_incidents WHERE coalesce(resolved_at, TIMESTAMP {until}) > created_at {only}
+                   least(coalesce(resolved_at, {until}::TIMESTAMP), {until}::TIMESTAMP) AS e
+            FROM h_incidents WHERE coalesce(resolved_at, {until}::TIMESTAMP) > created_at {only}
         ),
         ordered AS (
             SELECT *, max(e) OVER (PARTITION BY unit ORDER BY s, e
@@ -140,7 +139,7 @@ def _downtime(ctx: Context) -> dict[str, Any]:
 
 
 def _person_hours(ctx: Context) -> dict[str, Any]:
-    until = literal(ctx.until.isoformat())
+    until = "$until"
     rows = ctx.rows(
         f"""
         WITH people AS (
@@ -151,8 +150,8 @@ def _person_hours(ctx: Context) -> dict[str, Any]:
         per_incident AS (
             SELECT i.incident_id, i.created_at, count(p.person) AS people,
                    CASE WHEN count(p.person) > 0
-                        THEN sum(greatest({SECONDS.format(f"coalesce(i.resolved_at, TIMESTAMP {until}) - p.joined")}, 0))
-                        ELSE greatest({SECONDS.format(f"coalesce(i.resolved_at, TIMESTAMP {until}) - coalesce(i.acknowledged_at, i.created_at)")}, 0)
+                        THEN sum(greatest({SECONDS.format(f"coalesce(i.resolved_at, {until}::TIMESTAMP) - p.joined")}, 0))
+                        ELSE greatest({SECONDS.format(f"coalesce(i.resolved_at, {until}::TIMESTAMP) - coalesce(i.acknowledged_at, i.created_at)")}, 0)
                    END AS seconds
             FROM h_incidents i LEFT JOIN people p USING (incident_id)
             GROUP BY i.incident_id, i.created_at, i.resolved_at, i.acknowledged_at
@@ -171,7 +170,7 @@ def repeats(ctx: Context, limit: int = 20) -> dict[str, Any]:
     """Repeat incidents of the current and previous windows, grouped, each group with why."""
     s = ctx.settings
     days = s.repeat_window_days
-    oldest = ctx.windows[min(1, len(ctx.windows) - 1)].start
+    oldest = f"$start{min(1, len(ctx.windows) - 1)}::TIMESTAMP"  # the previous window's start
     later = "(a.created_at < b.created_at OR (a.created_at = b.created_at AND a.incident_id < b.incident_id))"
     pairs = ctx.rows(
         f"""
@@ -179,7 +178,7 @@ def repeats(ctx: Context, limit: int = 20) -> dict[str, Any]:
             SELECT incident_id, service, created_at, fingerprint, {WORDS} AS words
             FROM h_incidents
             WHERE service IS NOT NULL
-              AND created_at >= TIMESTAMP {literal(oldest.isoformat())} - INTERVAL {days} DAY
+              AND created_at >= {oldest} - INTERVAL {days} DAY
         ),
         words AS (SELECT incident_id, service, created_at, unnest(words) AS word, len(words) AS n FROM pool),
         alike AS (  -- word-set Jaccard through a join on shared words: far faster than list functions
@@ -187,14 +186,14 @@ def repeats(ctx: Context, limit: int = 20) -> dict[str, Any]:
                    count(*) / (any_value(a.n) + any_value(b.n) - count(*))::DOUBLE AS similarity
             FROM words a JOIN words b ON a.service = b.service AND a.word = b.word AND {later}
              AND b.created_at <= a.created_at + INTERVAL {days} DAY
-             AND b.created_at >= TIMESTAMP {literal(oldest.isoformat())}
+             AND b.created_at >= {oldest}
             GROUP BY a.incident_id, b.incident_id
         ),
         same AS (
             SELECT a.incident_id AS first_id, b.incident_id AS later_id, b.created_at AS later_at, a.fingerprint
             FROM pool a JOIN pool b ON a.service = b.service AND a.fingerprint = b.fingerprint AND {later}
              AND b.created_at <= a.created_at + INTERVAL {days} DAY
-             AND b.created_at >= TIMESTAMP {literal(oldest.isoformat())}
+             AND b.created_at >= {oldest}
         )
         SELECT first_id, later_id, coalesce(s.later_at, l.later_at) AS later_at,
                s.first_id IS NOT NULL AS same_fingerprint, s.fingerprint, l.similarity

@@ -12,16 +12,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from ktlo.metrics.common import Context, literal
+from ktlo.metrics.common import Context
 
 
 def current(ctx: Context, column: str) -> str:
     """A SQL condition: `column` falls in the report's (newest) window."""
-    w = ctx.current
-    return (
-        f"{column} >= TIMESTAMP {literal(w.start.isoformat())} "
-        f"AND {column} < TIMESTAMP {literal(w.end.isoformat())}"
-    )
+    return f"{column} >= $start0::TIMESTAMP AND {column} < $end0::TIMESTAMP"
 
 
 def attach(ctx: Context, doc: dict[str, Any], queries: Mapping[str, str]) -> dict[str, Any]:

@@ -137,11 +137,9 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
 
 def _create_scope(store: Store, options: AnalyzeOptions) -> None:
     """A temporary table of the commits in scope, each with its verdict and size."""
-    dates = "".join(
-        f" AND c.authored_at {op} DATE {_literal(day.isoformat())}"
-        for op, day in ((">=", options.since), ("<", options.until))
-        if day
-    )
+    bounds = [(op, day) for op, day in ((">=", options.since), ("<", options.until)) if day]
+    dates = "".join(f" AND c.authored_at {op} ?::DATE" for op, _ in bounds)
+    days = [day for _, day in bounds]
     store.con.execute("CREATE OR REPLACE TEMP TABLE scope_repos (repo_id VARCHAR)")
     if options.repo_ids:
         store.insert("scope_repos", ["repo_id"], [(r,) for r in dict.fromkeys(options.repo_ids)])
@@ -152,9 +150,10 @@ def _create_scope(store: Store, options: AnalyzeOptions) -> None:
         "c.repo_id IN (SELECT repo_id FROM scope_repos) "
         "AND c.repo_id NOT IN (SELECT repo_id FROM scope_folders)"
     )
-    store.con.execute(
-        "CREATE OR REPLACE TEMP VIEW scope_merges AS SELECT c.item_id FROM commits c "
-        f"WHERE {in_scope} AND c.is_merge{dates}"
+    store.con.execute(  # a table, not a view: a view cannot take parameters
+        "CREATE OR REPLACE TEMP TABLE scope_merges AS SELECT c.item_id FROM commits c "
+        f"WHERE {in_scope} AND c.is_merge{dates}",
+        days,
     )
     columns = (
         "c.item_id, c.repo_id, c.sha, c.authored_at, w.title, w.author_name, w.author_email, "
@@ -174,7 +173,8 @@ def _create_scope(store: Store, options: AnalyzeOptions) -> None:
               FROM scope_folder_files GROUP BY item_id) f
         JOIN commits c USING (item_id) {joins}
         WHERE NOT c.is_merge AND NOT c.is_boundary{dates}
-        """
+        """,
+        days * 2,
     )
     store.con.execute(
         """
@@ -184,10 +184,6 @@ def _create_scope(store: Store, options: AnalyzeOptions) -> None:
         SELECT item_id, path, added, deleted FROM scope_folder_files
         """
     )
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _totals(store: Store) -> dict[str, Any]:

@@ -25,7 +25,7 @@ Tables created (temporary, scoped):
 
 from __future__ import annotations
 
-from ktlo.metrics.common import Context, literal
+from ktlo.metrics.common import Context
 
 MAX_CHAIN = 500  # pushes followed back from one deployment (a loop of force pushes stops here)
 
@@ -41,7 +41,7 @@ def build_shipped(ctx: Context) -> None:
         WHERE repo_id IS NULL OR repo_id IN (SELECT repo_id FROM h_deploys)
         """
     )
-    oldest = literal(ctx.windows[-1].start.isoformat())
+    oldest = "$oldest"
     ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_deploy_prev AS
@@ -56,7 +56,7 @@ def build_shipped(ctx: Context) -> None:
                CASE WHEN named.deploy_id IS NULL THEN o.lag_sha ELSE named.sha END AS prev_sha
         FROM ordered o
         LEFT JOIN ok named ON named.deploy_id = o.previous_id  -- a failed attempt is no previous
-        WHERE o.deployed_at >= TIMESTAMP {oldest}  -- only these can ship a change of the windows
+        WHERE o.deployed_at >= {oldest}::TIMESTAMP  -- only these can ship a change of the windows
         """
     )
     pushed = ctx.rows("SELECT count(*) > 0 AS any FROM h_pushes")[0]["any"]

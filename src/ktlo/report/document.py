@@ -21,6 +21,7 @@ from ktlo.report.model import (
     team_names,
 )
 from ktlo.store import Store
+from ktlo.store.temp_tables import require
 
 JSON_SCHEMA = "ktlo.report/v2"
 
@@ -33,6 +34,7 @@ def build_report(store: Store, config: Config, filters: ReportFilters) -> dict[s
 
 def report_document(store: Store, config: Config, filters: ReportFilters) -> dict[str, Any]:
     """The report over an already prepared store (see ktlo.report.model)."""
+    require(store, "alloc_all", "report_people", "report_identity", "report_item_dirs")
     apply_filters(store, config, filters)
     all_teams = team_names(store, config)
     teams = [filters.team] if filters.team else all_teams

@@ -8,6 +8,7 @@
                       commit's effort is split over its files)
     report_alloc      a temporary view of alloc_all restricted to the filters' days,
                       repository and service; every section reads it
+    report_filter     the filters' values (one row), bound as parameters, which the view reads
 
 The dashboard builds `alloc_all` once per snapshot of the store and keeps it as a real
 table, so each request only creates its own filtered view. Date filters select days of
@@ -89,24 +90,27 @@ def prepare(store: Store, config: Config, *, persist: bool = False) -> None:
 def apply_filters(store: Store, config: Config, filters: ReportFilters) -> None:
     """Check the filters against what is known, then create the temp view `report_alloc`.
 
-    A view cannot take parameters, so values are written as SQL literals (quoted, never
-    spliced in as text).
+    A view cannot take parameters, so the filters' values are bound into the one-row temp
+    table `report_filter` the view reads; absent ones are NULL and filter nothing.
     """
     check_filters(store, config, filters)
-    conditions = ["true"]
-    if filters.since:
-        conditions.append(f"day >= DATE '{filters.since.isoformat()}'")
-    if filters.until:
-        conditions.append(f"day < DATE '{filters.until.isoformat()}'")
-    if filters.repo:
-        conditions.append(f"repo_id = {_quote(filters.repo)}")
+    column, values = "repo_id", None
     if filters.service:
         repos, teams = service_scope(store, config, filters.service)
         column, values = ("repo_id", repos) if repos else ("team", teams)
-        conditions.append(f"{column} IN ({', '.join(map(_quote, values)) or 'NULL'})")
     store.con.execute(
-        f"CREATE OR REPLACE TEMP VIEW report_alloc AS SELECT * FROM {BASE_TABLE} "
-        f"WHERE {' AND '.join(conditions)}"
+        "CREATE OR REPLACE TEMP TABLE report_filter AS SELECT ?::DATE AS since, "
+        "?::DATE AS until, ?::VARCHAR AS repo, ?::VARCHAR[] AS scope",
+        [filters.since, filters.until, filters.repo, values],
+    )
+    store.con.execute(
+        f"""
+        CREATE OR REPLACE TEMP VIEW report_alloc AS
+        SELECT a.* FROM {BASE_TABLE} a, report_filter f
+        WHERE (f.since IS NULL OR a.day >= f.since) AND (f.until IS NULL OR a.day < f.until)
+          AND (f.repo IS NULL OR a.repo_id = f.repo)
+          AND (f.scope IS NULL OR list_contains(f.scope, a.{column}))
+        """
     )
 
 
@@ -116,10 +120,6 @@ def report_coverage(store: Store, filters: ReportFilters) -> Coverage:
     Store-wide, so that a quiet repository or service chosen as a filter does not make its
     last busy month look unfinished."""
     return coverage(store.con, BASE_TABLE, filters.since, filters.until)
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def check_filters(store: Store, config: Config, filters: ReportFilters) -> None:

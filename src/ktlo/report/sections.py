@@ -278,16 +278,15 @@ def _direction(shares: list[float]) -> str:
 def _drivers(store: Store, today: date) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Per team, the top three KTLO kinds and directories (each of one repository) of the
     last 91 days."""
-    window = (
-        f"investment = 'ktlo' AND day > DATE '{today.isoformat()}' - INTERVAL {QUARTER_DAYS} DAY"
-    )
+    window = f"investment = 'ktlo' AND day > $today::DATE - INTERVAL {QUARTER_DAYS} DAY"
     kinds = store.query(
         f"""
         SELECT team, subcategory, round(sum(person_days), 2) AS person_days FROM report_alloc
         WHERE {window} GROUP BY team, subcategory
         QUALIFY row_number() OVER (PARTITION BY team ORDER BY sum(person_days) DESC, subcategory) <= 3
         ORDER BY team, person_days DESC
-        """
+        """,
+        {"today": today},
     )
     places = store.query(
         f"""
@@ -297,7 +296,8 @@ def _drivers(store: Store, today: date) -> dict[str, dict[str, list[dict[str, An
         QUALIFY row_number() OVER (PARTITION BY a.team
                                    ORDER BY sum(a.person_days * d.part) DESC, a.repo_id, d.directory) <= 3
         ORDER BY a.team, person_days DESC, a.repo_id, d.directory
-        """
+        """,
+        {"today": today},
     )
     result: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for row in kinds:

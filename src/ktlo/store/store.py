@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -193,8 +193,11 @@ class Store:
         rows = [(source, scope, json.dumps(cursor), now) for scope, cursor in cursors.items()]
         self.upsert("sync_state", ["source", "scope", "cursor", "updated_at"], rows)
 
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
-        """Run a query and return its rows as dicts keyed by column name."""
+    def query(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        """Run a query and return its rows as dicts keyed by column name; `params` binds its
+        `?` (a sequence) or its `$name`s (a mapping)."""
         cur = self.con.execute(sql, params or [])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
@@ -209,7 +212,7 @@ class Store:
         """Cap DuckDB's buffer pool so the writer's memory stays flat however long the history."""
         limit = os.environ.get("KTLO_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
         try:
-            self.con.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+            self.con.execute("SET memory_limit = ?", [limit])
         except duckdb.Error as exc:
             raise StoreError(
                 f"KTLO_MEMORY_LIMIT={limit!r} is not a memory size",

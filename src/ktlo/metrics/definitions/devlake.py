@@ -28,7 +28,6 @@ from ktlo.metrics.common import (
     Context,
     figure,
     has_deployments,
-    literal,
     per_window,
     ratio,
     rounded,
@@ -197,12 +196,12 @@ def _create_links(ctx: Context) -> None:
 
     Incidents before the oldest window can only name deployments before it: they are not read.
     """
-    oldest = literal(ctx.windows[-1].start.isoformat())
+    oldest = "$oldest"
     ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_devlake_links AS
         SELECT i.incident_id, i.created_at, i.resolved_at, d.deploy_id, d.deployed_at
-        FROM (SELECT * FROM h_incidents WHERE created_at >= TIMESTAMP {oldest}) i
+        FROM (SELECT * FROM h_incidents WHERE created_at >= {oldest}::TIMESTAMP) i
         ASOF JOIN (SELECT * FROM h_prod WHERE status = 'success') d ON i.created_at > d.deployed_at
         """
     )

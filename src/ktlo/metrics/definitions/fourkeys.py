@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ktlo.metrics.common import Context, figure, literal, per_window
+from ktlo.metrics.common import Context, figure, per_window
 from ktlo.metrics.definitions.devlake import with_buckets
 
 ROOT_CAUSE = r"root cause: ([[:alnum:]]*)"  # queries/incidents.sql line 25
@@ -100,12 +100,13 @@ def _create_changes(ctx: Context) -> None:
         """
     )
     ctx.run(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE h_fk_incidents AS
         SELECT incident_id, external_id, created_at, resolved_at,
-               regexp_extract(title || ' ' || coalesce(raw, ''), {literal(ROOT_CAUSE)}, 1) AS root_cause
+               regexp_extract(title || ' ' || coalesce(raw, ''), $root_cause, 1) AS root_cause
         FROM incidents WHERE incident_id IN (SELECT incident_id FROM h_incidents)
-        """
+        """,
+        root_cause=ROOT_CAUSE,
     )
 
 

@@ -18,7 +18,7 @@ h_mw_lead       pull requests merged to the production branch, with the parts of
 
 from __future__ import annotations
 
-from ktlo.metrics.common import Context, literal
+from ktlo.metrics.common import Context
 
 # mhq/utils/string.py line 11: review events of bots are dropped (etl_code_analytics.py line 27)
 BOT_NAME = r"(?i)(\b[\w@-]*[-_\[\]@ ]+bot[-_\d\[\]]*\b|\[bot\]|_bot_|_bot$|^bot_)"
@@ -29,7 +29,7 @@ GITLAB_REVERT = r"^revert-([a-fA-F0-9]{8})$"
 def prod_branch(ctx: Context, column: str, repo: str = "r") -> str:
     """A SQL condition: `column` (a branch, '' when unknown) is the repository's production
     branch (`[health.repositories]` branch, else `main_branch`), or unknown."""
-    pattern = literal(ctx.settings.main_branch)
+    pattern = "$main_branch"
     return (
         f"(coalesce({column}, '') = '' OR {column} = {repo}.branch "
         f"OR ({repo}.branch IS NULL AND regexp_matches({column}, {pattern})))"
@@ -48,12 +48,12 @@ def create_tables(ctx: Context) -> None:
         """
     )
     ctx.run(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE h_mw_incidents AS
         WITH reverts AS (
             SELECT change_id, repo_id, number, landed_at,
-                   regexp_extract(head_branch, {literal(GITHUB_REVERT)}, 1) AS number_ref,
-                   lower(regexp_extract(head_branch, {literal(GITLAB_REVERT)}, 1)) AS sha_ref
+                   regexp_extract(head_branch, $github_revert, 1) AS number_ref,
+                   lower(regexp_extract(head_branch, $gitlab_revert, 1)) AS sha_ref
             FROM h_changes WHERE kind = 'pull_request' AND head_branch IS NOT NULL
         ),
         pairs AS (
@@ -68,7 +68,9 @@ def create_tables(ctx: Context) -> None:
         SELECT revert_id, '#' || original_number || ' reverted by #' || revert_number,
                'revert pull request', created_at, resolved_at
         FROM pairs
-        """
+        """,
+        github_revert=GITHUB_REVERT,
+        gitlab_revert=GITLAB_REVERT,
     )
     _create_lead(ctx)
 
@@ -81,7 +83,7 @@ def _create_lead(ctx: Context) -> None:
     in whole seconds; 0 for a repository deployed by its pull requests (lead_time.py line
     168). The others: etl_code_analytics.py lines 30-57 and 62-138.
     """
-    bots = literal(BOT_NAME)
+    bots = "$bot_name"
     ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_mw_lead AS
@@ -129,5 +131,6 @@ def _create_lead(ctx: Context) -> None:
                     ELSE trunc(epoch(d.conducted_at - p.landed_at)) END AS merge_to_deploy,
                p.mode = 'pull_requests' OR d.deploy_id IS NOT NULL AS counted
         FROM prs p LEFT JOIN reviews r ON r.item_id = p.change_id LEFT JOIN deployed d USING (change_id)
-        """
+        """,
+        bot_name=BOT_NAME,
     )

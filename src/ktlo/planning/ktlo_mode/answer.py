@@ -29,6 +29,7 @@ from ktlo.periods import Coverage, coverage, next_start, period_start
 from ktlo.planning.ktlo_mode import words
 from ktlo.planning.ktlo_mode.scoring import Assessment, ModeSettings, SignalRule, assess, decide
 from ktlo.store import Store
+from ktlo.store.temp_tables import require
 
 JSON_SCHEMA = "ktlo.mode/v1"
 MAX_THREADS = 4
@@ -71,6 +72,8 @@ def ktlo_mode(
     if alloc is None and names:
         build_allocation(store, config, None, None)  # effort over every day, once for all teams
     table = alloc or "alloc"
+    if names:
+        require(store, table)
     covered = coverage(store.con, table) if names else Coverage(None, None)
     until = covered.complete_until(period)
     docs = _health_docs(store, config, names, period, until, reuse or Reuse())
@@ -181,14 +184,15 @@ def _ktlo_shares(
     """The team's KTLO share of effort per window (oldest first), from the allocation table,
     corrected for the verdicts' measured error as `ktlo budget`'s is (ktlo.effort.error_bars)."""
     newest_first = [w["start"][:10] for w in reversed(windows)]
-    index = window_index_sql("day", newest_first, windows[-1]["end"][:10], "DATE")
+    index = window_index_sql("day", len(newest_first), "DATE")
+    starts = {f"start{k}": start for k, start in enumerate(newest_first)}
     rows = store.query(
         f"""
         SELECT {index} AS k, {parts_sql("person_days", whole="item_days")}
-        FROM {alloc} WHERE team = ? AND day >= DATE '{newest_first[-1]}'
+        FROM {alloc} WHERE team = $team AND day >= $oldest::DATE
         GROUP BY k HAVING k IS NOT NULL
         """,
-        [team],
+        {"team": team, "until": windows[-1]["end"][:10], "oldest": newest_first[-1], **starts},
     )
     last = len(windows) - 1  # the CASE counts from the newest window
     found: dict[int, float] = {}
