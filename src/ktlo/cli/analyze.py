@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ktlo.config import Config
     from ktlo.ingest.prefetch import Prefetch
     from ktlo.ingest.scale import RunSummary
+    from ktlo.metrics.analyze_document import AnalyzeDocument
     from ktlo.store import Store
 
 
@@ -169,14 +170,14 @@ def _explain_hint(store: Store, repo_ids: Sequence[str]) -> str:
 
 
 def _render(
-    doc: dict[str, Any] | None, run: RunSummary, output: tuple[bool, bool], top: int,
+    doc: AnalyzeDocument | None, run: RunSummary, output: tuple[bool, bool], top: int,
     hint: str | None,
 ) -> None:  # fmt: skip
     as_json, as_csv = output
     if doc is not None and as_json:
         from ktlo.ingest.scale.runner import run_json
 
-        print_json({**doc, "ingest": run_json(run)})
+        print_json(doc.model_copy(update={"ingest": run_json(run)}).to_json())
     elif doc is not None and as_csv:
         from ktlo.render.rows import analysis_rows
 

@@ -32,6 +32,7 @@ from ktlo.demo.pulls import write_pulls
 from ktlo.demo.work import team_year
 from ktlo.errors import KtloError
 from ktlo.ingest.history import ingest_repository
+from ktlo.metrics.analyze_document import AnalyzeDocument
 from ktlo.sources import git
 from ktlo.store import Store
 
@@ -47,7 +48,7 @@ class DemoResult:
     config: Path
     report: Path | None
     commits: int
-    checkout: dict[str, Any] | None  # the analysis of the checkout ktlo ran in, if any
+    checkout: AnalyzeDocument | None  # the analysis of the checkout ktlo ran in, if any
 
 
 class _Quiet:
@@ -203,7 +204,7 @@ def _write_report(store_path: Path, config_path: Path, out: Path, say: Step) -> 
     return target
 
 
-def _checkout(path: Path | None, out: Path, say: Step) -> dict[str, Any] | None:
+def _checkout(path: Path | None, out: Path, say: Step) -> AnalyzeDocument | None:
     """`ktlo analyze` of the checkout the demo runs in, into a store of its own."""
     if path is None:
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.padding import Padding
@@ -13,6 +13,9 @@ from ktlo.periods import shown
 from ktlo.render.display import display_name
 from ktlo.render.tables import Titled
 from ktlo.render.wording import middle, place, places, plural, repository
+
+if TYPE_CHECKING:
+    from ktlo.metrics.analyze_document import AnalyzeDocument
 
 BAR_WIDTH = 24
 PLACE_WIDTH = 44  # a longer directory is cut in its middle, where it says least
@@ -28,18 +31,18 @@ STATUS_STYLE = {
 ARROW = {"up": "▲", "down": "▼", "flat": "▶", "unknown": " "}
 
 
-def render_analysis(doc: dict[str, Any], console: Console, hint: str | None = None) -> None:
+def render_analysis(doc: AnalyzeDocument, console: Console, hint: str | None = None) -> None:
     """Print the analysis: headline, subcategories, trend, hotspots, people, other; last
     `hint`, the command that explains a verdict from where the user is."""
-    if not doc["totals"]["commits"]:
+    if not doc.totals.commits:
         console.print(f"{_name(doc)}: no commits in range — nothing to analyze.")
         return
     console.print(_headline(doc))
     console.print(_share_table(doc))
     console.print(_period_table(doc))
-    if doc["hotspots"]["directories"]:
+    if doc.hotspots.directories:
         console.print(_hotspot_table(doc))
-    if doc["people"]:
+    if doc.people:
         console.print(_people_line(doc))
     command = hint or "ktlo explain <sha>"
     console.print(Text(f"\nWhy? `{command}`", style="dim"), soft_wrap=True)  # to copy: never broken
@@ -50,42 +53,42 @@ def render_analysis(doc: dict[str, Any], console: Console, hint: str | None = No
     )
 
 
-def _name(doc: dict[str, Any]) -> str:
-    folders = ", ".join(f["folder"] for f in doc.get("folders") or ())
+def _name(doc: AnalyzeDocument) -> str:
+    folders = ", ".join(f.folder for f in doc.folders)
     only = f" (only {folders}: the commits that changed files there)" if folders else ""
-    if doc["repository"] is None:  # several repositories
-        return f"{len(doc['repositories']):,} repositories{only}"
-    return str(doc["repository"].get("name") or doc["repository"]["repo_id"]) + only
+    if doc.repository is None:  # several repositories
+        return f"{len(doc.repositories):,} repositories{only}"
+    return str(doc.repository.name or doc.repository.repo_id) + only
 
 
-def _headline(doc: dict[str, Any]) -> Group:
-    totals, budget, trend, shares = doc["totals"], doc["budget"], doc["trend"], doc["shares"]
-    span = f"{(totals['first_commit_at'] or '')[:10]} … {(totals['last_commit_at'] or '')[:10]}"
-    merges = totals["merges_excluded"]
+def _headline(doc: AnalyzeDocument) -> Group:
+    totals, budget, trend, shares = doc.totals, doc.budget, doc.trend, doc.shares
+    span = f"{(totals.first_commit_at or '')[:10]} … {(totals.last_commit_at or '')[:10]}"
+    merges = totals.merges_excluded
     title = Text.assemble(
         (_name(doc), "bold"),
-        f" — {span}, by {doc['period']}; {plural(totals['commits'], 'commit')} by "
-        f"{plural(totals['authors'], 'person')}, {totals['person_days']:,.0f} person-days"
+        f" — {span}, by {doc.period}; {plural(totals.commits, 'commit')} by "
+        f"{plural(totals.authors, 'person')}, {totals.person_days:,.0f} person-days"
         + (
             f"; {plural(merges, 'merge')} left out (their changes count on the commits they bring)"
             if merges
             else ""
         ),
     )
-    status = budget["status"]
-    effort = shares["effort"]
+    status = budget.status
+    effort = shares.effort
     line = Text.assemble(
         "KTLO share of effort  ",
-        (f"{last_periods(budget['window_periods'], doc['period'])} ", "bold"),
-        (interval(budget["share"], budget["share_low"], budget["share_high"]), "bold"),
-        f"  {ARROW[trend['direction']]} from {_pct(trend['previous_share'])}   ",
-        f"budget {_pct(budget['low'])}–{_pct(budget['high'])}: ",
+        (f"{last_periods(budget.window_periods, doc.period)} ", "bold"),
+        (interval(budget.share, budget.share_low, budget.share_high), "bold"),
+        f"  {ARROW[trend.direction]} from {_pct(trend.previous_share)}   ",
+        f"budget {_pct(budget.low)}–{_pct(budget.high)}: ",
         (status.upper(), STATUS_STYLE[status]),
-        f"\nall time: {interval(effort['ktlo'], effort['ktlo_low'], effort['ktlo_high'])} of effort, "
-        f"{_pct(shares['commits']['ktlo'])} of commits, {_pct(shares['lines']['ktlo'])} of changed lines",
+        f"\nall time: {interval(effort.ktlo, effort.ktlo_low, effort.ktlo_high)} of effort, "
+        f"{_pct(shares.commits.ktlo)} of commits, {_pct(shares.lines.ktlo)} of changed lines",
     )
     return Group(
-        Text(""), title, Text(""), line, Text(error_bars_note(effort["verified"]), style="dim")
+        Text(""), title, Text(""), line, Text(error_bars_note(effort.verified), style="dim")
     )
 
 
@@ -116,52 +119,50 @@ def last_periods(count: int, period: str) -> str:
     return f"last {period}" if count == 1 else f"last {count} {period}s"
 
 
-def _share_table(doc: dict[str, Any]) -> Table:
+def _share_table(doc: AnalyzeDocument) -> Table:
     table = Titled(box=None, pad_edge=False, show_header=True, header_style="dim")
     for column, justify in (("", "left"), ("effort", "right"), ("", "left"), ("commits", "right"),
                             ("lines", "right")):  # fmt: skip
         table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     table.add_column("", ratio=1)  # the notes wrap; the figures never do
-    for sub in doc["subcategories"]:
-        if sub["investment"] == "ktlo":
+    for sub in doc.subcategories:
+        if sub.investment == "ktlo":
             table.add_row(
-                f"  {sub['subcategory']}", _pct(sub["effort_share"]), _bar(sub["effort_share"]),
-                _pct(sub["commit_share"]), _pct(sub["line_share"]), _notes(doc, sub["subcategory"]),
+                f"  {sub.subcategory}", _pct(sub.effort_share), _bar(sub.effort_share),
+                _pct(sub.commit_share), _pct(sub.line_share), _notes(doc, sub.subcategory),
             )  # fmt: skip
-    new = [s for s in doc["subcategories"] if s["investment"] == "new_work"]
-    shares = doc["shares"]
+    new = [s for s in doc.subcategories if s.investment == "new_work"]
+    shares = doc.shares
     table.add_row(
-        "new work", _pct(shares["effort"]["new_work"]), _bar(shares["effort"]["new_work"]),
-        _pct(shares["commits"]["new_work"]), _pct(shares["lines"]["new_work"]),
-        ", ".join(f"{s['subcategory']} {_pct(s['effort_share'])}" for s in new),
+        "new work", _pct(shares.effort.new_work), _bar(shares.effort.new_work),
+        _pct(shares.commits.new_work), _pct(shares.lines.new_work),
+        ", ".join(f"{s.subcategory} {_pct(s.effort_share)}" for s in new),
     )  # fmt: skip
-    other = doc["other"]
-    top_reason = other["reasons"][0]["reason"] if other["reasons"] else ""
+    other = doc.other
+    top_reason = other.reasons[0].reason if other.reasons else ""
     table.add_row(
-        "other", _pct(shares["effort"]["other"]), _bar(shares["effort"]["other"]),
-        _pct(shares["commits"]["other"]), _pct(shares["lines"]["other"]),
-        f"{plural(other['commits'], 'commit')}; most: {top_reason}" if other["commits"] else "",
+        "other", _pct(shares.effort.other), _bar(shares.effort.other),
+        _pct(shares.commits.other), _pct(shares.lines.other),
+        f"{plural(other.commits, 'commit')}; most: {top_reason}" if other.commits else "",
     )  # fmt: skip
     return table
 
 
-def _notes(doc: dict[str, Any], sub: str) -> str:
-    bots = [
-        (b["bot"], b["by_subcategory"][sub]) for b in doc["bots"] if b["by_subcategory"].get(sub)
-    ]
+def _notes(doc: AnalyzeDocument, sub: str) -> str:
+    bots = [(b.bot, n) for b in doc.bots if (n := (b.by_subcategory or {}).get(sub))]
     if not bots:
         return ""
     *first, (name, count) = bots[:2]
     return "(" + "".join(f"{b}: {n:,}, " for b, n in first) + f"{name}: {plural(count, 'commit')})"
 
 
-def _period_table(doc: dict[str, Any]) -> Table:
-    periods = doc["periods"][-12:]
+def _period_table(doc: AnalyzeDocument) -> Table:
+    periods = doc.periods[-12:]
     table = Titled(
-        title=f"\nKTLO share by {doc['period']}", title_justify="left", box=None,
+        title=f"\nKTLO share by {doc.period}", title_justify="left", box=None,
         header_style="dim", pad_edge=False,
     )  # fmt: skip
-    table.add_column(doc["period"], no_wrap=True)
+    table.add_column(doc.period, no_wrap=True)
     table.add_column("person-days", justify="right", no_wrap=True)
     table.add_column("KTLO", justify="right", no_wrap=True)
     table.add_column("", justify="left", no_wrap=True)
@@ -169,22 +170,22 @@ def _period_table(doc: dict[str, Any]) -> Table:
     table.add_column("by commits", justify="right", no_wrap=True)
     table.add_column("top KTLO kinds", ratio=1)
     for p in periods:
-        kinds = [k for k in p["by_subcategory"] if k not in ("feature", "project")][:3]
+        kinds = [k for k in p.by_subcategory if k not in ("feature", "project")][:3]
         table.add_row(
-            p["period"], f"{p['person_days']:,.1f}", interval(p["ktlo_share"], p["ktlo_share_low"], p["ktlo_share_high"]),
-            _bar(p["ktlo_share"], 10),
-            f"{p['commits']:,}", _pct(p["ktlo_share_commits"]), ", ".join(kinds),
+            p.period, f"{p.person_days:,.1f}", interval(p.ktlo_share, p.ktlo_share_low, p.ktlo_share_high),
+            _bar(p.ktlo_share, 10),
+            f"{p.commits:,}", _pct(p.ktlo_share_commits), ", ".join(kinds),
         )  # fmt: skip
-    table.caption = f"trend {_spark(doc['trend']['series'][-36:])}"
+    table.caption = f"trend {_spark(doc.trend.series[-36:])}"
     table.caption_justify = "left"
     return table
 
 
-def _hotspot_table(doc: dict[str, Any]) -> Table:
+def _hotspot_table(doc: AnalyzeDocument) -> Table:
     """Directories of each repository, `(root files)` for a repository's (or folder's) top."""
-    spots = doc["hotspots"]["directories"]
-    several = len({h.get("repo_id") for h in spots}) > 1 or doc["repository"] is None
-    folders = [f["folder"] for f in doc.get("folders") or ()]
+    spots = doc.hotspots.directories
+    several = len({h.repo_id for h in spots}) > 1 or doc.repository is None
+    folders = [f.folder for f in doc.folders]
     within = f", directories within {folders[0]}/" if len(folders) == 1 else ""
     table = Titled(
         title=f"\nKTLO hotspots (where keeping the lights on concentrates{within})",
@@ -196,18 +197,18 @@ def _hotspot_table(doc: dict[str, Any]) -> Table:
     table.add_column("KTLO\nratio", justify="right", no_wrap=True)
     table.add_column("top KTLO kinds\n(commits)", ratio=1)
     for h in spots:
-        kinds = ", ".join(f"{k} {v:,}" for k, v in list(h["by_subcategory"].items())[:3])
-        where = place(h.get("repo_id"), h["directory"], several)
+        kinds = ", ".join(f"{k} {v:,}" for k, v in list(h.by_subcategory.items())[:3])
+        where = place(h.repo_id, h.directory, several)
         table.add_row(
-            middle(where, PLACE_WIDTH), f"{h['ktlo_commits']:,}", _pct(h["share_of_ktlo_lines"]),
-            _pct(h["ktlo_ratio"]), kinds,
+            middle(where, PLACE_WIDTH), f"{h.ktlo_commits:,}", _pct(h.share_of_ktlo_lines),
+            _pct(h.ktlo_ratio), kinds,
         )  # fmt: skip
     return table
 
 
-def _people_line(doc: dict[str, Any]) -> Text:
+def _people_line(doc: AnalyzeDocument) -> Text:
     people = ", ".join(
-        f"{display_name(p['person'])} ({_pct(p['share_of_ktlo'])})" for p in doc["people"][:5]
+        f"{display_name(p.person)} ({_pct(p.share_of_ktlo)})" for p in doc.people[:5]
     )
     return Text.assemble("\nCarrying the KTLO: ", (people, "bold"))
 
@@ -631,11 +632,13 @@ def render_demo_footer(result: Any, console: Console) -> None:
     console.print(f"Store:  {result.store}\nConfig: {result.config}")
     if result.report:
         console.print(f"Report: {result.report}  (open it in a browser; it works offline)")
-    if result.checkout and result.checkout["totals"]["commits"]:
-        doc = result.checkout
+    if result.checkout and result.checkout.totals.commits:
+        doc: AnalyzeDocument = result.checkout
+        name = doc.repository.name if doc.repository else None
+        effort = doc.shares.effort
         console.print(
-            f"This checkout ({doc['repository'].get('name')}): {plural(doc['totals']['commits'], 'commit')}, "
-            f"KTLO share of effort {interval(doc['shares']['effort']['ktlo'], doc['shares']['effort']['ktlo_low'], doc['shares']['effort']['ktlo_high'])}."
+            f"This checkout ({name}): {plural(doc.totals.commits, 'commit')}, "
+            f"KTLO share of effort {interval(effort.ktlo, effort.ktlo_low, effort.ktlo_high)}."
         )
     console.print(
         Text(
