@@ -62,11 +62,16 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
     def one(render: Callable[[Any, Console], None], name: str) -> Callable[[Console], None]:
         return lambda console: render(json.loads(json.dumps(doc(name))), console)
 
+    from ktlo.metrics.analyze_document import AnalyzeDocument
+
+    def analysis(name: str) -> AnalyzeDocument:
+        return AnalyzeDocument.model_validate(doc(name))
+
     return {
-        "analyze": one(terminal.render_analysis, "analyze"),
+        "analyze": lambda console: terminal.render_analysis(analysis("analyze"), console),
         "analyze_many": lambda console: (
-            terminal.render_analysis(doc("analyze_many"), console),
-            scale.render_repositories(doc("analyze_many"), console, 10),
+            terminal.render_analysis(analysis("analyze_many"), console),
+            scale.render_repositories(analysis("analyze_many"), console, 10),
         ),
         "allocation_team": one(terminal.render_allocation, "allocation_team"),
         "allocation_person": one(terminal.render_allocation, "allocation_person"),

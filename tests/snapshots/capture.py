@@ -26,13 +26,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def capture(demo: Path) -> dict[str, Any]:
     """Every document, keyed by the name of its input file."""
     from ktlo.allocation import AllocationOptions, allocation, budget_report
-    from ktlo.analysis import AnalyzeOptions, analyze
     from ktlo.planning.review import rotation_review
     from ktlo.review_queue import review_queue
 
     from ktlo.config import load_config
     from ktlo.metrics.common import HealthOptions
     from ktlo.metrics.health import health
+    from ktlo.metrics.repository import AnalyzeOptions, analyze
     from ktlo.planning.ktlo_mode import ktlo_mode
     from ktlo.planning.outlook import outlook
     from ktlo.planning.sprints import sprint_report
@@ -45,8 +45,8 @@ def capture(demo: Path) -> dict[str, Any]:
     docs: dict[str, Any] = {}
     with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
         payments = "github.com/acme-demo/payments-api"
-        docs["analyze"] = analyze(store, AnalyzeOptions(payments), config)
-        docs["analyze_many"] = analyze(store, AnalyzeOptions(), config)
+        docs["analyze"] = analyze(store, AnalyzeOptions(payments), config).to_json()
+        docs["analyze_many"] = analyze(store, AnalyzeOptions(), config).to_json()
         for by in ("team", "person", "subcategory"):
             team = "payments" if by == "subcategory" else None
             docs[f"allocation_{by}"] = allocation(
