@@ -15,6 +15,7 @@ from ktlo.render.tables import Titled
 from ktlo.render.wording import middle, place, places, plural, repository
 
 if TYPE_CHECKING:
+    from ktlo.effort.allocation_document import AllocationDocument, BudgetDocument
     from ktlo.metrics.analyze_document import AnalyzeDocument
 
 BAR_WIDTH = 24
@@ -275,51 +276,46 @@ def render_evaluation(report: dict[str, Any], console: Console, mistakes: int = 
         console.print(f"  {m['id']}: {m['label']} → {m['predicted']}: {m['text'][:100]!r}")
 
 
-def render_allocation(doc: dict[str, Any], console: Console) -> None:
+def render_allocation(doc: AllocationDocument, console: Console) -> None:
     """Person-days and FTE per group and period, with the KTLO share against the band."""
-    totals, budget = doc["totals"], doc["budget"]
-    if not totals["person_days"]:
+    totals, budget = doc.totals, doc.budget
+    if not totals.person_days:
         console.print("No effort in range: sync or analyze some work first.")
         return
-    scope = f"team {display_name(doc['team'])}" if doc["team"] else "all teams"
+    scope = f"team {display_name(doc.team)}" if doc.team else "all teams"
     console.print(
         Text.assemble(
             (f"Allocation — {scope}", "bold"),
-            f", {totals['first_day']} … {totals['last_day']}: {totals['person_days']:,.1f} person-days "
-            f"({totals['fte']} FTE) by {plural(totals['people'], 'person')} on "
-            f"{plural(totals['items'], 'item')}",
+            f", {totals.first_day} … {totals.last_day}: {totals.person_days:,.1f} person-days "
+            f"({totals.fte} FTE) by {plural(totals.people, 'person')} on "
+            f"{plural(totals.items, 'item')}",
         )
     )
-    status = budget["status"]
+    status = budget.status
     console.print(
         Text.assemble(
             "KTLO share ",
-            (
-                interval(totals["ktlo_share"], totals["ktlo_share_low"], totals["ktlo_share_high"]),
-                "bold",
-            ),
-            f" overall; last complete period {budget.get('period') or _none_complete(doc)} ",
-            (interval(budget["share"], budget["share_low"], budget["share_high"]), "bold"),
-            f" {ARROW[doc['trend']['direction']]}  ",
-            f"band {_pct(budget['low'])}–{_pct(budget['high'])}: ",
+            (interval(totals.ktlo_share, totals.ktlo_share_low, totals.ktlo_share_high), "bold"),
+            f" overall; last complete period {budget.period or _none_complete(doc)} ",
+            (interval(budget.share, budget.share_low, budget.share_high), "bold"),
+            f" {ARROW[doc.trend.direction]}  ",
+            f"band {_pct(budget.low)}–{_pct(budget.high)}: ",
             (status.upper(), STATUS_STYLE[status]),
         )  # fmt: skip
     )
     console.print(_group_table(doc, console.width))
-    periods = Titled(
-        box=None, header_style="dim", title=f"\nby {doc['period']}", title_justify="left"
-    )
+    periods = Titled(box=None, header_style="dim", title=f"\nby {doc.period}", title_justify="left")
     for column in ("", "person-days", "FTE", "KTLO", "status"):
         periods.add_column(column, justify="left" if not column else "right")
-    for p in doc["periods"][-12:]:
-        periods.add_row(shown(p), f"{p['person_days']:,.1f}", f"{p['fte']:.2f}",
-                        interval(p["ktlo_share"], p["ktlo_share_low"], p["ktlo_share_high"]),
-                        Text(p["status"], style=STATUS_STYLE[p["status"]]))  # fmt: skip
+    for p in doc.periods[-12:]:
+        periods.add_row(shown(p), f"{p.person_days:,.1f}", f"{p.fte:.2f}",
+                        interval(p.ktlo_share, p.ktlo_share_low, p.ktlo_share_high),
+                        Text(p.status, style=STATUS_STYLE[p.status]))  # fmt: skip
     console.print(periods)
     console.print(Text(_fte_note(doc), style="dim"))
-    if doc["cost"]:
-        console.print(f"\nKTLO cost: {doc['cost']['ktlo_cost']:,.0f} ({doc['cost']['basis']})")
-    console.print(Text("\n" + error_bars_note(doc["error_rates"]["verified"]), style="dim"))
+    if doc.cost:
+        console.print(f"\nKTLO cost: {doc.cost.ktlo_cost:,.0f} ({doc.cost.basis})")
+    console.print(Text("\n" + error_bars_note(doc.error_rates.verified), style="dim"))
     console.print(
         Text(
             "\nCounts of items are beside the effort, never instead of it: see docs/effort.md.",
@@ -333,21 +329,19 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
 OWN_SHARE = ("team", "person", "repo")
 
 
-def _group_table(doc: dict[str, Any], width: int) -> Table:
+def _group_table(doc: AllocationDocument, width: int) -> Table:
     """Each group's effort; by team, person or repository also its own KTLO share. The bar
     gives way to long names, and a name longer than the room left wraps."""
-    own = doc["by"] in OWN_SHARE
-    title = f"\nby {doc['by']}" + (": each one's KTLO share of its own effort" if own else "")
+    own = doc.by in OWN_SHARE
+    title = f"\nby {doc.by}" + (": each one's KTLO share of its own effort" if own else "")
     table = Titled(box=None, header_style="dim", title=title, title_justify="left", pad_edge=False)
     rows = []
-    for g in doc["groups"]:
-        name = repository(g["key"]) if doc["by"] == "repo" else display_name(g["key"])
-        row = [name, f"{g['person_days']:,.1f}", _pct(g["share"])]
+    for g in doc.groups:
+        name = repository(g.key) if doc.by == "repo" else display_name(g.key)
+        row = [name, f"{g.person_days:,.1f}", _pct(g.share)]
         if own:
-            row.append(
-                interval(g.get("ktlo_share"), g.get("ktlo_share_low"), g.get("ktlo_share_high"))
-            )
-        rows.append((row, g.get("ktlo_share") if own else g["share"], f"{g['items']:,}"))
+            row.append(interval(g.ktlo_share, g.ktlo_share_low, g.ktlo_share_high))
+        rows.append((row, g.ktlo_share if own else g.share, f"{g.items:,}"))
     headers = ["", "person-days", "of all"] + (["KTLO share"] if own else [])
     widths = [max([len(h)] + [len(r[0][k]) for r in rows]) for k, h in enumerate(headers)]
     items = max([5] + [len(r[2]) for r in rows])
@@ -360,45 +354,44 @@ def _group_table(doc: dict[str, Any], width: int) -> Table:
     return table
 
 
-def _none_complete(doc: dict[str, Any]) -> str:
-    return f"– (no complete {doc['period']} yet)"
+def _none_complete(doc: AllocationDocument) -> str:
+    return f"– (no complete {doc.period} yet)"
 
 
-def _fte_note(doc: dict[str, Any]) -> str:
+def _fte_note(doc: AllocationDocument) -> str:
     """What the FTE figures divide by, and why they are below headcount (ktlo.periods)."""
-    now = next((p for p in doc["periods"] if p.get("in_progress")), None)
-    so_far = f"Data up to {doc.get('as_of')}: {now['period']} is in progress. " if now else ""
-    people = doc["totals"]["people"]
+    now = next((p for p in doc.periods if p.in_progress), None)
+    so_far = f"Data up to {doc.as_of}: {now.period} is in progress. " if now else ""
+    people = doc.totals.people
     who = f"{people} {'person' if people == 1 else 'people'} with effort in the span"
-    return f"\n{so_far}{doc.get('fte_note', '')} ({who}.)"
+    return f"\n{so_far}{doc.fte_note} ({who}.)"
 
 
-def render_budget(doc: dict[str, Any], console: Console) -> None:
+def render_budget(doc: BudgetDocument, console: Console) -> None:
     """One line per team: last complete period, the last 91 days, drift; then what drives it."""
-    periods = {t["last_period"] for t in doc["teams"]}
+    periods = {t.last_period for t in doc.teams}
     one = periods.pop() if len(periods) == 1 else None
     table = Titled(
         box=None, header_style="dim", title_justify="left", pad_edge=False,
-        title=f"KTLO budget as of {doc['as_of']}"
-        + (f" (last complete {doc['period']}: {one})" if one else ""),
+        title=f"KTLO budget as of {doc.as_of}"
+        + (f" (last complete {doc.period}: {one})" if one else ""),
     )  # fmt: skip
-    last = one or f"last complete {doc['period']}"
+    last = one or f"last complete {doc.period}"
     for column in ("team", "band", last, "", "last 91 days", "", "drift"):
         table.add_column(column, no_wrap=column != "team")
-    for t in doc["teams"]:
-        share = interval(
-            t["last_period_share"], t["last_period_share_low"], t["last_period_share_high"]
-        )
+    for t in doc.teams:
+        share = interval(t.last_period_share, t.last_period_share_low, t.last_period_share_high)
         table.add_row(
-            display_name(t["team"]), f"{_pct(t['low'])}–{_pct(t['high'])}",
-            share if one else f"{t['last_period'] or '–'} {share}",
-            Text(t["last_period_status"], style=STATUS_STYLE[t["last_period_status"]]),
-            interval(t["quarter_share"], t["quarter_share_low"], t["quarter_share_high"]),
-            Text(t["quarter_status"], style=STATUS_STYLE[t["quarter_status"]]),
-            Text("rising" if t["drifting"] else "", style="bold red"),
+            display_name(t.team), f"{_pct(t.low)}–{_pct(t.high)}",
+            share if one else f"{t.last_period or '–'} {share}",
+            Text(t.last_period_status, style=STATUS_STYLE[t.last_period_status]),
+            interval(t.quarter_share, t.quarter_share_low, t.quarter_share_high),
+            Text(t.quarter_status, style=STATUS_STYLE[t.quarter_status]),
+            Text("rising" if t.drifting else "", style="bold red"),
         )  # fmt: skip
     console.print(table)
-    console.print(drivers_table(doc["teams"]))
+    # drivers_table also draws the report's teams (ktlo.render.summary): it reads the JSON form.
+    console.print(drivers_table([t.to_json() for t in doc.teams]))
 
 
 def drivers_table(teams: list[dict[str, Any]]) -> Table:
