@@ -25,11 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def capture(demo: Path) -> dict[str, Any]:
     """Every document, keyed by the name of its input file."""
-    from ktlo.allocation import AllocationOptions, allocation, budget_report
     from ktlo.planning.review import rotation_review
     from ktlo.review_queue import review_queue
 
     from ktlo.config import load_config
+    from ktlo.effort.allocation import AllocationOptions, allocation, budget_report
     from ktlo.metrics.common import HealthOptions
     from ktlo.metrics.health import health
     from ktlo.metrics.repository import AnalyzeOptions, analyze
@@ -51,8 +51,8 @@ def capture(demo: Path) -> dict[str, Any]:
             team = "payments" if by == "subcategory" else None
             docs[f"allocation_{by}"] = allocation(
                 store, config, AllocationOptions(team=team, by=by)
-            )
-        docs["budget"] = budget_report(store, config)
+            ).to_json()
+        docs["budget"] = budget_report(store, config).to_json()
         docs["health"] = health(store, config, HealthOptions())
         docs["mode"] = ktlo_mode(store, config)
         docs["forecast"] = outlook(store, config, "payments", 2, "month")

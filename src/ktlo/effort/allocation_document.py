@@ -45,7 +45,8 @@ class Group(Document):
 
     key: str = Field(description="the value (`other` for none)")
     investment: str | None = Field(
-        None, description="the subcategory's investment (only when grouped by subcategory)"
+        None,
+        description="the subcategory's investment (grouped by subcategory; left out otherwise)",
     )
     person_days: float = Field(description="effort")
     ktlo_person_days: int | float = Field(description="effort on items whose verdict is KTLO")
