@@ -32,7 +32,7 @@ def corrected(share: float) -> float:
 def doc(shop: GitRepo, store: Store) -> dict[str, object]:
     repo = open_repository(shop.path)
     ingest_repository(store, repo)
-    return analyze(store, AnalyzeOptions(repo.repo_id))
+    return analyze(store, AnalyzeOptions(repo.repo_id)).to_json()
 
 
 def test_totals_exclude_merges(doc: dict) -> None:  # type: ignore[type-arg]
@@ -111,9 +111,9 @@ def test_hotspots_and_people(doc: dict) -> None:  # type: ignore[type-arg]
 def test_since_until_and_quarters(shop: GitRepo, store: Store) -> None:
     repo = open_repository(shop.path)
     ingest_repository(store, repo)
-    feb = analyze(store, AnalyzeOptions(repo.repo_id, date(2026, 2, 1), date(2026, 3, 1)))
+    feb = analyze(store, AnalyzeOptions(repo.repo_id, date(2026, 2, 1), date(2026, 3, 1))).to_json()
     assert feb["totals"]["commits"] == 4
-    quarters = analyze(store, AnalyzeOptions(repo.repo_id, period="quarter"))
+    quarters = analyze(store, AnalyzeOptions(repo.repo_id, period="quarter")).to_json()
     assert [p["period"] for p in quarters["periods"]] == ["2026-Q1"]
 
 

@@ -74,11 +74,11 @@ def _cli(*args: str) -> str:
 def test_payments_drifts_over_its_band_and_mobile_stays_inside(demo: Path) -> None:
     config = load_config(demo / "ktlo.toml")
     with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
-        budget = {t["team"]: t for t in budget_report(store, config)["teams"]}
+        budget = {t["team"]: t for t in budget_report(store, config).to_json()["teams"]}
         assert budget["payments"]["last_period_status"] == "over"
         assert budget["payments"]["drifting"]
         assert budget["mobile"]["last_period_status"] == "inside"
-        payments = allocation(store, config, AllocationOptions(team="payments"))
+        payments = allocation(store, config, AllocationOptions(team="payments")).to_json()
         # the story is told by the verdicts (the corrected shares lean towards the prior)
         shares = {
             p["period"]: p["ktlo_person_days"] / p["person_days"] for p in payments["periods"]
@@ -92,7 +92,9 @@ def test_payments_drifts_over_its_band_and_mobile_stays_inside(demo: Path) -> No
 def test_search_ships_features_while_its_bug_backlog_and_flaky_builds_grow(demo: Path) -> None:
     config = load_config(demo / "ktlo.toml")
     with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
-        search = allocation(store, config, AllocationOptions(team="search", by="subcategory"))
+        search = allocation(
+            store, config, AllocationOptions(team="search", by="subcategory")
+        ).to_json()
         open_bugs = store.query(
             "SELECT project, count(*) FILTER (WHERE closed_at IS NULL) AS open FROM work_items "
             "WHERE issue_type = 'Bug' GROUP BY project ORDER BY open DESC"

@@ -361,7 +361,7 @@ def test_an_item_worked_on_several_days_counts_as_one_item(store: Store) -> None
     for day in ("2026-03-02", "2026-03-04", "2026-03-06"):
         add_activity(store, "pr1", "ana@acme.com", "opened", f"{day}T10:00:00")
     add_commit(store, "c1", "Ana Lima", "2026-03-09T10:00:00", ("new_work", "feature"))
-    doc = allocation(store, Config(), AllocationOptions())
+    doc = allocation(store, Config(), AllocationOptions()).to_json()
     totals = doc["totals"]
     assert (totals["person_days"], totals["ktlo_person_days"]) == (4.0, 3.0)
     rates = prior_rates()

@@ -198,8 +198,8 @@ def test_hotspots_are_per_repository_with_the_root_shown_as_root_files(two_repos
 
     with Store.open(two_repos, read_only=True) as store:
         doc = analyze(store, AnalyzeOptions())
-    roots = {(h["repo_id"].rsplit("/", 1)[-1], h["ktlo_commits"])
-             for h in doc["hotspots"]["directories"] if h["directory"] == "."}  # fmt: skip
+    roots = {(h.repo_id.rsplit("/", 1)[-1], h.ktlo_commits)
+             for h in doc.hotspots.directories if h.directory == "."}  # fmt: skip
     assert roots == {("shop", 3), ("search", 2)}  # not one "." of 5 commits
     out = io.StringIO()
     render_analysis(doc, make_console(100, out))

@@ -72,7 +72,9 @@ def test_the_balance_is_ktlo_allocation_by_subcategory(org: tuple[Path, Config])
     with Store.open(org[0], read_only=True) as store:
         for team in ("payments", "search"):
             mine = next(b for b in doc["balance"] if b["team"] == team)
-            theirs = allocation(store, org[1], AllocationOptions(team=team, by="subcategory"))
+            theirs = allocation(
+                store, org[1], AllocationOptions(team=team, by="subcategory")
+            ).to_json()
             assert [p["ktlo_share"] for p in mine["periods"]] == theirs["trend"]["series"]
             for ours, alloc in zip(mine["periods"], theirs["periods"], strict=True):
                 assert ours["person_days"] == alloc["person_days"]
@@ -80,7 +82,7 @@ def test_the_balance_is_ktlo_allocation_by_subcategory(org: tuple[Path, Config])
                 assert ours["by_subcategory"] == {
                     g["key"]: g["person_days"] for g in alloc["groups"]
                 }
-        budget = {t["team"]: t for t in budget_report(store, org[1], "month")["teams"]}
+        budget = {t["team"]: t for t in budget_report(store, org[1], "month").to_json()["teams"]}
     for card in doc["teams"]:
         expected = budget[card["team"]]
         for field in ("last_period", "last_period_share", "last_period_status", "quarter_share",

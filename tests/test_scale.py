@@ -237,11 +237,11 @@ def test_analysis_over_several_repositories(repos: list[Path], store: Store) -> 
     both = analyze(store, AnalyzeOptions(repositories=run.repo_ids[:2]))
     one = analyze(store, AnalyzeOptions(run.repo_ids[0]))
     every = analyze(store, AnalyzeOptions())
-    assert both["repository"] is None
-    assert [r["commits"] for r in one["repositories"]] == [one["totals"]["commits"]]
-    assert one["repository"]["repo_id"] == run.repo_ids[0]
-    assert both["totals"]["commits"] == sum(r["commits"] for r in both["repositories"]) == 46
-    assert every["totals"]["commits"] == 78
+    assert both.repository is None
+    assert [r.commits for r in one.repositories] == [one.totals.commits]
+    assert one.repository is not None and one.repository.repo_id == run.repo_ids[0]
+    assert both.totals.commits == sum(r.commits for r in both.repositories) == 46
+    assert every.totals.commits == 78
 
 
 def test_config_repositories_are_mined_by_analyze_and_sync(

@@ -117,7 +117,9 @@ def test_an_override_made_in_the_page_shows_up_in_ktlo_allocation(
     team = client.get("/teams/payments.json").json()
     assert team["balance"][0]["periods"][0]["by_subcategory"]["security"] == 1.0
     with Store.open(org[0], read_only=True) as store:
-        doc = allocation(store, org[1], AllocationOptions(team="payments", by="subcategory"))
+        doc = allocation(
+            store, org[1], AllocationOptions(team="payments", by="subcategory")
+        ).to_json()
     assert {g["key"]: g["person_days"] for g in doc["groups"]}["security"] == 1.0
     wrong = client.post("/items/raj2/override", data={"label": "ktlo/nonsense"})
     assert wrong.status_code == 400 and "unknown category" in wrong.text
@@ -159,7 +161,9 @@ def review_in_the_dashboard(client: TestClient, org: tuple[Path, Config]) -> Non
     assert "Saved" in client.get("/review?answered=raj3").text
     with Store.open(org[0], read_only=True) as store:
         stored = dict(store.con.execute("SELECT item_id, note FROM overrides").fetchall())
-        doc = allocation(store, org[1], AllocationOptions(team="payments", by="subcategory"))
+        doc = allocation(
+            store, org[1], AllocationOptions(team="payments", by="subcategory")
+        ).to_json()
     assert stored == {"raj3": "review: confirmed", HOSTILE_ID: "review: corrected from ktlo/bug"}
     assert {g["key"]: g["person_days"] for g in doc["groups"]}["security"] == 1.0
     assert client.post("/review/nothing-here/answer").status_code == 404

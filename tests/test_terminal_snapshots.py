@@ -62,16 +62,32 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
     def one(render: Callable[[Any, Console], None], name: str) -> Callable[[Console], None]:
         return lambda console: render(json.loads(json.dumps(doc(name))), console)
 
+    from ktlo.documents import Document
+    from ktlo.effort.allocation_document import AllocationDocument, BudgetDocument
+    from ktlo.metrics.analyze_document import AnalyzeDocument
+
+    def analysis(name: str) -> AnalyzeDocument:
+        return AnalyzeDocument.model_validate(doc(name))
+
+    def typed(
+        render: Callable[[Any, Console], None], model: type[Document], name: str
+    ) -> Callable[[Console], None]:
+        return lambda console: render(model.model_validate(doc(name)), console)
+
     return {
-        "analyze": one(terminal.render_analysis, "analyze"),
+        "analyze": lambda console: terminal.render_analysis(analysis("analyze"), console),
         "analyze_many": lambda console: (
-            terminal.render_analysis(doc("analyze_many"), console),
-            scale.render_repositories(doc("analyze_many"), console, 10),
+            terminal.render_analysis(analysis("analyze_many"), console),
+            scale.render_repositories(analysis("analyze_many"), console, 10),
         ),
-        "allocation_team": one(terminal.render_allocation, "allocation_team"),
-        "allocation_person": one(terminal.render_allocation, "allocation_person"),
-        "allocation_subcategory": one(terminal.render_allocation, "allocation_subcategory"),
-        "budget": one(terminal.render_budget, "budget"),
+        "allocation_team": typed(terminal.render_allocation, AllocationDocument, "allocation_team"),
+        "allocation_person": typed(
+            terminal.render_allocation, AllocationDocument, "allocation_person"
+        ),
+        "allocation_subcategory": typed(
+            terminal.render_allocation, AllocationDocument, "allocation_subcategory"
+        ),
+        "budget": typed(terminal.render_budget, BudgetDocument, "budget"),
         "health": one(health.render_health, "health"),
         "mode": one(terminal.render_mode, "mode"),
         "forecast": one(terminal.render_forecast, "forecast"),

@@ -20,15 +20,15 @@ def test_analyze_mines_then_analyzes_what_it_mined_and_closes_the_store(
     options = AnalyzeOptions(period="quarter", top=3)
     result = analyze_repositories(path, [shop.path], Engine(jobs=1), Config(), options)
     assert result.document is not None and not result.run.failures
-    assert result.document["period"] == "quarter"
-    assert result.document["totals"]["commits"] > 0
+    assert result.document.period == "quarter"
+    assert result.document.totals.commits > 0
     # the footer's command names a real commit of this store, and the store, since
     # ./ktlo.duckdb would not find it
     assert result.hint is not None and result.hint.startswith("ktlo explain ")
     assert result.hint.endswith(f"--db {path}")
     with Store.open(path) as store:  # closed by the workflow: writable again
         mined = store.con.execute("SELECT count(*) FROM commits").fetchone()
-    assert mined is not None and mined[0] >= result.document["totals"]["commits"]
+    assert mined is not None and mined[0] >= result.document.totals.commits
 
 
 def test_a_sync_that_stored_nothing_learns_nothing(tmp_path: Path) -> None:

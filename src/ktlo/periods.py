@@ -21,6 +21,7 @@ covers: all of a complete period's, those so far of one in progress (docs/effort
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -123,9 +124,12 @@ class Coverage:
         }
 
 
-def shown(row: dict[str, Any]) -> str:
+def shown(row: Mapping[str, Any] | Any) -> str:
     """A period of a document as every view labels it: `2026-11 so far` while in progress,
-    `2025-Q4 partial` when the data begins inside it, else its label (`period`)."""
+    `2025-Q4 partial` when the data begins inside it, else its label (`period`). `row` is
+    a period of a JSON document, or of a typed one (ktlo.documents)."""
+    if not isinstance(row, Mapping):
+        row = {k: getattr(row, k, None) for k in ("period", "in_progress", "complete")}
     if row.get("in_progress"):
         return f"{row['period']} so far"
     return f"{row['period']} partial" if row.get("complete") is False else str(row["period"])

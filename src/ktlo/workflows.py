@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ktlo.ingest.prefetch import Prefetch
     from ktlo.ingest.scale import Engine, RunSummary
     from ktlo.ingest.sync import SourceResult
+    from ktlo.metrics.analyze_document import AnalyzeDocument
     from ktlo.metrics.repository import AnalyzeOptions
     from ktlo.sources.base import Reporter, Source
     from ktlo.store import Store
@@ -59,7 +60,7 @@ class Analysis:
     """What `ktlo analyze` renders: the document (None when nothing was mined), the run,
     and the `ktlo explain` command its footer suggests."""
 
-    document: dict[str, Any] | None
+    document: AnalyzeDocument | None
     run: RunSummary
     hint: str | None
 

@@ -44,14 +44,14 @@ def capture(demo: Path) -> dict[str, Any]:
     docs: dict[str, Any] = {}
     with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
         payments = "github.com/acme-demo/payments-api"
-        docs["analyze"] = analyze(store, AnalyzeOptions(payments), config)
-        docs["analyze_many"] = analyze(store, AnalyzeOptions(), config)
+        docs["analyze"] = analyze(store, AnalyzeOptions(payments), config).to_json()
+        docs["analyze_many"] = analyze(store, AnalyzeOptions(), config).to_json()
         for by in ("team", "person", "subcategory"):
             team = "payments" if by == "subcategory" else None
             docs[f"allocation_{by}"] = allocation(
                 store, config, AllocationOptions(team=team, by=by)
-            )
-        docs["budget"] = budget_report(store, config)
+            ).to_json()
+        docs["budget"] = budget_report(store, config).to_json()
         docs["health"] = health(store, config, HealthOptions())
         docs["mode"] = ktlo_mode(store, config)
         docs["forecast"] = outlook(store, config, "payments", 2, "month")

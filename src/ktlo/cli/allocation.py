@@ -72,4 +72,7 @@ def budget_command(
         doc = budget_report(store, config, period)
     from ktlo.render.terminal import render_budget
 
-    emit(doc, as_json, as_csv, render_budget, lambda d: d["teams"], drop=("drivers",))
+    emit(
+        doc, as_json, as_csv, render_budget, lambda d: [t.to_json() for t in d.teams],
+        drop=("drivers",),
+    )  # fmt: skip

@@ -144,7 +144,7 @@ def _render(result: Analysis, output: tuple[bool, bool], top: int) -> None:
     if doc is not None and as_json:
         from ktlo.ingest.scale.runner import run_json
 
-        print_json({**doc, "ingest": run_json(run)})
+        print_json(doc.model_copy(update={"ingest": run_json(run)}).to_json())
     elif doc is not None and as_csv:
         from ktlo.render.rows import analysis_rows
 

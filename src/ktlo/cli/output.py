@@ -76,6 +76,11 @@ def emit(
 
 
 def print_json(doc: Any) -> None:
+    """`doc` as indented JSON; a typed document (ktlo.documents) as its `to_json()`."""
+    from ktlo.documents import Document
+
+    if isinstance(doc, Document):
+        doc = doc.to_json()
     click.echo(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
 
 

@@ -35,6 +35,7 @@ from ktlo.demo.pulls import write_pulls
 from ktlo.demo.work import team_year
 from ktlo.errors import KtloError
 from ktlo.ingest.history import ingest_repository
+from ktlo.metrics.analyze_document import AnalyzeDocument
 from ktlo.sources import git
 from ktlo.store import Store
 from ktlo.workflows import DemoInputs, demo_pipeline
@@ -51,7 +52,7 @@ class DemoResult:
     config: Path
     report: Path | None
     commits: int
-    checkout: dict[str, Any] | None  # the analysis of the checkout ktlo ran in, if any
+    checkout: AnalyzeDocument | None  # the analysis of the checkout ktlo ran in, if any
 
 
 def run_demo(
@@ -148,7 +149,7 @@ def _write_report(store_path: Path, config_path: Path, out: Path, say: Step) -> 
     return target
 
 
-def _checkout(path: Path | None, out: Path, say: Step) -> dict[str, Any] | None:
+def _checkout(path: Path | None, out: Path, say: Step) -> AnalyzeDocument | None:
     """`ktlo analyze` of the checkout the demo runs in, into a store of its own."""
     if path is None:
         return None

@@ -16,8 +16,18 @@ from typing import Any
 
 from ktlo.choices import GROUPINGS, PERIODS
 from ktlo.config import Config
+from ktlo.effort.allocation_document import (
+    AllocationBudget,
+    AllocationDocument,
+    AllocationPeriod,
+    AllocationTotals,
+    AllocationTrend,
+    BudgetDocument,
+    Cost,
+)
 from ktlo.effort.error_bars import (
     ITEM_DAYS_SQL,
+    ErrorRates,
     Parts,
     Rates,
     estimate,
@@ -88,7 +98,7 @@ def build_allocation(store: Store, config: Config, since: date | None, until: da
     )
 
 
-def allocation(store: Store, config: Config, options: AllocationOptions) -> dict[str, Any]:
+def allocation(store: Store, config: Config, options: AllocationOptions) -> AllocationDocument:
     """The `ktlo allocation` document (docs/allocation-json.md)."""
     _check(config, options)
     build_allocation(store, config, options.since, options.until)
@@ -102,7 +112,7 @@ def newest_day(store: Store) -> date | None:
 
 def allocation_from_alloc(
     store: Store, config: Config, options: AllocationOptions
-) -> dict[str, Any]:
+) -> AllocationDocument:
     """`allocation` over an `alloc` table or view already built (the dashboard filters it)."""
     require(store, "alloc")
     where = "WHERE team = ?" if options.team else ""
@@ -113,37 +123,39 @@ def allocation_from_alloc(
     covered = coverage(store.con, "alloc")
     periods = _periods(store, options.period, key, where, params, budget, rates, covered)
     totals = _totals(store, where, params, rates)
-    groups = _groups(store, key, where, params, totals["person_days"], rates)
+    groups = _groups(store, key, where, params, totals.person_days, rates)
     if options.by == "subcategory":
         _rename(config, groups, *(p["groups"] for p in periods))
     complete = [p for p in periods if p["complete"]]
     last = complete[-1] if complete else {}
-    return {
-        "schema": JSON_SCHEMA,
-        "team": options.team,
-        "period": options.period,
-        "by": options.by,
-        "since": options.since.isoformat() if options.since else None,
-        "until": options.until.isoformat() if options.until else None,
-        "as_of": covered.as_of.isoformat() if covered.as_of else None,
-        "data_from": covered.first.isoformat() if covered.first else None,
-        "totals": totals,
-        "fte_note": FTE_NOTE,
-        "groups": groups,
-        "periods": periods,
-        "trend": _trend(periods),
-        "budget": {
-            "period": last.get("period"),
-            "low": budget.low,
-            "high": budget.high,
-            "share": last.get("ktlo_share"),
-            "share_low": last.get("ktlo_share_low"),
-            "share_high": last.get("ktlo_share_high"),
-            "status": last.get("status", "unknown"),
-        },
-        "error_rates": rates.as_json(),
-        "cost": _cost(store, config, where, params),
-    }
+    return AllocationDocument.model_validate(
+        {
+            "schema": JSON_SCHEMA,
+            "team": options.team,
+            "period": options.period,
+            "by": options.by,
+            "since": options.since.isoformat() if options.since else None,
+            "until": options.until.isoformat() if options.until else None,
+            "as_of": covered.as_of.isoformat() if covered.as_of else None,
+            "data_from": covered.first.isoformat() if covered.first else None,
+            "totals": totals,
+            "fte_note": FTE_NOTE,
+            "groups": groups,
+            "periods": [AllocationPeriod(**p) for p in periods],
+            "trend": _trend(periods),
+            "budget": AllocationBudget(
+                period=last.get("period"),
+                low=budget.low,
+                high=budget.high,
+                share=last.get("ktlo_share"),
+                share_low=last.get("ktlo_share_low"),
+                share_high=last.get("ktlo_share_high"),
+                status=last.get("status", "unknown"),
+            ),
+            "error_rates": ErrorRates.of(rates),
+            "cost": _cost(store, config, where, params),
+        }
+    )
 
 
 def _rename(config: Config, *group_lists: list[dict[str, Any]]) -> None:
@@ -175,7 +187,7 @@ def _band(config: Config, team: str | None) -> Budget:
     return Budget()
 
 
-def _totals(store: Store, where: str, params: list[Any], rates: Rates) -> dict[str, Any]:
+def _totals(store: Store, where: str, params: list[Any], rates: Rates) -> AllocationTotals:
     row = store.query(
         f"""
         SELECT coalesce(sum(person_days), 0) AS person_days,
@@ -195,12 +207,10 @@ def _totals(store: Store, where: str, params: list[Any], rates: Rates) -> dict[s
         """,
         params,
     )[0]
-    return {
-        **effort_totals(row),
-        **share_json(estimate(Parts.of(row, "p_"), rates)),
-        "items": items["items"],
-        "lines": items["lines"],
-    }
+    corrected = share_json(estimate(Parts.of(row, "p_"), rates))  # replaces the verdicts' share
+    return AllocationTotals(
+        **{**effort_totals(row), **corrected}, items=items["items"], lines=items["lines"]
+    )
 
 
 def effort_totals(row: dict[str, Any]) -> dict[str, Any]:
@@ -300,17 +310,17 @@ def _periods(
     return result
 
 
-def _trend(periods: list[dict[str, Any]]) -> dict[str, Any]:
+def _trend(periods: list[dict[str, Any]]) -> AllocationTrend:
     """The direction between the last two complete periods; the series of every period."""
     shares = [p["ktlo_share"] for p in periods if p["ktlo_share"] is not None and p["complete"]]
     direction = "unknown"
     if len(shares) >= 2:
         delta = shares[-1] - shares[-2]
         direction = "flat" if abs(delta) < 0.02 else ("up" if delta > 0 else "down")
-    return {"direction": direction, "series": [p["ktlo_share"] for p in periods]}
+    return AllocationTrend(direction=direction, series=[p["ktlo_share"] for p in periods])
 
 
-def _cost(store: Store, config: Config, where: str, params: list[Any]) -> dict[str, Any] | None:
+def _cost(store: Store, config: Config, where: str, params: list[Any]) -> Cost | None:
     costs = {t.name: t.cost_per_fte_month for t in config.teams if t.cost_per_fte_month}
     if not costs:
         return None
@@ -324,8 +334,8 @@ def _cost(store: Store, config: Config, where: str, params: list[Any]) -> dict[s
         for r in rows
         if r["team"] in costs
     }
-    return {"ktlo_cost": round(sum(per_team.values()), 2), "by_team": per_team,
-            "basis": f"KTLO person-days / {WORKDAYS_PER_MONTH} × cost_per_fte_month"}  # fmt: skip
+    return Cost(ktlo_cost=round(sum(per_team.values()), 2), by_team=per_team,
+                basis=f"KTLO person-days / {WORKDAYS_PER_MONTH} × cost_per_fte_month")  # fmt: skip
 
 
 def _load_teams(store: Store, config: Config) -> None:
@@ -363,31 +373,31 @@ def _ratio(part: float, whole: float) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def allocation_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def allocation_rows(doc: AllocationDocument) -> list[dict[str, Any]]:
     """The allocation as flat rows (one per period and group), for CSV."""
     return [
         {
-            "period": p["period"],
-            "start": p["start"],
-            doc["by"]: g["key"],
-            "person_days": g["person_days"],
-            "fte": g["fte"],
-            "share": g["share"],
-            "items": g["items"],
-            "period_ktlo_share": p["ktlo_share"],
-            "period_ktlo_share_low": p["ktlo_share_low"],
-            "period_ktlo_share_high": p["ktlo_share_high"],
-            "period_status": p["status"],
-            "period_complete": p["complete"],
-            "period_in_progress": p["in_progress"],
-            "period_workdays": p["workdays"],
+            "period": p.period,
+            "start": p.start,
+            doc.by: g.key,
+            "person_days": g.person_days,
+            "fte": g.fte,
+            "share": g.share,
+            "items": g.items,
+            "period_ktlo_share": p.ktlo_share,
+            "period_ktlo_share_low": p.ktlo_share_low,
+            "period_ktlo_share_high": p.ktlo_share_high,
+            "period_status": p.status,
+            "period_complete": p.complete,
+            "period_in_progress": p.in_progress,
+            "period_workdays": p.workdays,
         }  # fmt: skip
-        for p in doc["periods"]
-        for g in p["groups"]
+        for p in doc.periods
+        for g in p.groups
     ]
 
 
-def budget_report(store: Store, config: Config, period: str = "month") -> dict[str, Any]:
+def budget_report(store: Store, config: Config, period: str = "month") -> BudgetDocument:
     """Per team: the last complete period and the last 91 days against the band, drift, drivers."""
     if period not in PERIODS:
         raise ConfigError(f"unknown period {period!r}", f"use one of {', '.join(PERIODS)}")
@@ -395,7 +405,7 @@ def budget_report(store: Store, config: Config, period: str = "month") -> dict[s
     return budget_from_alloc(store, config, period)
 
 
-def budget_from_alloc(store: Store, config: Config, period: str) -> dict[str, Any]:
+def budget_from_alloc(store: Store, config: Config, period: str) -> BudgetDocument:
     """`budget_report` over an `alloc` table or view already built (the dashboard filters it)."""
     require(store, "alloc")
     teams = [t.name for t in config.teams] or [
@@ -405,15 +415,20 @@ def budget_from_alloc(store: Store, config: Config, period: str) -> dict[str, An
     today = covered.as_of or date.today()
     driving = drivers(store, teams)
     rates = measured_rates(store)
-    return {
-        "schema": "ktlo.budget/v2",
-        "period": period,
-        "as_of": today.isoformat(),
-        "teams": [
-            {**_team_budget(store, config, team, period, covered, rates), "drivers": driving[team]}
-            for team in teams
-        ],
-    }
+    return BudgetDocument.model_validate(
+        {
+            "schema": "ktlo.budget/v2",
+            "period": period,
+            "as_of": today.isoformat(),
+            "teams": [
+                {
+                    **_team_budget(store, config, team, period, covered, rates),
+                    "drivers": driving[team],
+                }
+                for team in teams
+            ],
+        }
+    )
 
 
 def _team_budget(

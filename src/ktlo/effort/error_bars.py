@@ -35,7 +35,10 @@ from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
+from pydantic import Field
+
 from ktlo.classify.taxonomy import KTLO, NEW_WORK, OTHER
+from ktlo.documents import Document
 from ktlo.errors import ConfigError
 from ktlo.store import Store
 
@@ -390,3 +393,28 @@ def share_json(found: Estimate | None, name: str = "ktlo_share") -> dict[str, fl
     if found is None:
         return {name: None, f"{name}_low": None, f"{name}_high": None}
     return {name: found.share, f"{name}_low": found.low, f"{name}_high": found.high}
+
+
+class VerdictRate(Document):
+    """The error rate of the items the classifier gave one investment."""
+
+    ktlo_rate: float = Field(description="the chance such an item is truly KTLO")
+    alpha: int | float = Field(description="its Beta belief's alpha")
+    beta: int | float = Field(description="its Beta belief's beta")
+    sampled_answers: int = Field(description="answers to random samples behind it")
+
+
+class ErrorRates(Document):
+    """What the correction of KTLO shares used (docs/classification.md, "Error bars")."""
+
+    verified: int = Field(
+        description="answers to random samples the rates rest on (0: the prior alone)"
+    )
+    by_verdict: dict[str, VerdictRate] = Field(
+        description="per investment the classifier gave (`ktlo`, `new_work`, `other`)"
+    )
+
+    @classmethod
+    def of(cls, rates: Rates) -> ErrorRates:
+        """The rates as the documents write them."""
+        return cls.model_validate(rates.as_json())

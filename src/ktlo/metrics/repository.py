@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import TypeVar
 
 from ktlo.choices import PERIODS
 from ktlo.classify.taxonomy import KTLO_SUBCATEGORIES, NEW_WORK_SUBCATEGORIES
 from ktlo.config import Config
 from ktlo.effort.error_bars import (
     ITEM_DAYS_SQL,
+    ErrorRates,
     Estimate,
     Parts,
     Rates,
@@ -29,9 +30,29 @@ from ktlo.effort.error_bars import (
 from ktlo.effort.person_days import compute_effort
 from ktlo.errors import ConfigError
 from ktlo.ingest.folders import create_folder_scope, folder_rows
+from ktlo.metrics.analyze_document import (
+    AnalyzeDocument,
+    Bot,
+    BudgetStatus,
+    DirectoryHotspot,
+    FileHotspot,
+    Folder,
+    Hotspots,
+    Other,
+    Period,
+    Person,
+    Repository,
+    RepositoryFigures,
+    Share,
+    Shares,
+    Subcategory,
+    Totals,
+    Trend,
+)
 from ktlo.store import Store
 
 JSON_SCHEMA = "ktlo.analyze/v2"
+H = TypeVar("H", DirectoryHotspot, FileHotspot)
 TREND_WINDOW = {"week": 4, "month": 3, "quarter": 1}
 TREND_FLAT_POINTS = 0.02  # a change of less than 2 points of share reads as flat
 
@@ -81,7 +102,7 @@ class AnalyzeOptions:
         return (self.repo_id,) if self.repo_id else self.repositories
 
 
-def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None) -> dict[str, Any]:
+def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None) -> AnalyzeDocument:
     """The whole `ktlo analyze` document (see docs/analyze-json.md)."""
     if options.period not in PERIODS:
         raise ConfigError(f"unknown period {options.period!r}", f"use one of {', '.join(PERIODS)}")
@@ -98,41 +119,40 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
     totals = _totals(store)
     periods, parts = _periods(store, options.period, rates)
     trend = _trend(periods, parts, options.period, rates)
-    recent = trend["recent_share"]
-    return {
-        "schema": JSON_SCHEMA,
-        "repository": _repository(store, ids[0]) if len(ids) == 1 else None,
-        "repositories": _per_repository(store, rates),
-        "since": _iso(options.since),
-        "until": _iso(options.until),
-        "period": options.period,
-        "basis": "effort",
-        "totals": totals,
-        "shares": _shares(store, totals, rates),
-        "error_rates": rates.as_json(),
-        "subcategories": _subcategories(store, totals),
-        "periods": periods,
-        "trend": trend,
-        "budget": {
-            "low": options.budget.low,
-            "high": options.budget.high,
-            "window_periods": trend["window_periods"],
-            "share": recent,
-            "share_low": trend["recent_share_low"],
-            "share_high": trend["recent_share_high"],
-            "status": options.budget.status(
-                recent, trend["recent_share_low"], trend["recent_share_high"]
+    return AnalyzeDocument(
+        schema=JSON_SCHEMA,
+        repository=_repository(store, ids[0]) if len(ids) == 1 else None,
+        repositories=_per_repository(store, rates),
+        since=_iso(options.since),
+        until=_iso(options.until),
+        period=options.period,
+        basis="effort",
+        totals=totals,
+        shares=_shares(store, totals, rates),
+        error_rates=ErrorRates.of(rates),
+        subcategories=_subcategories(store, totals),
+        periods=periods,
+        trend=trend,
+        budget=BudgetStatus(
+            low=options.budget.low,
+            high=options.budget.high,
+            window_periods=trend.window_periods,
+            share=trend.recent_share,
+            share_low=trend.recent_share_low,
+            share_high=trend.recent_share_high,
+            status=options.budget.status(
+                trend.recent_share, trend.recent_share_low, trend.recent_share_high
             ),
-        },
-        "hotspots": {
-            "directories": _hotspots(store, "directory", options.top),
-            "files": _hotspots(store, "file", options.top),
-        },
-        "people": _people(store, options.top),
-        "bots": _bots(store),
-        "other": _other(store),
-        "folders": folder_rows(options.folders),
-    }
+        ),
+        hotspots=Hotspots(
+            directories=_hotspots(store, DirectoryHotspot, options.top),
+            files=_hotspots(store, FileHotspot, options.top),
+        ),
+        people=_people(store, options.top),
+        bots=_bots(store),
+        other=_other(store),
+        folders=[Folder(**f) for f in folder_rows(options.folders)],
+    )
 
 
 def _create_scope(store: Store, options: AnalyzeOptions) -> None:
@@ -186,7 +206,7 @@ def _create_scope(store: Store, options: AnalyzeOptions) -> None:
     )
 
 
-def _totals(store: Store) -> dict[str, Any]:
+def _totals(store: Store) -> Totals:
     row = store.query(
         """
         SELECT count(*) AS commits, coalesce(sum(lines), 0) AS lines,
@@ -201,10 +221,10 @@ def _totals(store: Store) -> dict[str, Any]:
     row["merges_excluded"] = store.query("SELECT count(*) AS n FROM scope_merges")[0]["n"]
     row["first_commit_at"] = _iso(row["first_commit_at"])
     row["last_commit_at"] = _iso(row["last_commit_at"])
-    return row
+    return Totals(**row)
 
 
-def _shares(store: Store, totals: dict[str, Any], rates: Rates) -> dict[str, dict[str, Any]]:
+def _shares(store: Store, totals: Totals, rates: Rates) -> Shares:
     """Per basis: the corrected KTLO share with its interval and the answers behind it, and
     the shares of verdicts (`ktlo_verdicts`, `new_work`, `other`)."""
     counts = f"SELECT {parts_sql('1', 'c_')}, {parts_sql('lines', 'l_')} FROM scope"
@@ -225,26 +245,26 @@ def _shares(store: Store, totals: dict[str, Any], rates: Rates) -> dict[str, dic
     by = {r["investment"]: r for r in rows}
     for r in days:
         by.setdefault(r["investment"], {})["person_days"] = r["person_days"]
-    result: dict[str, dict[str, Any]] = {}
+    result: dict[str, Share] = {}
     for name, basis in (("effort", "person_days"), ("commits", "commits"), ("lines", "lines")):
         share = {
-            inv: _ratio(by.get(inv, {}).get(basis, 0), totals[basis])
+            inv: _ratio(by.get(inv, {}).get(basis, 0), getattr(totals, basis))
             for inv in ("ktlo", "new_work", "other")
         }
         est = found[name]
-        result[name] = {
-            "ktlo": est.share if est else None,
-            "ktlo_low": est.low if est else None,
-            "ktlo_high": est.high if est else None,
-            "verified": rates.verified,
-            "ktlo_verdicts": share["ktlo"],
-            "new_work": share["new_work"],
-            "other": share["other"],
-        }
-    return result
+        result[name] = Share(
+            ktlo=est.share if est else None,
+            ktlo_low=est.low if est else None,
+            ktlo_high=est.high if est else None,
+            verified=rates.verified,
+            ktlo_verdicts=share["ktlo"],
+            new_work=share["new_work"],
+            other=share["other"],
+        )
+    return Shares(**result)
 
 
-def _subcategories(store: Store, totals: dict[str, Any]) -> list[dict[str, Any]]:
+def _subcategories(store: Store, totals: Totals) -> list[Subcategory]:
     rows = store.query(
         "SELECT investment, subcategory, count(*) AS commits, coalesce(sum(lines), 0) AS lines "
         "FROM scope WHERE subcategory IS NOT NULL GROUP BY ALL"
@@ -259,23 +279,23 @@ def _subcategories(store: Store, totals: dict[str, Any]) -> list[dict[str, Any]]
     for sub in (*KTLO_SUBCATEGORIES, *NEW_WORK_SUBCATEGORIES):
         row = found.get(sub, {"commits": 0, "lines": 0})
         result.append(
-            {
-                "investment": "ktlo" if sub in KTLO_SUBCATEGORIES else "new_work",
-                "subcategory": sub,
-                "person_days": round(days.get(sub, 0.0), 2),
-                "effort_share": _ratio(days.get(sub, 0.0), totals["person_days"]),
-                "commits": row["commits"],
-                "commit_share": _ratio(row["commits"], totals["commits"]),
-                "lines": row["lines"],
-                "line_share": _ratio(row["lines"], totals["lines"]),
-            }
+            Subcategory(
+                investment="ktlo" if sub in KTLO_SUBCATEGORIES else "new_work",
+                subcategory=sub,
+                person_days=round(days.get(sub, 0.0), 2),
+                effort_share=_ratio(days.get(sub, 0.0), totals.person_days),
+                commits=row["commits"],
+                commit_share=_ratio(row["commits"], totals.commits),
+                lines=row["lines"],
+                line_share=_ratio(row["lines"], totals.lines),
+            )
         )
     return result
 
 
 def _periods(
     store: Store, period: str, rates: Rates
-) -> tuple[list[dict[str, Any]], list[tuple[Parts, Parts]]]:
+) -> tuple[list[Period], list[tuple[Parts, Parts]]]:
     """Each period's figures, and the parts of its effort and commit shares (which the
     trend pools)."""
     rows = store.query(
@@ -311,7 +331,8 @@ def _periods(
     by_start: dict[date, dict[str, int]] = {}
     for s in subs:
         by_start.setdefault(s["start"], {})[s["subcategory"]] = s["n"]
-    result, parts = [], []
+    result: list[Period] = []
+    parts = []
     for found in rows:
         start = found["start"]
         days = effort.get(start, {"person_days": 0.0, "ktlo_person_days": 0.0})
@@ -327,14 +348,14 @@ def _periods(
         row["ktlo_share_commits"] = commits.share if commits else None
         row["ktlo_share_lines"] = lines.share if lines else None
         row["by_subcategory"] = _most_first(by_start.get(start, {}))
-        result.append(row)
+        result.append(Period(**row))
         parts.append((spent, counted))
     return result, parts
 
 
 def _trend(
-    periods: list[dict[str, Any]], parts: list[tuple[Parts, Parts]], period: str, rates: Rates
-) -> dict[str, Any]:
+    periods: list[Period], parts: list[tuple[Parts, Parts]], period: str, rates: Rates
+) -> Trend:
     """KTLO share of effort over the last `window` periods against the `window` before them,
     each pooled over its periods, then corrected."""
     window = TREND_WINDOW[period]
@@ -348,21 +369,22 @@ def _trend(
     if recent_share is not None and previous_share is not None:
         delta = recent_share - previous_share
         direction = "flat" if abs(delta) < TREND_FLAT_POINTS else ("up" if delta > 0 else "down")
-    return {
-        "window_periods": window,
-        "recent_share": recent_share,
-        "recent_share_low": recent.low if recent else None,
-        "recent_share_high": recent.high if recent else None,
-        "previous_share": previous_share,
-        "recent_share_commits": by_commits,
-        "direction": direction,
-        "series": [p["ktlo_share"] for p in periods],
-    }
+    return Trend(
+        window_periods=window,
+        recent_share=recent_share,
+        recent_share_low=recent.low if recent else None,
+        recent_share_high=recent.high if recent else None,
+        previous_share=previous_share,
+        recent_share_commits=by_commits,
+        direction=direction,
+        series=[p.ktlo_share for p in periods],
+    )
 
 
-def _hotspots(store: Store, level: str, top: int) -> list[dict[str, Any]]:
+def _hotspots(store: Store, kind: type[H], top: int) -> list[H]:
     """Where KTLO change concentrates: KTLO lines and commits per directory or file of each
     repository (`.` is a repository's root, or the folder's an analysis covers)."""
+    level = "directory" if kind is DirectoryHotspot else "file"
     place = "coalesce(nullif(parse_dirpath(f.path), ''), '.')" if level == "directory" else "f.path"
     rows = store.query(
         f"""
@@ -391,10 +413,10 @@ def _hotspots(store: Store, level: str, top: int) -> list[dict[str, Any]]:
         row["ktlo_ratio"] = _ratio(row["ktlo_commits"], row["commits"])
         row["share_of_ktlo_lines"] = _round(row["share_of_ktlo_lines"])
         row["by_subcategory"] = _most_first(row["by_subcategory"] or {})
-    return rows
+    return [kind(**row) for row in rows]
 
 
-def _people(store: Store, top: int) -> list[dict[str, Any]]:
+def _people(store: Store, top: int) -> list[Person]:
     """Who carries the KTLO: KTLO person-days per person (names merged, bots excluded)."""
     rows = store.query(
         f"""
@@ -422,19 +444,20 @@ def _people(store: Store, top: int) -> list[dict[str, Any]]:
         row["share_of_ktlo"] = _ratio(row["ktlo_person_days"], all_ktlo)
         row["ktlo_ratio"] = _ratio(row["ktlo_person_days"], row["person_days"])
         row["by_subcategory"] = _most_first(by_person.get(row["person"], {}))
-    return rows
+    return [Person(**row) for row in rows]
 
 
-def _bots(store: Store) -> list[dict[str, Any]]:
-    return store.query(
+def _bots(store: Store) -> list[Bot]:
+    rows = store.query(
         """
         SELECT author_name AS bot, count(*) AS commits, histogram(subcategory) AS by_subcategory
         FROM scope WHERE is_bot GROUP BY author_name ORDER BY commits DESC, bot
         """
     )
+    return [Bot(**row) for row in rows]
 
 
-def _other(store: Store) -> dict[str, Any]:
+def _other(store: Store) -> Other:
     rows = store.query(
         """
         SELECT reasons[1] AS reason, count(*) AS commits,
@@ -442,10 +465,10 @@ def _other(store: Store) -> dict[str, Any]:
         FROM scope WHERE investment = 'other' GROUP BY reason ORDER BY commits DESC, reason
         """
     )
-    return {"commits": sum(r["commits"] for r in rows), "reasons": rows}
+    return Other.model_validate({"commits": sum(r["commits"] for r in rows), "reasons": rows})
 
 
-def _per_repository(store: Store, rates: Rates) -> list[dict[str, Any]]:
+def _per_repository(store: Store, rates: Rates) -> list[RepositoryFigures]:
     """Each repository in scope: its commits, effort and KTLO share, most effort first."""
     rows = store.query(
         f"""
@@ -483,17 +506,17 @@ def _per_repository(store: Store, rates: Rates) -> list[dict[str, Any]]:
         row["ktlo_share_commits"] = commits.share if commits else None
         row.pop("ktlo_commits")
         row["last_commit_at"] = _iso(row["last_commit_at"])
-        result.append(row)
+        result.append(RepositoryFigures(**row))
     return result
 
 
-def _repository(store: Store, repo_id: str) -> dict[str, Any]:
+def _repository(store: Store, repo_id: str) -> Repository:
     rows = store.query(
         "SELECT repo_id, name, path, remote_url, is_bare, is_shallow FROM repositories "
         "WHERE repo_id = ?",
         [repo_id],
     )
-    return rows[0] if rows else {"repo_id": repo_id}
+    return Repository(**rows[0]) if rows else Repository(repo_id=repo_id)
 
 
 def period_label(start: date, period: str) -> str:

@@ -41,13 +41,13 @@ def outlook(
     """History, forecast with its band, new-work capacity per future period, back-test errors."""
     doc = allocation(store, config, AllocationOptions(team=team, period=period))
     history = [
-        {"start": p["start"], "share": p["ktlo_share"], "person_days": p["person_days"]}
-        for p in doc["periods"]
-        if p["ktlo_share"] is not None
+        {"start": p.start, "share": p.ktlo_share, "person_days": p.person_days}
+        for p in doc.periods
+        if p.ktlo_share is not None
     ]
     covered = Coverage(
-        date.fromisoformat(doc["data_from"]) if doc["data_from"] else None,
-        date.fromisoformat(doc["as_of"]) if doc["as_of"] else None,
+        date.fromisoformat(doc.data_from) if doc.data_from else None,
+        date.fromisoformat(doc.as_of) if doc.as_of else None,
     )
     complete, in_progress = split_in_progress(history, period, covered)
     short = too_short(complete, period, team, in_progress)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ktlo.ingest.scale.runner import RepoOutcome, RunSummary
 from ktlo.render.terminal import interval
@@ -11,6 +11,8 @@ from ktlo.render.terminal import interval
 if TYPE_CHECKING:  # rich's progress and tables load only when drawn
     from rich.console import Console
     from rich.progress import Progress, TaskID
+
+    from ktlo.metrics.analyze_document import AnalyzeDocument
 
 MIN_COMMITS_FOR_BAR = 500  # a run shorter than about a second gets no bar
 
@@ -125,11 +127,11 @@ def failure_lines(summary: RunSummary) -> list[str]:
     return lines
 
 
-def render_repositories(doc: dict[str, Any], console: Console, top: int) -> None:
+def render_repositories(doc: AnalyzeDocument, console: Console, top: int) -> None:
     """The per-repository summary of an analysis over several repositories (most effort first)."""
     from ktlo.render.tables import Titled
 
-    rows = doc["repositories"]
+    rows = doc.repositories
     if len(rows) < 2:
         return
     table = Titled(
@@ -143,10 +145,10 @@ def render_repositories(doc: dict[str, Any], console: Console, top: int) -> None
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for row in rows[:top]:
         table.add_row(
-            str(row["name"] or row["repo_id"]), f"{row['commits']:,}", f"{row['person_days']:,.1f}",
-            interval(row["ktlo_share"], row["ktlo_share_low"], row["ktlo_share_high"]),
-            _pct(row["ktlo_share_commits"]),
-            (row["last_commit_at"] or "")[:10],
+            str(row.name or row.repo_id), f"{row.commits:,}", f"{row.person_days:,.1f}",
+            interval(row.ktlo_share, row.ktlo_share_low, row.ktlo_share_high),
+            _pct(row.ktlo_share_commits),
+            (row.last_commit_at or "")[:10],
         )  # fmt: skip
     console.print(table)
     if len(rows) > top:

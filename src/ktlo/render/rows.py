@@ -3,16 +3,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ktlo.metrics.analyze_document import AnalyzeDocument
 
 
-def analysis_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def analysis_rows(doc: AnalyzeDocument) -> list[dict[str, Any]]:
     """`ktlo analyze`: one row per period (docs/analyze-json.md, `periods`)."""
     keys = ("period", "start", "person_days", "ktlo_person_days", "ktlo_share", "ktlo_share_low",
             "ktlo_share_high", "commits",
             "ktlo_commits", "new_work_commits", "other_commits", "lines", "ktlo_lines",
             "ktlo_share_commits", "ktlo_share_lines")  # fmt: skip
-    return [{k: p.get(k) for k in keys} for p in doc["periods"]]
+    return [{k: getattr(p, k) for k in keys} for p in doc.periods]
 
 
 def forecast_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:

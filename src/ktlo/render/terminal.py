@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.padding import Padding
@@ -13,6 +13,10 @@ from ktlo.periods import shown
 from ktlo.render.display import display_name
 from ktlo.render.tables import Titled
 from ktlo.render.wording import middle, place, places, plural, repository
+
+if TYPE_CHECKING:
+    from ktlo.effort.allocation_document import AllocationDocument, BudgetDocument
+    from ktlo.metrics.analyze_document import AnalyzeDocument
 
 BAR_WIDTH = 24
 PLACE_WIDTH = 44  # a longer directory is cut in its middle, where it says least
@@ -28,18 +32,18 @@ STATUS_STYLE = {
 ARROW = {"up": "▲", "down": "▼", "flat": "▶", "unknown": " "}
 
 
-def render_analysis(doc: dict[str, Any], console: Console, hint: str | None = None) -> None:
+def render_analysis(doc: AnalyzeDocument, console: Console, hint: str | None = None) -> None:
     """Print the analysis: headline, subcategories, trend, hotspots, people, other; last
     `hint`, the command that explains a verdict from where the user is."""
-    if not doc["totals"]["commits"]:
+    if not doc.totals.commits:
         console.print(f"{_name(doc)}: no commits in range — nothing to analyze.")
         return
     console.print(_headline(doc))
     console.print(_share_table(doc))
     console.print(_period_table(doc))
-    if doc["hotspots"]["directories"]:
+    if doc.hotspots.directories:
         console.print(_hotspot_table(doc))
-    if doc["people"]:
+    if doc.people:
         console.print(_people_line(doc))
     command = hint or "ktlo explain <sha>"
     console.print(Text(f"\nWhy? `{command}`", style="dim"), soft_wrap=True)  # to copy: never broken
@@ -50,42 +54,42 @@ def render_analysis(doc: dict[str, Any], console: Console, hint: str | None = No
     )
 
 
-def _name(doc: dict[str, Any]) -> str:
-    folders = ", ".join(f["folder"] for f in doc.get("folders") or ())
+def _name(doc: AnalyzeDocument) -> str:
+    folders = ", ".join(f.folder for f in doc.folders)
     only = f" (only {folders}: the commits that changed files there)" if folders else ""
-    if doc["repository"] is None:  # several repositories
-        return f"{len(doc['repositories']):,} repositories{only}"
-    return str(doc["repository"].get("name") or doc["repository"]["repo_id"]) + only
+    if doc.repository is None:  # several repositories
+        return f"{len(doc.repositories):,} repositories{only}"
+    return str(doc.repository.name or doc.repository.repo_id) + only
 
 
-def _headline(doc: dict[str, Any]) -> Group:
-    totals, budget, trend, shares = doc["totals"], doc["budget"], doc["trend"], doc["shares"]
-    span = f"{(totals['first_commit_at'] or '')[:10]} … {(totals['last_commit_at'] or '')[:10]}"
-    merges = totals["merges_excluded"]
+def _headline(doc: AnalyzeDocument) -> Group:
+    totals, budget, trend, shares = doc.totals, doc.budget, doc.trend, doc.shares
+    span = f"{(totals.first_commit_at or '')[:10]} … {(totals.last_commit_at or '')[:10]}"
+    merges = totals.merges_excluded
     title = Text.assemble(
         (_name(doc), "bold"),
-        f" — {span}, by {doc['period']}; {plural(totals['commits'], 'commit')} by "
-        f"{plural(totals['authors'], 'person')}, {totals['person_days']:,.0f} person-days"
+        f" — {span}, by {doc.period}; {plural(totals.commits, 'commit')} by "
+        f"{plural(totals.authors, 'person')}, {totals.person_days:,.0f} person-days"
         + (
             f"; {plural(merges, 'merge')} left out (their changes count on the commits they bring)"
             if merges
             else ""
         ),
     )
-    status = budget["status"]
-    effort = shares["effort"]
+    status = budget.status
+    effort = shares.effort
     line = Text.assemble(
         "KTLO share of effort  ",
-        (f"{last_periods(budget['window_periods'], doc['period'])} ", "bold"),
-        (interval(budget["share"], budget["share_low"], budget["share_high"]), "bold"),
-        f"  {ARROW[trend['direction']]} from {_pct(trend['previous_share'])}   ",
-        f"budget {_pct(budget['low'])}–{_pct(budget['high'])}: ",
+        (f"{last_periods(budget.window_periods, doc.period)} ", "bold"),
+        (interval(budget.share, budget.share_low, budget.share_high), "bold"),
+        f"  {ARROW[trend.direction]} from {_pct(trend.previous_share)}   ",
+        f"budget {_pct(budget.low)}–{_pct(budget.high)}: ",
         (status.upper(), STATUS_STYLE[status]),
-        f"\nall time: {interval(effort['ktlo'], effort['ktlo_low'], effort['ktlo_high'])} of effort, "
-        f"{_pct(shares['commits']['ktlo'])} of commits, {_pct(shares['lines']['ktlo'])} of changed lines",
+        f"\nall time: {interval(effort.ktlo, effort.ktlo_low, effort.ktlo_high)} of effort, "
+        f"{_pct(shares.commits.ktlo)} of commits, {_pct(shares.lines.ktlo)} of changed lines",
     )
     return Group(
-        Text(""), title, Text(""), line, Text(error_bars_note(effort["verified"]), style="dim")
+        Text(""), title, Text(""), line, Text(error_bars_note(effort.verified), style="dim")
     )
 
 
@@ -116,52 +120,50 @@ def last_periods(count: int, period: str) -> str:
     return f"last {period}" if count == 1 else f"last {count} {period}s"
 
 
-def _share_table(doc: dict[str, Any]) -> Table:
+def _share_table(doc: AnalyzeDocument) -> Table:
     table = Titled(box=None, pad_edge=False, show_header=True, header_style="dim")
     for column, justify in (("", "left"), ("effort", "right"), ("", "left"), ("commits", "right"),
                             ("lines", "right")):  # fmt: skip
         table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     table.add_column("", ratio=1)  # the notes wrap; the figures never do
-    for sub in doc["subcategories"]:
-        if sub["investment"] == "ktlo":
+    for sub in doc.subcategories:
+        if sub.investment == "ktlo":
             table.add_row(
-                f"  {sub['subcategory']}", _pct(sub["effort_share"]), _bar(sub["effort_share"]),
-                _pct(sub["commit_share"]), _pct(sub["line_share"]), _notes(doc, sub["subcategory"]),
+                f"  {sub.subcategory}", _pct(sub.effort_share), _bar(sub.effort_share),
+                _pct(sub.commit_share), _pct(sub.line_share), _notes(doc, sub.subcategory),
             )  # fmt: skip
-    new = [s for s in doc["subcategories"] if s["investment"] == "new_work"]
-    shares = doc["shares"]
+    new = [s for s in doc.subcategories if s.investment == "new_work"]
+    shares = doc.shares
     table.add_row(
-        "new work", _pct(shares["effort"]["new_work"]), _bar(shares["effort"]["new_work"]),
-        _pct(shares["commits"]["new_work"]), _pct(shares["lines"]["new_work"]),
-        ", ".join(f"{s['subcategory']} {_pct(s['effort_share'])}" for s in new),
+        "new work", _pct(shares.effort.new_work), _bar(shares.effort.new_work),
+        _pct(shares.commits.new_work), _pct(shares.lines.new_work),
+        ", ".join(f"{s.subcategory} {_pct(s.effort_share)}" for s in new),
     )  # fmt: skip
-    other = doc["other"]
-    top_reason = other["reasons"][0]["reason"] if other["reasons"] else ""
+    other = doc.other
+    top_reason = other.reasons[0].reason if other.reasons else ""
     table.add_row(
-        "other", _pct(shares["effort"]["other"]), _bar(shares["effort"]["other"]),
-        _pct(shares["commits"]["other"]), _pct(shares["lines"]["other"]),
-        f"{plural(other['commits'], 'commit')}; most: {top_reason}" if other["commits"] else "",
+        "other", _pct(shares.effort.other), _bar(shares.effort.other),
+        _pct(shares.commits.other), _pct(shares.lines.other),
+        f"{plural(other.commits, 'commit')}; most: {top_reason}" if other.commits else "",
     )  # fmt: skip
     return table
 
 
-def _notes(doc: dict[str, Any], sub: str) -> str:
-    bots = [
-        (b["bot"], b["by_subcategory"][sub]) for b in doc["bots"] if b["by_subcategory"].get(sub)
-    ]
+def _notes(doc: AnalyzeDocument, sub: str) -> str:
+    bots = [(b.bot, n) for b in doc.bots if (n := (b.by_subcategory or {}).get(sub))]
     if not bots:
         return ""
     *first, (name, count) = bots[:2]
     return "(" + "".join(f"{b}: {n:,}, " for b, n in first) + f"{name}: {plural(count, 'commit')})"
 
 
-def _period_table(doc: dict[str, Any]) -> Table:
-    periods = doc["periods"][-12:]
+def _period_table(doc: AnalyzeDocument) -> Table:
+    periods = doc.periods[-12:]
     table = Titled(
-        title=f"\nKTLO share by {doc['period']}", title_justify="left", box=None,
+        title=f"\nKTLO share by {doc.period}", title_justify="left", box=None,
         header_style="dim", pad_edge=False,
     )  # fmt: skip
-    table.add_column(doc["period"], no_wrap=True)
+    table.add_column(doc.period, no_wrap=True)
     table.add_column("person-days", justify="right", no_wrap=True)
     table.add_column("KTLO", justify="right", no_wrap=True)
     table.add_column("", justify="left", no_wrap=True)
@@ -169,22 +171,22 @@ def _period_table(doc: dict[str, Any]) -> Table:
     table.add_column("by commits", justify="right", no_wrap=True)
     table.add_column("top KTLO kinds", ratio=1)
     for p in periods:
-        kinds = [k for k in p["by_subcategory"] if k not in ("feature", "project")][:3]
+        kinds = [k for k in p.by_subcategory if k not in ("feature", "project")][:3]
         table.add_row(
-            p["period"], f"{p['person_days']:,.1f}", interval(p["ktlo_share"], p["ktlo_share_low"], p["ktlo_share_high"]),
-            _bar(p["ktlo_share"], 10),
-            f"{p['commits']:,}", _pct(p["ktlo_share_commits"]), ", ".join(kinds),
+            p.period, f"{p.person_days:,.1f}", interval(p.ktlo_share, p.ktlo_share_low, p.ktlo_share_high),
+            _bar(p.ktlo_share, 10),
+            f"{p.commits:,}", _pct(p.ktlo_share_commits), ", ".join(kinds),
         )  # fmt: skip
-    table.caption = f"trend {_spark(doc['trend']['series'][-36:])}"
+    table.caption = f"trend {_spark(doc.trend.series[-36:])}"
     table.caption_justify = "left"
     return table
 
 
-def _hotspot_table(doc: dict[str, Any]) -> Table:
+def _hotspot_table(doc: AnalyzeDocument) -> Table:
     """Directories of each repository, `(root files)` for a repository's (or folder's) top."""
-    spots = doc["hotspots"]["directories"]
-    several = len({h.get("repo_id") for h in spots}) > 1 or doc["repository"] is None
-    folders = [f["folder"] for f in doc.get("folders") or ()]
+    spots = doc.hotspots.directories
+    several = len({h.repo_id for h in spots}) > 1 or doc.repository is None
+    folders = [f.folder for f in doc.folders]
     within = f", directories within {folders[0]}/" if len(folders) == 1 else ""
     table = Titled(
         title=f"\nKTLO hotspots (where keeping the lights on concentrates{within})",
@@ -196,18 +198,18 @@ def _hotspot_table(doc: dict[str, Any]) -> Table:
     table.add_column("KTLO\nratio", justify="right", no_wrap=True)
     table.add_column("top KTLO kinds\n(commits)", ratio=1)
     for h in spots:
-        kinds = ", ".join(f"{k} {v:,}" for k, v in list(h["by_subcategory"].items())[:3])
-        where = place(h.get("repo_id"), h["directory"], several)
+        kinds = ", ".join(f"{k} {v:,}" for k, v in list(h.by_subcategory.items())[:3])
+        where = place(h.repo_id, h.directory, several)
         table.add_row(
-            middle(where, PLACE_WIDTH), f"{h['ktlo_commits']:,}", _pct(h["share_of_ktlo_lines"]),
-            _pct(h["ktlo_ratio"]), kinds,
+            middle(where, PLACE_WIDTH), f"{h.ktlo_commits:,}", _pct(h.share_of_ktlo_lines),
+            _pct(h.ktlo_ratio), kinds,
         )  # fmt: skip
     return table
 
 
-def _people_line(doc: dict[str, Any]) -> Text:
+def _people_line(doc: AnalyzeDocument) -> Text:
     people = ", ".join(
-        f"{display_name(p['person'])} ({_pct(p['share_of_ktlo'])})" for p in doc["people"][:5]
+        f"{display_name(p.person)} ({_pct(p.share_of_ktlo)})" for p in doc.people[:5]
     )
     return Text.assemble("\nCarrying the KTLO: ", (people, "bold"))
 
@@ -274,51 +276,46 @@ def render_evaluation(report: dict[str, Any], console: Console, mistakes: int = 
         console.print(f"  {m['id']}: {m['label']} → {m['predicted']}: {m['text'][:100]!r}")
 
 
-def render_allocation(doc: dict[str, Any], console: Console) -> None:
+def render_allocation(doc: AllocationDocument, console: Console) -> None:
     """Person-days and FTE per group and period, with the KTLO share against the band."""
-    totals, budget = doc["totals"], doc["budget"]
-    if not totals["person_days"]:
+    totals, budget = doc.totals, doc.budget
+    if not totals.person_days:
         console.print("No effort in range: sync or analyze some work first.")
         return
-    scope = f"team {display_name(doc['team'])}" if doc["team"] else "all teams"
+    scope = f"team {display_name(doc.team)}" if doc.team else "all teams"
     console.print(
         Text.assemble(
             (f"Allocation — {scope}", "bold"),
-            f", {totals['first_day']} … {totals['last_day']}: {totals['person_days']:,.1f} person-days "
-            f"({totals['fte']} FTE) by {plural(totals['people'], 'person')} on "
-            f"{plural(totals['items'], 'item')}",
+            f", {totals.first_day} … {totals.last_day}: {totals.person_days:,.1f} person-days "
+            f"({totals.fte} FTE) by {plural(totals.people, 'person')} on "
+            f"{plural(totals.items, 'item')}",
         )
     )
-    status = budget["status"]
+    status = budget.status
     console.print(
         Text.assemble(
             "KTLO share ",
-            (
-                interval(totals["ktlo_share"], totals["ktlo_share_low"], totals["ktlo_share_high"]),
-                "bold",
-            ),
-            f" overall; last complete period {budget.get('period') or _none_complete(doc)} ",
-            (interval(budget["share"], budget["share_low"], budget["share_high"]), "bold"),
-            f" {ARROW[doc['trend']['direction']]}  ",
-            f"band {_pct(budget['low'])}–{_pct(budget['high'])}: ",
+            (interval(totals.ktlo_share, totals.ktlo_share_low, totals.ktlo_share_high), "bold"),
+            f" overall; last complete period {budget.period or _none_complete(doc)} ",
+            (interval(budget.share, budget.share_low, budget.share_high), "bold"),
+            f" {ARROW[doc.trend.direction]}  ",
+            f"band {_pct(budget.low)}–{_pct(budget.high)}: ",
             (status.upper(), STATUS_STYLE[status]),
         )  # fmt: skip
     )
     console.print(_group_table(doc, console.width))
-    periods = Titled(
-        box=None, header_style="dim", title=f"\nby {doc['period']}", title_justify="left"
-    )
+    periods = Titled(box=None, header_style="dim", title=f"\nby {doc.period}", title_justify="left")
     for column in ("", "person-days", "FTE", "KTLO", "status"):
         periods.add_column(column, justify="left" if not column else "right")
-    for p in doc["periods"][-12:]:
-        periods.add_row(shown(p), f"{p['person_days']:,.1f}", f"{p['fte']:.2f}",
-                        interval(p["ktlo_share"], p["ktlo_share_low"], p["ktlo_share_high"]),
-                        Text(p["status"], style=STATUS_STYLE[p["status"]]))  # fmt: skip
+    for p in doc.periods[-12:]:
+        periods.add_row(shown(p), f"{p.person_days:,.1f}", f"{p.fte:.2f}",
+                        interval(p.ktlo_share, p.ktlo_share_low, p.ktlo_share_high),
+                        Text(p.status, style=STATUS_STYLE[p.status]))  # fmt: skip
     console.print(periods)
     console.print(Text(_fte_note(doc), style="dim"))
-    if doc["cost"]:
-        console.print(f"\nKTLO cost: {doc['cost']['ktlo_cost']:,.0f} ({doc['cost']['basis']})")
-    console.print(Text("\n" + error_bars_note(doc["error_rates"]["verified"]), style="dim"))
+    if doc.cost:
+        console.print(f"\nKTLO cost: {doc.cost.ktlo_cost:,.0f} ({doc.cost.basis})")
+    console.print(Text("\n" + error_bars_note(doc.error_rates.verified), style="dim"))
     console.print(
         Text(
             "\nCounts of items are beside the effort, never instead of it: see docs/effort.md.",
@@ -332,21 +329,19 @@ def render_allocation(doc: dict[str, Any], console: Console) -> None:
 OWN_SHARE = ("team", "person", "repo")
 
 
-def _group_table(doc: dict[str, Any], width: int) -> Table:
+def _group_table(doc: AllocationDocument, width: int) -> Table:
     """Each group's effort; by team, person or repository also its own KTLO share. The bar
     gives way to long names, and a name longer than the room left wraps."""
-    own = doc["by"] in OWN_SHARE
-    title = f"\nby {doc['by']}" + (": each one's KTLO share of its own effort" if own else "")
+    own = doc.by in OWN_SHARE
+    title = f"\nby {doc.by}" + (": each one's KTLO share of its own effort" if own else "")
     table = Titled(box=None, header_style="dim", title=title, title_justify="left", pad_edge=False)
     rows = []
-    for g in doc["groups"]:
-        name = repository(g["key"]) if doc["by"] == "repo" else display_name(g["key"])
-        row = [name, f"{g['person_days']:,.1f}", _pct(g["share"])]
+    for g in doc.groups:
+        name = repository(g.key) if doc.by == "repo" else display_name(g.key)
+        row = [name, f"{g.person_days:,.1f}", _pct(g.share)]
         if own:
-            row.append(
-                interval(g.get("ktlo_share"), g.get("ktlo_share_low"), g.get("ktlo_share_high"))
-            )
-        rows.append((row, g.get("ktlo_share") if own else g["share"], f"{g['items']:,}"))
+            row.append(interval(g.ktlo_share, g.ktlo_share_low, g.ktlo_share_high))
+        rows.append((row, g.ktlo_share if own else g.share, f"{g.items:,}"))
     headers = ["", "person-days", "of all"] + (["KTLO share"] if own else [])
     widths = [max([len(h)] + [len(r[0][k]) for r in rows]) for k, h in enumerate(headers)]
     items = max([5] + [len(r[2]) for r in rows])
@@ -359,45 +354,44 @@ def _group_table(doc: dict[str, Any], width: int) -> Table:
     return table
 
 
-def _none_complete(doc: dict[str, Any]) -> str:
-    return f"– (no complete {doc['period']} yet)"
+def _none_complete(doc: AllocationDocument) -> str:
+    return f"– (no complete {doc.period} yet)"
 
 
-def _fte_note(doc: dict[str, Any]) -> str:
+def _fte_note(doc: AllocationDocument) -> str:
     """What the FTE figures divide by, and why they are below headcount (ktlo.periods)."""
-    now = next((p for p in doc["periods"] if p.get("in_progress")), None)
-    so_far = f"Data up to {doc.get('as_of')}: {now['period']} is in progress. " if now else ""
-    people = doc["totals"]["people"]
+    now = next((p for p in doc.periods if p.in_progress), None)
+    so_far = f"Data up to {doc.as_of}: {now.period} is in progress. " if now else ""
+    people = doc.totals.people
     who = f"{people} {'person' if people == 1 else 'people'} with effort in the span"
-    return f"\n{so_far}{doc.get('fte_note', '')} ({who}.)"
+    return f"\n{so_far}{doc.fte_note} ({who}.)"
 
 
-def render_budget(doc: dict[str, Any], console: Console) -> None:
+def render_budget(doc: BudgetDocument, console: Console) -> None:
     """One line per team: last complete period, the last 91 days, drift; then what drives it."""
-    periods = {t["last_period"] for t in doc["teams"]}
+    periods = {t.last_period for t in doc.teams}
     one = periods.pop() if len(periods) == 1 else None
     table = Titled(
         box=None, header_style="dim", title_justify="left", pad_edge=False,
-        title=f"KTLO budget as of {doc['as_of']}"
-        + (f" (last complete {doc['period']}: {one})" if one else ""),
+        title=f"KTLO budget as of {doc.as_of}"
+        + (f" (last complete {doc.period}: {one})" if one else ""),
     )  # fmt: skip
-    last = one or f"last complete {doc['period']}"
+    last = one or f"last complete {doc.period}"
     for column in ("team", "band", last, "", "last 91 days", "", "drift"):
         table.add_column(column, no_wrap=column != "team")
-    for t in doc["teams"]:
-        share = interval(
-            t["last_period_share"], t["last_period_share_low"], t["last_period_share_high"]
-        )
+    for t in doc.teams:
+        share = interval(t.last_period_share, t.last_period_share_low, t.last_period_share_high)
         table.add_row(
-            display_name(t["team"]), f"{_pct(t['low'])}–{_pct(t['high'])}",
-            share if one else f"{t['last_period'] or '–'} {share}",
-            Text(t["last_period_status"], style=STATUS_STYLE[t["last_period_status"]]),
-            interval(t["quarter_share"], t["quarter_share_low"], t["quarter_share_high"]),
-            Text(t["quarter_status"], style=STATUS_STYLE[t["quarter_status"]]),
-            Text("rising" if t["drifting"] else "", style="bold red"),
+            display_name(t.team), f"{_pct(t.low)}–{_pct(t.high)}",
+            share if one else f"{t.last_period or '–'} {share}",
+            Text(t.last_period_status, style=STATUS_STYLE[t.last_period_status]),
+            interval(t.quarter_share, t.quarter_share_low, t.quarter_share_high),
+            Text(t.quarter_status, style=STATUS_STYLE[t.quarter_status]),
+            Text("rising" if t.drifting else "", style="bold red"),
         )  # fmt: skip
     console.print(table)
-    console.print(drivers_table(doc["teams"]))
+    # drivers_table also draws the report's teams (ktlo.render.summary): it reads the JSON form.
+    console.print(drivers_table([t.to_json() for t in doc.teams]))
 
 
 def drivers_table(teams: list[dict[str, Any]]) -> Table:
@@ -631,11 +625,13 @@ def render_demo_footer(result: Any, console: Console) -> None:
     console.print(f"Store:  {result.store}\nConfig: {result.config}")
     if result.report:
         console.print(f"Report: {result.report}  (open it in a browser; it works offline)")
-    if result.checkout and result.checkout["totals"]["commits"]:
-        doc = result.checkout
+    if result.checkout and result.checkout.totals.commits:
+        doc: AnalyzeDocument = result.checkout
+        name = doc.repository.name if doc.repository else None
+        effort = doc.shares.effort
         console.print(
-            f"This checkout ({doc['repository'].get('name')}): {plural(doc['totals']['commits'], 'commit')}, "
-            f"KTLO share of effort {interval(doc['shares']['effort']['ktlo'], doc['shares']['effort']['ktlo_low'], doc['shares']['effort']['ktlo_high'])}."
+            f"This checkout ({name}): {plural(doc.totals.commits, 'commit')}, "
+            f"KTLO share of effort {interval(effort.ktlo, effort.ktlo_low, effort.ktlo_high)}."
         )
     console.print(
         Text(

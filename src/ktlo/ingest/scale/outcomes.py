@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from pydantic import Field
+
+from ktlo.documents import Document
 from ktlo.sources import git
 
 if TYPE_CHECKING:
@@ -115,32 +118,87 @@ class NoProgress:
         return None
 
 
-def run_json(summary: RunSummary) -> dict[str, object]:
+class PathReason(Document):
+    """A repository skipped or failed, and why."""
+
+    path: str = Field(description="the path given or found")
+    reason: str | None = Field(description="why")
+
+
+class Unreadable(Document):
+    """Commits git recorded oddly, read as far as they could be
+    ([analyze.md](analyze.md#commits-git-recorded-oddly))."""
+
+    offsets_read_as_utc: int = Field(description="time-zone offsets no zone has, read as UTC")
+    dates_replaced: int = Field(description="unreadable dates, the commit's other date used")
+    authors_unknown: int = Field(description="unreadable authors")
+    commits_skipped: int = Field(description="commits without a readable sha or date, not stored")
+    examples: list[str] = Field(description="up to five short shas")
+
+
+class IngestNote(Document):
+    """A repository with commits removed or read oddly."""
+
+    path: str = Field(description="the path given or found")
+    repo_id: str | None = Field(description="the repository")
+    commits_removed: int = Field(description="stored commits HEAD no longer reaches, deleted")
+    unreadable: Unreadable = Field(description="what git recorded oddly")
+
+
+class IngestRun(Document):
+    """What one `ktlo analyze` run read."""
+
+    repositories: int = Field(description="repositories given or found")
+    updated: int = Field(description="repositories with new commits, or commits removed")
+    unchanged: int = Field(description="repositories with nothing new")
+    skipped: list[PathReason] = Field(description="repositories skipped, and why")
+    failed: list[PathReason] = Field(description="repositories that failed, and why")
+    new_commits: int = Field(description="commits read")
+    commits_removed: int = Field(
+        description="stored commits HEAD no longer reaches, deleted: a rewritten, rewound or "
+        "force-pushed history ([analyze.md](analyze.md#re-runs-after-the-history-changed))"
+    )
+    unreadable: Unreadable = Field(description="what git recorded oddly, over every repository")
+    notes: list[IngestNote] = Field(
+        description="each repository with commits removed or read oddly"
+    )
+    seconds: float = Field(description="the whole ingest")
+    load_seconds: float = Field(description="of which spent in the store's transactions")
+    engine: str = Field(description="`this process`, `N local processes` or `dask://HOST:PORT`")
+
+
+def run_json(summary: RunSummary) -> IngestRun:
     """The `ingest` part of `ktlo analyze --json` (docs/analyze-json.md)."""
-    return {
-        "repositories": len(summary.outcomes),
-        "updated": summary.count("updated"),
-        "unchanged": summary.count("unchanged"),
-        "skipped": [
-            {"path": o.path, "reason": o.error} for o in summary.outcomes if o.status == "skipped"
-        ],
-        "failed": [
-            {"path": o.path, "reason": o.error} for o in summary.outcomes if o.status == "failed"
-        ],
-        "new_commits": summary.new_commits,
-        "commits_removed": summary.removed,
-        "unreadable": summary.issues.as_json(),
-        "notes": [
-            {
-                "path": o.path,
-                "repo_id": o.repo_id,
-                "commits_removed": o.removed,
-                "unreadable": (o.issues or git.ReadIssues()).as_json(),
-            }
-            for o in summary.outcomes
-            if o.removed or o.issues
-        ],
-        "seconds": round(summary.seconds, 3),
-        "load_seconds": round(summary.load_seconds, 3),
-        "engine": summary.engine,
-    }
+    return IngestRun.model_validate(
+        {
+            "repositories": len(summary.outcomes),
+            "updated": summary.count("updated"),
+            "unchanged": summary.count("unchanged"),
+            "skipped": [
+                {"path": o.path, "reason": o.error}
+                for o in summary.outcomes
+                if o.status == "skipped"
+            ],
+            "failed": [
+                {"path": o.path, "reason": o.error}
+                for o in summary.outcomes
+                if o.status == "failed"
+            ],
+            "new_commits": summary.new_commits,
+            "commits_removed": summary.removed,
+            "unreadable": summary.issues.as_json(),
+            "notes": [
+                {
+                    "path": o.path,
+                    "repo_id": o.repo_id,
+                    "commits_removed": o.removed,
+                    "unreadable": (o.issues or git.ReadIssues()).as_json(),
+                }
+                for o in summary.outcomes
+                if o.removed or o.issues
+            ],
+            "seconds": round(summary.seconds, 3),
+            "load_seconds": round(summary.load_seconds, 3),
+            "engine": summary.engine,
+        }
+    )
