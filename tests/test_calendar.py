@@ -158,7 +158,7 @@ def test_budget_report_dashboard_and_mode_read_the_same_last_period(
     config = load_config(org[1])
     with Store.open(org[0], read_only=True) as store:
         mode = ktlo_mode(store, config, "payments")
-    reasons = {r["signal"]: r["value"] for r in mode["teams"][0]["reasons"]}
+    reasons = {r.signal: r.value for r in mode.teams[0].reasons}
     assert reasons["ktlo_share_over_band"] == pytest.approx(share_of(10) - 0.4, abs=1e-4)
     budget = json.loads(run(org, "budget", "--json"))["teams"][0]
     assert (budget["last_period"], budget["last_period_share"]) == ("2026-10", share_of(10))

@@ -246,14 +246,15 @@ def test_ktlo_mode_is_recommended_for_the_team_in_trouble(demo: Path) -> None:
 
     config = load_config(demo / "ktlo.toml")
     with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
-        teams = {t["team"]: t for t in ktlo_mode(store, config)["teams"]}
+        teams = {t.team: t for t in ktlo_mode(store, config).teams}
     payments = teams["payments"]
-    assert payments["state"] in ("enter", "stay")
-    assert "enter" in [h["state"] for h in payments["history"]]
-    assert payments["focus"]["repeat_incident_groups"] and payments["focus"]["top_ktlo_kinds"]
-    top = {r["signal"] for r in payments["reasons"][:4]}
+    assert payments.state in ("enter", "stay")
+    assert "enter" in [h.state for h in payments.history]
+    assert payments.focus and payments.focus.repeat_incident_groups
+    assert payments.focus.top_ktlo_kinds
+    top = {r.signal for r in payments.reasons[:4]}
     assert {"ktlo_share_over_band", "repeat_incidents"} <= top
-    assert teams["mobile"]["state"] == "normal" and teams["mobile"]["focus"] is None
+    assert teams["mobile"].state == "normal" and teams["mobile"].focus is None
 
 
 @pytest.mark.slow
@@ -268,8 +269,8 @@ def test_ktlo_mode_answers_the_same_on_threads_as_on_one_connection(
         threaded = mode.ktlo_mode(store, config)
         monkeypatch.setattr(mode, "MAX_THREADS", 1)
         single = mode.ktlo_mode(store, config)
-    assert threaded["teams"] == single["teams"]
-    assert [t["team"] for t in threaded["teams"]] == list(TEAMS)
+    assert threaded.teams == single.teams
+    assert [t.team for t in threaded.teams] == list(TEAMS)
 
 
 @pytest.mark.slow

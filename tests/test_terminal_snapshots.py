@@ -24,6 +24,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from ktlo.cli.output import make_console
+from ktlo.documents import Document
 
 HERE = Path(__file__).resolve().parent / "snapshots"
 WIDTH = 100
@@ -55,12 +56,17 @@ def _rotation_plan(console: Console) -> None:
 
 
 def _renderers() -> dict[str, Callable[[Console], None]]:
+    from ktlo.planning.ktlo_mode.answer import ModeDocument
     from ktlo.render import health, summary, terminal
     from ktlo.render import mining as scale
     from ktlo.render import review_queue as review
 
-    def one(render: Callable[[Any, Console], None], name: str) -> Callable[[Console], None]:
-        return lambda console: render(json.loads(json.dumps(doc(name))), console)
+    def one(
+        render: Callable[[Any, Console], None], name: str, model: type[Document] | None = None
+    ) -> Callable[[Console], None]:
+        """`render` on a fresh copy of the input, as its typed document when it has one."""
+        fresh = lambda: json.loads(json.dumps(doc(name)))  # noqa: E731
+        return lambda console: render(model.model_validate(fresh()) if model else fresh(), console)
 
     return {
         "analyze": one(terminal.render_analysis, "analyze"),
@@ -73,7 +79,7 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
         "allocation_subcategory": one(terminal.render_allocation, "allocation_subcategory"),
         "budget": one(terminal.render_budget, "budget"),
         "health": one(health.render_health, "health"),
-        "mode": one(terminal.render_mode, "mode"),
+        "mode": one(terminal.render_mode, "mode", ModeDocument),
         "forecast": one(terminal.render_forecast, "forecast"),
         "sprints": one(terminal.render_sprints, "sprints"),
         "rotation_plan": _rotation_plan,

@@ -54,7 +54,7 @@ def capture(demo: Path) -> dict[str, Any]:
             )
         docs["budget"] = budget_report(store, config)
         docs["health"] = health(store, config, HealthOptions())
-        docs["mode"] = ktlo_mode(store, config)
+        docs["mode"] = ktlo_mode(store, config).to_json()
         docs["forecast"] = outlook(store, config, "payments", 2, "month")
         docs["sprints"] = sprint_report(store, config)
         since = date.fromisoformat(docs["budget"]["as_of"]) - timedelta(days=75)

@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ktlo.planning.ktlo_mode.answer import ModeDocument
 
 
 def analysis_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -35,13 +38,13 @@ def forecast_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def mode_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def mode_rows(doc: ModeDocument) -> list[dict[str, Any]]:
     """`ktlo mode`: one row per team and window (the last one is the current answer)."""
     return [
-        {"team": t["team"], "start": h["start"], "end": h["end"], "risk": h["risk"],
-         "state": h["state"], "current": i == len(t["history"]) - 1}
-        for t in doc["teams"]
-        for i, h in enumerate(t["history"])
+        {"team": t.team, "start": h.start, "end": h.end, "risk": h.risk,
+         "state": h.state, "current": i == len(t.history) - 1}
+        for t in doc.teams
+        for i, h in enumerate(t.history)
     ]  # fmt: skip
 
 

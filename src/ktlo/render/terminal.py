@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
 from rich.padding import Padding
@@ -13,6 +13,9 @@ from ktlo.periods import shown
 from ktlo.render.display import display_name
 from ktlo.render.tables import Titled
 from ktlo.render.wording import middle, place, places, plural, repository
+
+if TYPE_CHECKING:
+    from ktlo.planning.ktlo_mode.answer import ModeDocument, ModeFocus, ModeTeam
 
 BAR_WIDTH = 24
 PLACE_WIDTH = 44  # a longer directory is cut in its middle, where it says least
@@ -653,82 +656,80 @@ MODEL_FIGURES = {  # as the report names them (ktlo.render.html.MODEL_FIGURES)
 MODE_STYLE = {"enter": "bold red", "stay": "bold yellow", "exit": "bold green", "normal": "green"}
 
 
-def render_mode(doc: dict[str, Any], console: Console) -> None:
+def render_mode(doc: ModeDocument, console: Console) -> None:
     """Each team's answer and risk, its history, the signals that make the risk as sentences
     with their units, and where to focus (ktlo.planning.ktlo_mode.words)."""
-    if not doc["teams"]:
+    if not doc.teams:
         console.print("No teams to assess: KTLO mode is decided per team; define them under "
                       "[[teams]] in ktlo.toml (docs/configuration.md).")  # fmt: skip
         return
-    if doc.get("last_period"):
+    if doc.last_period:
         console.print(Text(
-            f"KTLO mode over complete {doc['period']}s, the last {doc['last_period']} (data up to "
-            f"{doc['as_of']}; the {doc['period']} in progress is assessed once complete). Risk runs "
-            f"from 0 to 1: a team enters KTLO mode at {doc['enter']:.2f} and leaves below "
-            f"{doc['exit']:.2f}.",
+            f"KTLO mode over complete {doc.period}s, the last {doc.last_period} (data up to "
+            f"{doc.as_of}; the {doc.period} in progress is assessed once complete). Risk runs "
+            f"from 0 to 1: a team enters KTLO mode at {doc.enter:.2f} and leaves below "
+            f"{doc.exit:.2f}.",
             style="dim",
         ))  # fmt: skip
-    for team in doc["teams"]:
+    for team in doc.teams:
         console.print(_mode_headline(team))
-        console.print(Padding(Text(team.get("history_text") or "", style="dim"), (0, 0, 0, 2)))
+        console.print(Padding(Text(team.history_text or "", style="dim"), (0, 0, 0, 2)))
         console.print(Padding(_mode_reasons(team), (0, 0, 0, 2)))
-        if team["focus"]:
+        if team.focus:
             console.print(Padding("Focus:", (0, 0, 0, 2)))
-            console.print(Padding(_focus(team["focus"]), (0, 0, 0, 4)))
+            console.print(Padding(_focus(team.focus), (0, 0, 0, 4)))
 
 
-def _mode_headline(team: dict[str, Any]) -> Text:
-    risk = team.get("risk_text") or ("no data" if team["risk"] is None else f"{team['risk']:.2f}")
+def _mode_headline(team: ModeTeam) -> Text:
+    risk = team.risk_text or ("no data" if team.risk is None else f"{team.risk:.2f}")
     return Text.assemble(
-        "\n", (display_name(team["team"]), "bold"), "  ",
-        (team.get("state_text") or team["state"].upper(), MODE_STYLE[team["state"]]),
+        "\n", (display_name(team.team), "bold"), "  ",
+        (team.state_text or team.state.upper(), MODE_STYLE[team.state]),
         f"  risk {risk}",
     )  # fmt: skip
 
 
-def _mode_reasons(team: dict[str, Any]) -> Table:
+def _mode_reasons(team: ModeTeam) -> Table:
     """The signals, most of the risk first: share of the risk, what the value says, its scale;
     those adding none dim, with where they would start to."""
     table = Titled(box=None, header_style="dim", pad_edge=False)
     table.add_column("of risk", justify="right", no_wrap=True)
     table.add_column("why, and where each signal adds risk", ratio=1)
-    for r in team["reasons"]:
-        if r["value"] is None:
+    for r in team.reasons:
+        if r.value is None:
             continue
-        text = Text(r.get("text") or r["signal"])
-        if r["share_of_risk"]:
-            text.append(f" ({r.get('scale', '')})", style="dim")
-            table.add_row(f"{r['share_of_risk'] * 100:.0f}%", text)
+        text = Text(r.text or r.signal)
+        if r.share_of_risk:
+            text.append(f" ({r.scale})", style="dim")
+            table.add_row(f"{r.share_of_risk * 100:.0f}%", text)
             continue
         text.stylize("dim")
-        below = r.get("threshold_text")
+        below = r.threshold_text
         text.append(f" ({below})" if below else "", style="dim")
         table.add_row(Text("·", style="dim"), text)
-    missing = [r.get("text") or r["signal"] for r in team["reasons"] if r["value"] is None]
+    missing = [r.text or r.signal for r in team.reasons if r.value is None]
     if missing:
         table.add_row("", Text("; ".join(missing), style="dim"))
     return table
 
 
-def _focus(focus: dict[str, Any]) -> Table:
+def _focus(focus: ModeFocus) -> Table:
     """Where to look first, for a team in KTLO mode."""
     table = Titled(box=None, show_header=False, pad_edge=False)
     table.add_column("what", no_wrap=True)
     table.add_column("where", ratio=1)
-    for g in focus["repeat_incident_groups"][:3]:
+    for g in focus.repeat_incident_groups[:3]:
         members = g.get("incidents", [])
         example = members[0]["title"] if members else ""
         table.add_row(
             "repeat incidents", f"{g.get('service')}: {len(members)} alike, e.g. {example!r}"
         )
-    if focus["hotspots"]:
-        table.add_row("KTLO hotspots", places(focus["hotspots"]))
-    for a in focus["noisiest_alerts"][:3]:
+    if focus.hotspots:
+        table.add_row("KTLO hotspots", places(focus.hotspots))
+    for a in focus.noisiest_alerts[:3]:
         count = a.get("alerts", a.get("count"))
         table.add_row("noisy alert", f"{a.get('title')} ({plural(count, 'alert')})"
                       if isinstance(count, int) else str(a.get("title")))  # fmt: skip
-    if focus["top_ktlo_kinds"]:
-        table.add_row(
-            "top KTLO kinds", ", ".join(k["subcategory"] for k in focus["top_ktlo_kinds"])
-        )
+    if focus.top_ktlo_kinds:
+        table.add_row("top KTLO kinds", ", ".join(k["subcategory"] for k in focus.top_ktlo_kinds))
     return table

@@ -150,8 +150,9 @@ def mode_section(
         return {"missing": f"{filters.team} is not a configured team", "teams": []}
     period = "week" if filters.period == "week" else "month"
     doc = ktlo_mode(store, config, filters.team, period, alloc=BASE_TABLE, reuse=reuse)
-    return {"missing": None, "period": period, "last_period": doc["last_period"],
-            "enter": doc["enter"], "exit": doc["exit"], "teams": doc["teams"]}  # fmt: skip
+    return {"missing": None, "period": period, "last_period": doc.last_period,
+            "enter": doc.enter, "exit": doc.exit,
+            "teams": [t.to_json() for t in doc.teams]}  # fmt: skip
 
 
 def with_mode(cards: list[dict[str, Any]], mode: dict[str, Any]) -> None:
