@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ktlo.planning.ktlo_mode.answer import ModeDocument
+    from ktlo.planning.outlook import ForecastDocument
 
 
 def analysis_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -18,22 +19,22 @@ def analysis_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: p.get(k) for k in keys} for p in doc["periods"]]
 
 
-def forecast_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def forecast_rows(doc: ForecastDocument) -> list[dict[str, Any]]:
     """`ktlo forecast`: the history, the period in progress, then the forecast with its band
     and capacity."""
-    now = [doc["in_progress"]] if doc.get("in_progress") else []
+    now = [doc.in_progress] if doc.in_progress else []
     rows = [
-        {"kind": kind, "start": h["start"], "share": h["share"], "low": None, "high": None,
-         "person_days": h["person_days"], "capacity_person_days": None, "new_work_person_days": None}
-        for kind, periods in (("history", doc["history"]), ("in_progress", now))
+        {"kind": kind, "start": h.start, "share": h.share, "low": None, "high": None,
+         "person_days": h.person_days, "capacity_person_days": None, "new_work_person_days": None}
+        for kind, periods in (("history", doc.history), ("in_progress", now))
         for h in periods
     ]  # fmt: skip
     rows += [
-        {"kind": "forecast", "start": f["start"], "share": f["share"], "low": f["low"],
-         "high": f["high"], "person_days": None,
-         "capacity_person_days": f.get("capacity_person_days"),
-         "new_work_person_days": f.get("new_work_person_days")}
-        for f in doc["forecast"]
+        {"kind": "forecast", "start": f.start, "share": f.share, "low": f.low,
+         "high": f.high, "person_days": None,
+         "capacity_person_days": f.capacity_person_days,
+         "new_work_person_days": f.new_work_person_days}
+        for f in doc.forecast
     ]  # fmt: skip
     return rows
 

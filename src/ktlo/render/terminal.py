@@ -15,7 +15,9 @@ from ktlo.render.tables import Titled
 from ktlo.render.wording import middle, place, places, plural, repository
 
 if TYPE_CHECKING:
+    from ktlo.planning.capacity import CapacityBasis
     from ktlo.planning.ktlo_mode.answer import ModeDocument, ModeFocus, ModeTeam
+    from ktlo.planning.outlook import ForecastDocument
 
 BAR_WIDTH = 24
 PLACE_WIDTH = 44  # a longer directory is cut in its middle, where it says least
@@ -483,13 +485,13 @@ def render_rotation(plan: Any, rows: list[dict[str, Any]], console: Console) -> 
     )
 
 
-def render_forecast(doc: dict[str, Any], console: Console) -> None:
+def render_forecast(doc: ForecastDocument, console: Console) -> None:
     """Recent history, then each forecast period with its band and the room left for new work."""
-    who = f"team {display_name(doc['team'])}" if doc["team"] else "all teams"
+    who = f"team {display_name(doc.team)}" if doc.team else "all teams"
     table = Titled(
         box=None,
         header_style="dim",
-        title=f"KTLO share forecast — {who}, by {doc['period']}",
+        title=f"KTLO share forecast — {who}, by {doc.period}",
         title_justify="left",
     )
     for column in ("", "period", "KTLO share", "80% band", "", "new-work person-days"):
@@ -497,52 +499,48 @@ def render_forecast(doc: dict[str, Any], console: Console) -> None:
             column, justify="right" if "share" in column or "days" in column else "left",
             no_wrap=True,
         )  # fmt: skip
-    for h in doc["history"][-6:]:
-        table.add_row("history", h["start"][:7], _pct(h["share"]), "", _bar(h["share"], 16), "")
-    now = doc.get("in_progress")
+    for h in doc.history[-6:]:
+        table.add_row("history", h.start[:7], _pct(h.share), "", _bar(h.share, 16), "")
+    now = doc.in_progress
     if now:
-        table.add_row("so far", now["start"][:7], _pct(now["share"]), "in progress",
-                      _bar(now["share"], 16), "")  # fmt: skip
-    for f in doc["forecast"]:
+        table.add_row("so far", now.start[:7], _pct(now.share), "in progress",
+                      _bar(now.share, 16), "")  # fmt: skip
+    for f in doc.forecast:
         room = (
             ""
-            if f["new_work_person_days"] is None
-            else f"{f['new_work_person_days']:,.1f} of {f['capacity_person_days']:,.1f}"
+            if f.new_work_person_days is None
+            else f"{f.new_work_person_days:,.1f} of {f.capacity_person_days:,.1f}"
         )
-        kind = "naive" if doc.get("method") == "naive" else "forecast"
-        table.add_row(Text(kind, style="bold"), f["start"][:7], _pct(f["share"]),
-                      f"{_pct(f['low'])}–{_pct(f['high'])}", _bar(f["share"], 16), room)  # fmt: skip
+        kind = "naive" if doc.method == "naive" else "forecast"
+        table.add_row(Text(kind, style="bold"), f.start[:7], _pct(f.share),
+                      f"{_pct(f.low)}–{_pct(f.high)}", _bar(f.share, 16), room)  # fmt: skip
     console.print(table)
-    bt = doc["backtest"]
+    bt = doc.backtest
     errors = ", ".join(
-        f"{h} ahead {_pct(m)} (naive {_pct(bt['naive_mae_by_horizon'][h])})"
-        for h, m in bt["mae_by_horizon"].items() if m is not None
+        f"{h} ahead {_pct(m)} (naive {_pct(bt.naive_mae_by_horizon[h])})"
+        for h, m in bt.mae_by_horizon.items() if m is not None
     )  # fmt: skip
     console.print(
-        Text(
-            f"\nBack-test over {bt['origins']} origins, mean absolute error: {errors}", style="dim"
-        )
+        Text(f"\nBack-test over {bt.origins} origins, mean absolute error: {errors}", style="dim")
     )
-    if doc.get("method_note"):
-        console.print(Text(f"Naive forecast: {doc['method_note']}.", style="bold"))
-    if doc.get("capacity"):
-        console.print(Text(_capacity_note(doc["capacity"]), style="dim"))
+    if doc.method_note:
+        console.print(Text(f"Naive forecast: {doc.method_note}.", style="bold"))
+    if doc.capacity:
+        console.print(Text(_capacity_note(doc.capacity), style="dim"))
 
 
-def _capacity_note(basis: dict[str, Any]) -> str:
+def _capacity_note(basis: CapacityBasis) -> str:
     """Where the forecast's capacity comes from (ktlo.planning.capacity)."""
     span = (
-        f"{basis['periods'][0]} … {basis['periods'][-1]}"
-        if len(basis["periods"]) > 1
-        else basis["periods"][0]
+        f"{basis.periods[0]} … {basis.periods[-1]}" if len(basis.periods) > 1 else basis.periods[0]
     )
     configured = (
-        f", {_pct(basis['measured_share_of_configured'])} of the members' configured "
-        f"{basis['configured_fte']:g} FTE; ahead, configured time off is taken out"
-        if basis.get("configured_fte")
+        f", {_pct(basis.measured_share_of_configured)} of the members' configured "
+        f"{basis.configured_fte:g} FTE; ahead, configured time off is taken out"
+        if basis.configured_fte
         else ""
     )
-    return f"Capacity: the {basis['measured_fte']:g} FTE measured over {span}{configured} (docs/planning.md)."
+    return f"Capacity: the {basis.measured_fte:g} FTE measured over {span}{configured} (docs/planning.md)."
 
 
 def render_sprints(doc: dict[str, Any], console: Console) -> None:
