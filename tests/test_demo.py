@@ -283,12 +283,12 @@ def test_the_report_shows_every_teams_sprints(demo: Path) -> None:
     assert "no sprints or cycles" not in html
     config = load_config(demo / "ktlo.toml")
     with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
-        payments = sprint_report(store, config, "payments")["sprints"]
-    assert [s["sprint"] for s in payments[:2]] == ["PAY Sprint 1", "PAY Sprint 2"]
+        payments = sprint_report(store, config, "payments").sprints
+    assert [s.sprint for s in payments[:2]] == ["PAY Sprint 1", "PAY Sprint 2"]
     # the 27 sprints of the year (the last begins on its last day), and the one planned next
     assert len(payments) == 28
-    assert all(s["planned_basis"] == "points" for s in payments[1:])
-    added = [s["unplanned_items"] for s in payments]
+    assert all(s.planned_basis == "points" for s in payments[1:])
+    added = [s.unplanned_items for s in payments]
     assert sum(added[-9:-1]) > 2 * sum(added[1:9])  # the storm's last eight sprints
 
 

@@ -58,6 +58,7 @@ def _rotation_plan(console: Console) -> None:
 def _renderers() -> dict[str, Callable[[Console], None]]:
     from ktlo.planning.ktlo_mode.answer import ModeDocument
     from ktlo.planning.outlook import ForecastDocument
+    from ktlo.planning.sprints import SprintsDocument
     from ktlo.render import health, summary, terminal
     from ktlo.render import mining as scale
     from ktlo.render import review_queue as review
@@ -82,7 +83,7 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
         "health": one(health.render_health, "health"),
         "mode": one(terminal.render_mode, "mode", ModeDocument),
         "forecast": one(terminal.render_forecast, "forecast", ForecastDocument),
-        "sprints": one(terminal.render_sprints, "sprints"),
+        "sprints": one(terminal.render_sprints, "sprints", SprintsDocument),
         "rotation_plan": _rotation_plan,
         "rotation_review": one(terminal.render_rotation_review, "rotation_review"),
         "review": one(review.render_review, "review"),

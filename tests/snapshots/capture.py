@@ -56,7 +56,7 @@ def capture(demo: Path) -> dict[str, Any]:
         docs["health"] = health(store, config, HealthOptions())
         docs["mode"] = ktlo_mode(store, config).to_json()
         docs["forecast"] = outlook(store, config, "payments", 2, "month").to_json()
-        docs["sprints"] = sprint_report(store, config)
+        docs["sprints"] = sprint_report(store, config).to_json()
         since = date.fromisoformat(docs["budget"]["as_of"]) - timedelta(days=75)
         docs["rotation_review"] = rotation_review(
             store, config, find_team(config, "payments"), since

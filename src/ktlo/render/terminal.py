@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ktlo.planning.capacity import CapacityBasis
     from ktlo.planning.ktlo_mode.answer import ModeDocument, ModeFocus, ModeTeam
     from ktlo.planning.outlook import ForecastDocument
+    from ktlo.planning.sprints import Sprint, SprintsDocument
 
 BAR_WIDTH = 24
 PLACE_WIDTH = 44  # a longer directory is cut in its middle, where it says least
@@ -543,8 +544,9 @@ def _capacity_note(basis: CapacityBasis) -> str:
     return f"Capacity: the {basis.measured_fte:g} FTE measured over {span}{configured} (docs/planning.md)."
 
 
-def render_sprints(doc: dict[str, Any], console: Console) -> None:
-    if not doc["sprints"]:
+def render_sprints(doc: SprintsDocument, console: Console) -> None:
+    """Each sprint's planned and actual KTLO share, and the work added mid-sprint."""
+    if not doc.sprints:
         console.print("No sprints or cycles stored yet: sync Jira or Linear first (`ktlo sync`).")
         return
     table = Titled(
@@ -559,11 +561,11 @@ def render_sprints(doc: dict[str, Any], console: Console) -> None:
         ("items\ndone", "right"),
     ):  # fmt: skip
         table.add_column(column, justify=justify, no_wrap=column != "sprint")  # type: ignore[arg-type]
-    for s in doc["sprints"]:
+    for s in doc.sprints:
         table.add_row(
-            s["sprint"], _dates(s["starts_at"], s["ends_at"]),
-            f"{_pct(s['planned_ktlo_share'])} ({s['planned_basis']})", _sprint_actual(s),
-            f"{s['unplanned_items']} ({s['unplanned_ktlo_items']})", str(s["done_items"]),
+            s.sprint, _dates(s.starts_at, s.ends_at),
+            f"{_pct(s.planned_ktlo_share)} ({s.planned_basis})", _sprint_actual(s),
+            f"{s.unplanned_items} ({s.unplanned_ktlo_items})", str(s.done_items),
         )  # fmt: skip
     console.print(table)
     console.print(
@@ -581,12 +583,12 @@ def _dates(start: str | None, end: str | None) -> str:
     return f"{first} … {last[5:] if first[:4] == last[:4] and last else last}"
 
 
-def _sprint_actual(sprint: dict[str, Any]) -> str:
+def _sprint_actual(sprint: Sprint) -> str:
     """The actual KTLO share of a sprint's effort, with its person-days; so far while it runs."""
-    if sprint["actual_ktlo_share"] is None:
-        return "no effort" + (" so far" if sprint.get("in_progress") else "")
-    so_far = " so far" if sprint.get("in_progress") else ""
-    return f"{_pct(sprint['actual_ktlo_share'])} of {sprint['actual_person_days']:g} d{so_far}"
+    so_far = " so far" if sprint.in_progress else ""
+    if sprint.actual_ktlo_share is None:
+        return "no effort" + so_far
+    return f"{_pct(sprint.actual_ktlo_share)} of {sprint.actual_person_days:g} d{so_far}"
 
 
 def render_rotation_review(doc: dict[str, Any], console: Console) -> None:

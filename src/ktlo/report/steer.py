@@ -146,8 +146,8 @@ def sprints_section(store: Store, config: Config, filters: ReportFilters) -> dic
         store, config, team, effort=BASE_TABLE, since=filters.since, until=filters.until
     )
     by_team: dict[str, list[dict[str, Any]]] = {}
-    for sprint in doc["sprints"]:
-        by_team.setdefault(sprint["team"] or NO_TEAM, []).append(sprint)
+    for sprint in doc.sprints:
+        by_team.setdefault(sprint.team or NO_TEAM, []).append(sprint.model_dump())
     if filters.team == NO_TEAM:
         by_team = {NO_TEAM: by_team[NO_TEAM]} if NO_TEAM in by_team else {}
     if not by_team:
