@@ -58,6 +58,7 @@ def _rotation_plan(console: Console) -> None:
 def _renderers() -> dict[str, Callable[[Console], None]]:
     from ktlo.planning.ktlo_mode.answer import ModeDocument
     from ktlo.planning.outlook import ForecastDocument
+    from ktlo.planning.rotation_review_document import RotationReviewDocument
     from ktlo.planning.sprints import SprintsDocument
     from ktlo.render import health, summary, terminal
     from ktlo.render import mining as scale
@@ -85,7 +86,9 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
         "forecast": one(terminal.render_forecast, "forecast", ForecastDocument),
         "sprints": one(terminal.render_sprints, "sprints", SprintsDocument),
         "rotation_plan": _rotation_plan,
-        "rotation_review": one(terminal.render_rotation_review, "rotation_review"),
+        "rotation_review": one(
+            terminal.render_rotation_review, "rotation_review", RotationReviewDocument
+        ),
         "review": one(review.render_review, "review"),
         "eval": lambda console: terminal.render_evaluation(doc("eval"), console, 3),
         "report_summary": one(summary.render_summary, "report"),

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ktlo.planning.ktlo_mode.answer import ModeDocument
     from ktlo.planning.outlook import ForecastDocument
+    from ktlo.planning.rotation_review_document import RotationReviewDocument
 
 
 def analysis_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -49,6 +50,6 @@ def mode_rows(doc: ModeDocument) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def rotation_review_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def rotation_review_rows(doc: RotationReviewDocument) -> list[dict[str, Any]]:
     """`ktlo rotation review`: one row per shift."""
-    return [{"team": doc["team"], **shift} for shift in doc["shifts"]]
+    return [{"team": doc.team, **shift.model_dump()} for shift in doc.shifts]

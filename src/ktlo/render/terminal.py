@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ktlo.planning.capacity import CapacityBasis
     from ktlo.planning.ktlo_mode.answer import ModeDocument, ModeFocus, ModeTeam
     from ktlo.planning.outlook import ForecastDocument
+    from ktlo.planning.rotation_review_document import RotationReviewDocument
     from ktlo.planning.sprints import Sprint, SprintsDocument
 
 BAR_WIDTH = 24
@@ -591,11 +592,12 @@ def _sprint_actual(sprint: Sprint) -> str:
     return f"{_pct(sprint.actual_ktlo_share)} of {sprint.actual_person_days:g} d{so_far}"
 
 
-def render_rotation_review(doc: dict[str, Any], console: Console) -> None:
+def render_rotation_review(doc: RotationReviewDocument, console: Console) -> None:
+    """Each shift's pages and load, then fairness, follow-ups and which on-call model works."""
     table = Titled(
         box=None,
         header_style="dim",
-        title=f"On-call shifts — {display_name(doc['team'])} since {doc['since']} (on call from {doc['on_call_from']})",
+        title=f"On-call shifts — {display_name(doc.team)} since {doc.since} (on call from {doc.on_call_from})",
         title_justify="left",
     )
     for column in (
@@ -608,22 +610,22 @@ def render_rotation_review(doc: dict[str, Any], console: Console) -> None:
         "load",
     ):
         table.add_column(column, justify="left" if column in ("week", "person") else "right")
-    for s in doc["shifts"]:
-        table.add_row(s["week"], display_name(s["person"]), str(s["pages"]), str(s["after_hours_pages"]),
-                      f"{s['incident_hours']:g}", f"{s['ktlo_person_days']:g}", f"{s['load']:g}")  # fmt: skip
+    for s in doc.shifts:
+        table.add_row(s.week, display_name(s.person), str(s.pages), str(s.after_hours_pages),
+                      f"{s.incident_hours:g}", f"{s.ktlo_person_days:g}", f"{s.load:g}")  # fmt: skip
     console.print(table)
-    over = [display_name(p["person"]) for p in doc["people"] if p["overloaded"]]
+    over = [display_name(p.person) for p in doc.people if p.overloaded]
     console.print(
-        f"\nFairness (Gini of load): {doc['gini']:.2f}"
+        f"\nFairness (Gini of load): {doc.gini:.2f}"
         + (f"; overloaded: {', '.join(over)}" if over else "")
     )
-    f = doc["follow_ups"]
+    f = doc.follow_ups
     console.print(
-        f"Follow-ups: {f['done']} of {f['follow_ups']} done, for {f['with_follow_ups']} of "
-        f"{plural(f['incidents'], 'incident')}"
+        f"Follow-ups: {f.done} of {f.follow_ups} done, for {f.with_follow_ups} of "
+        f"{plural(f.incidents, 'incident')}"
     )
-    for metric, result in doc["models"]["metrics"].items():
-        console.print(f"{MODEL_FIGURES.get(metric, metric)}: {result['verdict']}")
+    for metric, result in doc.models.metrics.items():
+        console.print(f"{MODEL_FIGURES.get(metric, metric)}: {result.verdict}")
 
 
 def render_demo_footer(result: Any, console: Console) -> None:

@@ -52,13 +52,13 @@ def rotation_section(
         reviews.append(
             {
                 "team": team.name,
-                "since": review["since"],
-                "people": review["people"],
-                "gini": review["gini"],
-                "shifts": len(review["shifts"]),
-                "on_call_from": review["on_call_from"],
-                "models": review["models"],
-                "follow_ups": {k: v for k, v in review["follow_ups"].items() if k != "by_incident"},
+                "since": review.since,
+                "people": [p.model_dump() for p in review.people],
+                "gini": review.gini,
+                "shifts": len(review.shifts),
+                "on_call_from": review.on_call_from,
+                "models": review.models.model_dump(),
+                "follow_ups": review.follow_ups.model_dump(exclude={"by_incident"}),
             }
         )
     return {"missing": None, "teams": reviews}
