@@ -67,9 +67,14 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
     def one(
         render: Callable[[Any, Console], None], name: str, model: type[Document] | None = None
     ) -> Callable[[Console], None]:
-        """`render` on a fresh copy of the input, as its typed document when it has one."""
-        fresh = lambda: json.loads(json.dumps(doc(name)))  # noqa: E731
-        return lambda console: render(model.model_validate(fresh()) if model else fresh(), console)
+        """`render` on a fresh copy of the input, as its typed document when it has one (the
+        frozen input must then validate against the model: no field missing, none unknown)."""
+
+        def draw(console: Console) -> None:
+            fresh = json.loads(json.dumps(doc(name)))
+            render(model.model_validate(fresh) if model else fresh, console)
+
+        return draw
 
     return {
         "analyze": one(terminal.render_analysis, "analyze"),
