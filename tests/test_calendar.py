@@ -158,7 +158,7 @@ def test_budget_report_dashboard_and_mode_read_the_same_last_period(
     config = load_config(org[1])
     with Store.open(org[0], read_only=True) as store:
         mode = ktlo_mode(store, config, "payments")
-    reasons = {r["signal"]: r["value"] for r in mode["teams"][0]["reasons"]}
+    reasons = {r.signal: r.value for r in mode.teams[0].reasons}
     assert reasons["ktlo_share_over_band"] == pytest.approx(share_of(10) - 0.4, abs=1e-4)
     budget = json.loads(run(org, "budget", "--json"))["teams"][0]
     assert (budget["last_period"], budget["last_period_share"]) == ("2026-10", share_of(10))
@@ -177,9 +177,9 @@ def test_budget_report_dashboard_and_mode_read_the_same_last_period(
     assert "2026-11 so far" in render_report(doc)
     # KTLO mode assesses the same complete months: its newest is October, read as the budget
     # reads it (against the 40% ceiling, and up from September)
-    assert (mode["last_period"], mode["as_of"]) == ("2026-10", "2026-11-20")
-    payments = mode["teams"][0]
-    assert [h["period"] for h in payments["history"]] == [
+    assert (mode.last_period, mode.as_of) == ("2026-10", "2026-11-20")
+    payments = mode.teams[0]
+    assert [h.period for h in payments.history] == [
         "2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10"
     ]  # fmt: skip
     assert reasons["ktlo_share_rising"] == pytest.approx(share_of(10) - share_of(9), abs=1e-4)

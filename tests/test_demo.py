@@ -248,14 +248,15 @@ def test_ktlo_mode_is_recommended_for_the_team_in_trouble(demo: Path) -> None:
 
     config = load_config(demo / "ktlo.toml")
     with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
-        teams = {t["team"]: t for t in ktlo_mode(store, config)["teams"]}
+        teams = {t.team: t for t in ktlo_mode(store, config).teams}
     payments = teams["payments"]
-    assert payments["state"] in ("enter", "stay")
-    assert "enter" in [h["state"] for h in payments["history"]]
-    assert payments["focus"]["repeat_incident_groups"] and payments["focus"]["top_ktlo_kinds"]
-    top = {r["signal"] for r in payments["reasons"][:4]}
+    assert payments.state in ("enter", "stay")
+    assert "enter" in [h.state for h in payments.history]
+    assert payments.focus and payments.focus.repeat_incident_groups
+    assert payments.focus.top_ktlo_kinds
+    top = {r.signal for r in payments.reasons[:4]}
     assert {"ktlo_share_over_band", "repeat_incidents"} <= top
-    assert teams["mobile"]["state"] == "normal" and teams["mobile"]["focus"] is None
+    assert teams["mobile"].state == "normal" and teams["mobile"].focus is None
 
 
 @pytest.mark.slow
@@ -270,8 +271,8 @@ def test_ktlo_mode_answers_the_same_on_threads_as_on_one_connection(
         threaded = mode.ktlo_mode(store, config)
         monkeypatch.setattr(mode, "MAX_THREADS", 1)
         single = mode.ktlo_mode(store, config)
-    assert threaded["teams"] == single["teams"]
-    assert [t["team"] for t in threaded["teams"]] == list(TEAMS)
+    assert threaded.teams == single.teams
+    assert [t.team for t in threaded.teams] == list(TEAMS)
 
 
 @pytest.mark.slow
@@ -284,12 +285,12 @@ def test_the_report_shows_every_teams_sprints(demo: Path) -> None:
     assert "no sprints or cycles" not in html
     config = load_config(demo / "ktlo.toml")
     with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
-        payments = sprint_report(store, config, "payments")["sprints"]
-    assert [s["sprint"] for s in payments[:2]] == ["PAY Sprint 1", "PAY Sprint 2"]
+        payments = sprint_report(store, config, "payments").sprints
+    assert [s.sprint for s in payments[:2]] == ["PAY Sprint 1", "PAY Sprint 2"]
     # the 27 sprints of the year (the last begins on its last day), and the one planned next
     assert len(payments) == 28
-    assert all(s["planned_basis"] == "points" for s in payments[1:])
-    added = [s["unplanned_items"] for s in payments]
+    assert all(s.planned_basis == "points" for s in payments[1:])
+    added = [s.unplanned_items for s in payments]
     assert sum(added[-9:-1]) > 2 * sum(added[1:9])  # the storm's last eight sprints
 
 
@@ -302,15 +303,15 @@ def test_the_storm_leaves_postmortem_follow_ups_undone(demo: Path) -> None:
     config = load_config(demo / "ktlo.toml")
     with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
         follow = {
-            team: rotation_review(store, config, find_team(config, team), date(2026, 8, 21))[
-                "follow_ups"
-            ]
+            team: rotation_review(
+                store, config, find_team(config, team), date(2026, 8, 21)
+            ).follow_ups
             for team in ("payments", "mobile")
         }
     payments = follow["payments"]
-    assert payments["with_follow_ups"] >= payments["incidents"] - 2 and payments["follow_ups"] >= 20
-    assert payments["follow_ups"] <= payments["incidents"]  # each counted once
-    assert payments["done_share"] < 0.4 < (follow["mobile"]["done_share"] or 0)
+    assert payments.with_follow_ups >= payments.incidents - 2 and payments.follow_ups >= 20
+    assert payments.follow_ups <= payments.incidents  # each counted once
+    assert (payments.done_share or 0) < 0.4 < (follow["mobile"].done_share or 0)
     html = (demo / "ktlo-report.html").read_text(encoding="utf-8")
     assert "Postmortem follow-ups: <strong>" in html
 

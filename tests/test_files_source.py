@@ -169,11 +169,11 @@ def test_sprints_from_csv_meet_the_items_that_name_them(store: Store) -> None:
         ("tracker:sprint:32", "tracker", "PAY Sprint 15", "payments", "active", datetime(2026, 1, 19), datetime(2026, 1, 30, 18)),
     ]  # fmt: skip
     assert '"goal":"Ship refunds"' in rows(store, "SELECT raw FROM sprints LIMIT 1")[0][0]
-    sprints = sprint_report(store, Config())["sprints"]  # the items name it `Sprint 14`: no match
+    sprints = sprint_report(store, Config()).sprints  # the items name it `Sprint 14`: no match
     assert sprints == []
     store.con.execute("UPDATE work_items SET sprint = 'PAY Sprint 14' WHERE sprint = 'Sprint 14'")
-    (sprint,) = sprint_report(store, Config())["sprints"]
-    assert (sprint["sprint"], sprint["unplanned_items"]) == ("PAY Sprint 14", 2)
+    (sprint,) = sprint_report(store, Config()).sprints
+    assert (sprint.sprint, sprint.unplanned_items) == ("PAY Sprint 14", 2)
 
 
 SHA = {name: name * 20 for name in ("a1", "b2", "c3", "d4", "e5")}

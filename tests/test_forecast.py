@@ -126,5 +126,5 @@ def test_capacity_is_measured_without_members_and_for_no_team(tmp_path: Path) ->
     for team in ("payments", "(no team)", None):
         doc = outlook_from_history(config, team, history, 1, "month")
         # 60 person-days over the 22 + 23 + 20 working days of Apr-Jun 2024; Jul-Sep: 23, 22, 21
-        assert doc["capacity"]["measured_fte"] == 0.92
-        assert [f["capacity_person_days"] for f in doc["forecast"]] == [21.2, 20.3, 19.4]
+        assert doc.capacity and doc.capacity.measured_fte == 0.92
+        assert [f.capacity_person_days for f in doc.forecast] == [21.2, 20.3, 19.4]

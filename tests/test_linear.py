@@ -131,7 +131,7 @@ def test_creator_assignees_transitions_and_comments_become_activities(store: Sto
 def test_cycles_drive_the_sprint_report(store: Store) -> None:
     sync(store, FakeLinear())
     report = sprint_report(store, Config(), "ENG")
-    assert [(s["sprint"], s["planned_items"], s["unplanned_items"]) for s in report["sprints"]] == [
+    assert [(s.sprint, s.planned_items, s.unplanned_items) for s in report.sprints] == [
         ("Cycle 11", 1, 0),
         ("Cycle 12 — checkout hardening", 0, 2),  # ENG-101 created, ENG-102 moved in, mid-cycle
     ]

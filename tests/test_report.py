@@ -16,6 +16,7 @@ from ktlo.cli import main
 from ktlo.config import Config
 from ktlo.effort.allocation import AllocationOptions, allocation, budget_report
 from ktlo.errors import ConfigError, NotFoundError
+from ktlo.planning.outlook import ForecastDocument
 from ktlo.render.html import render_report
 from ktlo.render.rows import forecast_rows
 from ktlo.report.document import build_report, report_rows
@@ -255,11 +256,15 @@ def test_csv_of_analyze_and_mode_has_the_numbers_of_their_json(
 
 
 def test_forecast_rows_keep_history_and_band() -> None:
-    doc = {
+    doc = ForecastDocument.model_validate({
+        "schema": "ktlo.forecast/v1", "team": None, "period": "month",
         "history": [{"start": "2026-01-01", "share": 0.3, "person_days": 20.0}],
+        "in_progress": None, "method": "trend", "method_note": None,
         "forecast": [{"start": "2026-02-01", "share": 0.32, "low": 0.25, "high": 0.39,
                       "capacity_person_days": 40.0, "new_work_person_days": 27.2}],
-    }  # fmt: skip
+        "trend_forecast": None, "band": "80%", "capacity": None,
+        "backtest": {"origins": 0, "mae_by_horizon": {}, "naive_mae_by_horizon": {}},
+    })  # fmt: skip
     rows = forecast_rows(doc)
     assert [(r["kind"], r["share"], r["low"]) for r in rows] == [
         ("history", 0.3, None), ("forecast", 0.32, 0.25)

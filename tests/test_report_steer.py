@@ -63,7 +63,7 @@ def test_the_forecast_is_ktlo_forecast_for_each_team_and_the_organisation(
     assert list(shown) == [None, "payments", "search"]
     with Store.open(long_org[0], read_only=True) as store:
         for team, ours in shown.items():
-            theirs = outlook(store, long_org[1], team, 1, "month")
+            theirs = outlook(store, long_org[1], team, 1, "month").model_dump()
             assert ours["missing"] is None
             assert without_labels(ours["history"]) == theirs["history"]
             assert without_labels(ours["forecast"]) == theirs["forecast"]

@@ -63,18 +63,18 @@ def test_review_of_two_weeks(store: Store, tmp_path: Path) -> None:
     config_file.write_text(CONFIG)
     config = load_config(config_file)
     doc = rotation_review(store, config, find_team(config, "payments"), date(2026, 3, 1))
-    shifts = {(s["week"], s["person"]): s for s in doc["shifts"]}
+    shifts = {(s.week, s.person): s for s in doc.shifts}
     ana = shifts[("2026-03-02", "ana")]
-    assert (ana["pages"], ana["after_hours_pages"], ana["incident_hours"]) == (2, 1, 6.0)
-    assert ana["load"] == 2 + 1 + 6.0 / 4
+    assert (ana.pages, ana.after_hours_pages, ana.incident_hours) == (2, 1, 6.0)
+    assert ana.load == 2 + 1 + 6.0 / 4
     raj = shifts[("2026-03-09", "raj")]
-    assert (raj["pages"], raj["after_hours_pages"], raj["load"]) == (1, 1, 2.0)
-    assert doc["gini"] == round(gini([4.5, 2.0]), 3)
+    assert (raj.pages, raj.after_hours_pages, raj.load) == (1, 1, 2.0)
+    assert doc.gini == round(gini([4.5, 2.0]), 3)
     # PAY-9 opened within both incidents' windows names P2: it counts once, for P2
-    follow = doc["follow_ups"]
-    assert (follow["follow_ups"], follow["done"]) == (1, 1)
-    assert {r["incident"]: r["follow_ups"] for r in follow["by_incident"]} == {"P1": 0, "P2": 1}
-    assert doc["models"]["metrics"]["mttr_hours"]["verdict"].startswith("not enough weeks")
+    follow = doc.follow_ups
+    assert (follow.follow_ups, follow.done) == (1, 1)
+    assert {r.incident: r.follow_ups for r in follow.by_incident} == {"P1": 0, "P2": 1}
+    assert doc.models.metrics["mttr_hours"].verdict.startswith("not enough weeks")
 
 
 def test_a_follow_up_counts_once_for_the_incident_it_follows(store: Store, tmp_path: Path) -> None:
@@ -96,9 +96,9 @@ def test_a_follow_up_counts_once_for_the_incident_it_follows(store: Store, tmp_p
     doc = rotation_review(store, config, find_team(config, "payments"), date(2026, 3, 1))
     # PAY-1 names none: it follows the incident resolved last before it (P1), once; PAY-2
     # names P12 (and not P1, whose id is in "P12"); PAY-3 is no follow-up
-    counted = {r["incident"]: r["follow_ups"] for r in doc["follow_ups"]["by_incident"]}
+    counted = {r.incident: r.follow_ups for r in doc.follow_ups.by_incident}
     assert counted == {"P12": 1, "P2": 0, "P1": 1}
-    assert doc["follow_ups"]["follow_ups"] == 2
+    assert doc.follow_ups.follow_ups == 2
 
 
 def test_gini() -> None:
@@ -136,15 +136,15 @@ def test_a_model_comparison_with_a_clear_difference() -> None:
     shares = {w: (0.3 if w in rotation_weeks else 0.5) + 0.01 * i for i, w in enumerate(
         [*rotation_weeks, "2026-02-09", "2026-02-16", "2026-02-23", "2026-03-02", "2026-03-09"])}  # fmt: skip
     result = compare_models(pages, shares)
-    mttr = result["metrics"]["mttr_hours"]
-    assert (result["rotation_weeks"], result["shared_weeks"]) == (5, 5)
-    assert mttr["p_value"] < 0.05 and "lower with a rotation" in mttr["verdict"]
-    assert result["metrics"]["people_interrupted"]["rotation"] == 1.0
-    share = result["metrics"]["ktlo_share"]
-    assert (share["rotation"], share["shared"]) == (0.32, 0.57)
-    assert share["p_value"] < 0.05 and "lower with a rotation" in share["verdict"]
-    unknown = compare_models(pages)["metrics"]["ktlo_share"]  # no effort: nothing claimed
-    assert unknown["verdict"].startswith("not enough weeks") and unknown["rotation"] is None
+    mttr = result.metrics["mttr_hours"]
+    assert (result.rotation_weeks, result.shared_weeks) == (5, 5)
+    assert mttr.p_value < 0.05 and "lower with a rotation" in mttr.verdict
+    assert result.metrics["people_interrupted"].rotation == 1.0
+    share = result.metrics["ktlo_share"]
+    assert (share.rotation, share.shared) == (0.32, 0.57)
+    assert share.p_value < 0.05 and "lower with a rotation" in share.verdict
+    unknown = compare_models(pages).metrics["ktlo_share"]  # no effort: nothing claimed
+    assert unknown.verdict.startswith("not enough weeks") and unknown.rotation is None
 
 
 def test_cli(tmp_path: Path, store: Store) -> None:
@@ -201,4 +201,4 @@ def test_another_teams_follow_up_counts_only_if_it_names_the_incident(
     )
     config = load_config(config_file)
     doc = rotation_review(store, config, find_team(config, "payments"), date(2026, 3, 1))
-    assert doc["follow_ups"]["follow_ups"] == 2  # OPS-2 (it names P1) and PAY-1, not OPS-1
+    assert doc.follow_ups.follow_ups == 2  # OPS-2 (it names P1) and PAY-1, not OPS-1

@@ -31,11 +31,11 @@ def test_planned_actual_and_unplanned(store: Store) -> None:
     # effort during the sprint: Ana 2 days on the feature, 1 on the bug, 1 on the incident
     for item, day in (("f", "02"), ("f", "03"), ("b", "05"), ("i", "04")):
         add_activity(store, item, "Ana Lima", "commented", f"2026-03-{day}T10:00:00")
-    sprint = sprint_report(store, Config(), "payments")["sprints"][0]
-    assert sprint["planned_items"] == 2 and sprint["planned_basis"] == "points"
-    assert sprint["planned_ktlo_share"] == 0.375  # 3 of 8 points
-    assert sprint["actual_ktlo_share"] == 0.5  # 2 of 4 person-days
-    assert (sprint["unplanned_items"], sprint["unplanned_ktlo_items"]) == (1, 1)
+    sprint = sprint_report(store, Config(), "payments").sprints[0]
+    assert sprint.planned_items == 2 and sprint.planned_basis == "points"
+    assert sprint.planned_ktlo_share == 0.375  # 3 of 8 points
+    assert sprint.actual_ktlo_share == 0.5  # 2 of 4 person-days
+    assert (sprint.unplanned_items, sprint.unplanned_ktlo_items) == (1, 1)
 
 
 def test_items_and_their_history_may_name_the_sprint_by_name(store: Store) -> None:
@@ -60,13 +60,13 @@ def test_items_and_their_history_may_name_the_sprint_by_name(store: Store) -> No
          ("c", datetime(2026, 3, 20), "sprint", None, "PAY Sprint 4", "ana"),
          ("c", datetime(2026, 3, 13), "sprint", "jira:sprint:4", "jira:sprint:5", "ana")],
     )  # fmt: skip
-    four, five = sprint_report(store, Config())["sprints"]
-    assert (four["planned_items"], four["unplanned_items"], four["planned_ktlo_share"]) == (
+    four, five = sprint_report(store, Config()).sprints
+    assert (four.planned_items, four.unplanned_items, four.planned_ktlo_share) == (
         1,
         1,
         1.0,
     )
-    assert (five["sprint"], five["planned_items"], five["unplanned_items"]) == (
+    assert (five.sprint, five.planned_items, five.unplanned_items) == (
         "PAY Sprint 5",
         1,
         0,
@@ -87,9 +87,9 @@ def test_a_sprint_named_by_project_key_belongs_to_the_team_that_lists_it(store: 
     config = Config.model_validate(
         {"teams": [{"name": "payments", "repositories": ["github.com/acme/shop", "pay"]}]}
     )
-    [sprint] = sprint_report(store, config, "payments")["sprints"]
-    assert (sprint["team"], sprint["source_team"]) == ("payments", "PAY")
-    assert sprint["planned_items"] == 1
-    every = sprint_report(store, config)["sprints"]
-    assert [(s["team"], s["source_team"]) for s in every] == [("payments", "PAY"), ("ops", "ops")]
-    assert sprint_report(store, Config(), "payments")["sprints"] == []  # nothing lists PAY
+    [sprint] = sprint_report(store, config, "payments").sprints
+    assert (sprint.team, sprint.source_team) == ("payments", "PAY")
+    assert sprint.planned_items == 1
+    every = sprint_report(store, config).sprints
+    assert [(s.team, s.source_team) for s in every] == [("payments", "PAY"), ("ops", "ops")]
+    assert sprint_report(store, Config(), "payments").sprints == []  # nothing lists PAY

@@ -24,6 +24,7 @@ from rich.cells import cell_len
 from rich.console import Console
 
 from ktlo.cli.output import make_console
+from ktlo.documents import Document
 
 HERE = Path(__file__).resolve().parent / "snapshots"
 WIDTH = 100
@@ -55,14 +56,26 @@ def _rotation_plan(console: Console) -> None:
 
 
 def _renderers() -> dict[str, Callable[[Console], None]]:
+    from ktlo.planning.ktlo_mode.answer import ModeDocument
+    from ktlo.planning.outlook import ForecastDocument
+    from ktlo.planning.rotation_review_document import RotationReviewDocument
+    from ktlo.planning.sprints import SprintsDocument
     from ktlo.render import health, summary, terminal
     from ktlo.render import mining as scale
     from ktlo.render import review_queue as review
 
-    def one(render: Callable[[Any, Console], None], name: str) -> Callable[[Console], None]:
-        return lambda console: render(json.loads(json.dumps(doc(name))), console)
+    def one(
+        render: Callable[[Any, Console], None], name: str, model: type[Document] | None = None
+    ) -> Callable[[Console], None]:
+        """`render` on a fresh copy of the input, as its typed document when it has one (the
+        frozen input must then validate against the model: no field missing, none unknown)."""
 
-    from ktlo.documents import Document
+        def draw(console: Console) -> None:
+            fresh = json.loads(json.dumps(doc(name)))
+            render(model.model_validate(fresh) if model else fresh, console)
+
+        return draw
+
     from ktlo.effort.allocation_document import AllocationDocument, BudgetDocument
     from ktlo.metrics.analyze_document import AnalyzeDocument
 
@@ -89,11 +102,13 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
         ),
         "budget": typed(terminal.render_budget, BudgetDocument, "budget"),
         "health": one(health.render_health, "health"),
-        "mode": one(terminal.render_mode, "mode"),
-        "forecast": one(terminal.render_forecast, "forecast"),
-        "sprints": one(terminal.render_sprints, "sprints"),
+        "mode": one(terminal.render_mode, "mode", ModeDocument),
+        "forecast": one(terminal.render_forecast, "forecast", ForecastDocument),
+        "sprints": one(terminal.render_sprints, "sprints", SprintsDocument),
         "rotation_plan": _rotation_plan,
-        "rotation_review": one(terminal.render_rotation_review, "rotation_review"),
+        "rotation_review": one(
+            terminal.render_rotation_review, "rotation_review", RotationReviewDocument
+        ),
         "review": one(review.render_review, "review"),
         "eval": lambda console: terminal.render_evaluation(doc("eval"), console, 3),
         "report_summary": one(summary.render_summary, "report"),

@@ -53,13 +53,13 @@ def capture(demo: Path) -> dict[str, Any]:
             ).to_json()
         docs["budget"] = budget_report(store, config).to_json()
         docs["health"] = health(store, config, HealthOptions())
-        docs["mode"] = ktlo_mode(store, config)
-        docs["forecast"] = outlook(store, config, "payments", 2, "month")
-        docs["sprints"] = sprint_report(store, config)
+        docs["mode"] = ktlo_mode(store, config).to_json()
+        docs["forecast"] = outlook(store, config, "payments", 2, "month").to_json()
+        docs["sprints"] = sprint_report(store, config).to_json()
         since = date.fromisoformat(docs["budget"]["as_of"]) - timedelta(days=75)
         docs["rotation_review"] = rotation_review(
             store, config, find_team(config, "payments"), since
-        )
+        ).to_json()
         docs["review"] = review_queue(store, config, 5)
         docs["report"] = build_report(store, config, ReportFilters())
     from ktlo.classify.evaluate import evaluate, read_labeled

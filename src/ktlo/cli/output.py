@@ -65,10 +65,11 @@ def emit(
     rows: Callable[[Any], list[dict[str, Any]]] | None = None,
     drop: tuple[str, ...] = (),
 ) -> None:
-    """A command's answer: the document as JSON (--json), as CSV rows (--csv: `rows(doc)`,
-    or the document itself when it is a list of rows), or rendered for the terminal."""
+    """A command's answer: the document as JSON (--json; a typed document as its
+    `to_json()`), as CSV rows (--csv: `rows(doc)`, or the document itself when it is a list
+    of rows), or rendered for the terminal."""
     if as_json:
-        print_json(doc)
+        print_json(doc.to_json() if hasattr(doc, "to_json") else doc)
     elif as_csv:
         print_csv(rows(doc) if rows else doc, drop)
     else:

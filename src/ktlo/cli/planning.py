@@ -114,4 +114,4 @@ def sprints_command(
         doc = sprint_report(store, config, team)
     from ktlo.render.terminal import render_sprints
 
-    emit(doc, as_json, as_csv, render_sprints, lambda d: d["sprints"])
+    emit(doc, as_json, as_csv, render_sprints, lambda d: [s.model_dump() for s in d.sprints])

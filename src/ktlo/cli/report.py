@@ -134,6 +134,6 @@ def demo_command(out: Path, seed: int) -> None:
         render_budget(budget_report(store, config, "month"), console())
         modes = ktlo_mode(store, config)
     click.echo("\nKTLO mode (`ktlo mode` says why):")
-    for team in modes["teams"]:
-        click.echo(f"  {team['team']}: {team['state_text']}, risk {team['risk_text']}")
+    for team in modes.teams:
+        click.echo(f"  {team.team}: {team.state_text}, risk {team.risk_text}")
     render_demo_footer(result, console())

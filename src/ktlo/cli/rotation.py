@@ -132,5 +132,5 @@ def rotation_review_command(
     from ktlo.render.terminal import render_rotation_review
 
     emit(doc, as_json, as_csv, render_rotation_review, rotation_review_rows)
-    for warning in doc["warnings"]:
+    for warning in doc.warnings:
         click.echo(f"Note: {warning}", err=True)

@@ -20,11 +20,27 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+from pydantic import Field
+
 from ktlo.config import Config, load_time_off
+from ktlo.documents import Document
 from ktlo.metrics.repository import period_label
 from ktlo.periods import Coverage, period_start, workdays
 
 RECENT = 3  # complete periods the measured capacity is read from
+
+
+class CapacityBasis(Document):
+    """How a forecast's capacity was measured."""
+
+    measured_fte: float = Field(description="the FTE the effort measures over `periods`")
+    periods: list[str] = Field(description="the complete periods it is read from")
+    configured_fte: float | None = Field(
+        description="the members' configured FTE over them; `null` when none is configured"
+    )
+    measured_share_of_configured: float | None = Field(
+        description="measured over configured person-days"
+    )
 
 
 def members(config: Config, team: str | None) -> list[str]:
@@ -99,15 +115,15 @@ class Capacity:
             return round(self.measured * ahead / self.configured, 1)
         return round(self.measured / self.days * workdays(first, last), 1)
 
-    def basis(self) -> dict[str, Any] | None:
+    def basis(self) -> CapacityBasis | None:
         """How the capacity was measured, for the document and the note under the forecast."""
         if not self.days:
             return None
-        return {
-            "measured_fte": round(self.measured / self.days, 2),
-            "periods": self.periods,
-            "configured_fte": round(self.configured / self.days, 2) if self.configured else None,
-            "measured_share_of_configured": (
+        return CapacityBasis(
+            measured_fte=round(self.measured / self.days, 2),
+            periods=self.periods,
+            configured_fte=round(self.configured / self.days, 2) if self.configured else None,
+            measured_share_of_configured=(
                 round(self.measured / self.configured, 4) if self.configured else None
             ),
-        }
+        )

@@ -15,14 +15,17 @@ of the same effort `ktlo allocation` shows.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from ktlo.config import Config
+from ktlo.documents import Document
 from ktlo.effort.allocation import AllocationOptions, allocation
 from ktlo.errors import InputError
 from ktlo.metrics.repository import period_label
 from ktlo.periods import Coverage, period_end
-from ktlo.planning.capacity import Capacity
+from ktlo.planning.capacity import Capacity, CapacityBasis
 from ktlo.planning.forecast import (
     MIN_HISTORY,
     backtest,
@@ -35,9 +38,70 @@ from ktlo.store import Store
 JSON_SCHEMA = "ktlo.forecast/v1"
 
 
+class PastShare(Document):
+    """One period's measured KTLO share."""
+
+    start: str = Field(description="the period's first day")
+    share: float = Field(description="KTLO share of effort, corrected for the measured error")
+    person_days: float = Field(description="the effort measured in it")
+
+
+class ForecastPoint(Document):
+    """One period ahead, with its 80% band."""
+
+    start: str = Field(description="the period's first day")
+    share: float = Field(description="the KTLO share expected")
+    low: float = Field(description="the band's low edge")
+    high: float = Field(description="the band's high edge")
+
+
+class ForecastPeriod(ForecastPoint):
+    """One period ahead, with its band and the room it leaves for new work."""
+
+    capacity_person_days: float | None = Field(
+        description="measured capacity (docs/planning.md); `null` without history to measure it"
+    )
+    new_work_person_days: float | None = Field(
+        description="the capacity the expected KTLO share leaves for new work"
+    )
+
+
+class Backtest(Document):
+    """The forecast refitted on each prefix of the history, against the naive forecast."""
+
+    origins: int = Field(description="the prefixes it was refitted on")
+    mae_by_horizon: dict[int, float | None] = Field(
+        description="mean absolute error of the trend, by periods ahead (1, 2, 3)"
+    )
+    naive_mae_by_horizon: dict[int, float | None] = Field(
+        description="the same of the naive forecast (the last value carried forward)"
+    )
+
+
+class ForecastDocument(Document):
+    """`ktlo forecast --json`: a team's KTLO share ahead and what it leaves for new work."""
+
+    schema_: Literal["ktlo.forecast/v1"] = Field(alias="schema", description="the schema id")
+    team: str | None = Field(description="the team, `null` for the organisation")
+    period: str = Field(description="`month` or `quarter`")
+    history: list[PastShare] = Field(description="the complete periods fitted, oldest first")
+    in_progress: PastShare | None = Field(
+        description="the period in progress, its share so far (not fitted)"
+    )
+    method: Literal["trend", "naive"] = Field(description="the forecast shown")
+    method_note: str | None = Field(description="why the naive forecast is shown, when it is")
+    forecast: list[ForecastPeriod] = Field(description="the periods ahead")
+    trend_forecast: list[ForecastPoint] | None = Field(
+        description="the trend's own forecast, when the naive one is shown"
+    )
+    band: str = Field(description="the band's coverage (`80%`)")
+    backtest: Backtest = Field(description="the back-test errors")
+    capacity: CapacityBasis | None = Field(description="how the capacity was measured")
+
+
 def outlook(
     store: Store, config: Config, team: str | None, horizon_quarters: int, period: str
-) -> dict[str, Any]:
+) -> ForecastDocument:
     """History, forecast with its band, new-work capacity per future period, back-test errors."""
     doc = allocation(store, config, AllocationOptions(team=team, period=period))
     history = [
@@ -89,7 +153,7 @@ def outlook_from_history(
     horizon_quarters: int,
     period: str,
     covered: Coverage | None = None,
-) -> dict[str, Any]:
+) -> ForecastDocument:
     """`outlook` over a history the caller already has: `start`, `share`, `person_days` per
     period, oldest first, at least MIN_HISTORY complete ones (the report takes it from its
     balance). `covered` tells complete periods from the others (module doc)."""
@@ -102,33 +166,32 @@ def outlook_from_history(
     worse = worse_than_naive(scores)
     ahead = naive_series(starts, shares, period, steps) if worse else trend
     capacity = Capacity(config, team, history, period, covered)
+    forecast = []
     for row in ahead:
         start = date.fromisoformat(row["start"])
-        row["capacity_person_days"] = capacity.of(start, period_end(start, period))
-        row["new_work_person_days"] = (
-            round(row["capacity_person_days"] * (1 - row["share"]), 1)
-            if row["capacity_person_days"] is not None
-            else None
-        )
-    return {
-        "schema": JSON_SCHEMA,
-        "team": team,
-        "period": period,
-        "history": [
-            {"start": p["start"], "share": p["share"], "person_days": p["person_days"]}
-            for p in history
-        ],
-        "in_progress": (
-            {k: in_progress[k] for k in ("start", "share", "person_days")} if in_progress else None
-        ),
-        "method": "naive" if worse else "trend",
-        "method_note": _naive_note(worse, history[-1], period) if worse else None,
-        "forecast": ahead,
-        "trend_forecast": trend if worse else None,
-        "band": "80%",
-        "backtest": scores,
-        "capacity": capacity.basis(),
-    }
+        room = capacity.of(start, period_end(start, period))
+        left = round(room * (1 - row["share"]), 1) if room is not None else None
+        forecast.append(ForecastPeriod(**row, capacity_person_days=room, new_work_person_days=left))
+    return ForecastDocument(
+        schema=JSON_SCHEMA,
+        team=team,
+        period=period,
+        history=[_past(p) for p in history],
+        in_progress=_past(in_progress) if in_progress else None,
+        method="naive" if worse else "trend",
+        method_note=_naive_note(worse, history[-1], period) if worse else None,
+        forecast=forecast,
+        trend_forecast=[ForecastPoint(**p) for p in trend] if worse else None,
+        band="80%",
+        backtest=Backtest(**scores),
+        capacity=capacity.basis(),
+    )
+
+
+def _past(period: dict[str, Any]) -> PastShare:
+    return PastShare(
+        start=period["start"], share=period["share"], person_days=period["person_days"]
+    )
 
 
 def _naive_note(errors: tuple[float, float], last: dict[str, Any], period: str) -> str:

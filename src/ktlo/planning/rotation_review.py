@@ -31,6 +31,15 @@ from zoneinfo import ZoneInfo
 
 from ktlo.config import Config, Team
 from ktlo.effort.person_days import compute_effort
+from ktlo.planning.rotation_review_document import (
+    FollowUps,
+    IncidentFollowUps,
+    ModelComparison,
+    OnCallModels,
+    PersonLoad,
+    RotationReviewDocument,
+    Shift,
+)
 from ktlo.planning.schedule import check_schedule, read_schedule
 from ktlo.store import Store
 
@@ -45,7 +54,7 @@ _FOLLOW_UP = re.compile(r"post-?mortem|follow-?up|action item|rca\b|root cause",
 def rotation_review(
     store: Store, config: Config, team: Team, since: date, schedule: Path | None = None,
     *, effort: str | None = None, ktlo_items: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> RotationReviewDocument:  # fmt: skip
     """The review document for `team` since `since`.
 
     `effort`: a table of effort with its verdicts (`person, day, person_days, investment`)
@@ -73,27 +82,25 @@ def rotation_review(
     shifts = _shifts(pages, on_call, zones, ktlo_days, bool(schedule))
     loads = dict.fromkeys(sorted(set(members.values())), 0.0)  # sorted: the same order each run
     for s in shifts:
-        loads[s["person"]] = loads.get(s["person"], 0.0) + s["load"]
+        loads[s.person] = loads.get(s.person, 0.0) + s.load
     mean_load = fmean(loads.values()) if loads else 0.0
-    return {
-        "schema": "ktlo.rotation_review/v1",
-        "team": team.name,
-        "since": since.isoformat(),
-        "on_call_from": "schedule" if schedule else "acknowledgements",
-        "shifts": shifts,
-        "people": [
-            {
-                "person": p,
-                "load": round(v, 2),
-                "overloaded": bool(mean_load) and v > OVERLOAD * mean_load,
-            }
+    return RotationReviewDocument(
+        schema="ktlo.rotation_review/v1",
+        team=team.name,
+        since=since.isoformat(),
+        on_call_from="schedule" if schedule else "acknowledgements",
+        shifts=shifts,
+        people=[
+            PersonLoad(
+                person=p, load=round(v, 2), overloaded=bool(mean_load) and v > OVERLOAD * mean_load
+            )
             for p, v in sorted(loads.items(), key=lambda kv: (-kv[1], kv[0]))
         ],
-        "gini": round(gini(list(loads.values())), 3),
-        "follow_ups": _follow_ups(store, team, since, ktlo_items),
-        "models": compare_models(pages, _team_shares(weekly, set(members.values()))),
-        "warnings": notes,
-    }
+        gini=round(gini(list(loads.values())), 3),
+        follow_ups=_follow_ups(store, team, since, ktlo_items),
+        models=compare_models(pages, _team_shares(weekly, set(members.values()))),
+        warnings=notes,
+    )
 
 
 def _newest(store: Store, effort: str) -> date | None:
@@ -222,7 +229,7 @@ def _team_shares(
 def _shifts(
     pages: list[dict[str, Any]], on_call: dict[str, str], zones: dict[str, str],
     ktlo_days: dict[tuple[str, str], float], scheduled: bool,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[Shift]:  # fmt: skip
     shifts = []
     for week, person in sorted(on_call.items()):
         mine = [p for p in pages if p["week"] == week and (scheduled or p["person"] == person)]
@@ -232,11 +239,11 @@ def _shifts(
             for p in mine if p["kind"] == "incident" and p["resolved_at"]
         )  # fmt: skip
         load = len(mine) + after + hours / 4
-        shifts.append({
-            "week": week, "person": person, "pages": len(mine), "after_hours_pages": after,
-            "incident_hours": round(hours, 1), "ktlo_person_days": round(ktlo_days.get((person, week), 0.0), 2),
-            "load": round(load, 2),
-        })  # fmt: skip
+        shifts.append(Shift(
+            week=week, person=person, pages=len(mine), after_hours_pages=after,
+            incident_hours=round(hours, 1), ktlo_person_days=round(ktlo_days.get((person, week), 0.0), 2),
+            load=round(load, 2),
+        ))  # fmt: skip
     return shifts
 
 
@@ -258,7 +265,7 @@ def ktlo_items_since(store: Store, since: date) -> list[dict[str, Any]]:
 
 def _follow_ups(
     store: Store, team: Team, since: date, items: list[dict[str, Any]] | None
-) -> dict[str, Any]:
+) -> FollowUps:
     services = [s.lower() for s in team.services]
     incidents = store.query(
         "SELECT incident_id, external_id, title, resolved_at FROM incidents WHERE resolved_at IS NOT NULL "
@@ -281,23 +288,23 @@ def _follow_ups(
             if i["closed_at"] or (i["state"] or "").lower() in {"closed", "done", "resolved"}
         )
         result.append(
-            {
-                "incident": incident["external_id"],
-                "title": incident["title"],
-                "follow_ups": len(mine),
-                "done": done,
-            }
+            IncidentFollowUps(
+                incident=incident["external_id"],
+                title=incident["title"],
+                follow_ups=len(mine),
+                done=done,
+            )
         )
-    with_follow_ups = [r for r in result if r["follow_ups"]]
-    total = sum(r["follow_ups"] for r in result)
-    return {
-        "incidents": len(result),
-        "with_follow_ups": len(with_follow_ups),
-        "follow_ups": total,
-        "done": sum(r["done"] for r in result),
-        "done_share": round(sum(r["done"] for r in result) / total, 4) if total else None,
-        "by_incident": result,
-    }
+    total = sum(r.follow_ups for r in result)
+    done = sum(r.done for r in result)
+    return FollowUps(
+        incidents=len(result),
+        with_follow_ups=sum(1 for r in result if r.follow_ups),
+        follow_ups=total,
+        done=done,
+        done_share=round(done / total, 4) if total else None,
+        by_incident=result,
+    )
 
 
 def _followed_up(item: dict[str, Any], incidents: list[dict[str, Any]], ours: bool) -> str | None:
@@ -329,7 +336,7 @@ def _belongs(item: dict[str, Any], team: Team) -> bool:
 
 def compare_models(
     pages: list[dict[str, Any]], ktlo_shares: dict[str, float] | None = None
-) -> dict[str, Any]:
+) -> OnCallModels:
     """Weeks one person handled (rotation) against weeks many did (shared), on what the data has.
 
     For each week: MTTR (median hours to resolve its incidents), interruptions (how many
@@ -359,23 +366,23 @@ def compare_models(
         (rotation if top / len(acks) >= DEDICATED else shared).append(
             {"mttr_hours": mttr, "people_interrupted": interrupted, "ktlo_share": shares.get(week)}
         )
-    return {
-        "rotation_weeks": len(rotation),
-        "shared_weeks": len(shared),
-        "metrics": {
+    return OnCallModels(
+        rotation_weeks=len(rotation),
+        shared_weeks=len(shared),
+        metrics={
             metric: _compare(
                 [w[metric] for w in rotation if w[metric] is not None],
                 [w[metric] for w in shared if w[metric] is not None],
             )
             for metric in ("mttr_hours", "people_interrupted", "ktlo_share")
         },  # fmt: skip
-    }
+    )
 
 
-def _compare(a: list[float], b: list[float]) -> dict[str, Any]:
+def _compare(a: list[float], b: list[float]) -> ModelComparison:
     if len(a) < 4 or len(b) < 4:
-        return {"rotation": _mean(a), "shared": _mean(b), "p_value": None,
-                "verdict": f"not enough weeks to tell ({len(a)} with a rotation, {len(b)} shared; 4 of each needed)"}  # fmt: skip
+        return ModelComparison(rotation=_mean(a), shared=_mean(b), p_value=None,
+                verdict=f"not enough weeks to tell ({len(a)} with a rotation, {len(b)} shared; 4 of each needed)")  # fmt: skip
     observed = fmean(a) - fmean(b)
     pooled, rng, extreme = a + b, random.Random(7), 0
     for _ in range(PERMUTATIONS):
@@ -390,7 +397,7 @@ def _compare(a: list[float], b: list[float]) -> dict[str, Any]:
         verdict = (
             f"no clear difference ({shown}); the data does not support either model over the other"
         )
-    return {"rotation": _mean(a), "shared": _mean(b), "p_value": round(p, 4), "verdict": verdict}
+    return ModelComparison(rotation=_mean(a), shared=_mean(b), p_value=round(p, 4), verdict=verdict)
 
 
 def _mean(values: list[float]) -> float | None:

@@ -26,18 +26,65 @@ person-days split across teams) instead of computing effort again; `effort=` nam
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from ktlo.config import Config
+from ktlo.documents import Document
 from ktlo.effort.person_days import compute_effort
 from ktlo.periods import coverage
 from ktlo.store import Store
 
 
+class Sprint(Document):
+    """One sprint (Jira) or cycle (Linear) with its planned and actual KTLO share."""
+
+    sprint: str = Field(description="its name")
+    sprint_id: str = Field(description="its id in the store")
+    team: str | None = Field(
+        description="the ktlo.toml team it belongs to, else as its source names it"
+    )
+    source_team: str | None = Field(description="the team as its source named it")
+    starts_at: str | None = Field(description="when it started")
+    ends_at: str | None = Field(description="when it ends")
+    planned_items: int = Field(description="items in it when it started")
+    planned_basis: Literal["points", "items"] = Field(
+        description="`points` when every planned item has an estimate, else `items`"
+    )
+    planned_ktlo_share: float | None = Field(description="KTLO share of the planned items")
+    actual_ktlo_share: float | None = Field(
+        description="KTLO share of the person-days spent on it; `null` with no effort recorded"
+    )
+    actual_basis: Literal["effort"] = Field(description="always `effort`")
+    actual_person_days: float = Field(description="the person-days spent on it")
+    in_progress: bool = Field(description="it ends after the newest day of effort: so far")
+    unplanned_items: int = Field(description="items added after it started")
+    unplanned_ktlo_items: int = Field(description="of them KTLO")
+    done_items: int = Field(description="items closed during it")
+
+
+class SprintTrend(Document):
+    """The sprints' figures as series, oldest first."""
+
+    planned: list[float | None] = Field(description="planned KTLO share per sprint")
+    actual: list[float | None] = Field(description="actual KTLO share per sprint")
+    unplanned_items: list[int] = Field(description="items added mid-sprint per sprint")
+
+
+class SprintsDocument(Document):
+    """`ktlo sprints --json`: planned against actual KTLO share per sprint or cycle."""
+
+    schema_: Literal["ktlo.sprints/v1"] = Field(alias="schema", description="the schema id")
+    team: str | None = Field(description="the team asked for, `null` for all")
+    sprints: list[Sprint] = Field(description="one per sprint, oldest first")
+    trend: SprintTrend = Field(description="the same figures as series")
+
+
 def sprint_report(
     store: Store, config: Config, team: str | None = None, *, effort: str | None = None,
     since: date | None = None, until: date | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> SprintsDocument:  # fmt: skip
     """One row per sprint, oldest first, with the trend of the planned and actual shares.
 
     `effort` names a table with `item_id`, `day` and `person_days` over the whole history
@@ -102,16 +149,12 @@ def sprint_report(
     spent = {r["sprint_id"]: r for r in store.query(f"{chosen}, {SPENT_SQL.format(table)}", params)}
     as_of = coverage(store.con, table).as_of
     sprints = [_sprint_row(r, spent.get(r["sprint_id"]), as_of) for r in rows]
-    return {
-        "schema": "ktlo.sprints/v1",
-        "team": team,
-        "sprints": sprints,
-        "trend": {
-            "planned": [s["planned_ktlo_share"] for s in sprints],
-            "actual": [s["actual_ktlo_share"] for s in sprints],
-            "unplanned_items": [s["unplanned_items"] for s in sprints],
-        },
-    }
+    trend = SprintTrend(
+        planned=[s.planned_ktlo_share for s in sprints],
+        actual=[s.actual_ktlo_share for s in sprints],
+        unplanned_items=[s.unplanned_items for s in sprints],
+    )
+    return SprintsDocument(schema="ktlo.sprints/v1", team=team, sprints=sprints, trend=trend)
 
 
 # Effort during each sprint on its items and on the changes that name them (by key in their
@@ -169,9 +212,7 @@ def _chosen(team: str | None, since: date | None, until: date | None) -> tuple[s
     return ("WHERE " + " AND ".join(conditions) if conditions else ""), params
 
 
-def _sprint_row(
-    row: dict[str, Any], effort: dict[str, Any] | None, as_of: date | None
-) -> dict[str, Any]:
+def _sprint_row(row: dict[str, Any], effort: dict[str, Any] | None, as_of: date | None) -> Sprint:
     by_points = bool(row["all_estimated"]) and (row["planned_points"] or 0) > 0
     planned = (
         _ratio(row["planned_ktlo_points"] or 0, row["planned_points"])
@@ -181,24 +222,24 @@ def _sprint_row(
     days = float(effort["person_days"] or 0) if effort else 0.0
     actual = _ratio(effort["ktlo_person_days"] or 0, days) if effort and days else None
     ends = row["ends_at"].date() if row["ends_at"] else None
-    return {
-        "sprint": row["name"],
-        "sprint_id": row["sprint_id"],
-        "team": row["team"],
-        "source_team": row["source_team"],
-        "starts_at": row["starts_at"].isoformat() if row["starts_at"] else None,
-        "ends_at": row["ends_at"].isoformat() if row["ends_at"] else None,
-        "planned_items": row["planned_items"],
-        "planned_basis": "points" if by_points else "items",
-        "planned_ktlo_share": planned,
-        "actual_ktlo_share": actual,
-        "actual_basis": "effort",
-        "actual_person_days": round(days, 2),
-        "in_progress": ends is None or (as_of is not None and ends > as_of),
-        "unplanned_items": row["unplanned_items"],
-        "unplanned_ktlo_items": row["unplanned_ktlo_items"],
-        "done_items": row["done_items"],
-    }
+    return Sprint(
+        sprint=row["name"],
+        sprint_id=row["sprint_id"],
+        team=row["team"],
+        source_team=row["source_team"],
+        starts_at=row["starts_at"].isoformat() if row["starts_at"] else None,
+        ends_at=row["ends_at"].isoformat() if row["ends_at"] else None,
+        planned_items=row["planned_items"],
+        planned_basis="points" if by_points else "items",
+        planned_ktlo_share=planned,
+        actual_ktlo_share=actual,
+        actual_basis="effort",
+        actual_person_days=round(days, 2),
+        in_progress=ends is None or (as_of is not None and ends > as_of),
+        unplanned_items=row["unplanned_items"],
+        unplanned_ktlo_items=row["unplanned_ktlo_items"],
+        done_items=row["done_items"],
+    )
 
 
 def _ratio(part: float, whole: float | None) -> float | None:

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ktlo.metrics.analyze_document import AnalyzeDocument
+    from ktlo.planning.ktlo_mode.answer import ModeDocument
+    from ktlo.planning.outlook import ForecastDocument
+    from ktlo.planning.rotation_review_document import RotationReviewDocument
 
 
 def analysis_rows(doc: AnalyzeDocument) -> list[dict[str, Any]]:
@@ -18,36 +21,36 @@ def analysis_rows(doc: AnalyzeDocument) -> list[dict[str, Any]]:
     return [{k: getattr(p, k) for k in keys} for p in doc.periods]
 
 
-def forecast_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def forecast_rows(doc: ForecastDocument) -> list[dict[str, Any]]:
     """`ktlo forecast`: the history, the period in progress, then the forecast with its band
     and capacity."""
-    now = [doc["in_progress"]] if doc.get("in_progress") else []
+    now = [doc.in_progress] if doc.in_progress else []
     rows = [
-        {"kind": kind, "start": h["start"], "share": h["share"], "low": None, "high": None,
-         "person_days": h["person_days"], "capacity_person_days": None, "new_work_person_days": None}
-        for kind, periods in (("history", doc["history"]), ("in_progress", now))
+        {"kind": kind, "start": h.start, "share": h.share, "low": None, "high": None,
+         "person_days": h.person_days, "capacity_person_days": None, "new_work_person_days": None}
+        for kind, periods in (("history", doc.history), ("in_progress", now))
         for h in periods
     ]  # fmt: skip
     rows += [
-        {"kind": "forecast", "start": f["start"], "share": f["share"], "low": f["low"],
-         "high": f["high"], "person_days": None,
-         "capacity_person_days": f.get("capacity_person_days"),
-         "new_work_person_days": f.get("new_work_person_days")}
-        for f in doc["forecast"]
+        {"kind": "forecast", "start": f.start, "share": f.share, "low": f.low,
+         "high": f.high, "person_days": None,
+         "capacity_person_days": f.capacity_person_days,
+         "new_work_person_days": f.new_work_person_days}
+        for f in doc.forecast
     ]  # fmt: skip
     return rows
 
 
-def mode_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def mode_rows(doc: ModeDocument) -> list[dict[str, Any]]:
     """`ktlo mode`: one row per team and window (the last one is the current answer)."""
     return [
-        {"team": t["team"], "start": h["start"], "end": h["end"], "risk": h["risk"],
-         "state": h["state"], "current": i == len(t["history"]) - 1}
-        for t in doc["teams"]
-        for i, h in enumerate(t["history"])
+        {"team": t.team, "start": h.start, "end": h.end, "risk": h.risk,
+         "state": h.state, "current": i == len(t.history) - 1}
+        for t in doc.teams
+        for i, h in enumerate(t.history)
     ]  # fmt: skip
 
 
-def rotation_review_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def rotation_review_rows(doc: RotationReviewDocument) -> list[dict[str, Any]]:
     """`ktlo rotation review`: one row per shift."""
-    return [{"team": doc["team"], **shift} for shift in doc["shifts"]]
+    return [{"team": doc.team, **shift.model_dump()} for shift in doc.shifts]

@@ -17,6 +17,11 @@ from ktlo.render.wording import middle, place, places, plural, repository
 if TYPE_CHECKING:
     from ktlo.effort.allocation_document import AllocationDocument, BudgetDocument
     from ktlo.metrics.analyze_document import AnalyzeDocument
+    from ktlo.planning.capacity import CapacityBasis
+    from ktlo.planning.ktlo_mode.answer import ModeDocument, ModeFocus, ModeTeam
+    from ktlo.planning.outlook import ForecastDocument
+    from ktlo.planning.rotation_review_document import RotationReviewDocument
+    from ktlo.planning.sprints import Sprint, SprintsDocument
 
 BAR_WIDTH = 24
 PLACE_WIDTH = 44  # a longer directory is cut in its middle, where it says least
@@ -474,13 +479,13 @@ def render_rotation(plan: Any, rows: list[dict[str, Any]], console: Console) -> 
     )
 
 
-def render_forecast(doc: dict[str, Any], console: Console) -> None:
+def render_forecast(doc: ForecastDocument, console: Console) -> None:
     """Recent history, then each forecast period with its band and the room left for new work."""
-    who = f"team {display_name(doc['team'])}" if doc["team"] else "all teams"
+    who = f"team {display_name(doc.team)}" if doc.team else "all teams"
     table = Titled(
         box=None,
         header_style="dim",
-        title=f"KTLO share forecast — {who}, by {doc['period']}",
+        title=f"KTLO share forecast — {who}, by {doc.period}",
         title_justify="left",
     )
     for column in ("", "period", "KTLO share", "80% band", "", "new-work person-days"):
@@ -488,56 +493,53 @@ def render_forecast(doc: dict[str, Any], console: Console) -> None:
             column, justify="right" if "share" in column or "days" in column else "left",
             no_wrap=True,
         )  # fmt: skip
-    for h in doc["history"][-6:]:
-        table.add_row("history", h["start"][:7], _pct(h["share"]), "", _bar(h["share"], 16), "")
-    now = doc.get("in_progress")
+    for h in doc.history[-6:]:
+        table.add_row("history", h.start[:7], _pct(h.share), "", _bar(h.share, 16), "")
+    now = doc.in_progress
     if now:
-        table.add_row("so far", now["start"][:7], _pct(now["share"]), "in progress",
-                      _bar(now["share"], 16), "")  # fmt: skip
-    for f in doc["forecast"]:
+        table.add_row("so far", now.start[:7], _pct(now.share), "in progress",
+                      _bar(now.share, 16), "")  # fmt: skip
+    for f in doc.forecast:
         room = (
             ""
-            if f["new_work_person_days"] is None
-            else f"{f['new_work_person_days']:,.1f} of {f['capacity_person_days']:,.1f}"
+            if f.new_work_person_days is None
+            else f"{f.new_work_person_days:,.1f} of {f.capacity_person_days:,.1f}"
         )
-        kind = "naive" if doc.get("method") == "naive" else "forecast"
-        table.add_row(Text(kind, style="bold"), f["start"][:7], _pct(f["share"]),
-                      f"{_pct(f['low'])}–{_pct(f['high'])}", _bar(f["share"], 16), room)  # fmt: skip
+        kind = "naive" if doc.method == "naive" else "forecast"
+        table.add_row(Text(kind, style="bold"), f.start[:7], _pct(f.share),
+                      f"{_pct(f.low)}–{_pct(f.high)}", _bar(f.share, 16), room)  # fmt: skip
     console.print(table)
-    bt = doc["backtest"]
+    bt = doc.backtest
     errors = ", ".join(
-        f"{h} ahead {_pct(m)} (naive {_pct(bt['naive_mae_by_horizon'][h])})"
-        for h, m in bt["mae_by_horizon"].items() if m is not None
+        f"{h} ahead {_pct(m)} (naive {_pct(bt.naive_mae_by_horizon[h])})"
+        for h, m in bt.mae_by_horizon.items() if m is not None
     )  # fmt: skip
     console.print(
-        Text(
-            f"\nBack-test over {bt['origins']} origins, mean absolute error: {errors}", style="dim"
-        )
+        Text(f"\nBack-test over {bt.origins} origins, mean absolute error: {errors}", style="dim")
     )
-    if doc.get("method_note"):
-        console.print(Text(f"Naive forecast: {doc['method_note']}.", style="bold"))
-    if doc.get("capacity"):
-        console.print(Text(_capacity_note(doc["capacity"]), style="dim"))
+    if doc.method_note:
+        console.print(Text(f"Naive forecast: {doc.method_note}.", style="bold"))
+    if doc.capacity:
+        console.print(Text(_capacity_note(doc.capacity), style="dim"))
 
 
-def _capacity_note(basis: dict[str, Any]) -> str:
+def _capacity_note(basis: CapacityBasis) -> str:
     """Where the forecast's capacity comes from (ktlo.planning.capacity)."""
     span = (
-        f"{basis['periods'][0]} … {basis['periods'][-1]}"
-        if len(basis["periods"]) > 1
-        else basis["periods"][0]
+        f"{basis.periods[0]} … {basis.periods[-1]}" if len(basis.periods) > 1 else basis.periods[0]
     )
     configured = (
-        f", {_pct(basis['measured_share_of_configured'])} of the members' configured "
-        f"{basis['configured_fte']:g} FTE; ahead, configured time off is taken out"
-        if basis.get("configured_fte")
+        f", {_pct(basis.measured_share_of_configured)} of the members' configured "
+        f"{basis.configured_fte:g} FTE; ahead, configured time off is taken out"
+        if basis.configured_fte
         else ""
     )
-    return f"Capacity: the {basis['measured_fte']:g} FTE measured over {span}{configured} (docs/planning.md)."
+    return f"Capacity: the {basis.measured_fte:g} FTE measured over {span}{configured} (docs/planning.md)."
 
 
-def render_sprints(doc: dict[str, Any], console: Console) -> None:
-    if not doc["sprints"]:
+def render_sprints(doc: SprintsDocument, console: Console) -> None:
+    """Each sprint's planned and actual KTLO share, and the work added mid-sprint."""
+    if not doc.sprints:
         console.print("No sprints or cycles stored yet: sync Jira or Linear first (`ktlo sync`).")
         return
     table = Titled(
@@ -552,11 +554,11 @@ def render_sprints(doc: dict[str, Any], console: Console) -> None:
         ("items\ndone", "right"),
     ):  # fmt: skip
         table.add_column(column, justify=justify, no_wrap=column != "sprint")  # type: ignore[arg-type]
-    for s in doc["sprints"]:
+    for s in doc.sprints:
         table.add_row(
-            s["sprint"], _dates(s["starts_at"], s["ends_at"]),
-            f"{_pct(s['planned_ktlo_share'])} ({s['planned_basis']})", _sprint_actual(s),
-            f"{s['unplanned_items']} ({s['unplanned_ktlo_items']})", str(s["done_items"]),
+            s.sprint, _dates(s.starts_at, s.ends_at),
+            f"{_pct(s.planned_ktlo_share)} ({s.planned_basis})", _sprint_actual(s),
+            f"{s.unplanned_items} ({s.unplanned_ktlo_items})", str(s.done_items),
         )  # fmt: skip
     console.print(table)
     console.print(
@@ -574,19 +576,20 @@ def _dates(start: str | None, end: str | None) -> str:
     return f"{first} … {last[5:] if first[:4] == last[:4] and last else last}"
 
 
-def _sprint_actual(sprint: dict[str, Any]) -> str:
+def _sprint_actual(sprint: Sprint) -> str:
     """The actual KTLO share of a sprint's effort, with its person-days; so far while it runs."""
-    if sprint["actual_ktlo_share"] is None:
-        return "no effort" + (" so far" if sprint.get("in_progress") else "")
-    so_far = " so far" if sprint.get("in_progress") else ""
-    return f"{_pct(sprint['actual_ktlo_share'])} of {sprint['actual_person_days']:g} d{so_far}"
+    so_far = " so far" if sprint.in_progress else ""
+    if sprint.actual_ktlo_share is None:
+        return "no effort" + so_far
+    return f"{_pct(sprint.actual_ktlo_share)} of {sprint.actual_person_days:g} d{so_far}"
 
 
-def render_rotation_review(doc: dict[str, Any], console: Console) -> None:
+def render_rotation_review(doc: RotationReviewDocument, console: Console) -> None:
+    """Each shift's pages and load, then fairness, follow-ups and which on-call model works."""
     table = Titled(
         box=None,
         header_style="dim",
-        title=f"On-call shifts — {display_name(doc['team'])} since {doc['since']} (on call from {doc['on_call_from']})",
+        title=f"On-call shifts — {display_name(doc.team)} since {doc.since} (on call from {doc.on_call_from})",
         title_justify="left",
     )
     for column in (
@@ -599,22 +602,22 @@ def render_rotation_review(doc: dict[str, Any], console: Console) -> None:
         "load",
     ):
         table.add_column(column, justify="left" if column in ("week", "person") else "right")
-    for s in doc["shifts"]:
-        table.add_row(s["week"], display_name(s["person"]), str(s["pages"]), str(s["after_hours_pages"]),
-                      f"{s['incident_hours']:g}", f"{s['ktlo_person_days']:g}", f"{s['load']:g}")  # fmt: skip
+    for s in doc.shifts:
+        table.add_row(s.week, display_name(s.person), str(s.pages), str(s.after_hours_pages),
+                      f"{s.incident_hours:g}", f"{s.ktlo_person_days:g}", f"{s.load:g}")  # fmt: skip
     console.print(table)
-    over = [display_name(p["person"]) for p in doc["people"] if p["overloaded"]]
+    over = [display_name(p.person) for p in doc.people if p.overloaded]
     console.print(
-        f"\nFairness (Gini of load): {doc['gini']:.2f}"
+        f"\nFairness (Gini of load): {doc.gini:.2f}"
         + (f"; overloaded: {', '.join(over)}" if over else "")
     )
-    f = doc["follow_ups"]
+    f = doc.follow_ups
     console.print(
-        f"Follow-ups: {f['done']} of {f['follow_ups']} done, for {f['with_follow_ups']} of "
-        f"{plural(f['incidents'], 'incident')}"
+        f"Follow-ups: {f.done} of {f.follow_ups} done, for {f.with_follow_ups} of "
+        f"{plural(f.incidents, 'incident')}"
     )
-    for metric, result in doc["models"]["metrics"].items():
-        console.print(f"{MODEL_FIGURES.get(metric, metric)}: {result['verdict']}")
+    for metric, result in doc.models.metrics.items():
+        console.print(f"{MODEL_FIGURES.get(metric, metric)}: {result.verdict}")
 
 
 def render_demo_footer(result: Any, console: Console) -> None:
@@ -649,82 +652,80 @@ MODEL_FIGURES = {  # as the report names them (ktlo.render.html.MODEL_FIGURES)
 MODE_STYLE = {"enter": "bold red", "stay": "bold yellow", "exit": "bold green", "normal": "green"}
 
 
-def render_mode(doc: dict[str, Any], console: Console) -> None:
+def render_mode(doc: ModeDocument, console: Console) -> None:
     """Each team's answer and risk, its history, the signals that make the risk as sentences
     with their units, and where to focus (ktlo.planning.ktlo_mode.words)."""
-    if not doc["teams"]:
+    if not doc.teams:
         console.print("No teams to assess: KTLO mode is decided per team; define them under "
                       "[[teams]] in ktlo.toml (docs/configuration.md).")  # fmt: skip
         return
-    if doc.get("last_period"):
+    if doc.last_period:
         console.print(Text(
-            f"KTLO mode over complete {doc['period']}s, the last {doc['last_period']} (data up to "
-            f"{doc['as_of']}; the {doc['period']} in progress is assessed once complete). Risk runs "
-            f"from 0 to 1: a team enters KTLO mode at {doc['enter']:.2f} and leaves below "
-            f"{doc['exit']:.2f}.",
+            f"KTLO mode over complete {doc.period}s, the last {doc.last_period} (data up to "
+            f"{doc.as_of}; the {doc.period} in progress is assessed once complete). Risk runs "
+            f"from 0 to 1: a team enters KTLO mode at {doc.enter:.2f} and leaves below "
+            f"{doc.exit:.2f}.",
             style="dim",
         ))  # fmt: skip
-    for team in doc["teams"]:
+    for team in doc.teams:
         console.print(_mode_headline(team))
-        console.print(Padding(Text(team.get("history_text") or "", style="dim"), (0, 0, 0, 2)))
+        console.print(Padding(Text(team.history_text or "", style="dim"), (0, 0, 0, 2)))
         console.print(Padding(_mode_reasons(team), (0, 0, 0, 2)))
-        if team["focus"]:
+        if team.focus:
             console.print(Padding("Focus:", (0, 0, 0, 2)))
-            console.print(Padding(_focus(team["focus"]), (0, 0, 0, 4)))
+            console.print(Padding(_focus(team.focus), (0, 0, 0, 4)))
 
 
-def _mode_headline(team: dict[str, Any]) -> Text:
-    risk = team.get("risk_text") or ("no data" if team["risk"] is None else f"{team['risk']:.2f}")
+def _mode_headline(team: ModeTeam) -> Text:
+    risk = team.risk_text or ("no data" if team.risk is None else f"{team.risk:.2f}")
     return Text.assemble(
-        "\n", (display_name(team["team"]), "bold"), "  ",
-        (team.get("state_text") or team["state"].upper(), MODE_STYLE[team["state"]]),
+        "\n", (display_name(team.team), "bold"), "  ",
+        (team.state_text or team.state.upper(), MODE_STYLE[team.state]),
         f"  risk {risk}",
     )  # fmt: skip
 
 
-def _mode_reasons(team: dict[str, Any]) -> Table:
+def _mode_reasons(team: ModeTeam) -> Table:
     """The signals, most of the risk first: share of the risk, what the value says, its scale;
     those adding none dim, with where they would start to."""
     table = Titled(box=None, header_style="dim", pad_edge=False)
     table.add_column("of risk", justify="right", no_wrap=True)
     table.add_column("why, and where each signal adds risk", ratio=1)
-    for r in team["reasons"]:
-        if r["value"] is None:
+    for r in team.reasons:
+        if r.value is None:
             continue
-        text = Text(r.get("text") or r["signal"])
-        if r["share_of_risk"]:
-            text.append(f" ({r.get('scale', '')})", style="dim")
-            table.add_row(f"{r['share_of_risk'] * 100:.0f}%", text)
+        text = Text(r.text or r.signal)
+        if r.share_of_risk:
+            text.append(f" ({r.scale})", style="dim")
+            table.add_row(f"{r.share_of_risk * 100:.0f}%", text)
             continue
         text.stylize("dim")
-        below = r.get("threshold_text")
+        below = r.threshold_text
         text.append(f" ({below})" if below else "", style="dim")
         table.add_row(Text("·", style="dim"), text)
-    missing = [r.get("text") or r["signal"] for r in team["reasons"] if r["value"] is None]
+    missing = [r.text or r.signal for r in team.reasons if r.value is None]
     if missing:
         table.add_row("", Text("; ".join(missing), style="dim"))
     return table
 
 
-def _focus(focus: dict[str, Any]) -> Table:
+def _focus(focus: ModeFocus) -> Table:
     """Where to look first, for a team in KTLO mode."""
     table = Titled(box=None, show_header=False, pad_edge=False)
     table.add_column("what", no_wrap=True)
     table.add_column("where", ratio=1)
-    for g in focus["repeat_incident_groups"][:3]:
+    for g in focus.repeat_incident_groups[:3]:
         members = g.get("incidents", [])
         example = members[0]["title"] if members else ""
         table.add_row(
             "repeat incidents", f"{g.get('service')}: {len(members)} alike, e.g. {example!r}"
         )
-    if focus["hotspots"]:
-        table.add_row("KTLO hotspots", places(focus["hotspots"]))
-    for a in focus["noisiest_alerts"][:3]:
+    if focus.hotspots:
+        table.add_row("KTLO hotspots", places(focus.hotspots))
+    for a in focus.noisiest_alerts[:3]:
         count = a.get("alerts", a.get("count"))
         table.add_row("noisy alert", f"{a.get('title')} ({plural(count, 'alert')})"
                       if isinstance(count, int) else str(a.get("title")))  # fmt: skip
-    if focus["top_ktlo_kinds"]:
-        table.add_row(
-            "top KTLO kinds", ", ".join(k["subcategory"] for k in focus["top_ktlo_kinds"])
-        )
+    if focus.top_ktlo_kinds:
+        table.add_row("top KTLO kinds", ", ".join(k["subcategory"] for k in focus.top_ktlo_kinds))
     return table

@@ -52,13 +52,13 @@ def rotation_section(
         reviews.append(
             {
                 "team": team.name,
-                "since": review["since"],
-                "people": review["people"],
-                "gini": review["gini"],
-                "shifts": len(review["shifts"]),
-                "on_call_from": review["on_call_from"],
-                "models": review["models"],
-                "follow_ups": {k: v for k, v in review["follow_ups"].items() if k != "by_incident"},
+                "since": review.since,
+                "people": [p.model_dump() for p in review.people],
+                "gini": review.gini,
+                "shifts": len(review.shifts),
+                "on_call_from": review.on_call_from,
+                "models": review.models.model_dump(),
+                "follow_ups": review.follow_ups.model_dump(exclude={"by_incident"}),
             }
         )
     return {"missing": None, "teams": reviews}
@@ -150,8 +150,9 @@ def mode_section(
         return {"missing": f"{filters.team} is not a configured team", "teams": []}
     period = "week" if filters.period == "week" else "month"
     doc = ktlo_mode(store, config, filters.team, period, alloc=BASE_TABLE, reuse=reuse)
-    return {"missing": None, "period": period, "last_period": doc["last_period"],
-            "enter": doc["enter"], "exit": doc["exit"], "teams": doc["teams"]}  # fmt: skip
+    return {"missing": None, "period": period, "last_period": doc.last_period,
+            "enter": doc.enter, "exit": doc.exit,
+            "teams": [t.to_json() for t in doc.teams]}  # fmt: skip
 
 
 def with_mode(cards: list[dict[str, Any]], mode: dict[str, Any]) -> None:

@@ -108,18 +108,18 @@ def _forecast(
                 "backtest": None, "capacity": None, "capacity_person_days": None,
                 "new_work_person_days": None}  # fmt: skip
     doc = outlook_from_history(config, team, history, HORIZON_QUARTERS, period, covered)
-    ahead = _labelled(doc["forecast"], period)
+    ahead = _labelled([f.model_dump() for f in doc.forecast], period)
     known = all(f["capacity_person_days"] is not None for f in ahead)
     return {
         **base,
         "missing": None,
-        "history": _labelled(doc["history"], period),
+        "history": _labelled([p.model_dump() for p in doc.history], period),
         "in_progress": now,
-        "method": doc["method"],
-        "method_note": doc["method_note"],
+        "method": doc.method,
+        "method_note": doc.method_note,
         "forecast": ahead,
-        "backtest": doc["backtest"],
-        "capacity": doc["capacity"],
+        "backtest": doc.backtest.model_dump(),  # horizons stay numbers for the templates
+        "capacity": doc.capacity.model_dump() if doc.capacity else None,
         "capacity_person_days": _total(ahead, "capacity_person_days") if known else None,
         "new_work_person_days": _total(ahead, "new_work_person_days") if known else None,
     }
@@ -146,8 +146,8 @@ def sprints_section(store: Store, config: Config, filters: ReportFilters) -> dic
         store, config, team, effort=BASE_TABLE, since=filters.since, until=filters.until
     )
     by_team: dict[str, list[dict[str, Any]]] = {}
-    for sprint in doc["sprints"]:
-        by_team.setdefault(sprint["team"] or NO_TEAM, []).append(sprint)
+    for sprint in doc.sprints:
+        by_team.setdefault(sprint.team or NO_TEAM, []).append(sprint.model_dump())
     if filters.team == NO_TEAM:
         by_team = {NO_TEAM: by_team[NO_TEAM]} if NO_TEAM in by_team else {}
     if not by_team:

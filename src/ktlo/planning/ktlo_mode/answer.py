@@ -15,10 +15,13 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from ktlo.choices import PERIODS
 from ktlo.config import Config
+from ktlo.documents import Document
 from ktlo.effort.allocation import build_allocation, drivers
 from ktlo.effort.error_bars import Parts, Rates, estimate, measured_rates, parts_sql
 from ktlo.errors import ConfigError
@@ -33,6 +36,77 @@ from ktlo.store.temp_tables import require
 
 JSON_SCHEMA = "ktlo.mode/v1"
 MAX_THREADS = 4
+State = Literal["enter", "stay", "exit", "normal"]
+
+
+class ModeReason(Document):
+    """One signal of a team's risk in the last period."""
+
+    signal: str = Field(description="the signal's name (the table above)")
+    text: str = Field(description="what its value says, in words with units")
+    scale: str = Field(description="where it starts to add risk and where it reaches full risk")
+    threshold_text: str = Field(description="the first half of `scale` alone")
+    value: float | None = Field(description="the signal's value, `null` without data")
+    threshold: float = Field(description="at or below it, no risk")
+    ceiling: float = Field(description="at or above it, full risk")
+    weight: float = Field(description="its weight in the risk")
+    severity: float | None = Field(description="0 to 1 between threshold and ceiling")
+    share_of_risk: float | None = Field(description="its share of the team's risk")
+    meaning: str = Field(description="what the signal measures")
+
+
+class ModeHistory(Document):
+    """A team's answer in one period, oldest first."""
+
+    period: str | None = Field(description="the period's label (`2026-10`)")
+    start: str = Field(description="first day")
+    end: str = Field(description="the day after the last")
+    risk: float | None = Field(description="the risk, 0 to 1; `null` without data")
+    state: State = Field(description="the answer in that period")
+
+
+class ModeFocus(Document):
+    """Where a team in KTLO mode should look first."""
+
+    repeat_incident_groups: list[dict[str, Any]] = Field(
+        description="up to five repeat-incident groups (as in `ktlo health`)"
+    )
+    hotspots: list[dict[str, Any]] = Field(
+        description="directories with the most KTLO effort in the last 91 days"
+    )
+    noisiest_alerts: list[dict[str, Any]] = Field(
+        description="up to five noisiest alerts (as in `ktlo health`)"
+    )
+    top_ktlo_kinds: list[dict[str, Any]] = Field(description="the top KTLO kinds")
+
+
+class ModeTeam(Document):
+    """One team's answer."""
+
+    team: str = Field(description="the team's name")
+    state: State = Field(description="the answer now")
+    state_text: str = Field(description="the answer in words (`STAY in KTLO mode`)")
+    risk: float | None = Field(description="the risk, 0 to 1; `null` without data")
+    risk_text: str = Field(
+        description="the risk as shown, enough decimals not to round onto a threshold"
+    )
+    reasons: list[ModeReason] = Field(description="each signal, most of the risk first")
+    history: list[ModeHistory] = Field(description="the answer per period, oldest first")
+    focus: ModeFocus | None = Field(description="where to look, with `enter` or `stay`")
+    history_text: str = Field(description="the history as runs, in words")
+
+
+class ModeDocument(Document):
+    """`ktlo mode --json`: the KTLO-mode answer per team."""
+
+    schema_: Literal["ktlo.mode/v1"] = Field(alias="schema", description="the schema id")
+    period: str = Field(description="`month` or `week`")
+    as_of: str | None = Field(description="the newest day of effort")
+    last_period: str | None = Field(description="the label of the newest period assessed")
+    enter: float = Field(description="the risk at which a team enters KTLO mode")
+    exit: float = Field(description="the risk under which it may leave")
+    min_periods: int = Field(description="the fewest periods a team stays")
+    teams: list[ModeTeam] = Field(description="one answer per team")
 
 
 def settings_from(config: Config) -> ModeSettings:
@@ -57,7 +131,7 @@ def ktlo_mode(
     *,
     alloc: str | None = None,
     reuse: Reuse | None = None,
-) -> dict[str, Any]:
+) -> ModeDocument:
     """One entry per team (or the one asked for): state, risk, reasons, history, focus.
 
     `alloc` names an allocation table over the whole history the caller already built (the
@@ -81,15 +155,18 @@ def ktlo_mode(
     teams = [
         _team(store, config, name, docs[name], settings, table, rates, period) for name in names
     ]
-    in_mode = [t["team"] for t in teams if t["state"] in ("enter", "stay")]
+    in_mode = [t.team for t in teams if t.state in ("enter", "stay")]
     driving = drivers(store, in_mode, table)  # only a team in KTLO mode needs where to look
-    for entry in teams:
-        if entry["team"] in driving:
-            entry["focus"] = _focus(docs[entry["team"]], driving[entry["team"]])
-    return {"schema": JSON_SCHEMA, "period": period,
-            "as_of": covered.as_of.isoformat() if covered.as_of else None,
-            "last_period": _last_label(until, period), "enter": settings.enter,
-            "exit": settings.exit, "min_periods": settings.min_periods, "teams": teams}  # fmt: skip
+    teams = [
+        t.model_copy(update={"focus": _focus(docs[t.team], driving[t.team])})
+        if t.team in driving
+        else t
+        for t in teams
+    ]
+    return ModeDocument(schema=JSON_SCHEMA, period=period,
+            as_of=covered.as_of.isoformat() if covered.as_of else None,
+            last_period=_last_label(until, period), enter=settings.enter,
+            exit=settings.exit, min_periods=settings.min_periods, teams=teams)  # fmt: skip
 
 
 def _last_label(until: date | None, period: str) -> str | None:
@@ -136,7 +213,7 @@ def _team(
     alloc: str,
     rates: Rates,
     period: str,
-) -> dict[str, Any]:
+) -> ModeTeam:
     windows = doc["windows"]  # oldest first
     shares = _ktlo_shares(store, alloc, team, windows, rates)
     high = next((t.budget.high / 100 for t in config.teams if t.name == team), 0.40)
@@ -144,27 +221,22 @@ def _team(
     answers = decide([a.risk for a in assessments], settings)
     now = assessments[-1]
     state = answers[-1]
-    entry: dict[str, Any] = {
-        "team": team,
-        "state": state,
-        "state_text": words.state_now(state),
-        "risk": now.risk,
-        "risk_text": words.risk_text(now.risk, settings.enter, settings.exit),
-        "reasons": _reasons(now, period),
-        "history": [
-            {
-                "period": _label(w, doc["period"]),
-                "start": w["start"],
-                "end": w["end"],
-                "risk": a.risk,
-                "state": s,
-            }
-            for w, a, s in zip(windows, assessments, answers, strict=True)
-        ],  # fmt: skip
-        "focus": None,  # where to look, set by ktlo_mode for a team in KTLO mode
-    }
-    entry["history_text"] = words.history(entry["history"])
-    return entry
+    history = [
+        {"period": _label(w, doc["period"]), "start": w["start"], "end": w["end"],
+         "risk": a.risk, "state": s}
+        for w, a, s in zip(windows, assessments, answers, strict=True)
+    ]  # fmt: skip
+    return ModeTeam(
+        team=team,
+        state=state,
+        state_text=words.state_now(state),
+        risk=now.risk,
+        risk_text=words.risk_text(now.risk, settings.enter, settings.exit),
+        reasons=_reasons(now, period),
+        history=[ModeHistory(**h) for h in history],
+        focus=None,  # where to look, set by ktlo_mode for a team in KTLO mode
+        history_text=words.history(history),
+    )
 
 
 def _label(window: dict[str, str], period: str) -> str | None:
@@ -242,33 +314,33 @@ def _values(
     }
 
 
-def _reasons(assessment: Assessment, period: str) -> list[dict[str, Any]]:
+def _reasons(assessment: Assessment, period: str) -> list[ModeReason]:
     """Each signal, most of the risk first, with its sentence and scale in words."""
     ordered = sorted(assessment.signals, key=lambda s: -(s.share_of_risk or 0.0))
     return [
-        {
-            "signal": s.signal,
-            "text": words.sentence(s.signal, s.value, period),
-            "scale": words.scale(s.signal, s.threshold, s.ceiling),
-            "threshold_text": words.threshold_text(s.signal, s.threshold),
-            "value": s.value,
-            "threshold": s.threshold,
-            "ceiling": s.ceiling,
-            "weight": s.weight,
-            "severity": s.severity,
-            "share_of_risk": s.share_of_risk,
-            "meaning": s.meaning,
-        }  # fmt: skip
+        ModeReason(
+            signal=s.signal,
+            text=words.sentence(s.signal, s.value, period),
+            scale=words.scale(s.signal, s.threshold, s.ceiling),
+            threshold_text=words.threshold_text(s.signal, s.threshold),
+            value=s.value,
+            threshold=s.threshold,
+            ceiling=s.ceiling,
+            weight=s.weight,
+            severity=s.severity,
+            share_of_risk=s.share_of_risk,
+            meaning=s.meaning,
+        )
         for s in ordered
     ]
 
 
-def _focus(doc: dict[str, Any], driving: dict[str, Any]) -> dict[str, Any]:
+def _focus(doc: dict[str, Any], driving: dict[str, Any]) -> ModeFocus:
     """Where to look first: repeat incidents, KTLO hotspots, the noisiest alerts, the top KTLO kinds."""
     repeats = doc.get("incidents", {}).get("repeats", {}).get("groups", [])
-    return {
-        "repeat_incident_groups": repeats[:5],
-        "hotspots": driving.get("hotspots", []),
-        "noisiest_alerts": doc.get("alerts", {}).get("noisiest", [])[:5],
-        "top_ktlo_kinds": driving.get("subcategories", []),
-    }
+    return ModeFocus(
+        repeat_incident_groups=repeats[:5],
+        hotspots=driving.get("hotspots", []),
+        noisiest_alerts=doc.get("alerts", {}).get("noisiest", [])[:5],
+        top_ktlo_kinds=driving.get("subcategories", []),
+    )
