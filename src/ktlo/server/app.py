@@ -8,13 +8,13 @@ JSON, as the request asked.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Form, Query, Request
+from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -105,86 +105,145 @@ def _warm(snapshots: Snapshots, snap: Snapshot, config: Config) -> None:
         return  # a page that cannot be computed says why when it is asked for
 
 
+class Filters:
+    """A page's period, dates, repository and service, declared once for every page and its
+    JSON twin and taken from the query by FastAPI (`Depends()`); the team is the page's own
+    (a query parameter, or the path of a team's page)."""
+
+    def __init__(self, period: Period = None, since: Since = None, until: Until = None,
+                 repo: Repo = None, service: Service = None) -> None:  # fmt: skip
+        self.values = (period, since, until, repo, service)
+
+    def report(self, team: str | None) -> ReportFilters:
+        """The filters, parsed when the handler asks (a bad date is a 400 after the other
+        parameters are checked, as it was when each route parsed its own)."""
+        return pages.parse_filters(team, *self.values)
+
+
+class Choice:
+    """What a drill-down into the work items selects: a share and a page of it (`Depends()`)."""
+
+    def __init__(self, investment: str | None = None, subcategory: str | None = None,
+                 person: str | None = None, directory: str | None = None,
+                 offset: Annotated[int, Query(ge=0)] = 0,
+                 limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE) -> None:  # fmt: skip
+        self.selection = Selection(investment or None, subcategory or None, person or None,
+                                   directory or None, offset, limit)  # fmt: skip
+
+
+def as_json(request: Request) -> bool:
+    """True on a page's JSON twin: the route it came by is the one whose path ends in .json."""
+    return str(getattr(request.scope.get("route"), "path", "")).endswith(".json")
+
+
+PageFilters = Annotated[Filters, Depends()]
+Drill = Annotated[Choice, Depends()]
+AsJSON = Annotated[bool, Depends(as_json)]
+
+
+@dataclass(frozen=True, slots=True)
+class Twin:
+    """One page and its JSON twin: their paths, route names and descriptions (the OpenAPI
+    operation ids stay those of the two routes each page used to have)."""
+
+    json: tuple[str, str, str]  # path, name, description
+    html: tuple[str, str, str]
+    tag: str
+
+
+def _twin(app: FastAPI, twin: Twin, endpoint: Callable[..., Any]) -> None:
+    """Serve `endpoint` at the page's JSON path and at its HTML path (the JSON one first: a
+    `.json` path would otherwise match the HTML route's parameter). On the JSON route the
+    endpoint returns the document itself, which FastAPI serialises as it always has."""
+    for (path, name, description), response in ((twin.json, JSONDocument),
+                                                (twin.html, HTMLResponse)):  # fmt: skip
+        app.add_api_route(path, endpoint, methods=["GET"], name=name, tags=[twin.tag],
+                          description=description, response_class=response)  # fmt: skip
+
+
+INDEX = Twin(
+    ("/index.json", "index_json",
+     "The organisation: balance, team cards, health, hotspots, rotation (`ktlo.report/v2`)."),
+    ("/", "index", "The organisation's page (its JSON twin: /index.json)."),
+    "pages",
+)  # fmt: skip
+TEAM = Twin(
+    ("/teams/{name}.json", "team_json",
+     "One team's page as JSON (`ktlo.report/v2` with the team filter)."),
+    ("/teams/{name}", "team_page", "One team's page (its JSON twin: /teams/{name}.json)."),
+    "pages",
+)  # fmt: skip
+ITEMS = Twin(
+    ("/items.json", "items_json",
+     "The work items behind a share, with their verdicts and reasons (`ktlo.items/v1`)."),
+    ("/items", "items_page", "The work items behind a share (its JSON twin: /items.json)."),
+    "drill-down",
+)  # fmt: skip
+ITEM = Twin(
+    ("/items/{item_id:path}.json", "item_json",
+     "One work item: its verdict, the reasons, the effort on it (`ktlo.item/v1`)."),
+    ("/items/{item_id:path}", "item_page",
+     "One work item, with a form to confirm or correct its verdict."),
+    "drill-down",
+)  # fmt: skip
+REVIEW = Twin(
+    ("/review.json", "review_json",
+     "Verdicts worth a person's look: uncertain or disagreeing, most effort first\n"
+     "(`ktlo.review/v1`, as `ktlo review --json`)."),
+    ("/review", "review_page", "The review queue, with a confirm and a correct button per item."),
+    "review",
+)  # fmt: skip
+
+
 def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
-    def overview_doc(filters: ReportFilters) -> tuple[Snapshot, dict[str, Any]]:
+    def index(request: Request, json: AsJSON, filters: PageFilters, team: Team = None) -> Any:
+        return _overview(request, snapshots, config, filters.report(team), "/", "/index.json", json)
+
+    def team_page(request: Request, json: AsJSON, name: str, filters: PageFilters) -> Any:
+        here, twin = pages.team_path(name), pages.team_path(name, ".json")
+        return _overview(request, snapshots, config, filters.report(name), here, twin, json)
+
+    def items(request: Request, json: AsJSON, filters: PageFilters, drill: Drill,
+              team: Team = None) -> Any:  # fmt: skip
+        report = filters.report(team)
         with snapshots.current() as snap:
-            return snap, pages.overview(snap, config, filters)
+            doc = pages.items(snap, config, report, drill.selection)
+        if json:
+            return doc
+        return _items_page(request, snapshots, report, drill.selection, doc)
 
-    @app.get("/index.json", response_class=JSONDocument, tags=["pages"])
-    def index_json(team: Team = None, period: Period = None, since: Since = None, until: Until = None,
-                   repo: Repo = None, service: Service = None) -> Any:  # fmt: skip
-        """The organisation: balance, team cards, health, hotspots, rotation (`ktlo.report/v2`)."""
-        return overview_doc(pages.parse_filters(team, period, since, until, repo, service))[1]
-
-    @app.get("/", response_class=HTMLResponse, tags=["pages"])
-    def index(request: Request, team: Team = None, period: Period = None, since: Since = None,
-              until: Until = None, repo: Repo = None, service: Service = None) -> Any:  # fmt: skip
-        """The organisation's page (its JSON twin: /index.json)."""
-        filters = pages.parse_filters(team, period, since, until, repo, service)
-        return _overview_page(request, snapshots, config, filters, "/", "/index.json")
-
-    @app.get("/teams/{name}.json", response_class=JSONDocument, tags=["pages"])
-    def team_json(name: str, period: Period = None, since: Since = None, until: Until = None,
-                  repo: Repo = None, service: Service = None) -> Any:  # fmt: skip
-        """One team's page as JSON (`ktlo.report/v2` with the team filter)."""
-        return overview_doc(pages.parse_filters(name, period, since, until, repo, service))[1]
-
-    @app.get("/teams/{name}", response_class=HTMLResponse, tags=["pages"])
-    def team_page(request: Request, name: str, period: Period = None, since: Since = None,
-                  until: Until = None, repo: Repo = None, service: Service = None) -> Any:  # fmt: skip
-        """One team's page (its JSON twin: /teams/{name}.json)."""
-        filters = pages.parse_filters(name, period, since, until, repo, service)
-        here = pages.team_path(name)
-        return _overview_page(
-            request, snapshots, config, filters, here, pages.team_path(name, ".json")
-        )
-
-    @app.get("/items.json", response_class=JSONDocument, tags=["drill-down"])
-    def items_json(team: Team = None, period: Period = None, since: Since = None,
-                   until: Until = None, repo: Repo = None, service: Service = None,
-                   investment: str | None = None, subcategory: str | None = None,
-                   person: str | None = None, directory: str | None = None,
-                   offset: Annotated[int, Query(ge=0)] = 0,
-                   limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE) -> Any:  # fmt: skip
-        """The work items behind a share, with their verdicts and reasons (`ktlo.items/v1`)."""
-        filters = pages.parse_filters(team, period, since, until, repo, service)
-        selection = Selection(investment or None, subcategory or None, person or None,
-                              directory or None, offset, limit)  # fmt: skip
+    def item(json: AsJSON, item_id: str) -> Any:
         with snapshots.current() as snap:
-            return pages.items(snap, config, filters, selection)
-
-    @app.get("/items", response_class=HTMLResponse, tags=["drill-down"])
-    def items_page(request: Request, team: Team = None, period: Period = None,
-                   since: Since = None, until: Until = None, repo: Repo = None,
-                   service: Service = None, investment: str | None = None,
-                   subcategory: str | None = None, person: str | None = None,
-                   directory: str | None = None, offset: Annotated[int, Query(ge=0)] = 0,
-                   limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE) -> Any:  # fmt: skip
-        """The work items behind a share (its JSON twin: /items.json)."""
-        doc = items_json(team, period, since, until, repo, service, investment, subcategory,
-                         person, directory, offset, limit)  # fmt: skip
-        filters = pages.parse_filters(team, period, since, until, repo, service)
-        query = {k: v for k, v in request.query_params.items() if k != "offset"}
-        shown = len(doc["items"])
+            doc = pages.item(snap, config, item_id)
+        if json:
+            return doc
         links = pages.Links(
-            filters,
-            here="/items",
-            json=pages.with_query("/items.json", dict(request.query_params)),
-            previous=pages.with_query("/items", {**query, "offset": str(max(0, offset - limit))})
-            if offset
-            else None,
-            next=pages.with_query("/items", {**query, "offset": str(offset + limit)})
-            if offset + shown < doc["totals"]["items"]
-            else None,
+            ReportFilters(),
+            here=pages.item_path(item_id),
+            json=pages.item_path(item_id, ".json"),
+            override=pages.item_path(item_id, "/override"),
         )
-        return render_html("items.html", doc, Page("Work items — ktlo", links=links,
-                                             notice=_notice(snapshots)))  # fmt: skip
+        return render_html("item.html", doc, Page(f"{doc['title'][:80]} — ktlo", links=links,
+                                            notice=_notice(snapshots)))  # fmt: skip
 
-    @app.get("/items/{item_id:path}.json", response_class=JSONDocument, tags=["drill-down"])
-    def item_json(item_id: str) -> Any:
-        """One work item: its verdict, the reasons, the effort on it (`ktlo.item/v1`)."""
+    def review(json: AsJSON, limit: ReviewLimit = REVIEW_LIMIT, team: Team = None,
+               answered: str | None = None) -> Any:  # fmt: skip
         with snapshots.current() as snap:
-            return pages.item(snap, config, item_id)
+            doc = pages.review(snap, config, limit, team or None)
+        if json:
+            return doc
+        query = _review_query(limit, team)
+        doc = {**doc, "answered": answered, "query": pages.with_query("", query)}
+        links = pages.Links(ReportFilters(), here=pages.with_query("/review", query),
+                            json=pages.with_query("/review.json", query))  # fmt: skip
+        return render_html("review.html", doc, Page("Review queue — ktlo", links=links,
+                                              notice=_notice(snapshots)))  # fmt: skip
+
+    _twin(app, INDEX, index)
+    _twin(app, TEAM, team_page)
+    _twin(app, ITEMS, items)
+    app.add_api_route(ITEM.json[0], item, methods=["GET"], name=ITEM.json[1], tags=[ITEM.tag],
+                      description=ITEM.json[2], response_class=JSONDocument)  # fmt: skip
 
     @app.post("/items/{item_id:path}/override", tags=["drill-down"], response_model=None)
     def override(request: Request, item_id: str, label: Annotated[str, Form()],
@@ -196,37 +255,9 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
                                  "subcategory": subcategory})  # fmt: skip
         return RedirectResponse(pages.item_path(item_id), status_code=303)
 
-    @app.get("/items/{item_id:path}", response_class=HTMLResponse, tags=["drill-down"])
-    def item_page(item_id: str) -> Any:
-        """One work item, with a form to confirm or correct its verdict."""
-        doc = item_json(item_id)
-        links = pages.Links(
-            ReportFilters(),
-            here=pages.item_path(item_id),
-            json=pages.item_path(item_id, ".json"),
-            override=pages.item_path(item_id, "/override"),
-        )
-        return render_html("item.html", doc, Page(f"{doc['title'][:80]} — ktlo", links=links,
-                                            notice=_notice(snapshots)))  # fmt: skip
-
-    @app.get("/review.json", response_class=JSONDocument, tags=["review"])
-    def review_json(limit: ReviewLimit = REVIEW_LIMIT, team: Team = None) -> Any:
-        """Verdicts worth a person's look: uncertain or disagreeing, most effort first
-        (`ktlo.review/v1`, as `ktlo review --json`)."""
-        with snapshots.current() as snap:
-            return pages.review(snap, config, limit, team or None)
-
-    @app.get("/review", response_class=HTMLResponse, tags=["review"])
-    def review_page(limit: ReviewLimit = REVIEW_LIMIT, team: Team = None,
-                    answered: str | None = None) -> Any:  # fmt: skip
-        """The review queue, with a confirm and a correct button per item."""
-        query = _review_query(limit, team)
-        doc = {**review_json(limit, team), "answered": answered,
-               "query": pages.with_query("", query)}  # fmt: skip
-        links = pages.Links(ReportFilters(), here=pages.with_query("/review", query),
-                            json=pages.with_query("/review.json", query))  # fmt: skip
-        return render_html("review.html", doc, Page("Review queue — ktlo", links=links,
-                                              notice=_notice(snapshots)))  # fmt: skip
+    app.add_api_route(ITEM.html[0], item, methods=["GET"], name=ITEM.html[1], tags=[ITEM.tag],
+                      description=ITEM.html[2], response_class=HTMLResponse)  # fmt: skip
+    _twin(app, REVIEW, review)
 
     @app.post("/review/{item_id:path}/answer", tags=["review"], response_model=None)
     def review_answer(request: Request, item_id: str, limit: ReviewLimit = REVIEW_LIMIT,
@@ -252,12 +283,38 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
         return Response(body, media_type=content_type)
 
 
-def _overview_page(
-    request: Request, snapshots: Snapshots, config: Config, filters: ReportFilters,
-    here: str, json_path: str,
+def _items_page(
+    request: Request, snapshots: Snapshots, filters: ReportFilters, selection: Selection,
+    doc: dict[str, Any],
 ) -> HTMLResponse:  # fmt: skip
+    """The items page, with links to the previous and next pages of the same selection."""
+    offset, limit = selection.offset, selection.limit
+    query = {k: v for k, v in request.query_params.items() if k != "offset"}
+    shown = len(doc["items"])
+    links = pages.Links(
+        filters,
+        here="/items",
+        json=pages.with_query("/items.json", dict(request.query_params)),
+        previous=pages.with_query("/items", {**query, "offset": str(max(0, offset - limit))})
+        if offset
+        else None,
+        next=pages.with_query("/items", {**query, "offset": str(offset + limit)})
+        if offset + shown < doc["totals"]["items"]
+        else None,
+    )
+    return render_html("items.html", doc, Page("Work items — ktlo", links=links,
+                                         notice=_notice(snapshots)))  # fmt: skip
+
+
+def _overview(
+    request: Request, snapshots: Snapshots, config: Config, filters: ReportFilters,
+    here: str, json_path: str, json: bool,
+) -> Any:  # fmt: skip
+    """The organisation's or a team's page: its report document, or the page drawn from it."""
     with snapshots.current() as snap:
         doc = pages.overview(snap, config, filters)
+        if json:
+            return doc
         notice = _notice(snapshots)
         key = ("overview.html", filters, notice)
 
