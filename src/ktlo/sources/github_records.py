@@ -94,13 +94,12 @@ def issue_item(
     issue_type = (
         kind.get("name") if isinstance(kind, dict) else kind if isinstance(kind, str) else None
     )
-    start = rp.opened(FORGE, issue)
-    closed = parse_time(issue.get("closed_at"))
+    start = rp.opened(FORGE, issue, pull=False)
     events = list(timeline) if timeline is not None else None
     links = rp.body_links(issue, "body", _CLOSING)
     if events is None:
-        if closed is not None:
-            start.changes.append(StateChange(closed, "status", "open", "closed", None))
+        if start.closed is not None:
+            start.end("closed", start.closed)
     else:
         _from_timeline(events, start.activities, start.changes, links)
     return rp.forge_item(
@@ -109,7 +108,7 @@ def issue_item(
         kind="issue",
         external_id=str(issue["number"]),
         state=issue.get("state"),
-        closed_at=closed,
+        closed_at=start.closed,
         issue_type=issue_type,
         standard_type=standard_type(issue_type, labels, types),
         refs=_refs(links),
@@ -125,14 +124,12 @@ def pull_item(
     types: Mapping[str, str] | None = None,
 ) -> WorkItem:
     """A pull request with its commits (as `contains` links), reviews and review comments."""
-    start = rp.opened(FORGE, pull)
-    activities, changes = start.activities, start.changes
-    merged = parse_time(pull.get("merged_at"))
-    closed = parse_time(pull.get("closed_at"))
+    start = rp.opened(FORGE, pull, pull=True)
+    activities, changes, merged = start.activities, start.changes, start.merged
     if merged is not None:
-        changes.append(StateChange(merged, "status", "open", "merged", None))
-    elif closed is not None:
-        changes.append(StateChange(closed, "status", "open", "closed", None))
+        start.end("merged", merged)
+    elif start.closed is not None:
+        start.end("closed", start.closed)
     links = rp.body_links(pull, "body", _CLOSING)
     commits = list(commits)
     for commit in commits:
@@ -162,7 +159,7 @@ def pull_item(
         kind="pull_request",
         external_id=str(pull["number"]),
         state="merged" if merged is not None else pull.get("state"),
-        closed_at=closed,
+        closed_at=start.closed,
         merged_at=merged,
         standard_type=standard_type(None, rp.labels(pull), types, default=None),
         branch=(pull.get("head") or {}).get("ref"),

@@ -90,16 +90,15 @@ def issue_item(
     """An issue with its comments (notes) and its state history (resource state events)."""
     labels = rp.labels(issue)
     issue_type = issue.get("issue_type")
-    start = rp.opened(FORGE, issue)
-    activities, changes = start.activities, start.changes
-    closed = parse_time(issue.get("closed_at"))
+    start = rp.opened(FORGE, issue, pull=False)
+    activities, changes, closed = start.activities, start.changes, start.closed
     links = rp.body_links(issue, "description", _CLOSING)
     events = list(state_events) if state_events is not None else None
     if events:
         _from_state_events(events, activities, changes, links)
     elif closed is not None:
         closer = _username(issue.get("closed_by"))
-        changes.append(StateChange(closed, "status", "opened", "closed", closer or None))
+        start.end("closed", closed, closer or None)
         if closer:
             activities.append(Activity(closer, "closed", closed))
     activities += _comments(notes or ())
@@ -125,18 +124,17 @@ def merge_request_item(
     types: Mapping[str, str] | None = None,
 ) -> WorkItem:
     """A merge request with its commits (`contains` links), approvals and comments."""
-    start = rp.opened(FORGE, mr)
+    start = rp.opened(FORGE, mr, pull=True)
     activities, changes = start.activities, start.changes
-    merged = parse_time(mr.get("merged_at"))
-    closed = parse_time(mr.get("closed_at"))
+    merged, closed = start.merged, start.closed
     merger = _username(mr.get("merge_user") or mr.get("merged_by"))
     if merged is not None:
-        changes.append(StateChange(merged, "status", "opened", "merged", merger or None))
+        start.end("merged", merged, merger or None)
         if merger:
             activities.append(Activity(merger, "merged", merged))
     elif closed is not None:
         closer = _username(mr.get("closed_by"))
-        changes.append(StateChange(closed, "status", "opened", "closed", closer or None))
+        start.end("closed", closed, closer or None)
     links = rp.body_links(mr, "description", _CLOSING)
     commits = list(commits)
     for commit in commits:

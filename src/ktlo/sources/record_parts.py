@@ -73,20 +73,30 @@ class Opened:
 
     author: str
     created: datetime
+    closed: datetime | None  # closed_at
+    merged: datetime | None  # merged_at (a pull or merge request's)
+    open_state: str
     activities: list[Activity]
     changes: list[StateChange]
 
+    def end(self, state: str, when: datetime, who: str | None = None) -> None:
+        """The record left its open state for `state` (closed, merged) at `when`."""
+        self.changes.append(StateChange(when, "status", self.open_state, state, who))
 
-def opened(forge: Forge, record: Json) -> Opened:
-    """The author and creation of an issue or pull request: an `opened` activity and the
-    first status; a record without its `created_at` is a ValueError."""
+
+def opened(forge: Forge, record: Json, *, pull: bool) -> Opened:
+    """The author and creation of an issue or (with `pull`) a pull request: an `opened`
+    activity, the first status, and its ends; a record without its `created_at` is a
+    ValueError."""
     author = forge.person(record.get(forge.user))
     created = parse_time(record.get("created_at"))
     if created is None:
         raise ValueError(f"a {forge.title} record without its created_at")
     activities = [Activity(author, "opened", created)] if author else []
     changes = [StateChange(created, "status", None, forge.open_state, author or None)]
-    return Opened(author, created, activities, changes)
+    merged = parse_time(record.get("merged_at")) if pull else None  # an issue has none
+    closed = parse_time(record.get("closed_at"))
+    return Opened(author, created, closed, merged, forge.open_state, activities, changes)
 
 
 def forge_item(
