@@ -141,70 +141,44 @@ Drill = Annotated[Choice, Depends()]
 AsJSON = Annotated[bool, Depends(as_json)]
 
 
-@dataclass(frozen=True, slots=True)
-class Twin:
-    """One page and its JSON twin: their paths, route names and descriptions (the OpenAPI
-    operation ids stay those of the two routes each page used to have)."""
-
-    json: tuple[str, str, str]  # path, name, description
-    html: tuple[str, str, str]
-    tag: str
-
-
-def _twin(app: FastAPI, twin: Twin, endpoint: Callable[..., Any]) -> None:
-    """Serve `endpoint` at the page's JSON path and at its HTML path (the JSON one first: a
-    `.json` path would otherwise match the HTML route's parameter). On the JSON route the
-    endpoint returns the document itself, which FastAPI serialises as it always has."""
-    for (path, name, description), response in ((twin.json, JSONDocument),
-                                                (twin.html, HTMLResponse)):  # fmt: skip
-        app.add_api_route(path, endpoint, methods=["GET"], name=name, tags=[twin.tag],
-                          description=description, response_class=response)  # fmt: skip
+def _page_route(
+    app: FastAPI, path: str, endpoint: Callable[..., Any], tag: str, about_json: str | None = None
+) -> None:
+    """One of a page's two routes to `endpoint`: its HTML (described by the handler's
+    docstring) or, with `about_json`, its JSON twin; the route names, and so the OpenAPI
+    operation ids, stay those of the two functions each page used to have (`team_page`,
+    `team_json`). On the JSON route the endpoint returns the document itself, which FastAPI
+    serialises as it always has."""
+    name = endpoint.__name__
+    if about_json is not None:
+        name = f"{name.removesuffix('_page')}_json"
+    response = HTMLResponse if about_json is None else JSONDocument
+    app.add_api_route(path, endpoint, methods=["GET"], name=name, tags=[tag],
+                      description=about_json, response_class=response)  # fmt: skip
 
 
-INDEX = Twin(
-    ("/index.json", "index_json",
-     "The organisation: balance, team cards, health, hotspots, rotation (`ktlo.report/v2`)."),
-    ("/", "index", "The organisation's page (its JSON twin: /index.json)."),
-    "pages",
-)  # fmt: skip
-TEAM = Twin(
-    ("/teams/{name}.json", "team_json",
-     "One team's page as JSON (`ktlo.report/v2` with the team filter)."),
-    ("/teams/{name}", "team_page", "One team's page (its JSON twin: /teams/{name}.json)."),
-    "pages",
-)  # fmt: skip
-ITEMS = Twin(
-    ("/items.json", "items_json",
-     "The work items behind a share, with their verdicts and reasons (`ktlo.items/v1`)."),
-    ("/items", "items_page", "The work items behind a share (its JSON twin: /items.json)."),
-    "drill-down",
-)  # fmt: skip
-ITEM = Twin(
-    ("/items/{item_id:path}.json", "item_json",
-     "One work item: its verdict, the reasons, the effort on it (`ktlo.item/v1`)."),
-    ("/items/{item_id:path}", "item_page",
-     "One work item, with a form to confirm or correct its verdict."),
-    "drill-down",
-)  # fmt: skip
-REVIEW = Twin(
-    ("/review.json", "review_json",
-     "Verdicts worth a person's look: uncertain or disagreeing, most effort first\n"
-     "(`ktlo.review/v1`, as `ktlo review --json`)."),
-    ("/review", "review_page", "The review queue, with a confirm and a correct button per item."),
-    "review",
-)  # fmt: skip
+def _twin(
+    app: FastAPI, paths: tuple[str, str], endpoint: Callable[..., Any], tag: str, about_json: str
+) -> None:
+    """A page at its JSON path and its HTML path, the JSON one first (a `.json` path would
+    otherwise match the HTML route's parameter)."""
+    _page_route(app, paths[0], endpoint, tag, about_json)
+    _page_route(app, paths[1], endpoint, tag)
 
 
 def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
     def index(request: Request, json: AsJSON, filters: PageFilters, team: Team = None) -> Any:
+        """The organisation's page (its JSON twin: /index.json)."""
         return _overview(request, snapshots, config, filters.report(team), "/", "/index.json", json)
 
     def team_page(request: Request, json: AsJSON, name: str, filters: PageFilters) -> Any:
+        """One team's page (its JSON twin: /teams/{name}.json)."""
         here, twin = pages.team_path(name), pages.team_path(name, ".json")
         return _overview(request, snapshots, config, filters.report(name), here, twin, json)
 
-    def items(request: Request, json: AsJSON, filters: PageFilters, drill: Drill,
-              team: Team = None) -> Any:  # fmt: skip
+    def items_page(request: Request, json: AsJSON, filters: PageFilters, drill: Drill,
+                   team: Team = None) -> Any:  # fmt: skip
+        """The work items behind a share (its JSON twin: /items.json)."""
         report = filters.report(team)
         with snapshots.current() as snap:
             doc = pages.items(snap, config, report, drill.selection)
@@ -212,7 +186,8 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
             return doc
         return _items_page(request, snapshots, report, drill.selection, doc)
 
-    def item(json: AsJSON, item_id: str) -> Any:
+    def item_page(json: AsJSON, item_id: str) -> Any:
+        """One work item, with a form to confirm or correct its verdict."""
         with snapshots.current() as snap:
             doc = pages.item(snap, config, item_id)
         if json:
@@ -226,8 +201,9 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
         return render_html("item.html", doc, Page(f"{doc['title'][:80]} — ktlo", links=links,
                                             notice=_notice(snapshots)))  # fmt: skip
 
-    def review(json: AsJSON, limit: ReviewLimit = REVIEW_LIMIT, team: Team = None,
-               answered: str | None = None) -> Any:  # fmt: skip
+    def review_page(json: AsJSON, limit: ReviewLimit = REVIEW_LIMIT, team: Team = None,
+                    answered: str | None = None) -> Any:  # fmt: skip
+        """The review queue, with a confirm and a correct button per item."""
         with snapshots.current() as snap:
             doc = pages.review(snap, config, limit, team or None)
         if json:
@@ -239,11 +215,19 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
         return render_html("review.html", doc, Page("Review queue — ktlo", links=links,
                                               notice=_notice(snapshots)))  # fmt: skip
 
-    _twin(app, INDEX, index)
-    _twin(app, TEAM, team_page)
-    _twin(app, ITEMS, items)
-    app.add_api_route(ITEM.json[0], item, methods=["GET"], name=ITEM.json[1], tags=[ITEM.tag],
-                      description=ITEM.json[2], response_class=JSONDocument)  # fmt: skip
+    _twin(app, ("/index.json", "/"), index, "pages", "The organisation: balance, team cards, "
+          "health, hotspots, rotation (`ktlo.report/v2`).")  # fmt: skip
+    _twin(app, ("/teams/{name}.json", "/teams/{name}"), team_page, "pages",
+          "One team's page as JSON (`ktlo.report/v2` with the team filter).")  # fmt: skip
+    _twin(app, ("/items.json", "/items"), items_page, "drill-down", "The work items behind a "
+          "share, with their verdicts and reasons (`ktlo.items/v1`).")  # fmt: skip
+    _page_route(
+        app,
+        "/items/{item_id:path}.json",
+        item_page,
+        "drill-down",
+        "One work item: its verdict, the reasons, the effort on it (`ktlo.item/v1`).",
+    )
 
     @app.post("/items/{item_id:path}/override", tags=["drill-down"], response_model=None)
     def override(request: Request, item_id: str, label: Annotated[str, Form()],
@@ -255,9 +239,10 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
                                  "subcategory": subcategory})  # fmt: skip
         return RedirectResponse(pages.item_path(item_id), status_code=303)
 
-    app.add_api_route(ITEM.html[0], item, methods=["GET"], name=ITEM.html[1], tags=[ITEM.tag],
-                      description=ITEM.html[2], response_class=HTMLResponse)  # fmt: skip
-    _twin(app, REVIEW, review)
+    _page_route(app, "/items/{item_id:path}", item_page, "drill-down")
+    _twin(app, ("/review.json", "/review"), review_page, "review", "Verdicts worth a person's "
+          "look: uncertain or disagreeing, most effort first\n(`ktlo.review/v1`, as `ktlo "
+          "review --json`).")  # fmt: skip
 
     @app.post("/review/{item_id:path}/answer", tags=["review"], response_model=None)
     def review_answer(request: Request, item_id: str, limit: ReviewLimit = REVIEW_LIMIT,

@@ -203,17 +203,7 @@ def push_record(repo_id: str, payload: Json) -> Push:
             )
         )
     head = payload.get("head_commit") or {}
-    return Push(
-        key=f"{SOURCE}:push:{repo_id}:{payload.get('ref')}:{after}",
-        source=SOURCE,
-        after=after,
-        repo_id=repo_id,
-        ref=payload.get("ref"),
-        before=str(payload.get("before") or "").lower() or None,
-        pushed_at=parse_time(head.get("timestamp")),
-        commits=tuple(commits),
-        raw=canonical_json(payload),
-    )
+    return rp.push(SOURCE, repo_id, payload, after, commits, parse_time(head.get("timestamp")))
 
 
 def run_builds(repo_id: str, run: Json, jobs: Iterable[Json] = ()) -> list[Build]:

@@ -198,17 +198,7 @@ def push_record(repo_id: str, payload: Json) -> Push:
             )
         )
     head = next((c for c in commits if c.sha == after), None)
-    return Push(
-        key=f"{SOURCE}:push:{repo_id}:{payload.get('ref')}:{after}",
-        source=SOURCE,
-        after=after,
-        repo_id=repo_id,
-        ref=payload.get("ref"),
-        before=str(payload.get("before") or "").lower() or None,
-        pushed_at=head.authored_at if head else None,
-        commits=tuple(commits),
-        raw=canonical_json(payload),
-    )
+    return rp.push(SOURCE, repo_id, payload, after, commits, head.authored_at if head else None)
 
 
 def pipeline_builds(repo_id: str, pipeline: Json, jobs: Iterable[Json] = ()) -> list[Build]:

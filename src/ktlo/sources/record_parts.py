@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ktlo.ingest.links import extract_refs
-from ktlo.records import Activity, Link, StateChange, WorkItem
+from ktlo.records import Activity, CommitRef, Link, Push, StateChange, WorkItem
 from ktlo.sources.base import canonical_json, parse_time
 
 Json = Mapping[str, Any]
@@ -122,4 +122,23 @@ def forge_item(
         state_changes=chronological(start.changes),
         raw=canonical_json(record),
         **fields,
+    )
+
+
+def push(
+    source: str, repo_id: str, payload: Json, after: str, commits: list[CommitRef],
+    pushed_at: datetime | None,
+) -> Push:  # fmt: skip
+    """A push webhook's payload as a record, once its forge has read the head (`after`), the
+    pushed commits and the time of the push."""
+    return Push(
+        key=f"{source}:push:{repo_id}:{payload.get('ref')}:{after}",
+        source=source,
+        after=after,
+        repo_id=repo_id,
+        ref=payload.get("ref"),
+        before=str(payload.get("before") or "").lower() or None,
+        pushed_at=pushed_at,
+        commits=tuple(commits),
+        raw=canonical_json(payload),
     )
