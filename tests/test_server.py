@@ -66,6 +66,35 @@ def test_filters_change_the_numbers(client: TestClient) -> None:
     assert form.status_code == 200 and "120.0 person-days" in form.text
 
 
+TWINS = (("/", "/index.json"), ("/teams/{name}", "/teams/{name}.json"),
+         ("/items", "/items.json"), ("/items/{item_id}", "/items/{item_id}.json"),
+         ("/review", "/review.json"))  # fmt: skip
+
+
+def test_each_page_and_its_json_twin_take_the_same_filters(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()["paths"]
+    for html, twin in TWINS:
+        names = [
+            [p["name"] for p in spec[path]["get"].get("parameters", [])] for path in (html, twin)
+        ]
+        assert names[0] == names[1], html
+    query = {"period": "week", "since": "2026-02-01", "repo": "github.com/acme/search"}
+    link = "period=week&amp;since=2026-02-01&amp;repo=github.com%2Facme%2Fsearch"
+    for html, twin in (("/", "/index.json"), ("/teams/search", "/teams/search.json"),
+                       ("/items", "/items.json")):  # fmt: skip
+        doc = client.get(twin, params=query).json()
+        assert (doc["filters"]["period"], doc["filters"]["since"], doc["filters"]["repo"]) == (
+            "week", "2026-02-01", "github.com/acme/search")  # fmt: skip
+        page = client.get(html, params=query)
+        assert page.status_code == 200 and f'<a href="{twin}?{link}"' in page.text, html
+        assert 'name="since" value="2026-02-01"' in page.text, html
+        bad = {**query, "until": "soon"}
+        answers = [client.get(path, params=bad, headers={"accept": "application/json"})
+                   for path in (html, twin)]  # fmt: skip
+        assert [a.json()["error"]["message"] for a in answers] == [
+            "until='soon' is not a date"] * 2, html  # fmt: skip
+
+
 def test_drill_down_lists_the_items_behind_a_share(client: TestClient) -> None:
     page = client.get("/teams/payments").text
     link = "/items?team=payments&amp;since=2026-02-01&amp;until=2026-03-01&amp;subcategory=bug"

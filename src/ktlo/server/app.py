@@ -8,13 +8,13 @@ JSON, as the request asked.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import FastAPI, Form, Query, Request
+from fastapi import Depends, FastAPI, Form, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -105,86 +105,129 @@ def _warm(snapshots: Snapshots, snap: Snapshot, config: Config) -> None:
         return  # a page that cannot be computed says why when it is asked for
 
 
+class Filters:
+    """A page's period, dates, repository and service, declared once for every page and its
+    JSON twin and taken from the query by FastAPI (`Depends()`); the team is the page's own
+    (a query parameter, or the path of a team's page)."""
+
+    def __init__(self, period: Period = None, since: Since = None, until: Until = None,
+                 repo: Repo = None, service: Service = None) -> None:  # fmt: skip
+        self.values = (period, since, until, repo, service)
+
+    def report(self, team: str | None) -> ReportFilters:
+        """The filters, parsed when the handler asks (a bad date is a 400 after the other
+        parameters are checked, as it was when each route parsed its own)."""
+        return pages.parse_filters(team, *self.values)
+
+
+class Choice:
+    """What a drill-down into the work items selects: a share and a page of it (`Depends()`)."""
+
+    def __init__(self, investment: str | None = None, subcategory: str | None = None,
+                 person: str | None = None, directory: str | None = None,
+                 offset: Annotated[int, Query(ge=0)] = 0,
+                 limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE) -> None:  # fmt: skip
+        self.selection = Selection(investment or None, subcategory or None, person or None,
+                                   directory or None, offset, limit)  # fmt: skip
+
+
+def as_json(request: Request) -> bool:
+    """True on a page's JSON twin: the route it came by is the one whose path ends in .json."""
+    return str(getattr(request.scope.get("route"), "path", "")).endswith(".json")
+
+
+PageFilters = Annotated[Filters, Depends()]
+Drill = Annotated[Choice, Depends()]
+AsJSON = Annotated[bool, Depends(as_json)]
+
+
+def _page_route(
+    app: FastAPI, path: str, endpoint: Callable[..., Any], tag: str, about_json: str | None = None
+) -> None:
+    """One of a page's two routes to `endpoint`: its HTML (described by the handler's
+    docstring) or, with `about_json`, its JSON twin; the route names, and so the OpenAPI
+    operation ids, stay those of the two functions each page used to have (`team_page`,
+    `team_json`). On the JSON route the endpoint returns the document itself, which FastAPI
+    serialises as it always has."""
+    name = endpoint.__name__
+    if about_json is not None:
+        name = f"{name.removesuffix('_page')}_json"
+    response = HTMLResponse if about_json is None else JSONDocument
+    app.add_api_route(path, endpoint, methods=["GET"], name=name, tags=[tag],
+                      description=about_json, response_class=response)  # fmt: skip
+
+
+def _twin(
+    app: FastAPI, paths: tuple[str, str], endpoint: Callable[..., Any], tag: str, about_json: str
+) -> None:
+    """A page at its JSON path and its HTML path, the JSON one first (a `.json` path would
+    otherwise match the HTML route's parameter)."""
+    _page_route(app, paths[0], endpoint, tag, about_json)
+    _page_route(app, paths[1], endpoint, tag)
+
+
 def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
-    def overview_doc(filters: ReportFilters) -> tuple[Snapshot, dict[str, Any]]:
-        with snapshots.current() as snap:
-            return snap, pages.overview(snap, config, filters)
-
-    @app.get("/index.json", response_class=JSONDocument, tags=["pages"])
-    def index_json(team: Team = None, period: Period = None, since: Since = None, until: Until = None,
-                   repo: Repo = None, service: Service = None) -> Any:  # fmt: skip
-        """The organisation: balance, team cards, health, hotspots, rotation (`ktlo.report/v2`)."""
-        return overview_doc(pages.parse_filters(team, period, since, until, repo, service))[1]
-
-    @app.get("/", response_class=HTMLResponse, tags=["pages"])
-    def index(request: Request, team: Team = None, period: Period = None, since: Since = None,
-              until: Until = None, repo: Repo = None, service: Service = None) -> Any:  # fmt: skip
+    def index(request: Request, json: AsJSON, filters: PageFilters, team: Team = None) -> Any:
         """The organisation's page (its JSON twin: /index.json)."""
-        filters = pages.parse_filters(team, period, since, until, repo, service)
-        return _overview_page(request, snapshots, config, filters, "/", "/index.json")
+        return _overview(request, snapshots, config, filters.report(team), "/", "/index.json", json)
 
-    @app.get("/teams/{name}.json", response_class=JSONDocument, tags=["pages"])
-    def team_json(name: str, period: Period = None, since: Since = None, until: Until = None,
-                  repo: Repo = None, service: Service = None) -> Any:  # fmt: skip
-        """One team's page as JSON (`ktlo.report/v2` with the team filter)."""
-        return overview_doc(pages.parse_filters(name, period, since, until, repo, service))[1]
-
-    @app.get("/teams/{name}", response_class=HTMLResponse, tags=["pages"])
-    def team_page(request: Request, name: str, period: Period = None, since: Since = None,
-                  until: Until = None, repo: Repo = None, service: Service = None) -> Any:  # fmt: skip
+    def team_page(request: Request, json: AsJSON, name: str, filters: PageFilters) -> Any:
         """One team's page (its JSON twin: /teams/{name}.json)."""
-        filters = pages.parse_filters(name, period, since, until, repo, service)
-        here = pages.team_path(name)
-        return _overview_page(
-            request, snapshots, config, filters, here, pages.team_path(name, ".json")
-        )
+        here, twin = pages.team_path(name), pages.team_path(name, ".json")
+        return _overview(request, snapshots, config, filters.report(name), here, twin, json)
 
-    @app.get("/items.json", response_class=JSONDocument, tags=["drill-down"])
-    def items_json(team: Team = None, period: Period = None, since: Since = None,
-                   until: Until = None, repo: Repo = None, service: Service = None,
-                   investment: str | None = None, subcategory: str | None = None,
-                   person: str | None = None, directory: str | None = None,
-                   offset: Annotated[int, Query(ge=0)] = 0,
-                   limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE) -> Any:  # fmt: skip
-        """The work items behind a share, with their verdicts and reasons (`ktlo.items/v1`)."""
-        filters = pages.parse_filters(team, period, since, until, repo, service)
-        selection = Selection(investment or None, subcategory or None, person or None,
-                              directory or None, offset, limit)  # fmt: skip
-        with snapshots.current() as snap:
-            return pages.items(snap, config, filters, selection)
-
-    @app.get("/items", response_class=HTMLResponse, tags=["drill-down"])
-    def items_page(request: Request, team: Team = None, period: Period = None,
-                   since: Since = None, until: Until = None, repo: Repo = None,
-                   service: Service = None, investment: str | None = None,
-                   subcategory: str | None = None, person: str | None = None,
-                   directory: str | None = None, offset: Annotated[int, Query(ge=0)] = 0,
-                   limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE) -> Any:  # fmt: skip
+    def items_page(request: Request, json: AsJSON, filters: PageFilters, drill: Drill,
+                   team: Team = None) -> Any:  # fmt: skip
         """The work items behind a share (its JSON twin: /items.json)."""
-        doc = items_json(team, period, since, until, repo, service, investment, subcategory,
-                         person, directory, offset, limit)  # fmt: skip
-        filters = pages.parse_filters(team, period, since, until, repo, service)
-        query = {k: v for k, v in request.query_params.items() if k != "offset"}
-        shown = len(doc["items"])
-        links = pages.Links(
-            filters,
-            here="/items",
-            json=pages.with_query("/items.json", dict(request.query_params)),
-            previous=pages.with_query("/items", {**query, "offset": str(max(0, offset - limit))})
-            if offset
-            else None,
-            next=pages.with_query("/items", {**query, "offset": str(offset + limit)})
-            if offset + shown < doc["totals"]["items"]
-            else None,
-        )
-        return render_html("items.html", doc, Page("Work items — ktlo", links=links,
-                                             notice=_notice(snapshots)))  # fmt: skip
-
-    @app.get("/items/{item_id:path}.json", response_class=JSONDocument, tags=["drill-down"])
-    def item_json(item_id: str) -> Any:
-        """One work item: its verdict, the reasons, the effort on it (`ktlo.item/v1`)."""
+        report = filters.report(team)
         with snapshots.current() as snap:
-            return pages.item(snap, config, item_id)
+            doc = pages.items(snap, config, report, drill.selection)
+        if json:
+            return doc
+        return _items_page(request, snapshots, report, drill.selection, doc)
+
+    def item_page(json: AsJSON, item_id: str) -> Any:
+        """One work item, with a form to confirm or correct its verdict."""
+        with snapshots.current() as snap:
+            doc = pages.item(snap, config, item_id)
+        if json:
+            return doc
+        links = pages.Links(
+            ReportFilters(),
+            here=pages.item_path(item_id),
+            json=pages.item_path(item_id, ".json"),
+            override=pages.item_path(item_id, "/override"),
+        )
+        return render_html("item.html", doc, Page(f"{doc['title'][:80]} — ktlo", links=links,
+                                            notice=_notice(snapshots)))  # fmt: skip
+
+    def review_page(json: AsJSON, limit: ReviewLimit = REVIEW_LIMIT, team: Team = None,
+                    answered: str | None = None) -> Any:  # fmt: skip
+        """The review queue, with a confirm and a correct button per item."""
+        with snapshots.current() as snap:
+            doc = pages.review(snap, config, limit, team or None)
+        if json:
+            return doc
+        query = _review_query(limit, team)
+        doc = {**doc, "answered": answered, "query": pages.with_query("", query)}
+        links = pages.Links(ReportFilters(), here=pages.with_query("/review", query),
+                            json=pages.with_query("/review.json", query))  # fmt: skip
+        return render_html("review.html", doc, Page("Review queue — ktlo", links=links,
+                                              notice=_notice(snapshots)))  # fmt: skip
+
+    _twin(app, ("/index.json", "/"), index, "pages", "The organisation: balance, team cards, "
+          "health, hotspots, rotation (`ktlo.report/v2`).")  # fmt: skip
+    _twin(app, ("/teams/{name}.json", "/teams/{name}"), team_page, "pages",
+          "One team's page as JSON (`ktlo.report/v2` with the team filter).")  # fmt: skip
+    _twin(app, ("/items.json", "/items"), items_page, "drill-down", "The work items behind a "
+          "share, with their verdicts and reasons (`ktlo.items/v1`).")  # fmt: skip
+    _page_route(
+        app,
+        "/items/{item_id:path}.json",
+        item_page,
+        "drill-down",
+        "One work item: its verdict, the reasons, the effort on it (`ktlo.item/v1`).",
+    )
 
     @app.post("/items/{item_id:path}/override", tags=["drill-down"], response_model=None)
     def override(request: Request, item_id: str, label: Annotated[str, Form()],
@@ -196,37 +239,10 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
                                  "subcategory": subcategory})  # fmt: skip
         return RedirectResponse(pages.item_path(item_id), status_code=303)
 
-    @app.get("/items/{item_id:path}", response_class=HTMLResponse, tags=["drill-down"])
-    def item_page(item_id: str) -> Any:
-        """One work item, with a form to confirm or correct its verdict."""
-        doc = item_json(item_id)
-        links = pages.Links(
-            ReportFilters(),
-            here=pages.item_path(item_id),
-            json=pages.item_path(item_id, ".json"),
-            override=pages.item_path(item_id, "/override"),
-        )
-        return render_html("item.html", doc, Page(f"{doc['title'][:80]} — ktlo", links=links,
-                                            notice=_notice(snapshots)))  # fmt: skip
-
-    @app.get("/review.json", response_class=JSONDocument, tags=["review"])
-    def review_json(limit: ReviewLimit = REVIEW_LIMIT, team: Team = None) -> Any:
-        """Verdicts worth a person's look: uncertain or disagreeing, most effort first
-        (`ktlo.review/v1`, as `ktlo review --json`)."""
-        with snapshots.current() as snap:
-            return pages.review(snap, config, limit, team or None)
-
-    @app.get("/review", response_class=HTMLResponse, tags=["review"])
-    def review_page(limit: ReviewLimit = REVIEW_LIMIT, team: Team = None,
-                    answered: str | None = None) -> Any:  # fmt: skip
-        """The review queue, with a confirm and a correct button per item."""
-        query = _review_query(limit, team)
-        doc = {**review_json(limit, team), "answered": answered,
-               "query": pages.with_query("", query)}  # fmt: skip
-        links = pages.Links(ReportFilters(), here=pages.with_query("/review", query),
-                            json=pages.with_query("/review.json", query))  # fmt: skip
-        return render_html("review.html", doc, Page("Review queue — ktlo", links=links,
-                                              notice=_notice(snapshots)))  # fmt: skip
+    _page_route(app, "/items/{item_id:path}", item_page, "drill-down")
+    _twin(app, ("/review.json", "/review"), review_page, "review", "Verdicts worth a person's "
+          "look: uncertain or disagreeing, most effort first\n(`ktlo.review/v1`, as `ktlo "
+          "review --json`).")  # fmt: skip
 
     @app.post("/review/{item_id:path}/answer", tags=["review"], response_model=None)
     def review_answer(request: Request, item_id: str, limit: ReviewLimit = REVIEW_LIMIT,
@@ -252,12 +268,38 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
         return Response(body, media_type=content_type)
 
 
-def _overview_page(
-    request: Request, snapshots: Snapshots, config: Config, filters: ReportFilters,
-    here: str, json_path: str,
+def _items_page(
+    request: Request, snapshots: Snapshots, filters: ReportFilters, selection: Selection,
+    doc: dict[str, Any],
 ) -> HTMLResponse:  # fmt: skip
+    """The items page, with links to the previous and next pages of the same selection."""
+    offset, limit = selection.offset, selection.limit
+    query = {k: v for k, v in request.query_params.items() if k != "offset"}
+    shown = len(doc["items"])
+    links = pages.Links(
+        filters,
+        here="/items",
+        json=pages.with_query("/items.json", dict(request.query_params)),
+        previous=pages.with_query("/items", {**query, "offset": str(max(0, offset - limit))})
+        if offset
+        else None,
+        next=pages.with_query("/items", {**query, "offset": str(offset + limit)})
+        if offset + shown < doc["totals"]["items"]
+        else None,
+    )
+    return render_html("items.html", doc, Page("Work items — ktlo", links=links,
+                                         notice=_notice(snapshots)))  # fmt: skip
+
+
+def _overview(
+    request: Request, snapshots: Snapshots, config: Config, filters: ReportFilters,
+    here: str, json_path: str, json: bool,
+) -> Any:  # fmt: skip
+    """The organisation's or a team's page: its report document, or the page drawn from it."""
     with snapshots.current() as snap:
         doc = pages.overview(snap, config, filters)
+        if json:
+            return doc
         notice = _notice(snapshots)
         key = ("overview.html", filters, notice)
 

@@ -73,6 +73,18 @@ class Connection:
     response_hooks: tuple[Callable[[httpx2.Response], None], ...] = ()
 
 
+@dataclass(frozen=True)
+class Repository:
+    """A repository (a GitHub repository, a GitLab project) a forge's source syncs."""
+
+    path: str  # its path on the forge: owner/name, group/subgroup/project
+    repo_id: str  # host/path, as the git source names it
+
+    def scope(self, section: str) -> str:
+        """The cursor's scope of one section (issues, pulls...) of this repository."""
+        return f"{self.repo_id}:{section}"
+
+
 class ApiSource(Source):
     """A source read over HTTP with a token: `connection()` and `sync()` are all that differ."""
 
@@ -80,6 +92,11 @@ class ApiSource(Source):
         super().__init__(*args, **kwargs)
         self.stats = HttpStats()
         self.reporter: Reporter = NullReporter()
+
+    def authorization(self, env: str, need: str, template: str) -> Credentials:
+        """The token in the variable `env`, sent in the Authorization header as `template`
+        writes it (`GenieKey {token}`); a FatalSourceError naming `need` when it is not set."""
+        return Credentials.in_header(env, self.token(env, need), "Authorization", template)
 
     @abstractmethod
     def connection(self) -> Connection:

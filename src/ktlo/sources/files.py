@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from ktlo.errors import InputError
 from ktlo.records import Alert, Build, Deployment, Incident, Push, Sprint, WorkItem
@@ -22,6 +22,7 @@ from ktlo.sources.base import Batch, Known, Reporter, Source, SourceOptions, can
 from ktlo.sources.csvfile import read_csv
 from ktlo.sources.file_rows import SEE, RecordKind, parse_row
 from ktlo.sources.jsonfile import read_values
+from ktlo.sources.option_types import StandardTypes
 from ktlo.sources.standard_types import standard_type
 
 KINDS: tuple[RecordKind, ...] = (
@@ -41,7 +42,7 @@ class FileOptions(SourceOptions):
     records: RecordKind | None = None  # default: from each file's name (incidents-2026.csv)
     paths: list[Path] = []  # relative to ktlo.toml
     tool: str | None = None  # the `source` of the records; default: the source's name
-    types: dict[str, Literal["requirement", "bug", "incident", "task"]] = {}
+    types: StandardTypes = {}
 
 
 class FileSource(Source):

@@ -21,8 +21,7 @@ their later status is picked up.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -32,10 +31,11 @@ from ktlo.errors import ConfigError, FatalSourceError, InputError
 from ktlo.records import Build, Deployment, WorkItem
 from ktlo.sources import github_records as gh
 from ktlo.sources import github_saved
-from ktlo.sources.api_source import ApiSource, Connection, ScopeRun, window_start
+from ktlo.sources.api_source import ApiSource, Connection, Repository, ScopeRun, window_start
 from ktlo.sources.base import Batch, Known, SourceOptions, file_batches, iso, latest, parse_time
 from ktlo.sources.http import ApiClient, Credentials
 from ktlo.sources.jsonfile import read_values
+from ktlo.sources.option_types import Concurrency, PageSize, Since, StandardTypes, token_env
 from ktlo.sources.pagination import Page
 
 Section = Literal["issues", "pull_requests", "actions", "deployments", "releases"]
@@ -57,23 +57,14 @@ class GitHubOptions(SourceOptions):
     orgs: list[Annotated[str, Field(pattern=r"^[\w.-]+$")]] = []  # and every repository of these
     archived: bool = False  # include the organisations' archived repositories
     base_url: str = Field("https://api.github.com", pattern=r"^https?://")
-    token_env: str = Field("GITHUB_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    token_env: str = token_env("GITHUB_TOKEN")
     include: list[Section] = list(SECTIONS)
-    since: date | None = None  # how far back the first sync reaches (default: everything)
+    since: Since = None  # how far back the first sync reaches (default: everything)
     timeline: bool = True  # one request per changed issue for its history
     pull_request_details: bool = True  # three requests per changed pull request
-    per_page: int = Field(100, ge=1, le=100)
-    concurrency: int = Field(4, ge=1, le=16)
-    types: dict[str, Literal["requirement", "bug", "incident", "task"]] = {}
-
-
-@dataclass(frozen=True)
-class _Repo:
-    full_name: str  # owner/name
-    repo_id: str  # host/owner/name
-
-    def scope(self, section: str) -> str:
-        return f"{self.repo_id}:{section}"
+    per_page: PageSize = 100
+    concurrency: Concurrency = 4
+    types: StandardTypes = {}
 
 
 class GitHubSource(ApiSource):
@@ -101,7 +92,7 @@ class GitHubSource(ApiSource):
     def sync(self, api: ApiClient, known: Known) -> Iterator[Batch]:
         host = gh.web_host(self.options.base_url)
         for full_name in dict.fromkeys([*self.options.repos, *self._org_repos(api)]):
-            repo = _Repo(full_name, gh.repo_id_of(host, full_name))
+            repo = Repository(full_name, gh.repo_id_of(host, full_name))
             yield from _Run(self, api, known, repo).sections(self.options.include)
 
     def _org_repos(self, api: ApiClient) -> list[str]:
@@ -187,11 +178,13 @@ _SAVED_FIX = "save the answer of a GitHub list endpoint as it came, e.g. gh api 
 class _Run(ScopeRun[GitHubSource]):
     """One repository's sync: one generator per section, each yielding page batches."""
 
-    def __init__(self, source: GitHubSource, api: ApiClient, known: Known, repo: _Repo) -> None:
+    def __init__(
+        self, source: GitHubSource, api: ApiClient, known: Known, repo: Repository
+    ) -> None:
         super().__init__(source, api, known)
         self.options = source.options
         self.repo = repo
-        self.path = f"repos/{repo.full_name}"
+        self.path = f"repos/{repo.path}"
 
     # -- issues and pull requests: a window of updated_at --------------------------------------
 

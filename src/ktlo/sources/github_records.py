@@ -94,44 +94,25 @@ def issue_item(
     issue_type = (
         kind.get("name") if isinstance(kind, dict) else kind if isinstance(kind, str) else None
     )
-    author = _login(issue.get("user"))
-    created = _time(issue.get("created_at"))
-    closed = parse_time(issue.get("closed_at"))
+    start = rp.opened(FORGE, issue, pull=False)
     events = list(timeline) if timeline is not None else None
-    activities = [Activity(author, "opened", created)] if author else []
-    changes = [StateChange(created, "status", None, "open", author or None)]
     links = rp.body_links(issue, "body", _CLOSING)
     if events is None:
-        if closed is not None:
-            changes.append(StateChange(closed, "status", "open", "closed", None))
+        if start.closed is not None:
+            start.end("closed", start.closed)
     else:
-        _from_timeline(events, activities, changes, links)
-    return WorkItem(
+        _from_timeline(events, start.activities, start.changes, links)
+    return rp.forge_item(
+        FORGE, repo_id, issue, start, links,
         key=issue_key(repo_id, issue["number"]),
-        source=SOURCE,
         kind="issue",
         external_id=str(issue["number"]),
-        title=str(issue.get("title") or ""),
-        body=str(issue.get("body") or ""),
-        repo_id=repo_id,
-        project=repo_id.split("/", 1)[1],
-        author=author or None,
-        is_bot=_is_bot(issue.get("user")),
         state=issue.get("state"),
-        created_at=created,
-        updated_at=parse_time(issue.get("updated_at")),
-        closed_at=closed,
-        labels=labels,
+        closed_at=start.closed,
         issue_type=issue_type,
         standard_type=standard_type(issue_type, labels, types),
-        assignees=rp.assignees(issue, _login),
-        url=issue.get("html_url"),
         refs=_refs(links),
-        activities=tuple(activities),
-        links=tuple(links),
-        state_changes=rp.chronological(changes),
-        raw=canonical_json(issue),
-    )
+    )  # fmt: skip
 
 
 def pull_item(
@@ -143,17 +124,12 @@ def pull_item(
     types: Mapping[str, str] | None = None,
 ) -> WorkItem:
     """A pull request with its commits (as `contains` links), reviews and review comments."""
-    labels = rp.labels(pull)
-    author = _login(pull.get("user"))
-    created = _time(pull.get("created_at"))
-    merged = parse_time(pull.get("merged_at"))
-    closed = parse_time(pull.get("closed_at"))
-    activities = [Activity(author, "opened", created)] if author else []
-    changes = [StateChange(created, "status", None, "open", author or None)]
+    start = rp.opened(FORGE, pull, pull=True)
+    activities, changes, merged = start.activities, start.changes, start.merged
     if merged is not None:
-        changes.append(StateChange(merged, "status", "open", "merged", None))
-    elif closed is not None:
-        changes.append(StateChange(closed, "status", "open", "closed", None))
+        start.end("merged", merged)
+    elif start.closed is not None:
+        start.end("closed", start.closed)
     links = rp.body_links(pull, "body", _CLOSING)
     commits = list(commits)
     for commit in commits:
@@ -177,36 +153,20 @@ def pull_item(
         who, when = _login(comment.get("user")), parse_time(comment.get("created_at"))
         if who and when:
             activities.append(Activity(who, "commented", when, comment.get("path")))
-    state = "merged" if merged is not None else pull.get("state")
-    return WorkItem(
+    return rp.forge_item(
+        FORGE, repo_id, pull, start, links,
         key=pull_key(repo_id, pull["number"]),
-        source=SOURCE,
         kind="pull_request",
         external_id=str(pull["number"]),
-        title=str(pull.get("title") or ""),
-        body=str(pull.get("body") or ""),
-        repo_id=repo_id,
-        project=repo_id.split("/", 1)[1],
-        author=author or None,
-        is_bot=_is_bot(pull.get("user")),
-        state=state,
-        created_at=created,
-        updated_at=parse_time(pull.get("updated_at")),
-        closed_at=closed,
+        state="merged" if merged is not None else pull.get("state"),
+        closed_at=start.closed,
         merged_at=merged,
-        labels=labels,
-        standard_type=standard_type(None, labels, types, default=None),
-        assignees=rp.assignees(pull, _login),
+        standard_type=standard_type(None, rp.labels(pull), types, default=None),
         branch=(pull.get("head") or {}).get("ref"),
-        url=pull.get("html_url"),
         refs=_refs(links),
-        activities=tuple(activities),
-        links=tuple(links),
-        state_changes=rp.chronological(changes),
-        raw=canonical_json(pull),
         base_branch=(pull.get("base") or {}).get("ref"),
         commits=tuple(commit_ref(c) for c in commits),
-    )
+    )  # fmt: skip
 
 
 def commit_ref(commit: Json) -> CommitRef:
@@ -243,17 +203,7 @@ def push_record(repo_id: str, payload: Json) -> Push:
             )
         )
     head = payload.get("head_commit") or {}
-    return Push(
-        key=f"{SOURCE}:push:{repo_id}:{payload.get('ref')}:{after}",
-        source=SOURCE,
-        after=after,
-        repo_id=repo_id,
-        ref=payload.get("ref"),
-        before=str(payload.get("before") or "").lower() or None,
-        pushed_at=parse_time(head.get("timestamp")),
-        commits=tuple(commits),
-        raw=canonical_json(payload),
-    )
+    return rp.push(SOURCE, repo_id, payload, after, commits, parse_time(head.get("timestamp")))
 
 
 def run_builds(repo_id: str, run: Json, jobs: Iterable[Json] = ()) -> list[Build]:
@@ -433,3 +383,7 @@ def _time(value: Any) -> datetime:
     if moment is None:
         raise ValueError("a GitHub record without its created_at")
     return moment
+
+
+FORGE = rp.Forge(SOURCE, "GitHub", body="body", user="user", url="html_url", open_state="open",
+                 person=_login, bot=_is_bot)  # fmt: skip

@@ -22,16 +22,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from ktlo.sources.saved_details import SavedDetails
+
 _PULL_URL = re.compile(r"/repos/(?P<repo>[^/]+/[^/]+)/pulls/(?P<number>\d+)$")
 
 
 @dataclass
-class Details:
-    """A saved file's values: details keyed by what they belong to, and the rest in order."""
+class Details(SavedDetails):
+    """A saved file's values: pushes, commits, reviews and statuses, and the rest in order."""
 
-    rest: list[tuple[int, Any]] = field(default_factory=list)
-    pushes: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    commits: dict[int, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     reviews: dict[tuple[str, int], list[dict[str, Any]]] = field(
         default_factory=lambda: defaultdict(list)
     )
@@ -49,28 +48,25 @@ class Details:
         """The statuses saved for this deployment."""
         return self.statuses.get(str(deployment.get("url") or ""), [])
 
+    def detail(self, value: Any) -> str | None:
+        return _detail(value)
+
+    def keep(self, kind: str, value: dict[str, Any]) -> bool:
+        if kind == "review":
+            match = _PULL_URL.search(str(value["pull_request_url"]))
+            if match:
+                self.reviews[(match["repo"], int(match["number"]))].append(value)
+        elif kind == "status":
+            self.statuses[str(value["deployment_url"])].append(value)
+        return kind in ("review", "status")
+
+    def opens(self, value: dict[str, Any]) -> bool:
+        return "head" in value and "base" in value
+
 
 def gather(values: list[tuple[int, Any]]) -> Details:
     """Sort a saved file's values into details and the rest (see the module's docstring)."""
-    details = Details()
-    pull: dict[str, Any] | None = None
-    for line, value in values:
-        kind = _detail(value)
-        if kind == "commit" and pull is not None:
-            details.commits[id(pull)].append(value)
-        elif kind == "review":
-            match = _PULL_URL.search(str(value["pull_request_url"]))
-            if match:
-                details.reviews[(match["repo"], int(match["number"]))].append(value)
-        elif kind == "status":
-            details.statuses[str(value["deployment_url"])].append(value)
-        elif kind == "push":
-            details.pushes.append((line, value))
-        else:
-            details.rest.append((line, value))
-            if isinstance(value, dict) and "head" in value and "base" in value:
-                pull = value
-    return details
+    return Details().gather(values)
 
 
 def _detail(value: Any) -> str | None:

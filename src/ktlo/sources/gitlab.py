@@ -22,8 +22,6 @@ alike), or through `X-Next-Page` when a proxy dropped the `Link` header.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import quote
@@ -34,10 +32,11 @@ from ktlo.errors import ConfigError, FatalSourceError, InputError
 from ktlo.records import Build, Deployment, WorkItem
 from ktlo.sources import gitlab_records as gl
 from ktlo.sources import gitlab_saved
-from ktlo.sources.api_source import ApiSource, Connection, Json, ScopeRun
+from ktlo.sources.api_source import ApiSource, Connection, Json, Repository, ScopeRun
 from ktlo.sources.base import Batch, Known, SourceOptions, file_batches, iso, latest
 from ktlo.sources.http import ApiClient, Credentials
 from ktlo.sources.jsonfile import read_values
+from ktlo.sources.option_types import Concurrency, PageSize, Since, StandardTypes, token_env
 from ktlo.sources.pagination import Page
 
 Section = Literal["issues", "merge_requests", "pipelines", "deployments"]
@@ -55,25 +54,16 @@ class GitLabOptions(SourceOptions):
     ] = []  # and their projects
     archived: bool = False  # include the groups' archived projects
     base_url: str = Field("https://gitlab.com", pattern=r"^https?://[^/]+")
-    token_env: str = Field("GITLAB_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    token_env: str = token_env("GITLAB_TOKEN")
     auth: Literal["private-token", "bearer"] = "private-token"
     include: list[Section] = list(SECTIONS)
-    since: date | None = None  # how far back the first sync reaches (default: everything)
+    since: Since = None  # how far back the first sync reaches (default: everything)
     details: bool = True  # notes, state events, approvals, commits, jobs of changed records
     pagination: Literal["offset", "keyset"] = "offset"  # issues: keyset needs GitLab 18.3+
     environment: Literal["tier", "name"] = "tier"  # what a deployment's environment is
-    per_page: int = Field(100, ge=1, le=100)
-    concurrency: int = Field(4, ge=1, le=16)
-    types: dict[str, Literal["requirement", "bug", "incident", "task"]] = {}
-
-
-@dataclass(frozen=True)
-class _Project:
-    path: str  # group/project
-    repo_id: str  # host/group/project
-
-    def scope(self, section: str) -> str:
-        return f"{self.repo_id}:{section}"
+    per_page: PageSize = 100
+    concurrency: Concurrency = 4
+    types: StandardTypes = {}
 
 
 class GitLabSource(ApiSource):
@@ -102,7 +92,7 @@ class GitLabSource(ApiSource):
     def sync(self, api: ApiClient, known: Known) -> Iterator[Batch]:
         root = gl.web_root(self.options.base_url)
         for path in dict.fromkeys([*self.options.projects, *self._group_projects(api)]):
-            run = _Run(self, api, known, _Project(path, gl.repo_id_of(root, path)))
+            run = _Run(self, api, known, Repository(path, gl.repo_id_of(root, path)))
             yield from run.sections(self.options.include)
 
     def _group_projects(self, api: ApiClient) -> list[str]:
@@ -182,7 +172,7 @@ class _Run(ScopeRun[GitLabSource]):
     """One project's sync: one generator per section, each yielding page batches."""
 
     def __init__(
-        self, source: GitLabSource, api: ApiClient, known: Known, project: _Project
+        self, source: GitLabSource, api: ApiClient, known: Known, project: Repository
     ) -> None:
         super().__init__(source, api, known)
         self.options = source.options

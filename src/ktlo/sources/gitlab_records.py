@@ -90,47 +90,29 @@ def issue_item(
     """An issue with its comments (notes) and its state history (resource state events)."""
     labels = rp.labels(issue)
     issue_type = issue.get("issue_type")
-    author = _username(issue.get("author"))
-    created = _time(issue.get("created_at"))
-    closed = parse_time(issue.get("closed_at"))
-    activities = [Activity(author, "opened", created)] if author else []
-    changes = [StateChange(created, "status", None, "opened", author or None)]
+    start = rp.opened(FORGE, issue, pull=False)
+    activities, changes, closed = start.activities, start.changes, start.closed
     links = rp.body_links(issue, "description", _CLOSING)
     events = list(state_events) if state_events is not None else None
     if events:
         _from_state_events(events, activities, changes, links)
     elif closed is not None:
         closer = _username(issue.get("closed_by"))
-        changes.append(StateChange(closed, "status", "opened", "closed", closer or None))
+        start.end("closed", closed, closer or None)
         if closer:
             activities.append(Activity(closer, "closed", closed))
     activities += _comments(notes or ())
-    return WorkItem(
+    return rp.forge_item(
+        FORGE, repo_id, issue, start, links,
         key=issue_key(repo_id, issue["iid"]),
-        source=SOURCE,
         kind="issue",
         external_id=str(issue["iid"]),
-        title=str(issue.get("title") or ""),
-        body=str(issue.get("description") or ""),
-        repo_id=repo_id,
-        project=repo_id.split("/", 1)[1],
-        author=author or None,
-        is_bot=_is_bot(issue.get("author")),
         state=issue.get("state"),
-        created_at=created,
-        updated_at=parse_time(issue.get("updated_at")),
         closed_at=closed,
-        labels=labels,
         issue_type=str(issue_type) if issue_type else None,
         standard_type=standard_type(str(issue_type or ""), labels, types),
-        assignees=rp.assignees(issue, _username),
         estimate=rp.number(issue.get("weight")),
-        url=issue.get("web_url"),
-        activities=tuple(activities),
-        links=tuple(links),
-        state_changes=rp.chronological(changes),
-        raw=canonical_json(issue),
-    )
+    )  # fmt: skip
 
 
 def merge_request_item(
@@ -142,21 +124,17 @@ def merge_request_item(
     types: Mapping[str, str] | None = None,
 ) -> WorkItem:
     """A merge request with its commits (`contains` links), approvals and comments."""
-    labels = rp.labels(mr)
-    author = _username(mr.get("author"))
-    created = _time(mr.get("created_at"))
-    merged = parse_time(mr.get("merged_at"))
-    closed = parse_time(mr.get("closed_at"))
-    activities = [Activity(author, "opened", created)] if author else []
-    changes = [StateChange(created, "status", None, "opened", author or None)]
+    start = rp.opened(FORGE, mr, pull=True)
+    activities, changes = start.activities, start.changes
+    merged, closed = start.merged, start.closed
     merger = _username(mr.get("merge_user") or mr.get("merged_by"))
     if merged is not None:
-        changes.append(StateChange(merged, "status", "opened", "merged", merger or None))
+        start.end("merged", merged, merger or None)
         if merger:
             activities.append(Activity(merger, "merged", merged))
     elif closed is not None:
         closer = _username(mr.get("closed_by"))
-        changes.append(StateChange(closed, "status", "opened", "closed", closer or None))
+        start.end("closed", closed, closer or None)
     links = rp.body_links(mr, "description", _CLOSING)
     commits = list(commits)
     for commit in commits:
@@ -174,34 +152,19 @@ def merge_request_item(
         changes.append(StateChange(when, "review", None, "approved", who))
     changes += _note_reviews(notes)
     activities += _comments(notes)
-    return WorkItem(
+    return rp.forge_item(
+        FORGE, repo_id, mr, start, links,
         key=merge_request_key(repo_id, mr["iid"]),
-        source=SOURCE,
         kind="pull_request",
         external_id=str(mr["iid"]),
-        title=str(mr.get("title") or ""),
-        body=str(mr.get("description") or ""),
-        repo_id=repo_id,
-        project=repo_id.split("/", 1)[1],
-        author=author or None,
-        is_bot=_is_bot(mr.get("author")),
         state=mr.get("state"),
-        created_at=created,
-        updated_at=parse_time(mr.get("updated_at")),
         closed_at=closed or merged,
         merged_at=merged,
-        labels=labels,
-        standard_type=standard_type(None, labels, types, default=None),
-        assignees=rp.assignees(mr, _username),
+        standard_type=standard_type(None, rp.labels(mr), types, default=None),
         branch=mr.get("source_branch"),
-        url=mr.get("web_url"),
-        activities=tuple(activities),
-        links=tuple(links),
-        state_changes=rp.chronological(changes),
-        raw=canonical_json(mr),
         base_branch=mr.get("target_branch"),
         commits=tuple(commit_ref(c) for c in commits),
-    )
+    )  # fmt: skip
 
 
 def commit_ref(commit: Json) -> CommitRef:
@@ -235,17 +198,7 @@ def push_record(repo_id: str, payload: Json) -> Push:
             )
         )
     head = next((c for c in commits if c.sha == after), None)
-    return Push(
-        key=f"{SOURCE}:push:{repo_id}:{payload.get('ref')}:{after}",
-        source=SOURCE,
-        after=after,
-        repo_id=repo_id,
-        ref=payload.get("ref"),
-        before=str(payload.get("before") or "").lower() or None,
-        pushed_at=head.authored_at if head else None,
-        commits=tuple(commits),
-        raw=canonical_json(payload),
-    )
+    return rp.push(SOURCE, repo_id, payload, after, commits, head.authored_at if head else None)
 
 
 def pipeline_builds(repo_id: str, pipeline: Json, jobs: Iterable[Json] = ()) -> list[Build]:
@@ -451,3 +404,7 @@ def _time(value: Any) -> datetime:
     if moment is None:
         raise ValueError("a GitLab record without its created_at")
     return moment
+
+
+FORGE = rp.Forge(SOURCE, "GitLab", body="description", user="author", url="web_url",
+                 open_state="opened", person=_username, bot=_is_bot)  # fmt: skip

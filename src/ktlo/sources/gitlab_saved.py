@@ -18,16 +18,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from ktlo.sources.saved_details import SavedDetails
+
 Key = tuple[Any, Any]  # (project_id, iid)
 
 
 @dataclass
-class Details:
-    """A saved file's values: details keyed by what they belong to, and the rest in order."""
+class Details(SavedDetails):
+    """A saved file's values: pushes, commits, approvals and notes, and the rest in order."""
 
-    rest: list[tuple[int, Any]] = field(default_factory=list)
-    pushes: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-    commits: dict[int, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     approvals: dict[Key, dict[str, Any]] = field(default_factory=dict)
     notes: dict[Key, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
 
@@ -38,26 +37,23 @@ class Details:
         key = (mr.get("project_id"), mr.get("iid"))
         return self.notes.get(key, []), self.approvals.get(key), self.commits.get(id(mr), [])
 
+    def detail(self, value: Any) -> str | None:
+        return _detail(value)
+
+    def keep(self, kind: str, value: dict[str, Any]) -> bool:
+        if kind == "approvals":
+            self.approvals[(value.get("project_id"), value.get("iid"))] = value
+        elif kind == "note":
+            self.notes[(value.get("project_id"), value.get("noteable_iid"))].append(value)
+        return kind in ("approvals", "note")
+
+    def opens(self, value: dict[str, Any]) -> bool:
+        return "source_branch" in value and "target_branch" in value
+
 
 def gather(values: list[tuple[int, Any]]) -> Details:
     """Sort a saved file's values into details and the rest (see the module's docstring)."""
-    details = Details()
-    mr: dict[str, Any] | None = None
-    for line, value in values:
-        kind = _detail(value)
-        if kind == "commit" and mr is not None:
-            details.commits[id(mr)].append(value)
-        elif kind == "approvals":
-            details.approvals[(value.get("project_id"), value.get("iid"))] = value
-        elif kind == "note":
-            details.notes[(value.get("project_id"), value.get("noteable_iid"))].append(value)
-        elif kind == "push":
-            details.pushes.append((line, value))
-        else:
-            details.rest.append((line, value))
-            if isinstance(value, dict) and "source_branch" in value and "target_branch" in value:
-                mr = value
-    return details
+    return Details().gather(values)
 
 
 def _detail(value: Any) -> str | None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,6 +32,7 @@ from ktlo.sources.api_source import ApiSource, Connection, Json, ScopeRun
 from ktlo.sources.base import Batch, Known, SourceOptions, file_batches, latest, parse_time
 from ktlo.sources.http import ApiClient, Credentials
 from ktlo.sources.jsonfile import read_values
+from ktlo.sources.option_types import Since, StandardTypes, token_env
 from ktlo.sources.pagination import Page
 
 NEED_CLOUD = "access to browse the projects the JQL names (an API token of the account in `email`)"
@@ -47,14 +48,14 @@ class JiraOptions(SourceOptions):
     jql: str = ""  # which issues; ktlo adds the time window and the order
     edition: Literal["auto", "cloud", "data_center"] = "auto"  # auto: *.atlassian.net is Cloud
     email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+$")  # Cloud: the token's account
-    token_env: str = Field("JIRA_API_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    since: date | None = None  # how far back the first sync reaches (default: everything)
+    token_env: str = token_env("JIRA_API_TOKEN")
+    since: Since = None  # how far back the first sync reaches (default: everything)
     sprint_field: str | None = Field("customfield_10020", pattern=_CUSTOM_FIELD)
     story_points_field: str | None = Field(None, pattern=_CUSTOM_FIELD)
     epic_link_field: str | None = Field(None, pattern=_CUSTOM_FIELD)  # Data Center's Epic Link
     team: str | None = None  # the team the sprints belong to (default: the issue's project)
     max_results: int = Field(100, ge=1, le=100)
-    types: dict[str, Literal["requirement", "bug", "incident", "task"]] = {}
+    types: StandardTypes = {}
 
     @field_validator("jql")
     @classmethod

@@ -16,7 +16,7 @@ are in `linear_api`.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -35,9 +35,10 @@ from ktlo.sources.base import (
     iso_ms,
     latest,
 )
-from ktlo.sources.http import ApiClient, Credentials
+from ktlo.sources.http import ApiClient
 from ktlo.sources.jsonfile import read_values
 from ktlo.sources.linear_api import CYCLES_QUERY, ISSUES_QUERY, graphql_status, nested_query
+from ktlo.sources.option_types import Since, StandardTypes, token_env
 
 NEED = "a Linear API key (Settings → Security & access) or an OAuth token with the read scope"
 Section = Literal["issues", "cycles"]
@@ -46,14 +47,14 @@ Section = Literal["issues", "cycles"]
 class LinearOptions(SourceOptions):
     """[sources.linear] in ktlo.toml; see docs/sources.md."""
 
-    token_env: str = Field("LINEAR_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    token_env: str = token_env("LINEAR_API_KEY")
     auth: Literal["api_key", "oauth"] = "api_key"  # oauth: the token is sent as `Bearer …`
     base_url: str = Field("https://api.linear.app", pattern=r"^https?://")
     teams: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]+$")]] = []  # keys; default: every team
     include: list[Section] = ["issues", "cycles"]
-    since: date | None = None  # how far back the first sync reaches (default: everything)
+    since: Since = None  # how far back the first sync reaches (default: everything)
     page_size: int = Field(20, ge=1, le=50)  # issues per request; Linear caps a query's complexity
-    types: dict[str, Literal["requirement", "bug", "incident", "task"]] = {}
+    types: StandardTypes = {}
 
 
 class LinearSource(ApiSource):
@@ -64,10 +65,8 @@ class LinearSource(ApiSource):
     options: LinearOptions
 
     def connection(self) -> Connection:
-        env = self.options.token_env
-        token = self.token(env, NEED)
         template = "Bearer {token}" if self.options.auth == "oauth" else "{token}"
-        credentials = Credentials.in_header(env, token, "Authorization", template)
+        credentials = self.authorization(self.options.token_env, NEED, template)
         return Connection(
             self.options.base_url,
             credentials,

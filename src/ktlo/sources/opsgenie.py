@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,8 +32,9 @@ from ktlo.records import Alert, Incident
 from ktlo.sources import opsgenie_records as og
 from ktlo.sources.api_source import ApiSource, Connection, ScopeRun, window_start
 from ktlo.sources.base import Batch, Known, SourceOptions, file_batches, iso_ms, latest, parse_time
-from ktlo.sources.http import ApiClient, Credentials
+from ktlo.sources.http import ApiClient
 from ktlo.sources.jsonfile import read_values
+from ktlo.sources.option_types import Concurrency, PageSize, Since, token_env
 
 NEED = "an API key of an API integration with read access"
 NAMES_NEED = (
@@ -48,15 +49,15 @@ Section = Literal["alerts", "incidents"]
 class OpsgenieOptions(SourceOptions):
     """[sources.opsgenie] in ktlo.toml; see docs/sources.md."""
 
-    token_env: str = Field("OPSGENIE_API_KEY", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    token_env: str = token_env("OPSGENIE_API_KEY")
     region: Literal["us", "eu"] = "us"
     base_url: str | None = Field(None, pattern=r"^https?://")  # overrides region
     include: list[Section] = ["alerts", "incidents"]
-    since: date | None = None  # how far back the first sync reaches (default: everything)
+    since: Since = None  # how far back the first sync reaches (default: everything)
     timeline: bool = True  # one request (or more) per changed incident, for its timeline
     names: bool = True  # look up team, user and service names (three lists per run)
-    limit: int = Field(100, ge=1, le=100)
-    concurrency: int = Field(4, ge=1, le=16)
+    limit: PageSize = 100
+    concurrency: Concurrency = 4
 
 
 class OpsgenieSource(ApiSource):
@@ -67,10 +68,7 @@ class OpsgenieSource(ApiSource):
     options: OpsgenieOptions
 
     def connection(self) -> Connection:
-        env = self.options.token_env
-        credentials = Credentials.in_header(
-            env, self.token(env, NEED), "Authorization", "GenieKey {token}"
-        )
+        credentials = self.authorization(self.options.token_env, NEED, "GenieKey {token}")
         return Connection(
             self.options.base_url or BASE_URLS[self.options.region],
             credentials,

@@ -16,7 +16,7 @@ creation time of the last incident read.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,8 +27,9 @@ from ktlo.records import Alert, Incident
 from ktlo.sources import pagerduty_records as pd
 from ktlo.sources.api_source import ApiSource, Connection, ScopeRun
 from ktlo.sources.base import Batch, Known, SourceOptions, iso, parse_time
-from ktlo.sources.http import ApiClient, Credentials
+from ktlo.sources.http import ApiClient
 from ktlo.sources.jsonfile import read_values
+from ktlo.sources.option_types import Concurrency, PageSize, Since, token_env
 
 NEED = "a REST API key (read-only is enough): a general access key or a user token"
 ACCEPT = "application/vnd.pagerduty+json;version=2"
@@ -42,16 +43,16 @@ _ID = r"^[A-Z0-9]+$"
 class PagerDutyOptions(SourceOptions):
     """[sources.pagerduty] in ktlo.toml; see docs/sources.md."""
 
-    token_env: str = Field("PAGERDUTY_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    token_env: str = token_env("PAGERDUTY_TOKEN")
     base_url: str = Field("https://api.pagerduty.com", pattern=r"^https?://")
     services: list[Annotated[str, Field(pattern=_ID)]] = []  # service ids; default: every service
     teams: list[Annotated[str, Field(pattern=_ID)]] = []  # team ids; default: every team
-    since: date | None = None  # default: 180 days before the first sync
+    since: Since = None  # default: 180 days before the first sync
     window_days: int = Field(30, ge=1, le=180)
     log_entries: bool = True  # one request (or more) per changed incident, for its timeline
     alerts: bool = True  # one request (or more) per changed incident, for its alerts
-    limit: int = Field(100, ge=1, le=100)
-    concurrency: int = Field(4, ge=1, le=16)
+    limit: PageSize = 100
+    concurrency: Concurrency = 4
 
 
 class PagerDutySource(ApiSource):
@@ -62,10 +63,7 @@ class PagerDutySource(ApiSource):
     options: PagerDutyOptions
 
     def connection(self) -> Connection:
-        env = self.options.token_env
-        credentials = Credentials.in_header(
-            env, self.token(env, NEED), "Authorization", "Token token={token}"
-        )
+        credentials = self.authorization(self.options.token_env, NEED, "Token token={token}")
         return Connection(
             self.options.base_url,
             credentials,

@@ -1,17 +1,21 @@
-"""Small pieces the `*_records` modules share: labels, assignees, references, numbers, order.
+"""Small pieces the `*_records` modules share: labels, assignees, references, numbers, order,
+and the work item every forge (GitHub, GitLab) builds alike from an issue or a pull request.
 
 Only what means the same in each tool's JSON lives here; how a tool names its users, its
-closing keywords and its fields stays in its own module. No network here.
+closing keywords and its fields stays in its own module (a `Forge` says it). No network here.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ktlo.ingest.links import extract_refs
-from ktlo.records import Link, StateChange
+from ktlo.records import Activity, CommitRef, Link, Push, StateChange, WorkItem
+from ktlo.sources.base import canonical_json, parse_time
 
 Json = Mapping[str, Any]
 
@@ -46,3 +50,95 @@ def number(value: Any) -> float | None:
 def chronological(changes: Iterable[StateChange]) -> tuple[StateChange, ...]:
     """State changes in the order they happened (a stable sort: ties keep their order)."""
     return tuple(sorted(changes, key=lambda c: c.occurred_at))
+
+
+@dataclass(frozen=True, slots=True)
+class Forge:
+    """What a forge's JSON calls the parts every issue and pull (merge) request has."""
+
+    source: str  # github, gitlab: the first part of every key
+    title: str  # GitHub, GitLab: how errors name it
+    body: str  # the description's field
+    user: str  # the author's field
+    url: str  # the web address's field
+    open_state: str  # what the forge calls an open record: open, opened
+    person: Callable[[Any], str]  # a user object's name, "" without one
+    bot: Callable[[Any], bool]  # a user object is a bot
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A forge record as it was opened: by whom, when, and the history that starts there
+    (each builder adds its own activities and state changes to the two lists)."""
+
+    author: str
+    created: datetime
+    closed: datetime | None  # closed_at
+    merged: datetime | None  # merged_at (a pull or merge request's)
+    open_state: str
+    activities: list[Activity]
+    changes: list[StateChange]
+
+    def end(self, state: str, when: datetime, who: str | None = None) -> None:
+        """The record left its open state for `state` (closed, merged) at `when`."""
+        self.changes.append(StateChange(when, "status", self.open_state, state, who))
+
+
+def opened(forge: Forge, record: Json, *, pull: bool) -> Opened:
+    """The author and creation of an issue or (with `pull`) a pull request: an `opened`
+    activity, the first status, and its ends; a record without its `created_at` is a
+    ValueError."""
+    author = forge.person(record.get(forge.user))
+    created = parse_time(record.get("created_at"))
+    if created is None:
+        raise ValueError(f"a {forge.title} record without its created_at")
+    activities = [Activity(author, "opened", created)] if author else []
+    changes = [StateChange(created, "status", None, forge.open_state, author or None)]
+    merged = parse_time(record.get("merged_at")) if pull else None  # an issue has none
+    closed = parse_time(record.get("closed_at"))
+    return Opened(author, created, closed, merged, forge.open_state, activities, changes)
+
+
+def forge_item(
+    forge: Forge, repo_id: str, record: Json, start: Opened, links: list[Link], **fields: Any
+) -> WorkItem:
+    """An issue or pull request as a work item: what every forge fills alike from `record`
+    and `start`; `fields` the rest (key, kind, external id, state, closing, types...)."""
+    return WorkItem(
+        source=forge.source,
+        title=str(record.get("title") or ""),
+        body=str(record.get(forge.body) or ""),
+        repo_id=repo_id,
+        project=repo_id.split("/", 1)[1],
+        author=start.author or None,
+        is_bot=forge.bot(record.get(forge.user)),
+        created_at=start.created,
+        updated_at=parse_time(record.get("updated_at")),
+        labels=labels(record),
+        assignees=assignees(record, forge.person),
+        url=record.get(forge.url),
+        activities=tuple(start.activities),
+        links=tuple(links),
+        state_changes=chronological(start.changes),
+        raw=canonical_json(record),
+        **fields,
+    )
+
+
+def push(
+    source: str, repo_id: str, payload: Json, after: str, commits: list[CommitRef],
+    pushed_at: datetime | None,
+) -> Push:  # fmt: skip
+    """A push webhook's payload as a record, once its forge has read the head (`after`), the
+    pushed commits and the time of the push."""
+    return Push(
+        key=f"{source}:push:{repo_id}:{payload.get('ref')}:{after}",
+        source=source,
+        after=after,
+        repo_id=repo_id,
+        ref=payload.get("ref"),
+        before=str(payload.get("before") or "").lower() or None,
+        pushed_at=pushed_at,
+        commits=tuple(commits),
+        raw=canonical_json(payload),
+    )
