@@ -7,10 +7,53 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ktlo.store import Store
+
+DEMO_FILES = {"tests/test_demo.py", "tests/test_json_contracts.py"}  # the tests on the demo
+
+
+def _group(nodeid: str) -> str:
+    """Where a test runs on two processes: the demo's process, or its file's."""
+    file = nodeid.split("::")[0]
+    return "demo" if file in DEMO_FILES else file
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """On two processes (`make test`: pytest-xdist `-n auto`), each file runs on one process,
+    so that its module fixtures are built once, and every test on the demo on the same
+    process, so that the session's demo is built once. (xdist's own `--dist loadgroup` cannot
+    do this under pytest 9.2: it renames test ids through an attribute pytest no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFileAndDemo(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return ByFileAndDemo(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test on the demo is in DEMO_FILES; on xdist's workers, the files with slow or
+    browser tests go first, so that no process is left alone with a long one at the end
+    (`make test` keeps this order: --no-loadscope-reorder)."""
+    stray = {i.nodeid.split("::")[0] for i in items if "demo" in getattr(i, "fixturenames", ())}
+    if stray - DEMO_FILES:
+        raise pytest.UsageError(
+            f"add {sorted(stray - DEMO_FILES)} to DEMO_FILES in tests/conftest.py"
+        )
+    if not hasattr(config, "workerinput"):
+        return
+    slow = {
+        _group(i.nodeid)
+        for i in items
+        if i.get_closest_marker("slow") or i.get_closest_marker("browser")
+    }
+    items.sort(key=lambda item: _group(item.nodeid) not in slow)  # stable: otherwise as collected
 
 
 @pytest.fixture(scope="session")
