@@ -236,3 +236,12 @@ def _fixed_measured_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test reads the verdicts' error from a fixed hand-made measurement, so that the
     corrected shares they check do not move when the packaged one is regenerated."""
     monkeypatch.setenv("KTLO_MEASURED_ERROR", str(MEASURED_ERROR))
+
+
+@pytest.fixture(autouse=True)
+def _piped_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output goes to a pipe laid out at ktlo's piped width (100 columns) unless a test gives
+    COLUMNS itself: whatever the shell exported, and on pytest-xdist's workers, which start
+    with COLUMNS=80 and LINES=24."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
