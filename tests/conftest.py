@@ -7,10 +7,53 @@ import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ktlo.store import Store
+
+DEMO_FILES = {"tests/test_demo.py", "tests/test_json_contracts.py"}  # the tests on the demo
+
+
+def _group(nodeid: str) -> str:
+    """Where a test runs on two processes: the demo's process, or its file's."""
+    file = nodeid.split("::")[0]
+    return "demo" if file in DEMO_FILES else file
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """On two processes (`make test`: pytest-xdist `-n auto`), each file runs on one process,
+    so that its module fixtures are built once, and every test on the demo on the same
+    process, so that the session's demo is built once. (xdist's own `--dist loadgroup` cannot
+    do this under pytest 9.2: it renames test ids through an attribute pytest no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByFileAndDemo(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return ByFileAndDemo(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test on the demo is in DEMO_FILES; on xdist's workers, the files with slow or
+    browser tests go first, so that no process is left alone with a long one at the end
+    (`make test` keeps this order: --no-loadscope-reorder)."""
+    stray = {i.nodeid.split("::")[0] for i in items if "demo" in getattr(i, "fixturenames", ())}
+    if stray - DEMO_FILES:
+        raise pytest.UsageError(
+            f"add {sorted(stray - DEMO_FILES)} to DEMO_FILES in tests/conftest.py"
+        )
+    if not hasattr(config, "workerinput"):
+        return
+    slow = {
+        _group(i.nodeid)
+        for i in items
+        if i.get_closest_marker("slow") or i.get_closest_marker("browser")
+    }
+    items.sort(key=lambda item: _group(item.nodeid) not in slow)  # stable: otherwise as collected
 
 
 @pytest.fixture(scope="session")
@@ -193,3 +236,12 @@ def _fixed_measured_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test reads the verdicts' error from a fixed hand-made measurement, so that the
     corrected shares they check do not move when the packaged one is regenerated."""
     monkeypatch.setenv("KTLO_MEASURED_ERROR", str(MEASURED_ERROR))
+
+
+@pytest.fixture(autouse=True)
+def _piped_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output goes to a pipe laid out at ktlo's piped width (100 columns) unless a test gives
+    COLUMNS itself: whatever the shell exported, and on pytest-xdist's workers, which start
+    with COLUMNS=80 and LINES=24."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)

@@ -105,6 +105,7 @@ def test_folders_among_several_repositories(mono: GitRepo, tmp_path: Path) -> No
 # -- the same answer on every run -----------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_effort_sums_do_not_depend_on_their_order(new_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Days split in thirds, sevenths, elevenths: float sums that differ in their last bits
     with the order of addition, unless every share is exact."""

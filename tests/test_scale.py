@@ -364,6 +364,7 @@ def test_gitlab_groups_sync_every_project_of_the_group(store: Store) -> None:
     ]
 
 
+@pytest.mark.slow
 def test_workers_exit_when_the_writer_is_killed(tmp_path: Path) -> None:
     """`kill -9` of ktlo leaves no worker waiting for work forever."""
     import os

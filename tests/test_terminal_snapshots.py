@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import date
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -112,7 +113,61 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
         "review": one(review.render_review, "review"),
         "eval": lambda console: terminal.render_evaluation(doc("eval"), console, 3),
         "report_summary": one(summary.render_summary, "report"),
+        "explanation": lambda console: terminal.render_explanation(EXPLANATION, console),
+        "overrides": lambda console: terminal.render_overrides(OVERRIDES, console),
+        "demo_footer": lambda console: terminal.render_demo_footer(_demo_result(), console),
+        **{f"{name}_empty": _empty(render, doc) for name, (render, doc) in _empties().items()},
     }
+
+
+# Written here rather than captured: an explained verdict and two overrides as the CLI passes
+# them (ktlo.cli.classify, ktlo.cli.verdicts), and the answers of commands that found nothing.
+EXPLANATION = {
+    "sha": "3f9a2c71d04be5a8c9e1f2a3b4c5d6e7f8091a2b",
+    "title": "fix(checkout): handle an empty cart",
+    "investment": "ktlo",
+    "subcategory": "bug",
+    "confidence": 0.93,
+    "reasons": ["conventional commit type fix:", "words: handle, empty"],
+}
+OVERRIDES = [
+    {
+        "item_id": "github:acme/shop#412", "ref": "acme/shop#412",
+        "title": "Upgrade the payment SDK before the provider retires version 3 of its API",
+        "investment": "ktlo", "subcategory": "upgrade", "classifier_investment": "new_work",
+        "classifier_subcategory": "feature", "note": "forced by the vendor", "created_by": "ana_lima",
+    },
+    {
+        "item_id": "git:7d1e0c2a9b", "ref": None, "title": None, "investment": "new_work",
+        "subcategory": None, "classifier_investment": "ktlo", "classifier_subcategory": "bug",
+        "note": None, "created_by": None,
+    },
+]  # fmt: skip
+
+
+def _demo_result() -> SimpleNamespace:
+    """What `ktlo demo` ran, as ktlo.demo.run.DemoResult carries it; run inside a checkout."""
+    out = Path("demo-output")
+    return SimpleNamespace(
+        out=out, store=out / "ktlo.duckdb", config=out / "ktlo.toml",
+        report=out / "ktlo-report.html", commits=48_213, checkout=doc("analyze"),
+    )  # fmt: skip
+
+
+def _empties() -> dict[str, tuple[Callable[[Any, Console], None], Any]]:
+    from ktlo.render import terminal
+
+    return {
+        "analyze": (terminal.render_analysis, {"totals": {"commits": 0}, "repository": {"name": "shop"}}),
+        "allocation": (terminal.render_allocation, {"totals": {"person_days": 0}, "budget": None}),
+        "sprints": (terminal.render_sprints, {"sprints": []}),
+        "mode": (terminal.render_mode, {"teams": []}),
+        "overrides": (terminal.render_overrides, []),
+    }  # fmt: skip
+
+
+def _empty(render: Callable[[Any, Console], None], doc: Any) -> Callable[[Console], None]:
+    return lambda console: render(doc, console)
 
 
 RENDERERS = sorted(_renderers())

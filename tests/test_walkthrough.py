@@ -22,6 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import GIT_TEST_ENV, GitRepo
 
 README = Path(__file__).parent.parent / "README.md"
@@ -204,6 +206,7 @@ def repositories(home: Path) -> None:
             )
 
 
+@pytest.mark.slow
 def test_the_readme_walkthrough_runs_as_written(tmp_path: Path) -> None:
     global USER
     home = tmp_path / "home"
