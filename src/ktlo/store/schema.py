@@ -361,4 +361,23 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    # 7: dependencies over time (issue 20): each package version a commit set in a manifest
+    #    or lockfile of a repository's history, read by ktlo.ingest.dependencies.
+    (
+        """
+        CREATE TABLE dependency_changes (   -- a package's version as one commit set it in one file
+            repo_id     VARCHAR NOT NULL,
+            path        VARCHAR NOT NULL,   -- the manifest or lockfile, from the repository's top
+            ecosystem   VARCHAR NOT NULL,   -- as OSV names it: PyPI, npm, crates.io, Go, RubyGems, Maven, Packagist
+            package     VARCHAR NOT NULL,   -- the registry's name (normalised as the ecosystem does)
+            version     VARCHAR,            -- NULL: this commit removed the package from the file
+            direct      BOOLEAN,            -- declared in a manifest (TRUE) or only locked (FALSE); NULL unknown
+            sha         VARCHAR NOT NULL,   -- the commit that made the change
+            changed_at  TIMESTAMP NOT NULL  -- its committer time, UTC
+        )
+        """,
+    ),
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)
