@@ -27,7 +27,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     """On two processes (`make test`: pytest-xdist `-n auto`), each file runs on one process,
     so that its module fixtures are built once, and every test on the demo on the same
     process, so that the session's demo is built once. (xdist's own `--dist loadgroup` cannot
-    do this under pytest 9.2: it renames test ids through an attribute pytest no longer reads.)"""
+    do this under pytest 9.2: it renames test ids through an attribute pytest no longer reads,
+    pytest-dev/pytest-xdist#1386.)"""
     from xdist.scheduler import LoadScopeScheduling
 
     class ByFileAndDemo(LoadScopeScheduling):
