@@ -145,25 +145,40 @@ OVERRIDES = [
 ]  # fmt: skip
 
 
+def _analysis(name: str) -> Any:
+    from ktlo.metrics.analyze_document import AnalyzeDocument
+
+    return AnalyzeDocument.model_validate(doc(name))
+
+
 def _demo_result() -> SimpleNamespace:
     """What `ktlo demo` ran, as ktlo.demo.run.DemoResult carries it; run inside a checkout."""
     out = Path("demo-output")
     return SimpleNamespace(
         out=out, store=out / "ktlo.duckdb", config=out / "ktlo.toml",
-        report=out / "ktlo-report.html", commits=48_213, checkout=doc("analyze"),
+        report=out / "ktlo-report.html", commits=48_213,
+        checkout=_analysis("analyze"),
     )  # fmt: skip
 
 
 def _empties() -> dict[str, tuple[Callable[[Any, Console], None], Any]]:
+    """The answers of commands that found nothing: only the fields a renderer reads then
+    (the typed documents' attributes, as namespaces)."""
     from ktlo.render import terminal
 
     return {
-        "analyze": (terminal.render_analysis, {"totals": {"commits": 0}, "repository": {"name": "shop"}}),
-        "allocation": (terminal.render_allocation, {"totals": {"person_days": 0}, "budget": None}),
-        "sprints": (terminal.render_sprints, {"sprints": []}),
-        "mode": (terminal.render_mode, {"teams": []}),
+        "analyze": (terminal.render_analysis, _namespace({"totals": {"commits": 0}, "repository": {"name": "shop"}, "folders": []})),
+        "allocation": (terminal.render_allocation, _namespace({"totals": {"person_days": 0}, "budget": None})),
+        "sprints": (terminal.render_sprints, _namespace({"sprints": []})),
+        "mode": (terminal.render_mode, _namespace({"teams": []})),
         "overrides": (terminal.render_overrides, []),
     }  # fmt: skip
+
+
+def _namespace(value: Any) -> Any:
+    if isinstance(value, dict):
+        return SimpleNamespace(**{k: _namespace(v) for k, v in value.items()})
+    return value
 
 
 def _empty(render: Callable[[Any, Console], None], doc: Any) -> Callable[[Console], None]:
