@@ -8,7 +8,8 @@ given up, and any other status means the work has started. A pull request starts
 opened and is done when it is merged; closed unmerged, it was dropped.
 
     started_at   the first time the item entered a started status
-    done_at      the last time it entered a done status, when that is where it still is
+    done_at      the last time it entered the done category (from another one: Done →
+                 Released does not move it), when that is where it still is
     cycle time   done_at − started_at, days (an item done without a start counts in
                  throughput but has no cycle time: nothing says when work began)
     WIP          items whose status at `as_of` is a started one; age = as_of − started_at
@@ -43,7 +44,7 @@ def build_flow(store: Store, config: Config, as_of: datetime) -> None:
     statuses = config.flow.categories()
     owners = [(t.name, r) for t in config.teams for r in t.repositories]
     store.con.execute(
-        f"""
+        """
         CREATE OR REPLACE TEMP TABLE flow_items AS
         WITH category AS (SELECT unnest(?::VARCHAR[]) AS status, unnest(?::VARCHAR[]) AS category),
         owner AS (SELECT unnest(?::VARCHAR[]) AS team, unnest(?::VARCHAR[]) AS repo),
@@ -54,11 +55,16 @@ def build_flow(store: Store, config: Config, as_of: datetime) -> None:
             LEFT JOIN category k ON k.status = lower(trim(c.to_value))
             WHERE c.field = 'status' AND w.kind = 'issue' AND c.occurred_at <= ?
         ),
+        entered AS (  -- a move into another category (Done → Released stays done)
+            SELECT *, lag(category) OVER (PARTITION BY item_id ORDER BY occurred_at) AS before
+            FROM moves
+        ),
         issues AS (
             SELECT item_id, arg_max(category, occurred_at) AS state,
                    min(occurred_at) FILTER (WHERE category = 'started') AS started_at,
-                   max(occurred_at) FILTER (WHERE category = 'done') AS last_done
-            FROM moves GROUP BY item_id
+                   max(occurred_at) FILTER (WHERE category = 'done' AND before IS DISTINCT FROM 'done')
+                       AS last_done
+            FROM entered GROUP BY item_id
         ),
         pulls AS (
             SELECT item_id, created_at AS started_at,
