@@ -54,7 +54,9 @@ def _teams() -> list[str]:
             "cost_per_fte_month = 15000\n"
         )
         if team.name in KTLO_WIP_LIMITS:
-            tables[-1] += f"ktlo_wip_limit = {KTLO_WIP_LIMITS[team.name]}  # KTLO items in progress at once\n"
+            tables[-1] += (
+                f"ktlo_wip_limit = {KTLO_WIP_LIMITS[team.name]}  # KTLO items in progress at once\n"
+            )
     return tables
 
 
