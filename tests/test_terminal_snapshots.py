@@ -57,15 +57,15 @@ def _rotation_plan(console: Console) -> None:
 
 
 def _renderers() -> dict[str, Callable[[Console], None]]:
+    from ktlo.planning.flow_document import FlowDocument
     from ktlo.planning.ktlo_mode.answer import ModeDocument
     from ktlo.planning.outlook import ForecastDocument
     from ktlo.planning.rotation_review_document import RotationReviewDocument
-    from ktlo.planning.flow_document import FlowDocument
     from ktlo.planning.sprints import SprintsDocument
     from ktlo.render import health, summary, terminal
-    from ktlo.render.flow import render_flow
     from ktlo.render import mining as scale
     from ktlo.render import review_queue as review
+    from ktlo.render.flow import render_flow
 
     def one(
         render: Callable[[Any, Console], None], name: str, model: type[Document] | None = None
