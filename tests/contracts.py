@@ -36,6 +36,8 @@ COMMANDS: dict[str, list[str]] = {
     "mode": ["mode", "--json"],
     "forecast": ["forecast", "--team", "payments", "--json"],
     "sprints": ["sprints", "--json"],
+    "flow": ["flow", "--json"],
+    "flow_payments": ["flow", "--team", "payments", "--period", "week", "--json"],
     "report": ["report", "--json"],
     "review": ["review", "--json"],
     "overrides": ["override", "--list", "--json"],

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from ktlo.errors import MissingTableError
 from ktlo.metrics.common import HealthOptions
 from ktlo.metrics.health import health
 from ktlo.metrics.repository import AnalyzeOptions, analyze
+from ktlo.planning.flow import build_flow
 from ktlo.report.document import report_document
 from ktlo.report.model import ReportFilters, apply_filters, prepare
 from ktlo.store import Store
@@ -83,6 +85,7 @@ def test_registered_columns_are_the_ones_the_builders_make(tmp_path: Path) -> No
             ),
             lambda: health(store, config, HealthOptions(team="payments")),
             lambda: snapshot(store),
+            lambda: build_flow(store, config, datetime(2026, 1, 1)),
             lambda: reclassify(store, config),
             lambda: (prepare(store, config), apply_filters(store, config, ReportFilters())),
         ):

@@ -57,6 +57,7 @@ def _rotation_plan(console: Console) -> None:
 
 
 def _renderers() -> dict[str, Callable[[Console], None]]:
+    from ktlo.planning.flow_document import FlowDocument
     from ktlo.planning.ktlo_mode.answer import ModeDocument
     from ktlo.planning.outlook import ForecastDocument
     from ktlo.planning.rotation_review_document import RotationReviewDocument
@@ -64,6 +65,7 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
     from ktlo.render import health, summary, terminal
     from ktlo.render import mining as scale
     from ktlo.render import review_queue as review
+    from ktlo.render.flow import render_flow
 
     def one(
         render: Callable[[Any, Console], None], name: str, model: type[Document] | None = None
@@ -106,6 +108,7 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
         "mode": one(terminal.render_mode, "mode", ModeDocument),
         "forecast": one(terminal.render_forecast, "forecast", ForecastDocument),
         "sprints": one(terminal.render_sprints, "sprints", SprintsDocument),
+        "flow": one(render_flow, "flow", FlowDocument),
         "rotation_plan": _rotation_plan,
         "rotation_review": one(
             terminal.render_rotation_review, "rotation_review", RotationReviewDocument

@@ -34,6 +34,7 @@ COMMANDS = {
     "demo": "ktlo.cli.report:demo_command",
     "eval": "ktlo.cli.classify:eval_command",
     "explain": "ktlo.cli.verdicts:explain_command",
+    "flow": "ktlo.cli.planning:flow_command",
     "forecast": "ktlo.cli.planning:forecast_command",
     "health": "ktlo.cli.health:health_command",
     "init": "ktlo.cli.starter:init_command",

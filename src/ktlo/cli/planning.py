@@ -115,3 +115,37 @@ def sprints_command(
     from ktlo.render.terminal import render_sprints
 
     emit(doc, as_json, as_csv, render_sprints, lambda d: [s.model_dump() for s in d.sprints])
+
+
+@click.command(name="flow")
+@click.option("--team", help="Only this team (a name from ktlo.toml).")
+@click.option(
+    "--period",
+    type=click.Choice(["week", "month", "quarter"]),
+    default="month",
+    show_default=True,
+    help="The window throughput and cycle time count, and the trend's bucket.",
+)
+@output_options
+@config_option
+@store_option
+def flow_command(
+    team: str | None, period: str, as_json: bool, as_csv: bool, config_path: Path | None,
+    db: Path | None,
+) -> None:  # fmt: skip
+    """Kanban flow per kind of work: cycle time, throughput, work in progress and its age, items past their SLE, KTLO WIP limits.
+
+    Example: ktlo flow --team payments --period month
+    """
+    from ktlo.planning.flow import flow_report
+
+    config, path = command_inputs(config_path, db)
+    if team:
+        from ktlo.planning.team import find_team
+
+        find_team(config, team)
+    with open_store(path, read_only=True) as store:
+        doc = flow_report(store, config, team, period)
+    from ktlo.render.flow import flow_rows, render_flow
+
+    emit(doc, as_json, as_csv, render_flow, flow_rows)

@@ -100,6 +100,7 @@ class Team(_Strict):
     budget: BudgetBand = BudgetBand()
     cost_per_fte_month: float | None = Field(None, ge=0)
     sprint_days: int = Field(14, ge=1, le=56)  # a sprint's length, for rotations by sprint
+    ktlo_wip_limit: int | None = Field(None, ge=1)  # KTLO items in progress at once (`ktlo flow`)
 
     def owns(self, repo_id: str | None, project: str | None) -> bool:
         """Whether an item of this repository or project is the team's, as allocation
@@ -303,6 +304,59 @@ class KtloModeSettings(_Strict):
         return self
 
 
+#: How many days an item of each kind may be in progress (`ktlo flow`, docs/flow.md);
+#: `[flow.sle_days]` overrides these one key at a time.
+DEFAULT_SLE_DAYS: dict[str, float] = {
+    "incident": 14, "bug": 5, "security": 10, "dependency": 10, "performance": 15,
+    "reliability": 15, "maintenance": 15, "tech_debt": 20,
+}  # fmt: skip
+
+
+class FlowSettings(_Strict):
+    """`[flow]`: what a tracker's statuses mean and each kind of work's service-level
+    expectation (docs/flow.md). A status in none of the lists means work has started."""
+
+    todo: list[str] = [
+        "backlog", "to do", "todo", "open", "opened", "new", "triage", "unstarted",
+        "selected for development", "ready", "ready for development",
+    ]  # fmt: skip
+    done: list[str] = ["done", "closed", "resolved", "merged", "released", "completed", "complete"]
+    dropped: list[str] = [
+        "canceled", "cancelled", "won't do", "won't fix", "wontfix", "duplicate", "declined",
+        "rejected", "abandoned",
+    ]  # fmt: skip
+    sle_days: dict[str, float] = {}
+
+    @field_validator("sle_days")
+    @classmethod
+    def _kinds(cls, days: dict[str, float]) -> dict[str, float]:
+        from ktlo.classify.taxonomy import INVESTMENTS, SUBCATEGORIES
+
+        known = (*SUBCATEGORIES, *INVESTMENTS)
+        for kind, value in days.items():
+            if kind not in known:
+                raise ValueError(f"unknown kind of work {kind!r}: use {', '.join(known)}")
+            if value <= 0:
+                raise ValueError(f"{kind} = {value:g}: a service-level expectation is > 0 days")
+        return days
+
+    def sle(self) -> dict[str, float]:
+        """Days allowed per subcategory (or investment): the defaults with ktlo.toml's over them."""
+        return DEFAULT_SLE_DAYS | self.sle_days
+
+    def categories(self) -> dict[str, str]:
+        """Each listed status, lower-cased, -> `todo`, `done` or `dropped`."""
+        return {
+            status.strip().lower(): category
+            for category, statuses in (
+                ("todo", self.todo),
+                ("done", self.done),
+                ("dropped", self.dropped),
+            )
+            for status in statuses
+        }
+
+
 class Config(_Strict):
     """The whole ktlo.toml. Every field has a default, so an empty file is valid."""
 
@@ -318,6 +372,7 @@ class Config(_Strict):
     health: HealthSettings = HealthSettings()
     services: dict[str, ServiceSettings] = {}
     git: GitSettings = GitSettings()
+    flow: FlowSettings = FlowSettings()
     path: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")

@@ -22,6 +22,11 @@ SERVICES = (  # name, repository, SLO, cost of a minute down
 )  # fmt: skip
 
 
+#: Teams that cap their KTLO work in progress (`ktlo flow`): payments, whose incident storm
+#: and dependency wave keep more KTLO items open than its limit allows.
+KTLO_WIP_LIMITS = {"payments": 6}
+
+
 def demo_config() -> str:
     """The demo's ktlo.toml."""
     top = [
@@ -48,6 +53,10 @@ def _teams() -> list[str]:
             f"services = [{services}]\nbudget = {{ low = {low}, high = {high} }}\n"
             "cost_per_fte_month = 15000\n"
         )
+        if team.name in KTLO_WIP_LIMITS:
+            tables[-1] += (
+                f"ktlo_wip_limit = {KTLO_WIP_LIMITS[team.name]}  # KTLO items in progress at once\n"
+            )
     return tables
 
 

@@ -4,7 +4,8 @@ Four teams, forty people, twelve months ending on 20 November 2026:
 
 - payments (conventional commits) drifts above its KTLO band after an incident storm on
   payments-api from late July and a wave of dependency upgrades, and is recommended KTLO
-  mode; payments-api has repeat incidents (the payment provider's timeouts);
+  mode, and holds more KTLO items in progress than its limit (`ktlo flow`); payments-api
+  has repeat incidents (the payment provider's timeouts);
 - search (ticket-prefixed commits) keeps shipping features while its bug backlog grows
   and its builds get flaky;
 - platform (free-form commits) carries steady operational work and follows the sun

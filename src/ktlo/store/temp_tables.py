@@ -60,6 +60,8 @@ _TABLES = (
     _t("team_path", "ktlo.effort.allocation._load_teams", ("team", "prefix")),
     _t("team_repo", "ktlo.effort.allocation._load_teams", ("team", "repo")),
     _t("time_off", "ktlo.effort.person_days._load_time_off", ("person", "starts", "ends")),
+    # planning/
+    _t("flow_items", "ktlo.planning.flow.build_flow", ("item_id", "kind", "external_id", "title", "team", "investment", "subcategory", "state", "started_at", "done_at")),
     # metrics/
     _t("h_alerts", "ktlo.metrics.alerts.build_alerts", ("alert_id", "source", "service", "title", "created_at", "incident_id", "responders", "noisy", "after_hours")),
     _t("h_all_changes", "ktlo.metrics.deployments.build_changes", ("change_id", "kind", "repo_id", "number", "title", "body", "labels", "author", "opened_at", "landed_at", "is_bot", "head_branch", "base_branch", "commit_at", "first_commit_at", "committed_at", "merge_sha")),
