@@ -22,8 +22,8 @@ from ktlo.effort.allocation_document import (
     AllocationPeriod,
     AllocationTotals,
     AllocationTrend,
-    BudgetDocument,
     Buckets,
+    BudgetDocument,
     Cost,
 )
 from ktlo.effort.error_bars import (

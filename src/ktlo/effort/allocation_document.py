@@ -175,9 +175,15 @@ class Bucket(Document):
         description="an investment or subcategory of `targets` (as renamed), or `(rest)`: "
         "every kind no other bucket takes"
     )
-    target: float = Field(description="its target, of the team's person-days (`(rest)`: what the others leave)")
-    low: float = Field(description="target − `target_tolerance`, not below 0: the band's lower edge")
-    high: float = Field(description="target + `target_tolerance`, not above 1: the band's upper edge")
+    target: float = Field(
+        description="its target, of the team's person-days (`(rest)`: what the others leave)"
+    )
+    low: float = Field(
+        description="target − `target_tolerance`, not below 0: the band's lower edge"
+    )
+    high: float = Field(
+        description="target + `target_tolerance`, not above 1: the band's upper edge"
+    )
     person_days: float = Field(description="its effort in the last complete period")
     share: float | None = Field(
         description="its person-days ÷ all the team's person-days in that period (verdicts)"
@@ -201,7 +207,9 @@ class Buckets(Document):
 
     period: str | None = Field(description="the last complete period, `null` when none is")
     previous_period: str | None = Field(description="the complete period before it")
-    tolerance: float = Field(description="`target_tolerance`: a share this close to its target is inside")
+    tolerance: float = Field(
+        description="`target_tolerance`: a share this close to its target is inside"
+    )
     buckets: list[Bucket] = Field(description="in the order of `targets`, `(rest)` last")
 
 

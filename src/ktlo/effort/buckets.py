@@ -143,7 +143,7 @@ def _bucket(
         corrected_share=corrected.share if corrected else None,
         corrected_share_low=corrected.low if corrected else None,
         corrected_share_high=corrected.high if corrected else None,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         previous_share=before,
         drift=round(share - before, 4) if share is not None and before is not None else None,
     )

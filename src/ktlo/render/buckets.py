@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ktlo.effort.allocation_document import Bucket, BudgetDocument
     from ktlo.planning.sprints import SprintsDocument
 
+
 def budget_buckets_table(doc: BudgetDocument) -> Table | None:
     """One row per bucket of each team with targets: target, last complete period's share,
     status and drift from the period before; None when no team has targets."""
@@ -66,7 +67,7 @@ def sprint_buckets_tables(doc: SprintsDocument) -> list[Table]:
     for index, sprint in enumerate(doc.sprints):
         if sprint.buckets is not None:
             teams.setdefault(sprint.team or "", []).append(index)
-    tables = []
+    tables: list[Table] = []
     for team, indexes in teams.items():
         first = doc.sprints[indexes[0]].buckets or []
         table = Titled(

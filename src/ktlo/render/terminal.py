@@ -575,8 +575,8 @@ def render_sprints(doc: SprintsDocument, console: Console) -> None:
     )
     from ktlo.render.buckets import sprint_buckets_tables
 
-    for table in sprint_buckets_tables(doc):
-        console.print(table)
+    for buckets in sprint_buckets_tables(doc):
+        console.print(buckets)
 
 
 def _dates(start: str | None, end: str | None) -> str:
