@@ -101,6 +101,19 @@ class Team(_Strict):
     cost_per_fte_month: float | None = Field(None, ge=0)
     sprint_days: int = Field(14, ge=1, le=56)  # a sprint's length, for rotations by sprint
     ktlo_wip_limit: int | None = Field(None, ge=1)  # KTLO items in progress at once (`ktlo flow`)
+    # budget buckets: investment or subcategory -> percent of the team's effort (docs/allocation.md)
+    targets: dict[str, float] = {}
+    target_tolerance: float = Field(5.0, ge=0, le=50)  # points either side of a target: inside
+
+    @field_validator("targets")
+    @classmethod
+    def _split(cls, targets: dict[str, float]) -> dict[str, float]:
+        wrong = [name for name, value in targets.items() if not 0 <= value <= 100]
+        if wrong:
+            raise ValueError(f"target {wrong[0]!r} is {targets[wrong[0]]:g}: a percent, 0 to 100")
+        if sum(targets.values()) > 100.0001:
+            raise ValueError(f"targets add up to {sum(targets.values()):g}%, more than 100%")
+        return targets
 
     def owns(self, repo_id: str | None, project: str | None) -> bool:
         """Whether an item of this repository or project is the team's, as allocation

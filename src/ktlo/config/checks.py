@@ -19,7 +19,10 @@ Problem = tuple[tuple[Any, ...], str]
 
 def config_problems(config: Config) -> list[Problem]:
     """Every cross-section error in `config`, in file order where it matters."""
-    return [*_rule_targets(config), *_renames(config), *_source_types(config), *_team_names(config)]
+    return [
+        *_rule_targets(config), *_renames(config), *_source_types(config), *_team_names(config),
+        *_bucket_names(config),
+    ]  # fmt: skip
 
 
 def config_warnings(config: Config) -> list[Problem]:
@@ -64,6 +67,24 @@ def _renames(config: Config) -> list[Problem]:
     return [
         (("categories", "rename", name), f"unknown subcategory {name!r}: use {', '.join(known)}")
         for name in config.categories.rename
+        if name not in known
+    ]
+
+
+def _bucket_names(config: Config) -> list[Problem]:
+    """A team's `targets` name investments, subcategories (built-in, renamed or added)."""
+    if not any(team.targets for team in config.teams):
+        return []
+    from ktlo.effort.buckets import known_buckets
+
+    known = known_buckets(config)
+    return [
+        (
+            ("teams", index, "targets", name),
+            f"unknown investment or subcategory {name!r}: use {', '.join(known)}",
+        )
+        for index, team in enumerate(config.teams)
+        for name in team.targets
         if name not in known
     ]
 

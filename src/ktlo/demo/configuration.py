@@ -20,6 +20,8 @@ SERVICES = (  # name, repository, SLO, cost of a minute down
     ("kubernetes", "infra", 99.95, 80), ("ci", "ci-tools", 99.0, 5),
     ("mobile-api", "mobile-app", 99.5, 30),
 )  # fmt: skip
+# Budget buckets (docs/allocation.md#budget-buckets): platform plans its months as a split.
+TARGETS = {"platform": "{ new_work = 50, ktlo = 20, tech_debt = 20, bug = 10 }"}
 
 
 #: Teams that cap their KTLO work in progress (`ktlo flow`): payments, whose incident storm
@@ -52,6 +54,7 @@ def _teams() -> list[str]:
             f"repositories = [{repos}]  # its repositories and its Jira project\n"
             f"services = [{services}]\nbudget = {{ low = {low}, high = {high} }}\n"
             "cost_per_fte_month = 15000\n"
+            + (f"targets = {TARGETS[team.name]}\n" if team.name in TARGETS else "")
         )
         if team.name in KTLO_WIP_LIMITS:
             tables[-1] += (

@@ -22,12 +22,14 @@ from ktlo.effort.allocation_document import (
     AllocationPeriod,
     AllocationTotals,
     AllocationTrend,
+    Buckets,
     BudgetDocument,
     Cost,
 )
 from ktlo.effort.error_bars import (
     ITEM_DAYS_SQL,
     ErrorRates,
+    Estimate,
     Parts,
     Rates,
     estimate,
@@ -436,7 +438,7 @@ def _team_budget(
 ) -> dict[str, Any]:
     band = _band(config, team)
     today = covered.as_of or date.today()
-    shares = [
+    shares: list[tuple[date, Estimate | None]] = [
         (row["start"], estimate(Parts.of(row), rates))
         for row in store.query(
             f"SELECT date_trunc('{period}', day)::DATE AS start, {parts_sql('person_days', whole=WHOLE)} "
@@ -474,7 +476,20 @@ def _team_budget(
         "quarter_status": band.status_of(quarter),
         "drifting": drifting,
         "recent_shares": recent,
+        "buckets": _buckets(store, config, team, period, covered, dict(shares)),
     }
+
+
+def _buckets(
+    store: Store, config: Config, team: str, period: str, covered: Coverage,
+    corrected: dict[date, Estimate | None],
+) -> Buckets | None:  # fmt: skip
+    """The team's budget buckets (ktlo.effort.buckets), None when it has no `targets`."""
+    from ktlo.effort.buckets import bucket_plan, team_buckets
+
+    found = next((t for t in config.teams if t.name == team), None)
+    plan = bucket_plan(config, found) if found else None
+    return team_buckets(store, plan, team, period, covered, corrected) if plan else None
 
 
 def drivers(store: Store, teams: list[str], table: str = "alloc") -> dict[str, dict[str, Any]]:

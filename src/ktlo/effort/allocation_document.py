@@ -168,6 +168,51 @@ class Drivers(Document):
     hotspots: list[DriverPlace] = Field(description="its top three directories")
 
 
+class Bucket(Document):
+    """One budget bucket of a team with `targets`, in the last complete period."""
+
+    bucket: str = Field(
+        description="an investment or subcategory of `targets` (as renamed), or `(rest)`: "
+        "every kind no other bucket takes"
+    )
+    target: float = Field(
+        description="its target, of the team's person-days (`(rest)`: what the others leave)"
+    )
+    low: float = Field(
+        description="target − `target_tolerance`, not below 0: the band's lower edge"
+    )
+    high: float = Field(
+        description="target + `target_tolerance`, not above 1: the band's upper edge"
+    )
+    person_days: float = Field(description="its effort in the last complete period")
+    share: float | None = Field(
+        description="its person-days ÷ all the team's person-days in that period (verdicts)"
+    )
+    corrected_share: float | None = Field(
+        description="the bucket holding all of KTLO only: its share corrected for the "
+        "verdicts' error (`null` for the others)"
+    )
+    corrected_share_low: float | None = Field(description="low end of its 90% interval")
+    corrected_share_high: float | None = Field(description="high end of its 90% interval")
+    status: Status = Field(
+        description="the share against the band (the corrected share and its interval where "
+        "there is one, as `last_period_status`; else `over`, `inside`, `under`)"
+    )
+    previous_share: float | None = Field(description="its share in the previous complete period")
+    drift: float | None = Field(description="`share` − `previous_share`")
+
+
+class Buckets(Document):
+    """A team's effort split against its `targets` (docs/allocation.md#budget-buckets)."""
+
+    period: str | None = Field(description="the last complete period, `null` when none is")
+    previous_period: str | None = Field(description="the complete period before it")
+    tolerance: float = Field(
+        description="`target_tolerance`: a share this close to its target is inside"
+    )
+    buckets: list[Bucket] = Field(description="in the order of `targets`, `(rest)` last")
+
+
 class TeamBudget(Document):
     """One team against its band."""
 
@@ -188,6 +233,16 @@ class TeamBudget(Document):
     )
     recent_shares: list[float] = Field(description="the last three complete periods' shares")
     drivers: Drivers = Field(description="where its KTLO effort goes")
+    buckets: Buckets | None = Field(
+        None, description="its budget buckets (teams with `targets` only; left out otherwise)"
+    )
+
+    @model_serializer(mode="wrap")
+    def _buckets_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.buckets is None:
+            del data["buckets"]
+        return data
 
 
 class BudgetDocument(Document):

@@ -28,13 +28,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from ktlo.config import Config
 from ktlo.documents import Document
 from ktlo.effort.person_days import compute_effort
 from ktlo.periods import coverage
 from ktlo.store import Store
+
+
+class SprintBucket(Document):
+    """One budget bucket of a sprint's team (docs/allocation.md#budget-buckets)."""
+
+    bucket: str = Field(description="an investment or subcategory of `targets`, or `(rest)`")
+    target: float = Field(description="its target, of the team's effort")
+    planned_share: float | None = Field(
+        description="of the planned items, on the sprint's `planned_basis` (points or items)"
+    )
+    actual_share: float | None = Field(
+        description="of the person-days spent on the sprint; `null` with no effort recorded"
+    )
+    actual_person_days: float = Field(description="the person-days spent on it")
 
 
 class Sprint(Document):
@@ -62,6 +76,18 @@ class Sprint(Document):
     unplanned_items: int = Field(description="items added after it started")
     unplanned_ktlo_items: int = Field(description="of them KTLO")
     done_items: int = Field(description="items closed during it")
+    buckets: list[SprintBucket] | None = Field(
+        None,
+        description="its team's budget buckets, planned against actual (teams with `targets` "
+        "only; left out otherwise)",
+    )
+
+    @model_serializer(mode="wrap")
+    def _buckets_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.buckets is None:
+            del data["buckets"]
+        return data
 
 
 class SprintTrend(Document):
@@ -111,23 +137,7 @@ def sprint_report(
                  UNION SELECT sprint_id, name FROM chosen)"""
     rows = store.query(
         f"""
-        {chosen},
-        entered AS (  -- when each item first entered each sprint, from its sprint history
-            SELECT c.item_id, k.sprint_id, min(c.occurred_at) AS entered_at
-            FROM state_changes c JOIN keys k ON k.key = c.to_value
-            WHERE c.field = 'sprint' GROUP BY ALL
-        ),
-        members AS (
-            SELECT s.sprint_id, s.name, s.team, s.source_team, s.starts_at, s.ends_at, w.item_id, w.estimate,
-                   w.state, w.closed_at, v.investment,
-                   coalesce(e.entered_at, w.created_at) AS entered_at
-            FROM chosen s
-            JOIN keys k ON k.sprint_id = s.sprint_id
-            JOIN work_items w ON w.sprint = k.key
-            JOIN effective_verdicts v ON v.item_id = w.item_id
-            LEFT JOIN entered e ON e.item_id = w.item_id AND e.sprint_id = s.sprint_id
-        ),
-        flagged AS (SELECT *, entered_at > starts_at AS unplanned FROM members)
+        {chosen}, {FLAGGED_SQL}
         SELECT sprint_id, any_value(name) AS name, any_value(team) AS team,
                any_value(source_team) AS source_team,
                any_value(starts_at) AS starts_at, any_value(ends_at) AS ends_at,
@@ -146,9 +156,15 @@ def sprint_report(
         params,
     )
     table = effort or "effort"
-    spent = {r["sprint_id"]: r for r in store.query(f"{chosen}, {SPENT_SQL.format(table)}", params)}
+    spent_sql = f"{chosen}, {WORKED_SQL.format(table)} {SPENT_SQL}"
+    spent = {r["sprint_id"]: r for r in store.query(spent_sql, params)}
     as_of = coverage(store.con, table).as_of
     sprints = [_sprint_row(r, spent.get(r["sprint_id"]), as_of) for r in rows]
+    if any(t.targets for t in config.teams):
+        from ktlo.planning.sprint_buckets import with_buckets
+
+        sprints = with_buckets(store, config, sprints, f"{chosen}, {FLAGGED_SQL}",
+                               f"{chosen}, {WORKED_SQL.format(table)}", params)  # fmt: skip
     trend = SprintTrend(
         planned=[s.planned_ktlo_share for s in sprints],
         actual=[s.actual_ktlo_share for s in sprints],
@@ -157,10 +173,30 @@ def sprint_report(
     return SprintsDocument(schema="ktlo.sprints/v1", team=team, sprints=sprints, trend=trend)
 
 
+# Each sprint's items, when each entered it and whether that was after it started.
+FLAGGED_SQL = """
+    entered AS (  -- when each item first entered each sprint, from its sprint history
+        SELECT c.item_id, k.sprint_id, min(c.occurred_at) AS entered_at
+        FROM state_changes c JOIN keys k ON k.key = c.to_value
+        WHERE c.field = 'sprint' GROUP BY ALL
+    ),
+    members AS (
+        SELECT s.sprint_id, s.name, s.team, s.source_team, s.starts_at, s.ends_at, w.item_id, w.estimate,
+               w.state, w.closed_at, v.investment, v.subcategory,
+               coalesce(e.entered_at, w.created_at) AS entered_at
+        FROM chosen s
+        JOIN keys k ON k.sprint_id = s.sprint_id
+        JOIN work_items w ON w.sprint = k.key
+        JOIN effective_verdicts v ON v.item_id = w.item_id
+        LEFT JOIN entered e ON e.item_id = w.item_id AND e.sprint_id = s.sprint_id
+    ),
+    flagged AS (SELECT *, entered_at > starts_at AS unplanned FROM members)"""
+
 # Effort during each sprint on its items and on the changes that name them (by key in their
 # text or links, `#12` within the item's repository), each item once per sprint: equi-joins
 # only, as an OR in a join condition would compare every reference with every item.
-SPENT_SQL = """
+# `spent` is that effort, a row per person, day and item ({0}: the effort table).
+WORKED_SQL = """
     items AS (
         SELECT DISTINCT k.sprint_id, w.item_id, w.external_id, w.repo_id
         FROM keys k JOIN work_items w ON w.sprint = k.key
@@ -174,15 +210,19 @@ SPENT_SQL = """
         UNION SELECT i.sprint_id, r.item_id FROM items i JOIN refs r ON r.ref = i.external_id
         UNION SELECT i.sprint_id, r.item_id FROM items i
               JOIN refs r ON r.ref = '#' || i.external_id AND r.repo_id = i.repo_id
-    )
-    SELECT s.sprint_id, sum(e.person_days) AS person_days,
-           sum(e.person_days) FILTER (WHERE v.investment = 'ktlo') AS ktlo_person_days
-    FROM chosen s
-    JOIN worked USING (sprint_id)
-    JOIN {0} e ON e.item_id = worked.item_id
-        AND e.day BETWEEN CAST(s.starts_at AS DATE) AND CAST(s.ends_at AS DATE)
-    JOIN effective_verdicts v ON v.item_id = worked.item_id
-    GROUP BY s.sprint_id
+    ),
+    spent AS (
+        SELECT s.sprint_id, e.person_days, v.investment, v.subcategory
+        FROM chosen s
+        JOIN worked USING (sprint_id)
+        JOIN {0} e ON e.item_id = worked.item_id
+            AND e.day BETWEEN CAST(s.starts_at AS DATE) AND CAST(s.ends_at AS DATE)
+        JOIN effective_verdicts v ON v.item_id = worked.item_id
+    )"""
+SPENT_SQL = """
+    SELECT sprint_id, sum(person_days) AS person_days,
+           sum(person_days) FILTER (WHERE investment = 'ktlo') AS ktlo_person_days
+    FROM spent GROUP BY sprint_id
 """
 
 

@@ -397,6 +397,11 @@ def render_budget(doc: BudgetDocument, console: Console) -> None:
     console.print(table)
     # drivers_table also draws the report's teams (ktlo.render.summary): it reads the JSON form.
     console.print(drivers_table([t.to_json() for t in doc.teams]))
+    from ktlo.render.buckets import budget_buckets_table
+
+    buckets = budget_buckets_table(doc)
+    if buckets is not None:
+        console.print(buckets)
 
 
 def drivers_table(teams: list[dict[str, Any]]) -> Table:
@@ -568,6 +573,10 @@ def render_sprints(doc: SprintsDocument, console: Console) -> None:
             style="dim",
         )
     )
+    from ktlo.render.buckets import sprint_buckets_tables
+
+    for buckets in sprint_buckets_tables(doc):
+        console.print(buckets)
 
 
 def _dates(start: str | None, end: str | None) -> str:
