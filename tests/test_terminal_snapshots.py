@@ -110,11 +110,11 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
         "rotation_review": one(
             terminal.render_rotation_review, "rotation_review", RotationReviewDocument
         ),
-        "review": one(review.render_review, "review"),
+        "review": lambda console: review.render_review(_review_queue(), console),
         "eval": lambda console: terminal.render_evaluation(doc("eval"), console, 3),
         "report_summary": one(summary.render_summary, "report"),
         "explanation": lambda console: terminal.render_explanation(EXPLANATION, console),
-        "overrides": lambda console: terminal.render_overrides(OVERRIDES, console),
+        "overrides": lambda console: terminal.render_overrides(_overrides(OVERRIDES), console),
         "demo_footer": lambda console: terminal.render_demo_footer(_demo_result(), console),
         **{f"{name}_empty": _empty(render, doc) for name, (render, doc) in _empties().items()},
     }
@@ -136,13 +136,28 @@ OVERRIDES = [
         "title": "Upgrade the payment SDK before the provider retires version 3 of its API",
         "investment": "ktlo", "subcategory": "upgrade", "classifier_investment": "new_work",
         "classifier_subcategory": "feature", "note": "forced by the vendor", "created_by": "ana_lima",
+        "created_at": "2026-11-30T09:12:00",
     },
     {
-        "item_id": "git:7d1e0c2a9b", "ref": None, "title": None, "investment": "new_work",
+        "item_id": "git:7d1e0c2a9b", "ref": "git:7d1e0c2a9b", "title": None, "investment": "new_work",
         "subcategory": None, "classifier_investment": "ktlo", "classifier_subcategory": "bug",
-        "note": None, "created_by": None,
+        "note": None, "created_by": None, "created_at": "2026-12-01T17:40:00",
     },
 ]  # fmt: skip
+
+
+def _overrides(rows: list[dict[str, Any]]) -> list[Any]:
+    from ktlo.verdicts.overrides import Override
+
+    return [Override.model_validate(r) for r in rows]
+
+
+def _review_queue() -> list[Any]:
+    """The captured queue as ReviewItems; it was captured before rows had `ref`, so the
+    item's full id stands in for it, as the screen recorded in review.txt shows."""
+    from ktlo.verdicts.review_queue import ReviewItem
+
+    return [ReviewItem.model_validate({"ref": r["item_id"], **r}) for r in doc("review")]
 
 
 def _demo_result() -> SimpleNamespace:
@@ -162,7 +177,7 @@ def _empties() -> dict[str, tuple[Callable[[Any, Console], None], Any]]:
         "allocation": (terminal.render_allocation, {"totals": {"person_days": 0}, "budget": None}),
         "sprints": (terminal.render_sprints, {"sprints": []}),
         "mode": (terminal.render_mode, {"teams": []}),
-        "overrides": (terminal.render_overrides, []),
+        "overrides": (terminal.render_overrides, _overrides([])),
     }  # fmt: skip
 
 

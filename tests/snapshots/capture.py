@@ -60,7 +60,7 @@ def capture(demo: Path) -> dict[str, Any]:
         docs["rotation_review"] = rotation_review(
             store, config, find_team(config, "payments"), since
         ).to_json()
-        docs["review"] = review_queue(store, config, 5)
+        docs["review"] = [r.to_json() for r in review_queue(store, config, 5)]
         docs["report"] = build_report(store, config, ReportFilters())
     from ktlo.classify.evaluate import evaluate, read_labeled
 

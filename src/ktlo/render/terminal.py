@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ktlo.planning.outlook import ForecastDocument
     from ktlo.planning.rotation_review_document import RotationReviewDocument
     from ktlo.planning.sprints import Sprint, SprintsDocument
+    from ktlo.verdicts.overrides import Override
 
 BAR_WIDTH = 24
 PLACE_WIDTH = 44  # a longer directory is cut in its middle, where it says least
@@ -419,7 +420,8 @@ def drivers_table(teams: list[dict[str, Any]]) -> Table:
     return table
 
 
-def render_overrides(rows: list[dict[str, Any]], console: Console) -> None:
+def render_overrides(rows: list[Override], console: Console) -> None:
+    """Every override: the item, what it is now, what the classifier said, the note, who."""
     if not rows:
         console.print("No overrides yet: `ktlo override ITEM_ID --as ktlo/<kind>` records one.")
         return
@@ -428,8 +430,8 @@ def render_overrides(rows: list[dict[str, Any]], console: Console) -> None:
         table.add_column(column, no_wrap=column == "item", overflow="fold")  # whole: copyable
     for r in rows:
         table.add_row(
-            r.get("ref") or r["item_id"], (r["title"] or "")[:50], f"{r['investment']}/{r['subcategory'] or ''}",
-            f"{r['classifier_investment']}/{r['classifier_subcategory'] or ''}", r["note"] or "", display_name(r["created_by"] or ""),
+            r.ref, (r.title or "")[:50], f"{r.investment}/{r.subcategory or ''}",
+            f"{r.classifier_investment}/{r.classifier_subcategory or ''}", r.note or "", display_name(r.created_by or ""),
         )  # fmt: skip
     console.print(table)
 
