@@ -20,6 +20,7 @@ from ktlo.metrics.definitions import dora_section
 from ktlo.metrics.deployments import build_changes, build_deployments
 from ktlo.metrics.dora import create_groups
 from ktlo.metrics.failures import build_failures, build_incidents, link_incidents
+from ktlo.metrics.health_document import HealthDocument
 from ktlo.metrics.incidents import build_downtime, incidents
 from ktlo.metrics.shipped import build_shipped
 from ktlo.metrics.slo import slos
@@ -31,9 +32,13 @@ JSON_SCHEMA = "ktlo.health/v1"
 
 def health(
     store: Store, config: Config, options: HealthOptions, reuse: Reuse | None = None
-) -> dict[str, Any]:
+) -> HealthDocument:
     """The whole `ktlo health` document. Several documents over the same store (one per
-    team) share the tables that do not depend on the scope through one `reuse`."""
+    team) share the tables that do not depend on the scope through one `reuse`.
+
+    The sections are built as JSON values, a section whose records were never synced
+    emptied of its numbers (`with_missing`), then checked against the model: strictly, so
+    that no value changes type on the way."""
     definition = options.definition or config.health.definition
     if definition not in DEFINITIONS:
         raise ConfigError(
@@ -58,7 +63,7 @@ def health(
         "alerts": alerts(ctx),
         "slos": slos(ctx),
     }  # fmt: skip
-    return with_missing(doc, synced_counts(store.con))
+    return HealthDocument.model_validate(with_missing(doc, synced_counts(store.con)))
 
 
 def with_missing(doc: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:

@@ -717,17 +717,14 @@ def _focus(focus: ModeFocus) -> Table:
     table.add_column("what", no_wrap=True)
     table.add_column("where", ratio=1)
     for g in focus.repeat_incident_groups[:3]:
-        members = g.get("incidents", [])
-        example = members[0]["title"] if members else ""
+        example = g.incidents[0].title if g.incidents else ""
         table.add_row(
-            "repeat incidents", f"{g.get('service')}: {len(members)} alike, e.g. {example!r}"
+            "repeat incidents", f"{g.service}: {len(g.incidents)} alike, e.g. {example!r}"
         )
     if focus.hotspots:
         table.add_row("KTLO hotspots", places(focus.hotspots))
     for a in focus.noisiest_alerts[:3]:
-        count = a.get("alerts", a.get("count"))
-        table.add_row("noisy alert", f"{a.get('title')} ({plural(count, 'alert')})"
-                      if isinstance(count, int) else str(a.get("title")))  # fmt: skip
+        table.add_row("noisy alert", f"{a.title} ({plural(a.alerts, 'alert')})")
     if focus.top_ktlo_kinds:
         table.add_row("top KTLO kinds", ", ".join(k["subcategory"] for k in focus.top_ktlo_kinds))
     return table
