@@ -190,7 +190,7 @@ def test_definition_from_config(tmp_path: Path) -> None:
     with Store.open(tmp_path / "k.duckdb") as store:
         write_scenario(store)
         doc = health(store, config, HealthOptions(until=date(2026, 4, 1)))
-    assert (doc["definition"], doc["dora"]["definition"]) == ("fourkeys", "fourkeys")
+    assert (doc.definition, doc.dora.definition) == ("fourkeys", "fourkeys")
 
 
 def test_devlake_frequency_is_na_for_a_sparse_quarter(store: Store) -> None:

@@ -57,6 +57,7 @@ def _rotation_plan(console: Console) -> None:
 
 
 def _renderers() -> dict[str, Callable[[Console], None]]:
+    from ktlo.metrics.health_document import HealthDocument
     from ktlo.planning.ktlo_mode.answer import ModeDocument
     from ktlo.planning.outlook import ForecastDocument
     from ktlo.planning.rotation_review_document import RotationReviewDocument
@@ -102,7 +103,7 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
             terminal.render_allocation, AllocationDocument, "allocation_subcategory"
         ),
         "budget": typed(terminal.render_budget, BudgetDocument, "budget"),
-        "health": one(health.render_health, "health"),
+        "health": one(health.render_health, "health", HealthDocument),
         "mode": one(terminal.render_mode, "mode", ModeDocument),
         "forecast": one(terminal.render_forecast, "forecast", ForecastDocument),
         "sprints": one(terminal.render_sprints, "sprints", SprintsDocument),

@@ -356,8 +356,13 @@ class Downtime(Figure):
     """Minutes of downtime, and what they cost."""
 
     by_service: list[ServiceDowntime] = Field(description="per service, most first")
-    cost: Num | None = Field(description="the downtime's cost (services' cost per minute)")
-    cost_series: list[Num | None] = Field(description="the cost per window, oldest first")
+    cost: Num | None = Field(
+        description="the downtime's cost (`cost_per_minute` of its services); `null` when no "
+        "service has one"
+    )
+    cost_series: list[Num | None] | None = Field(
+        description="the cost per window, oldest first; `null` when no service has a cost"
+    )
 
 
 class PersonHours(Figure):
