@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, TypeAdapter, model_serializer
 
 from ktlo.documents import Document
 
@@ -332,6 +332,7 @@ class MiddlewareDora(HealthPart):
 Dora = Annotated[
     KtloDora | DevlakeDora | FourkeysDora | MiddlewareDora, Field(discriminator="definition")
 ]
+DORA: TypeAdapter[Dora] = TypeAdapter(Dora, config=ConfigDict(strict=True))
 
 # incidents (ktlo.metrics.incidents)
 
@@ -556,7 +557,7 @@ class HealthDocument(HealthPart):
     schema_: Literal["ktlo.health/v1"] = Field(alias="schema", description="the schema id")
     scope: Scope = Field(description="what the figures cover")
     definition: str = Field(description="the DORA definition (`--definition`)")
-    period: Literal["week", "month", "quarter"] = Field(description="the window size")
+    period: str = Field(description="the window size: `week`, `month` or `quarter`")
     window: Window = Field(description="the report's window (the newest)")
     previous_window: Window = Field(description="the window before")
     windows: list[Window] = Field(description="every window of the series, oldest first")
