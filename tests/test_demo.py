@@ -14,13 +14,16 @@ from click.testing import CliRunner
 from ktlo.cli import main
 from ktlo.config import load_config
 from ktlo.effort.allocation import AllocationOptions, allocation, budget_report
+from ktlo.metrics.health_document import HealthDocument
 from ktlo.planning.sprints import sprint_report
 from ktlo.store import Store
 
 TEAMS = ("payments", "search", "platform", "mobile")
 
 
-def _health(demo: Path, team: str, period: str = "month", until: str | None = None) -> dict:
+def _health(
+    demo: Path, team: str, period: str = "month", until: str | None = None
+) -> HealthDocument:
     from ktlo.metrics.common import HealthOptions
     from ktlo.metrics.health import health
 
@@ -103,17 +106,17 @@ def test_search_ships_features_while_its_bug_backlog_and_flaky_builds_grow(demo:
     assert max(kinds, key=kinds.__getitem__) == "feature"
     assert open_bugs[0]["project"] == "SRCH"
     quarter = _health(demo, "search", "quarter")
-    backlog = [n for n in quarter["bugs"]["open_backlog"]["series"] if n]
+    backlog = [n for n in quarter.bugs.open_backlog.series if n]
     assert len(backlog) == 4 and backlog == sorted(backlog) and backlog[-1] > 3 * backlog[0]
-    flaky = [rate for rate in quarter["builds"]["flaky_rate"]["series"] if rate is not None]
+    flaky = [rate for rate in quarter.builds.flaky_rate.series if rate is not None]
     assert flaky[0] < flaky[1] < flaky[-1] and flaky[-1] > 0.2 > 2 * flaky[0]
 
 
 @pytest.mark.slow
 def test_payments_api_has_repeat_incidents(demo: Path) -> None:
-    repeats = _health(demo, "payments", "quarter", "2026-10-21")["incidents"]["repeats"]
-    assert repeats["value"] >= 10
-    assert any("Payment provider timeouts" in json.dumps(g) for g in repeats["groups"])
+    repeats = _health(demo, "payments", "quarter", "2026-10-21").incidents.repeats
+    assert repeats.value is not None and repeats.value >= 10
+    assert any("Payment provider timeouts" in json.dumps(g.to_json()) for g in repeats.groups)
 
 
 @pytest.mark.slow

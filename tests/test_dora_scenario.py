@@ -202,8 +202,10 @@ def docs(
     with Store.open(folder / "k.duckdb") as store:
         for source, paths in route(request.param, folder):
             load(store, source, paths)
-        return {
-            name: health(store, Config(), HealthOptions(until=UNTIL, definition=name, items=True))
+        return {  # the JSON as `ktlo health --json` writes it
+            name: health(
+                store, Config(), HealthOptions(until=UNTIL, definition=name, items=True)
+            ).to_json()
             for name in EXPECTED
         }
 
@@ -244,9 +246,9 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         for source, paths in route("import", folder):
             load(store, source, paths)
         return {
-            name: health(store, Config(), HealthOptions(until=UNTIL, definition=name, items=True))[
-                "dora"
-            ]
+            name: health(
+                store, Config(), HealthOptions(until=UNTIL, definition=name, items=True)
+            ).to_json()["dora"]
             for name in EXPECTED
         }
 
@@ -351,6 +353,6 @@ def test_a_retry_naming_its_failed_attempt_as_previous_still_ships_the_pull_requ
         )
         dora = health(
             store, Config(), HealthOptions(until=UNTIL, definition="devlake-2023", items=True)
-        )["dora"]
+        ).to_json()["dora"]
     # 60 coding + 1200 open + 120 to D3's finish (its creation: no finish given)
     assert [(i["deployment"], i["minutes"]) for i in dora["lead_time"]["items"]] == [("D3", 1380)]

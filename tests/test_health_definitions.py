@@ -53,6 +53,7 @@ from ktlo.config import Config
 from ktlo.metrics.common import HealthOptions, make_context
 from ktlo.metrics.definitions import dora_section
 from ktlo.metrics.health import health, prepare
+from ktlo.metrics.health_document import DevlakeDeploymentFrequency
 from ktlo.store import Store
 from tests.health_work import commit, deployment, incident, pull, review
 
@@ -121,7 +122,8 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
         write_scenario(store)
         ctx = make_context(store, Config(), HealthOptions(until=date(2026, 4, 1)))
         prepare(ctx)
-        return {name: dora_section(ctx, name) for name in DEFINITIONS}
+        # each section's JSON, as `ktlo health --json` writes it: checked by hand
+        return {name: dora_section(ctx, name).to_json() for name in DEFINITIONS}
 
 
 def figures(dora: dict[str, Any]) -> dict[str, tuple[Any, Any, Any]]:
@@ -190,7 +192,7 @@ def test_definition_from_config(tmp_path: Path) -> None:
     with Store.open(tmp_path / "k.duckdb") as store:
         write_scenario(store)
         doc = health(store, config, HealthOptions(until=date(2026, 4, 1)))
-    assert (doc["definition"], doc["dora"]["definition"]) == ("fourkeys", "fourkeys")
+    assert (doc.definition, doc.dora.definition) == ("fourkeys", "fourkeys")
 
 
 def test_devlake_frequency_is_na_for_a_sparse_quarter(store: Store) -> None:
@@ -202,7 +204,8 @@ def test_devlake_frequency_is_na_for_a_sparse_quarter(store: Store) -> None:
     ctx = make_context(store, Config(), HealthOptions(period="quarter", until=date(2026, 4, 1)))
     prepare(ctx)
     for name in ("devlake-2023", "devlake-2021"):
-        frequency = dora_section(ctx, name)["deployment_frequency"]
-        assert (frequency["value"], frequency["median_deployment_days_per_month"]) == (0, 0)
-        assert (frequency["bucket"], frequency["label"]) == (None, "N/A")
-    assert dora_section(ctx, "ktlo")["deployment_frequency"]["bucket"] == "low"
+        frequency = dora_section(ctx, name).deployment_frequency
+        assert isinstance(frequency, DevlakeDeploymentFrequency)
+        assert (frequency.value, frequency.median_deployment_days_per_month) == (0, 0)
+        assert (frequency.bucket, frequency.label) == (None, "N/A")
+    assert dora_section(ctx, "ktlo").deployment_frequency.bucket == "low"

@@ -12,6 +12,7 @@ from ktlo.errors import ConfigError
 from ktlo.metrics.common import HealthOptions, make_context, make_windows, shift
 from ktlo.metrics.deployments import build_deployments
 from ktlo.metrics.health import health
+from ktlo.metrics.health_document import MiddlewareDora
 from ktlo.store import Store
 from tests.health_work import build, deployment, pull
 
@@ -161,9 +162,10 @@ def test_health_settings_are_validated() -> None:
 
 def test_an_empty_store_has_no_data_rather_than_zeros(store: Store) -> None:
     doc = health(store, Config(), HealthOptions(until=date(2026, 4, 1), definition="middleware"))
-    frequency = doc["dora"]["deployment_frequency"]
-    assert (frequency["value"], frequency["bucket"], frequency["label"]) == (None, None, "N/A")
-    assert doc["dora"]["change_failure_rate"]["value"] is None  # middleware itself would show 0%
+    assert isinstance(doc.dora, MiddlewareDora)
+    frequency = doc.dora.deployment_frequency
+    assert (frequency.value, frequency.bucket, frequency.label) == (None, None, "N/A")
+    assert doc.dora.change_failure_rate.value is None  # middleware itself would show 0%
     # no incident was ever synced: their count is unknown too, with what to sync
-    assert (doc["incidents"]["count"]["value"], doc["slos"]) == (None, [])
-    assert doc["missing"]["incidents"] == "no incidents synced yet — run `ktlo sync`"
+    assert (doc.incidents.count.value, doc.slos) == (None, [])
+    assert doc.missing["incidents"] == "no incidents synced yet — run `ktlo sync`"

@@ -108,7 +108,8 @@ def write_scenario(store: Store) -> None:
 def doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with Store.open(Path(tmp_path_factory.mktemp("dora")) / "k.duckdb") as store:
         write_scenario(store)
-        return health(store, CONFIG, HealthOptions(until=UNTIL))
+        # the JSON as `ktlo health --json` writes it: every figure checked by hand
+        return health(store, CONFIG, HealthOptions(until=UNTIL)).to_json()
 
 
 def test_deployment_frequency(doc: dict[str, Any]) -> None:
@@ -199,7 +200,7 @@ def test_breakdowns_by_service_and_team(doc: dict[str, Any]) -> None:
 def test_team_scope(tmp_path: Path) -> None:
     with Store.open(tmp_path / "k.duckdb") as store:
         write_scenario(store)
-        dora = health(store, CONFIG, HealthOptions(team="web", until=UNTIL))["dora"]
+        dora = health(store, CONFIG, HealthOptions(team="web", until=UNTIL)).to_json()["dora"]
     assert (dora["change_failure_rate"]["value"], dora["deployment_frequency"]["deployments"]) == (
         0.75,
         4,
@@ -212,5 +213,5 @@ def test_failed_attempts_count_when_enabled(tmp_path: Path) -> None:
     config = Config.model_validate({"health": {"failure_sources": ["failed"]}})
     with Store.open(tmp_path / "k.duckdb") as store:
         write_scenario(store)
-        cfr = health(store, config, HealthOptions(until=UNTIL))["dora"]["change_failure_rate"]
+        cfr = health(store, config, HealthOptions(until=UNTIL)).dora.change_failure_rate.to_json()
     assert (cfr["failed_deployments"], cfr["deployments"], cfr["value"]) == (1, 6, 0.1667)

@@ -121,7 +121,8 @@ def write_scenario(store: Store) -> None:
 def doc(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with Store.open(Path(tmp_path_factory.mktemp("ops")) / "k.duckdb") as store:
         write_scenario(store)
-        return health(store, CONFIG, HealthOptions(until=date(2026, 4, 1), mean=True))
+        # the JSON as `ktlo health --json` writes it: every figure checked by hand
+        return health(store, CONFIG, HealthOptions(until=date(2026, 4, 1), mean=True)).to_json()
 
 
 def test_incident_counts_and_times(doc: dict[str, Any]) -> None:
@@ -242,6 +243,6 @@ def test_a_service_without_downtime_in_the_window_is_fully_available(tmp_path) -
         doc = health(
             store, load_config(config_file), HealthOptions(until=datetime(2026, 3, 20).date())
         )
-    slos = {s["service"]: s for s in doc["slos"]}
-    assert slos["ci"]["availability"] == 100.0 and slos["ci"]["downtime_minutes"] == 0.0
-    assert slos["api"]["downtime_minutes"] == 60.0
+    slos = {s.service: s for s in doc.slos}
+    assert slos["ci"].availability == 100.0 and slos["ci"].downtime_minutes == 0.0
+    assert slos["api"].downtime_minutes == 60.0

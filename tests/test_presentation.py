@@ -286,12 +286,13 @@ def test_shas_inside_sentences_are_short() -> None:
     """A failed deployment's reasons name commits by 12 characters, in the terminal and the HTML."""
     from rich.console import Console
 
+    from ktlo.metrics.health_document import HealthDocument
     from ktlo.render.health import render_health
 
     frozen = Path(__file__).parent / "snapshots" / "inputs" / "health.json"
     health = json.loads(frozen.read_text(encoding="utf-8"))
     assert any(SHA.search(r) for f in health["dora"]["failures"] for r in f["reasons"])
     out = io.StringIO()
-    render_health(health, Console(width=100, file=out, markup=False))
+    render_health(HealthDocument.model_validate(health), Console(width=100, file=out, markup=False))
     assert not SHA.search(out.getvalue())
     assert re.search(r"hotfix [0-9a-f]{12}\b", out.getvalue())

@@ -47,14 +47,14 @@ def build(store: Store) -> None:
 def test_queue_holds_uncertain_and_disagreeing_items_most_effort_first(store: Store) -> None:
     build(store)
     rows = review_queue(store, Config())
-    assert [(r["item_id"], r["effort_days"], r["why"]) for r in rows] == [
+    assert [(r.item_id, r.effort_days, r.why) for r in rows] == [
         ("a5", 1.0, "uncertain (0.20)"),
         ("a1", 1.0, "uncertain (0.25)"),
         ("a2", 0.5, "uncertain (0.40)"),
         ("a3", 0.5, 'signals disagree: conventional_commit: "feat:" → feature but it links to PAY-12 (ktlo/bug)'),
     ]  # fmt: skip
-    assert rows[1]["title"] == "quux the frobnicator" and rows[1]["reasons"]
-    assert [r["item_id"] for r in review_queue(store, Config(), limit=2)] == ["a5", "a1"]
+    assert rows[1].title == "quux the frobnicator" and rows[1].reasons
+    assert [r.item_id for r in review_queue(store, Config(), limit=2)] == ["a5", "a1"]
 
 
 def test_a_label_and_a_type_that_disagree_are_queued(store: Store) -> None:
@@ -62,7 +62,7 @@ def test_a_label_and_a_type_that_disagree_are_queued(store: Store) -> None:
     store.con.execute("UPDATE work_items SET labels = ['bug'] WHERE item_id = 'b1'")
     verdict(store, "b1", "ktlo/bug", 0.9, 'label: "bug" → bug')
     [row] = review_queue(store, Config())
-    assert row["why"] == 'signals disagree: "feat:" → feature but "bug" → bug'
+    assert row.why == 'signals disagree: "feat:" → feature but "bug" → bug'
 
 
 def test_answers_confirm_or_correct_and_leave_the_queue(store: Store) -> None:
@@ -71,7 +71,7 @@ def test_answers_confirm_or_correct_and_leave_the_queue(store: Store) -> None:
     assert answer(store, "a3", Config(), "ktlo/bug") == ("ktlo", "bug")
     notes = dict(store.con.execute("SELECT item_id, note FROM overrides").fetchall())
     assert notes == {"a1": "review: confirmed", "a3": "review: corrected from new_work/feature"}
-    assert [r["item_id"] for r in review_queue(store, Config())] == ["a5", "a2"]
+    assert [r.item_id for r in review_queue(store, Config())] == ["a5", "a2"]
     effective = store.query(
         "SELECT confidence, overridden FROM effective_verdicts WHERE item_id = 'a1'"
     )
@@ -130,8 +130,8 @@ def test_the_most_effort_comes_first_however_many_items_are_uncertain(
     for item in ("agree", "agree2", "clash"):
         verdict(store, item, "ktlo/bug", 0.9, 'label: "bug" → bug')
     rows = review_queue(store, Config(), limit=10)
-    assert [(r["item_id"], r["effort_days"]) for r in rows][:1] == [("big", 3.0)]
-    assert [r["item_id"] for r in rows if r["why"].startswith("signals")] == ["clash"]
+    assert [(r.item_id, r.effort_days) for r in rows][:1] == [("big", 3.0)]
+    assert [r.item_id for r in rows if r.why.startswith("signals")] == ["clash"]
 
 
 def test_a_team_sees_the_items_it_spent_effort_on(tmp_path: Path) -> None:

@@ -57,6 +57,7 @@ def _rotation_plan(console: Console) -> None:
 
 
 def _renderers() -> dict[str, Callable[[Console], None]]:
+    from ktlo.metrics.health_document import HealthDocument
     from ktlo.planning.flow_document import FlowDocument
     from ktlo.planning.ktlo_mode.answer import ModeDocument
     from ktlo.planning.outlook import ForecastDocument
@@ -104,7 +105,7 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
             terminal.render_allocation, AllocationDocument, "allocation_subcategory"
         ),
         "budget": typed(terminal.render_budget, BudgetDocument, "budget"),
-        "health": one(health.render_health, "health"),
+        "health": one(health.render_health, "health", HealthDocument),
         "mode": one(terminal.render_mode, "mode", ModeDocument),
         "forecast": one(terminal.render_forecast, "forecast", ForecastDocument),
         "sprints": one(terminal.render_sprints, "sprints", SprintsDocument),
@@ -113,11 +114,11 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
         "rotation_review": one(
             terminal.render_rotation_review, "rotation_review", RotationReviewDocument
         ),
-        "review": one(review.render_review, "review"),
+        "review": lambda console: review.render_review(_review_queue(), console),
         "eval": lambda console: terminal.render_evaluation(doc("eval"), console, 3),
         "report_summary": one(summary.render_summary, "report"),
         "explanation": lambda console: terminal.render_explanation(EXPLANATION, console),
-        "overrides": lambda console: terminal.render_overrides(OVERRIDES, console),
+        "overrides": lambda console: terminal.render_overrides(_overrides(OVERRIDES), console),
         "demo_footer": lambda console: terminal.render_demo_footer(_demo_result(), console),
         **{f"{name}_empty": _empty(render, doc) for name, (render, doc) in _empties().items()},
     }
@@ -139,11 +140,12 @@ OVERRIDES = [
         "title": "Upgrade the payment SDK before the provider retires version 3 of its API",
         "investment": "ktlo", "subcategory": "upgrade", "classifier_investment": "new_work",
         "classifier_subcategory": "feature", "note": "forced by the vendor", "created_by": "ana_lima",
+        "created_at": "2026-11-30T09:12:00",
     },
     {
-        "item_id": "git:7d1e0c2a9b", "ref": None, "title": None, "investment": "new_work",
+        "item_id": "git:7d1e0c2a9b", "ref": "git:7d1e0c2a9b", "title": None, "investment": "new_work",
         "subcategory": None, "classifier_investment": "ktlo", "classifier_subcategory": "bug",
-        "note": None, "created_by": None,
+        "note": None, "created_by": None, "created_at": "2026-12-01T17:40:00",
     },
 ]  # fmt: skip
 
@@ -152,6 +154,20 @@ def _analysis(name: str) -> Any:
     from ktlo.metrics.analyze_document import AnalyzeDocument
 
     return AnalyzeDocument.model_validate(doc(name))
+
+
+def _overrides(rows: list[dict[str, Any]]) -> list[Any]:
+    from ktlo.verdicts.overrides import Override
+
+    return [Override.model_validate(r) for r in rows]
+
+
+def _review_queue() -> list[Any]:
+    """The captured queue as ReviewItems; it was captured before rows had `ref`, so the
+    item's full id stands in for it, as the screen recorded in review.txt shows."""
+    from ktlo.verdicts.review_queue import ReviewItem
+
+    return [ReviewItem.model_validate({"ref": r["item_id"], **r}) for r in doc("review")]
 
 
 def _demo_result() -> SimpleNamespace:
@@ -174,7 +190,7 @@ def _empties() -> dict[str, tuple[Callable[[Any, Console], None], Any]]:
         "allocation": (terminal.render_allocation, _namespace({"totals": {"person_days": 0}, "budget": None})),
         "sprints": (terminal.render_sprints, _namespace({"sprints": []})),
         "mode": (terminal.render_mode, _namespace({"teams": []})),
-        "overrides": (terminal.render_overrides, []),
+        "overrides": (terminal.render_overrides, _overrides([])),
     }  # fmt: skip
 
 

@@ -52,7 +52,7 @@ def capture(demo: Path) -> dict[str, Any]:
                 store, config, AllocationOptions(team=team, by=by)
             ).to_json()
         docs["budget"] = budget_report(store, config).to_json()
-        docs["health"] = health(store, config, HealthOptions())
+        docs["health"] = health(store, config, HealthOptions()).to_json()
         docs["mode"] = ktlo_mode(store, config).to_json()
         docs["forecast"] = outlook(store, config, "payments", 2, "month").to_json()
         docs["sprints"] = sprint_report(store, config).to_json()
@@ -60,7 +60,7 @@ def capture(demo: Path) -> dict[str, Any]:
         docs["rotation_review"] = rotation_review(
             store, config, find_team(config, "payments"), since
         ).to_json()
-        docs["review"] = review_queue(store, config, 5)
+        docs["review"] = [r.to_json() for r in review_queue(store, config, 5)]
         docs["report"] = build_report(store, config, ReportFilters())
     from ktlo.classify.evaluate import evaluate, read_labeled
 

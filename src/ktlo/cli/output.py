@@ -65,11 +65,11 @@ def emit(
     rows: Callable[[Any], list[dict[str, Any]]] | None = None,
     drop: tuple[str, ...] = (),
 ) -> None:
-    """A command's answer: the document as JSON (--json; a typed document as its
-    `to_json()`), as CSV rows (--csv: `rows(doc)`, or the document itself when it is a list
-    of rows), or rendered for the terminal."""
+    """A command's answer: the document as JSON (--json; a typed document, or a list of
+    them, as `to_json()`), as CSV rows (--csv: `rows(doc)`, or the document itself when it
+    is a list of rows), or rendered for the terminal."""
     if as_json:
-        print_json(doc.to_json() if hasattr(doc, "to_json") else doc)
+        print_json(doc)
     elif as_csv:
         print_csv(rows(doc) if rows else doc, drop)
     else:
@@ -77,16 +77,25 @@ def emit(
 
 
 def print_json(doc: Any) -> None:
-    """`doc` as indented JSON; a typed document (ktlo.documents) as its `to_json()`."""
+    """`doc` as indented JSON; a typed document (ktlo.documents), or a list of them, as
+    `to_json()`."""
+    click.echo(json.dumps(plain(doc), indent=2, ensure_ascii=False, default=str))
+
+
+def plain(doc: Any) -> Any:
+    """`doc` as JSON values: a typed document as its `to_json()`, a list item by item."""
     from ktlo.documents import Document
 
     if isinstance(doc, Document):
-        doc = doc.to_json()
-    click.echo(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
+        return doc.to_json()
+    if isinstance(doc, list):
+        return [plain(d) for d in doc]
+    return doc
 
 
-def print_csv(rows: list[dict[str, Any]], drop: tuple[str, ...] = ()) -> None:
-    write_csv(rows, sys.stdout, drop)
+def print_csv(rows: list[Any], drop: tuple[str, ...] = ()) -> None:
+    """One row per dict or typed document (ktlo.documents)."""
+    write_csv(plain(rows), sys.stdout, drop)
 
 
 def write_csv(rows: list[dict[str, Any]], out: TextIO, drop: tuple[str, ...] = ()) -> None:

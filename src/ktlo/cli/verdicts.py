@@ -18,6 +18,7 @@ from ktlo.errors import ConfigError, KtloError
 if TYPE_CHECKING:
     from ktlo.config import Config
     from ktlo.store import Store
+    from ktlo.verdicts.review_queue import ReviewItem
 
 
 @click.command(name="explain")
@@ -171,7 +172,7 @@ def review_command(
     verdicts err, which corrects every KTLO share and narrows its interval
     (docs/classification.md, "Error bars").
     """
-    from ktlo.render.review_queue import render_review, verdict_label
+    from ktlo.render.review_queue import render_review
     from ktlo.verdicts.refs import resolve_item
     from ktlo.verdicts.review_queue import answer, review_queue
 
@@ -202,7 +203,7 @@ def review_command(
         else:
             render_review(rows, console())
             if ask or sys.stdin.isatty():
-                _ask_each(rows, lambda i, kind: answer(store, i, config, kind), verdict_label)
+                _ask_each(rows, lambda i, kind: answer(store, i, config, kind))
 
 
 def _check_team(config: Config, team: str) -> None:
@@ -272,21 +273,19 @@ def _ask_blind(
 
 
 def _ask_each(
-    rows: list[dict[str, Any]],
-    record: Callable[[str, str | None], tuple[str, str | None]],
-    label_of: Callable[[dict[str, Any]], str],
+    rows: list[ReviewItem], record: Callable[[str, str | None], tuple[str, str | None]]
 ) -> None:
     """Prompt for each queued item: Enter confirms, a kind corrects, s skips, q quits."""
     for number, row in enumerate(rows, start=1):
         while True:
             reply = click.prompt(
-                f"{number}. {row['title'][:70]} [{label_of(row)}] Enter=confirm, KIND=correct, s=skip, q=quit",
+                f"{number}. {(row.title or '')[:70]} [{row.label}] Enter=confirm, KIND=correct, s=skip, q=quit",
                 default="", show_default=False,
             ).strip()  # fmt: skip
             if reply.lower() in ("q", "s"):
                 break
             try:
-                investment, sub = record(row["item_id"], reply or None)
+                investment, sub = record(row.item_id, reply or None)
             except KtloError as exc:
                 click.echo(f"  {exc}", err=True)
                 continue

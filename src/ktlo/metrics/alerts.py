@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ktlo.metrics.common import Context, figure, in_scope, per_window, ratio, window_of
+from ktlo.metrics.health_document import Alerts
 
 DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 TOP = 10
@@ -58,7 +59,7 @@ def _minutes(clock: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def alerts(ctx: Context) -> dict[str, Any]:
+def alerts(ctx: Context) -> Alerts:
     """The alerts section of the health document."""
     rows = ctx.rows(
         f"""
@@ -73,7 +74,7 @@ def alerts(ctx: Context) -> dict[str, Any]:
     by_idx = {r["idx"]: r for r in rows}
     series = [by_idx.get(k, {}) for k in range(len(ctx.windows))]
     now = series[0]
-    return {
+    return Alerts.model_validate({
         "count": figure(per_window(rows, ctx, "alerts", 0), "alerts", "down"),
         "per_incident": figure([ratio(r.get("with_incident"), r.get("incidents"), 2) for r in series],
                                "alerts per incident", "down"),
@@ -84,7 +85,7 @@ def alerts(ctx: Context) -> dict[str, Any]:
         "after_hours_pages": figure(per_window(rows, ctx, "after_hours_pages", 0), "pages", "down",
                                     per_person=_after_hours(ctx)),
         "noisiest": _noisiest(ctx),
-    }  # fmt: skip
+    })  # fmt: skip
 
 
 def _window(ctx: Context) -> str:

@@ -12,8 +12,6 @@ A bug is a work item (not a commit or pull request) whose standard type is `bug`
 
 from __future__ import annotations
 
-from typing import Any
-
 from ktlo.metrics.common import (
     Context,
     figure,
@@ -23,6 +21,7 @@ from ktlo.metrics.common import (
     rounded,
     stats_sql,
 )
+from ktlo.metrics.health_document import Bugs
 
 
 def build_bugs(ctx: Context) -> None:
@@ -48,7 +47,7 @@ def build_bugs(ctx: Context) -> None:
     )
 
 
-def bugs(ctx: Context) -> dict[str, Any]:
+def bugs(ctx: Context) -> Bugs:
     """The bugs section of the health document."""
     mean = ctx.options.mean
     opened = ctx.rows(
@@ -78,7 +77,7 @@ def bugs(ctx: Context) -> dict[str, Any]:
     production = per_window(opened, ctx, "production", 0)
     now_closed = next((r for r in closed if r["idx"] == 0), {})
     now_backlog = next((r for r in backlog if r["idx"] == 0), {})
-    return {
+    return Bugs.model_validate({
         "opened": figure(opened_n, "bugs", "down"),
         "closed": figure(closed_n, "bugs", "up"),
         "resolution_rate": figure([ratio(c, o) for c, o in zip(closed_n, opened_n, strict=True)],
@@ -96,4 +95,4 @@ def bugs(ctx: Context) -> dict[str, Any]:
             [ratio(p, o) for p, o in zip(production, opened_n, strict=True)], "share of bugs opened", "down",
             digits=4, in_production=production[0], before_production=opened_n[0] - production[0],
         ),
-    }  # fmt: skip
+    })  # fmt: skip

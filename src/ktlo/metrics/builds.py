@@ -29,6 +29,7 @@ from ktlo.metrics.common import (
     window_of,
 )
 from ktlo.metrics.deployments import STATUSES
+from ktlo.metrics.health_document import Builds
 
 LOOKBACK_DAYS = 30  # read builds this long before the oldest window: red spells that began earlier
 TOP_WORKFLOWS = 20
@@ -59,7 +60,7 @@ def build_builds(ctx: Context) -> None:
     )
 
 
-def builds(ctx: Context) -> dict[str, Any]:
+def builds(ctx: Context) -> Builds:
     """The builds section of the health document."""
     mean = ctx.options.mean
     rows = ctx.rows(
@@ -90,7 +91,7 @@ def builds(ctx: Context) -> dict[str, Any]:
     def extra(prefix: str) -> dict[str, Any]:
         return {"mean": rounded(now.get(f"{prefix}mean"))} if mean else {}
 
-    return {
+    return Builds.model_validate({
         "duration": figure(per_window(rows, ctx, "dur_median"), "minutes", "down",
                            p90=rounded(now.get("dur_p90")), **extra("dur_")),
         "failure_rate": figure(
@@ -103,7 +104,7 @@ def builds(ctx: Context) -> dict[str, Any]:
                              p90=rounded(now.get("queue_p90")), **extra("queue_")),
         "red_main": _red_main(ctx),
         "by_workflow": _by_workflow(ctx),
-    }  # fmt: skip
+    })  # fmt: skip
 
 
 def _by_idx(ctx: Context, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

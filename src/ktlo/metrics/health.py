@@ -7,7 +7,7 @@ bucket (DORA) or target (SLOs). Every figure is SQL over the stored tables.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from ktlo.choices import DEFINITIONS
 from ktlo.config import Config
@@ -20,20 +20,25 @@ from ktlo.metrics.definitions import dora_section
 from ktlo.metrics.deployments import build_changes, build_deployments
 from ktlo.metrics.dora import create_groups
 from ktlo.metrics.failures import build_failures, build_incidents, link_incidents
+from ktlo.metrics.health_document import HealthDocument, Scope, Window
 from ktlo.metrics.incidents import build_downtime, incidents
 from ktlo.metrics.shipped import build_shipped
 from ktlo.metrics.slo import slos
 from ktlo.metrics.synced import SECTION_NEEDS, missing, no_data, synced_counts
 from ktlo.store import Store
 
-JSON_SCHEMA = "ktlo.health/v1"
+JSON_SCHEMA: Final = "ktlo.health/v1"
 
 
 def health(
     store: Store, config: Config, options: HealthOptions, reuse: Reuse | None = None
-) -> dict[str, Any]:
+) -> HealthDocument:
     """The whole `ktlo health` document. Several documents over the same store (one per
-    team) share the tables that do not depend on the scope through one `reuse`."""
+    team) share the tables that do not depend on the scope through one `reuse`.
+
+    Each section checks its figures against its model strictly (no value changes type on
+    the way); a section whose records were never synced is then emptied of its numbers
+    (`with_missing`)."""
     definition = options.definition or config.health.definition
     if definition not in DEFINITIONS:
         raise ConfigError(
@@ -41,36 +46,39 @@ def health(
         )
     ctx = make_context(store, config, options, reuse)
     prepare(ctx)
-    doc = {
-        "schema": JSON_SCHEMA,
-        "scope": {"team": options.team, "service": options.service,
-                  "services": list(ctx.services), "repositories": list(ctx.repositories)},
-        "definition": definition,
-        "period": options.period,
-        "window": ctx.current.as_json(),
-        "previous_window": ctx.windows[1].as_json(),
-        "windows": [w.as_json() for w in reversed(ctx.windows)],
-        "statistics": ["median", "p90", *(["mean"] if options.mean else [])],
-        "dora": dora_section(ctx, definition),
-        "incidents": incidents(ctx),
-        "bugs": bugs(ctx),
-        "builds": builds(ctx),
-        "alerts": alerts(ctx),
-        "slos": slos(ctx),
-    }  # fmt: skip
+    scope = Scope(team=options.team, service=options.service, services=list(ctx.services),
+                  repositories=list(ctx.repositories))  # fmt: skip
+    doc = HealthDocument(
+        schema=JSON_SCHEMA,
+        scope=scope,
+        definition=definition,
+        period=options.period,
+        window=Window(**ctx.current.as_json()),
+        previous_window=Window(**ctx.windows[1].as_json()),
+        windows=[Window(**w.as_json()) for w in reversed(ctx.windows)],
+        statistics=["median", "p90", *(["mean"] if options.mean else [])],
+        dora=dora_section(ctx, definition),
+        incidents=incidents(ctx),
+        bugs=bugs(ctx),
+        builds=builds(ctx),
+        alerts=alerts(ctx),
+        slos=slos(ctx),
+        missing={},
+    )
     return with_missing(doc, synced_counts(store.con))
 
 
-def with_missing(doc: dict[str, Any], counts: dict[str, int]) -> dict[str, Any]:
+def with_missing(doc: HealthDocument, counts: dict[str, int]) -> HealthDocument:
     """`doc` with every figure of a section whose records were never synced unknown (None,
     not 0) and `missing`: per section, what to sync (ktlo.metrics.synced)."""
-    doc["missing"] = {}
+    emptied: dict[str, Any] = {}
+    notes: dict[str, str] = {}
     for section, needs in SECTION_NEEDS.items():
         note = missing(counts, *needs)
         if note:
-            no_data(doc[section])
-            doc["missing"][section] = note
-    return doc
+            emptied[section] = no_data(getattr(doc, section))
+            notes[section] = note
+    return doc.model_copy(update={**emptied, "missing": notes})
 
 
 def prepare(ctx: Context) -> None:

@@ -26,6 +26,7 @@ from ktlo.metrics.common import (
     stats_sql,
     window_of,
 )
+from ktlo.metrics.health_document import Incidents
 
 REASONS = 10  # reasons listed per group of repeats
 WORDS = "list_distinct(list_filter(string_split_regex(lower(title), '[^a-z]+'), lambda x: length(x) > 2))"
@@ -72,7 +73,7 @@ def downtime_minutes(ctx: Context) -> list[dict[str, Any]]:
     )
 
 
-def incidents(ctx: Context) -> dict[str, Any]:
+def incidents(ctx: Context) -> Incidents:
     """The incidents section of the health document."""
     mean = ctx.options.mean
     rows = ctx.rows(
@@ -92,7 +93,7 @@ def incidents(ctx: Context) -> dict[str, Any]:
         """
     )
     now = next((r for r in rows if r["idx"] == 0), {})
-    return {
+    return Incidents.model_validate({
         "count": figure(per_window(rows, ctx, "incidents", 0), "incidents", "down",
                         by_severity=_by_severity(ctx, severities), open=now.get("open", 0)),
         "mtta": _duration(ctx, rows, "ack_", "minutes"),
@@ -100,7 +101,7 @@ def incidents(ctx: Context) -> dict[str, Any]:
         "downtime": _downtime(ctx),
         "person_hours": _person_hours(ctx),
         "repeats": repeats(ctx),
-    }  # fmt: skip
+    })  # fmt: skip
 
 
 def _by_severity(ctx: Context, rows: list[dict[str, Any]]) -> dict[str, list[int]]:

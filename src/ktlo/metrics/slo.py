@@ -19,9 +19,10 @@ from datetime import timedelta
 from typing import Any
 
 from ktlo.metrics.common import SECONDS, Context, trend
+from ktlo.metrics.health_document import Slo
 
 
-def slos(ctx: Context) -> list[dict[str, Any]]:
+def slos(ctx: Context) -> list[Slo]:
     """One entry per service with an SLO (in scope), worst burn rate first."""
     targets = {
         name: service for name, service in ctx.config.services.items()
@@ -65,7 +66,8 @@ def slos(ctx: Context) -> list[dict[str, Any]]:
         now["trend"] = {"up": "down", "down": "up"}.get(downtime, downtime)
         now["improving"] = None if now["trend"] in ("flat", "unknown") else now["trend"] == "up"
         result.append(now)
-    return sorted(result, key=lambda s: (-s["burn_rate"], s["service"]))
+    ordered = sorted(result, key=lambda s: (-s["burn_rate"], s["service"]))
+    return [Slo.model_validate(s) for s in ordered]
 
 
 def _slo(

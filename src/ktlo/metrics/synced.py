@@ -52,20 +52,30 @@ def missing(counts: dict[str, int], *needs: str) -> str | None:
     return f"no {names} synced yet — run `ktlo sync`"
 
 
-def no_data(section: Any) -> None:
-    """Every figure of a health section (a dict of figures, or the list of SLOs) unknown: its
-    numbers None, its trend unknown; names, units and targets kept."""
-    figures = section if isinstance(section, list) else list(section.values())
-    for figure in figures:
-        if not isinstance(figure, dict) or ("value" not in figure and "availability" not in figure):
+def no_data(section: Any) -> Any:
+    """A health section (a model of figures, or the list of SLOs) with every figure unknown:
+    its numbers None, its trend unknown; names, units and targets kept."""
+    if isinstance(section, list):
+        return [_unknown(figure) for figure in section]
+    fields = type(section).model_fields
+    return section.model_copy(update={name: _unknown(getattr(section, name)) for name in fields})
+
+
+def _unknown(figure: Any) -> Any:
+    """A figure (or an SLO) with its numbers None; anything else as it is."""
+    fields = getattr(type(figure), "model_fields", {})
+    if "value" not in fields and "availability" not in fields:
+        return figure
+    update: dict[str, Any] = {}
+    for key in fields:
+        value = getattr(figure, key)
+        if key in KEEP or isinstance(value, bool):
             continue
-        for key, value in figure.items():
-            if key in KEEP or isinstance(value, bool):
-                continue
-            if isinstance(value, int | float):
-                figure[key] = None
-            elif isinstance(value, list) and all(isinstance(v, int | float | None) for v in value):
-                figure[key] = [None] * len(value)
-        figure["trend"], figure["improving"] = "unknown", None
-        if "status" in figure:
-            figure["status"] = "no data"
+        if isinstance(value, int | float):
+            update[key] = None
+        elif isinstance(value, list) and all(isinstance(v, int | float | None) for v in value):
+            update[key] = [None] * len(value)
+    update["trend"], update["improving"] = "unknown", None
+    if "status" in fields:
+        update["status"] = "no data"
+    return figure.model_copy(update=update)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.text import Text
 
 from ktlo.render.tables import Titled
 from ktlo.render.wording import DURATION_UNITS, SHARE_UNITS, measure, short_shas
+
+if TYPE_CHECKING:
+    from ktlo.metrics.health_document import HealthDocument, Window
 
 BUCKET_STYLE = {
     "elite": "bold magenta",
@@ -49,40 +52,40 @@ FIGURES = (
 )
 
 
-def health_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+def health_rows(doc: HealthDocument) -> list[dict[str, Any]]:
     """Every figure as one flat row (section, metric, value, previous, trend, bucket or target)."""
     rows = []
     for section, key, label in FIGURES:
-        fig = doc[section][key]
+        fig = doc.figure(section, key)
         rows.append({
-            "section": section, "metric": key, "label": fig.get("name") or label,
-            "value": fig["value"], "unit": fig["unit"], "previous": fig["previous"],
-            "trend": fig["trend"], "improving": fig["improving"],
-            "bucket": fig.get("bucket"), "target": None, "p90": fig.get("p90"),
+            "section": section, "metric": key, "label": getattr(fig, "name", None) or label,
+            "value": fig.value, "unit": fig.unit, "previous": fig.previous,
+            "trend": fig.trend, "improving": fig.improving,
+            "bucket": getattr(fig, "bucket", None), "target": None, "p90": getattr(fig, "p90", None),
         })  # fmt: skip
-    for slo in doc["slos"]:
+    for slo in doc.slos:
         rows.append({
-            "section": "slos", "metric": slo["service"], "label": f"availability of {slo['service']}",
-            "value": slo["availability"], "unit": "percent", "previous": slo["previous_availability"],
-            "trend": slo["trend"], "improving": slo["improving"], "bucket": slo["status"],
-            "target": slo["target"], "p90": None,
+            "section": "slos", "metric": slo.service, "label": f"availability of {slo.service}",
+            "value": slo.availability, "unit": "percent", "previous": slo.previous_availability,
+            "trend": slo.trend, "improving": slo.improving, "bucket": slo.status,
+            "target": slo.target, "p90": None,
         })  # fmt: skip
     return rows
 
 
-def render_health(doc: dict[str, Any], console: Console) -> None:
+def render_health(doc: HealthDocument, console: Console) -> None:
     """Print the scorecard: one line per figure, grouped by section, then SLOs and failures."""
-    scope = doc["scope"]["team"] or doc["scope"]["service"] or "whole organisation"
+    scope = doc.scope.team or doc.scope.service or "whole organisation"
     console.print(Text.assemble(
-        ("\nktlo health", "bold"), f" — {scope}; {_span(doc['window'])} (a {doc['period']}), ",
-        f"against {_span(doc['previous_window'])}; DORA by the {doc['definition']} definition",
+        ("\nktlo health", "bold"), f" — {scope}; {_span(doc.window)} (a {doc.period}), ",
+        f"against {_span(doc.previous_window)}; DORA by the {doc.definition} definition",
     ))  # fmt: skip
     table = Titled(box=None, header_style="dim", pad_edge=False)
     for column, justify in (("", "left"), ("now", "right"), ("before", "right"), ("", "left"),
                             ("bucket / target", "left")):  # fmt: skip
         table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
     section = None
-    missing = doc.get("missing") or {}
+    missing = doc.missing
     for row in health_rows(doc):
         if row["section"] != section:
             section = row["section"]
@@ -96,15 +99,15 @@ def render_health(doc: dict[str, Any], console: Console) -> None:
             _arrow(row), _judgement(row),
         )  # fmt: skip
     console.print(table)
-    failures = doc["dora"].get("failures") or []
+    failures = getattr(doc.dora, "failures", [])
     if failures:
         listed = Titled(box=None, show_header=False, title_justify="left",
                        title="\nFailed deployments this window")  # fmt: skip
         listed.add_column("when", no_wrap=True)
         listed.add_column("why", ratio=1)
         for f in failures[:10]:
-            why = f"{f['service']}: " + short_shas("; ".join(f["reasons"]))
-            listed.add_row(f["deployed_at"][:16].replace("T", " "), why)
+            why = f"{f.service}: " + short_shas("; ".join(f.reasons))
+            listed.add_row(f.deployed_at[:16].replace("T", " "), why)
         console.print(listed)
         if len(failures) > 10:
             console.print(f"  and {len(failures) - 10} more (`--json` lists them all)", style="dim")
@@ -112,10 +115,14 @@ def render_health(doc: dict[str, Any], console: Console) -> None:
                        "(docs/metrics.md).", style="dim"))  # fmt: skip
 
 
-def _span(window: dict[str, str]) -> str:
-    """`2026-03-01 … 2026-03-31`: the window's first and last day (its end is exclusive)."""
-    last = date.fromisoformat(window["end"]) - timedelta(days=1)
-    return f"{window['start']} … {last.isoformat()}"
+def _span(window: Window | dict[str, str]) -> str:
+    """`2026-03-01 … 2026-03-31`: the window's first and last day (its end is exclusive); a
+    window of the document, or of `explained`'s JSON."""
+    start, end = (
+        (window["start"], window["end"]) if isinstance(window, dict) else (window.start, window.end)
+    )
+    last = date.fromisoformat(end) - timedelta(days=1)
+    return f"{start} … {last.isoformat()}"
 
 
 _TITLES = {"dora": "DORA", "incidents": "Incidents", "bugs": "Bugs", "builds": "Builds",
@@ -150,10 +157,10 @@ def _suffix(unit: str) -> str:
     return {"deployments per week": "/wk", "person-hours": " h"}.get(unit, "")
 
 
-def explained(doc: dict[str, Any], metric: str) -> dict[str, Any]:
+def explained(doc: HealthDocument, metric: str) -> dict[str, Any]:
     """One DORA figure of the document with the items it counted (`ktlo health --explain`)."""
-    return {"definition": doc["definition"], "window": doc["window"], "metric": metric,
-            **doc["dora"][metric]}  # fmt: skip
+    return {"definition": doc.definition, "window": doc.window.to_json(), "metric": metric,
+            **doc.figure("dora", metric).to_json()}  # fmt: skip
 
 
 def render_explain(doc: dict[str, Any], console: Console) -> None:

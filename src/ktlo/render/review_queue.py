@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -10,8 +10,11 @@ from rich.text import Text
 
 from ktlo.render.tables import Titled
 
+if TYPE_CHECKING:
+    from ktlo.verdicts.review_queue import ReviewItem
 
-def render_review(rows: list[dict[str, Any]], console: Console) -> None:
+
+def render_review(rows: list[ReviewItem], console: Console) -> None:
     """The queue, most effort first: each item's title, verdict and why it is here, and its
     id whole on a line of its own, to copy into `ktlo review ITEM_ID --confirm`."""
     if not rows:
@@ -22,12 +25,11 @@ def render_review(rows: list[dict[str, Any]], console: Console) -> None:
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("item", ratio=1, overflow="fold")
     for number, r in enumerate(rows, start=1):
-        item = Text((r["title"] or "(no title)")[:120], style="bold")
+        item = Text((r.title or "(no title)")[:120], style="bold")
         item.append(
-            f"\n{verdict_label(r)}, confidence {r['confidence']:.2f}, "
-            f"{r['effort_days']:,.1f} person-days: {r['why']}"
+            f"\n{r.label}, confidence {r.confidence:.2f}, {r.effort_days:,.1f} person-days: {r.why}"
         )
-        item.append(f"\n{r.get('ref') or r['item_id']}", style="dim")  # whole, to copy
+        item.append(f"\n{r.ref}", style="dim")  # whole, to copy
         table.add_row(f"{number}", item)
     console.print(table)
     console.print(
@@ -54,8 +56,3 @@ def render_sample(drawn: dict[str, Any], console: Console) -> None:
         "[dim]Label each with its kind (ktlo, new_work, or e.g. bug, ktlo/security): here, or "
         "with --csv into a spreadsheet loaded back by `ktlo review --answers FILE.csv`.[/]"
     )
-
-
-def verdict_label(row: dict[str, Any]) -> str:
-    """`ktlo/bug`, or the investment alone when there is no subcategory."""
-    return f"{row['investment']}/{row['subcategory']}" if row["subcategory"] else row["investment"]

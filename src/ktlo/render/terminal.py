@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ktlo.planning.outlook import ForecastDocument
     from ktlo.planning.rotation_review_document import RotationReviewDocument
     from ktlo.planning.sprints import Sprint, SprintsDocument
+    from ktlo.verdicts.overrides import Override
 
 BAR_WIDTH = 24
 PLACE_WIDTH = 44  # a longer directory is cut in its middle, where it says least
@@ -424,7 +425,8 @@ def drivers_table(teams: list[dict[str, Any]]) -> Table:
     return table
 
 
-def render_overrides(rows: list[dict[str, Any]], console: Console) -> None:
+def render_overrides(rows: list[Override], console: Console) -> None:
+    """Every override: the item, what it is now, what the classifier said, the note, who."""
     if not rows:
         console.print("No overrides yet: `ktlo override ITEM_ID --as ktlo/<kind>` records one.")
         return
@@ -433,8 +435,8 @@ def render_overrides(rows: list[dict[str, Any]], console: Console) -> None:
         table.add_column(column, no_wrap=column == "item", overflow="fold")  # whole: copyable
     for r in rows:
         table.add_row(
-            r.get("ref") or r["item_id"], (r["title"] or "")[:50], f"{r['investment']}/{r['subcategory'] or ''}",
-            f"{r['classifier_investment']}/{r['classifier_subcategory'] or ''}", r["note"] or "", display_name(r["created_by"] or ""),
+            r.ref, (r.title or "")[:50], f"{r.investment}/{r.subcategory or ''}",
+            f"{r.classifier_investment}/{r.classifier_subcategory or ''}", r.note or "", display_name(r.created_by or ""),
         )  # fmt: skip
     console.print(table)
 
@@ -724,17 +726,14 @@ def _focus(focus: ModeFocus) -> Table:
     table.add_column("what", no_wrap=True)
     table.add_column("where", ratio=1)
     for g in focus.repeat_incident_groups[:3]:
-        members = g.get("incidents", [])
-        example = members[0]["title"] if members else ""
+        example = g.incidents[0].title if g.incidents else ""
         table.add_row(
-            "repeat incidents", f"{g.get('service')}: {len(members)} alike, e.g. {example!r}"
+            "repeat incidents", f"{g.service}: {len(g.incidents)} alike, e.g. {example!r}"
         )
     if focus.hotspots:
         table.add_row("KTLO hotspots", places(focus.hotspots))
     for a in focus.noisiest_alerts[:3]:
-        count = a.get("alerts", a.get("count"))
-        table.add_row("noisy alert", f"{a.get('title')} ({plural(count, 'alert')})"
-                      if isinstance(count, int) else str(a.get("title")))  # fmt: skip
+        table.add_row("noisy alert", f"{a.title} ({plural(a.alerts, 'alert')})")
     if focus.top_ktlo_kinds:
         table.add_row("top KTLO kinds", ", ".join(k["subcategory"] for k in focus.top_ktlo_kinds))
     return table

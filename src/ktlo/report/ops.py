@@ -13,6 +13,7 @@ from ktlo.config import Config
 from ktlo.effort.allocation import NO_TEAM
 from ktlo.metrics.common import HealthOptions, Reuse
 from ktlo.metrics.health import health
+from ktlo.metrics.health_document import HealthDocument
 from ktlo.metrics.synced import missing
 from ktlo.metrics.synced import synced_counts as counts_of
 from ktlo.planning.ktlo_mode import words as mode_words
@@ -100,32 +101,31 @@ def health_section(
     )
     card = health(store, config, options, reuse)
     for panel in panels:
-        if panel["key"] == "slos" and not panel["missing"] and not card["slos"]:
+        if panel["key"] == "slos" and not panel["missing"] and not card.slos:
             panel["missing"] = "no SLOs configured — set `slo` under [services.NAME] in ktlo.toml"
-    return {"scorecard": card, "panels": panels, "metrics": _metrics(card, filters)}
+    return {"scorecard": card.to_json(), "panels": panels, "metrics": _metrics(card, filters)}
 
 
-def _metrics(card: dict[str, Any], filters: ReportFilters) -> list[dict[str, Any]]:
+def _metrics(card: HealthDocument, filters: ReportFilters) -> list[dict[str, Any]]:
     """DORA values and error budgets as Prometheus gauge families (see ktlo.server.metrics)."""
     scope = filters.team or filters.service or "organisation"
-    dora = card["dora"]
     families = []
     for name in DORA_FIGURES:
-        figure = dora.get(name) or {}
-        if figure.get("value") is not None:
+        figure = card.figure("dora", name)
+        if figure.value is not None:
             families.append(
                 {
                     "name": f"ktlo_dora_{name}",
-                    "help": f"DORA {name.replace('_', ' ')} ({figure.get('unit')}), "
-                    f"last {card['period']}, definition {card['definition']}.",
+                    "help": f"DORA {name.replace('_', ' ')} ({figure.unit}), "
+                    f"last {card.period}, definition {card.definition}.",
                     "labels": ["scope"],
-                    "samples": [{"labels": [scope], "value": float(figure["value"])}],
+                    "samples": [{"labels": [scope], "value": float(figure.value)}],
                 }
             )
     budgets = [
-        {"labels": [slo["service"]], "value": float(slo["budget_remaining"])}
-        for slo in card["slos"]
-        if slo["budget_remaining"] is not None
+        {"labels": [slo.service], "value": float(slo.budget_remaining)}
+        for slo in card.slos
+        if slo.budget_remaining is not None
     ]
     if budgets:
         families.append(

@@ -111,9 +111,8 @@ def review(snap: Snapshot, config: Config, limit: int, team: str | None = None) 
         with snap.reader() as store:
             check_filters(store, config, ReportFilters(team=team))
             teams = team_names(store, config)
-            rows = review_queue(store, config, limit, effort=BASE_TABLE, team=team)
-        for row in rows:
-            row["label"] = label_of(row["investment"], row["subcategory"])
+            queue = review_queue(store, config, limit, effort=BASE_TABLE, team=team)
+        rows = [{**r.to_json(), "label": label_of(r.investment, r.subcategory)} for r in queue]
         return {
             "schema": "ktlo.review/v1",
             "team": team,

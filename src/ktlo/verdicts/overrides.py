@@ -5,13 +5,32 @@ from __future__ import annotations
 import getpass
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+
+from pydantic import Field
 
 from ktlo.classify.rules import parse_category
 from ktlo.config import Config
+from ktlo.documents import Document
 from ktlo.errors import InputError, NotFoundError
 from ktlo.store import Store
 from ktlo.verdicts.refs import resolve_item, short_refs
+
+
+class Override(Document):
+    """One person's correction of a verdict (a row of `ktlo override --list --json`)."""
+
+    item_id: str = Field(description="the overridden item's full id")
+    title: str | None = Field(description="its title; `null` when the item is no longer stored")
+    investment: str = Field(description="the investment it is now: `ktlo`, `new_work` or `other`")
+    subcategory: str | None = Field(description="the subcategory it is now, `null` without one")
+    note: str | None = Field(description="why, as given with `--note` (or `review: ...`)")
+    created_by: str | None = Field(description="the user who recorded it")
+    created_at: str = Field(description="when (ISO 8601, UTC, no offset)")
+    classifier_investment: str | None = Field(
+        description="the classifier's investment for the item; `null` when it has no verdict"
+    )
+    classifier_subcategory: str | None = Field(description="the classifier's subcategory")
+    ref: str = Field(description="the shortest id that names the item, to copy into commands")
 
 
 def set_override(
@@ -64,7 +83,7 @@ def with_override(store: Store, ref: str) -> str:
         raise InputError(f"{ref!r} has no override", "see `ktlo override --list`") from None
 
 
-def list_overrides(store: Store) -> list[dict[str, Any]]:
+def list_overrides(store: Store) -> list[Override]:
     """Every override, oldest first, with `ref`: the shortest id that names its item."""
     rows = store.query(
         """
@@ -78,10 +97,13 @@ def list_overrides(store: Store) -> list[dict[str, Any]]:
         """
     )
     refs = short_refs(store, [row["item_id"] for row in rows])
-    for row in rows:
-        row["created_at"] = row["created_at"].isoformat()
-        row["ref"] = refs.get(row["item_id"], row["item_id"])
-    return rows
+    return [
+        Override(
+            **{**row, "created_at": row["created_at"].isoformat()},
+            ref=refs.get(row["item_id"], row["item_id"]),
+        )
+        for row in rows
+    ]
 
 
 def _who() -> str:

@@ -18,10 +18,13 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from pydantic import Field
+
 from ktlo.classify import signals
 from ktlo.classify.taxonomy import investment_of
 from ktlo.classify.vocabulary import conventions
 from ktlo.config import Config
+from ktlo.documents import Document
 from ktlo.effort.allocation import build_allocation
 from ktlo.errors import NotFoundError
 from ktlo.store import Store
@@ -32,11 +35,34 @@ UNCERTAIN = 0.5
 CANDIDATES = 5000  # items whose type and label may disagree, checked in Python, at most
 
 
+class ReviewItem(Document):
+    """One item of the review queue (a row of `ktlo review --json`, docs/classification.md)."""
+
+    item_id: str = Field(description="the item's full id")
+    kind: str = Field(description="`commit`, `pull_request`, `issue` or `epic`")
+    title: str | None = Field(description="its title")
+    investment: str = Field(description="its verdict's investment: `ktlo`, `new_work` or `other`")
+    subcategory: str | None = Field(description="its verdict's subcategory, `null` without one")
+    confidence: float = Field(description="the verdict's confidence, 0 to 1")
+    why: str = Field(description="why it is here: `uncertain (0.27)` or `signals disagree: ...`")
+    effort_days: float = Field(
+        description="person-days spent on it (of the team, with --team), to 2 decimals"
+    )
+    reasons: list[str] = Field(description="the verdict's reasons, strongest first")
+    classifier: str = Field(description="the classifier version that decided it")
+    ref: str = Field(description="the shortest id that names the item, to copy into commands")
+
+    @property
+    def label(self) -> str:
+        """`ktlo/bug`, or the investment alone when there is no subcategory."""
+        return f"{self.investment}/{self.subcategory}" if self.subcategory else self.investment
+
+
 def review_queue(
     store: Store, config: Config, limit: int = 20, *, effort: str | None = None,
     team: str | None = None,
-) -> list[dict[str, Any]]:  # fmt: skip
-    """The items to review, most effort first, as plain rows (for the CLI and the dashboard).
+) -> list[ReviewItem]:  # fmt: skip
+    """The items to review, most effort first (for the CLI and the dashboard).
 
     `effort` names a table of person-days per item and team already built (the
     dashboard's `alloc_all`); without it, effort is allocated here. With `team`, only the
@@ -70,7 +96,7 @@ def review_queue(
     queue.sort(key=lambda r: (-r["effort_days"], r["confidence"], r["item_id"]))
     shown = queue[:limit]
     refs = short_refs(store, [r["item_id"] for r in shown])
-    return [{**r, "ref": refs[r["item_id"]]} for r in shown]
+    return [ReviewItem(**r, ref=refs[r["item_id"]]) for r in shown]
 
 
 def answer(

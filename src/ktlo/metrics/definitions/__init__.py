@@ -20,6 +20,7 @@ from typing import Any
 from ktlo.metrics.common import Context
 from ktlo.metrics.definitions import devlake, explain, fourkeys, middleware
 from ktlo.metrics.dora import ktlo_dora
+from ktlo.metrics.health_document import DORA, Dora
 from ktlo.metrics.items import attach
 
 _COMPUTE: dict[str, Callable[[Context], dict[str, Any]]] = {
@@ -40,7 +41,8 @@ _ITEMS: dict[str, Callable[[Context], dict[str, str]]] = {
 }
 
 
-def dora_section(ctx: Context, name: str) -> dict[str, Any]:
+def dora_section(ctx: Context, name: str) -> Dora:
     """The DORA section of the health document under the definition `name`, with each
     figure's items when they were asked for (`HealthOptions.items`)."""
-    return attach(ctx, _COMPUTE[name](ctx), _ITEMS[name](ctx))
+    section: Dora = DORA.validate_python(attach(ctx, _COMPUTE[name](ctx), _ITEMS[name](ctx)))
+    return section

@@ -27,6 +27,7 @@ from ktlo.effort.error_bars import Parts, Rates, estimate, measured_rates, parts
 from ktlo.errors import ConfigError
 from ktlo.metrics.common import HealthOptions, Reuse, window_index_sql
 from ktlo.metrics.health import health
+from ktlo.metrics.health_document import HealthDocument, NoisyAlert, RepeatGroup, Window
 from ktlo.metrics.repository import period_label
 from ktlo.periods import Coverage, coverage, next_start, period_start
 from ktlo.planning.ktlo_mode import words
@@ -68,13 +69,13 @@ class ModeHistory(Document):
 class ModeFocus(Document):
     """Where a team in KTLO mode should look first."""
 
-    repeat_incident_groups: list[dict[str, Any]] = Field(
+    repeat_incident_groups: list[RepeatGroup] = Field(
         description="up to five repeat-incident groups (as in `ktlo health`)"
     )
     hotspots: list[dict[str, Any]] = Field(
         description="directories with the most KTLO effort in the last 91 days"
     )
-    noisiest_alerts: list[dict[str, Any]] = Field(
+    noisiest_alerts: list[NoisyAlert] = Field(
         description="up to five noisiest alerts (as in `ktlo health`)"
     )
     top_ktlo_kinds: list[dict[str, Any]] = Field(description="the top KTLO kinds")
@@ -179,12 +180,12 @@ def _last_label(until: date | None, period: str) -> str | None:
 def _health_docs(
     store: Store, config: Config, names: list[str], period: str, until: date | None,
     reuse: Reuse,
-) -> dict[str, dict[str, Any]]:  # fmt: skip
+) -> dict[str, HealthDocument]:  # fmt: skip
     """`ktlo health` for each team. Each document is some forty small queries whose cost is
     mostly planning, so with several teams the work is shared among threads, each on its
     own cursor (and so its own temporary tables): about 1.7x faster on two cores."""
 
-    def of(names: list[str], on: Store, shared: Reuse) -> dict[str, dict[str, Any]]:
+    def of(names: list[str], on: Store, shared: Reuse) -> dict[str, HealthDocument]:
         options = [HealthOptions(team=n, period=period, until=until) for n in names]
         return {o.team or "": health(on, config, o, shared) for o in options}
 
@@ -192,7 +193,7 @@ def _health_docs(
     if workers < 2:
         return of(names, store, reuse)
 
-    def on_cursor(part: list[str]) -> dict[str, dict[str, Any]]:
+    def on_cursor(part: list[str]) -> dict[str, HealthDocument]:
         cursor = store.cursor()
         try:
             return of(part, cursor, Reuse())
@@ -208,13 +209,13 @@ def _team(
     store: Store,
     config: Config,
     team: str,
-    doc: dict[str, Any],
+    doc: HealthDocument,
     settings: ModeSettings,
     alloc: str,
     rates: Rates,
     period: str,
 ) -> ModeTeam:
-    windows = doc["windows"]  # oldest first
+    windows = doc.windows  # oldest first
     shares = _ktlo_shares(store, alloc, team, windows, rates)
     high = next((t.budget.high / 100 for t in config.teams if t.name == team), 0.40)
     assessments = [assess(_values(doc, shares, high, k), settings) for k in range(len(windows))]
@@ -222,7 +223,7 @@ def _team(
     now = assessments[-1]
     state = answers[-1]
     history = [
-        {"period": _label(w, doc["period"]), "start": w["start"], "end": w["end"],
+        {"period": _label(w, doc.period), "start": w.start, "end": w.end,
          "risk": a.risk, "state": s}
         for w, a, s in zip(windows, assessments, answers, strict=True)
     ]  # fmt: skip
@@ -239,10 +240,10 @@ def _team(
     )
 
 
-def _label(window: dict[str, str], period: str) -> str | None:
+def _label(window: Window, period: str) -> str | None:
     """A window's period label (`2026-10`) when it is one calendar period, else None."""
-    start = date.fromisoformat(window["start"][:10])
-    end = date.fromisoformat(window["end"][:10])
+    start = date.fromisoformat(window.start[:10])
+    end = date.fromisoformat(window.end[:10])
     return (
         period_label(start, period)
         if period_start(start, period) == start and (next_start(start, period) == end)
@@ -251,11 +252,11 @@ def _label(window: dict[str, str], period: str) -> str | None:
 
 
 def _ktlo_shares(
-    store: Store, alloc: str, team: str, windows: list[dict[str, Any]], rates: Rates
+    store: Store, alloc: str, team: str, windows: list[Window], rates: Rates
 ) -> list[float | None]:
     """The team's KTLO share of effort per window (oldest first), from the allocation table,
     corrected for the verdicts' measured error as `ktlo budget`'s is (ktlo.effort.error_bars)."""
-    newest_first = [w["start"][:10] for w in reversed(windows)]
+    newest_first = [w.start[:10] for w in reversed(windows)]
     index = window_index_sql("day", len(newest_first), "DATE")
     starts = {f"start{k}": start for k, start in enumerate(newest_first)}
     rows = store.query(
@@ -264,7 +265,7 @@ def _ktlo_shares(
         FROM {alloc} WHERE team = $team AND day >= $oldest::DATE
         GROUP BY k HAVING k IS NOT NULL
         """,
-        {"team": team, "until": windows[-1]["end"][:10], "oldest": newest_first[-1], **starts},
+        {"team": team, "until": windows[-1].end[:10], "oldest": newest_first[-1], **starts},
     )
     last = len(windows) - 1  # the CASE counts from the newest window
     found: dict[int, float] = {}
@@ -276,13 +277,10 @@ def _ktlo_shares(
 
 
 def _values(
-    doc: dict[str, Any], shares: list[float | None], high: float, k: int
+    doc: HealthDocument, shares: list[float | None], high: float, k: int
 ) -> dict[str, float | None]:
-    def series(*path: str) -> list[Any]:
-        node: Any = doc
-        for key in path:
-            node = node.get(key, {}) if isinstance(node, dict) else {}
-        return list(node.get("series", [])) if isinstance(node, dict) else []
+    def series(section: str, key: str) -> list[Any]:
+        return list(doc.figure(section, key).series)
 
     def at(values: list[Any], i: int) -> float | None:
         return float(values[i]) if 0 <= i < len(values) and values[i] is not None else None
@@ -295,7 +293,7 @@ def _values(
 
     share, previous = at(shares, k), at(shares, k - 1)
     burned = None
-    rates = [float(s["burn_rate"]) for s in doc.get("slos") or [] if s["burn_rate"] is not None]
+    rates = [float(s.burn_rate) for s in doc.slos if s.burn_rate is not None]
     if k == len(shares) - 1 and rates:
         burned = max(rates)
     return {
@@ -335,12 +333,11 @@ def _reasons(assessment: Assessment, period: str) -> list[ModeReason]:
     ]
 
 
-def _focus(doc: dict[str, Any], driving: dict[str, Any]) -> ModeFocus:
+def _focus(doc: HealthDocument, driving: dict[str, Any]) -> ModeFocus:
     """Where to look first: repeat incidents, KTLO hotspots, the noisiest alerts, the top KTLO kinds."""
-    repeats = doc.get("incidents", {}).get("repeats", {}).get("groups", [])
     return ModeFocus(
-        repeat_incident_groups=repeats[:5],
+        repeat_incident_groups=doc.incidents.repeats.groups[:5],
         hotspots=driving.get("hotspots", []),
-        noisiest_alerts=doc.get("alerts", {}).get("noisiest", [])[:5],
+        noisiest_alerts=doc.alerts.noisiest[:5],
         top_ktlo_kinds=driving.get("subcategories", []),
     )
