@@ -303,6 +303,14 @@ class KtloModeSettings(_Strict):
         return self
 
 
+class Initiative(_Strict):
+    """`[initiatives."PAY-1"]`: an initiative (an epic's key, a project's or milestone's
+    name, as `ktlo allocation --by initiative` shows it) and how finance treats it."""
+
+    name: str | None = None  # shown beside the key
+    capitalizable: bool = False  # its new work is capitalized R&D (docs/capitalization.md)
+
+
 class Config(_Strict):
     """The whole ktlo.toml. Every field has a default, so an empty file is valid."""
 
@@ -318,6 +326,7 @@ class Config(_Strict):
     health: HealthSettings = HealthSettings()
     services: dict[str, ServiceSettings] = {}
     git: GitSettings = GitSettings()
+    initiatives: dict[str, Initiative] = {}
     path: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")

@@ -56,6 +56,8 @@ _TABLES = (
     _t("effort_weights", "ktlo.effort.person_days._load_weights", ("kind", "weight")),
     _t("identity", "ktlo.effort.identity.resolve_identities", ("alias", "person")),
     _t("person_info", "ktlo.effort.identity.resolve_identities", ("person", "name", "capacity", "is_bot")),
+    _t("cap", "ktlo.effort.capitalization._classify", ("team", "day", "item_id", "person_days", "initiative", "investment", "kind", "reason", "cost_class")),
+    _t("cap_initiative", "ktlo.effort.capitalization._classify", ("initiative",)),
     _t("item_initiative", "ktlo.effort.initiatives.build_initiatives", ("item_id", "initiative", "via")),
     _t("team_member", "ktlo.effort.allocation._load_teams", ("person", "team", "share")),
     _t("team_path", "ktlo.effort.allocation._load_teams", ("team", "prefix")),
