@@ -54,7 +54,6 @@ name = "Lee Wong"
 name = "Raj Patel"
 
 [initiatives."PAY-1"]
-name = "Checkout v2"
 capitalizable = true
 """
 

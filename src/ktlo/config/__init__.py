@@ -307,7 +307,6 @@ class Initiative(_Strict):
     """`[initiatives."PAY-1"]`: an initiative (an epic's key, a project's or milestone's
     name, as `ktlo allocation --by initiative` shows it) and how finance treats it."""
 
-    name: str | None = None  # shown beside the key
     capitalizable: bool = False  # its new work is capitalized R&D (docs/capitalization.md)
 
 
