@@ -78,6 +78,8 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
         return draw
 
     from ktlo.effort.allocation_document import AllocationDocument, BudgetDocument
+    from ktlo.effort.capitalization_document import CapitalizationDocument
+    from ktlo.render.capitalization import render_capitalization
     from ktlo.metrics.analyze_document import AnalyzeDocument
 
     def analysis(name: str) -> AnalyzeDocument:
@@ -101,7 +103,11 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
         "allocation_subcategory": typed(
             terminal.render_allocation, AllocationDocument, "allocation_subcategory"
         ),
+        "allocation_initiative": typed(
+            terminal.render_allocation, AllocationDocument, "allocation_initiative"
+        ),
         "budget": typed(terminal.render_budget, BudgetDocument, "budget"),
+        "capitalization": typed(render_capitalization, CapitalizationDocument, "capitalization"),
         "health": one(health.render_health, "health"),
         "mode": one(terminal.render_mode, "mode", ModeDocument),
         "forecast": one(terminal.render_forecast, "forecast", ForecastDocument),

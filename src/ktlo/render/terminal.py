@@ -311,7 +311,8 @@ def render_allocation(doc: AllocationDocument, console: Console) -> None:
     console.print(_group_table(doc, console.width))
     if doc.no_initiative:
         kinds = ", ".join(
-            f"{k.person_days:,.1f} on {plural(k.items, k.kind)}" for k in doc.no_initiative.by_kind
+            f"{k.person_days:,.1f} person-days on {plural(k.items, k.kind.replace('_', ' '))}"
+            for k in doc.no_initiative.by_kind
         )
         console.print(
             Text(
