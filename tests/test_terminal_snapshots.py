@@ -79,8 +79,8 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
 
     from ktlo.effort.allocation_document import AllocationDocument, BudgetDocument
     from ktlo.effort.capitalization_document import CapitalizationDocument
-    from ktlo.render.capitalization import render_capitalization
     from ktlo.metrics.analyze_document import AnalyzeDocument
+    from ktlo.render.capitalization import render_capitalization
 
     def analysis(name: str) -> AnalyzeDocument:
         return AnalyzeDocument.model_validate(doc(name))
