@@ -1,4 +1,5 @@
-"""Time `ktlo allocation --json` over a synthetic organisation of 1,000,000 work items.
+"""Time `ktlo allocation --json` over a synthetic organisation of 1,000,000 work items, and
+beside it `ktlo allocation --by initiative --json` and `ktlo capitalization --json`.
 
     python bench/allocation.py [--items 1000000] [--people 200] [--rounds 3]
 
@@ -130,11 +131,17 @@ def main() -> None:
         write_config(config, args.people)
         command = ["allocation", "--json", "--db", str(db), "--config", str(config)]
         ktlo = [time_command(command) for _ in range(args.rounds)]
+        by_initiative = [time_command([*command, "--by", "initiative"]) for _ in range(args.rounds)]
+        capitalization = [
+            time_command(["capitalization", "--json", *command[2:]]) for _ in range(args.rounds)
+        ]
         reference = [time_reference(db) for _ in range(args.rounds)]
         startup = statistics.median(time_command(["--version"]) for _ in range(3))
     print(json.dumps({
         "items": args.items, "people": args.people, "store_built_seconds": round(built, 1),
         "ktlo_allocation_json_seconds": round(statistics.median(ktlo), 2),
+        "ktlo_allocation_by_initiative_seconds": round(statistics.median(by_initiative), 2),
+        "ktlo_capitalization_json_seconds": round(statistics.median(capitalization), 2),
         "of_which_python_startup_seconds": round(startup, 2),
         "reference_group_by_seconds": round(statistics.median(reference), 2),
         "ratio": round(statistics.median(ktlo) / statistics.median(reference), 1),

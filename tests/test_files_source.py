@@ -264,3 +264,15 @@ def test_what_the_definitions_read_is_checked_like_any_field(
         result.error
     )
     assert rows(store, "SELECT count(*) FROM change_commits") == [(0,)]
+
+
+def test_an_imported_items_initiative_column_is_kept(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "work_items.csv"
+    path.write_text(
+        "id,title,parent,initiative\nOPS-1,Move billing,,Billing v3\nOPS-2,Fix it,OPS-1,\n"
+    )
+    assert load(store, path).errors == 0
+    assert rows(store, "SELECT external_id, parent_key, initiative FROM work_items ORDER BY 1") == [
+        ("OPS-1", None, "Billing v3"),
+        ("OPS-2", "OPS-1", None),
+    ]

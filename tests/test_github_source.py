@@ -422,3 +422,19 @@ def test_a_saved_pull_request_brings_its_commits_reviews_and_statuses(
     assert rows(store, "SELECT status FROM deployments WHERE external_id = '702'") == [
         ("pending",)
     ]  # its statuses not saved
+
+
+def test_milestones_are_initiatives_and_a_pull_requests_commits_follow_it(store: Store) -> None:
+    """Issue #2 and pull request #7 are in the milestone "Checkout v2" (issues.json and
+    pulls.json, as GitHub's list endpoints answer): the milestone is their initiative."""
+    from ktlo.effort.initiatives import build_initiatives
+
+    sync(store, FakeGitHub())
+    assert rows(store, "SELECT external_id, initiative FROM work_items WHERE kind <> 'commit' ORDER BY item_id") == [
+        ("1", None), ("2", "Checkout v2"), ("3", None), ("4", None),
+        ("7", "Checkout v2"), ("8", None), ("9", None),
+    ]  # fmt: skip
+    build_initiatives(store)
+    assert rows(store, f"SELECT initiative, via FROM item_initiative WHERE item_id = 'github:pull_request:{SHOP}:7'") == [
+        ("Checkout v2", "own")
+    ]  # fmt: skip

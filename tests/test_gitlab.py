@@ -456,3 +456,12 @@ def test_a_saved_merge_request_brings_its_commits_approvals_notes_and_pushes(
     assert rows(store, "SELECT repo_id, ref, after_sha, pushed_at FROM pushes") == [
         (SHOP, "refs/heads/main", mr["merge_commit_sha"], datetime(2026, 1, 8, 16, 29, 40))
     ]
+
+
+def test_an_issues_epic_is_its_initiative_else_its_milestone(store: Store) -> None:
+    """Issue 2 is in the epic "Checkout v2", issue 3 in the milestone "v2.1" (issues.json, as
+    GitLab's issues API answers with `epic` and `milestone` objects)."""
+    sync(store, FakeGitLab())
+    assert rows(store, "SELECT external_id, initiative FROM work_items WHERE kind = 'issue' ORDER BY item_id") == [
+        ("1", None), ("2", "Checkout v2"), ("3", "v2.1"), ("4", None),
+    ]  # fmt: skip

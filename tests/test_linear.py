@@ -384,3 +384,19 @@ def check(value: Any, fields: dict[str, Any], where: str) -> None:
     for name, inner in fields.items():
         if inner is not None:
             check(value[name], inner, f"{where}.{name}")
+
+
+def test_an_issues_project_is_its_initiative(
+    store: Store,
+) -> None:
+    from ktlo.effort.initiatives import build_initiatives
+
+    sync(store, FakeLinear())
+    assert rows(store, "SELECT external_id, initiative FROM work_items ORDER BY external_id") == [
+        ("ENG-100", "Invoicing"), ("ENG-101", "Checkout v2"), ("ENG-102", "Invoicing"),
+        ("ENG-103", None), ("OPS-7", None),
+    ]  # fmt: skip
+    build_initiatives(store)
+    assert rows(store, "SELECT w.external_id, i.via FROM item_initiative i JOIN work_items w USING (item_id) ORDER BY 1") == [
+        ("ENG-100", "own"), ("ENG-101", "own"), ("ENG-102", "own"),
+    ]  # fmt: skip

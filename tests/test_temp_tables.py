@@ -14,6 +14,7 @@ import pytest
 from ktlo.config import load_config
 from ktlo.demo.configuration import demo_config
 from ktlo.effort.allocation import build_allocation, drivers
+from ktlo.effort.capitalization import capitalization
 from ktlo.errors import MissingTableError
 from ktlo.metrics.common import HealthOptions
 from ktlo.metrics.health import health
@@ -79,6 +80,7 @@ def test_registered_columns_are_the_ones_the_builders_make(tmp_path: Path) -> No
         for build in (
             lambda: analyze(store, AnalyzeOptions(), config),
             lambda: build_allocation(store, config, None, None),
+            lambda: capitalization(store, config),
             *(
                 lambda d=d: health(store, config, HealthOptions(definition=d))
                 for d in ("ktlo", "devlake-2023", "fourkeys", "middleware")

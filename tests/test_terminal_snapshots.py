@@ -81,7 +81,9 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
         return draw
 
     from ktlo.effort.allocation_document import AllocationDocument, BudgetDocument
+    from ktlo.effort.capitalization_document import CapitalizationDocument
     from ktlo.metrics.analyze_document import AnalyzeDocument
+    from ktlo.render.capitalization import render_capitalization
 
     def analysis(name: str) -> AnalyzeDocument:
         return AnalyzeDocument.model_validate(doc(name))
@@ -104,8 +106,12 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
         "allocation_subcategory": typed(
             terminal.render_allocation, AllocationDocument, "allocation_subcategory"
         ),
+        "allocation_initiative": typed(
+            terminal.render_allocation, AllocationDocument, "allocation_initiative"
+        ),
         "budget": typed(terminal.render_budget, BudgetDocument, "budget"),
         "health": one(health.render_health, "health", HealthDocument),
+        "capitalization": typed(render_capitalization, CapitalizationDocument, "capitalization"),
         "mode": one(terminal.render_mode, "mode", ModeDocument),
         "forecast": one(terminal.render_forecast, "forecast", ForecastDocument),
         "sprints": one(terminal.render_sprints, "sprints", SprintsDocument),

@@ -174,6 +174,7 @@ class WorkItem:
     raw: str = ""
     base_branch: str | None = None  # a pull request's target branch
     commits: tuple[CommitRef, ...] = ()  # a pull request's commits, with their times
+    initiative: str | None = None  # the milestone, project or epic the tool files it under
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ def capture(demo: Path) -> dict[str, Any]:
     """Every document, keyed by the name of its input file."""
     from ktlo.config import load_config
     from ktlo.effort.allocation import AllocationOptions, allocation, budget_report
+    from ktlo.effort.capitalization import capitalization
     from ktlo.metrics.common import HealthOptions
     from ktlo.metrics.health import health
     from ktlo.metrics.repository import AnalyzeOptions, analyze
@@ -51,8 +52,12 @@ def capture(demo: Path) -> dict[str, Any]:
             docs[f"allocation_{by}"] = allocation(
                 store, config, AllocationOptions(team=team, by=by)
             ).to_json()
+        docs["allocation_initiative"] = allocation(
+            store, config, AllocationOptions(by="initiative", period="quarter")
+        ).to_json()
         docs["budget"] = budget_report(store, config).to_json()
         docs["health"] = health(store, config, HealthOptions()).to_json()
+        docs["capitalization"] = capitalization(store, config, "quarter", "payments").to_json()
         docs["mode"] = ktlo_mode(store, config).to_json()
         docs["forecast"] = outlook(store, config, "payments", 2, "month").to_json()
         docs["sprints"] = sprint_report(store, config).to_json()
@@ -76,7 +81,12 @@ def trim(docs: dict[str, Any]) -> dict[str, Any]:
         docs[name]["hotspots"]["directories"] = docs[name]["hotspots"]["directories"][:6]
         docs[name]["hotspots"]["files"] = []
     docs["allocation_person"]["groups"] = docs["allocation_person"]["groups"][:6]
-    for name in ("allocation_team", "allocation_person", "allocation_subcategory"):
+    for name in (
+        "allocation_team",
+        "allocation_person",
+        "allocation_subcategory",
+        "allocation_initiative",
+    ):
         docs[name]["periods"] = docs[name]["periods"][-4:]
         for period in docs[name]["periods"]:
             period["groups"] = period["groups"][:3]

@@ -30,6 +30,7 @@ COMMANDS = {
     "allocation": "ktlo.cli.allocation:allocation_command",
     "analyze": "ktlo.cli.analyze:analyze_command",
     "budget": "ktlo.cli.allocation:budget_command",
+    "capitalization": "ktlo.cli.allocation:capitalization_command",
     "classify": "ktlo.cli.classify:classify_command",
     "demo": "ktlo.cli.report:demo_command",
     "eval": "ktlo.cli.classify:eval_command",

@@ -1,4 +1,5 @@
-"""`ktlo allocation` and `ktlo budget`: where the effort went, and each team against its band."""
+"""`ktlo allocation`, `ktlo budget` and `ktlo capitalization`: where the effort went, each team
+against its band, and what of it is capitalizable R&D."""
 
 from __future__ import annotations
 
@@ -76,3 +77,32 @@ def budget_command(
         doc, as_json, as_csv, render_budget, lambda d: [t.to_json() for t in d.teams],
         drop=("drivers",),
     )  # fmt: skip
+
+
+@click.command(name="capitalization")
+@click.option("--team", help="Only this team (a name from ktlo.toml).")
+@click.option(
+    "--period", type=click.Choice(PERIODS), default="month", show_default=True, help="Bucket size."
+)
+@click.option("--items", "with_items", is_flag=True, help="List the items behind each figure.")
+@output_options
+@config_option
+@store_option
+def capitalization_command(
+    team: str | None, period: str, with_items: bool, as_json: bool, as_csv: bool,
+    config_path: Path | None, db: Path | None,
+) -> None:  # fmt: skip
+    """Each team's effort and cost per period: capitalizable R&D and expensed work.
+
+    Capitalizable: new work on initiatives ktlo.toml marks `capitalizable = true`
+    (docs/capitalization.md). Example: ktlo capitalization --period month --csv
+    """
+    from ktlo.effort.capitalization import capitalization, capitalization_rows
+
+    config, path = command_inputs(config_path, db)
+    require_teams(config, "capitalization", "splits each team's effort and cost")
+    with open_store(path, read_only=True) as store:
+        doc = capitalization(store, config, period, team, with_items)
+    from ktlo.render.capitalization import render_capitalization
+
+    emit(doc, as_json, as_csv, render_capitalization, capitalization_rows)

@@ -370,6 +370,13 @@ class FlowSettings(_Strict):
         }
 
 
+class Initiative(_Strict):
+    """`[initiatives."PAY-1"]`: an initiative (an epic's key, a project's or milestone's
+    name, as `ktlo allocation --by initiative` shows it) and how finance treats it."""
+
+    capitalizable: bool = False  # its new work is capitalized R&D (docs/capitalization.md)
+
+
 class Config(_Strict):
     """The whole ktlo.toml. Every field has a default, so an empty file is valid."""
 
@@ -386,6 +393,7 @@ class Config(_Strict):
     services: dict[str, ServiceSettings] = {}
     git: GitSettings = GitSettings()
     flow: FlowSettings = FlowSettings()
+    initiatives: dict[str, Initiative] = {}
     path: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")

@@ -39,7 +39,16 @@ def demo_config() -> str:
         'repositories = ["repos/*"]',
         "",
     ]
-    return "\n".join([*top, *_teams(), *_people(), *_services(), *_sources()])
+    return "\n".join([*top, *_teams(), *_initiatives(), *_people(), *_services(), *_sources()])
+
+
+def _initiatives() -> list[str]:
+    """The payments epic (PAY-1, the first issue of its project) is capitalized R&D; the
+    other teams' epics are initiatives too, expensed (`ktlo capitalization`)."""
+    return [
+        "# ktlo capitalization: new work on the payments epic is capitalizable R&D\n"
+        '[initiatives."PAY-1"]\ncapitalizable = true\n'
+    ]
 
 
 def _teams() -> list[str]:

@@ -25,6 +25,7 @@ from ktlo.effort.allocation_document import (
     Buckets,
     BudgetDocument,
     Cost,
+    NoInitiative,
 )
 from ktlo.effort.error_bars import (
     ITEM_DAYS_SQL,
@@ -37,6 +38,7 @@ from ktlo.effort.error_bars import (
     parts_sql,
     share_json,
 )
+from ktlo.effort.initiatives import NO_INITIATIVE, NO_INITIATIVE_HOLDS, build_initiatives
 from ktlo.effort.person_days import compute_effort
 from ktlo.errors import ConfigError
 from ktlo.metrics.repository import Budget, period_label
@@ -49,6 +51,8 @@ WORKDAYS_PER_MONTH = 21.7  # 5 × 52.14 / 12: converts person-days to FTE-months
 JSON_SCHEMA = "ktlo.allocation/v2"
 DRIFT_POINTS = 0.05  # a share rising this much across the last periods is drifting
 WHOLE = "item_days"  # an item's whole effort, for the error bars (ktlo.effort.error_bars.parts_sql)
+# What `--by` groups on, when it is not the column of its name; code-chosen SQL only.
+GROUP_COLUMNS = {"repo": "repo_id", "initiative": f"coalesce(initiative, '{NO_INITIATIVE}')"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +67,11 @@ class AllocationOptions:
 def build_allocation(store: Store, config: Config, since: date | None, until: date | None) -> None:
     """The temporary table `alloc(person, day, item_id, team, person_days, investment, ...)`;
     `predicted` (the classifier's investment), `answered` (an override) and `item_days`
-    (the item's whole effort) ride along for the error bars (ktlo.effort.error_bars)."""
+    (the item's whole effort) ride along for the error bars (ktlo.effort.error_bars);
+    `initiative` is the item's (ktlo.effort.initiatives), NULL for none."""
     compute_effort(store, config, since, until)
     _load_teams(store, config)
+    build_initiatives(store)
     store.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE alloc AS
@@ -90,9 +96,11 @@ def build_allocation(store: Store, config: Config, since: date | None, until: da
                coalesce(m.team, owner.team, '{NO_TEAM}') AS team,
                e.person_days * coalesce(m.share, 1.0) AS person_days,
                v.investment, v.subcategory, e.repo_id, e.kind, v.predicted,
-               v.overridden AS answered, coalesce(d.item_days, e.person_days) AS item_days
+               v.overridden AS answered, coalesce(d.item_days, e.person_days) AS item_days,
+               ii.initiative
         FROM effort e
         JOIN effective_verdicts v USING (item_id)
+        LEFT JOIN item_initiative ii USING (item_id)
         LEFT JOIN team_member m ON m.person = e.person
         LEFT JOIN owner USING (item_id)
         LEFT JOIN {ITEM_DAYS_SQL} d USING (item_id)
@@ -119,7 +127,7 @@ def allocation_from_alloc(
     require(store, "alloc")
     where = "WHERE team = ?" if options.team else ""
     params = [options.team] if options.team else []
-    key = {"repo": "repo_id"}.get(options.by, options.by)
+    key = GROUP_COLUMNS.get(options.by, options.by)
     budget = _band(config, options.team)
     rates = measured_rates(store)
     covered = coverage(store.con, "alloc")
@@ -156,8 +164,24 @@ def allocation_from_alloc(
             ),
             "error_rates": ErrorRates.of(rates),
             "cost": _cost(store, config, where, params),
+            "no_initiative": _no_initiative(store, where, params)
+            if options.by == "initiative"
+            else None,
         }
     )
+
+
+def _no_initiative(store: Store, where: str, params: list[Any]) -> NoInitiative:
+    """What the "(no initiative)" group holds: its person-days by kind of item."""
+    rows = store.query(
+        f"""
+        SELECT kind, round(sum(person_days), 2) AS person_days, count(DISTINCT item_id) AS items
+        FROM alloc {where} {"AND" if where else "WHERE"} initiative IS NULL
+        GROUP BY kind ORDER BY person_days DESC, kind
+        """,
+        params,
+    )
+    return NoInitiative(key=NO_INITIATIVE, holds=NO_INITIATIVE_HOLDS, by_kind=rows)
 
 
 def _rename(config: Config, *group_lists: list[dict[str, Any]]) -> None:

@@ -121,13 +121,31 @@ class Cost(Document):
     basis: str = Field(description="how it is computed (of the verdicts' KTLO person-days)")
 
 
+class KindDays(Document):
+    """Effort on one kind of item."""
+
+    kind: str = Field(description="commit, pull_request, issue, epic, ...")
+    person_days: float = Field(description="effort")
+    items: int = Field(description="work items")
+
+
+class NoInitiative(Document):
+    """What the "(no initiative)" group of `--by initiative` holds."""
+
+    key: str = Field(description="the group's key: `(no initiative)`")
+    holds: str = Field(description="what it holds, in words")
+    by_kind: list[KindDays] = Field(description="its effort per kind of item, most first")
+
+
 class AllocationDocument(Document):
     """`ktlo allocation --json`."""
 
     schema_: Literal["ktlo.allocation/v2"] = Field(alias="schema", description="the schema id")
     team: str | None = Field(description="the team asked for, `null` for all")
     period: Literal["week", "month", "quarter"] = Field(description="the periods' size")
-    by: str = Field(description="what `groups` are of: investment, team, person, subcategory, repo")
+    by: str = Field(
+        description="what `groups` are of: investment, team, person, subcategory, repo, initiative"
+    )
     since: str | None = Field(description="the range asked for: its first day")
     until: str | None = Field(description="the range asked for: its end (exclusive)")
     as_of: str | None = Field(description="the newest day of effort: which periods are complete")
@@ -142,6 +160,17 @@ class AllocationDocument(Document):
         description="what the correction used (as in [analyze-json.md](analyze-json.md))"
     )
     cost: Cost | None = Field(description="`null` when no team has a `cost_per_fte_month`")
+    no_initiative: NoInitiative | None = Field(
+        None,
+        description="`--by initiative` only (left out otherwise): what `(no initiative)` holds",
+    )
+
+    @model_serializer(mode="wrap")
+    def _no_initiative_when_grouped(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.no_initiative is None:
+            del data["no_initiative"]
+        return data
 
 
 class DriverKind(Document):

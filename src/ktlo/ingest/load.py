@@ -306,7 +306,7 @@ def _work_item_row(i: WorkItem) -> tuple[Any, ...]:
         i.author_email, i.is_bot, _utc(i.created_at), list(i.labels), i.issue_type, _refs(i),
         _utc(i.updated_at), _utc(i.closed_at), _utc(i.merged_at), i.state, i.url, i.project,
         i.parent_key, list(i.components), i.standard_type, i.estimate, i.sprint, i.branch,
-        list(i.assignees), i.raw, i.base_branch,
+        list(i.assignees), i.raw, i.base_branch, i.initiative,
     )  # fmt: skip
 
 
@@ -366,6 +366,7 @@ COLUMNS: dict[str, list[str]] = {
         "author_email", "is_bot", "created_at", "labels", "issue_type", "refs", "updated_at",
         "closed_at", "merged_at", "state", "url", "project", "parent_key", "components",
         "standard_type", "estimate", "sprint", "branch", "assignees", "raw", "base_branch",
+        "initiative",
     ],
     "incidents": [
         "incident_id", "source", "external_id", "title", "service", "teams", "severity",

@@ -310,6 +310,17 @@ def render_allocation(doc: AllocationDocument, console: Console) -> None:
         )  # fmt: skip
     )
     console.print(_group_table(doc, console.width))
+    if doc.no_initiative:
+        kinds = ", ".join(
+            f"{k.person_days:,.1f} person-days on {plural(k.items, k.kind.replace('_', ' '))}"
+            for k in doc.no_initiative.by_kind
+        )
+        console.print(
+            Text(
+                f"{doc.no_initiative.key}: {doc.no_initiative.holds} ({kinds or 'none'})",
+                style="dim",
+            )
+        )
     periods = Titled(box=None, header_style="dim", title=f"\nby {doc.period}", title_justify="left")
     for column in ("", "person-days", "FTE", "KTLO", "status"):
         periods.add_column(column, justify="left" if not column else "right")
@@ -332,7 +343,7 @@ def render_allocation(doc: AllocationDocument, console: Console) -> None:
 
 #: Groupings whose members each have a KTLO share of their own (by investment or kind, a
 #: group is all KTLO or none of it, so its share of all effort is what it has to say).
-OWN_SHARE = ("team", "person", "repo")
+OWN_SHARE = ("team", "person", "repo", "initiative")
 
 
 def _group_table(doc: AllocationDocument, width: int) -> Table:

@@ -182,6 +182,7 @@ class WorkItemRow(Row):
     project: Text = None
     repo: Text = None
     parent: Text = None
+    initiative: Text = None
     components: Texts = ()
     estimate: Amount = None
     sprint: Text = None

@@ -143,7 +143,7 @@ def _work_item(source: FileSource, tool: str, v: Any, raw: str) -> WorkItem:
         merged_at=v.merged_at, labels=labels, issue_type=v.issue_type,
         standard_type=v.standard_type or source.standard(v.issue_type, labels),
         assignees=v.assignees or (), components=v.components or (),
-        parent_key=v.parent,
+        parent_key=v.parent, initiative=v.initiative,
         estimate=v.estimate, sprint=v.sprint, branch=v.branch, url=v.url, raw=raw,
         base_branch=v.base_branch, commits=commits, links=tuple(links),
         activities=tuple(committed + reviewed), state_changes=tuple(reviews),

@@ -3,7 +3,7 @@
 Keys: `linear:issue:<uuid>` and `linear:sprint:<cycle uuid>`. An issue's `external_id` is its
 identifier (`ENG-123`), so references in commits and other trackers find it, and its
 `parent_key` is its parent's identifier. `project` is the team's key; the Linear project an
-issue belongs to is kept in `components`. A work item's `sprint` is its cycle's key, as the
+issue belongs to is kept in `components` and is its `initiative`. A work item's `sprint` is its cycle's key, as the
 `sprints` table names it.
 """
 
@@ -94,6 +94,7 @@ def issue_item(
         standard_type=standard_type(None, names, types),
         assignees=(name,) if (name := _name(issue.get("assignee"))) else (),
         components=(str(project["name"]),) if project else (),
+        initiative=str(project["name"]) if project else None,
         parent_key=str(parent["identifier"]) if parent else None,
         estimate=float(issue["estimate"]) if issue.get("estimate") is not None else None,
         sprint=sprint_key(str(cycle["id"])) if cycle else None,

@@ -121,8 +121,19 @@ def forge_item(
         links=tuple(links),
         state_changes=chronological(start.changes),
         raw=canonical_json(record),
+        initiative=initiative(record),
         **fields,
     )
+
+
+def initiative(record: Json) -> str | None:
+    """The initiative a forge files an issue or pull (merge) request under: its GitLab epic
+    (`epic.title`), else its milestone (`milestone.title`, GitHub and GitLab alike)."""
+    for field in ("epic", "milestone"):
+        found = record.get(field)
+        if isinstance(found, Mapping) and found.get("title"):
+            return str(found["title"])
+    return None
 
 
 def push(

@@ -380,4 +380,21 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    # 8: initiatives (issue 19): the milestone, project or epic a tracker files an item under
+    #    (GitHub/GitLab milestone, GitLab epic, Linear project); Jira's epics and parents are
+    #    `parent_key`. Items stored before it take theirs from the JSON the tool answered.
+    (
+        "ALTER TABLE work_items ADD COLUMN initiative VARCHAR",
+        """
+        UPDATE work_items SET initiative = CASE source
+            WHEN 'linear' THEN json_extract_string(raw, '$.project.name')
+            ELSE coalesce(json_extract_string(raw, '$.epic.title'),
+                          json_extract_string(raw, '$.milestone.title')) END
+        WHERE source IN ('github', 'gitlab', 'linear') AND kind <> 'commit'
+          AND starts_with(raw, '{') AND json_valid(raw)
+        """,
+    ),
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)
