@@ -304,3 +304,20 @@ def read_object(stdout: IO[bytes], blob: str) -> bytes:
 def _why(exc: Exception) -> str:
     text = str(exc) if isinstance(exc, Malformed) else f"{type(exc).__name__}: {exc}"
     return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def update_known_repositories(store: Store) -> tuple[list[InventoryResult], list[str]]:
+    """Bring the inventory of every repository the store knows (repositories.path) up to
+    date; the results, and a note for each repository that could not be read."""
+    results: list[InventoryResult] = []
+    notes: list[str] = []
+    rows = store.con.execute(
+        "SELECT repo_id, path FROM repositories WHERE path IS NOT NULL ORDER BY repo_id"
+    ).fetchall()
+    for repo_id, path in rows:
+        try:
+            repo = git.open_repository(path)
+            results.append(update_inventory(store, repo))
+        except RepositoryError as exc:
+            notes.append(f"{repo_id}: not refreshed ({exc}); its stored inventory is shown")
+    return results, notes
