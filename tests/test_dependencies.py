@@ -203,6 +203,9 @@ def test_deps_command_refreshes_and_answers_per_team(
         "2026-02-10T10:00:00",
     )
     assert doc["refreshed"][0]["malformed"] == 1
-    assert "could not be read" in result.stderr
+    assert "1 file revision(s) in its history could not be read" in result.stderr
+    again = CliRunner().invoke(main, args)  # read nothing new, still says what it skipped
+    assert json.loads(again.stdout)["refreshed"][0]["revisions"] == 0
+    assert "1 file revision(s) in its history could not be read" in again.stderr
     csv = CliRunner().invoke(main, ["deps", "--db", str(db), "--config", str(config), "--csv"])
     assert "requirements.txt,PyPI,requests,2.32.0" in csv.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -50,17 +51,18 @@ def deps_command(
                 )
                 for r in results
             ],  # fmt: skip
-            notes=notes + [_malformed_note(r.repo_id, r.malformed) for r in results if r.malformed],
+            notes=notes
+            + [_unreadable_note(r.repo_id, r.unreadable) for r in results if r.unreadable],
         )
     emit(doc, as_json, as_csv, render_deps, package_rows)
     for note in doc.notes:
         click.echo(f"Note: {note}", err=True)
 
 
-def _malformed_note(repo_id: str, malformed: list[tuple[str, str, str]]) -> str:
-    path, sha, why = malformed[0]
-    more = f" and {len(malformed) - 1} more" if len(malformed) > 1 else ""
+def _unreadable_note(repo_id: str, unreadable: Sequence[Sequence[str]]) -> str:
+    path, sha, why = unreadable[0]
+    more = f" and {len(unreadable) - 1} more" if len(unreadable) > 1 else ""
     return (
-        f"{repo_id}: {len(malformed)} file revision(s) could not be read and were skipped "
+        f"{repo_id}: {len(unreadable)} file revision(s) in its history could not be read and were skipped "
         f"(their packages taken as unchanged): {path} at {sha[:10]} ({why}){more}"
     )

@@ -68,6 +68,8 @@ class InventoryResult:
     changes: int = 0  # rows stored
     removed: int = 0  # rows deleted because their commit left the chain
     malformed: list[tuple[str, str, str]] = field(default_factory=list)  # (path, sha, why)
+    # every unreadable revision of the stored history, this run's and earlier runs' (cursor)
+    unreadable: list[list[str]] = field(default_factory=list)
 
 
 def update_inventory(store: Store, repo: git.Repository) -> InventoryResult:
@@ -85,9 +87,9 @@ def update_inventory(store: Store, repo: git.Repository) -> InventoryResult:
             batch += commit_rows(repo.repo_id, commit, files, result)
             result.commits += 1
             if i % BATCH_COMMITS == 0 and i < len(commits):
-                _write(store, repo.repo_id, batch, commit.sha)
+                _write(store, result, batch, commit.sha)
                 result.changes, batch = result.changes + len(batch), []
-        _write(store, repo.repo_id, batch, repo.head)
+        _write(store, result, batch, repo.head)
         result.changes += len(batch)
     return result
 
@@ -117,8 +119,9 @@ def _resume_point(
 ) -> str | None:
     """The chain commit to read on from (None: from the root), once rows of commits the chain
     no longer holds are deleted."""
-    cursor = store.get_cursor(SOURCE, repo_id)
-    last = cursor.get("last") if cursor else None
+    cursor = store.get_cursor(SOURCE, repo_id) or {}
+    last = cursor.get("last")
+    result.unreadable = [u for u in cursor.get("unreadable", []) if u[1] in steps]
     if last is None or last in steps:
         return str(last) if last else None
     with store.transaction():
@@ -135,7 +138,7 @@ def _resume_point(
         )
         kept = [sha for sha in shas if sha in steps]
         resume = max(kept, key=steps.__getitem__) if kept else None
-        store.set_cursor(SOURCE, repo_id, {"last": resume})
+        store.set_cursor(SOURCE, repo_id, {"last": resume, "unreadable": result.unreadable})
     return resume
 
 
@@ -218,13 +221,17 @@ def diff(
 
 
 def _write(
-    store: Store, repo_id: str, rows: Sequence[tuple[object, ...]], last: str | None
+    store: Store, result: InventoryResult, rows: Sequence[tuple[object, ...]], last: str | None
 ) -> None:
-    """Store rows with the cursor after them, in one transaction."""
+    """Store rows with the cursor after them (and the unreadable revisions so far), in one
+    transaction."""
+    seen = {tuple(u) for u in result.unreadable}
+    result.unreadable += [list(m) for m in result.malformed if m not in seen]
     with store.transaction():
         if rows:
             store.insert("dependency_changes", COLUMNS, rows)
-        store.set_cursor(SOURCE, repo_id, {"last": last})
+        cursor = {"last": last, "unreadable": result.unreadable}
+        store.set_cursor(SOURCE, result.repo_id, cursor)
 
 
 class FileStates:
