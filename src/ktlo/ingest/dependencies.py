@@ -18,8 +18,10 @@ deleted and reading resumes after the newest commit still on it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -81,7 +83,8 @@ def update_inventory(store: Store, repo: git.Repository) -> InventoryResult:
     steps = {sha: i for i, sha in enumerate(reversed(chain))}
     since = _resume_point(store, repo.repo_id, steps, result)
     commits = list(read_chain(repo, steps, since))
-    with FileStates(store, repo) as files:
+    wanted = [f.new for c in commits for f in c.files if f.new != NO_BLOB]
+    with FileStates(store, repo, wanted, fresh=since is None and not result.removed) as files:
         batch: list[tuple[object, ...]] = []
         for i, commit in enumerate(commits, 1):
             batch += commit_rows(repo.repo_id, commit, files, result)
@@ -210,13 +213,11 @@ def diff(
 ) -> dict[tuple[str, str], tuple[str | None, bool | None]]:
     """What changed from `before` to `after`: the new (version, direct), version None when
     the package is gone."""
-    changed: dict[tuple[str, str], tuple[str | None, bool | None]] = {}
-    for key, value in after.items():
-        if before.get(key) != value:
-            changed[key] = value
-    for key, (_, direct) in before.items():
-        if key not in after:
-            changed[key] = (None, direct)
+    changed: dict[tuple[str, str], tuple[str | None, bool | None]] = dict(
+        after.items() - before.items()  # set operations on the views: at C speed
+    )
+    for key in before.keys() - after.keys():
+        changed[key] = (None, before[key][1])
     return changed
 
 
@@ -238,26 +239,42 @@ class FileStates:
     """Each file's packages as replayed so far (read from the store the first time a run
     meets the file), and one `git cat-file --batch` reading each new revision once."""
 
-    def __init__(self, store: Store, repo: git.Repository) -> None:
-        self._store, self._repo_id = store, repo.repo_id
+    def __init__(
+        self, store: Store, repo: git.Repository, blobs: Sequence[str], fresh: bool
+    ) -> None:
+        """`blobs`: every revision the run will read, in the order it reads them, asked for
+        at once (git answers while the last answer is parsed: no round trip per blob);
+        `fresh`: nothing is stored of this repository yet (no file's state to look up)."""
+        self._store, self._repo_id, self._fresh = store, repo.repo_id, fresh
         self._proc = subprocess.Popen(
             ["git", *git.GIT_CONFIG, "-C", str(repo.path), "cat-file", "--batch"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env={**os.environ, **git.GIT_ENV},
         )  # fmt: skip
+        self._asking = threading.Thread(target=self._ask, args=(blobs,), daemon=True)
+        self._asking.start()
         self.states: dict[str, Packages] = {}
+
+    def _ask(self, blobs: Sequence[str]) -> None:
+        stdin = self._proc.stdin
+        assert stdin
+        with contextlib.suppress(OSError, ValueError):  # git stopped: the run is over
+            stdin.write("".join(f"{blob}\n" for blob in blobs).encode())
+            stdin.close()
 
     def __enter__(self) -> FileStates:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        assert self._proc.stdin and self._proc.stdout
-        self._proc.stdin.close()
-        self._proc.stdout.close()
+        assert self._proc.stdout
+        self._proc.stdout.close()  # unblocks the asking thread when the run stopped early
+        self._asking.join()
         self._proc.wait()
 
     def state(self, path: str) -> Packages:
         """What `path` holds as stored so far: the replay of its rows."""
+        if path not in self.states and self._fresh:
+            self.states[path] = {}
         if path not in self.states:
             rows = self._store.con.execute(STATE_SQL, [self._repo_id, path]).fetchall()
             self.states[path] = {
@@ -282,12 +299,9 @@ class FileStates:
             return None
 
     def read(self, blob: str) -> bytes:
-        """The blob's bytes (git answers in order: one request, one answer)."""
-        stdin, stdout = self._proc.stdin, self._proc.stdout
-        assert stdin and stdout
-        stdin.write(f"{blob}\n".encode())
-        stdin.flush()
-        return read_object(stdout, blob)
+        """The blob's bytes: git's next answer (it answers in the order asked)."""
+        assert self._proc.stdout
+        return read_object(self._proc.stdout, blob)
 
 
 # A file's packages now: the last row of each package, unless it removed the package.
@@ -302,8 +316,8 @@ STATE_SQL = """
 def read_object(stdout: IO[bytes], blob: str) -> bytes:
     """One answer of `git cat-file --batch`."""
     header = stdout.readline().split()
-    if len(header) != 3:
-        raise Malformed(f"git has no blob {blob}")
+    if len(header) != 3 or header[0].decode() != blob:
+        raise RepositoryError(f"git could not read blob {blob}", "run `git fsck` in the repository")
     data = stdout.read(int(header[2]) + 1)
     return data[:-1]
 

@@ -17,6 +17,7 @@ kept: npm's top-level one, else the highest.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +28,7 @@ from ktlo.ingest.manifests import Malformed, Packages
 Parser = Callable[[bytes], Packages]
 
 
+@functools.lru_cache(maxsize=1 << 16)  # versions repeat from one revision to the next
 def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
     """A sort key that orders `1.10.0` after `1.9.2` (numbers as numbers), for picking the
     highest of several versions; prereleases are not ranked precisely."""
@@ -37,8 +39,10 @@ def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
 def _keep(found: Packages, key: tuple[str, str], version: str, direct: bool | None) -> None:
     """Add a package, keeping the highest version when it is there already."""
     old = found.get(key)
-    if old is None or version_key(version) > version_key(old[0]):
-        found[key] = (version, direct if old is None else old[1] or direct)
+    if old is None:
+        found[key] = (version, direct)
+    elif version != old[0] and version_key(version) > version_key(old[0]):
+        found[key] = (version, old[1] or direct)
 
 
 # --- Python ---------------------------------------------------------------------------
@@ -112,53 +116,56 @@ def parse_package_lock(data: bytes) -> Packages:
 
 
 _PNPM_KEY = re.compile(r"^/?((?:@[^/@]+/)?[^/@(]+)[@/]([^/(_:]+)")
-_PNPM_TABLES = ("dependencies:", "devDependencies:", "optionalDependencies:")
+_SECTION_END = re.compile(r"\n(?=\S)")  # the next top-level key
+# patterns start at a newline (no re.M: a literal prefix is searched for at C speed)
+_PACKAGE_KEY = re.compile(r"\n  ([^ \n][^\n]*):(?=\n)")  # `  '@babel/core@7.24.5':`
+_NAME_AT = {n: re.compile(rf"\n {{{n}}}('[^'\n]+'|[^ '\n:][^\n:]*):") for n in (2, 6)}
+_PNPM_TABLES = ("dependencies", "devDependencies", "optionalDependencies")
 
 
 def parse_pnpm_lock(data: bytes) -> Packages:
     """pnpm-lock.yaml (v5 `/name/1.0.0`, v6 `/name@1.0.0`, v9 `name@1.0.0`); direct are
     the importers' (or v5's root) dependencies.
 
-    Read by its line grammar (pnpm writes it in one fixed layout), not by a YAML parser: a
-    lockfile of half a megabyte takes a YAML parser most of a second, and a history holds
-    thousands of them."""
+    Read by its layout (pnpm writes one fixed layout: a top-level key per section, a
+    package key at two spaces, an importer's dependency at six), with regular expressions
+    over each section rather than a YAML parser: a YAML parser needs most of a second for
+    a 500 KB lockfile, and a history holds thousands of them."""
     text = m.text_of(data)
     if not text.lstrip().startswith("lockfileVersion"):
         raise Malformed("no lockfileVersion")
-    found: Packages = {}
-    direct: set[str] = set()
-    section, table = "", False
-    for line in text.splitlines():
-        indent = len(line) - len(line.lstrip(" "))
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if indent == 0:
-            section, table = stripped, stripped in _PNPM_TABLES
-        elif section == "importers:" and indent == 4:
-            table = stripped in _PNPM_TABLES
-        elif table and indent == (2 if section in _PNPM_TABLES else 6):
-            direct.add(_pnpm_name(stripped))
-        elif section == "packages:" and indent == 2 and stripped.endswith(":"):
-            match = _PNPM_KEY.match(_unquote(stripped[:-1]))
-            if match:
-                _keep(found, (m.NPM, match[1]), match[2], None)
-    return {key: (v, key[1] in direct) for key, (v, _) in found.items()}
+    direct = {_unquote(k) for k in _NAME_AT[6].findall(_section(text, "importers"))}
+    for table in _PNPM_TABLES:  # v5 without workspaces: the root's own tables
+        direct.update(_unquote(k) for k in _NAME_AT[2].findall(_section(text, table)))
+    versions: dict[str, str] = {}
+    for key in _PACKAGE_KEY.findall(_section(text, "packages")):
+        match = _PNPM_KEY.match(_unquote(key))
+        if match:
+            name, version = match[1], match[2]
+            old = versions.get(name)
+            if old is None or (old != version and version_key(version) > version_key(old)):
+                versions[name] = version
+    return {(m.NPM, name): (version, name in direct) for name, version in versions.items()}
+
+
+def _section(text: str, name: str) -> str:
+    """The lines under a top-level `name:` of a YAML file (each after its newline), up to the
+    next top-level key."""
+    start = text.find(f"\n{name}:")
+    line_end = text.find("\n", start + 1) if start >= 0 else -1
+    if line_end < 0:
+        return ""
+    end = _SECTION_END.search(text, line_end)
+    return text[line_end : end.start() + 1 if end else len(text)] + "\n"
 
 
 def _unquote(text: str) -> str:
     return text.strip().strip("'\"")
 
 
-def _pnpm_name(line: str) -> str:
-    """`'@scope/x': 1.0.0` or `x:` -> the package's name."""
-    if line[0] in "'\"":
-        return line[1:].split(line[0], 1)[0]
-    return line.split(":", 1)[0]
-
-
 _YARN_ENTRY = re.compile(r'^"?((?:@[^@/"]+/)?[^@"]+)@')
-_YARN_VERSION = re.compile(r'^\s+version:?\s+"?([^"\s]+)"?')
+# an entry's first line (not indented), or its version (v1 `version "1.0.0"`, berry `version: 1.0.0`)
+_YARN_LINES = re.compile(r'\n(?:([^\s#][^\n]*)|  version:? "?([^"\n]+?)"?)(?=\r?\n)')
 
 
 def parse_yarn_lock(data: bytes) -> Packages:
@@ -166,29 +173,47 @@ def parse_yarn_lock(data: bytes) -> Packages:
     from its first descriptor; berry's workspace and patch entries skipped."""
     found: Packages = {}
     name: str | None = None
-    for line in m.text_of(data).splitlines():
-        if not line or line.startswith("#"):
-            continue
-        if not line[0].isspace():
-            match = _YARN_ENTRY.match(line)
-            skip = "@workspace:" in line or "@patch:" in line or line.startswith("__metadata")
+    for header, version in _YARN_LINES.findall("\n" + m.text_of(data) + "\n"):
+        if header:
+            match = _YARN_ENTRY.match(header)
+            skip = "@workspace:" in header or "@patch:" in header or header.startswith("__metadata")
             name = match[1] if match and not skip else None
-            if not match and not skip and line.rstrip().endswith(":"):
-                raise Malformed(f"not a yarn.lock entry: {line!r}")
+            if not match and not skip and header.rstrip().endswith(":"):
+                raise Malformed(f"not a yarn.lock entry: {header!r}")
         elif name is not None:
-            version = _YARN_VERSION.match(line)
-            if version:
-                _keep(found, (m.NPM, name), version[1], None)
-                name = None
+            _keep(found, (m.NPM, name), version, None)
+            name = None
     return found
 
 
 # --- Rust, Go, Ruby, PHP, Java ------------------------------------------------------------
 
 
+# One [[package]] as cargo writes it: name, version, then source unless it is the workspace's.
+_CARGO_PACKAGE = re.compile(
+    r'\[\[package\]\]\r?\nname = "([^"\n]+)"\r?\nversion = "([^"\n]+)"\r?\n(source = ")?'
+)
+
+
 def parse_cargo_lock(data: bytes) -> Packages:
     """Cargo.lock: every [[package]] from a registry or git (the workspace's own crates,
-    with no source, are not dependencies)."""
+    with no source, are not dependencies).
+
+    Cargo writes one layout (name, version, source first in each [[package]]): read by it
+    when every [[package]] matches it, at C speed; otherwise, and to refuse a broken file,
+    by tomllib (ten times slower on a long history of lockfiles)."""
+    text = m.text_of(data)
+    matches = _CARGO_PACKAGE.findall(text)
+    if len(matches) != text.count("[[package]]") or "<<<<<<<" in text:
+        return _cargo_by_toml(data)
+    found: Packages = {}
+    for name, version, source in matches:
+        if source:
+            _keep(found, (m.CRATES, name), version, None)
+    return found
+
+
+def _cargo_by_toml(data: bytes) -> Packages:
     found: Packages = {}
     for pkg in m.toml_of(data).get("package") or []:
         if pkg.get("source"):
