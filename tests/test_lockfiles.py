@@ -146,6 +146,16 @@ GO_SUM = """github.com/spf13/cobra v1.7.0 h1:abc=
 github.com/spf13/cobra v1.7.0/go.mod h1:def=
 github.com/spf13/cobra v1.10.1 h1:ghi=
 """
+CARGO_ODD_LAYOUT = """[[package]]
+version = "1.0.200"
+name = "serde"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "serde"
+version = "0.9.15"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+"""
 COMPOSER_LOCK = json.dumps({
     "packages": [{"name": "Monolog/Monolog", "version": "3.5.0"}],
     "packages-dev": [{"name": "phpunit/phpunit", "version": "10.5.1"}],
@@ -184,6 +194,8 @@ CASES = [
         ("Maven", "com.squareup.okio:okio"): ("3.6.0", None),
         ("Maven", "org.jetbrains.kotlin:kotlin-stdlib"): ("1.9.10", None),
     }),
+    # not cargo's layout: read by tomllib; of two versions of a crate the highest is kept
+    ("Cargo.lock", CARGO_ODD_LAYOUT, {("crates.io", "serde"): ("1.0.200", None)}),
     ("go.sum", GO_SUM, {("Go", "github.com/spf13/cobra"): ("v1.10.1", None)}),
     ("composer.lock", COMPOSER_LOCK, {
         ("Packagist", "monolog/monolog"): ("3.5.0", None), ("Packagist", "phpunit/phpunit"): ("10.5.1", None),
@@ -203,6 +215,7 @@ def test_each_format_reads_its_packages(
 
 @pytest.mark.parametrize(("path", "text"), [
     ("poetry.lock", "[[package]\nname ="),
+    ("Cargo.lock", '[[package]]\nname = "a"\nversion = "1"\n<<<<<<< HEAD\n'),
     ("go.sum", "github.com/x/y v1.0.0\n"),
     ("pom.xml", '<!DOCTYPE lolz [<!ENTITY lol "lol">]><project>&lol;</project>'),
     ("pnpm-lock.yaml", "<<<<<<< HEAD\n"),
