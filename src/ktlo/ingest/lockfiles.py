@@ -7,9 +7,10 @@ Gradle's lockfiles, go.sum). When a lockfile holds several versions of one packa
 (npm's nested node_modules, two majors of a crate) the one the project resolves is
 kept: npm's top-level one, else the highest.
 
-    poetry.lock  uv.lock  Cargo.lock      tomllib
+    poetry.lock  uv.lock                  tomllib
+    Cargo.lock                            cargo's layout, tomllib when it does not match
     Pipfile.lock  package-lock.json (v1-v3)  composer.lock   json
-    pnpm-lock.yaml                        its line grammar (no YAML parser: see there)
+    pnpm-lock.yaml                        its layout, by regular expressions (no YAML parser: see there)
     yarn.lock                             v1 text and berry (one line format, no YAML)
     Gemfile.lock  go.sum  gradle.lockfile the formats' line grammars
 """
