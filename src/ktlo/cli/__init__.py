@@ -33,6 +33,7 @@ COMMANDS = {
     "capitalization": "ktlo.cli.allocation:capitalization_command",
     "classify": "ktlo.cli.classify:classify_command",
     "demo": "ktlo.cli.report:demo_command",
+    "deps": "ktlo.cli.deps:deps_command",
     "eval": "ktlo.cli.classify:eval_command",
     "explain": "ktlo.cli.verdicts:explain_command",
     "flow": "ktlo.cli.planning:flow_command",

@@ -374,7 +374,9 @@ MIGRATIONS += (
             version     VARCHAR,            -- NULL: this commit removed the package from the file
             direct      BOOLEAN,            -- declared in a manifest (TRUE) or only locked (FALSE); NULL unknown
             sha         VARCHAR NOT NULL,   -- the commit that made the change
-            changed_at  TIMESTAMP NOT NULL  -- its committer time, UTC
+            changed_at  TIMESTAMP NOT NULL, -- its committer time, UTC
+            step        BIGINT NOT NULL     -- the commit's place on HEAD's first-parent chain
+                                            -- from the root (0): the order of the changes
         )
         """,
     ),
