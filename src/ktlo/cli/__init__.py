@@ -32,6 +32,7 @@ COMMANDS = {
     "budget": "ktlo.cli.allocation:budget_command",
     "classify": "ktlo.cli.classify:classify_command",
     "demo": "ktlo.cli.report:demo_command",
+    "deps-risk": "ktlo.cli.deps_risk:deps_risk_command",
     "eval": "ktlo.cli.classify:eval_command",
     "explain": "ktlo.cli.verdicts:explain_command",
     "forecast": "ktlo.cli.planning:forecast_command",

@@ -75,6 +75,7 @@ def refresh(
     max_age: timedelta = MAX_AGE,
     urls: dict[str, str] | None = None,
     osv_url: str = OSV_URL,
+    ask_osv: bool = True,
 ) -> Refresh:
     """Ask the registries and OSV about what is stale; store the answers as they come."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
@@ -85,10 +86,10 @@ def refresh(
         if (ecosystem, package) not in fetched:
             by_ecosystem.setdefault(ecosystem, []).append(package)
     for ecosystem, names in sorted(by_ecosystem.items()):
-        _refresh_registry(store, make_client, ecosystem, names, now, outcome, urls or REGISTRY_URLS)
+        _refresh_registry(store, make_client, ecosystem, names, now, outcome, REGISTRY_URLS if urls is None else urls)
     checked = _fetched(store, "advisory_checks", "checked_at", now - max_age)
     ask = [p for p in packages_in_use(store, current_only=False) if p not in checked]
-    if ask:
+    if ask and ask_osv:
         _refresh_advisories(store, make_client(SOURCE_OSV, osv_url), ask, now, outcome)
     return outcome
 

@@ -242,3 +242,17 @@ def _iso(moment: datetime | None) -> str | None:
 def end_of(day: date) -> datetime:
     """The first moment after `day` (ages are measured to it)."""
     return datetime.combine(day, time.max)
+
+
+def risk_rows(doc: DependencyRiskDocument) -> list[dict[str, object]]:
+    """`--csv`: one row per repository, its freshness and open vulnerabilities by band."""
+    opened = {r.repo_id: r.open for r in doc.vulnerabilities.repositories}
+    rows: list[dict[str, object]] = []
+    for repo in doc.freshness.repositories:
+        o = opened.get(repo.repo_id)
+        rows.append({
+            "repo_id": repo.repo_id, "teams": ";".join(repo.teams),
+            **repo.totals.to_json(),
+            **{band: getattr(o, band) if o else 0 for band in ("critical", "high", "medium", "low", "unknown")},
+        })  # fmt: skip
+    return rows

@@ -7,7 +7,8 @@
 - RubyGems, Maven and anything else: segments split on `.`, `-`, `_` and between digits and
   letters; numbers compare as numbers; a segment with letters marks a pre-release
   (`1.0.a` < `1.0`, `1.0-rc1` < `1.0`) unless it is a release qualifier (`ga`, `final`,
-  `release`), as RubyGems' `Gem::Version` and Maven's `ComparableVersion` read them.
+  `release`), as RubyGems' `Gem::Version` and Maven's `ComparableVersion` read them; Maven
+  reads a qualifier it does not know (`33.2.1-jre`, `-sp1`) as after the release.
 
 `version_key` answers None for a text the ecosystem cannot order (a range such as `^1.2`, a
 git sha); callers then fall back to comparing the text with an explicit list of versions.
@@ -48,7 +49,7 @@ def version_key(ecosystem: str, version: str) -> Key | None:
         return (0, parsed)
     if ecosystem in SEMVER_ECOSYSTEMS:
         return _semver_key(text)
-    return _segment_key(text)
+    return _segment_key(text, maven=ecosystem == "Maven")
 
 
 def is_prerelease(ecosystem: str, version: str) -> bool:
@@ -84,7 +85,7 @@ def _semver_key(text: str) -> Key | None:
     return (1, tuple(core), (0, idents))
 
 
-def _segment_key(text: str) -> Key | None:
+def _segment_key(text: str, *, maven: bool = False) -> Key | None:
     segments = _SEGMENT.findall(text.lower().lstrip("v"))
     if not segments or not segments[0].isdigit():
         return None
@@ -99,6 +100,8 @@ def _segment_key(text: str) -> Key | None:
             tail.append((0, _PRE_WORDS.get(segment, 5), segment))
     while numbers and numbers[-1] == 0:
         numbers.pop()  # 1.0 == 1.0.0
-    # A release (no tail) sorts after its pre-releases: (1,) > (0, ...).
-    suffix: tuple[Any, ...] = (1,) if not tail else (0, *tail)
+    # A release (no tail) sorts after its pre-releases: (1,) > (0, ...). Maven reads a
+    # qualifier it does not know (`-jre`, `-android`, `-sp1`) as after the release.
+    post = maven and bool(tail) and tail[0][0] == 0 and tail[0][2] not in _PRE_WORDS
+    suffix: tuple[Any, ...] = (1,) if not tail else (2 if post else 0, *tail)
     return (2, tuple(numbers), suffix)
