@@ -374,3 +374,40 @@ def test_ktlo_deps_risk_offline_with_an_export(tmp_path: Path) -> None:
     text = CliRunner().invoke(main, args)
     assert text.exit_code == 0 and "GHSA-35jh-r3h4-6jhm" in text.stdout
     assert "Not refreshed: offline" in text.stdout
+
+
+def test_as_of_a_past_day_only_what_was_released_and_published_by_then(
+    store: Store, tmp_path: Path
+) -> None:
+    stocked(store, tmp_path)
+    doc = dependency_risk(store, CONFIG, as_of=date(2024, 1, 1))
+    payments = next(r for r in doc.freshness.repositories if r.repo_id == PAYMENTS)
+    (requests,) = payments.packages
+    assert (requests.latest, requests.libyears, requests.versions_behind) == ("2.31.0", 0.0, 0)
+    # GHSA-9wx4-h78v-vm56 was published on 2024-05-20: not open yet
+    assert {v.advisory_id for v in doc.vulnerabilities.open if v.repo_id == PAYMENTS} == set()
+    before = dependency_risk(store, CONFIG, as_of=date(2023, 5, 24)).vulnerabilities
+    assert before.patches == [] and [v.advisory_id for v in before.open if v.repo_id == PAYMENTS] == [
+        "GHSA-j8r2-6x86-q33q"]  # fmt: skip
+
+
+def test_a_version_no_rule_orders_is_matched_against_the_explicit_list() -> None:
+    from ktlo.metrics.vulnerabilities import Range, is_affected
+
+    listed = [Range("VERSIONS", None, None, None, ("2.0.0-custom+build",)),
+              Range("ECOSYSTEM", "0", "1.5", None, ())]  # fmt: skip
+    assert is_affected("RubyGems", "1.2", listed) and not is_affected("RubyGems", "1.5", listed)
+    assert is_affected("RubyGems", "2.0.0-custom+build", listed)
+    assert not is_affected("RubyGems", "main", listed)  # a branch name: no order, not listed
+
+
+def test_a_file_that_is_not_an_export_is_one_clear_error(tmp_path: Path) -> None:
+    from ktlo.errors import InputError
+
+    bad = tmp_path / "all.zip"
+    bad.write_text("not a zip")
+    with (
+        Store.open(tmp_path / "s.duckdb") as store,
+        pytest.raises(InputError, match="not an OSV export"),
+    ):
+        load_export(store, bad)

@@ -50,17 +50,18 @@ def packages_in_use(store: Store, *, current_only: bool) -> list[Package]:
     """(ecosystem, package) of every package whose version some repository sets (now, or ever)."""
     if not current_only:
         sql = "SELECT DISTINCT ecosystem, package FROM dependency_changes WHERE version IS NOT NULL"
-    else:
-        sql = f"SELECT DISTINCT ecosystem, package FROM ({CURRENT_SQL})"
-    return sorted((r["ecosystem"], r["package"]) for r in store.query(sql))
+        return sorted((r["ecosystem"], r["package"]) for r in store.query(sql))
+    sql = f"SELECT DISTINCT ecosystem, package FROM ({CURRENT_SQL})"
+    return sorted((r["ecosystem"], r["package"]) for r in store.query(sql, [datetime.max]))
 
 
-#: The version each (repository, file, ecosystem, package) holds now: its latest change,
-#: unless that change removed it.
+#: The version each (repository, file, ecosystem, package) held at `?` (a time): its latest
+#: change by then, unless that change removed it.
 CURRENT_SQL = """
     SELECT * FROM (
         SELECT repo_id, path, ecosystem, package, version, direct, sha, changed_at
         FROM dependency_changes
+        WHERE changed_at <= ?
         QUALIFY row_number() OVER (PARTITION BY repo_id, path, ecosystem, package
                                    ORDER BY changed_at DESC, sha DESC) = 1)
     WHERE version IS NOT NULL
@@ -86,7 +87,15 @@ def refresh(
         if (ecosystem, package) not in fetched:
             by_ecosystem.setdefault(ecosystem, []).append(package)
     for ecosystem, names in sorted(by_ecosystem.items()):
-        _refresh_registry(store, make_client, ecosystem, names, now, outcome, REGISTRY_URLS if urls is None else urls)
+        _refresh_registry(
+            store,
+            make_client,
+            ecosystem,
+            names,
+            now,
+            outcome,
+            REGISTRY_URLS if urls is None else urls,
+        )
     checked = _fetched(store, "advisory_checks", "checked_at", now - max_age)
     ask = [p for p in packages_in_use(store, current_only=False) if p not in checked]
     if ask and ask_osv:

@@ -70,7 +70,7 @@ def dependency_risk(
             config,
             as_of,
             repos,
-            current_use(store, repos),
+            current_use(store, repos, end_of(as_of)),
             (lambda items: item_effort(store, config, items)) if with_effort else None,
         ),
         not_refreshed=list(not_refreshed),
@@ -114,10 +114,11 @@ def scoped_repositories(store: Store, config: Config, team: str | None) -> set[s
     return {r for r in ids if team in teams_of(config, r)}
 
 
-def current_use(store: Store, repos: set[str] | None) -> list[InUse]:
-    """Every package version in use now, one per repository and version, with its files."""
+def current_use(store: Store, repos: set[str] | None, until: datetime) -> list[InUse]:
+    """Every package version in use at `until`, one per repository and version, with its files."""
     paths: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
-    for row in store.query(CURRENT_SQL + " ORDER BY repo_id, ecosystem, package, version, path"):
+    order = " ORDER BY repo_id, ecosystem, package, version, path"
+    for row in store.query(CURRENT_SQL + order, [until]):
         if repos is None or row["repo_id"] in repos:
             key = (row["repo_id"], row["ecosystem"], row["package"], row["version"])
             paths[key].append(row["path"])
@@ -152,8 +153,12 @@ def freshness(
     store: Store, config: Config, as_of: date, repos: set[str] | None = None
 ) -> FreshnessDocument:
     """Libyears and versions behind per repository and team."""
-    use = current_use(store, repos)
-    releases = releases_of(store, ((u.ecosystem, u.package) for u in use))
+    until = end_of(as_of)
+    use = current_use(store, repos, until)
+    releases = {
+        package: [r for r in found if r.released_at is None or r.released_at <= until]
+        for package, found in releases_of(store, ((u.ecosystem, u.package) for u in use)).items()
+    }  # releases after `as_of` were not there to upgrade to
     by_repo: dict[str, list[PackageFreshness]] = defaultdict(list)
     for item in use:
         by_repo[item.repo_id].append(

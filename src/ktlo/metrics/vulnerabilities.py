@@ -147,7 +147,7 @@ def vulnerability_document(
     found.sort(
         key=lambda v: (SEVERITY_ORDER[v.severity], -(v.age_days or 0), v.repo_id, v.advisory_id)
     )
-    patches = find_patches(store, known, repos)
+    patches = [p for p in find_patches(store, known, repos) if p.patched_at <= moment.isoformat()]
     patches = link_items(store, patches, effort)
     repo_teams = {
         r: teams_of(config, r) for r in {u.repo_id for u in use} | {p.repo_id for p in patches}
@@ -189,8 +189,10 @@ def vulnerability_document(
 def _open(item: InUse, known: Sequence[Known], moment: datetime) -> list[OpenVulnerability]:
     out = []
     for k in known:
-        if not is_affected(item.ecosystem, item.version, k.ranges):
-            continue
+        if (k.published and k.published > moment) or not is_affected(
+            item.ecosystem, item.version, k.ranges
+        ):
+            continue  # not known yet at `as_of`, or not affected
         age = (moment - k.published).total_seconds() / 86400 if k.published else None
         out.append(
             OpenVulnerability(
