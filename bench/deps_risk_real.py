@@ -76,7 +76,8 @@ def main() -> None:
             ["repo_id", "path", "ecosystem", "package", "version", "direct", "sha", "changed_at"],
             [(repo_id, p, "PyPI", n, v, None, s, w) for p, n, v, s, w in found],
         )
-        outcome = refresh(store, default_client())
+        until = datetime.combine(args.as_of, datetime.max.time()) if args.as_of else datetime.max
+        outcome = refresh(store, default_client(), in_use_at=until)
         doc = dependency_risk(
             store, Config(), as_of=args.as_of, not_refreshed=outcome.not_refreshed
         )

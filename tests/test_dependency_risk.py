@@ -411,3 +411,38 @@ def test_a_file_that_is_not_an_export_is_one_clear_error(tmp_path: Path) -> None
         pytest.raises(InputError, match="not an OSV export"),
     ):
         load_export(store, bad)
+
+
+def test_an_advisory_spelling_a_pypi_name_its_own_way_still_matches(
+    store: Store, tmp_path: Path
+) -> None:
+    # OSV keeps the advisory's spelling (GHSA-h75v-3vvj-5mfj names `Jinja2`); the inventory
+    # writes PEP 503 names. They are one package.
+    change(
+        store, PAYMENTS, "requirements/dev.txt", "PyPI", "jinja2", "3.1.3", "c1", "2024-01-20T10:00"
+    )
+    change(
+        store,
+        PAYMENTS,
+        "requirements/dev.txt",
+        "PyPI",
+        "jinja2",
+        "3.1.4",
+        "c2",
+        "2024-05-07T14:20:59",
+    )
+    record = {
+        **advisory("GHSA-9wx4-h78v-vm56"),
+        "id": "GHSA-h75v-3vvj-5mfj",
+        "published": "2024-05-06T14:20:59Z",
+    }
+    record["affected"] = [{"package": {"ecosystem": "PyPI", "name": "Jinja2"},
+                           "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "3.1.4"}]}]}]  # fmt: skip
+    path = tmp_path / "PyPI.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("GHSA-h75v-3vvj-5mfj.json", json.dumps(record))
+    assert load_export(store, path, NOW) == 1
+    doc = dependency_risk(store, CONFIG, as_of=date(2024, 6, 1)).vulnerabilities
+    assert [(p.advisory_id, p.from_version, p.to_version, p.days_to_patch) for p in doc.patches] == [
+        ("GHSA-h75v-3vvj-5mfj", "3.1.3", "3.1.4", 1.0)]  # fmt: skip
+    assert doc.unchecked == []

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx2
 
 from ktlo.errors import SourceError, SourceNotFoundError
+from ktlo.metrics.versions import canonical_name
 from ktlo.sources.http import ApiClient
 from ktlo.sources.osv import OSV_URL, Advisory, fetch_advisory, query_packages, read_export
 from ktlo.sources.registries import READERS, REGISTRY_URLS, Release
@@ -46,13 +47,15 @@ def default_client(transport: httpx2.BaseTransport | None = None) -> ClientFacto
     return make
 
 
-def packages_in_use(store: Store, *, current_only: bool) -> list[Package]:
-    """(ecosystem, package) of every package whose version some repository sets (now, or ever)."""
+def packages_in_use(
+    store: Store, *, current_only: bool, at: datetime = datetime.max
+) -> list[Package]:
+    """(ecosystem, package) of every package some repository uses at `at`, or ever used."""
     if not current_only:
         sql = "SELECT DISTINCT ecosystem, package FROM dependency_changes WHERE version IS NOT NULL"
         return sorted((r["ecosystem"], r["package"]) for r in store.query(sql))
     sql = f"SELECT DISTINCT ecosystem, package FROM ({CURRENT_SQL})"
-    return sorted((r["ecosystem"], r["package"]) for r in store.query(sql, [datetime.max]))
+    return sorted((r["ecosystem"], r["package"]) for r in store.query(sql, [at]))
 
 
 #: The version each (repository, file, ecosystem, package) held at `?` (a time): its latest
@@ -77,13 +80,15 @@ def refresh(
     urls: dict[str, str] | None = None,
     osv_url: str = OSV_URL,
     ask_osv: bool = True,
+    in_use_at: datetime = datetime.max,
 ) -> Refresh:
-    """Ask the registries and OSV about what is stale; store the answers as they come."""
+    """Ask the registries about the packages in use at `in_use_at` (now) and OSV about every
+    package ever used, for what is stale; store the answers as they come."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
     outcome = Refresh()
     fetched = _fetched(store, "package_fetches", "fetched_at", now - max_age)
     by_ecosystem: dict[str, list[str]] = {}
-    for ecosystem, package in packages_in_use(store, current_only=True):
+    for ecosystem, package in packages_in_use(store, current_only=True, at=in_use_at):
         if (ecosystem, package) not in fetched:
             by_ecosystem.setdefault(ecosystem, []).append(package)
     for ecosystem, names in sorted(by_ecosystem.items()):
@@ -211,7 +216,7 @@ AFFECTS_COLUMNS = ["advisory_id", "ecosystem", "package", "range_type", "introdu
 def load_export(store: Store, path: Path, now: datetime | None = None) -> int:
     """Store the advisories of an OSV export zip that name a package in use; how many."""
     now = now or datetime.now(UTC).replace(tzinfo=None)
-    used = set(packages_in_use(store, current_only=False))
+    used = {(e, canonical_name(e, p)) for e, p in packages_in_use(store, current_only=False)}
     ecosystems: set[str] = set()
     kept = []
     for advisory in read_export(path):
@@ -219,7 +224,11 @@ def load_export(store: Store, path: Path, now: datetime | None = None) -> int:
         if any((x.ecosystem, x.package) in used for x in advisory.affects):
             kept.append(advisory)
     store_advisories(store, kept, f"export:{path.name}", now)
-    checked = [(e, p, now, f"export:{path.name}") for e, p in used if e in ecosystems]
+    checked = [
+        (e, p, now, f"export:{path.name}")
+        for e, p in packages_in_use(store, current_only=False)
+        if e in ecosystems
+    ]
     with store.transaction():
         store.upsert("advisory_checks", ["ecosystem", "package", "checked_at", "source"], checked)
     return len(kept)

@@ -52,6 +52,14 @@ def version_key(ecosystem: str, version: str) -> Key | None:
     return _segment_key(text, maven=ecosystem == "Maven")
 
 
+def canonical_name(ecosystem: str, name: str) -> str:
+    """A package's name as its ecosystem compares names: PyPI's PEP 503 form (`Jinja2` and
+    `jinja2` are one package, as are `zope.interface` and `zope-interface`); others as given."""
+    if ecosystem == "PyPI":
+        return re.sub(r"[-_.]+", "-", name).lower()
+    return name
+
+
 def is_prerelease(ecosystem: str, version: str) -> bool:
     """Whether `version` is a pre-release (alpha, beta, rc, dev, a Go pseudo-version...)."""
     key = version_key(ecosystem, version)

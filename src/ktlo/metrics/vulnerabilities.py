@@ -28,7 +28,7 @@ from ktlo.metrics.dependency_risk_document import (
     TimeToPatch,
     VulnerabilityDocument,
 )
-from ktlo.metrics.versions import version_key
+from ktlo.metrics.versions import canonical_name, version_key
 from ktlo.store import Store
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ def vulnerability_document(
 
     known = known_advisories(store)
     moment = datetime.combine(as_of, time.max)
-    found = [v for u in use for v in _open(u, known.get((u.ecosystem, u.package), []), moment)]
+    found = [v for u in use for v in _open(u, known.get(_key(u.ecosystem, u.package), []), moment)]
     found.sort(
         key=lambda v: (SEVERITY_ORDER[v.severity], -(v.age_days or 0), v.repo_id, v.advisory_id)
     )
@@ -167,9 +167,9 @@ def vulnerability_document(
         for t in config.teams
         if any(t.name in names for names in repo_teams.values())
     ]
-    in_use = {(u.ecosystem, u.package) for u in use}
+    in_use = {_key(u.ecosystem, u.package) for u in use}
     checked = {
-        (r["ecosystem"], r["package"])
+        _key(r["ecosystem"], r["package"])
         for r in store.query("SELECT ecosystem, package FROM advisory_checks")
     }
     return VulnerabilityDocument(
@@ -216,9 +216,12 @@ def find_patches(
         return []
     rows = store.query(
         """
-        SELECT repo_id, path, ecosystem, package, version, sha, changed_at
-        FROM dependency_changes
-        JOIN (SELECT unnest(?) AS ecosystem, unnest(?) AS package) USING (ecosystem, package)
+        SELECT repo_id, path, ecosystem, package, version, sha, changed_at, name
+        FROM (SELECT *, CASE WHEN ecosystem = 'PyPI'
+                             THEN lower(regexp_replace(package, '[-_.]+', '-', 'g'))
+                             ELSE package END AS name
+              FROM dependency_changes)
+        JOIN (SELECT unnest(?) AS ecosystem, unnest(?) AS name) USING (ecosystem, name)
         ORDER BY repo_id, path, ecosystem, package, changed_at, sha
         """,
         [[e for e, _ in packages], [p for _, p in packages]],
@@ -229,7 +232,7 @@ def find_patches(
             series[(row["repo_id"], row["path"], row["ecosystem"], row["package"])].append(row)
     out = []
     for (repo, path, eco, pkg), changes in series.items():
-        for k in known[(eco, pkg)]:
+        for k in known[_key(eco, pkg)]:
             out += _patches_of(repo, path, eco, pkg, changes, k)
     return out
 
@@ -292,6 +295,10 @@ def link_items(store: Store, patches: list[Patch], effort: EffortOf | None) -> l
         })
         for p, items in zip(patches, linked, strict=True)
     ]  # fmt: skip
+
+
+def _key(ecosystem: str, package: str) -> tuple[str, str]:
+    return ecosystem, canonical_name(ecosystem, package)
 
 
 def _bands(found: Sequence[OpenVulnerability]) -> BandCounts:

@@ -27,6 +27,7 @@ from typing import Any
 
 from ktlo.errors import InputError
 from ktlo.metrics.severity import band, cvss3_score, named_band
+from ktlo.metrics.versions import canonical_name
 from ktlo.sources.http import ApiClient
 from ktlo.sources.registries import parse_time
 
@@ -174,6 +175,7 @@ def _affects(entry: dict[str, Any]) -> Iterator[Affects]:
     if not ecosystem or not name:
         return
     ecosystem = ecosystem.split(":", 1)[0]  # "Debian:11" -> "Debian"; ours carry no release
+    name = canonical_name(ecosystem, name)  # OSV keeps the advisory's spelling (`Jinja2`)
     for rng in entry.get("ranges") or []:
         if rng.get("type") not in ("ECOSYSTEM", "SEMVER"):
             continue
