@@ -375,7 +375,9 @@ def test_ktlo_deps_risk_offline_with_an_export(tmp_path: Path) -> None:
     assert text.exit_code == 0 and "GHSA-35jh-r3h4-6jhm" in text.stdout
     assert "Not refreshed: offline" in text.stdout
     rows = CliRunner().invoke(main, [*args, "--csv"]).stdout.splitlines()
-    assert rows[0].startswith("repo_id,teams,packages,dated,outdated,libyears,versions_behind,critical")
+    assert rows[0].startswith(
+        "repo_id,teams,packages,dated,outdated,libyears,versions_behind,critical"
+    )
     assert f"{SHOP},,1,1,1,0.52,1,0,1,1,0,0" in rows  # lodash: one high, one medium open
     unknown = CliRunner().invoke(main, [*args, "--team", "nobody"])
     assert unknown.exit_code == 1 and "Error: unknown team 'nobody'" in unknown.output
