@@ -399,4 +399,66 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    # 9: dependency risk (issue 20): release dates from the package registries and OSV's
+    #    advisories with the ranges they affect, cached so `ktlo deps` works offline.
+    (
+        """
+        CREATE TABLE package_releases (     -- one release of a package, as its registry dates it
+            ecosystem    VARCHAR NOT NULL,   -- as OSV names it (PyPI, npm, crates.io, Go, ...)
+            package      VARCHAR NOT NULL,
+            version      VARCHAR NOT NULL,
+            released_at  TIMESTAMP,          -- UTC; NULL when the registry gives no date
+            yanked       BOOLEAN NOT NULL,   -- yanked, unpublished or deprecated by the registry
+            PRIMARY KEY (ecosystem, package, version)
+        )
+        """,
+        """
+        CREATE TABLE package_fetches (      -- when a package's releases were last asked for
+            ecosystem    VARCHAR NOT NULL,
+            package      VARCHAR NOT NULL,
+            fetched_at   TIMESTAMP NOT NULL,
+            status       VARCHAR NOT NULL,   -- ok, not_found
+            PRIMARY KEY (ecosystem, package)
+        )
+        """,
+        """
+        CREATE TABLE advisories (           -- an OSV advisory (GHSA, PYSEC, RUSTSEC, GO, ...)
+            advisory_id  VARCHAR PRIMARY KEY,
+            aliases      VARCHAR[] NOT NULL, -- CVE and other ids of the same advisory
+            summary      VARCHAR,
+            severity     VARCHAR,            -- band: critical, high, medium, low; NULL unknown
+            score        DOUBLE,             -- CVSS v3 base score when a v3 vector is given
+            vector       VARCHAR,            -- the CVSS vector it was read from
+            published    TIMESTAMP,
+            modified     TIMESTAMP,
+            withdrawn    TIMESTAMP,
+            source       VARCHAR NOT NULL,   -- api or export:<file name>
+            fetched_at   TIMESTAMP NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE advisory_affects (     -- a stretch of versions an advisory affects
+            advisory_id    VARCHAR NOT NULL,
+            ecosystem      VARCHAR NOT NULL,
+            package        VARCHAR NOT NULL,
+            range_type     VARCHAR NOT NULL, -- ECOSYSTEM, SEMVER, or VERSIONS (the explicit list)
+            introduced     VARCHAR,          -- '0': from the first version
+            fixed          VARCHAR,          -- first version not affected; NULL none
+            last_affected  VARCHAR,          -- last version affected; NULL none
+            versions       VARCHAR[]         -- range_type VERSIONS: the versions listed
+        )
+        """,
+        """
+        CREATE TABLE advisory_checks (      -- when OSV was last asked about a package
+            ecosystem    VARCHAR NOT NULL,
+            package      VARCHAR NOT NULL,
+            checked_at   TIMESTAMP NOT NULL,
+            source       VARCHAR NOT NULL,   -- api or export:<file name>
+            PRIMARY KEY (ecosystem, package)
+        )
+        """,
+    ),
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)
