@@ -48,11 +48,13 @@ def clients(fake: FakeRegistries | FakeOsv, clock: FakeTime | None = None):  # t
 
 def change(store: Store, repo: str, path: str, eco: str, pkg: str, version: str | None,
            sha: str, when: str) -> None:  # fmt: skip
+    at = datetime.fromisoformat(when)  # a linear history: the chain's order is the clock's
     store.insert(
         "dependency_changes",
-        ["repo_id", "path", "ecosystem", "package", "version", "direct", "sha", "changed_at"],
-        [(repo, path, eco, pkg, version, True, sha, datetime.fromisoformat(when))],
-    )
+        ["repo_id", "path", "ecosystem", "package", "version", "direct", "sha", "changed_at",
+         "step"],
+        [(repo, path, eco, pkg, version, True, sha, at, int(at.timestamp()))],
+    )  # fmt: skip
 
 
 def history(store: Store) -> None:

@@ -58,15 +58,16 @@ def packages_in_use(
     return sorted((r["ecosystem"], r["package"]) for r in store.query(sql, [at]))
 
 
-#: The version each (repository, file, ecosystem, package) held at `?` (a time): its latest
-#: change by then, unless that change removed it.
+#: The version each (repository, file, ecosystem, package) held at `?` (a time): its last
+#: change by then on the mainline (`step`, the inventory's order: committer times can go
+#: backwards), unless that change removed it.
 CURRENT_SQL = """
     SELECT * FROM (
         SELECT repo_id, path, ecosystem, package, version, direct, sha, changed_at
         FROM dependency_changes
         WHERE changed_at <= ?
         QUALIFY row_number() OVER (PARTITION BY repo_id, path, ecosystem, package
-                                   ORDER BY changed_at DESC, sha DESC) = 1)
+                                   ORDER BY step DESC, sha DESC) = 1)
     WHERE version IS NOT NULL
 """
 
