@@ -18,9 +18,9 @@ import sys
 import types
 import typing
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Any, ClassVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 # A generated table sits between these markers, naming its model by its dotted path:
@@ -32,6 +32,17 @@ class Document(BaseModel):
     """A part of a public JSON document: frozen, only its declared fields."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    # Fields left out of the JSON, not written as null, when they are None (a part that
+    # only some answers carry, e.g. `buckets` for teams with targets).
+    OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _omit_when_none(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for name in self.OMITTED_WHEN_NONE:
+            if getattr(self, name) is None:
+                del data[name]
+        return data
 
     def to_json(self) -> dict[str, Any]:
         """The document as JSON values, keys in declaration order."""

@@ -8,9 +8,9 @@ declared in the order the JSON has always written them.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import Field
 
 from ktlo.documents import Document
 from ktlo.effort.error_bars import ErrorRates
@@ -56,12 +56,7 @@ class Group(Document):
     ktlo_share_low: float | None = Field(description="low end of its 90% interval")
     ktlo_share_high: float | None = Field(description="high end of its 90% interval")
 
-    @model_serializer(mode="wrap")
-    def _investment_when_known(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if self.investment is None:
-            del data["investment"]
-        return data
+    OMITTED_WHEN_NONE = frozenset({"investment"})
 
 
 class PeriodGroup(Document):
@@ -165,12 +160,7 @@ class AllocationDocument(Document):
         description="`--by initiative` only (left out otherwise): what `(no initiative)` holds",
     )
 
-    @model_serializer(mode="wrap")
-    def _no_initiative_when_grouped(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if self.no_initiative is None:
-            del data["no_initiative"]
-        return data
+    OMITTED_WHEN_NONE = frozenset({"no_initiative"})
 
 
 class DriverKind(Document):
@@ -266,12 +256,7 @@ class TeamBudget(Document):
         None, description="its budget buckets (teams with `targets` only; left out otherwise)"
     )
 
-    @model_serializer(mode="wrap")
-    def _buckets_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if self.buckets is None:
-            del data["buckets"]
-        return data
+    OMITTED_WHEN_NONE = frozenset({"buckets"})
 
 
 class BudgetDocument(Document):

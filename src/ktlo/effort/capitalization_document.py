@@ -6,9 +6,9 @@ docs/capitalization.md's field table is generated from it.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import Field
 
 from ktlo.documents import Document
 
@@ -49,12 +49,7 @@ class CapitalizationRow(Document):
         None, description="`--items` only (left out otherwise): the items, most effort first"
     )
 
-    @model_serializer(mode="wrap")
-    def _listed_when_asked(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if self.listed is None:
-            del data["listed"]
-        return data
+    OMITTED_WHEN_NONE = frozenset({"listed"})
 
 
 class CapitalizationDocument(Document):

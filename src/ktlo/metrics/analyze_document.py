@@ -271,9 +271,4 @@ class AnalyzeDocument(Document):
         "with nothing new",
     )
 
-    @model_serializer(mode="wrap")
-    def _ingest_when_read(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if self.ingest is None:
-            del data["ingest"]
-        return data
+    OMITTED_WHEN_NONE = frozenset({"ingest"})

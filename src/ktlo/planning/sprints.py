@@ -28,7 +28,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import Field
 
 from ktlo.config import Config
 from ktlo.documents import Document
@@ -82,12 +82,7 @@ class Sprint(Document):
         "only; left out otherwise)",
     )
 
-    @model_serializer(mode="wrap")
-    def _buckets_when_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        data: dict[str, Any] = handler(self)
-        if self.buckets is None:
-            del data["buckets"]
-        return data
+    OMITTED_WHEN_NONE = frozenset({"buckets"})
 
 
 class SprintTrend(Document):

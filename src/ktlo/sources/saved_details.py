@@ -7,13 +7,14 @@ its own (reviews, statuses, approvals, notes).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Self
 
 
 @dataclass
-class SavedDetails:
+class SavedDetails(ABC):
     """A saved file's values: details keyed by what they belong to, and the rest in order."""
 
     rest: list[tuple[int, Any]] = field(default_factory=list)
@@ -36,14 +37,14 @@ class SavedDetails:
                     parent = value
         return self
 
+    @abstractmethod
     def detail(self, value: Any) -> str | None:
         """Which detail a saved value is (`commit`, `push` or the forge's own), None if none."""
-        raise NotImplementedError
 
+    @abstractmethod
     def keep(self, kind: str, value: dict[str, Any]) -> bool:
         """Keep a detail of the forge's own kind; False for a value that is none of them."""
-        raise NotImplementedError
 
+    @abstractmethod
     def opens(self, value: dict[str, Any]) -> bool:
         """True for a pull (merge) request: the commits saved after it are its own."""
-        raise NotImplementedError
