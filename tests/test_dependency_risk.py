@@ -455,3 +455,21 @@ def test_an_advisory_spelling_a_pypi_name_its_own_way_still_matches(
     assert [(p.advisory_id, p.from_version, p.to_version, p.days_to_patch) for p in doc.patches] == [
         ("GHSA-h75v-3vvj-5mfj", "3.1.3", "3.1.4", 1.0)]  # fmt: skip
     assert doc.unchecked == []
+
+
+def test_with_no_inventory_it_says_so_instead_of_zero_libyears(tmp_path: Path) -> None:
+    """An empty inventory printed a table header and `libyears 0.0`: a zero meaning unknown."""
+    from click.testing import CliRunner
+
+    from ktlo.cli import main
+
+    db = str(tmp_path / "ktlo.duckdb")
+    Store.open(tmp_path / "ktlo.duckdb").close()
+    shown = CliRunner().invoke(main, ["deps-risk", "--offline", "--db", db])
+    assert shown.exit_code == 0, shown.output
+    assert "No packages in the inventory" in shown.stdout
+    assert "run `ktlo deps` first" in shown.stdout
+    doc = json.loads(
+        CliRunner().invoke(main, ["deps-risk", "--offline", "--db", db, "--json"]).stdout
+    )
+    assert any("no dependencies inventoried" in n for n in doc["not_refreshed"])

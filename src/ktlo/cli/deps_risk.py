@@ -57,6 +57,14 @@ def deps_risk_command(
         require_teams(config, "deps-risk --team", "shows one team's dependencies")
     not_refreshed: list[str] = []
     with open_store(path) as store:
+        (inventoried,) = store.con.execute(
+            "SELECT count(*) FROM dependency_changes"
+        ).fetchone() or (0,)
+        if not inventoried:  # no figure below may read as a measured zero
+            not_refreshed.append(
+                "no dependencies inventoried yet: run `ktlo deps` first (it reads every "
+                "manifest and lockfile of the repositories); the figures are empty, not zero"
+            )
         if osv_export is not None:
             load_export(store, osv_export)
         if offline:

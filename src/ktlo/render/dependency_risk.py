@@ -22,6 +22,11 @@ SHOWN = 15
 def render_dependency_risk(doc: DependencyRiskDocument, console: Console) -> None:
     """Repositories, open vulnerabilities, time to patch, then what could not be refreshed."""
     fresh, vulns = doc.freshness, doc.vulnerabilities
+    if not fresh.repositories:
+        console.print(f"No packages in the inventory as of {fresh.as_of}.")
+        for note in doc.not_refreshed:
+            console.print(f"Note: {note}", style="dim")
+        return
     opened = {r.repo_id: r.open for r in vulns.repositories}
     table = Table(box=None, header_style="dim", title_justify="left", pad_edge=False,
                   title=f"Dependency risk as of {fresh.as_of}")  # fmt: skip
