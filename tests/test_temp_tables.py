@@ -105,3 +105,44 @@ def test_a_reader_whose_caller_built_nothing_names_the_builder(store: Store) -> 
     with pytest.raises(MissingTableError) as report_error:
         report_document(store, load_config(None), ReportFilters())
     assert "ktlo.report.model.prepare" in str(report_error.value)
+
+
+READS = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_]\w*)")
+# Readers inside report/ read the tables `prepare` builds, guarded once by report_document.
+GUARDED_ELSEWHERE = ("ktlo.report.sections.", "ktlo.report.items.", "ktlo.metrics.common.in_scope")
+
+
+def _unguarded_readers() -> list[str]:
+    """Public functions whose SQL reads a registered temporary table that they neither build,
+    nor get from a builder they call, nor check with `require`."""
+    shared = {n for n, t in TEMP_TABLES.items() if not t.scratch}
+    found = []
+    for path in sorted(SRC.rglob("*.py")):
+        module = ".".join(path.relative_to(SRC).with_suffix("").parts)
+        for fn in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(fn, ast.FunctionDef) or fn.name.startswith("_"):
+                continue
+            name = f"{module}.{fn.name}"
+            text = " ".join(
+                n.value
+                for n in ast.walk(fn)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str)
+            )
+            called = {
+                n.func.id if isinstance(n.func, ast.Name) else getattr(n.func, "attr", "")
+                for n in ast.walk(fn)
+                if isinstance(n, ast.Call)
+            }
+            for table in (set(READS.findall(text)) & shared) - set(CREATED.findall(text)):
+                builder = TEMP_TABLES[table].builder.rsplit(".", 1)[1]
+                if not ({"require", "build_once", builder} & called) and not name.startswith(
+                    GUARDED_ELSEWHERE
+                ):
+                    found.append(f"{name} reads {table}")
+    return found
+
+
+def test_every_reader_of_another_stages_table_names_what_it_needs() -> None:
+    """A public function reading a temporary table it does not build calls `require`, so a
+    caller that skipped the builder gets MissingTableError naming it, not DuckDB's error."""
+    assert _unguarded_readers() == []

@@ -31,6 +31,7 @@ from ktlo.effort.error_bars import Estimate
 from ktlo.metrics.repository import Budget, period_label
 from ktlo.periods import Coverage
 from ktlo.store import Store
+from ktlo.store.temp_tables import require
 
 REST = "(rest)"
 
@@ -99,6 +100,7 @@ def team_buckets(
     """The team's buckets in its last complete period, against their targets, with their
     drift from the previous complete period. `corrected` holds the team's corrected KTLO
     share per period start (the whole-KTLO bucket's status reads it)."""
+    require(store, "alloc")
     days: dict[date, dict[str, float]] = {}
     for row in store.query(
         f"SELECT date_trunc('{period}', day)::DATE AS start, investment, subcategory, "

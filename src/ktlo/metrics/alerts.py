@@ -17,6 +17,7 @@ from typing import Any
 
 from ktlo.metrics.common import Context, figure, in_scope, per_window, ratio, window_of
 from ktlo.metrics.health_document import Alerts
+from ktlo.store.temp_tables import require
 
 DAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 TOP = 10
@@ -24,6 +25,7 @@ TOP = 10
 
 def build_alerts(ctx: Context) -> None:
     """`h_alerts`: alerts in scope and range, with noise and after-hours flags."""
+    require(ctx.store, "h_incidents")
     s = ctx.settings
     on_call = s.on_call
     start, end = (_minutes(t) for t in on_call.hours.split("-"))
@@ -61,6 +63,7 @@ def _minutes(clock: str) -> int:
 
 def alerts(ctx: Context) -> Alerts:
     """The alerts section of the health document."""
+    require(ctx.store, "h_alerts")
     rows = ctx.rows(
         f"""
         SELECT idx, count(*) AS alerts, count(*) FILTER (WHERE noisy) AS noisy,

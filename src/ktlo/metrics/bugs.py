@@ -22,6 +22,7 @@ from ktlo.metrics.common import (
     stats_sql,
 )
 from ktlo.metrics.health_document import Bugs
+from ktlo.store.temp_tables import require
 
 
 def build_bugs(ctx: Context) -> None:
@@ -49,6 +50,7 @@ def build_bugs(ctx: Context) -> None:
 
 def bugs(ctx: Context) -> Bugs:
     """The bugs section of the health document."""
+    require(ctx.store, "h_bugs", "h_windows")
     mean = ctx.options.mean
     opened = ctx.rows(
         """

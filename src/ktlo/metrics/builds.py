@@ -30,6 +30,7 @@ from ktlo.metrics.common import (
 )
 from ktlo.metrics.deployments import STATUSES
 from ktlo.metrics.health_document import Builds
+from ktlo.store.temp_tables import require
 
 LOOKBACK_DAYS = 30  # read builds this long before the oldest window: red spells that began earlier
 TOP_WORKFLOWS = 20
@@ -62,6 +63,7 @@ def build_builds(ctx: Context) -> None:
 
 def builds(ctx: Context) -> Builds:
     """The builds section of the health document."""
+    require(ctx.store, "h_builds")
     mean = ctx.options.mean
     rows = ctx.rows(
         f"""

@@ -24,6 +24,7 @@ import duckdb
 from ktlo.config import Config, HealthSettings, ServiceSettings
 from ktlo.errors import ConfigError
 from ktlo.store import Store
+from ktlo.store.temp_tables import require
 
 PERIODS = ("week", "month", "quarter")
 TREND_WINDOWS = 6
@@ -307,6 +308,7 @@ def window_index_sql(column: str, windows: int, kind: str) -> str:
 
 def has_deployments(ctx: Context) -> bool:
     """Whether the scope has any deployment at all: without one, frequency is "no data", not 0."""
+    require(ctx.store, "h_deploys")
     return bool(ctx.rows("SELECT count(*) AS n FROM h_deploys")[0]["n"])
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from ktlo.metrics.common import Context, in_scope
 from ktlo.metrics.shipped import deploy_commits_known
+from ktlo.store.temp_tables import require
 
 SUCCESS = (
     "success",
@@ -58,6 +59,7 @@ STATUS_SQL = """CASE WHEN list_contains($success, s) THEN 'success'
 
 def build_deployments(ctx: Context) -> None:
     """Create h_deploys and h_prod."""
+    require(ctx.store, "h_repos")
     ctx.run(
         """
         CREATE OR REPLACE TEMP TABLE h_ci_repos AS
@@ -184,6 +186,7 @@ def build_changes(ctx: Context) -> None:
     repositories from them. Commits of a repository with no deployment, CI run or merged
     pull request at all cannot ship and are left out.
     """
+    require(ctx.store, "h_deploys")
     ctx.build_once("h_all_changes", _all_changes_sql(ctx))
     scope = f"({in_scope(ctx, repo='repo_id')} OR repo_id IN (SELECT repo_id FROM h_deploys))"
     ctx.run(f"CREATE OR REPLACE TEMP TABLE h_changes AS SELECT * FROM h_all_changes WHERE {scope}")

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from ktlo.metrics.common import Context, figure, has_deployments, ratio, rounded, stats_sql
+from ktlo.store.temp_tables import require
 
 BUCKET_ORDER = ("elite", "high", "medium", "low")
 THRESHOLDS = {
@@ -88,6 +89,7 @@ def _below(value: float | None, limits: tuple[float, float, float]) -> str | Non
 def create_groups(ctx: Context) -> None:
     """`h_deploy_team(deploy_id, team)` (the teams whose services or repositories a deployment
     is of) and `h_counted` (the deployments a failure rate counts), from the oldest window on."""
+    require(ctx.store, "h_deploys")
     rows = [(t.name, "service", s.lower()) for t in ctx.config.teams for s in t.services]
     rows += [(t.name, "repo", r) for t in ctx.config.teams for r in t.repositories]
     ctx.run("CREATE OR REPLACE TEMP TABLE h_team_key (team VARCHAR, kind VARCHAR, value VARCHAR)")
@@ -335,6 +337,7 @@ def _incident_links(ctx: Context) -> dict[str, Any]:
 
 def failure_list(ctx: Context, limit: int = 20) -> list[dict[str, Any]]:
     """The failed deployments of the current window, each with why it counts as failed."""
+    require(ctx.store, "h_counted", "h_failures")
     return [
         {
             **r,

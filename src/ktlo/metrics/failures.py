@@ -22,6 +22,7 @@ per reason a deployment failed.
 from __future__ import annotations
 
 from ktlo.metrics.common import Context, in_scope
+from ktlo.store.temp_tables import require
 
 ROOT_CAUSE = r"(?i)root[ _-]?cause:?\s*([0-9a-f]{7,40})"
 DEPLOYMENT_REF = r"(?i)\bdeploy(?:ment)?(?:[ _-]?id)?\s*[:#]\s*([A-Za-z0-9][A-Za-z0-9_.:/-]*)"
@@ -72,6 +73,7 @@ def link_incidents(ctx: Context) -> None:
     to one (or a root cause first shipped by one) is not followed, and the incident goes on
     to the next rule; `h_incident_rejected` keeps those references for the counts.
     """
+    require(ctx.store, "h_deploy_commits", "h_deploys", "h_incidents", "h_prod")
     hours = ctx.settings.incident_window_hours
     minutes = round(hours * 60)
     oldest = "$oldest"
@@ -137,6 +139,7 @@ def link_incidents(ctx: Context) -> None:
 
 def build_failures(ctx: Context) -> None:
     """Create h_failures from the failure sources `[health] failure_sources` enables."""
+    require(ctx.store, "h_incident_links", "h_incidents")
     sources = set(ctx.settings.failure_sources)
     parts = []
     if "incidents" in sources:

@@ -27,6 +27,7 @@ from ktlo.metrics.common import (
     window_of,
 )
 from ktlo.metrics.health_document import Incidents
+from ktlo.store.temp_tables import require
 
 REASONS = 10  # reasons listed per group of repeats
 WORDS = "list_distinct(list_filter(string_split_regex(lower(title), '[^a-z]+'), lambda x: length(x) > 2))"
@@ -34,6 +35,7 @@ WORDS = "list_distinct(list_filter(string_split_regex(lower(title), '[^a-z]+'), 
 
 def build_downtime(ctx: Context) -> None:
     """`h_downtime(service, down_from, down_to)`: merged spans of open incidents per service."""
+    require(ctx.store, "h_incidents")
     severity = ctx.settings.downtime_severity
     only = "AND regexp_matches(severity, $downtime_severity)" if severity else ""
     until = "$until"
@@ -63,6 +65,7 @@ def build_downtime(ctx: Context) -> None:
 
 def downtime_minutes(ctx: Context) -> list[dict[str, Any]]:
     """Downtime minutes per window and service (NULL service: incidents without one)."""
+    require(ctx.store, "h_downtime", "h_windows")
     return ctx.rows(
         f"""
         SELECT w.idx, d.service,
@@ -75,6 +78,7 @@ def downtime_minutes(ctx: Context) -> list[dict[str, Any]]:
 
 def incidents(ctx: Context) -> Incidents:
     """The incidents section of the health document."""
+    require(ctx.store, "h_incidents")
     mean = ctx.options.mean
     rows = ctx.rows(
         f"""
@@ -169,6 +173,7 @@ def _person_hours(ctx: Context) -> dict[str, Any]:
 
 def repeats(ctx: Context, limit: int = 20) -> dict[str, Any]:
     """Repeat incidents of the current and previous windows, grouped, each group with why."""
+    require(ctx.store, "h_incidents")
     s = ctx.settings
     days = s.repeat_window_days
     oldest = f"$start{min(1, len(ctx.windows) - 1)}::TIMESTAMP"  # the previous window's start

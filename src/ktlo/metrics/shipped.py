@@ -26,12 +26,14 @@ Tables created (temporary, scoped):
 from __future__ import annotations
 
 from ktlo.metrics.common import Context
+from ktlo.store.temp_tables import require
 
 MAX_CHAIN = 500  # pushes followed back from one deployment (a loop of force pushes stops here)
 
 
 def build_shipped(ctx: Context) -> None:
     """Create h_pushes, h_deploy_prev and h_deploy_commits."""
+    require(ctx.store, "h_deploys")
     ctx.run(
         """
         CREATE OR REPLACE TEMP TABLE h_pushes AS
@@ -102,6 +104,7 @@ def _chain_sql() -> str:
 
 def deploy_commits_known(ctx: Context) -> str:
     """A SQL condition on `repo_id`: the repository has deployments whose commits are known."""
+    require(ctx.store, "h_deploy_commits", "h_deploy_prev")
     return (
         "repo_id IN (SELECT p.repo_id FROM h_deploy_prev p "
         "JOIN h_deploy_commits c USING (deploy_id))"

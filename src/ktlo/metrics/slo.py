@@ -20,10 +20,12 @@ from typing import Any
 
 from ktlo.metrics.common import SECONDS, Context, trend
 from ktlo.metrics.health_document import Slo
+from ktlo.store.temp_tables import require
 
 
 def slos(ctx: Context) -> list[Slo]:
     """One entry per service with an SLO (in scope), worst burn rate first."""
+    require(ctx.store, "h_downtime")
     targets = {
         name: service for name, service in ctx.config.services.items()
         if service.slo is not None and (not ctx.scoped or name.lower() in ctx.services)

@@ -14,6 +14,7 @@ from typing import Any
 
 from ktlo.config import Config
 from ktlo.store import Store
+from ktlo.store.temp_tables import require
 
 OVERALL = "(all items)"
 KINDS_SHOWN = 3  # per team, the kinds whose person-days moved most
@@ -67,6 +68,7 @@ def snapshot(store: Store) -> None:
 
 def measure(store: Store, config: Config) -> list[Move]:
     """Overall and per team: KTLO share at the snapshot → now, and the items that changed."""
+    require(store, "verdicts_before")
     row = store.con.execute(
         f"""
         SELECT count(*) FILTER (WHERE b.investment = 'ktlo') / nullif(count(b.item_id), 0),

@@ -33,6 +33,7 @@ from ktlo.metrics.common import (
     rounded,
 )
 from ktlo.metrics.shipped import deploy_commits_known
+from ktlo.store.temp_tables import require
 
 LABELS = {
     "2023": {
@@ -238,6 +239,7 @@ def _recovery(ctx: Context, report: str) -> list[dict[str, Any]]:
 
 def dora(ctx: Context, report: str) -> dict[str, Any]:
     """DevLake's four DORA figures with its `report` ("2023" or "2021") benchmarks."""
+    require(ctx.store, "h_incidents")
     _create_links(ctx)
     _create_lead(ctx)
     labels = LABELS[report]

@@ -9,10 +9,12 @@ from __future__ import annotations
 from ktlo.metrics.common import Context
 from ktlo.metrics.dora import LEAD_COUNTED, RECOVERED_AT
 from ktlo.metrics.items import current
+from ktlo.store.temp_tables import require
 
 
 def ktlo_items(ctx: Context) -> dict[str, str]:
     """ktlo's own: deployments, shipped changes (and why some are left out), failures."""
+    require(ctx.store, "h_counted", "h_deploys", "h_failures", "h_prod", "h_shipped")
     return {
         "deployment_frequency": f"""
             SELECT external_id AS deployment, service, deployed_at FROM h_prod
@@ -45,6 +47,7 @@ def ktlo_items(ctx: Context) -> dict[str, str]:
 
 def devlake_items(ctx: Context, report: str) -> dict[str, str]:
     """DevLake: deployments by finish, pull requests with their cycle parts, incidents."""
+    require(ctx.store, "h_deploys", "h_devlake_links", "h_dl_lead", "h_incidents", "h_prod")
     finished = current(ctx, "d.deployed_at")
     recovery = (
         f"""SELECT i.external_id AS incident, d.external_id AS deployment,
@@ -78,6 +81,7 @@ def devlake_items(ctx: Context, report: str) -> dict[str, str]:
 
 def fourkeys_items(ctx: Context) -> dict[str, str]:
     """fourkeys: deployments joined to a push, (deployment, commit) rows, incidents."""
+    require(ctx.store, "h_deploys", "h_fk_changes", "h_fk_incidents")
     window = current(ctx, "c.deployed_at")
     return {
         "deployment_frequency": f"""
@@ -113,6 +117,7 @@ def fourkeys_items(ctx: Context) -> dict[str, str]:
 
 def middleware_items(ctx: Context) -> dict[str, str]:
     """middleware: deployments by start, pull requests with their lead-time parts, incidents."""
+    require(ctx.store, "h_deploys", "h_mw_deploys", "h_mw_incidents", "h_mw_lead", "h_mw_owned")
     return {
         "deployment_frequency": f"""
             SELECT d.external_id AS deployment, d.conducted_at FROM h_mw_deploys d

@@ -19,6 +19,7 @@ h_mw_lead       pull requests merged to the production branch, with the parts of
 from __future__ import annotations
 
 from ktlo.metrics.common import Context
+from ktlo.store.temp_tables import require
 
 # mhq/utils/string.py line 11: review events of bots are dropped (etl_code_analytics.py line 27)
 BOT_NAME = r"(?i)(\b[\w@-]*[-_\[\]@ ]+bot[-_\d\[\]]*\b|\[bot\]|_bot_|_bot$|^bot_)"
@@ -38,6 +39,7 @@ def prod_branch(ctx: Context, column: str, repo: str = "r") -> str:
 
 def create_tables(ctx: Context) -> None:
     """Create h_mw_deploys, h_mw_incidents and h_mw_lead."""
+    require(ctx.store, "h_changes", "h_deploys", "h_incidents", "h_repos")
     ctx.run(
         f"""
         CREATE OR REPLACE TEMP TABLE h_mw_deploys AS
