@@ -80,7 +80,7 @@ def compute_effort(
             LEFT JOIN effort_weights w ON w.kind = a.kind
             GROUP BY i.person, a.item_id, day
         ),
-        touched AS (
+        touched AS MATERIALIZED (  -- read five times below: computed once
             SELECT t.* FROM (
                 SELECT * FROM authored
                 UNION ALL
@@ -110,7 +110,7 @@ def compute_effort(
             SELECT DISTINCT t.person, t.day FROM touched t
             ANTI JOIN time_off o ON o.person = t.person AND t.day BETWEEN o.starts AND o.ends
         ),
-        in_hand AS (
+        in_hand AS MATERIALIZED (
             SELECT person, item_id, day, weight, repo_id, kind FROM touched
             UNION ALL
             SELECT c.person, c.item_id, c.day, (SELECT weight FROM effort_weights WHERE kind = 'carried'),
