@@ -27,9 +27,11 @@ def mine(
     """Mine `repos` with progress bars; say how it went on stderr (a lone repository: only
     failures and notes). `early`: a lone repository's `git log`, already started."""
     from ktlo.ingest.scale import ingest_many
+    from ktlo.ingest.scale.executors import settle_for_mining
     from ktlo.ingest.scale.runner import NoProgress
     from ktlo.render.mining import ScaleProgress, describe_run, failure_lines
 
+    settle_for_mining()
     if not stderr_may_be_terminal():  # no bars to draw: rich is not even imported
         run = ingest_many(store, repos, engine, NoProgress(), early=early)
     else:
