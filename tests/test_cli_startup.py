@@ -7,9 +7,12 @@ reads the modules it imported from the import-time report on stderr.
 from __future__ import annotations
 
 import importlib
+import json
+import os
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -17,6 +20,7 @@ from click.testing import CliRunner
 
 import ktlo.cli
 from ktlo.cli import COMMANDS, main
+from tests.conftest import GitRepo
 
 HEAVY = {
     "duckdb", "pydantic", "fastapi", "uvicorn", "httpx2", "jinja2", "dask", "pyarrow",
@@ -24,13 +28,16 @@ HEAVY = {
 }  # fmt: skip
 
 
-def imported(*args: str) -> tuple[set[str], subprocess.CompletedProcess[str]]:
-    """The modules `ktlo ARGS` imports (and how it ended)."""
+def imported(
+    *args: str, env: dict[str, str] | None = None
+) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    """The modules `ktlo ARGS` imports (and how it ended); stdout and stderr are pipes."""
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "ktlo", *args],
         capture_output=True,
         text=True,
         timeout=60,
+        env=env,
     )
     modules = {
         line.rsplit("|", 1)[1].strip()
@@ -67,6 +74,18 @@ def test_classify_needs_no_store() -> None:
     modules, done = imported("classify", "bump lodash to 4.17.21")
     assert done.returncode == 0 and "dependency" in done.stdout
     assert "duckdb" not in modules and "fastapi" not in modules
+
+
+def test_analyze_json_into_a_pipe_loads_no_terminal_library(shop: GitRepo, tmp_path: Path) -> None:
+    """`ktlo analyze REPO --json` with stderr not a terminal has no progress bar to draw and
+    no table to print: rich and the terminal renderers are never imported (start-up)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
+    db = str(tmp_path / "shop.duckdb")
+    modules, done = imported("analyze", str(shop.path), "--db", db, "--json", env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout)["totals"]["commits"] == 9  # the merge is left out
+    assert {m.partition(".")[0] for m in modules} & {"rich", "fastapi", "jinja2"} == set()
+    assert "ktlo.render.terminal" not in modules and "ktlo.render.tables" not in modules
 
 
 def test_a_mistyped_command_loads_no_command() -> None:

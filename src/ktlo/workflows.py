@@ -74,11 +74,13 @@ def analyze_repositories(
     *,
     mine: Miner = mine_quietly,
     early: Prefetch | None = None,
+    hint: bool = True,
 ) -> Analysis:
     """Mine `repos` into the store, apply the config's rules, analyze what was mined.
 
     `options` gives the window, period, budget and top; the repositories and folders
-    analyzed are those the run mined."""
+    analyzed are those the run mined. `hint=False`: no footer to suggest `ktlo explain`
+    in (JSON, CSV), none looked for."""
     from ktlo.metrics.repository import analyze
     from ktlo.store import Store
 
@@ -91,7 +93,8 @@ def analyze_repositories(
         if not run.repo_ids:
             return Analysis(None, run, None)
         mined = replace(options, repositories=tuple(run.repo_ids), folders=run.folders)
-        return Analysis(analyze(store, mined, config), run, explain_hint(store, run.repo_ids))
+        document = analyze(store, mined, config)
+        return Analysis(document, run, explain_hint(store, run.repo_ids) if hint else None)
 
 
 def explain_hint(store: Store, repo_ids: Sequence[str]) -> str:

@@ -95,8 +95,9 @@ def analyze_command(
         path = _store_for(db, repos[0], early) if own else store_path(db, reading=False)
         options = AnalyzeOptions(None, since, until, period, Budget(*budget), top)
         result = analyze_repositories(
-            path, repos, engine, config, options, mine=partial(mine, quiet=single), early=early
-        )
+            path, repos, engine, config, options,
+            mine=partial(mine, quiet=single), early=early, hint=not (as_json or as_csv),
+        )  # fmt: skip
     finally:
         if early is not None:
             early.close()

@@ -46,6 +46,20 @@ def make_console(width: int | None = None, file: TextIO | None = None) -> Consol
     return out
 
 
+def stderr_may_be_terminal() -> bool:
+    """Whether rich could find stderr to be a terminal (and draw progress bars on it): it
+    is a tty, or TTY_COMPATIBLE or FORCE_COLOR (which rich reads) say so. When not, a
+    command need not import rich at all (`ktlo analyze ... --json 2>log`)."""
+    import os
+
+    if os.environ.get("TTY_COMPATIBLE") is not None or os.environ.get("FORCE_COLOR") is not None:
+        return True
+    try:
+        return sys.stderr.isatty()
+    except ValueError:  # closed
+        return False
+
+
 def err_console() -> Console:
     """stderr, for progress bars (text as `console` prints it)."""
     from rich.console import Console

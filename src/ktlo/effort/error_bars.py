@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from math import exp, isfinite, lgamma, log, log1p, sqrt
 from pathlib import Path
@@ -207,6 +207,9 @@ def estimate(parts: Parts, rates: Rates) -> Estimate | None:
     )
 
 
+# An analysis asks for the same interval many times over (periods, bases, repositories with
+# the same parts: 543 calls, 406 distinct, on psf/requests), each two root searches.
+@lru_cache(maxsize=4096)
 def beta_interval(mean: float, variance: float, level: float = LEVEL) -> tuple[float, float]:
     """The central `level` interval of the Beta distribution with this mean and variance."""
     mean = min(max(mean, 0.0), 1.0)

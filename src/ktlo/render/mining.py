@@ -6,9 +6,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from ktlo.ingest.scale.runner import RepoOutcome, RunSummary
-from ktlo.render.terminal import interval
 
-if TYPE_CHECKING:  # rich's progress and tables load only when drawn
+if TYPE_CHECKING:  # rich's progress and tables load only when drawn (not for --json)
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
@@ -130,6 +129,7 @@ def failure_lines(summary: RunSummary) -> list[str]:
 def render_repositories(doc: AnalyzeDocument, console: Console, top: int) -> None:
     """The per-repository summary of an analysis over several repositories (most effort first)."""
     from ktlo.render.tables import Titled
+    from ktlo.render.terminal import interval
 
     rows = doc.repositories
     if len(rows) < 2:

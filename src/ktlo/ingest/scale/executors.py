@@ -10,6 +10,7 @@ tasks to keep in flight, and starting the executor again after a worker process 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import multiprocessing
 import os
@@ -155,7 +156,30 @@ def _local_pool(jobs: int) -> Pool:
 def _worker_init(writer: int) -> None:
     """Leave Ctrl-C to the writer (it stops dispatching and lets tasks end); die with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    settle_for_mining()
     threading.Thread(target=_exit_with, args=(writer,), daemon=True).start()
+
+
+#: Tracked allocations between young collections while mining (Python's default: 700).
+MINING_GC_THRESHOLD = (10_000, 10, 10)
+
+
+def settle_for_mining() -> None:
+    """Set a mining process's garbage collector for mining, once per process.
+
+    What the process loaded before (modules, pydantic's and DuckDB's tables) lives until
+    it exits, yet each full collection would walk all of it again: it is frozen out of
+    the collector's sight. Mining makes millions of short-lived tuples and lists, few of
+    them in cycles: young collections come every 10,000 allocations instead of 700. On
+    psf/requests the collector's CPU falls from ≈ 120 to ≈ 35 ms of a ≈ 1 s run."""
+    if _SETTLED:
+        return
+    _SETTLED.append(True)
+    gc.freeze()
+    gc.set_threshold(*MINING_GC_THRESHOLD)
+
+
+_SETTLED: list[bool] = []
 
 
 def _exit_with(writer: int) -> None:
