@@ -90,3 +90,41 @@ def test_without_dependency_data_the_risk_is_as_before_and_says_so(tmp_path: Pat
                                                     reasons[name].ceiling, "") for name, w in OLD_WEIGHTS.items()})  # fmt: skip
         before = assess({name: reasons[name].value for name in OLD_WEIGHTS}, old)
         assert team.risk == pytest.approx(before.risk, abs=1e-4), team.team
+
+
+def test_the_forecast_shows_the_expected_patch_work_and_what_it_rests_on(tmp_path: Path) -> None:
+    from ktlo.planning.outlook import outlook
+    from tests.report_work import LONG_FROM
+
+    path = tmp_path / "ktlo.toml"
+    path.write_text(CONFIG.replace('services = ["checkout"]', 'services = ["checkout"]\nrepositories = ["acme/shop"]'))  # fmt: skip
+    config = load_config(path)
+    with Store.open(tmp_path / "ktlo.duckdb") as store:
+        build_org(store, LONG_FROM)
+        before = outlook(store, config, "payments", 1, "month").patch_work
+        # three of Raj's Monday bumps (one person-day each, his only item those days) were
+        # security fixes; acme/shop locks lodash 4.17.20
+        store.con.execute(
+            "UPDATE verdicts SET subcategory = 'security' WHERE item_id IN ('raj1', 'raj6', 'raj11')"
+        )
+        at = datetime(2020, 9, 1, 10)
+        store.insert(
+            "dependency_changes",
+            ["repo_id", "path", "ecosystem", "package", "version", "direct", "sha", "changed_at",
+             "step"],
+            [(SHOP, "package-lock.json", "npm", "lodash", "4.17.20", True, "b1", at, 1)],
+        )  # fmt: skip
+        load_export(store, export_zip(tmp_path), NOW)
+        doc = outlook(store, config, "payments", 1, "month")
+    assert before is not None and before.open_advisories is None
+    assert before.text.startswith("no dependency data: no manifest or lockfile inventoried")
+    work = doc.patch_work
+    assert work is not None
+    # GHSA-35jh-r3h4-6jhm (high) and GHSA-29mw-wpgm-hmr9 (medium) are open on lodash 4.17.20;
+    # the withdrawn GHSA-p6mc-m468-83gw is not. 2 × the median of 1.0, 1.0, 1.0 person-days.
+    assert (work.open_advisories, work.security_fixes, work.person_days_per_fix) == (2, 3, 1.0)
+    assert work.person_days == 2.0
+    assert work.text == (
+        "2 open advisories × 1 person-day (the median of 3 security fixes of payments) "
+        "= 2 person-days"
+    )
