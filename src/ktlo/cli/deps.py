@@ -3,6 +3,7 @@ vulnerabilities and time to patch."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -29,12 +30,19 @@ from ktlo.cli.output import emit
     show_default=True,
     help="Hours a package's cached releases and advisories stay fresh.",
 )
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The day the figures are for (default today): releases and advisories after it "
+    "are left out.",
+)
 @output_options
 @config_option
 @store_option
 def deps_command(
-    team: str | None, offline: bool, osv_export: Path | None, max_age: int, as_json: bool,
-    as_csv: bool, config_path: Path | None, db: Path | None,
+    team: str | None, offline: bool, osv_export: Path | None, max_age: int,
+    as_of: datetime | None, as_json: bool, as_csv: bool, config_path: Path | None,
+    db: Path | None,
 ) -> None:  # fmt: skip
     """Which package at which version each repository holds, its libyears and versions
     behind, open vulnerabilities and time to patch, per repository and team.
@@ -54,7 +62,7 @@ def deps_command(
     config, path = command_inputs(config_path, db)
     if team is not None:
         find_team(config, team)  # an unknown team is one clear error
-    options = DepsOptions(team, offline, osv_export, max_age)
+    options = DepsOptions(team, offline, osv_export, max_age, as_of.date() if as_of else None)
     with open_store(path) as store:
         doc = dependencies(store, config, options)
     emit(doc, as_json, as_csv, render_deps, package_rows)
