@@ -180,10 +180,10 @@ def vulnerability_sections(
     )
     return vulnerabilities, TimeToPatchDocument(
         as_of=as_of.isoformat(),
-        totals=_time_to_patch(patches),
+        totals=summarise_patches(patches),
         teams=[
             TeamTimeToPatch(
-                team=t, totals=_time_to_patch([p for p in patches if t in repo_teams[p.repo_id]])
+                team=t, totals=summarise_patches([p for p in patches if t in repo_teams[p.repo_id]])
             )
             for t in owning
         ],
@@ -314,7 +314,7 @@ def _bands(found: Sequence[OpenVulnerability]) -> BandCounts:
     return BandCounts(**counts, oldest_days=max(ages) if ages else None)
 
 
-def _time_to_patch(patches: Sequence[Patch]) -> TimeToPatch:
+def summarise_patches(patches: Sequence[Patch]) -> TimeToPatch:
     after = sorted(p.days_to_patch for p in patches if p.days_to_patch >= 0)
     return TimeToPatch(
         patches=len(after),
