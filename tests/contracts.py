@@ -46,6 +46,7 @@ COMMANDS: dict[str, list[str]] = {
     "rotation_review": ["rotation", "review", "--team", "payments", "--json"],
     "rotation_plan": ["rotation", "plan", "--team", "search", "--start", "2026-12-07", "--json"],
     "explain_issue": ["explain", "PAY-101", "--json"],
+    "deps": ["deps", "--offline", "--as-of", "2026-11-20", "--json"],
 }
 
 _VARYING = {"generated_at", "seconds", "created_at_of_override"}

@@ -341,3 +341,40 @@ def test_a_date_range_has_the_same_person_days_in_allocation_and_the_report(demo
     ] == [
         p["person_days"] for p in inside
     ]  # a whole month inside the range is the same month as in the whole history
+
+
+@pytest.mark.slow
+def test_the_demo_tells_its_dependency_story_offline(demo: Path) -> None:
+    """Real lockfiles in the repositories; payments' wave answers the critical paykit
+    advisory in a commit that names it (its security work linked); search's
+    indexer lags on the high yamlette one, which platform's infra patched; all from the
+    demo's own release dates and OSV export, with no network."""
+    from ktlo.demo.organisation import ORG
+
+    args = ["deps", "--offline", "--as-of", "2026-11-20", "--json", "--db",
+            str(demo / "ktlo.duckdb"), "--config", str(demo / "ktlo.toml")]  # fmt: skip
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["not_refreshed"] == ["offline: no registry nor OSV was asked"]
+    fresh = doc["freshness"]["totals"]
+    assert fresh["dated"] == fresh["packages"] == 45 and doc["freshness"]["not_dated"] == []
+    (lag,) = doc["vulnerabilities"]["open"]
+    assert (lag["repo_id"], lag["advisory_id"], lag["severity"], lag["package"]) == (
+        f"{ORG}/indexer", "GHSA-demo-2026-0002", "high", "yamlette")  # fmt: skip
+    patches = {
+        (p["repo_id"].rsplit("/", 1)[1], p["advisory_id"]): p
+        for p in doc["time_to_patch"]["patches"]
+    }
+    paykit = patches[("payments-api", "GHSA-demo-2026-0001")]
+    assert (paykit["from_version"], paykit["to_version"], paykit["days_to_patch"]) == (
+        "2.8.1",
+        "2.8.2",
+        12.88,  # published 2026-08-15 18:00, Ivy Chen's commit of 2026-08-28 15:06
+    )
+    assert paykit["items"] == [f"git:commit:{ORG}/payments-api:{paykit['sha']}"]
+    assert paykit["person_days"] is not None and paykit["person_days"] > 0
+    assert ("infra", "GHSA-demo-2026-0002") in patches
+    assert ("indexer", "GHSA-demo-2026-0002") not in patches
+    lagging = {r["repo_id"]: r["totals"]["libyears"] for r in doc["freshness"]["repositories"]}
+    assert max(lagging, key=lagging.__getitem__) == f"{ORG}/indexer"

@@ -252,14 +252,11 @@ def test_unreachable_registries_and_osv_are_named_and_the_cache_still_answers(st
     outcome = refresh(store, make, now=NOW)
     assert [n.split(" (")[0] for n in outcome.not_refreshed] == [
         "PyPI: 1 packages not refreshed", "npm: 1 packages not refreshed", "OSV: 3 packages not checked"]  # fmt: skip
-    doc = dependency_risk(
-        store, CONFIG, as_of=date(2024, 6, 15), not_refreshed=outcome.not_refreshed
-    )
+    doc = dependency_risk(store, CONFIG, as_of=date(2024, 6, 15))
     shop = next(r for r in doc.freshness.repositories if r.repo_id == SHOP)
     assert shop.totals.versions_behind == 1 and shop.totals.libyears == 0.52
     assert doc.freshness.not_dated == ["PyPI requests"]
     assert doc.vulnerabilities.unchecked == ["PyPI requests", "npm lodash"]
-    assert len(doc.not_refreshed) == 3
 
 
 def export_zip(tmp_path: Path) -> Path:
@@ -327,7 +324,8 @@ def test_open_vulnerabilities_time_to_patch_and_the_security_work_that_closed_on
     store: Store, tmp_path: Path
 ) -> None:
     stocked(store, tmp_path)
-    doc = dependency_risk(store, CONFIG, as_of=date(2024, 6, 15), with_effort=False).vulnerabilities
+    risk = dependency_risk(store, CONFIG, as_of=date(2024, 6, 15), with_effort=False)
+    doc, ttp = risk.vulnerabilities, risk.time_to_patch
     assert [(v.repo_id, v.advisory_id, v.severity, v.fixed_in) for v in doc.open] == [
         (SHOP, "GHSA-35jh-r3h4-6jhm", "high", "4.17.21"),
         (SHOP, "GHSA-29mw-wpgm-hmr9", "medium", "4.17.21"),
@@ -335,7 +333,7 @@ def test_open_vulnerabilities_time_to_patch_and_the_security_work_that_closed_on
     ]  # the withdrawn lodash advisory counts for nothing
     shop = next(r for r in doc.repositories if r.repo_id == SHOP)
     assert (shop.open.high, shop.open.medium) == (1, 1)
-    (patch,) = doc.patches
+    (patch,) = ttp.patches
     assert (patch.advisory_id, patch.from_version, patch.to_version, patch.sha) == (
         "GHSA-j8r2-6x86-q33q",
         "2.28.0",
@@ -344,9 +342,9 @@ def test_open_vulnerabilities_time_to_patch_and_the_security_work_that_closed_on
     )
     assert patch.days_to_patch == 2.54  # published 2023-05-22 20:36:32, patched 2023-05-25 09:36:32
     assert patch.items == [f"git:commit:{PAYMENTS}:a2"]
-    assert doc.time_to_patch.patches == 1 and doc.time_to_patch.median_days == 2.54
-    team = next(t for t in doc.teams if t.team == "payments")
-    assert team.time_to_patch.patches == 1 and team.open.medium == 1
+    assert ttp.totals.patches == 1 and ttp.totals.median_days == 2.54
+    assert next(t for t in doc.teams if t.team == "payments").open.medium == 1
+    assert next(t for t in ttp.teams if t.team == "payments").totals.patches == 1
 
 
 def test_a_team_sees_only_its_repositories(store: Store, tmp_path: Path) -> None:
@@ -355,32 +353,39 @@ def test_a_team_sees_only_its_repositories(store: Store, tmp_path: Path) -> None
     assert [r.repo_id for r in doc.freshness.repositories] == [SHOP]
     assert {v.repo_id for v in doc.vulnerabilities.open} == {
         SHOP
-    } and doc.vulnerabilities.patches == []
+    } and doc.time_to_patch.patches == []
 
 
-def test_ktlo_deps_risk_offline_with_an_export(tmp_path: Path) -> None:
+def test_ktlo_deps_offline_with_an_export_has_the_four_sections(tmp_path: Path) -> None:
     db = tmp_path / "ktlo.duckdb"
     with Store.open(db) as store:
         history(store)
         refresh(store, clients(FakeRegistries()), now=NOW, ask_osv=False)
     config = tmp_path / "ktlo.toml"
     config.write_text('[[teams]]\nname = "payments"\nrepositories = ["acme/payments"]\n')
-    args = ["deps-risk", "--offline", "--osv-export", str(export_zip(tmp_path)), "--db", str(db),
+    args = ["deps", "--offline", "--osv-export", str(export_zip(tmp_path)), "--db", str(db),
             "--config", str(config)]  # fmt: skip
     result = CliRunner().invoke(main, [*args, "--json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
-    assert doc["schema"] == "ktlo.deps-risk/v1"
+    assert doc["schema"] == "ktlo.deps/v1"
+    assert [r["repo_id"] for r in doc["inventory"]["repositories"]] == [PAYMENTS, SHOP]
     assert doc["not_refreshed"] == ["offline: no registry nor OSV was asked"]
     assert len(doc["vulnerabilities"]["open"]) == 3 and doc["vulnerabilities"]["unchecked"] == []
+    assert doc["time_to_patch"]["totals"]["patches"] == 1
+    assert doc["time_to_patch"]["patches"][0]["advisory_id"] == "GHSA-j8r2-6x86-q33q"
+    shop = next(r for r in doc["freshness"]["repositories"] if r["repo_id"] == SHOP)
+    assert shop["totals"]["libyears"] == 0.52
     text = CliRunner().invoke(main, args)
     assert text.exit_code == 0 and "GHSA-35jh-r3h4-6jhm" in text.stdout
-    assert "Not refreshed: offline" in text.stdout
+    assert "Not refreshed: offline" in text.stdout and "Time to patch: median 2.5" in text.stdout
     rows = CliRunner().invoke(main, [*args, "--csv"]).stdout.splitlines()
-    assert rows[0].startswith(
-        "repo_id,teams,packages,dated,outdated,libyears,versions_behind,critical"
+    assert rows[0].endswith(",sha,latest,libyears,versions_behind,open_advisories")
+    (lodash,) = [r for r in rows if ",lodash," in r]
+    assert lodash.startswith(f"{SHOP},,package-lock.json,npm,lodash,4.17.20,")
+    assert lodash.endswith(
+        ",b1,4.17.21,0.5228,1,GHSA-35jh-r3h4-6jhm (high);GHSA-29mw-wpgm-hmr9 (medium)"
     )
-    assert f"{SHOP},,1,1,1,0.52,1,0,1,1,0,0" in rows  # lodash: one high, one medium open
     unknown = CliRunner().invoke(main, [*args, "--team", "nobody"])
     assert unknown.exit_code == 1 and "Error: unknown team 'nobody'" in unknown.output
 
@@ -395,8 +400,8 @@ def test_as_of_a_past_day_only_what_was_released_and_published_by_then(
     assert (requests.latest, requests.libyears, requests.versions_behind) == ("2.31.0", 0.0, 0)
     # GHSA-9wx4-h78v-vm56 was published on 2024-05-20: not open yet
     assert {v.advisory_id for v in doc.vulnerabilities.open if v.repo_id == PAYMENTS} == set()
-    before = dependency_risk(store, CONFIG, as_of=date(2023, 5, 24)).vulnerabilities
-    assert before.patches == [] and [v.advisory_id for v in before.open if v.repo_id == PAYMENTS] == [
+    before = dependency_risk(store, CONFIG, as_of=date(2023, 5, 24))
+    assert before.time_to_patch.patches == [] and [v.advisory_id for v in before.vulnerabilities.open if v.repo_id == PAYMENTS] == [
         "GHSA-j8r2-6x86-q33q"]  # fmt: skip
 
 
@@ -451,25 +456,20 @@ def test_an_advisory_spelling_a_pypi_name_its_own_way_still_matches(
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("GHSA-h75v-3vvj-5mfj.json", json.dumps(record))
     assert load_export(store, path, NOW) == 1
-    doc = dependency_risk(store, CONFIG, as_of=date(2024, 6, 1)).vulnerabilities
-    assert [(p.advisory_id, p.from_version, p.to_version, p.days_to_patch) for p in doc.patches] == [
+    risk = dependency_risk(store, CONFIG, as_of=date(2024, 6, 1))
+    assert [(p.advisory_id, p.from_version, p.to_version, p.days_to_patch) for p in risk.time_to_patch.patches] == [
         ("GHSA-h75v-3vvj-5mfj", "3.1.3", "3.1.4", 1.0)]  # fmt: skip
-    assert doc.unchecked == []
+    assert risk.vulnerabilities.unchecked == []
 
 
 def test_with_no_inventory_it_says_so_instead_of_zero_libyears(tmp_path: Path) -> None:
     """An empty inventory printed a table header and `libyears 0.0`: a zero meaning unknown."""
-    from click.testing import CliRunner
-
-    from ktlo.cli import main
-
     db = str(tmp_path / "ktlo.duckdb")
     Store.open(tmp_path / "ktlo.duckdb").close()
-    shown = CliRunner().invoke(main, ["deps-risk", "--offline", "--db", db])
+    shown = CliRunner().invoke(main, ["deps", "--offline", "--db", db])
     assert shown.exit_code == 0, shown.output
-    assert "No packages in the inventory" in shown.stdout
-    assert "run `ktlo deps` first" in shown.stdout
-    doc = json.loads(
-        CliRunner().invoke(main, ["deps-risk", "--offline", "--db", db, "--json"]).stdout
-    )
-    assert any("no dependencies inventoried" in n for n in doc["not_refreshed"])
+    assert "No dependencies found" in shown.stdout and "libyears" not in shown.stdout
+    assert "every section is empty, not zero" in shown.stderr
+    doc = json.loads(CliRunner().invoke(main, ["deps", "--offline", "--db", db, "--json"]).stdout)
+    assert any("no manifest or lockfile" in n for n in doc["notes"])
+    assert doc["freshness"]["totals"]["packages"] == 0

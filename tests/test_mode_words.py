@@ -52,6 +52,9 @@ def test_each_default_rule_has_a_scale_in_its_unit() -> None:
         "bug_backlog_growth": "full risk at +50%",
         "flaky_build_rate": "risk from 2%, full at 15%",
         "alert_noise": "risk from 50%, full at 90%",
+        "open_critical_high": "full risk at 3",
+        "critical_high_age": "risk from 7 days, full at 60 days",
+        "libyears_rising": "full risk at +50%",
     }
 
 

@@ -221,6 +221,7 @@ def test_metrics_in_prometheus_text(client: TestClient, org: tuple[Path, Config]
     }
     assert kinds[("payments", "bug")] == 0.5
     assert "ktlo_budget_over" in families
+    assert "ktlo_dependency_libyears" not in families  # no inventory: absent, never a 0
 
 
 def test_openapi_describes_the_pages_and_the_api_only(client: TestClient) -> None:
@@ -309,3 +310,40 @@ def test_metrics_carry_dora_values_once_deployments_are_synced(org: tuple[Path, 
     assert frequency.labels == {"scope": "organisation"} and frequency.value > 0
     assert "Deployment frequency" in page
     assert "no incidents synced yet — run `ktlo sync`" in page
+
+
+def test_metrics_carry_dependency_risk_from_the_store(tmp_path: Path) -> None:
+    from ktlo.ingest.dependency_risk import load_export, refresh
+    from tests.registries_fake import FakeRegistries
+    from tests.test_dependency_risk import NOW as RECORDED
+    from tests.test_dependency_risk import clients, export_zip, history
+
+    config = write_config(tmp_path)
+    with Store.open(tmp_path / "ktlo.duckdb") as store:
+        build_org(store)
+        history(store)  # payments patched one requests advisory; shop lags on lodash
+        refresh(store, clients(FakeRegistries()), now=RECORDED, ask_osv=False)
+        load_export(store, export_zip(tmp_path), RECORDED)
+    app = create_app(ServerSettings(tmp_path / "ktlo.duckdb", config))
+    with TestClient(app, base_url=LOCAL) as client:
+        families = {f.name: f for f in text_string_to_metric_families(client.get("/metrics").text)}
+
+    def values(name: str, *keys: str) -> dict[tuple[str, ...], float]:
+        return {tuple(s.labels[k] for k in keys): s.value for s in families[name].samples}
+
+    shop, payments = "github.com/acme/shop", "github.com/acme/payments"
+    assert values("ktlo_dependency_libyears", "repo") == {(shop,): 0.52, (payments,): 1.02}
+    opened = values("ktlo_open_vulnerabilities", "repo", "severity")
+    assert (opened[(shop, "high")], opened[(shop, "medium")], opened[(shop, "critical")]) == (
+        1,
+        1,
+        0,
+    )
+    assert opened[(payments, "medium")] == 1
+    assert values("ktlo_time_to_patch_days", "team", "quantile") == {
+        ("", "0.5"): 2.54,
+        ("", "0.9"): 2.54,
+    }
+    assert values(
+        "ktlo_dependency_packages_unchecked",
+    ) == {(): 0.0}

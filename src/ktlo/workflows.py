@@ -4,6 +4,8 @@
     sync_all               `ktlo sync`: mine the [git] repositories → sync the sources →
                            (when it succeeded and stored something) refit or apply the model
     reclassify_store       `ktlo reclassify`: rules, inheritance, scope, the learned model refit
+    dependencies           `ktlo deps`: the inventory brought up to date → release dates and
+                           advisories refreshed (unless offline) → the four sections
     demo_pipeline          `ktlo demo`: the README's pipeline, each step the command's workflow
 
 The CLI parses options, finds the store and the configuration (cli/inputs.py), calls one
@@ -18,15 +20,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from ktlo.config import Config
+    from ktlo.ingest.dependency_risk import ClientFactory
     from ktlo.ingest.prefetch import Prefetch
     from ktlo.ingest.scale import Engine, RunSummary
     from ktlo.ingest.sync import SourceResult
     from ktlo.metrics.analyze_document import AnalyzeDocument
+    from ktlo.metrics.dependencies import DepsDocument
     from ktlo.metrics.repository import AnalyzeOptions
     from ktlo.sources.base import Reporter, Source
     from ktlo.store import Store
@@ -290,3 +295,66 @@ def _succeeded(outcome: SyncOutcome) -> None:
     for result in outcome.results:
         if result.error is not None:
             raise result.error
+
+
+@dataclass(frozen=True, slots=True)
+class DepsOptions:
+    """`ktlo deps`' options: the team, whether to ask the network, an OSV export to read,
+    how long cached answers stay fresh, and the day the figures are for (today)."""
+
+    team: str | None = None
+    offline: bool = False
+    osv_export: Path | None = None
+    max_age_hours: int = 24
+    as_of: date | None = None
+
+
+def dependencies(
+    store: Store, config: Config, options: DepsOptions, clients: ClientFactory | None = None
+) -> DepsDocument:
+    """`ktlo deps`: bring the inventory up to date, refresh release dates and advisories
+    (unless offline; `clients` makes the HTTP clients), then every section from the store."""
+    from datetime import timedelta
+
+    from ktlo.ingest.dependencies import update_known_repositories
+    from ktlo.ingest.dependency_risk import default_client, load_export, refresh
+    from ktlo.metrics.dependencies import DepsDocument, Refresh, inventory, unreadable_note
+    from ktlo.metrics.dependency_risk import dependency_risk
+
+    results, notes = update_known_repositories(store)
+    notes += [unreadable_note(r.repo_id, r.unreadable) for r in results if r.unreadable]
+    (inventoried,) = store.con.execute("SELECT count(*) FROM dependency_changes").fetchone() or (0,)
+    if not inventoried:  # no figure below may read as a measured zero
+        notes.append(
+            "no manifest or lockfile in the history of the repositories the store knows "
+            "(`ktlo analyze` or `ktlo sync` records them): every section is empty, not zero"
+        )
+    if options.osv_export is not None:
+        load_export(store, options.osv_export)
+    not_refreshed = ["offline: no registry nor OSV was asked"] if options.offline else []
+    if not options.offline and inventoried:
+        not_refreshed += refresh(
+            store, clients or default_client(), max_age=timedelta(hours=options.max_age_hours),
+            ask_osv=options.osv_export is None,
+        ).not_refreshed  # fmt: skip
+    risk = dependency_risk(store, config, team=options.team, as_of=options.as_of, with_effort=True)
+    return DepsDocument(
+        schema="ktlo.deps/v1",
+        team=options.team,
+        inventory=inventory(store, config, options.team),
+        freshness=risk.freshness,
+        vulnerabilities=risk.vulnerabilities,
+        time_to_patch=risk.time_to_patch,
+        refreshed=[
+            Refresh(
+                repo_id=r.repo_id,
+                commits=r.commits,
+                revisions=r.revisions,
+                changes=r.changes,
+                malformed=len(r.malformed),
+            )
+            for r in results
+        ],  # fmt: skip
+        not_refreshed=not_refreshed,
+        notes=notes,
+    )

@@ -34,7 +34,6 @@ COMMANDS = {
     "classify": "ktlo.cli.classify:classify_command",
     "demo": "ktlo.cli.report:demo_command",
     "deps": "ktlo.cli.deps:deps_command",
-    "deps-risk": "ktlo.cli.deps_risk:deps_risk_command",
     "eval": "ktlo.cli.classify:eval_command",
     "explain": "ktlo.cli.verdicts:explain_command",
     "flow": "ktlo.cli.planning:flow_command",

@@ -36,6 +36,7 @@ class DemoCommit:
     edits: tuple[Edit, ...]
     sub: str  # what the work is (the demo's truth)
     change: Change
+    files: tuple[tuple[str, str], ...] = ()  # files written whole (path, text): lockfiles
 
 
 def commits_for(year: TeamYear, rng: random.Random) -> list[DemoCommit]:
@@ -177,6 +178,11 @@ def _stream(commits: list[DemoCommit], indexes: list[int], rng: random.Random) -
             lines[at : at + deleted] = [f"v{made + n}" for n in range(added)]
             made += added
             content = ("\n".join(lines) + "\n").encode() if lines else b""
+            out.append(
+                f"M 644 inline {name}\n".encode() + b"data %d\n%s\n" % (len(content), content)
+            )
+        for name, whole in c.files:
+            content = whole.encode()
             out.append(
                 f"M 644 inline {name}\n".encode() + b"data %d\n%s\n" % (len(content), content)
             )

@@ -25,8 +25,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ktlo.config import load_config
+from ktlo.config import Config, load_config
 from ktlo.demo.configuration import EXPORTS, TRACKER, demo_config
+from ktlo.demo.dependencies import OSV_EXPORT, with_lockfiles, write_osv_export
 from ktlo.demo.exports import incidents_for, write_exports
 from ktlo.demo.history import DemoCommit, commits_for, write_repositories
 from ktlo.demo.jira import write_tracker
@@ -72,10 +73,25 @@ def run_demo(
         "tracker", SAMPLE, seed, out / "review-sample.csv", partial(_answer_sample, truth),
     )  # fmt: skip
     demo_pipeline(store_path, config, inputs, say)
+    _dependencies(store_path, config, out, say)
     report = _write_report(store_path, config_path, out, say)
     return DemoResult(
         out, store_path, config_path, report, len(commits), _checkout(checkout, out, say)
     )
+
+
+def _dependencies(store_path: Path, config: Config, out: Path, say: Step) -> None:
+    """`ktlo deps --offline --osv-export exports/osv-demo.zip`, the registry cache first
+    seeded with the demo libraries' release dates: no network (ktlo.demo.dependencies)."""
+    from ktlo.demo.dependencies import seed_registry_cache
+    from ktlo.workflows import DepsOptions, dependencies
+
+    say("ktlo deps --offline --osv-export exports/osv-demo.zip (the registry cache seeded "
+        "with the demo libraries' release dates)")  # fmt: skip
+    export = out / "exports" / OSV_EXPORT
+    with Store.open(store_path) as store:
+        seed_registry_cache(store)
+        dependencies(store, config, DepsOptions(offline=True, osv_export=export))
 
 
 def _clear(out: Path) -> None:
@@ -99,11 +115,11 @@ def build_organisation(out: Path, seed: int = 7) -> tuple[list[DemoCommit], Trut
         team_year(team, random.Random(seed * 1000 + i), incidents[team.name])
         for i, team in enumerate(TEAMS)
     ]
-    commits = [
+    commits = with_lockfiles([
         c
         for year in years
         for c in commits_for(year, random.Random(f"{seed} messages {year.team.name}"))
-    ]
+    ])  # fmt: skip
     _, shas = write_repositories(out / "repos", commits)
     exports = out / "exports"
     exports.mkdir(parents=True, exist_ok=True)
@@ -115,6 +131,7 @@ def build_organisation(out: Path, seed: int = 7) -> tuple[list[DemoCommit], Trut
     for commit, sha in sorted(zip(commits, shas, strict=True), key=lambda c: c[0].when):
         heads.setdefault(commit.repo, []).append((commit.when, sha))
     write_exports(exports, incidents, heads, random.Random(seed))
+    write_osv_export(exports / OSV_EXPORT)
     (out / "ktlo.toml").write_text(demo_config(), encoding="utf-8")
     return commits, truth
 

@@ -3,18 +3,25 @@
 Read from `dependency_changes` (ktlo.ingest.dependencies): a package's current version in a
 file is its last change there (by place on the first-parent chain), unless that change
 removed it; `since` is when that change was committed. A repository belongs to the first
-ktlo.toml team whose `repositories` name it. The inventory is its own part of the document
-(`inventory`), beside which freshness and vulnerabilities sit.
+ktlo.toml team whose `repositories` name it. The inventory is its own section of the
+document (`inventory`), beside `freshness`, `vulnerabilities` and `time_to_patch`
+(ktlo.metrics.dependency_risk).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import Field
 
 from ktlo.config import Config
 from ktlo.documents import Document
+from ktlo.metrics.dependency_risk_document import (
+    FreshnessDocument,
+    TimeToPatchDocument,
+    VulnerabilityDocument,
+)
 from ktlo.store import Store
 
 # Every package each file holds now, with the change that set it (bound: repo_id or NULL).
@@ -93,12 +100,24 @@ class Refresh(Document):
 
 
 class DepsDocument(Document):
-    """`ktlo deps --json`: dependencies per repository and team."""
+    """`ktlo deps --json`: dependencies per repository and team, their freshness, known
+    vulnerabilities and time to patch."""
 
     schema_: Literal["ktlo.deps/v1"] = Field(alias="schema", description="the schema id")
     team: str | None = Field(description="the team asked for, `null` for all")
     inventory: Inventory = Field(description="the packages each repository holds now")
+    freshness: FreshnessDocument = Field(description="libyears and versions behind")
+    vulnerabilities: VulnerabilityDocument = Field(
+        description="open advisories per repository and team"
+    )
+    time_to_patch: TimeToPatchDocument = Field(
+        description="from an advisory's publication to the commit that left its range"
+    )
     refreshed: list[Refresh] = Field(description="what this run read of each history")
+    not_refreshed: list[str] = Field(
+        description="what this run could not ask the registries or OSV (offline, "
+        "unreachable): the figures use what the store held"
+    )
     notes: list[str] = Field(description="what could not be read, and what was used instead")
 
 
@@ -148,5 +167,36 @@ def _repository(
 
 
 def package_rows(doc: DepsDocument) -> list[dict[str, Any]]:
-    """`ktlo deps --csv`: one row per package a file holds now."""
-    return [p.to_json() for p in doc.inventory.packages]
+    """`ktlo deps --csv`: one row per package a file holds now, with its freshness and the
+    open advisories against it (empty when unknown)."""
+    fresh = {
+        (r.repo_id, p.ecosystem, p.package, p.version): p
+        for r in doc.freshness.repositories
+        for p in r.packages
+    }
+    advisories: dict[tuple[str, str, str, str], list[str]] = {}
+    for v in doc.vulnerabilities.open:
+        advisories.setdefault((v.repo_id, v.ecosystem, v.package, v.version), []).append(
+            f"{v.advisory_id} ({v.severity})"
+        )
+    rows = []
+    for p in doc.inventory.packages:
+        key = (p.repo_id, p.ecosystem, p.package, p.version)
+        f = fresh.get(key)
+        rows.append({
+            **p.to_json(), "latest": f.latest if f else None,
+            "libyears": f.libyears if f else None,
+            "versions_behind": f.versions_behind if f else None,
+            "open_advisories": ";".join(advisories.get(key, [])),
+        })  # fmt: skip
+    return rows
+
+
+def unreadable_note(repo_id: str, unreadable: Sequence[Sequence[str]]) -> str:
+    """The note naming the file revisions of a repository's history that could not be read."""
+    path, sha, why = unreadable[0]
+    more = f" and {len(unreadable) - 1} more" if len(unreadable) > 1 else ""
+    return (
+        f"{repo_id}: {len(unreadable)} file revision(s) in its history could not be read and were skipped "
+        f"(their packages taken as unchanged): {path} at {sha[:10]} ({why}){more}"
+    )

@@ -17,15 +17,16 @@ from datetime import date, datetime, time
 from ktlo.config import Config
 from ktlo.ingest.dependency_risk import CURRENT_SQL
 from ktlo.metrics.dependency_risk_document import (
-    DependencyRiskDocument,
     FreshnessDocument,
     FreshnessTotals,
     PackageFreshness,
     RepositoryFreshness,
     TeamFreshness,
+    TimeToPatchDocument,
+    VulnerabilityDocument,
 )
 from ktlo.metrics.versions import is_prerelease, version_key
-from ktlo.metrics.vulnerabilities import vulnerability_document
+from ktlo.metrics.vulnerabilities import vulnerability_sections
 from ktlo.store import Store
 
 DAYS_PER_YEAR = 365.25
@@ -49,32 +50,37 @@ class ReleaseRow:
     yanked: bool
 
 
+@dataclass(frozen=True, slots=True)
+class DependencyRisk:
+    """The three risk sections of `ktlo deps`, as of one day."""
+
+    freshness: FreshnessDocument
+    vulnerabilities: VulnerabilityDocument
+    time_to_patch: TimeToPatchDocument
+
+
 def dependency_risk(
     store: Store,
     config: Config,
     *,
     team: str | None = None,
     as_of: date | None = None,
-    not_refreshed: Sequence[str] = (),
     with_effort: bool = False,
-) -> DependencyRiskDocument:
-    """Both sections, for every repository or one team's; `with_effort` sums the person-days
-    of the security work items linked to each patch (it computes the effort table)."""
+) -> DependencyRisk:
+    """Freshness, vulnerabilities and time to patch, for every repository or one team's;
+    `with_effort` sums the person-days of the security work items linked to each patch (it
+    computes the effort table, so it needs a store open for writing)."""
     as_of = as_of or date.today()
     repos = scoped_repositories(store, config, team)
-    return DependencyRiskDocument(
-        schema="ktlo.deps-risk/v1",
-        freshness=freshness(store, config, as_of, repos),
-        vulnerabilities=vulnerability_document(
-            store,
-            config,
-            as_of,
-            repos,
-            current_use(store, repos, end_of(as_of)),
-            (lambda items: item_effort(store, config, items)) if with_effort else None,
-        ),
-        not_refreshed=list(not_refreshed),
+    vulnerabilities, time_to_patch = vulnerability_sections(
+        store,
+        config,
+        as_of,
+        repos,
+        current_use(store, repos, end_of(as_of)),
+        (lambda items: item_effort(store, config, items)) if with_effort else None,
     )
+    return DependencyRisk(freshness(store, config, as_of, repos), vulnerabilities, time_to_patch)
 
 
 def item_effort(store: Store, config: Config, items: list[str]) -> dict[str, float]:
@@ -247,17 +253,3 @@ def _iso(moment: datetime | None) -> str | None:
 def end_of(day: date) -> datetime:
     """The first moment after `day` (ages are measured to it)."""
     return datetime.combine(day, time.max)
-
-
-def risk_rows(doc: DependencyRiskDocument) -> list[dict[str, object]]:
-    """`--csv`: one row per repository, its freshness and open vulnerabilities by band."""
-    opened = {r.repo_id: r.open for r in doc.vulnerabilities.repositories}
-    rows: list[dict[str, object]] = []
-    for repo in doc.freshness.repositories:
-        o = opened.get(repo.repo_id)
-        rows.append({
-            "repo_id": repo.repo_id, "teams": ";".join(repo.teams),
-            **repo.totals.to_json(),
-            **{band: getattr(o, band) if o else 0 for band in ("critical", "high", "medium", "low", "unknown")},
-        })  # fmt: skip
-    return rows

@@ -1,8 +1,8 @@
-"""The dependency-risk documents: freshness and known vulnerabilities (docs/dependencies.md).
+"""The dependency-risk sections of `ktlo deps` (docs/dependencies.md).
 
-`FreshnessDocument` and `VulnerabilityDocument` are the `freshness` and `vulnerabilities`
-sections of `ktlo deps`; `DependencyRiskDocument` carries both for `ktlo deps-risk`, the
-command that shows them until they are part of `ktlo deps`.
+`FreshnessDocument`, `VulnerabilityDocument` and `TimeToPatchDocument` are the `freshness`,
+`vulnerabilities` and `time_to_patch` sections of `ktlo.deps/v1`
+(ktlo.metrics.dependencies.DepsDocument), beside its `inventory`.
 """
 
 from __future__ import annotations
@@ -159,15 +159,21 @@ class RepositoryVulnerabilities(Document):
 
 
 class TeamVulnerabilities(Document):
-    """A team's open vulnerabilities and time to patch."""
+    """A team's open vulnerabilities."""
 
     team: str = Field(description="The team.")
     open: BandCounts = Field(description="Open vulnerabilities in its repositories, by band.")
-    time_to_patch: TimeToPatch = Field(description="Its repositories' patches.")
+
+
+class TeamTimeToPatch(Document):
+    """A team's time to patch."""
+
+    team: str = Field(description="The team.")
+    totals: TimeToPatch = Field(description="Its repositories' patches.")
 
 
 class VulnerabilityDocument(Document):
-    """`ktlo deps`'s vulnerabilities section: open advisories and time to patch."""
+    """`ktlo deps`'s vulnerabilities section: open advisories per repository and team."""
 
     as_of: str = Field(description="The day the figures are for.")
     advisories: int = Field(
@@ -182,15 +188,15 @@ class VulnerabilityDocument(Document):
     teams: list[TeamVulnerabilities] = Field(
         description="Each team of ktlo.toml with dependencies."
     )
-    time_to_patch: TimeToPatch = Field(description="Over every repository.")
-    patches: list[Patch] = Field(description="Every patch found, the newest first.")
     unchecked: list[str] = Field(description="`ecosystem package` in use that OSV (or an export) was never asked about.")  # fmt: skip
 
 
-class DependencyRiskDocument(Document):
-    """`ktlo deps-risk --json`: freshness and vulnerabilities (sections of `ktlo deps`)."""
+class TimeToPatchDocument(Document):
+    """`ktlo deps`'s time-to-patch section: how long advisories stayed in the code."""
 
-    schema_: Literal["ktlo.deps-risk/v1"] = Field(alias="schema", description="the schema id")
-    freshness: FreshnessDocument = Field(description="Libyears and versions behind.")
-    vulnerabilities: VulnerabilityDocument = Field(description="Open advisories and time to patch.")
-    not_refreshed: list[str] = Field(description="What this run could not ask the registries or OSV (offline, unreachable): the figures use what the store held.")  # fmt: skip
+    as_of: str = Field(description="The day the figures are for (later commits left out).")
+    totals: TimeToPatch = Field(description="Over every repository.")
+    teams: list[TeamTimeToPatch] = Field(
+        description="Each team of ktlo.toml with dependencies or patches."
+    )
+    patches: list[Patch] = Field(description="Every patch found, the newest first.")

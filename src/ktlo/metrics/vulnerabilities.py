@@ -24,8 +24,10 @@ from ktlo.metrics.dependency_risk_document import (
     OpenVulnerability,
     Patch,
     RepositoryVulnerabilities,
+    TeamTimeToPatch,
     TeamVulnerabilities,
     TimeToPatch,
+    TimeToPatchDocument,
     VulnerabilityDocument,
 )
 from ktlo.metrics.versions import canonical_name, version_key
@@ -130,15 +132,15 @@ def known_advisories(store: Store) -> dict[tuple[str, str], list[Known]]:
     return out
 
 
-def vulnerability_document(
+def vulnerability_sections(
     store: Store,
     config: Config,
     as_of: date,
     repos: set[str] | None,
     use: Sequence[InUse],
     effort: EffortOf | None,
-) -> VulnerabilityDocument:
-    """Open vulnerabilities, per repository and team, and time to patch."""
+) -> tuple[VulnerabilityDocument, TimeToPatchDocument]:
+    """Open vulnerabilities per repository and team, and time to patch."""
     from ktlo.metrics.dependency_risk import teams_of
 
     known = known_advisories(store)
@@ -152,37 +154,42 @@ def vulnerability_document(
     repo_teams = {
         r: teams_of(config, r) for r in {u.repo_id for u in use} | {p.repo_id for p in patches}
     }
-    repositories = [
-        RepositoryVulnerabilities(
-            repo_id=r, teams=repo_teams[r], open=_bands([v for v in found if v.repo_id == r])
-        )
-        for r in sorted({v.repo_id for v in found})
-    ]
-    teams = [
-        TeamVulnerabilities(
-            team=t.name,
-            open=_bands([v for v in found if t.name in repo_teams[v.repo_id]]),
-            time_to_patch=_time_to_patch([p for p in patches if t.name in repo_teams[p.repo_id]]),
-        )
-        for t in config.teams
-        if any(t.name in names for names in repo_teams.values())
-    ]
+    owning = [t.name for t in config.teams if any(t.name in n for n in repo_teams.values())]
     in_use = {_key(u.ecosystem, u.package) for u in use}
     checked = {
         _key(r["ecosystem"], r["package"])
         for r in store.query("SELECT ecosystem, package FROM advisory_checks")
     }
-    return VulnerabilityDocument(
+    vulnerabilities = VulnerabilityDocument(
         as_of=as_of.isoformat(),
         advisories=len({k.advisory_id for p in in_use for k in known.get(p, [])}),
         open=found,
-        repositories=repositories,
-        teams=teams,
-        time_to_patch=_time_to_patch(patches),
+        repositories=[
+            RepositoryVulnerabilities(
+                repo_id=r, teams=repo_teams[r], open=_bands([v for v in found if v.repo_id == r])
+            )
+            for r in sorted({v.repo_id for v in found})
+        ],
+        teams=[
+            TeamVulnerabilities(
+                team=t, open=_bands([v for v in found if t in repo_teams[v.repo_id]])
+            )
+            for t in owning
+        ],
+        unchecked=sorted(f"{e} {p}" for e, p in in_use - checked),
+    )
+    return vulnerabilities, TimeToPatchDocument(
+        as_of=as_of.isoformat(),
+        totals=summarise_patches(patches),
+        teams=[
+            TeamTimeToPatch(
+                team=t, totals=summarise_patches([p for p in patches if t in repo_teams[p.repo_id]])
+            )
+            for t in owning
+        ],
         patches=sorted(
             patches, key=lambda p: (p.patched_at, p.repo_id, p.advisory_id), reverse=True
         ),
-        unchecked=sorted(f"{e} {p}" for e, p in in_use - checked),
     )
 
 
@@ -307,7 +314,7 @@ def _bands(found: Sequence[OpenVulnerability]) -> BandCounts:
     return BandCounts(**counts, oldest_days=max(ages) if ages else None)
 
 
-def _time_to_patch(patches: Sequence[Patch]) -> TimeToPatch:
+def summarise_patches(patches: Sequence[Patch]) -> TimeToPatch:
     after = sorted(p.days_to_patch for p in patches if p.days_to_patch >= 0)
     return TimeToPatch(
         patches=len(after),

@@ -33,6 +33,7 @@ from ktlo.planning.forecast import (
     naive_series,
     worse_than_naive,
 )
+from ktlo.planning.patch_work import PatchWork, patch_work
 from ktlo.store import Store
 
 JSON_SCHEMA = "ktlo.forecast/v1"
@@ -97,6 +98,11 @@ class ForecastDocument(Document):
     band: str = Field(description="the band's coverage (`80%`)")
     backtest: Backtest = Field(description="the back-test errors")
     capacity: CapacityBasis | None = Field(description="how the capacity was measured")
+    patch_work: PatchWork | None = Field(
+        default=None,
+        description="the security patch work coming at the team (docs/planning.md); "
+        "`null` where not computed (the report's forecasts)",
+    )
 
 
 def outlook(
@@ -117,7 +123,8 @@ def outlook(
     short = too_short(complete, period, team, in_progress)
     if short:
         raise InputError(short, "sync or analyze more history, or use --period month")
-    return outlook_from_history(config, team, history, horizon_quarters, period, covered)
+    found = outlook_from_history(config, team, history, horizon_quarters, period, covered)
+    return found.model_copy(update={"patch_work": patch_work(store, config, team)})
 
 
 def split_in_progress(

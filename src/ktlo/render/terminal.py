@@ -539,6 +539,8 @@ def render_forecast(doc: ForecastDocument, console: Console) -> None:
         console.print(Text(f"Naive forecast: {doc.method_note}.", style="bold"))
     if doc.capacity:
         console.print(Text(_capacity_note(doc.capacity), style="dim"))
+    if doc.patch_work:
+        console.print(Text(f"Expected patch work: {doc.patch_work.text}."))
 
 
 def _capacity_note(basis: CapacityBasis) -> str:

@@ -11,6 +11,7 @@ from ktlo.config import Config
 from ktlo.effort.error_bars import measured_rates
 from ktlo.metrics.common import Reuse
 from ktlo.report import ops, sections, steer
+from ktlo.report.dependencies import dependency_section
 from ktlo.report.model import (
     ReportFilters,
     apply_filters,
@@ -71,6 +72,7 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> dic
         "forecast": steer.forecast_section(store, config, filters, balances, covered),
         "sprints": steer.sprints_section(store, config, filters),
         "rotation_plan": steer.rotation_plan_section(store, config, filters, as_of_day),
+        "dependencies": dependency_section(store, config, filters, as_of_day),
     }
 
 

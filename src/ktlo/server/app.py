@@ -261,10 +261,12 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
 
     @app.get("/metrics", tags=["metrics"], response_class=Response)
     def metrics() -> Response:
-        """KTLO share per team and subcategory, DORA values, error budgets (Prometheus text)."""
+        """KTLO share per team and subcategory, DORA values, error budgets, dependency risk
+        (Prometheus text)."""
         with snapshots.current() as snap:
             doc = pages.overview(snap, config, ReportFilters())
-            body, content_type = metrics_text(doc, snap)
+            deps = pages.dependency_risk_of(snap, config)
+            body, content_type = metrics_text(doc, snap, deps)
         return Response(body, media_type=content_type)
 
 

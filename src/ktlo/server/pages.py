@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from ktlo.config import Config
@@ -26,6 +26,9 @@ from ktlo.report.model import (
 )
 from ktlo.server.snapshot import Snapshot
 from ktlo.verdicts.review_queue import review_queue
+
+if TYPE_CHECKING:
+    from ktlo.metrics.dependency_risk import DependencyRisk
 
 
 def parse_date(name: str, text: str | None) -> date | None:
@@ -64,6 +67,18 @@ def overview(snap: Snapshot, config: Config, filters: ReportFilters) -> dict[str
 
     doc: dict[str, Any] = snap.cached(("overview", filters), compute)
     return doc
+
+
+def dependency_risk_of(snap: Snapshot, config: Config) -> DependencyRisk:
+    """Freshness, open vulnerabilities and time to patch, from the store (no network)."""
+    from ktlo.metrics.dependency_risk import dependency_risk
+
+    def compute() -> DependencyRisk:
+        with snap.reader() as store:
+            return dependency_risk(store, config)
+
+    risk: DependencyRisk = snap.cached(("dependency_risk",), compute)
+    return risk
 
 
 def items(

@@ -31,6 +31,7 @@ from ktlo.metrics.health_document import HealthDocument, NoisyAlert, RepeatGroup
 from ktlo.metrics.repository import period_label
 from ktlo.periods import Coverage, coverage, next_start, period_start
 from ktlo.planning.ktlo_mode import words
+from ktlo.planning.ktlo_mode.dependencies import TeamDependencies, dependency_signals
 from ktlo.planning.ktlo_mode.scoring import Assessment, ModeSettings, SignalRule, assess, decide
 from ktlo.store import Store
 from ktlo.store.temp_tables import require
@@ -153,8 +154,11 @@ def ktlo_mode(
     until = covered.complete_until(period)
     docs = _health_docs(store, config, names, period, until, reuse or Reuse())
     rates = measured_rates(store)
+    ends = [date.fromisoformat(w.end[:10]) for w in docs[names[0]].windows] if names else []
+    deps = dependency_signals(store, config, names, ends)
     teams = [
-        _team(store, config, name, docs[name], settings, table, rates, period) for name in names
+        _team(store, config, name, (docs[name], deps[name]), settings, table, rates, period)
+        for name in names
     ]
     in_mode = [t.team for t in teams if t.state in ("enter", "stay")]
     driving = drivers(store, in_mode, table)  # only a team in KTLO mode needs where to look
@@ -209,16 +213,20 @@ def _team(
     store: Store,
     config: Config,
     team: str,
-    doc: HealthDocument,
+    signals: tuple[HealthDocument, TeamDependencies],
     settings: ModeSettings,
     alloc: str,
     rates: Rates,
     period: str,
 ) -> ModeTeam:
+    doc, deps = signals
     windows = doc.windows  # oldest first
     shares = _ktlo_shares(store, alloc, team, windows, rates)
     high = next((t.budget.high / 100 for t in config.teams if t.name == team), 0.40)
-    assessments = [assess(_values(doc, shares, high, k), settings) for k in range(len(windows))]
+    assessments = [
+        assess(_values(doc, shares, high, k) | deps.values[k], settings)
+        for k in range(len(windows))
+    ]
     answers = decide([a.risk for a in assessments], settings)
     now = assessments[-1]
     state = answers[-1]
@@ -233,7 +241,7 @@ def _team(
         state_text=words.state_now(state),
         risk=now.risk,
         risk_text=words.risk_text(now.risk, settings.enter, settings.exit),
-        reasons=_reasons(now, period),
+        reasons=_reasons(now, period, deps.missing),
         history=[ModeHistory(**h) for h in history],
         focus=None,  # where to look, set by ktlo_mode for a team in KTLO mode
         history_text=words.history(history),
@@ -312,13 +320,15 @@ def _values(
     }
 
 
-def _reasons(assessment: Assessment, period: str) -> list[ModeReason]:
-    """Each signal, most of the risk first, with its sentence and scale in words."""
+def _reasons(assessment: Assessment, period: str, missing: dict[str, str]) -> list[ModeReason]:
+    """Each signal, most of the risk first, with its sentence and scale in words (or, for a
+    signal without data, why: `missing`)."""
     ordered = sorted(assessment.signals, key=lambda s: -(s.share_of_risk or 0.0))
     return [
         ModeReason(
             signal=s.signal,
-            text=words.sentence(s.signal, s.value, period),
+            text=(s.value is None and missing.get(s.signal))
+            or words.sentence(s.signal, s.value, period),
             scale=words.scale(s.signal, s.threshold, s.ceiling),
             threshold_text=words.threshold_text(s.signal, s.threshold),
             value=s.value,

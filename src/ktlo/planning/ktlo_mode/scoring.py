@@ -28,33 +28,48 @@ class SignalRule:
     meaning: str
 
 
+#: Weights sum to 1: the ten effort and health signals share 0.9 (as they did 1.0 before the
+#: dependency signals, so a store without dependency data scores exactly as it did), the
+#: three dependency signals 0.1.
 DEFAULT_RULES: dict[str, SignalRule] = {
     "ktlo_share_over_band": SignalRule(
-        0.20, 0.0, 0.20, "KTLO share above the team's band (points over high)"
+        0.18, 0.0, 0.20, "KTLO share above the team's band (points over high)"
     ),
     "ktlo_share_rising": SignalRule(
-        0.05, 0.0, 0.10, "KTLO share rise over the previous period (points)"
+        0.045, 0.0, 0.10, "KTLO share rise over the previous period (points)"
     ),
     "incident_rate_rising": SignalRule(
-        0.15, 0.0, 1.0, "incidents per week, relative rise over the previous period"
+        0.135, 0.0, 1.0, "incidents per week, relative rise over the previous period"
     ),
     "mttr_rising": SignalRule(
-        0.10, 0.0, 1.0, "MTTR (median), relative rise over the previous period"
+        0.09, 0.0, 1.0, "MTTR (median), relative rise over the previous period"
     ),
-    "repeat_incidents": SignalRule(0.15, 0.0, 3.0, "incidents in repeat groups this period"),
+    "repeat_incidents": SignalRule(0.135, 0.0, 3.0, "incidents in repeat groups this period"),
     "change_failure_rate": SignalRule(
-        0.10, 0.15, 0.45, "change failure rate (DORA elite/high are at or under 15%)"
+        0.09, 0.15, 0.45, "change failure rate (DORA elite/high are at or under 15%)"
     ),
     "error_budget_burned": SignalRule(
-        0.15, 0.5, 1.0, "share of the error budget burned in the window"
+        0.135, 0.5, 1.0, "share of the error budget burned in the window"
     ),
     "bug_backlog_growth": SignalRule(
-        0.04, 0.0, 0.5, "open bugs, relative growth over the previous period"
+        0.036, 0.0, 0.5, "open bugs, relative growth over the previous period"
     ),
     "flaky_build_rate": SignalRule(
-        0.03, 0.02, 0.15, "share of runs that failed then passed on a re-run"
+        0.027, 0.02, 0.15, "share of runs that failed then passed on a re-run"
     ),
-    "alert_noise": SignalRule(0.03, 0.5, 0.9, "share of alerts that were noise"),
+    "alert_noise": SignalRule(0.027, 0.5, 0.9, "share of alerts that were noise"),
+    "open_critical_high": SignalRule(
+        0.05, 0.0, 3.0, "open critical or high vulnerabilities in the team's dependencies"
+    ),
+    "critical_high_age": SignalRule(
+        0.03, 7.0, 60.0, "days since the oldest open critical or high vulnerability was published"
+    ),
+    "libyears_rising": SignalRule(
+        0.02,
+        0.0,
+        0.5,
+        "libyears of the team's dependencies, relative rise over the previous period",
+    ),
 }
 
 

@@ -12,14 +12,17 @@ from typing import Any
 
 #: Signals read from the team's effort; every other signal is operational health.
 EFFORT_SIGNALS = ("ktlo_share_over_band", "ktlo_share_rising")
+#: Signals read from the dependency inventory, release dates and advisories (`ktlo deps`).
+DEPENDENCY_SIGNALS = ("open_critical_high", "critical_high_age", "libyears_rising")
 
 _POINTS = ("ktlo_share_over_band", "ktlo_share_rising")
-_RISES = ("incident_rate_rising", "mttr_rising", "bug_backlog_growth")
+_RISES = ("incident_rate_rising", "mttr_rising", "bug_backlog_growth", "libyears_rising")
 _RATIOS = ("change_failure_rate", "flaky_build_rate", "alert_noise")
 _RISING_WHAT = {
     "incident_rate_rising": "incidents",
     "mttr_rising": "median time to resolve",
     "bug_backlog_growth": "open bugs",
+    "libyears_rising": "libyears",
 }
 #: The health panel (docs/report.md) where each operational signal's figures are shown.
 PANELS = {
@@ -52,6 +55,9 @@ _NAMES = {
     "bug_backlog_growth": "open bugs",
     "flaky_build_rate": "flaky builds",
     "alert_noise": "alert noise",
+    "open_critical_high": "open critical and high vulnerabilities",
+    "critical_high_age": "the oldest open critical or high vulnerability",
+    "libyears_rising": "libyears",
 }
 
 
@@ -77,6 +83,8 @@ def amount(signal: str, value: float) -> str:
         return percent(value)
     if signal == "error_budget_burned":
         return percent(value) if value <= 1 else f"{value:.1f}×"
+    if signal == "critical_high_age":
+        return f"{value:g} days"
     return f"{value:g}"
 
 
@@ -114,6 +122,15 @@ def sentence(signal: str, value: float | None, period: str = "month") -> str:
         return f"{percent(value)} of builds flaky"
     if signal == "alert_noise":
         return f"{percent(value)} of alerts were noise"
+    if signal == "open_critical_high":
+        count = int(value)
+        if count == 0:
+            return "no open critical or high vulnerability"
+        return f"{count} open critical or high vulnerabilit{'y' if count == 1 else 'ies'}"
+    if signal == "critical_high_age":
+        if value == 0:
+            return "no critical or high vulnerability open"
+        return f"the oldest open critical or high vulnerability public for {value:.0f} days"
     return f"{signal.replace('_', ' ')} {value:g}"
 
 
@@ -194,4 +211,7 @@ def health_risks(reasons: Sequence[dict[str, Any]], top: int = 3) -> list[dict[s
 
 def has_health_data(reasons: Sequence[dict[str, Any]]) -> bool:
     """Whether any operational signal had data (else the card says none was synced)."""
-    return any(r["signal"] not in EFFORT_SIGNALS and r["value"] is not None for r in reasons)
+    return any(
+        r["signal"] not in EFFORT_SIGNALS + DEPENDENCY_SIGNALS and r["value"] is not None
+        for r in reasons
+    )
