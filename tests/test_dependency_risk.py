@@ -473,3 +473,32 @@ def test_with_no_inventory_it_says_so_instead_of_zero_libyears(tmp_path: Path) -
     doc = json.loads(CliRunner().invoke(main, ["deps", "--offline", "--db", db, "--json"]).stdout)
     assert any("no manifest or lockfile" in n for n in doc["notes"])
     assert doc["freshness"]["totals"]["packages"] == 0
+
+
+def test_one_commit_moving_a_manifest_and_its_lockfile_is_one_patch(
+    store: Store, tmp_path: Path
+) -> None:
+    stocked(store, tmp_path)
+    for version, sha, when in (("2.28.0", "a1", "2023-01-10T09:00"),
+                               ("2.31.0", "a2", "2023-05-25T09:36:32")):  # fmt: skip
+        change(store, PAYMENTS, "poetry.lock", "PyPI", "requests", version, sha, when)
+    ttp = dependency_risk(store, CONFIG, as_of=date(2024, 6, 15), with_effort=False).time_to_patch
+    assert [(p.advisory_id, p.sha) for p in ttp.patches] == [("GHSA-j8r2-6x86-q33q", "a2")]
+    assert ttp.totals.patches == 1
+
+
+def test_a_range_no_lockfile_pins_is_unknown_not_free_of_advisories(tmp_path: Path) -> None:
+    """express's package.json says `^2.2.1`: it was matched against nothing and shown as 0."""
+    db = tmp_path / "ranges.duckdb"
+    with Store.open(db) as store:
+        stocked(store, tmp_path)
+        change(store, SHOP, "package.json", "npm", "lodash", "^4.17.0", "b2", "2020-09-02T10:00")
+        store.con.execute("DELETE FROM dependency_changes WHERE path = 'package-lock.json'")
+        doc = dependency_risk(store, CONFIG, as_of=date(2024, 6, 15), with_effort=False)
+    assert [v.repo_id for v in doc.vulnerabilities.open] == [PAYMENTS]  # no version to match
+    assert doc.vulnerabilities.unpinned == ["npm lodash ^4.17.0"]
+    shown = CliRunner().invoke(
+        main, ["deps", "--offline", "--db", str(db), "--as-of", "2024-06-15"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "not matched against advisories: 1 packages" in shown.output

@@ -189,6 +189,7 @@ class VulnerabilityDocument(Document):
         description="Each team of ktlo.toml with dependencies."
     )
     unchecked: list[str] = Field(description="`ecosystem package` in use that OSV (or an export) was never asked about.")  # fmt: skip
+    unpinned: list[str] = Field(description="`ecosystem package version` in use whose version is a range or not a release (a manifest no lockfile pins): no advisory can be matched against it, so its vulnerabilities are unknown, not none.")  # fmt: skip
 
 
 class TimeToPatchDocument(Document):

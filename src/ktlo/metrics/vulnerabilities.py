@@ -177,6 +177,7 @@ def vulnerability_sections(
             for t in owning
         ],
         unchecked=sorted(f"{e} {p}" for e, p in in_use - checked),
+        unpinned=sorted({f"{u.ecosystem} {u.package} {u.version}" for u in use if not _exact(u)}),
     )
     return vulnerabilities, TimeToPatchDocument(
         as_of=as_of.isoformat(),
@@ -237,11 +238,13 @@ def find_patches(
     for row in rows:
         if repos is None or row["repo_id"] in repos:
             series[(row["repo_id"], row["path"], row["ecosystem"], row["package"])].append(row)
-    out = []
+    found: dict[tuple[str, str, str], Patch] = {}
     for (repo, path, eco, pkg), changes in series.items():
         for k in known[_key(eco, pkg)]:
-            out += _patches_of(repo, path, eco, pkg, changes, k)
-    return out
+            for patch in _patches_of(repo, path, eco, pkg, changes, k):
+                # a commit that moves the package in a manifest and its lockfile is one patch
+                found.setdefault((repo, k.advisory_id, patch.sha), patch)
+    return list(found.values())
 
 
 def _patches_of(
@@ -302,6 +305,11 @@ def link_items(store: Store, patches: list[Patch], effort: EffortOf | None) -> l
         })
         for p, items in zip(patches, linked, strict=True)
     ]  # fmt: skip
+
+
+def _exact(item: InUse) -> bool:
+    """Whether the version in use is one release (a range such as `^2.2.1` is not)."""
+    return version_key(item.ecosystem, item.version) is not None
 
 
 def _key(ecosystem: str, package: str) -> tuple[str, str]:

@@ -50,3 +50,11 @@ def render_risk(doc: DepsDocument, console: Console) -> None:
         console.print(
             Text(f"Never checked against OSV: {len(vulns.unchecked)} packages", style="dim")
         )
+    if vulns.unpinned:
+        console.print(
+            Text(
+                f"No exact version (a range no lockfile pins), so not matched against "
+                f"advisories: {len(vulns.unpinned)} packages",
+                style="dim",
+            )
+        )

@@ -58,6 +58,7 @@ class DependencyPanel(Document):
     patches: list[Patch] = Field(description="the newest patches (10)")
     not_dated: int = Field(description="packages without release dates in the store")
     unchecked: int = Field(description="packages never checked against OSV")
+    unpinned: int = Field(description="packages whose version is a range no lockfile pins: not matched against advisories")  # fmt: skip
 
 
 def dependency_section(
@@ -83,6 +84,7 @@ def dependency_section(
         open=opened[:SHOWN], open_count=len(opened), time_to_patch=summarise_patches(patches),
         patches=patches[:SHOWN], not_dated=len(risk.freshness.not_dated),
         unchecked=len(risk.vulnerabilities.unchecked),
+        unpinned=len(risk.vulnerabilities.unpinned),
     )  # fmt: skip
     return panel.to_json()
 

@@ -19,6 +19,7 @@ ktlo_open_vulnerabilities{repo,team,severity} open advisories by CVSS band
 ktlo_open_vulnerability_oldest_days{repo,team}
                                               age of the oldest open advisory
 ktlo_dependency_packages_unchecked            packages in use never checked against OSV
+ktlo_dependency_packages_unpinned             packages in use with a range for a version, not matched
 ktlo_time_to_patch_days{team,quantile}        median (0.5) and 90th percentile (0.9) days
                                               to patch; team "" is every repository
 ktlo_patches{team}                            patches counted in it
@@ -165,7 +166,12 @@ def _vulnerabilities(deps: DependencyRisk) -> Iterator[Metric]:
         "Packages in use never checked against OSV (their vulnerabilities are unknown).",
     )
     unchecked.add_metric([], len(deps.vulnerabilities.unchecked))
-    yield from (opened, oldest, unchecked)
+    unpinned = GaugeMetricFamily(
+        "ktlo_dependency_packages_unpinned",
+        "Packages in use with no exact version (a range no lockfile pins): not matched against advisories.",
+    )
+    unpinned.add_metric([], len(deps.vulnerabilities.unpinned))
+    yield from (opened, oldest, unchecked, unpinned)
 
 
 def _time_to_patch(deps: DependencyRisk) -> Iterator[Metric]:

@@ -99,6 +99,9 @@ def _open(team: str, risk: DependencyRisk) -> tuple[list[OpenVulnerability], boo
     mine = [r for r in risk.freshness.repositories if team in r.teams]
     repos = {r.repo_id for r in mine}
     packages = {f"{p.ecosystem} {p.package}" for r in mine for p in r.packages}
-    unchecked = not packages or packages <= set(risk.vulnerabilities.unchecked)
+    unknown = set(risk.vulnerabilities.unchecked) | {
+        u.rsplit(" ", 1)[0] for u in risk.vulnerabilities.unpinned
+    }
+    unchecked = not packages or packages <= unknown
     opened = [v for v in risk.vulnerabilities.open if v.repo_id in repos and v.severity in SEVERE]
     return opened, unchecked
