@@ -18,19 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ktlo.report.document import ReportDocument
 from ktlo.server.snapshot import Snapshot
 
 
 class ReportCollector(Collector):
     """Gauges read off one report document."""
 
-    def __init__(self, doc: dict[str, Any], snap: Snapshot) -> None:
+    def __init__(self, doc: ReportDocument, snap: Snapshot) -> None:
         self.doc = doc
         self.snap = snap
 
@@ -44,7 +44,7 @@ class ReportCollector(Collector):
         yield age
 
 
-def _shares(doc: dict[str, Any]) -> Iterator[Metric]:
+def _shares(doc: ReportDocument) -> Iterator[Metric]:
     share = GaugeMetricFamily(
         "ktlo_ktlo_share", "KTLO share of effort in the last full period.", labels=["team"]
     )
@@ -69,39 +69,38 @@ def _shares(doc: dict[str, Any]) -> Iterator[Metric]:
         labels=["team"],
     )
     days = GaugeMetricFamily("ktlo_person_days", "Effort in person-days.", labels=["team"])
-    balances = {b["team"]: b for b in doc["balance"]}
-    for card in doc["teams"]:
-        team = card["team"]
-        if card["last_period_share"] is not None:
-            share.add_metric([team], card["last_period_share"])
-            share_low.add_metric([team], card["last_period_share_low"])
-            share_high.add_metric([team], card["last_period_share_high"])
-        low.add_metric([team], card["low"])
-        high.add_metric([team], card["high"])
-        over.add_metric([team], 1.0 if card["last_period_status"] == "over" else 0.0)
-        days.add_metric([team], card["person_days"])
-        period = next(
-            (p for p in balances[team]["periods"] if p["period"] == card["last_period"]), None
-        )
-        if period and period["person_days"]:
-            investment = {k["key"]: k["investment"] for k in balances[team]["subcategories"]}
-            for key, value in period["by_subcategory"].items():
+    balances = {b.team: b for b in doc.balance}
+    for card in doc.teams:
+        team = card.team
+        for family, value in ((share, card.last_period_share),
+                              (share_low, card.last_period_share_low),
+                              (share_high, card.last_period_share_high)):  # fmt: skip
+            if card.last_period_share is not None and value is not None:
+                family.add_metric([team], value)
+        low.add_metric([team], card.low)
+        high.add_metric([team], card.high)
+        over.add_metric([team], 1.0 if card.last_period_status == "over" else 0.0)
+        days.add_metric([team], card.person_days)
+        period = next((p for p in balances[team].periods if p.period == card.last_period), None)
+        if period and period.person_days:
+            investment = {k.key: k.investment for k in balances[team].subcategories}
+            for key, value in period.by_subcategory.items():
                 kinds.add_metric(
                     [team, investment.get(key, "other"), key],
-                    round(value / period["person_days"], 4),
+                    round(value / period.person_days, 4),
                 )
     yield from (share, share_low, share_high, kinds, low, high, over, days)
 
 
-def _health(doc: dict[str, Any]) -> Iterator[Metric]:
-    for family in doc["health"].get("metrics", []):
-        gauge = GaugeMetricFamily(family["name"], family["help"], labels=family["labels"])
-        for sample in family["samples"]:
-            gauge.add_metric(sample["labels"], sample["value"])
+def _health(doc: ReportDocument) -> Iterator[Metric]:
+    for family in doc.health.metrics:
+        gauge = GaugeMetricFamily(family.name, family.help, labels=family.labels)
+        for sample in family.samples:
+            gauge.add_metric(sample.labels, sample.value)
         yield gauge
 
 
-def metrics_text(doc: dict[str, Any], snap: Snapshot) -> tuple[bytes, str]:
+def metrics_text(doc: ReportDocument, snap: Snapshot) -> tuple[bytes, str]:
     """The Prometheus exposition of `doc`, and its content type."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ReportCollector(doc, snap))
