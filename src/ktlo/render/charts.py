@@ -71,6 +71,9 @@ def chart_specs(doc: ReportDocument, links: Links) -> dict[str, dict[str, Any]]:
         specs[chart_id("sprints", team.team)] = sprints_spec(team)
     if doc.health.scorecard:
         specs.update(health_specs(doc.health.scorecard))
+    from ktlo.render.figure_charts import figure_specs  # it builds on this module
+
+    specs.update(figure_specs(doc))
     return specs
 
 

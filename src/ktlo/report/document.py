@@ -13,7 +13,8 @@ from ktlo.config import Config
 from ktlo.documents import Document
 from ktlo.effort.error_bars import ErrorRates, measured_rates
 from ktlo.metrics.common import Reuse
-from ktlo.report import ops, sections, steer
+from ktlo.periods import Coverage
+from ktlo.report import figures, ops, sections, steer
 from ktlo.report.balance_types import (
     Balance,
     Choices,
@@ -23,6 +24,12 @@ from ktlo.report.balance_types import (
     LargestItem,
     Synced,
     TeamCard,
+)
+from ktlo.report.figures_types import (
+    Breakdown,
+    BucketsSection,
+    CapitalizationSection,
+    FlowSection,
 )
 from ktlo.report.model import (
     ReportFilters,
@@ -86,6 +93,17 @@ class ReportDocument(Document):
     rotation_plan: RotationPlanSection = Field(
         description="per team with members, the next eight weekly shifts"
     )
+    flow: FlowSection = Field(description="`ktlo flow` for the organisation and each team shown")
+    buckets: BucketsSection = Field(
+        description="per team shown with `targets`, its budget buckets (`ktlo budget`)"
+    )
+    breakdowns: list[Breakdown] = Field(
+        description="the effort by initiative (`ktlo allocation --by initiative`), and by any "
+        "other key of ktlo.report.figures.BREAKDOWNS"
+    )
+    capitalization: CapitalizationSection = Field(
+        description="`ktlo capitalization` for the filters' team and period"
+    )
 
 
 def build_report(store: Store, config: Config, filters: ReportFilters) -> ReportDocument:
@@ -130,7 +148,21 @@ def report_document(store: Store, config: Config, filters: ReportFilters) -> Rep
         forecast=steer.forecast_section(store, config, filters, balances, covered),
         sprints=steer.sprints_section(store, config, filters),
         rotation_plan=steer.rotation_plan_section(store, config, filters, as_of_day),
+        **_planning_figures(store, config, filters, teams, covered),
     )
+
+
+def _planning_figures(
+    store: Store, config: Config, filters: ReportFilters, teams: list[str], covered: Coverage
+) -> dict[str, Any]:
+    """Flow, budget buckets, the breakdowns and capitalization (ktlo.report.figures)."""
+    figures.use_report_effort(store)
+    return {
+        "flow": figures.flow_section(store, config, filters, teams),
+        "buckets": figures.buckets_section(store, config, filters, teams, covered),
+        "breakdowns": figures.breakdowns(store, config, filters),
+        "capitalization": figures.capitalization_section(store, config, filters),
+    }
 
 
 def report_rows(doc: ReportDocument) -> list[dict[str, Any]]:
@@ -177,6 +209,7 @@ def report_rows(doc: ReportDocument) -> list[dict[str, Any]]:
                 getattr(review.follow_ups, metric))  # fmt: skip
         _model_rows(review, add)
     _steer_rows(doc, add)
+    figures.figure_rows(doc, add)
     return rows
 
 

@@ -12,6 +12,8 @@ ktlo_person_days{team}                        effort in the whole range
 ktlo_dora_*{...}                              DORA values, when deployments are synced
 ktlo_error_budget_remaining{service,slo}      fraction of the error budget left
 ktlo_snapshot_age_seconds                     how old the dashboard's copy of the store is
+ktlo_flow_*, ktlo_budget_bucket_*, ktlo_initiative_*, ktlo_capitalizable_person_days ...
+                                              the planning figures (ktlo.server.figure_metrics)
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from ktlo.report.document import ReportDocument
+from ktlo.server.figure_metrics import figure_families
 from ktlo.server.snapshot import Snapshot
 
 
@@ -37,6 +40,7 @@ class ReportCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         yield from _shares(self.doc)
         yield from _health(self.doc)
+        yield from figure_families(self.doc)  # flow, buckets, initiatives, capitalization
         age = GaugeMetricFamily(
             "ktlo_snapshot_age_seconds", "Seconds since the dashboard copied the store."
         )
