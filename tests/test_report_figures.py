@@ -256,3 +256,14 @@ def test_budget_csv_has_a_row_per_team_and_bucket(org: tuple[Path, Config]) -> N
     team_columns = [c for c in rows[0] if not c.startswith("bucket")]
     payments = {tuple(r[c] for c in team_columns) for r in rows if r["team"] == "payments"}
     assert len(payments) == 1  # the team's own figures, the same on each of its rows
+
+
+def test_the_same_connection_computes_an_allocation_after_the_report(
+    org: tuple[Path, Config],
+) -> None:
+    # the figures read the report's effort through a temporary `alloc` view; a command run
+    # afterwards on the same connection builds its own `alloc` table
+    with Store.open(org[0], read_only=True) as store:
+        build_report(store, org[1], ReportFilters())
+        doc = allocation(store, org[1], AllocationOptions(by="team"))
+    assert {g.key for g in doc.groups} == {"payments", "search"}

@@ -156,13 +156,13 @@ def _planning_figures(
     store: Store, config: Config, filters: ReportFilters, teams: list[str], covered: Coverage
 ) -> dict[str, Any]:
     """Flow, budget buckets, the breakdowns and capitalization (ktlo.report.figures)."""
-    figures.use_report_effort(store)
-    return {
-        "flow": figures.flow_section(store, config, filters, teams),
-        "buckets": figures.buckets_section(store, config, filters, teams, covered),
-        "breakdowns": figures.breakdowns(store, config, filters),
-        "capitalization": figures.capitalization_section(store, config, filters),
-    }
+    with figures.report_effort_as_alloc(store):
+        return {
+            "flow": figures.flow_section(store, config, filters, teams),
+            "buckets": figures.buckets_section(store, config, filters, teams, covered),
+            "breakdowns": figures.breakdowns(store, config, filters),
+            "capitalization": figures.capitalization_section(store, config, filters),
+        }
 
 
 def report_rows(doc: ReportDocument) -> list[dict[str, Any]]:

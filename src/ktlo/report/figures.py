@@ -18,7 +18,8 @@ The allocation commands read a table named `alloc`; here it is a temporary view 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -57,9 +58,16 @@ NO_TARGETS = (
 )
 
 
-def use_report_effort(store: Store) -> None:
-    """The allocation commands' `alloc` as a view of the report's filtered effort."""
+@contextmanager
+def report_effort_as_alloc(store: Store) -> Iterator[None]:
+    """The allocation commands' `alloc` as a view of the report's filtered effort, dropped
+    afterwards: the connection may build a real `alloc` table later (`ktlo allocation` after
+    the report, in one process)."""
     store.con.execute("CREATE OR REPLACE TEMP VIEW alloc AS SELECT * FROM report_alloc")
+    try:
+        yield
+    finally:
+        store.con.execute("DROP VIEW IF EXISTS temp.alloc")
 
 
 def flow_section(
