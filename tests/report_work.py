@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from ktlo.config import Config, load_config
 from ktlo.ingest.history import COMMIT_COLUMNS, WORK_ITEM_COLUMNS
+from ktlo.report.document import ReportDocument
 from ktlo.store import Store
 
 CONFIG = """
@@ -189,3 +191,9 @@ def add_pages(store: Store) -> None:
         store.insert("incidents", ["incident_id", "source", "external_id", "title", "service",
                                    "teams", "created_at", "resolved_at"], incidents)  # fmt: skip
         store.insert("incident_events", ["incident_id", "occurred_at", "kind", "person"], events)
+
+
+def typed(doc: dict[str, Any]) -> ReportDocument:
+    """A report's JSON read back into its model, for the renderers: the tests check the JSON's
+    figures by hand and draw the same document."""
+    return ReportDocument.model_validate(doc)

@@ -187,8 +187,8 @@ def test_a_forecast_worse_than_naive_in_back_test_says_so_and_shows_the_naive_on
     # the report draws the same naive forecast, and says so
     with Store.open(db, read_only=True) as opened:
         report = build_report(opened, load_config(tmp_path / "ktlo.toml"), ReportFilters())
-    shown = {f["team"]: f for f in report["forecast"]["teams"]}["payments"]
-    assert shown["method"] == "naive" and shown["forecast"][0]["share"] == last["share"]
+    shown = {f.team: f for f in report.forecast.teams}["payments"]
+    assert shown.method == "naive" and shown.forecast[0].share == last["share"]
     spec = chart_specs(report, None)["forecast-payments"]
     assert spec["title"] == "KTLO share naive forecast — payments"
     assert set(spec["y_ahead"]) == {last["share"]}
@@ -258,8 +258,8 @@ def test_sprint_actuals_are_effort_in_every_view(store: Store, tmp_path: Path) -
     # the report (and the dashboard, which serves its document) shows the same figures
     with Store.open(db, read_only=True) as opened:
         report = build_report(opened, load_config(tmp_path / "ktlo.toml"), ReportFilters())
-    shown = report["sprints"]["teams"][0]["sprints"]
-    assert [s["actual_ktlo_share"] for s in shown] == [0.3333, None, None]
+    shown = report.sprints.teams[0].sprints
+    assert [s.actual_ktlo_share for s in shown] == [0.3333, None, None]
 
 
 @pytest.fixture

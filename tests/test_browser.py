@@ -88,7 +88,8 @@ def page(browser: tuple[BrowserContext, Watch]) -> Iterator[Page]:
 
 def test_pages_load_and_draw_their_charts(site: Site, page: Page) -> None:
     page.goto(site.base + "/")
-    assert wait_for_charts(page) == 7  # 3 balances, 2 sparklines, hotspots, people
+    assert wait_for_charts(page) == 9  # 3 balances, 2 sparklines, hotspots, people, by
+    # initiative and capitalization (tests/test_browser_figures.py looks at those)
     bars = page.locator("#fig-balance-org .barlayer .point path")
     assert bars.count() == 12  # 3 months × 4 kinds, each drawn as a path with a size
     box = bars.first.bounding_box()
@@ -210,7 +211,7 @@ def test_the_report_opened_from_disk(site: Site, page: Page, tmp_path: Path) -> 
         check=True, capture_output=True,
     )  # fmt: skip
     page.goto(report.as_uri())
-    assert wait_for_charts(page) == 7
+    assert wait_for_charts(page) == 9  # as on the dashboard
     assert page.locator("#fig-balance-org .barlayer .point path").count() == 12
     # the KTLO share's 90% interval, drawn as error bars on its line, one per month
     assert page.locator("#fig-balance-org .errorbar").count() == 3
@@ -285,7 +286,8 @@ def test_the_forecast_and_the_rotation_calendar_in_the_dashboard(
     long_site: Site, page: Page
 ) -> None:
     page.goto(long_site.base + "/")
-    assert wait_for_charts(page) == 12  # and 3 forecasts, and the sprints of both teams
+    assert wait_for_charts(page) == 14  # and 3 forecasts, the sprints of both teams, and
+    # the effort by initiative and capitalization
     assert_forecast_drawn(page, "fig-forecast-org")
     assert_forecast_drawn(page, "fig-forecast-payments")
     assert_calendar_shows_people(page)
@@ -315,7 +317,7 @@ def test_the_forecast_and_the_rotation_calendar_in_the_report_from_disk(
         check=True, capture_output=True,
     )  # fmt: skip
     page.goto(report.as_uri())
-    assert wait_for_charts(page) == 12
+    assert wait_for_charts(page) == 14  # as on the dashboard
     for figure in ("fig-forecast-org", "fig-forecast-payments", "fig-forecast-search"):
         assert_forecast_drawn(page, figure)
     assert_calendar_shows_people(page)

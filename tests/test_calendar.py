@@ -164,14 +164,14 @@ def test_budget_report_dashboard_and_mode_read_the_same_last_period(
     assert (budget["last_period"], budget["last_period_share"]) == ("2026-10", share_of(10))
     with Store.open(org[0], read_only=True) as store:
         doc = build_report(store, config, ReportFilters())
-    card = doc["teams"][0]
-    assert (card["last_period"], card["last_period_share"], card["trend"]) == (
+    card = doc.teams[0]
+    assert (card.last_period, card.last_period_share, card.trend) == (
         "2026-10",
         share_of(10),
         "up",
     )
-    balance = {p["period"]: p for p in doc["balance"][0]["periods"]}
-    assert balance["2026-11"]["in_progress"] and balance["2026-11"]["fte"] == round(
+    balance = {p.period: p for p in doc.balance[0].periods}
+    assert balance["2026-11"].in_progress and balance["2026-11"].fte == round(
         days_worked(date(2026, 11, 1), NEWEST) / 15, 2
     )
     assert "2026-11 so far" in render_report(doc)

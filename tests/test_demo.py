@@ -330,7 +330,7 @@ def test_a_date_range_has_the_same_person_days_in_allocation_and_the_report(demo
     since, until = date(2026, 6, 10), date(2026, 9, 17)
     with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
         ranged = allocation(store, config, AllocationOptions(since=since, until=until)).to_json()
-        report = build_report(store, config, ReportFilters(since=since, until=until))
+        report = build_report(store, config, ReportFilters(since=since, until=until)).to_json()
         whole = allocation(store, config, AllocationOptions()).to_json()
     totals = report["organisation"]["totals"]
     assert ranged["totals"]["person_days"] == totals["person_days"]

@@ -72,6 +72,20 @@ def test_a_table_lists_each_field_with_its_type_and_meaning_then_the_nested_mode
     )
 
 
+class _Outer(Document):
+    schema_: Literal["ktlo.outer/v1"] = Field(alias="schema", description="the schema id")
+    inner: _Example | None = Field(description="a whole document inside this one")
+
+
+def test_a_whole_document_inside_another_is_named_not_expanded_again() -> None:
+    # the report embeds `ktlo health`'s document: its fields are listed on its own page
+    assert field_table(_Outer) == (
+        "| field | type | meaning |\n|---|---|---|\n"
+        "| `schema` | `ktlo.outer/v1` | the schema id |\n"
+        "| `inner` | _Example or null | a whole document inside this one |\n"
+    )
+
+
 def test_a_document_writes_its_keys_in_declaration_order() -> None:
     doc = _Example(schema="ktlo.example/v1", teams=["b", "a"], band={"low": 0.2, "high": None},
                    by_kind={"z": 1.5, "a": 2.0})  # fmt: skip

@@ -298,13 +298,12 @@ def test_the_report_and_the_terminal_show_the_intervals(tmp_path: Path) -> None:
         build_org(store)
         doc = build_report(store, config, ReportFilters())
     html = render_report(doc)
-    card = doc["teams"][0]  # payments, February: the whole interval above the band
-    shown = (
-        f"({card['last_period_share_low'] * 100:.0f}–{card['last_period_share_high'] * 100:.0f}%)"
-    )
+    card = doc.teams[0]  # payments, February: the whole interval above the band
+    assert card.last_period_share_low is not None and card.last_period_share_high is not None
+    shown = f"({card.last_period_share_low * 100:.0f}–{card.last_period_share_high * 100:.0f}%)"
     assert f'<span class="interval" title="90% interval">{shown}</span>' in html
-    periods = [p for b in doc["balance"] for p in b["periods"]]
-    assert html.count('class="interval"') >= len(periods) + len(doc["teams"])
+    periods = [p for b in doc.balance for p in b.periods]
+    assert html.count('class="interval"') >= len(periods) + len(doc.teams)
     assert '"share_low": [' in html  # the balance chart draws them as error bars
     # a share over the band whose interval reaches into it is only likely over
     search = Budget(0.2, 0.4)

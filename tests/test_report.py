@@ -8,6 +8,7 @@ import json
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -24,7 +25,7 @@ from ktlo.report.model import ReportFilters
 from ktlo.store import Store
 from tests import estimates, health_work
 from tests.conftest import GitRepo
-from tests.report_work import HOSTILE_ID, SEARCH, build_org, write_config
+from tests.report_work import HOSTILE_ID, SEARCH, build_org, typed, write_config
 
 
 @pytest.fixture
@@ -35,9 +36,9 @@ def org(tmp_path: Path) -> tuple[Path, Config]:
     return tmp_path / "ktlo.duckdb", config
 
 
-def report(org: tuple[Path, Config], **filters: object) -> dict:
+def report(org: tuple[Path, Config], **filters: object) -> dict[str, Any]:
     with Store.open(org[0], read_only=True) as store:
-        return build_report(store, org[1], ReportFilters(**filters))  # type: ignore[arg-type]
+        return build_report(store, org[1], ReportFilters(**filters)).to_json()  # type: ignore[arg-type]
 
 
 def read_mix(org: tuple[Path, Config]) -> float:
@@ -140,7 +141,7 @@ def test_operational_panels_say_when_nothing_was_synced(org: tuple[Path, Config]
     assert missing["bugs"] == "no bug reports synced yet — run `ktlo sync`"
     assert doc["health"]["scorecard"] is None
     assert doc["rotation"]["missing"] == "no alerts or incidents synced yet — run `ktlo sync`"
-    html = render_report(doc)
+    html = render_report(typed(doc))
     assert "no builds synced yet — run `ktlo sync`" in html
 
 
@@ -155,12 +156,12 @@ def test_health_panels_come_from_ktlo_health(org: tuple[Path, Config]) -> None:
     card = doc["health"]["scorecard"]
     assert card["schema"] == "ktlo.health/v1"
     assert card["dora"]["deployment_frequency"]["deployments"] == 2
-    html = render_report(doc)
+    html = render_report(typed(doc))
     assert "Deployment frequency" in html
 
 
 def test_html_report_is_self_contained_and_escapes_source_text(org: tuple[Path, Config]) -> None:
-    html = render_report(report(org))
+    html = render_report(typed(report(org)))
     assert "<script>alert(" not in html
     assert (
         "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &#34;quoted&#34; &amp; &lt;b&gt;bold"
@@ -179,7 +180,7 @@ def test_json_twin_of_chart_data_cannot_close_its_script(org: tuple[Path, Config
         store.con.execute(
             "UPDATE work_items SET author_name = '</script><b>x' WHERE item_id = 'lee1'"
         )
-    html = render_report(report(org))
+    html = render_report(typed(report(org)))
     for spec in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, re.S):
         json.loads(spec)  # each chart's data is whole JSON: nothing closed the script early
 
@@ -195,7 +196,7 @@ def test_cli_report_html_json_and_csv_agree(org: tuple[Path, Config], tmp_path: 
     doc = json.loads(runner.invoke(main, [*base, "--json"]).stdout)
     assert doc["schema"] == "ktlo.report/v2"
     rows = list(csv.DictReader(io.StringIO(runner.invoke(main, [*base, "--csv"]).output)))
-    assert len(rows) == len(report_rows(doc))
+    assert len(rows) == len(report_rows(typed(doc)))
     shares = {
         r["period"]: float(r["value"])
         for r in rows

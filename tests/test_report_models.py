@@ -22,7 +22,7 @@ from ktlo.report.document import build_report, report_rows
 from ktlo.report.model import ReportFilters
 from ktlo.server.app import ServerSettings, create_app
 from ktlo.store import Store
-from tests.report_work import CONFIG, LONG_FROM, add_pages, build_org
+from tests.report_work import CONFIG, LONG_FROM, add_pages, build_org, typed
 
 SUPPORTED = "the data supports a difference: lower with a rotation (p = 0.008)"
 TOO_FEW = "not enough weeks to tell (0 with a rotation, 0 shared; 4 of each needed)"
@@ -40,7 +40,7 @@ def org(tmp_path: Path) -> tuple[Path, Config]:
 
 def report(org: tuple[Path, Config], **filters: Any) -> dict[str, Any]:
     with Store.open(org[0], read_only=True) as store:
-        return build_report(store, org[1], ReportFilters(**filters))
+        return build_report(store, org[1], ReportFilters(**filters)).to_json()
 
 
 def rotation_review(org: tuple[Path, Config], team: str, since: str) -> dict[str, Any]:
@@ -79,7 +79,7 @@ def load_panel(html: str, team: str) -> str:
 
 
 def test_the_verdict_shows_beside_the_load_in_the_librarys_words(org: tuple[Path, Config]) -> None:
-    html = render_report(report(org))
+    html = render_report(typed(report(org)))
     payments = load_panel(html, "payments")
     assert (
         "Which model works for payments: 5 weeks with a rotation (one person acknowledged at "
@@ -105,7 +105,7 @@ def test_json_csv_and_dashboard_carry_the_comparison(org: tuple[Path, Config]) -
     runner = CliRunner()
     doc = json.loads(runner.invoke(main, [*base, "--json"]).stdout)
     rows = list(csv.DictReader(io.StringIO(runner.invoke(main, [*base, "--csv"]).stdout)))
-    assert len(rows) == len(report_rows(doc))
+    assert len(rows) == len(report_rows(typed(doc)))
     models = {
         (r["key"], r["metric"]): r["value"]
         for r in rows

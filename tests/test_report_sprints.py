@@ -25,7 +25,7 @@ from ktlo.report.document import build_report, report_rows
 from ktlo.report.model import ReportFilters
 from ktlo.server.app import ServerSettings, create_app
 from ktlo.store import Store
-from tests.report_work import CONFIG, HOSTILE_SPRINT, LONG_FROM, add_sprints, build_org
+from tests.report_work import CONFIG, HOSTILE_SPRINT, LONG_FROM, add_sprints, build_org, typed
 from tests.work import add_commit
 
 # Raj works for both teams, 30% of his time for payments: the report's effort table
@@ -51,7 +51,7 @@ def org(tmp_path: Path) -> tuple[Path, Config]:
 
 def report(org: tuple[Path, Config], **filters: Any) -> dict[str, Any]:
     with Store.open(org[0], read_only=True) as store:
-        return build_report(store, org[1], ReportFilters(**filters))
+        return build_report(store, org[1], ReportFilters(**filters)).to_json()
 
 
 def ktlo_sprints(org: tuple[Path, Config], *args: str) -> dict[str, Any]:
@@ -128,9 +128,9 @@ def test_no_sprints_say_so(tmp_path: Path, org: tuple[Path, Config]) -> None:
         "missing": "no sprints or cycles synced yet — sync Jira or Linear",
         "teams": [],
     }
-    html = render_report(doc)
+    html = render_report(typed(doc))
     assert '<p class="empty">no sprints or cycles synced yet — sync Jira or Linear</p>' in html
-    assert not [k for k in chart_specs(doc, None) if k.startswith("sprints")]
+    assert not [k for k in chart_specs(typed(doc), None) if k.startswith("sprints")]
     assert 'data-chart="sprints' not in html
     early = report(org, team="search", until=date(2026, 1, 1))["sprints"]
     assert early == {
@@ -142,14 +142,14 @@ def test_no_sprints_say_so(tmp_path: Path, org: tuple[Path, Config]) -> None:
 
 def test_the_panel_draws_both_shares_and_lists_the_numbers(org: tuple[Path, Config]) -> None:
     doc = report(org)
-    spec = chart_specs(doc, None)["sprints-payments"]
+    spec = chart_specs(typed(doc), None)["sprints-payments"]
     payments = doc["sprints"]["teams"][0]
     assert spec["x"] == [f"PAY Sprint {n}" for n in range(1, 7)]
     assert spec["planned"] == payments["trend"]["planned"] == [0.2] * 6
     assert spec["actual"] == payments["trend"]["actual"]
     assert spec["unplanned"] == [10] * 6 and spec["unplanned_ktlo"] == [5, 5, 10, 10, 10, 10]
     assert spec["band"] == [0.2, 0.4]
-    html = render_report(doc)
+    html = render_report(typed(doc))
     figure = html[html.index('id="fig-sprints-payments"') :]
     figure = figure[: figure.index("</figure>")]
     assert (
@@ -173,7 +173,7 @@ def test_sprint_and_team_names_are_escaped(tmp_path: Path) -> None:
     with Store.open(folder / "ktlo.duckdb") as store:
         store.con.execute("UPDATE sprints SET team = '<script>t()</script>' WHERE team = 'search'")
     doc = report((folder / "ktlo.duckdb", config))
-    html = render_report(doc)
+    html = render_report(typed(doc))
     assert "<script>alert('s')" not in html and "<script>t()" not in html
     assert "PAY &lt;script&gt;alert(&#39;s&#39;)&lt;/script&gt; Sprint 3<br>" in html  # the table
     assert "&lt;script&gt;t()&lt;/script&gt; — 3 sprints" in html  # the caption
@@ -202,7 +202,7 @@ def test_json_and_csv_carry_the_sprints(org: tuple[Path, Config]) -> None:
     doc = json.loads(runner.invoke(main, [*base, "--json"]).stdout)
     assert doc["sprints"]["teams"][1]["sprints"] == ktlo_sprints(org, "--team", "search")["sprints"]
     rows = list(csv.DictReader(io.StringIO(runner.invoke(main, [*base, "--csv"]).stdout)))
-    assert len(rows) == len(report_rows(doc))
+    assert len(rows) == len(report_rows(typed(doc)))
     first = {
         r["metric"]: r["value"]
         for r in rows

@@ -26,7 +26,7 @@ from ktlo.report.model import ReportFilters
 from ktlo.report.steer import plan_start
 from ktlo.server.app import ServerSettings, create_app
 from ktlo.store import Store
-from tests.report_work import CONFIG, LONG_FROM, build_org
+from tests.report_work import CONFIG, LONG_FROM, build_org, typed
 
 RAJ_OFF = "[[people.raj.time_off]]\nstart = 2026-04-06\nend = 2026-04-10\n"
 HOSTILE_NAME = "<script>alert('raj')</script> Patel"
@@ -48,7 +48,7 @@ def long_org(tmp_path: Path) -> tuple[Path, Config]:
 
 def report(org: tuple[Path, Config], **filters: Any) -> dict[str, Any]:
     with Store.open(org[0], read_only=True) as store:
-        return build_report(store, org[1], ReportFilters(**filters))
+        return build_report(store, org[1], ReportFilters(**filters)).to_json()
 
 
 def without_labels(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -63,7 +63,7 @@ def test_the_forecast_is_ktlo_forecast_for_each_team_and_the_organisation(
     assert list(shown) == [None, "payments", "search"]
     with Store.open(long_org[0], read_only=True) as store:
         for team, ours in shown.items():
-            theirs = outlook(store, long_org[1], team, 1, "month").model_dump()
+            theirs = outlook(store, long_org[1], team, 1, "month").to_json()
             assert ours["missing"] is None
             assert without_labels(ours["history"]) == theirs["history"]
             assert without_labels(ours["forecast"]) == theirs["forecast"]
@@ -110,8 +110,8 @@ def test_too_little_history_says_so_and_draws_nothing(tmp_path: Path) -> None:
     assert [t["missing"] for t in doc["forecast"]["teams"]] == [  # March is in progress
         "2 complete months of history (2026-03 is in progress); a forecast needs 4 — sync or analyze more history"
     ] * 3
-    assert not [k for k in chart_specs(doc, None) if k.startswith("forecast")]
-    html = render_report(doc)
+    assert not [k for k in chart_specs(typed(doc), None) if k.startswith("forecast")]
+    html = render_report(typed(doc))
     assert html.count("2 complete months of history (2026-03 is in progress)") == 3
     assert 'data-chart="forecast' not in html
 
@@ -119,13 +119,13 @@ def test_too_little_history_says_so_and_draws_nothing(tmp_path: Path) -> None:
 def test_the_forecast_panel_shows_its_chart_and_numbers(long_org: tuple[Path, Config]) -> None:
     doc = report(long_org, team="payments")
     assert [t["team"] for t in doc["forecast"]["teams"]] == ["payments"]
-    spec = chart_specs(doc, None)["forecast-payments"]
+    spec = chart_specs(typed(doc), None)["forecast-payments"]
     ahead = doc["forecast"]["teams"][0]["forecast"]
     assert spec["x_ahead"] == ["2026-02", "2026-03", "2026-04", "2026-05"]
     assert spec["low"][1:] == [f["low"] for f in ahead] and spec["band"] == [0.2, 0.4]
     now = doc["forecast"]["teams"][0]["in_progress"]
     assert (spec["x_now"], spec["y_now"]) == (["2026-03"], [now["share"]])
-    html = render_report(doc)
+    html = render_report(typed(doc))
     figure = html[html.index('id="fig-forecast-payments"') :]
     figure = figure[: figure.index("</figure>")]
     last = ahead[-1]
@@ -201,7 +201,7 @@ def test_the_calendar_starts_the_monday_after_the_newest_effort() -> None:
 def test_the_rotation_panel_shows_people_and_notes_and_says_when_there_is_no_team(
     long_org: tuple[Path, Config], tmp_path: Path
 ) -> None:
-    html = render_report(report(long_org))
+    html = render_report(typed(report(long_org)))
     panel = html[html.index('id="plan-rotation-payments"') :]
     panel = panel[: panel.index("</article>")]
     weeks = re.findall(r"<th scope=\"row\">([^<]+)</th>\s*<td class=\"who\">([^<]+)</td>\s*"
@@ -223,7 +223,7 @@ def test_the_rotation_panel_shows_people_and_notes_and_says_when_there_is_no_tea
     assert doc["rotation_plan"]["missing"] == (
         "no team with members in ktlo.toml — list them under [[teams]]"
     )
-    assert "no team with members in ktlo.toml" in render_report(doc)
+    assert "no team with members in ktlo.toml" in render_report(typed(doc))
 
 
 def test_names_from_config_are_escaped_in_both_panels(tmp_path: Path) -> None:
@@ -231,7 +231,7 @@ def test_names_from_config_are_escaped_in_both_panels(tmp_path: Path) -> None:
         'name = "payments"', 'name = "pay<b>ments</b>"'
     )
     config = make_org(tmp_path, text)
-    html = render_report(report((tmp_path / "ktlo.duckdb", config)))
+    html = render_report(typed(report((tmp_path / "ktlo.duckdb", config))))
     assert "<script>alert('raj')" not in html and "<b>ments" not in html
     assert "&lt;script&gt;alert(&#39;raj&#39;)&lt;/script&gt; Patel" in html  # in the calendar
     assert "pay&lt;b&gt;ments&lt;/b&gt; — KTLO share expected in 2026-05" in html  # the forecast
@@ -244,7 +244,7 @@ def test_csv_has_the_forecast_and_the_shifts(long_org: tuple[Path, Config], tmp_
     runner = CliRunner()
     doc = json.loads(runner.invoke(main, [*base, "--json"]).stdout)
     rows = list(csv.DictReader(io.StringIO(runner.invoke(main, [*base, "--csv"]).stdout)))
-    assert len(rows) == len(report_rows(doc))
+    assert len(rows) == len(report_rows(typed(doc)))
     payments = next(t for t in doc["forecast"]["teams"] if t["team"] == "payments")
     ahead = {
         (r["period"], r["metric"]): float(r["value"])
@@ -297,7 +297,7 @@ def test_the_on_call_load_names_people_as_the_calendar_does(long_org: tuple[Path
         "follow_ups": {"incidents": 3, "with_follow_ups": 2, "follow_ups": 4, "done": 1,
                        "done_share": 0.25},
     }]}  # fmt: skip
-    html = render_report(doc)
+    html = render_report(typed(doc))
     panel = html[html.index('class="panel rotation-load"') :]
     panel = panel[: panel.index("</article>")]
     assert re.search(r'<th scope="row">Raj Patel</th>', panel)

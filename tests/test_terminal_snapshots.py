@@ -56,6 +56,23 @@ def _rotation_plan(console: Console) -> None:
     render_rotation(plan, to_rows(plan), console)
 
 
+def _report_summary() -> Any:
+    """The report document of the summary's frozen parts (the cards, the hotspots, the health
+    panels), each part validated against its model; the summary reads nothing else."""
+    from ktlo.report.balance_types import Hotspot, TeamCard
+    from ktlo.report.document import ReportDocument
+    from ktlo.report.ops_types import HealthPanel, HealthSection
+
+    frozen = doc("report")
+    panels = [HealthPanel.model_validate(p) for p in frozen["health"]["panels"]]
+    return ReportDocument.model_construct(
+        as_of=frozen["as_of"],
+        teams=[TeamCard.model_validate(t) for t in frozen["teams"]],
+        hotspots=[Hotspot.model_validate(h) for h in frozen["hotspots"]],
+        health=HealthSection.model_construct(panels=panels),
+    )
+
+
 def _renderers() -> dict[str, Callable[[Console], None]]:
     from ktlo.metrics.health_document import HealthDocument
     from ktlo.planning.flow_document import FlowDocument
@@ -122,7 +139,7 @@ def _renderers() -> dict[str, Callable[[Console], None]]:
         ),
         "review": lambda console: review.render_review(_review_queue(), console),
         "eval": lambda console: terminal.render_evaluation(doc("eval"), console, 3),
-        "report_summary": one(summary.render_summary, "report"),
+        "report_summary": lambda console: summary.render_summary(_report_summary(), console),
         "explanation": lambda console: terminal.render_explanation(EXPLANATION, console),
         "overrides": lambda console: terminal.render_overrides(_overrides(OVERRIDES), console),
         "demo_footer": lambda console: terminal.render_demo_footer(_demo_result(), console),

@@ -97,7 +97,13 @@ def _collect(model: type[BaseModel], seen: dict[str, type[BaseModel]]) -> None:
     seen[model.__name__] = model
     for info in model.model_fields.values():
         for nested in _models_in(info.annotation):
-            _collect(nested, seen)
+            if not is_top_level(nested):  # a whole document has its own table on its page
+                _collect(nested, seen)
+
+
+def is_top_level(model: type[BaseModel]) -> bool:
+    """A document in its own right (it has a `schema` field), documented on its own page."""
+    return any((info.alias or name) == "schema" for name, info in model.model_fields.items())
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:

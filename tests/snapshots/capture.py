@@ -95,7 +95,7 @@ def trim(docs: dict[str, Any]) -> dict[str, Any]:
     docs["health"]["dora"]["failures"] = docs["health"]["dora"]["failures"][:4]
     docs["sprints"]["sprints"] = docs["sprints"]["sprints"][-6:]
     docs["eval"]["mistakes"] = docs["eval"]["mistakes"][:3]
-    report = docs["report"]
+    report = docs["report"].to_json()
     docs["report"] = {
         "as_of": report["as_of"],
         "teams": report["teams"],

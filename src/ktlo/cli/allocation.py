@@ -71,12 +71,10 @@ def budget_command(
     require_teams(config, "budget", "compares each team's KTLO share with the team's band")
     with open_store(path, read_only=True) as store:
         doc = budget_report(store, config, period)
+    from ktlo.render.rows import budget_rows
     from ktlo.render.terminal import render_budget
 
-    emit(
-        doc, as_json, as_csv, render_budget, lambda d: [t.to_json() for t in d.teams],
-        drop=("drivers",),
-    )  # fmt: skip
+    emit(doc, as_json, as_csv, render_budget, budget_rows, drop=("drivers",))
 
 
 @click.command(name="capitalization")

@@ -121,6 +121,15 @@ def flow_report(
     if as_of is None:
         return FlowDocument.model_validate(_empty(team, period))
     build_flow(store, config, as_of)
+    return flow_document(store, config, team, period, as_of)
+
+
+def flow_document(
+    store: Store, config: Config, team: str | None, period: str, as_of: datetime
+) -> FlowDocument:
+    """`flow_report` over the `flow_items` that `build_flow` built as of `as_of` (the report
+    builds them once for every team it shows)."""
+    require(store, "flow_items")
     start = store.con.execute("SELECT ?::TIMESTAMP - ?::INTERVAL", [as_of, WINDOW[period]])
     window_start = start.fetchone()[0]  # type: ignore[index]
     sle = config.flow.sle()

@@ -25,7 +25,7 @@ from ktlo.periods import FTE_NOTE, shown
 from ktlo.render import wording
 from ktlo.render.charts import chart_id, chart_specs, period_span
 from ktlo.render.display import display_name, visible
-from ktlo.report.document import build_report
+from ktlo.report.document import ReportDocument, build_report
 from ktlo.report.model import ReportFilters
 from ktlo.store import Store
 
@@ -108,7 +108,7 @@ class Page:
     notice: str | None = None
 
 
-def render_report(doc: dict[str, Any]) -> str:
+def render_report(doc: ReportDocument) -> str:
     """The self-contained HTML report of a `ktlo.report/v2` document."""
     page = Page(
         title=_title(doc),
@@ -128,7 +128,7 @@ def render_report(doc: dict[str, Any]) -> str:
 
 def write_html_report(
     store: Store, config: Config, path: Path, filters: ReportFilters | None = None
-) -> dict[str, Any]:
+) -> ReportDocument:
     """Compute the report from the store and write it to `path` as one HTML file."""
     doc = build_report(store, config, filters or ReportFilters())
     path.write_text(render_report(doc), encoding="utf-8")
@@ -137,14 +137,14 @@ def write_html_report(
 
 def write_report(
     store_path: Path, config: Config, target: Path, filters: ReportFilters | None = None
-) -> dict[str, Any]:
+) -> ReportDocument:
     """Open the store at `store_path` (read-only) and write its HTML report to `target`."""
     with Store.open(store_path, read_only=True) as store:
         return write_html_report(store, config, target, filters)
 
 
-def _title(doc: dict[str, Any]) -> str:
-    team = doc["filters"]["team"]
+def _title(doc: ReportDocument) -> str:
+    team = doc.filters.team
     return f"KTLO report — {team}" if team else "KTLO report"
 
 

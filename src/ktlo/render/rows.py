@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ktlo.effort.allocation_document import Bucket, BudgetDocument
     from ktlo.metrics.analyze_document import AnalyzeDocument
     from ktlo.planning.ktlo_mode.answer import ModeDocument
     from ktlo.planning.outlook import ForecastDocument
@@ -54,3 +55,31 @@ def mode_rows(doc: ModeDocument) -> list[dict[str, Any]]:
 def rotation_review_rows(doc: RotationReviewDocument) -> list[dict[str, Any]]:
     """`ktlo rotation review`: one row per shift."""
     return [{"team": doc.team, **shift.model_dump()} for shift in doc.shifts]
+
+
+BUCKET_COLUMNS = ("bucket", "bucket_period", "bucket_target", "bucket_low", "bucket_high",
+                  "bucket_person_days", "bucket_share", "bucket_status", "bucket_previous_share",
+                  "bucket_drift")  # fmt: skip
+
+
+def budget_rows(doc: BudgetDocument) -> list[dict[str, Any]]:
+    """`ktlo budget`: one row per team and budget bucket (docs/allocation.md#budget-buckets),
+    the team's columns repeated on each; a team without `targets` has one row with the bucket
+    columns empty."""
+    rows = []
+    for team in doc.teams:
+        figures = team.to_json()
+        figures.pop("buckets", None)
+        buckets: list[Bucket | None] = [*team.buckets.buckets] if team.buckets else []
+        period = team.buckets.period if team.buckets else None
+        for b in buckets or [None]:
+            bucket = dict.fromkeys(BUCKET_COLUMNS)
+            if b is not None:
+                bucket.update(
+                    bucket=b.bucket, bucket_period=period, bucket_target=b.target,
+                    bucket_low=b.low, bucket_high=b.high, bucket_person_days=b.person_days,
+                    bucket_share=b.share, bucket_status=b.status,
+                    bucket_previous_share=b.previous_share, bucket_drift=b.drift,
+                )  # fmt: skip
+            rows.append({**figures, **bucket})
+    return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
@@ -15,7 +16,7 @@ from ktlo.render.tables import Titled
 from ktlo.render.wording import middle, place, places, plural, repository
 
 if TYPE_CHECKING:
-    from ktlo.effort.allocation_document import AllocationDocument, BudgetDocument
+    from ktlo.effort.allocation_document import AllocationDocument, BudgetDocument, Drivers
     from ktlo.metrics.analyze_document import AnalyzeDocument
     from ktlo.planning.capacity import CapacityBasis
     from ktlo.planning.ktlo_mode.answer import ModeDocument, ModeFocus, ModeTeam
@@ -407,8 +408,7 @@ def render_budget(doc: BudgetDocument, console: Console) -> None:
             Text("rising" if t.drifting else "", style="bold red"),
         )  # fmt: skip
     console.print(table)
-    # drivers_table also draws the report's teams (ktlo.render.summary): it reads the JSON form.
-    console.print(drivers_table([t.to_json() for t in doc.teams]))
+    console.print(drivers_table([(t.team, t.drivers) for t in doc.teams]))
     from ktlo.render.buckets import budget_buckets_table
 
     buckets = budget_buckets_table(doc)
@@ -416,7 +416,7 @@ def render_budget(doc: BudgetDocument, console: Console) -> None:
         console.print(buckets)
 
 
-def drivers_table(teams: list[dict[str, Any]]) -> Table:
+def drivers_table(teams: Sequence[tuple[str, Drivers]]) -> Table:
     """Per team, its top KTLO kinds and the places in its repositories where they went."""
     table = Titled(
         box=None, show_header=False, title_justify="left", pad_edge=False,
@@ -424,13 +424,11 @@ def drivers_table(teams: list[dict[str, Any]]) -> Table:
     )  # fmt: skip
     table.add_column("team", no_wrap=True)
     table.add_column("drivers", ratio=1)
-    for t in teams:
-        kinds = ", ".join(
-            f"{k['subcategory']} {k['person_days']:,.1f}" for k in t["drivers"]["subcategories"]
-        )
-        where = places(t["drivers"]["hotspots"][:3])
+    for team, drivers in teams:
+        kinds = ", ".join(f"{k.subcategory} {k.person_days:,.1f}" for k in drivers.subcategories)
+        where = places(drivers.hotspots[:3])
         table.add_row(
-            display_name(t["team"]),
+            display_name(team),
             (kinds or "no KTLO effort") + (f"\nin {where}" if where else ""),
         )
     return table

@@ -15,6 +15,7 @@ One rule each, so a figure reads the same wherever it is shown:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 ROOT = "."  # how the store and the JSON name the top of a repository
@@ -92,12 +93,15 @@ def place(repo_id: str | None, path: str | None, with_repository: bool = True) -
     return f"{repository(repo_id)}: {shown}" if with_repository and repo_id else shown
 
 
-def places(spots: list[dict[str, Any]]) -> str:
+def places(spots: Sequence[Any]) -> str:
     """Directories with their repository said once, in the order given:
-    `payments-api: (root files), src/adapter; checkout-web: src/adapter`."""
+    `payments-api: (root files), src/adapter; checkout-web: src/adapter`. Each spot has a
+    `repo_id` and a `directory`: a typed one (ktlo.effort.allocation_document.DriverPlace)
+    or a JSON one (a KTLO-mode focus's)."""
     by_repo: dict[str | None, list[str]] = {}
     for spot in spots:
-        by_repo.setdefault(spot.get("repo_id"), []).append(directory(spot.get("directory")))
+        found = spot if isinstance(spot, Mapping) else vars(spot)
+        by_repo.setdefault(found.get("repo_id"), []).append(directory(found.get("directory")))
     return "; ".join(
         (f"{repository(repo)}: " if repo else "") + ", ".join(dirs)
         for repo, dirs in by_repo.items()

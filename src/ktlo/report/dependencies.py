@@ -63,8 +63,8 @@ class DependencyPanel(Document):
 
 def dependency_section(
     store: Store, config: Config, filters: ReportFilters, as_of: str | None
-) -> dict[str, object]:
-    """The panel as JSON, for the filters' team and repository, as of the report's day."""
+) -> DependencyPanel:
+    """The panel, for the filters' team and repository, as of the report's day."""
     from ktlo.metrics.dependency_risk import dependency_risk
 
     day = date.fromisoformat(as_of) if as_of else date.today()
@@ -86,7 +86,7 @@ def dependency_section(
         unchecked=len(risk.vulnerabilities.unchecked),
         unpinned=len(risk.vulnerabilities.unpinned),
     )  # fmt: skip
-    return panel.to_json()
+    return panel
 
 
 def _line(repo: RepositoryFreshness, opened: list[OpenVulnerability]) -> RepositoryRisk:

@@ -19,7 +19,19 @@ from ktlo.metrics.synced import synced_counts as counts_of
 from ktlo.planning.ktlo_mode import words as mode_words
 from ktlo.planning.ktlo_mode.answer import ktlo_mode
 from ktlo.planning.rotation_review import ktlo_items_since, rotation_review
+from ktlo.report.balance_types import CardMode, HealthRisk, Synced, TeamCard
 from ktlo.report.model import BASE_TABLE, ReportFilters
+from ktlo.report.ops_types import (
+    FollowUpCounts,
+    HealthPanel,
+    HealthSection,
+    MetricFamily,
+    MetricSample,
+    ModeMissing,
+    ModeSection,
+    RotationLoad,
+    RotationSection,
+)
 from ktlo.store import Store
 
 ROTATION_DAYS = 91  # the rotation review covers the 91 days up to the newest effort
@@ -30,20 +42,24 @@ def synced_counts(store: Store) -> dict[str, int]:
     return counts_of(store.con)
 
 
+def synced(counts: dict[str, int]) -> Synced:
+    """The counts as the document writes them."""
+    return Synced(**counts)
+
+
 def rotation_section(
     store: Store, config: Config, filters: ReportFilters, as_of: str | None, counts: dict[str, int]
-) -> dict[str, Any]:
+) -> RotationSection:
     """Per team with members: on-call load per person over the last 91 days, fairness, and
     which model (a rotation or shared weeks) the data supports, as `ktlo rotation review`."""
     absent = missing(counts, "alerts", "incidents")
     if absent:
-        return {"missing": absent, "teams": []}
+        return RotationSection(missing=absent, teams=[])
     teams = [t for t in config.teams if t.members and (filters.team in (None, t.name))]
     if not teams:
-        return {
-            "missing": "no team with members in ktlo.toml — list them under [[teams]]",
-            "teams": [],
-        }
+        return RotationSection(
+            missing="no team with members in ktlo.toml — list them under [[teams]]", teams=[]
+        )
     end = date.fromisoformat(as_of) if as_of else date.today()
     since = filters.since or end - timedelta(days=ROTATION_DAYS)
     reviews = []
@@ -51,18 +67,18 @@ def rotation_section(
     for team in teams:
         review = rotation_review(store, config, team, since, effort=BASE_TABLE, ktlo_items=items)
         reviews.append(
-            {
-                "team": team.name,
-                "since": review.since,
-                "people": [p.model_dump() for p in review.people],
-                "gini": review.gini,
-                "shifts": len(review.shifts),
-                "on_call_from": review.on_call_from,
-                "models": review.models.model_dump(),
-                "follow_ups": review.follow_ups.model_dump(exclude={"by_incident"}),
-            }
+            RotationLoad(
+                team=team.name,
+                since=review.since,
+                people=review.people,
+                gini=review.gini,
+                shifts=len(review.shifts),
+                on_call_from=review.on_call_from,
+                models=review.models,
+                follow_ups=FollowUpCounts(**review.follow_ups.model_dump(exclude={"by_incident"})),
+            )
         )
-    return {"missing": None, "teams": reviews}
+    return RotationSection(missing=None, teams=reviews)
 
 
 # panel key -> (title, the records it needs)
@@ -84,15 +100,15 @@ def health_section(
     filters: ReportFilters,
     counts: dict[str, int],
     reuse: Reuse | None = None,
-) -> dict[str, Any]:
+) -> HealthSection:
     """`ktlo health`'s scorecard for the filters, laid out as panels; a panel whose records
     were never synced says so instead."""
     panels = [
-        {"key": key, "title": title, "missing": missing(counts, *needs)}
+        HealthPanel(key=key, title=title, missing=missing(counts, *needs))
         for key, title, needs in HEALTH_PANELS
     ]
-    if all(p["missing"] for p in panels):
-        return {"scorecard": None, "panels": panels, "metrics": []}
+    if all(p.missing for p in panels):
+        return HealthSection(scorecard=None, panels=panels, metrics=[])
     options = HealthOptions(
         team=filters.team if filters.team != NO_TEAM else None,
         service=filters.service,
@@ -100,13 +116,19 @@ def health_section(
         until=filters.until,
     )
     card = health(store, config, options, reuse)
-    for panel in panels:
-        if panel["key"] == "slos" and not panel["missing"] and not card.slos:
-            panel["missing"] = "no SLOs configured — set `slo` under [services.NAME] in ktlo.toml"
-    return {"scorecard": card.to_json(), "panels": panels, "metrics": _metrics(card, filters)}
+    panels = [
+        p.model_copy(update={"missing": NO_SLOS})
+        if p.key == "slos" and not p.missing and not card.slos
+        else p
+        for p in panels
+    ]
+    return HealthSection(scorecard=card, panels=panels, metrics=_metrics(card, filters))
 
 
-def _metrics(card: HealthDocument, filters: ReportFilters) -> list[dict[str, Any]]:
+NO_SLOS = "no SLOs configured — set `slo` under [services.NAME] in ktlo.toml"
+
+
+def _metrics(card: HealthDocument, filters: ReportFilters) -> list[MetricFamily]:
     """DORA values and error budgets as Prometheus gauge families (see ktlo.server.metrics)."""
     scope = filters.team or filters.service or "organisation"
     families = []
@@ -114,70 +136,80 @@ def _metrics(card: HealthDocument, filters: ReportFilters) -> list[dict[str, Any
         figure = card.figure("dora", name)
         if figure.value is not None:
             families.append(
-                {
-                    "name": f"ktlo_dora_{name}",
-                    "help": f"DORA {name.replace('_', ' ')} ({figure.unit}), "
+                MetricFamily(
+                    name=f"ktlo_dora_{name}",
+                    help=f"DORA {name.replace('_', ' ')} ({figure.unit}), "
                     f"last {card.period}, definition {card.definition}.",
-                    "labels": ["scope"],
-                    "samples": [{"labels": [scope], "value": float(figure.value)}],
-                }
+                    labels=["scope"],
+                    samples=[MetricSample(labels=[scope], value=float(figure.value))],
+                )
             )
     budgets = [
-        {"labels": [slo.service], "value": float(slo.budget_remaining)}
+        MetricSample(labels=[slo.service], value=float(slo.budget_remaining))
         for slo in card.slos
         if slo.budget_remaining is not None
     ]
     if budgets:
         families.append(
-            {
-                "name": "ktlo_error_budget_remaining",
-                "help": "Fraction of the SLO's error budget left over its window (negative: spent).",
-                "labels": ["service"],
-                "samples": budgets,
-            }
+            MetricFamily(
+                name="ktlo_error_budget_remaining",
+                help="Fraction of the SLO's error budget left over its window (negative: spent).",
+                labels=["service"],
+                samples=budgets,
+            )
         )
     return families
 
 
 def mode_section(
     store: Store, config: Config, filters: ReportFilters, reuse: Reuse | None = None
-) -> dict[str, Any]:
+) -> ModeSection | ModeMissing:
     """`ktlo mode` for the teams shown: state, risk, the reasons behind it, its history.
     It reads the report's effort over the whole history (`alloc_all`)."""
     if not config.teams:
-        return {"missing": "no teams in ktlo.toml — KTLO mode is decided per team", "teams": []}
+        return ModeMissing(
+            missing="no teams in ktlo.toml — KTLO mode is decided per team", teams=[]
+        )
     if filters.team is not None and filters.team not in {t.name for t in config.teams}:
-        return {"missing": f"{filters.team} is not a configured team", "teams": []}
+        return ModeMissing(missing=f"{filters.team} is not a configured team", teams=[])
     period = "week" if filters.period == "week" else "month"
     doc = ktlo_mode(store, config, filters.team, period, alloc=BASE_TABLE, reuse=reuse)
-    return {"missing": None, "period": period, "last_period": doc.last_period,
-            "enter": doc.enter, "exit": doc.exit,
-            "teams": [t.to_json() for t in doc.teams]}  # fmt: skip
+    return ModeSection(missing=None, period=period, last_period=doc.last_period,
+                       enter=doc.enter, exit=doc.exit, teams=doc.teams)  # fmt: skip
 
 
-def with_mode(cards: list[dict[str, Any]], mode: dict[str, Any]) -> None:
+def with_mode(cards: list[TeamCard], mode: ModeSection | ModeMissing) -> list[TeamCard]:
     """Each team card with its KTLO-mode answer and its top health risks, in words
     (ktlo.planning.ktlo_mode.words): the card answers "should this team put reliability first,
     and why" where its KTLO share is, not sections further down."""
-    answers = {t["team"]: t for t in mode.get("teams") or []}
+    answers = {t.team: t for t in mode.teams}
+    last = mode.last_period if isinstance(mode, ModeSection) else None
+    found = []
     for card in cards:
-        answer = answers.get(card["team"])
+        answer = answers.get(card.team)
         if answer is None:
-            card["ktlo_mode"] = None
-            card["health_risks"] = []
-            card["health_note"] = mode.get("missing") or "no KTLO-mode answer for this team"
+            note = mode.missing or "no KTLO-mode answer for this team"
+            found.append(card.model_copy(update={"health_note": note}))
             continue
-        card["ktlo_mode"] = {
-            "state": answer["state"], "state_text": answer["state_text"], "risk": answer["risk"],
-            "risk_text": answer["risk_text"],
-            "period": mode.get("last_period"), "history_text": answer["history_text"],
-        }  # fmt: skip
-        card["health_risks"] = mode_words.health_risks(answer["reasons"])
-        card["health_note"] = _health_note(answer["reasons"], card["health_risks"], mode)
+        reasons = [r.to_json() for r in answer.reasons]
+        risks = [HealthRisk(**r) for r in mode_words.health_risks(reasons)]
+        shown = CardMode(state=answer.state, state_text=answer.state_text, risk=answer.risk,
+                         risk_text=answer.risk_text, period=last,
+                         history_text=answer.history_text)  # fmt: skip
+        found.append(
+            card.model_copy(
+                update={
+                    "ktlo_mode": shown,
+                    "health_risks": risks,
+                    "health_note": _health_note(reasons, risks, last),
+                }  # fmt: skip
+            )
+        )
+    return found
 
 
 def _health_note(
-    reasons: list[dict[str, Any]], risks: list[dict[str, Any]], mode: dict[str, Any]
+    reasons: list[dict[str, Any]], risks: list[HealthRisk], last_period: str | None
 ) -> str | None:
     """What the card says when no operational signal adds to the risk."""
     if risks:
@@ -187,4 +219,4 @@ def _health_note(
             "no health data for its services and repositories (incidents, deployments, builds, "
             "bugs, alerts; ktlo.toml names them)"
         )
-    return f"no health signal above its threshold in {mode.get('last_period') or 'the last period'}"
+    return f"no health signal above its threshold in {last_period or 'the last period'}"

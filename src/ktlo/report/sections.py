@@ -15,15 +15,36 @@ are corrected for the verdicts' measured error, with 90% intervals (ktlo.effort.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from ktlo.classify.taxonomy import KTLO_SUBCATEGORIES, NEW_WORK_SUBCATEGORIES
 from ktlo.config import Config
 from ktlo.effort.allocation import DRIFT_POINTS, WORKDAYS_PER_MONTH, effort_totals
-from ktlo.effort.error_bars import Parts, Rates, estimate, measured_rates, parts_sql, share_json
+from ktlo.effort.allocation_document import DriverKind, DriverPlace, Drivers
+from ktlo.effort.error_bars import (
+    Estimate,
+    Parts,
+    Rates,
+    estimate,
+    measured_rates,
+    parts_sql,
+    share_json,
+)
 from ktlo.metrics.repository import Budget, period_label
 from ktlo.periods import Coverage, coverage
+from ktlo.report.balance_types import (
+    Balance,
+    BalancePeriod,
+    BalanceTotals,
+    BalanceTrend,
+    Hotspot,
+    KtloPerson,
+    LargestItem,
+    StackKind,
+    TeamCard,
+)
 from ktlo.store import Store
 
 ORG = None  # the key of the organisation's balance
@@ -41,7 +62,7 @@ def band(config: Config, team: str | None) -> Budget:
 def balances(
     store: Store, config: Config, teams: list[str], period: str, with_org: bool,
     covered: Coverage | None = None,
-) -> dict[str | None, dict[str, Any]]:  # fmt: skip
+) -> dict[str | None, Balance]:  # fmt: skip
     """Each team's (and with `with_org` the organisation's) effort per period and kind; a
     period the data does not cover whole says so (`covered`: ktlo.periods; by default the
     days `report_alloc` holds)."""
@@ -66,15 +87,12 @@ def balances(
                               row["predicted"], row["answered"])  # fmt: skip
         for key in ((row["team"], row["start"]), (row["team"], None)):
             parts[key] = parts.get(key, Parts()) + part
-    rename = config.categories.rename
-    result: dict[str | None, dict[str, Any]] = {}
+    shape = _Shape(config, period, covered, parts, rates)
     wanted: list[str | None] = [*([ORG] if with_org else []), *teams]
-    for team in wanted:
-        mine = [r for r in rows if r["team"] == team]
-        found = _balance(config, team, period, mine, totals.get(team), rename, covered)
-        _correct(found, parts, rates)
-        result[team] = found
-    return result
+    return {
+        team: shape.balance(team, [r for r in rows if r["team"] == team], totals.get(team))
+        for team in wanted
+    }
 
 
 def share_parts(store: Store, period: str) -> dict[tuple[str | None, date | None], Parts]:
@@ -94,72 +112,65 @@ def share_parts(store: Store, period: str) -> dict[tuple[str | None, date | None
     }
 
 
-def _correct(
-    balance: dict[str, Any], parts: dict[tuple[str | None, date | None], Parts], rates: Rates
-) -> None:
-    """Each period's and the whole span's KTLO share: corrected, with its interval and status."""
-    team = balance["team"]
-    budget = Budget(balance["low"], balance["high"])
-    for p in balance["periods"]:
-        found = estimate(parts.get((team, date.fromisoformat(p["start"])), Parts()), rates)
-        p.update(share_json(found))
-        p["status"] = budget.status_of(found)
-    balance["totals"] = {
-        **balance["totals"],
-        **share_json(estimate(parts.get((team, None), Parts()), rates)),
-    }
-    balance["trend"]["series"] = [p["ktlo_share"] for p in balance["periods"]]
-    shares = [
-        p["ktlo_share"] for p in balance["periods"] if p["ktlo_share"] is not None and p["complete"]
-    ]
-    balance["trend"]["direction"] = _direction(shares)
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """What every balance is drawn with: the calendar, the parts of each share, the rates."""
 
+    config: Config
+    period: str
+    covered: Coverage
+    parts: dict[tuple[str | None, date | None], Parts]
+    rates: Rates
 
-def _balance(
-    config: Config, team: str | None, period: str, rows: list[dict[str, Any]],
-    totals: dict[str, Any] | None, rename: dict[str, str], covered: Coverage,
-) -> dict[str, Any]:  # fmt: skip
-    budget = band(config, team)
-    periods: dict[date, dict[str, Any]] = {}
-    kinds: dict[str, str] = {}
-    for row in rows:
-        key = rename.get(row["subcategory"], row["subcategory"]) if row["subcategory"] else "other"
-        kinds[key] = row["investment"] if row["subcategory"] else "other"
-        entry = periods.setdefault(row["start"], {"person_days": 0.0, "ktlo": 0.0, "by": {}})
-        entry["person_days"] += row["person_days"]
-        entry["ktlo"] += row["person_days"] if row["investment"] == "ktlo" else 0.0
-        entry["by"][key] = entry["by"].get(key, 0.0) + row["person_days"]
-    series = []
-    for start, entry in periods.items():
-        share = _ratio(entry["ktlo"], entry["person_days"])  # of verdicts, until corrected
-        calendar = covered.fields(start, period)
-        series.append(
-            {
-                "period": period_label(start, period),
-                "start": start.isoformat(),
-                **calendar,
-                "person_days": round(entry["person_days"], 2),
-                "fte": round(entry["person_days"] / calendar["workdays"], 2),
-                "ktlo_person_days": round(entry["ktlo"], 2),
-                "ktlo_share": share,
-                "status": budget.status(share),
-                "by_subcategory": {  # most first: the same order on every run
-                    k: round(v, 2)
-                    for k, v in sorted(entry["by"].items(), key=lambda kv: (-kv[1], kv[0]))
-                },
-            }
+    def balance(
+        self, team: str | None, rows: list[dict[str, Any]], totals: dict[str, Any] | None
+    ) -> Balance:
+        """One balance: per period its effort per kind and its corrected KTLO share."""
+        budget = band(self.config, team)
+        rename = self.config.categories.rename
+        periods: dict[date, dict[str, Any]] = {}
+        kinds: dict[str, str] = {}
+        for row in rows:
+            sub = row["subcategory"]
+            key = rename.get(sub, sub) if sub else "other"
+            kinds[key] = row["investment"] if sub else "other"
+            entry = periods.setdefault(row["start"], {"person_days": 0.0, "ktlo": 0.0, "by": {}})
+            entry["person_days"] += row["person_days"]
+            entry["ktlo"] += row["person_days"] if row["investment"] == "ktlo" else 0.0
+            entry["by"][key] = entry["by"].get(key, 0.0) + row["person_days"]
+        series = [self._period(team, budget, start, entry) for start, entry in periods.items()]
+        whole = share_json(estimate(self.parts.get((team, None), Parts()), self.rates))
+        shares = [p.ktlo_share for p in series if p.ktlo_share is not None and p.complete]
+        return Balance(
+            team=team,
+            period=self.period,
+            low=budget.low,
+            high=budget.high,
+            subcategories=_stack_order(self.config, kinds),
+            periods=series,
+            totals=BalanceTotals(**{**(totals or _totals_of(None)), **whole}),
+            trend=BalanceTrend(direction=_direction(shares), series=[p.ktlo_share for p in series]),
         )
-    shares = [p["ktlo_share"] for p in series if p["ktlo_share"] is not None and p["complete"]]
-    return {
-        "team": team,
-        "period": period,
-        "low": budget.low,
-        "high": budget.high,
-        "subcategories": _stack_order(config, kinds),
-        "periods": series,
-        "totals": totals or _totals_of(None),
-        "trend": {"direction": _direction(shares), "series": [p["ktlo_share"] for p in series]},
-    }
+
+    def _period(
+        self, team: str | None, budget: Budget, start: date, entry: dict[str, Any]
+    ) -> BalancePeriod:
+        calendar = self.covered.fields(start, self.period)
+        found = estimate(self.parts.get((team, start), Parts()), self.rates)
+        return BalancePeriod(
+            period=period_label(start, self.period),
+            start=start.isoformat(),
+            **calendar,
+            person_days=round(entry["person_days"], 2),
+            fte=round(entry["person_days"] / calendar["workdays"], 2),
+            ktlo_person_days=round(entry["ktlo"], 2),
+            **share_json(found),
+            status=budget.status_of(found),
+            by_subcategory={  # most first: the same order on every run
+                k: round(v, 2)
+                for k, v in sorted(entry["by"].items(), key=lambda kv: (-kv[1], kv[0]))
+            },
+        )
 
 
 def _totals(store: Store) -> dict[str | None, dict[str, Any]]:
@@ -194,7 +205,7 @@ def _totals_of(row: dict[str, Any] | None) -> dict[str, Any]:
     return effort_totals(row)
 
 
-def _stack_order(config: Config, kinds: dict[str, str]) -> list[dict[str, str]]:
+def _stack_order(config: Config, kinds: dict[str, str]) -> list[StackKind]:
     """KTLO kinds at the bottom (so the top of their stack is the KTLO share), then new work."""
     rename = config.categories.rename
     builtin = [rename.get(s, s) for s in (*KTLO_SUBCATEGORIES, *NEW_WORK_SUBCATEGORIES)]
@@ -207,15 +218,16 @@ def _stack_order(config: Config, kinds: dict[str, str]) -> list[dict[str, str]]:
             k,
         ),
     )
-    return [{"key": k, "investment": kinds[k]} for k in ordered]
+    return [StackKind(key=k, investment=kinds[k]) for k in ordered]
 
 
 def team_cards(
-    store: Store, config: Config, balances: dict[str | None, dict[str, Any]], teams: list[str],
+    store: Store, config: Config, balances: dict[str | None, Balance], teams: list[str],
     period: str, covered: Coverage | None = None,
-) -> list[dict[str, Any]]:  # fmt: skip
+) -> list[TeamCard]:  # fmt: skip
     """Per team: `ktlo budget`'s figures (last complete period, last 91 days, drift, drivers)
-    and cost; complete periods are those the data covers whole (ktlo.periods)."""
+    and cost; complete periods are those the data covers whole (ktlo.periods). The KTLO-mode
+    answer is added by ktlo.report.ops.with_mode."""
     covered = covered or coverage(store.con, "report_alloc")
     today: date = covered.as_of or date.today()
     rates = measured_rates(store)
@@ -231,40 +243,46 @@ def team_cards(
     }
     drivers = _drivers(store, today)
     costs = {t.name: t.cost_per_fte_month for t in config.teams if t.cost_per_fte_month}
-    cards = []
-    for team in teams:
-        found = balances[team]
-        budget = band(config, team)
-        full = [p for p in found["periods"] if p["complete"]]
-        recent = [p["ktlo_share"] for p in full[-3:] if p["ktlo_share"] is not None]
-        last_period = full[-1] if full else {}
-        q_share = quarter.get(team)
-        ktlo_days = found["totals"]["ktlo_person_days"]
-        cards.append(
-            {
-                "team": team,
-                "low": budget.low,
-                "high": budget.high,
-                **{k: found["totals"][k] for k in ("person_days", "ktlo_person_days", "ktlo_share",
-                                                   "ktlo_share_low", "ktlo_share_high", "fte", "people")},
-                "last_period": last_period.get("period"),
-                "last_period_share": last_period.get("ktlo_share"),
-                "last_period_share_low": last_period.get("ktlo_share_low"),
-                "last_period_share_high": last_period.get("ktlo_share_high"),
-                "last_period_status": last_period.get("status", "unknown"),
-                **share_json(q_share, "quarter_share"),
-                "quarter_status": budget.status_of(q_share),
-                "drifting": len(recent) == 3 and recent[0] < recent[1] < recent[2]
-                and recent[2] - recent[0] >= DRIFT_POINTS,
-                "recent_shares": recent,
-                "trend": _direction(recent),
-                "series": found["trend"]["series"],
-                "drivers": drivers.get(team, {"subcategories": [], "hotspots": []}),
-                "ktlo_cost": round(ktlo_days / WORKDAYS_PER_MONTH * costs[team], 2)
-                if team in costs else None,
-            }
-        )  # fmt: skip
-    return cards
+    return [
+        _card(team, balances[team], band(config, team), quarter.get(team),
+              drivers.get(team, Drivers(subcategories=[], hotspots=[])), costs.get(team))
+        for team in teams
+    ]  # fmt: skip
+
+
+def _card(
+    team: str, found: Balance, budget: Budget, q_share: Estimate | None, drivers: Drivers,
+    cost: float | None,
+) -> TeamCard:  # fmt: skip
+    full = [p for p in found.periods if p.complete]
+    recent = [p.ktlo_share for p in full[-3:] if p.ktlo_share is not None]
+    last = full[-1] if full else None
+    totals = found.totals
+    return TeamCard(
+        team=team,
+        low=budget.low,
+        high=budget.high,
+        **totals.model_dump(include={"person_days", "ktlo_person_days", "ktlo_share",
+                                     "ktlo_share_low", "ktlo_share_high", "fte", "people"}),
+        last_period=last.period if last else None,
+        last_period_share=last.ktlo_share if last else None,
+        last_period_share_low=last.ktlo_share_low if last else None,
+        last_period_share_high=last.ktlo_share_high if last else None,
+        last_period_status=last.status if last else "unknown",
+        **share_json(q_share, "quarter_share"),
+        quarter_status=budget.status_of(q_share),
+        drifting=len(recent) == 3 and recent[0] < recent[1] < recent[2]
+        and recent[2] - recent[0] >= DRIFT_POINTS,
+        recent_shares=recent,
+        trend=_direction(recent),
+        series=found.trend.series,
+        drivers=drivers,
+        ktlo_cost=round(totals.ktlo_person_days / WORKDAYS_PER_MONTH * cost, 2)
+        if cost else None,
+        ktlo_mode=None,
+        health_risks=[],
+        health_note=None,
+    )  # fmt: skip
 
 
 def _direction(shares: list[float]) -> str:
@@ -275,7 +293,7 @@ def _direction(shares: list[float]) -> str:
     return "flat" if abs(delta) < TREND_FLAT else ("up" if delta > 0 else "down")
 
 
-def _drivers(store: Store, today: date) -> dict[str, dict[str, list[dict[str, Any]]]]:
+def _drivers(store: Store, today: date) -> dict[str, Drivers]:
     """Per team, the top three KTLO kinds and directories (each of one repository) of the
     last 91 days."""
     window = f"investment = 'ktlo' AND day > $today::DATE - INTERVAL {QUARTER_DAYS} DAY"
@@ -299,17 +317,17 @@ def _drivers(store: Store, today: date) -> dict[str, dict[str, list[dict[str, An
         """,
         {"today": today},
     )
-    result: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    result: dict[str, tuple[list[DriverKind], list[DriverPlace]]] = {}
     for row in kinds:
-        team = row.pop("team")
-        result.setdefault(team, {"subcategories": [], "hotspots": []})["subcategories"].append(row)
+        result.setdefault(row.pop("team"), ([], []))[0].append(DriverKind(**row))
     for row in places:
-        team = row.pop("team")
-        result.setdefault(team, {"subcategories": [], "hotspots": []})["hotspots"].append(row)
-    return result
+        result.setdefault(row.pop("team"), ([], []))[1].append(DriverPlace(**row))
+    return {
+        team: Drivers(subcategories=found[0], hotspots=found[1]) for team, found in result.items()
+    }
 
 
-def hotspots(store: Store, team: str | None, top: int = 10) -> list[dict[str, Any]]:
+def hotspots(store: Store, team: str | None, top: int = 10) -> list[Hotspot]:
     """Directories with the most KTLO person-days (a commit's effort split over its files)."""
     where, params = ("WHERE a.team = ?", [team]) if team else ("", [])
     rows = store.query(
@@ -335,22 +353,22 @@ def hotspots(store: Store, team: str | None, top: int = 10) -> list[dict[str, An
         key=lambda t: (-t[0], str(t[1][0]), t[1][1]),
     )
     return [
-        {
-            "repo_id": repo,
-            "directory": directory,
-            "ktlo_person_days": round(ktlo, 2),
-            "share_of_ktlo": _ratio(ktlo, all_ktlo),
-            "ktlo_ratio": _ratio(ktlo, place["person_days"]),
-            "kinds": [k for k, _ in sorted(place["kinds"].items(), key=lambda kv: -kv[1])][:3],
-        }
+        Hotspot(
+            repo_id=repo,
+            directory=directory,
+            ktlo_person_days=round(ktlo, 2),
+            share_of_ktlo=_ratio(ktlo, all_ktlo),
+            ktlo_ratio=_ratio(ktlo, place["person_days"]),
+            kinds=[k for k, _ in sorted(place["kinds"].items(), key=lambda kv: -kv[1])][:3],
+        )
         for ktlo, (repo, directory), place in ranked[:top]
     ]
 
 
-def people(store: Store, team: str | None, top: int = 10) -> list[dict[str, Any]]:
+def people(store: Store, team: str | None, top: int = 10) -> list[KtloPerson]:
     """Who carries the KTLO: KTLO person-days per person, with their share of all of it."""
     where, params = ("WHERE team = ?", [team]) if team else ("", [])
-    return store.query(
+    rows = store.query(
         f"""
         WITH per AS (
             SELECT person,
@@ -369,12 +387,13 @@ def people(store: Store, team: str | None, top: int = 10) -> list[dict[str, Any]
         """,
         params,
     )
+    return [KtloPerson(**row) for row in rows]
 
 
-def largest_items(store: Store, team: str | None, top: int = 10) -> list[dict[str, Any]]:
+def largest_items(store: Store, team: str | None, top: int = 10) -> list[LargestItem]:
     """The KTLO items with the most effort in the last 91 days, with their verdict reasons."""
     where = "AND team = ?" if team else ""
-    return store.query(
+    rows = store.query(
         f"""
         WITH recent AS (
             SELECT item_id, sum(person_days) AS person_days FROM report_alloc
@@ -389,6 +408,7 @@ def largest_items(store: Store, team: str | None, top: int = 10) -> list[dict[st
         """,
         [team] if team else [],
     )
+    return [LargestItem(**row) for row in rows]
 
 
 def _ratio(part: float, whole: float) -> float | None:

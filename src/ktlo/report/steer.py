@@ -30,10 +30,23 @@ from ktlo.metrics.repository import period_label
 from ktlo.periods import Coverage
 from ktlo.planning.outlook import outlook_from_history, split_in_progress, too_short
 from ktlo.planning.rotation import plan_rotation, to_rows
-from ktlo.planning.sprints import sprint_report
+from ktlo.planning.sprints import Sprint, SprintTrend, sprint_report
 from ktlo.planning.team import LOAD_WINDOW_DAYS, recent_on_call, team_members
+from ktlo.report.balance_types import Balance
 from ktlo.report.model import BASE_TABLE, IDENTITY_TABLE, ReportFilters
 from ktlo.report.sections import band, share_parts
+from ktlo.report.steer_types import (
+    AheadPeriod,
+    ForecastSection,
+    PastPeriod,
+    PlanNote,
+    PlanShift,
+    RotationPlanSection,
+    SprintsSection,
+    SprintTeam,
+    TeamForecast,
+    TeamPlan,
+)
 from ktlo.store import Store
 
 HORIZON_QUARTERS = 1  # the forecast looks one quarter ahead, as `ktlo forecast --horizon 1`
@@ -46,35 +59,35 @@ def forecast_section(
     store: Store,
     config: Config,
     filters: ReportFilters,
-    balances: dict[str | None, dict[str, Any]],
+    balances: dict[str | None, Balance],
     covered: Coverage | None = None,
-) -> dict[str, Any]:
+) -> ForecastSection:
     """Per balance shown (the organisation first): history, forecast, band, room for new work.
 
     Only periods the data covers whole (`covered`, ktlo.periods) are fitted; the last one
     while in progress is shown, not fitted (ktlo.planning.outlook)."""
     period = "quarter" if filters.period == "quarter" else "month"
     histories = (
-        {key: _history(bal["periods"]) for key, bal in balances.items()}
+        {key: _history(bal) for key, bal in balances.items()}
         if filters.period == period
         else _monthly(store, list(balances))
     )
-    return {
-        "period": period,
-        "horizon_quarters": HORIZON_QUARTERS,
-        "band": "80%",
-        "teams": [
+    return ForecastSection(
+        period=period,
+        horizon_quarters=HORIZON_QUARTERS,
+        band="80%",
+        teams=[
             _forecast(config, key, bal, histories.get(key, []), period, covered)
             for key, bal in balances.items()
         ],
-    }
+    )
 
 
-def _history(periods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _history(balance: Balance) -> list[dict[str, Any]]:
     return [
-        {"start": p["start"], "share": p["ktlo_share"], "person_days": p["person_days"]}
-        for p in periods
-        if p["ktlo_share"] is not None
+        {"start": p.start, "share": p.ktlo_share, "person_days": p.person_days}
+        for p in balance.periods
+        if p.ktlo_share is not None
     ]
 
 
@@ -95,83 +108,86 @@ def _monthly(store: Store, keys: list[str | None]) -> dict[str | None, list[dict
 
 
 def _forecast(
-    config: Config, team: str | None, bal: dict[str, Any], history: list[dict[str, Any]],
+    config: Config, team: str | None, bal: Balance, history: list[dict[str, Any]],
     period: str, covered: Coverage | None,
-) -> dict[str, Any]:  # fmt: skip
-    base = {"team": team, "low": bal["low"], "high": bal["high"]}
+) -> TeamForecast:  # fmt: skip
     complete, in_progress = split_in_progress(history, period, covered)
-    now = _labelled([in_progress], period)[0] if in_progress else None
+    now = PastPeriod(**_labelled(in_progress, period)) if in_progress else None
     short = too_short(complete, period, None, in_progress)
     if short:
-        return {**base, "missing": f"{short} — {MORE_HISTORY}", "history": _labelled(complete, period),
-                "in_progress": now, "method": None, "method_note": None, "forecast": [],
-                "backtest": None, "capacity": None, "capacity_person_days": None,
-                "new_work_person_days": None}  # fmt: skip
+        return TeamForecast(
+            team=team, low=bal.low, high=bal.high, missing=f"{short} — {MORE_HISTORY}",
+            history=[PastPeriod(**_labelled(p, period)) for p in complete], in_progress=now,
+            method=None, method_note=None, forecast=[], backtest=None, capacity=None,
+            capacity_person_days=None, new_work_person_days=None,
+        )  # fmt: skip
     doc = outlook_from_history(config, team, history, HORIZON_QUARTERS, period, covered)
-    ahead = _labelled([f.model_dump() for f in doc.forecast], period)
-    known = all(f["capacity_person_days"] is not None for f in ahead)
-    return {
-        **base,
-        "missing": None,
-        "history": _labelled([p.model_dump() for p in doc.history], period),
-        "in_progress": now,
-        "method": doc.method,
-        "method_note": doc.method_note,
-        "forecast": ahead,
-        "backtest": doc.backtest.model_dump(),  # horizons stay numbers for the templates
-        "capacity": doc.capacity.model_dump() if doc.capacity else None,
-        "capacity_person_days": _total(ahead, "capacity_person_days") if known else None,
-        "new_work_person_days": _total(ahead, "new_work_person_days") if known else None,
-    }
+    ahead = [AheadPeriod(**_labelled(f.model_dump(), period)) for f in doc.forecast]
+    known = all(f.capacity_person_days is not None for f in ahead)
+    return TeamForecast(
+        team=team,
+        low=bal.low,
+        high=bal.high,
+        missing=None,
+        history=[PastPeriod(**_labelled(p.model_dump(), period)) for p in doc.history],
+        in_progress=now,
+        method=doc.method,
+        method_note=doc.method_note,
+        forecast=ahead,
+        backtest=doc.backtest,
+        capacity=doc.capacity,
+        capacity_person_days=_total(ahead, "capacity_person_days") if known else None,
+        new_work_person_days=_total(ahead, "new_work_person_days") if known else None,
+    )
 
 
-def _labelled(rows: list[dict[str, Any]], period: str) -> list[dict[str, Any]]:
-    """Each row with the label of its period (`2026-03`, `2026-Q1`) before its other fields."""
-    return [{"period": period_label(date.fromisoformat(r["start"]), period), **r} for r in rows]
+def _labelled(row: dict[str, Any], period: str) -> dict[str, Any]:
+    """A row with the label of its period (`2026-03`, `2026-Q1`)."""
+    return {"period": period_label(date.fromisoformat(row["start"]), period), **row}
 
 
-def _total(rows: list[dict[str, Any]], key: str) -> float:
-    return round(sum(float(r[key]) for r in rows), 1)
+def _total(rows: list[AheadPeriod], key: str) -> float:
+    return round(sum(float(getattr(r, key)) for r in rows), 1)
 
 
-def sprints_section(store: Store, config: Config, filters: ReportFilters) -> dict[str, Any]:
+def sprints_section(store: Store, config: Config, filters: ReportFilters) -> SprintsSection:
     """Per team with sprints or cycles in the filters' dates (configured teams first): its
     sprints as `ktlo sprints` gives them, oldest first, and its budget band. Sprints of no
     team are shown under `(no team)`, and the `(no team)` filter picks them."""
     row = store.con.execute("SELECT count(*) FROM sprints").fetchone()
     if not row or not row[0]:
-        return {"missing": NO_SPRINTS, "teams": []}
+        return SprintsSection(missing=NO_SPRINTS, teams=[])
     team = None if filters.team == NO_TEAM else filters.team
     doc = sprint_report(
         store, config, team, effort=BASE_TABLE, since=filters.since, until=filters.until
     )
-    by_team: dict[str, list[dict[str, Any]]] = {}
+    by_team: dict[str, list[Sprint]] = {}
     for sprint in doc.sprints:
-        by_team.setdefault(sprint.team or NO_TEAM, []).append(sprint.model_dump())
+        by_team.setdefault(sprint.team or NO_TEAM, []).append(sprint)
     if filters.team == NO_TEAM:
         by_team = {NO_TEAM: by_team[NO_TEAM]} if NO_TEAM in by_team else {}
     if not by_team:
-        return {"missing": _no_sprints_here(filters), "teams": []}
+        return SprintsSection(missing=_no_sprints_here(filters), teams=[])
     configured = [t.name for t in config.teams]
     order = sorted(
         by_team, key=lambda t: (configured.index(t) if t in configured else len(configured), t)
     )
-    return {"missing": None, "teams": [_sprint_team(config, t, by_team[t]) for t in order]}
+    return SprintsSection(missing=None, teams=[_sprint_team(config, t, by_team[t]) for t in order])
 
 
-def _sprint_team(config: Config, team: str, sprints: list[dict[str, Any]]) -> dict[str, Any]:
+def _sprint_team(config: Config, team: str, sprints: list[Sprint]) -> SprintTeam:
     budget = band(config, team)
-    return {
-        "team": team,
-        "low": budget.low,
-        "high": budget.high,
-        "sprints": sprints,
-        "trend": {
-            "planned": [s["planned_ktlo_share"] for s in sprints],
-            "actual": [s["actual_ktlo_share"] for s in sprints],
-            "unplanned_items": [s["unplanned_items"] for s in sprints],
-        },
-    }
+    return SprintTeam(
+        team=team,
+        low=budget.low,
+        high=budget.high,
+        sprints=sprints,
+        trend=SprintTrend(
+            planned=[s.planned_ktlo_share for s in sprints],
+            actual=[s.actual_ktlo_share for s in sprints],
+            unplanned_items=[s.unplanned_items for s in sprints],
+        ),
+    )
 
 
 def _no_sprints_here(filters: ReportFilters) -> str:
@@ -193,12 +209,14 @@ def plan_start(as_of: str | None) -> date:
 
 def rotation_plan_section(
     store: Store, config: Config, filters: ReportFilters, as_of: str | None
-) -> dict[str, Any]:
+) -> RotationPlanSection:
     """Per team with members: the next PLAN_WEEKS weekly shifts, primary and secondary."""
     teams = [t for t in config.teams if t.members and filters.team in (None, t.name)]
     if not teams:
-        return {"missing": "no team with members in ktlo.toml — list them under [[teams]]",
-                "start": None, "weeks": PLAN_WEEKS, "teams": []}  # fmt: skip
+        return RotationPlanSection(
+            missing="no team with members in ktlo.toml — list them under [[teams]]",
+            start=None, weeks=PLAN_WEEKS, teams=[],
+        )  # fmt: skip
     start = plan_start(as_of)
     loads = recent_ktlo(store, start)
     aliases = dict(store.con.execute(f"SELECT alias, person FROM {IDENTITY_TABLE}").fetchall())
@@ -208,20 +226,20 @@ def rotation_plan_section(
         members = team_members(config, team, None, start, loads, aliases, on_call)
         plan = plan_rotation(team.name, members, start, PLAN_WEEKS, "week", secondary=True)
         plans.append(
-            {
-                "team": team.name,
-                "length": plan.length,
-                "period_days": plan.period_days,
-                "regions": plan.regions,
-                "names": {m.person: m.name for m in members},
-                "shifts": to_rows(plan),
-                "load": plan.load,
-                "shifts_by_person": plan.shifts_by_person,
-                "warnings": plan.warnings,
-                "notes": notes(plan.warnings),
-            }
+            TeamPlan(
+                team=team.name,
+                length=plan.length,
+                period_days=plan.period_days,
+                regions=plan.regions,
+                names={m.person: m.name for m in members},
+                shifts=[PlanShift.model_validate(row) for row in to_rows(plan)],
+                load=plan.load,
+                shifts_by_person=plan.shifts_by_person,
+                warnings=plan.warnings,
+                notes=notes(plan.warnings),
+            )
         )
-    return {"missing": None, "start": start.isoformat(), "weeks": PLAN_WEEKS, "teams": plans}
+    return RotationPlanSection(missing=None, start=start.isoformat(), weeks=PLAN_WEEKS, teams=plans)
 
 
 def recent_ktlo(store: Store, start: date) -> dict[str, float]:
@@ -239,7 +257,7 @@ def recent_ktlo(store: Store, start: date) -> dict[str, float]:
     return {str(person): float(days) for person, days in rows}
 
 
-def notes(warnings: list[str]) -> list[dict[str, Any]]:
+def notes(warnings: list[str]) -> list[PlanNote]:
     """The plan's warnings without their period labels, each once, with how often it came up.
 
     Each warning reads `<period or region>: <what>`; a two-person team with a secondary
@@ -249,4 +267,4 @@ def notes(warnings: list[str]) -> list[dict[str, Any]]:
     for warning in warnings:
         text = warning.split(": ", 1)[-1]
         counted[text] = counted.get(text, 0) + 1
-    return [{"text": text, "periods": count} for text, count in counted.items()]
+    return [PlanNote(text=text, periods=count) for text, count in counted.items()]

@@ -96,7 +96,7 @@ def _warm(snapshots: Snapshots, snap: Snapshot, config: Config) -> None:
     """Compute the home page, every team's page and the review queue ahead of the first visitor."""
     try:
         home = pages.overview(snap, config, ReportFilters())
-        for team in home["choices"]["teams"]:
+        for team in home.choices.teams:
             if snapshots.stopping:
                 return
             pages.overview(snap, config, ReportFilters(team=team))
@@ -301,7 +301,7 @@ def _overview(
     with snapshots.current() as snap:
         doc = pages.overview(snap, config, filters)
         if json:
-            return doc
+            return doc.to_json()
         notice = _notice(snapshots)
         key = ("overview.html", filters, notice)
 

@@ -24,6 +24,8 @@ ktlo_time_to_patch_days{team,quantile}        median (0.5) and 90th percentile (
                                               to patch; team "" is every repository
 ktlo_patches{team}                            patches counted in it
 ktlo_snapshot_age_seconds                     how old the dashboard's copy of the store is
+ktlo_flow_*, ktlo_budget_bucket_*, ktlo_initiative_*, ktlo_capitalizable_person_days ...
+                                              the planning figures (ktlo.server.figure_metrics)
 
 The dependency series come from what the store holds (never the network) and are left out
 when the store has no dependency inventory: an absent series, not a zero. `team` is the
@@ -34,12 +36,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ktlo.report.document import ReportDocument
+from ktlo.server.figure_metrics import figure_families
 from ktlo.server.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -52,7 +56,7 @@ class ReportCollector(Collector):
     """Gauges read off one report document."""
 
     def __init__(
-        self, doc: dict[str, Any], snap: Snapshot, deps: DependencyRisk | None = None
+        self, doc: ReportDocument, snap: Snapshot, deps: DependencyRisk | None = None
     ) -> None:
         self.doc = doc
         self.snap = snap
@@ -61,6 +65,7 @@ class ReportCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         yield from _shares(self.doc)
         yield from _health(self.doc)
+        yield from figure_families(self.doc)  # flow, buckets, initiatives, capitalization
         if self.deps is not None and self.deps.freshness.repositories:
             yield from _freshness(self.deps)
             yield from _vulnerabilities(self.deps)
@@ -72,7 +77,7 @@ class ReportCollector(Collector):
         yield age
 
 
-def _shares(doc: dict[str, Any]) -> Iterator[Metric]:
+def _shares(doc: ReportDocument) -> Iterator[Metric]:
     share = GaugeMetricFamily(
         "ktlo_ktlo_share", "KTLO share of effort in the last full period.", labels=["team"]
     )
@@ -97,35 +102,34 @@ def _shares(doc: dict[str, Any]) -> Iterator[Metric]:
         labels=["team"],
     )
     days = GaugeMetricFamily("ktlo_person_days", "Effort in person-days.", labels=["team"])
-    balances = {b["team"]: b for b in doc["balance"]}
-    for card in doc["teams"]:
-        team = card["team"]
-        if card["last_period_share"] is not None:
-            share.add_metric([team], card["last_period_share"])
-            share_low.add_metric([team], card["last_period_share_low"])
-            share_high.add_metric([team], card["last_period_share_high"])
-        low.add_metric([team], card["low"])
-        high.add_metric([team], card["high"])
-        over.add_metric([team], 1.0 if card["last_period_status"] == "over" else 0.0)
-        days.add_metric([team], card["person_days"])
-        period = next(
-            (p for p in balances[team]["periods"] if p["period"] == card["last_period"]), None
-        )
-        if period and period["person_days"]:
-            investment = {k["key"]: k["investment"] for k in balances[team]["subcategories"]}
-            for key, value in period["by_subcategory"].items():
+    balances = {b.team: b for b in doc.balance}
+    for card in doc.teams:
+        team = card.team
+        for family, value in ((share, card.last_period_share),
+                              (share_low, card.last_period_share_low),
+                              (share_high, card.last_period_share_high)):  # fmt: skip
+            if card.last_period_share is not None and value is not None:
+                family.add_metric([team], value)
+        low.add_metric([team], card.low)
+        high.add_metric([team], card.high)
+        over.add_metric([team], 1.0 if card.last_period_status == "over" else 0.0)
+        days.add_metric([team], card.person_days)
+        period = next((p for p in balances[team].periods if p.period == card.last_period), None)
+        if period and period.person_days:
+            investment = {k.key: k.investment for k in balances[team].subcategories}
+            for key, value in period.by_subcategory.items():
                 kinds.add_metric(
                     [team, investment.get(key, "other"), key],
-                    round(value / period["person_days"], 4),
+                    round(value / period.person_days, 4),
                 )
     yield from (share, share_low, share_high, kinds, low, high, over, days)
 
 
-def _health(doc: dict[str, Any]) -> Iterator[Metric]:
-    for family in doc["health"].get("metrics", []):
-        gauge = GaugeMetricFamily(family["name"], family["help"], labels=family["labels"])
-        for sample in family["samples"]:
-            gauge.add_metric(sample["labels"], sample["value"])
+def _health(doc: ReportDocument) -> Iterator[Metric]:
+    for family in doc.health.metrics:
+        gauge = GaugeMetricFamily(family.name, family.help, labels=family.labels)
+        for sample in family.samples:
+            gauge.add_metric(sample.labels, sample.value)
         yield gauge
 
 
@@ -198,7 +202,7 @@ def _team(teams: list[str]) -> str:
 
 
 def metrics_text(
-    doc: dict[str, Any], snap: Snapshot, deps: DependencyRisk | None = None
+    doc: ReportDocument, snap: Snapshot, deps: DependencyRisk | None = None
 ) -> tuple[bytes, str]:
     """The Prometheus exposition of `doc` (and of `deps`, the dependency risk), and its
     content type."""

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlencode
 
 from ktlo.config import Config
 from ktlo.errors import ConfigError
-from ktlo.report.document import report_document
+from ktlo.report.document import ReportDocument, report_document
 from ktlo.report.items import Selection, category_choices, item_detail, label_of, work_items
 from ktlo.report.model import (
     BASE_TABLE,
@@ -58,14 +58,14 @@ def parse_filters(
     )
 
 
-def overview(snap: Snapshot, config: Config, filters: ReportFilters) -> dict[str, Any]:
+def overview(snap: Snapshot, config: Config, filters: ReportFilters) -> ReportDocument:
     """The organisation's (or, with a team filter, one team's) report document."""
 
-    def compute() -> dict[str, Any]:
+    def compute() -> ReportDocument:
         with snap.reader() as store:
             return report_document(store, config, filters)
 
-    doc: dict[str, Any] = snap.cached(("overview", filters), compute)
+    doc: ReportDocument = snap.cached(("overview", filters), compute)
     return doc
 
 

@@ -184,7 +184,59 @@
     return { traces: traces, layout: layout, urls: [] };
   }
 
-  var KINDS = { stack: stack, spark: spark, bars: bars, line: line, forecast: forecast, sprints: sprints };
+  /* Budget buckets: each bucket's share in the last complete period (bars) against its
+     target (a tick) and its band (the tick's whiskers), the previous period's share as an
+     open circle. */
+  function targets(spec) {
+    var x = spec.x.map(esc);
+    var traces = [
+      {
+        type: "bar", name: esc(spec.period), x: x, y: spec.share, marker: { color: spec.colours },
+        hovertemplate: "%{x}: %{y:.0%} in " + esc(spec.period) + "<extra></extra>"
+      },
+      {
+        type: "scatter", mode: "markers", name: "target (band)", x: x, y: spec.target,
+        marker: { symbol: "line-ew-open", size: 30, color: "#1a7f37", line: { width: 3 } },
+        error_y: { type: "data", symmetric: false, color: "#1a7f37", thickness: 1, width: 6,
+                   array: spec.high.map(function (h, i) { return h - spec.target[i]; }),
+                   arrayminus: spec.low.map(function (l, i) { return spec.target[i] - l; }) },
+        hovertemplate: "%{x}: target %{y:.0%}<extra></extra>"
+      },
+      {
+        type: "scatter", mode: "markers", name: esc(spec.previous_period || "previous"), x: x,
+        y: spec.previous, marker: { symbol: "circle-open", size: 9, color: "#1d2430" },
+        hovertemplate: "%{x}: %{y:.0%} the period before<extra></extra>"
+      }
+    ];
+    var layout = {
+      height: 300, margin: { l: 48, r: 10, t: 10, b: 40 }, font: FONT,
+      yaxis: { tickformat: ".0%", rangemode: "tozero", fixedrange: true },
+      xaxis: { type: "category", fixedrange: true, automargin: true },
+      legend: { orientation: "h", y: -0.2 }, paper_bgcolor: "#fff", plot_bgcolor: "#fff"
+    };
+    return { traces: traces, layout: layout, urls: [] };
+  }
+
+  /* Stacked columns per period (capitalizable and expensed person-days). */
+  function columns(spec) {
+    var x = spec.x.map(esc);
+    var traces = spec.series.map(function (s) {
+      return {
+        type: "bar", name: esc(s.name), x: x, y: s.y, marker: { color: s.colour, line: { width: 0 } },
+        hovertemplate: "%{x} · " + esc(s.name) + ": %{y:,.1f}<extra></extra>"
+      };
+    });
+    var layout = {
+      barmode: "stack", bargap: 0.15, height: 300, margin: { l: 56, r: 10, t: 10, b: 40 }, font: FONT,
+      yaxis: { title: { text: esc(spec.axis || "") }, rangemode: "tozero", fixedrange: true },
+      xaxis: { type: "category", fixedrange: true, automargin: true },
+      legend: { orientation: "h", y: -0.2 }, paper_bgcolor: "#fff", plot_bgcolor: "#fff"
+    };
+    return { traces: traces, layout: layout, urls: [] };
+  }
+
+  var KINDS = { stack: stack, spark: spark, bars: bars, line: line, forecast: forecast, sprints: sprints,
+                targets: targets, columns: columns };
 
   function draw(root) {
     if (typeof Plotly === "undefined") { return; }
