@@ -209,3 +209,26 @@ def test_deps_command_refreshes_and_answers_per_team(
     assert "1 file revision(s) in its history could not be read" in again.stderr
     csv = CliRunner().invoke(main, ["deps", "--db", str(db), "--config", str(config), "--csv"])
     assert "requirements.txt,PyPI,requests,2.32.0" in csv.stdout
+
+
+def test_a_repository_owned_through_a_service_is_its_teams_in_every_section(
+    new_repo: Callable[[str], GitRepo], tmp_path: Path
+) -> None:
+    """The inventory read only `repositories`; the risk sections read services too: a team
+    owning its repository through a service saw freshness but an empty inventory."""
+    repo = history(new_repo)
+    opened = git.open_repository(repo.path)
+    db = tmp_path / "k.duckdb"
+    with Store.open(db) as store:
+        ingest_repository(store, opened)
+    config = tmp_path / "ktlo.toml"
+    config.write_text(
+        '[[teams]]\nname = "platform"\nmembers = ["a@x.io"]\n'
+        '[[teams]]\nname = "payments"\nmembers = ["b@x.io"]\nservices = ["checkout"]\n'
+        f'[services.checkout]\nrepositories = ["{opened.repo_id}"]\n'
+    )
+    args = ["deps", "--offline", "--db", str(db), "--config", str(config), "--team", "payments"]
+    doc = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
+    (summary,) = doc["inventory"]["repositories"]
+    assert summary["team"] == "payments"
+    assert [r["teams"] for r in doc["freshness"]["repositories"]] == [["payments"]]

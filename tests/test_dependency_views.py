@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ktlo.render.html import render_report
-from ktlo.report.document import build_report
+from ktlo.report.document import build_report, report_rows
 from ktlo.report.model import ReportFilters
 from ktlo.store import Store
 from tests.test_dependency_signals import organisation
@@ -42,6 +42,12 @@ def test_the_report_has_a_dependency_panel_for_the_team_and_its_repositories(
     assert panel["time_to_patch"]["patches"] == 0
     # search owns no repository with a lockfile: said so, not a table of zeros
     assert search["dependencies"]["missing"].startswith("no dependency data")
+    rows = [r for r in report_rows(report) if r["section"] == "dependencies"]
+    assert {(r["key"], r["metric"]): r["value"] for r in rows if r["key"] == SHOP} == {
+        (SHOP, "packages"): 1, (SHOP, "libyears"): 0.52, (SHOP, "versions_behind"): 1,
+        (SHOP, "critical"): 0, (SHOP, "high"): 1, (SHOP, "other"): 1, (SHOP, "oldest_days"): 1786.3,
+    }  # fmt: skip
+    assert ("time_to_patch", "patches", 0) in {(r["key"], r["metric"], r["value"]) for r in rows}
     html = render_report(report)
     assert 'id="dependencies"' in html and "GHSA-35jh-r3h4-6jhm" in html
     assert "no dependency data" in render_report(searching)

@@ -2,8 +2,9 @@
 
 Read from `dependency_changes` (ktlo.ingest.dependencies): a package's current version in a
 file is its last change there (by place on the first-parent chain), unless that change
-removed it; `since` is when that change was committed. A repository belongs to the first
-ktlo.toml team whose `repositories` name it. The inventory is its own section of the
+removed it; `since` is when that change was committed. A repository belongs to the
+ktlo.toml teams that list it, in `repositories` or through one of their `services` (the
+first shown, or the team asked for). The inventory is its own section of the
 document (`inventory`), beside `freshness`, `vulnerabilities` and `time_to_patch`
 (ktlo.metrics.dependency_risk).
 """
@@ -121,18 +122,24 @@ class DepsDocument(Document):
     notes: list[str] = Field(description="what could not be read, and what was used instead")
 
 
-def team_of(config: Config, repo_id: str) -> str | None:
-    """The first ktlo.toml team whose `repositories` name `repo_id`."""
-    return next((t.name for t in config.teams if t.repositories and t.owns(repo_id, None)), None)
+def team_of(config: Config, repo_id: str, team: str | None = None) -> str | None:
+    """The team shown for `repo_id`: `team` when it is one of the repository's owning teams
+    (listed in the team or in one of its services, as the risk sections count them), else
+    the first of them; None when no team owns it."""
+    from ktlo.metrics.dependency_risk import teams_of
+
+    owning = teams_of(config, repo_id)
+    return team if team in owning else owning[0] if owning else None
 
 
 def inventory(store: Store, config: Config, team: str | None = None) -> Inventory:
-    """The inventory of every repository the store holds changes of (of `team` when given)."""
+    """The inventory of every repository the store holds changes of (of `team` when given:
+    the repositories any of whose owning teams it is)."""
     owners: dict[str, str | None] = {}
     packages: list[Package] = []
     for row in store.con.execute(CURRENT_SQL).fetchall():
         repo_id = row[0]
-        owner = owners.setdefault(repo_id, team_of(config, repo_id))
+        owner = owners.setdefault(repo_id, team_of(config, repo_id, team))
         if team is None or owner == team:
             packages.append(_package(row, owner))
     months: dict[str, list[MonthChanges]] = {}

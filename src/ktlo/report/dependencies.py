@@ -8,6 +8,7 @@ the filters name; with no inventory it says so (`missing`) rather than show zero
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from pydantic import Field
@@ -101,3 +102,18 @@ def _line(repo: RepositoryFreshness, opened: list[OpenVulnerability]) -> Reposit
         other=sum(v.severity not in ("critical", "high") for v in mine),
         oldest_days=max(ages) if ages else None,
     )  # fmt: skip
+
+
+REPOSITORY_FIGURES = ("packages", "libyears", "versions_behind", "critical", "high", "other",
+                      "oldest_days")  # fmt: skip
+
+
+def dependency_rows(panel: DependencyPanel, team: str | None, add: Callable[..., None]) -> None:
+    """The panel's numbers as the report's CSV rows: per repository, then time to patch."""
+    for repo in panel.repositories:
+        for metric in REPOSITORY_FIGURES:
+            add("dependencies", team, None, repo.repo_id, metric, getattr(repo, metric))
+    if not panel.missing:
+        ttp = panel.time_to_patch
+        for metric in ("patches", "median_days", "p90_days"):
+            add("dependencies", team, None, "time_to_patch", metric, getattr(ttp, metric))

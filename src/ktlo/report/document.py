@@ -25,7 +25,7 @@ from ktlo.report.balance_types import (
     Synced,
     TeamCard,
 )
-from ktlo.report.dependencies import DependencyPanel, dependency_section
+from ktlo.report.dependencies import DependencyPanel, dependency_rows, dependency_section
 from ktlo.report.figures_types import (
     Breakdown,
     BucketsSection,
@@ -216,6 +216,7 @@ def report_rows(doc: ReportDocument) -> list[dict[str, Any]]:
         _model_rows(review, add)
     _steer_rows(doc, add)
     figures.figure_rows(doc, add)
+    dependency_rows(doc.dependencies, doc.filters.team, add)
     return rows
 
 
