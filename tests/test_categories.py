@@ -276,3 +276,26 @@ def test_sprints_planned_against_actual_with_a_category_bucket(store: Store) -> 
         ("Compliance", 0.5, 0.625, 0.5, 2.0),  # the feature: new work, but Compliance first
         ("(rest)", 0.2, 0.0, 0.0, 0.0),
     ]
+
+
+def test_a_number_names_an_issue_of_its_own_repository_only(store: Store, tmp_path: Path) -> None:
+    """`#5` in a commit of acme/shop is acme/shop's issue 5 (labelled compliance); the same
+    words in acme/web name nothing there."""
+    add_item(store, "github:issue:shop:5", "issue", ("ktlo", "bug"))
+    store.con.execute(
+        "UPDATE work_items SET external_id = '5', labels = ['compliance'] WHERE kind = 'issue'"
+    )
+    commit(store, "s1", "Ana Lima", "02", ("ktlo", "bug"), refs=("#5",))
+    add_commit(
+        store,
+        "w1",
+        "Ana Lima",
+        "2026-03-03T10:00:00",
+        ("ktlo", "bug"),
+        repo_id="github.com/acme/web",
+    )
+    store.con.execute("UPDATE work_items SET refs = ['#5'] WHERE item_id = 'w1'")
+    doc = allocation(store, config(tmp_path), AllocationOptions(by="category"))
+    assert {g.key: g.items for g in doc.groups} == {"Compliance": 1, "(uncategorised)": 1}
+    found = dict(store.con.execute("SELECT item_id, via FROM item_category").fetchall())
+    assert found == {"github:issue:shop:5": "own", "s1": "reference"}

@@ -80,15 +80,20 @@ def passed_on(column: str) -> str:
             ANTI JOIN direct d ON d.item_id = l.from_id
             WHERE l.kind <> 'contains' AND w.kind IN ('commit', 'pull_request')
         ),
+        named_items AS (  -- (item, the item it names): a key, or `#12` in the same repository;
+                          -- equi-joins only, as an OR in the join would compare every pair
+            SELECT r.item_id, p.item_id AS named_id FROM refs r
+            JOIN work_items p ON p.external_id = r.ref
+            WHERE p.kind <> 'commit' AND p.item_id <> r.item_id
+            UNION ALL
+            SELECT r.item_id, p.item_id FROM refs r
+            JOIN work_items p ON p.external_id = substr(r.ref, 2) AND p.repo_id = r.repo_id
+            WHERE r.ref LIKE '#%' AND p.kind <> 'commit' AND p.item_id <> r.item_id
+        ),
         named AS (
-            SELECT r.item_id, arg_min(d.{column}, p.item_id) AS {column}, 'reference' AS via
-            FROM refs r
-            JOIN work_items p
-              ON p.kind <> 'commit' AND p.item_id <> r.item_id
-             AND (p.external_id = r.ref
-                  OR (r.ref LIKE '#%' AND p.external_id = substr(r.ref, 2) AND p.repo_id = r.repo_id))
-            JOIN direct d ON d.item_id = p.item_id
-            GROUP BY r.item_id
+            SELECT n.item_id, arg_min(d.{column}, n.named_id) AS {column}, 'reference' AS via
+            FROM named_items n JOIN direct d ON d.item_id = n.named_id
+            GROUP BY n.item_id
         ),
         known AS (SELECT * FROM direct UNION ALL SELECT * FROM named),
         carried AS (  -- a commit with none takes the pull request's that contains it

@@ -83,17 +83,21 @@ def build_flow(store: Store, config: Config, as_of: datetime) -> None:
             SELECT item_id, state, started_at, CASE WHEN state = 'done' THEN last_done END AS done_at
             FROM (SELECT * FROM issues UNION ALL SELECT item_id, state, started_at, last_done FROM pulls)
         ),
-        owned AS (  -- the team listing the item's repository (or owner/name) or project
-            SELECT w.item_id, min(o.team) AS team
-            FROM work_items w JOIN owner o
-              ON w.repo_id = o.repo OR ends_with(w.repo_id, '/' || o.repo) OR w.project = o.repo
-            WHERE w.item_id IN (SELECT item_id FROM flows) GROUP BY w.item_id
-        )
-        SELECT f.item_id, w.kind, w.external_id, w.title, coalesce(o.team, ?) AS team,
+        repos AS (SELECT DISTINCT repo_id FROM work_items WHERE repo_id IS NOT NULL),
+        by_repo AS (  -- the first team (by name) listing a repository (or owner/name): the OR
+                      -- compares each repository once, not every item, with the teams' lists
+            SELECT r.repo_id AS name, min(o.team) AS team FROM repos r
+            JOIN owner o ON r.repo_id = o.repo OR ends_with(r.repo_id, '/' || o.repo)
+            GROUP BY r.repo_id
+        ),
+        by_project AS (SELECT repo AS name, min(team) AS team FROM owner GROUP BY repo)
+        SELECT f.item_id, w.kind, w.external_id, w.title,
+               coalesce(least(r.team, p.team), r.team, p.team, ?) AS team,
                v.investment, v.subcategory, f.state, f.started_at, f.done_at
         FROM flows f JOIN work_items w USING (item_id)
         JOIN effective_verdicts v USING (item_id)
-        LEFT JOIN owned o USING (item_id)
+        LEFT JOIN by_repo r ON r.name = w.repo_id
+        LEFT JOIN by_project p ON p.name = w.project
         """,
         [
             list(statuses), list(statuses.values()), [t for t, _ in owners],
