@@ -37,6 +37,16 @@ _RULE_COLUMNS = (
 )  # fmt: skip
 
 
+# A rule's conditions other than its path, on `subject s` and `category_rule r`.
+_CONDITIONS = """(r.label IS NULL OR list_contains(s.labels, r.label))
+         AND (r.issue_type IS NULL OR s.issue_type = r.issue_type)
+         AND (r.epic IS NULL OR s.key = r.epic OR s.parent = r.epic)
+         AND (r.repository IS NULL OR s.repo_id = r.repository
+              OR ends_with(s.repo_id, '/' || r.repository) OR s.project = r.repository)
+         AND (r.subcategory IS NULL OR s.subcategory = r.subcategory)
+         AND (r.investment IS NULL OR s.investment = r.investment)"""
+
+
 def rule_rows(config: Config) -> list[tuple[Any, ...]]:
     """One row per match table, conditions lower-cased as they are compared; a renamed
     subcategory back to the name verdicts store."""
@@ -62,7 +72,7 @@ def build_categories(store: Store, config: Config) -> None:
     )
     store.insert("category_rule", _RULE_COLUMNS, rule_rows(config))
     store.con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE category_match AS
         WITH touched AS (  -- (item, path rule) for each commit with a changed file it matches
             SELECT DISTINCT f.item_id, r.rule
@@ -75,19 +85,15 @@ def build_categories(store: Store, config: Config) -> None:
                    lower(w.project) AS project, v.investment, v.subcategory
             FROM work_items w JOIN effective_verdicts v USING (item_id)
         )
-        SELECT s.item_id, r.category, min(r.position) AS position
-        FROM subject s
-        JOIN category_rule r
-          ON (r.label IS NULL OR list_contains(s.labels, r.label))
-         AND (r.issue_type IS NULL OR s.issue_type = r.issue_type)
-         AND (r.epic IS NULL OR s.key = r.epic OR s.parent = r.epic)
-         AND (r.repository IS NULL OR s.repo_id = r.repository
-              OR ends_with(s.repo_id, '/' || r.repository) OR s.project = r.repository)
-         AND (r.subcategory IS NULL OR s.subcategory = r.subcategory)
-         AND (r.investment IS NULL OR s.investment = r.investment)
-        LEFT JOIN touched t ON t.item_id = s.item_id AND t.rule = r.rule
-        WHERE r.path IS NULL OR t.item_id IS NOT NULL
-        GROUP BY s.item_id, r.category
+        SELECT item_id, category, min(position) AS position FROM (
+            SELECT s.item_id, r.category, r.position
+            FROM subject s JOIN category_rule r ON r.path IS NULL AND {_CONDITIONS}
+            UNION ALL  -- a path rule: only the commits `touched` found, not every item
+            SELECT s.item_id, r.category, r.position
+            FROM touched t JOIN subject s USING (item_id)
+            JOIN category_rule r ON r.rule = t.rule AND {_CONDITIONS}
+        )
+        GROUP BY item_id, category
         """
     )
     store.con.execute(
