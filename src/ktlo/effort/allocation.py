@@ -75,16 +75,21 @@ class AllocationOptions:
     until: date | None = None
 
 
-def build_allocation(store: Store, config: Config, since: date | None, until: date | None) -> None:
+def build_allocation(
+    store: Store, config: Config, since: date | None, until: date | None,
+    categories: bool = True,
+) -> None:  # fmt: skip
     """The temporary table `alloc(person, day, item_id, team, person_days, investment, ...)`;
     `predicted` (the classifier's investment), `answered` (an override) and `item_days`
     (the item's whole effort) ride along for the error bars (ktlo.effort.error_bars);
     `initiative` is the item's (ktlo.effort.initiatives), `category` its custom category
-    (ktlo.effort.categories; NULL for none, and for all without `[custom_categories]`)."""
+    (ktlo.effort.categories; NULL for none, and for all without `[custom_categories]`).
+    A caller that reads no category passes `categories=False` and saves finding them
+    (then `category` is NULL throughout)."""
     compute_effort(store, config, since, until)
     _load_teams(store, config)
     build_initiatives(store)
-    categorised = bool(config.custom_categories)
+    categorised = categories and bool(config.custom_categories)
     if categorised:
         build_categories(store, config)
     store.con.execute(
@@ -127,7 +132,8 @@ def build_allocation(store: Store, config: Config, since: date | None, until: da
 def allocation(store: Store, config: Config, options: AllocationOptions) -> AllocationDocument:
     """The `ktlo allocation` document (docs/allocation-json.md)."""
     _check(config, options)
-    build_allocation(store, config, options.since, options.until)
+    needed = options.by == "category" or category_targets(config)
+    build_allocation(store, config, options.since, options.until, categories=needed)
     return allocation_from_alloc(store, config, options)
 
 
@@ -473,8 +479,13 @@ def budget_report(store: Store, config: Config, period: str = "month") -> Budget
     """Per team: the last complete period and the last 91 days against the band, drift, drivers."""
     if period not in PERIODS:
         raise ConfigError(f"unknown period {period!r}", f"use one of {', '.join(PERIODS)}")
-    build_allocation(store, config, None, None)
+    build_allocation(store, config, None, None, categories=category_targets(config))
     return budget_from_alloc(store, config, period)
+
+
+def category_targets(config: Config) -> bool:
+    """Whether a team's `targets` name a custom category: its buckets then need them."""
+    return any(name in config.custom_categories for t in config.teams for name in t.targets)
 
 
 def budget_from_alloc(store: Store, config: Config, period: str) -> BudgetDocument:
