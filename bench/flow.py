@@ -159,7 +159,7 @@ def write_tracker_config(path: Path, people: int) -> None:
     """bench/allocation.py's teams, each owning repositories and a project with a WIP limit,
     and the custom categories."""
     write_config(path, people)
-    text = path.read_text()
+    text = path.read_text().split("[custom_categories")[0]  # this bench's own, below
     for team in range(10):
         repos = ", ".join(f'"acme/repo{r}"' for r in range(50) if r % 10 == team)
         text = text.replace(

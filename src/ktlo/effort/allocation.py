@@ -77,7 +77,7 @@ class AllocationOptions:
 
 def build_allocation(
     store: Store, config: Config, since: date | None, until: date | None,
-    categories: bool = True,
+    categories: bool = True, initiatives: bool = True,
 ) -> None:  # fmt: skip
     """The temporary table `alloc(person, day, item_id, team, person_days, investment, ...)`;
     `predicted` (the classifier's investment), `answered` (an override) and `item_days`
@@ -85,10 +85,11 @@ def build_allocation(
     `initiative` is the item's (ktlo.effort.initiatives), `category` its custom category
     (ktlo.effort.categories; NULL for none, and for all without `[custom_categories]`).
     A caller that reads no category passes `categories=False` and saves finding them
-    (then `category` is NULL throughout)."""
+    (then `category` is NULL throughout); `initiatives=False` likewise."""
     compute_effort(store, config, since, until)
     _load_teams(store, config)
-    build_initiatives(store)
+    if initiatives:
+        build_initiatives(store)
     categorised = categories and bool(config.custom_categories)
     if categorised:
         build_categories(store, config)
@@ -117,10 +118,11 @@ def build_allocation(
                e.person_days * coalesce(m.share, 1.0) AS person_days,
                v.investment, v.subcategory, e.repo_id, e.kind, v.predicted,
                v.overridden AS answered, coalesce(d.item_days, e.person_days) AS item_days,
-               ii.initiative, {"ic.category" if categorised else "NULL::VARCHAR AS category"}
+               {"ii.initiative" if initiatives else "NULL::VARCHAR AS initiative"},
+               {"ic.category" if categorised else "NULL::VARCHAR AS category"}
         FROM effort e
         JOIN effective_verdicts v USING (item_id)
-        LEFT JOIN item_initiative ii USING (item_id)
+        {"LEFT JOIN item_initiative ii USING (item_id)" if initiatives else ""}
         {"LEFT JOIN item_category ic USING (item_id)" if categorised else ""}
         LEFT JOIN team_member m ON m.person = e.person
         LEFT JOIN owner USING (item_id)
@@ -133,7 +135,10 @@ def allocation(store: Store, config: Config, options: AllocationOptions) -> Allo
     """The `ktlo allocation` document (docs/allocation-json.md)."""
     _check(config, options)
     needed = options.by == "category" or category_targets(config)
-    build_allocation(store, config, options.since, options.until, categories=needed)
+    build_allocation(
+        store, config, options.since, options.until, categories=needed,
+        initiatives=options.by == "initiative",
+    )  # fmt: skip
     return allocation_from_alloc(store, config, options)
 
 
@@ -479,7 +484,9 @@ def budget_report(store: Store, config: Config, period: str = "month") -> Budget
     """Per team: the last complete period and the last 91 days against the band, drift, drivers."""
     if period not in PERIODS:
         raise ConfigError(f"unknown period {period!r}", f"use one of {', '.join(PERIODS)}")
-    build_allocation(store, config, None, None, categories=category_targets(config))
+    build_allocation(
+        store, config, None, None, categories=category_targets(config), initiatives=False
+    )
     return budget_from_alloc(store, config, period)
 
 
