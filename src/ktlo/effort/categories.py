@@ -86,8 +86,13 @@ def build_categories(store: Store, config: Config) -> None:
             FROM work_items w JOIN effective_verdicts v USING (item_id)
         )
         SELECT item_id, category, min(position) AS position FROM (
+            SELECT s.item_id, r.category, r.position  -- by subcategory: an equi-join
+            FROM subject s JOIN category_rule r
+              ON r.subcategory = s.subcategory AND r.path IS NULL AND {_CONDITIONS}
+            UNION ALL  -- the other rules, which every item is compared with (a few, often none)
             SELECT s.item_id, r.category, r.position
-            FROM subject s JOIN category_rule r ON r.path IS NULL AND {_CONDITIONS}
+            FROM subject s JOIN category_rule r
+              ON r.subcategory IS NULL AND r.path IS NULL AND {_CONDITIONS}
             UNION ALL  -- a path rule: only the commits `touched` found, not every item
             SELECT s.item_id, r.category, r.position
             FROM touched t JOIN subject s USING (item_id)
