@@ -1,5 +1,6 @@
 """Time `ktlo allocation --json` over a synthetic organisation of 1,000,000 work items, and
-beside it `ktlo allocation --by initiative --json` and `ktlo capitalization --json`.
+beside it `ktlo allocation --by initiative --json`, `ktlo allocation --by category --json`
+(three custom categories over paths and subcategories) and `ktlo capitalization --json`.
 
     python bench/allocation.py [--items 1000000] [--people 200] [--rounds 3]
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -95,6 +97,12 @@ def write_config(path: Path, people: int) -> None:
         lines.append(
             f'[people.person{p}]\naliases = ["p{p}@acme.com"]\nteams = {{ team{p % 10} = 0.5, team{(p % 10 + 1) % 10} = 0.5 }}\n'
         )
+    lines.append(
+        '[custom_categories."Hot module"]\nmatch = [{ path = "src/module7/*" }, '
+        '{ path = "src/module42/*" }]\n[custom_categories."Incident response"]\n'
+        'match = { subcategory = "incident" }\n[custom_categories."Supply chain"]\n'
+        'match = [{ subcategory = "dependency" }, { subcategory = "security" }]\n'
+    )
     path.write_text("\n".join(lines))
 
 
@@ -132,6 +140,7 @@ def main() -> None:
         command = ["allocation", "--json", "--db", str(db), "--config", str(config)]
         ktlo = [time_command(command) for _ in range(args.rounds)]
         by_initiative = [time_command([*command, "--by", "initiative"]) for _ in range(args.rounds)]
+        by_category = [time_command([*command, "--by", "category"]) for _ in range(args.rounds)]
         capitalization = [
             time_command(["capitalization", "--json", *command[2:]]) for _ in range(args.rounds)
         ]
@@ -141,11 +150,13 @@ def main() -> None:
         "items": args.items, "people": args.people, "store_built_seconds": round(built, 1),
         "ktlo_allocation_json_seconds": round(statistics.median(ktlo), 2),
         "ktlo_allocation_by_initiative_seconds": round(statistics.median(by_initiative), 2),
+        "ktlo_allocation_by_category_seconds": round(statistics.median(by_category), 2),
         "ktlo_capitalization_json_seconds": round(statistics.median(capitalization), 2),
         "of_which_python_startup_seconds": round(startup, 2),
         "reference_group_by_seconds": round(statistics.median(reference), 2),
         "ratio": round(statistics.median(ktlo) / statistics.median(reference), 1),
         "target_seconds": 2.0,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }, indent=2))  # fmt: skip
 
 

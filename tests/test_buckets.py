@@ -136,7 +136,7 @@ def test_renamed_and_added_categories_can_be_buckets(months: Store, tmp_path: Pa
     ("targets", "message"),
     [
         ("{ new_work = 70, ktlo = 40 }", "targets add up to 110%, more than 100%"),
-        ("{ techdebt = 20 }", "unknown investment or subcategory 'techdebt'"),
+        ("{ techdebt = 20 }", "unknown investment, subcategory or custom category 'techdebt'"),
         ("{ bug = 120 }", "target 'bug' is 120: a percent, 0 to 100"),
     ],
 )

@@ -16,6 +16,8 @@ from ktlo.config import load_config
 from ktlo.effort.allocation import AllocationOptions, allocation, budget_report
 from ktlo.metrics.health_document import HealthDocument
 from ktlo.planning.sprints import sprint_report
+from ktlo.report.document import build_report
+from ktlo.report.model import ReportFilters
 from ktlo.store import Store
 
 TEAMS = ("payments", "search", "platform", "mobile")
@@ -280,11 +282,11 @@ def test_ktlo_mode_answers_the_same_on_threads_as_on_one_connection(
 
 @pytest.mark.slow
 def test_the_report_shows_every_teams_sprints(demo: Path) -> None:
-    """The tracker's issues carry each team's two-week sprints; payments' storm shows as bugs
-    added mid-sprint."""
+    """The tracker's issues carry each Scrum team's two-week sprints (mobile runs Kanban:
+    none); payments' storm shows as bugs added mid-sprint."""
     html = (demo / "ktlo-report.html").read_text(encoding="utf-8")
     for team in TEAMS:
-        assert f'id="fig-sprints-{team}"' in html
+        assert (f'id="fig-sprints-{team}"' in html) is (team != "mobile"), team
     assert "no sprints or cycles" not in html
     config = load_config(demo / "ktlo.toml")
     with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
@@ -378,3 +380,54 @@ def test_the_demo_tells_its_dependency_story_offline(demo: Path) -> None:
     assert ("indexer", "GHSA-demo-2026-0002") not in patches
     lagging = {r["repo_id"]: r["totals"]["libyears"] for r in doc["freshness"]["repositories"]}
     assert max(lagging, key=lagging.__getitem__) == f"{ORG}/indexer"
+
+
+@pytest.mark.slow
+def test_the_kanban_team_breaks_its_wip_limit_in_the_storm_and_not_now(demo: Path) -> None:
+    """Mobile runs Kanban (no sprints): in September its customers' payment bugs wait on
+    payments-api's storm, blocked, and its KTLO work in progress goes over its limit of 8;
+    on the demo's last day it is back under."""
+    from ktlo.planning.flow import flow_report
+
+    config = load_config(demo / "ktlo.toml")
+    with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
+        september = flow_report(store, config, "mobile", "2026-09")
+        now = flow_report(store, config, "mobile")
+        sprints = sprint_report(store, config, "mobile").sprints
+    (team,) = september.teams
+    assert (team.ktlo_wip_limit, team.over_limit) == (8, True) and team.ktlo_wip > 8
+    assert september.reasons[0].startswith(
+        f"mobile: {team.ktlo_wip} KTLO items in progress at the end of 2026-09"
+    )
+    blocked = [i for i in september.past_sle if "payments-api" in i.title]
+    assert len(blocked) >= 5  # the storm's tickets, past their 5-day expectation
+    assert not now.teams[0].over_limit
+    assert sprints == []
+
+
+@pytest.mark.slow
+def test_custom_categories_show_the_storm_taking_over_the_migration(demo: Path) -> None:
+    """By the demo's own categories, payments' ledger migration (its epic, inherited by its
+    stories and the changes naming them) stalls while supply chain and incident response
+    take its place; customers' escalations are mobile's storm tickets."""
+    config = load_config(demo / "ktlo.toml")
+    with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
+        payments = allocation(store, config, AllocationOptions(team="payments", by="category"))
+        mobile = allocation(store, config, AllocationOptions(team="mobile", by="category"))
+    assert {g.key for g in payments.groups} >= {
+        "Ledger migration", "Supply chain", "Incident response", "Payment adapter",
+        "(uncategorised)",
+    }  # fmt: skip
+    month = {p.period: {g.key: g.person_days for g in p.groups} for p in payments.periods}
+    assert month["2026-05"]["Ledger migration"] > 10 * month["2026-10"].get("Ledger migration", 0)
+    assert month["2026-10"]["Incident response"] > 10 * month["2026-05"]["Incident response"]
+    assert month["2026-10"]["Supply chain"] > 5 * month["2026-05"]["Supply chain"]
+    assert (
+        payments.category_overlaps and payments.category_overlaps[0].category == "Incident response"
+    )
+    escalated = {g.key: g for g in mobile.groups}["Customer escalations"]
+    assert escalated.items >= 15 and (escalated.ktlo_share or 0) > 0.8
+    with Store.open(demo / "ktlo.duckdb", read_only=True) as store:
+        report = build_report(store, config, ReportFilters(team="payments"))
+    by_category = {b.by: b for b in report.breakdowns}["category"]  # the report shows them too
+    assert {g.key for g in by_category.groups} >= {"Ledger migration", "Supply chain"}

@@ -163,3 +163,67 @@ def test_the_command_answers_in_json_csv_and_for_the_terminal(
     assert max(len(line) for line in shown.splitlines()) <= 100
     unknown = runner.invoke(main, [*args, "--team", "nobody"])
     assert unknown.exit_code == 1 and "unknown team 'nobody'" in unknown.stderr
+
+
+def test_a_past_period_rebuilds_the_work_in_progress_at_its_end(flow_store: Store) -> None:
+    """The week of 9 March, to Sunday 15 March 23:59:59: b1 (2 d) and b2 (4 d, done at 00:00
+    on Monday 9) and b6 (no start) are done in it; b3's reopening, b4's and b7's starts and
+    p1 come later; p2, open since 1 March 12:00, is 14.5 days old."""
+    doc = flow_report(flow_store, Config.model_validate(CONFIG), period="2026-W11")
+    assert (doc.period, doc.at_period) == ("week", "2026-W11")
+    assert (doc.as_of, doc.window_start) == ("2026-03-15T23:59:59", "2026-03-09T00:00:00")
+    bugs = _group(doc, "bug")
+    assert (bugs.throughput, bugs.cycle_items, bugs.cycle_median_days, bugs.wip) == (3, 2, 3.0, 0)
+    deps = _group(doc, "dependency")
+    assert (deps.wip, deps.wip_oldest_days, deps.past_sle) == (1, 14.5, 1)
+    assert {g.subcategory for g in doc.groups} == {"bug", "dependency"}  # p1 not opened yet
+    assert [(t.team, t.ktlo_wip, t.over_limit) for t in doc.teams] == [
+        ("payments", 0, False),  # now two (b4, b7), over its limit: not then
+        ("search", 1, False),
+    ]
+    assert [i.ref for i in doc.past_sle] == ["p2"]
+    assert doc.trend[-1].period == "2026-W11" and doc.trend[-1].throughput == 3
+
+
+def test_a_limit_broken_in_a_past_period_is_said_with_its_time(flow_store: Store) -> None:
+    """b10, started on 6 March and done on the 20th, with b2 (in review since the 6th):
+    payments has two KTLO items in progress at the end of the week of 2 March."""
+    add_item(flow_store, "b10", "issue", ("ktlo", "bug"), repo_id="jira.acme.example")
+    flow_store.con.execute("UPDATE work_items SET project = 'PAY' WHERE item_id = 'b10'")
+    flow_store.insert(
+        "state_changes", ["item_id", "occurred_at", "field", "from_value", "to_value", "changed_by"],
+        [("b10", _when("03-01"), "status", None, "To Do", "ana"),
+         ("b10", _when("03-06"), "status", "To Do", "In Progress", "ana"),
+         ("b10", _when("03-20"), "status", "In Progress", "Done", "ana")],
+    )  # fmt: skip
+    config = Config.model_validate(CONFIG)
+    week = flow_report(flow_store, config, team="payments", period="2026-W10")
+    assert [(t.ktlo_wip, t.over_limit) for t in week.teams] == [(2, True)]
+    assert week.reasons[0] == (
+        "payments: 2 KTLO items in progress at the end of 2026-W10, over its limit of 1"
+    )
+    march = flow_report(flow_store, config, team="payments", period="2026-03")  # in progress
+    assert march.as_of == AS_OF.isoformat()
+    assert march.reasons[0] == (
+        "payments: 2 KTLO items in progress on 2026-03-31 (2026-03 so far), over its limit of 1"
+    )
+
+
+def test_a_period_that_is_no_label_is_one_line(flow_store: Store, tmp_path: Path) -> None:
+    db = flow_store.path
+    flow_store.close()
+    config = tmp_path / "ktlo.toml"
+    config.write_text('[[teams]]\nname = "payments"\nrepositories = ["PAY"]\n', encoding="utf-8")
+    args = ["flow", "--db", str(db), "--config", str(config)]
+    bad = CliRunner().invoke(main, [*args, "--period", "2026-13"])
+    assert bad.exit_code == 1
+    assert bad.stderr.strip().splitlines()[-1] == (  # after the warning: a team of nobody
+        "Error: unknown period '2026-13' — use week, month, quarter, or a period's label: "
+        "2026-09, 2026-W36, 2026-Q3"
+    )
+    doc = json.loads(CliRunner().invoke(main, [*args, "--period", "2026-Q1", "--json"]).stdout)
+    assert (doc["period"], doc["at_period"], doc["as_of"]) == (
+        "quarter", "2026-Q1", AS_OF.isoformat(),
+    )  # fmt: skip
+    plain = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
+    assert "at_period" not in plain

@@ -63,8 +63,9 @@ def test_every_registered_builder_exists_and_names_its_table() -> None:
 
 
 def test_registered_columns_are_the_ones_the_builders_make(tmp_path: Path) -> None:
-    """Every stage's builders run on an empty store with the demo's configuration: each
-    table they leave has the registered columns, in order, and each is registered."""
+    """Every stage's builders run on an empty store with the demo's configuration (its
+    custom categories make allocation build theirs): each table they leave has the
+    registered columns, in order, and each is registered."""
     (tmp_path / "ktlo.toml").write_text(demo_config(), encoding="utf-8")
     config = load_config(tmp_path / "ktlo.toml")
     seen: dict[str, tuple[str, ...]] = {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 PERIODS = ("week", "month", "quarter")
 
 #: What `ktlo allocation --by` groups effort by.
-GROUPINGS = ("investment", "subcategory", "team", "repo", "person", "initiative")
+GROUPINGS = ("investment", "subcategory", "team", "repo", "person", "initiative", "category")
 
 #: The DORA definitions `ktlo health --definition` offers (ktlo.metrics.definitions).
 DEFINITIONS = ("ktlo", "devlake-2023", "devlake-2021", "fourkeys", "middleware")

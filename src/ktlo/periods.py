@@ -58,6 +58,25 @@ def period_end(start: date, period: str) -> date:
     return next_start(start, period) - timedelta(days=1)
 
 
+def parse_label(label: str) -> tuple[str, date] | None:
+    """A period's label (`2026-09`, `2026-W36`, `2026-Q3`) as (its size, its first day);
+    None for text that is no label."""
+    import re
+
+    found = re.fullmatch(r"(\d{4})-(?:(\d{2})|W(\d{2})|Q([1-4]))", label.strip())
+    if not found:
+        return None
+    year, month, week, quarter = found.groups()
+    try:
+        if month:
+            return "month", date(int(year), int(month), 1)
+        if week:
+            return "week", date.fromisocalendar(int(year), int(week), 1)
+    except ValueError:
+        return None
+    return "quarter", date(int(year), 3 * int(quarter) - 2, 1)
+
+
 def workdays(first: date | None, last: date | None) -> int:
     """Working days (Mon–Fri) from `first` to `last`, both included."""
     if first is None or last is None or last < first:

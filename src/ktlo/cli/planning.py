@@ -121,10 +121,11 @@ def sprints_command(
 @click.option("--team", help="Only this team (a name from ktlo.toml).")
 @click.option(
     "--period",
-    type=click.Choice(["week", "month", "quarter"]),
     default="month",
     show_default=True,
-    help="The window throughput and cycle time count, and the trend's bucket.",
+    help="The window throughput and cycle time count, and the trend's bucket: week, month or "
+    "quarter up to the newest event; or a period (2026-09, 2026-W36, 2026-Q3): its flow and "
+    "the work in progress at its end.",
 )
 @output_options
 @config_option
@@ -135,7 +136,7 @@ def flow_command(
 ) -> None:  # fmt: skip
     """Kanban flow per kind of work: cycle time, throughput, work in progress and its age, items past their SLE, KTLO WIP limits.
 
-    Example: ktlo flow --team payments --period month
+    Example: ktlo flow --team payments --period month; ktlo flow --team mobile --period 2026-09
     """
     from ktlo.planning.flow import flow_report
 

@@ -170,6 +170,47 @@ class Categories(_Strict):
     add: list[CustomCategory] = []
 
 
+class CategoryMatch(_Strict):
+    """One way an item falls in a custom category: all the given conditions must hold."""
+
+    label: str | None = None  # one of the item's labels (case-insensitive)
+    issue_type: str | None = None  # the tracker's issue type (Bug, Story, ...)
+    epic: str | None = None  # the item's own key or its parent's (its epic)
+    path: str | None = None  # glob over the files a commit changed (`*` crosses `/`)
+    repository: str | None = None  # `owner/name`, the full id, or a project key (`PAY`)
+    subcategory: str | None = None  # the verdict's: built-in, renamed or added
+    investment: str | None = Field(None, pattern=r"^(ktlo|new_work|other)$")
+
+    @model_validator(mode="after")
+    def _something(self) -> CategoryMatch:
+        if not any(v is not None for v in self.model_dump().values()):
+            raise ValueError(
+                "an empty match: give at least one of label, issue_type, epic, path, "
+                "repository, subcategory, investment"
+            )
+        return self
+
+
+class CustomCategoryRules(_Strict):
+    """`[custom_categories."Name"]`: an organisation's own category, shown beside the KTLO
+    taxonomy (`ktlo allocation --by category`, docs/allocation.md#custom-categories)."""
+
+    match: list[CategoryMatch]  # any one of them puts an item in the category
+    note: str | None = None
+
+    @field_validator("match", mode="before")
+    @classmethod
+    def _listed(cls, value: Any) -> Any:
+        return [value] if isinstance(value, dict) else value
+
+    @field_validator("match")
+    @classmethod
+    def _not_empty(cls, matches: list[CategoryMatch]) -> list[CategoryMatch]:
+        if not matches:
+            raise ValueError("no rules: give match = { label = ... } or a list of such tables")
+        return matches
+
+
 class EffortSettings(_Strict):
     """How activity becomes person-days (docs/effort.md)."""
 
@@ -394,6 +435,7 @@ class Config(_Strict):
     git: GitSettings = GitSettings()
     flow: FlowSettings = FlowSettings()
     initiatives: dict[str, Initiative] = {}
+    custom_categories: dict[str, CustomCategoryRules] = {}  # in file order: the first match wins
     path: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")

@@ -21,7 +21,7 @@ def config_problems(config: Config) -> list[Problem]:
     """Every cross-section error in `config`, in file order where it matters."""
     return [
         *_rule_targets(config), *_renames(config), *_source_types(config), *_team_names(config),
-        *_bucket_names(config),
+        *_custom_categories(config), *_bucket_names(config),
     ]  # fmt: skip
 
 
@@ -71,8 +71,37 @@ def _renames(config: Config) -> list[Problem]:
     ]
 
 
+def _custom_categories(config: Config) -> list[Problem]:
+    """A custom category's name is its own (not a kind of the taxonomy, which `targets` also
+    names), and a match's `subcategory` is one the taxonomy or `[categories]` defines."""
+    if not config.custom_categories:
+        return []
+    from ktlo.classify.taxonomy import INVESTMENTS, SUBCATEGORIES
+    from ktlo.effort.categories import UNCATEGORISED
+
+    renamed = tuple(config.categories.rename.values())
+    added = tuple(c.name for c in config.categories.add)
+    kinds = (*SUBCATEGORIES, *renamed, *added)
+    problems: list[Problem] = []
+    for name, category in config.custom_categories.items():
+        taken = name in (*INVESTMENTS, *kinds) or name == UNCATEGORISED or not name.strip()
+        if taken:
+            problems.append(
+                (("custom_categories", name), f"the name {name!r} is taken (an investment, a "
+                 f"subcategory or {UNCATEGORISED}): give the category a name of its own")
+            )  # fmt: skip
+        for index, match in enumerate(category.match):
+            if match.subcategory is not None and match.subcategory not in kinds:
+                problems.append(
+                    (("custom_categories", name, "match", index, "subcategory"),
+                     f"unknown subcategory {match.subcategory!r}: use {', '.join(kinds)}")
+                )  # fmt: skip
+    return problems
+
+
 def _bucket_names(config: Config) -> list[Problem]:
-    """A team's `targets` name investments, subcategories (built-in, renamed or added)."""
+    """A team's `targets` name investments, subcategories (built-in, renamed or added) or
+    custom categories."""
     if not any(team.targets for team in config.teams):
         return []
     from ktlo.effort.buckets import known_buckets
@@ -81,7 +110,7 @@ def _bucket_names(config: Config) -> list[Problem]:
     return [
         (
             ("teams", index, "targets", name),
-            f"unknown investment or subcategory {name!r}: use {', '.join(known)}",
+            f"unknown investment, subcategory or custom category {name!r}: use {', '.join(known)}",
         )
         for index, team in enumerate(config.teams)
         for name in team.targets

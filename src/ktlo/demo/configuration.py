@@ -25,8 +25,25 @@ TARGETS = {"platform": "{ new_work = 50, ktlo = 20, tech_debt = 20, bug = 10 }"}
 
 
 #: Teams that cap their KTLO work in progress (`ktlo flow`): payments, whose incident storm
-#: and dependency wave keep more KTLO items open than its limit allows.
-KTLO_WIP_LIMITS = {"payments": 6}
+#: and dependency wave keep more KTLO items open than its limit allows; mobile, which runs
+#: Kanban and goes over its limit while its customers' payment bugs wait on the storm.
+KTLO_WIP_LIMITS = {"payments": 6, "mobile": 8}
+#: The organisation's own breakdown (`ktlo allocation --by category`), most specific first:
+#: an item counts in the first it matches (docs/allocation.md#custom-categories).
+CUSTOM_CATEGORIES = (
+    ("Incident response", "incidents and their postmortem follow-ups",
+     '[{ subcategory = "incident" }, { label = "postmortem" }]'),
+    ("Customer escalations", "customers' reports escalated by support",
+     '[{ label = "customer" }]'),
+    ("Payment adapter", "the code payments-api's storm keeps breaking",
+     '[{ path = "src/payment_adapter/*" }, { path = "tests/payment_adapter/*" }]'),
+    ("Ledger migration", "payments' epic, its stories and the changes naming them",
+     '[{ epic = "PAY-1" }]'),
+    ("Supply chain", "dependency upgrades and security patches",
+     '[{ subcategory = "dependency" }, { subcategory = "security" }]'),
+    ("Developer experience", "CI, build tooling and docs",
+     '[{ repository = "acme-demo/ci-tools" }, { path = ".github/*" }, { path = "docs/*" }]'),
+)  # fmt: skip
 
 
 def demo_config() -> str:
@@ -39,7 +56,9 @@ def demo_config() -> str:
         'repositories = ["repos/*"]',
         "",
     ]
-    return "\n".join([*top, *_teams(), *_initiatives(), *_people(), *_services(), *_sources()])
+    return "\n".join(
+        [*top, *_teams(), *_initiatives(), *_categories(), *_people(), *_services(), *_sources()]
+    )
 
 
 def _initiatives() -> list[str]:
@@ -48,6 +67,13 @@ def _initiatives() -> list[str]:
     return [
         "# ktlo capitalization: new work on the payments epic is capitalizable R&D\n"
         '[initiatives."PAY-1"]\ncapitalizable = true\n'
+    ]
+
+
+def _categories() -> list[str]:
+    return ["# ktlo allocation --by category: our own categories, the first match counts\n"] + [
+        f'[custom_categories."{name}"]  # {note}\nmatch = {match}\n'
+        for name, note, match in CUSTOM_CATEGORIES
     ]
 
 

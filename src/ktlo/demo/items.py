@@ -35,6 +35,7 @@ class Issue:
     remaining: int = 0  # person-days of work left
     comments: list[tuple[DemoPerson, datetime, str]] = field(default_factory=list)
     sprints: list[tuple[int, datetime, bool]] = field(default_factory=list)  # (n, when, planned)
+    blocked: tuple[datetime, datetime] | None = None  # (blocked, unblocked), while in progress
     changes: list[Change] = field(default_factory=list)
 
 

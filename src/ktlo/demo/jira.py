@@ -22,7 +22,8 @@ from ktlo.demo.organisation import AUTOMATION, END, TEAMS, DemoPerson, DemoTeam
 SITE = "https://acme-demo.atlassian.net"
 SPRINT_FIELD = "customfield_10020"  # Jira Cloud's usual ids
 POINTS_FIELD = "customfield_10016"
-STATUS_IDS = {"To Do": "10000", "In Progress": "3", "In Review": "10001", "Done": "10002"}
+STATUS_IDS = {"To Do": "10000", "In Progress": "3", "Blocked": "10003", "In Review": "10001",
+              "Done": "10002"}  # fmt: skip
 
 
 def write_tracker(path: Path, years: list[TeamYear]) -> None:
@@ -88,7 +89,7 @@ def _issue(issue: Issue, numbers: dict[str, str]) -> dict[str, Any]:
 def _fields(issue: Issue) -> dict[str, Any]:
     """The issue's fields as they stand on the demo's last day."""
     kind, status = issue.kind, _status(issue)
-    urgent = kind == "Bug" and bool(issue.sprints) and not issue.sprints[0][2]
+    urgent = kind == "Bug" and bool(issue.sprints) and not issue.sprints[0][2]  # added mid-sprint
     return {
         "summary": issue.title,
         "description": _doc(_description(issue)),
@@ -145,6 +146,10 @@ def _histories(issue: Issue) -> Iterator[dict[str, Any]]:
                               "from": None, "fromString": None,
                               "to": f"acme-{owner.key}", "toString": owner.name})  # fmt: skip
         events.append((max(issue.started, issue.created + timedelta(minutes=5)), owner, picked))
+    if issue.blocked is not None and owner is not None:
+        stopped, resumed = issue.blocked  # waiting on another team: still started
+        events.append((stopped, owner, [_status_item("In Progress", "Blocked")]))
+        events.append((resumed, owner, [_status_item("Blocked", "In Progress")]))
     if issue.done is not None and owner is not None and issue.started is not None:
         review = max(issue.started + timedelta(minutes=10), issue.done - timedelta(hours=3))
         events.append((review, owner, [_status_item("In Progress", "In Review")]))

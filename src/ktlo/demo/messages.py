@@ -173,6 +173,13 @@ ALERT_CONDITIONS = (
     "p99 latency above 1s",
 )
 
+# Mobile's customers' card payments failing in the app while payments-api's storm lasts.
+STORM_TICKET_TITLE = "Card payment fails in the app: {thing} times out at payments-api"
+STORM_TICKET_COMMENTS = (
+    "Blocked: waiting on payments-api's fix for the provider timeouts.",
+    "Another customer report today, same timeout.",
+    "Payments say a fix is rolling out; retest then.",
+)
 PROGRESS_COMMENTS = (
     "Spent today on the design; code tomorrow.",
     "Blocked on the staging deploy, picking it up again tomorrow.",

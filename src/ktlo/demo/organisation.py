@@ -10,7 +10,10 @@ Four teams, forty people, twelve months ending on 20 November 2026:
   and its builds get flaky;
 - platform (free-form commits) carries steady operational work and follows the sun
   across Lisbon and New York;
-- mobile (gitmoji) is a healthy feature team.
+- mobile (gitmoji) is a healthy feature team that runs Kanban (no sprints: a KTLO WIP
+  limit and cycle time), and breaks that limit in September and October, when customers'
+  card payments failing in the app wait on payments-api's storm (`ktlo flow --team mobile
+  --period 2026-09`).
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class DemoTeam:
     things: tuple[str, ...]  # what its code handles, for titles and messages
     epic: str  # the team's long-running project
     budget: tuple[int, int] = (20, 40)
+    kanban: bool = False  # no sprints: work is pulled as capacity frees up
 
 
 # Holidays, in ktlo.toml too (effort counts no days off).
@@ -140,6 +144,7 @@ TEAMS = (
         (0.27, 0.26, 0.28, 0.25, 0.27, 0.29, 0.26, 0.28, 0.27, 0.26, 0.28, 0.27),
         ("push token", "story card", "avatar", "deep link", "draft", "theme", "session", "badge"),
         "Offline-first mobile app",
+        kanban=True,
     ),
 )
 

@@ -54,8 +54,11 @@ def team_year(
     while day <= END:
         year.day(day)
         day += timedelta(days=1)
-    year.plan_next_sprint()
+    if not team.kanban:
+        year.plan_next_sprint()
     year.follow_ups(incidents, random.Random(f"follow-ups {team.name}"))
+    if team.kanban:
+        year.storm_tickets(random.Random(f"storm tickets {team.name}"))
     tracked = [i for i in year.issues if i.tracked]
     epic, *rest = sorted(tracked, key=lambda i: (i.kind != "Epic", i.created, i.number))
     epic.key = f"{team.ticket}-1"
@@ -174,7 +177,8 @@ class _Year:
         if task.kind == "Task" and task.remaining <= 2 and self.rng.random() < UNTRACKED:
             task.tracked = False
         task.started = _at(day, self.rng, 9, 11)
-        self._into_sprint(task, day)
+        if not self.team.kanban:
+            self._into_sprint(task, day)
         self.current[person.key] = task
         return task
 
@@ -322,6 +326,43 @@ class _Year:
                 "Story", "feature", title, self.team.people[0], created, comp, thing
             )
             story.sprints.append((n, datetime.combine(END, time(16, 0)), True))
+
+    def storm_tickets(self, rng: random.Random) -> None:
+        """While payments-api's storm lasts, customers' card payments fail in the app: a
+        couple of reports a week from mid-August to mid-October, each taken at once,
+        blocked on payments-api's fix for two to five weeks, then retested and closed. A
+        Kanban team's KTLO work in progress climbs over its limit. A generator of its own,
+        so that the rest of the year does not change with it."""
+        day = date(2026, 8, 17)
+        while day <= date(2026, 10, 16):
+            day += timedelta(days=rng.choice((2, 3, 4)))
+            if day.weekday() >= 5:
+                continue
+            person = rng.choice(self.team.people)
+            thing = rng.choice(self.team.things)
+            reported = _at(day, rng, 8, 10)
+            ticket = self._issue(
+                "Bug", "bug", text.STORM_TICKET_TITLE.format(thing=thing), AUTOMATION, reported,
+                comp="checkout", thing=thing,
+            )  # fmt: skip
+            ticket.labels = (self.team.name, "customer", "payments-api")
+            ticket.people = [person]
+            ticket.started = reported + timedelta(hours=rng.randint(1, 3))
+            blocked = ticket.started + timedelta(hours=rng.randint(2, 6))
+            unblocked = blocked + timedelta(days=rng.randint(14, 35))
+            ticket.blocked = (blocked, unblocked)
+            ticket.done = unblocked + timedelta(hours=rng.randint(4, 30))
+            waited = unblocked - blocked
+            moments = (
+                blocked + timedelta(minutes=5),
+                blocked + waited / 3,
+                blocked + waited * 2 / 3,
+            )
+            for who, when, comment in zip(
+                (person, rng.choice(self.team.people), person), moments,
+                text.STORM_TICKET_COMMENTS, strict=True,
+            ):  # fmt: skip
+                ticket.comments.append((who, when, comment))
 
     def follow_ups(self, incidents: Sequence[dict[str, Any]], rng: random.Random) -> None:
         """Postmortem follow-ups, opened by the responder within days of the resolution and

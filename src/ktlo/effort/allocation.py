@@ -24,9 +24,11 @@ from ktlo.effort.allocation_document import (
     AllocationTrend,
     Buckets,
     BudgetDocument,
+    CategoryOverlap,
     Cost,
-    NoInitiative,
+    Unassigned,
 )
+from ktlo.effort.categories import UNCATEGORISED, UNCATEGORISED_HOLDS, build_categories
 from ktlo.effort.error_bars import (
     ITEM_DAYS_SQL,
     ErrorRates,
@@ -52,7 +54,16 @@ JSON_SCHEMA = "ktlo.allocation/v2"
 DRIFT_POINTS = 0.05  # a share rising this much across the last periods is drifting
 WHOLE = "item_days"  # an item's whole effort, for the error bars (ktlo.effort.error_bars.parts_sql)
 # What `--by` groups on, when it is not the column of its name; code-chosen SQL only.
-GROUP_COLUMNS = {"repo": "repo_id", "initiative": f"coalesce(initiative, '{NO_INITIATIVE}')"}
+GROUP_COLUMNS = {
+    "repo": "repo_id",
+    "initiative": f"coalesce(initiative, '{NO_INITIATIVE}')",
+    "category": f"coalesce(category, '{UNCATEGORISED}')",
+}
+# `--by` groupings with a group for the items that have no value: (its key, what it holds).
+UNASSIGNED = {
+    "initiative": (NO_INITIATIVE, NO_INITIATIVE_HOLDS),
+    "category": (UNCATEGORISED, UNCATEGORISED_HOLDS),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,14 +75,24 @@ class AllocationOptions:
     until: date | None = None
 
 
-def build_allocation(store: Store, config: Config, since: date | None, until: date | None) -> None:
+def build_allocation(
+    store: Store, config: Config, since: date | None, until: date | None,
+    categories: bool = True, initiatives: bool = True,
+) -> None:  # fmt: skip
     """The temporary table `alloc(person, day, item_id, team, person_days, investment, ...)`;
     `predicted` (the classifier's investment), `answered` (an override) and `item_days`
     (the item's whole effort) ride along for the error bars (ktlo.effort.error_bars);
-    `initiative` is the item's (ktlo.effort.initiatives), NULL for none."""
+    `initiative` is the item's (ktlo.effort.initiatives), `category` its custom category
+    (ktlo.effort.categories; NULL for none, and for all without `[custom_categories]`).
+    A caller that reads no category passes `categories=False` and saves finding them
+    (then `category` is NULL throughout); `initiatives=False` likewise."""
     compute_effort(store, config, since, until)
     _load_teams(store, config)
-    build_initiatives(store)
+    if initiatives:
+        build_initiatives(store)
+    categorised = categories and bool(config.custom_categories)
+    if categorised:
+        build_categories(store, config)
     store.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE alloc AS
@@ -97,10 +118,12 @@ def build_allocation(store: Store, config: Config, since: date | None, until: da
                e.person_days * coalesce(m.share, 1.0) AS person_days,
                v.investment, v.subcategory, e.repo_id, e.kind, v.predicted,
                v.overridden AS answered, coalesce(d.item_days, e.person_days) AS item_days,
-               ii.initiative
+               {"ii.initiative" if initiatives else "NULL::VARCHAR AS initiative"},
+               {"ic.category" if categorised else "NULL::VARCHAR AS category"}
         FROM effort e
         JOIN effective_verdicts v USING (item_id)
-        LEFT JOIN item_initiative ii USING (item_id)
+        {"LEFT JOIN item_initiative ii USING (item_id)" if initiatives else ""}
+        {"LEFT JOIN item_category ic USING (item_id)" if categorised else ""}
         LEFT JOIN team_member m ON m.person = e.person
         LEFT JOIN owner USING (item_id)
         LEFT JOIN {ITEM_DAYS_SQL} d USING (item_id)
@@ -111,7 +134,11 @@ def build_allocation(store: Store, config: Config, since: date | None, until: da
 def allocation(store: Store, config: Config, options: AllocationOptions) -> AllocationDocument:
     """The `ktlo allocation` document (docs/allocation-json.md)."""
     _check(config, options)
-    build_allocation(store, config, options.since, options.until)
+    needed = options.by == "category" or category_targets(config)
+    build_allocation(
+        store, config, options.since, options.until, categories=needed,
+        initiatives=options.by == "initiative",
+    )  # fmt: skip
     return allocation_from_alloc(store, config, options)
 
 
@@ -164,24 +191,48 @@ def allocation_from_alloc(
             ),
             "error_rates": ErrorRates.of(rates),
             "cost": _cost(store, config, where, params),
-            "no_initiative": _no_initiative(store, where, params)
+            "no_initiative": _unassigned(store, "initiative", where, params)
             if options.by == "initiative"
+            else None,
+            "no_category": _unassigned(store, "category", where, params)
+            if options.by == "category"
+            else None,
+            "category_overlaps": _overlaps(store, where, params)
+            if options.by == "category"
             else None,
         }
     )
 
 
-def _no_initiative(store: Store, where: str, params: list[Any]) -> NoInitiative:
-    """What the "(no initiative)" group holds: its person-days by kind of item."""
+def _unassigned(store: Store, column: str, where: str, params: list[Any]) -> Unassigned:
+    """What the group of items with no `column` (initiative, category) holds: its
+    person-days by kind of item. `column` is chosen by the code."""
     rows = store.query(
         f"""
         SELECT kind, round(sum(person_days), 2) AS person_days, count(DISTINCT item_id) AS items
-        FROM alloc {where} {"AND" if where else "WHERE"} initiative IS NULL
+        FROM alloc {where} {"AND" if where else "WHERE"} {column} IS NULL
         GROUP BY kind ORDER BY person_days DESC, kind
         """,
         params,
     )
-    return NoInitiative(key=NO_INITIATIVE, holds=NO_INITIATIVE_HOLDS, by_kind=rows)
+    key, holds = UNASSIGNED[column]
+    return Unassigned(key=key, holds=holds, by_kind=rows)
+
+
+def _overlaps(store: Store, where: str, params: list[Any]) -> list[CategoryOverlap]:
+    """Effort counted in one category whose items also match a later one (first match wins)."""
+    require(store, "category_match")
+    rows = store.query(
+        f"""
+        SELECT a.category, m.category AS also, round(sum(a.person_days), 2) AS person_days,
+               count(DISTINCT a.item_id) AS items
+        FROM alloc a JOIN category_match m ON m.item_id = a.item_id AND m.category <> a.category
+        {where.replace("team", "a.team")}
+        GROUP BY ALL ORDER BY person_days DESC, a.category, also
+        """,
+        params,
+    )
+    return [CategoryOverlap(**row) for row in rows]
 
 
 def _rename(config: Config, *group_lists: list[dict[str, Any]]) -> None:
@@ -197,6 +248,12 @@ def _check(config: Config, options: AllocationOptions) -> None:
         raise ConfigError(f"unknown period {options.period!r}", f"use one of {', '.join(PERIODS)}")
     if options.by not in GROUPINGS:
         raise ConfigError(f"cannot group by {options.by!r}", f"use one of {', '.join(GROUPINGS)}")
+    if options.by == "category" and not config.custom_categories:
+        raise ConfigError(
+            "no custom categories: ktlo.toml has no [custom_categories] table",
+            'define some, e.g. [custom_categories."Compliance"] match = { label = "compliance" }'
+            " (docs/allocation.md#custom-categories)",
+        )
     if (
         options.team
         and options.team != NO_TEAM
@@ -427,8 +484,15 @@ def budget_report(store: Store, config: Config, period: str = "month") -> Budget
     """Per team: the last complete period and the last 91 days against the band, drift, drivers."""
     if period not in PERIODS:
         raise ConfigError(f"unknown period {period!r}", f"use one of {', '.join(PERIODS)}")
-    build_allocation(store, config, None, None)
+    build_allocation(
+        store, config, None, None, categories=category_targets(config), initiatives=False
+    )
     return budget_from_alloc(store, config, period)
+
+
+def category_targets(config: Config) -> bool:
+    """Whether a team's `targets` name a custom category: its buckets then need them."""
+    return any(name in config.custom_categories for t in config.teams for name in t.targets)
 
 
 def budget_from_alloc(store: Store, config: Config, period: str) -> BudgetDocument:

@@ -124,12 +124,22 @@ class KindDays(Document):
     items: int = Field(description="work items")
 
 
-class NoInitiative(Document):
-    """What the "(no initiative)" group of `--by initiative` holds."""
+class Unassigned(Document):
+    """What the group of items with no value holds: `(no initiative)` of `--by initiative`,
+    `(uncategorised)` of `--by category`."""
 
-    key: str = Field(description="the group's key: `(no initiative)`")
+    key: str = Field(description="the group's key: `(no initiative)` or `(uncategorised)`")
     holds: str = Field(description="what it holds, in words")
     by_kind: list[KindDays] = Field(description="its effort per kind of item, most first")
+
+
+class CategoryOverlap(Document):
+    """Effort on items matching two custom categories: counted in the first in ktlo.toml."""
+
+    category: str = Field(description="the category it is counted in (the first it matches)")
+    also: str = Field(description="a later category its items match too, not counted there")
+    person_days: float = Field(description="the effort on those items (within `category`)")
+    items: int = Field(description="work items")
 
 
 class AllocationDocument(Document):
@@ -139,7 +149,8 @@ class AllocationDocument(Document):
     team: str | None = Field(description="the team asked for, `null` for all")
     period: Literal["week", "month", "quarter"] = Field(description="the periods' size")
     by: str = Field(
-        description="what `groups` are of: investment, team, person, subcategory, repo, initiative"
+        description="what `groups` are of: investment, team, person, subcategory, repo, "
+        "initiative, category"
     )
     since: str | None = Field(description="the range asked for: its first day")
     until: str | None = Field(description="the range asked for: its end (exclusive)")
@@ -155,12 +166,21 @@ class AllocationDocument(Document):
         description="what the correction used (as in [analyze-json.md](analyze-json.md))"
     )
     cost: Cost | None = Field(description="`null` when no team has a `cost_per_fte_month`")
-    no_initiative: NoInitiative | None = Field(
+    no_initiative: Unassigned | None = Field(
         None,
         description="`--by initiative` only (left out otherwise): what `(no initiative)` holds",
     )
+    no_category: Unassigned | None = Field(
+        None,
+        description="`--by category` only (left out otherwise): what `(uncategorised)` holds",
+    )
+    category_overlaps: list[CategoryOverlap] | None = Field(
+        None,
+        description="`--by category` only (left out otherwise): effort whose items match a "
+        "later category too, most first (empty: the categories do not overlap)",
+    )
 
-    OMITTED_WHEN_NONE = frozenset({"no_initiative"})
+    OMITTED_WHEN_NONE = frozenset({"no_initiative", "no_category", "category_overlaps"})
 
 
 class DriverKind(Document):

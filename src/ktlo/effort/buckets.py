@@ -3,10 +3,12 @@
 A team's budget is often a split, not one band: 50% new work, 20% KTLO, 20% tech debt,
 10% bugs. Each entry of `[[teams]] targets` is a bucket: an investment (`ktlo`,
 `new_work`, `other`) or a subcategory (built-in, renamed by `[categories] rename`, or
-added by `[categories] add`). An item's effort goes to the most specific bucket that
-takes it: its subcategory's bucket, else its investment's, else `(rest)`, whose target is
-what the others leave of 100%. So `ktlo = 20, tech_debt = 20, bug = 10` reads "KTLO other
-than tech debt and bugs: 20%".
+added by `[categories] add`) or a custom category (`[custom_categories]`,
+ktlo.effort.categories). An item's effort goes to the most specific bucket that takes it:
+its custom category's bucket, else its subcategory's, else its investment's, else
+`(rest)`, whose target is what the others leave of 100%. So `ktlo = 20, tech_debt = 20,
+bug = 10` reads "KTLO other than tech debt and bugs: 20%", and `Compliance = 10, ktlo = 20`
+"KTLO outside Compliance: 20%".
 
     bucket share   person-days of the bucket's kinds / all person-days of the team, in a period
     band           target ± the team's `target_tolerance` (5 points unless set), within 0–100%
@@ -37,11 +39,12 @@ REST = "(rest)"
 
 
 def known_buckets(config: Config) -> tuple[str, ...]:
-    """The names `targets` may use: investments, subcategories (built-in and renamed) and
-    the categories `[categories] add` defines."""
+    """The names `targets` may use: investments, subcategories (built-in and renamed), the
+    categories `[categories] add` defines, and the custom categories."""
     renamed = tuple(config.categories.rename.values())
     added = tuple(c.name for c in config.categories.add)
-    return tuple(dict.fromkeys((*INVESTMENTS, *SUBCATEGORIES, *renamed, *added)))
+    custom = tuple(config.custom_categories)
+    return tuple(dict.fromkeys((*INVESTMENTS, *SUBCATEGORIES, *renamed, *added, *custom)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +57,14 @@ class BucketPlan:
     by_subcategory: dict[str, str]  # built-in or added subcategory -> bucket
     by_investment: dict[str, str]  # investment -> bucket
     whole_ktlo: str | None  # the bucket holding every KTLO kind, if one does
+    by_category: tuple[str, ...] = ()  # custom categories with a bucket of their own
 
-    def of(self, investment: str | None, subcategory: str | None) -> str:
-        """The bucket of an item of this investment and subcategory."""
+    def of(
+        self, investment: str | None, subcategory: str | None, category: str | None = None
+    ) -> str:
+        """The bucket of an item of this investment, subcategory and custom category."""
+        if category in self.by_category:
+            return str(category)
         return self.by_subcategory.get(subcategory or "") or self.by_investment.get(
             investment or "", REST
         )
@@ -76,7 +84,11 @@ def bucket_plan(config: Config, team: Team) -> BucketPlan | None:
     by_subcategory: dict[str, str] = {}
     by_investment: dict[str, str] = {}
     targets: dict[str, float] = {}
+    custom = tuple(c for c in team.targets if c in config.custom_categories)
     for name, percent in team.targets.items():
+        if name in custom:
+            targets[name] = percent / 100
+            continue
         kind = original.get(name, name)
         shown = config.categories.rename.get(kind, kind)
         (by_investment if kind in INVESTMENTS else by_subcategory)[kind] = shown
@@ -84,12 +96,17 @@ def bucket_plan(config: Config, team: Team) -> BucketPlan | None:
     targets[REST] = max(0.0, round(1.0 - sum(targets.values()), 6))
     ktlo_kinds = [k for k in by_subcategory if investment_of.get(k) == KTLO]
     return BucketPlan(
-        names=(*dict.fromkeys((*by_investment.values(), *by_subcategory.values())), REST),
+        names=(
+            *dict.fromkeys((*by_investment.values(), *by_subcategory.values(), *custom)),
+            REST,
+        ),
         targets=targets,
         tolerance=team.target_tolerance / 100,
         by_subcategory=by_subcategory,
         by_investment=by_investment,
-        whole_ktlo=by_investment.get(KTLO) if not ktlo_kinds else None,
+        # a custom category's bucket may take KTLO items: then no bucket holds all of KTLO
+        whole_ktlo=by_investment.get(KTLO) if not ktlo_kinds and not custom else None,
+        by_category=custom,
     )
 
 
@@ -104,11 +121,11 @@ def team_buckets(
     days: dict[date, dict[str, float]] = {}
     for row in store.query(
         f"SELECT date_trunc('{period}', day)::DATE AS start, investment, subcategory, "
-        "sum(person_days) AS person_days FROM alloc WHERE team = ? GROUP BY ALL",
+        "category, sum(person_days) AS person_days FROM alloc WHERE team = ? GROUP BY ALL",
         [team],
     ):
         spent = days.setdefault(row["start"], {})
-        name = plan.of(row["investment"], row["subcategory"])
+        name = plan.of(row["investment"], row["subcategory"], row["category"])
         spent[name] = spent.get(name, 0.0) + row["person_days"]
     full = sorted(start for start in days if covered.complete(start, period))
     last = full[-1] if full else None
@@ -157,9 +174,10 @@ def _share(spent: dict[str, float] | None, name: str) -> float | None:
 
 
 def split(plan: BucketPlan, rows: list[dict[str, Any]], weight: str) -> dict[str, float]:
-    """`weight` summed per bucket over rows with `investment` and `subcategory`."""
+    """`weight` summed per bucket over rows with `investment`, `subcategory` and (when the
+    plan has custom categories) `category`."""
     found: dict[str, float] = {}
     for row in rows:
-        name = plan.of(row["investment"], row["subcategory"])
+        name = plan.of(row["investment"], row["subcategory"], row.get("category"))
         found[name] = found.get(name, 0.0) + float(row[weight] or 0.0)
     return found

@@ -59,7 +59,18 @@ def build_initiatives(store: Store) -> None:
     store.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE item_initiative AS
-        WITH {_TRACKED},
+        WITH {_TRACKED}, {passed_on("initiative")}
+        """
+    )
+
+
+def passed_on(column: str) -> str:
+    """The SQL, after a CTE `direct(item_id, <column>, via)` of the items that have a value,
+    that passes it on to commits and pull requests with none: those naming an item of
+    `direct` take its value (`reference`: text references and links, as verdicts inherit
+    them), and a commit still without one takes its pull request's (`pull request`).
+    Ends in the SELECT of every item with a value. `column` is chosen by the code."""
+    return f"""
         refs AS (  -- (item, the key it names), as verdicts inherit (ktlo.verdicts.reclassify)
             SELECT item_id, unnest(refs) AS ref, repo_id FROM work_items
             ANTI JOIN direct USING (item_id) WHERE kind IN ('commit', 'pull_request')
@@ -69,19 +80,24 @@ def build_initiatives(store: Store) -> None:
             ANTI JOIN direct d ON d.item_id = l.from_id
             WHERE l.kind <> 'contains' AND w.kind IN ('commit', 'pull_request')
         ),
+        named_items AS (  -- (item, the item it names): a key, or `#12` in the same repository;
+                          -- equi-joins only, as an OR in the join would compare every pair
+            SELECT r.item_id, p.item_id AS named_id FROM refs r
+            JOIN work_items p ON p.external_id = r.ref
+            WHERE p.kind <> 'commit' AND p.item_id <> r.item_id
+            UNION ALL
+            SELECT r.item_id, p.item_id FROM refs r
+            JOIN work_items p ON p.external_id = substr(r.ref, 2) AND p.repo_id = r.repo_id
+            WHERE r.ref LIKE '#%' AND p.kind <> 'commit' AND p.item_id <> r.item_id
+        ),
         named AS (
-            SELECT r.item_id, arg_min(d.initiative, p.item_id) AS initiative, 'reference' AS via
-            FROM refs r
-            JOIN work_items p
-              ON p.kind <> 'commit' AND p.item_id <> r.item_id
-             AND (p.external_id = r.ref
-                  OR (r.ref LIKE '#%' AND p.external_id = substr(r.ref, 2) AND p.repo_id = r.repo_id))
-            JOIN direct d ON d.item_id = p.item_id
-            GROUP BY r.item_id
+            SELECT n.item_id, arg_min(d.{column}, n.named_id) AS {column}, 'reference' AS via
+            FROM named_items n JOIN direct d ON d.item_id = n.named_id
+            GROUP BY n.item_id
         ),
         known AS (SELECT * FROM direct UNION ALL SELECT * FROM named),
         carried AS (  -- a commit with none takes the pull request's that contains it
-            SELECT c.item_id, arg_min(k.initiative, k.item_id) AS initiative, 'pull request' AS via
+            SELECT c.item_id, arg_min(k.{column}, k.item_id) AS {column}, 'pull request' AS via
             FROM links l
             JOIN known k ON k.item_id = l.from_id
             JOIN work_items c ON c.kind = 'commit' AND c.external_id = l.to_ref
@@ -89,6 +105,4 @@ def build_initiatives(store: Store) -> None:
             WHERE l.kind = 'contains'
             GROUP BY c.item_id
         )
-        SELECT * FROM known UNION ALL SELECT * FROM carried
-        """
-    )
+        SELECT * FROM known UNION ALL SELECT * FROM carried"""

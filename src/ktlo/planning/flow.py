@@ -15,20 +15,26 @@ opened and is done when it is merged; closed unmerged, it was dropped.
     WIP          items whose status at `as_of` is a started one; age = as_of − started_at
 
 `as_of` is the newest status change or pull request event stored, not the clock, so the
-same store gives the same answer on any day (as ktlo.periods does with effort). An item
+same store gives the same answer on any day (as ktlo.periods does with effort). Asked for a
+period by its label (`--period 2026-09`), `as_of` is that period's last moment (or the
+newest event, if sooner) and every state is rebuilt from the status changes and pull
+request events up to it: the work in progress, its age and the limits as they stood at the
+period's end, the throughput and cycle time of the period itself. An item
 belongs to the team whose `repositories` list its repository or project (`PAY`), as
 allocation assigns items nobody in a team touched.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from ktlo.choices import PERIODS
 from ktlo.config import Config
 from ktlo.effort.allocation import NO_TEAM
+from ktlo.errors import ConfigError
 from ktlo.metrics.repository import period_label
+from ktlo.periods import parse_label, period_end
 from ktlo.planning.flow_document import FlowDocument, FlowGroup, FlowItem, FlowPeriod, FlowTeam
 from ktlo.store import Store
 from ktlo.store.temp_tables import require
@@ -77,17 +83,21 @@ def build_flow(store: Store, config: Config, as_of: datetime) -> None:
             SELECT item_id, state, started_at, CASE WHEN state = 'done' THEN last_done END AS done_at
             FROM (SELECT * FROM issues UNION ALL SELECT item_id, state, started_at, last_done FROM pulls)
         ),
-        owned AS (  -- the team listing the item's repository (or owner/name) or project
-            SELECT w.item_id, min(o.team) AS team
-            FROM work_items w JOIN owner o
-              ON w.repo_id = o.repo OR ends_with(w.repo_id, '/' || o.repo) OR w.project = o.repo
-            WHERE w.item_id IN (SELECT item_id FROM flows) GROUP BY w.item_id
-        )
-        SELECT f.item_id, w.kind, w.external_id, w.title, coalesce(o.team, ?) AS team,
+        repos AS (SELECT DISTINCT repo_id FROM work_items WHERE repo_id IS NOT NULL),
+        by_repo AS (  -- the first team (by name) listing a repository (or owner/name): the OR
+                      -- compares each repository once, not every item, with the teams' lists
+            SELECT r.repo_id AS name, min(o.team) AS team FROM repos r
+            JOIN owner o ON r.repo_id = o.repo OR ends_with(r.repo_id, '/' || o.repo)
+            GROUP BY r.repo_id
+        ),
+        by_project AS (SELECT repo AS name, min(team) AS team FROM owner GROUP BY repo)
+        SELECT f.item_id, w.kind, w.external_id, w.title,
+               coalesce(least(r.team, p.team), r.team, p.team, ?) AS team,
                v.investment, v.subcategory, f.state, f.started_at, f.done_at
         FROM flows f JOIN work_items w USING (item_id)
         JOIN effective_verdicts v USING (item_id)
-        LEFT JOIN owned o USING (item_id)
+        LEFT JOIN by_repo r ON r.name = w.repo_id
+        LEFT JOIN by_project p ON p.name = w.project
         """,
         [
             list(statuses), list(statuses.values()), [t for t, _ in owners],
@@ -114,46 +124,79 @@ def flow_report(
     store: Store, config: Config, team: str | None = None, period: str = "month"
 ) -> FlowDocument:
     """Cycle time, throughput and WIP per investment and subcategory, each team's KTLO WIP
-    against its limit, and the items past their service-level expectation."""
-    if period not in PERIODS:
-        raise ValueError(f"unknown period {period!r}")
-    as_of = flow_as_of(store)
-    if as_of is None:
-        return FlowDocument.model_validate(_empty(team, period))
+    against its limit, and the items past their service-level expectation. `period` is a
+    window's size up to the newest event (`month`), or a period's label (`2026-09`): the
+    flow within it and the work in progress at its end."""
+    size, start = _asked(period)
+    newest = flow_as_of(store)
+    if newest is None:
+        label = period_label(start, size) if start else None
+        return FlowDocument.model_validate(_empty(team, size, label))
+    as_of = newest
+    if start is not None:
+        as_of = min(newest, datetime.combine(period_end(start, size), time(23, 59, 59)))
     build_flow(store, config, as_of)
-    return flow_document(store, config, team, period, as_of)
+    return flow_document(store, config, team, period, as_of, newest)
 
 
 def flow_document(
-    store: Store, config: Config, team: str | None, period: str, as_of: datetime
-) -> FlowDocument:
+    store: Store, config: Config, team: str | None, period: str, as_of: datetime,
+    newest: datetime | None = None,
+) -> FlowDocument:  # fmt: skip
     """`flow_report` over the `flow_items` that `build_flow` built as of `as_of` (the report
-    builds them once for every team it shows)."""
+    builds them once for every team it shows); `newest` is the store's newest event."""
     require(store, "flow_items")
-    start = store.con.execute("SELECT ?::TIMESTAMP - ?::INTERVAL", [as_of, WINDOW[period]])
-    window_start = start.fetchone()[0]  # type: ignore[index]
+    size, start = _asked(period)
+    label = period_label(start, size) if start else None
+    if start is None:
+        shifted = store.con.execute("SELECT ?::TIMESTAMP - ?::INTERVAL", [as_of, WINDOW[size]])
+        window_start = shifted.fetchone()[0]  # type: ignore[index]
+    else:
+        window_start = datetime.combine(start, time())
     sle = config.flow.sle()
     where, scope = ("WHERE team = ?", [team]) if team else ("", [])
     teams = _teams(store, config, where, scope)
     late = _past_sle(store, sle, as_of, where, scope)
     doc = {
-        **_empty(team, period),
+        **_empty(team, size, label),
         "as_of": as_of.isoformat(),
         "window_start": window_start.isoformat(),
         "groups": _groups(store, sle, as_of, window_start, where, scope),
         "teams": teams,
         "past_sle": late,
-        "trend": _trend(store, period, as_of, where, scope),
-        "reasons": _reasons(teams, late),
+        "trend": _trend(store, size, as_of, where, scope),
+        "reasons": _reasons(teams, late, _when(label, as_of, newest or as_of)),
     }
     return FlowDocument.model_validate(doc)
 
 
-def _empty(team: str | None, period: str) -> dict[str, Any]:
+def _when(label: str | None, as_of: datetime, newest: datetime) -> str | None:
+    """When the work in progress was counted, in words, for a period asked for by label."""
+    if label is None:
+        return None
+    if as_of < newest:
+        return f"at the end of {label}"
+    return f"on {as_of:%Y-%m-%d} ({label} so far)"
+
+
+def _asked(period: str) -> tuple[str, date | None]:
+    """(the window's size, the first day of the period asked for by its label or None)."""
+    if period in PERIODS:
+        return period, None
+    found = parse_label(period)
+    if found is None:
+        raise ConfigError(
+            f"unknown period {period!r}",
+            f"use {', '.join(PERIODS)}, or a period's label: 2026-09, 2026-W36, 2026-Q3",
+        )
+    return found
+
+
+def _empty(team: str | None, period: str, label: str | None) -> dict[str, Any]:
     return {
-        "schema": "ktlo.flow/v1", "team": team, "period": period, "as_of": None,
-        "window_start": None, "groups": [], "teams": [], "past_sle": [], "trend": [],
-        "reasons": [],
+        "schema": "ktlo.flow/v1", "team": team, "period": period, "at_period": label,
+        "as_of": None, "window_start": None, "groups": [], "teams": [], "past_sle": [],
+        "trend": [], "reasons": [],
     }  # fmt: skip
 
 
@@ -178,7 +221,7 @@ def _groups(
         WITH {cte},
         f AS (
             SELECT i.*, coalesce(s.days, si.days) AS sle_days,
-                   i.done_at > ? AND i.done_at <= ? AS finished, i.state = 'started' AS in_progress,
+                   i.done_at >= ? AND i.done_at <= ? AS finished, i.state = 'started' AS in_progress,
                    {cycle} AS cycle_days, {age} AS age_days
             FROM flow_items i LEFT JOIN sle s ON s.kind = i.subcategory
             LEFT JOIN sle si ON si.kind = i.investment
@@ -303,10 +346,12 @@ def _span(period: str, count: int) -> str:
     return f"{count * (3 if period == 'quarter' else 1)} months"
 
 
-def _reasons(teams: list[FlowTeam], late: list[FlowItem]) -> list[str]:
-    """The sentences a lead acts on: each limit exceeded, then the items past their SLE."""
+def _reasons(teams: list[FlowTeam], late: list[FlowItem], when: str | None) -> list[str]:
+    """The sentences a lead acts on: each limit exceeded, then the items past their SLE;
+    `when` says at what time (`at the end of 2026-09`) when it is not the newest event."""
+    at = f" {when}" if when else ""
     reasons = [
-        f"{t.team}: {t.ktlo_wip} KTLO items in progress, over its limit of {t.ktlo_wip_limit}"
+        f"{t.team}: {t.ktlo_wip} KTLO items in progress{at}, over its limit of {t.ktlo_wip_limit}"
         for t in teams
         if t.over_limit
     ]

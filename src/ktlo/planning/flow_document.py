@@ -83,12 +83,17 @@ class FlowDocument(Document):
     schema_: Literal["ktlo.flow/v1"] = Field(alias="schema", description="the schema id")
     team: str | None = Field(description="the team asked for, `null` for all")
     period: Literal["week", "month", "quarter"] = Field(description="the window's length")
+    at_period: str | None = Field(
+        None,
+        description="the period asked for by its label (`--period 2026-09`): the window is "
+        "that period and `as_of` its end; left out for the window up to the newest event",
+    )
     as_of: str | None = Field(
         description="the newest status change or pull request event stored (UTC): `now` for "
         "every age; `null` when there is none"
     )
     window_start: str | None = Field(
-        description="throughput and cycle time count items finished after this, up to `as_of`"
+        description="throughput and cycle time count items finished from this, up to `as_of`"
     )
     groups: list[FlowGroup] = Field(description="one per investment and subcategory, KTLO first")
     teams: list[FlowTeam] = Field(description="each team's KTLO work in progress and its limit")
@@ -97,3 +102,5 @@ class FlowDocument(Document):
     )
     trend: list[FlowPeriod] = Field(description="the last 12 calendar periods, oldest first")
     reasons: list[str] = Field(description="what to look at: limits exceeded, items past SLE")
+
+    OMITTED_WHEN_NONE = frozenset({"at_period"})

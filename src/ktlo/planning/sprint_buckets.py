@@ -6,8 +6,8 @@
     actual share    a bucket's person-days ÷ all person-days spent during the sprint on its
                     items and on the changes that name them, as the actual KTLO share
 
-An item's bucket is the team's (ktlo.effort.buckets): its subcategory's, else its
-investment's, else `(rest)`.
+An item's bucket is the team's (ktlo.effort.buckets): its custom category's, else its
+subcategory's, else its investment's, else `(rest)`.
 """
 
 from __future__ import annotations
@@ -30,19 +30,26 @@ def with_buckets(
     plans = {t.name: plan for t in config.teams if (plan := bucket_plan(config, t))}
     if not any(s.team in plans for s in sprints):
         return sprints
+    category, joined = "NULL AS category", ""
+    if any(p.by_category for p in plans.values()):
+        from ktlo.effort.categories import build_categories
+
+        build_categories(store, config)
+        category, joined = "c.category", "LEFT JOIN item_category c USING (item_id)"
     planned = _by_sprint(
         store.query(
             f"""{flagged}
-            SELECT sprint_id, investment, subcategory, count(*) AS items, sum(estimate) AS points
-            FROM flagged WHERE NOT unplanned GROUP BY ALL""",
+            SELECT sprint_id, investment, subcategory, {category}, count(*) AS items,
+                   sum(estimate) AS points
+            FROM flagged {joined} WHERE NOT unplanned GROUP BY ALL""",
             params,
         )
     )
     worked = _by_sprint(
         store.query(
             f"""{spent}
-            SELECT sprint_id, investment, subcategory, sum(person_days) AS person_days
-            FROM spent GROUP BY ALL""",
+            SELECT sprint_id, investment, subcategory, {category}, sum(person_days) AS person_days
+            FROM spent {joined} GROUP BY ALL""",
             params,
         )
     )

@@ -207,7 +207,7 @@ WORKED_SQL = """
               JOIN refs r ON r.ref = '#' || i.external_id AND r.repo_id = i.repo_id
     ),
     spent AS (
-        SELECT s.sprint_id, e.person_days, v.investment, v.subcategory
+        SELECT s.sprint_id, worked.item_id, e.person_days, v.investment, v.subcategory
         FROM chosen s
         JOIN worked USING (sprint_id)
         JOIN {0} e ON e.item_id = worked.item_id

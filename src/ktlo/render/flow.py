@@ -52,7 +52,12 @@ def _groups_table(doc: FlowDocument, who: str) -> Titled:
     table = Titled(
         box=None,
         header_style="dim",
-        title=f"Flow — {who}, the {doc.period} to {(doc.as_of or '')[:10]}",
+        title=f"Flow — {who}, "
+        + (
+            f"{doc.at_period}: done in it, in progress at {(doc.as_of or '')[:10]}"
+            if doc.at_period
+            else f"the {doc.period} to {(doc.as_of or '')[:10]}"
+        ),
         title_justify="left",
     )
     for column, justify in (

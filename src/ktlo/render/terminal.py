@@ -311,14 +311,21 @@ def render_allocation(doc: AllocationDocument, console: Console) -> None:
         )  # fmt: skip
     )
     console.print(_group_table(doc, console.width))
-    if doc.no_initiative:
-        kinds = ", ".join(
-            f"{k.person_days:,.1f} person-days on {plural(k.items, k.kind.replace('_', ' '))}"
-            for k in doc.no_initiative.by_kind
-        )
+    for unassigned in (doc.no_initiative, doc.no_category):
+        if unassigned:
+            kinds = ", ".join(
+                f"{k.person_days:,.1f} person-days on {plural(k.items, k.kind.replace('_', ' '))}"
+                for k in unassigned.by_kind
+            )
+            console.print(
+                Text(f"{unassigned.key}: {unassigned.holds} ({kinds or 'none'})", style="dim")
+            )
+    for overlap in doc.category_overlaps or ():
         console.print(
             Text(
-                f"{doc.no_initiative.key}: {doc.no_initiative.holds} ({kinds or 'none'})",
+                f"{overlap.category} holds {overlap.person_days:,.1f} person-days on "
+                f"{plural(overlap.items, 'item')} matching {overlap.also} too (an item counts "
+                "in the first category it matches, in ktlo.toml's order)",
                 style="dim",
             )
         )
@@ -344,7 +351,7 @@ def render_allocation(doc: AllocationDocument, console: Console) -> None:
 
 #: Groupings whose members each have a KTLO share of their own (by investment or kind, a
 #: group is all KTLO or none of it, so its share of all effort is what it has to say).
-OWN_SHARE = ("team", "person", "repo", "initiative")
+OWN_SHARE = ("team", "person", "repo", "initiative", "category")
 
 
 def _group_table(doc: AllocationDocument, width: int) -> Table:

@@ -8,8 +8,9 @@ command shows:
                      ends at the newest status change, whatever the date filters
     buckets          per team with `targets`: `ktlo budget`'s buckets (ktlo.effort.buckets)
                      and each period's share per bucket
-    breakdowns       `ktlo allocation --by KEY` for each key of BREAKDOWNS (initiative; a
-                     new key needs only its entry there and in `allocation`'s GROUP_COLUMNS)
+    breakdowns       `ktlo allocation --by KEY` for each key of BREAKDOWNS (initiative, and
+                     category when ktlo.toml has custom categories; a new key needs only its
+                     entry there and in `allocation`'s GROUP_COLUMNS)
     capitalization   `ktlo capitalization` for the filters' team and period
 
 The allocation commands read a table named `alloc`; here it is a temporary view of
@@ -47,7 +48,10 @@ if TYPE_CHECKING:
     from ktlo.report.document import ReportDocument
 
 # The keys the report breaks the effort down by: (`ktlo allocation --by` key, panel title).
-BREAKDOWNS: tuple[tuple[str, str], ...] = (("initiative", "Effort by initiative"),)
+BREAKDOWNS: tuple[tuple[str, str], ...] = (
+    ("initiative", "Effort by initiative"),
+    ("category", "Effort by custom category"),  # only when ktlo.toml defines custom categories
+)
 NO_FLOW = (
     "no tracker status changes or pull requests synced yet — sync Jira, Linear, GitHub or "
     "GitLab (docs/flow.md)"
@@ -152,15 +156,14 @@ def breakdowns(store: Store, config: Config, filters: ReportFilters) -> list[Bre
     """The filtered effort by each key of BREAKDOWNS, as `ktlo allocation --by KEY`."""
     found = []
     for by, title in BREAKDOWNS:
+        if by == "category" and not config.custom_categories:
+            continue
         options = AllocationOptions(team=filters.team, period=filters.period, by=by)
         doc = allocation_from_alloc(store, config, options)
+        unassigned = doc.no_category if by == "category" else doc.no_initiative
         found.append(
             Breakdown(
-                by=by,
-                title=title,
-                groups=doc.groups,
-                periods=doc.periods,
-                unassigned=doc.no_initiative,
+                by=by, title=title, groups=doc.groups, periods=doc.periods, unassigned=unassigned
             )
         )
     return found

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from ktlo.documents import Document
-from ktlo.effort.allocation_document import AllocationPeriod, Buckets, Group, NoInitiative
+from ktlo.effort.allocation_document import AllocationPeriod, Buckets, Group, Unassigned
 from ktlo.effort.capitalization_document import CapitalizationDocument
 from ktlo.planning.flow_document import FlowDocument
 
@@ -75,7 +75,7 @@ class Breakdown(Document):
     periods: list[AllocationPeriod] = Field(
         description="per period, oldest first: person-days and FTE per value"
     )
-    unassigned: NoInitiative | None = Field(
+    unassigned: Unassigned | None = Field(
         description="what the group of no value holds (`(no initiative)`), or `null`"
     )
 
