@@ -43,6 +43,7 @@ from ktlo.report.figures_types import (
 from ktlo.report.model import ReportFilters
 from ktlo.report.sections import share_parts
 from ktlo.store import Store
+from ktlo.store.temp_tables import require
 
 if TYPE_CHECKING:
     from ktlo.report.document import ReportDocument
@@ -67,6 +68,7 @@ def report_effort_as_alloc(store: Store) -> Iterator[None]:
     """The allocation commands' `alloc` as a view of the report's filtered effort, dropped
     afterwards: the connection may build a real `alloc` table later (`ktlo allocation` after
     the report, in one process)."""
+    require(store, "report_alloc")
     store.con.execute("CREATE OR REPLACE TEMP VIEW alloc AS SELECT * FROM report_alloc")
     try:
         yield
