@@ -127,16 +127,21 @@ def inherit(store: Store) -> int:
                 UNION ALL SELECT from_id, to_ref, NULL FROM links
                 UNION ALL SELECT item_id, parent_key, NULL FROM work_items WHERE parent_key IS NOT NULL
             ),
+            named AS (  -- two equi-joins: an OR in one join compares every ref with every item
+                SELECT r.child, p.item_id FROM refs r JOIN work_items p ON p.external_id = r.ref
+                WHERE p.kind IN ('issue', 'epic')
+                UNION ALL  -- `#12` names issue 12 of the child's own repository
+                SELECT r.child, p.item_id FROM refs r
+                JOIN work_items p ON p.external_id = substr(r.ref, 2) AND p.repo_id = r.repo_id
+                WHERE r.ref LIKE '#%' AND p.kind IN ('issue', 'epic')
+            ),
             targets AS (
-                SELECT r.child, p.item_id AS parent, p.external_id,
-                       row_number() OVER (PARTITION BY r.child ORDER BY v.confidence DESC, p.item_id) AS pick
-                FROM refs r
-                JOIN work_items p
-                  ON p.kind IN ('issue', 'epic')
-                 AND (p.external_id = r.ref
-                      OR (r.ref LIKE '#%' AND p.external_id = substr(r.ref, 2) AND p.repo_id = r.repo_id))
+                SELECT n.child, p.item_id AS parent, p.external_id,
+                       row_number() OVER (PARTITION BY n.child ORDER BY v.confidence DESC, p.item_id) AS pick
+                FROM named n
+                JOIN work_items p ON p.item_id = n.item_id
                 JOIN verdicts v ON v.item_id = p.item_id
-                WHERE v.confidence >= {STRONG} AND v.investment <> 'other' AND p.item_id <> r.child
+                WHERE v.confidence >= {STRONG} AND v.investment <> 'other' AND p.item_id <> n.child
             )
             SELECT t.child, t.parent, t.external_id, v.investment, v.subcategory, v.confidence
             FROM targets t JOIN verdicts v ON v.item_id = t.parent
