@@ -502,3 +502,18 @@ def test_a_range_no_lockfile_pins_is_unknown_not_free_of_advisories(tmp_path: Pa
     )
     assert shown.exit_code == 0, shown.output
     assert "not matched against advisories: 1 packages" in shown.output
+
+
+def test_a_go_pseudo_version_is_dated_by_the_commit_time_it_carries() -> None:
+    """The Go proxy lists tagged releases only: a pseudo-version had no release date, so no
+    libyears. Its own time (go.dev/ref/mod#pseudo-versions) dates it."""
+    from ktlo.metrics.dependency_risk import InUse, ReleaseRow, package_freshness
+
+    releases = [ReleaseRow("v0.3.0", datetime(2023, 1, 2, 15, 4, 5), False),
+                ReleaseRow("v0.4.0", datetime(2024, 1, 2, 15, 4, 5), False)]  # fmt: skip
+    used = InUse("github.com/a/b", "Go", "golang.org/x/text",
+                 "v0.3.1-0.20230102150405-abcdef123456", ("go.mod",))  # fmt: skip
+    fresh = package_freshness(used, releases)
+    assert fresh.released_at == "2023-01-02T15:04:05"
+    # 2023-01-02 to 2024-01-02 is 365 days: 365 / 365.25 = 0.9993 libyears, one release behind
+    assert (fresh.latest, fresh.libyears, fresh.versions_behind) == ("v0.4.0", 0.9993, 1)

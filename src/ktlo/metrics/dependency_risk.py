@@ -25,7 +25,7 @@ from ktlo.metrics.dependency_risk_document import (
     TimeToPatchDocument,
     VulnerabilityDocument,
 )
-from ktlo.metrics.versions import is_prerelease, version_key
+from ktlo.metrics.versions import is_prerelease, pseudo_version_time, version_key
 from ktlo.metrics.vulnerabilities import vulnerability_sections
 from ktlo.store import Store
 
@@ -216,6 +216,8 @@ def package_freshness(item: InUse, releases: list[ReleaseRow] | None) -> Package
     mine = next((r for r in releases or [] if r.version == item.version), None)
     if mine is None and current_key is not None:
         mine = next((r for k, r in usable if k == current_key), None)
+    if mine is None and eco == "Go" and (at := pseudo_version_time(item.version)) is not None:
+        mine = ReleaseRow(item.version, at, False)  # a commit, dated by its pseudo-version
     behind = (
         None
         if current_key is None or latest is None

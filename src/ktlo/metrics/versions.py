@@ -17,6 +17,7 @@ git sha); callers then fall back to comparing the text with an explicit list of 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -69,6 +70,26 @@ def is_prerelease(ecosystem: str, version: str) -> bool:
         parsed: Version = key[1]
         return parsed.is_prerelease
     return bool(key[2][0] == 0)
+
+
+# A Go pseudo-version names a commit by its UTC time: v0.0.0-20240102150405-abcdef123456,
+# v1.2.4-0.20240102150405-abcdef123456, v1.2.3-pre.0.20240102150405-abcdef123456
+# (https://go.dev/ref/mod#pseudo-versions).
+_GO_PSEUDO = re.compile(
+    r"^v\d+\.\d+\.\d+-(?:[0-9A-Za-z.-]*\.)?(\d{14})-[0-9a-f]{12}(?:\+incompatible)?$"
+)
+
+
+def pseudo_version_time(version: str) -> datetime | None:
+    """The commit time (UTC, naive as the store keeps times) a Go pseudo-version carries, or
+    None for any other version: the proxy lists only tagged releases, so this is its date."""
+    found = _GO_PSEUDO.match(version)
+    if found is None:
+        return None
+    try:
+        return datetime.strptime(found.group(1), "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
 
 
 def compare(ecosystem: str, left: str, right: str) -> int | None:
