@@ -98,9 +98,9 @@ def read(
     found += F.file_features(files)
     found += F.size_features(*lines)
     if kind in _KINDS_READ:
-        found.append(F.Feature(f"kind:{kind}", kind))
+        found.append((f"kind:{kind}", kind))
     elif kind == "issue":  # no base rate, but read with the titles' shift
-        found.append(F.Feature("kind:issue", kind))
+        found.append(("kind:issue", kind))
     return found
 
 
