@@ -192,7 +192,22 @@ def _reason(feature: F.Feature, cls: str, weight: float) -> Reason:
     label = _FIXED_LABELS.get(name)
     if label is None:
         label = _label(kind, what, words if len(words) <= 60 else words[:57] + "…")
-    return Reason(_SIGNALS.get(kind, "keyword"), f"{label} → {cls} (+{weight:.1f})")
+    return _shared_reason(_SIGNALS.get(kind, "keyword"), f"{label} → {cls} (+{weight:.1f})")
+
+
+def _shared_reason(signal: str, detail: str) -> Reason:
+    """The same reason object for the same words (reasons are immutable, and the same few
+    thousand recur: making one costs more than finding it)."""
+    key = (signal, detail)
+    reason = _REASONS.get(key)
+    if reason is None:
+        if len(_REASONS) >= 1 << 16:  # bounded: a stream of unusual words cannot grow it
+            _REASONS.clear()
+        reason = _REASONS[key] = Reason(signal, detail)
+    return reason
+
+
+_REASONS: dict[tuple[str, str], Reason] = {}
 
 
 def _label(kind: str, what: str, words: str) -> str:
