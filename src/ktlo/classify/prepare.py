@@ -58,7 +58,7 @@ def prepare(title: str, body: str) -> Prepared:
 def split_area(subject: str) -> tuple[str, str]:
     """(area, rest): the "area:" prefixes of a subject, and what follows, whose first word
     is usually its verb ("net: sched: fix ..." → ("net: sched:", "fix ..."))."""
-    match = _AREA_PREFIX.match(subject)
+    match = ":" in subject and _AREA_PREFIX.match(subject)  # every prefix ends with ":"
     if not match or not subject[match.end() :].strip():
         return "", subject
     return match[0].strip(), subject[match.end() :]
