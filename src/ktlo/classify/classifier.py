@@ -186,28 +186,28 @@ def _reasons(moved: list[tuple[F.Feature, float]], cls: str) -> list[Reason]:
 
 
 def _reason(feature: F.Feature, cls: str, weight: float) -> Reason:
-    """One feature as the user reads it: `verb: "fix" → bug (+3.6)`."""
+    """One feature as the user reads it: `verb: "fix" → bug (+3.6)`; the same reason object
+    for the same feature, class and weight (reasons are immutable, and the same few
+    thousand recur: making one costs more than finding it)."""
+    key = (feature, cls, weight)
+    reason = _REASONS.get(key)
+    if reason is None:
+        if len(_REASONS) >= 1 << 16:  # bounded: a stream of unusual words cannot grow it
+            _REASONS.clear()
+        reason = _REASONS[key] = _new_reason(feature, cls, weight)
+    return reason
+
+
+def _new_reason(feature: F.Feature, cls: str, weight: float) -> Reason:
     name, words = feature
     kind, _, what = name.partition(":")
     label = _FIXED_LABELS.get(name)
     if label is None:
         label = _label(kind, what, words if len(words) <= 60 else words[:57] + "…")
-    return _shared_reason(_SIGNALS.get(kind, "keyword"), f"{label} → {cls} (+{weight:.1f})")
+    return Reason(_SIGNALS.get(kind, "keyword"), f"{label} → {cls} (+{weight:.1f})")
 
 
-def _shared_reason(signal: str, detail: str) -> Reason:
-    """The same reason object for the same words (reasons are immutable, and the same few
-    thousand recur: making one costs more than finding it)."""
-    key = (signal, detail)
-    reason = _REASONS.get(key)
-    if reason is None:
-        if len(_REASONS) >= 1 << 16:  # bounded: a stream of unusual words cannot grow it
-            _REASONS.clear()
-        reason = _REASONS[key] = Reason(signal, detail)
-    return reason
-
-
-_REASONS: dict[tuple[str, str], Reason] = {}
+_REASONS: dict[tuple[F.Feature, str, float], Reason] = {}
 
 
 def _label(kind: str, what: str, words: str) -> str:

@@ -18,6 +18,8 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import repeat
+from operator import itemgetter, sub, truediv
 from typing import NamedTuple
 
 from ktlo.classify.features import Feature
@@ -102,10 +104,9 @@ def predict(features: Sequence[Feature], among: str | None = None) -> Prediction
 def _predict(rows: list[tuple[float, ...]], kind: str, among: str | None) -> Prediction:
     model = weights()
     raw = _scores(rows)
-    top = max(raw)
-    exp = [math.exp(s - top) for s in raw]
-    norm = sum(exp)
-    probs = [e / norm for e in exp]
+    # exp(s - top) / Σ, each step a map in C: the same operations, in the same order
+    exp = list(map(math.exp, map(sub, raw, repeat(max(raw)))))
+    probs = list(map(truediv, exp, repeat(sum(exp))))
     at = probs.__getitem__
     mass = {inv: sum(map(at, indexes)) for inv, indexes in model.groups.items()}
     investment = among or _choose(mass, model.new_work_bias.get(kind, 0.0))
@@ -127,14 +128,14 @@ class Reading(NamedTuple):
 def read(features: Sequence[Feature], kind: str | None = None) -> Reading:
     """The model's reading of an item, each feature's weights looked up once (`kind`: the
     item's kind group when the caller knows it, else read from the features)."""
-    get = weights().table.get
-    found = [(f, row) for f in features if (row := get(f[0]))]
+    rows = list(map(weights().table.get, map(itemgetter(0), features)))  # None: unweighted
     prediction = _predict(
-        [row for _, row in found], _kind_group(features) if kind is None else kind, None
+        list(filter(None, rows)), _kind_group(features) if kind is None else kind, None
     )
     if prediction.subcategory is None:
         return Reading(prediction, "", [])
     against = runner_up(prediction)
+    found = [(f, row) for f, row in zip(features, rows, strict=True) if row]
     return Reading(prediction, against, _moved(found, prediction.subcategory, against))
 
 
