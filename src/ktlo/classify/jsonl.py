@@ -146,11 +146,9 @@ def _read_plain(line: str, from_json: Callable[[str], Any]) -> tuple[Any, _Line]
     """A line that plainly satisfies `JsonlItem` (every field of its declared type), read
     by the same JSON parser without building the model; None for anything else, which
     `JsonlItem` then reads (and refuses with its own message)."""
-    if not line.isascii() and not _encodes(line):  # surrogates: refused by `JsonlItem`
-        return None
     try:
         data = from_json(line)
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: a str with lone surrogates, not UTF-8
         return None
     if type(data) is not dict or type(data.get("title")) is not str:
         return None
@@ -174,14 +172,6 @@ def _read_plain(line: str, from_json: Callable[[str], Any]) -> tuple[Any, _Line]
         data["title"], body or "", tuple(files or ()), tuple(labels or ()), author or "",
         issue_type or "", item_kind or "",
     )  # fmt: skip
-
-
-def _encodes(line: str) -> bool:
-    try:
-        line.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
