@@ -38,7 +38,14 @@ from ktlo.classify.taxonomy import KTLO, NEW_WORK, OTHER, SUBCATEGORIES, investm
 
 CLASSES = (*SUBCATEGORIES, OTHER)
 WEIGHTS = ROOT / "src" / "ktlo" / "classify" / "vocabulary" / "weights.toml"
-DEV_SETS = ("eval/dev.csv", "eval/topics-dev.csv", "eval/real/dev-commits.csv", "eval/real/dev-titles.csv", "eval/real/dev2-commits.csv", "eval/real/dev2-titles.csv")
+DEV_SETS = (
+    "eval/dev.csv",
+    "eval/topics-dev.csv",
+    "eval/real/dev-commits.csv",
+    "eval/real/dev-titles.csv",
+    "eval/real/dev2-commits.csv",
+    "eval/real/dev2-titles.csv",
+)
 # The sets whose cross-validated mean picks the settings: real text and the topic set
 # (eval/dev.csv says nothing of kinds, so it trains but does not choose).
 SELECT_ON = ("dev-commits", "dev2-commits", "dev-titles", "dev2-titles", "topics-dev")
@@ -69,7 +76,7 @@ def load_rows() -> list[Row]:
             label = item.label if item.label in CLASSES else None
             if label is None:  # an investment alone: not a training target
                 continue
-            rows.append(Row(path.stem, item, tuple(f.name for f in model_features(item)), label))
+            rows.append(Row(path.stem, item, tuple(f[0] for f in model_features(item)), label))
     return rows
 
 
@@ -172,7 +179,11 @@ Shift = tuple[float, float]  # new-work bias of commits, of titles
 
 
 def as_weights(bias: list[float], table: dict[str, list[float]], shift: Shift) -> model.Weights:
-    rounded = {f: tuple(round(w, 3) for w in ws) for f, ws in table.items() if any(abs(w) >= 0.01 for w in ws)}
+    rounded = {
+        f: tuple(round(w, 3) for w in ws)
+        for f, ws in table.items()
+        if any(abs(w) >= 0.01 for w in ws)
+    }
     shifts = {"commit": shift[0], "title": shift[1]}
     return model.Weights(CLASSES, tuple(round(b, 3) for b in bias), rounded, shifts, {})
 
@@ -182,7 +193,9 @@ def use(weights: model.Weights) -> None:
     model.weights = lambda: weights  # type: ignore[assignment]
 
 
-def score_sets(rows: Sequence[Row], predict: Callable[[Row], str] | None = None) -> dict[str, float]:
+def score_sets(
+    rows: Sequence[Row], predict: Callable[[Row], str] | None = None
+) -> dict[str, float]:
     """Binary macro-F1 of the full classifier per development set."""
     by_set: dict[str, list[LabeledItem]] = {}
     for row in rows:
@@ -190,7 +203,9 @@ def score_sets(rows: Sequence[Row], predict: Callable[[Row], str] | None = None)
     return {name: evaluate(items)["binary"]["macro_f1"] for name, items in by_set.items()}
 
 
-def cross_validate(rows: list[Row], l2: float, shifts: Sequence[Shift], folds: int = 5) -> dict[Shift, dict[str, float]]:
+def cross_validate(
+    rows: list[Row], l2: float, shifts: Sequence[Shift], folds: int = 5
+) -> dict[Shift, dict[str, float]]:
     rng = random.Random(11)
     order = list(range(len(rows)))
     rng.shuffle(order)
@@ -204,7 +219,9 @@ def cross_validate(rows: list[Row], l2: float, shifts: Sequence[Shift], folds: i
             for i in test_idx:
                 row = rows[i]
                 guess = classifier.classify(row.item.work or _work(row.item))
-                held_out_items[shift].setdefault(row.set_name, []).append((row.item, guess.subcategory or OTHER))
+                held_out_items[shift].setdefault(row.set_name, []).append(
+                    (row.item, guess.subcategory or OTHER)
+                )
     return {
         shift: {name: _binary_f1(pairs) for name, pairs in held_out_items[shift].items()}
         for shift in shifts
@@ -247,10 +264,14 @@ def show_mistakes(rows: list[Row], l2: float, shift: Shift, set_name: str, folds
             truth, guess = _inv(row.label), verdict.investment
             if truth != OTHER and truth != guess:
                 why = "; ".join(r.detail for r in verdict.reasons)[:150]
-                print(f"{truth[:4]}>{guess[:4]} {row.label:11} {row.item.text.splitlines()[0][:90]!r}\n      {why}")
+                print(
+                    f"{truth[:4]}>{guess[:4]} {row.label:11} {row.item.text.splitlines()[0][:90]!r}\n      {why}"
+                )
 
 
-def write(bias: list[float], table: dict[str, list[float]], shift: Shift, l2: float, rows: Sequence[Row]) -> None:
+def write(
+    bias: list[float], table: dict[str, list[float]], shift: Shift, l2: float, rows: Sequence[Row]
+) -> None:
     weights = as_weights(bias, table, shift)
     sizes = Counter(r.set_name for r in rows)
     lines = [
@@ -261,7 +282,9 @@ def write(bias: list[float], table: dict[str, list[float]], shift: Shift, l2: fl
         f"new_work_bias = {{ commit = {shift[0]}, title = {shift[1]} }}",
         f"l2 = {l2}",
         f'fitted = "{date.today().isoformat()}"',
-        "fitted_on = [" + ", ".join(f'"{name}: {n} items"' for name, n in sorted(sizes.items())) + "]",
+        "fitted_on = ["
+        + ", ".join(f'"{name}: {n} items"' for name, n in sorted(sizes.items()))
+        + "]",
         "",
         "[bias]",
         f"values = {list(weights.bias)}",
@@ -279,15 +302,24 @@ def main() -> None:
     parser.add_argument("--cv", action="store_true")
     parser.add_argument("--write", action="store_true")
     parser.add_argument("--l2", type=float, default=1.0)
-    parser.add_argument("--shift", type=lambda t: tuple(float(x) for x in t.split(",")), default=(0.0, 0.0), help="COMMIT,TITLE")
-    parser.add_argument("--grid", type=lambda t: [float(x) for x in t.split(",")], default=[0.3, 1.0, 3.0])
+    parser.add_argument(
+        "--shift",
+        type=lambda t: tuple(float(x) for x in t.split(",")),
+        default=(0.0, 0.0),
+        help="COMMIT,TITLE",
+    )
+    parser.add_argument(
+        "--grid", type=lambda t: [float(x) for x in t.split(",")], default=[0.3, 1.0, 3.0]
+    )
     parser.add_argument("--balance", type=float, default=1.0)
     parser.add_argument("--mistakes", help="print cross-validated mistakes of this development set")
     args = parser.parse_args()
     global BALANCE
     BALANCE = args.balance
     rows = load_rows()
-    print(f"{len(rows)} development items: {dict(Counter(r.set_name for r in rows))}", file=sys.stderr)
+    print(
+        f"{len(rows)} development items: {dict(Counter(r.set_name for r in rows))}", file=sys.stderr
+    )
     l2, shift = args.l2, args.shift
     if args.cv:
         best = (-1.0, l2, shift)

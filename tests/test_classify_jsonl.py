@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -150,3 +151,74 @@ def test_a_real_process_prints_one_line_and_no_traceback() -> None:
         'Error: input line 1: "labels" must be a list of strings (labels[0] is 1) — send one '
         'JSON object per line, e.g. {"id": 1, "title": "fix crash", "files": ["a.py"]}'
     ]
+
+
+# Lines at the edges of what the declared model accepts: a plainly valid line is read
+# without building the model, and must read exactly as the model reads it; a line the
+# model refuses must be refused with the model's message, never classified.
+EDGE_LINES = [
+    '{"id": 10000000000000000000000000000000, "title": "x"}',
+    '{"id": -0, "title": "fix x"}',
+    '{"id": 1.0, "title": "fix x"}',
+    '{"id": -0.0, "title": "fix x"}',
+    '{"id": 1e400, "title": "fix x"}',
+    '{"id": true, "title": "fix x"}',
+    '{"id": null, "title": "fix x", "body": null, "files": null, "labels": null}',
+    '{"title": "fix x", "title": "add y"}',
+    '{"title": "fix x", "extra": NaN, "more": [Infinity, {"a": -Infinity}]}',
+    '{"title": "a\\ud800b"}',
+    '{"title": "fix \\ud83d\\ude00 crash", "body": "\\u00e9t\\u00e9"}',
+    '{"title": "fix x", "files": [], "labels": []}',
+    '{"title": "fix x", "files": ["a.py", "b.md"], "labels": ["bug", ""]}',
+    '{"title": "fix x", "kind": null, "issue_type": "Bug", "author": "dependabot[bot]"}',
+    '{"title": "fix x", "kind": 1}',
+    '{"title": ""}',
+    '{"title": "x\\u0000y", "body": "C:\\\\udp"}',
+    '  {"title": "padded"}  ',
+    '{"title": "fix x"} {"title": "y"}',
+    '"fix x"',
+    "null",
+]
+
+
+@pytest.mark.parametrize("line", EDGE_LINES)
+def test_a_line_reads_as_the_declared_model_reads_it(line: str) -> None:
+    from pydantic import ValidationError
+
+    from ktlo.classify.jsonl_item import JsonlItem
+
+    code, out, err = classify_jsonl(line + "\n")
+    try:
+        item = JsonlItem.model_validate_json(line)
+    except ValidationError:
+        assert (code, out) == (1, "") and err.startswith("Error: input line 1")
+        return
+    expected = classify(item.work_text())
+    assert code == 0, err
+    assert json.loads(out) == {
+        "id": item.id,
+        "investment": expected.investment,
+        "subcategory": expected.subcategory,
+        "confidence": expected.confidence,
+        "reasons": [str(r) for r in expected.reasons],
+    }
+
+
+def test_a_lone_surrogate_is_refused_not_written() -> None:
+    """Python's JSON reader accepts `\\ud800`; the declared model does not, and neither does
+    the stream (it could not be written as UTF-8)."""
+    code, out, err = classify_jsonl(GOOD + '{"title": "a\\ud800b"}\n')
+    assert code == 1 and len(out.splitlines()) == 1
+    assert err.startswith("Error: input line 2 is not JSON")
+
+
+def test_a_line_with_a_raw_surrogate_is_refused_by_the_declared_model() -> None:
+    """A str from a caller (not the CLI, which decodes UTF-8 strictly) may hold a lone
+    surrogate; it is refused with the model's message, not classified or written."""
+    from ktlo.classify.jsonl import classify_lines
+    from ktlo.errors import InputError
+
+    out = io.StringIO()
+    with pytest.raises(InputError, match="input line 2"):
+        classify_lines([GOOD, '{"title": "a\ud800b"}\n'], out)
+    assert len(out.getvalue().splitlines()) == 1

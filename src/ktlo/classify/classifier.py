@@ -11,11 +11,12 @@ reasons that decided it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Protocol
 
 from ktlo.classify import features as F
 from ktlo.classify import model, signals
 from ktlo.classify.prepare import BRACKET_TAGS, MERGE_OTHER, Prepared, prepare, split_area
-from ktlo.classify.taxonomy import INVESTMENT_OF, OTHER, investment_of
+from ktlo.classify.taxonomy import OTHER, investment_of
 from ktlo.records import Reason, Verdict, WorkText
 
 CLASSIFIER_VERSION = "builtin-2"
@@ -36,7 +37,31 @@ _NOT_EVIDENCE = (
 )  # fmt: skip
 
 
-def classify(item: WorkText) -> Verdict:
+class Item(Protocol):
+    """What the classifier reads of a work item: a `WorkText`, or any object with its
+    fields (`ktlo classify --jsonl` reads its lines into a tuple, cheaper to build)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def files(self) -> tuple[str, ...]: ...
+    @property
+    def labels(self) -> tuple[str, ...]: ...
+    @property
+    def author(self) -> str: ...
+    @property
+    def issue_type(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def lines_added(self) -> int | None: ...
+    @property
+    def lines_deleted(self) -> int | None: ...
+
+
+def classify(item: Item) -> Verdict:
     """Classify one work item."""
     text = prepare(item.title, item.body)
     if text.merge is None and MERGE_OTHER.match(text.title):
@@ -73,9 +98,9 @@ def read(
     found += F.file_features(files)
     found += F.size_features(*lines)
     if kind in _KINDS_READ:
-        found.append(F.Feature(f"kind:{kind}", kind))
+        found.append((f"kind:{kind}", kind))
     elif kind == "issue":  # no base rate, but read with the titles' shift
-        found.append(F.Feature("kind:issue", kind))
+        found.append(("kind:issue", kind))
     return found
 
 
@@ -107,9 +132,7 @@ def has_evidence(found: list[F.Feature]) -> bool:
     return False
 
 
-def _structural(
-    item: WorkText, title: str, body: str, tags: tuple[str, ...]
-) -> signals.Signal | None:
+def _structural(item: Item, title: str, body: str, tags: tuple[str, ...]) -> signals.Signal | None:
     return (
         signals.label_signal((*item.labels, *tags), item.issue_type)
         or signals.revert_signal(title, body)
@@ -126,7 +149,7 @@ def _refine_convention(sub: str, reason: Reason, found: list[F.Feature], text: P
     if (
         best
         and best != sub
-        and reading.probabilities[best] > reading.probabilities[sub] + REFINE_MARGIN
+        and model.probability(reading, best) > model.probability(reading, sub) + REFINE_MARGIN
     ):
         # only what the words or the files' roles say may move a convention, not the
         # item's kind or size
@@ -140,44 +163,51 @@ def _from_model(found: list[F.Feature], text: Prepared) -> Verdict:
     if not has_evidence(found):
         why = Reason("no_signal", "no verb, word or file the model reads says what this work is")
         return Verdict(OTHER, None, 0.2, (why, *_merge(text)))
-    reading = model.predict(found)
+    reading, _, moved = model.read(found)
     if reading.subcategory is None:
         why = Reason(
             "no_signal", "the words read most like a message that says nothing of the work"
         )
         return Verdict(OTHER, None, reading.confidence, (why, *_merge(text)))
-    runner_up = _runner_up(reading)
-    reasons = _why(found, reading.subcategory, runner_up)
+    reasons = _reasons(moved[:3], reading.subcategory)
     confidence = min(TEXT_CONFIDENCE_CAP, reading.confidence)
     return _verdict(reading.subcategory, confidence, [*reasons, *_merge(text)])
 
 
-def _runner_up(reading: model.Prediction) -> str:
-    """The likeliest class of another investment: what the reasons argue against (the
-    first in the model's order when two tie)."""
-    chosen = reading.investment
-    best, top = "", -1.0
-    for cls, probability in reading.probabilities.items():
-        if probability > top and INVESTMENT_OF.get(cls, OTHER) != chosen:
-            best, top = cls, probability
-    return best
+def _why(found: list[F.Feature], cls: str, against: str) -> list[Reason]:
+    return _reasons(model.contributions(found, cls, against)[:3], cls)
 
 
-def _why(found: list[F.Feature], cls: str, against: str, most: int = 3) -> list[Reason]:
-    moved = model.contributions(found, cls, against)[:most]
+def _reasons(moved: list[tuple[F.Feature, float]], cls: str) -> list[Reason]:
+    """The features that moved `cls` most, as the user reads them."""
     if not moved:
         return [Reason("model", f"the text model's likeliest reading → {cls}")]
     return [_reason(feature, cls, weight) for feature, weight in moved]
 
 
 def _reason(feature: F.Feature, cls: str, weight: float) -> Reason:
-    """One feature as the user reads it: `verb: "fix" → bug (+3.6)`."""
+    """One feature as the user reads it: `verb: "fix" → bug (+3.6)`; the same reason object
+    for the same feature, class and weight (reasons are immutable, and the same few
+    thousand recur: making one costs more than finding it)."""
+    key = (feature, cls, weight)
+    reason = _REASONS.get(key)
+    if reason is None:
+        if len(_REASONS) >= 1 << 16:  # bounded: a stream of unusual words cannot grow it
+            _REASONS.clear()
+        reason = _REASONS[key] = _new_reason(feature, cls, weight)
+    return reason
+
+
+def _new_reason(feature: F.Feature, cls: str, weight: float) -> Reason:
     name, words = feature
     kind, _, what = name.partition(":")
     label = _FIXED_LABELS.get(name)
     if label is None:
         label = _label(kind, what, words if len(words) <= 60 else words[:57] + "…")
     return Reason(_SIGNALS.get(kind, "keyword"), f"{label} → {cls} (+{weight:.1f})")
+
+
+_REASONS: dict[tuple[F.Feature, str, float], Reason] = {}
 
 
 def _label(kind: str, what: str, words: str) -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import cache
-from typing import NamedTuple
 
 from ktlo.classify import signals
 from ktlo.classify.vocabulary import HERE, cues, tokens, verbs
@@ -37,11 +36,9 @@ _CLI_OPTION = re.compile(r"(?<![\w-])--?[a-z][\w-]+")
 _FINITE = frozenset("is are was were be been has have had should must can will would".split())
 
 
-class Feature(NamedTuple):
-    """One feature of an item and the words that produced it (a tuple: ~20 per item)."""
-
-    name: str
-    words: str
+# One feature of an item and the words that produced it: (name, words). A plain tuple, ~20
+# per item, the cheapest object Python makes.
+Feature = tuple[str, str]
 
 
 @cache
@@ -56,7 +53,7 @@ def subject_features(area: str, lead: str) -> list[Feature]:
     """Features of a subject: its area prefix, opening verb, and the words after it."""
     found: list[Feature] = []
     for _, cls, text in cues().find(tokens(area)) if area else ():
-        found.append(Feature(f"area:{cls}", text))
+        found.append((f"area:{cls}", text))
     words = tokens(lead)
     start = 1 if len(words) > 1 and words[0] in _skippable() else 0
     verb = verbs().match_at(words, start) if words else None
@@ -64,20 +61,20 @@ def subject_features(area: str, lead: str) -> list[Feature]:
         start, verb = 0, verbs().match_at(words, 0)
     rest = start + verb[0] if verb else 0
     if verb:
-        found.append(Feature(f"verb:{verb[1]}", verb[2]))
+        found.append((f"verb:{verb[1]}", verb[2]))
     else:
-        found.append(Feature("verb:none", words[0] if words else ""))
+        found.append(("verb:none", words[0] if words else ""))
     first_cue = True
     classes: set[str] = set()
     heads: dict[str, str] = {}
     for index, cls, text in _scan(words, rest):
         classes.add(cls)
         if cls.startswith("also:"):
-            found.append(Feature(cls, text))
+            found.append((cls, text))
             continue
-        found.append(Feature(f"obj:{cls}", text))
+        found.append((f"obj:{cls}", text))
         if verb and first_cue:
-            found.append(Feature(f"verb:{verb[1]}+{cls}", f"{verb[2]} … {text}"))
+            found.append((f"verb:{verb[1]}+{cls}", f"{verb[2]} … {text}"))
         first_cue = False
         heads.setdefault(cls, text)
         del index
@@ -85,15 +82,15 @@ def subject_features(area: str, lead: str) -> list[Feature]:
         # a subject without an opening verb is said of its symptom, if it names one
         # ("Avatar upload fails": fails), else of what it names
         cls = min(heads, key=_HEAD_ORDER.index)
-        found.append(Feature(f"verb:none+{cls}", heads[cls]))
+        found.append((f"verb:none+{cls}", heads[cls]))
     if not verb and classes & _SYMPTOMS:
-        found.append(Feature("shape:symptom", lead))
+        found.append(("shape:symptom", lead))
     elif not verb and _FINITE.intersection(words[1:]):
-        found.append(Feature("shape:statement", lead))
+        found.append(("shape:statement", lead))
     if "runtime" in classes and _NUMBER.search(lead):
-        found.append(Feature("shape:runtime_version", lead))
+        found.append(("shape:runtime_version", lead))
     if "vague" in classes:
-        found.append(Feature("shape:vague", lead))
+        found.append(("shape:vague", lead))
     return found
 
 
@@ -111,9 +108,10 @@ _SYMPTOMS = frozenset({"defect", "error", "negation", "missing", "incident"})
 
 
 @cache
-def _index() -> dict[str, tuple[tuple[tuple[str, ...], int, str, str], ...]]:
+def _index() -> dict[str, tuple[tuple[tuple[str, ...], int, str, str, str], ...]]:
     """Cues and verbs in one index by first word: a cue first, then a verb (as `also:`);
-    each entry as (words, how many, class, the words joined) for `_scan`."""
+    each entry as (words, how many, class, the words joined, its body feature's name) for
+    `_scan` and `body_features`."""
     index: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
     for word, entries in cues().by_first.items():
         index.setdefault(word, []).extend(entries)
@@ -122,7 +120,10 @@ def _index() -> dict[str, tuple[tuple[tuple[str, ...], int, str, str], ...]]:
             (phrase, f"also:{cls}", term) for phrase, cls, term in entries if cls not in _QUIET
         )
     return {
-        word: tuple((phrase, len(phrase), cls, " ".join(phrase)) for phrase, cls, _ in entries)
+        word: tuple(
+            (phrase, len(phrase), cls, " ".join(phrase), "body:" + cls.removeprefix("also:"))
+            for phrase, cls, _ in entries
+        )
         for word, entries in index.items()
     }
 
@@ -141,7 +142,7 @@ def _scan(words: list[str], start: int) -> list[tuple[int, str, str]]:
     for i, entries in hits:
         if i < position:  # before `start`, or inside a phrase matched before
             continue
-        for phrase, length, cls, text in entries:
+        for phrase, length, cls, text, _ in entries:
             if length == 1 or tuple(words[i : i + length]) == phrase:
                 out.append((i, cls, text))
                 position = i + length
@@ -150,20 +151,24 @@ def _scan(words: list[str], start: int) -> list[tuple[int, str, str]]:
 
 
 def body_features(body: str) -> list[Feature]:
-    """Classes of words and verbs in the body (each once)."""
+    """Classes of words and verbs in the body (each once, with the words first read as it)."""
     if not body:
         return []
+    words = tokens(body)
+    get = _index().get
     seen: dict[str, str] = {}
-    for _, cls, text in _scan(tokens(body), 0):
-        name = _BODY_NAMES.get(cls)
-        if name is None:
-            name = _BODY_NAMES[cls] = "body:" + cls.removeprefix("also:")
-        if name not in seen:
-            seen[name] = text
-    return [Feature(name, text) for name, text in seen.items()]
-
-
-_BODY_NAMES: dict[str, str] = {}  # a class → its body feature's name (built as met)
+    position = 0
+    # the same scan as `_scan`, naming each hit as a body feature as it is found
+    for i, entries in [(i, entries) for i, word in enumerate(words) if (entries := get(word))]:
+        if i < position:  # inside a phrase matched before
+            continue
+        for phrase, length, _, text, name in entries:
+            if length == 1 or tuple(words[i : i + length]) == phrase:
+                if name not in seen:
+                    seen[name] = text
+                position = i + length
+                break
+    return list(seen.items())
 
 
 def file_features(files: tuple[str, ...]) -> list[Feature]:
@@ -175,15 +180,15 @@ def file_features(files: tuple[str, ...]) -> list[Feature]:
         return []
     found = []
     if roles.test == n:
-        found.append(Feature("files:only_tests", paths[0]))
+        found.append(("files:only_tests", paths[0]))
     elif roles.test:
-        found.append(Feature("files:tests", "tests"))
+        found.append(("files:tests", "tests"))
     if 0 < roles.doc < n:
-        found.append(Feature("files:docs", "docs"))
+        found.append(("files:docs", "docs"))
     if roles.build == n:
-        found.append(Feature("files:only_build", paths[0]))
+        found.append(("files:only_build", paths[0]))
     size = "1" if n == 1 else "2-5" if n <= 5 else "6-20" if n <= 20 else "21+"
-    found.append(Feature(f"files:{size}", f"{n} files"))
+    found.append((f"files:{size}", f"{n} files"))
     return found
 
 
@@ -202,11 +207,11 @@ def size_features(added: int | None, deleted: int | None) -> list[Feature]:
     size = "0" if total < 1 else "1-9" if total < 10 else "10-99" if total < 100 else (
         "100-999" if total < 1000 else "1000+"
     )  # fmt: skip
-    found = [Feature(f"size:{size}", f"{added}+ {deleted}-")]
+    found = [(f"size:{size}", f"{added}+ {deleted}-")]
     if total >= 10:
         share = added / total
         lean = "adds" if share >= 0.8 else "removes" if share <= 0.2 else "rewrites"
-        found.append(Feature(f"size:{lean}", f"{added}+ {deleted}-"))
+        found.append((f"size:{lean}", f"{added}+ {deleted}-"))
     return found
 
 
@@ -217,13 +222,13 @@ def shape_features(
     found = []
     version = "." in subject and _DIGIT.search(subject) and _VERSION.search(subject)
     if version:
-        found.append(Feature("shape:version", version[0]))
+        found.append(("shape:version", version[0]))
     ref = ("#" in subject or "gh-" in subject or "!" in subject) and _REF.search(subject)
     if ref:
-        found.append(Feature("shape:ref", ref[0].strip()))
+        found.append(("shape:ref", ref[0].strip()))
     option = "-" in subject and _CLI_OPTION.search(subject)
     if option:
-        found.append(Feature("shape:cli_option", option[0]))
+        found.append(("shape:cli_option", option[0]))
     # `_CODE` needs a backtick, "()", "_", "::" or a capital after the first character
     code = (
         ("`" in subject or "(" in subject or "_" in subject or ":" in subject
@@ -231,17 +236,17 @@ def shape_features(
         and _CODE.search(subject)
     )  # fmt: skip
     if code:
-        found.append(Feature("shape:code", _word_at(subject, code.start())))
+        found.append(("shape:code", _word_at(subject, code.start())))
     words = lead.split()
     if len(words) <= 1:
-        found.append(Feature("shape:one_word", lead))
+        found.append(("shape:one_word", lead))
     elif (
         not has_verb
         and lead[:1].isupper()
         and _FINITE.isdisjoint(w.lower() for w in words)
-        and not any(f.name in ("shape:symptom", "shape:vague") for f in earlier)
+        and not any(f[0] in ("shape:symptom", "shape:vague") for f in earlier)
     ):
-        found.append(Feature("shape:noun_phrase", lead))
+        found.append(("shape:noun_phrase", lead))
     if subject.endswith("?"):
-        found.append(Feature("shape:question", "?"))
+        found.append(("shape:question", "?"))
     return found

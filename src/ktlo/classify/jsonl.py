@@ -15,11 +15,11 @@ its number and field; every line written before it is a complete JSON line.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from math import isfinite
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
-from ktlo.classify.classifier import classify
+from ktlo.classify.classifier import Item, classify
 from ktlo.errors import InputError
 from ktlo.records import Verdict
 
@@ -105,6 +105,7 @@ def _scalar(value: Any) -> str:
 def classify_lines(lines: Iterable[str], out: TextIO) -> int:
     """Classify each non-blank JSON line and write its verdict line; returns how many."""
     from pydantic import ValidationError
+    from pydantic_core import from_json
 
     from ktlo.classify.jsonl_item import JsonlItem
 
@@ -114,13 +115,63 @@ def classify_lines(lines: Iterable[str], out: TextIO) -> int:
     for number, line in _numbered(lines):
         if not line.strip():
             continue
-        try:
-            item = validate(line)
-        except ValidationError as exc:
-            raise line_error(exc, number) from None
-        write(verdict_line(item.id, classify(item.work_text())) + "\n")
+        read: tuple[Any, Item] | None = _read_plain(line, from_json)
+        if read is None:  # not plainly valid: the declared model decides, and says why
+            try:
+                item = validate(line)
+            except ValidationError as exc:
+                raise line_error(exc, number) from None
+            read = item.id, item.work_text()
+        write(verdict_line(read[0], classify(read[1])) + "\n")
         count += 1
     return count
+
+
+class _Line(NamedTuple):
+    """What the classifier reads of a plainly valid line (the fields of `WorkText`, without
+    building one: a frozen dataclass costs more to make than the line costs to parse)."""
+
+    title: str
+    body: str
+    files: tuple[str, ...]
+    labels: tuple[str, ...]
+    author: str
+    issue_type: str
+    kind: str
+    lines_added: None = None
+    lines_deleted: None = None
+
+
+def _read_plain(line: str, from_json: Callable[[str], Any]) -> tuple[Any, _Line] | None:
+    """A line that plainly satisfies `JsonlItem` (every field of its declared type), read
+    by the same JSON parser without building the model; None for anything else, which
+    `JsonlItem` then reads (and refuses with its own message)."""
+    try:
+        data = from_json(line)
+    except (ValueError, TypeError):  # TypeError: a str with lone surrogates, not UTF-8
+        return None
+    if type(data) is not dict or type(data.get("title")) is not str:
+        return None
+    item_id = data.get("id")
+    kind = type(item_id)
+    if not (item_id is None or kind is str or kind is int or (kind is float and isfinite(item_id))):
+        return None
+    get = data.get
+    texts = (get("body"), get("author"), get("issue_type"), get("kind"))
+    for text in texts:
+        if text is not None and type(text) is not str:
+            return None
+    files, labels = get("files"), get("labels")
+    for names in (files, labels):
+        if names is not None and (
+            type(names) is not list or not all(type(n) is str for n in names)
+        ):
+            return None
+    body, author, issue_type, item_kind = texts
+    return item_id, _Line(
+        data["title"], body or "", tuple(files or ()), tuple(labels or ()), author or "",
+        issue_type or "", item_kind or "",
+    )  # fmt: skip
 
 
 def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:

@@ -18,6 +18,8 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from itertools import repeat
+from operator import itemgetter, sub, truediv
 from typing import NamedTuple
 
 from ktlo.classify.features import Feature
@@ -33,12 +35,15 @@ class Weights:
     new_work_bias: dict[str, float]  # "commit"/"title" → added to P(new work)'s log-odds
     meta: dict[str, object]
     groups: dict[str, tuple[int, ...]] = field(default_factory=dict)  # each investment's classes
+    index: dict[str, int] = field(default_factory=dict)  # each class's position
+    others: dict[str, tuple[int, ...]] = field(default_factory=dict)  # the classes outside each
 
 
 class Prediction(NamedTuple):
-    """The model's reading: probabilities per class, the investment and subcategory chosen."""
+    """The model's reading: probabilities per class (in `weights().classes` order), the
+    investment and subcategory chosen."""
 
-    probabilities: dict[str, float]
+    probabilities: list[float]
     investment: str
     subcategory: str | None
     confidence: float  # P(investment chosen)
@@ -58,7 +63,13 @@ def weights() -> Weights:
         raise VocabularyError(f"weights.toml: {exc}") from exc
     if len(bias) != len(classes) or any(len(w) != len(classes) for w in table.values()):
         raise VocabularyError("weights.toml: every row needs one weight per class")
-    return Weights(classes, bias, table, shift, dict(data["meta"]), _groups(classes))
+    index = {cls: k for k, cls in enumerate(classes)}
+    groups = _groups(classes)
+    others = {
+        inv: tuple(k for k in index.values() if k not in group) for inv, group in groups.items()
+    }
+    meta = dict(data["meta"])
+    return Weights(classes, bias, table, shift, meta, groups, index, others)
 
 
 def _groups(classes: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
@@ -73,39 +84,82 @@ def _groups(classes: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
 
 def scores(features: Sequence[Feature]) -> list[float]:
     """The linear score of each class."""
-    model = weights()
-    get = model.table.get
-    rows = [row for f in features if (row := get(f[0]))]
-    # strict=False: weights() checked every row has one weight per class
-    return list(map(sum, zip(model.bias, *rows, strict=False)))
+    get = weights().table.get
+    return _scores([row for f in features if (row := get(f[0]))])
+
+
+def _scores(rows: list[tuple[float, ...]]) -> list[float]:
+    # strict=False: weights() checked every row has one weight per class; the sum runs
+    # left to right from the bias, the order every verdict was computed in
+    return list(map(sum, zip(weights().bias, *rows, strict=False)))
 
 
 def predict(features: Sequence[Feature], among: str | None = None) -> Prediction:
     """Probabilities, then the investment (or `among`, when a convention fixed it) and the
     likeliest subcategory within it."""
+    get = weights().table.get
+    return _predict([row for f in features if (row := get(f[0]))], _kind_group(features), among)
+
+
+def _predict(rows: list[tuple[float, ...]], kind: str, among: str | None) -> Prediction:
     model = weights()
-    raw = scores(features)
-    top = max(raw)
-    exp = list(map(math.exp, [s - top for s in raw]))
-    norm = sum(exp)
-    probs = [e / norm for e in exp]
-    groups = model.groups
-    mass = {inv: sum([probs[k] for k in indexes]) for inv, indexes in groups.items()}
-    investment = among or _choose(mass, model.new_work_bias.get(_kind_group(features), 0.0))
-    by_class = dict(zip(model.classes, probs, strict=True))
+    raw = _scores(rows)
+    # exp(s - top) / Σ, each step a map in C: the same operations, in the same order
+    exp = list(map(math.exp, map(sub, raw, repeat(max(raw)))))
+    probs = list(map(truediv, exp, repeat(sum(exp))))
+    at = probs.__getitem__
+    mass = {inv: sum(map(at, indexes)) for inv, indexes in model.groups.items()}
+    investment = among or _choose(mass, model.new_work_bias.get(kind, 0.0))
     if investment == OTHER:
-        return Prediction(by_class, OTHER, None, round(mass[OTHER], 2))
-    best = max(groups[investment], key=probs.__getitem__)
-    return Prediction(by_class, investment, model.classes[best], round(mass[investment], 2))
+        return Prediction(probs, OTHER, None, round(mass[OTHER], 2))
+    best = max(model.groups[investment], key=at)
+    return Prediction(probs, investment, model.classes[best], round(mass[investment], 2))
+
+
+class Reading(NamedTuple):
+    """`predict`, the likeliest class of another investment (what the reasons argue
+    against), and how much each feature moved the chosen class above it."""
+
+    prediction: Prediction
+    against: str
+    moved: list[tuple[Feature, float]]
+
+
+def read(features: Sequence[Feature], kind: str | None = None) -> Reading:
+    """The model's reading of an item, each feature's weights looked up once (`kind`: the
+    item's kind group when the caller knows it, else read from the features)."""
+    rows = list(map(weights().table.get, map(itemgetter(0), features)))  # None: unweighted
+    prediction = _predict(
+        list(filter(None, rows)), _kind_group(features) if kind is None else kind, None
+    )
+    if prediction.subcategory is None:
+        return Reading(prediction, "", [])
+    against = runner_up(prediction)
+    found = [(f, row) for f, row in zip(features, rows, strict=True) if row]
+    return Reading(prediction, against, _moved(found, prediction.subcategory, against))
+
+
+def runner_up(reading: Prediction) -> str:
+    """The likeliest class of another investment (the first in the model's order when two
+    tie)."""
+    model = weights()
+    return model.classes[
+        max(model.others[reading.investment], key=reading.probabilities.__getitem__)
+    ]
+
+
+def probability(reading: Prediction, cls: str) -> float:
+    """The probability of class `cls`."""
+    return reading.probabilities[weights().index[cls]]
 
 
 def _kind_group(features: Sequence[Feature]) -> str:
     """Commits, or titles (pull requests and issues, read by their titles); an item of no
     known kind (`ktlo classify TEXT`) has no shift."""
     for feature in features:
-        if feature.name == "kind:commit":
+        if feature[0] == "kind:commit":
             return "commit"
-        if feature.name in ("kind:pull_request", "kind:issue"):
+        if feature[0] in ("kind:pull_request", "kind:issue"):
             return "title"
     return "unknown"
 
@@ -121,16 +175,20 @@ def contributions(
     features: Sequence[Feature], cls: str, against: str
 ) -> list[tuple[Feature, float]]:
     """How much each feature moved `cls` above `against`, largest first (positive only)."""
-    model = weights()
-    k, j = model.classes.index(cls), model.classes.index(against)
-    get = model.table.get
+    get = weights().table.get
+    return _moved([(f, row) for f in features if (row := get(f[0]))], cls, against)
+
+
+def _moved(
+    found: list[tuple[Feature, tuple[float, ...]]], cls: str, against: str
+) -> list[tuple[Feature, float]]:
+    index = weights().index
+    k, j = index[cls], index[against]
     moved = []
-    for feature in features:
-        row = get(feature[0])
-        if row:
-            lead = row[k] - row[j]
-            if lead > 0.05:
-                moved.append((feature, lead))
+    for feature, row in found:
+        lead = row[k] - row[j]
+        if lead > 0.05:
+            moved.append((feature, lead))
     moved.sort(key=_lead, reverse=True)  # stable: ties keep the features' order
     return moved
 

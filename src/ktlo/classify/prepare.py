@@ -22,8 +22,10 @@ _RESOLVE_QUOTED = re.compile(r'^Resolve "(.+)"$', re.IGNORECASE)
 # "net/http: ", "sched/fair: ", "parser(core): ": a subsystem named before the message;
 # kernel-style subjects nest them ("net: sched: fix ...")
 _AREA_PREFIX = re.compile(r"^(?:[\w./+*,{}-]{1,30}(?:\([^)]{0,30}\))?:\s+){1,3}")
+# A trailer line, with the newline before it: a pattern that opens with a character lets
+# the regex engine skip to each newline instead of trying `^` at every position.
 _TRAILER = re.compile(
-    r"^[A-Za-z][\w-]*(?:-by|-to)?:\s.*$|^\(cherry picked from .*\)$", re.MULTILINE
+    r"\n(?:[A-Za-z][\w-]*(?:-by|-to)?:\s.*$|\(cherry picked from .*\)$)", re.MULTILINE
 )
 _PR_SUFFIX = re.compile(r"\s*\((?:#|!)\d+\)\s*$")
 BRACKET_TAGS = re.compile(r"\[([^\]]{1,40})\]")
@@ -56,7 +58,7 @@ def prepare(title: str, body: str) -> Prepared:
 def split_area(subject: str) -> tuple[str, str]:
     """(area, rest): the "area:" prefixes of a subject, and what follows, whose first word
     is usually its verb ("net: sched: fix ..." → ("net: sched:", "fix ..."))."""
-    match = _AREA_PREFIX.match(subject)
+    match = ":" in subject and _AREA_PREFIX.match(subject)  # every prefix ends with ":"
     if not match or not subject[match.end() :].strip():
         return "", subject
     return match[0].strip(), subject[match.end() :]
@@ -92,7 +94,7 @@ def clean_subject(title: str) -> str:
 def clean_body(body: str) -> str:
     """The author's own words: trailers, pull-request templates, checklists, code and quotes removed."""
     body = body[: MAX_BODY + 100]  # what follows is never read: no need to clean it
-    body = _TRAILER.sub("", body)
+    body = _TRAILER.sub("\n", "\n" + body)[1:]  # each trailer line emptied
     if "<!--" in body or "```" in body or "[ ]" in body or "[x]" in body or "**" in body:
         body = _BOILERPLATE.sub(" ", body)
     return body.strip()[:MAX_BODY]

@@ -208,7 +208,7 @@ def conventional_signal(subject: str) -> tuple[Signal, str] | None:
     The reason's signal is `conventional_type` when the type settles the kind on its own
     (docs, ci, test, ...), `conventional_commit` when the text may still refine it.
     """
-    match = _CONVENTIONAL.match(subject)
+    match = ":" in subject and _CONVENTIONAL.match(subject)
     if not match:
         return None
     kind = match["type"].lower()
@@ -228,6 +228,9 @@ def conventional_signal(subject: str) -> tuple[Signal, str] | None:
 def gitmoji_signal(subject: str) -> tuple[Signal, str] | None:
     """A gitmoji (emoji or `:code:`) opening the subject."""
     stripped = subject.lstrip()
+    first = stripped[:1]
+    if first.isalnum() or first == "_":  # a word character (`\w`) opens no gitmoji
+        return None
     match = _GITMOJI.match(stripped)
     if not match:
         return None

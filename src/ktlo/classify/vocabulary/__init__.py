@@ -70,17 +70,26 @@ class Lexicon:
 def tokens(text: str) -> list[str]:
     """Lower-case words of `text` (apostrophes kept inside: don't, can't)."""
     text = text.lower()
-    if text.isascii() and "'" not in text:
-        # the same words without the regex: every other character is a separator
-        return text.encode().translate(_SEPARATORS).decode().split()
     if "’" in text:
         text = text.replace("’", "'")
-    return _TOKEN.findall(text)
+    # the same words as `_TOKEN` finds, without the regex: every byte that is not ASCII
+    # [a-z0-9_'] is a separator (those of other characters too), then only the rare chunks
+    # with an apostrophe are split by `_TOKEN` (it keeps "don't", drops a quote's marks)
+    chunks = text.encode("utf-8", "surrogatepass").translate(_SEPARATORS).decode().split()
+    if "'" not in text:
+        return chunks
+    words: list[str] = []
+    for chunk in chunks:
+        if "'" in chunk:
+            words += _TOKEN.findall(chunk)
+        else:
+            words.append(chunk)
+    return words
 
 
-# ASCII bytes: those of a word as they are, every other one a space.
+# ASCII bytes: those of a word and the apostrophe as they are, every other byte a space.
 _SEPARATORS = bytes(
-    c if chr(c).isascii() and re.fullmatch(r"[a-z0-9_]", chr(c)) else 32 for c in range(256)
+    c if chr(c).isascii() and re.fullmatch(r"[a-z0-9_']", chr(c)) else 32 for c in range(256)
 )
 
 
