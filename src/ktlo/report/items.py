@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from ktlo.classify.taxonomy import INVESTMENTS, KTLO_SUBCATEGORIES, NEW_WORK_SUBCATEGORIES
 from ktlo.config import Config
+from ktlo.documents import Document
 from ktlo.errors import ConfigError, NotFoundError
+from ktlo.report.balance_types import Choices, Filters
 from ktlo.report.model import DIRS_TABLE, PEOPLE_TABLE
 from ktlo.store import Store
 
@@ -29,9 +33,59 @@ class Selection:
         return asdict(self)
 
 
+class SelectionJson(Document):
+    """Which items of the filtered effort the page shows."""
+
+    investment: str | None = Field(description="`ktlo`, `new_work` or `other`; `null`: any")
+    subcategory: str | None = Field(description="a kind as shown, `other` for none; `null`: any")
+    person: str | None = Field(description="a person's id; `null`: anyone")
+    directory: str | None = Field(description="a hotspot's directory; `null`: anywhere")
+    offset: int = Field(description="how many items of the list are skipped")
+    limit: int = Field(description="how many are shown at most")
+
+
+class ItemsTotals(Document):
+    """Everything the selection holds, not only the page shown."""
+
+    items: int = Field(description="items with effort in the selection")
+    person_days: float = Field(description="their person-days, to 2 decimals")
+
+
+class ItemRow(Document):
+    """One work item behind a share, with its verdict and the effort the filters count."""
+
+    item_id: str = Field(description="the item's full id")
+    title: str | None = Field(description="its title")
+    kind: str = Field(description="`commit`, `pull_request`, `issue` or `epic`")
+    source: str = Field(description="where it was read: `git`, `github`, `jira`...")
+    repo_id: str | None = Field(description="its repository or project")
+    url: str | None = Field(description="its page, when it is an http(s) link")
+    author_name: str | None = Field(description="who wrote it")
+    person_days: float = Field(description="person-days on it in the filters, to 2 decimals")
+    people: int = Field(description="how many people spent them")
+    first_day: str = Field(description="the first day of effort on it in the filters")
+    last_day: str = Field(description="the last day")
+    investment: str = Field(description="its verdict's investment")
+    subcategory: str | None = Field(description="its verdict's subcategory, as shown")
+    confidence: float = Field(description="the verdict's confidence, to 2 decimals")
+    reasons: list[str] = Field(description="the verdict's reasons")
+    overridden: bool = Field(description="whether a person set the verdict")
+
+
+class ItemsDocument(Document):
+    """The dashboard's items page as JSON (`/items.json`, docs/report.md)."""
+
+    schema_: Literal["ktlo.items/v1"] = Field(alias="schema", description="the schema id")
+    filters: Filters = Field(description="the report's filters")
+    selection: SelectionJson = Field(description="which items of the filtered effort")
+    choices: Choices = Field(description="the values the filters can take")
+    totals: ItemsTotals = Field(description="the whole selection")
+    items: list[ItemRow] = Field(description="the page, most person-days first")
+
+
 def work_items(
     store: Store, config: Config, team: str | None, selection: Selection
-) -> dict[str, Any]:
+) -> tuple[ItemsTotals, list[ItemRow]]:
     """The items with effort in the filtered `report_alloc` view that match, most effort first."""
     if selection.investment is not None and selection.investment not in INVESTMENTS:
         raise ConfigError(
@@ -68,7 +122,7 @@ def work_items(
         row["last_day"] = row["last_day"].isoformat()
         row["subcategory"] = rename.get(row["subcategory"], row["subcategory"])
         row["url"] = safe_url(row["url"])
-    return {"totals": totals, "items": rows}
+    return ItemsTotals(**totals), [ItemRow(**row) for row in rows]
 
 
 def _where(config: Config, team: str | None, selection: Selection) -> tuple[str, list[Any]]:
@@ -95,7 +149,60 @@ def _where(config: Config, team: str | None, selection: Selection) -> tuple[str,
     return " AND ".join(conditions), params
 
 
-def item_detail(store: Store, config: Config, item_id: str) -> dict[str, Any]:
+class ItemEffort(Document):
+    """One person's effort on the item."""
+
+    person: str = Field(description="the person's id")
+    name: str = Field(description="their name as shown")
+    team: str = Field(description="the team the effort counts for")
+    person_days: float = Field(description="person-days, to 2 decimals")
+    first_day: str = Field(description="the first day")
+    last_day: str = Field(description="the last day")
+
+
+class ItemFile(Document):
+    """A file the commit changed."""
+
+    path: str = Field(description="from the repository's top")
+    added: int | None = Field(description="lines added (`null` for a binary file)")
+    deleted: int | None = Field(description="lines deleted")
+
+
+class ItemDocument(Document):
+    """One work item as JSON (`/items/<id>.json`, docs/report.md)."""
+
+    schema_: Literal["ktlo.item/v1"] = Field(alias="schema", description="the schema id")
+    item_id: str = Field(description="the item's full id")
+    title: str | None = Field(description="its title")
+    body: str | None = Field(description="its text")
+    kind: str = Field(description="`commit`, `pull_request`, `issue` or `epic`")
+    source: str = Field(description="where it was read")
+    repo_id: str | None = Field(description="its repository or project")
+    external_id: str | None = Field(description="its id there: a sha, a key, a number")
+    url: str | None = Field(description="its page, when it is an http(s) link")
+    author_name: str | None = Field(description="who wrote it")
+    created_at: str | None = Field(description="when it was created")
+    closed_at: str | None = Field(description="when it was closed or merged")
+    state: str | None = Field(description="its state at the source")
+    labels: list[str] | None = Field(description="its labels")
+    investment: str | None = Field(description="its verdict's investment (`null`: not classified)")
+    subcategory: str | None = Field(description="its verdict's subcategory")
+    confidence: float | None = Field(description="the verdict's confidence, to 2 decimals")
+    reasons: list[str] | None = Field(description="the verdict's reasons")
+    overridden: bool | None = Field(description="whether a person set the verdict")
+    classifier: str | None = Field(description="the classifier version that decided it")
+    classifier_investment: str | None = Field(description="the classifier's own investment")
+    classifier_subcategory: str | None = Field(description="the classifier's own subcategory")
+    override_note: str | None = Field(description="the note of a person's override")
+    override_by: str | None = Field(description="who overrode it")
+    override_at: str | None = Field(description="when")
+    label: str | None = Field(description="`ktlo/bug`, or the investment alone")
+    effort: list[ItemEffort] = Field(description="per person, most person-days first")
+    files: list[ItemFile] = Field(description="the files a commit changed (100 at most)")
+    choices: list[str] = Field(description="every label an override may give")
+
+
+def item_detail(store: Store, config: Config, item_id: str) -> ItemDocument:
     """One item: what it is, its verdict (and the classifier's), reasons, effort, files."""
     rows = store.query(
         """
@@ -140,7 +247,7 @@ def item_detail(store: Store, config: Config, item_id: str) -> dict[str, Any]:
         [item_id],
     )
     item["choices"] = category_choices(config)
-    return item
+    return ItemDocument(schema="ktlo.item/v1", **item)
 
 
 def label_of(investment: str | None, subcategory: str | None) -> str | None:

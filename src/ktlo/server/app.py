@@ -181,15 +181,15 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
         """The work items behind a share (its JSON twin: /items.json)."""
         report = filters.report(team)
         with snapshots.current() as snap:
-            doc = pages.items(snap, config, report, drill.selection)
+            found = pages.items(snap, config, report, drill.selection)
         if json:
-            return doc
-        return _items_page(request, snapshots, report, drill.selection, doc)
+            return found.to_json()
+        return _items_page(request, snapshots, report, drill.selection, found.to_json())
 
     def item_page(json: AsJSON, item_id: str) -> Any:
         """One work item, with a form to confirm or correct its verdict."""
         with snapshots.current() as snap:
-            doc = pages.item(snap, config, item_id)
+            doc = pages.item(snap, config, item_id).to_json()
         if json:
             return doc
         links = pages.Links(
@@ -205,11 +205,11 @@ def _routes(app: FastAPI, snapshots: Snapshots, config: Config) -> None:
                     answered: str | None = None) -> Any:  # fmt: skip
         """The review queue, with a confirm and a correct button per item."""
         with snapshots.current() as snap:
-            doc = pages.review(snap, config, limit, team or None)
+            review = pages.review(snap, config, limit, team or None)
         if json:
-            return doc
+            return review.to_json()
         query = _review_query(limit, team)
-        doc = {**doc, "answered": answered, "query": pages.with_query("", query)}
+        doc = {**review.to_json(), "answered": answered, "query": pages.with_query("", query)}
         links = pages.Links(ReportFilters(), here=pages.with_query("/review", query),
                             json=pages.with_query("/review.json", query))  # fmt: skip
         return render_html("review.html", doc, Page("Review queue — ktlo", links=links,

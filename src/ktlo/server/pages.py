@@ -13,8 +13,16 @@ from urllib.parse import quote, urlencode
 
 from ktlo.config import Config
 from ktlo.errors import ConfigError
+from ktlo.report.balance_types import Choices, Filters
 from ktlo.report.document import ReportDocument, report_document
-from ktlo.report.items import Selection, category_choices, item_detail, label_of, work_items
+from ktlo.report.items import (
+    ItemDocument,
+    ItemsDocument,
+    Selection,
+    category_choices,
+    item_detail,
+    work_items,
+)
 from ktlo.report.model import (
     BASE_TABLE,
     ReportFilters,
@@ -25,7 +33,7 @@ from ktlo.report.model import (
     team_names,
 )
 from ktlo.server.snapshot import Snapshot
-from ktlo.verdicts.review_queue import review_queue
+from ktlo.verdicts.review_queue import ReviewPageDocument, review_queue
 
 if TYPE_CHECKING:
     from ktlo.metrics.dependency_risk import DependencyRisk
@@ -83,61 +91,52 @@ def dependency_risk_of(snap: Snapshot, config: Config) -> DependencyRisk:
 
 def items(
     snap: Snapshot, config: Config, filters: ReportFilters, selection: Selection
-) -> dict[str, Any]:
+) -> ItemsDocument:
     """The work items behind a share: filtered effort, most person-days first."""
 
-    def compute() -> dict[str, Any]:
+    def compute() -> ItemsDocument:
         with snap.reader() as store:
             apply_filters(store, config, filters)
-            found = work_items(store, config, filters.team, selection)
-            choices = {
-                "teams": team_names(store, config),
-                "repositories": repositories(store),
-                "services": services(store, config),
-            }
-        return {
-            "schema": "ktlo.items/v1",
-            "filters": filters.as_json(),
-            "selection": selection.as_json(),
-            "choices": choices,
-            **found,
-        }
+            totals, rows = work_items(store, config, filters.team, selection)
+            choices = Choices(
+                teams=team_names(store, config),
+                repositories=repositories(store),
+                services=services(store, config),
+            )
+        return ItemsDocument(
+            schema="ktlo.items/v1", filters=Filters(**filters.as_json()),
+            selection=selection.as_json(), choices=choices, totals=totals, items=rows,
+        )  # fmt: skip
 
-    doc: dict[str, Any] = snap.cached(("items", filters, selection), compute)
+    doc: ItemsDocument = snap.cached(("items", filters, selection), compute)
     return doc
 
 
-def item(snap: Snapshot, config: Config, item_id: str) -> dict[str, Any]:
+def item(snap: Snapshot, config: Config, item_id: str) -> ItemDocument:
     """One work item with its verdict, reasons and effort."""
 
-    def compute() -> dict[str, Any]:
+    def compute() -> ItemDocument:
         with snap.reader() as store:
-            return {"schema": "ktlo.item/v1", **item_detail(store, config, item_id)}
+            return item_detail(store, config, item_id)
 
-    doc: dict[str, Any] = snap.cached(("item", item_id), compute)
+    doc: ItemDocument = snap.cached(("item", item_id), compute)
     return doc
 
 
-def review(snap: Snapshot, config: Config, limit: int, team: str | None = None) -> dict[str, Any]:
+def review(
+    snap: Snapshot, config: Config, limit: int, team: str | None = None
+) -> ReviewPageDocument:
     """The review queue: uncertain and disagreeing verdicts, most effort first (of the
     items `team` spent effort on, with a team)."""
 
-    def compute() -> dict[str, Any]:
+    def compute() -> ReviewPageDocument:
         with snap.reader() as store:
             check_filters(store, config, ReportFilters(team=team))
             teams = team_names(store, config)
             queue = review_queue(store, config, limit, effort=BASE_TABLE, team=team)
-        rows = [{**r.to_json(), "label": label_of(r.investment, r.subcategory)} for r in queue]
-        return {
-            "schema": "ktlo.review/v1",
-            "team": team,
-            "limit": limit,
-            "teams": teams,
-            "choices": category_choices(config),
-            "items": rows,
-        }
+        return ReviewPageDocument.of(team, limit, teams, category_choices(config), queue)
 
-    doc: dict[str, Any] = snap.cached(("review", limit, team), compute)
+    doc: ReviewPageDocument = snap.cached(("review", limit, team), compute)
     return doc
 
 

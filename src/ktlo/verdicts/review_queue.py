@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -35,7 +35,7 @@ UNCERTAIN = 0.5
 CANDIDATES = 5000  # items whose type and label may disagree, checked in Python, at most
 
 
-class ReviewItem(Document):
+class QueueFields(Document):
     """One item of the review queue (a row of `ktlo review --json`, docs/classification.md)."""
 
     item_id: str = Field(description="the item's full id")
@@ -51,6 +51,10 @@ class ReviewItem(Document):
     reasons: list[str] = Field(description="the verdict's reasons, strongest first")
     classifier: str = Field(description="the classifier version that decided it")
     ref: str = Field(description="the shortest id that names the item, to copy into commands")
+
+
+class ReviewItem(QueueFields):
+    """One item of the review queue (a row of `ktlo review --json`, docs/classification.md)."""
 
     @property
     def label(self) -> str:
@@ -213,3 +217,30 @@ def _own_conflict(row: dict[str, Any]) -> str | None:
     if investment_of(label_kind) == investment_of(type_kind):
         return None
     return f"signals disagree: {type_reason.detail} but {label_reason.detail}"
+
+
+class QueuedItem(QueueFields):
+    """A review-queue item on the dashboard's review page: the row and its label."""
+
+    label: str = Field(description="`ktlo/bug`, or the investment alone without a subcategory")
+
+
+class ReviewPageDocument(Document):
+    """The dashboard's review page as JSON (`/review.json`, docs/report.md)."""
+
+    schema_: Literal["ktlo.review/v1"] = Field(alias="schema", description="the schema id")
+    team: str | None = Field(description="the team whose effort ranks the items, or `null`")
+    limit: int = Field(description="how many items at most")
+    teams: list[str] = Field(description="the teams the page can be filtered to")
+    choices: list[str] = Field(description="every label an override may give")
+    items: list[QueuedItem] = Field(description="the queue, most effort first")
+
+    @classmethod
+    def of(
+        cls, team: str | None, limit: int, teams: list[str], choices: list[str],
+        queue: list[ReviewItem],
+    ) -> ReviewPageDocument:  # fmt: skip
+        """The page's document from the queue `review_queue` answered."""
+        items = [QueuedItem(**item.model_dump(), label=item.label) for item in queue]
+        return cls(schema="ktlo.review/v1", team=team, limit=limit, teams=teams,
+                   choices=choices, items=items)  # fmt: skip
