@@ -99,7 +99,23 @@ def print_json(doc: Any) -> None:
 
 # Where pydantic-core writes a float otherwise than Python's json module: below 1e-4 it
 # writes `0.00001` for `1e-05` and `1.5e-7` for `1.5e-07` (one exponent digit, not two).
-_FLOAT_FORMS_APART = re.compile(r"(?<![\d.])0\.0000\d|\de-\d(?!\d)")
+_TINY_DECIMAL = re.compile(r"(?<![\d.])0\.0000\d")
+_DIGITS = frozenset("0123456789")
+
+
+def _floats_written_apart(text: str) -> bool:
+    """Whether `text` (JSON from pydantic-core) may hold a float the json module writes
+    otherwise; a string that only looks like one answers True too, which costs only time.
+    Substring searches, not one regular expression: 0.02 s, not 0.5 s, over 21 MB."""
+    if "0.0000" in text and _TINY_DECIMAL.search(text):
+        return True
+    at = text.find("e-")
+    while at != -1:  # `<digit>e-<one digit>`, not followed by a second digit
+        if at and text[at - 1] in _DIGITS and text[at + 2 : at + 3] in _DIGITS:
+            if text[at + 3 : at + 4] not in _DIGITS:
+                return True
+        at = text.find("e-", at + 2)
+    return False
 
 
 def json_text(doc: Any) -> str:
@@ -120,7 +136,7 @@ def json_text(doc: Any) -> str:
             text = pydantic_core.to_json(doc, indent=2, by_alias=True).decode("utf-8")
         except pydantic_core.PydanticSerializationError:
             text = None  # e.g. a lone surrogate: the json module says what is wrong
-        if text is not None and not _FLOAT_FORMS_APART.search(text):
+        if text is not None and not _floats_written_apart(text):
             return text
     return json.dumps(plain(doc), indent=2, ensure_ascii=False, default=str)
 
