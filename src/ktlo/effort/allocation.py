@@ -37,6 +37,7 @@ from ktlo.effort.error_bars import (
     Rates,
     estimate,
     measured_rates,
+    part_columns,
     parts_sql,
     share_json,
 )
@@ -356,13 +357,17 @@ def _periods(
         """,
         params,
     )
-    parts: dict[date, Parts] = {}
+    parts: dict[date, list[float]] = {}  # a period's Parts, summed in the rows' order
     periods: dict[date, dict[str, Any]] = {}
+    columns = part_columns("p_")
     for row in rows:
-        parts[row["start"]] = parts.get(row["start"], Parts()) + Parts.of(row, "p_")
-        entry = periods.setdefault(
-            row["start"], {"groups": [], "person_days": 0.0, "ktlo_person_days": 0.0}
-        )
+        start = row["start"]
+        if start not in periods:
+            periods[start] = {"groups": [], "person_days": 0.0, "ktlo_person_days": 0.0}
+            parts[start] = [0.0] * len(columns)
+        entry, summed = periods[start], parts[start]
+        for i, column in enumerate(columns):  # Parts.of and Parts.__add__, without a Parts per row
+            summed[i] += float(row[column] or 0.0)
         entry["person_days"] += row["person_days"]
         entry["ktlo_person_days"] += row["ktlo_person_days"] or 0.0
         entry["groups"].append(
@@ -373,7 +378,8 @@ def _periods(
     for start, entry in periods.items():
         calendar = covered.fields(start, period)
         days_in_period = calendar["workdays"]
-        found = estimate(parts.get(start, Parts()), rates)
+        t, a, k, w0, w1, w2, s0, s1, s2 = parts[start]
+        found = estimate(Parts(t, a, k, (w0, w1, w2), (s0, s1, s2)), rates)
         for group in entry["groups"]:
             group["share"] = _ratio(group["person_days"], entry["person_days"])
             group["fte"] = round(group["person_days"] / days_in_period, 2)

@@ -133,12 +133,12 @@ class Parts:
     @classmethod
     def of(cls, row: dict[str, Any], prefix: str = "") -> Parts:
         """The parts in a row of `parts_sql(…, prefix)`'s columns."""
-        t, a, k, w0, w1, w2, s0, s1, s2 = (float(row.get(c) or 0.0) for c in _columns(prefix))
+        t, a, k, w0, w1, w2, s0, s1, s2 = (float(row.get(c) or 0.0) for c in part_columns(prefix))
         return cls(t, a, k, (w0, w1, w2), (s0, s1, s2))
 
 
 @cache
-def _columns(prefix: str) -> tuple[str, ...]:
+def part_columns(prefix: str) -> tuple[str, ...]:
     """The names of `parts_sql(…, prefix)`'s columns, in the order `Parts` holds them."""
     strata = [f"w_{s}" for s in STRATA] + [f"s_{s}" for s in STRATA]
     return tuple(prefix + name for name in ["total", "answered", "answered_ktlo", *strata])
