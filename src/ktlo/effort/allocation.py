@@ -26,6 +26,7 @@ from ktlo.effort.allocation_document import (
     BudgetDocument,
     CategoryOverlap,
     Cost,
+    PeriodGroup,
     Unassigned,
 )
 from ktlo.effort.categories import UNCATEGORISED, UNCATEGORISED_HOLDS, build_categories
@@ -179,7 +180,7 @@ def allocation_from_alloc(
             "totals": totals,
             "fte_note": FTE_NOTE,
             "groups": groups,
-            "periods": [AllocationPeriod(**p) for p in periods],
+            "periods": [_period(p) for p in periods],
             "trend": _trend(periods),
             "budget": AllocationBudget(
                 period=last.get("period"),
@@ -397,6 +398,23 @@ def _periods(
             }
         )
     return result
+
+
+def _period(entry: dict[str, Any]) -> AllocationPeriod:
+    """A period of `_periods` as its model. Its groups (129,570 of them by initiative on a
+    million items) are built without validating each dict, which took 0.4 s: their values
+    are cast here to exactly what validation would have made of them."""
+    groups = [
+        PeriodGroup.model_construct(
+            key=str(g["key"]),
+            person_days=float(g["person_days"]),
+            items=int(g["items"]),
+            share=None if g["share"] is None else float(g["share"]),
+            fte=float(g["fte"]),
+        )  # fmt: skip
+        for g in entry["groups"]
+    ]
+    return AllocationPeriod(**{**entry, "groups": groups})
 
 
 def _trend(periods: list[dict[str, Any]]) -> AllocationTrend:
