@@ -67,7 +67,11 @@ def outputs(folder: Path) -> dict[str, str]:
         for name, args in COMMANDS.items():
             result = CliRunner().invoke(main, args, catch_exceptions=False)
             assert result.exit_code == 0, f"ktlo {' '.join(args)}: {result.output}"
-            found[name] = normalised(json.loads(result.stdout), folder)
+            document = json.loads(result.stdout)
+            # written byte for byte as Python's json module writes it (ktlo.cli.output)
+            as_json_module = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+            assert result.stdout == as_json_module, f"ktlo {' '.join(args)}: written otherwise"
+            found[name] = normalised(document, folder)
     finally:
         os.chdir(here)
     return found

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
-from typing import Literal
+from typing import Any, Literal
 
+import pytest
 from pydantic import Field
 
 import ktlo
@@ -91,3 +93,28 @@ def test_a_document_writes_its_keys_in_declaration_order() -> None:
                    by_kind={"z": 1.5, "a": 2.0})  # fmt: skip
     assert list(doc.to_json()) == ["schema", "teams", "band", "by_kind"]
     assert doc.to_json()["by_kind"] == {"z": 1.5, "a": 2.0}
+
+
+class _Omitting(Document):
+    OMITTED_WHEN_NONE = frozenset({"note"})
+    name: str = Field(description="a name")
+    note: str | None = Field(default=None, description="left out when None")
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        _Example(schema="ktlo.example/v1", teams=["é", "\x00\u2028😀", ""], band={"low": 0.2,
+                 "high": None}, by_kind={"z": 1.5, "a": 2.0, "big": 1e16, "none": 0.0})
+        ,  # non-ASCII, controls, key order, big floats
+        _Example(schema="ktlo.example/v1", teams=[], band={"low": 1e-05, "high": 1.5e-07},
+                 by_kind={"tiny": 9.99e-05})
+        ,  # floats pydantic-core writes otherwise (0.00001, 1.5e-7)
+        [_Omitting(name="a"), _Omitting(name="b", note="n")],
+    ],
+)  # fmt: skip
+def test_a_document_is_written_as_the_json_module_writes_it(doc: Any) -> None:
+    # the CLI writes documents with pydantic-core, which must not change a byte
+    from ktlo.cli.output import json_text, plain
+
+    assert json_text(doc) == json.dumps(plain(doc), indent=2, ensure_ascii=False)

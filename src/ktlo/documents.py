@@ -3,7 +3,8 @@
 Each public document (`"schema": "ktlo.<name>/vN"`) is a tree of `Document` models: frozen,
 no field that is not declared, each field with its meaning (`Field(description=...)`). A
 stage builds its document and hands the model on; renderers read its attributes; the CLI
-writes `to_json()`, whose keys come in the order the fields are declared. The field
+writes `to_json()` (pydantic-core writes it from the model, ktlo.cli.output.json_text),
+whose keys come in the order the fields are declared. The field
 tables of docs/*-json.md are generated from the models (`field_table`), and
 tests/test_documents.py fails when a table and its model drift apart:
 

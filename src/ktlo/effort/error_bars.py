@@ -108,12 +108,13 @@ class Parts:
     squares: tuple[float, ...] = (0.0, 0.0, 0.0)  # their squared item weights
 
     def __add__(self, other: Parts) -> Parts:
+        w, v, s, q = self.weights, other.weights, self.squares, other.squares
         return Parts(
             self.total + other.total,
             self.answered + other.answered,
             self.answered_ktlo + other.answered_ktlo,
-            tuple(a + b for a, b in zip(self.weights, other.weights, strict=True)),
-            tuple(a + b for a, b in zip(self.squares, other.squares, strict=True)),
+            (w[0] + v[0], w[1] + v[1], w[2] + v[2]),  # one per stratum, STRATA order
+            (s[0] + q[0], s[1] + q[1], s[2] + q[2]),
         )
 
     @classmethod
@@ -132,17 +133,15 @@ class Parts:
     @classmethod
     def of(cls, row: dict[str, Any], prefix: str = "") -> Parts:
         """The parts in a row of `parts_sql(…, prefix)`'s columns."""
+        t, a, k, w0, w1, w2, s0, s1, s2 = (float(row.get(c) or 0.0) for c in part_columns(prefix))
+        return cls(t, a, k, (w0, w1, w2), (s0, s1, s2))
 
-        def get(name: str) -> float:
-            return float(row.get(prefix + name) or 0.0)
 
-        return cls(
-            get("total"),
-            get("answered"),
-            get("answered_ktlo"),
-            tuple(get(f"w_{s}") for s in STRATA),
-            tuple(get(f"s_{s}") for s in STRATA),
-        )
+@cache
+def part_columns(prefix: str) -> tuple[str, ...]:
+    """The names of `parts_sql(…, prefix)`'s columns, in the order `Parts` holds them."""
+    strata = [f"w_{s}" for s in STRATA] + [f"s_{s}" for s in STRATA]
+    return tuple(prefix + name for name in ["total", "answered", "answered_ktlo", *strata])
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,21 +260,24 @@ def beta_cdf(x: float, a: float, b: float) -> float:
 
 def _fraction(a: float, b: float, x: float) -> float:
     """The continued fraction of I_x(a, b), by the modified Lentz method."""
+    # `v if abs(v) > tiny else tiny` written out, not as a function: this loop runs
+    # millions of times for an allocation of thousands of groups
     tiny = 1e-300
-
-    def nonzero(value: float) -> float:
-        return value if abs(value) > tiny else tiny
-
-    c, d = 1.0, 1.0 / nonzero(1 - (a + b) * x / (a + 1))
+    d = 1 - (a + b) * x / (a + 1)
+    c, d = 1.0, 1.0 / (d if abs(d) > tiny else tiny)
     h = d
     for m in range(1, 10_000):
         even = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
-        d = 1.0 / nonzero(1 + even * d)
-        c = nonzero(1 + even / c)
+        d = 1 + even * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1 + even / c
+        c = c if abs(c) > tiny else tiny
         h *= d * c
         odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
-        d = 1.0 / nonzero(1 + odd * d)
-        c = nonzero(1 + odd / c)
+        d = 1 + odd * d
+        d = 1.0 / (d if abs(d) > tiny else tiny)
+        c = 1 + odd / c
+        c = c if abs(c) > tiny else tiny
         h *= d * c
         if abs(d * c - 1) < 1e-14:
             break
