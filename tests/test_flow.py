@@ -45,10 +45,11 @@ def _when(day: str) -> datetime:
     return datetime.fromisoformat(f"2026-{day}:00" if "T" in day else f"2026-{day}")
 
 
-@pytest.fixture
-def flow_store(store: Store) -> Store:
+def add_bugs(store: Store, bugs: dict[str, list[tuple[str, str]]]) -> None:
+    """Payments' bugs as Jira issues of project PAY, created on their first day, with each
+    status change (by ana)."""
     changes = []
-    for item, moves in BUGS.items():
+    for item, moves in bugs.items():
         add_item(store, item, "issue", ("ktlo", "bug"), repo_id="jira.acme.example")
         store.con.execute(
             "UPDATE work_items SET project = 'PAY', created_at = ? WHERE item_id = ?",
@@ -62,6 +63,11 @@ def flow_store(store: Store) -> Store:
         "state_changes", ["item_id", "occurred_at", "field", "from_value", "to_value", "changed_by"],
         changes,
     )  # fmt: skip
+
+
+@pytest.fixture
+def flow_store(store: Store) -> Store:
+    add_bugs(store, BUGS)
     # Search's pull requests: a feature merged in 5 days, a dependency bump open since the
     # 1st (30 days, past its 10 d SLE), one closed unmerged (dropped)
     for item, verdict, created, merged, closed in (

@@ -22,7 +22,6 @@ import csv
 import io
 import json
 import re
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +40,7 @@ from ktlo.report.model import ReportFilters
 from ktlo.server.app import ServerSettings, create_app
 from ktlo.store import Store
 from tests.report_work import CONFIG, build_org, typed
+from tests.test_flow import add_bugs
 from tests.work import add_item
 
 FIGURES = (
@@ -64,27 +64,9 @@ BUGS = {
 LOCAL = "http://127.0.0.1:8765"
 
 
-def _when(day: str) -> datetime:
-    return datetime.fromisoformat(f"2026-{day}:00" if "T" in day else f"2026-{day}")
-
-
 def add_figures(store: Store) -> None:
     """Payments' bug flow, the PAY-1 epic and Raj's commits naming it."""
-    changes = []
-    for item, moves in BUGS.items():
-        add_item(store, item, "issue", ("ktlo", "bug"), repo_id="jira.acme.example")
-        store.con.execute(
-            "UPDATE work_items SET project = 'PAY', created_at = ? WHERE item_id = ?",
-            [_when(moves[0][0]), item],
-        )
-        before = None
-        for day, status in moves:
-            changes.append((item, _when(day), "status", before, status, "ana"))
-            before = status
-    store.insert(
-        "state_changes", ["item_id", "occurred_at", "field", "from_value", "to_value", "changed_by"],
-        changes,
-    )  # fmt: skip
+    add_bugs(store, BUGS)
     add_item(store, "epic1", "epic", ("new_work", "project"), repo_id="jira.acme.example")
     store.con.execute("UPDATE work_items SET external_id = 'PAY-1' WHERE item_id = 'epic1'")
     store.con.execute("UPDATE work_items SET refs = ['PAY-1'] WHERE item_id LIKE 'raj%'")
