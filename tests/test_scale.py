@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from concurrent.futures.process import BrokenProcessPool
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -15,6 +17,7 @@ from ktlo.cli import main
 from ktlo.ingest.history import ingest_repository
 from ktlo.ingest.scale import Engine, ingest_many
 from ktlo.ingest.scale.discover import find_repositories, read_head
+from ktlo.ingest.scale.executors import Pool
 from ktlo.metrics.repository import AnalyzeOptions, analyze
 from ktlo.sources.git import open_repository
 from ktlo.store import Store
@@ -151,6 +154,29 @@ def test_a_killed_worker_has_its_task_run_again(
     marker = tmp_path / "died"
     run = ingest_many(store, repos, Engine(jobs=2), mine_fn=partial(die_once, str(marker)), chunk=5)
     assert marker.exists()  # a worker did die
+    assert [o.status for o in run.outcomes] == ["updated"] * 4
+    assert no_duplicates(store)
+    assert snapshot(store) == expected
+
+
+def test_a_pool_that_broke_before_the_next_submit_is_restarted(
+    repos: list[Path], expected: list[tuple[object, ...]], store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """A worker can die after the last result was collected and before the next task is
+    submitted: the executor then refuses the submit (BrokenProcessPool), which escaped the
+    run under load. The run restarts the pool and loses nothing."""
+    real, calls = Pool.submit, [0]
+
+    def submit(self: Pool, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 3:
+            raise BrokenProcessPool("a worker died since the last result")
+        return real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(Pool, "submit", submit)
+    run = ingest_many(store, repos, Engine(jobs=2), chunk=5)
+    assert calls[0] > 3
     assert [o.status for o in run.outcomes] == ["updated"] * 4
     assert no_duplicates(store)
     assert snapshot(store) == expected

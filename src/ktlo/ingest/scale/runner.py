@@ -197,7 +197,13 @@ class _Run:
             task = self._next_task(todo)
             if task is None:
                 return False
-            self.inflight[self.pool.submit(self.mine_fn, task)] = task
+            try:
+                future = self.pool.submit(self.mine_fn, task)
+            except BrokenExecutor:  # a worker died since the last result: its pool takes no more
+                self.ready.appendleft(task)
+                self._recover()
+                continue
+            self.inflight[future] = task
         return True
 
     def _next_task(self, todo: Iterable[Path]) -> MineTask | None:
@@ -237,16 +243,21 @@ class _Run:
                 self._fail(task.path, _reason(exc))
             else:
                 self._accept(task, chunk)
-        if broken:  # every task on the dead executor failed with it: keep results, re-run the rest
-            self.pool.restart()
-            for future, task in list(self.inflight.items()):
-                if future.done() and not future.cancelled() and future.exception() is None:
-                    self._accept(task, future.result())
-                else:
-                    self._retry(task)
-            self.inflight.clear()
+        if broken:
+            self._recover()
         if self.loader.due():
             self.flush()
+
+    def _recover(self) -> None:
+        """A worker died, so its executor fails every task on it: keep the results that came
+        in, run the rest again on a new executor."""
+        self.pool.restart()
+        for future, task in list(self.inflight.items()):
+            if future.done() and not future.cancelled() and future.exception() is None:
+                self._accept(task, future.result())
+            else:
+                self._retry(task)
+        self.inflight.clear()
 
     def flush(self) -> None:
         """Write the staged chunks; report them, and finish the repositories they complete."""
