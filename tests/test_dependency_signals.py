@@ -128,3 +128,19 @@ def test_the_forecast_shows_the_expected_patch_work_and_what_it_rests_on(tmp_pat
         "2 open advisories × 1 person-day (the median of 3 security fixes of payments) "
         "= 2 person-days"
     )
+
+
+def test_a_range_no_lockfile_pins_leaves_the_vulnerability_signals_unknown(
+    tmp_path: Path,
+) -> None:
+    """Only a manifest's range (`>= 4.17.0, < 5`, spaces and all): nothing could be matched
+    against OSV, so the team's open critical/high count is unknown, not a reassuring 0."""
+    db, config = organisation(tmp_path)
+    with Store.open(db) as store:
+        store.con.execute(
+            "UPDATE dependency_changes SET path = 'package.json', version = '>= 4.17.0, < 5'"
+        )
+        doc = ktlo_mode(store, config)
+    reasons = {r.signal: r for r in next(t for t in doc.teams if t.team == "payments").reasons}
+    assert reasons["open_critical_high"].value is None
+    assert reasons["critical_high_age"].value is None

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from ktlo.config import Config
 from ktlo.metrics.dependency_risk import DependencyRisk, dependency_risk
 from ktlo.metrics.dependency_risk_document import OpenVulnerability
+from ktlo.metrics.versions import version_key
 from ktlo.store import Store
 
 SIGNALS = ("open_critical_high", "critical_high_age", "libyears_rising")
@@ -95,13 +96,16 @@ def _libyears(team: str, risk: DependencyRisk) -> tuple[float | None, str | None
 
 def _open(team: str, risk: DependencyRisk) -> tuple[list[OpenVulnerability], bool]:
     """The team's open critical and high vulnerabilities, and whether none of its packages
-    was ever checked against OSV (then the count is unknown, not 0)."""
+    could be matched against OSV: never checked, or a range no lockfile pins (then the
+    count is unknown, not 0)."""
     mine = [r for r in risk.freshness.repositories if team in r.teams]
     repos = {r.repo_id for r in mine}
-    packages = {f"{p.ecosystem} {p.package}" for r in mine for p in r.packages}
-    unknown = set(risk.vulnerabilities.unchecked) | {
-        u.rsplit(" ", 1)[0] for u in risk.vulnerabilities.unpinned
-    }
-    unchecked = not packages or packages <= unknown
+    never = set(risk.vulnerabilities.unchecked)
+    matched = [
+        p for r in mine for p in r.packages
+        if f"{p.ecosystem} {p.package}" not in never
+        and version_key(p.ecosystem, p.version) is not None
+    ]  # fmt: skip
+    unchecked = not matched
     opened = [v for v in risk.vulnerabilities.open if v.repo_id in repos and v.severity in SEVERE]
     return opened, unchecked
