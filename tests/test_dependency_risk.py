@@ -517,3 +517,16 @@ def test_a_go_pseudo_version_is_dated_by_the_commit_time_it_carries() -> None:
     assert fresh.released_at == "2023-01-02T15:04:05"
     # 2023-01-02 to 2024-01-02 is 365 days: 365 / 365.25 = 0.9993 libyears, one release behind
     assert (fresh.latest, fresh.libyears, fresh.versions_behind) == ("v0.4.0", 0.9993, 1)
+
+
+def test_a_manifest_range_its_lockfile_pins_is_matched_through_the_lockfile(
+    store: Store, tmp_path: Path
+) -> None:
+    """prometheus: 113 of 116 manifest ranges were listed as unmatched although the
+    repository's lockfile pins each of them."""
+    stocked(store, tmp_path)
+    change(store, SHOP, "package.json", "npm", "lodash", "^4.17.0", "b2", "2020-09-02T10:00")
+    doc = dependency_risk(store, CONFIG, as_of=date(2024, 6, 15), with_effort=False)
+    assert doc.vulnerabilities.unpinned == []
+    assert {v.advisory_id for v in doc.vulnerabilities.open if v.repo_id == SHOP} == {
+        "GHSA-35jh-r3h4-6jhm", "GHSA-29mw-wpgm-hmr9"}  # fmt: skip

@@ -177,7 +177,7 @@ def vulnerability_sections(
             for t in owning
         ],
         unchecked=sorted(f"{e} {p}" for e, p in in_use - checked),
-        unpinned=sorted({f"{u.ecosystem} {u.package} {u.version}" for u in use if not _exact(u)}),
+        unpinned=_unpinned(use),
     )
     return vulnerabilities, TimeToPatchDocument(
         as_of=as_of.isoformat(),
@@ -305,6 +305,17 @@ def link_items(store: Store, patches: list[Patch], effort: EffortOf | None) -> l
         })
         for p, items in zip(patches, linked, strict=True)
     ]  # fmt: skip
+
+
+def _unpinned(use: Sequence[InUse]) -> list[str]:
+    """`ecosystem package version` of each range in use that no lockfile of its repository
+    pins to an exact version (a manifest's `^7.21.11` beside the lockfile's `7.21.11` is
+    matched through the lockfile)."""
+    pinned = {(u.repo_id, _key(u.ecosystem, u.package)) for u in use if _exact(u)}
+    return sorted({
+        f"{u.ecosystem} {u.package} {u.version}" for u in use
+        if not _exact(u) and (u.repo_id, _key(u.ecosystem, u.package)) not in pinned
+    })  # fmt: skip
 
 
 def _exact(item: InUse) -> bool:
