@@ -40,7 +40,7 @@ from ktlo.sources.git import GIT_CONFIG, GIT_ENV, LOG_OPTIONS
 
 RUN_KTLO = """
 import resource, sys
-from ktlo.cli import main
+from ktlo.launch import main  # what the `ktlo` executable runs
 try:
     main(sys.argv[1:])
 except SystemExit as exit:

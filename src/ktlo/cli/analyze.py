@@ -78,10 +78,11 @@ def analyze_command(
     section, the repository whose top folder you are in. Exit status 1 if any repository
     failed.
     """
-    from ktlo.ingest.prefetch import prefetch
+    from ktlo.launch import prefetch_for
 
-    # A lone repository with no store yet: git starts reading before the rest of ktlo loads.
-    early = prefetch(paths[0], db) if len(paths) == 1 and not recursive else None
+    # A lone repository with no store yet: git starts reading before the rest of ktlo loads
+    # (before the command line is parsed, when `ktlo` is run: ktlo.launch).
+    early = prefetch_for(paths[0], db) if len(paths) == 1 and not recursive else None
     try:
         from functools import partial
 

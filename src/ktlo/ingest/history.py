@@ -112,18 +112,19 @@ def _store_stream(
 ) -> tuple[int, float]:
     """Classify and store what `stream` reads, in batches, each with the tips after it;
     how many commits, and the seconds spent in transactions."""
-    batch: list[Commit] = []
+    pending = CommitRows(repo)
     new, written = 0, 0.0
     for commit in stream.commits(issues):
-        batch.append(commit)
+        pending.add(commit)  # classified now, while git computes the next diffs
         tips.difference_update(commit.parents)
         tips.add(commit.sha)
-        if len(batch) >= batch_size or (len(batch) >= EAGER_BATCH and stream.caught_up()):
-            written += _write_batch(store, repo, batch, tips, progress)
-            new, batch = new + len(batch), []
-    if batch or issues.skipped:  # all of HEAD's history is in: HEAD alone describes it
-        written += _write_batch(store, repo, batch, {repo.head} if repo.head else tips, progress)
-        new += len(batch)
+        if len(pending) >= batch_size or (len(pending) >= EAGER_BATCH and stream.caught_up()):
+            written += _write_batch(store, repo, pending, tips, progress)
+            new += len(pending)
+            pending = CommitRows(repo)
+    if pending or issues.skipped:  # all of HEAD's history is in: HEAD alone describes it
+        written += _write_batch(store, repo, pending, {repo.head} if repo.head else tips, progress)
+        new += len(pending)
     return new, written
 
 
@@ -220,19 +221,18 @@ def stored_tips(store: Store, repo_id: str) -> list[str]:
 def _write_batch(
     store: Store,
     repo: git.Repository,
-    commits: Sequence[Commit],
+    pending: CommitRows,
     tips: Iterable[str],
     progress: ProgressCallback | None,
 ) -> float:
     """Store a batch with the cursor after it, in one transaction; the seconds it took."""
-    verdicts = [classify(commit_text(c)) for c in commits]
     started = time.perf_counter()
     with store.transaction():
-        save_commits(store, repo, commits, verdicts)
+        _insert_tables(store, pending.tables())
         store.set_cursor(SOURCE, repo.repo_id, {"tips": sorted(tips)})
     seconds = time.perf_counter() - started
-    if progress and commits:
-        progress(len(commits))
+    if progress and pending:
+        progress(len(pending))
     return seconds
 
 
@@ -241,7 +241,11 @@ def save_commits(
 ) -> None:
     """Store commits new to the store (the cursor says which), their files and their verdicts
     (in a transaction)."""
-    for table, columns, values in commit_tables(repo, commits, verdicts):
+    _insert_tables(store, commit_tables(repo, commits, verdicts))
+
+
+def _insert_tables(store: Store, tables: list[TableColumns]) -> None:
+    for table, columns, values in tables:
         store.insert_columns(table, columns, column_data(columns, values))
 
 
@@ -272,19 +276,46 @@ def commit_tables(
 ) -> list[TableColumns]:
     """The values commits and their verdicts add to each table, keyed by item_id, column by
     column (no store)."""
-    prefix = commit_item_id(repo.repo_id, "")
-    ids = [prefix + c.sha for c in commits]
-    items: list[tuple[object, ...]] = []
-    rows: list[tuple[object, ...]] = []
-    files: list[tuple[object, ...]] = []
-    for item_id, c in zip(ids, commits, strict=True):
-        _add_commit(repo, item_id, c, items, rows, files)
-    return [
-        ("work_items", WORK_ITEM_COLUMNS, _columns(items, WORK_ITEM_COLUMNS)),
-        ("commits", COMMIT_COLUMNS, _columns(rows, COMMIT_COLUMNS)),
-        ("commit_files", FILE_COLUMNS, _columns(files, FILE_COLUMNS)),
-        ("verdicts", VERDICT_COLUMNS, verdict_columns(ids, verdicts)),
-    ]
+    if len(commits) != len(verdicts):
+        raise ValueError(f"{len(commits)} commits for {len(verdicts)} verdicts")
+    rows = CommitRows(repo)
+    for commit, verdict in zip(commits, verdicts, strict=True):
+        rows.add(commit, verdict)
+    return rows.tables()
+
+
+class CommitRows:
+    """Commits read and not yet stored, each turned into its rows (and classified, unless a
+    verdict is given) as it arrives: writing a batch is then only the insert, so the batch
+    still to write when git ends (the tail of a first `ktlo analyze`) is short."""
+
+    def __init__(self, repo: git.Repository) -> None:
+        self.repo = repo
+        self._prefix = commit_item_id(repo.repo_id, "")
+        self.ids: list[str] = []
+        self.verdicts: list[Verdict] = []
+        self._items: list[tuple[object, ...]] = []
+        self._rows: list[tuple[object, ...]] = []
+        self._files: list[tuple[object, ...]] = []
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def add(self, commit: Commit, verdict: Verdict | None = None) -> None:
+        """One commit (classified here when no verdict is given)."""
+        item_id = self._prefix + commit.sha
+        self.ids.append(item_id)
+        self.verdicts.append(verdict if verdict is not None else classify(commit_text(commit)))
+        _add_commit(self.repo, item_id, commit, self._items, self._rows, self._files)
+
+    def tables(self) -> list[TableColumns]:
+        """Each table's new values, one list per column."""
+        return [
+            ("work_items", WORK_ITEM_COLUMNS, _columns(self._items, WORK_ITEM_COLUMNS)),
+            ("commits", COMMIT_COLUMNS, _columns(self._rows, COMMIT_COLUMNS)),
+            ("commit_files", FILE_COLUMNS, _columns(self._files, FILE_COLUMNS)),
+            ("verdicts", VERDICT_COLUMNS, verdict_columns(self.ids, self.verdicts)),
+        ]
 
 
 def _columns(rows: list[tuple[object, ...]], names: Sequence[str]) -> list[list[Any]]:

@@ -84,17 +84,21 @@ def open_repository(path: Path | str) -> Repository:
         raise RepositoryError(f"{path} is not readable", "check its permissions")
     if not path.is_dir():
         raise RepositoryError(f"{path} is not a directory", "point ktlo at a repository folder")
-    top = _git(
-        path, "rev-parse", "--is-bare-repository", "--absolute-git-dir", "--show-prefix",
-        check=False,
-    )  # fmt: skip
+    # the four questions asked at once: each is a git process, and this runs before the
+    # first commit is read (`ktlo analyze` start-up)
+    top, toplevel, remote_out, head = _git_all(
+        path,
+        ("rev-parse", "--is-bare-repository", "--absolute-git-dir", "--show-prefix"),
+        ("rev-parse", "--show-toplevel"),
+        ("config", "--get", "remote.origin.url"),
+        ("rev-parse", "--verify", "-q", "HEAD^{commit}"),
+    )
     if top.returncode != 0:
         raise RepositoryError(f"{path} is not a git repository", _git_fix(top.stderr))
     is_bare_text, git_dir, prefix = [*top.stdout.decode().split("\n"), ""][:3]
     is_bare = is_bare_text == "true"
-    root = Path(git_dir) if is_bare else _work_tree_root(path)
-    remote = _git(path, "config", "--get", "remote.origin.url", check=False).stdout.decode().strip()
-    head = _git(path, "rev-parse", "--verify", "-q", "HEAD^{commit}", check=False)
+    root = Path(git_dir) if is_bare else _work_tree_root(path, toplevel)
+    remote = remote_out.stdout.decode().strip()
     return Repository(
         path=root,
         repo_id=normalise_remote(remote) if remote else f"local:{root.resolve()}",
@@ -242,8 +246,7 @@ def _repo_name(remote: str, root: Path) -> str:
     return name.removesuffix(".git") or name
 
 
-def _work_tree_root(path: Path) -> Path:
-    out = _git(path, "rev-parse", "--show-toplevel", check=False)
+def _work_tree_root(path: Path, out: subprocess.CompletedProcess[bytes]) -> Path:
     return Path(out.stdout.decode().strip()) if out.returncode == 0 else path.resolve()
 
 
@@ -278,6 +281,26 @@ def _git(
     if check and result.returncode != 0:
         raise RepositoryError(f"git failed in {path}", _git_fix(result.stderr.decode()))
     return result
+
+
+def _git_all(path: Path, *commands: tuple[str, ...]) -> list[subprocess.CompletedProcess[bytes]]:
+    """Run several read-only git commands in `path` at once; each one's result, in order."""
+    env = {**os.environ, **GIT_ENV}
+    try:
+        running = [
+            (args, subprocess.Popen(
+                ["git", *GIT_CONFIG, "-C", str(path), *args],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+            ))
+            for args in commands
+        ]  # fmt: skip
+    except FileNotFoundError as exc:
+        raise RepositoryError("git is not installed", "install git 2.30 or newer") from exc
+    results = []
+    for args, process in running:
+        out, err = process.communicate()
+        results.append(subprocess.CompletedProcess(list(args), process.returncode, out, err))
+    return results
 
 
 def _git_fix(stderr: str | bytes) -> str:

@@ -22,13 +22,13 @@ from __future__ import annotations
 import importlib
 import math
 import time
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ktlo.classify import classify
 from ktlo.errors import RepositoryError
-from ktlo.ingest.history import column_data, commit_tables, commit_text
+from ktlo.ingest.history import CommitRows, column_data
 from ktlo.records import Commit
 from ktlo.sources import git
 
@@ -115,10 +115,10 @@ def mine(task: MineTask) -> MinedChunk:
         return MinedChunk(repo, plan, 0, 0, (), (), (), time.perf_counter() - started)
     skip, limit = plan.window(task.index)
     issues = git.ReadIssues()
-    commits = list(
-        git.read_commits(repo, plan.exclude, head=plan.head, skip=skip, limit=limit, issues=issues)
+    reading = git.read_commits(
+        repo, plan.exclude, head=plan.head, skip=skip, limit=limit, issues=issues
     )
-    return _mined(repo, plan, task.index, commits, issues, limit, started)
+    return _mined(repo, plan, task.index, reading, issues, limit, started)
 
 
 def mine_first(stream: git.LogStream, repo: git.Repository, plan: Plan) -> MinedChunk:
@@ -128,41 +128,56 @@ def mine_first(stream: git.LogStream, repo: git.Repository, plan: Plan) -> Mined
     started = time.perf_counter()
     limit = plan.window(0)[1]
     issues = git.ReadIssues()
-    commits: list[Commit] = []
     reading = stream.commits(issues)
+    try:
+        return _mined(repo, plan, 0, _first(reading, limit, issues), issues, limit, started)
+    finally:
+        reading.close()
+
+
+def _first(
+    reading: Iterator[Commit], limit: int, issues: git.ReadIssues
+) -> Generator[Commit, None, None]:
+    """The first `limit` commits of `reading` (those git recorded oddly count too)."""
+    taken = 0
     for commit in reading:
-        if len(commits) + issues.skipped >= limit:  # the first commit of the next chunk
-            issues.skipped = limit - len(commits)  # any skipped on the way were the next chunk's
-            break
-        commits.append(commit)
-    reading.close()
-    return _mined(repo, plan, 0, commits, issues, limit, started)
+        if taken + issues.skipped >= limit:  # the first commit of the next chunk
+            issues.skipped = limit - taken  # any skipped on the way were the next chunk's
+            return
+        taken += 1
+        yield commit
 
 
 def _mined(
     repo: git.Repository,
     plan: Plan,
     index: int,
-    commits: list[Commit],
+    commits: Iterable[Commit],
     issues: git.ReadIssues,
     limit: int,
     started: float,
 ) -> MinedChunk:
-    """Chunk `index`'s commits, classified, as record batches."""
-    if len(commits) + issues.skipped != limit:
+    """Chunk `index`'s commits, classified as they arrive (while git computes the next
+    diffs), as record batches."""
+    rows = CommitRows(repo)
+    shas: list[str] = []
+    parents: set[str] = set()
+    for commit in commits:
+        rows.add(commit)
+        shas.append(commit.sha)
+        parents.update(commit.parents)
+    if len(rows) + issues.skipped != limit:
         raise RepositoryError(
             f"the history of {repo.path} changed while it was read",
             "run the same command again",
         )
-    verdicts = [classify(commit_text(c)) for c in commits]
     tables = tuple(
         TableBatch(name, tuple(columns), column_data(columns, values), len(values[0]))
-        for name, columns, values in commit_tables(repo, commits, verdicts)
+        for name, columns, values in rows.tables()
     )
-    parents = {p for c in commits for p in c.parents}
-    heads = tuple(c.sha for c in commits if c.sha not in parents)
+    heads = tuple(sha for sha in shas if sha not in parents)
     return MinedChunk(
-        repo, plan, index, len(commits), tables, heads, tuple(sorted(parents)),
+        repo, plan, index, len(rows), tables, heads, tuple(sorted(parents)),
         time.perf_counter() - started, issues,
     )  # fmt: skip
 
