@@ -126,3 +126,13 @@ def test_period_labels() -> None:
     assert period_label(date(2026, 1, 5), "week") == "2026-W02"
     assert period_label(date(2026, 4, 1), "quarter") == "2026-Q2"
     assert period_label(date(2026, 11, 1), "month") == "2026-11"
+
+
+def test_an_analysis_leaves_the_stores_threads_as_it_found_them(shop: GitRepo, store: Store) -> None:
+    repo = open_repository(shop.path)
+    ingest_repository(store, repo)
+    store.con.execute("SET threads = 3")
+    before = analyze(store, AnalyzeOptions(repo.repo_id)).to_json()
+    assert store.con.execute("SELECT current_setting('threads')").fetchone() == (3,)
+    store.con.execute("SET threads = 1")
+    assert analyze(store, AnalyzeOptions(repo.repo_id)).to_json() == before  # same figures

@@ -272,3 +272,35 @@ def test_serve_refuses_a_store_damaged_inside_before_showing_its_address(tmp_pat
         assert first.startswith(f"Error: the store {path} is damaged (Corrupt database file")
         return
     pytest.fail("no block was found damaged only when read")
+
+
+def test_a_checkpoint_in_the_background_leaves_everything_in_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    with Store.open(path) as store:
+        build_org(store)  # written in transactions: DuckDB's write-ahead log holds it
+        counts = {t: store.con.execute(f"SELECT count(*) FROM {t}").fetchone() for t in TABLES}
+        assert Path(f"{path}.wal").exists()
+        store.checkpoint_in_background()
+        # the connection goes on reading while the other one checkpoints
+        assert store.con.execute("SELECT count(*) FROM commits").fetchone() == counts["commits"]
+    assert not Path(f"{path}.wal").exists()
+    with Store.open(path, read_only=True) as again:
+        assert {
+            t: again.con.execute(f"SELECT count(*) FROM {t}").fetchone() for t in TABLES
+        } == counts
+
+
+def test_a_background_checkpoint_beside_a_write_in_progress_loses_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    with Store.open(path) as store:
+        build_org(store)
+        store.con.execute("BEGIN TRANSACTION")  # a write in progress, then given up
+        store.con.execute("DELETE FROM activities")
+        store.checkpoint_in_background()
+        assert store._checkpoint is not None
+        store._checkpoint.join()
+        store.con.execute("ROLLBACK")
+        kept = store.con.execute("SELECT count(*) FROM activities").fetchone()
+    assert not Path(f"{path}.wal").exists()
+    with Store.open(path, read_only=True) as again:
+        assert again.con.execute("SELECT count(*) FROM activities").fetchone() == kept

@@ -95,6 +95,8 @@ def analyze_repositories(
             from ktlo.verdicts.reclassify import reclassify
 
             reclassify(store, config)
+        if run.new_commits or run.removed:  # the analysis writes only temporary tables
+            store.checkpoint_in_background()
         if not run.repo_ids:
             return Analysis(None, run, None)
         mined = replace(options, repositories=tuple(run.repo_ids), folders=run.folders)

@@ -9,6 +9,8 @@ share is corrected for the verdicts' measured error and has a 90% interval
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TypeVar
@@ -55,6 +57,10 @@ JSON_SCHEMA = "ktlo.analyze/v2"
 H = TypeVar("H", DirectoryHotspot, FileHotspot)
 TREND_WINDOW = {"week": 4, "month": 3, "quarter": 1}
 TREND_FLAT_POINTS = 0.02  # a change of less than 2 points of share reads as flat
+
+
+# commits: below this an analysis runs DuckDB on one thread (`_one_thread_when_small`)
+SMALL_SCOPE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +113,28 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
     if options.period not in PERIODS:
         raise ConfigError(f"unknown period {options.period!r}", f"use one of {', '.join(PERIODS)}")
     _create_scope(store, options)
+    with _one_thread_when_small(store):
+        return _analyze(store, options, config)
+
+
+@contextmanager
+def _one_thread_when_small(store: Store) -> Iterator[None]:
+    """Run DuckDB on one thread while analysing a history of fewer than SMALL_SCOPE commits:
+    each table fits in one row group, so a second thread has nothing to take and only costs
+    its scheduling (about 15% of the analysis of a 6,000-commit repository: BENCHMARKS.md)."""
+    row = store.con.execute("SELECT count(*) FROM scope").fetchone()
+    if row is None or row[0] >= SMALL_SCOPE:
+        yield
+        return
+    threads = store.con.execute("SELECT current_setting('threads')").fetchone()
+    store.con.execute("SET threads = 1")
+    try:
+        yield
+    finally:
+        store.con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
+
+
+def _analyze(store: Store, options: AnalyzeOptions, config: Config | None) -> AnalyzeDocument:
     compute_effort(store, config or Config(), options.since, options.until)
     store.con.execute(
         "CREATE OR REPLACE TEMP TABLE scope_effort AS "

@@ -6,6 +6,7 @@ import fcntl
 import hashlib
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -37,6 +38,7 @@ class Store:
         self.con = con
         self.path = path
         self._lock = lock
+        self._checkpoint: threading.Thread | None = None
 
     @classmethod
     def open(cls, path: Path | str, *, read_only: bool = False, wait: float | None = None) -> Store:
@@ -88,7 +90,31 @@ class Store:
         cursor.con.execute("SET enable_progress_bar = false")
         return cursor
 
+    def checkpoint_in_background(self) -> None:
+        """Start moving what was written (DuckDB's write-ahead log) into the database file on
+        another connection, while this one goes on reading: DuckDB releases the GIL as it
+        works, so the checkpoint `close` would do runs on the other core beside the queries
+        and Python of a report. A checkpoint that fails is left to `close`, which checkpoints
+        again and says what went wrong."""
+        if self._checkpoint is not None or self._lock is None:  # once; writers only
+            return
+        cursor = self.con.cursor()
+
+        def checkpoint() -> None:
+            try:
+                cursor.execute("CHECKPOINT")
+            except duckdb.Error:
+                pass  # close() checkpoints again and reports it
+            finally:
+                cursor.close()
+
+        self._checkpoint = threading.Thread(target=checkpoint, name="ktlo-checkpoint", daemon=True)
+        self._checkpoint.start()
+
     def close(self) -> None:
+        if self._checkpoint is not None:
+            self._checkpoint.join()
+            self._checkpoint = None
         self.con.close()
         if self._lock:
             self._lock.close()
