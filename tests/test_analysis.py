@@ -128,7 +128,9 @@ def test_period_labels() -> None:
     assert period_label(date(2026, 11, 1), "month") == "2026-11"
 
 
-def test_an_analysis_leaves_the_stores_threads_as_it_found_them(shop: GitRepo, store: Store) -> None:
+def test_an_analysis_leaves_the_stores_threads_as_it_found_them(
+    shop: GitRepo, store: Store
+) -> None:
     repo = open_repository(shop.path)
     ingest_repository(store, repo)
     store.con.execute("SET threads = 3")
