@@ -19,6 +19,7 @@ from tests.synthetic import build_repo
     ("args", "target"),
     [
         (["analyze", "repo"], ("repo", None)),
+        (["--debug", "analyze", "repo"], ("repo", None)),
         (["analyze", "repo", "--db", "s.duckdb", "--json"], ("repo", "s.duckdb")),
         (["analyze", "--db=s.duckdb", "--period", "week", "repo"], ("repo", "s.duckdb")),
         (["analyze", "--since", "1y", "--", "--odd-name"], ("--odd-name", None)),

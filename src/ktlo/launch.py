@@ -46,8 +46,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     command_line(args)
 
 
-def analyze_target(args: Sequence[str]) -> tuple[str, str | None] | None:
+def analyze_target(args: list[str]) -> tuple[str, str | None] | None:
     """(PATH, --db or KTLO_DB) when `args` are `analyze PATH` with known options only."""
+    if args[:1] == ["--debug"]:  # the one option before a command
+        args = args[1:]
     if not args or args[0] != "analyze":
         return None
     paths: list[str] = []

@@ -59,7 +59,7 @@ TREND_WINDOW = {"week": 4, "month": 3, "quarter": 1}
 TREND_FLAT_POINTS = 0.02  # a change of less than 2 points of share reads as flat
 
 
-# commits: below this an analysis runs DuckDB on one thread (`_one_thread_when_small`)
+# stored commits: below this an analysis runs DuckDB on one thread (`_one_thread_when_small`)
 SMALL_SCOPE = 100_000
 
 
@@ -112,17 +112,17 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
     """The whole `ktlo analyze` document (see docs/analyze-json.md)."""
     if options.period not in PERIODS:
         raise ConfigError(f"unknown period {options.period!r}", f"use one of {', '.join(PERIODS)}")
-    _create_scope(store, options)
     with _one_thread_when_small(store):
+        _create_scope(store, options)
         return _analyze(store, options, config)
 
 
 @contextmanager
 def _one_thread_when_small(store: Store) -> Iterator[None]:
-    """Run DuckDB on one thread while analysing a history of fewer than SMALL_SCOPE commits:
-    each table fits in one row group, so a second thread has nothing to take and only costs
+    """Run DuckDB on one thread while analysing a store of fewer than SMALL_SCOPE commits:
+    each table fits in a row group or two, so a second thread has little to take and costs
     its scheduling (about 15% of the analysis of a 6,000-commit repository: BENCHMARKS.md)."""
-    row = store.con.execute("SELECT count(*) FROM scope").fetchone()
+    row = store.con.execute("SELECT count(*) FROM commits").fetchone()
     if row is None or row[0] >= SMALL_SCOPE:
         yield
         return
