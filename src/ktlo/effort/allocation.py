@@ -16,6 +16,7 @@ from typing import Any
 
 from ktlo.choices import GROUPINGS, PERIODS
 from ktlo.config import Config
+from ktlo.effort import alloc_cache
 from ktlo.effort.allocation_document import (
     AllocationBudget,
     AllocationDocument,
@@ -43,7 +44,7 @@ from ktlo.effort.error_bars import (
     share_json,
 )
 from ktlo.effort.initiatives import NO_INITIATIVE, NO_INITIATIVE_HOLDS, build_initiatives
-from ktlo.effort.person_days import compute_effort
+from ktlo.effort.person_days import compute_effort, prepare_effort
 from ktlo.errors import ConfigError
 from ktlo.metrics.repository import Budget, period_label
 from ktlo.periods import FTE_NOTE, Coverage, coverage, workdays
@@ -79,7 +80,7 @@ class AllocationOptions:
 
 def build_allocation(
     store: Store, config: Config, since: date | None, until: date | None,
-    categories: bool = True, initiatives: bool = True,
+    categories: bool = True, initiatives: bool = True, cached: bool = False,
 ) -> None:  # fmt: skip
     """The temporary table `alloc(person, day, item_id, team, person_days, investment, ...)`;
     `predicted` (the classifier's investment), `answered` (an override) and `item_days`
@@ -87,12 +88,24 @@ def build_allocation(
     `initiative` is the item's (ktlo.effort.initiatives), `category` its custom category
     (ktlo.effort.categories; NULL for none, and for all without `[custom_categories]`).
     A caller that reads no category passes `categories=False` and saves finding them
-    (then `category` is NULL throughout); `initiatives=False` likewise."""
-    compute_effort(store, config, since, until)
+    (then `category` is NULL throughout); `initiatives=False` likewise. `cached`: over the
+    whole history, read the table a command saved before when nothing it is made of has
+    changed, and save it when it had to be built (ktlo.effort.alloc_cache); then only
+    `alloc` (and `category_match`) are built, not the tables it is made of."""
+    categorised = categories and bool(config.custom_categories)
+    prepare_effort(store, config)
     _load_teams(store, config)
+    kind = f"i{int(initiatives)}c{int(categorised)}"
+    key = None
+    if cached and since is None and until is None:
+        key = alloc_cache.fingerprint(
+            store, config, initiatives=initiatives, categorised=categorised
+        )
+        if alloc_cache.load(store, kind, key, categorised):
+            return
+    compute_effort(store, config, since, until, prepared=True)
     if initiatives:
         build_initiatives(store)
-    categorised = categories and bool(config.custom_categories)
     if categorised:
         build_categories(store, config)
     store.con.execute(
@@ -131,6 +144,8 @@ def build_allocation(
         LEFT JOIN {ITEM_DAYS_SQL} d USING (item_id)
         """
     )
+    if key is not None:
+        alloc_cache.save(store, kind, key, categorised)
 
 
 def allocation(store: Store, config: Config, options: AllocationOptions) -> AllocationDocument:
@@ -139,7 +154,7 @@ def allocation(store: Store, config: Config, options: AllocationOptions) -> Allo
     needed = options.by == "category" or category_targets(config)
     build_allocation(
         store, config, options.since, options.until, categories=needed,
-        initiatives=options.by == "initiative",
+        initiatives=options.by == "initiative", cached=True,
     )  # fmt: skip
     return allocation_from_alloc(store, config, options)
 
@@ -509,8 +524,9 @@ def budget_report(store: Store, config: Config, period: str = "month") -> Budget
     if period not in PERIODS:
         raise ConfigError(f"unknown period {period!r}", f"use one of {', '.join(PERIODS)}")
     build_allocation(
-        store, config, None, None, categories=category_targets(config), initiatives=False
-    )
+        store, config, None, None, categories=category_targets(config), initiatives=False,
+        cached=True,
+    )  # fmt: skip
     return budget_from_alloc(store, config, period)
 
 

@@ -47,17 +47,18 @@ QUANTUM = 2**30  # person-days are multiples of 1 / QUANTUM: their sums are exac
 
 
 def compute_effort(
-    store: Store, config: Config, since: date | None = None, until: date | None = None
-) -> None:
+    store: Store, config: Config, since: date | None = None, until: date | None = None,
+    prepared: bool = False,
+) -> None:  # fmt: skip
     """Build the temporary `effort` table: the person-days of the days in [since, until).
 
     Effort is computed over the whole history and only then cut to the range, so a day's
     person-days never depend on the range asked: an item in hand across `since` keeps its
     share of the days after it, and `ktlo allocation --since`, `ktlo analyze --since` and
-    the report's date filter give the same figures for the same days."""
-    resolve_identities(store, config)
-    _load_weights(store, config)
-    _load_time_off(store, config)
+    the report's date filter give the same figures for the same days. `prepared`: the
+    caller ran `prepare_effort` already."""
+    if not prepared:
+        prepare_effort(store, config)
     store.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE effort AS
@@ -141,6 +142,14 @@ def compute_effort(
             "OR day >= coalesce(?::DATE, DATE '9999-12-31')",
             [since, until],
         )
+
+
+def prepare_effort(store: Store, config: Config) -> None:
+    """The temporary tables the effort is computed from: `identity` and `person_info`
+    (ktlo.effort.identity), `effort_weights` and `time_off`."""
+    resolve_identities(store, config)
+    _load_weights(store, config)
+    _load_time_off(store, config)
 
 
 def _load_weights(store: Store, config: Config) -> None:
