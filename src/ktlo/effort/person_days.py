@@ -27,6 +27,7 @@ from datetime import date
 from ktlo.config import Config, load_time_off
 from ktlo.effort.identity import resolve_identities
 from ktlo.store import Store
+from ktlo.store.temp_tables import require
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "authored": 1.0,  # a commit
@@ -59,6 +60,7 @@ def compute_effort(
     caller ran `prepare_effort` already."""
     if not prepared:
         prepare_effort(store, config)
+    require(store, "identity", "person_info", "effort_weights", "time_off")
     store.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE effort AS
