@@ -4,7 +4,9 @@ nothing it is made of changed, rebuilt the moment anything did, never in the way
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +98,9 @@ def test_the_saved_table_is_what_the_next_run_reads(shop: GitRepo, tmp_path: Pat
     Path(str(saved) + ".x").replace(saved)
     after = _ktlo("allocation", "--db", db, "--config", config)
     assert after["totals"]["person_days"] == 2 * before["totals"]["person_days"]
+    # a range is computed each time: every day of the shop's history, not the file's doubles
+    ranged = _ktlo("allocation", "--since", "2025-01-01", "--db", db, "--config", config)
+    assert ranged["totals"]["person_days"] == before["totals"]["person_days"]
 
 
 def test_a_new_sync_is_counted(shop: GitRepo, tmp_path: Path) -> None:
@@ -162,3 +167,16 @@ def test_a_folder_that_cannot_be_written_or_a_damaged_file_computes_as_before(
     _cache(db).write_text("a file where the folder would go", encoding="utf-8")
     assert _ktlo(*args) == expected
     assert _cache(db).read_text(encoding="utf-8") == "a file where the folder would go"
+
+
+def test_a_file_left_half_written_by_a_stopped_process_is_removed(
+    shop: GitRepo, tmp_path: Path
+) -> None:
+    db, config = _setup(shop, tmp_path)
+    _cache(db).mkdir()
+    stale, writing = _cache(db) / ".alloc-i0c0-0.parquet.1", _cache(db) / ".alloc-i0c0-1.parquet.2"
+    for path in (stale, writing):
+        path.write_bytes(b"half a Parquet file")
+    os.utime(stale, (time.time() - 2 * 3600, time.time() - 2 * 3600))  # two hours ago
+    _ktlo("allocation", "--db", db, "--config", config)
+    assert not stale.exists() and writing.exists()  # another process may still be writing

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from functools import cache
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from ktlo.config import Config
 from ktlo.store import Store
 
 SUFFIX = ".cache"  # the folder beside the store: `org.duckdb.cache/`
+ABANDONED = 3600  # seconds: a file being written that is older was left by a stopped process
 # The stored tables the allocation reads and the columns it reads of them (code-chosen SQL).
 _STORED = (
     ("work_items", "item_id, source, kind, repo_id, external_id, author_name, author_email, "
@@ -124,6 +126,9 @@ def save(store: Store, kind: str, key: str, categorised: bool) -> None:
         for old in folder(store).glob("*.parquet"):
             if old.name.split("-")[1:2] == [kind] and old not in files.values():
                 old.unlink(missing_ok=True)
+        for left in folder(store).glob(".*.parquet.*"):  # a process stopped while writing
+            if time.time() - left.stat().st_mtime > ABANDONED:
+                left.unlink(missing_ok=True)
         for table, path in files.items():  # `alloc` last: its file says the set is whole
             partial = path.with_name(f".{path.name}.{os.getpid()}")  # renamed whole, or not
             store.con.table(table).write_parquet(str(partial))
