@@ -80,11 +80,18 @@ def fingerprint(store: Store, config: Config, *, initiatives: bool, categorised:
 
 @cache
 def _code_digest() -> str:
+    """The source of the modules that compute the table; where one cannot be read (an
+    install without sources), ktlo's version stands for it."""
     import importlib
 
-    digest = hashlib.sha256()
+    from ktlo import __version__
+
+    digest = hashlib.sha256(__version__.encode())
     for name in _CODE:
-        digest.update(Path(importlib.import_module(name).__file__ or name).read_bytes())
+        try:
+            digest.update(Path(importlib.import_module(name).__file__ or name).read_bytes())
+        except OSError:
+            digest.update(name.encode())
     return digest.hexdigest()
 
 
