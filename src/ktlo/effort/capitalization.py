@@ -58,7 +58,7 @@ def capitalization(
     if team and team != NO_TEAM and team not in {t.name for t in config.teams}:
         known = ", ".join(t.name for t in config.teams) or "none configured"
         raise ConfigError(f"unknown team {team!r}", f"teams in ktlo.toml: {known}")
-    build_allocation(store, config, None, None, categories=False)
+    build_allocation(store, config, None, None, categories=False, cached=True)
     return capitalization_from_alloc(store, config, period, team, items)
 
 

@@ -9,8 +9,10 @@
                   more than 5 × capacity
 
 The result is the temporary table `effort(person, day, item_id, person_days, repo_id,
-kind)`: the item's repository and kind ride along, so that the reports need not join
-the large item tables again.
+kind, item_key)`: the item's repository and kind ride along, so that the reports need not
+join the large item tables again, and `item_key`, a number per item (its row in
+`work_items`, unique within the table, not an id to keep), which counts and joins items
+faster than the text of their ids.
 
 Sums of person-days are exact, so a report is the same bytes whatever order DuckDB's
 threads add them in: weights are decimals (their sums exact), and each row's person-days
@@ -27,6 +29,7 @@ from datetime import date
 from ktlo.config import Config, load_time_off
 from ktlo.effort.identity import resolve_identities
 from ktlo.store import Store
+from ktlo.store.temp_tables import require
 
 DEFAULT_WEIGHTS: dict[str, float] = {
     "authored": 1.0,  # a commit
@@ -47,24 +50,26 @@ QUANTUM = 2**30  # person-days are multiples of 1 / QUANTUM: their sums are exac
 
 
 def compute_effort(
-    store: Store, config: Config, since: date | None = None, until: date | None = None
-) -> None:
+    store: Store, config: Config, since: date | None = None, until: date | None = None,
+    prepared: bool = False,
+) -> None:  # fmt: skip
     """Build the temporary `effort` table: the person-days of the days in [since, until).
 
     Effort is computed over the whole history and only then cut to the range, so a day's
     person-days never depend on the range asked: an item in hand across `since` keeps its
     share of the days after it, and `ktlo allocation --since`, `ktlo analyze --since` and
-    the report's date filter give the same figures for the same days."""
-    resolve_identities(store, config)
-    _load_weights(store, config)
-    _load_time_off(store, config)
+    the report's date filter give the same figures for the same days. `prepared`: the
+    caller ran `prepare_effort` already."""
+    if not prepared:
+        prepare_effort(store, config)
+    require(store, "identity", "person_info", "effort_weights", "time_off")
     store.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE effort AS
         WITH authored AS (  -- one row per commit: a commit is one author, one item, one day
             SELECT i.person, w.item_id, CAST(w.created_at AS DATE) AS day,
                    (SELECT weight FROM effort_weights WHERE kind = 'authored') AS weight,
-                   w.repo_id, w.kind
+                   w.repo_id, w.kind, w.rowid AS item_key
             FROM work_items w
             JOIN identity i ON i.alias = lower(coalesce(nullif(w.author_email, ''), w.author_name))
             ANTI JOIN (SELECT item_id FROM commits WHERE is_merge OR is_boundary) m USING (item_id)
@@ -73,7 +78,8 @@ def compute_effort(
         acted AS (  -- other activity, one row per person, item and day, at its heaviest kind
             SELECT i.person, a.item_id, CAST(a.occurred_at AS DATE) AS day,
                    max(coalesce(w.weight, {OTHER_KIND_WEIGHT})) AS weight,
-                   any_value(item.repo_id) AS repo_id, any_value(item.kind) AS kind
+                   any_value(item.repo_id) AS repo_id, any_value(item.kind) AS kind,
+                   any_value(item.rowid) AS item_key
             FROM activities a
             JOIN identity i ON i.alias = lower(a.person)
             JOIN work_items item ON item.item_id = a.item_id
@@ -96,12 +102,12 @@ def compute_effort(
             GROUP BY ALL HAVING count(*) > 1
         ),
         spans AS (
-            SELECT t.person, t.item_id, t.day, t.repo_id, t.kind,
+            SELECT t.person, t.item_id, t.day, t.repo_id, t.kind, t.item_key,
                    lead(t.day) OVER (PARTITION BY t.person, t.item_id ORDER BY t.day) AS next_day
             FROM touched t SEMI JOIN revisited r ON r.person = t.person AND r.item_id = t.item_id
         ),
         carried AS (
-            SELECT person, item_id, repo_id, kind,
+            SELECT person, item_id, repo_id, kind, item_key,
                    CAST(unnest(generate_series(day + 1, next_day - 1, INTERVAL 1 DAY)) AS DATE) AS day
             FROM spans
             WHERE next_day - day BETWEEN 2 AND {int(config.effort.active_days)}
@@ -111,10 +117,10 @@ def compute_effort(
             ANTI JOIN time_off o ON o.person = t.person AND t.day BETWEEN o.starts AND o.ends
         ),
         in_hand AS MATERIALIZED (
-            SELECT person, item_id, day, weight, repo_id, kind FROM touched
+            SELECT person, item_id, day, weight, repo_id, kind, item_key FROM touched
             UNION ALL
             SELECT c.person, c.item_id, c.day, (SELECT weight FROM effort_weights WHERE kind = 'carried'),
-                   c.repo_id, c.kind
+                   c.repo_id, c.kind, c.item_key
             FROM carried c SEMI JOIN working_days d ON d.person = c.person AND d.day = c.day
             ANTI JOIN touched t ON t.person = c.person AND t.item_id = c.item_id AND t.day = c.day
         ),
@@ -131,7 +137,7 @@ def compute_effort(
         )
         SELECT h.person, h.day, h.item_id,
                round(h.weight * f.factor * {QUANTUM}) / {QUANTUM} AS person_days,
-               h.repo_id, h.kind
+               h.repo_id, h.kind, h.item_key
         FROM in_hand h JOIN day_factor f ON f.person = h.person AND f.day = h.day
         """
     )
@@ -141,6 +147,14 @@ def compute_effort(
             "OR day >= coalesce(?::DATE, DATE '9999-12-31')",
             [since, until],
         )
+
+
+def prepare_effort(store: Store, config: Config) -> None:
+    """The temporary tables the effort is computed from: `identity` and `person_info`
+    (ktlo.effort.identity), `effort_weights` and `time_off`."""
+    resolve_identities(store, config)
+    _load_weights(store, config)
+    _load_time_off(store, config)
 
 
 def _load_weights(store: Store, config: Config) -> None:

@@ -51,8 +51,8 @@ _TABLES = (
     _t("project_scope", "ktlo.verdicts.project_scope.promote_projects", ("item_id", "span_days", "people", "linked", "estimate", "evidence")),
     _t("verdicts_before", "ktlo.verdicts.moves.snapshot", ("item_id", "investment", "subcategory")),
     # effort/
-    _t("alloc", "ktlo.effort.allocation.build_allocation", ("person", "day", "item_id", "team", "person_days", "investment", "subcategory", "repo_id", "kind", "predicted", "answered", "item_days", "initiative", "category")),
-    _t("effort", "ktlo.effort.person_days.compute_effort", ("person", "day", "item_id", "person_days", "repo_id", "kind")),
+    _t("alloc", "ktlo.effort.allocation.build_allocation", ("person", "day", "item_id", "team", "person_days", "investment", "subcategory", "repo_id", "kind", "predicted", "answered", "item_days", "initiative", "category", "item_key")),
+    _t("effort", "ktlo.effort.person_days.compute_effort", ("person", "day", "item_id", "person_days", "repo_id", "kind", "item_key")),
     _t("effort_weights", "ktlo.effort.person_days._load_weights", ("kind", "weight")),
     _t("identity", "ktlo.effort.identity.resolve_identities", ("alias", "person")),
     _t("person_info", "ktlo.effort.identity.resolve_identities", ("person", "name", "capacity", "is_bot")),
@@ -109,8 +109,8 @@ _TABLES = (
     _t("scope_merges", "ktlo.metrics.repository._create_scope", ("item_id",)),
     _t("scope_repos", "ktlo.metrics.repository._create_scope", ("repo_id",)),
     # report/
-    _t("alloc_all", "ktlo.report.model.prepare", ("person", "day", "item_id", "team", "person_days", "investment", "subcategory", "repo_id", "kind", "predicted", "answered", "item_days", "initiative", "category")),
-    _t("report_alloc", "ktlo.report.model.apply_filters", ("person", "day", "item_id", "team", "person_days", "investment", "subcategory", "repo_id", "kind", "predicted", "answered", "item_days", "initiative", "category")),
+    _t("alloc_all", "ktlo.report.model.prepare", ("person", "day", "item_id", "team", "person_days", "investment", "subcategory", "repo_id", "kind", "predicted", "answered", "item_days", "initiative", "category", "item_key")),
+    _t("report_alloc", "ktlo.report.model.apply_filters", ("person", "day", "item_id", "team", "person_days", "investment", "subcategory", "repo_id", "kind", "predicted", "answered", "item_days", "initiative", "category", "item_key")),
     _t("report_filter", "ktlo.report.model.apply_filters", ("since", "until", "repo", "scope")),
     _t("report_identity", "ktlo.report.model.prepare", ("alias", "person")),
     _t("report_item_dirs", "ktlo.report.model.prepare", ("item_id", "directory", "part")),

@@ -1,0 +1,182 @@
+"""The allocation table kept beside the store (ktlo.effort.alloc_cache): read back while
+nothing it is made of changed, rebuilt the moment anything did, never in the way."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from click.testing import CliRunner
+
+from ktlo.cli import main
+from tests.conftest import BOB, GitRepo
+
+TEAMS = """
+[[teams]]
+name = "checkout"
+members = ["Alice Martin"]
+cost_per_fte_month = 20000
+
+[[teams]]
+name = "platform"
+members = ["Bob Chen", "Carol Diaz"]
+cost_per_fte_month = 25000
+
+[initiatives."Payments v2"]
+capitalizable = true
+
+[people."Bob Chen"]
+capacity = 1.0
+"""
+MOVED = TEAMS.replace('["Alice Martin"]', '["Alice Martin", "Bob Chen"]').replace(
+    '["Bob Chen", "Carol Diaz"]', '["Carol Diaz"]'
+)
+
+
+def _ktlo(*args: str) -> dict[str, Any]:
+    result = CliRunner().invoke(main, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return dict(json.loads(result.stdout))
+
+
+def _setup(shop: GitRepo, tmp_path: Path, text: str = TEAMS) -> tuple[str, str]:
+    db = str(tmp_path / "s.duckdb")
+    config = tmp_path / "ktlo.toml"
+    config.write_text(text, encoding="utf-8")
+    assert CliRunner().invoke(main, ["analyze", str(shop.path), "--db", db]).exit_code == 0
+    return db, str(config)
+
+
+def _cache(db: str) -> Path:
+    return Path(db + ".cache")
+
+
+def _fresh(*args: str, db: str) -> dict[str, Any]:
+    """The document computed with no saved table to read (what the code before computed)."""
+    shutil.rmtree(_cache(db), ignore_errors=True)
+    return _ktlo(*args)
+
+
+COMMANDS = (
+    ("allocation",),
+    ("allocation", "--by", "team"),
+    ("allocation", "--by", "initiative"),
+    ("capitalization",),
+    ("budget",),
+)
+
+
+def test_a_second_run_reads_the_saved_table_and_answers_the_same(
+    shop: GitRepo, tmp_path: Path
+) -> None:
+    db, config = _setup(shop, tmp_path)
+    for command in COMMANDS:
+        first = _ktlo(*command, "--db", db, "--config", config)
+        assert _ktlo(*command, "--db", db, "--config", config) == first, command
+    # one file per kind of table: with initiatives (allocation --by initiative and
+    # capitalization share it) and without
+    saved = sorted(p.name.split("-")[:2] for p in _cache(db).glob("*.parquet"))
+    assert saved == [["alloc", "i0c0"], ["alloc", "i1c0"]]
+
+
+def test_the_saved_table_is_what_the_next_run_reads(shop: GitRepo, tmp_path: Path) -> None:
+    """Proof that the file is read, not recomputed: doubled on disk, doubled in the answer."""
+    db, config = _setup(shop, tmp_path)
+    before = _ktlo("allocation", "--db", db, "--config", config)
+    (saved,) = _cache(db).glob("alloc-*.parquet")
+    doubled = (
+        duckdb.connect()
+        .read_parquet(str(saved))
+        .project("* REPLACE (person_days * 2 AS person_days)")
+    )
+    doubled.write_parquet(str(saved) + ".x")
+    Path(str(saved) + ".x").replace(saved)
+    after = _ktlo("allocation", "--db", db, "--config", config)
+    assert after["totals"]["person_days"] == 2 * before["totals"]["person_days"]
+    # a range is computed each time: every day of the shop's history, not the file's doubles
+    ranged = _ktlo("allocation", "--since", "2025-01-01", "--db", db, "--config", config)
+    assert ranged["totals"]["person_days"] == before["totals"]["person_days"]
+
+
+def test_a_new_sync_is_counted(shop: GitRepo, tmp_path: Path) -> None:
+    db, config = _setup(shop, tmp_path)
+    args = ("allocation", "--by", "team", "--db", db, "--config", config)
+    before = _ktlo(*args)
+    shop.commit("fix: round totals", {"src/round.py": "R = 2\n"}, BOB, "2026-03-06T10:00:00+00:00")
+    assert CliRunner().invoke(main, ["analyze", str(shop.path), "--db", db]).exit_code == 0
+    after = _ktlo(*args)
+    assert after["totals"]["person_days"] > before["totals"]["person_days"]
+    assert after == _fresh(*args, db=db)
+
+
+def test_an_override_is_counted(shop: GitRepo, tmp_path: Path) -> None:
+    db, config = _setup(shop, tmp_path)
+    args = ("allocation", "--db", db, "--config", config)
+    before = _ktlo(*args)
+    feature = shop.shas["feat"]
+    result = CliRunner().invoke(main, ["review", feature[:10], "--as", "ktlo/bug", "--db", db])
+    assert result.exit_code == 0, result.output
+    after = _ktlo(*args)
+    assert after["totals"]["ktlo_person_days"] > before["totals"]["ktlo_person_days"]
+    assert after == _fresh(*args, db=db)
+
+
+def test_a_changed_team_and_another_config_are_counted(shop: GitRepo, tmp_path: Path) -> None:
+    db, config = _setup(shop, tmp_path)
+    args = ("allocation", "--by", "team", "--db", db)
+    by_team = {g["key"]: g["person_days"] for g in _ktlo(*args, "--config", config)["groups"]}
+    other = tmp_path / "other.toml"
+    other.write_text(MOVED, encoding="utf-8")  # Bob moves from platform to checkout
+    moved = _ktlo(*args, "--config", str(other))
+    moved_by_team = {g["key"]: g["person_days"] for g in moved["groups"]}
+    assert moved_by_team["checkout"] > by_team["checkout"]
+    assert moved == _fresh(*args, "--config", str(other), db=db)
+    Path(config).write_text(MOVED, encoding="utf-8")  # the same change in the first file
+    assert _ktlo(*args, "--config", config) == moved
+
+
+def test_a_person_s_capacity_and_time_off_are_counted(shop: GitRepo, tmp_path: Path) -> None:
+    db, config = _setup(shop, tmp_path)
+    args = ("allocation", "--db", db, "--config", config)
+    before = _ktlo(*args)["totals"]["person_days"]
+    away = 'capacity = 1.0\ntime_off = [{ start = "2026-01-10", end = "2026-01-10" }]'
+    for edited in (TEAMS.replace("capacity = 1.0", away), TEAMS.replace("1.0", "0.5")):
+        _ktlo(*args)  # the table of the file as it was is saved
+        Path(config).write_text(edited, encoding="utf-8")
+        after = _ktlo(*args)
+        assert after["totals"]["person_days"] < before
+        assert after == _fresh(*args, db=db)
+        Path(config).write_text(TEAMS, encoding="utf-8")
+
+
+def test_a_folder_that_cannot_be_written_or_a_damaged_file_computes_as_before(
+    shop: GitRepo, tmp_path: Path
+) -> None:
+    db, config = _setup(shop, tmp_path)
+    args = ("allocation", "--by", "initiative", "--db", db, "--config", config)
+    expected = _fresh(*args, db=db)
+    for saved in _cache(db).glob("*.parquet"):
+        saved.write_bytes(b"not parquet")
+    assert _ktlo(*args) == expected
+    shutil.rmtree(_cache(db))
+    _cache(db).write_text("a file where the folder would go", encoding="utf-8")
+    assert _ktlo(*args) == expected
+    assert _cache(db).read_text(encoding="utf-8") == "a file where the folder would go"
+
+
+def test_a_file_left_half_written_by_a_stopped_process_is_removed(
+    shop: GitRepo, tmp_path: Path
+) -> None:
+    db, config = _setup(shop, tmp_path)
+    _cache(db).mkdir()
+    stale, writing = _cache(db) / ".alloc-i0c0-0.parquet.1", _cache(db) / ".alloc-i0c0-1.parquet.2"
+    for path in (stale, writing):
+        path.write_bytes(b"half a Parquet file")
+    os.utime(stale, (time.time() - 2 * 3600, time.time() - 2 * 3600))  # two hours ago
+    _ktlo("allocation", "--db", db, "--config", config)
+    assert not stale.exists() and writing.exists()  # another process may still be writing
