@@ -114,7 +114,14 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
         raise ConfigError(f"unknown period {options.period!r}", f"use one of {', '.join(PERIODS)}")
     with _one_thread_when_small(store):
         _create_scope(store, options)
-        return _analyze(store, options, config)
+        compute_effort(store, config or Config(), options.since, options.until)
+        store.con.execute(
+            "CREATE OR REPLACE TEMP TABLE scope_effort AS "
+            "SELECT s.*, e.person, e.day, e.person_days, "
+            "coalesce(d.item_days, e.person_days) AS item_days "  # for the error bars
+            f"FROM effort e JOIN scope s USING (item_id) LEFT JOIN {ITEM_DAYS_SQL} d USING (item_id)"
+        )
+        return _document(store, options)
 
 
 @contextmanager
@@ -134,14 +141,8 @@ def _one_thread_when_small(store: Store) -> Iterator[None]:
         store.con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
 
 
-def _analyze(store: Store, options: AnalyzeOptions, config: Config | None) -> AnalyzeDocument:
-    compute_effort(store, config or Config(), options.since, options.until)
-    store.con.execute(
-        "CREATE OR REPLACE TEMP TABLE scope_effort AS "
-        "SELECT s.*, e.person, e.day, e.person_days, "
-        "coalesce(d.item_days, e.person_days) AS item_days "  # for the error bars
-        f"FROM effort e JOIN scope s USING (item_id) LEFT JOIN {ITEM_DAYS_SQL} d USING (item_id)"
-    )
+def _document(store: Store, options: AnalyzeOptions) -> AnalyzeDocument:
+    """The document, from the scope and scope_effort tables `analyze` built."""
     ids = options.repo_ids
     rates = measured_rates(store)
     totals = _totals(store)
