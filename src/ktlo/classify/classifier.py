@@ -82,7 +82,7 @@ def classify(item: Item) -> Verdict:
     found = read(subject, text.body, item.files, item.kind, (item.lines_added, item.lines_deleted))
     if convention:
         return _refine_convention(sub, reason, found, text)
-    return _from_model(found, text)
+    return _from_model(found, text, item.kind)
 
 
 def read(
@@ -115,7 +115,7 @@ def classify_text(item: WorkText) -> Verdict:
     convention = signals.conventional_signal(subject) or signals.gitmoji_signal(subject)
     if convention:
         subject = convention[1]
-    return _from_model(read(subject, text.body, (), item.kind), text)
+    return _from_model(read(subject, text.body, (), item.kind), text, item.kind)
 
 
 def classify_many(items: Iterable[WorkText]) -> Iterator[Verdict]:
@@ -159,11 +159,13 @@ def _refine_convention(sub: str, reason: Reason, found: list[F.Feature], text: P
     return _verdict(sub, 0.85, [reason, *_merge(text)])
 
 
-def _from_model(found: list[F.Feature], text: Prepared) -> Verdict:
+def _from_model(found: list[F.Feature], text: Prepared, kind: str) -> Verdict:
+    """The text model's verdict on the features `read` found for an item of `kind`."""
     if not has_evidence(found):
         why = Reason("no_signal", "no verb, word or file the model reads says what this work is")
         return Verdict(OTHER, None, 0.2, (why, *_merge(text)))
-    reading, _, moved = model.read(found)
+    # the kind's group from the kind itself, not searched for among the features
+    reading, _, moved = model.read(found, model.kind_group(kind))
     if reading.subcategory is None:
         why = Reason(
             "no_signal", "the words read most like a message that says nothing of the work"

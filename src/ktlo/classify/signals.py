@@ -147,17 +147,20 @@ class FileRoles(NamedTuple):
 def file_roles(files: tuple[str, ...]) -> FileRoles:
     """How many of `files` have each role (cached: the structural signals and the text
     model's features both read it, and small changes to the same files recur)."""
-    paths = tuple(f for f in files if f)
-    counts = [0] * 6
-    for path in paths:
-        role = file_role(path)
-        counts[0] += role.lockfile
-        counts[1] += role.ci
-        counts[2] += role.doc
-        counts[3] += role.test
-        counts[4] += role.build
-        counts[5] += role.doc or role.ci or role.test
-    return FileRoles(paths, *counts)
+    paths = files if all(files) else tuple(filter(None, files))
+    if not paths:
+        return FileRoles(paths, 0, 0, 0, 0, 0, 0)
+    # each path's roles as counts, summed role by role in C (a change may touch hundreds)
+    lockfile, ci, doc, test, build, upkeep = map(sum, zip(*map(_role_counts, paths), strict=True))
+    return FileRoles(paths, lockfile, ci, doc, test, build, upkeep)
+
+
+@lru_cache(maxsize=1 << 16)
+def _role_counts(path: str) -> tuple[int, int, int, int, int, int]:
+    """`file_role(path)` as 0/1 counts, with whether it is upkeep (a doc, CI or a test)."""
+    role = file_role(path)
+    upkeep = role.doc or role.ci or role.test
+    return (*map(int, role), int(upkeep))  # type: ignore[return-value]
 
 
 class FileRole(NamedTuple):
