@@ -29,10 +29,18 @@ from ktlo.classify.vocabulary import HERE, cues, tokens, verbs
 
 _VERSION = re.compile(r"(?<![\w.])v?\d+(?:\.\d+)+[\w.+-]*|(?<![\w.])v\d+\b")
 _REF = re.compile(r"(?:^|[\s(])(?:#|gh-|!)\d+\b", re.IGNORECASE)
-_CODE = re.compile(r"`|\w\(\)|[a-z]_[a-z]|[a-z][A-Z]|\w::\w")
+# A name from the code: a backtick, `name()`, `snake_case`, `camelCase` or `a::b`, that is
+# `` `|\w\(\)|[a-z]_[a-z]|[a-z][A-Z]|\w::\w ``. Searched as written, the engine tries every
+# alternative at every position; here each form is found from its second character (rare
+# in prose: `(`, `_`, `:`, a capital), which the engine skips to, with the character before
+# it checked behind. The same matches, each starting one character later but a backtick's
+# (`_code_start`; tests/test_classify_patterns.py compares the two).
+_CODE = re.compile(r"[`(_:A-Z](?:(?<=`)|(?<=\w\()\)|(?<=[a-z]_)[a-z]|(?<=[a-z][A-Z])|(?<=\w:):\w)")
 _DIGIT = re.compile(r"\d")  # what every version has: most subjects have none
 _NUMBER = re.compile(r"(?<![\w.])v?\d+(?:\.\d+)*\b")
-_CLI_OPTION = re.compile(r"(?<![\w-])--?[a-z][\w-]+")
+# `(?<![\w-])--?[a-z][\w-]+`, opening with its dash so that the engine skips to each dash
+# instead of trying the lookbehind at every position: the same matches
+_CLI_OPTION = re.compile(r"-(?<![\w-]-)-?[a-z][\w-]+")
 _FINITE = frozenset("is are was were be been has have had should must can will would".split())
 
 
@@ -199,6 +207,12 @@ def _word_at(text: str, at: int) -> str:
     return text[start : end if end >= 0 else len(text)]
 
 
+def _code_start(found: re.Match[str]) -> int:
+    """Where the name `_CODE` found starts: one character before the match, but for a
+    backtick (the one form found from its first character)."""
+    return found.start() if found[0] == "`" else found.start() - 1
+
+
 def size_features(added: int | None, deleted: int | None) -> list[Feature]:
     """How big the change is, and whether it mostly adds or mostly rewrites."""
     if added is None or deleted is None:
@@ -236,7 +250,7 @@ def shape_features(
         and _CODE.search(subject)
     )  # fmt: skip
     if code:
-        found.append(("shape:code", _word_at(subject, code.start())))
+        found.append(("shape:code", _word_at(subject, _code_start(code))))
     words = lead.split()
     if len(words) <= 1:
         found.append(("shape:one_word", lead))

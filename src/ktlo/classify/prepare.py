@@ -23,10 +23,11 @@ _RESOLVE_QUOTED = re.compile(r'^Resolve "(.+)"$', re.IGNORECASE)
 # kernel-style subjects nest them ("net: sched: fix ...")
 _AREA_PREFIX = re.compile(r"^(?:[\w./+*,{}-]{1,30}(?:\([^)]{0,30}\))?:\s+){1,3}")
 # A trailer line, with the newline before it: a pattern that opens with a character lets
-# the regex engine skip to each newline instead of trying `^` at every position.
-_TRAILER = re.compile(
-    r"\n(?:[A-Za-z][\w-]*(?:-by|-to)?:\s.*$|\(cherry picked from .*\)$)", re.MULTILINE
-)
+# the regex engine skip to each newline instead of trying `^` at every position. Its key is
+# read possessively (`*+`): `Signed-off-by:` is one run of [\w-] and a colon, and a run
+# that a colon does not end never becomes one by giving characters back — the same matches
+# as `[\w-]*(?:-by|-to)?:` without backtracking through every word of the message.
+_TRAILER = re.compile(r"\n(?:[A-Za-z][\w-]*+:\s.*$|\(cherry picked from .*\)$)", re.MULTILINE)
 _PR_SUFFIX = re.compile(r"\s*\((?:#|!)\d+\)\s*$")
 BRACKET_TAGS = re.compile(r"\[([^\]]{1,40})\]")
 # Text a template or a tool wrote, not the author: the checklist ("- [ ] Tests updated")
@@ -94,7 +95,8 @@ def clean_subject(title: str) -> str:
 def clean_body(body: str) -> str:
     """The author's own words: trailers, pull-request templates, checklists, code and quotes removed."""
     body = body[: MAX_BODY + 100]  # what follows is never read: no need to clean it
-    body = _TRAILER.sub("\n", "\n" + body)[1:]  # each trailer line emptied
+    if ":" in body or "(cherry picked from" in body:  # what every trailer line holds
+        body = _TRAILER.sub("\n", "\n" + body)[1:]  # each trailer line emptied
     if "<!--" in body or "```" in body or "[ ]" in body or "[x]" in body or "**" in body:
         body = _BOILERPLATE.sub(" ", body)
     return body.strip()[:MAX_BODY]

@@ -1,0 +1,108 @@
+"""The classifier's patterns rewritten to be searched faster find exactly what the patterns
+as first written found: a verdict may not move because a regex was made cheaper."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from ktlo.classify import features, prepare
+
+# The patterns as they were written before being made faster: the reference.
+CODE = re.compile(r"`|\w\(\)|[a-z]_[a-z]|[a-z][A-Z]|\w::\w")
+CLI_OPTION = re.compile(r"(?<![\w-])--?[a-z][\w-]+")
+TRAILER = re.compile(r"\n(?:[A-Za-z][\w-]*(?:-by|-to)?:\s.*$|\(cherry picked from .*\)$)", re.M)
+
+SUBJECTS = [
+    "",
+    "`",
+    "fix foo() and bar_baz in Foo::Bar",
+    "a()b_c dE x::y `z`",
+    "_a (b) A::b ::c a:: ::",
+    "Fix the NULL check in foo_bar() for v2.3.1 (#12)",
+    "t/t5510: use --no-tags and -v with git-fetch",
+    "a--b -x --y -- -1 x-y-z --über",
+    "mixedCase at the end: endsWithA",
+    "(leading) _underscore `tick and ()",
+    "ÀÉ_é éB é() é::é",  # word characters that are not ASCII
+    "\u212a_k k\u212a",  # KELVIN SIGN: not [a-z] or [A-Z], though its lower case is
+]
+
+
+def reference_code_start(text: str) -> int | None:
+    found = CODE.search(text)
+    return found.start() if found else None
+
+
+def code_start(text: str) -> int | None:
+    found = features._CODE.search(text)
+    return features._code_start(found) if found else None
+
+
+def random_texts(alphabet: list[str], count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choices(alphabet, k=rng.randint(0, 12))) for _ in range(count)]
+
+
+CODE_ALPHABET = list("aZ_:()` .é1ßK-") + ["\u212a", "::", "()"]
+TRAILER_ALPHABET = [*"aB-: \n\t_1\r\x0bé", "by", "to", "-by:", "(cherry picked from x)", ": "]
+
+
+@pytest.mark.parametrize("text", SUBJECTS)
+def test_a_name_from_the_code_starts_where_the_written_pattern_finds_it(text: str) -> None:
+    assert code_start(text) == reference_code_start(text)
+
+
+def test_names_from_the_code_on_random_texts() -> None:
+    texts = random_texts(CODE_ALPHABET, 50_000, seed=1)
+    assert [code_start(t) for t in texts] == [reference_code_start(t) for t in texts]
+
+
+def test_the_shape_feature_names_the_word_the_written_pattern_named() -> None:
+    # the word around the start is what a reason shows: "a name from the code "foo_bar()""
+    found = features.shape_features("Fix the NULL check in foo_bar()", "Fix the NULL", True)
+    assert ("shape:code", "foo_bar()") in found
+    found = features.shape_features("handle x in foo_bar", "handle x in foo_bar", True)
+    assert ("shape:code", "foo_bar") in found
+
+
+@pytest.mark.parametrize("text", SUBJECTS)
+def test_a_command_line_option_is_what_the_written_pattern_finds(text: str) -> None:
+    found, expected = features._CLI_OPTION.search(text), CLI_OPTION.search(text)
+    assert (found and found.span()) == (expected and expected.span())
+
+
+def test_command_line_options_on_random_texts() -> None:
+    for text in random_texts([*CODE_ALPHABET, "-", "--", "-a", " -", "x-"], 50_000, seed=2):
+        found, expected = features._CLI_OPTION.search(text), CLI_OPTION.search(text)
+        assert (found and found.span()) == (expected and expected.span()), text
+
+
+def reference_clean(body: str) -> str:
+    """`prepare.clean_body` as it was: every body through the trailer pattern as written."""
+    body = TRAILER.sub("\n", "\n" + body[: prepare.MAX_BODY + 100])[1:]
+    if "<!--" in body or "```" in body or "[ ]" in body or "[x]" in body or "**" in body:
+        body = prepare._BOILERPLATE.sub(" ", body)
+    return body.strip()[: prepare.MAX_BODY]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Explain why.\n\nSigned-off-by: A <a@example.com>\nReviewed-by: B",
+        "Acked-by:x\nCo-authored-to: y\nX-by-by: z\nkey:\tvalue\nnot a: trailer here",
+        "a line\n(cherry picked from commit 0123abc)\nafter",
+        "no colon, no trailer\njust words",
+        "Fixes: #12\nURL: https://example.com/x\n:leading colon\n-dash: x",
+        "é-by: not ASCII first\nÉtienne-by: x\nA-é: y",
+    ],
+)
+def test_trailers_are_removed_as_the_written_pattern_removes_them(body: str) -> None:
+    assert prepare.clean_body(body) == reference_clean(body)
+
+
+def test_trailers_on_random_texts() -> None:
+    for text in random_texts(TRAILER_ALPHABET, 50_000, seed=3):
+        assert prepare.clean_body(text) == reference_clean(text), text
