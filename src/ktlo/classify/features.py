@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import cache
+from itertools import compress
 
 from ktlo.classify import signals
 from ktlo.classify.vocabulary import HERE, cues, tokens, verbs
@@ -60,32 +61,30 @@ def _skippable() -> frozenset[str]:
 def subject_features(area: str, lead: str) -> list[Feature]:
     """Features of a subject: its area prefix, opening verb, and the words after it."""
     found: list[Feature] = []
-    for _, cls, text in cues().find(tokens(area)) if area else ():
-        found.append((f"area:{cls}", text))
+    if area:
+        found += [(term[4], term[3]) for term in _scan(tokens(area), 0, _area_index())]
     words = tokens(lead)
     start = 1 if len(words) > 1 and words[0] in _skippable() else 0
-    verb = verbs().match_at(words, start) if words else None
+    verb = _verb_at(words, start) if words else None
     if verb is None and start:
-        start, verb = 0, verbs().match_at(words, 0)
-    rest = start + verb[0] if verb else 0
+        start, verb = 0, _verb_at(words, 0)
+    rest = start + verb[1] if verb else 0
     if verb:
-        found.append((f"verb:{verb[1]}", verb[2]))
+        found.append((verb[4], verb[3]))
     else:
         found.append(("verb:none", words[0] if words else ""))
     first_cue = True
     classes: set[str] = set()
     heads: dict[str, str] = {}
-    for index, cls, text in _scan(words, rest):
+    for _, _, cls, text, _, name in _scan(words, rest, _index()):
         classes.add(cls)
-        if cls.startswith("also:"):
-            found.append((cls, text))
+        found.append((name, text))
+        if cls.startswith("also:"):  # a later verb
             continue
-        found.append((f"obj:{cls}", text))
         if verb and first_cue:
-            found.append((f"verb:{verb[1]}+{cls}", f"{verb[2]} … {text}"))
+            found.append((f"{verb[4]}+{cls}", f"{verb[3]} … {text}"))
         first_cue = False
         heads.setdefault(cls, text)
-        del index
     if not verb and heads:
         # a subject without an opening verb is said of its symptom, if it names one
         # ("Avatar upload fails": fails), else of what it names
@@ -115,44 +114,85 @@ _HEAD_ORDER = (
 _SYMPTOMS = frozenset({"defect", "error", "negation", "missing", "incident"})
 
 
+# A term of the vocabulary as the scans read it, everything about it computed once:
+# (its words, how many, its class, the words joined, its feature's name in a body, in a
+# subject or area). The tables below hold each word's terms in the order they are tried.
+Term = tuple[tuple[str, ...], int, str, str, str, str]
+
+
 @cache
-def _index() -> dict[str, tuple[tuple[tuple[str, ...], int, str, str, str], ...]]:
-    """Cues and verbs in one index by first word: a cue first, then a verb (as `also:`);
-    each entry as (words, how many, class, the words joined, its body feature's name) for
-    `_scan` and `body_features`."""
+def _index() -> dict[str, tuple[Term, ...]]:
+    """Cues and verbs in one index by first word: a cue first, then a verb (as `also:`),
+    for `_scan` and `body_features`. After the opening verb a cue is named `obj:<class>`,
+    a verb `also:<class>` (its class)."""
     index: dict[str, list[tuple[tuple[str, ...], str, str]]] = {}
     for word, entries in cues().by_first.items():
-        index.setdefault(word, []).extend(entries)
+        index.setdefault(word, []).extend((phrase, cls, "obj:" + cls) for phrase, cls, _ in entries)
     for word, entries in verbs().by_first.items():
         index.setdefault(word, []).extend(
-            (phrase, f"also:{cls}", term) for phrase, cls, term in entries if cls not in _QUIET
+            (phrase, "also:" + cls, "also:" + cls)
+            for phrase, cls, _ in entries
+            if cls not in _QUIET
         )
     return {
         word: tuple(
-            (phrase, len(phrase), cls, " ".join(phrase), "body:" + cls.removeprefix("also:"))
-            for phrase, cls, _ in entries
+            (phrase, len(phrase), cls, " ".join(phrase), "body:" + cls.removeprefix("also:"), name)
+            for phrase, cls, name in entries
         )
         for word, entries in index.items()
     }
+
+
+@cache
+def _area_index() -> dict[str, tuple[Term, ...]]:
+    """Cues by first word, named as an "area:" prefix reads them (`area:<class>`)."""
+    return {
+        word: tuple(
+            (phrase, len(phrase), cls, " ".join(phrase), "area:" + cls, "area:" + cls)
+            for phrase, cls, _ in entries
+        )
+        for word, entries in cues().by_first.items()
+    }
+
+
+@cache
+def _verb_index() -> dict[str, tuple[Term, ...]]:
+    """The opening verbs by first word, named `verb:<class>`, longest first."""
+    return {
+        word: tuple(
+            (phrase, len(phrase), cls, " ".join(phrase), "verb:" + cls, "verb:" + cls)
+            for phrase, cls, _ in entries
+        )
+        for word, entries in verbs().by_first.items()
+    }
+
+
+def _verb_at(words: list[str], start: int) -> Term | None:
+    """The longest opening verb at `words[start]` (`verbs().match_at`, precomputed)."""
+    for term in _verb_index().get(words[start], ()):
+        if tuple(words[start : start + term[1]]) == term[0]:
+            return term
+    return None
 
 
 # Verbs too common after the opening word to say anything ("make", "show", "update").
 _QUIET = frozenset({"make", "show", "update"})
 
 
-def _scan(words: list[str], start: int) -> list[tuple[int, str, str]]:
-    """Cue classes and later verbs (`also:<class>`) from `start`, left to right."""
-    out: list[tuple[int, str, str]] = []
-    get = _index().get
-    # most words open no term: find the few that do in one pass
-    hits = [(i, entries) for i, word in enumerate(words) if (entries := get(word))]
+def _scan(words: list[str], start: int, index: dict[str, tuple[Term, ...]]) -> list[Term]:
+    """The terms of `index` in `words` from `start`, left to right; the words of a phrase
+    are not read again."""
+    out: list[Term] = []
+    # most words open no term: find the few that do, in C (None or () for the others)
+    opening = list(map(index.get, words))
     position = start
-    for i, entries in hits:
+    for i in compress(range(len(opening)), opening):
         if i < position:  # before `start`, or inside a phrase matched before
             continue
-        for phrase, length, cls, text, _ in entries:
-            if length == 1 or tuple(words[i : i + length]) == phrase:
-                out.append((i, cls, text))
+        for term in opening[i]:  # type: ignore[union-attr]  # compress left out the None
+            length = term[1]
+            if length == 1 or tuple(words[i : i + length]) == term[0]:
+                out.append(term)
                 position = i + length
                 break
     return out
@@ -162,20 +202,9 @@ def body_features(body: str) -> list[Feature]:
     """Classes of words and verbs in the body (each once, with the words first read as it)."""
     if not body:
         return []
-    words = tokens(body)
-    get = _index().get
     seen: dict[str, str] = {}
-    position = 0
-    # the same scan as `_scan`, naming each hit as a body feature as it is found
-    for i, entries in [(i, entries) for i, word in enumerate(words) if (entries := get(word))]:
-        if i < position:  # inside a phrase matched before
-            continue
-        for phrase, length, _, text, name in entries:
-            if length == 1 or tuple(words[i : i + length]) == phrase:
-                if name not in seen:
-                    seen[name] = text
-                position = i + length
-                break
+    for term in _scan(tokens(body), 0, _index()):
+        seen.setdefault(term[4], term[3])
     return list(seen.items())
 
 
