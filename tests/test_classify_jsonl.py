@@ -222,3 +222,32 @@ def test_a_line_with_a_raw_surrogate_is_refused_by_the_declared_model() -> None:
     with pytest.raises(InputError, match="input line 2"):
         classify_lines([GOOD, '{"title": "a\ud800b"}\n'], out)
     assert len(out.getvalue().splitlines()) == 1
+
+
+def jsonl_in_a_process(text: str) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    """`ktlo classify --jsonl -` in a fresh process reading `text`: the modules it imported
+    (from `-X importtime`) and how it ended."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "ktlo", "classify", "--jsonl", "-"],
+        input=text, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    return modules, done
+
+
+def test_a_stream_of_valid_lines_starts_without_pydantic() -> None:
+    """pydantic and the declared line model load only for a line that is not plainly valid
+    (≈ 0.085 s of start-up that a well-formed stream does not need)."""
+    modules, done = jsonl_in_a_process(
+        GOOD + '{"id": "b", "title": "fix crash", "files": ["a.py"]}\n'
+    )
+    assert done.returncode == 0 and len(done.stdout.splitlines()) == 2
+    assert "pydantic" not in modules and "ktlo.classify.jsonl_item" not in modules
+    modules, done = jsonl_in_a_process(GOOD + '{"id": 2, "title": "fix x", "files": "a.py"}\n')
+    assert done.returncode == 1 and len(done.stdout.splitlines()) == 1
+    assert 'input line 2: "files" must be a list of strings' in done.stderr
+    assert "ktlo.classify.jsonl_item" in modules
