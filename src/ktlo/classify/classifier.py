@@ -37,6 +37,14 @@ _NOT_EVIDENCE = (
 )  # fmt: skip
 
 
+# Reasons that never change, made once (a reason is immutable).
+_MERGE_COMMIT = Reason("merge", "a merge commit carries no work itself")
+_NOTHING_READ = Reason("no_signal", "no verb, word or file the model reads says what this work is")
+_SAYS_NOTHING = Reason(
+    "no_signal", "the words read most like a message that says nothing of the work"
+)
+
+
 class Item(Protocol):
     """What the classifier reads of a work item: a `WorkText`, or any object with its
     fields (`ktlo classify --jsonl` reads its lines into a tuple, cheaper to build)."""
@@ -65,9 +73,7 @@ def classify(item: Item) -> Verdict:
     """Classify one work item."""
     text = prepare(item.title, item.body)
     if text.merge is None and MERGE_OTHER.match(text.title):
-        return Verdict(
-            OTHER, None, 0.9, (Reason("merge", "a merge commit carries no work itself"),)
-        )
+        return Verdict(OTHER, None, 0.9, (_MERGE_COMMIT,))
     tags = tuple(BRACKET_TAGS.findall(text.title))
     decided = _structural(item, text.title, item.body or "", tags)
     if decided:
@@ -162,15 +168,11 @@ def _refine_convention(sub: str, reason: Reason, found: list[F.Feature], text: P
 def _from_model(found: list[F.Feature], text: Prepared, kind: str) -> Verdict:
     """The text model's verdict on the features `read` found for an item of `kind`."""
     if not has_evidence(found):
-        why = Reason("no_signal", "no verb, word or file the model reads says what this work is")
-        return Verdict(OTHER, None, 0.2, (why, *_merge(text)))
+        return Verdict(OTHER, None, 0.2, (_NOTHING_READ, *_merge(text)))
     # the kind's group from the kind itself, not searched for among the features
     reading, _, moved = model.read(found, model.kind_group(kind))
     if reading.subcategory is None:
-        why = Reason(
-            "no_signal", "the words read most like a message that says nothing of the work"
-        )
-        return Verdict(OTHER, None, reading.confidence, (why, *_merge(text)))
+        return Verdict(OTHER, None, reading.confidence, (_SAYS_NOTHING, *_merge(text)))
     reasons = _reasons(moved[:3], reading.subcategory)
     confidence = min(TEXT_CONFIDENCE_CAP, reading.confidence)
     return _verdict(reading.subcategory, confidence, [*reasons, *_merge(text)])
@@ -183,7 +185,7 @@ def _why(found: list[F.Feature], cls: str, against: str) -> list[Reason]:
 def _reasons(moved: list[tuple[F.Feature, float]], cls: str) -> list[Reason]:
     """The features that moved `cls` most, as the user reads them."""
     if not moved:
-        return [Reason("model", f"the text model's likeliest reading → {cls}")]
+        return [signals.shared_reason("model", f"the text model's likeliest reading → {cls}")]
     return [_reason(feature, cls, weight) for feature, weight in moved]
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from ktlo.classify.classifier import Item, classify
 from ktlo.errors import InputError
-from ktlo.records import Verdict
+from ktlo.records import Reason, Verdict
 
 if TYPE_CHECKING:  # pydantic is imported only when a stream is read, not for one TEXT
     from pydantic import ValidationError
@@ -78,7 +78,7 @@ def verdict_json(item_id: Any, verdict: Verdict) -> dict[str, Any]:
 def verdict_line(item_id: Any, verdict: Verdict) -> str:
     """`verdict_json` as one JSON text, exactly as `json.dumps(..., ensure_ascii=False)`
     writes it, without building the dict and the encoder for every line."""
-    reasons = ", ".join([_string(str(r)) for r in verdict.reasons])
+    reasons = ", ".join(map(_reason_json, verdict.reasons))
     sub = "null" if verdict.subcategory is None else _string(verdict.subcategory)
     return (
         f'{{"id": {_scalar(item_id)}, "investment": {_string(verdict.investment)}, '
@@ -89,6 +89,24 @@ def verdict_line(item_id: Any, verdict: Verdict) -> str:
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 _string = _ENCODER.encode  # a str is encoded directly, without the generic machinery
+
+
+def _reason_json(reason: Reason) -> str:
+    """`str(reason)` as a JSON string, remembered for each reason object: the classifier
+    hands out the same few thousand (signals.shared_reason, classifier._reason), and a
+    reason is immutable. Keyed by identity, the object kept beside its text so that its
+    id cannot be reused by another while remembered; bounded like those caches."""
+    seen = _REASON_JSON.get(id(reason))
+    if seen is not None and seen[0] is reason:
+        return seen[1]
+    if len(_REASON_JSON) >= 1 << 16:
+        _REASON_JSON.clear()
+    text = _string(str(reason))
+    _REASON_JSON[id(reason)] = (reason, text)
+    return text
+
+
+_REASON_JSON: dict[int, tuple[Reason, str]] = {}
 
 
 def _scalar(value: Any) -> str:

@@ -39,6 +39,7 @@ _BOILERPLATE = re.compile(
     re.DOTALL | re.MULTILINE,
 )
 MAX_BODY = 250  # characters of a body worth reading: the author's opening explanation
+_READ_THROUGH = Reason("merge", "read the pull request title from the merge commit")
 
 
 class Prepared(NamedTuple):
@@ -74,11 +75,7 @@ def unwrap_merge(title: str, body: str) -> tuple[str, str, Reason | None]:
     branch = match[1].split("/", 1)[-1].replace("-", " ").replace("_", " ")
     inner_title = lines[0].strip() or branch
     inner_body = lines[1] if len(lines) > 1 else ""
-    return (
-        inner_title,
-        inner_body,
-        Reason("merge", "read the pull request title from the merge commit"),
-    )
+    return inner_title, inner_body, _READ_THROUGH
 
 
 def clean_subject(title: str) -> str:

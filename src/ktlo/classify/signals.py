@@ -39,6 +39,22 @@ _DOC_NAMES = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)
+def shared_reason(signal: str, detail: str) -> Reason:
+    """The same Reason object for the same words (reasons are immutable, and the same few
+    labels, prefixes and bots recur: `ktlo classify --jsonl` writes a reason it has seen
+    once from what it wrote then)."""
+    return Reason(signal, detail)
+
+
+# The structural signals' reasons that never change, made once.
+_REVERTS = Reason("revert", "reverts an earlier change")
+_ONLY_LOCKFILES = Reason("files", "only dependency manifests and lockfiles changed")
+_ONLY_CI = Reason("files", "only CI configuration changed")
+_ONLY_DOCS = Reason("files", "only documentation changed")
+_ONLY_UPKEEP = Reason("files", "only tests, documentation and CI changed")
+
+
 def label_signal(labels: Iterable[str], issue_type: str) -> Signal | None:
     """A label or issue type that names a kind of work (`bug`, `type: security`, `kind/feature`)."""
     if not issue_type and not labels:
@@ -49,7 +65,9 @@ def label_signal(labels: Iterable[str], issue_type: str) -> Signal | None:
     for signal, raw in candidates:
         sub = conventions()["labels"].get(normalise_label(raw))
         if sub:
-            found.append((_LABEL_PRIORITY.index(sub), sub, Reason(signal, f'"{raw}" → {sub}')))
+            found.append(
+                (_LABEL_PRIORITY.index(sub), sub, shared_reason(signal, f'"{raw}" → {sub}'))
+            )
     if not found:
         return None
     _, sub, reason = min(found, key=lambda f: f[0])
@@ -79,7 +97,7 @@ def bot_signal(author: str, title: str) -> Signal | None:
         return None
     if sub == "dependency" and _SECURITY_ID.search(title):
         sub = "security"
-    return sub, Reason("bot_author", f"{author} is a {sub} bot")
+    return sub, shared_reason("bot_author", f"{author} is a {sub} bot")
 
 
 @lru_cache(maxsize=4096)
@@ -100,7 +118,7 @@ def is_bot(author_name: str, author_email: str = "") -> bool:
 
 def revert_signal(title: str, body: str) -> Signal | None:
     if _REVERT.search(title) or "This reverts commit" in body:
-        return "incident", Reason("revert", "reverts an earlier change")
+        return "incident", _REVERTS
     return None
 
 
@@ -110,7 +128,7 @@ def security_id_signal(text: str) -> Signal | None:
         return None
     match = _SECURITY_ID.search(text)
     if match:
-        return "security", Reason("security_advisory", f"mentions {match[1].upper()}")
+        return "security", shared_reason("security_advisory", f"mentions {match[1].upper()}")
     return None
 
 
@@ -121,13 +139,13 @@ def files_signal(files: Iterable[str]) -> Signal | None:
     if not n:
         return None
     if roles.lockfile == n:
-        return "dependency", Reason("files", "only dependency manifests and lockfiles changed")
+        return "dependency", _ONLY_LOCKFILES
     if roles.ci == n:
-        return "maintenance", Reason("files", "only CI configuration changed")
+        return "maintenance", _ONLY_CI
     if roles.doc == n:
-        return "maintenance", Reason("files", "only documentation changed")
+        return "maintenance", _ONLY_DOCS
     if roles.upkeep == n and roles.test != n:
-        return "maintenance", Reason("files", "only tests, documentation and CI changed")
+        return "maintenance", _ONLY_UPKEEP
     return None
 
 
@@ -225,7 +243,7 @@ def conventional_signal(subject: str) -> tuple[Signal, str] | None:
     if scoped and (sub != "feature" or scoped == "security"):
         sub, decisive = scoped, True
     signal = "conventional_type" if decisive else "conventional_commit"
-    return (sub, Reason(signal, f'"{prefix}" → {sub}')), subject[match.end() :]
+    return (sub, shared_reason(signal, f'"{prefix}" → {sub}')), subject[match.end() :]
 
 
 def gitmoji_signal(subject: str) -> tuple[Signal, str] | None:
@@ -242,7 +260,7 @@ def gitmoji_signal(subject: str) -> tuple[Signal, str] | None:
     sub = gitmoji.get(token) or gitmoji.get(match[1])
     if not sub:
         return None
-    return (sub, Reason("gitmoji", f"{match[1]} → {sub}")), stripped[match.end() :]
+    return (sub, shared_reason("gitmoji", f"{match[1]} → {sub}")), stripped[match.end() :]
 
 
 def _name(path: str) -> str:
