@@ -74,7 +74,7 @@ def classify(item: Item) -> Verdict:
     text = prepare(item.title, item.body)
     if text.merge is None and MERGE_OTHER.match(text.title):
         return Verdict(OTHER, None, 0.9, (_MERGE_COMMIT,))
-    tags = tuple(BRACKET_TAGS.findall(text.title))
+    tags = tuple(BRACKET_TAGS.findall(text.title)) if "[" in text.title else ()
     decided = _structural(item, text.title, item.body or "", tags)
     if decided:
         sub, reason = decided
@@ -139,11 +139,20 @@ def has_evidence(found: list[F.Feature]) -> bool:
 
 
 def _structural(item: Item, title: str, body: str, tags: tuple[str, ...]) -> signals.Signal | None:
+    labels, issue_type, author = item.labels, item.issue_type, item.author
     return (
-        signals.label_signal((*item.labels, *tags), item.issue_type)
+        # most items have no labels, issue type or author: no call for them
+        (
+            signals.label_signal((*labels, *tags), issue_type)
+            if labels or tags or issue_type
+            else None
+        )
         or signals.revert_signal(title, body)
-        or signals.bot_signal(item.author, title)
-        or signals.security_id_signal(f"{title}\n{body}")
+        or (signals.bot_signal(author, title) if author else None)
+        # the title and the body apart, the first id found in the title first: an id
+        # never spans the newline that would join them (and the body is not copied)
+        or signals.security_id_signal(title)
+        or signals.security_id_signal(body)
         or signals.files_signal(item.files)
     )
 
