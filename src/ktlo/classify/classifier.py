@@ -11,6 +11,7 @@ reasons that decided it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from typing import Protocol
 
 from ktlo.classify import features as F
@@ -98,7 +99,7 @@ def read(
     """Every feature the text model reads of an item (its subject already cleaned)."""
     area, lead = split_area(subject)
     found = F.subject_features(area, lead)
-    has_verb = all(name != "verb:none" for name, _ in found)
+    has_verb = "verb:none" not in map(itemgetter(0), found)
     found += F.shape_features(subject, lead, has_verb, found)
     found += F.body_features(body)
     found += F.file_features(files)

@@ -20,6 +20,7 @@ from math import isfinite
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from ktlo.classify.classifier import Item, classify
+from ktlo.classify.taxonomy import INVESTMENTS, SUBCATEGORIES
 from ktlo.errors import InputError
 from ktlo.records import Reason, Verdict
 
@@ -79,16 +80,21 @@ def verdict_line(item_id: Any, verdict: Verdict) -> str:
     """`verdict_json` as one JSON text, exactly as `json.dumps(..., ensure_ascii=False)`
     writes it, without building the dict and the encoder for every line."""
     reasons = ", ".join(map(_reason_json, verdict.reasons))
-    sub = "null" if verdict.subcategory is None else _string(verdict.subcategory)
+    investment, sub = verdict.investment, verdict.subcategory
     return (
-        f'{{"id": {_scalar(item_id)}, "investment": {_string(verdict.investment)}, '
-        f'"subcategory": {sub}, "confidence": {_scalar(verdict.confidence)}, '
-        f'"reasons": [{reasons}]}}'
+        f'{{"id": {_scalar(item_id)}, "investment": {_NAMES.get(investment) or _string(investment)}, '
+        f'"subcategory": {_NAMES.get(sub) or _string(sub)}, '
+        f'"confidence": {_scalar(verdict.confidence)}, "reasons": [{reasons}]}}'
     )
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False)
 _string = _ENCODER.encode  # a str is encoded directly, without the generic machinery
+# The investments and subcategories as JSON, encoded once rather than on every line.
+_NAMES: dict[str | None, str] = {
+    None: "null",
+    **{name: _string(name) for name in (*INVESTMENTS, *SUBCATEGORIES)},
+}
 
 
 def _reason_json(reason: Reason) -> str:
@@ -188,15 +194,17 @@ def _read_plain(line: str, from_json: Callable[[str], Any]) -> tuple[Any, _Line]
             return None
     files, labels = get("files"), get("labels")
     for names in (files, labels):
-        if names is not None and (
-            type(names) is not list or not all(type(n) is str for n in names)
-        ):
+        # every name a str, read in C (the parser makes exact types: no subclass of str)
+        if names is not None and (type(names) is not list or not {*map(type, names)} <= _STR):
             return None
     body, author, issue_type, item_kind = texts
     return item_id, _Line(
         data["title"], body or "", tuple(files or ()), tuple(labels or ()), author or "",
         issue_type or "", item_kind or "",
     )  # fmt: skip
+
+
+_STR = {str}
 
 
 def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
