@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from ktlo.classify import features, prepare
+from ktlo.classify import features, prepare, signals
 
 # The patterns as they were written before being made faster: the reference.
 CODE = re.compile(r"`|\w\(\)|[a-z]_[a-z]|[a-z][A-Z]|\w::\w")
@@ -106,3 +106,28 @@ def test_trailers_are_removed_as_the_written_pattern_removes_them(body: str) -> 
 def test_trailers_on_random_texts() -> None:
     for text in random_texts(TRAILER_ALPHABET, 50_000, seed=3):
         assert prepare.clean_body(text) == reference_clean(text), text
+
+
+def test_no_character_outside_ascii_lowers_to_a_letter_of_an_advisory_prefix() -> None:
+    """What lets `_ADVISORY_PREFIX` fold case in ASCII alone, as `str.lower` would."""
+    letters = set("cveghsa-")
+    outside = (chr(c) for c in range(128, 0x110000) if not 0xD800 <= c < 0xE000)
+    assert [c for c in outside if letters & set(c.lower())] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Fixes CVE-2024-1234", "cVe-", "see ghsa-", "GHSA-", "ghſa-x", "cve -", "cve‐x", "-cve-", ""],
+)
+def test_an_advisory_id_is_looked_for_where_the_lowered_text_names_one(text: str) -> None:
+    lowered = text.lower()
+    may = "cve-" in lowered or "ghsa-" in lowered
+    assert bool(signals._ADVISORY_PREFIX.search(text)) == may
+
+
+def test_advisory_prefixes_on_random_texts() -> None:
+    alphabet = [*"cveCVEghsaGHSA- ſK\u212aİ1", "cve-", "GHSA-"]
+    for text in random_texts(alphabet, 50_000, seed=4):
+        lowered = text.lower()
+        may = "cve-" in lowered or "ghsa-" in lowered
+        assert bool(signals._ADVISORY_PREFIX.search(text)) == may, text

@@ -16,6 +16,11 @@ from ktlo.records import Reason
 Signal = tuple[str, Reason]
 
 _SECURITY_ID = re.compile(r"\b(CVE-\d{4}-\d{4,}|GHSA(?:-[0-9a-z]{4}){3})\b", re.IGNORECASE)
+# Whether a text may hold an advisory id at all: `"cve-" in text.lower() or "ghsa-" in
+# text.lower()`, found from each dash instead of lowering the whole text (a body may be
+# long). ASCII case-folding is the same here: no other character's lower case holds any
+# of these letters (tests/test_classify_patterns.py checks every code point).
+_ADVISORY_PREFIX = re.compile(r"-(?:(?<=cve-)|(?<=ghsa-))", re.IGNORECASE | re.ASCII)
 _REVERT = re.compile(r"^(?:revert(?:s|ed)?\b|this reverts commit\b)", re.IGNORECASE)
 _CONVENTIONAL = re.compile(r"^(?P<type>[a-zA-Z]+)(?:\((?P<scope>[^)]{0,40})\))?(?P<bang>!)?:\s*")
 _GITMOJI = re.compile(r"(:[a-z0-9_+-]+:|[^\w\s\"'\[(#@`<]{1,3})\s*")
@@ -123,8 +128,7 @@ def revert_signal(title: str, body: str) -> Signal | None:
 
 
 def security_id_signal(text: str) -> Signal | None:
-    lowered = text.lower()
-    if "cve-" not in lowered and "ghsa-" not in lowered:  # most texts: skip the regex
+    if not _ADVISORY_PREFIX.search(text):  # most texts: skip the id's regex
         return None
     match = _SECURITY_ID.search(text)
     if match:
