@@ -131,3 +131,23 @@ def test_advisory_prefixes_on_random_texts() -> None:
         lowered = text.lower()
         may = "cve-" in lowered or "ghsa-" in lowered
         assert bool(signals._ADVISORY_PREFIX.search(text)) == may, text
+
+
+def reference_split_area(subject: str) -> tuple[str, str]:
+    """`prepare.split_area` as it was: the rest after the prefixes stripped to see if any."""
+    match = ":" in subject and prepare._AREA_PREFIX.match(subject)
+    if not match or not subject[match.end() :].strip():
+        return "", subject
+    return match[0].strip(), subject[match.end() :]
+
+
+def test_the_spaces_a_pattern_takes_are_the_spaces_strip_removes() -> None:
+    """What lets `split_area` see an empty rest from where its pattern ended."""
+    outside = (chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    assert [c for c in outside if bool(re.fullmatch(r"\s", c)) != (not c.strip())] == []
+
+
+def test_area_prefixes_on_random_texts() -> None:
+    alphabet = [*"ab:( ) \t\u00a0\u2003x.", "net: ", "a(b): ", "x:", ": "]
+    for text in random_texts(alphabet, 50_000, seed=5):
+        assert prepare.split_area(text) == reference_split_area(text), text

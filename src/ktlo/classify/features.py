@@ -280,13 +280,12 @@ def shape_features(
     )  # fmt: skip
     if code:
         found.append(("shape:code", _word_at(subject, _code_start(code))))
-    words = lead.split()
-    if len(words) <= 1:
+    if len(lead.split(None, 1)) <= 1:  # one word at most (no need to split them all)
         found.append(("shape:one_word", lead))
     elif (
         not has_verb
         and lead[:1].isupper()
-        and _FINITE.isdisjoint(w.lower() for w in words)
+        and _FINITE.isdisjoint(w.lower() for w in lead.split())
         and not any(f[0] in ("shape:symptom", "shape:vague") for f in earlier)
     ):
         found.append(("shape:noun_phrase", lead))

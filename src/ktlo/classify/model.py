@@ -117,7 +117,7 @@ def predict(features: Sequence[Feature], among: str | None = None) -> Prediction
 
 def _predict(rows: list[tuple[float, ...]], kind: str, among: str | None) -> Prediction:
     model = weights()
-    raw = _scores(rows)
+    raw = list(map(sum, zip(model.bias, *rows, strict=False)))  # `_scores`, without a call
     # exp(s - top) / Σ, each step a map in C: the same operations, in the same order
     exp = list(map(math.exp, map(sub, raw, repeat(max(raw)))))
     probs = list(map(truediv, exp, repeat(sum(exp))))

@@ -61,7 +61,9 @@ def split_area(subject: str) -> tuple[str, str]:
     """(area, rest): the "area:" prefixes of a subject, and what follows, whose first word
     is usually its verb ("net: sched: fix ..." → ("net: sched:", "fix ..."))."""
     match = ":" in subject and _AREA_PREFIX.match(subject)  # every prefix ends with ":"
-    if not match or not subject[match.end() :].strip():
+    # nothing after the prefixes: its `\s+` took every space there was, so a rest that is
+    # only spaces is no rest at all
+    if not match or match.end() == len(subject):
         return "", subject
     return match[0].strip(), subject[match.end() :]
 
