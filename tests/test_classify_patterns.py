@@ -151,3 +151,42 @@ def test_area_prefixes_on_random_texts() -> None:
     alphabet = [*"ab:( ) \t\u00a0\u2003x.", "net: ", "a(b): ", "x:", ": "]
     for text in random_texts(alphabet, 50_000, seed=5):
         assert prepare.split_area(text) == reference_split_area(text), text
+
+
+def opens_with(pattern: re.Pattern[str]) -> str:
+    """Every code point that `pattern` (a pattern's opening character, as written in it)
+    matches."""
+    return "".join(
+        c for c in map(chr, range(0x110000)) if not "\ud800" <= c <= "\udfff" and pattern.match(c)
+    )
+
+
+@pytest.mark.parametrize(
+    ("opens", "first"),
+    [
+        (prepare.MERGE_OPENS, re.compile(r"m", re.IGNORECASE)),  # ^Merge ...
+        (prepare._DRAFT_OPENS, re.compile(r"[dw\[]", re.IGNORECASE)),  # draft, wip, [wip]
+        (prepare._RESOLVE_OPENS, re.compile(r"r", re.IGNORECASE)),  # ^Resolve "..."
+        (prepare._TICKET_OPENS, re.compile(r"\[|[A-Z]")),  # [ABC-1] or ABC-1
+    ],
+)
+def test_a_pattern_is_skipped_only_where_it_cannot_open(opens: str, first: re.Pattern[str]) -> None:
+    """The gates are the characters the patterns' first parts match, case folded as the
+    patterns fold them (Unicode: "K" matches k, "ſ" matches s)."""
+    assert sorted(opens) == sorted(opens_with(first))
+
+
+def reference_clean_subject(title: str) -> str:
+    """`prepare.clean_subject` as it was: every pattern tried on every subject."""
+    subject = prepare._DRAFT_PREFIX.sub("", title, count=1)
+    quoted = prepare._RESOLVE_QUOTED.match(subject)
+    if quoted:
+        subject = quoted[1]
+    subject = prepare._TICKET_PREFIX.sub("", subject, count=1)
+    return prepare._PR_SUFFIX.sub("", subject).strip()
+
+
+def test_subjects_cleaned_on_random_texts() -> None:
+    alphabet = [*' \tdDwWrR[]A-1:(#)"', "draft", "WIP:", "[wip]", 'Resolve "', "ABC-12 ", "[x] "]
+    for text in random_texts(alphabet, 50_000, seed=6):
+        assert prepare.clean_subject(text) == reference_clean_subject(text), text

@@ -16,7 +16,14 @@ from typing import Protocol
 
 from ktlo.classify import features as F
 from ktlo.classify import model, signals
-from ktlo.classify.prepare import BRACKET_TAGS, MERGE_OTHER, Prepared, prepare, split_area
+from ktlo.classify.prepare import (
+    BRACKET_TAGS,
+    MERGE_OPENS,
+    MERGE_OTHER,
+    Prepared,
+    prepare,
+    split_area,
+)
 from ktlo.classify.taxonomy import OTHER, investment_of
 from ktlo.records import Reason, Verdict, WorkText
 
@@ -73,7 +80,7 @@ class Item(Protocol):
 def classify(item: Item) -> Verdict:
     """Classify one work item."""
     text = prepare(item.title, item.body)
-    if text.merge is None and MERGE_OTHER.match(text.title):
+    if text.merge is None and text.title[:1] in MERGE_OPENS and MERGE_OTHER.match(text.title):
         return Verdict(OTHER, None, 0.9, (_MERGE_COMMIT,))
     tags = tuple(BRACKET_TAGS.findall(text.title)) if "[" in text.title else ()
     decided = _structural(item, text.title, item.body or "", tags)

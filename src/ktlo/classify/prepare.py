@@ -16,6 +16,13 @@ _MERGE_PR = re.compile(r"^Merge (?:pull request|PR) #\d+ from (\S+)", re.IGNOREC
 MERGE_OTHER = re.compile(
     r"^Merge (?:branch|remote-tracking branch|tag|commit|changes)\b", re.IGNORECASE
 )
+# The characters each pattern below can open with (after its spaces, for those that allow
+# them), case folded as the pattern folds it; the empty string, `in` every one of them,
+# lets an empty subject through. tests/test_classify_patterns.py checks every code point.
+MERGE_OPENS = "Mm"
+_DRAFT_OPENS = "DdWw["
+_RESOLVE_OPENS = "Rr"
+_TICKET_OPENS = "[ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _TICKET_PREFIX = re.compile(r"^\s*(?:\[[^\]]{1,40}\]\s*|[A-Z][A-Z0-9]{1,9}-\d+\s*[:\-–]?\s*)+")
 _DRAFT_PREFIX = re.compile(r"^\s*(?:draft|wip|\[wip\]|\[draft\])\s*:?\s*", re.IGNORECASE)
 _RESOLVE_QUOTED = re.compile(r'^Resolve "(.+)"$', re.IGNORECASE)
@@ -70,7 +77,7 @@ def split_area(subject: str) -> tuple[str, str]:
 
 def unwrap_merge(title: str, body: str) -> tuple[str, str, Reason | None]:
     """A GitHub merge commit's subject names the branch; its body holds the pull request title."""
-    match = _MERGE_PR.match(title)
+    match = title[:1] in MERGE_OPENS and _MERGE_PR.match(title)
     if not match:
         return title, body, None
     lines = body.strip().split("\n", 1)
@@ -81,11 +88,16 @@ def unwrap_merge(title: str, body: str) -> tuple[str, str, Reason | None]:
 
 
 def clean_subject(title: str) -> str:
-    subject = _DRAFT_PREFIX.sub("", title, count=1)
-    quoted = _RESOLVE_QUOTED.match(subject)
+    """The subject without draft markers, GitLab's `Resolve "..."`, ticket keys and a
+    trailing `(#123)`; each pattern tried only where the character it opens with is."""
+    subject = title
+    if subject.lstrip()[:1] in _DRAFT_OPENS:
+        subject = _DRAFT_PREFIX.sub("", subject, count=1)
+    quoted = subject[:1] in _RESOLVE_OPENS and _RESOLVE_QUOTED.match(subject)
     if quoted:
         subject = quoted[1]
-    subject = _TICKET_PREFIX.sub("", subject, count=1)
+    if subject.lstrip()[:1] in _TICKET_OPENS:
+        subject = _TICKET_PREFIX.sub("", subject, count=1)
     if "(" in subject:  # what `_PR_SUFFIX` removes opens with one
         subject = _PR_SUFFIX.sub("", subject)
     return subject.strip()
