@@ -118,10 +118,29 @@ _SYMPTOMS = frozenset({"defect", "error", "negation", "missing", "incident"})
 # (its words, how many, its class, the words joined, its feature's name in a body, in a
 # subject or area). The tables below hold each word's terms in the order they are tried.
 Term = tuple[tuple[str, ...], int, str, str, str, str]
+# A word's terms in a scan's table: as a tuple; or, where phrases open with the word, by
+# the word after it (`_by_next_word`).
+Terms = tuple[Term, ...] | dict[str, tuple[Term, ...]]
+
+
+def _by_next_word(terms: tuple[Term, ...]) -> Terms:
+    """A word's terms as `_scan` tries them. Where phrases open with the word (`is` in
+    "is down", `test` in nine forms of "test case"), they are keyed by the word after it:
+    for each second word, the terms that can match there (the single words, and the
+    phrases with that second word), in their order; "" for any other (single words alone).
+    A common word that opens a rare phrase then costs a lookup, not a comparison per phrase."""
+    if all(term[1] == 1 for term in terms):
+        return terms
+    table = {
+        second: tuple(t for t in terms if t[1] == 1 or t[0][1] == second)
+        for second in {t[0][1] for t in terms if t[1] > 1}
+    }
+    table[""] = tuple(t for t in terms if t[1] == 1)
+    return table
 
 
 @cache
-def _index() -> dict[str, tuple[Term, ...]]:
+def _index() -> dict[str, Terms]:
     """Cues and verbs in one index by first word: a cue first, then a verb (as `also:`),
     for `_scan` and `body_features`. After the opening verb a cue is named `obj:<class>`,
     a verb `also:<class>` (its class)."""
@@ -135,21 +154,32 @@ def _index() -> dict[str, tuple[Term, ...]]:
             if cls not in _QUIET
         )
     return {
-        word: tuple(
-            (phrase, len(phrase), cls, " ".join(phrase), "body:" + cls.removeprefix("also:"), name)
-            for phrase, cls, name in entries
+        word: _by_next_word(
+            tuple(
+                (
+                    phrase,
+                    len(phrase),
+                    cls,
+                    " ".join(phrase),
+                    "body:" + cls.removeprefix("also:"),
+                    name,
+                )
+                for phrase, cls, name in entries
+            )
         )
         for word, entries in index.items()
     }
 
 
 @cache
-def _area_index() -> dict[str, tuple[Term, ...]]:
+def _area_index() -> dict[str, Terms]:
     """Cues by first word, named as an "area:" prefix reads them (`area:<class>`)."""
     return {
-        word: tuple(
-            (phrase, len(phrase), cls, " ".join(phrase), "area:" + cls, "area:" + cls)
-            for phrase, cls, _ in entries
+        word: _by_next_word(
+            tuple(
+                (phrase, len(phrase), cls, " ".join(phrase), "area:" + cls, "area:" + cls)
+                for phrase, cls, _ in entries
+            )
         )
         for word, entries in cues().by_first.items()
     }
@@ -179,19 +209,28 @@ def _verb_at(words: list[str], start: int) -> Term | None:
 _QUIET = frozenset({"make", "show", "update"})
 
 
-def _scan(words: list[str], start: int, index: dict[str, tuple[Term, ...]]) -> list[Term]:
-    """The terms of `index` in `words` from `start`, left to right; the words of a phrase
-    are not read again."""
+def _scan(words: list[str], start: int, index: dict[str, Terms]) -> list[Term]:
+    """The terms of `index` in `words` from `start`, left to right (at each word the first
+    of its terms that matches); the words of a phrase are not read again."""
     out: list[Term] = []
     # most words open no term: find the few that do, in C (None or () for the others)
     opening = list(map(index.get, words))
+    last = len(words) - 1
     position = start
     for i in compress(range(len(opening)), opening):
         if i < position:  # before `start`, or inside a phrase matched before
             continue
-        for term in opening[i]:  # type: ignore[union-attr]  # compress left out the None
+        found = opening[i]
+        # where phrases open, the terms the next word allows
+        terms = (
+            found.get(words[i + 1] if i < last else "") or found[""]
+            if isinstance(found, dict)
+            else found
+        )
+        for term in terms or ():  # (compress left out the None)
             length = term[1]
-            if length == 1 or tuple(words[i : i + length]) == term[0]:
+            # a one-word term matches, and a two-word one (its second word chose it)
+            if length <= 2 or tuple(words[i : i + length]) == term[0]:
                 out.append(term)
                 position = i + length
                 break
