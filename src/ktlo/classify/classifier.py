@@ -37,7 +37,7 @@ TEXT_CONFIDENCE_CAP = 0.8
 REFINE_MARGIN = 0.15
 # The kinds whose base rates the development sets measure (real commits and pull requests);
 # an issue is read by its words alone, since too few labeled issues say how often they are bugs.
-_KINDS_READ = frozenset({"commit", "pull_request"})
+_KINDS_READ = {"commit": "kind:commit", "pull_request": "kind:pull_request"}  # → feature
 # Features that say nothing about the work on their own.
 _NOT_EVIDENCE = (
     "verb:none", "kind:", "files:1", "files:2-5", "files:6-20", "files:21+", "shape:one_word",
@@ -112,7 +112,7 @@ def read(
     found += F.file_features(files)
     found += F.size_features(*lines)
     if kind in _KINDS_READ:
-        found.append((f"kind:{kind}", kind))
+        found.append((_KINDS_READ[kind], kind))
     elif kind == "issue":  # no base rate, but read with the titles' shift
         found.append(("kind:issue", kind))
     return found

@@ -200,7 +200,8 @@ def _verb_index() -> dict[str, tuple[Term, ...]]:
 def _verb_at(words: list[str], start: int) -> Term | None:
     """The longest opening verb at `words[start]` (`verbs().match_at`, precomputed)."""
     for term in _verb_index().get(words[start], ()):
-        if tuple(words[start : start + term[1]]) == term[0]:
+        # a one-word verb is the word it was found by; a phrase is compared (longest first)
+        if term[1] == 1 or tuple(words[start : start + term[1]]) == term[0]:
             return term
     return None
 
@@ -263,8 +264,10 @@ def file_features(files: tuple[str, ...]) -> list[Feature]:
         found.append(("files:docs", "docs"))
     if roles.build == n:
         found.append(("files:only_build", paths[0]))
-    size = "1" if n == 1 else "2-5" if n <= 5 else "6-20" if n <= 20 else "21+"
-    found.append((f"files:{size}", f"{n} files"))
+    size = (
+        "files:1" if n == 1 else "files:2-5" if n <= 5 else "files:6-20" if n <= 20 else "files:21+"
+    )
+    found.append((size, f"{n} files"))
     return found
 
 

@@ -82,7 +82,8 @@ def verdict_line(item_id: Any, verdict: Verdict) -> str:
     reasons = ", ".join(map(_reason_json, verdict.reasons))
     investment, sub = verdict.investment, verdict.subcategory
     return (
-        f'{{"id": {_scalar(item_id)}, "investment": {_NAMES.get(investment) or _string(investment)}, '
+        f'{{"id": {repr(item_id) if type(item_id) is int else _scalar(item_id)}, '
+        f'"investment": {_NAMES.get(investment) or _string(investment)}, '
         f'"subcategory": {_NAMES.get(sub) or _string(sub)}, '
         f'"confidence": {_scalar(verdict.confidence)}, "reasons": [{reasons}]}}'
     )
