@@ -133,9 +133,14 @@ def test_advisory_prefixes_on_random_texts() -> None:
         assert bool(signals._ADVISORY_PREFIX.search(text)) == may, text
 
 
+AREA_PREFIX = re.compile(r"^(?:[\w./+*,{}-]{1,30}(?:\([^)]{0,30}\))?:\s+){1,3}")
+CONVENTIONAL = re.compile(r"^(?P<type>[a-zA-Z]+)(?:\((?P<scope>[^)]{0,40})\))?(?P<bang>!)?:\s*")
+
+
 def reference_split_area(subject: str) -> tuple[str, str]:
-    """`prepare.split_area` as it was: the rest after the prefixes stripped to see if any."""
-    match = ":" in subject and prepare._AREA_PREFIX.match(subject)
+    """`prepare.split_area` as it was: the pattern as written, and the rest after the
+    prefixes stripped to see if there is any."""
+    match = ":" in subject and AREA_PREFIX.match(subject)
     if not match or not subject[match.end() :].strip():
         return "", subject
     return match[0].strip(), subject[match.end() :]
@@ -148,7 +153,7 @@ def test_the_spaces_a_pattern_takes_are_the_spaces_strip_removes() -> None:
 
 
 def test_area_prefixes_on_random_texts() -> None:
-    alphabet = [*"ab:( ) \t\u00a0\u2003x.", "net: ", "a(b): ", "x:", ": "]
+    alphabet = [*"ab:( ) \t\u00a0\u2003x.", "net: ", "a(b): ", "x:", ": ", "w" * 29, "z" * 31]
     for text in random_texts(alphabet, 50_000, seed=5):
         assert prepare.split_area(text) == reference_split_area(text), text
 
@@ -190,3 +195,11 @@ def test_subjects_cleaned_on_random_texts() -> None:
     alphabet = [*' \tdDwWrR[]A-1:(#)"', "draft", "WIP:", "[wip]", 'Resolve "', "ABC-12 ", "[x] "]
     for text in random_texts(alphabet, 50_000, seed=6):
         assert prepare.clean_subject(text) == reference_clean_subject(text), text
+
+
+def test_conventional_prefixes_on_random_texts() -> None:
+    alphabet = [*"aZ(x)!: \t1-é", "fix", "feat(", "(api)", "!:", ": ", "))", "(("]
+    for text in random_texts(alphabet, 50_000, seed=7):
+        found, expected = signals._CONVENTIONAL.match(text), CONVENTIONAL.match(text)
+        assert (found and found.groupdict()) == (expected and expected.groupdict()), text
+        assert (found and found.end()) == (expected and expected.end()), text

@@ -28,7 +28,9 @@ _DRAFT_PREFIX = re.compile(r"^\s*(?:draft|wip|\[wip\]|\[draft\])\s*:?\s*", re.IG
 _RESOLVE_QUOTED = re.compile(r'^Resolve "(.+)"$', re.IGNORECASE)
 # "net/http: ", "sched/fair: ", "parser(core): ": a subsystem named before the message;
 # kernel-style subjects nest them ("net: sched: fix ...")
-_AREA_PREFIX = re.compile(r"^(?:[\w./+*,{}-]{1,30}(?:\([^)]{0,30}\))?:\s+){1,3}")
+# (each run read possessively, `{1,30}+`: a run that a colon or a bracket does not end never
+# becomes one by giving characters back, so the engine need not try)
+_AREA_PREFIX = re.compile(r"^(?:[\w./+*,{}-]{1,30}+(?:\([^)]{0,30}+\))?:\s+){1,3}")
 # A trailer line, with the newline before it: a pattern that opens with a character lets
 # the regex engine skip to each newline instead of trying `^` at every position. Its key is
 # read possessively (`*+`): `Signed-off-by:` is one run of [\w-] and a colon, and a run

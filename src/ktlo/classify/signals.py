@@ -22,7 +22,9 @@ _SECURITY_ID = re.compile(r"\b(CVE-\d{4}-\d{4,}|GHSA(?:-[0-9a-z]{4}){3})\b", re.
 # of these letters (tests/test_classify_patterns.py checks every code point).
 _ADVISORY_PREFIX = re.compile(r"-(?:(?<=cve-)|(?<=ghsa-))", re.IGNORECASE | re.ASCII)
 _REVERT = re.compile(r"^(?:revert(?:s|ed)?\b|this reverts commit\b)", re.IGNORECASE)
-_CONVENTIONAL = re.compile(r"^(?P<type>[a-zA-Z]+)(?:\((?P<scope>[^)]{0,40})\))?(?P<bang>!)?:\s*")
+# (the type and scope read possessively: what follows them is never a letter, or never
+# inside the brackets, so giving characters back could not make a match)
+_CONVENTIONAL = re.compile(r"^(?P<type>[a-zA-Z]++)(?:\((?P<scope>[^)]{0,40}+)\))?(?P<bang>!)?:\s*")
 _GITMOJI = re.compile(r"(:[a-z0-9_+-]+:|[^\w\s\"'\[(#@`<]{1,3})\s*")
 _BOT_NAME = re.compile(r"\[bot\]|(?:^|[-_. ])bot(?:$|[-_. @])", re.IGNORECASE)
 
