@@ -110,7 +110,8 @@ def read(
     found += F.shape_features(subject, lead, has_verb, found)
     found += F.body_features(body)
     found += F.file_features(files)
-    found += F.size_features(*lines)
+    if lines[0] is not None:  # a size read only when known (not for --jsonl lines)
+        found += F.size_features(*lines)
     if kind in _KINDS_READ:
         found.append((_KINDS_READ[kind], kind))
     elif kind == "issue":  # no base rate, but read with the titles' shift

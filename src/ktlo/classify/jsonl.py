@@ -190,9 +190,8 @@ def _read_plain(line: str, from_json: Callable[[str], Any]) -> tuple[Any, _Line]
         return None
     get = data.get
     texts = (get("body"), get("author"), get("issue_type"), get("kind"))
-    for text in texts:
-        if text is not None and type(text) is not str:
-            return None
+    if not {*map(type, texts)} <= _STR_OR_NONE:  # each a str or absent, read in C
+        return None
     files, labels = get("files"), get("labels")
     for names in (files, labels):
         # every name a str, read in C (the parser makes exact types: no subclass of str)
@@ -206,6 +205,7 @@ def _read_plain(line: str, from_json: Callable[[str], Any]) -> tuple[Any, _Line]
 
 
 _STR = {str}
+_STR_OR_NONE = {str, type(None)}
 
 
 def _numbered(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
