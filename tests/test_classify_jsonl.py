@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -251,3 +252,22 @@ def test_a_stream_of_valid_lines_starts_without_pydantic() -> None:
     assert done.returncode == 1 and len(done.stdout.splitlines()) == 1
     assert 'input line 2: "files" must be a list of strings' in done.stderr
     assert "ktlo.classify.jsonl_item" in modules
+
+
+def test_from_a_file_verdicts_are_the_same_and_all_written_before_a_bad_line(
+    tmp_path: Path,
+) -> None:
+    """Read from a file, verdicts are written in blocks of lines; the bytes are those a pipe
+    gets line by line, and every verdict before a bad line is out before its error."""
+    good = [json.dumps({"id": n, "title": f"fix crash number {n}"}) for n in range(300)]
+    source = tmp_path / "items.jsonl"
+    source.write_text("\n".join([*good, '{"id": 300, "files": "a.py", "title": "x"}']) + "\n")
+    command = [sys.executable, "-m", "ktlo", "classify", "--jsonl", "-"]
+    with source.open("rb") as stdin:
+        from_file = subprocess.run(command, stdin=stdin, capture_output=True, timeout=60)
+    from_pipe = subprocess.run(command, input=source.read_bytes(), capture_output=True, timeout=60)
+    assert from_file.returncode == from_pipe.returncode == 1
+    assert from_file.stdout == from_pipe.stdout
+    assert len(from_file.stdout.decode().splitlines()) == 300
+    assert [json.loads(x)["id"] for x in from_file.stdout.decode().splitlines()] == list(range(300))
+    assert b'input line 301: "files" must be a list of strings' in from_file.stderr

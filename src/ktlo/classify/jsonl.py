@@ -15,6 +15,8 @@ its number and field; every line written before it is a complete JSON line.
 from __future__ import annotations
 
 import json
+import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from math import isfinite
 from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
@@ -131,17 +133,41 @@ def classify_lines(lines: Iterable[str], out: TextIO) -> int:
     """Classify each non-blank JSON line and write its verdict line; returns how many."""
     from pydantic_core import from_json
 
-    write = out.write
+    # From a file the whole input is there already, so verdicts are written in blocks, one
+    # write for many lines (with PYTHONUNBUFFERED, as in many containers, every write is a
+    # system call); from a pipe or a terminal each is written as its line is read, for
+    # whoever waits for it. Whatever was read before a bad line is written before its error.
+    block = _BLOCK if _is_a_file(lines) else 1
+    pending: list[str] = []
     count = 0
-    for number, line in _numbered(lines):
-        if not line or line.isspace():  # blank (`not line.strip()`, without copying the line)
-            continue
-        read: tuple[Any, Item] | None = _read_plain(line, from_json)
-        if read is None:  # not plainly valid: the declared model decides, and says why
-            read = _read_declared(line, number)
-        write(verdict_line(read[0], classify(read[1])) + "\n")
-        count += 1
+    try:
+        for number, line in _numbered(lines):
+            if not line or line.isspace():  # blank (`not line.strip()`, without a copy)
+                continue
+            read: tuple[Any, Item] | None = _read_plain(line, from_json)
+            if read is None:  # not plainly valid: the declared model decides, and says why
+                read = _read_declared(line, number)
+            pending.append(verdict_line(read[0], classify(read[1])))
+            count += 1
+            if len(pending) >= block:
+                out.write("\n".join(pending) + "\n")
+                pending.clear()
+    finally:
+        if pending:
+            out.write("\n".join(pending) + "\n")
     return count
+
+
+_BLOCK = 256  # verdict lines per write when the input is a file
+
+
+def _is_a_file(lines: Iterable[str]) -> bool:
+    """Whether `lines` are read from a regular file (not a pipe, a terminal or a list)."""
+    fileno = getattr(lines, "fileno", None)
+    try:
+        return fileno is not None and stat.S_ISREG(os.fstat(fileno()).st_mode)
+    except (OSError, ValueError):  # closed, or no descriptor (io.UnsupportedOperation)
+        return False
 
 
 def _read_declared(line: str, number: int) -> tuple[Any, Item]:
