@@ -199,11 +199,13 @@ class FileRole(NamedTuple):
 
 @lru_cache(maxsize=1 << 16)
 def file_role(path: str) -> FileRole:
-    """The roles of one path (cached: the same paths recur in every commit of a repository)."""
-    lockfile = _is_lockfile(path)
+    """The roles of one path (cached: the same paths recur in every commit of a repository;
+    its lower case and its name are made once for every role)."""
+    lowered, name = path.lower(), _name(path)
+    lockfile = _lockfile_name(name)
     return FileRole(
-        lockfile, _is_ci(path), not lockfile and is_doc(path), is_test(path),
-        bool(_BUILD_FILE.search(path.lower())),
+        lockfile, _ci(lowered, name), not lockfile and _doc(lowered, name),
+        _test(lowered, name), bool(_BUILD_FILE.search(lowered)),
     )  # fmt: skip
 
 
@@ -282,7 +284,10 @@ def _suffix(name: str) -> str:
 
 
 def _is_lockfile(path: str) -> bool:
-    name = _name(path)
+    return _lockfile_name(_name(path))
+
+
+def _lockfile_name(name: str) -> bool:
     return name in _LOCKFILES or bool(_REQUIREMENTS.fullmatch(name))
 
 
@@ -291,15 +296,20 @@ _TEST_NAME = re.compile(r"(?:_test|_spec|\.test|\.spec|tests?)\.\w+$")
 
 
 def _is_ci(path: str) -> bool:
-    lowered = path.lower()
-    return _name(path) in _CI_FILES or lowered.startswith(_CI_DIRS)
+    return _ci(path.lower(), _name(path))
+
+
+def _ci(lowered: str, name: str) -> bool:
+    return name in _CI_FILES or lowered.startswith(_CI_DIRS)
 
 
 def is_doc(path: str) -> bool:
-    lowered = path.lower()
     name = _name(path)
-    if _is_lockfile(path):
-        return False
+    return not _lockfile_name(name) and _doc(path.lower(), name)
+
+
+def _doc(lowered: str, name: str) -> bool:
+    """A document by its folder, suffix or name (a lockfile is not: the caller checks)."""
     stem = name.split(".", 1)[0]
     return (
         lowered.startswith(("docs/", "doc/", "documentation/"))
@@ -309,12 +319,15 @@ def is_doc(path: str) -> bool:
 
 
 def is_test(path: str) -> bool:
-    lowered = "/" + path.lower()
-    name = _name(path)
+    return _test(path.lower(), _name(path))
+
+
+def _test(lowered: str, name: str) -> bool:
     return (
-        any(
-            part in lowered for part in ("/test/", "/tests/", "/__tests__/", "/spec/", "/testdata/")
-        )
+        any(map(("/" + lowered).__contains__, _TEST_DIRS))
         or name.startswith("test_")
         or (("test" in name or "spec" in name) and bool(_TEST_NAME.search(name)))
     )
+
+
+_TEST_DIRS = ("/test/", "/tests/", "/__tests__/", "/spec/", "/testdata/")
