@@ -47,7 +47,24 @@ def random_texts(alphabet: list[str], count: int, seed: int) -> list[str]:
 
 
 CODE_ALPHABET = list("aZ_:()` .é1ßK-") + ["\u212a", "::", "()"]
-TRAILER_ALPHABET = [*"aB-: \n\t_1\r\x0bé", "by", "to", "-by:", "(cherry picked from x)", ": "]
+TRAILER_ALPHABET = [
+    *"aB-: \n\t_1\r\x0bé",
+    "by",
+    "to",
+    "-by:",
+    "(cherry picked from x)",
+    ": ",
+    "**",
+    "[ ]",
+    "[x]",
+    "<!--",
+    "-->",
+    "```",
+    "`",
+    "*",
+    "[",
+    "<",
+]
 
 
 @pytest.mark.parametrize("text", SUBJECTS)
