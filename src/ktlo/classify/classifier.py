@@ -204,7 +204,10 @@ def _reasons(moved: list[tuple[F.Feature, float]], cls: str) -> list[Reason]:
     """The features that moved `cls` most, as the user reads them."""
     if not moved:
         return [signals.shared_reason("model", f"the text model's likeliest reading → {cls}")]
-    return [_reason(feature, cls, weight) for feature, weight in moved]
+    get = _REASONS.get  # most are made already: found without a call
+    return [
+        get((feature, cls, weight)) or _reason(feature, cls, weight) for feature, weight in moved
+    ]
 
 
 def _reason(feature: F.Feature, cls: str, weight: float) -> Reason:

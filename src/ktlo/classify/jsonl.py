@@ -224,10 +224,15 @@ def _read_plain(line: str, from_json: Callable[[str], Any]) -> tuple[Any, _Line]
         if names is not None and (type(names) is not list or not {*map(type, names)} <= _STR):
             return None
     body, author, issue_type, item_kind = texts
-    return item_id, _Line(
+    # `_Line(...)` made by tuple.__new__ in C: a named tuple's own constructor is a Python
+    # function, a call per line for nothing (every field is given, in order)
+    return item_id, _new_line(_Line, (
         data["title"], body or "", tuple(files or ()), tuple(labels or ()), author or "",
-        issue_type or "", item_kind or "",
-    )  # fmt: skip
+        issue_type or "", item_kind or "", None, None,
+    ))  # fmt: skip
+
+
+_new_line = tuple.__new__
 
 
 _STR = {str}
