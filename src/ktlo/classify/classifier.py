@@ -11,11 +11,19 @@ reasons that decided it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from typing import Protocol
 
 from ktlo.classify import features as F
 from ktlo.classify import model, signals
-from ktlo.classify.prepare import BRACKET_TAGS, MERGE_OTHER, Prepared, prepare, split_area
+from ktlo.classify.prepare import (
+    BRACKET_TAGS,
+    MERGE_OPENS,
+    MERGE_OTHER,
+    Prepared,
+    prepare,
+    split_area,
+)
 from ktlo.classify.taxonomy import OTHER, investment_of
 from ktlo.records import Reason, Verdict, WorkText
 
@@ -29,12 +37,20 @@ TEXT_CONFIDENCE_CAP = 0.8
 REFINE_MARGIN = 0.15
 # The kinds whose base rates the development sets measure (real commits and pull requests);
 # an issue is read by its words alone, since too few labeled issues say how often they are bugs.
-_KINDS_READ = frozenset({"commit", "pull_request"})
+_KINDS_READ = {"commit": "kind:commit", "pull_request": "kind:pull_request"}  # → feature
 # Features that say nothing about the work on their own.
 _NOT_EVIDENCE = (
     "verb:none", "kind:", "files:1", "files:2-5", "files:6-20", "files:21+", "shape:one_word",
     "size:",
 )  # fmt: skip
+
+
+# Reasons that never change, made once (a reason is immutable).
+_MERGE_COMMIT = Reason("merge", "a merge commit carries no work itself")
+_NOTHING_READ = Reason("no_signal", "no verb, word or file the model reads says what this work is")
+_SAYS_NOTHING = Reason(
+    "no_signal", "the words read most like a message that says nothing of the work"
+)
 
 
 class Item(Protocol):
@@ -64,11 +80,9 @@ class Item(Protocol):
 def classify(item: Item) -> Verdict:
     """Classify one work item."""
     text = prepare(item.title, item.body)
-    if text.merge is None and MERGE_OTHER.match(text.title):
-        return Verdict(
-            OTHER, None, 0.9, (Reason("merge", "a merge commit carries no work itself"),)
-        )
-    tags = tuple(BRACKET_TAGS.findall(text.title))
+    if text.merge is None and text.title[:1] in MERGE_OPENS and MERGE_OTHER.match(text.title):
+        return Verdict(OTHER, None, 0.9, (_MERGE_COMMIT,))
+    tags = tuple(BRACKET_TAGS.findall(text.title)) if "[" in text.title else ()
     decided = _structural(item, text.title, item.body or "", tags)
     if decided:
         sub, reason = decided
@@ -82,7 +96,7 @@ def classify(item: Item) -> Verdict:
     found = read(subject, text.body, item.files, item.kind, (item.lines_added, item.lines_deleted))
     if convention:
         return _refine_convention(sub, reason, found, text)
-    return _from_model(found, text)
+    return _from_model(found, text, item.kind)
 
 
 def read(
@@ -92,13 +106,14 @@ def read(
     """Every feature the text model reads of an item (its subject already cleaned)."""
     area, lead = split_area(subject)
     found = F.subject_features(area, lead)
-    has_verb = all(name != "verb:none" for name, _ in found)
+    has_verb = "verb:none" not in map(itemgetter(0), found)
     found += F.shape_features(subject, lead, has_verb, found)
     found += F.body_features(body)
     found += F.file_features(files)
-    found += F.size_features(*lines)
+    if lines[0] is not None:  # a size read only when known (not for --jsonl lines)
+        found += F.size_features(*lines)
     if kind in _KINDS_READ:
-        found.append((f"kind:{kind}", kind))
+        found.append((_KINDS_READ[kind], kind))
     elif kind == "issue":  # no base rate, but read with the titles' shift
         found.append(("kind:issue", kind))
     return found
@@ -115,7 +130,7 @@ def classify_text(item: WorkText) -> Verdict:
     convention = signals.conventional_signal(subject) or signals.gitmoji_signal(subject)
     if convention:
         subject = convention[1]
-    return _from_model(read(subject, text.body, (), item.kind), text)
+    return _from_model(read(subject, text.body, (), item.kind), text, item.kind)
 
 
 def classify_many(items: Iterable[WorkText]) -> Iterator[Verdict]:
@@ -133,11 +148,20 @@ def has_evidence(found: list[F.Feature]) -> bool:
 
 
 def _structural(item: Item, title: str, body: str, tags: tuple[str, ...]) -> signals.Signal | None:
+    labels, issue_type, author = item.labels, item.issue_type, item.author
     return (
-        signals.label_signal((*item.labels, *tags), item.issue_type)
+        # most items have no labels, issue type or author: no call for them
+        (
+            signals.label_signal((*labels, *tags), issue_type)
+            if labels or tags or issue_type
+            else None
+        )
         or signals.revert_signal(title, body)
-        or signals.bot_signal(item.author, title)
-        or signals.security_id_signal(f"{title}\n{body}")
+        or (signals.bot_signal(author, title) if author else None)
+        # the title and the body apart, the first id found in the title first: an id
+        # never spans the newline that would join them (and the body is not copied)
+        or signals.security_id_signal(title)
+        or signals.security_id_signal(body)
         or signals.files_signal(item.files)
     )
 
@@ -159,16 +183,14 @@ def _refine_convention(sub: str, reason: Reason, found: list[F.Feature], text: P
     return _verdict(sub, 0.85, [reason, *_merge(text)])
 
 
-def _from_model(found: list[F.Feature], text: Prepared) -> Verdict:
+def _from_model(found: list[F.Feature], text: Prepared, kind: str) -> Verdict:
+    """The text model's verdict on the features `read` found for an item of `kind`."""
     if not has_evidence(found):
-        why = Reason("no_signal", "no verb, word or file the model reads says what this work is")
-        return Verdict(OTHER, None, 0.2, (why, *_merge(text)))
-    reading, _, moved = model.read(found)
+        return Verdict(OTHER, None, 0.2, (_NOTHING_READ, *_merge(text)))
+    # the kind's group from the kind itself, not searched for among the features
+    reading, _, moved = model.read(found, model.kind_group(kind))
     if reading.subcategory is None:
-        why = Reason(
-            "no_signal", "the words read most like a message that says nothing of the work"
-        )
-        return Verdict(OTHER, None, reading.confidence, (why, *_merge(text)))
+        return Verdict(OTHER, None, reading.confidence, (_SAYS_NOTHING, *_merge(text)))
     reasons = _reasons(moved[:3], reading.subcategory)
     confidence = min(TEXT_CONFIDENCE_CAP, reading.confidence)
     return _verdict(reading.subcategory, confidence, [*reasons, *_merge(text)])
@@ -181,8 +203,11 @@ def _why(found: list[F.Feature], cls: str, against: str) -> list[Reason]:
 def _reasons(moved: list[tuple[F.Feature, float]], cls: str) -> list[Reason]:
     """The features that moved `cls` most, as the user reads them."""
     if not moved:
-        return [Reason("model", f"the text model's likeliest reading → {cls}")]
-    return [_reason(feature, cls, weight) for feature, weight in moved]
+        return [signals.shared_reason("model", f"the text model's likeliest reading → {cls}")]
+    get = _REASONS.get  # most are made already: found without a call
+    return [
+        get((feature, cls, weight)) or _reason(feature, cls, weight) for feature, weight in moved
+    ]
 
 
 def _reason(feature: F.Feature, cls: str, weight: float) -> Reason:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from itertools import repeat
@@ -34,9 +34,27 @@ class Weights:
     table: dict[str, tuple[float, ...]]
     new_work_bias: dict[str, float]  # "commit"/"title" → added to P(new work)'s log-odds
     meta: dict[str, object]
+    # derived from the above when not given (eval/fit.py builds weights with the five alone)
     groups: dict[str, tuple[int, ...]] = field(default_factory=dict)  # each investment's classes
     index: dict[str, int] = field(default_factory=dict)  # each class's position
     others: dict[str, tuple[int, ...]] = field(default_factory=dict)  # the classes outside each
+    new_work_factor: dict[str, float] = field(default_factory=dict)  # exp(new_work_bias)
+
+    def __post_init__(self) -> None:
+        # computed once here, not for every item: the class groups, and the factor P(new
+        # work) is multiplied by (the same floats `math.exp` gives each time)
+        if not self.groups:
+            groups = _groups(self.classes)
+            others = {
+                inv: tuple(k for k in range(len(self.classes)) if k not in group)
+                for inv, group in groups.items()
+            }
+            object.__setattr__(self, "groups", groups)
+            object.__setattr__(self, "others", others)
+            object.__setattr__(self, "index", {cls: k for k, cls in enumerate(self.classes)})
+        if not self.new_work_factor:
+            factor = {kind: math.exp(b) for kind, b in self.new_work_bias.items()}
+            object.__setattr__(self, "new_work_factor", factor)
 
 
 class Prediction(NamedTuple):
@@ -63,13 +81,7 @@ def weights() -> Weights:
         raise VocabularyError(f"weights.toml: {exc}") from exc
     if len(bias) != len(classes) or any(len(w) != len(classes) for w in table.values()):
         raise VocabularyError("weights.toml: every row needs one weight per class")
-    index = {cls: k for k, cls in enumerate(classes)}
-    groups = _groups(classes)
-    others = {
-        inv: tuple(k for k in index.values() if k not in group) for inv, group in groups.items()
-    }
-    meta = dict(data["meta"])
-    return Weights(classes, bias, table, shift, meta, groups, index, others)
+    return Weights(classes, bias, table, shift, dict(data["meta"]))
 
 
 def _groups(classes: tuple[str, ...]) -> dict[str, tuple[int, ...]]:
@@ -98,22 +110,31 @@ def predict(features: Sequence[Feature], among: str | None = None) -> Prediction
     """Probabilities, then the investment (or `among`, when a convention fixed it) and the
     likeliest subcategory within it."""
     get = weights().table.get
-    return _predict([row for f in features if (row := get(f[0]))], _kind_group(features), among)
+    # the kind shifts only the choice of investment, which `among` makes instead
+    kind = _kind_group(features) if among is None else ""
+    return _predict([row for f in features if (row := get(f[0]))], kind, among)
 
 
 def _predict(rows: list[tuple[float, ...]], kind: str, among: str | None) -> Prediction:
     model = weights()
-    raw = _scores(rows)
+    raw = list(map(sum, zip(model.bias, *rows, strict=False)))  # `_scores`, without a call
     # exp(s - top) / Σ, each step a map in C: the same operations, in the same order
     exp = list(map(math.exp, map(sub, raw, repeat(max(raw)))))
     probs = list(map(truediv, exp, repeat(sum(exp))))
     at = probs.__getitem__
-    mass = {inv: sum(map(at, indexes)) for inv, indexes in model.groups.items()}
-    investment = among or _choose(mass, model.new_work_bias.get(kind, 0.0))
+    groups = model.groups
+    ktlo = sum(map(at, groups[KTLO]))
+    new = sum(map(at, groups[NEW_WORK]))
+    other = sum(map(at, groups[OTHER]))
+    if among:
+        investment = among
+    else:
+        investment = _choose(ktlo, new * model.new_work_factor.get(kind, 1.0), other)
     if investment == OTHER:
-        return Prediction(probs, OTHER, None, round(mass[OTHER], 2))
-    best = max(model.groups[investment], key=at)
-    return Prediction(probs, investment, model.classes[best], round(mass[investment], 2))
+        return Prediction(probs, OTHER, None, round(other, 2))
+    best = max(groups[investment], key=at)
+    mass = ktlo if investment == KTLO else new if investment == NEW_WORK else other
+    return Prediction(probs, investment, model.classes[best], round(mass, 2))
 
 
 class Reading(NamedTuple):
@@ -127,7 +148,8 @@ class Reading(NamedTuple):
 
 def read(features: Sequence[Feature], kind: str | None = None) -> Reading:
     """The model's reading of an item, each feature's weights looked up once (`kind`: the
-    item's kind group when the caller knows it, else read from the features)."""
+    item's kind group (`kind_group`) when the caller knows it, else read from the
+    features)."""
     rows = list(map(weights().table.get, map(itemgetter(0), features)))  # None: unweighted
     prediction = _predict(
         list(filter(None, rows)), _kind_group(features) if kind is None else kind, None
@@ -135,8 +157,11 @@ def read(features: Sequence[Feature], kind: str | None = None) -> Reading:
     if prediction.subcategory is None:
         return Reading(prediction, "", [])
     against = runner_up(prediction)
-    found = [(f, row) for f, row in zip(features, rows, strict=True) if row]
-    return Reading(prediction, against, _moved(found, prediction.subcategory, against))
+    return Reading(
+        prediction,
+        against,
+        _moved(zip(features, rows, strict=True), prediction.subcategory, against),
+    )
 
 
 def runner_up(reading: Prediction) -> str:
@@ -153,6 +178,14 @@ def probability(reading: Prediction, cls: str) -> float:
     return reading.probabilities[weights().index[cls]]
 
 
+def kind_group(kind: str) -> str:
+    """The group whose new-work shift an item of `kind` reads: what `_kind_group` finds in
+    the features `classifier.read` gives an item of that kind."""
+    if kind == "commit":
+        return "commit"
+    return "title" if kind in ("pull_request", "issue") else "unknown"
+
+
 def _kind_group(features: Sequence[Feature]) -> str:
     """Commits, or titles (pull requests and issues, read by their titles); an item of no
     known kind (`ktlo classify TEXT`) has no shift."""
@@ -164,9 +197,9 @@ def _kind_group(features: Sequence[Feature]) -> str:
     return "unknown"
 
 
-def _choose(mass: dict[str, float], new_work_bias: float) -> str:
-    ktlo, new = mass[KTLO], mass[NEW_WORK] * math.exp(new_work_bias)
-    if mass[OTHER] > max(ktlo, new):
+def _choose(ktlo: float, new: float, other: float) -> str:
+    """The investment of the larger mass (`new` already shifted by its kind)."""
+    if other > max(ktlo, new):
         return OTHER
     return NEW_WORK if new > ktlo else KTLO
 
@@ -176,22 +209,16 @@ def contributions(
 ) -> list[tuple[Feature, float]]:
     """How much each feature moved `cls` above `against`, largest first (positive only)."""
     get = weights().table.get
-    return _moved([(f, row) for f in features if (row := get(f[0]))], cls, against)
+    return _moved([(f, get(f[0])) for f in features], cls, against)
 
 
 def _moved(
-    found: list[tuple[Feature, tuple[float, ...]]], cls: str, against: str
+    found: Iterable[tuple[Feature, tuple[float, ...] | None]], cls: str, against: str
 ) -> list[tuple[Feature, float]]:
+    """The features (with their weights, None for an unweighted one) that lead `cls` over
+    `against` by more than 0.05, largest lead first."""
     index = weights().index
     k, j = index[cls], index[against]
-    moved = []
-    for feature, row in found:
-        lead = row[k] - row[j]
-        if lead > 0.05:
-            moved.append((feature, lead))
-    moved.sort(key=_lead, reverse=True)  # stable: ties keep the features' order
+    moved = [(feature, lead) for feature, row in found if row and (lead := row[k] - row[j]) > 0.05]
+    moved.sort(key=itemgetter(1), reverse=True)  # stable: ties keep the features' order
     return moved
-
-
-def _lead(moved: tuple[Feature, float]) -> float:
-    return moved[1]

@@ -16,8 +16,15 @@ from ktlo.records import Reason
 Signal = tuple[str, Reason]
 
 _SECURITY_ID = re.compile(r"\b(CVE-\d{4}-\d{4,}|GHSA(?:-[0-9a-z]{4}){3})\b", re.IGNORECASE)
+# Whether a text may hold an advisory id at all: `"cve-" in text.lower() or "ghsa-" in
+# text.lower()`, found from each dash instead of lowering the whole text (a body may be
+# long). ASCII case-folding is the same here: no other character's lower case holds any
+# of these letters (tests/test_classify_patterns.py checks every code point).
+_ADVISORY_PREFIX = re.compile(r"-(?:(?<=cve-)|(?<=ghsa-))", re.IGNORECASE | re.ASCII)
 _REVERT = re.compile(r"^(?:revert(?:s|ed)?\b|this reverts commit\b)", re.IGNORECASE)
-_CONVENTIONAL = re.compile(r"^(?P<type>[a-zA-Z]+)(?:\((?P<scope>[^)]{0,40})\))?(?P<bang>!)?:\s*")
+# (the type and scope read possessively: what follows them is never a letter, or never
+# inside the brackets, so giving characters back could not make a match)
+_CONVENTIONAL = re.compile(r"^(?P<type>[a-zA-Z]++)(?:\((?P<scope>[^)]{0,40}+)\))?(?P<bang>!)?:\s*")
 _GITMOJI = re.compile(r"(:[a-z0-9_+-]+:|[^\w\s\"'\[(#@`<]{1,3})\s*")
 _BOT_NAME = re.compile(r"\[bot\]|(?:^|[-_. ])bot(?:$|[-_. @])", re.IGNORECASE)
 
@@ -39,6 +46,22 @@ _DOC_NAMES = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)
+def shared_reason(signal: str, detail: str) -> Reason:
+    """The same Reason object for the same words (reasons are immutable, and the same few
+    labels, prefixes and bots recur: `ktlo classify --jsonl` writes a reason it has seen
+    once from what it wrote then)."""
+    return Reason(signal, detail)
+
+
+# The structural signals' reasons that never change, made once.
+_REVERTS = Reason("revert", "reverts an earlier change")
+_ONLY_LOCKFILES = Reason("files", "only dependency manifests and lockfiles changed")
+_ONLY_CI = Reason("files", "only CI configuration changed")
+_ONLY_DOCS = Reason("files", "only documentation changed")
+_ONLY_UPKEEP = Reason("files", "only tests, documentation and CI changed")
+
+
 def label_signal(labels: Iterable[str], issue_type: str) -> Signal | None:
     """A label or issue type that names a kind of work (`bug`, `type: security`, `kind/feature`)."""
     if not issue_type and not labels:
@@ -49,7 +72,9 @@ def label_signal(labels: Iterable[str], issue_type: str) -> Signal | None:
     for signal, raw in candidates:
         sub = conventions()["labels"].get(normalise_label(raw))
         if sub:
-            found.append((_LABEL_PRIORITY.index(sub), sub, Reason(signal, f'"{raw}" → {sub}')))
+            found.append(
+                (_LABEL_PRIORITY.index(sub), sub, shared_reason(signal, f'"{raw}" → {sub}'))
+            )
     if not found:
         return None
     _, sub, reason = min(found, key=lambda f: f[0])
@@ -79,7 +104,7 @@ def bot_signal(author: str, title: str) -> Signal | None:
         return None
     if sub == "dependency" and _SECURITY_ID.search(title):
         sub = "security"
-    return sub, Reason("bot_author", f"{author} is a {sub} bot")
+    return sub, shared_reason("bot_author", f"{author} is a {sub} bot")
 
 
 @lru_cache(maxsize=4096)
@@ -100,17 +125,16 @@ def is_bot(author_name: str, author_email: str = "") -> bool:
 
 def revert_signal(title: str, body: str) -> Signal | None:
     if _REVERT.search(title) or "This reverts commit" in body:
-        return "incident", Reason("revert", "reverts an earlier change")
+        return "incident", _REVERTS
     return None
 
 
 def security_id_signal(text: str) -> Signal | None:
-    lowered = text.lower()
-    if "cve-" not in lowered and "ghsa-" not in lowered:  # most texts: skip the regex
+    if not _ADVISORY_PREFIX.search(text):  # most texts: skip the id's regex
         return None
     match = _SECURITY_ID.search(text)
     if match:
-        return "security", Reason("security_advisory", f"mentions {match[1].upper()}")
+        return "security", shared_reason("security_advisory", f"mentions {match[1].upper()}")
     return None
 
 
@@ -121,13 +145,13 @@ def files_signal(files: Iterable[str]) -> Signal | None:
     if not n:
         return None
     if roles.lockfile == n:
-        return "dependency", Reason("files", "only dependency manifests and lockfiles changed")
+        return "dependency", _ONLY_LOCKFILES
     if roles.ci == n:
-        return "maintenance", Reason("files", "only CI configuration changed")
+        return "maintenance", _ONLY_CI
     if roles.doc == n:
-        return "maintenance", Reason("files", "only documentation changed")
+        return "maintenance", _ONLY_DOCS
     if roles.upkeep == n and roles.test != n:
-        return "maintenance", Reason("files", "only tests, documentation and CI changed")
+        return "maintenance", _ONLY_UPKEEP
     return None
 
 
@@ -147,17 +171,20 @@ class FileRoles(NamedTuple):
 def file_roles(files: tuple[str, ...]) -> FileRoles:
     """How many of `files` have each role (cached: the structural signals and the text
     model's features both read it, and small changes to the same files recur)."""
-    paths = tuple(f for f in files if f)
-    counts = [0] * 6
-    for path in paths:
-        role = file_role(path)
-        counts[0] += role.lockfile
-        counts[1] += role.ci
-        counts[2] += role.doc
-        counts[3] += role.test
-        counts[4] += role.build
-        counts[5] += role.doc or role.ci or role.test
-    return FileRoles(paths, *counts)
+    paths = files if all(files) else tuple(filter(None, files))
+    if not paths:
+        return FileRoles(paths, 0, 0, 0, 0, 0, 0)
+    # each path's roles as counts, summed role by role in C (a change may touch hundreds)
+    lockfile, ci, doc, test, build, upkeep = map(sum, zip(*map(_role_counts, paths), strict=True))
+    return FileRoles(paths, lockfile, ci, doc, test, build, upkeep)
+
+
+@lru_cache(maxsize=1 << 16)
+def _role_counts(path: str) -> tuple[int, int, int, int, int, int]:
+    """`file_role(path)` as 0/1 counts, with whether it is upkeep (a doc, CI or a test)."""
+    role = file_role(path)
+    upkeep = role.doc or role.ci or role.test
+    return (*map(int, role), int(upkeep))  # type: ignore[return-value]
 
 
 class FileRole(NamedTuple):
@@ -172,11 +199,13 @@ class FileRole(NamedTuple):
 
 @lru_cache(maxsize=1 << 16)
 def file_role(path: str) -> FileRole:
-    """The roles of one path (cached: the same paths recur in every commit of a repository)."""
-    lockfile = _is_lockfile(path)
+    """The roles of one path (cached: the same paths recur in every commit of a repository;
+    its lower case and its name are made once for every role)."""
+    lowered, name = path.lower(), _name(path)
+    lockfile = _lockfile_name(name)
     return FileRole(
-        lockfile, _is_ci(path), not lockfile and is_doc(path), is_test(path),
-        bool(_BUILD_FILE.search(path.lower())),
+        lockfile, _ci(lowered, name), not lockfile and _doc(lowered, name),
+        _test(lowered, name), bool(_BUILD_FILE.search(lowered)),
     )  # fmt: skip
 
 
@@ -222,7 +251,7 @@ def conventional_signal(subject: str) -> tuple[Signal, str] | None:
     if scoped and (sub != "feature" or scoped == "security"):
         sub, decisive = scoped, True
     signal = "conventional_type" if decisive else "conventional_commit"
-    return (sub, Reason(signal, f'"{prefix}" → {sub}')), subject[match.end() :]
+    return (sub, shared_reason(signal, f'"{prefix}" → {sub}')), subject[match.end() :]
 
 
 def gitmoji_signal(subject: str) -> tuple[Signal, str] | None:
@@ -239,7 +268,7 @@ def gitmoji_signal(subject: str) -> tuple[Signal, str] | None:
     sub = gitmoji.get(token) or gitmoji.get(match[1])
     if not sub:
         return None
-    return (sub, Reason("gitmoji", f"{match[1]} → {sub}")), stripped[match.end() :]
+    return (sub, shared_reason("gitmoji", f"{match[1]} → {sub}")), stripped[match.end() :]
 
 
 def _name(path: str) -> str:
@@ -255,7 +284,10 @@ def _suffix(name: str) -> str:
 
 
 def _is_lockfile(path: str) -> bool:
-    name = _name(path)
+    return _lockfile_name(_name(path))
+
+
+def _lockfile_name(name: str) -> bool:
     return name in _LOCKFILES or bool(_REQUIREMENTS.fullmatch(name))
 
 
@@ -264,15 +296,20 @@ _TEST_NAME = re.compile(r"(?:_test|_spec|\.test|\.spec|tests?)\.\w+$")
 
 
 def _is_ci(path: str) -> bool:
-    lowered = path.lower()
-    return _name(path) in _CI_FILES or lowered.startswith(_CI_DIRS)
+    return _ci(path.lower(), _name(path))
+
+
+def _ci(lowered: str, name: str) -> bool:
+    return name in _CI_FILES or lowered.startswith(_CI_DIRS)
 
 
 def is_doc(path: str) -> bool:
-    lowered = path.lower()
     name = _name(path)
-    if _is_lockfile(path):
-        return False
+    return not _lockfile_name(name) and _doc(path.lower(), name)
+
+
+def _doc(lowered: str, name: str) -> bool:
+    """A document by its folder, suffix or name (a lockfile is not: the caller checks)."""
     stem = name.split(".", 1)[0]
     return (
         lowered.startswith(("docs/", "doc/", "documentation/"))
@@ -282,12 +319,15 @@ def is_doc(path: str) -> bool:
 
 
 def is_test(path: str) -> bool:
-    lowered = "/" + path.lower()
-    name = _name(path)
+    return _test(path.lower(), _name(path))
+
+
+def _test(lowered: str, name: str) -> bool:
     return (
-        any(
-            part in lowered for part in ("/test/", "/tests/", "/__tests__/", "/spec/", "/testdata/")
-        )
+        any(map(("/" + lowered).__contains__, _TEST_DIRS))
         or name.startswith("test_")
         or (("test" in name or "spec" in name) and bool(_TEST_NAME.search(name)))
     )
+
+
+_TEST_DIRS = ("/test/", "/tests/", "/__tests__/", "/spec/", "/testdata/")
