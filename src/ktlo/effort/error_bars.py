@@ -278,26 +278,33 @@ def beta_cdf(x: float, a: float, b: float) -> float:
 
 def _fraction(a: float, b: float, x: float) -> float:
     """The continued fraction of I_x(a, b), by the modified Lentz method."""
-    # `v if abs(v) > tiny else tiny` written out, not as a function: this loop runs
-    # millions of times for an allocation of thousands of groups
+    # `v if abs(v) > tiny else tiny` written out as comparisons, not as calls: this loop
+    # runs millions of times for an allocation of thousands of groups. Each float is
+    # computed by the same operations in the same order as the textbook form (a + b + m is
+    # (a + b) + m, a + 2m - 1 is (a + 2m) - 1), so the results are the same bits.
     tiny = 1e-300
-    d = 1 - (a + b) * x / (a + 1)
-    c, d = 1.0, 1.0 / (d if abs(d) > tiny else tiny)
+    ab = a + b
+    d = 1 - ab * x / (a + 1)
+    c, d = 1.0, 1.0 / (d if d > tiny or d < -tiny else tiny)
     h = d
     for m in range(1, 10_000):
-        even = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+        am = a + 2 * m
+        even = m * (b - m) * x / ((am - 1) * am)
         d = 1 + even * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
+        d = 1.0 / (d if d > tiny or d < -tiny else tiny)
         c = 1 + even / c
-        c = c if abs(c) > tiny else tiny
+        if not (c > tiny or c < -tiny):  # NaN too, as `abs(c) > tiny` would say
+            c = tiny
         h *= d * c
-        odd = -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1))
+        odd = -(a + m) * (ab + m) * x / (am * (am + 1))
         d = 1 + odd * d
-        d = 1.0 / (d if abs(d) > tiny else tiny)
+        d = 1.0 / (d if d > tiny or d < -tiny else tiny)
         c = 1 + odd / c
-        c = c if abs(c) > tiny else tiny
-        h *= d * c
-        if abs(d * c - 1) < 1e-14:
+        if not (c > tiny or c < -tiny):  # NaN too, as `abs(c) > tiny` would say
+            c = tiny
+        step = d * c
+        h *= step
+        if -1e-14 < step - 1 < 1e-14:
             break
     return h
 
