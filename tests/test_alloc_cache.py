@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 from click.testing import CliRunner
 
+import ktlo.effort.allocation as allocation_module
 from ktlo.cli import main
 from tests.conftest import BOB, GitRepo
 
@@ -180,3 +182,41 @@ def test_a_file_left_half_written_by_a_stopped_process_is_removed(
     os.utime(stale, (time.time() - 2 * 3600, time.time() - 2 * 3600))  # two hours ago
     _ktlo("allocation", "--db", db, "--config", config)
     assert not stale.exists() and writing.exists()  # another process may still be writing
+
+
+def _sync(shop: GitRepo, tmp_path: Path) -> tuple[str, str]:
+    db = str(tmp_path / "s.duckdb")
+    config = tmp_path / "ktlo.toml"
+    config.write_text(f'[git]\nrepositories = ["{shop.path}"]\n{TEAMS}', encoding="utf-8")
+    result = CliRunner().invoke(main, ["sync", "git", "--db", db, "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    return db, str(config)
+
+
+def test_a_sync_of_a_large_store_prepares_the_tables_the_next_commands_read(
+    shop: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(allocation_module, "PREPARE_FROM_ITEMS", 1)  # "large" from one item
+    db, config = _sync(shop, tmp_path)
+    saved = sorted(p.name.split("-")[1] for p in _cache(db).glob("alloc-*.parquet"))
+    assert saved == ["i0c0", "i1c0"]  # allocation and budget; --by initiative, capitalization
+    # the first allocation after the sync reads what the sync prepared: doubled on disk,
+    # doubled in the answer
+    (plain,) = _cache(db).glob("alloc-i0c0-*.parquet")
+    doubled = (
+        duckdb.connect()
+        .read_parquet(str(plain))
+        .project("* REPLACE (person_days * 2 AS person_days)")
+    )
+    doubled.write_parquet(str(plain) + ".x")
+    Path(str(plain) + ".x").replace(plain)
+    after = _ktlo("allocation", "--db", db, "--config", config)
+    assert (
+        after["totals"]["person_days"]
+        == 2 * _fresh("allocation", "--db", db, "--config", config, db=db)["totals"]["person_days"]
+    )
+
+
+def test_a_sync_of_a_small_store_prepares_nothing(shop: GitRepo, tmp_path: Path) -> None:
+    db, _ = _sync(shop, tmp_path)  # a few commits: every allocation is computed in no time
+    assert not list(_cache(db).glob("*.parquet"))

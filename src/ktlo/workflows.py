@@ -183,6 +183,10 @@ def sync_steps(
     failed = any(result.errors for result in results) or bool(run and run.failures)
     brought = sum(r.new + r.updated for r in results) + (run.new_commits if run else 0)
     learned = [] if failed or not brought or not learn else _learn(store, config)
+    if brought and not failed:
+        from ktlo.effort.allocation import prepare_allocations
+
+        prepare_allocations(store, config)  # the next allocation, budget, capitalization
     return SyncOutcome(results, run, learned, failed)
 
 
