@@ -85,7 +85,10 @@ def _start(path: str, db: str | None) -> None:
     from ktlo.ingest.prefetch import prefetch
 
     where, store = Path(path).expanduser(), Path(db).expanduser() if db else None
-    _started = (where, store, prefetch(where, store))
+    try:
+        _started = (where, store, prefetch(where, store))
+    except OSError:  # an optimisation only: the command starts git itself, and says what failed
+        _started = None
 
 
 def prefetch_for(path: Path, db: Path | None) -> Prefetch | None:
