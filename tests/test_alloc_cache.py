@@ -64,6 +64,17 @@ def _fresh(*args: str, db: str) -> dict[str, Any]:
     return _ktlo(*args)
 
 
+def _double_on_disk(saved: Path) -> None:
+    """Every person-day of a saved table doubled, in place: a run that reads it shows it."""
+    doubled = (
+        duckdb.connect()
+        .read_parquet(str(saved))
+        .project("* REPLACE (person_days * 2 AS person_days)")
+    )
+    doubled.write_parquet(str(saved) + ".x")
+    Path(str(saved) + ".x").replace(saved)
+
+
 COMMANDS = (
     ("allocation",),
     ("allocation", "--by", "team"),
@@ -91,13 +102,7 @@ def test_the_saved_table_is_what_the_next_run_reads(shop: GitRepo, tmp_path: Pat
     db, config = _setup(shop, tmp_path)
     before = _ktlo("allocation", "--db", db, "--config", config)
     (saved,) = _cache(db).glob("alloc-*.parquet")
-    doubled = (
-        duckdb.connect()
-        .read_parquet(str(saved))
-        .project("* REPLACE (person_days * 2 AS person_days)")
-    )
-    doubled.write_parquet(str(saved) + ".x")
-    Path(str(saved) + ".x").replace(saved)
+    _double_on_disk(saved)
     after = _ktlo("allocation", "--db", db, "--config", config)
     assert after["totals"]["person_days"] == 2 * before["totals"]["person_days"]
     # a range is computed each time: every day of the shop's history, not the file's doubles
@@ -203,13 +208,7 @@ def test_a_sync_of_a_large_store_prepares_the_tables_the_next_commands_read(
     # the first allocation after the sync reads what the sync prepared: doubled on disk,
     # doubled in the answer
     (plain,) = _cache(db).glob("alloc-i0c0-*.parquet")
-    doubled = (
-        duckdb.connect()
-        .read_parquet(str(plain))
-        .project("* REPLACE (person_days * 2 AS person_days)")
-    )
-    doubled.write_parquet(str(plain) + ".x")
-    Path(str(plain) + ".x").replace(plain)
+    _double_on_disk(plain)
     after = _ktlo("allocation", "--db", db, "--config", config)
     assert (
         after["totals"]["person_days"]

@@ -4,7 +4,6 @@ on small stores worked by hand."""
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from ktlo.effort.allocation import budget_report
 from ktlo.errors import ConfigError
 from ktlo.planning.sprints import sprint_report
 from ktlo.store import Store
-from tests.work import add_activity, add_commit, add_item
+from tests.work import add_commit, plan_sprint
 
 SPLIT = "{ new_work = 50, ktlo = 20, tech_debt = 20, bug = 10 }"
 
@@ -163,23 +162,7 @@ def test_the_terminal_shows_the_buckets(months: Store, tmp_path: Path) -> None:
 def test_sprints_planned_against_actual_per_bucket(store: Store) -> None:
     """A sprint planned with a feature (5 points) and a bug (3); an incident (2) added on
     day 3. Ana spends 2 days on the feature, 1 on the bug, 1 on the incident."""
-    store.insert(
-        "sprints", ["sprint_id", "source", "name", "team", "state", "starts_at", "ends_at"],
-        [("jira:sprint:7", "jira", "Sprint 7", "payments", "closed", datetime(2026, 3, 2), datetime(2026, 3, 13, 23))],
-    )  # fmt: skip
-    for item, verdict, points in (
-        ("f", ("new_work", "feature"), 5.0), ("b", ("ktlo", "bug"), 3.0),
-        ("i", ("ktlo", "incident"), 2.0),
-    ):  # fmt: skip
-        add_item(store, item, "issue", verdict)
-        store.con.execute("UPDATE work_items SET sprint = 'jira:sprint:7', estimate = ?, created_at = ? WHERE item_id = ?",
-                          [points, datetime(2026, 2, 20), item])  # fmt: skip
-    store.insert(
-        "state_changes", ["item_id", "occurred_at", "field", "from_value", "to_value", "changed_by"],
-        [("i", datetime(2026, 3, 4, 10), "sprint", None, "jira:sprint:7", "ana")],
-    )  # fmt: skip
-    for item, day in (("f", "02"), ("f", "03"), ("b", "05"), ("i", "04")):
-        add_activity(store, item, "Ana Lima", "commented", f"2026-03-{day}T10:00:00")
+    plan_sprint(store)
     config = Config.model_validate(
         {"teams": [{"name": "payments", "targets": {"new_work": 50, "bug": 30}}]}
     )

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -41,7 +40,7 @@ from ktlo.planning.sprints import sprint_report
 from ktlo.records import Link, WorkItem
 from ktlo.sources.base import Batch
 from ktlo.store import Store
-from tests.work import add_activity, add_commit, add_item
+from tests.work import add_commit, add_item, jira, plan_sprint
 
 CATEGORIES = """
 [custom_categories."Compliance"]
@@ -74,13 +73,6 @@ name = "Raj Patel"
 def config(tmp_path: Path, targets: str = "", categories: str = CATEGORIES) -> Config:
     (tmp_path / "ktlo.toml").write_text(TEAMS.format(targets=targets) + categories)
     return load_config(tmp_path / "ktlo.toml")
-
-
-def jira(key: str, kind: str = "issue", parent: str | None = None, **fields: object) -> WorkItem:
-    return WorkItem(
-        key=f"jira:issue:acme:{key}", source="jira", kind=kind, external_id=key, title=key,
-        project="PAY", parent_key=parent, **fields,  # type: ignore[arg-type]
-    )  # fmt: skip
 
 
 def commit(
@@ -243,24 +235,8 @@ def test_targets_may_name_custom_categories_only_when_defined(tmp_path: Path) ->
 def test_sprints_planned_against_actual_with_a_category_bucket(store: Store) -> None:
     """A sprint planned with a Compliance feature (5 points) and a bug (3); an incident (2)
     added on day 3. Ana spends 2 days on the feature, 1 on the bug, 1 on the incident."""
-    store.insert(
-        "sprints", ["sprint_id", "source", "name", "team", "state", "starts_at", "ends_at"],
-        [("jira:sprint:7", "jira", "Sprint 7", "payments", "closed", datetime(2026, 3, 2), datetime(2026, 3, 13, 23))],
-    )  # fmt: skip
-    for item, verdict, points in (
-        ("f", ("new_work", "feature"), 5.0), ("b", ("ktlo", "bug"), 3.0),
-        ("i", ("ktlo", "incident"), 2.0),
-    ):  # fmt: skip
-        add_item(store, item, "issue", verdict)
-        store.con.execute("UPDATE work_items SET sprint = 'jira:sprint:7', estimate = ?, created_at = ? WHERE item_id = ?",
-                          [points, datetime(2026, 2, 20), item])  # fmt: skip
+    plan_sprint(store)
     store.con.execute("UPDATE work_items SET labels = ['compliance'] WHERE item_id = 'f'")
-    store.insert(
-        "state_changes", ["item_id", "occurred_at", "field", "from_value", "to_value", "changed_by"],
-        [("i", datetime(2026, 3, 4, 10), "sprint", None, "jira:sprint:7", "ana")],
-    )  # fmt: skip
-    for item, day in (("f", "02"), ("f", "03"), ("b", "05"), ("i", "04")):
-        add_activity(store, item, "Ana Lima", "commented", f"2026-03-{day}T10:00:00")
     config = Config.model_validate(
         {
             "teams": [{"name": "payments", "targets": {"Compliance": 50, "ktlo": 30}}],

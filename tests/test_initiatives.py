@@ -34,7 +34,7 @@ from ktlo.records import Activity, Link, WorkItem
 from ktlo.sources.base import Batch
 from ktlo.store import Store
 from ktlo.store.schema import MIGRATIONS
-from tests.work import add_commit, set_verdict
+from tests.work import add_commit, jira, set_verdict
 
 CONFIG = """
 [[teams]]
@@ -61,13 +61,6 @@ capitalizable = true
 def config(tmp_path: Path) -> Config:
     (tmp_path / "ktlo.toml").write_text(CONFIG)
     return load_config(tmp_path / "ktlo.toml")
-
-
-def jira(key: str, kind: str = "issue", parent: str | None = None, **fields: object) -> WorkItem:
-    return WorkItem(
-        key=f"jira:issue:acme:{key}", source="jira", kind=kind, external_id=key, title=key,
-        project="PAY", parent_key=parent, **fields,  # type: ignore[arg-type]
-    )  # fmt: skip
 
 
 def commit(

@@ -408,14 +408,31 @@ def test_workers_exit_when_the_writer_is_killed(tmp_path: Path) -> None:
     writer = psutil.Process(proc.pid)
     deadline = time.monotonic() + 30
     workers: list[psutil.Process] = []
-    while len(workers) < 3 and time.monotonic() < deadline:  # the forkserver and two workers
-        time.sleep(0.05)
-        workers = [c for c in writer.children(recursive=True) if "python" in c.name()]
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    try:
+        while len(workers) < 3 and time.monotonic() < deadline:  # the forkserver and two workers
+            time.sleep(0.05)
+            workers = _python_children(writer)
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
     assert len(workers) >= 3
     gone, alive = psutil.wait_procs(workers, timeout=10)
     assert not alive
+
+
+def _python_children(writer: Any) -> list[Any]:
+    """The Python processes under `writer` (a psutil.Process); a child that ended between
+    being listed and being named (a short git command) is none of them."""
+    import psutil
+
+    found = []
+    for child in writer.children(recursive=True):
+        try:
+            if "python" in child.name():
+                found.append(child)
+        except psutil.NoSuchProcess:
+            continue
+    return found
 
 
 def test_progress_shows_repositories_and_commits_with_time_left(

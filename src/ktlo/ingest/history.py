@@ -236,14 +236,6 @@ def _write_batch(
     return seconds
 
 
-def save_commits(
-    store: Store, repo: git.Repository, commits: Sequence[Commit], verdicts: Sequence[Verdict]
-) -> None:
-    """Store commits new to the store (the cursor says which), their files and their verdicts
-    (in a transaction)."""
-    _insert_tables(store, commit_tables(repo, commits, verdicts))
-
-
 def _insert_tables(store: Store, tables: list[TableColumns]) -> None:
     for table, columns, values in tables:
         store.insert_columns(table, columns, column_data(columns, values))
@@ -271,22 +263,9 @@ def pyarrow() -> Any:
 TableColumns = tuple[str, list[str], list[list[Any]]]
 
 
-def commit_tables(
-    repo: git.Repository, commits: Sequence[Commit], verdicts: Sequence[Verdict]
-) -> list[TableColumns]:
-    """The values commits and their verdicts add to each table, keyed by item_id, column by
-    column (no store)."""
-    if len(commits) != len(verdicts):
-        raise ValueError(f"{len(commits)} commits for {len(verdicts)} verdicts")
-    rows = CommitRows(repo)
-    for commit, verdict in zip(commits, verdicts, strict=True):
-        rows.add(commit, verdict)
-    return rows.tables()
-
-
 class CommitRows:
-    """Commits read and not yet stored, each turned into its rows (and classified, unless a
-    verdict is given) as it arrives: writing a batch is then only the insert, so the batch
+    """Commits read and not yet stored, each classified and turned into its rows as it
+    arrives: writing a batch is then only the insert, so the batch
     still to write when git ends (the tail of a first `ktlo analyze`) is short."""
 
     def __init__(self, repo: git.Repository) -> None:
@@ -301,11 +280,11 @@ class CommitRows:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def add(self, commit: Commit, verdict: Verdict | None = None) -> None:
-        """One commit (classified here when no verdict is given)."""
+    def add(self, commit: Commit) -> None:
+        """One commit, classified."""
         item_id = self._prefix + commit.sha
         self.ids.append(item_id)
-        self.verdicts.append(verdict if verdict is not None else classify(commit_text(commit)))
+        self.verdicts.append(classify(commit_text(commit)))
         _add_commit(self.repo, item_id, commit, self._items, self._rows, self._files)
 
     def tables(self) -> list[TableColumns]:
