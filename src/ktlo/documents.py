@@ -32,7 +32,7 @@ TABLE = re.compile(r"(<!-- fields: (?P<model>[\w.]+) -->\n)(?P<table>.*?)(<!-- /
 class Document(BaseModel):
     """A part of a public JSON document: frozen, only its declared fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     # Fields left out of the JSON, not written as null, when they are None (a part that
     # only some answers carry, e.g. `buckets` for teams with targets).
     OMITTED_WHEN_NONE: ClassVar[frozenset[str]] = frozenset()

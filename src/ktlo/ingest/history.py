@@ -31,7 +31,13 @@ from ktlo.sources import git
 from ktlo.store import Store
 
 SOURCE = "git"
-BATCH_SIZE = 2000
+# A batch is written when it holds BATCH_SIZE commits or WRITE_EVERY seconds of reading,
+# whichever comes first: a crash loses at most that much, a re-run resumes after the last
+# batch, and a history read in under a second is one transaction (each costs its commit
+# and DuckDB's per-statement work: on psf/requests, 6,489 commits, 13 batches took 201 ms
+# of the main thread and one 72 ms).
+BATCH_SIZE = 20_000
+WRITE_EVERY = 1.0
 # A batch is written early, from this size, when git has nothing more to give yet: the
 # work is done while git computes, instead of after it ends (the last batch is the tail).
 EAGER_BATCH = 500
@@ -114,14 +120,20 @@ def _store_stream(
     how many commits, and the seconds spent in transactions."""
     pending = CommitRows(repo)
     new, written = 0, 0.0
+    due = time.monotonic() + WRITE_EVERY
     for commit in stream.commits(issues):
         pending.add(commit)  # classified now, while git computes the next diffs
         tips.difference_update(commit.parents)
         tips.add(commit.sha)
-        if len(pending) >= batch_size or (len(pending) >= EAGER_BATCH and stream.caught_up()):
+        if (
+            len(pending) >= batch_size
+            or (len(pending) >= EAGER_BATCH and stream.caught_up())
+            or time.monotonic() >= due
+        ):
             written += _write_batch(store, repo, pending, tips, progress)
             new += len(pending)
             pending = CommitRows(repo)
+            due = time.monotonic() + WRITE_EVERY
     if pending or issues.skipped:  # all of HEAD's history is in: HEAD alone describes it
         written += _write_batch(store, repo, pending, {repo.head} if repo.head else tips, progress)
         new += len(pending)
