@@ -11,7 +11,7 @@ import pytest
 from pydantic import Field
 
 import ktlo
-from ktlo.documents import DOCS, TABLE, Document, field_table, regenerate
+from ktlo.documents import DOCS, TABLE, Document, field_table, is_none, regenerate
 
 
 def test_every_generated_table_in_the_docs_matches_its_model() -> None:
@@ -96,9 +96,16 @@ def test_a_document_writes_its_keys_in_declaration_order() -> None:
 
 
 class _Omitting(Document):
-    OMITTED_WHEN_NONE = frozenset({"note"})
     name: str = Field(description="a name")
-    note: str | None = Field(default=None, description="left out when None")
+    note: str | None = Field(None, exclude_if=is_none, description="left out when None")
+
+
+def test_a_field_declared_omitted_is_left_out_when_none_and_written_otherwise() -> None:
+    from ktlo.cli.output import json_text
+
+    assert json.loads(json_text(_Omitting(name="a"))) == {"name": "a"}
+    assert _Omitting(name="a").to_json() == {"name": "a"}
+    assert _Omitting(name="b", note="n").to_json() == {"name": "b", "note": "n"}
 
 
 @pytest.mark.parametrize(

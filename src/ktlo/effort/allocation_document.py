@@ -8,11 +8,12 @@ declared in the order the JSON has always written them.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
+from typing_extensions import TypedDict  # pydantic reads typing's only from Python 3.12
 
-from ktlo.documents import Document
+from ktlo.documents import Document, is_none
 from ktlo.effort.error_bars import ErrorRates
 
 Status = Literal["over", "likely over", "inside", "likely under", "under", "unknown"]
@@ -46,6 +47,7 @@ class Group(Document):
     key: str = Field(description="the value (`other` for none)")
     investment: str | None = Field(
         None,
+        exclude_if=is_none,
         description="the subcategory's investment (grouped by subcategory; left out otherwise)",
     )
     person_days: float = Field(description="effort")
@@ -56,17 +58,21 @@ class Group(Document):
     ktlo_share_low: float | None = Field(description="low end of its 90% interval")
     ktlo_share_high: float | None = Field(description="high end of its 90% interval")
 
-    OMITTED_WHEN_NONE = frozenset({"investment"})
 
+class PeriodGroup(TypedDict):
+    """One value of `by` within a period.
 
-class PeriodGroup(Document):
-    """One value of `by` within a period."""
+    A plain dict, not a model: `--by initiative` on a million items has 129,570 of them, and
+    pydantic-core checks that many dicts about five times faster than it makes models
+    (BENCHMARKS.md). Read it as `group["key"]`."""
 
-    key: str = Field(description="the value (`other` for none)")
-    person_days: float = Field(description="effort")
-    items: int = Field(description="work items")
-    share: float | None = Field(description="of the period's person-days")
-    fte: float = Field(description="person-days ÷ the period's `workdays`")
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+    key: Annotated[str, Field(description="the value (`other` for none)")]
+    person_days: Annotated[float, Field(description="effort")]
+    items: Annotated[int, Field(description="work items")]
+    share: Annotated[float | None, Field(description="of the period's person-days")]
+    fte: Annotated[float, Field(description="person-days ÷ the period's `workdays`")]
 
 
 class AllocationPeriod(Document):
@@ -168,19 +174,20 @@ class AllocationDocument(Document):
     cost: Cost | None = Field(description="`null` when no team has a `cost_per_fte_month`")
     no_initiative: Unassigned | None = Field(
         None,
+        exclude_if=is_none,
         description="`--by initiative` only (left out otherwise): what `(no initiative)` holds",
     )
     no_category: Unassigned | None = Field(
         None,
+        exclude_if=is_none,
         description="`--by category` only (left out otherwise): what `(uncategorised)` holds",
     )
     category_overlaps: list[CategoryOverlap] | None = Field(
         None,
+        exclude_if=is_none,
         description="`--by category` only (left out otherwise): effort whose items match a "
         "later category too, most first (empty: the categories do not overlap)",
     )
-
-    OMITTED_WHEN_NONE = frozenset({"no_initiative", "no_category", "category_overlaps"})
 
 
 class DriverKind(Document):
@@ -273,10 +280,10 @@ class TeamBudget(Document):
     recent_shares: list[float] = Field(description="the last three complete periods' shares")
     drivers: Drivers = Field(description="where its KTLO effort goes")
     buckets: Buckets | None = Field(
-        None, description="its budget buckets (teams with `targets` only; left out otherwise)"
+        None,
+        exclude_if=is_none,
+        description="its budget buckets (teams with `targets` only; left out otherwise)",
     )
-
-    OMITTED_WHEN_NONE = frozenset({"buckets"})
 
 
 class BudgetDocument(Document):

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ktlo.documents import Document
+from ktlo.documents import Document, is_none
 
 CostClass = Literal["capitalizable", "expensed"]
 
@@ -46,10 +46,10 @@ class CapitalizationRow(Document):
     )
     items: int = Field(description="work items behind the person-days")
     listed: list[CapitalizedItem] | None = Field(
-        None, description="`--items` only (left out otherwise): the items, most effort first"
+        None,
+        exclude_if=is_none,
+        description="`--items` only (left out otherwise): the items, most effort first",
     )
-
-    OMITTED_WHEN_NONE = frozenset({"listed"})
 
 
 class CapitalizationDocument(Document):

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
-from ktlo.documents import Document
+from ktlo.documents import Document, is_none
 from ktlo.effort.error_bars import ErrorRates
 from ktlo.ingest.scale.outcomes import IngestRun
 
@@ -266,9 +266,8 @@ class AnalyzeDocument(Document):
     )
     ingest: IngestRun | None = Field(
         None,
+        exclude_if=is_none,
         description="what this run read (`ktlo analyze` only, left out of a library call's "
         "document); the only part of the document that differs between a run and a re-run "
         "with nothing new",
     )
-
-    OMITTED_WHEN_NONE = frozenset({"ingest"})

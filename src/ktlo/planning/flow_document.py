@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from ktlo.documents import Document
+from ktlo.documents import Document, is_none
 
 
 class FlowGroup(Document):
@@ -85,6 +85,7 @@ class FlowDocument(Document):
     period: Literal["week", "month", "quarter"] = Field(description="the window's length")
     at_period: str | None = Field(
         None,
+        exclude_if=is_none,
         description="the period asked for by its label (`--period 2026-09`): the window is "
         "that period and `as_of` its end; left out for the window up to the newest event",
     )
@@ -102,5 +103,3 @@ class FlowDocument(Document):
     )
     trend: list[FlowPeriod] = Field(description="the last 12 calendar periods, oldest first")
     reasons: list[str] = Field(description="what to look at: limits exceeded, items past SLE")
-
-    OMITTED_WHEN_NONE = frozenset({"at_period"})

@@ -31,7 +31,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ktlo.config import Config
-from ktlo.documents import Document
+from ktlo.documents import Document, is_none
 from ktlo.effort.person_days import compute_effort
 from ktlo.periods import coverage
 from ktlo.store import Store
@@ -78,11 +78,10 @@ class Sprint(Document):
     done_items: int = Field(description="items closed during it")
     buckets: list[SprintBucket] | None = Field(
         None,
+        exclude_if=is_none,
         description="its team's budget buckets, planned against actual (teams with `targets` "
         "only; left out otherwise)",
     )
-
-    OMITTED_WHEN_NONE = frozenset({"buckets"})
 
 
 class SprintTrend(Document):

@@ -222,9 +222,9 @@ def figure_rows(doc: ReportDocument, add: Callable[..., None]) -> None:
                     getattr(value, metric))  # fmt: skip
         for period in breakdown.periods:
             for part in period.groups:
-                add(breakdown.by, doc.filters.team, period.period, part.key, "person_days",
-                    part.person_days)  # fmt: skip
-                add(breakdown.by, doc.filters.team, period.period, part.key, "fte", part.fte)
+                add(breakdown.by, doc.filters.team, period.period, part["key"], "person_days",
+                    part["person_days"])  # fmt: skip
+                add(breakdown.by, doc.filters.team, period.period, part["key"], "fte", part["fte"])
     for row in doc.capitalization.document.rows:
         for metric in ("person_days", "fte", "cost"):
             add("capitalization", row.team, row.period, row.cost_class, metric,
