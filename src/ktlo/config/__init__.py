@@ -97,7 +97,7 @@ class Team(_Strict):
     repositories: list[str] = []
     paths: list[str] = []
     services: list[str] = []
-    budget: BudgetBand = BudgetBand()
+    budget: BudgetBand = Field(default_factory=BudgetBand)
     cost_per_fte_month: float | None = Field(None, ge=0)
     sprint_days: int = Field(14, ge=1, le=56)  # a sprint's length, for rotations by sprint
     ktlo_wip_limit: int | None = Field(None, ge=1)  # KTLO items in progress at once (`ktlo flow`)
@@ -284,7 +284,7 @@ class HealthSettings(_Strict):
     downtime_severity: str | None = None  # incidents that count as downtime; None: all
     noise_minutes: int = Field(10, ge=1, le=1440)
     production_bug: str = r"(?i)\b(prod|production|customer|escaped|live)\b"
-    on_call: OnCallHours = OnCallHours()
+    on_call: OnCallHours = Field(default_factory=OnCallHours)
 
     _patterns = field_validator(
         "environment", "deploy_workflow", "main_branch", "revert_pattern", "hotfix_pattern",
@@ -425,15 +425,15 @@ class Config(_Strict):
     people: dict[str, Person] = {}
     bots: list[str] = []
     time_off_csv: Path | None = None
-    categories: Categories = Categories()
+    categories: Categories = Field(default_factory=Categories)
     rules: list[Rule] = []
-    effort: EffortSettings = EffortSettings()
-    ktlo_mode: KtloModeSettings = KtloModeSettings()
+    effort: EffortSettings = Field(default_factory=EffortSettings)
+    ktlo_mode: KtloModeSettings = Field(default_factory=KtloModeSettings)
     sources: dict[str, dict[str, Any]] = {}
-    health: HealthSettings = HealthSettings()
+    health: HealthSettings = Field(default_factory=HealthSettings)
     services: dict[str, ServiceSettings] = {}
-    git: GitSettings = GitSettings()
-    flow: FlowSettings = FlowSettings()
+    git: GitSettings = Field(default_factory=GitSettings)
+    flow: FlowSettings = Field(default_factory=FlowSettings)
     initiatives: dict[str, Initiative] = {}
     custom_categories: dict[str, CustomCategoryRules] = {}  # in file order: the first match wins
     path: Path | None = Field(None, exclude=True)
