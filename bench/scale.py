@@ -167,7 +167,8 @@ def main() -> None:
 INGEST_PEAK_RSS = """
 import resource, sys
 from pathlib import Path
-from ktlo.ingest.scale import Engine, ingest_many
+from ktlo.ingest.scale.executors import Engine
+from ktlo.ingest.scale.runner import ingest_many
 from ktlo.store import Store
 paths = [Path(p) for p in sys.argv[3:]]
 with Store.open(Path(sys.argv[1])) as store:

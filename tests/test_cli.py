@@ -167,12 +167,12 @@ def _keys_are_snake_case(value: object) -> bool:
 
 
 def test_ctrl_c_says_what_is_kept(shop: GitRepo, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import ktlo.ingest.scale
+    import ktlo.ingest.scale.runner
 
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ktlo.ingest.scale, "ingest_many", interrupted)
+    monkeypatch.setattr(ktlo.ingest.scale.runner, "ingest_many", interrupted)
     code, _, err = run("analyze", str(shop.path), "--db", str(tmp_path / "s.duckdb"))
     assert code == 130
     assert "Interrupted" in err and "run the same command again to resume" in err

@@ -18,7 +18,8 @@ from click.testing import CliRunner
 
 from ktlo.cli import main
 from ktlo.ingest.history import ingest_repository
-from ktlo.ingest.scale import Engine, ingest_many
+from ktlo.ingest.scale.executors import Engine
+from ktlo.ingest.scale.runner import ingest_many
 from ktlo.sources.git import ReadIssues, open_repository, read_commits
 from ktlo.store import Store
 from tests.conftest import GitRepo

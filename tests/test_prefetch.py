@@ -12,7 +12,8 @@ import ktlo.ingest.scale.mining
 import ktlo.ingest.scale.stream
 from ktlo.ingest.history import ingest_repository
 from ktlo.ingest.prefetch import prefetch
-from ktlo.ingest.scale import Engine, ingest_many
+from ktlo.ingest.scale.executors import Engine
+from ktlo.ingest.scale.runner import ingest_many
 from ktlo.sources.git import open_repository
 from ktlo.store import Store
 from tests.synthetic import build_repo

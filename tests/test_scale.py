@@ -15,9 +15,9 @@ from click.testing import CliRunner
 
 from ktlo.cli import main
 from ktlo.ingest.history import ingest_repository
-from ktlo.ingest.scale import Engine, ingest_many
 from ktlo.ingest.scale.discover import find_repositories, read_head
-from ktlo.ingest.scale.executors import Pool
+from ktlo.ingest.scale.executors import Engine, Pool
+from ktlo.ingest.scale.runner import ingest_many
 from ktlo.metrics.repository import AnalyzeOptions, analyze
 from ktlo.sources.git import open_repository
 from ktlo.store import Store

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ktlo.config import Config
-from ktlo.ingest.scale import Engine
+from ktlo.ingest.scale.executors import Engine
 from ktlo.metrics.repository import AnalyzeOptions
 from ktlo.store import Store
 from ktlo.workflows import analyze_repositories, reclassify_store, sync_all

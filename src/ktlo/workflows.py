@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from ktlo.config import Config
     from ktlo.ingest.dependency_risk import ClientFactory
     from ktlo.ingest.prefetch import Prefetch
-    from ktlo.ingest.scale import Engine, RunSummary
+    from ktlo.ingest.scale.executors import Engine
+    from ktlo.ingest.scale.runner import RunSummary
     from ktlo.ingest.sync import SourceResult
     from ktlo.metrics.analyze_document import AnalyzeDocument
     from ktlo.metrics.dependencies import DepsDocument
@@ -55,7 +56,7 @@ def mine_quietly(
     store: Store, repos: Sequence[Path], engine: Engine, *, early: Prefetch | None = None
 ) -> RunSummary:
     """A `Miner` that shows no progress (the demo, library calls)."""
-    from ktlo.ingest.scale import ingest_many
+    from ktlo.ingest.scale.runner import ingest_many
 
     return ingest_many(store, repos, engine, early=early)
 
@@ -263,7 +264,7 @@ def demo_pipeline(
     --source tracker`, `ktlo review --sample N --seed S --csv` answered, `ktlo review
     --answers`, `ktlo reclassify`, exactly as a user types them (the syncs refit the
     learned model as `ktlo sync` does). Any step that fails stops it (a KtloError)."""
-    from ktlo.ingest.scale import Engine
+    from ktlo.ingest.scale.executors import Engine
     from ktlo.ingest.sync import plan_sync
     from ktlo.store import Store
     from ktlo.verdicts.reclassify import reclassify

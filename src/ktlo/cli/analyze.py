@@ -86,7 +86,7 @@ def analyze_command(
     try:
         from functools import partial
 
-        from ktlo.ingest.scale import Engine
+        from ktlo.ingest.scale.executors import Engine
         from ktlo.metrics.repository import AnalyzeOptions, Budget
         from ktlo.workflows import analyze_repositories
 

@@ -12,7 +12,8 @@ from ktlo.cli.output import err_console, stderr_may_be_terminal
 
 if TYPE_CHECKING:
     from ktlo.ingest.prefetch import Prefetch
-    from ktlo.ingest.scale import Engine, RunSummary
+    from ktlo.ingest.scale.executors import Engine
+    from ktlo.ingest.scale.runner import RunSummary
     from ktlo.store import Store
 
 
@@ -26,9 +27,8 @@ def mine(
 ) -> RunSummary:
     """Mine `repos` with progress bars; say how it went on stderr (a lone repository: only
     failures and notes). `early`: a lone repository's `git log`, already started."""
-    from ktlo.ingest.scale import ingest_many
     from ktlo.ingest.scale.executors import settle_for_mining
-    from ktlo.ingest.scale.runner import NoProgress
+    from ktlo.ingest.scale.runner import NoProgress, ingest_many
     from ktlo.render.mining import ScaleProgress, describe_run, failure_lines
 
     settle_for_mining()

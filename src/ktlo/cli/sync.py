@@ -58,7 +58,7 @@ def sync_command(
     The source `git` is the [git] repositories of ktlo.toml, mined in parallel (--jobs,
     --executor; docs/scaling.md); it is part of the default.
     """
-    from ktlo.ingest.scale import Engine
+    from ktlo.ingest.scale.executors import Engine
     from ktlo.ingest.sync import plan_sync
     from ktlo.render.sync import SyncProgress, render_sync_summary
     from ktlo.workflows import sync_all

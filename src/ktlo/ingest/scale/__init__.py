@@ -6,10 +6,7 @@
   processes (`--jobs N`) or a Dask cluster (`--executor dask://HOST:PORT`).
 - `runner`: `ingest_many`, the single writer that dispatches work and loads results.
 
-See docs/scaling.md.
+Import from the modules themselves: this package imports none of them, so a command that
+reads only `outcomes` (a document's `ingest` block) does not load the runner and its
+process pools. See docs/scaling.md.
 """
-
-from ktlo.ingest.scale.executors import Engine
-from ktlo.ingest.scale.runner import RepoOutcome, RunSummary, ingest_many
-
-__all__ = ["Engine", "RepoOutcome", "RunSummary", "ingest_many"]
