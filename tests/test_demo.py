@@ -418,7 +418,7 @@ def test_custom_categories_show_the_storm_taking_over_the_migration(demo: Path) 
         "Ledger migration", "Supply chain", "Incident response", "Payment adapter",
         "(uncategorised)",
     }  # fmt: skip
-    month = {p.period: {g.key: g.person_days for g in p.groups} for p in payments.periods}
+    month = {p.period: {g["key"]: g["person_days"] for g in p.groups} for p in payments.periods}
     assert month["2026-05"]["Ledger migration"] > 10 * month["2026-10"].get("Ledger migration", 0)
     assert month["2026-10"]["Incident response"] > 10 * month["2026-05"]["Incident response"]
     assert month["2026-10"]["Supply chain"] > 5 * month["2026-05"]["Supply chain"]
