@@ -138,3 +138,34 @@ def test_an_analysis_leaves_the_stores_threads_as_it_found_them(
     assert store.con.execute("SELECT current_setting('threads')").fetchone() == (3,)
     store.con.execute("SET threads = 1")
     assert analyze(store, AnalyzeOptions(repo.repo_id)).to_json() == before  # same figures
+
+
+def test_a_small_history_is_read_on_one_duckdb_thread_and_the_setting_restored(
+    shop: GitRepo, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ktlo.ingest import history
+    from ktlo.ingest.scale import stream
+
+    seen: list[object] = []
+    real = history.ingest_repository
+
+    def ingest(store: Store, *args: object, **kwargs: object) -> object:
+        seen.append(store.con.execute("SELECT current_setting('threads')").fetchone())
+        return real(store, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(stream, "ingest_repository", ingest)
+    store.con.execute("SET threads = 3")
+    result = stream.stream_one(store, shop.path, 2, _Bars())
+    assert result is not None and result.new_commits == 10
+    assert seen == [(1,)]
+    assert store.con.execute("SELECT current_setting('threads')").fetchone() == (3,)
+
+
+class _Bars:
+    """A progress display with bars: `stream_one` counts the history first."""
+
+    shows_bars = True
+    loaded = None
+
+    def planned(self, commits: int) -> None:
+        self.commits = commits

@@ -9,8 +9,6 @@ share is corrected for the verdicts' measured error and has a 90% interval
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TypeVar
@@ -57,10 +55,6 @@ JSON_SCHEMA = "ktlo.analyze/v2"
 H = TypeVar("H", DirectoryHotspot, FileHotspot)
 TREND_WINDOW = {"week": 4, "month": 3, "quarter": 1}
 TREND_FLAT_POINTS = 0.02  # a change of less than 2 points of share reads as flat
-
-
-# stored commits: below this an analysis runs DuckDB on one thread (`_one_thread_when_small`)
-SMALL_SCOPE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +106,8 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
     """The whole `ktlo analyze` document (see docs/analyze-json.md)."""
     if options.period not in PERIODS:
         raise ConfigError(f"unknown period {options.period!r}", f"use one of {', '.join(PERIODS)}")
-    with _one_thread_when_small(store):
+    row = store.con.execute("SELECT count(*) FROM commits").fetchone()
+    with store.one_thread_when_small(row[0] if row else 0):
         _create_scope(store, options)
         compute_effort(store, config or Config(), options.since, options.until)
         store.con.execute(
@@ -122,23 +117,6 @@ def analyze(store: Store, options: AnalyzeOptions, config: Config | None = None)
             f"FROM effort e JOIN scope s USING (item_id) LEFT JOIN {ITEM_DAYS_SQL} d USING (item_id)"
         )
         return _document(store, options)
-
-
-@contextmanager
-def _one_thread_when_small(store: Store) -> Iterator[None]:
-    """Run DuckDB on one thread while analysing a store of fewer than SMALL_SCOPE commits:
-    each table fits in a row group or two, so a second thread has little to take and costs
-    its scheduling (about 15% of the analysis of a 6,000-commit repository: BENCHMARKS.md)."""
-    row = store.con.execute("SELECT count(*) FROM commits").fetchone()
-    if row is None or row[0] >= SMALL_SCOPE:
-        yield
-        return
-    threads = store.con.execute("SELECT current_setting('threads')").fetchone()
-    store.con.execute("SET threads = 1")
-    try:
-        yield
-    finally:
-        store.con.execute(f"SET threads = {int(threads[0]) if threads else 1}")
 
 
 def _document(store: Store, options: AnalyzeOptions) -> AnalyzeDocument:

@@ -134,6 +134,24 @@ class Store:
             raise failure from exc
 
     @contextmanager
+    def one_thread_when_small(self, commits: int) -> Iterator[None]:
+        """Run DuckDB on one thread inside the block when the store will hold fewer than
+        SMALL_STORE commits (`commits`, counted by the caller): each table then fits in a
+        row group or two, so a second thread has little to take and costs its scheduling,
+        beside git and ktlo's own thread on a small machine (BENCHMARKS.md). The setting is
+        the database's, so a background checkpoint runs on one thread too; it is restored
+        after."""
+        if commits >= SMALL_STORE:
+            yield
+            return
+        row = self.con.execute("SELECT current_setting('threads')").fetchone()
+        self.con.execute("SET threads = 1")
+        try:
+            yield
+        finally:
+            self.con.execute(f"SET threads = {int(row[0]) if row else 1}")
+
+    @contextmanager
     def transaction(self) -> Iterator[None]:
         """Everything written inside commits together or not at all."""
         self.con.execute("BEGIN TRANSACTION")
@@ -290,6 +308,7 @@ class Store:
 
 
 DEFAULT_MEMORY_LIMIT = "1GB"
+SMALL_STORE = 100_000  # commits: below this, ingest and analysis run DuckDB on one thread
 _OPEN_FIX = "check the path and its permissions, or pass another --db"
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ktlo.ingest.history import IngestResult, ingest_repository, stored_tips
 from ktlo.sources import git
 from ktlo.store import Store
+from ktlo.store.store import SMALL_STORE
 
 if TYPE_CHECKING:
     from ktlo.ingest.prefetch import Prefetch
@@ -44,4 +45,9 @@ def stream_one(
             return None  # the log becomes the first chunk (ktlo.ingest.scale.runner)
     if pending is not None and pending >= 0:
         progress.planned(pending)
-    return ingest_repository(store, repo, progress=progress.loaded, started=started)
+    stored = store.con.execute("SELECT count(*) FROM commits").fetchone()
+    will_hold = (stored[0] if stored else 0) + (
+        pending if pending is not None and pending >= 0 else SMALL_STORE
+    )
+    with store.one_thread_when_small(will_hold):
+        return ingest_repository(store, repo, progress=progress.loaded, started=started)
