@@ -219,3 +219,73 @@ def test_a_sync_of_a_large_store_prepares_the_tables_the_next_commands_read(
 def test_a_sync_of_a_small_store_prepares_nothing(shop: GitRepo, tmp_path: Path) -> None:
     db, _ = _sync(shop, tmp_path)  # a few commits: every allocation is computed in no time
     assert not list(_cache(db).glob("*.parquet"))
+
+
+def _read_back(db: str, config: str) -> tuple[Any, Any]:
+    """A store whose `alloc` was read back from the saved file, and the allocation then."""
+    from ktlo.config import load_config
+    from ktlo.effort.allocation import build_allocation
+    from ktlo.store import Store
+
+    store = Store.open(db, read_only=True)
+    build_allocation(store, load_config(Path(config)), None, None, initiatives=False, cached=True)
+    return store, store.con.execute("SELECT sum(person_days), count(*) FROM alloc").fetchone()
+
+
+def test_a_saved_table_is_read_through_a_link_that_outlives_its_replacement(
+    shop: GitRepo, tmp_path: Path
+) -> None:
+    db, config = _setup(shop, tmp_path)
+    _ktlo("allocation", "--db", db, "--config", config)  # saves the table
+    store, before = _read_back(db, config)
+    try:
+        (link,) = _cache(db).glob(".alloc-*.use-*")
+        # another command (another ktlo.toml) replaces the file this store reads
+        for saved in _cache(db).glob("alloc-*.parquet"):
+            saved.unlink()
+        _ktlo("allocation", "--db", db, "--config", config)
+        assert (
+            store.con.execute("SELECT sum(person_days), count(*) FROM alloc").fetchone() == before
+        )
+    finally:
+        store.close()
+    assert not link.exists()  # removed with the store
+
+
+def test_a_link_left_by_a_killed_process_is_removed_and_one_in_use_is_kept(
+    shop: GitRepo, tmp_path: Path
+) -> None:
+    db, config = _setup(shop, tmp_path)
+    _ktlo("allocation", "--db", db, "--config", config)
+    (saved,) = _cache(db).glob("alloc-*.parquet")
+    dead = _cache(db) / f".{saved.name}.use-{2**22 + 12345}"  # beyond Linux's pid range
+    os.link(saved, dead)
+    store, _ = _read_back(db, config)  # this process's own link, in use
+    try:
+        (mine,) = _cache(db).glob(f".alloc-*.use-{os.getpid()}")
+        (tmp_path / "ktlo.toml").write_text(MOVED, encoding="utf-8")
+        _ktlo("allocation", "--db", db, "--config", config)  # a save: cleans up
+        assert not dead.exists() and mine.exists()
+    finally:
+        store.close()
+
+
+def test_where_no_link_can_be_made_the_saved_table_is_copied(
+    shop: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, config = _setup(shop, tmp_path)
+    expected = _ktlo("allocation", "--db", db, "--config", config)
+
+    def refuse(*args: object) -> None:
+        raise PermissionError("no hard links here")
+
+    monkeypatch.setattr(os, "link", refuse)
+    store, _ = _read_back(db, config)
+    try:
+        kind = store.con.execute(
+            "SELECT table_type FROM information_schema.tables WHERE table_name = 'alloc'"
+        ).fetchone()
+        assert kind == ("LOCAL TEMPORARY",)
+    finally:
+        store.close()
+    assert _ktlo("allocation", "--db", db, "--config", config) == expected

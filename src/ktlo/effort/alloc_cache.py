@@ -24,16 +24,18 @@ import hashlib
 import json
 import os
 import time
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 import duckdb
 
 from ktlo.config import Config
 from ktlo.store import Store
+from ktlo.store.temp_tables import drop_temp
 
 SUFFIX = ".cache"  # the folder beside the store: `org.duckdb.cache/`
 ABANDONED = 3600  # seconds: a file being written that is older was left by a stopped process
+IN_USE = ".use-"  # `.<file>.use-<pid>`: the link a process reads a saved table through
 # The stored tables the allocation reads and the columns it reads of them (code-chosen SQL).
 _STORED = (
     ("work_items", "item_id, source, kind, repo_id, external_id, author_name, author_email, "
@@ -114,13 +116,46 @@ def load(store: Store, kind: str, key: str, categorised: bool) -> bool:
         return False
     try:
         for table, path in files.items():
-            store.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM read_parquet(?)",
-                [str(path)],
-            )
+            _read(store, table, path)
     except duckdb.Error:  # removed or damaged since: computed as before
         return False
     return True
+
+
+def _read(store: Store, table: str, path: Path) -> None:
+    """`table` as a view over the saved file, through a link of this process's own that
+    lives until the store is closed, so that another command replacing the file does not
+    pull it from under this one's queries: each query then decodes only the columns it
+    reads (1M-item store: `allocation --json` 1.02 -> 0.86 s, `--by category` 1.48 ->
+    1.04 s, BENCHMARKS.md). Where no link can be made, the file is copied into a
+    temporary table, as before."""
+    drop_temp(store, table)
+    link = path.with_name(f".{path.name}{IN_USE}{os.getpid()}")
+    try:
+        link.unlink(missing_ok=True)
+        os.link(path, link)
+    except OSError:
+        store.con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT * FROM read_parquet(?)", [str(path)]
+        )
+        return
+    store.when_closed(partial(link.unlink, missing_ok=True))
+    quoted = str(link).replace("'", "''")  # a view's SQL cannot take a parameter
+    store.con.execute(f"CREATE TEMP VIEW {table} AS SELECT * FROM read_parquet('{quoted}')")
+
+
+def _left_behind(path: Path) -> bool:
+    """A link of `_read`'s whose process is gone (it was killed before closing its store)."""
+    _, _, pid = path.name.rpartition(IN_USE)
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # another user's process: alive
+        return False
+    return False
 
 
 def save(store: Store, kind: str, key: str, categorised: bool) -> None:
@@ -134,7 +169,10 @@ def save(store: Store, kind: str, key: str, categorised: bool) -> None:
             if old.name.split("-")[1:2] == [kind] and old not in files.values():
                 old.unlink(missing_ok=True)
         for left in folder(store).glob(".*.parquet.*"):  # a process stopped while writing
-            if time.time() - left.stat().st_mtime > ABANDONED:
+            if IN_USE in left.name:  # or a link a process reads through (`_read`)
+                if _left_behind(left):
+                    left.unlink(missing_ok=True)
+            elif time.time() - left.stat().st_mtime > ABANDONED:
                 left.unlink(missing_ok=True)
         for table, path in files.items():  # `alloc` last: its file says the set is whole
             partial = path.with_name(f".{path.name}.{os.getpid()}")  # renamed whole, or not

@@ -54,7 +54,7 @@ from ktlo.errors import ConfigError
 from ktlo.metrics.repository import Budget, period_label
 from ktlo.periods import FTE_NOTE, Coverage, coverage, workdays
 from ktlo.store import Store
-from ktlo.store.temp_tables import require
+from ktlo.store.temp_tables import drop_temp, require
 
 NO_TEAM = "(no team)"
 WORKDAYS_PER_MONTH = 21.7  # 5 × 52.14 / 12: converts person-days to FTE-months for cost
@@ -116,6 +116,7 @@ def build_allocation(
         build_initiatives(store)
     if categorised:
         build_categories(store, config)
+    drop_temp(store, "alloc")  # a view when a saved table was read before (alloc_cache)
     store.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE alloc AS

@@ -25,6 +25,7 @@ from typing import Any
 from ktlo.config import Config
 from ktlo.effort.initiatives import passed_on
 from ktlo.store import Store
+from ktlo.store.temp_tables import drop_temp
 
 UNCATEGORISED = "(uncategorised)"
 UNCATEGORISED_HOLDS = (
@@ -71,6 +72,7 @@ def build_categories(store: Store, config: Config) -> None:
         "repository VARCHAR, subcategory VARCHAR, investment VARCHAR)"
     )
     store.insert("category_rule", _RULE_COLUMNS, rule_rows(config))
+    drop_temp(store, "category_match")  # a view when a saved one was read (alloc_cache)
     store.con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE category_match AS

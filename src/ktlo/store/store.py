@@ -8,8 +8,8 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -39,6 +39,7 @@ class Store:
         self.path = path
         self._lock = lock
         self._checkpoint: threading.Thread | None = None
+        self._when_closed: list[Callable[[], None]] = []
 
     @classmethod
     def open(cls, path: Path | str, *, read_only: bool = False, wait: float | None = None) -> Store:
@@ -111,6 +112,11 @@ class Store:
         self._checkpoint = threading.Thread(target=checkpoint, name="ktlo-checkpoint", daemon=True)
         self._checkpoint.start()
 
+    def when_closed(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once the connection is closed (e.g. to remove a file a view of
+        this connection reads); an OSError it raises is ignored."""
+        self._when_closed.append(callback)
+
     def close(self) -> None:
         if self._checkpoint is not None:
             self._checkpoint.join()
@@ -119,6 +125,10 @@ class Store:
         if self._lock:
             self._lock.close()
             self._lock = None
+        callbacks, self._when_closed = self._when_closed, []
+        for callback in callbacks:
+            with suppress(OSError):
+                callback()
 
     def __enter__(self) -> Store:
         return self

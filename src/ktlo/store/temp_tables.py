@@ -137,3 +137,16 @@ def require(store: Store, *names: str) -> None:
                 f"the temporary table {name} has not been built on this connection",
                 f"call {table.builder} first (ktlo.store.temp_tables lists what builds what)",
             )
+
+
+def drop_temp(store: Store, name: str) -> None:
+    """Drop this connection's temporary table or view `name`, whichever it is (a saved table
+    is read back as a view, a computed one is a table: ktlo.effort.alloc_cache), so that
+    either can take its place; nothing when there is none."""
+    row = store.con.execute(
+        "SELECT table_type FROM information_schema.tables "
+        "WHERE table_catalog = 'temp' AND table_name = ?",
+        [name],
+    ).fetchone()
+    if row is not None:
+        store.con.execute(f"DROP {'VIEW' if row[0] == 'VIEW' else 'TABLE'} temp.{name}")
