@@ -159,7 +159,8 @@ class Store:
         try:
             yield
         finally:
-            self.con.execute(f"SET threads = {int(row[0]) if row else 1}")
+            with suppress(duckdb.Error):  # a connection that failed inside keeps its error
+                self.con.execute(f"SET threads = {int(row[0]) if row else 1}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
