@@ -7,30 +7,13 @@ from datetime import datetime
 from ktlo.config import Config
 from ktlo.planning.sprints import sprint_report
 from ktlo.store import Store
-from tests.work import add_activity, add_item
+from tests.work import add_item, plan_sprint
 
 
 def test_planned_actual_and_unplanned(store: Store) -> None:
-    store.insert(
-        "sprints", ["sprint_id", "source", "name", "team", "state", "starts_at", "ends_at"],
-        [("jira:sprint:7", "jira", "Sprint 7", "payments", "closed", datetime(2026, 3, 2), datetime(2026, 3, 13, 23))],
-    )  # fmt: skip
-    # planned: a feature (5 points) and a bug (3 points); added on day 3: an incident (2 points)
-    for item, verdict, points in (
-        ("f", ("new_work", "feature"), 5.0),
-        ("b", ("ktlo", "bug"), 3.0),
-        ("i", ("ktlo", "incident"), 2.0),
-    ):
-        add_item(store, item, "issue", verdict)
-        store.con.execute("UPDATE work_items SET sprint = 'jira:sprint:7', estimate = ?, created_at = ? WHERE item_id = ?",
-                          [points, datetime(2026, 2, 20), item])  # fmt: skip
-    store.insert(
-        "state_changes", ["item_id", "occurred_at", "field", "from_value", "to_value", "changed_by"],
-        [("i", datetime(2026, 3, 4, 10), "sprint", None, "jira:sprint:7", "ana")],
-    )  # fmt: skip
-    # effort during the sprint: Ana 2 days on the feature, 1 on the bug, 1 on the incident
-    for item, day in (("f", "02"), ("f", "03"), ("b", "05"), ("i", "04")):
-        add_activity(store, item, "Ana Lima", "commented", f"2026-03-{day}T10:00:00")
+    # planned: a feature (5 points) and a bug (3 points); added on day 3: an incident (2
+    # points); Ana 2 days on the feature, 1 on the bug, 1 on the incident
+    plan_sprint(store)
     sprint = sprint_report(store, Config(), "payments").sprints[0]
     assert sprint.planned_items == 2 and sprint.planned_basis == "points"
     assert sprint.planned_ktlo_share == 0.375  # 3 of 8 points
