@@ -19,6 +19,9 @@ CPU seconds (user + system) stand beside the wall times: on a machine shared wit
 work, a run's wall time follows its CPU, so ktlo's own CPU next to git's says what a quiet
 machine would show (there git and ktlo's parsing overlap on two cores).
 
+A repository with blobs missing (a damaged or partial clone) stops the reference `git log`
+at its first: ktlo reads past each (ktlo.sources.git), so there is no ratio to take; the
+table shows how many commits ktlo stored and how many of them without line counts.
 Targets (issue 14): ratio <= 1.5 from 5,000 commits, <= 1.1 from 20,000.
 """
 
@@ -35,6 +38,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from ktlo.sources.git import GIT_CONFIG, GIT_ENV, LOG_OPTIONS
 
@@ -74,10 +78,13 @@ class Result:
     noop_seconds: float
     target: float | None
     engine: str  # where ktlo mined: this process, or N local processes
+    stored: int  # commits ktlo stored (`ingest.new_commits` of its first run)
+    diffs_unreadable: int  # of them, read without line counts (a blob missing)
+    git_stopped: bool  # the reference `git log` stopped at a diff it could not read
 
     @property
     def meets(self) -> str:
-        if self.target is None:
+        if self.target is None or self.git_stopped:
             return "—"
         return "yes" if self.ratio <= self.target else "NO"
 
@@ -93,15 +100,17 @@ def children_cpu() -> float:
     return used.ru_utime + used.ru_stime
 
 
-def time_git_log(path: Path) -> tuple[float, float]:
-    """`git log` as ktlo runs it over HEAD's whole history, output discarded: wall and CPU s."""
+def time_git_log(path: Path) -> tuple[float, float, bool]:
+    """`git log` as ktlo runs it over HEAD's whole history, output discarded: wall and CPU
+    s, and whether git stopped early (a diff it could not read: no reference then)."""
     cmd = ["git", *GIT_CONFIG, "-C", str(path), "log", "--stdin", "--topo-order", "--reverse",
            *LOG_OPTIONS]  # fmt: skip
     cpu, started = children_cpu(), time.perf_counter()
-    subprocess.run(
-        cmd, input=b"HEAD\n", stdout=subprocess.DEVNULL, check=True, env={**os.environ, **GIT_ENV}
-    )
-    return time.perf_counter() - started, children_cpu() - cpu
+    done = subprocess.run(
+        cmd, input=b"HEAD\n", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, **GIT_ENV},
+    )  # fmt: skip
+    return time.perf_counter() - started, children_cpu() - cpu, done.returncode != 0
 
 
 def run_ktlo(path: Path, db: Path, cache: Path) -> tuple[float, dict[str, object], list[float]]:
@@ -124,6 +133,7 @@ def measure(path: Path, rounds: int, workdir: Path) -> Result:
     commits = int(git(path, "rev-list", "--count", "HEAD"))
     git_times, ktlo_times, ratios, peaks, child_peaks = [], [], [], [], []
     git_cpu, ktlo_cpu, ktlo_git_cpu = [], [], []
+    git_stopped = False
     first: dict[str, object] = {}
     db = workdir / "ktlo.duckdb"
     for index in range(rounds):
@@ -132,7 +142,8 @@ def measure(path: Path, rounds: int, workdir: Path) -> Result:
         order = ("git", "ktlo") if index % 2 == 0 else ("ktlo", "git")
         for which in order:
             if which == "git":
-                wall, cpu = time_git_log(path)
+                wall, cpu, stopped = time_git_log(path)
+                git_stopped = git_stopped or stopped
                 git_times.append(wall)
                 git_cpu.append(cpu)
             else:
@@ -146,7 +157,9 @@ def measure(path: Path, rounds: int, workdir: Path) -> Result:
                 ktlo_git_cpu.append(kids_cpu)
         ratios.append(round(ktlo_times[-1] / git_times[-1], 3))
     noop_seconds, again, _ = run_ktlo(path, db, workdir / "cache")
-    engine = str(first.pop("ingest", {}).get("engine", "?"))  # type: ignore[union-attr]
+    ingest: dict[str, Any] = first.pop("ingest", {})  # type: ignore[assignment]
+    engine = str(ingest.get("engine", "?"))
+    unreadable = ingest.get("unreadable") or {}
     again.pop("ingest", None)
     identical = json.dumps(first, sort_keys=False) == json.dumps(again, sort_keys=False)
     target = 1.1 if commits >= 20_000 else 1.5 if commits >= 5_000 else None
@@ -155,15 +168,17 @@ def measure(path: Path, rounds: int, workdir: Path) -> Result:
         round(statistics.median(ktlo_times), 2), round(statistics.median(ratios), 3), ratios,
         round(statistics.median(git_cpu), 2), round(statistics.median(ktlo_cpu), 2),
         round(statistics.median(ktlo_git_cpu), 2), max(peaks) // 1024, max(child_peaks) // 1024,
-        identical, round(noop_seconds, 2), target, engine,
+        identical, round(noop_seconds, 2), target, engine, int(ingest.get("new_commits", 0)),
+        int(unreadable.get("diffs_unreadable", 0)), git_stopped,
     )  # fmt: skip
 
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| repository | commits | git log s | ktlo analyze s | ratio | rounds | target | engine | "
-        "CPU s: git / ktlo + its git | peak RSS MiB (largest child) | no-op re-run identical (s) |",
-        "|---|---:|---:|---:|---:|---|---|---|---|---:|---|",
+        "| repository | commits | stored (diffs git could not read) | git log s | ktlo analyze s "
+        "| ratio | rounds | target | engine | CPU s: git / ktlo + its git "
+        "| peak RSS MiB (largest child) | no-op re-run identical (s) |",
+        "|---|---:|---:|---:|---:|---:|---|---|---|---|---:|---|",
     ]
     for r in results:
         name = Path(r.repository).parent.name if r.repository.endswith("/repo") else r.repository
@@ -171,9 +186,12 @@ def table(results: list[Result]) -> str:
         # worker processes are not ktlo's children once reaped by the forkserver: not counted
         cpu = f"{r.git_cpu:.2f} / {r.ktlo_cpu:.2f} + {r.ktlo_git_cpu:.2f}"
         cpu = cpu if r.engine == "this process" else f"{r.git_cpu:.2f} / (workers)"
+        # a reference that stopped at a missing blob did less work: no ratio to it
+        ratio = "— (git log stopped)" if r.git_stopped else f"**{r.ratio:.2f}**"
         lines.append(
-            f"| {name} | {r.commits:,} | {r.git_seconds:.2f} | {r.ktlo_seconds:.2f} | "
-            f"**{r.ratio:.2f}** | {', '.join(f'{x:.2f}' for x in r.ratios)} | {target} | "
+            f"| {name} | {r.commits:,} | {r.stored:,} ({r.diffs_unreadable}) | "
+            f"{r.git_seconds:.2f} | {r.ktlo_seconds:.2f} | "
+            f"{ratio} | {', '.join(f'{x:.2f}' for x in r.ratios)} | {target} | "
             f"{r.engine} | {cpu} | "
             f"{r.peak_rss_mib} ({r.child_peak_rss_mib}) | "
             f"{'yes' if r.noop_identical else 'NO'} ({r.noop_seconds:.2f}) |"

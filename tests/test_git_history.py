@@ -145,11 +145,127 @@ def test_analyze_says_what_it_read_oddly(new_repo, tmp_path: Path) -> None:  # t
     unreadable = doc["ingest"]["unreadable"]  # type: ignore[index]
     assert unreadable == {
         "offsets_read_as_utc": 1, "dates_replaced": 2, "authors_unknown": 1,
-        "commits_skipped": 1, "examples": [s[:10] for s in list(shas.values())[1:5]],
+        "commits_skipped": 1, "diffs_unreadable": 0,
+        "examples": [s[:10] for s in list(shas.values())[1:5]],
     }  # fmt: skip
     assert doc["ingest"]["notes"][0]["unreadable"] == unreadable  # type: ignore[index]
     assert "time-zone offset no zone has (read as UTC)" in err and shas["odd"][:10] in err
     assert "no readable sha or date (not stored)" in err
+
+
+# -- diffs git cannot read -----------------------------------------------------------------
+
+
+def history_with_missing_blobs(repo: GitRepo) -> dict[str, str]:
+    """Six commits; three of them need a blob that is then removed from the object store,
+    as from a damaged or partial clone: `add_big` and `grow_big` stop `git log --numstat`
+    while it counts their lines (after their header), `move_big` while it looks for renames
+    (before its header)."""
+    repo.commit("Add a", {"a.txt": "1\n"}, name="first")
+    repo.commit("Add big", {"a.txt": "1\n2\n", "big.bin": "big\n"}, name="add_big")
+    repo.commit("Fix a", {"a.txt": "1\n2\n3\n"}, name="fix_a")
+    repo.commit("Grow big", {"big.bin": "big\nbigger\n"}, name="grow_big")
+    repo.commit("Move big", {"big.bin": None, "huge.bin": "big\nbigger\nhuge\n"}, name="move_big")
+    repo.commit("Fix a again", {"a.txt": "1\n2\n3\n4\n"}, name="last")
+    for rev in ("add_big", "grow_big"):
+        blob = repo.git("rev-parse", f"{repo.shas[rev]}:big.bin")
+        (repo.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    return repo.shas
+
+
+UNREADABLE_DIFFS = ("add_big", "grow_big", "move_big")
+
+
+def test_a_diff_git_cannot_read_costs_its_line_counts_not_the_history(new_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = new_repo("damaged")
+    shas = history_with_missing_blobs(repo)
+    issues = ReadIssues()
+    commits = list(read_commits(open_repository(repo.path), issues=issues))
+    assert [c.sha for c in commits] == list(shas.values())  # all of them, parents first
+    read = {c.sha: c for c in commits}
+    for name in UNREADABLE_DIFFS:  # its files, line counts unknown
+        assert not read[shas[name]].lines_known
+        assert all(f.added is None and f.deleted is None for f in read[shas[name]].files)
+    assert sorted(f.path for f in read[shas["move_big"]].files) == ["big.bin", "huge.bin"]
+    assert [f.path for f in read[shas["add_big"]].files] == ["a.txt", "big.bin"]
+    fix = read[shas["fix_a"]]  # between two of them: whole
+    assert fix.lines_known and [(f.path, f.added, f.deleted) for f in fix.files] == [
+        ("a.txt", 1, 0)
+    ]
+    assert issues.diffs_unreadable == 3 and issues.skipped == 0
+    assert issues.examples == [shas[name][:10] for name in UNREADABLE_DIFFS]
+
+
+def test_past_too_many_unreadable_diffs_the_rest_is_read_by_name(new_repo, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import ktlo.sources.git as git_source
+
+    monkeypatch.setattr(git_source, "MAX_RESTARTS", 0)
+    repo = new_repo("partial")
+    shas = history_with_missing_blobs(repo)
+    issues = ReadIssues()
+    commits = list(read_commits(open_repository(repo.path), issues=issues))
+    assert [c.sha for c in commits] == list(shas.values())
+    # the first stop read alone, everything after it without line counts, each counted
+    assert [c.lines_known for c in commits] == [True, False, False, False, False, False]
+    assert issues.diffs_unreadable == 5
+
+
+def test_a_slice_of_the_history_reads_past_an_unreadable_diff(new_repo) -> None:  # type: ignore[no-untyped-def]
+    repo = new_repo("damaged")
+    shas = history_with_missing_blobs(repo)
+    issues = ReadIssues()
+    # the chunked path's window: the 3 oldest commits (git's --skip counts from the newest)
+    window = list(read_commits(open_repository(repo.path), skip=3, limit=3, issues=issues))
+    assert [c.sha for c in window] == list(shas.values())[:3]
+    assert issues.diffs_unreadable == 1
+
+
+def test_unreadable_diffs_are_stored_with_unknown_counts_by_every_path(
+    new_repo, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    repo = new_repo("damaged")
+    shas = history_with_missing_blobs(repo)
+    with Store.open(tmp_path / "single.duckdb") as store:
+        result = ingest_repository(store, open_repository(repo.path))
+        assert (result.new_commits, result.issues.diffs_unreadable) == (6, 3)
+        rows = dict(store.con.execute("SELECT sha, lines_added FROM commits").fetchall())
+        assert {sha for sha, lines in rows.items() if lines is None} == {
+            shas[name] for name in UNREADABLE_DIFFS
+        }  # NULL: unknown, not 0
+        files = store.con.execute(
+            "SELECT path, added, is_binary FROM commit_files JOIN commits USING (item_id) "
+            "WHERE sha = ? ORDER BY path",
+            [shas["add_big"]],
+        ).fetchall()
+        assert files == [("a.txt", None, False), ("big.bin", None, False)]
+        single = snapshot(store)
+    with Store.open(tmp_path / "chunked.duckdb") as store:
+        run = ingest_many(store, [repo.path], Engine(jobs=1), chunk=2)
+        assert run.new_commits == 6 and run.issues.diffs_unreadable == 3
+        assert snapshot(store) == single
+
+
+def test_analyze_reads_a_damaged_clone_whole_and_says_so(new_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    repo = new_repo("damaged")
+    shas = history_with_missing_blobs(repo)
+    db = str(tmp_path / "s.duckdb")
+    doc, err = analyze_json(str(repo.path), "--db", db)
+    assert doc["ingest"]["unreadable"]["diffs_unreadable"] == 3  # type: ignore[index]
+    assert doc["totals"]["commits"] == 6  # type: ignore[index]
+    assert "3 with a diff git could not read" in err and shas["add_big"][:10] in err
+    again, _ = analyze_json(str(repo.path), "--db", db)
+    assert {**again, "ingest": None} == {**doc, "ingest": None}
+
+
+def test_a_missing_commit_is_one_clear_line(new_repo, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    repo = new_repo("broken")
+    shas = history_with_missing_blobs(repo)
+    gone = shas["fix_a"]
+    (repo.path / ".git" / "objects" / gone[:2] / gone[2:]).unlink()
+    code, out, err = cli("analyze", str(repo.path), "--db", str(tmp_path / "s.duckdb"))
+    assert code != 0 and out == ""
+    assert err.startswith("Error: ") and "git could not read the history" in err
+    assert "Traceback" not in err and "git fsck" in err
 
 
 # -- history that moved under the store ----------------------------------------------------

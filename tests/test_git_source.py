@@ -109,9 +109,14 @@ def test_missing_path(tmp_path: Path) -> None:
         open_repository(tmp_path / "nowhere")
 
 
-def test_corrupted_object_is_reported(shop: GitRepo) -> None:
+def test_a_missing_blob_costs_line_counts_and_a_missing_commit_is_reported(shop: GitRepo) -> None:
     blob = shop.git("rev-parse", f"{shop.shas['fix']}:src/checkout.py")
     (shop.path / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    commits = list(read_commits(open_repository(shop.path)))
+    assert len(commits) == int(shop.git("rev-list", "--count", "HEAD"))  # the whole history
+    assert not next(c for c in commits if c.sha == shop.shas["fix"]).lines_known
+    gone = shop.shas["fix"]  # the commit object itself: git cannot walk the history
+    (shop.path / ".git" / "objects" / gone[:2] / gone[2:]).unlink()
     with pytest.raises(RepositoryError, match="git fsck"):
         list(read_commits(open_repository(shop.path)))
 

@@ -34,6 +34,9 @@ class Commit:
     committed_at: datetime
     message: str
     files: tuple[FileChange, ...] = ()
+    # False when git could not read the diff (a missing blob): the files are named, their
+    # line counts unknown (None, not 0)
+    lines_known: bool = True
 
     @property
     def is_merge(self) -> bool:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from itertools import compress
 
 from ktlo.classify import signals
@@ -62,7 +62,7 @@ def subject_features(area: str, lead: str) -> list[Feature]:
     """Features of a subject: its area prefix, opening verb, and the words after it."""
     found: list[Feature] = []
     if area:
-        found += [(term[4], term[3]) for term in _scan(tokens(area), 0, _area_index())]
+        found += _area_features(area)
     words = tokens(lead)
     start = 1 if len(words) > 1 and words[0] in _skippable() else 0
     verb = _verb_at(words, start) if words else None
@@ -99,6 +99,13 @@ def subject_features(area: str, lead: str) -> list[Feature]:
     if "vague" in classes:
         found.append(("shape:vague", lead))
     return found
+
+
+@lru_cache(maxsize=1 << 12)
+def _area_features(area: str) -> tuple[Feature, ...]:
+    """The word classes of an "area:" prefix, remembered: a repository's areas recur (git's
+    20,000 newest commits name 2,641 areas; tokio's 4,446 commits 134)."""
+    return tuple((term[4], term[3]) for term in _scan(tokens(area), 0, _area_index()))
 
 
 # Which class of word a subject without an opening verb is read by, first match first.

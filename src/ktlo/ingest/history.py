@@ -204,7 +204,7 @@ def forget_unreachable(
 
 def commit_text(commit: Commit) -> WorkText:
     """What the classifier reads of a commit (reclassify reads the same from the store)."""
-    counted = not commit.is_merge
+    counted = not commit.is_merge and commit.lines_known
     return WorkText(
         title=commit.title,
         body=commit.body,
@@ -329,14 +329,19 @@ def _add_commit(
     added = deleted = 0
     if not merge:
         for f in c.files:
-            files.append((item_id, f.path, f.old_path, f.added, f.deleted, f.added is None))
+            # a file git could not diff is not known to be binary (NOT NULL: false)
+            files.append((
+                item_id, f.path, f.old_path, f.added, f.deleted, f.added is None and c.lines_known
+            ))  # fmt: skip
             added += f.added or 0
             deleted += f.deleted or 0
+    # git could not read the diff: the counts are unknown (NULL), not 0
+    lines = (added, deleted) if c.lines_known else (None, None)
     rows.append((
         item_id, repo.repo_id, c.sha, list(c.parents), authored,
         git.utc_offset_minutes(c.authored_at), c.committer_name, c.committer_email,
         git.utc_naive(c.committed_at), merge, c.sha in repo.shallow_boundary,
-        0 if merge else len(c.files), added, deleted,
+        0 if merge else len(c.files), *lines,
     ))  # fmt: skip
 
 

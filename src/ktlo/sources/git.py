@@ -4,6 +4,13 @@ One subprocess for the whole history (never one per commit): git computes the
 per-file diffs, and Python parses its NUL-separated output while git keeps going.
 Commits come oldest first in topological order, so every prefix of the stream is
 closed under ancestry: a store holding a prefix can resume with `--not <tips>`.
+
+A diff git cannot read (a blob missing from a damaged clone, or from a partial clone with
+no way to fetch it) makes `git log --numstat` stop at that commit. The history is still
+read: that commit is read again with `--name-only` (its files, line counts unknown), and
+`git log` goes on from the next commit of the same order (`--no-walk=unsorted` over the
+rest of the list `git rev-list` gives). After MAX_RESTARTS such commits, the rest is read
+with `--name-only` in one pass. Each is counted (`ReadIssues.diffs_unreadable`).
 """
 
 from __future__ import annotations
@@ -11,11 +18,12 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import re
 import subprocess
 import tempfile
 import threading
-from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -42,6 +50,18 @@ LOG_OPTIONS = (
     "-z", "--numstat", "-M", "--no-color", "--no-ext-diff", "--no-textconv", DATE_FORMAT,
     f"--format={LOG_FORMAT}",
 )  # fmt: skip
+
+# What a listed read asks for instead: the files without line counts (no blob is read:
+# `--no-renames`, as rename detection compares contents), or the commit alone.
+_NAMES_OPTIONS = (
+    "-z", "--name-only", "--no-renames", "--no-color", DATE_FORMAT, f"--format={LOG_FORMAT}",
+)  # fmt: skip
+_ALONE_OPTIONS = ("-z", "-s", "--no-color", DATE_FORMAT, f"--format={LOG_FORMAT}")
+# git's words for an object it cannot read (a missing or damaged blob)
+_UNREADABLE_OBJECT = re.compile(
+    r"unable to read|missing blob|bad object|could not read|corrupt|invalid object", re.IGNORECASE
+)
+MAX_RESTARTS = 200  # diffs git could not read, each one `git log` started again
 
 GIT_ENV = {
     "LC_ALL": "C",
@@ -134,7 +154,11 @@ def read_commits(
 
 class LogStream:
     """One running `git log` (see `read_commits`), started now and read later: a command can
-    start git first and load the rest of itself while git computes the diffs."""
+    start git first and load the rest of itself while git computes the diffs.
+
+    `listed` reads exactly those commits, in that order (`--no-walk=unsorted`), instead of
+    a walk from `head`; with `diff="names"` their files without line counts, with
+    `diff="none"` the commits alone (what reading past an unreadable diff needs)."""
 
     def __init__(
         self,
@@ -144,19 +168,26 @@ class LogStream:
         head: str | None = None,
         skip: int = 0,
         limit: int | None = None,
+        listed: Sequence[str] | None = None,
+        diff: str = "numstat",
     ) -> None:
         self.repo = repo
         self.head = head or repo.head
         self.exclude = tuple(sha for sha in exclude if sha)
+        self.listed = listed
+        self.names_only = diff == "names"
         self.said = ""  # what git wrote on stderr, once it ended
-        known = existing_commits(repo.path, list(self.exclude))
-        window = [f"--skip={skip}"] if skip else []
-        window += [f"--max-count={limit}"] if limit is not None else []
-        cmd = [
-            "git", *GIT_CONFIG, "-C", str(repo.path), "log", "--stdin", "--topo-order",
-            "--reverse", *window, *LOG_OPTIONS,
-        ]  # fmt: skip
-        revs = "".join([f"{self.head}\n", *(f"^{sha}\n" for sha in known)])
+        options = {"numstat": LOG_OPTIONS, "names": _NAMES_OPTIONS, "none": _ALONE_OPTIONS}[diff]
+        if listed is None:
+            known = existing_commits(repo.path, list(self.exclude))
+            window = [f"--skip={skip}"] if skip else []
+            window += [f"--max-count={limit}"] if limit is not None else []
+            self._walk = ["--topo-order", "--reverse", *window]
+            self._revs = "".join([f"{self.head}\n", *(f"^{sha}\n" for sha in known)])
+        else:
+            self._walk = ["--no-walk=unsorted"]
+            self._revs = "".join(f"{sha}\n" for sha in listed)
+        cmd = ["git", *GIT_CONFIG, "-C", str(repo.path), "log", "--stdin", *self._walk, *options]
         self._stderr = tempfile.TemporaryFile()  # a file: git never blocks on what it says there
         self._proc = subprocess.Popen(
             cmd,
@@ -166,7 +197,7 @@ class LogStream:
             env={**os.environ, **GIT_ENV},
         )
         assert self._proc.stdin and self._proc.stdout
-        self._proc.stdin.write(revs.encode())
+        self._proc.stdin.write(self._revs.encode())
         self._proc.stdin.close()
         self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
         self._reader = threading.Thread(
@@ -175,17 +206,77 @@ class LogStream:
         self._reader.start()
 
     def commits(self, issues: ReadIssues | None = None) -> Generator[Commit, None, None]:
-        """The commits, parents first; raises RepositoryError if git fails. Reads once."""
+        """The commits, parents first; a diff git cannot read is read past (see the module);
+        raises RepositoryError if git fails otherwise. Reads once."""
+        issues = issues if issues is not None else ReadIssues()
+        stopped = yield from self._read(issues)
+        if stopped is not None:
+            yield from self._read_past(stopped, issues)
+
+    def _read(self, issues: ReadIssues) -> Generator[Commit, None, str | None]:
+        """This git's commits; None when it ended well. When it stopped at a diff it could
+        not read: the sha of the last record it wrote, which is held back until git's exit
+        says it was whole ("" when it wrote none). git writes a commit's header after
+        detecting its renames and before counting its lines, so that record is either the
+        commit it stopped at or the one before it (`_read_past` tells them apart)."""
+        held: Commit | None = None
         try:
-            yield from parse_stream(
-                iter(self._chunks.get, None), issues if issues is not None else ReadIssues()
-            )
+            for commit in parse_stream(iter(self._chunks.get, None), issues, self.names_only):
+                if held is not None:
+                    yield held
+                held = commit
         finally:
             returncode = self.close()
-        if returncode != 0:
+        if returncode == 0:
+            if held is not None:
+                yield held
+            return None
+        if not _UNREADABLE_OBJECT.search(self.said):
             raise RepositoryError(
                 f"git could not read the history of {self.repo.path}", _git_fix(self.said)
             )
+        return held.sha if held is not None else ""
+
+    def _read_past(self, stopped: str, issues: ReadIssues) -> Generator[Commit, None, None]:
+        """The rest of this read's order from the record git stopped at (`_read`), each
+        commit git stops at read alone (`_read_alone`) and `git log` started again after it."""
+        pending = list(self.listed) if self.listed is not None else self._order()
+        restarts = 0
+        while pending:
+            if stopped:
+                if stopped not in pending:
+                    raise RepositoryError(
+                        f"git could not read the history of {self.repo.path}",
+                        _git_fix(self.said),
+                    )
+                pending = pending[pending.index(stopped) :]
+            alone = _read_alone(self.repo, pending[0], issues)
+            if alone is not None:
+                yield alone
+            pending = pending[1:]
+            if not pending:
+                return
+            restarts += 1
+            if restarts <= MAX_RESTARTS:
+                reading = LogStream(self.repo, listed=pending)._read(issues)
+            else:  # too many: the rest without line counts, in one pass, each counted
+                names = LogStream(self.repo, listed=pending, diff="names")
+                reading = _each_counted(names._read(issues), issues)
+            answer = yield from reading
+            if answer is None:
+                return
+            stopped = answer
+
+    def _order(self) -> list[str]:
+        """The commits this walk reads, in its order (`git rev-list`, no diffs)."""
+        out = _git(
+            self.repo.path, "rev-list", "--stdin", *self._walk, input=self._revs, check=False
+        )
+        if out.returncode != 0:
+            raise RepositoryError(
+                f"git could not read the history of {self.repo.path}", _git_fix(self.said)
+            )
+        return out.stdout.decode().split()
 
     def caught_up(self) -> bool:
         """Everything git wrote so far has been read: the reader would wait for git now."""
@@ -208,6 +299,38 @@ class LogStream:
             self.said = self._stderr.read().decode(errors="replace")
             self._stderr.close()
         return returncode
+
+
+def _each_counted(
+    reading: Generator[Commit, None, str | None], issues: ReadIssues
+) -> Generator[Commit, None, str | None]:
+    """`reading`'s commits (read without line counts), each counted as such; its answer."""
+    try:
+        while True:
+            try:
+                commit = next(reading)
+            except StopIteration as end:
+                return end.value  # type: ignore[no-any-return]
+            issues.note("diffs_unreadable", commit.sha)
+            yield commit
+    finally:
+        reading.close()
+
+
+def _read_alone(repo: Repository, sha: str, issues: ReadIssues) -> Commit | None:
+    """One commit where git stopped: whole if git reads it alone (the stop was the next
+    commit's); else with its files, line counts unknown; else without its files. Counted in
+    `issues` when not whole (skipped when not even its header can be read)."""
+    for diff in ("numstat", "names", "none"):
+        stream = LogStream(repo, listed=[sha], diff=diff)
+        found = list(parse_stream(iter(stream._chunks.get, None), ReadIssues(), diff == "names"))
+        if stream.close() == 0 and found:
+            if diff == "numstat":
+                return found[0]
+            issues.note("diffs_unreadable", sha)
+            return found[0] if diff == "names" else replace(found[0], lines_known=False)
+    issues.note("skipped", sha)
+    return None
 
 
 def _drain(stream: IO[bytes], chunks: queue.Queue[bytes | None]) -> None:

@@ -12,6 +12,9 @@ commit must not cost a history, so each is read as far as it can be and counted 
     one date unreadable         the commit's other date (author or committer) is used
     author unreadable           stored as `unknown`
     no sha, no date at all      the record is skipped (not stored)
+    a diff git cannot read      its files without line counts (ktlo.sources.git reads it
+                                again with `--name-only`: a blob missing from a damaged
+                                or partial clone)
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ class ReadIssues:
     dates_missing: int = 0
     authors_missing: int = 0
     skipped: int = 0
+    diffs_unreadable: int = 0
     examples: list[str] = field(default_factory=list)  # short shas of the first few
 
     def note(self, kind: str, sha: str) -> None:
@@ -54,7 +58,7 @@ class ReadIssues:
 
     def add(self, other: ReadIssues) -> None:
         """Add another read's counts to these."""
-        for kind in ("offsets_as_utc", "dates_missing", "authors_missing", "skipped"):
+        for kind in _KINDS:
             setattr(self, kind, getattr(self, kind) + getattr(other, kind))
         for sha in other.examples:
             if len(self.examples) < MAX_EXAMPLES and sha not in self.examples:
@@ -62,7 +66,7 @@ class ReadIssues:
 
     @property
     def total(self) -> int:
-        return self.offsets_as_utc + self.dates_missing + self.authors_missing + self.skipped
+        return sum(getattr(self, kind) for kind in _KINDS)
 
     def as_json(self) -> dict[str, object]:
         """The `unreadable` object of the JSON `ingest` block (docs/analyze-json.md)."""
@@ -71,6 +75,7 @@ class ReadIssues:
             "dates_replaced": self.dates_missing,
             "authors_unknown": self.authors_missing,
             "commits_skipped": self.skipped,
+            "diffs_unreadable": self.diffs_unreadable,
             "examples": list(self.examples),
         }
 
@@ -83,6 +88,10 @@ class ReadIssues:
                 (self.dates_missing, "an unreadable date (its other date used)"),
                 (self.authors_missing, f"an unreadable author (stored as {UNKNOWN_AUTHOR})"),
                 (self.skipped, "no readable sha or date (not stored)"),
+                (
+                    self.diffs_unreadable,
+                    "a diff git could not read (stored with their files, line counts unknown)",
+                ),
             )
             if n
         ]
@@ -91,8 +100,14 @@ class ReadIssues:
         return f"commits git recorded oddly: {'; '.join(parts)} (e.g. {', '.join(self.examples)})"
 
 
-def parse_stream(chunks: Iterable[bytes], issues: ReadIssues) -> Iterator[Commit]:
-    """Split git's output into one record per commit and parse each."""
+_KINDS = ("offsets_as_utc", "dates_missing", "authors_missing", "skipped", "diffs_unreadable")
+
+
+def parse_stream(
+    chunks: Iterable[bytes], issues: ReadIssues, names_only: bool = False
+) -> Iterator[Commit]:
+    """Split git's output into one record per commit and parse each (`names_only`: the
+    files are `--name-only`'s names, not `--numstat`'s counts)."""
     pending = b""
     for chunk in chunks:
         pending += chunk
@@ -101,22 +116,25 @@ def parse_stream(chunks: Iterable[bytes], issues: ReadIssues) -> Iterator[Commit
         if cut < 0:
             continue
         complete, pending = pending[: cut + 1], pending[cut + 1 :]
-        yield from _parse_records(complete, issues)
+        yield from _parse_records(complete, issues, names_only)
     if pending.strip():
-        yield from _parse_records(pending, issues)
+        yield from _parse_records(pending, issues, names_only)
 
 
-def _parse_records(blob: bytes, issues: ReadIssues) -> Iterator[Commit]:
+def _parse_records(blob: bytes, issues: ReadIssues, names_only: bool) -> Iterator[Commit]:
     for record in blob.split(b"\x00" + RECORD_START):
         record = record.lstrip(RECORD_START)
         if record:
-            commit = parse_record(record, issues)
+            commit = parse_record(record, issues, names_only)
             if commit is not None:
                 yield commit
 
 
-def parse_record(record: bytes, issues: ReadIssues | None = None) -> Commit | None:
-    """Parse one commit as formatted by LOG_FORMAT with `-z --numstat`; None if unreadable."""
+def parse_record(
+    record: bytes, issues: ReadIssues | None = None, names_only: bool = False
+) -> Commit | None:
+    """Parse one commit as formatted by LOG_FORMAT with `-z --numstat` (or `-z
+    --name-only`); None if unreadable."""
     issues = issues if issues is not None else ReadIssues()
     try:  # one decode for the whole record: nearly every record is UTF-8
         fields = record.decode().split("\x00")
@@ -127,13 +145,13 @@ def parse_record(record: bytes, issues: ReadIssues | None = None) -> Commit | No
         issues.note("skipped", sha if _SHA.match(sha) else "")
         return None
     try:
-        return _commit(sha, fields, issues)
+        return _commit(sha, fields, issues, names_only)
     except (ValueError, IndexError):  # a numstat line git never prints: the record is damaged
         issues.note("skipped", sha)
         return None
 
 
-def _commit(sha: str, fields: list[str], issues: ReadIssues) -> Commit | None:
+def _commit(sha: str, fields: list[str], issues: ReadIssues, names_only: bool) -> Commit | None:
     parents, an, ae, ad, cn, ce, cd, message = fields[1:HEADER_FIELDS]
     (authored, odd_a), (committed, odd_c) = raw_date(ad), raw_date(cd)
     if authored is None and committed is None:
@@ -158,7 +176,8 @@ def _commit(sha: str, fields: list[str], issues: ReadIssues) -> Commit | None:
         committer_email=ce,
         committed_at=committed or authored,  # type: ignore[arg-type]
         message=message.strip(),
-        files=tuple(_parse_numstat(fields[HEADER_FIELDS:])),
+        files=tuple((_parse_names if names_only else _parse_numstat)(fields[HEADER_FIELDS:])),
+        lines_known=not names_only,
     )
 
 
@@ -210,6 +229,14 @@ def _parse_numstat(tokens: list[str]) -> Iterator[FileChange]:
             deleted=None if binary else int(deleted),
             old_path=old_path,
         )
+
+
+def _parse_names(tokens: list[str]) -> Iterator[FileChange]:
+    """`--name-only` paths: the files, their line counts unknown."""
+    for token in tokens:
+        path = token.lstrip("\n")
+        if path:
+            yield FileChange(path=path, added=None, deleted=None)
 
 
 def decode(raw: bytes) -> str:

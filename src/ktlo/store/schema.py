@@ -461,4 +461,13 @@ MIGRATIONS += (
     ),
 )
 
+MIGRATIONS += (
+    # 10: a commit whose diff git could not read (a blob missing from a damaged or partial
+    #     clone) is stored with its files and unknown line counts: NULL, not 0.
+    (
+        "ALTER TABLE commits ALTER COLUMN lines_added DROP NOT NULL",
+        "ALTER TABLE commits ALTER COLUMN lines_deleted DROP NOT NULL",
+    ),
+)
+
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -133,6 +133,10 @@ class Unreadable(Document):
     dates_replaced: int = Field(description="unreadable dates, the commit's other date used")
     authors_unknown: int = Field(description="unreadable authors")
     commits_skipped: int = Field(description="commits without a readable sha or date, not stored")
+    diffs_unreadable: int = Field(
+        description="commits whose diff git could not read, stored with their files and "
+        "unknown line counts"
+    )
     examples: list[str] = Field(description="up to five short shas")
 
 
