@@ -176,7 +176,13 @@ def history_with_missing_blobs(repo: GitRepo) -> dict[str, str]:
 UNREADABLE_DIFFS = ("add_big", "grow_big", "move_big")
 
 
-def test_a_diff_git_cannot_read_costs_its_line_counts_not_the_history(new_repo) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("window", [1, 2, 1_000])
+def test_a_diff_git_cannot_read_costs_its_line_counts_not_the_history(  # type: ignore[no-untyped-def]
+    new_repo, monkeypatch, window: int
+) -> None:
+    import ktlo.sources.git as git_source
+
+    monkeypatch.setattr(git_source, "RESTART_WINDOW", window)  # git started again this often
     repo = new_repo("damaged")
     shas = history_with_missing_blobs(repo)
     issues = ReadIssues()

@@ -62,6 +62,7 @@ _UNREADABLE_OBJECT = re.compile(
     r"unable to read|missing blob|bad object|could not read|corrupt|invalid object", re.IGNORECASE
 )
 MAX_RESTARTS = 200  # diffs git could not read, each one `git log` started again
+RESTART_WINDOW = 1_000  # commits per `git log` after the first such diff
 
 GIT_ENV = {
     "LC_ALL": "C",
@@ -237,35 +238,39 @@ class LogStream:
             )
         return held.sha if held is not None else ""
 
-    def _read_past(self, stopped: str, issues: ReadIssues) -> Generator[Commit, None, None]:
-        """The rest of this read's order from the record git stopped at (`_read`), each
-        commit git stops at read alone (`_read_alone`) and `git log` started again after it."""
+    def _read_past(self, stopped: str | None, issues: ReadIssues) -> Generator[Commit, None, None]:
+        """The rest of this read's order from the record git stopped at (`_read`): each
+        commit git stops at read alone (`_read_alone`), and `git log` started again after
+        it, over the next RESTART_WINDOW commits of the order at a time."""
         pending = list(self.listed) if self.listed is not None else self._order()
-        restarts = 0
+        stops = 0
         while pending:
-            if stopped:
-                if stopped not in pending:
-                    raise RepositoryError(
-                        f"git could not read the history of {self.repo.path}",
-                        _git_fix(self.said),
-                    )
-                pending = pending[pending.index(stopped) :]
-            alone = _read_alone(self.repo, pending[0], issues)
-            if alone is not None:
-                yield alone
-            pending = pending[1:]
-            if not pending:
-                return
-            restarts += 1
-            if restarts <= MAX_RESTARTS:
-                reading = LogStream(self.repo, listed=pending)._read(issues)
-            else:  # too many: the rest without line counts, in one pass, each counted
+            if stopped is not None:  # read the commit git stopped at (or the one before) alone
+                if stopped:
+                    if stopped not in pending:
+                        raise RepositoryError(
+                            f"git could not read the history of {self.repo.path}",
+                            _git_fix(self.said),
+                        )
+                    pending = pending[pending.index(stopped) :]
+                alone = _read_alone(self.repo, pending[0], issues)
+                if alone is not None:
+                    yield alone
+                pending = pending[1:]
+                stops += 1
+                if not pending:
+                    return
+            if stops > MAX_RESTARTS:  # too many: the rest without line counts, each counted
                 names = LogStream(self.repo, listed=pending, diff="names")
                 reading = _each_counted(names._read(issues), issues)
-            answer = yield from reading
-            if answer is None:
-                return
-            stopped = answer
+                window = pending
+            else:  # git reads every listed commit before its first diff: a window at a time
+                window = pending[:RESTART_WINDOW]
+                reading = LogStream(self.repo, listed=window)._read(issues)
+            stopped = yield from reading
+            if stopped is None:
+                pending = pending[len(window) :]
+            # else: the next turn reads alone the commit it stopped at ("": the window's first)
 
     def _order(self) -> list[str]:
         """The commits this walk reads, in its order (`git rev-list`, no diffs)."""
