@@ -9,8 +9,9 @@ A diff git cannot read (a blob missing from a damaged clone, or from a partial c
 no way to fetch it) makes `git log --numstat` stop at that commit. The history is still
 read: that commit is read again with `--name-only` (its files, line counts unknown), and
 `git log` goes on from the next commit of the same order (`--no-walk=unsorted` over the
-rest of the list `git rev-list` gives). After MAX_RESTARTS such commits, the rest is read
-with `--name-only` in one pass. Each is counted (`ReadIssues.diffs_unreadable`).
+list `git rev-list` gives, RESTART_WINDOW commits at a time). After MAX_RESTARTS such
+commits, the rest is read with `--name-only` in one pass. Each is counted
+(`ReadIssues.diffs_unreadable`).
 """
 
 from __future__ import annotations
