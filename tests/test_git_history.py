@@ -9,6 +9,7 @@ command line where the user sees it.
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -275,6 +276,77 @@ def test_a_missing_commit_is_one_clear_line(new_repo, tmp_path: Path) -> None:  
 
 
 # -- history that moved under the store ----------------------------------------------------
+
+
+def git_in(path: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(path), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def shallow_clone(source: Path, where: Path, depth: int | None) -> Path:
+    """`git clone --depth` of `source` (a file:// URL, as a remote would be), or a full clone."""
+    deep = ["--depth", str(depth)] if depth else []
+    subprocess.run(
+        ["git", "clone", "-q", *deep, source.as_uri(), str(where)], check=True, capture_output=True
+    )
+    return where
+
+
+def fresh_analysis(path: Path, db: Path) -> dict[str, object]:
+    doc, _ = analyze_json(str(path), "--db", str(db))
+    doc.pop("ingest")
+    return doc
+
+
+def test_a_deepened_or_unshallowed_clone_is_read_again_whole(tmp_path: Path) -> None:
+    source = build_repo(tmp_path / "source", 30)
+    clone = shallow_clone(source, tmp_path / "clone", depth=5)
+    db = str(tmp_path / "s.duckdb")
+    first, _ = analyze_json(str(clone), "--db", db)
+    assert first["totals"]["commits"] == 4  # type: ignore[index]  # the boundary's diff is the tree
+    git_in(clone, "fetch", "-q", "--deepen", "10")
+    doc, err = analyze_json(str(clone), "--db", db)
+    ingest = doc.pop("ingest")
+    assert "shallow boundary moved" in err and "its 5 stored commits were read again" in err
+    assert (ingest["new_commits"], ingest["commits_removed"]) == (15, 5)  # type: ignore[index]
+    assert doc == fresh_analysis(clone, tmp_path / "fresh.duckdb")  # as if read for the first time
+    again, err = analyze_json(str(clone), "--db", db)
+    assert again["ingest"]["new_commits"] == 0 and "shallow" not in err  # type: ignore[index]
+    git_in(clone, "fetch", "-q", "--unshallow")
+    doc, _ = analyze_json(str(clone), "--db", db)
+    doc.pop("ingest")
+    assert doc["totals"]["commits"] == 30  # type: ignore[index]
+    assert doc == fresh_analysis(clone, tmp_path / "fresh2.duckdb")
+
+
+def test_a_clone_cut_shallower_stops_counting_what_it_cut(tmp_path: Path) -> None:
+    source = build_repo(tmp_path / "source", 30)
+    clone = shallow_clone(source, tmp_path / "clone", depth=None)
+    db = str(tmp_path / "s.duckdb")
+    analyze_json(str(clone), "--db", db)
+    git_in(clone, "fetch", "-q", "--depth", "4", "origin")
+    doc, err = analyze_json(str(clone), "--db", db)
+    doc.pop("ingest")
+    assert "its 30 stored commits were read again" in err
+    assert doc == fresh_analysis(clone, tmp_path / "fresh.duckdb")
+    assert doc["totals"]["commits"] == 3  # type: ignore[index]
+
+
+def test_a_deepened_clone_in_the_multi_repository_path(tmp_path: Path) -> None:
+    source = build_repo(tmp_path / "source", 30)
+    clone = shallow_clone(source, tmp_path / "clone", depth=5)
+    other = build_repo(tmp_path / "other", 8)
+    with Store.open(tmp_path / "many.duckdb") as store:
+        ingest_many(store, [clone, other], Engine(jobs=2))
+        git_in(clone, "fetch", "-q", "--deepen", "10")
+        run = ingest_many(store, [clone, other], Engine(jobs=2))
+        moved = {o.path: (o.boundary_moved, o.removed, o.new_commits) for o in run.outcomes}
+        assert moved == {str(clone): (True, 5, 15), str(other): (False, 0, 0)}
+        kept = snapshot(store)
+    with Store.open(tmp_path / "fresh.duckdb") as store:
+        ingest_many(store, [clone, other], Engine(jobs=2))
+        assert snapshot(store) == kept
 
 
 def rewrite(repo: GitRepo, back: int, gc: bool = True) -> None:

@@ -53,6 +53,7 @@ class IngestResult:
     new_commits: int
     total_commits: int
     removed: int = 0  # stored commits HEAD no longer reaches, deleted
+    boundary_moved: bool = False  # a shallow clone deepened or cut: all of it read again
     issues: git.ReadIssues = field(default_factory=git.ReadIssues)
     write_seconds: float = 0.0  # in the store's transactions
 
@@ -86,7 +87,7 @@ def ingest_repository(
         ["repo_id", "name", "path", "remote_url", "is_bare", "is_shallow"],
         [(repo.repo_id, repo.name, str(repo.path), repo.remote_url, repo.is_bare, repo.is_shallow)],
     )
-    exclude, removed = follow_history(store, repo)
+    exclude, removed, moved = follow_history(store, repo)
     if started is not None and (exclude or started.exclude or started.head != repo.head):
         started.close()
         started = None
@@ -104,7 +105,7 @@ def ingest_repository(
     total = store.con.execute(
         "SELECT count(*) FROM commits WHERE repo_id = ?", [repo.repo_id]
     ).fetchone()
-    return IngestResult(repo, new, int(total[0]) if total else 0, removed, issues, written)
+    return IngestResult(repo, new, int(total[0]) if total else 0, removed, moved, issues, written)
 
 
 def _store_stream(
@@ -140,16 +141,34 @@ def _store_stream(
     return new, written
 
 
-def follow_history(store: Store, repo: git.Repository) -> tuple[list[str], int]:
+def follow_history(store: Store, repo: git.Repository) -> tuple[list[str], int, bool]:
     """The stored tips to read on from, once stored commits HEAD no longer reaches are gone;
-    and how many were deleted."""
+    how many were deleted; and whether all were, for a shallow boundary that moved
+    (`boundary_moved`: then the whole history is read again)."""
+    if boundary_moved(store, repo):
+        with store.transaction():
+            removed, _ = forget_unreachable(store, repo.repo_id, ())
+        return [], removed, True
     tips = stored_tips(store, repo.repo_id)
     if not tips or tips == [repo.head] or git.descends_from(repo, tips):
-        return tips, 0
+        return tips, 0, False
     reachable = git.reachable_commits(repo)
     with store.transaction():
         removed, heads = forget_unreachable(store, repo.repo_id, reachable)
-    return heads, removed
+    return heads, removed, False
+
+
+def boundary_moved(store: Store, repo: git.Repository) -> bool:
+    """The clone's shallow boundary is not where the stored commits have it: deepened or
+    unshallowed (a stored boundary commit now has its parents, and older history is there
+    that the stored tips would exclude), or cut shallower (a stored commit is now a
+    boundary). The stored commits no longer describe the history: all are read again."""
+    row = store.con.execute(
+        "SELECT count(*) FROM commits WHERE repo_id = $1 "
+        "AND is_boundary <> list_contains($2::VARCHAR[], sha)",
+        [repo.repo_id, sorted(repo.shallow_boundary)],
+    ).fetchone()
+    return bool(row and row[0])
 
 
 # Where a commit's item_id is a key (overrides stay: a person's correction outlives a

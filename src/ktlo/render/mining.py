@@ -115,7 +115,13 @@ def failure_lines(summary: RunSummary) -> list[str]:
         if o.status in ("failed", "skipped")
     ]
     for o in summary.outcomes:
-        if o.removed:
+        if o.boundary_moved:
+            lines.append(
+                f"Note: {o.path}: the clone's shallow boundary moved (deepened, unshallowed or "
+                f"cut): its {o.removed:,} stored commit{'s' if o.removed != 1 else ''} were "
+                "read again with the history that is there now."
+            )
+        elif o.removed:
             lines.append(
                 f"Note: {o.path}: {o.removed:,} stored commit{'s' if o.removed != 1 else ''} "
                 "no longer in the history HEAD reaches (rewritten, reset or force-pushed) "

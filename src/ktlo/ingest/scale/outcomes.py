@@ -29,6 +29,7 @@ class RepoOutcome:
     removed: int = 0  # stored commits HEAD no longer reaches, deleted
     issues: git.ReadIssues | None = None  # what git recorded oddly in the commits read
     folder: str = ""  # the folder inside the repository that was asked for
+    boundary_moved: bool = False  # a shallow clone deepened or cut: `removed` read again
 
     @classmethod
     def streamed(cls, path: Path, result: IngestResult) -> RepoOutcome:
@@ -37,7 +38,7 @@ class RepoOutcome:
         status = "updated" if result.new_commits or result.removed else "unchanged"
         return cls(
             str(path), status, repo.repo_id, repo.name, result.new_commits, None, result.removed,
-            result.issues if result.issues.total else None, repo.folder,
+            result.issues if result.issues.total else None, repo.folder, result.boundary_moved,
         )  # fmt: skip
 
 
@@ -160,7 +161,8 @@ class IngestRun(Document):
     new_commits: int = Field(description="commits read")
     commits_removed: int = Field(
         description="stored commits HEAD no longer reaches, deleted: a rewritten, rewound or "
-        "force-pushed history ([analyze.md](analyze.md#re-runs-after-the-history-changed))"
+        "force-pushed history; or all of a shallow clone's, read again after its boundary "
+        "moved ([analyze.md](analyze.md#re-runs-after-the-history-changed))"
     )
     unreadable: Unreadable = Field(description="what git recorded oddly, over every repository")
     notes: list[IngestNote] = Field(

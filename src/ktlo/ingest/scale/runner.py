@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ktlo.errors import KtloError
-from ktlo.ingest.history import SOURCE, forget_unreachable
+from ktlo.ingest.history import SOURCE, boundary_moved, forget_unreachable
 from ktlo.ingest.scale.discover import read_head
 from ktlo.ingest.scale.executors import Engine, Pool
 from ktlo.ingest.scale.loader import GROUP_COMMITS, GROUP_SECONDS, Loader, Staged
@@ -113,12 +113,14 @@ class _Repo:
     waiting: dict[int, MinedChunk] = field(default_factory=dict)
     new: int = 0
     removed: int = 0
+    moved: bool = False  # its shallow boundary moved: everything stored was read again
     issues: git.ReadIssues = field(default_factory=git.ReadIssues)
     done: bool = False
 
 
 class _Stored:
-    """What the store knows of git repositories: path -> (repo_id, name), repo_id -> tips."""
+    """What the store knows of git repositories: path -> (repo_id, name), repo_id -> tips,
+    and which were stored from a shallow clone."""
 
     def __init__(self, store: Store) -> None:
         rows = store.con.execute("SELECT path, repo_id, name FROM repositories").fetchall()
@@ -127,6 +129,8 @@ class _Stored:
             "SELECT scope, cursor FROM sync_state WHERE source = ?", [SOURCE]
         ).fetchall()
         self.tips = {scope: tuple(json.loads(c).get("tips", ())) for scope, c in cursors}
+        shallow = store.con.execute("SELECT DISTINCT repo_id FROM commits WHERE is_boundary")
+        self.shallow = {repo_id for (repo_id,) in shallow.fetchall()}
 
 
 class _Run:
@@ -160,14 +164,19 @@ class _Run:
         fresh = early is not None and early.path == path
         repo = early.repo if early is not None and fresh else git.open_repository(path)
         tips = self.stored.tips.get(repo.repo_id, ())
+        moved = bool(tips) and boundary_moved(self.store, repo)
+        removed = 0
+        if moved:  # a shallow clone deepened or cut: read all of it again
+            removed, tips = self._forget(repo.repo_id, ())
         known = early.pending() if early is not None and fresh and not tips else None
         split = jobs + 1 if known is not None else 2 * jobs
         plan = plan_history(repo, tips, split, self.chunk, known)
-        removed = 0
         if plan.reachable is not None:
             removed, tips = self._forget(repo.repo_id, plan.reachable)
             plan = plan_history(repo, tips, split, self.chunk)
-        state = self.repos[str(path)] = _Repo(str(path), repo, plan, set(tips), removed=removed)
+        state = self.repos[str(path)] = _Repo(
+            str(path), repo, plan, set(tips), removed=removed, moved=moved
+        )
         self.claimed[repo.repo_id] = state.path
         self.progress.planned(plan.pending)
         first = 0
@@ -222,7 +231,7 @@ class _Run:
             self.repos[key] = _Repo(key)
             stored = self.stored.by_path.get(str(Path(path).resolve()))
             tips = self.stored.tips.get(stored[0], ()) if stored else ()
-            if stored and _head_is(path, tips):
+            if stored and stored[0] not in self.stored.shallow and _head_is(path, tips):
                 self._finish(self.repos[key], RepoOutcome(key, "unchanged", *stored))
                 continue
             repo_id = stored[0] if stored else None
@@ -315,6 +324,12 @@ class _Run:
             # the store knows this repository under another path: mine again from its tips
             self.ready.appendleft(MineTask(state.path, tips, repo_id, task.split, task.chunk))
             return False
+        if tips and boundary_moved(self.store, chunk.repo):  # a shallow clone deepened or cut
+            removed, tips = self._forget(repo_id, ())
+            state.removed += removed
+            state.moved = True
+            self.ready.appendleft(MineTask(state.path, tips, repo_id, task.split, task.chunk))
+            return False
         if chunk.plan.reachable is not None:  # HEAD moved off the stored history: forget, re-plan
             removed, tips = self._forget(repo_id, chunk.plan.reachable)
             state.removed += removed
@@ -344,8 +359,9 @@ class _Run:
 
     def _finish(self, state: _Repo, outcome: RepoOutcome) -> None:
         outcome = replace(
-            outcome, removed=state.removed, issues=state.issues if state.issues.total else None
-        )
+            outcome, removed=state.removed, issues=state.issues if state.issues.total else None,
+            boundary_moved=state.moved,
+        )  # fmt: skip
         state.done = True  # and keep nothing else: the writer's memory stays flat
         state.waiting, state.tips, state.repo, state.plan = {}, set(), None, None
         self.outcomes.append(outcome)
@@ -354,8 +370,12 @@ class _Run:
 
 def _head_is(path: Path, tips: Sequence[str]) -> bool:
     """HEAD is the only stored tip: nothing new, nothing cut off (read from files; False when
-    unsure). With other tips beside HEAD, those were cut off: git must look."""
-    head = read_head(Path(path)) if tips else None
+    unsure). With other tips beside HEAD, those were cut off: git must look. A shallow clone
+    (a `shallow` file) is looked at too: its boundary may have moved under the same HEAD."""
+    where = Path(path)
+    if (where / ".git" / "shallow").exists() or (where / "shallow").exists():
+        return False
+    head = read_head(where) if tips else None
     return head is not None and set(tips) == {head}
 
 
