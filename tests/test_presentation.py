@@ -171,6 +171,11 @@ def test_the_budget_says_last_91_days_not_quarter(org: tuple[Path, Path]) -> Non
     html = html_report(org)
     cards = re.search(r'<section id="teams".*?</section>', html, re.S)
     assert cards and "Last 91 days" in cards.group(0) and "quarter" not in cards.group(0)
+    # FTE and people are of the whole span, said with it, not after the last 91 days' share
+    text = re.sub(r"<[^>]+>|\s+", " ", cards.group(0))
+    assert not re.search(r"Last 91 days [^·]*·\s+[\d.]+ FTE", text)
+    span = r"20\d\d-\d\d( partial)? – 20\d\d-\d\d( so far)?:\s+[\d.]+ FTE\s+·\s+\d+ people"
+    assert re.search(span, text)
 
 
 # --- Hotspots per repository ------------------------------------------------------------
