@@ -14,6 +14,7 @@ from ktlo.cli import main
 from ktlo.config import load_config
 from ktlo.planning.forecast import backtest, fit, forecast_series
 from ktlo.planning.outlook import outlook_from_history
+from ktlo.render.terminal import _stale_note
 from ktlo.store import Store
 from tests.work import add_commit
 
@@ -112,6 +113,17 @@ def test_forecast_command_with_capacity(store: Store, tmp_path: Path) -> None:
         "measured_share_of_configured": 0.1875,
     }
     assert may["new_work_person_days"] == 0.0
+    # the history ends with the effort stored, not today, and says so when that is long ago
+    assert doc["as_of"] == "2026-05-04"
+    shown = CliRunner().invoke(main, ["forecast", "--team", "payments", "--db", db,
+                                      "--config", str(config)])  # fmt: skip
+    behind = (date.today() - date(2026, 5, 4)).days
+    stale = f"The effort stored ends 2026-05-04, {behind} days before today"
+    assert (stale in " ".join(shown.stdout.split())) == (behind > 7)
+    assert _stale_note("2026-05-04", today=date(2026, 5, 11)) == ""  # a week: recent enough
+    assert _stale_note("2026-05-04", today=date(2026, 5, 12)).startswith(
+        "The effort stored ends 2026-05-04, 8 days before today"
+    )
     short = CliRunner().invoke(
         main, ["forecast", "--period", "quarter", "--db", db, "--config", str(config)]
     )

@@ -85,6 +85,11 @@ class ForecastDocument(Document):
     schema_: Literal["ktlo.forecast/v1"] = Field(alias="schema", description="the schema id")
     team: str | None = Field(description="the team, `null` for the organisation")
     period: str = Field(description="`month` or `quarter`")
+    as_of: str | None = Field(
+        default=None,
+        description="the newest day of effort stored: the history ends and the forecast "
+        "starts there, whatever today is",
+    )
     history: list[PastShare] = Field(description="the complete periods fitted, oldest first")
     in_progress: PastShare | None = Field(
         description="the period in progress, its share so far (not fitted)"
@@ -183,6 +188,7 @@ def outlook_from_history(
         schema=JSON_SCHEMA,
         team=team,
         period=period,
+        as_of=covered.as_of.isoformat() if covered and covered.as_of else None,
         history=[_past(p) for p in history],
         in_progress=_past(in_progress) if in_progress else None,
         method="naive" if worse else "trend",

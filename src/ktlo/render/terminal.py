@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, Group
@@ -542,10 +543,31 @@ def render_forecast(doc: ForecastDocument, console: Console) -> None:
     )
     if doc.method_note:
         console.print(Text(f"Naive forecast: {doc.method_note}.", style="bold"))
+    stale = _stale_note(doc.as_of)
+    if stale:
+        console.print(Text(stale, style="bold"))
     if doc.capacity:
         console.print(Text(_capacity_note(doc.capacity), style="dim"))
     if doc.patch_work:
         console.print(Text(f"Expected patch work: {doc.patch_work.text}."))
+
+
+STALE_DAYS = 7  # effort older than this is said to be behind today
+
+
+def _stale_note(as_of: str | None, today: date | None = None) -> str:
+    """That the stored effort ends well before today, so the periods are counted from its
+    end (a clone not pulled, a sync not run); "" when it is recent."""
+    if not as_of:
+        return ""
+    behind = ((today or date.today()) - date.fromisoformat(as_of)).days
+    if behind <= STALE_DAYS:
+        return ""
+    return (
+        f"The effort stored ends {as_of}, {behind} days before today: the history and the "
+        "forecast run from there, not from today (`ktlo analyze` or `ktlo sync` brings it "
+        "up to date)."
+    )
 
 
 def _capacity_note(basis: CapacityBasis) -> str:
