@@ -224,6 +224,8 @@ def test_a_sample_is_drawn_recorded_answered_and_narrows_the_shares(
     assert analyze(shop, db)["shares"]["effort"]["verified"] == 4
     third = draw(db, "--sample", "10")  # answered items are not offered again
     assert len(third) == 4 and not {r["item_id"] for r in third} & {r["item_id"] for r in rows}
+    code, shown, _ = run("review", "--db", db, "--sample", "2")  # in the terminal: how to answer
+    assert code == 0 and "Label each with its kind" in shown and "[dim]" not in shown
 
 
 def test_only_answers_to_sampled_items_measure_the_error(shop: GitRepo, tmp_path: Path) -> None:

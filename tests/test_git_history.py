@@ -459,3 +459,13 @@ def test_a_correction_outlives_its_commit_leaving_and_counts_when_it_comes_back(
             "SELECT subcategory FROM effective_verdicts WHERE item_id = ?", [item[0]]
         ).fetchone()
         assert row == ("security",)
+
+
+def test_a_range_outside_the_history_says_which_range(tmp_path: Path) -> None:
+    repo = build_repo(tmp_path / "old", 5)  # November 2023
+    db = str(tmp_path / "s.duckdb")
+    code, out, _ = cli("analyze", str(repo), "--db", db, "--since", "2030-01-01")
+    assert code == 0
+    said = " ".join(out.split())
+    assert "no commits in range (since 2030-01-01) — nothing to analyze" in said
+    assert "widen --since/--until, or leave them out for the whole history" in said

@@ -156,3 +156,24 @@ def test_a_team_of_many_people_is_written_one_readable_line_at_a_time(
     members = tomllib.loads(text)["teams"][0]["members"]
     assert sorted(members) == sorted(f"contributor_number{n}" for n in range(40))
     assert "members = [  # 40 people" in text
+
+
+def test_people_keys_drop_accents_and_a_name_in_another_script_takes_its_email(
+    new_repo: Callable[[str], GitRepo], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = new_repo("intl")
+    people = [
+        ("Jérémy Bethmont", "jb@example.com"),
+        ("Łukasz Langa", "lukasz@example.com"),
+        ("张伟", "zhang.wei@example.com"),
+    ]
+    commits(repo, people, 6)
+    org = tmp_path / "org"
+    org.mkdir()
+    monkeypatch.chdir(org)
+    ktlo("analyze", str(repo.path), "--db", "ktlo.duckdb")
+    ktlo("init")
+    config = load_config(org / "ktlo.toml")
+    assert sorted(config.people) == ["jeremy_bethmont", "lukasz_langa", "zhang_wei"]
+    assert config.people["zhang_wei"].name == "张伟"
+    assert sorted(m for t in config.teams for m in t.members) == sorted(config.people)

@@ -15,6 +15,7 @@ proposals  merges that would be guesses, for a person to decide: a handle that i
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -107,16 +108,32 @@ def _aliases(name: str, aliases: list[str]) -> list[str]:
 
 
 def _keys(found: list[Person]) -> None:
-    """A [people.<key>] id for each: the name in lower case, `_` between its parts."""
+    """A [people.<key>] id for each: the name in lower case without its accents, `_`
+    between its parts ("Jérémy Bethmont" → jeremy_bethmont); a name in another script by
+    its first alias that gives one (an email's local part), else `someone`."""
     taken: set[str] = set()
     for person in found:
-        base = re.sub(r"[^a-z0-9]+", "_", person.name.lower()).strip("_") or "someone"
+        base = next(filter(None, map(_ascii_key, [person.name, *person.aliases])), "someone")
         key, n = base, 1
         while key in taken:
             n += 1
             key = f"{base}_{n}"
         taken.add(key)
         person.key = key
+
+
+# Latin letters that Unicode does not decompose into a base letter and an accent.
+_NOT_DECOMPOSED = str.maketrans({
+    "Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "ß": "ss", "Æ": "AE",
+    "æ": "ae", "Œ": "OE", "œ": "oe", "Þ": "Th", "þ": "th", "ı": "i", "Ħ": "H", "ħ": "h",
+})  # fmt: skip
+
+
+def _ascii_key(text: str) -> str:
+    """`text` as a bare TOML key: accents dropped, lower case, `_` for anything else."""
+    latin = text.split("@", 1)[0].translate(_NOT_DECOMPOSED)
+    plain = "".join(c for c in unicodedata.normalize("NFKD", latin) if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "_", plain.lower()).strip("_")
 
 
 def _propose(found: list[Person]) -> None:

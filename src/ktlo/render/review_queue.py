@@ -53,6 +53,7 @@ def render_sample(drawn: dict[str, Any], console: Console) -> None:
         )  # fmt: skip
     console.print(table)
     console.print(
-        "[dim]Label each with its kind (ktlo, new_work, or e.g. bug, ktlo/security): here, or "
-        "with --csv into a spreadsheet loaded back by `ktlo review --answers FILE.csv`.[/]"
+        "Label each with its kind (ktlo, new_work, or e.g. bug, ktlo/security): here, or "
+        "with --csv into a spreadsheet loaded back by `ktlo review --answers FILE.csv`.",
+        style="dim",
     )

@@ -44,7 +44,17 @@ def render_analysis(doc: AnalyzeDocument, console: Console, hint: str | None = N
     """Print the analysis: headline, subcategories, trend, hotspots, people, other; last
     `hint`, the command that explains a verdict from where the user is."""
     if not doc.totals.commits:
-        console.print(f"{_name(doc)}: no commits in range — nothing to analyze.")
+        asked = " … ".join(
+            part for part in (f"since {doc.since}" if doc.since else "",
+                              f"until {doc.until} (excluded)" if doc.until else "") if part
+        )  # fmt: skip
+        if asked:  # the range may lie outside the history: say which range, and the way out
+            console.print(
+                f"{_name(doc)}: no commits in range ({asked}) — nothing to analyze; widen "
+                "--since/--until, or leave them out for the whole history."
+            )
+        else:
+            console.print(f"{_name(doc)}: no commits in range — nothing to analyze.")
         return
     console.print(_headline(doc))
     console.print(_share_table(doc))
