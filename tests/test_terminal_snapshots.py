@@ -209,7 +209,7 @@ def _empties() -> dict[str, tuple[Callable[[Any, Console], None], Any]]:
     from ktlo.render import terminal
 
     return {
-        "analyze": (terminal.render_analysis, _namespace({"totals": {"commits": 0}, "repository": {"name": "shop"}, "folders": []})),
+        "analyze": (terminal.render_analysis, _namespace({"totals": {"commits": 0}, "repository": {"name": "shop"}, "folders": [], "since": None, "until": None})),
         "allocation": (terminal.render_allocation, _namespace({"totals": {"person_days": 0}, "budget": None})),
         "sprints": (terminal.render_sprints, _namespace({"sprints": []})),
         "mode": (terminal.render_mode, _namespace({"teams": []})),
