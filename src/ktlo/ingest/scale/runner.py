@@ -164,7 +164,7 @@ class _Run:
         fresh = early is not None and early.path == path
         repo = early.repo if early is not None and fresh else git.open_repository(path)
         tips = self.stored.tips.get(repo.repo_id, ())
-        moved = bool(tips) and boundary_moved(self.store, repo)
+        moved = bool(tips) and self._boundary_moved(repo)
         removed = 0
         if moved:  # a shallow clone deepened or cut: read all of it again
             removed, tips = self._forget(repo.repo_id, ())
@@ -324,7 +324,7 @@ class _Run:
             # the store knows this repository under another path: mine again from its tips
             self.ready.appendleft(MineTask(state.path, tips, repo_id, task.split, task.chunk))
             return False
-        if tips and boundary_moved(self.store, chunk.repo):  # a shallow clone deepened or cut
+        if tips and self._boundary_moved(chunk.repo):  # a shallow clone deepened or cut
             removed, tips = self._forget(repo_id, ())
             state.removed += removed
             state.moved = True
@@ -343,6 +343,13 @@ class _Run:
             for i in range(1, chunk.plan.chunks)
         )
         return True
+
+    def _boundary_moved(self, repo: git.Repository) -> bool:
+        """`boundary_moved`, asked of the store only for a repository stored from a shallow
+        clone or shallow now (one query per repository is a scan of every stored commit)."""
+        if repo.repo_id not in self.stored.shallow and not repo.shallow_boundary:
+            return False
+        return boundary_moved(self.store, repo)
 
     def _forget(self, repo_id: str, reachable: tuple[str, ...]) -> tuple[int, tuple[str, ...]]:
         """Delete the stored commits of `repo_id` not in `reachable`; how many, and the new tips."""
